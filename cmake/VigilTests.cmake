@@ -1,0 +1,69 @@
+# Test registration. Every cmocka case in tests/<module>/test_*.c becomes its
+# own CTest test named <module>.<case>, so CTest's summary counts cases; shell
+# tests (test_*.sh) and oracle scripts (test_*.py) are registered as they are.
+enable_testing()
+
+set(VIGIL_TEST_ENV
+    "VIGIL_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    "VIGIL_BIN=${CMAKE_BINARY_DIR}/vigil"
+    "VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}"
+    "VIGIL_DATA_DIR=${PROJECT_SOURCE_DIR}/../shared/data")
+if(VIGIL_SANITIZE)
+  list(APPEND VIGIL_TEST_ENV "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0"
+       "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+endif()
+
+file(GLOB_RECURSE test_c_srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*/test_*.c)
+foreach(src ${test_c_srcs})
+  get_filename_component(tname ${src} NAME_WE)
+  get_filename_component(tdir ${src} DIRECTORY)
+  get_filename_component(tmod ${tdir} NAME)
+  set(exe ${tmod}_${tname})
+  add_executable(${exe} ${src})
+  target_include_directories(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${exe} PRIVATE ${VIGIL_MODULES} PkgConfig::CMOCKA)
+  if(XGBOOST_FOUND)
+    target_link_libraries(${exe} PRIVATE PkgConfig::XGBOOST)
+  endif()
+  add_dependencies(${exe} vigil)
+  file(STRINGS ${src} lines REGEX "cmocka_unit_test(_setup_teardown)?\\(")
+  set(n 0)
+  foreach(line ${lines})
+    string(REGEX MATCH "cmocka_unit_test(_setup_teardown)?\\(([A-Za-z0-9_]+)" m "${line}")
+    if(m)
+      set(case ${CMAKE_MATCH_2})
+      add_test(NAME ${tmod}.${case} COMMAND ${exe} ${case}
+               WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+      set_tests_properties(${tmod}.${case} PROPERTIES ENVIRONMENT "${VIGIL_TEST_ENV}"
+                           LABELS ${tmod})
+      math(EXPR n "${n}+1")
+    endif()
+  endforeach()
+  if(n EQUAL 0)
+    message(FATAL_ERROR "${src} registers no cmocka_unit_test")
+  endif()
+endforeach()
+
+file(GLOB_RECURSE test_sh CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*/test_*.sh)
+foreach(src ${test_sh})
+  get_filename_component(tname ${src} NAME_WE)
+  get_filename_component(tdir ${src} DIRECTORY)
+  get_filename_component(tmod ${tdir} NAME)
+  add_test(NAME ${tmod}.${tname} COMMAND bash ${src} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(${tmod}.${tname} PROPERTIES ENVIRONMENT "${VIGIL_TEST_ENV}"
+                       LABELS ${tmod} SKIP_RETURN_CODE 77)
+endforeach()
+
+file(GLOB_RECURSE test_py CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*/test_*.py)
+foreach(src ${test_py})
+  get_filename_component(tname ${src} NAME_WE)
+  get_filename_component(tdir ${src} DIRECTORY)
+  get_filename_component(tmod ${tdir} NAME)
+  add_test(NAME ${tmod}.${tname} COMMAND /usr/bin/python3 ${src}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(${tmod}.${tname} PROPERTIES ENVIRONMENT "${VIGIL_TEST_ENV}"
+                       LABELS ${tmod} SKIP_RETURN_CODE 77)
+endforeach()
+
+add_test(NAME style.banned_functions
+         COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/check-banned.sh ${PROJECT_SOURCE_DIR})

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# setup.sh: install every Debian package vigil needs to build, test and run.
+# Idempotent: when everything is already installed it touches nothing and
+# returns at once. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config git
+  libcmocka-dev            # unit tests under CTest
+  libjansson-dev           # JSON (FHIR, API, model bundles)
+  libsqlite3-dev sqlite3   # embedded store
+  libsodium-dev            # argon2id passwords, random tokens
+  libssl-dev               # SHA-256 audit chain
+  libarchive-dev zlib1g-dev  # read the data archives in place
+  libmicrohttpd-dev        # HTTP server
+  libxgboost-dev           # training (not needed at serving time)
+  python3 python3-numpy python3-sklearn python3-xgboost python3-pandas  # test oracles, bench peers
+  clang-14 libclang-rt-14-dev  # libFuzzer, sanitizers
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "setup: need root to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,58 @@
+/*
+ * main.c: the `vigil` command. Dispatches to subcommands; owns process-wide
+ * concerns (exit status, usage text). Uses include/vigil/ only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const vigil_cli_cmd commands[] = {
+    {"news2", vigil_cli_news2, "score observation sets with NEWS2 (RCP 2017)"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil <command> [options]\n"
+            "\n"
+            "vigil is an early-warning and escalation system for hospital wards.\n"
+            "The AI risk model is trained on ICU research data and must be validated\n"
+            "locally before any clinical use.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    }
+    fprintf(f, "\n"
+               "options:\n"
+               "  -h, --help     show this help\n"
+               "  --version      print the version\n"
+               "\n"
+               "Run 'vigil <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return VIGIL_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return VIGIL_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("vigil %s\n", VIGIL_VERSION);
+        return VIGIL_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name) == 0) {
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "vigil: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return VIGIL_EXIT_USAGE;
+}
