@@ -1,0 +1,61 @@
+/*
+ * vigil/ward.h: the values that cross module boundaries on the live ward:
+ * NHS numbers and an observation event (one observation set for one patient
+ * at one time, from whichever interface it arrived by). Pure: no I/O, no
+ * allocation. Thread safety: reentrant.
+ *
+ * Spec: NHS Data Model and Dictionary, "NHS Number" (10 digits, the last a
+ * modulus 11 check digit).
+ */
+#ifndef VIGIL_WARD_H
+#define VIGIL_WARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vigil/news2.h"
+#include "vigil/status.h"
+
+#define VIGIL_NHS_NUMBER_LEN 10
+#define VIGIL_ID_MAX 64
+
+/*
+ * Validate an NHS number: exactly 10 digits (spaces or hyphens between
+ * groups, as in "943 476 5919", are accepted and removed), with a correct
+ * modulus-11 check digit (REQ NHS-NUMBER-CHECK). On success writes the 10
+ * digits and a NUL into out (11 bytes) when out is non-NULL.
+ */
+vigil_status vigil_nhs_number_parse(const char *text, char out[VIGIL_NHS_NUMBER_LEN + 1],
+                                    vigil_err *err);
+
+/* True when text is a valid NHS number (as above). */
+bool vigil_nhs_number_valid(const char *text);
+
+/* Where an observation set came from. */
+typedef enum vigil_obs_source {
+    VIGIL_SRC_UNKNOWN = 0,
+    VIGIL_SRC_HL7,
+    VIGIL_SRC_FHIR,
+    VIGIL_SRC_API,
+    VIGIL_SRC_REPLAY,
+    VIGIL_SRC_COUNT
+} vigil_obs_source;
+
+/*
+ * One observation set for one patient. Caller-owned, copyable, no heap
+ * pointers. Parameters not carried by the message stay "not measured"
+ * (vigil_obs_init), so NEWS2 reports them as missing.
+ */
+typedef struct vigil_obs_event {
+    char nhs_number[VIGIL_NHS_NUMBER_LEN + 1]; /* validated, or "" when absent */
+    char mrn[VIGIL_ID_MAX];                    /* local hospital number, or "" */
+    int64_t t_ms;                              /* when measured, Unix ms UTC */
+    vigil_obs obs;
+    vigil_obs_source source;
+    char source_id[VIGIL_ID_MAX];              /* message control id / resource id */
+    char recorded_by[VIGIL_ID_MAX];            /* user or device id, or "" */
+} vigil_obs_event;
+
+void vigil_obs_event_init(vigil_obs_event *ev);
+
+#endif
