@@ -64,6 +64,12 @@ void vigil__data_implausible(vigil_data *d, const char *file, long line, vigil_v
 /* Reset d->stay and the per-stay buffers for a new file. */
 void vigil__data_stay_reset(vigil_data *d, const char *file, vigil_data_format fmt);
 
+/* Parse a whole field as a finite decimal number, exactly as
+ * vigil_parse_double would (same value, same refusals): plain decimals of up
+ * to 15 digits take an exact fast path (one correctly rounded division),
+ * anything else goes through vigil_parse_double. */
+bool vigil__data_parse_num(const char *s, double *out);
+
 /* Make sure d->labels holds at least n bytes. */
 vigil_status vigil__data_labels_reserve(vigil_data *d, size_t n);
 

@@ -240,7 +240,7 @@ static vigil_status do_row(vigil_data *d, file_ctx *fc, char *line)
         return VIGIL_ERR_PARSE;
     }
     double v = 0;
-    if (vigil_parse_double(f[2], &v) != VIGIL_OK) {
+    if (!vigil__data_parse_num(f[2], &v)) {
         vigil__data_issue(d, VIGIL_DATA_BAD_NUMBER, fc->name, fc->line,
                           "%s: '%.40s' is not a number", p->name, f[2]);
         return VIGIL_ERR_PARSE;

@@ -72,7 +72,7 @@ static bool parse_field(const char *s, double *out)
         *out = NAN;
         return true;
     }
-    return vigil_parse_double(s, out) == VIGIL_OK;
+    return vigil__data_parse_num(s, out);
 }
 
 static bool same(double a, double b)

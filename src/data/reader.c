@@ -15,10 +15,13 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "vigil/util.h"
 
 static const char *const issue_names[VIGIL_DATA_ISSUE_COUNT] = {
     [VIGIL_DATA_BAD_HEADER] = "bad_header",
@@ -153,6 +156,43 @@ vigil_status vigil__data_labels_reserve(vigil_data *d, size_t n)
     d->labels = p;
     d->cap_labels = c;
     return VIGIL_OK;
+}
+
+/* Powers of ten that doubles hold exactly. */
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+bool vigil__data_parse_num(const char *s, double *out)
+{
+    /* Fast path (Clinger 1990): an integer mantissa below 2^53 divided by an
+     * exact power of ten is correctly rounded, the same double strtod gives. */
+    const char *p = s;
+    bool neg = false;
+    if (*p == '-' || *p == '+') {
+        neg = *p == '-';
+        p++;
+    }
+    uint64_t m = 0;
+    int digits = 0, frac = 0;
+    bool dot = false;
+    for (;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            m = m * 10u + (uint64_t)(*p - '0');
+            digits++;
+            frac += dot ? 1 : 0;
+        } else if (*p == '.' && !dot) {
+            dot = true;
+        } else {
+            break;
+        }
+    }
+    if (*p == '\0' && digits > 0 && digits <= 15) {
+        double x = (double)m / pow10_exact[frac];
+        *out = neg ? -x : x;
+        return true;
+    }
+    return vigil_parse_double(s, out) == VIGIL_OK;
 }
 
 char *vigil__data_next_line(char **cursor, char *end)
