@@ -1,0 +1,269 @@
+/*
+ * test_features.c: the feature table and specification hash, and feature
+ * values worked out by hand on a small timeline (latest values, hours since,
+ * changes, slopes, windows, derived ratios, NEWS2 and its 24-hour maximum).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vigil/features.h"
+#include "vigil_test.h"
+
+static size_t idx(const char *name)
+{
+    size_t i = 0;
+    vigil_status st = vigil_features_find(name, &i);
+    if (st != VIGIL_OK) {
+        print_error("no feature %s\n", name);
+    }
+    assert_int_equal(st, VIGIL_OK);
+    return i;
+}
+
+static void features_have_unique_names_named_after_their_variables(void **state)
+{
+    (void)state;
+    size_t n = vigil_features_count();
+    assert_int_equal(n, VIGIL_FEATURES_COUNT);
+    assert_null(vigil_features_info(n));
+    size_t per_group[VIGIL_FG_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const vigil_feature_info *f = vigil_features_info(i);
+        assert_non_null(f);
+        assert_true((unsigned)f->group < VIGIL_FG_COUNT);
+        assert_true((unsigned)f->stat < VIGIL_FS_COUNT);
+        per_group[f->group]++;
+        size_t back = 0;
+        assert_int_equal(vigil_features_find(f->name, &back), VIGIL_OK);
+        assert_int_equal(back, i); /* also proves names are unique */
+        if (f->var >= 0) {
+            const char *vn = vigil_var_name((vigil_var)f->var);
+            size_t len = strlen(vn);
+            if (strncmp(f->name, vn, len) != 0 || f->name[len] != '_') {
+                print_error("%s does not start with %s_\n", f->name, vn);
+                fail();
+            }
+            assert_int_equal(f->stat == VIGIL_FS_OTHER, 0);
+        } else {
+            assert_int_equal(f->stat, VIGIL_FS_OTHER);
+        }
+    }
+    assert_int_equal(per_group[VIGIL_FG_VITAL_LATEST], 8 * 3);
+    assert_int_equal(per_group[VIGIL_FG_VITAL_CHANGE], 8 * 5);
+    assert_int_equal(per_group[VIGIL_FG_VITAL_WINDOW], 8 * 7);
+    assert_int_equal(per_group[VIGIL_FG_LAB], 36 * 4);
+    assert_int_equal(per_group[VIGIL_FG_DERIVED], 5);
+    assert_int_equal(per_group[VIGIL_FG_NEWS2], 11);
+    assert_int_equal(per_group[VIGIL_FG_DEMOGRAPHIC], 2);
+    assert_int_equal(per_group[VIGIL_FG_TIME], 2);
+    /* names the brief and the model refer to */
+    assert_int_equal(vigil_features_info(idx("hr_last"))->stat, VIGIL_FS_LAST);
+    assert_int_equal(vigil_features_info(idx("resp_slope6"))->stat, VIGIL_FS_SLOPE6);
+    assert_int_equal(vigil_features_info(idx("hours_since_admit"))->group, VIGIL_FG_TIME);
+    assert_int_equal(vigil_features_info(idx("hours_since_first_record"))->group, VIGIL_FG_TIME);
+    assert_int_equal(vigil_features_find("nope", &n), VIGIL_ERR_NOT_FOUND);
+    assert_string_equal(vigil_feature_group_name(VIGIL_FG_VITAL_CHANGE), "vital_change");
+}
+
+/* REQ FEAT-SPEC-HASH */
+static void features_spec_hash_is_fnv1a_of_the_spec_text(void **state)
+{
+    (void)state;
+    /* FNV-1a 64 reference values (Fowler, Noll, Vo; IETF draft test vectors) */
+    assert_true(vigil_fnv1a64("", 0) == 0xcbf29ce484222325ULL);
+    assert_true(vigil_fnv1a64("a", 1) == 0xaf63dc4c8601ec8cULL);
+    assert_true(vigil_fnv1a64("foobar", 6) == 0x85944171f73967e8ULL);
+    size_t need = vigil_features_spec(NULL, 0);
+    char text[8192];
+    assert_true(need < sizeof text);
+    assert_int_equal(vigil_features_spec(text, sizeof text), need);
+    assert_int_equal(strlen(text), need);
+    assert_int_equal(strncmp(text, "vigil-features v1\nhr_last\nhr_hsince\n", 36), 0);
+    assert_true(vigil_features_spec_hash() == vigil_fnv1a64(text, need));
+    char hex[17];
+    vigil_features_spec_hash_hex(hex);
+    char want[17];
+    snprintf(want, sizeof want, "%016llx", (unsigned long long)vigil_features_spec_hash());
+    assert_string_equal(hex, want);
+    /* Golden: changing names, order or version changes this; update it only
+     * together with VIGIL_FEATURES_VERSION in a reviewed commit. */
+    assert_string_equal(hex, "19f3939c321ab2da");
+    /* truncation still terminates */
+    char small[10];
+    assert_int_equal(vigil_features_spec(small, sizeof small), need);
+    assert_string_equal(small, "vigil-fea");
+}
+
+/* The hand-worked example (docs/features.md uses the same numbers). */
+static vigil_timeline *example(void)
+{
+    vigil_timeline *tl = NULL;
+    assert_int_equal(vigil_timeline_new(&tl, NULL), VIGIL_OK);
+    assert_int_equal(vigil_timeline_set_patient(tl, 70.0, 1, NULL), VIGIL_OK);
+    assert_int_equal(vigil_timeline_add_record(tl, 0.5, NULL), VIGIL_OK);
+    assert_int_equal(vigil_timeline_add_record(tl, 8.0, NULL), VIGIL_OK);
+    for (int h = 1; h <= 8; h++) {
+        assert_int_equal(vigil_timeline_add(tl, h, VIGIL_VAR_HR, 78.0 + 2.0 * h, NULL),
+                         VIGIL_OK);
+    }
+    const vigil_meas m[] = {
+        {0.5, 100, VIGIL_VAR_SBP},        {7.25, 120, VIGIL_VAR_SBP},
+        {7.25, 80, VIGIL_VAR_DBP},        {2, 1.0, VIGIL_VAR_CREATININE},
+        {6, 1.5, VIGIL_VAR_CREATININE},   {6, 30, VIGIL_VAR_BUN},
+        {5, 0.5, VIGIL_VAR_FIO2},         {8, 95, VIGIL_VAR_SPO2},
+    };
+    assert_int_equal(vigil_timeline_add_meas(tl, m, sizeof m / sizeof m[0], NULL), VIGIL_OK);
+    assert_int_equal(vigil_timeline_finish(tl, NULL), VIGIL_OK);
+    return tl;
+}
+
+static void expect(const float *x, const char *name, double want)
+{
+    float got = x[idx(name)];
+    if (isnan(want)) {
+        if (!isnan(got)) {
+            print_error("%s: want NaN, got %.9g\n", name, (double)got);
+            fail();
+        }
+        return;
+    }
+    if (isnan(got) || fabs((double)got - want) > 1e-5 * fmax(1.0, fabs(want))) {
+        print_error("%s: want %.9g, got %.9g\n", name, want, (double)got);
+        fail();
+    }
+}
+
+static void features_match_values_worked_out_by_hand(void **state)
+{
+    (void)state;
+    vigil_timeline *tl = example();
+    float x[VIGIL_FEATURES_COUNT];
+    assert_int_equal(vigil_features_at(tl, 8, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
+    /* HR 80, 82, ..., 94 at hours 1..8 */
+    expect(x, "hr_last", 94);
+    expect(x, "hr_hsince", 0);
+    expect(x, "hr_miss", 0);
+    expect(x, "hr_d1", 2);
+    expect(x, "hr_d3", 6);
+    expect(x, "hr_d6", 12);
+    expect(x, "hr_slope6", 2);
+    expect(x, "hr_slope12", 2);
+    expect(x, "hr_min6", 84); /* hours 3..8 */
+    expect(x, "hr_max6", 94);
+    expect(x, "hr_mean6", 89);
+    expect(x, "hr_min24", 80);
+    expect(x, "hr_max24", 94);
+    expect(x, "hr_mean24", 87);
+    expect(x, "hr_n24", 8);
+    /* SBP 100 at 0:30 and 120 at 7:15: times are kept */
+    expect(x, "sbp_last", 120);
+    expect(x, "sbp_hsince", 0.75);
+    expect(x, "sbp_d1", 20);  /* latest known at hour 7 is the 0:30 value */
+    expect(x, "sbp_d6", 20);
+    expect(x, "sbp_slope6", NAN); /* one point in (2, 8] */
+    expect(x, "sbp_slope12", 20.0 / 6.75);
+    expect(x, "sbp_mean24", 110);
+    expect(x, "sbp_n24", 2);
+    /* never measured */
+    expect(x, "temp_last", NAN);
+    expect(x, "temp_hsince", NAN);
+    expect(x, "temp_miss", 1);
+    expect(x, "temp_d1", NAN);
+    expect(x, "temp_mean24", NAN);
+    expect(x, "temp_n24", 0);
+    /* labs */
+    expect(x, "creatinine_last", 1.5);
+    expect(x, "creatinine_hsince", 2);
+    expect(x, "creatinine_dprev", 0.5);
+    expect(x, "bun_dprev", NAN);
+    expect(x, "lactate_miss", 1);
+    /* derived */
+    expect(x, "shock_index", 94.0 / 120.0);
+    expect(x, "pulse_pressure", 40);
+    expect(x, "spo2_fio2", 190);
+    expect(x, "pao2_fio2", NAN);
+    expect(x, "bun_creatinine", 20);
+    /* NEWS2 at hour 8: spo2 95 -> 1, oxygen (FiO2 0.5) -> 2, sbp 120 -> 0,
+     * hr 94 -> 1; rr, consciousness, temperature missing */
+    expect(x, "news2_total", 4);
+    expect(x, "news2_rr", NAN);
+    expect(x, "news2_spo2", 1);
+    expect(x, "news2_o2", 2);
+    expect(x, "news2_sbp", 0);
+    expect(x, "news2_hr", 1);
+    expect(x, "news2_acvpu", NAN);
+    expect(x, "news2_temp", NAN);
+    expect(x, "news2_n_missing", 3);
+    expect(x, "news2_complete", 0);
+    /* hour 7: hr 92 -> 1, sbp 100 (0:30) -> 2, oxygen -> 2 = 5, the maximum */
+    expect(x, "news2_max24", 5);
+    expect(x, "age", 70);
+    expect(x, "sex", 1);
+    expect(x, "hours_since_admit", 8);
+    expect(x, "hours_since_first_record", 7.5);
+
+    /* hour 7 sees neither the 7:15 blood pressure nor the 8:00 SpO2 */
+    assert_int_equal(vigil_features_at(tl, 7, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
+    expect(x, "sbp_last", 100);
+    expect(x, "sbp_hsince", 6.5);
+    expect(x, "spo2_last", NAN);
+    expect(x, "news2_total", 5);
+    expect(x, "pulse_pressure", NAN);
+    vigil_timeline_free(tl);
+}
+
+static void features_before_any_data_are_missing_not_zero(void **state)
+{
+    (void)state;
+    vigil_timeline *tl = example();
+    float x[VIGIL_FEATURES_COUNT];
+    assert_int_equal(vigil_features_at(tl, -3, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
+    for (size_t k = 0; k < VIGIL_FEATURES_COUNT; k++) {
+        const vigil_feature_info *f = vigil_features_info(k);
+        if (f->stat == VIGIL_FS_MISS) {
+            assert_true(x[k] == 1.0f);
+        } else if (f->stat == VIGIL_FS_N24 || !strcmp(f->name, "news2_n_missing") ||
+                   !strcmp(f->name, "news2_complete") || f->group == VIGIL_FG_DEMOGRAPHIC ||
+                   f->group == VIGIL_FG_TIME) {
+            assert_false(isnan(x[k]));
+        } else if (!isnan(x[k])) {
+            print_error("%s is %g before any data\n", f->name, (double)x[k]);
+            fail();
+        }
+    }
+    expect(x, "news2_n_missing", 7);
+    expect(x, "hours_since_first_record", -3.5);
+    vigil_timeline_free(tl);
+}
+
+static void features_for_the_whole_stay_equal_features_at_each_hour_bit_for_bit(void **state)
+{
+    (void)state;
+    vigil_timeline *tl = example();
+    float rows[8 * VIGIL_FEATURES_COUNT];
+    size_t n = 0;
+    vigil_err e = {0};
+    assert_int_equal(vigil_features_stay(tl, rows, 7, &n, &e), VIGIL_ERR_ARG);
+    assert_int_equal(vigil_features_stay(tl, rows, 8, &n, NULL), VIGIL_OK);
+    assert_int_equal(n, 8); /* hours 1..8 */
+    for (size_t r = 0; r < n; r++) {
+        float x[VIGIL_FEATURES_COUNT];
+        assert_int_equal(vigil_features_at(tl, 1 + (long)r, x, VIGIL_FEATURES_COUNT, NULL),
+                         VIGIL_OK);
+        assert_memory_equal(x, rows + r * VIGIL_FEATURES_COUNT, sizeof x);
+    }
+    float small[3];
+    assert_int_equal(vigil_features_at(tl, 1, small, 3, NULL), VIGIL_ERR_ARG);
+    vigil_timeline_free(tl);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(features_have_unique_names_named_after_their_variables),
+    cmocka_unit_test(features_spec_hash_is_fnv1a_of_the_spec_text),
+    cmocka_unit_test(features_match_values_worked_out_by_hand),
+    cmocka_unit_test(features_before_any_data_are_missing_not_zero),
+    cmocka_unit_test(features_for_the_whole_stay_equal_features_at_each_hour_bit_for_bit),
+};
+
+VIGIL_TEST_MAIN(tests)
