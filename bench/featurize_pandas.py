@@ -241,10 +241,9 @@ def compare(c_path, mine):
     if missing or list(c.columns[2:]) != NAMES:
         print(f"compare: feature names differ from the C specification: {missing[:5]}")
         return False
-    m = c.merge(mine, on=["stay", "hour"], suffixes=("_c", "_pd"), how="outer",
-                indicator=True)
-    if (m["_merge"] != "both").any():
-        print(f"compare: {(m['_merge'] != 'both').sum()} rows present on one side only")
+    m = c.merge(mine, on=["stay", "hour"], suffixes=("_c", "_pd"), how="inner")
+    if len(m) != len(c) or len(m) != len(mine):
+        print(f"compare: rows differ: C {len(c)}, pandas {len(mine)}, matched {len(m)}")
         return False
     bad_total, worst = 0, []
     for name in NAMES:

@@ -9,6 +9,7 @@
 
 static const vigil_cli_cmd commands[] = {
     {"news2", vigil_cli_news2, "score observation sets with NEWS2 (RCP 2017)"},
+    {"data", vigil_cli_data, "read PhysioNet research data and report counts and issues"},
 };
 
 static void usage(FILE *f)
