@@ -131,8 +131,7 @@ static vigil_status on_stay(const vigil_stay *s, const vigil_meas *m, size_t n, 
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: bench_featurize [DATA_DIR] [--sample-out FILE] [--sample-every N]\n");
+    fprintf(stderr, "usage: bench_featurize [DATA_DIR] [--sample-out FILE] [--sample-every N]\n");
     return 2;
 }
 

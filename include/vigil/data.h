@@ -34,8 +34,8 @@
 
 typedef enum vigil_data_format {
     VIGIL_DATA_UNKNOWN = 0,
-    VIGIL_DATA_PN2019,  /* PhysioNet 2019 .psv */
-    VIGIL_DATA_PN2012,  /* PhysioNet 2012 long-format .txt */
+    VIGIL_DATA_PN2019, /* PhysioNet 2019 .psv */
+    VIGIL_DATA_PN2012, /* PhysioNet 2012 long-format .txt */
     VIGIL_DATA_FORMAT_COUNT
 } vigil_data_format;
 
@@ -73,51 +73,51 @@ typedef struct vigil_stay {
                                        ("training_setA", "set-a") */
     char file[VIGIL_DATA_NAME_MAX]; /* where it came from: "archive.tar.gz:member" or path */
     vigil_data_format format;
-    double age_y;                   /* 2019's 100 is stored as 90 (see age_90_plus) */
-    bool age_90_plus;               /* age was recorded as "90 or older" */
-    int sex;                        /* VIGIL_SEX_* */
-    int ethnicity;                  /* always VIGIL_ETHNICITY_UNKNOWN here */
-    unsigned icu_flags;             /* VIGIL_ICU_* bits; 0 = unknown */
-    double hosp_adm_time_h;         /* 2019 HospAdmTime (hours from hospital to ICU
-                                       admission, negative = before); NaN for 2012 */
-    double height_cm;               /* 2012 descriptor; NaN when unknown or 2019 */
-    double weight_kg;               /* 2012 descriptor Weight at 00:00; NaN unknown */
-    double first_t_h;               /* first record (2019 row / 2012 measurement row);
-                                       NaN when the stay has none */
-    double last_t_h;                /* last record; NaN when none */
-    size_t n_rows;                  /* data rows accepted from the file */
+    double age_y;           /* 2019's 100 is stored as 90 (see age_90_plus) */
+    bool age_90_plus;       /* age was recorded as "90 or older" */
+    int sex;                /* VIGIL_SEX_* */
+    int ethnicity;          /* always VIGIL_ETHNICITY_UNKNOWN here */
+    unsigned icu_flags;     /* VIGIL_ICU_* bits; 0 = unknown */
+    double hosp_adm_time_h; /* 2019 HospAdmTime (hours from hospital to ICU
+                               admission, negative = before); NaN for 2012 */
+    double height_cm;       /* 2012 descriptor; NaN when unknown or 2019 */
+    double weight_kg;       /* 2012 descriptor Weight at 00:00; NaN unknown */
+    double first_t_h;       /* first record (2019 row / 2012 measurement row);
+                               NaN when the stay has none */
+    double last_t_h;        /* last record; NaN when none */
+    size_t n_rows;          /* data rows accepted from the file */
     /* PhysioNet 2019 outcome */
     const unsigned char *sepsis_label; /* per hour: label of hour label_first_hour + i
                                           (0, 1 or VIGIL_LABEL_UNKNOWN); NULL for 2012 */
     size_t n_labels;
     long label_first_hour;
-    bool sepsis_any;                /* some hour has SepsisLabel 1 */
+    bool sepsis_any; /* some hour has SepsisLabel 1 */
     /* PhysioNet 2012 outcomes (Outcomes-*.txt) */
-    bool has_outcome;               /* an outcomes row was found for this RecordID */
-    int in_hospital_death;          /* 0, 1, or -1 when unknown */
-    double saps1;                   /* SAPS-I; NaN when -1 (unknown) */
-    double sofa;                    /* SOFA; NaN when unknown */
-    double los_days;                /* length of stay, days; NaN when unknown */
-    double survival_days;           /* days to death; NaN when not known to have died */
+    bool has_outcome;      /* an outcomes row was found for this RecordID */
+    int in_hospital_death; /* 0, 1, or -1 when unknown */
+    double saps1;          /* SAPS-I; NaN when -1 (unknown) */
+    double sofa;           /* SOFA; NaN when unknown */
+    double los_days;       /* length of stay, days; NaN when unknown */
+    double survival_days;  /* days to death; NaN when not known to have died */
 } vigil_stay;
 
 /* Why a row, value or file was not used as it stood. */
 typedef enum vigil_data_issue {
-    VIGIL_DATA_BAD_HEADER = 0,   /* file: first line is not the format's header (file skipped) */
-    VIGIL_DATA_EMPTY_FILE,       /* file: nothing after the header (2019 file skipped) */
-    VIGIL_DATA_UNRECOGNISED,     /* file: neither format nor an outcomes file (skipped) */
-    VIGIL_DATA_FIELD_COUNT,      /* row: wrong number of fields (row dropped) */
-    VIGIL_DATA_BAD_NUMBER,       /* row: a field is not a number (row dropped) */
-    VIGIL_DATA_BAD_TIME,         /* row: bad HH:MM or ICULOS, or ICULOS not increasing
-                                    (row dropped) */
-    VIGIL_DATA_UNKNOWN_PARAMETER,/* row: 2012 parameter name not known (row dropped) */
-    VIGIL_DATA_BAD_DESCRIPTOR,   /* a descriptor with an invalid or conflicting value,
-                                    repeated, or not at 00:00 (first value kept) */
-    VIGIL_DATA_ID_MISMATCH,      /* 2012 RecordID differs from the file name */
-    VIGIL_DATA_ICULOS_GAP,       /* 2019 hours skipped between rows (rows kept) */
-    VIGIL_DATA_IMPLAUSIBLE,      /* value outside vigil/vars.h bounds (value dropped) */
-    VIGIL_DATA_NO_OUTCOME,       /* 2012 stay without an outcomes row (stay kept) */
-    VIGIL_DATA_BAD_OUTCOME,      /* outcomes row malformed or a duplicate RecordID (skipped) */
+    VIGIL_DATA_BAD_HEADER = 0,    /* file: first line is not the format's header (file skipped) */
+    VIGIL_DATA_EMPTY_FILE,        /* file: nothing after the header (2019 file skipped) */
+    VIGIL_DATA_UNRECOGNISED,      /* file: neither format nor an outcomes file (skipped) */
+    VIGIL_DATA_FIELD_COUNT,       /* row: wrong number of fields (row dropped) */
+    VIGIL_DATA_BAD_NUMBER,        /* row: a field is not a number (row dropped) */
+    VIGIL_DATA_BAD_TIME,          /* row: bad HH:MM or ICULOS, or ICULOS not increasing
+                                     (row dropped) */
+    VIGIL_DATA_UNKNOWN_PARAMETER, /* row: 2012 parameter name not known (row dropped) */
+    VIGIL_DATA_BAD_DESCRIPTOR,    /* a descriptor with an invalid or conflicting value,
+                                     repeated, or not at 00:00 (first value kept) */
+    VIGIL_DATA_ID_MISMATCH,       /* 2012 RecordID differs from the file name */
+    VIGIL_DATA_ICULOS_GAP,        /* 2019 hours skipped between rows (rows kept) */
+    VIGIL_DATA_IMPLAUSIBLE,       /* value outside vigil/vars.h bounds (value dropped) */
+    VIGIL_DATA_NO_OUTCOME,        /* 2012 stay without an outcomes row (stay kept) */
+    VIGIL_DATA_BAD_OUTCOME,       /* outcomes row malformed or a duplicate RecordID (skipped) */
     VIGIL_DATA_ISSUE_COUNT
 } vigil_data_issue;
 
@@ -134,27 +134,27 @@ bool vigil_data_issue_is_malformed(vigil_data_issue i);
 
 /* Counts over everything a reader has read so far. */
 typedef struct vigil_data_summary {
-    size_t n_files;                          /* regular files seen (archives' members too) */
+    size_t n_files;                               /* regular files seen (archives' members too) */
     size_t n_stay_files[VIGIL_DATA_FORMAT_COUNT]; /* files recognised per format */
-    size_t n_outcome_files;                  /* outcomes files loaded */
-    size_t n_outcome_rows;                   /* outcomes rows loaded */
-    size_t n_stays;                          /* stays emitted */
+    size_t n_outcome_files;                       /* outcomes files loaded */
+    size_t n_outcome_rows;                        /* outcomes rows loaded */
+    size_t n_stays;                               /* stays emitted */
     size_t n_stays_by_format[VIGIL_DATA_FORMAT_COUNT];
-    size_t n_stays_without_meas;             /* emitted with no measurement */
-    size_t n_rows;                           /* data rows read (headers excluded) */
-    size_t n_rows_dropped;                   /* rows dropped for an issue */
-    size_t n_meas;                           /* measurements emitted */
-    size_t n_nan;                            /* 2019 NaN fields (missing, not an issue) */
-    size_t n_unknown_marker;                 /* 2012 values of -1 read as unknown */
-    size_t n_sepsis_stays;                   /* 2019 stays with a SepsisLabel 1 */
-    size_t n_deaths;                         /* 2012 stays with In-hospital_death 1 */
+    size_t n_stays_without_meas; /* emitted with no measurement */
+    size_t n_rows;               /* data rows read (headers excluded) */
+    size_t n_rows_dropped;       /* rows dropped for an issue */
+    size_t n_meas;               /* measurements emitted */
+    size_t n_nan;                /* 2019 NaN fields (missing, not an issue) */
+    size_t n_unknown_marker;     /* 2012 values of -1 read as unknown */
+    size_t n_sepsis_stays;       /* 2019 stays with a SepsisLabel 1 */
+    size_t n_deaths;             /* 2012 stays with In-hospital_death 1 */
     size_t n_issues[VIGIL_DATA_ISSUE_COUNT];
-    size_t n_implausible[VIGIL_VAR_COUNT];   /* values dropped as implausible, per variable */
-    size_t n_too_low[VIGIL_VAR_COUNT];       /* ... of which below min */
-    size_t n_too_high[VIGIL_VAR_COUNT];      /* ... of which above max */
-    size_t n_converted[VIGIL_VAR_COUNT];     /* values converted (FiO2 %) */
-    size_t n_messages;                       /* messages kept: the first
-                                                VIGIL_DATA_MESSAGES_PER_ISSUE of each kind */
+    size_t n_implausible[VIGIL_VAR_COUNT]; /* values dropped as implausible, per variable */
+    size_t n_too_low[VIGIL_VAR_COUNT];     /* ... of which below min */
+    size_t n_too_high[VIGIL_VAR_COUNT];    /* ... of which above max */
+    size_t n_converted[VIGIL_VAR_COUNT];   /* values converted (FiO2 %) */
+    size_t n_messages;                     /* messages kept: the first
+                                              VIGIL_DATA_MESSAGES_PER_ISSUE of each kind */
     char messages[VIGIL_DATA_MESSAGES_MAX][VIGIL_ERR_MSG_MAX]; /* "file:line: what" */
 } vigil_data_summary;
 
@@ -164,11 +164,11 @@ typedef void (*vigil_data_issue_fn)(vigil_data_issue issue, const char *file, lo
                                     const char *msg, void *ctx);
 
 typedef struct vigil_data_opts {
-    const char *outcomes_path;  /* an Outcomes file to load, or NULL */
-    bool no_outcome_search;     /* do not look for outcomes files (see vigil_data_open) */
-    bool strict;                /* stop at the first malformed-input issue:
-                                   vigil_data_next returns VIGIL_ERR_PARSE */
-    size_t max_stay_files;      /* stop after this many stay files (0 = all) */
+    const char *outcomes_path; /* an Outcomes file to load, or NULL */
+    bool no_outcome_search;    /* do not look for outcomes files (see vigil_data_open) */
+    bool strict;               /* stop at the first malformed-input issue:
+                                  vigil_data_next returns VIGIL_ERR_PARSE */
+    size_t max_stay_files;     /* stop after this many stay files (0 = all) */
     vigil_data_issue_fn on_issue;
     void *issue_ctx;
 } vigil_data_opts;
@@ -195,8 +195,7 @@ typedef struct vigil_file_source {
  * entries skipped); archives found in the folder are read in place.
  * VIGIL_ERR_IO when path cannot be opened.
  */
-vigil_status vigil_file_source_open_path(const char *path, vigil_file_source *out,
-                                         vigil_err *err);
+vigil_status vigil_file_source_open_path(const char *path, vigil_file_source *out, vigil_err *err);
 
 /* One in-memory file for vigil_file_source_open_memory. */
 typedef struct vigil_mem_file {
@@ -255,8 +254,8 @@ typedef vigil_status (*vigil_data_stay_fn)(const vigil_stay *stay, const vigil_m
 /* Open path, call fn for every stay, copy the summary into *out_summary
  * (may be NULL), close. */
 vigil_status vigil_data_foreach(const char *path, const vigil_data_opts *opts,
-                                vigil_data_stay_fn fn, void *ctx,
-                                vigil_data_summary *out_summary, vigil_err *err);
+                                vigil_data_stay_fn fn, void *ctx, vigil_data_summary *out_summary,
+                                vigil_err *err);
 
 /* Write the summary as readable text lines (counts, issues by reason,
  * implausible values by variable, the kept messages) to a caller buffer;

@@ -43,8 +43,9 @@ typedef struct vigil_timeline vigil_timeline;
 /* No hour: returned by first/last_hour for a timeline without records. */
 #define VIGIL_TIMELINE_NO_HOUR (-2147483647L - 1)
 
-/* Times must lie within +-VIGIL_TIMELINE_T_MAX hours and the span of hours
- * within VIGIL_TIMELINE_SPAN_MAX (about 11 years), or adding fails. */
+/* Times must lie within +-VIGIL_TIMELINE_T_MAX hours (or adding fails) and
+ * span fewer than VIGIL_TIMELINE_SPAN_MAX hours, about 11 years (or finish
+ * fails). */
 #define VIGIL_TIMELINE_T_MAX 1000000.0
 #define VIGIL_TIMELINE_SPAN_MAX 100000L
 
@@ -63,8 +64,7 @@ void vigil_timeline_reset(vigil_timeline *tl);
 
 /* Patient descriptors: age in years (NaN unknown; implausible ages are
  * refused with VIGIL_ERR_IMPLAUSIBLE), sex 0 female, 1 male, -1 unknown. */
-vigil_status vigil_timeline_set_patient(vigil_timeline *tl, double age_y, int sex,
-                                        vigil_err *err);
+vigil_status vigil_timeline_set_patient(vigil_timeline *tl, double age_y, int sex, vigil_err *err);
 
 /* A record (a 2019 row, a 2012 measurement row, a ward observation set)
  * exists at t_h, even if it carries no usable value: it defines the first
@@ -153,18 +153,31 @@ typedef enum vigil_feature_group {
 
 /* What a feature computes (for documentation and tools). */
 typedef enum vigil_feature_stat {
-    VIGIL_FS_LAST = 0, VIGIL_FS_HSINCE, VIGIL_FS_MISS, VIGIL_FS_D1, VIGIL_FS_D3, VIGIL_FS_D6,
-    VIGIL_FS_SLOPE6, VIGIL_FS_SLOPE12, VIGIL_FS_MIN6, VIGIL_FS_MAX6, VIGIL_FS_MEAN6,
-    VIGIL_FS_MIN24, VIGIL_FS_MAX24, VIGIL_FS_MEAN24, VIGIL_FS_N24, VIGIL_FS_DPREV,
+    VIGIL_FS_LAST = 0,
+    VIGIL_FS_HSINCE,
+    VIGIL_FS_MISS,
+    VIGIL_FS_D1,
+    VIGIL_FS_D3,
+    VIGIL_FS_D6,
+    VIGIL_FS_SLOPE6,
+    VIGIL_FS_SLOPE12,
+    VIGIL_FS_MIN6,
+    VIGIL_FS_MAX6,
+    VIGIL_FS_MEAN6,
+    VIGIL_FS_MIN24,
+    VIGIL_FS_MAX24,
+    VIGIL_FS_MEAN24,
+    VIGIL_FS_N24,
+    VIGIL_FS_DPREV,
     VIGIL_FS_OTHER, /* derived, NEWS2, demographic and time features */
     VIGIL_FS_COUNT
 } vigil_feature_stat;
 
 typedef struct vigil_feature_info {
-    const char *name;          /* stable: "hr_last", "resp_slope6", "news2_total" */
+    const char *name; /* stable: "hr_last", "resp_slope6", "news2_total" */
     vigil_feature_group group;
     vigil_feature_stat stat;
-    int var;                   /* the vigil_var it reads, or -1 */
+    int var; /* the vigil_var it reads, or -1 */
 } vigil_feature_info;
 
 /* Number of features (VIGIL_FEATURES_COUNT, also as a function for tools). */

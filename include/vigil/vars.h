@@ -30,18 +30,18 @@
 
 typedef enum vigil_var {
     /* vital signs (PhysioNet 2019 columns 1-8) */
-    VIGIL_VAR_HR = 0,       /* heart rate, beats/min */
-    VIGIL_VAR_SPO2,         /* pulse oximetry, % */
-    VIGIL_VAR_TEMP,         /* temperature, deg C */
-    VIGIL_VAR_SBP,          /* systolic blood pressure, mmHg */
-    VIGIL_VAR_MAP,          /* mean arterial pressure, mmHg */
-    VIGIL_VAR_DBP,          /* diastolic blood pressure, mmHg */
-    VIGIL_VAR_RESP,         /* respiration rate, breaths/min */
-    VIGIL_VAR_ETCO2,        /* end-tidal CO2, mmHg */
+    VIGIL_VAR_HR = 0, /* heart rate, beats/min */
+    VIGIL_VAR_SPO2,   /* pulse oximetry, % */
+    VIGIL_VAR_TEMP,   /* temperature, deg C */
+    VIGIL_VAR_SBP,    /* systolic blood pressure, mmHg */
+    VIGIL_VAR_MAP,    /* mean arterial pressure, mmHg */
+    VIGIL_VAR_DBP,    /* diastolic blood pressure, mmHg */
+    VIGIL_VAR_RESP,   /* respiration rate, breaths/min */
+    VIGIL_VAR_ETCO2,  /* end-tidal CO2, mmHg */
     /* laboratory values (PhysioNet 2019 columns 9-34) */
     VIGIL_VAR_BASE_EXCESS,
     VIGIL_VAR_HCO3,
-    VIGIL_VAR_FIO2,         /* fraction of inspired oxygen, 0.2-1 */
+    VIGIL_VAR_FIO2, /* fraction of inspired oxygen, 0.2-1 */
     VIGIL_VAR_PH,
     VIGIL_VAR_PACO2,
     VIGIL_VAR_SAO2,
@@ -66,40 +66,40 @@ typedef enum vigil_var {
     VIGIL_VAR_FIBRINOGEN,
     VIGIL_VAR_PLATELETS,
     /* PhysioNet 2012 extras */
-    VIGIL_VAR_GCS,          /* Glasgow coma scale, 3-15 */
-    VIGIL_VAR_MECHVENT,     /* mechanical ventilation charted (1) */
-    VIGIL_VAR_URINE,        /* urine output since the last charting, mL */
+    VIGIL_VAR_GCS,      /* Glasgow coma scale, 3-15 */
+    VIGIL_VAR_MECHVENT, /* mechanical ventilation charted (1) */
+    VIGIL_VAR_URINE,    /* urine output since the last charting, mL */
     VIGIL_VAR_PAO2,
     VIGIL_VAR_ALBUMIN,
     VIGIL_VAR_ALT,
     VIGIL_VAR_SODIUM,
     VIGIL_VAR_CHOLESTEROL,
     VIGIL_VAR_TROPONIN_T,
-    VIGIL_VAR_WEIGHT,       /* kg */
+    VIGIL_VAR_WEIGHT, /* kg */
     /* the live ward */
-    VIGIL_VAR_ACVPU,        /* vigil_acvpu code: 1 A, 2 C, 3 V, 4 P, 5 U */
-    VIGIL_VAR_ON_OXYGEN,    /* 0 air, 1 supplemental oxygen */
+    VIGIL_VAR_ACVPU,     /* vigil_acvpu code: 1 A, 2 C, 3 V, 4 P, 5 U */
+    VIGIL_VAR_ON_OXYGEN, /* 0 air, 1 supplemental oxygen */
     /* per-stay descriptors (bounds only; never a time series) */
-    VIGIL_VAR_AGE,          /* years */
-    VIGIL_VAR_HEIGHT,       /* cm */
+    VIGIL_VAR_AGE,    /* years */
+    VIGIL_VAR_HEIGHT, /* cm */
     VIGIL_VAR_COUNT
 } vigil_var;
 
 typedef enum vigil_var_kind {
-    VIGIL_VAR_KIND_VITAL = 0, /* bedside vital sign */
-    VIGIL_VAR_KIND_LAB,       /* laboratory or blood-gas value */
-    VIGIL_VAR_KIND_CHART,     /* other bedside charting: GCS, ventilation, urine, weight */
-    VIGIL_VAR_KIND_WARD,      /* ward-only categorical: ACVPU, air/oxygen */
-    VIGIL_VAR_KIND_DESCRIPTOR,/* per-stay descriptor: age, height */
+    VIGIL_VAR_KIND_VITAL = 0,  /* bedside vital sign */
+    VIGIL_VAR_KIND_LAB,        /* laboratory or blood-gas value */
+    VIGIL_VAR_KIND_CHART,      /* other bedside charting: GCS, ventilation, urine, weight */
+    VIGIL_VAR_KIND_WARD,       /* ward-only categorical: ACVPU, air/oxygen */
+    VIGIL_VAR_KIND_DESCRIPTOR, /* per-stay descriptor: age, height */
     VIGIL_VAR_KIND_COUNT
 } vigil_var_kind;
 
 typedef struct vigil_var_info {
-    const char *name;       /* stable machine name: "hr", "spo2", "fio2", ... */
-    const char *label;      /* words: "heart rate" */
-    const char *unit;       /* canonical unit: "beats/min", "%", "fraction" */
+    const char *name;  /* stable machine name: "hr", "spo2", "fio2", ... */
+    const char *label; /* words: "heart rate" */
+    const char *unit;  /* canonical unit: "beats/min", "%", "fraction" */
     vigil_var_kind kind;
-    double min;             /* inclusive plausibility bounds, canonical unit */
+    double min; /* inclusive plausibility bounds, canonical unit */
     double max;
     bool integer;           /* only whole numbers are valid (GCS, ACVPU, flags) */
     const char *bounds_why; /* one line: why these bounds */
@@ -107,12 +107,12 @@ typedef struct vigil_var_info {
 
 /* Why a value was refused or changed by vigil_var_check(). */
 typedef enum vigil_var_verdict {
-    VIGIL_VAR_OK = 0,        /* accepted as given */
-    VIGIL_VAR_CONVERTED,     /* accepted after a documented conversion (FiO2 %) */
-    VIGIL_VAR_TOO_LOW,       /* refused: below min */
-    VIGIL_VAR_TOO_HIGH,      /* refused: above max */
-    VIGIL_VAR_NOT_INTEGER,   /* refused: fractional value of an integer variable */
-    VIGIL_VAR_NOT_FINITE,    /* refused: NaN or infinity */
+    VIGIL_VAR_OK = 0,      /* accepted as given */
+    VIGIL_VAR_CONVERTED,   /* accepted after a documented conversion (FiO2 %) */
+    VIGIL_VAR_TOO_LOW,     /* refused: below min */
+    VIGIL_VAR_TOO_HIGH,    /* refused: above max */
+    VIGIL_VAR_NOT_INTEGER, /* refused: fractional value of an integer variable */
+    VIGIL_VAR_NOT_FINITE,  /* refused: NaN or infinity */
     VIGIL_VAR_VERDICT_COUNT
 } vigil_var_verdict;
 

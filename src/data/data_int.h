@@ -17,7 +17,7 @@
 
 typedef struct vigil__outcome {
     long id;
-    size_t file;  /* index into outcome_files */
+    size_t file; /* index into outcome_files */
     long line;
     int death;
     double saps1, sofa, los_days, survival_days;
@@ -37,9 +37,9 @@ struct vigil_data {
     char **outcome_files; /* real paths of loaded outcomes files */
     size_t n_outcome_files;
     size_t n_stay_files_read;
-    bool has_pending;   /* strict mode: a malformed-input issue was seen */
+    bool has_pending; /* strict mode: a malformed-input issue was seen */
     vigil_err pending;
-    bool failed;        /* a previous next() returned an error */
+    bool failed; /* a previous next() returned an error */
     bool ended;
 };
 
@@ -58,8 +58,8 @@ vigil_status vigil__data_add_meas(vigil_data *d, const char *file, long line, do
                                   vigil_var v, double value);
 
 /* Count an implausible descriptor (no measurement) and report it. */
-void vigil__data_implausible(vigil_data *d, const char *file, long line, vigil_var v,
-                             double value, vigil_var_verdict verdict);
+void vigil__data_implausible(vigil_data *d, const char *file, long line, vigil_var v, double value,
+                             vigil_var_verdict verdict);
 
 /* Reset d->stay and the per-stay buffers for a new file. */
 void vigil__data_stay_reset(vigil_data *d, const char *file, vigil_data_format fmt);

@@ -65,8 +65,7 @@ vigil_status vigil__outcomes_load(vigil_data *d, const char *name, char *data, s
         char *f[7];
         size_t nf = 0;
         if (vigil_csv_split(line, ',', f, 7, &nf) != VIGIL_OK || nf != 6) {
-            vigil__data_issue(d, VIGIL_DATA_BAD_OUTCOME, name, line_no,
-                              "expected 6 fields");
+            vigil__data_issue(d, VIGIL_DATA_BAD_OUTCOME, name, line_no, "expected 6 fields");
             continue;
         }
         double v[6];

@@ -28,15 +28,7 @@
 
 const char vigil__pn2012_header[] = "Time,Parameter,Value";
 
-typedef enum pkind {
-    P_MEAS = 0,
-    P_RECORDID,
-    P_AGE,
-    P_GENDER,
-    P_HEIGHT,
-    P_ICUTYPE,
-    P_WEIGHT
-} pkind;
+typedef enum pkind { P_MEAS = 0, P_RECORDID, P_AGE, P_GENDER, P_HEIGHT, P_ICUTYPE, P_WEIGHT } pkind;
 
 typedef struct param {
     const char *name;
@@ -229,8 +221,8 @@ static vigil_status do_row(vigil_data *d, file_ctx *fc, char *line)
     double t = 0;
     bool at_zero = false;
     if (!parse_time(f[0], &t, &at_zero)) {
-        vigil__data_issue(d, VIGIL_DATA_BAD_TIME, fc->name, fc->line,
-                          "time '%.40s' is not HH:MM", f[0]);
+        vigil__data_issue(d, VIGIL_DATA_BAD_TIME, fc->name, fc->line, "time '%.40s' is not HH:MM",
+                          f[0]);
         return VIGIL_ERR_PARSE;
     }
     const param *p = find_param(f[1]);
@@ -261,9 +253,8 @@ static vigil_status do_row(vigil_data *d, file_ctx *fc, char *line)
         d->sum.n_unknown_marker++; /* REQ DATA-2012-UNKNOWN */
         return VIGIL_OK;
     }
-    return vigil__data_add_meas(d, fc->name, fc->line, t, p->var, v) == VIGIL_OK
-               ? VIGIL_OK
-               : VIGIL_ERR_NOMEM;
+    return vigil__data_add_meas(d, fc->name, fc->line, t, p->var, v) == VIGIL_OK ? VIGIL_OK
+                                                                                 : VIGIL_ERR_NOMEM;
 }
 
 static bool all_digits(const char *s)
@@ -302,8 +293,7 @@ static void finish_stay(vigil_data *d, file_ctx *fc)
     }
     const vigil__outcome *o = fc->have_recordid ? vigil__outcomes_find(d, fc->recordid) : NULL;
     if (o == NULL) {
-        vigil__data_issue(d, VIGIL_DATA_NO_OUTCOME, fc->name, 0, "no outcomes row for %s",
-                          s->id);
+        vigil__data_issue(d, VIGIL_DATA_NO_OUTCOME, fc->name, 0, "no outcomes row for %s", s->id);
         return;
     }
     s->has_outcome = true;

@@ -29,39 +29,36 @@ const char vigil__pn2019_header[] =
 
 #define N_FIELDS 41
 #define N_MEAS_COLS 34
-enum {
-    COL_AGE = 34,
-    COL_GENDER,
-    COL_UNIT1,
-    COL_UNIT2,
-    COL_HOSPADM,
-    COL_ICULOS,
-    COL_LABEL
-};
+enum { COL_AGE = 34, COL_GENDER, COL_UNIT1, COL_UNIT2, COL_HOSPADM, COL_ICULOS, COL_LABEL };
 
 /* Columns 1-34 in header order. */
 static const vigil_var col_var[N_MEAS_COLS] = {
-    VIGIL_VAR_HR,          VIGIL_VAR_SPO2,        VIGIL_VAR_TEMP,        VIGIL_VAR_SBP,
-    VIGIL_VAR_MAP,         VIGIL_VAR_DBP,         VIGIL_VAR_RESP,        VIGIL_VAR_ETCO2,
-    VIGIL_VAR_BASE_EXCESS, VIGIL_VAR_HCO3,        VIGIL_VAR_FIO2,        VIGIL_VAR_PH,
-    VIGIL_VAR_PACO2,       VIGIL_VAR_SAO2,        VIGIL_VAR_AST,         VIGIL_VAR_BUN,
-    VIGIL_VAR_ALP,         VIGIL_VAR_CALCIUM,     VIGIL_VAR_CHLORIDE,    VIGIL_VAR_CREATININE,
-    VIGIL_VAR_BILI_DIRECT, VIGIL_VAR_GLUCOSE,     VIGIL_VAR_LACTATE,     VIGIL_VAR_MAGNESIUM,
-    VIGIL_VAR_PHOSPHATE,   VIGIL_VAR_POTASSIUM,   VIGIL_VAR_BILI_TOTAL,  VIGIL_VAR_TROPONIN_I,
-    VIGIL_VAR_HCT,         VIGIL_VAR_HGB,         VIGIL_VAR_PTT,         VIGIL_VAR_WBC,
+    VIGIL_VAR_HR,          VIGIL_VAR_SPO2,      VIGIL_VAR_TEMP,       VIGIL_VAR_SBP,
+    VIGIL_VAR_MAP,         VIGIL_VAR_DBP,       VIGIL_VAR_RESP,       VIGIL_VAR_ETCO2,
+    VIGIL_VAR_BASE_EXCESS, VIGIL_VAR_HCO3,      VIGIL_VAR_FIO2,       VIGIL_VAR_PH,
+    VIGIL_VAR_PACO2,       VIGIL_VAR_SAO2,      VIGIL_VAR_AST,        VIGIL_VAR_BUN,
+    VIGIL_VAR_ALP,         VIGIL_VAR_CALCIUM,   VIGIL_VAR_CHLORIDE,   VIGIL_VAR_CREATININE,
+    VIGIL_VAR_BILI_DIRECT, VIGIL_VAR_GLUCOSE,   VIGIL_VAR_LACTATE,    VIGIL_VAR_MAGNESIUM,
+    VIGIL_VAR_PHOSPHATE,   VIGIL_VAR_POTASSIUM, VIGIL_VAR_BILI_TOTAL, VIGIL_VAR_TROPONIN_I,
+    VIGIL_VAR_HCT,         VIGIL_VAR_HGB,       VIGIL_VAR_PTT,        VIGIL_VAR_WBC,
     VIGIL_VAR_FIBRINOGEN,  VIGIL_VAR_PLATELETS,
 };
 
 static const char *const col_name[N_FIELDS] = {
-    "HR",        "O2Sat",     "Temp",       "SBP",          "MAP",
-    "DBP",       "Resp",      "EtCO2",      "BaseExcess",   "HCO3",
-    "FiO2",      "pH",        "PaCO2",      "SaO2",         "AST",
-    "BUN",       "Alkalinephos", "Calcium", "Chloride",     "Creatinine",
-    "Bilirubin_direct", "Glucose", "Lactate", "Magnesium",  "Phosphate",
-    "Potassium", "Bilirubin_total", "TroponinI", "Hct",     "Hgb",
-    "PTT",       "WBC",       "Fibrinogen", "Platelets",    "Age",
-    "Gender",    "Unit1",     "Unit2",      "HospAdmTime",  "ICULOS",
-    "SepsisLabel",
+    "HR",        "O2Sat",        "Temp",
+    "SBP",       "MAP",          "DBP",
+    "Resp",      "EtCO2",        "BaseExcess",
+    "HCO3",      "FiO2",         "pH",
+    "PaCO2",     "SaO2",         "AST",
+    "BUN",       "Alkalinephos", "Calcium",
+    "Chloride",  "Creatinine",   "Bilirubin_direct",
+    "Glucose",   "Lactate",      "Magnesium",
+    "Phosphate", "Potassium",    "Bilirubin_total",
+    "TroponinI", "Hct",          "Hgb",
+    "PTT",       "WBC",          "Fibrinogen",
+    "Platelets", "Age",          "Gender",
+    "Unit1",     "Unit2",        "HospAdmTime",
+    "ICULOS",    "SepsisLabel",
 };
 
 /* Parse one field: "NaN" is missing (NAN, true); a number (value, true);
@@ -135,8 +132,8 @@ static void check_descriptors(vigil_data *d, const row_ctx *rc, const double *v)
     for (int c = COL_AGE; c <= COL_HOSPADM; c++) {
         if (!same(v[c], rc->first[c])) {
             vigil__data_issue(d, VIGIL_DATA_BAD_DESCRIPTOR, rc->name, rc->line,
-                              "%s %g differs from the first row's %g (first kept)",
-                              col_name[c], v[c], rc->first[c]);
+                              "%s %g differs from the first row's %g (first kept)", col_name[c],
+                              v[c], rc->first[c]);
             return;
         }
     }

@@ -40,10 +40,10 @@ static const char *const issue_names[VIGIL_DATA_ISSUE_COUNT] = {
 };
 
 static const bool issue_malformed[VIGIL_DATA_ISSUE_COUNT] = {
-    [VIGIL_DATA_BAD_HEADER] = true,     [VIGIL_DATA_FIELD_COUNT] = true,
-    [VIGIL_DATA_BAD_NUMBER] = true,     [VIGIL_DATA_BAD_TIME] = true,
+    [VIGIL_DATA_BAD_HEADER] = true,        [VIGIL_DATA_FIELD_COUNT] = true,
+    [VIGIL_DATA_BAD_NUMBER] = true,        [VIGIL_DATA_BAD_TIME] = true,
     [VIGIL_DATA_UNKNOWN_PARAMETER] = true, [VIGIL_DATA_BAD_DESCRIPTOR] = true,
-    [VIGIL_DATA_ID_MISMATCH] = true,    [VIGIL_DATA_BAD_OUTCOME] = true,
+    [VIGIL_DATA_ID_MISMATCH] = true,       [VIGIL_DATA_BAD_OUTCOME] = true,
 };
 
 const char *vigil_data_issue_name(vigil_data_issue i)
@@ -97,8 +97,8 @@ void vigil__data_issue(vigil_data *d, vigil_data_issue kind, const char *file, l
     }
 }
 
-void vigil__data_implausible(vigil_data *d, const char *file, long line, vigil_var v,
-                             double value, vigil_var_verdict verdict)
+void vigil__data_implausible(vigil_data *d, const char *file, long line, vigil_var v, double value,
+                             vigil_var_verdict verdict)
 {
     d->sum.n_implausible[v]++;
     if (verdict == VIGIL_VAR_TOO_LOW) {
@@ -108,8 +108,8 @@ void vigil__data_implausible(vigil_data *d, const char *file, long line, vigil_v
     }
     const vigil_var_info *vi = vigil_var_get(v);
     vigil__data_issue(d, VIGIL_DATA_IMPLAUSIBLE, file, line,
-                      "%s %g dropped as implausible (%s; plausible %g to %g %s)", vi->name,
-                      value, vigil_var_verdict_name(verdict), vi->min, vi->max, vi->unit);
+                      "%s %g dropped as implausible (%s; plausible %g to %g %s)", vi->name, value,
+                      vigil_var_verdict_name(verdict), vi->min, vi->max, vi->unit);
 }
 
 vigil_status vigil__data_add_meas(vigil_data *d, const char *file, long line, double t_h,
@@ -357,8 +357,8 @@ vigil_status vigil_data_next(vigil_data *d, const vigil_stay **out_stay,
         *out_n = 0;
     }
     for (;;) {
-        if (d->ended || (d->opts.max_stay_files > 0 &&
-                         d->n_stay_files_read >= d->opts.max_stay_files)) {
+        if (d->ended ||
+            (d->opts.max_stay_files > 0 && d->n_stay_files_read >= d->opts.max_stay_files)) {
             d->ended = true;
             return VIGIL_OK;
         }
@@ -712,8 +712,8 @@ vigil_status vigil_data_open_source(vigil_file_source src, const vigil_data_opts
 }
 
 vigil_status vigil_data_foreach(const char *path, const vigil_data_opts *opts,
-                                vigil_data_stay_fn fn, void *ctx,
-                                vigil_data_summary *out_summary, vigil_err *err)
+                                vigil_data_stay_fn fn, void *ctx, vigil_data_summary *out_summary,
+                                vigil_err *err)
 {
     if (fn == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "fn", "no callback");
@@ -770,9 +770,9 @@ size_t vigil_data_summary_format(const vigil_data_summary *s, char *buf, size_t 
         buf[0] = '\0';
     }
     put(buf, cap, &len,
-        "files %zu, stay files: 2019 %zu, 2012 %zu; outcomes files %zu (%zu rows)\n",
-        s->n_files, s->n_stay_files[VIGIL_DATA_PN2019],
-        s->n_stay_files[VIGIL_DATA_PN2012], s->n_outcome_files, s->n_outcome_rows);
+        "files %zu, stay files: 2019 %zu, 2012 %zu; outcomes files %zu (%zu rows)\n", s->n_files,
+        s->n_stay_files[VIGIL_DATA_PN2019], s->n_stay_files[VIGIL_DATA_PN2012], s->n_outcome_files,
+        s->n_outcome_rows);
     put(buf, cap, &len,
         "stays %zu (2019 %zu, 2012 %zu; without measurements %zu); sepsis stays %zu; "
         "deaths %zu\n",

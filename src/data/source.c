@@ -187,7 +187,10 @@ bool vigil__data_looks_like_archive(const unsigned char *h, size_t n)
     if (n >= 3 && memcmp(h, "BZh", 3) == 0) {
         return true; /* bzip2 */
     }
-    if (n >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0) {
+    if (n >= 6 && memcmp(h,
+                         "\xfd"
+                         "7zXZ\0",
+                         6) == 0) {
         return true; /* xz */
     }
     if (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0) {
@@ -238,8 +241,7 @@ static vigil_status read_member(path_source *ps, struct archive_entry *e, size_t
     for (;;) {
         if (ps->cap - len < 4096 + 1) {
             if (ps->cap > FILE_MAX_BYTES) {
-                return vigil_err_set(err, VIGIL_ERR_IO, "file", "%s: member too large",
-                                     ps->name);
+                return vigil_err_set(err, VIGIL_ERR_IO, "file", "%s: member too large", ps->name);
             }
             if (buf_reserve(&ps->buf, &ps->cap, ps->cap * 2) != VIGIL_OK) {
                 return vigil_err_set(err, VIGIL_ERR_NOMEM, "file", "out of memory");
@@ -304,8 +306,8 @@ static vigil_status open_archive(path_source *ps, const char *path, vigil_err *e
     archive_read_support_filter_all(ps->ar);
     archive_read_support_format_all(ps->ar);
     if (archive_read_open_filename(ps->ar, path, 1 << 16) != ARCHIVE_OK) {
-        vigil_status st = vigil_err_set(err, VIGIL_ERR_IO, "file", "%s: %s", path,
-                                        archive_error_string(ps->ar));
+        vigil_status st =
+            vigil_err_set(err, VIGIL_ERR_IO, "file", "%s: %s", path, archive_error_string(ps->ar));
         close_archive(ps);
         return st;
     }
@@ -313,8 +315,8 @@ static vigil_status open_archive(path_source *ps, const char *path, vigil_err *e
     return VIGIL_OK;
 }
 
-static vigil_status path_next(void *self, const char **out_name, char **out_data,
-                              size_t *out_len, vigil_err *err)
+static vigil_status path_next(void *self, const char **out_name, char **out_data, size_t *out_len,
+                              vigil_err *err)
 {
     path_source *ps = self;
     for (;;) {
@@ -326,8 +328,8 @@ static vigil_status path_next(void *self, const char **out_name, char **out_data
                 continue;
             }
             if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-                vigil_status st = vigil_err_set(err, VIGIL_ERR_IO, "file", "%s: %s",
-                                                ps->ar_path, archive_error_string(ps->ar));
+                vigil_status st = vigil_err_set(err, VIGIL_ERR_IO, "file", "%s: %s", ps->ar_path,
+                                                archive_error_string(ps->ar));
                 close_archive(ps);
                 return st;
             }
@@ -431,8 +433,7 @@ vigil_status vigil__data_list_files(const char *path, char ***out_files, size_t 
     return VIGIL_OK;
 }
 
-vigil_status vigil_file_source_open_path(const char *path, vigil_file_source *out,
-                                         vigil_err *err)
+vigil_status vigil_file_source_open_path(const char *path, vigil_file_source *out, vigil_err *err)
 {
     if (path == NULL || out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "path", "no path");
@@ -460,8 +461,8 @@ typedef struct mem_source {
     size_t cap;
 } mem_source;
 
-static vigil_status mem_next(void *self, const char **out_name, char **out_data,
-                             size_t *out_len, vigil_err *err)
+static vigil_status mem_next(void *self, const char **out_name, char **out_data, size_t *out_len,
+                             vigil_err *err)
 {
     mem_source *ms = self;
     if (ms->next >= ms->n) {

@@ -18,6 +18,7 @@
 
 /* ------------------------------------------------------------ the table */
 
+/* clang-format off */
 /* Vital signs: the full set of latest, change and window features. */
 #define VITALS(X)                                                                          \
     X(HR, hr) X(SPO2, spo2) X(TEMP, temp) X(SBP, sbp) X(MAP, map) X(DBP, dbp) X(RESP, resp) \
@@ -99,6 +100,7 @@ typedef struct feat_def {
 #define OTHER_DEFS(id, name, grp) {{#name, VIGIL_FG_##grp, VIGIL_FS_OTHER, -1}, OF_##id},
 
 static const feat_def defs[] = {VITALS(VITAL_DEFS) LABS(LAB_DEFS) OTHERS(OTHER_DEFS)};
+/* clang-format on */
 
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
@@ -219,8 +221,7 @@ static double last_before(const vigil__series *s, size_t i)
 }
 
 /* min, max, mean of v[a..b) (NaN when empty); sum in index order. */
-static void window(const vigil__series *s, size_t a, size_t b, double *mn, double *mx,
-                   double *mean)
+static void window(const vigil__series *s, size_t a, size_t b, double *mn, double *mx, double *mean)
 {
     if (a >= b) {
         *mn = *mx = *mean = NAN;
@@ -350,9 +351,9 @@ _Static_assert(OF_NEWS2_TEMP - OF_NEWS2_RR == VIGIL_NEWS2_TEMP - VIGIL_NEWS2_RR,
 /* Stat order of the per-variable templates; must follow VITAL_DEFS and
  * LAB_DEFS (checked by tests/model/test_features.c through the table). */
 static const vigil_feature_stat vital_tmpl[] = {
-    VIGIL_FS_LAST,  VIGIL_FS_HSINCE, VIGIL_FS_MISS,  VIGIL_FS_D1,    VIGIL_FS_D3,
-    VIGIL_FS_D6,    VIGIL_FS_SLOPE6, VIGIL_FS_SLOPE12, VIGIL_FS_MIN6, VIGIL_FS_MAX6,
-    VIGIL_FS_MEAN6, VIGIL_FS_MIN24,  VIGIL_FS_MAX24, VIGIL_FS_MEAN24, VIGIL_FS_N24,
+    VIGIL_FS_LAST,  VIGIL_FS_HSINCE, VIGIL_FS_MISS,    VIGIL_FS_D1,     VIGIL_FS_D3,
+    VIGIL_FS_D6,    VIGIL_FS_SLOPE6, VIGIL_FS_SLOPE12, VIGIL_FS_MIN6,   VIGIL_FS_MAX6,
+    VIGIL_FS_MEAN6, VIGIL_FS_MIN24,  VIGIL_FS_MAX24,   VIGIL_FS_MEAN24, VIGIL_FS_N24,
 };
 static const vigil_feature_stat lab_tmpl[] = {VIGIL_FS_LAST, VIGIL_FS_HSINCE, VIGIL_FS_MISS,
                                               VIGIL_FS_DPREV};
@@ -411,8 +412,8 @@ vigil_status vigil_features_at(const vigil_timeline *tl, long hour, float *out, 
                              "timeline not finished (call vigil_timeline_finish)");
     }
     if (n_out < N_DEFS) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "features", "output holds %zu, need %zu",
-                             n_out, (size_t)N_DEFS);
+        return vigil_err_set(err, VIGIL_ERR_ARG, "features", "output holds %zu, need %zu", n_out,
+                             (size_t)N_DEFS);
     }
     if (hour < -(long)VIGIL_TIMELINE_T_MAX - 1 || hour > (long)VIGIL_TIMELINE_T_MAX + 1) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "hour", "hour %ld out of range", hour);
@@ -438,8 +439,8 @@ vigil_status vigil_features_stay(const vigil_timeline *tl, float *out, size_t ca
     }
     size_t rows = (size_t)(last - first + 1);
     if (rows > cap_rows || out == NULL) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "features", "%zu rows needed, room for %zu",
-                             rows, cap_rows);
+        return vigil_err_set(err, VIGIL_ERR_ARG, "features", "%zu rows needed, room for %zu", rows,
+                             cap_rows);
     }
     for (size_t r = 0; r < rows; r++) {
         compute(tl, first + (long)r, out + r * N_DEFS);

@@ -31,7 +31,7 @@ typedef struct vigil__news2_hour {
 struct vigil_timeline {
     vigil__series s[VIGIL_VAR_COUNT];
     double age_y;
-    double sex; /* 0, 1 or NaN */
+    double sex;             /* 0, 1 or NaN */
     double first_t, last_t; /* records; NaN when none */
     bool finished;
     /* the hourly grid over [lo, hi]: cnt[(h - lo) * VIGIL_VAR_COUNT + var] is

@@ -64,8 +64,7 @@ void vigil_timeline_reset(vigil_timeline *tl)
     tl->hi = -1;
 }
 
-vigil_status vigil_timeline_set_patient(vigil_timeline *tl, double age_y, int sex,
-                                        vigil_err *err)
+vigil_status vigil_timeline_set_patient(vigil_timeline *tl, double age_y, int sex, vigil_err *err)
 {
     if (tl == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "timeline", "no timeline");
@@ -304,8 +303,7 @@ static vigil_status news2_score_at(const vigil_timeline *tl, long hour, vigil_ne
     vigil_err e = {0};
     if (vigil_news2_score(&o, out, &e) != VIGIL_OK) {
         /* The variable bounds equal the NEWS2 bounds: this is a bug. */
-        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "news2", "stored value refused: %s",
-                             e.msg);
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "news2", "stored value refused: %s", e.msg);
     }
     return VIGIL_OK;
 }

@@ -96,9 +96,8 @@ static vigil_data *open_path(const char *path, size_t max_files)
     return d;
 }
 
-static void check_2019_slice(const char *rel, size_t rows, size_t meas, size_t impl,
-                             size_t nan, size_t sepsis, const char *first, const char *last,
-                             const char *set)
+static void check_2019_slice(const char *rel, size_t rows, size_t meas, size_t impl, size_t nan,
+                             size_t sepsis, const char *first, const char *last, const char *set)
 {
     char buf[4096];
     const char *p = shared(rel, buf, sizeof buf);
@@ -136,20 +135,19 @@ static void check_2019_slice(const char *rel, size_t rows, size_t meas, size_t i
 static void loader_counts_first_200_stays_of_2019_set_a_in_place(void **state)
 {
     (void)state;
-    check_2019_slice("physionet2019/training_setA.tar.gz", 7556, 52978, 4, 203922, 20,
-                     "p000001", "p000200", "training_setA");
+    check_2019_slice("physionet2019/training_setA.tar.gz", 7556, 52978, 4, 203922, 20, "p000001",
+                     "p000200", "training_setA");
 }
 
 static void loader_counts_first_200_stays_of_2019_set_b_in_place(void **state)
 {
     (void)state;
-    check_2019_slice("physionet2019/training_setB.tar.gz", 7792, 51027, 1, 213900, 14,
-                     "p100001", "p100200", "training_setB");
+    check_2019_slice("physionet2019/training_setB.tar.gz", 7792, 51027, 1, 213900, 14, "p100001",
+                     "p100200", "training_setB");
 }
 
-static void check_2012_slice(const char *rel, size_t rows, size_t meas, size_t impl,
-                             size_t unknown, size_t deaths, const char *first,
-                             const char *last)
+static void check_2012_slice(const char *rel, size_t rows, size_t meas, size_t impl, size_t unknown,
+                             size_t deaths, const char *first, const char *last)
 {
     char buf[4096];
     const char *p = shared(rel, buf, sizeof buf);
@@ -194,27 +192,27 @@ static void check_2012_slice(const char *rel, size_t rows, size_t meas, size_t i
 static void loader_counts_first_200_stays_of_2012_set_a_with_outcomes(void **state)
 {
     (void)state;
-    check_2012_slice("physionet2012/set-a.tar.gz", 88106, 86819, 87, 110, 25, "132539",
-                     "133038");
+    check_2012_slice("physionet2012/set-a.tar.gz", 88106, 86819, 87, 110, 25, "132539", "133038");
 }
 
 static void loader_counts_first_200_stays_of_2012_set_b_with_outcomes(void **state)
 {
     (void)state;
-    check_2012_slice("physionet2012/set-b.tar.gz", 87266, 86004, 62, 115, 20, "142675",
-                     "143194");
+    check_2012_slice("physionet2012/set-b.tar.gz", 87266, 86004, 62, 115, 20, "142675", "143194");
 }
 
 /* ---------------------------------------------------------------- crafted */
 
-#define H2019 "HR|O2Sat|Temp|SBP|MAP|DBP|Resp|EtCO2|BaseExcess|HCO3|FiO2|pH|PaCO2|SaO2|AST|" \
-              "BUN|Alkalinephos|Calcium|Chloride|Creatinine|Bilirubin_direct|Glucose|"      \
-              "Lactate|Magnesium|Phosphate|Potassium|Bilirubin_total|TroponinI|Hct|Hgb|PTT|" \
-              "WBC|Fibrinogen|Platelets|Age|Gender|Unit1|Unit2|HospAdmTime|ICULOS|SepsisLabel\n"
+#define H2019                                                                                      \
+    "HR|O2Sat|Temp|SBP|MAP|DBP|Resp|EtCO2|BaseExcess|HCO3|FiO2|pH|PaCO2|SaO2|AST|"                 \
+    "BUN|Alkalinephos|Calcium|Chloride|Creatinine|Bilirubin_direct|Glucose|"                       \
+    "Lactate|Magnesium|Phosphate|Potassium|Bilirubin_total|TroponinI|Hct|Hgb|PTT|"                 \
+    "WBC|Fibrinogen|Platelets|Age|Gender|Unit1|Unit2|HospAdmTime|ICULOS|SepsisLabel\n"
 
 /* 33 NaN lab/vital columns after HR ... built per row below */
-#define NAN33 "NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|" \
-              "NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN"
+#define NAN33                                                                                      \
+    "NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|"                 \
+    "NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN|NaN"
 
 typedef struct issue_log {
     size_t n;
@@ -261,13 +259,12 @@ static void loader_reports_bad_field_count_number_and_time_with_file_and_line(vo
 {
     (void)state;
     static const char psv[] =
-        H2019
-        "80|" NAN33 "|60|1|NaN|NaN|-1.5|1|0\n"        /* line 2: fine */
-        "81|" NAN33 "|60|1|NaN|NaN|-1.5|2\n"          /* line 3: 40 fields */
-        "8x|" NAN33 "|60|1|NaN|NaN|-1.5|3|0\n"        /* line 4: bad number */
-        "83|" NAN33 "|60|1|NaN|NaN|-1.5|1|0\n"        /* line 5: ICULOS repeats */
-        "84|" NAN33 "|60|1|NaN|NaN|-1.5|2.5|0\n"      /* line 6: ICULOS not whole */
-        "85|" NAN33 "|60|1|NaN|NaN|-1.5|3|1\n";       /* line 7: fine */
+        H2019 "80|" NAN33 "|60|1|NaN|NaN|-1.5|1|0\n"   /* line 2: fine */
+              "81|" NAN33 "|60|1|NaN|NaN|-1.5|2\n"     /* line 3: 40 fields */
+              "8x|" NAN33 "|60|1|NaN|NaN|-1.5|3|0\n"   /* line 4: bad number */
+              "83|" NAN33 "|60|1|NaN|NaN|-1.5|1|0\n"   /* line 5: ICULOS repeats */
+              "84|" NAN33 "|60|1|NaN|NaN|-1.5|2.5|0\n" /* line 6: ICULOS not whole */
+              "85|" NAN33 "|60|1|NaN|NaN|-1.5|3|1\n";  /* line 7: fine */
     static const char txt[] = "Time,Parameter,Value\n"
                               "00:00,RecordID,777\n"
                               "00:00,Age,50\n"
@@ -276,11 +273,11 @@ static void loader_reports_bad_field_count_number_and_time_with_file_and_line(vo
                               "00:00,ICUType,3\n"
                               "00:00,Weight,80\n"
                               "00:10,HR,90\n"
-                              "0x:10,HR,91\n"     /* line 9: bad time */
-                              "01:75,HR,92\n"     /* line 10: minutes >= 60 */
-                              "01:10,HR\n"        /* line 11: 2 fields */
-                              "01:20,HR,abc\n"    /* line 12: bad number */
-                              "01:30,Foo,1\n"     /* line 13: unknown parameter */
+                              "0x:10,HR,91\n"  /* line 9: bad time */
+                              "01:75,HR,92\n"  /* line 10: minutes >= 60 */
+                              "01:10,HR\n"     /* line 11: 2 fields */
+                              "01:20,HR,abc\n" /* line 12: bad number */
+                              "01:30,Foo,1\n"  /* line 13: unknown parameter */
                               "02:00,HR,95\n";
     vigil_mem_file files[] = {mem("setX/p999.psv", psv), mem("setY/777.txt", txt)};
     issue_log log = {0};
@@ -302,11 +299,15 @@ static void loader_reports_bad_field_count_number_and_time_with_file_and_line(vo
         long line;
         vigil_data_issue kind;
     } want[] = {
-        {"setX/p999.psv", 3, VIGIL_DATA_FIELD_COUNT}, {"setX/p999.psv", 4, VIGIL_DATA_BAD_NUMBER},
-        {"setX/p999.psv", 5, VIGIL_DATA_BAD_TIME},    {"setX/p999.psv", 6, VIGIL_DATA_BAD_TIME},
+        {"setX/p999.psv", 3, VIGIL_DATA_FIELD_COUNT},
+        {"setX/p999.psv", 4, VIGIL_DATA_BAD_NUMBER},
+        {"setX/p999.psv", 5, VIGIL_DATA_BAD_TIME},
+        {"setX/p999.psv", 6, VIGIL_DATA_BAD_TIME},
         {"setX/p999.psv", 7, VIGIL_DATA_ICULOS_GAP}, /* 1 -> 3: kept, hour 2 unknown */
-        {"setY/777.txt", 9, VIGIL_DATA_BAD_TIME},     {"setY/777.txt", 10, VIGIL_DATA_BAD_TIME},
-        {"setY/777.txt", 11, VIGIL_DATA_FIELD_COUNT}, {"setY/777.txt", 12, VIGIL_DATA_BAD_NUMBER},
+        {"setY/777.txt", 9, VIGIL_DATA_BAD_TIME},
+        {"setY/777.txt", 10, VIGIL_DATA_BAD_TIME},
+        {"setY/777.txt", 11, VIGIL_DATA_FIELD_COUNT},
+        {"setY/777.txt", 12, VIGIL_DATA_BAD_NUMBER},
         {"setY/777.txt", 13, VIGIL_DATA_UNKNOWN_PARAMETER},
         {"setY/777.txt", 0, VIGIL_DATA_NO_OUTCOME},
     };
@@ -400,8 +401,8 @@ static void loader_refuses_files_whose_header_is_wrong(void **state)
     static const char psv[] = "HR|O2Sat|Temp\n80|95|37\n";
     static const char txt[] = "Time,Param,Value\n00:00,RecordID,1\n";
     static const char other[] = "just some notes\n";
-    vigil_mem_file files[] = {mem("x/p1.psv", psv), mem("x/1.txt", txt),
-                              mem("x/README", other), mem("x/empty.psv", "")};
+    vigil_mem_file files[] = {mem("x/p1.psv", psv), mem("x/1.txt", txt), mem("x/README", other),
+                              mem("x/empty.psv", "")};
     issue_log log = {0};
     vigil_data *d = open_mem(files, N_OF(files), false, &log);
     tally t = {0};
@@ -641,12 +642,26 @@ static void loader_reads_an_extracted_folder_like_the_archive(void **state)
 static void loader_fast_number_path_matches_strict_parser(void **state)
 {
     (void)state;
-    static const char *const ok[] = {"0",    "-0",    "1",     "97",      "36.65", "0.21",
-                                     ".5",   "5.",    "+3.25", "-1.5",    "1e3",   " 7 ",
-                                     "123456789012345", "1234567890123456789", "0.1",
-                                     "2.675", "1.0000000000000002", "7.35"};
-    static const char *const bad[] = {"", "-", ".", "1.2.3", "abc", "NaN", "inf", "1,5",
-                                      "12a", "--1"};
+    static const char *const ok[] = {"0",
+                                     "-0",
+                                     "1",
+                                     "97",
+                                     "36.65",
+                                     "0.21",
+                                     ".5",
+                                     "5.",
+                                     "+3.25",
+                                     "-1.5",
+                                     "1e3",
+                                     " 7 ",
+                                     "123456789012345",
+                                     "1234567890123456789",
+                                     "0.1",
+                                     "2.675",
+                                     "1.0000000000000002",
+                                     "7.35"};
+    static const char *const bad[] = {"",    "-",   ".",   "1.2.3", "abc",
+                                      "NaN", "inf", "1,5", "12a",   "--1"};
     for (size_t i = 0; i < N_OF(ok); i++) {
         double a = 0, b = 0;
         assert_true(vigil__data_parse_num(ok[i], &a));
@@ -676,8 +691,7 @@ static void loader_summary_text_names_counts_and_issues(void **state)
     assert_non_null(strstr(text, "issue field_count"));
     assert_non_null(strstr(text, "z/p1.psv:2: expected 41 fields, got 1"));
     char tiny[8];
-    assert_int_equal(vigil_data_summary_format(vigil_data_summary_get(d), tiny, sizeof tiny),
-                     need);
+    assert_int_equal(vigil_data_summary_format(vigil_data_summary_get(d), tiny, sizeof tiny), need);
     assert_int_equal(strlen(tiny), 7);
     vigil_data_close(d);
 }

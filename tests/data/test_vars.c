@@ -73,8 +73,7 @@ static void vars_known_data_errors_are_refused_with_a_reason(void **state)
     (void)state;
     vigil_err e = {0};
     double out = 123.0;
-    assert_int_equal(vigil_var_check(VIGIL_VAR_TEMP, 50.0, &out, NULL, &e),
-                     VIGIL_ERR_IMPLAUSIBLE);
+    assert_int_equal(vigil_var_check(VIGIL_VAR_TEMP, 50.0, &out, NULL, &e), VIGIL_ERR_IMPLAUSIBLE);
     assert_true(out == 123.0); /* unchanged on error */
     assert_string_equal(e.field, "temp");
     assert_non_null(strstr(e.msg, "temp 50"));

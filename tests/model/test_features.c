@@ -104,14 +104,12 @@ static vigil_timeline *example(void)
     assert_int_equal(vigil_timeline_add_record(tl, 0.5, NULL), VIGIL_OK);
     assert_int_equal(vigil_timeline_add_record(tl, 8.0, NULL), VIGIL_OK);
     for (int h = 1; h <= 8; h++) {
-        assert_int_equal(vigil_timeline_add(tl, h, VIGIL_VAR_HR, 78.0 + 2.0 * h, NULL),
-                         VIGIL_OK);
+        assert_int_equal(vigil_timeline_add(tl, h, VIGIL_VAR_HR, 78.0 + 2.0 * h, NULL), VIGIL_OK);
     }
     const vigil_meas m[] = {
-        {0.5, 100, VIGIL_VAR_SBP},        {7.25, 120, VIGIL_VAR_SBP},
-        {7.25, 80, VIGIL_VAR_DBP},        {2, 1.0, VIGIL_VAR_CREATININE},
-        {6, 1.5, VIGIL_VAR_CREATININE},   {6, 30, VIGIL_VAR_BUN},
-        {5, 0.5, VIGIL_VAR_FIO2},         {8, 95, VIGIL_VAR_SPO2},
+        {0.5, 100, VIGIL_VAR_SBP},      {7.25, 120, VIGIL_VAR_SBP},     {7.25, 80, VIGIL_VAR_DBP},
+        {2, 1.0, VIGIL_VAR_CREATININE}, {6, 1.5, VIGIL_VAR_CREATININE}, {6, 30, VIGIL_VAR_BUN},
+        {5, 0.5, VIGIL_VAR_FIO2},       {8, 95, VIGIL_VAR_SPO2},
     };
     assert_int_equal(vigil_timeline_add_meas(tl, m, sizeof m / sizeof m[0], NULL), VIGIL_OK);
     assert_int_equal(vigil_timeline_finish(tl, NULL), VIGIL_OK);
@@ -159,7 +157,7 @@ static void features_match_values_worked_out_by_hand(void **state)
     /* SBP 100 at 0:30 and 120 at 7:15: times are kept */
     expect(x, "sbp_last", 120);
     expect(x, "sbp_hsince", 0.75);
-    expect(x, "sbp_d1", 20);  /* latest known at hour 7 is the 0:30 value */
+    expect(x, "sbp_d1", 20); /* latest known at hour 7 is the 0:30 value */
     expect(x, "sbp_d6", 20);
     expect(x, "sbp_slope6", NAN); /* one point in (2, 8] */
     expect(x, "sbp_slope12", 20.0 / 6.75);

@@ -99,13 +99,11 @@ static void check_stay(ctx *c, const vigil_stay *s, const vigil_meas *m, size_t 
     float x[VIGIL_FEATURES_COUNT];
     for (long h = first; h <= last; h++) {
         const float *row = c->rows + (size_t)(h - first) * VIGIL_FEATURES_COUNT;
-        assert_int_equal(vigil_features_at(c->full, h, x, VIGIL_FEATURES_COUNT, NULL),
-                         VIGIL_OK);
+        assert_int_equal(vigil_features_at(c->full, h, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
         same_bits(row, x, s, h, "stay vs at");
         /* cut at h */
         build(c->cut, s, m, n, (double)h);
-        assert_int_equal(vigil_features_at(c->cut, h, x, VIGIL_FEATURES_COUNT, NULL),
-                         VIGIL_OK);
+        assert_int_equal(vigil_features_at(c->cut, h, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
         same_bits(row, x, s, h, "full vs cut");
         c->n_checked++;
         if ((h - first) % 3 != 0) {
@@ -131,8 +129,7 @@ static void check_stay(ctx *c, const vigil_stay *s, const vigil_meas *m, size_t 
         vigil_stay s2 = *s;
         s2.last_t_h = fmax(s->last_t_h, (double)h + 3.0);
         build(c->cut, &s2, c->tmp, k, INFINITY);
-        assert_int_equal(vigil_features_at(c->cut, h, x, VIGIL_FEATURES_COUNT, NULL),
-                         VIGIL_OK);
+        assert_int_equal(vigil_features_at(c->cut, h, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
         same_bits(row, x, s, h, "original vs changed future");
     }
 }

@@ -38,8 +38,7 @@ static void finish(vigil_timeline *tl)
     assert_int_equal(st, VIGIL_OK);
 }
 
-static void timeline_hours_hold_measurements_after_the_previous_hour_up_to_the_hour(
-    void **state)
+static void timeline_hours_hold_measurements_after_the_previous_hour_up_to_the_hour(void **state)
 {
     (void)state;
     assert_int_equal(vigil_timeline_hour_of(0.0), 0);
