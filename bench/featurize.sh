@@ -20,7 +20,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "== C (vigil): $build/bench_featurize $data"
-"$build/bench_featurize" "$data" --sample-out "$tmp/sample.csv" | grep -v '^  /' | tee "$tmp/c.out"
+"$build/bench_featurize" "$data" --sample-out "$tmp/sample.csv" | grep -v '^  ' | tee "$tmp/c.out"
 echo
 echo "== pandas: /usr/bin/python3 bench/featurize_pandas.py $data --compare <sample>"
 set +e

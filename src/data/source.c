@@ -26,9 +26,9 @@
 typedef struct path_source {
     char **files; /* every regular file under the root, sorted */
     size_t n_files, cap_files, next_file;
-    struct archive *ar; /* the archive being read, or NULL */
-    char *ar_path;      /* borrowed from files[] */
-    char *name;         /* current name (heap) */
+    struct archive *ar;  /* the archive being read, or NULL */
+    const char *ar_path; /* borrowed from files[] */
+    char *name;          /* current name (heap) */
     size_t name_cap;
     char *buf; /* current file bytes + NUL */
     size_t cap;
@@ -311,7 +311,7 @@ static vigil_status open_archive(path_source *ps, const char *path, vigil_err *e
         close_archive(ps);
         return st;
     }
-    ps->ar_path = (char *)path;
+    ps->ar_path = path;
     return VIGIL_OK;
 }
 
