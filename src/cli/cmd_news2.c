@@ -85,7 +85,18 @@ static json_t *result_json(const row *r, const vigil_news2 *s)
     json_object_set_new(o, "scale", json_integer(s->spo2_scale));
     json_object_set_new(o, "monitoring", json_string(vigil_news2_monitoring_name(s->monitoring)));
     json_object_set_new(o, "response", json_string(vigil_news2_response_name(s->response)));
-    json_object_set_new(o, "response_text", json_string(vigil_news2_response_text(s->response)));
+    if (s->complete) {
+        json_object_set_new(o, "response_text",
+                            json_string(vigil_news2_response_text(s->response)));
+    } else {
+        /* REQ NEWS2-INCOMPLETE: never presented as a complete score */
+        char text[600];
+        snprintf(text, sizeof text,
+                 "incomplete set: record the missing parameters and score again; the score "
+                 "is at least %d, so at least: %s",
+                 s->total, vigil_news2_response_text(s->response));
+        json_object_set_new(o, "response_text", json_string(text));
+    }
     json_t *missing = json_array();
     for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
         if (s->missing & (1u << p)) {
@@ -196,13 +207,16 @@ static vigil_status row_set(row *r, const char *name, const char *value, vigil_e
 
 static void report(const char *source, long line, const vigil_err *e)
 {
+    char where[96] = "";
     if (line > 0) {
-        fprintf(stderr, "vigil news2: %s: line %ld: field '%s': %s\n", source, line,
-                e->field[0] != '\0' ? e->field : "-", e->msg);
-    } else {
-        fprintf(stderr, "vigil news2: field '%s': %s\n", e->field[0] != '\0' ? e->field : "-",
-                e->msg);
+        snprintf(where, sizeof where, "line %ld: ", line);
     }
+    char field[96] = "";
+    if (e->field[0] != '\0') {
+        snprintf(field, sizeof field, "field '%s': ", e->field);
+    }
+    fprintf(stderr, "vigil news2: %s%s%s%s%s\n", source, source[0] != '\0' ? ": " : "", where,
+            field, e->msg);
 }
 
 typedef struct header {
