@@ -41,17 +41,17 @@
  * the positives' midranks: P(score_pos > score_neg) + P(tie) / 2. Exact for
  * integer scores (NEWS2) however many ties. Needs both classes.
  */
-vigil_status vigil_eval_auroc(const double *score, const uint8_t *y, size_t n,
-                              double *out_auc, vigil_err *err);
+vigil_status vigil_eval_auroc(const double *score, const uint8_t *y, size_t n, double *out_auc,
+                              vigil_err *err);
 
 /* Normal quantile for a two-sided 95% interval. */
 #define VIGIL_EVAL_Z975 1.959963984540054
 
 typedef struct vigil_eval_roc {
     double auc;
-    double var;   /* DeLong variance of the AUC */
-    double se;    /* sqrt(var) */
-    double lo;    /* 95% CI: auc -/+ 1.96 se, clipped to [0, 1] */
+    double var; /* DeLong variance of the AUC */
+    double se;  /* sqrt(var) */
+    double lo;  /* 95% CI: auc -/+ 1.96 se, clipped to [0, 1] */
     double hi;
     size_t n_pos;
     size_t n_neg;
@@ -73,8 +73,8 @@ vigil_status vigil_eval_auroc_delong(const double *score, const uint8_t *y, size
  * thresholds (score >= t) from highest to lowest, R recall, P precision.
  * Needs at least one positive (all positives gives 1).
  */
-vigil_status vigil_eval_auprc(const double *score, const uint8_t *y, size_t n,
-                              double *out_ap, vigil_err *err);
+vigil_status vigil_eval_auprc(const double *score, const uint8_t *y, size_t n, double *out_ap,
+                              vigil_err *err);
 
 /* --------------------------------------------------------- calibration */
 
@@ -106,10 +106,10 @@ vigil_status vigil_eval_calibration_fit(const double *p, const uint8_t *y, size_
 #define VIGIL_EVAL_ECE_BINS 10
 
 typedef struct vigil_eval_bin {
-    double lo, hi;     /* bin edges: b/B and (b+1)/B */
-    size_t n;          /* rows in the bin */
-    double mean_pred;  /* mean p in the bin; 0 when n == 0 */
-    double obs_rate;   /* fraction of y == 1 in the bin; 0 when n == 0 */
+    double lo, hi;    /* bin edges: b/B and (b+1)/B */
+    size_t n;         /* rows in the bin */
+    double mean_pred; /* mean p in the bin; 0 when n == 0 */
+    double obs_rate;  /* fraction of y == 1 in the bin; 0 when n == 0 */
 } vigil_eval_bin;
 
 /*
@@ -125,37 +125,36 @@ vigil_status vigil_eval_ece(const double *p, const uint8_t *y, size_t n, size_t 
 /* ------------------------------------------------------ operating point */
 
 typedef struct vigil_eval_confusion {
-    double threshold;     /* score >= threshold is an alert */
+    double threshold; /* score >= threshold is an alert */
     size_t tp, fp, tn, fn;
     double sens, spec, ppv, npv; /* 0 when the matching has_* is false */
-    bool has_sens;        /* tp + fn > 0 */
-    bool has_spec;        /* tn + fp > 0 */
-    bool has_ppv;         /* tp + fp > 0 */
-    bool has_npv;         /* tn + fn > 0 */
+    bool has_sens;               /* tp + fn > 0 */
+    bool has_spec;               /* tn + fp > 0 */
+    bool has_ppv;                /* tp + fp > 0 */
+    bool has_npv;                /* tn + fn > 0 */
 } vigil_eval_confusion;
 
 /* Confusion counts and ratios at threshold (finite). One class allowed. */
 vigil_status vigil_eval_at_threshold(const double *score, const uint8_t *y, size_t n,
-                                     double threshold, vigil_eval_confusion *out,
-                                     vigil_err *err);
+                                     double threshold, vigil_eval_confusion *out, vigil_err *err);
 
 /*
  * The lowest-alerting threshold that reaches sensitivity >= min_sens: the
  * highest distinct score value t with tp(t) / n_pos >= min_sens, and the
  * confusion at it. min_sens in (0, 1]; needs at least one positive.
  */
-vigil_status vigil_eval_threshold_for_sensitivity(const double *score, const uint8_t *y,
-                                                  size_t n, double min_sens,
-                                                  vigil_eval_confusion *out, vigil_err *err);
+vigil_status vigil_eval_threshold_for_sensitivity(const double *score, const uint8_t *y, size_t n,
+                                                  double min_sens, vigil_eval_confusion *out,
+                                                  vigil_err *err);
 
 /* ----------------------------------------------------------- alert burden */
 
 typedef struct vigil_eval_alert_rate {
     size_t n_patients;
-    size_t n_hours;                 /* rows: one per patient-hour */
-    double patient_days;            /* n_hours / 24 */
-    size_t episodes;                /* rising edges: off -> on, or on in a patient's first row */
-    size_t positive_hours;          /* rows with the alert on */
+    size_t n_hours;        /* rows: one per patient-hour */
+    double patient_days;   /* n_hours / 24 */
+    size_t episodes;       /* rising edges: off -> on, or on in a patient's first row */
+    size_t positive_hours; /* rows with the alert on */
     double episodes_per_patient_day;
     double positive_hours_per_patient_day;
 } vigil_eval_alert_rate;
@@ -168,8 +167,8 @@ typedef struct vigil_eval_alert_rate {
  * that is on counts); consecutive on-hours are one episode. Both the
  * episode count and the plain positive-hours count are reported.
  */
-vigil_status vigil_eval_alert_rate_rows(const int64_t *patient_id, const uint8_t *alert,
-                                        size_t n, vigil_eval_alert_rate *out, vigil_err *err);
+vigil_status vigil_eval_alert_rate_rows(const int64_t *patient_id, const uint8_t *alert, size_t n,
+                                        vigil_eval_alert_rate *out, vigil_err *err);
 
 /* --------------------------------------------------------------- lead time */
 
@@ -182,11 +181,11 @@ typedef struct vigil_eval_patient {
 } vigil_eval_patient;
 
 typedef struct vigil_eval_lead_time {
-    size_t n_event;     /* patients with an event */
-    size_t n_alerted;   /* of those, alerted in [onset - window, onset] */
+    size_t n_event;   /* patients with an event */
+    size_t n_alerted; /* of those, alerted in [onset - window, onset] */
     double frac_alerted;
-    bool has_lead;      /* n_alerted > 0; otherwise the quantiles are 0 */
-    double median_h;    /* quantiles of the lead times, numpy's default (linear) rule */
+    bool has_lead;   /* n_alerted > 0; otherwise the quantiles are 0 */
+    double median_h; /* quantiles of the lead times, numpy's default (linear) rule */
     double q1_h;
     double q3_h;
 } vigil_eval_lead_time;
@@ -225,8 +224,8 @@ typedef struct vigil_eval_seq {
  * row with label 1) + 6; hours after t_sepsis + 3 count nothing; see
  * docs/eval.md for the piecewise-linear rewards.
  */
-vigil_status vigil_eval_utility2019_patient(const uint8_t *label, const uint8_t *pred,
-                                            size_t n, double *out, vigil_err *err);
+vigil_status vigil_eval_utility2019_patient(const uint8_t *label, const uint8_t *pred, size_t n,
+                                            double *out, vigil_err *err);
 
 typedef struct vigil_eval_utility2019 {
     double observed;   /* sum over patients of the predictions' utility */
@@ -259,8 +258,8 @@ typedef struct vigil_eval_event1 {
  * PhysioNet/CinC 2012 Event 1 score, min(Se, +P), of binary predictions of
  * in-hospital death. Needs at least one death.
  */
-vigil_status vigil_eval_challenge2012_event1(const uint8_t *pred, const uint8_t *died,
-                                             size_t n, vigil_eval_event1 *out, vigil_err *err);
+vigil_status vigil_eval_challenge2012_event1(const uint8_t *pred, const uint8_t *died, size_t n,
+                                             vigil_eval_event1 *out, vigil_err *err);
 
 /* ------------------------------------------------------------ subgroups */
 
@@ -286,13 +285,13 @@ const char *vigil_eval_age_band_name(vigil_eval_age_band b);
 
 typedef struct vigil_eval_summary {
     size_t n, n_pos, n_neg;
-    bool reliable;        /* n_pos >= min_class and n_neg >= min_class; nothing
-                             below is computed (all false / 0) when false */
-    bool has_roc;         /* auroc.* valid */
+    bool reliable; /* n_pos >= min_class and n_neg >= min_class; nothing
+                      below is computed (all false / 0) when false */
+    bool has_roc;  /* auroc.* valid */
     vigil_eval_roc auroc;
     bool has_auprc;
     double auprc;
-    bool has_brier;       /* only when the scores are probabilities */
+    bool has_brier; /* only when the scores are probabilities */
     double brier;
     bool has_calibration; /* only for probabilities, and when the fit exists */
     vigil_eval_calibration cal;
@@ -319,9 +318,8 @@ vigil_status vigil_eval_summarize(const double *score, const uint8_t *y, size_t 
  * >= n_groups is refused. Groups are labelled by the caller (sex, age band
  * from vigil_eval_age_band_of, hospital, ethnicity).
  */
-vigil_status vigil_eval_subgroups(const double *score, const uint8_t *y, const int *group,
-                                  size_t n, size_t n_groups, bool score_is_prob,
-                                  double threshold, size_t min_class,
-                                  vigil_eval_summary *out, vigil_err *err);
+vigil_status vigil_eval_subgroups(const double *score, const uint8_t *y, const int *group, size_t n,
+                                  size_t n_groups, bool score_is_prob, double threshold,
+                                  size_t min_class, vigil_eval_summary *out, vigil_err *err);
 
 #endif

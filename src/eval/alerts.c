@@ -25,8 +25,8 @@ static int cmp_i64(const void *a, const void *b)
     return (x > z) - (x < z);
 }
 
-vigil_status vigil_eval_alert_rate_rows(const int64_t *patient_id, const uint8_t *alert,
-                                        size_t n, vigil_eval_alert_rate *out, vigil_err *err)
+vigil_status vigil_eval_alert_rate_rows(const int64_t *patient_id, const uint8_t *alert, size_t n,
+                                        vigil_eval_alert_rate *out, vigil_err *err)
 {
     if (n == 0) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "n", "alert_rate: no rows (n = 0)");
@@ -43,8 +43,7 @@ vigil_status vigil_eval_alert_rate_rows(const int64_t *patient_id, const uint8_t
     }
     int64_t *runs = n > SIZE_MAX / sizeof *runs ? NULL : malloc(n * sizeof *runs);
     if (runs == NULL) {
-        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "alert_rate: cannot allocate %zu rows",
-                             n);
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "alert_rate: cannot allocate %zu rows", n);
     }
     vigil_eval_alert_rate r = {0};
     for (size_t i = 0; i < n; i++) {

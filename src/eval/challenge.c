@@ -109,15 +109,15 @@ static vigil_status check_seq(const uint8_t *label, const uint8_t *pred, size_t 
         if (label[t] > 1 || pred[t] > 1) {
             const char *name = label[t] > 1 ? "label" : "pred";
             return vigil_err_set(err, VIGIL_ERR_ARG, name,
-                                 "utility2019: patient %zu: %s[%zu] is %u, not 0 or 1", k, name,
-                                 t, (unsigned)(label[t] > 1 ? label[t] : pred[t]));
+                                 "utility2019: patient %zu: %s[%zu] is %u, not 0 or 1", k, name, t,
+                                 (unsigned)(label[t] > 1 ? label[t] : pred[t]));
         }
     }
     return VIGIL_OK;
 }
 
-vigil_status vigil_eval_utility2019_patient(const uint8_t *label, const uint8_t *pred,
-                                            size_t n, double *out, vigil_err *err)
+vigil_status vigil_eval_utility2019_patient(const uint8_t *label, const uint8_t *pred, size_t n,
+                                            double *out, vigil_err *err)
 {
     vigil_status st = check_seq(label, pred, n, 0, err);
     if (st != VIGIL_OK) {
@@ -169,8 +169,8 @@ vigil_status vigil_eval_utility2019_cohort(const vigil_eval_seq *pts, size_t n_p
     return VIGIL_OK;
 }
 
-vigil_status vigil_eval_challenge2012_event1(const uint8_t *pred, const uint8_t *died,
-                                             size_t n, vigil_eval_event1 *out, vigil_err *err)
+vigil_status vigil_eval_challenge2012_event1(const uint8_t *pred, const uint8_t *died, size_t n,
+                                             vigil_eval_event1 *out, vigil_err *err)
 {
     if (n == 0) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "n", "event1: no rows (n = 0)");

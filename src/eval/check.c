@@ -19,15 +19,15 @@ vigil_status vigil__eval_check_binary(const char *what, const char *name, const 
     }
     for (size_t i = 0; i < n; i++) {
         if (v[i] > 1) {
-            return vigil_err_set(err, VIGIL_ERR_ARG, name, "%s: %s[%zu] is %u, not 0 or 1",
-                                 what, name, i, (unsigned)v[i]);
+            return vigil_err_set(err, VIGIL_ERR_ARG, name, "%s: %s[%zu] is %u, not 0 or 1", what,
+                                 name, i, (unsigned)v[i]);
         }
     }
     return VIGIL_OK;
 }
 
-vigil_status vigil__eval_check(const char *what, const double *score, const uint8_t *y,
-                               size_t n, bool prob, size_t *out_npos, vigil_err *err)
+vigil_status vigil__eval_check(const char *what, const double *score, const uint8_t *y, size_t n,
+                               bool prob, size_t *out_npos, vigil_err *err)
 {
     const char *sname = prob ? "p" : "score";
     if (n == 0) {
@@ -44,13 +44,13 @@ vigil_status vigil__eval_check(const char *what, const double *score, const uint
     for (size_t i = 0; i < n; i++) {
         double s = score[i];
         if (!isfinite(s)) {
-            return vigil_err_set(err, VIGIL_ERR_ARG, sname, "%s: %s[%zu] is %s", what, sname,
-                                 i, isnan(s) ? "NaN" : "infinite");
+            return vigil_err_set(err, VIGIL_ERR_ARG, sname, "%s: %s[%zu] is %s", what, sname, i,
+                                 isnan(s) ? "NaN" : "infinite");
         }
         if (prob && (s < 0.0 || s > 1.0)) {
             return vigil_err_set(err, VIGIL_ERR_ARG, sname,
-                                 "%s: %s[%zu] = %g is not a probability in [0, 1]", what,
-                                 sname, i, s);
+                                 "%s: %s[%zu] = %g is not a probability in [0, 1]", what, sname, i,
+                                 s);
         }
         n_pos += y[i];
     }
@@ -64,8 +64,8 @@ vigil_status vigil__eval_need_both(const char *what, size_t n_pos, size_t n, vig
 {
     if (n_pos == 0 || n_pos == n) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "y",
-                             "%s: undefined with one class only (%zu positives of %zu rows)",
-                             what, n_pos, n);
+                             "%s: undefined with one class only (%zu positives of %zu rows)", what,
+                             n_pos, n);
     }
     return VIGIL_OK;
 }

@@ -22,8 +22,8 @@ typedef struct vigil__eval_pair {
  * (and in [0, 1] when prob), every label 0/1. what names the function in
  * the message. *out_npos (optional) receives the number of positives.
  */
-vigil_status vigil__eval_check(const char *what, const double *score, const uint8_t *y,
-                               size_t n, bool prob, size_t *out_npos, vigil_err *err);
+vigil_status vigil__eval_check(const char *what, const double *score, const uint8_t *y, size_t n,
+                               bool prob, size_t *out_npos, vigil_err *err);
 
 /* Check a binary (0/1) array of n values; name is the array's name. */
 vigil_status vigil__eval_check_binary(const char *what, const char *name, const uint8_t *v,

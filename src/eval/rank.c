@@ -120,8 +120,8 @@ double vigil__eval_auprc_sorted(const vigil__eval_pair *r, size_t n, size_t n_po
     return ap;
 }
 
-vigil_status vigil_eval_auroc(const double *score, const uint8_t *y, size_t n,
-                              double *out_auc, vigil_err *err)
+vigil_status vigil_eval_auroc(const double *score, const uint8_t *y, size_t n, double *out_auc,
+                              vigil_err *err)
 {
     size_t n_pos;
     vigil_status st = vigil__eval_check("auroc", score, y, n, false, &n_pos, err);
@@ -167,8 +167,8 @@ vigil_status vigil_eval_auroc_delong(const double *score, const uint8_t *y, size
     return st;
 }
 
-vigil_status vigil_eval_auprc(const double *score, const uint8_t *y, size_t n,
-                              double *out_ap, vigil_err *err)
+vigil_status vigil_eval_auprc(const double *score, const uint8_t *y, size_t n, double *out_ap,
+                              vigil_err *err)
 {
     size_t n_pos;
     vigil_status st = vigil__eval_check("auprc", score, y, n, false, &n_pos, err);
@@ -226,8 +226,7 @@ void vigil__eval_confusion(const double *score, const uint8_t *y, size_t n, doub
 }
 
 vigil_status vigil_eval_at_threshold(const double *score, const uint8_t *y, size_t n,
-                                     double threshold, vigil_eval_confusion *out,
-                                     vigil_err *err)
+                                     double threshold, vigil_eval_confusion *out, vigil_err *err)
 {
     vigil_status st = vigil__eval_check("at_threshold", score, y, n, false, NULL, err);
     if (st != VIGIL_OK) {
@@ -244,13 +243,13 @@ vigil_status vigil_eval_at_threshold(const double *score, const uint8_t *y, size
     return VIGIL_OK;
 }
 
-vigil_status vigil_eval_threshold_for_sensitivity(const double *score, const uint8_t *y,
-                                                  size_t n, double min_sens,
-                                                  vigil_eval_confusion *out, vigil_err *err)
+vigil_status vigil_eval_threshold_for_sensitivity(const double *score, const uint8_t *y, size_t n,
+                                                  double min_sens, vigil_eval_confusion *out,
+                                                  vigil_err *err)
 {
     size_t n_pos;
-    vigil_status st = vigil__eval_check("threshold_for_sensitivity", score, y, n, false,
-                                        &n_pos, err);
+    vigil_status st =
+        vigil__eval_check("threshold_for_sensitivity", score, y, n, false, &n_pos, err);
     if (st != VIGIL_OK) {
         return st;
     }
@@ -260,8 +259,7 @@ vigil_status vigil_eval_threshold_for_sensitivity(const double *score, const uin
     }
     if (!(min_sens > 0.0 && min_sens <= 1.0)) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "min_sens",
-                             "threshold_for_sensitivity: min_sens %g is not in (0, 1]",
-                             min_sens);
+                             "threshold_for_sensitivity: min_sens %g is not in (0, 1]", min_sens);
     }
     if (out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "threshold_for_sensitivity: out is NULL");

@@ -53,9 +53,9 @@ const char *vigil_eval_age_band_name(vigil_eval_age_band b)
 }
 
 /* The metrics of checked rows with n_pos positives; fills s (counts set). */
-static vigil_status summarize_checked(const double *score, const uint8_t *y, size_t n,
-                                      size_t n_pos, bool score_is_prob, double threshold,
-                                      size_t min_class, vigil_eval_summary *s, vigil_err *err)
+static vigil_status summarize_checked(const double *score, const uint8_t *y, size_t n, size_t n_pos,
+                                      bool score_is_prob, double threshold, size_t min_class,
+                                      vigil_eval_summary *s, vigil_err *err)
 {
     vigil_eval_summary r = {0};
     r.n = n;
@@ -129,10 +129,9 @@ vigil_status vigil_eval_summarize(const double *score, const uint8_t *y, size_t 
     return summarize_checked(score, y, n, n_pos, score_is_prob, threshold, min_class, out, err);
 }
 
-vigil_status vigil_eval_subgroups(const double *score, const uint8_t *y, const int *group,
-                                  size_t n, size_t n_groups, bool score_is_prob,
-                                  double threshold, size_t min_class,
-                                  vigil_eval_summary *out, vigil_err *err)
+vigil_status vigil_eval_subgroups(const double *score, const uint8_t *y, const int *group, size_t n,
+                                  size_t n_groups, bool score_is_prob, double threshold,
+                                  size_t min_class, vigil_eval_summary *out, vigil_err *err)
 {
     vigil_status st = vigil__eval_check("subgroups", score, y, n, score_is_prob, NULL, err);
     if (st == VIGIL_OK) {

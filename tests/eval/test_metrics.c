@@ -198,8 +198,8 @@ static void check_vector(const json_t *vec)
         long nb = strtol(key, NULL, 10);
         vigil_eval_bin bins[32];
         double ece = -1.0;
-        assert_int_equal(
-            ok_or_print(vigil_eval_ece(prob, y, n, (size_t)nb, bins, &ece, &e), &e), VIGIL_OK);
+        assert_int_equal(ok_or_print(vigil_eval_ece(prob, y, n, (size_t)nb, bins, &ece, &e), &e),
+                         VIGIL_OK);
         near(ece, num(ev, "ece"), TOL, name, "ece");
         const json_t *wb = json_object_get(ev, "bins");
         assert_int_equal(json_array_size(wb), (size_t)nb);
@@ -215,10 +215,9 @@ static void check_vector(const json_t *vec)
     for (size_t k = 0; k < json_array_size(thr); k++) {
         const json_t *w = json_array_get(thr, k);
         vigil_eval_confusion c;
-        assert_int_equal(ok_or_print(vigil_eval_at_threshold(score, y, n, num(w, "threshold"),
-                                                             &c, &e),
-                                     &e),
-                         VIGIL_OK);
+        assert_int_equal(
+            ok_or_print(vigil_eval_at_threshold(score, y, n, num(w, "threshold"), &c, &e), &e),
+            VIGIL_OK);
         check_confusion(&c, w, name);
     }
 
@@ -226,10 +225,10 @@ static void check_vector(const json_t *vec)
     for (size_t k = 0; k < json_array_size(fs); k++) {
         const json_t *w = json_array_get(fs, k);
         vigil_eval_confusion c;
-        assert_int_equal(ok_or_print(vigil_eval_threshold_for_sensitivity(
-                                         score, y, n, num(w, "target"), &c, &e),
-                                     &e),
-                         VIGIL_OK);
+        assert_int_equal(
+            ok_or_print(vigil_eval_threshold_for_sensitivity(score, y, n, num(w, "target"), &c, &e),
+                        &e),
+            VIGIL_OK);
         check_confusion(&c, w, name);
     }
 
@@ -320,9 +319,8 @@ static void subgroups_by_age_band_match_the_oracle(void **state)
     const json_t *sg = json_object_get(json_object_get(j, "expected"), "subgroups");
     const json_t *groups = json_object_get(sg, "groups");
     vigil_eval_summary out[VIGIL_EVAL_AGE_BAND_COUNT];
-    assert_int_equal(ok_or_print(vigil_eval_subgroups(prob, y, group, n,
-                                                      VIGIL_EVAL_AGE_BAND_COUNT, true,
-                                                      num(sg, "threshold"),
+    assert_int_equal(ok_or_print(vigil_eval_subgroups(prob, y, group, n, VIGIL_EVAL_AGE_BAND_COUNT,
+                                                      true, num(sg, "threshold"),
                                                       (size_t)inum(sg, "min_class"), out, &e),
                                  &e),
                      VIGIL_OK);
@@ -379,16 +377,15 @@ static void utility2019_matches_the_official_scorer(void **state)
             assert_int_equal(n1, n2);
             seq[k].n = n1;
             double u;
-            assert_int_equal(ok_or_print(vigil_eval_utility2019_patient(seq[k].label,
-                                                                        seq[k].pred, n1, &u, &e),
-                                         &e),
-                             VIGIL_OK);
+            assert_int_equal(
+                ok_or_print(vigil_eval_utility2019_patient(seq[k].label, seq[k].pred, n1, &u, &e),
+                            &e),
+                VIGIL_OK);
             near(u, json_number_value(json_array_get(json_object_get(x, "per_patient"), k)), TOL,
                  name, "patient utility");
         }
         vigil_eval_utility2019 r;
-        assert_int_equal(ok_or_print(vigil_eval_utility2019_cohort(seq, np, &r, &e), &e),
-                         VIGIL_OK);
+        assert_int_equal(ok_or_print(vigil_eval_utility2019_cohort(seq, np, &r, &e), &e), VIGIL_OK);
         near(r.observed, num(x, "observed"), TOL, name, "observed");
         near(r.best, num(x, "best"), TOL, name, "best");
         near(r.inaction, num(x, "inaction"), TOL, name, "inaction");
@@ -428,8 +425,8 @@ static void alert_rate_matches_the_pandas_oracle(void **state)
     near(r.patient_days, num(x, "patient_days"), TOL, "alerts", "patient_days");
     near(r.episodes_per_patient_day, num(x, "episodes_per_patient_day"), TOL, "alerts",
          "episodes/day");
-    near(r.positive_hours_per_patient_day, num(x, "positive_hours_per_patient_day"), TOL,
-         "alerts", "positive hours/day");
+    near(r.positive_hours_per_patient_day, num(x, "positive_hours_per_patient_day"), TOL, "alerts",
+         "positive hours/day");
     free(idd);
     free(id);
     free(alert);
@@ -453,10 +450,9 @@ static void lead_time_matches_the_numpy_oracle(void **state)
     const json_t *x = json_object_get(j, "expected");
     vigil_eval_lead_time r;
     vigil_err e = {0};
-    assert_int_equal(ok_or_print(vigil_eval_lead_time_before_onset(pts, np, num(j, "window_h"),
-                                                                   &r, &e),
-                                 &e),
-                     VIGIL_OK);
+    assert_int_equal(
+        ok_or_print(vigil_eval_lead_time_before_onset(pts, np, num(j, "window_h"), &r, &e), &e),
+        VIGIL_OK);
     counts_eq(r.n_event, inum(x, "n_event"), "lead", "n_event");
     counts_eq(r.n_alerted, inum(x, "n_alerted"), "lead", "n_alerted");
     near(r.frac_alerted, num(x, "frac_alerted"), TOL, "lead", "frac_alerted");
@@ -619,8 +615,7 @@ static void calibration_of_calibrated_groups_is_intercept_0_slope_1(void **state
     const uint8_t y[] = {1, 0, 0, 0, 1, 1, 1, 0};
     vigil_eval_calibration c;
     vigil_err e = {0};
-    assert_int_equal(ok_or_print(vigil_eval_calibration_fit(p, y, N_OF(p), &c, &e), &e),
-                     VIGIL_OK);
+    assert_int_equal(ok_or_print(vigil_eval_calibration_fit(p, y, N_OF(p), &c, &e), &e), VIGIL_OK);
     near(c.intercept, 0.0, 1e-12, "calibrated", "intercept");
     near(c.slope, 1.0, 1e-12, "calibrated", "slope");
     near(c.slope_intercept, 0.0, 1e-12, "calibrated", "slope fit intercept");
@@ -702,14 +697,12 @@ static void threshold_for_sensitivity_alerts_least(void **state)
     const double s[] = {1, 2, 3, 4, 5};
     const uint8_t y[] = {0, 1, 0, 1, 1};
     vigil_eval_confusion c;
-    assert_int_equal(vigil_eval_threshold_for_sensitivity(s, y, N_OF(s), 0.6, &c, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_eval_threshold_for_sensitivity(s, y, N_OF(s), 0.6, &c, NULL), VIGIL_OK);
     near(c.threshold, 4, 0, "sens 0.6", "threshold");
     assert_int_equal(c.tp, 2);
     assert_int_equal(c.fp, 0);
     /* sensitivity 1 needs the threshold down to 2 (the lowest positive) */
-    assert_int_equal(vigil_eval_threshold_for_sensitivity(s, y, N_OF(s), 1.0, &c, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_eval_threshold_for_sensitivity(s, y, N_OF(s), 1.0, &c, NULL), VIGIL_OK);
     near(c.threshold, 2, 0, "sens 1", "threshold");
     assert_int_equal(c.fp, 1);
     assert_int_equal(vigil_eval_threshold_for_sensitivity(s, y, N_OF(s), 0.0, &c, NULL),
@@ -767,9 +760,8 @@ static void lead_time_takes_the_first_alert_in_the_window(void **state)
     };
     vigil_eval_lead_time r;
     vigil_err e = {0};
-    assert_int_equal(ok_or_print(vigil_eval_lead_time_before_onset(pts, N_OF(pts), 24.0, &r, &e),
-                                 &e),
-                     VIGIL_OK);
+    assert_int_equal(
+        ok_or_print(vigil_eval_lead_time_before_onset(pts, N_OF(pts), 24.0, &r, &e), &e), VIGIL_OK);
     assert_int_equal(r.n_event, 3);
     assert_int_equal(r.n_alerted, 2);
     near(r.frac_alerted, 2.0 / 3.0, 1e-15, "lead", "frac");
@@ -792,8 +784,7 @@ static void utility2019_of_the_scorer_example_is_3_389(void **state)
     const uint8_t label[] = {0, 0, 0, 0, 1, 1};
     const uint8_t pred[] = {0, 0, 1, 1, 1, 1};
     double u = 0;
-    assert_int_equal(vigil_eval_utility2019_patient(label, pred, N_OF(label), &u, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_eval_utility2019_patient(label, pred, N_OF(label), &u, NULL), VIGIL_OK);
     near(u, 3.388888888888889, 1e-12, "scorer example", "utility");
 }
 
@@ -806,8 +797,7 @@ static void utility2019_label_from_the_first_row_puts_onset_at_6(void **state)
     const uint8_t label[] = {1, 1, 1};
     const uint8_t pred[] = {1, 0, 0};
     double u = 0;
-    assert_int_equal(vigil_eval_utility2019_patient(label, pred, N_OF(label), &u, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_eval_utility2019_patient(label, pred, N_OF(label), &u, NULL), VIGIL_OK);
     near(u, 1.0 / 3.0, 1e-12, "label from row 0", "utility");
 }
 
@@ -837,8 +827,7 @@ static void utility2019_normalizes_best_to_1_and_no_alerts_to_0(void **state)
     assert_int_equal(vigil_eval_utility2019_cohort(&pts[1], 1, &r, &e), VIGIL_ERR_ARG);
     assert_true(strstr(e.msg, "no septic") != NULL);
     uint8_t bad[3] = {0, 3, 0};
-    assert_int_equal(vigil_eval_utility2019_patient(bad, clean, 3, &r.observed, &e),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_eval_utility2019_patient(bad, clean, 3, &r.observed, &e), VIGIL_ERR_ARG);
     assert_int_equal(vigil_eval_utility2019_patient(label, none, 0, &r.observed, &e),
                      VIGIL_ERR_ARG);
 }
@@ -855,8 +844,7 @@ static void challenge2012_event1_is_min_of_se_and_ppv(void **state)
     near(r.ppv, 0.5, 1e-15, "event1", "ppv");
     near(r.score1, 0.5, 1e-15, "event1", "score1");
     const uint8_t nopred[] = {0, 0, 0, 0, 0, 0};
-    assert_int_equal(vigil_eval_challenge2012_event1(nopred, died, N_OF(pred), &r, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_eval_challenge2012_event1(nopred, died, N_OF(pred), &r, NULL), VIGIL_OK);
     assert_false(r.has_ppv);
     near(r.score1, 0.0, 0.0, "no alerts", "score1");
     assert_int_equal(vigil_eval_challenge2012_event1(pred, nopred, N_OF(pred), &r, NULL),
@@ -870,9 +858,9 @@ static void age_bands_split_at_45_65_and_80(void **state)
         double age;
         vigil_eval_age_band band;
     } cases[] = {
-        {16.0, VIGIL_EVAL_AGE_16_44},  {44.99, VIGIL_EVAL_AGE_16_44},
-        {45.0, VIGIL_EVAL_AGE_45_64},  {64.99, VIGIL_EVAL_AGE_45_64},
-        {65.0, VIGIL_EVAL_AGE_65_79},  {79.99, VIGIL_EVAL_AGE_65_79},
+        {16.0, VIGIL_EVAL_AGE_16_44},   {44.99, VIGIL_EVAL_AGE_16_44},
+        {45.0, VIGIL_EVAL_AGE_45_64},   {64.99, VIGIL_EVAL_AGE_45_64},
+        {65.0, VIGIL_EVAL_AGE_65_79},   {79.99, VIGIL_EVAL_AGE_65_79},
         {80.0, VIGIL_EVAL_AGE_80_PLUS}, {104.0, VIGIL_EVAL_AGE_80_PLUS},
     };
     for (size_t i = 0; i < N_OF(cases); i++) {
