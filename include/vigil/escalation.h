@@ -129,11 +129,11 @@ typedef struct vigil_esc_martha_call {
  * not Martha's Rule calls. */
 typedef struct vigil_esc_plan {
     bool present;
-    vigil_esc_level level;  /* the NEWS2-derived level while within the usual range */
-    int news2_usual_max;    /* 0-20: totals up to this are this patient's usual */
+    vigil_esc_level level; /* the NEWS2-derived level while within the usual range */
+    int news2_usual_max;   /* 0-20: totals up to this are this patient's usual */
     int64_t recorded_ms;
-    int64_t expires_ms;     /* the review time; the plan lapses at exactly this time */
-    char by[VIGIL_ID_MAX];  /* the doctor, non-blank */
+    int64_t expires_ms;              /* the review time; the plan lapses at exactly this time */
+    char by[VIGIL_ID_MAX];           /* the doctor, non-blank */
     char reason[VIGIL_ESC_TEXT_MAX]; /* why, non-blank */
 } vigil_esc_plan;
 
@@ -196,10 +196,10 @@ typedef enum vigil_esc_ack_action {
 /* An acknowledgement: who, when, what they did. Also the audit record. */
 typedef struct vigil_esc_ack {
     uint64_t alert_id;
-    char by[VIGIL_ID_MAX];            /* non-blank */
-    vigil_esc_ack_action action;      /* not VIGIL_ESC_ACK_NONE */
-    char reason[VIGIL_ESC_TEXT_MAX];  /* what was done / why; required when DECLINED */
-    int64_t at_ms;                    /* set by vigil_escalation_ack (now_ms) */
+    char by[VIGIL_ID_MAX];           /* non-blank */
+    vigil_esc_ack_action action;     /* not VIGIL_ESC_ACK_NONE */
+    char reason[VIGIL_ESC_TEXT_MAX]; /* what was done / why; required when DECLINED */
+    int64_t at_ms;                   /* set by vigil_escalation_ack (now_ms) */
 } vigil_esc_ack;
 
 typedef enum vigil_esc_alert_kind {
@@ -209,28 +209,28 @@ typedef enum vigil_esc_alert_kind {
 } vigil_esc_alert_kind;
 
 typedef struct vigil_esc_alert {
-    uint64_t id;                /* unique within this patient's state, > 0 */
+    uint64_t id; /* unique within this patient's state, > 0 */
     vigil_esc_alert_kind kind;
-    vigil_esc_level level;      /* episode: its (peak) level; Martha: emergency */
+    vigil_esc_level level; /* episode: its (peak) level; Martha: emergency */
     int64_t opened_ms;
     int64_t last_sent_ms;
-    unsigned n_sent;            /* 1 + repeats */
-    unsigned rota_step;         /* 0 = first on the rota */
-    vigil_esc_ack ack;          /* ack.action == VIGIL_ESC_ACK_NONE until acknowledged */
-    int64_t martha_seq;         /* Martha: the call's seq; episode: 0 */
-    vigil_esc_caller caller;    /* Martha: who called */
+    unsigned n_sent;         /* 1 + repeats */
+    unsigned rota_step;      /* 0 = first on the rota */
+    vigil_esc_ack ack;       /* ack.action == VIGIL_ESC_ACK_NONE until acknowledged */
+    int64_t martha_seq;      /* Martha: the call's seq; episode: 0 */
+    vigil_esc_caller caller; /* Martha: who called */
 } vigil_esc_alert;
 
 /* Per-patient memory between steps. Initialise with
  * vigil_escalation_state_init; change only through step and ack. */
 typedef struct vigil_escalation_state {
     uint64_t next_alert_id;
-    uint64_t n_episodes;           /* episodes opened so far */
+    uint64_t n_episodes; /* episodes opened so far */
     bool episode_open;
-    vigil_esc_alert episode;       /* valid when episode_open */
+    vigil_esc_alert episode;                      /* valid when episode_open */
     vigil_esc_alert martha[VIGIL_ESC_MARTHA_MAX]; /* open (unacknowledged) calls, oldest first */
     size_t n_martha;
-    int64_t martha_last_seq;       /* highest call seq seen */
+    int64_t martha_last_seq; /* highest call seq seen */
     /* The observation clock: the latest complete NEWS2 set seen. */
     bool has_complete_set;
     int64_t complete_t_ms;
@@ -247,14 +247,14 @@ typedef enum vigil_esc_source {
     VIGIL_ESC_SRC_NEWS2 = 0, /* after any plan */
     VIGIL_ESC_SRC_AI,
     VIGIL_ESC_SRC_STAFF_CONCERN,
-    VIGIL_ESC_SRC_MARTHA,    /* open Martha's Rule calls */
+    VIGIL_ESC_SRC_MARTHA, /* open Martha's Rule calls */
     VIGIL_ESC_SRC_COUNT
 } vigil_esc_source;
 
 /* Why: one entry per reason; value/value2 as noted. */
 typedef enum vigil_esc_reason_code {
-    VIGIL_ESC_R_MARTHA = 0,          /* value: open calls */
-    VIGIL_ESC_R_MARTHA_UNTRACKED,    /* value: calls alerted but beyond the tracking table */
+    VIGIL_ESC_R_MARTHA = 0,       /* value: open calls */
+    VIGIL_ESC_R_MARTHA_UNTRACKED, /* value: calls alerted but beyond the tracking table */
     VIGIL_ESC_R_STAFF_CONCERN,
     VIGIL_ESC_R_NEWS2,               /* value: total; value2: 1 if a single parameter scored 3 */
     VIGIL_ESC_R_NEWS2_INCOMPLETE,    /* value: missing-parameter mask; value2: lower-bound total */
@@ -265,15 +265,15 @@ typedef enum vigil_esc_reason_code {
     VIGIL_ESC_R_PLAN_APPLIED,        /* level: the plan's; value: NEWS2 level before the plan */
     VIGIL_ESC_R_PLAN_ABOVE_USUAL,    /* value: total; value2: the plan's usual max */
     VIGIL_ESC_R_PLAN_NEEDS_COMPLETE_SET,
-    VIGIL_ESC_R_PLAN_CONSCIOUSNESS,  /* the plan does not cover a consciousness score */
-    VIGIL_ESC_R_PLAN_EXPIRED,        /* value: minutes since expiry */
-    VIGIL_ESC_R_AI,                  /* value: risk in per mille (rounded) */
+    VIGIL_ESC_R_PLAN_CONSCIOUSNESS, /* the plan does not cover a consciousness score */
+    VIGIL_ESC_R_PLAN_EXPIRED,       /* value: minutes since expiry */
+    VIGIL_ESC_R_AI,                 /* value: risk in per mille (rounded) */
     VIGIL_ESC_R_AI_LOW_CONFIDENCE,
     VIGIL_ESC_R_AI_OPTED_OUT,
     VIGIL_ESC_R_AI_ABSENT,
-    VIGIL_ESC_R_ALERT_UNACKED,       /* value: times sent; value2: rota step */
-    VIGIL_ESC_R_FEELS_WORSE,         /* on the ward list */
-    VIGIL_ESC_R_FEELS_DUE,           /* the daily question is due */
+    VIGIL_ESC_R_ALERT_UNACKED, /* value: times sent; value2: rota step */
+    VIGIL_ESC_R_FEELS_WORSE,   /* on the ward list */
+    VIGIL_ESC_R_FEELS_DUE,     /* the daily question is due */
     VIGIL_ESC_REASON_COUNT
 } vigil_esc_reason_code;
 
@@ -286,9 +286,9 @@ typedef struct vigil_esc_reason {
 } vigil_esc_reason;
 
 typedef enum vigil_esc_action_kind {
-    VIGIL_ESC_ACT_ALERT = 0,     /* send a new alert (a new episode or a new Martha call) */
-    VIGIL_ESC_ACT_REALERT,       /* repeat an unacknowledged alert, at rota_step */
-    VIGIL_ESC_ACT_CLOSE,         /* an episode closed (superseded, or level back to none) */
+    VIGIL_ESC_ACT_ALERT = 0, /* send a new alert (a new episode or a new Martha call) */
+    VIGIL_ESC_ACT_REALERT,   /* repeat an unacknowledged alert, at rota_step */
+    VIGIL_ESC_ACT_CLOSE,     /* an episode closed (superseded, or level back to none) */
     VIGIL_ESC_ACT_KIND_COUNT
 } vigil_esc_action_kind;
 
@@ -296,13 +296,13 @@ typedef struct vigil_esc_action {
     vigil_esc_action_kind kind;
     uint64_t alert_id;
     vigil_esc_alert_kind alert_kind;
-    vigil_esc_level level;    /* who to page: see vigil_escalation_level_text */
+    vigil_esc_level level; /* who to page: see vigil_escalation_level_text */
     unsigned rota_step;
-    unsigned n_sent;          /* after this action */
-    int64_t martha_seq;       /* Martha alerts */
-    bool superseded;          /* CLOSE: a higher level opened a new episode */
-    bool untracked;           /* ALERT for a Martha call beyond VIGIL_ESC_MARTHA_MAX open:
-                                 sent once, will not repeat */
+    unsigned n_sent;    /* after this action */
+    int64_t martha_seq; /* Martha alerts */
+    bool superseded;    /* CLOSE: a higher level opened a new episode */
+    bool untracked;     /* ALERT for a Martha call beyond VIGIL_ESC_MARTHA_MAX open:
+                           sent once, will not repeat */
 } vigil_esc_action;
 
 #define VIGIL_ESC_ACTIONS_MAX (2 + 2 * VIGIL_ESC_MARTHA_MAX)
@@ -311,19 +311,19 @@ typedef struct vigil_escalation_result {
     vigil_esc_level level;          /* the patient's level: max over every source */
     vigil_esc_level clinical_level; /* max over NEWS2, AI and staff concern: drives episodes */
     vigil_esc_level source_level[VIGIL_ESC_SRC_COUNT];
-    vigil_esc_level news2_level;    /* NEWS2-derived level before any plan */
+    vigil_esc_level news2_level; /* NEWS2-derived level before any plan */
 
     vigil_esc_reason reasons[VIGIL_ESC_REASON_COUNT]; /* drivers first, then by level */
     size_t n_reasons;
-    vigil_esc_action actions[VIGIL_ESC_ACTIONS_MAX];  /* in the order to send */
+    vigil_esc_action actions[VIGIL_ESC_ACTIONS_MAX]; /* in the order to send */
     size_t n_actions;
 
     bool news2_incomplete;
-    bool news2_stale;     /* the latest score is past its due time: never show as current */
+    bool news2_stale; /* the latest score is past its due time: never show as current */
     bool has_obs_due;
     int64_t obs_due_ms;
-    bool obs_overdue;     /* now_ms > obs_due_ms */
-    bool ai_used;         /* the AI input counted */
+    bool obs_overdue; /* now_ms > obs_due_ms */
+    bool ai_used;     /* the AI input counted */
     bool ai_opted_out;
     bool ai_low_confidence;
     bool plan_applied;

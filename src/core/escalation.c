@@ -78,8 +78,7 @@ static const char *const reason_names[] = {
 _Static_assert(N_OF(reason_names) == VIGIL_ESC_REASON_COUNT, "a reason has no name");
 
 static const char *const reason_texts[] = {
-    [VIGIL_ESC_R_MARTHA] =
-        "a Martha's Rule call is open: critical-care outreach responds",
+    [VIGIL_ESC_R_MARTHA] = "a Martha's Rule call is open: critical-care outreach responds",
     [VIGIL_ESC_R_MARTHA_UNTRACKED] =
         "a Martha's Rule call was alerted once but too many calls are open to repeat it: "
         "acknowledge the open calls",
@@ -104,8 +103,7 @@ static const char *const reason_texts[] = {
     [VIGIL_ESC_R_AI] = "the AI's calibrated risk of deterioration",
     [VIGIL_ESC_R_AI_LOW_CONFIDENCE] =
         "the AI is less sure than usual: this patient is outside the range it was trained on",
-    [VIGIL_ESC_R_AI_OPTED_OUT] =
-        "the patient opted out of AI scoring: NEWS2 and concerns only",
+    [VIGIL_ESC_R_AI_OPTED_OUT] = "the patient opted out of AI scoring: NEWS2 and concerns only",
     [VIGIL_ESC_R_AI_ABSENT] = "no AI risk score",
     [VIGIL_ESC_R_ALERT_UNACKED] = "the alert has not been acknowledged",
     [VIGIL_ESC_R_FEELS_WORSE] = "the patient says they feel worse",
@@ -140,7 +138,10 @@ const char *vigil_escalation_ack_action_name(vigil_esc_ack_action action)
 }
 
 static const char *const caller_names[VIGIL_ESC_CALLER_COUNT] = {
-    "patient", "family", "carer", "staff",
+    "patient",
+    "family",
+    "carer",
+    "staff",
 };
 
 const char *vigil_escalation_caller_name(vigil_esc_caller caller)
@@ -363,8 +364,7 @@ static vigil_status check_inputs(const vigil_escalation_inputs *in, vigil_err *e
     if (in->has_news2) {
         const vigil_news2 *n = &in->news2;
         if (n->total < 0 || n->total > 20 || (unsigned)n->monitoring >= VIGIL_MON_COUNT ||
-            n->sub[VIGIL_NEWS2_ACVPU] < VIGIL_NEWS2_SUB_MISSING ||
-            n->sub[VIGIL_NEWS2_ACVPU] > 3) {
+            n->sub[VIGIL_NEWS2_ACVPU] < VIGIL_NEWS2_SUB_MISSING || n->sub[VIGIL_NEWS2_ACVPU] > 3) {
             return vigil_err_set(err, VIGIL_ERR_ARG, "news2",
                                  "NEWS2 result is not one vigil_news2_score made (total %d)",
                                  n->total);
@@ -424,8 +424,8 @@ typedef struct reason_buf {
     size_t n;
 } reason_buf;
 
-static void add_reason(reason_buf *b, vigil_esc_reason_code code, vigil_esc_level level,
-                       bool eff, int value, int value2)
+static void add_reason(reason_buf *b, vigil_esc_reason_code code, vigil_esc_level level, bool eff,
+                       int value, int value2)
 {
     /* each code at most once, so the buffer cannot overflow */
     for (size_t i = 0; i < b->n; i++) {
@@ -520,7 +520,8 @@ static void assess_news2(const vigil_escalation_inputs *in, int64_t now_ms,
             add_reason(rb, VIGIL_ESC_R_PLAN_ABOVE_USUAL, VIGIL_ESC_NONE, false, n->total,
                        p->news2_usual_max);
         } else {
-            /* REQ ESC-PLAN: replaces the NEWS2-derived level only */
+            /* REQ ESC-PLAN REQ ESC-PLAN-NEVER-OVERRIDES-CONCERN: replaces the
+             * NEWS2-derived level only; concerns and the AI are separate terms */
             plan_applies = true;
             used = p->level;
             res->plan_applied = true;
@@ -612,7 +613,7 @@ static int step_martha(const vigil_escalation_config *cfg, vigil_escalation_stat
                        const vigil_escalation_inputs *in, int64_t now_ms,
                        vigil_escalation_result *res)
 {
-    /* REQ ESC-MARTHA: never suppressed, never merged */
+    /* REQ ESC-MARTHA REQ ESC-MARTHA-NOT-MERGED: never suppressed, never merged */
     size_t n_before = s->n_martha;
     int64_t seen = s->martha_last_seq;
     int untracked = 0;
@@ -650,8 +651,8 @@ static int step_martha(const vigil_escalation_config *cfg, vigil_escalation_stat
 
 /* The episode machine (REQ ESC-EPISODE, REQ ESC-EPISODE-CLOSE). */
 static void step_episode(const vigil_escalation_config *cfg, vigil_escalation_state *s,
-                         const vigil_escalation_inputs *in, vigil_esc_level level,
-                         int64_t now_ms, vigil_escalation_result *res)
+                         const vigil_escalation_inputs *in, vigil_esc_level level, int64_t now_ms,
+                         vigil_escalation_result *res)
 {
     if (s->episode_open && level > s->episode.level) {
         /* a higher level: the old episode is superseded by a new one */
@@ -694,8 +695,7 @@ static void step_schedule(const vigil_escalation_config *cfg, vigil_escalation_s
     /* REQ ESC-OBS-DUE: the latest complete set sets the clock */
     if (s->has_complete_set) {
         res->has_obs_due = true;
-        res->obs_due_ms =
-            add_ms(s->complete_t_ms, cfg->obs_interval_ms[s->complete_monitoring]);
+        res->obs_due_ms = add_ms(s->complete_t_ms, cfg->obs_interval_ms[s->complete_monitoring]);
     }
     if (in->has_news2 && !n->complete &&
         (!s->has_complete_set || in->news2_t_ms > s->complete_t_ms)) {
@@ -734,6 +734,7 @@ static void step_feels(const vigil_escalation_config *cfg, const vigil_escalatio
         res->ward_list_worse = true;
         add_reason(rb, VIGIL_ESC_R_FEELS_WORSE, VIGIL_ESC_NONE, false, 0, 0);
     }
+    /* REQ ESC-FEELS-DUE: asked at least daily */
     if (in->feels == VIGIL_ESC_FEELS_UNKNOWN ||
         now_ms > add_ms(in->feels_t_ms, cfg->feels_interval_ms)) {
         res->feels_due = true;
@@ -789,9 +790,9 @@ vigil_status vigil_escalation_step(const vigil_escalation_config *cfg,
 
     /* REQ ESC-MAX: combined by maximum. Martha's Rule calls have their own
      * alerts, so episodes follow the other sources only. */
-    r.clinical_level = max_level(r.source_level[VIGIL_ESC_SRC_NEWS2],
-                                 max_level(r.source_level[VIGIL_ESC_SRC_AI],
-                                           r.source_level[VIGIL_ESC_SRC_STAFF_CONCERN]));
+    r.clinical_level = max_level(
+        r.source_level[VIGIL_ESC_SRC_NEWS2],
+        max_level(r.source_level[VIGIL_ESC_SRC_AI], r.source_level[VIGIL_ESC_SRC_STAFF_CONCERN]));
     r.level = max_level(r.clinical_level, r.source_level[VIGIL_ESC_SRC_MARTHA]);
 
     step_episode(cfg, &s, inputs, r.clinical_level, now_ms, &r);
@@ -834,8 +835,7 @@ vigil_status vigil_escalation_ack(const vigil_escalation_state *in, const vigil_
     }
     /* REQ ESC-ACK-DECLINE-REASON */
     if (ack->action == VIGIL_ESC_ACK_DECLINED && vigil_str_blank(ack->reason)) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "reason",
-                             "declining to escalate needs a reason");
+        return vigil_err_set(err, VIGIL_ERR_ARG, "reason", "declining to escalate needs a reason");
     }
     vigil_escalation_state s = *in;
     vigil_esc_alert *target = NULL;
@@ -904,8 +904,7 @@ size_t vigil_escalation_reason_describe(const vigil_esc_reason *r, char *buf, si
     const char *lt = vigil_escalation_level_text(r->level);
     switch (r->code) {
     case VIGIL_ESC_R_MARTHA:
-        return fmt_done(snprintf(buf, cap,
-                                 "%d Martha's Rule call(s) open: %s", r->value, lt));
+        return fmt_done(snprintf(buf, cap, "%d Martha's Rule call(s) open: %s", r->value, lt));
     case VIGIL_ESC_R_MARTHA_UNTRACKED:
         return fmt_done(snprintf(buf, cap,
                                  "%d Martha's Rule call(s) alerted once but not repeated: "
@@ -921,9 +920,8 @@ size_t vigil_escalation_reason_describe(const vigil_esc_reason *r, char *buf, si
                                  "complete the set",
                                  tmp, r->value2));
     case VIGIL_ESC_R_NEWS2_STALE:
-        return fmt_done(snprintf(buf, cap,
-                                 "NEWS2 score is %d min past its due time: stale, not current",
-                                 r->value));
+        return fmt_done(snprintf(
+            buf, cap, "NEWS2 score is %d min past its due time: stale, not current", r->value));
     case VIGIL_ESC_R_OBS_OVERDUE:
         return fmt_done(snprintf(buf, cap, "observations overdue by %d min", r->value));
     case VIGIL_ESC_R_PLAN_APPLIED:
@@ -938,17 +936,15 @@ size_t vigil_escalation_reason_describe(const vigil_esc_reason *r, char *buf, si
                                  "does not apply",
                                  r->value, r->value2));
     case VIGIL_ESC_R_PLAN_EXPIRED:
-        return fmt_done(snprintf(buf, cap,
-                                 "the revised escalation plan expired %d min ago: review it",
-                                 r->value));
+        return fmt_done(snprintf(
+            buf, cap, "the revised escalation plan expired %d min ago: review it", r->value));
     case VIGIL_ESC_R_AI:
         if (r->level == VIGIL_ESC_NONE) {
-            return fmt_done(snprintf(buf, cap,
-                                     "AI risk %d.%d%%: below the site's alert thresholds",
+            return fmt_done(snprintf(buf, cap, "AI risk %d.%d%%: below the site's alert thresholds",
                                      r->value / 10, r->value % 10));
         }
-        return fmt_done(snprintf(buf, cap, "AI risk %d.%d%%: %s", r->value / 10, r->value % 10,
-                                 lt));
+        return fmt_done(
+            snprintf(buf, cap, "AI risk %d.%d%%: %s", r->value / 10, r->value % 10, lt));
     case VIGIL_ESC_R_ALERT_UNACKED:
         return fmt_done(snprintf(buf, cap,
                                  "the alert has not been acknowledged (sent %d time(s), rota "

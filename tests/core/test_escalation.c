@@ -205,8 +205,8 @@ static void escalation_news2_sets_map_to_levels_by_rcp_band(void **state)
     /* precedence: 5 with a single 3 is urgent, not urgent-ward */
     vigil_obs o;
     normal_obs(&o);
-    o.rr_bpm = 25;   /* 3 */
-    o.hr_bpm = 115;  /* 2 */
+    o.rr_bpm = 25;  /* 3 */
+    o.hr_bpm = 115; /* 2 */
     vigil_news2 n = score(&o);
     assert_int_equal(n.total, 5);
     assert_true(n.single_param_3);
@@ -219,19 +219,19 @@ static void escalation_news2_map_agrees_with_chart4_response(void **state)
 {
     (void)state;
     static const vigil_esc_level by_response[VIGIL_RESP_COUNT] = {
-        VIGIL_ESC_NONE, VIGIL_ESC_WARD, VIGIL_ESC_URGENT_WARD, VIGIL_ESC_URGENT,
-        VIGIL_ESC_EMERGENCY,
+        VIGIL_ESC_NONE,   VIGIL_ESC_WARD,      VIGIL_ESC_URGENT_WARD,
+        VIGIL_ESC_URGENT, VIGIL_ESC_EMERGENCY,
     };
     static const struct {
         int total;
         bool s3;
         vigil_esc_level want;
     } cases[] = {
-        {0, false, VIGIL_ESC_NONE},        {1, false, VIGIL_ESC_WARD},
-        {4, false, VIGIL_ESC_WARD},        {3, true, VIGIL_ESC_URGENT_WARD},
-        {4, true, VIGIL_ESC_URGENT_WARD},  {5, false, VIGIL_ESC_URGENT},
-        {5, true, VIGIL_ESC_URGENT},       {6, true, VIGIL_ESC_URGENT},
-        {7, false, VIGIL_ESC_EMERGENCY},   {7, true, VIGIL_ESC_EMERGENCY},
+        {0, false, VIGIL_ESC_NONE},       {1, false, VIGIL_ESC_WARD},
+        {4, false, VIGIL_ESC_WARD},       {3, true, VIGIL_ESC_URGENT_WARD},
+        {4, true, VIGIL_ESC_URGENT_WARD}, {5, false, VIGIL_ESC_URGENT},
+        {5, true, VIGIL_ESC_URGENT},      {6, true, VIGIL_ESC_URGENT},
+        {7, false, VIGIL_ESC_EMERGENCY},  {7, true, VIGIL_ESC_EMERGENCY},
         {20, true, VIGIL_ESC_EMERGENCY},
     };
     for (size_t i = 0; i < N_OF(cases); i++) {
@@ -266,8 +266,7 @@ static void escalation_level_names_are_stable(void **state)
     assert_string_equal(vigil_escalation_action_name(VIGIL_ESC_ACT_REALERT), "realert");
     assert_string_equal(vigil_escalation_ack_action_name(VIGIL_ESC_ACK_DECLINED), "declined");
     assert_string_equal(vigil_escalation_caller_name(VIGIL_ESC_CALLER_CARER), "carer");
-    assert_true(strstr(vigil_escalation_level_text(VIGIL_ESC_EMERGENCY), "critical-care") !=
-                NULL);
+    assert_true(strstr(vigil_escalation_level_text(VIGIL_ESC_EMERGENCY), "critical-care") != NULL);
 }
 
 /* REQ ESC-NEWS2-INCOMPLETE */
@@ -349,7 +348,7 @@ static void escalation_not_validated_news2_is_reported(void **state)
 /* ------------------------------------------------------------------------ */
 /* AI                                                                       */
 
-/* REQ ESC-AI-NEVER-LOWERS: every (NEWS2, AI) pair gives max(NEWS2, AI), for
+/* REQ ESC-AI-NEVER-LOWERS REQ ESC-MAX: every (NEWS2, AI) pair gives max(NEWS2, AI), for
  * confident and low-confidence AI. */
 static void escalation_ai_never_lowers_news2_for_every_level_pair(void **state)
 {
@@ -388,12 +387,10 @@ static void escalation_ai_thresholds_map_at_their_boundaries(void **state)
         double p;
         vigil_esc_level want;
     } cases[] = {
-        {0.0, VIGIL_ESC_NONE},         {0.0499, VIGIL_ESC_NONE},
-        {0.05, VIGIL_ESC_WARD},        {0.0999, VIGIL_ESC_WARD},
-        {0.10, VIGIL_ESC_URGENT_WARD}, {0.1999, VIGIL_ESC_URGENT_WARD},
-        {0.20, VIGIL_ESC_URGENT},      {0.3999, VIGIL_ESC_URGENT},
-        {0.40, VIGIL_ESC_EMERGENCY},   {1.0, VIGIL_ESC_EMERGENCY},
-        {NAN, VIGIL_ESC_NONE},
+        {0.0, VIGIL_ESC_NONE},      {0.0499, VIGIL_ESC_NONE},      {0.05, VIGIL_ESC_WARD},
+        {0.0999, VIGIL_ESC_WARD},   {0.10, VIGIL_ESC_URGENT_WARD}, {0.1999, VIGIL_ESC_URGENT_WARD},
+        {0.20, VIGIL_ESC_URGENT},   {0.3999, VIGIL_ESC_URGENT},    {0.40, VIGIL_ESC_EMERGENCY},
+        {1.0, VIGIL_ESC_EMERGENCY}, {NAN, VIGIL_ESC_NONE},
     };
     for (size_t i = 0; i < N_OF(cases); i++) {
         assert_int_equal(vigil_escalation_level_from_ai(&cfg, cases[i].p), cases[i].want);
@@ -690,8 +687,7 @@ static void escalation_martha_call_repeats_until_acknowledged(void **state)
     assert_int_equal(st.martha[0].rota_step, 1);
     /* declining a Martha's Rule call needs a reason too */
     vigil_esc_ack a = make_ack(id, VIGIL_ESC_ACK_DECLINED, "  ");
-    assert_int_equal(vigil_escalation_ack(&st, &a, T0 + iv + MIN, &st, NULL, NULL),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_escalation_ack(&st, &a, T0 + iv + MIN, &st, NULL, NULL), VIGIL_ERR_ARG);
     assert_int_equal(st.n_martha, 1);
     vigil_esc_ack rec;
     a = make_ack(id, VIGIL_ESC_ACK_ATTENDING, "outreach on the way");
@@ -925,8 +921,8 @@ static void escalation_one_alert_per_episode_not_at_same_or_lower(void **state)
     assert_int_equal(st.n_episodes, 1);
     ack_ok(&st, st.episode.id, VIGIL_ESC_ACK_ATTENDING, "", T0 + MIN);
     /* same level, then lower, for hours: nothing more */
-    static const vigil_esc_level seq[] = {VIGIL_ESC_URGENT, VIGIL_ESC_URGENT_WARD,
-                                          VIGIL_ESC_WARD, VIGIL_ESC_URGENT};
+    static const vigil_esc_level seq[] = {VIGIL_ESC_URGENT, VIGIL_ESC_URGENT_WARD, VIGIL_ESC_WARD,
+                                          VIGIL_ESC_URGENT};
     for (size_t i = 0; i < N_OF(seq); i++) {
         inputs_at(seq[i], &in);
         step_ok(&cfg, &st, &in, T0 + (int64_t)(i + 1) * HOUR, &r);
@@ -1289,8 +1285,7 @@ static void escalation_obs_due_and_overdue_boundaries_for_each_frequency(void **
             assert_int_equal(r.obs_overdue, ticks[k].overdue);
             assert_int_equal(r.news2_stale, ticks[k].overdue);
             assert_int_equal(find_reason(&r, VIGIL_ESC_R_OBS_OVERDUE) != NULL, ticks[k].overdue);
-            assert_int_equal(find_reason(&r, VIGIL_ESC_R_NEWS2_STALE) != NULL,
-                             ticks[k].overdue);
+            assert_int_equal(find_reason(&r, VIGIL_ESC_R_NEWS2_STALE) != NULL, ticks[k].overdue);
         }
     }
     assert_int_equal(vigil_escalation_obs_interval_ms(&cfg, VIGIL_MON_COUNT), 0);
@@ -1316,8 +1311,7 @@ static void escalation_stale_score_still_counts_and_is_marked_stale(void **state
 }
 
 /* REQ ESC-OBS-DUE: an incomplete set never postpones the due time */
-static void escalation_incomplete_set_never_postpones_obs_due(
-    void **state)
+static void escalation_incomplete_set_never_postpones_obs_due(void **state)
 {
     (void)state;
     vigil_escalation_config cfg;
@@ -1569,8 +1563,7 @@ static void escalation_step_is_deterministic_and_out_may_alias_in(void **state)
     for (int k = 0; k < 5; k++) {
         int64_t now = T0 + k * 7 * MIN;
         assert_int_equal(vigil_escalation_step(&cfg, &a, &in, now, &a, &ra, NULL), VIGIL_OK);
-        assert_int_equal(vigil_escalation_step(&cfg, &b, &in, now, &b_out, &rb, NULL),
-                         VIGIL_OK);
+        assert_int_equal(vigil_escalation_step(&cfg, &b, &in, now, &b_out, &rb, NULL), VIGIL_OK);
         b = b_out;
         assert_memory_equal(&a, &b, sizeof a);
         assert_int_equal(ra.n_actions, rb.n_actions);
