@@ -15,9 +15,9 @@
 
 /* A dense row-major float matrix; NaN is missing. Borrowed for the call. */
 typedef struct vigil_matrix {
-    const float *x;  /* n_rows * n_cols */
-    const float *y;  /* n_rows labels 0/1 */
-    const float *w;  /* n_rows weights, or NULL */
+    const float *x; /* n_rows * n_cols */
+    const float *y; /* n_rows labels 0/1 */
+    const float *w; /* n_rows weights, or NULL */
     size_t n_rows;
     size_t n_cols;
 } vigil_matrix;
@@ -33,9 +33,9 @@ typedef struct vigil_train_params {
     double lambda;
     double alpha;
     double gamma;
-    double scale_pos_weight;   /* 0 = negatives/positives of the training split */
+    double scale_pos_weight; /* 0 = negatives/positives of the training split */
     double max_delta_step;
-    int nthread;               /* 0 = all cores */
+    int nthread; /* 0 = all cores */
     int seed;
 } vigil_train_params;
 
@@ -52,9 +52,9 @@ vigil_status vigil_train_params_load(const char *path, vigil_train_params *p, vi
 typedef void (*vigil_train_progress)(int round, int max_rounds, double valid_auc, void *ctx);
 
 typedef struct vigil_train_result {
-    char *model_json;      /* XGBoost JSON model (malloc'd; caller frees) */
+    char *model_json; /* XGBoost JSON model (malloc'd; caller frees) */
     size_t model_json_len;
-    int best_round;        /* 0-based; the model holds rounds 0..best_round */
+    int best_round; /* 0-based; the model holds rounds 0..best_round */
     double best_valid_auc;
     double scale_pos_weight_used;
 } vigil_train_result;
@@ -64,8 +64,8 @@ typedef struct vigil_train_result {
  * success out->model_json holds the model sliced to the best round.
  */
 vigil_status vigil_train_xgb(const vigil_matrix *train, const vigil_matrix *valid,
-                             const vigil_train_params *p, vigil_train_progress progress,
-                             void *ctx, vigil_train_result *out, vigil_err *err);
+                             const vigil_train_params *p, vigil_train_progress progress, void *ctx,
+                             vigil_train_result *out, vigil_err *err);
 
 void vigil_train_result_fini(vigil_train_result *r);
 

@@ -31,7 +31,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: vigil news2 [options] [FILE]\n"
             "       vigil news2 [options] --rr N --spo2 N --o2 air|oxygen --sbp N --hr N\n"
-            "                   --acvpu A|C|V|P|U --temp N [--scale 1|2] [--age N] [--pregnant yes|no]\n"
+            "                   --acvpu A|C|V|P|U --temp N [--scale 1|2] [--age N] [--pregnant "
+            "yes|no]\n"
             "\n"
             "Score observation sets with NEWS2 (Royal College of Physicians, 2017).\n"
             "\n"
@@ -241,8 +242,8 @@ static int parse_header(char *line, const char *source, header *h)
             name += 3; /* UTF-8 byte-order mark from spreadsheet exports */
         }
         snprintf(h->names[i], sizeof h->names[i], "%s", name);
-        h->used[i] = strcmp(name, "id") == 0 || strcmp(name, "time") == 0 ||
-                     vigil_obs_text_known(name);
+        h->used[i] =
+            strcmp(name, "id") == 0 || strcmp(name, "time") == 0 || vigil_obs_text_known(name);
         for (size_t j = 0; j < i; j++) {
             if (h->used[i] && strcmp(h->names[j], name) == 0) {
                 fprintf(stderr, "vigil news2: %s: line 1: column '%s' appears twice\n", source,
@@ -267,8 +268,7 @@ static vigil_status parse_row(char *line, const header *h, long lineno, row *r, 
         return vigil_err_set(e, VIGIL_ERR_PARSE, NULL, "malformed CSV (quoting)");
     }
     if (n != h->n) {
-        return vigil_err_set(e, VIGIL_ERR_PARSE, NULL, "expected %zu fields, found %zu", h->n,
-                             n);
+        return vigil_err_set(e, VIGIL_ERR_PARSE, NULL, "expected %zu fields, found %zu", h->n, n);
     }
     memset(r, 0, sizeof *r);
     vigil_obs_init(&r->obs);
@@ -341,8 +341,8 @@ static int score_stream(FILE *in, const char *source, out_format fmt, bool stric
     }
     free(line);
     if (n_bad > 0) {
-        fprintf(stderr, "vigil news2: %zu set%s scored, %zu refused\n", n_ok,
-                n_ok == 1 ? "" : "s", n_bad);
+        fprintf(stderr, "vigil news2: %zu set%s scored, %zu refused\n", n_ok, n_ok == 1 ? "" : "s",
+                n_bad);
     }
     return rc;
 }

@@ -13,14 +13,13 @@ static const vigil_cli_cmd commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: vigil <command> [options]\n"
-            "\n"
-            "vigil is an early-warning and escalation system for hospital wards.\n"
-            "The AI risk model is trained on ICU research data and must be validated\n"
-            "locally before any clinical use.\n"
-            "\n"
-            "commands:\n");
+    fprintf(f, "usage: vigil <command> [options]\n"
+               "\n"
+               "vigil is an early-warning and escalation system for hospital wards.\n"
+               "The AI risk model is trained on ICU research data and must be validated\n"
+               "locally before any clinical use.\n"
+               "\n"
+               "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     }

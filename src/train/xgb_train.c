@@ -36,8 +36,7 @@ vigil_status vigil_train_params_load(const char *path, vigil_train_params *p, vi
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL) {
-        return vigil_err_set(err, VIGIL_ERR_PARSE, path, "%s: line %d: %s", path, je.line,
-                             je.text);
+        return vigil_err_set(err, VIGIL_ERR_PARSE, path, "%s: line %d: %s", path, je.line, je.text);
     }
     vigil_train_params q = *p;
     const struct {
@@ -97,8 +96,7 @@ vigil_status vigil_train_params_load(const char *path, vigil_train_params *p, vi
 
 static vigil_status xgb_fail(vigil_err *err, const char *what)
 {
-    return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "xgboost %s: %s", what,
-                         XGBGetLastError());
+    return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "xgboost %s: %s", what, XGBGetLastError());
 }
 
 static vigil_status make_dmatrix(const vigil_matrix *m, DMatrixHandle *out, vigil_err *err)
@@ -133,13 +131,14 @@ static double parse_valid_auc(const char *s)
 }
 
 vigil_status vigil_train_xgb(const vigil_matrix *train, const vigil_matrix *valid,
-                             const vigil_train_params *p, vigil_train_progress progress,
-                             void *ctx, vigil_train_result *out, vigil_err *err)
+                             const vigil_train_params *p, vigil_train_progress progress, void *ctx,
+                             vigil_train_result *out, vigil_err *err)
 {
     if (train == NULL || valid == NULL || p == NULL || out == NULL || train->n_rows == 0 ||
         valid->n_rows == 0 || train->n_cols != valid->n_cols) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, NULL, "train and valid must be non-empty "
-                                                       "matrices of the same width");
+        return vigil_err_set(err, VIGIL_ERR_ARG, NULL,
+                             "train and valid must be non-empty "
+                             "matrices of the same width");
     }
     double pos = 0, neg = 0;
     for (size_t i = 0; i < train->n_rows; i++) {

@@ -64,8 +64,7 @@ static void obs_text_refuses_bad_values_naming_field_and_value(void **state)
         vigil_obs_init(&o);
         memcpy(&before, &o, sizeof o);
         vigil_err e = {0};
-        assert_int_equal(vigil_obs_set_text(&o, cases[i].field, cases[i].value, &e),
-                         cases[i].st);
+        assert_int_equal(vigil_obs_set_text(&o, cases[i].field, cases[i].value, &e), cases[i].st);
         assert_string_equal(e.field, cases[i].field);
         if (strstr(e.msg, cases[i].want) == NULL) {
             print_error("got '%s', want '%s'\n", e.msg, cases[i].want);
