@@ -338,7 +338,9 @@ json_t *vigil__fhir_load(fhir_ctx *c, const char *json, size_t len)
     if (root != NULL) {
         return root;
     }
-    if (json_error_code(&e) == json_error_out_of_memory) {
+    /* jansson leaves the error text empty when it cannot even start (its
+     * lexer buffer allocation failed); that is out of memory too */
+    if (json_error_code(&e) == json_error_out_of_memory || e.text[0] == '\0') {
         vigil__fhir_fail_nopath(c, VIGIL_FHIR_ISSUE_EXCEPTION, "out of memory reading JSON");
     } else {
         vigil__fhir_fail_nopath(c, VIGIL_FHIR_ISSUE_STRUCTURE,

@@ -3,10 +3,10 @@
  * vital-sign Observations, the NEWS2 total Observation, searchset and
  * transaction-response Bundles.
  *
- * Builds jansson trees from plain C structs and dumps them compact, keys in
- * FHIR's usual order (resourceType first). Numbers: integral values are
- * JSON integers, others at most 15 significant digits (JSON_REAL_PRECISION),
- * so 36.8 is written 36.8, not 36.799999999999997.
+ * Builds jansson trees from plain C structs and writes them compact with its
+ * own serialiser (finish()), keys in FHIR's usual order (resourceType
+ * first). Numbers: integral values are JSON integers, others at most 15
+ * significant digits, so 36.8 is written 36.8, not 36.799999999999997.
  *
  * Does not: store, number or look up anything; ids are derived from the
  * caller's event id. Does not write a narrative (text): consumers render.
@@ -150,18 +150,175 @@ static json_t *reference(jb *b, const char *ref)
     return r;
 }
 
-/* Dump compact; the tree is released in every case. */
+/*
+ * Compact serialiser for the trees built here. vigil writes its own rather
+ * than call json_dumps: jansson 2.14's dumper can drop bytes when one of its
+ * internal allocations fails and still return a string (found by the
+ * allocation-failure test; docs/fhir.md). Every failure here is reported.
+ */
+typedef struct outbuf {
+    char *p;
+    size_t len, cap;
+    bool ok;
+} outbuf;
+
+static void put(outbuf *o, const char *s, size_t n)
+{
+    if (!o->ok) {
+        return;
+    }
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap == 0 ? 1024 : o->cap;
+        while (o->len + n + 1 > cap) {
+            cap *= 2;
+        }
+        char *np = vigil__fhir_malloc(cap);
+        if (np == NULL) {
+            o->ok = false;
+            return;
+        }
+        if (o->p != NULL) {
+            memcpy(np, o->p, o->len);
+            vigil__fhir_mfree(o->p);
+        }
+        o->p = np;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = '\0';
+}
+
+static void put_str(outbuf *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+static void put_json_string(outbuf *o, const char *s, size_t n)
+{
+    put(o, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            continue;
+        }
+        put(o, s + run, i - run);
+        run = i + 1;
+        char esc[8];
+        switch (ch) {
+        case '"':
+            put(o, "\\\"", 2);
+            break;
+        case '\\':
+            put(o, "\\\\", 2);
+            break;
+        case '\n':
+            put(o, "\\n", 2);
+            break;
+        case '\r':
+            put(o, "\\r", 2);
+            break;
+        case '\t':
+            put(o, "\\t", 2);
+            break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", (unsigned)ch);
+            put(o, esc, 6);
+            break;
+        }
+    }
+    put(o, s + run, n - run);
+    put(o, "\"", 1);
+}
+
+static void put_value(outbuf *o, json_t *v, int depth)
+{
+    char num[64];
+    if (depth > 32) {
+        o->ok = false; /* vigil's trees are shallow; deeper is a bug */
+        return;
+    }
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *child;
+        bool first = true;
+        put(o, "{", 1);
+        json_object_foreach(v, key, child) {
+            if (!first) {
+                put(o, ",", 1);
+            }
+            first = false;
+            put_json_string(o, key, strlen(key));
+            put(o, ":", 1);
+            put_value(o, child, depth + 1);
+        }
+        put(o, "}", 1);
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *child;
+        put(o, "[", 1);
+        json_array_foreach(v, i, child) {
+            if (i > 0) {
+                put(o, ",", 1);
+            }
+            put_value(o, child, depth + 1);
+        }
+        put(o, "]", 1);
+        break;
+    }
+    case JSON_STRING:
+        put_json_string(o, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        put_str(o, num);
+        break;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        if (!isfinite(d)) {
+            o->ok = false;
+            return;
+        }
+        snprintf(num, sizeof num, "%.15g", d);
+        for (char *c = num; *c != '\0'; c++) {
+            if (*c == ',') {
+                *c = '.'; /* a locale with a decimal comma */
+            }
+        }
+        put_str(o, num);
+        break;
+    }
+    case JSON_TRUE:
+        put_str(o, "true");
+        break;
+    case JSON_FALSE:
+        put_str(o, "false");
+        break;
+    case JSON_NULL:
+        put_str(o, "null");
+        break;
+    }
+}
+
+/* Serialise compact; the tree is released in every case. */
 static vigil_status finish(jb *b, json_t *root, char **out_json, vigil_err *err)
 {
-    char *s = NULL;
+    outbuf o = {NULL, 0, 0, true};
     if (b->ok && root != NULL) {
-        s = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        put_value(&o, root, 0);
+    } else {
+        o.ok = false;
     }
     json_decref(root);
-    if (s == NULL) {
+    if (!o.ok || o.p == NULL) {
+        vigil__fhir_mfree(o.p);
         return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory building FHIR JSON");
     }
-    *out_json = s;
+    *out_json = o.p;
     return VIGIL_OK;
 }
 
@@ -618,7 +775,7 @@ static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s
     }
     jset(b, o, "interpretation", interp);
 
-    char note[400];
+    char note[640];
     snprintf(note, sizeof note, "%s NEWS2 %d%s: %s risk; %s.",
              s->complete ? "Complete" : "Incomplete", s->total, s->complete ? "" : " or more",
              vigil_news2_risk_name(s->risk), vigil_news2_response_text(s->response));

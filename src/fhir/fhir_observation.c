@@ -750,7 +750,12 @@ static vigil_status read_value(obs_read *r, json_t *o, fhir_kind kind, bool valu
         }
         return VIGIL_OK; /* O2 already set from the code */
     }
-    return set_numeric(r, kind, val);
+    /* a clash (air vs oxygen) is reported at the value that caused it */
+    size_t old = vigil__fhir_push_key(c, "valueQuantity");
+    vigil__fhir_push_key(c, "value");
+    TRY(set_numeric(r, kind, val));
+    vigil__fhir_pop(c, old);
+    return VIGIL_OK;
 }
 
 /* Components: the BP panel's systolic, a pulse oximetry reading's inspired
