@@ -199,8 +199,8 @@ typedef struct vigil_fhir_search_item {
  * may be NULL (omitted). n may be 0 (an empty searchset).
  */
 vigil_status vigil_fhir_searchset_json(const vigil_fhir_search_item *items, size_t n,
-                                       const char *base_url, const char *self_url,
-                                       char **out_json, vigil_err *err);
+                                       const char *base_url, const char *self_url, char **out_json,
+                                       vigil_err *err);
 
 /*
  * transaction-response Bundle for an accepted transaction of n_entries
@@ -208,8 +208,7 @@ vigil_status vigil_fhir_searchset_json(const vigil_fhir_search_item *items, size
  * "201 Created", and response.location locations[i] when locations and
  * locations[i] are non-NULL.
  */
-vigil_status vigil_fhir_transaction_response_json(size_t n_entries,
-                                                  const char *const *locations,
+vigil_status vigil_fhir_transaction_response_json(size_t n_entries, const char *const *locations,
                                                   char **out_json, vigil_err *err);
 
 /* Release a string from the builders above. No-op on NULL. */

@@ -19,12 +19,12 @@
 
 #include "fhir_int.h"
 
-#define TRY(expr)                                                                              \
-    do {                                                                                       \
-        vigil_status st_ = (expr);                                                             \
-        if (st_ != VIGIL_OK) {                                                                 \
-            return st_;                                                                        \
-        }                                                                                      \
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        vigil_status st_ = (expr);                                                                 \
+        if (st_ != VIGIL_OK) {                                                                     \
+            return st_;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* Expected resource types of an entry point. */
@@ -201,8 +201,8 @@ static vigil_status read_transaction(fhir_ctx *c, json_t *root, vigil_fhir_batch
 {
     if (json_object_get(root, "modifierExtension") != NULL ||
         json_object_get(root, "implicitRules") != NULL) {
-        const char *k = json_object_get(root, "implicitRules") != NULL ? "implicitRules"
-                                                                       : "modifierExtension";
+        const char *k =
+            json_object_get(root, "implicitRules") != NULL ? "implicitRules" : "modifierExtension";
         return vigil__fhir_fail_at(c, k, VIGIL_FHIR_ISSUE_NOT_SUPPORTED,
                                    "%s on a Bundle is not supported", k);
     }

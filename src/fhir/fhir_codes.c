@@ -107,7 +107,10 @@ const char *vigil__fhir_acvpu_display(vigil_acvpu a)
 }
 
 static const char *const severity_names[VIGIL_FHIR_SEV_COUNT] = {
-    "fatal", "error", "warning", "information",
+    "fatal",
+    "error",
+    "warning",
+    "information",
 };
 
 const char *vigil_fhir_severity_name(vigil_fhir_severity s)

@@ -87,8 +87,8 @@ vigil_status vigil__fhir_status_of(vigil_fhir_issue_type t)
     }
 }
 
-static vigil_status vfail(fhir_ctx *c, bool with_path, vigil_fhir_issue_type code,
-                          const char *fmt, va_list ap)
+static vigil_status vfail(fhir_ctx *c, bool with_path, vigil_fhir_issue_type code, const char *fmt,
+                          va_list ap)
 {
     if (c->failed) {
         return vigil__fhir_status_of(c->issue.code);
@@ -127,8 +127,7 @@ vigil_status vigil__fhir_fail_at(fhir_ctx *c, const char *key, vigil_fhir_issue_
     return st;
 }
 
-vigil_status vigil__fhir_fail_nopath(fhir_ctx *c, vigil_fhir_issue_type code, const char *fmt,
-                                     ...)
+vigil_status vigil__fhir_fail_nopath(fhir_ctx *c, vigil_fhir_issue_type code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -159,23 +158,21 @@ static const char *json_type_name(const json_t *v)
 }
 
 /* Shared shape of the typed getters: absent, required or wrong type. */
-static vigil_status lookup(fhir_ctx *c, json_t *obj, const char *key, bool required,
-                           json_type want, const char *want_name, json_t **out)
+static vigil_status lookup(fhir_ctx *c, json_t *obj, const char *key, bool required, json_type want,
+                           const char *want_name, json_t **out)
 {
     *out = NULL;
     json_t *v = json_object_get(obj, key);
     if (v == NULL) {
         if (required) {
-            return vigil__fhir_fail_at(c, key, VIGIL_FHIR_ISSUE_REQUIRED, "%s is required",
-                                       key);
+            return vigil__fhir_fail_at(c, key, VIGIL_FHIR_ISSUE_REQUIRED, "%s is required", key);
         }
         return VIGIL_OK;
     }
-    bool ok = json_typeof(v) == want ||
-              (want == JSON_REAL && json_typeof(v) == JSON_INTEGER);
+    bool ok = json_typeof(v) == want || (want == JSON_REAL && json_typeof(v) == JSON_INTEGER);
     if (!ok) {
-        return vigil__fhir_fail_at(c, key, VIGIL_FHIR_ISSUE_STRUCTURE,
-                                   "%s must be %s, not %s", key, want_name, json_type_name(v));
+        return vigil__fhir_fail_at(c, key, VIGIL_FHIR_ISSUE_STRUCTURE, "%s must be %s, not %s", key,
+                                   want_name, json_type_name(v));
     }
     *out = v;
     return VIGIL_OK;
@@ -215,8 +212,7 @@ vigil_status vigil__fhir_get_string(fhir_ctx *c, json_t *obj, const char *key, b
     }
     if (strlen(s) != json_string_length(v)) {
         /* jansson refuses \u0000 already; belt and braces for C strings */
-        return vigil__fhir_fail_at(c, key, VIGIL_FHIR_ISSUE_VALUE, "%s holds a NUL character",
-                                   key);
+        return vigil__fhir_fail_at(c, key, VIGIL_FHIR_ISSUE_VALUE, "%s holds a NUL character", key);
     }
     *out = s;
     return VIGIL_OK;
@@ -236,14 +232,13 @@ vigil_status vigil__fhir_get_number(fhir_ctx *c, json_t *obj, const char *key, b
     return VIGIL_OK;
 }
 
-vigil_status vigil__fhir_copy_id(fhir_ctx *c, const char *key, const char *s, char *dst,
-                                 size_t cap)
+vigil_status vigil__fhir_copy_id(fhir_ctx *c, const char *key, const char *s, char *dst, size_t cap)
 {
     size_t n = strlen(s);
     if (n >= cap) {
         return vigil__fhir_fail_at(c, key, VIGIL_FHIR_ISSUE_TOO_LONG,
-                                   "%s '%.40s...' is %zu characters; vigil keeps at most %zu",
-                                   key, s, n, cap - 1);
+                                   "%s '%.40s...' is %zu characters; vigil keeps at most %zu", key,
+                                   s, n, cap - 1);
     }
     memcpy(dst, s, n + 1);
     return VIGIL_OK;

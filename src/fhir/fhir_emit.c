@@ -245,7 +245,8 @@ static void put_value(outbuf *o, json_t *v, int depth)
         json_t *child;
         bool first = true;
         put(o, "{", 1);
-        json_object_foreach(v, key, child) {
+        json_object_foreach(v, key, child)
+        {
             if (!first) {
                 put(o, ",", 1);
             }
@@ -261,7 +262,8 @@ static void put_value(outbuf *o, json_t *v, int depth)
         size_t i;
         json_t *child;
         put(o, "[", 1);
-        json_array_foreach(v, i, child) {
+        json_array_foreach(v, i, child)
+        {
             if (i > 0) {
                 put(o, ",", 1);
             }
@@ -391,8 +393,8 @@ static vigil_status check_event(const vigil_obs_event *ev, const char *event_id,
         return VIGIL_ERR_ARG;
     }
     if (ev->nhs_number[0] != '\0' && !vigil_nhs_number_valid(ev->nhs_number)) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "nhs_number",
-                             "NHS number '%.12s' is not valid", ev->nhs_number);
+        return vigil_err_set(err, VIGIL_ERR_ARG, "nhs_number", "NHS number '%.12s' is not valid",
+                             ev->nhs_number);
     }
     size_t mrn_n = strnlen(ev->mrn, sizeof ev->mrn);
     if (mrn_n == sizeof ev->mrn || (mrn_n > 0 && !vigil__fhir_is_id(ev->mrn))) {
@@ -410,8 +412,8 @@ static vigil_status check_event(const vigil_obs_event *ev, const char *event_id,
     }
     char when[40];
     if (!vigil__fhir_datetime_format(ev->t_ms, when, sizeof when)) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "t_ms",
-                             "time %lld ms is outside the years 1-9999", (long long)ev->t_ms);
+        return vigil_err_set(err, VIGIL_ERR_ARG, "t_ms", "time %lld ms is outside the years 1-9999",
+                             (long long)ev->t_ms);
     }
     return VIGIL_OK;
 }
@@ -522,13 +524,15 @@ static json_t *vital_tree(jb *b, const vigil_obs_event *ev, vigil_news2_param p,
     json_t *code = NULL;
     switch (p) {
     case VIGIL_NEWS2_RR:
-        code = concept(b, FHIR_SYS_LOINC, "9279-1", "Respiratory rate", "Respiratory rate");
-        obs = observation_head(b, ev, id, PROFILE_R4("resprate"), "vital-signs", "Vital Signs",
-                               code);
+        code = concept
+        (b, FHIR_SYS_LOINC, "9279-1", "Respiratory rate", "Respiratory rate");
+        obs =
+            observation_head(b, ev, id, PROFILE_R4("resprate"), "vital-signs", "Vital Signs", code);
         jset(b, obs, "valueQuantity", quantity(b, o->rr_bpm, "breaths/minute", "/min"));
         break;
     case VIGIL_NEWS2_HR:
-        code = concept(b, FHIR_SYS_LOINC, "8867-4", "Heart rate", "Heart rate");
+        code = concept
+        (b, FHIR_SYS_LOINC, "8867-4", "Heart rate", "Heart rate");
         obs = observation_head(b, ev, id, PROFILE_R4("heartrate"), "vital-signs", "Vital Signs",
                                code);
         jset(b, obs, "valueQuantity", quantity(b, o->hr_bpm, "beats/minute", "/min"));
@@ -547,24 +551,24 @@ static json_t *vital_tree(jb *b, const vigil_obs_event *ev, vigil_news2_param p,
         break;
     }
     case VIGIL_NEWS2_SBP:
-        code = concept(b, FHIR_SYS_LOINC, "8480-6", "Systolic blood pressure",
-                       "Systolic blood pressure");
+        code = concept
+        (b, FHIR_SYS_LOINC, "8480-6", "Systolic blood pressure", "Systolic blood pressure");
         obs = observation_head(b, ev, id, PROFILE_R4("vitalsigns"), "vital-signs", "Vital Signs",
                                code);
-        jset(b, obs, "valueQuantity",
-             quantity(b, o->sbp_mmhg, "millimeter of mercury", "mm[Hg]"));
+        jset(b, obs, "valueQuantity", quantity(b, o->sbp_mmhg, "millimeter of mercury", "mm[Hg]"));
         break;
     case VIGIL_NEWS2_TEMP:
-        code = concept(b, FHIR_SYS_LOINC, "8310-5", "Body temperature", "Body temperature");
-        obs = observation_head(b, ev, id, PROFILE_R4("bodytemp"), "vital-signs", "Vital Signs",
-                               code);
+        code = concept
+        (b, FHIR_SYS_LOINC, "8310-5", "Body temperature", "Body temperature");
+        obs =
+            observation_head(b, ev, id, PROFILE_R4("bodytemp"), "vital-signs", "Vital Signs", code);
         jset(b, obs, "valueQuantity", quantity(b, o->temp_c, "degree Celsius", "Cel"));
         break;
     case VIGIL_NEWS2_ACVPU: {
         code = concept(b, FHIR_SYS_SNOMED, "1104441000000107",
                        "ACVPU (Alert Confusion Voice Pain Unresponsive) scale score", "ACVPU");
-        obs = observation_head(b, ev, id, PROFILE_UKCORE("UKCore-Observation-ACVPU"),
-                               "vital-signs", "Vital Signs", code);
+        obs = observation_head(b, ev, id, PROFILE_UKCORE("UKCore-Observation-ACVPU"), "vital-signs",
+                               "Vital Signs", code);
         jset(b, obs, "valueCodeableConcept",
              concept(b, FHIR_SYS_SNOMED, vigil__fhir_acvpu_snomed(o->acvpu),
                      vigil__fhir_acvpu_display(o->acvpu), vigil_acvpu_name(o->acvpu)));
@@ -674,8 +678,7 @@ static vigil_status check_score(const vigil_news2 *s, const vigil_obs_event *ev,
                              (int)s->complete, s->missing, sum, s->total);
     }
     if (s->spo2_scale != 1 && s->spo2_scale != 2) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "scale", "scale %d is not 1 or 2",
-                             s->spo2_scale);
+        return vigil_err_set(err, VIGIL_ERR_ARG, "scale", "scale %d is not 1 or 2", s->spo2_scale);
     }
     if ((unsigned)s->risk >= VIGIL_RISK_COUNT) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "risk", "risk %d is out of range", (int)s->risk);
@@ -746,8 +749,9 @@ static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s
                            "Royal College of Physicians NEWS2 (National Early Warning Score 2) "
                            "total score",
                            "NEWS2 total score");
-    json_t *o = observation_head(b, ev, id, PROFILE_UKCORE("UKCore-Observation-EarlyWarningTotalScore"),
-                                 "survey", "Survey", code);
+    json_t *o =
+        observation_head(b, ev, id, PROFILE_UKCORE("UKCore-Observation-EarlyWarningTotalScore"),
+                         "survey", "Survey", code);
     json_t *q = jobj(b);
     jset(b, q, "value", jnum(b, s->total));
     if (!s->complete) {
@@ -865,14 +869,14 @@ static void add_entry(jb *b, json_t *entries, json_t *res, const char *base_url)
 }
 
 vigil_status vigil_fhir_searchset_json(const vigil_fhir_search_item *items, size_t n,
-                                       const char *base_url, const char *self_url,
-                                       char **out_json, vigil_err *err)
+                                       const char *base_url, const char *self_url, char **out_json,
+                                       vigil_err *err)
 {
     if (out_json == NULL || (n > 0 && items == NULL)) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "items", "no items or no output given");
     }
-    if ((base_url != NULL && (strlen(base_url) > 400 ||
-                              !vigil__fhir_utf8_ok(base_url, strlen(base_url)))) ||
+    if ((base_url != NULL &&
+         (strlen(base_url) > 400 || !vigil__fhir_utf8_ok(base_url, strlen(base_url)))) ||
         (self_url != NULL && !vigil__fhir_utf8_ok(self_url, strlen(self_url)))) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "base_url", "a URL is too long or not UTF-8");
     }
@@ -920,8 +924,7 @@ vigil_status vigil_fhir_searchset_json(const vigil_fhir_search_item *items, size
     return finish(&b, root, out_json, err);
 }
 
-vigil_status vigil_fhir_transaction_response_json(size_t n_entries,
-                                                  const char *const *locations,
+vigil_status vigil_fhir_transaction_response_json(size_t n_entries, const char *const *locations,
                                                   char **out_json, vigil_err *err)
 {
     if (out_json == NULL || n_entries > VIGIL_FHIR_MAX_ENTRIES) {
@@ -930,8 +933,7 @@ vigil_status vigil_fhir_transaction_response_json(size_t n_entries,
     }
     for (size_t i = 0; locations != NULL && i < n_entries; i++) {
         if (locations[i] != NULL && !vigil__fhir_utf8_ok(locations[i], strlen(locations[i]))) {
-            return vigil_err_set(err, VIGIL_ERR_ARG, "locations", "location %zu is not UTF-8",
-                                 i);
+            return vigil_err_set(err, VIGIL_ERR_ARG, "locations", "location %zu is not UTF-8", i);
         }
     }
     jb b = {true};

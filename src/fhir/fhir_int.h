@@ -26,18 +26,18 @@
 /* What an Observation.code (or component code) means to vigil. */
 typedef enum fhir_kind {
     FHIR_KIND_NONE = 0,
-    FHIR_KIND_RR,        /* LOINC 9279-1 */
-    FHIR_KIND_HR,        /* LOINC 8867-4 */
-    FHIR_KIND_SPO2,      /* LOINC 2708-6, 59408-5 */
-    FHIR_KIND_BP_PANEL,  /* LOINC 85354-9 */
-    FHIR_KIND_SBP,       /* LOINC 8480-6 */
-    FHIR_KIND_DBP,       /* LOINC 8462-4 (read past, never scored) */
-    FHIR_KIND_TEMP,      /* LOINC 8310-5 */
-    FHIR_KIND_FIO2,      /* LOINC 3150-0 inhaled oxygen concentration */
-    FHIR_KIND_O2_FLOW,   /* LOINC 3151-8 inhaled oxygen flow rate */
-    FHIR_KIND_ACVPU,     /* SNOMED CT 1104441000000107 */
-    FHIR_KIND_ROOM_AIR,  /* SNOMED CT 722742002 breathing room air */
-    FHIR_KIND_ON_O2,     /* SNOMED CT 371825009 patient on oxygen */
+    FHIR_KIND_RR,       /* LOINC 9279-1 */
+    FHIR_KIND_HR,       /* LOINC 8867-4 */
+    FHIR_KIND_SPO2,     /* LOINC 2708-6, 59408-5 */
+    FHIR_KIND_BP_PANEL, /* LOINC 85354-9 */
+    FHIR_KIND_SBP,      /* LOINC 8480-6 */
+    FHIR_KIND_DBP,      /* LOINC 8462-4 (read past, never scored) */
+    FHIR_KIND_TEMP,     /* LOINC 8310-5 */
+    FHIR_KIND_FIO2,     /* LOINC 3150-0 inhaled oxygen concentration */
+    FHIR_KIND_O2_FLOW,  /* LOINC 3151-8 inhaled oxygen flow rate */
+    FHIR_KIND_ACVPU,    /* SNOMED CT 1104441000000107 */
+    FHIR_KIND_ROOM_AIR, /* SNOMED CT 722742002 breathing room air */
+    FHIR_KIND_ON_O2,    /* SNOMED CT 371825009 patient on oxygen */
     FHIR_KIND_COUNT
 } fhir_kind;
 
@@ -95,8 +95,7 @@ vigil_status vigil__fhir_fail_at(fhir_ctx *c, const char *key, vigil_fhir_issue_
 #endif
     ;
 /* As vigil__fhir_fail, with no expression (input that is not JSON). */
-vigil_status vigil__fhir_fail_nopath(fhir_ctx *c, vigil_fhir_issue_type code, const char *fmt,
-                                     ...)
+vigil_status vigil__fhir_fail_nopath(fhir_ctx *c, vigil_fhir_issue_type code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif

@@ -27,12 +27,12 @@
 #include "fhir_int.h"
 #include "vigil/ward.h"
 
-#define TRY(expr)                                                                              \
-    do {                                                                                       \
-        vigil_status st_ = (expr);                                                             \
-        if (st_ != VIGIL_OK) {                                                                 \
-            return st_;                                                                        \
-        }                                                                                      \
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        vigil_status st_ = (expr);                                                                 \
+        if (st_ != VIGIL_OK) {                                                                     \
+            return st_;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* Plausibility bounds for inspired oxygen (REQ FHIR-O2-BOUNDS): an FiO2
@@ -60,16 +60,11 @@ static const struct unit_rule {
     const char *ucum;
     double add, mul;
 } unit_rules[] = {
-    {FHIR_KIND_RR, "/min", 0.0, 1.0},
-    {FHIR_KIND_RR, "{breaths}/min", 0.0, 1.0},
-    {FHIR_KIND_HR, "/min", 0.0, 1.0},
-    {FHIR_KIND_HR, "{beats}/min", 0.0, 1.0},
-    {FHIR_KIND_SPO2, "%", 0.0, 1.0},
-    {FHIR_KIND_SBP, "mm[Hg]", 0.0, 1.0},
-    {FHIR_KIND_TEMP, "Cel", 0.0, 1.0},
-    {FHIR_KIND_TEMP, "[degF]", -32.0, 5.0 / 9.0},
-    {FHIR_KIND_FIO2, "%", 0.0, 1.0},
-    {FHIR_KIND_O2_FLOW, "L/min", 0.0, 1.0},
+    {FHIR_KIND_RR, "/min", 0.0, 1.0},       {FHIR_KIND_RR, "{breaths}/min", 0.0, 1.0},
+    {FHIR_KIND_HR, "/min", 0.0, 1.0},       {FHIR_KIND_HR, "{beats}/min", 0.0, 1.0},
+    {FHIR_KIND_SPO2, "%", 0.0, 1.0},        {FHIR_KIND_SBP, "mm[Hg]", 0.0, 1.0},
+    {FHIR_KIND_TEMP, "Cel", 0.0, 1.0},      {FHIR_KIND_TEMP, "[degF]", -32.0, 5.0 / 9.0},
+    {FHIR_KIND_FIO2, "%", 0.0, 1.0},        {FHIR_KIND_O2_FLOW, "L/min", 0.0, 1.0},
     {FHIR_KIND_O2_FLOW, "l/min", 0.0, 1.0},
 };
 
@@ -106,8 +101,8 @@ static void units_of(fhir_kind k, char *buf, size_t cap)
         if (unit_rules[i].kind != k) {
             continue;
         }
-        int n = snprintf(buf + used, cap - used, "%s%s", used > 0 ? " or " : "",
-                         unit_rules[i].ucum);
+        int n =
+            snprintf(buf + used, cap - used, "%s%s", used > 0 ? " or " : "", unit_rules[i].ucum);
         if (n < 0 || (size_t)n >= cap - used) {
             return;
         }
@@ -150,7 +145,8 @@ static vigil_status codeable_kind(fhir_ctx *c, json_t *cc, fhir_kind *out, const
     size_t old = vigil__fhir_push_key(c, "coding");
     size_t idx;
     json_t *cd;
-    json_array_foreach(coding, idx, cd) {
+    json_array_foreach(coding, idx, cd)
+    {
         size_t o2 = vigil__fhir_push_index(c, idx);
         if (!json_is_object(cd)) {
             return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_STRUCTURE, "a Coding must be an object");
@@ -252,7 +248,8 @@ static vigil_status read_category(fhir_ctx *c, json_t *res, fhir_kind kind)
     bool vital = false;
     size_t i;
     json_t *cc;
-    json_array_foreach(cats, i, cc) {
+    json_array_foreach(cats, i, cc)
+    {
         size_t o2 = vigil__fhir_push_index(c, i);
         if (!json_is_object(cc)) {
             return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_STRUCTURE,
@@ -263,7 +260,8 @@ static vigil_status read_category(fhir_ctx *c, json_t *res, fhir_kind kind)
         size_t o3 = vigil__fhir_push_key(c, "coding");
         size_t j;
         json_t *cd;
-        json_array_foreach(coding, j, cd) {
+        json_array_foreach(coding, j, cd)
+        {
             size_t o4 = vigil__fhir_push_index(c, j);
             if (!json_is_object(cd)) {
                 return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_STRUCTURE,
@@ -423,8 +421,7 @@ static vigil_status read_effective(fhir_ctx *c, json_t *res, vigil_obs_event *ev
     const char *why = NULL;
     int64_t t = 0;
     if (vigil__fhir_datetime_parse(s, &t, &why) != VIGIL_OK) {
-        return vigil__fhir_fail_at(c, key, VIGIL_FHIR_ISSUE_VALUE, "%s '%.40s': %s", key, s,
-                                   why);
+        return vigil__fhir_fail_at(c, key, VIGIL_FHIR_ISSUE_VALUE, "%s '%.40s': %s", key, s, why);
     }
     ev->t_ms = t;
     return VIGIL_OK;
@@ -473,7 +470,8 @@ static vigil_status find_value_key(fhir_ctx *c, json_t *o, const char **out)
     const char *key;
     json_t *v;
     *out = NULL;
-    json_object_foreach(o, key, v) {
+    json_object_foreach(o, key, v)
+    {
         (void)v;
         if (strncmp(key, "value", 5) == 0 && key[5] >= 'A' && key[5] <= 'Z') {
             if (*out != NULL) {
@@ -583,7 +581,8 @@ static vigil_status read_acvpu(obs_read *r, json_t *o, const char *vkey, json_t 
         const char *first = NULL;
         size_t i;
         json_t *cd;
-        json_array_foreach(coding, i, cd) {
+        json_array_foreach(coding, i, cd)
+        {
             size_t o3 = vigil__fhir_push_index(c, i);
             if (!json_is_object(cd)) {
                 return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_STRUCTURE,
@@ -625,8 +624,7 @@ static vigil_status read_acvpu(obs_read *r, json_t *o, const char *vkey, json_t 
         static const char letters[] = "ACVPU";
         const char *s = json_string_value(v);
         if (s == NULL) {
-            return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_STRUCTURE,
-                                    "valueString must be a string");
+            return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_STRUCTURE, "valueString must be a string");
         }
         const char *hit = (strlen(s) == 1 && s[0] != '\0') ? strchr(letters, s[0]) : NULL;
         if (hit == NULL) {
@@ -678,8 +676,7 @@ static vigil_status set_numeric(obs_read *r, fhir_kind kind, double v)
         /* REQ FHIR-O2-FLOW: 0 L/min is room air, any flow supplemental */
         return set_o2(r, v > 0.0 ? VIGIL_O2_OXYGEN : VIGIL_O2_AIR, "inhaled oxygen flow rate");
     default:
-        return vigil__fhir_fail(r->c, VIGIL_FHIR_ISSUE_EXCEPTION, "internal: kind %d",
-                                (int)kind);
+        return vigil__fhir_fail(r->c, VIGIL_FHIR_ISSUE_EXCEPTION, "internal: kind %d", (int)kind);
     }
 }
 
@@ -772,11 +769,11 @@ static vigil_status read_components(obs_read *r, json_t *res, fhir_kind kind)
     size_t old = vigil__fhir_push_key(c, "component");
     size_t i;
     json_t *comp;
-    json_array_foreach(comps, i, comp) {
+    json_array_foreach(comps, i, comp)
+    {
         size_t o2 = vigil__fhir_push_index(c, i);
         if (!json_is_object(comp)) {
-            return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_STRUCTURE,
-                                    "a component must be an object");
+            return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_STRUCTURE, "a component must be an object");
         }
         TRY(check_modifiers(c, comp, false));
         json_t *code = NULL;
@@ -788,8 +785,7 @@ static vigil_status read_components(obs_read *r, json_t *res, fhir_kind kind)
         TRY(codeable_kind(c, code, &ck, &s1, &s2));
         vigil__fhir_pop(c, o3);
         bool wanted = (kind == FHIR_KIND_BP_PANEL && ck == FHIR_KIND_SBP) ||
-                      (kind == FHIR_KIND_SPO2 &&
-                       (ck == FHIR_KIND_FIO2 || ck == FHIR_KIND_O2_FLOW));
+                      (kind == FHIR_KIND_SPO2 && (ck == FHIR_KIND_FIO2 || ck == FHIR_KIND_O2_FLOW));
         if (wanted) {
             if (ck == FHIR_KIND_SBP && systolic) {
                 return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_DUPLICATE,

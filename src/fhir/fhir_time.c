@@ -169,8 +169,8 @@ vigil_status vigil__fhir_datetime_parse(const char *s, int64_t *out_ms, const ch
         return VIGIL_ERR_PARSE;
     }
     int64_t days = days_from_civil(y, mo, d);
-    int64_t secs = days * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss -
-                   (int64_t)off_min * 60;
+    int64_t secs =
+        days * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss - (int64_t)off_min * 60;
     *out_ms = secs * 1000 + ms;
     return VIGIL_OK;
 }

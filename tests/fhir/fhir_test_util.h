@@ -106,8 +106,8 @@ static inline void render_event(const vigil_obs_event *ev, char *out, size_t cap
              "hr=%s acvpu=%s temp=%s scale=%d",
              ev->nhs_number[0] ? ev->nhs_number : "-", ev->mrn[0] ? ev->mrn : "-", when,
              (long long)ev->t_ms, (unsigned)ev->source < 5 ? srcs[ev->source] : "?",
-             ev->source_id[0] ? ev->source_id : "-", ev->recorded_by[0] ? ev->recorded_by : "-",
-             rr, spo2, (unsigned)ev->obs.o2 < 3 ? o2s[ev->obs.o2] : "?", sbp, hr,
+             ev->source_id[0] ? ev->source_id : "-", ev->recorded_by[0] ? ev->recorded_by : "-", rr,
+             spo2, (unsigned)ev->obs.o2 < 3 ? o2s[ev->obs.o2] : "?", sbp, hr,
              acvpu[0] ? acvpu : "-", temp, ev->obs.spo2_scale);
 }
 

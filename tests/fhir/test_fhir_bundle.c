@@ -14,8 +14,7 @@
 #define LOINC "http://loinc.org"
 
 /* An Observation for patient (an NHS number, or "Patient/<id>") at t. */
-static json_t *obs(const char *patient, const char *t, const char *code, double v,
-                   const char *unit)
+static json_t *obs(const char *patient, const char *t, const char *code, double v, const char *unit)
 {
     json_t *subject = strncmp(patient, "Patient/", 8) == 0
                           ? json_pack("{s:s}", "reference", patient)
@@ -24,10 +23,9 @@ static json_t *obs(const char *patient, const char *t, const char *code, double 
     json_t *o = json_pack(
         "{s:s, s:s, s:[{s:[{s:s, s:s}]}], s:{s:[{s:s, s:s}]}, s:o, s:s, s:{s:f, s:s, s:s}}",
         "resourceType", "Observation", "status", "final", "category", "coding", "system",
-        "http://terminology.hl7.org/CodeSystem/observation-category", "code", "vital-signs",
-        "code", "coding", "system", LOINC, "code", code, "subject", subject,
-        "effectiveDateTime", t, "valueQuantity", "value", v, "system",
-        "http://unitsofmeasure.org", "code", unit);
+        "http://terminology.hl7.org/CodeSystem/observation-category", "code", "vital-signs", "code",
+        "coding", "system", LOINC, "code", code, "subject", subject, "effectiveDateTime", t,
+        "valueQuantity", "value", v, "system", "http://unitsofmeasure.org", "code", unit);
     assert_non_null(o);
     return o;
 }
@@ -39,9 +37,9 @@ static json_t *bundle(json_t **res, size_t n)
     for (size_t i = 0; i < n; i++) {
         char url[64];
         snprintf(url, sizeof url, "urn:uuid:00000000-0000-4000-8000-%012zu", i);
-        json_array_append_new(entries, json_pack("{s:s, s:o, s:{s:s, s:s}}", "fullUrl", url,
-                                                 "resource", res[i], "request", "method", "POST",
-                                                 "url", "Observation"));
+        json_array_append_new(entries,
+                              json_pack("{s:s, s:o, s:{s:s, s:s}}", "fullUrl", url, "resource",
+                                        res[i], "request", "method", "POST", "url", "Observation"));
     }
     if (n == 0) {
         json_decref(entries); /* FHIR JSON never has an empty array */
@@ -71,9 +69,9 @@ static void observations_of_one_patient_and_instant_form_one_event(void **state)
 {
     (void)state;
     json_t *r[] = {
-        obs(A, T, "9279-1", 22, "/min"),   obs(A, T, "59408-5", 95, "%"),
-        obs(A, T, "3151-8", 0, "L/min"),   obs(A, T, "8480-6", 118, "mm[Hg]"),
-        obs(A, T, "8867-4", 104, "/min"),  obs(A, "2024-06-12T13:30:00Z", "8310-5", 38.4, "Cel"),
+        obs(A, T, "9279-1", 22, "/min"),  obs(A, T, "59408-5", 95, "%"),
+        obs(A, T, "3151-8", 0, "L/min"),  obs(A, T, "8480-6", 118, "mm[Hg]"),
+        obs(A, T, "8867-4", 104, "/min"), obs(A, "2024-06-12T13:30:00Z", "8310-5", 38.4, "Cel"),
     };
     vigil_fhir_batch b;
     vigil_fhir_issue is;

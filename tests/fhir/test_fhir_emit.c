@@ -182,11 +182,9 @@ static void vital_builder_refuses_what_it_cannot_write_honestly(void **state)
     assert_null(out);
     full_event(&ev);
     ev.obs.hr_bpm = 400;
-    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err), VIGIL_ERR_ARG);
     full_event(&ev);
-    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev 9", &out, &err),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev 9", &out, &err), VIGIL_ERR_ARG);
     assert_string_equal(err.field, "event_id");
     char long_id[VIGIL_FHIR_EVENT_ID_MAX + 2];
     memset(long_id, 'a', sizeof long_id - 1);
@@ -194,30 +192,25 @@ static void vital_builder_refuses_what_it_cannot_write_honestly(void **state)
     assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, long_id, &out, &err),
                      VIGIL_ERR_ARG);
     long_id[VIGIL_FHIR_EVENT_ID_MAX] = '\0';
-    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_ACVPU, long_id, &out, &err),
-                     VIGIL_OK);
+    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_ACVPU, long_id, &out, &err), VIGIL_OK);
     json_t *j = load(out);
     assert_int_equal(strlen(str_at(j, "id")), 64); /* the longest FHIR id */
     json_decref(j);
     vigil_fhir_free(out);
     out = NULL;
     snprintf(ev.mrn, sizeof ev.mrn, "RTH/44 71");
-    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err), VIGIL_ERR_ARG);
     assert_string_equal(err.field, "mrn");
     full_event(&ev);
     ev.mrn[0] = '\0';
     ev.nhs_number[0] = '\0';
-    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err), VIGIL_ERR_ARG);
     full_event(&ev);
     memcpy(ev.nhs_number, "9434765918", 11);
-    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err), VIGIL_ERR_ARG);
     full_event(&ev);
     ev.recorded_by[0] = (char)0xFF;
-    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_fhir_vital_json(&ev, VIGIL_NEWS2_RR, "ev-9", &out, &err), VIGIL_ERR_ARG);
     assert_null(out);
 }
 
@@ -250,7 +243,8 @@ static void incomplete_news2_total_is_a_lower_bound_never_shown_complete(void **
     int absent = 0;
     size_t i;
     json_t *c;
-    json_array_foreach(comps, i, c) {
+    json_array_foreach(comps, i, c)
+    {
         if (json_object_get(c, "dataAbsentReason") != NULL) {
             absent++;
             assert_null(json_object_get(c, "valueQuantity"));
@@ -303,7 +297,8 @@ static void complete_news2_total_has_no_comparator_and_all_sub_scores(void **sta
     int found = 0;
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(j, "interpretation"), i, it) {
+    json_array_foreach(json_object_get(j, "interpretation"), i, it)
+    {
         found += strcmp(str_at(it, "coding.0.code"), "spo2-scale-2") == 0;
     }
     assert_int_equal(found, 1);
@@ -345,7 +340,8 @@ static vigil_status reread(const char *searchset, vigil_fhir_batch *b)
     json_t *kept = json_array();
     size_t i;
     json_t *e;
-    json_array_foreach(entries, i, e) {
+    json_array_foreach(entries, i, e)
+    {
         const char *id = str_at(e, "resource.id");
         if (strstr(id, "-news2") != NULL) {
             continue;
@@ -362,8 +358,8 @@ static vigil_status reread(const char *searchset, vigil_fhir_batch *b)
     memset(b, 0, sizeof *b);
     vigil_status st = vigil_fhir_parse_transaction(s, strlen(s), b, &is);
     if (st != VIGIL_OK) {
-        print_message("reread: %s at %s: %s\n", vigil_fhir_issue_type_name(is.code),
-                      is.expression, is.diagnostics);
+        print_message("reread: %s at %s: %s\n", vigil_fhir_issue_type_name(is.code), is.expression,
+                      is.diagnostics);
     }
     free(s);
     return st;
@@ -526,17 +522,17 @@ static void transaction_response_has_one_created_entry_per_request(void **state)
     assert_null(json_object_get(j, "entry"));
     json_decref(j);
     vigil_fhir_free(out);
-    assert_int_equal(vigil_fhir_transaction_response_json(VIGIL_FHIR_MAX_ENTRIES + 1, NULL, &out,
-                                                          NULL),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(
+        vigil_fhir_transaction_response_json(VIGIL_FHIR_MAX_ENTRIES + 1, NULL, &out, NULL),
+        VIGIL_ERR_ARG);
 }
 
 /* ---- allocation failure ---------------------------------------------------- */
 
-static long fail_at;   /* fail the n-th allocation (1-based); 0 = never */
-static long n_alloc;   /* allocations so far in this run */
-static long live;      /* allocated and not yet freed */
-static long absorbed;  /* failed allocations after which the call still succeeded */
+static long fail_at;  /* fail the n-th allocation (1-based); 0 = never */
+static long n_alloc;  /* allocations so far in this run */
+static long live;     /* allocated and not yet freed */
+static long absorbed; /* failed allocations after which the call still succeeded */
 
 static void *failing_malloc(size_t n)
 {
@@ -561,8 +557,7 @@ static void counting_free(void *p)
 
 /* Run op with the k-th allocation failing, for every k until op succeeds;
  * each failure must be a clean NOMEM with nothing left allocated. */
-static void fail_each_allocation(vigil_status (*op)(char **out), const char *what,
-                                 bool may_absorb)
+static void fail_each_allocation(vigil_status (*op)(char **out), const char *what, bool may_absorb)
 {
     json_set_alloc_funcs(failing_malloc, counting_free);
     long k = 1;
@@ -673,8 +668,7 @@ static vigil_status op_searchset(char **out)
     vigil_news2 s;
     vigil_news2_score(&ev.obs, &s, NULL);
     vigil_fhir_search_item it = {&ev, &s, "ev-1"};
-    return vigil_fhir_searchset_json(&it, 1, "https://ward.example.nhs.uk/fhir", "self", out,
-                                     NULL);
+    return vigil_fhir_searchset_json(&it, 1, "https://ward.example.nhs.uk/fhir", "self", out, NULL);
 }
 
 static vigil_status op_outcome(char **out)

@@ -97,7 +97,7 @@ static size_t load_expectations(expect_row *rows, size_t cap)
     size_t n = 0;
     char *save = NULL;
     for (char *line = strtok_r(tsv, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {                  
+         line = strtok_r(NULL, "\n", &save)) {
         if (line[0] == '#' || line[0] == '\0') {
             continue;
         }
@@ -265,8 +265,7 @@ static void builders_write_exactly_the_golden_json(void **state)
     assert_false(sb.complete);
 
     char *out = NULL;
-    assert_int_equal(vigil_fhir_vital_json(&a, VIGIL_NEWS2_TEMP, "ev-0001", &out, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_fhir_vital_json(&a, VIGIL_NEWS2_TEMP, "ev-0001", &out, NULL), VIGIL_OK);
     assert_json_equals_golden(out, "tests/golden/fhir/out/vital_temperature.json");
     vigil_fhir_free(out);
 

@@ -25,8 +25,8 @@ static json_t *obs(const char *system, const char *code, double value, const cha
         "resourceType", "Observation", "id", "obs-1", "status", "final", "category", "coding",
         "system", "http://terminology.hl7.org/CodeSystem/observation-category", "code",
         "vital-signs", "code", "coding", "system", system, "code", code, "subject", "identifier",
-        "system", "https://fhir.nhs.uk/Id/nhs-number", "value", "9434765919",
-        "effectiveDateTime", "2024-06-12T14:30:00+01:00");
+        "system", "https://fhir.nhs.uk/Id/nhs-number", "value", "9434765919", "effectiveDateTime",
+        "2024-06-12T14:30:00+01:00");
     assert_non_null(o);
     if (unit != NULL) {
         json_object_set_new(o, "valueQuantity",
@@ -55,8 +55,8 @@ static void expect_refused(json_t *o, vigil_status want_st, vigil_fhir_issue_typ
     vigil_fhir_issue is;
     vigil_status st = parse(o, &ev, &is);
     if (st != want_st || is.code != want_code || strcmp(is.expression, want_expr) != 0) {
-        print_message("got status %d %s at '%s': %s\n", (int)st, vigil_fhir_issue_type_name(is.code),
-                      is.expression, is.diagnostics);
+        print_message("got status %d %s at '%s': %s\n", (int)st,
+                      vigil_fhir_issue_type_name(is.code), is.expression, is.diagnostics);
     }
     assert_int_equal(st, want_st);
     assert_string_equal(vigil_fhir_issue_type_name(is.code), vigil_fhir_issue_type_name(want_code));
@@ -144,8 +144,9 @@ static void bp_panel_85354_9_takes_systolic_and_ignores_diastolic(void **state)
 {
     (void)state;
     json_t *o = obs(LOINC, "85354-9", 0, NULL);
-    json_object_set_new(o, "component",
-                        json_pack("[o, o]", bp_component("8462-4", 250), bp_component("8480-6", 142)));
+    json_object_set_new(
+        o, "component",
+        json_pack("[o, o]", bp_component("8462-4", 250), bp_component("8480-6", 142)));
     vigil_obs_event ev = accepted(o);
     assert_true(ev.obs.sbp_mmhg == 142.0);
     assert_only(&ev, VIGIL_NEWS2_SBP);
@@ -154,8 +155,9 @@ static void bp_panel_85354_9_takes_systolic_and_ignores_diastolic(void **state)
     json_object_set_new(o, "component", json_pack("[o]", bp_component("8462-4", 70)));
     expect_refused(o, VIGIL_ERR_PARSE, VIGIL_FHIR_ISSUE_REQUIRED, "Observation.component");
     o = obs(LOINC, "85354-9", 0, NULL);
-    json_object_set_new(o, "component",
-                        json_pack("[o, o]", bp_component("8480-6", 120), bp_component("8480-6", 121)));
+    json_object_set_new(
+        o, "component",
+        json_pack("[o, o]", bp_component("8480-6", 120), bp_component("8480-6", 121)));
     expect_refused(o, VIGIL_ERR_PARSE, VIGIL_FHIR_ISSUE_DUPLICATE, "Observation.component[1]");
     o = obs(LOINC, "85354-9", 0, NULL);
     json_object_set_new(o, "component", json_pack("[o]", bp_component("8480-6", 310)));
@@ -203,8 +205,8 @@ static void inspired_oxygen_flow_3151_8_zero_is_air_any_flow_is_oxygen(void **st
     assert_int_equal(ev.obs.o2, VIGIL_O2_OXYGEN);
     ev = accepted(obs(LOINC, "3151-8", 15, "L/min"));
     assert_int_equal(ev.obs.o2, VIGIL_O2_OXYGEN);
-    expect_refused(obs(LOINC, "3151-8", 2, "%"), VIGIL_ERR_PARSE,
-                   VIGIL_FHIR_ISSUE_CODE_INVALID, "Observation.valueQuantity.code");
+    expect_refused(obs(LOINC, "3151-8", 2, "%"), VIGIL_ERR_PARSE, VIGIL_FHIR_ISSUE_CODE_INVALID,
+                   "Observation.valueQuantity.code");
 }
 
 /* REQ FHIR-O2-SNOMED */
@@ -254,9 +256,9 @@ static void pulse_oximetry_with_flow_component_sets_oxygen(void **state)
 static json_t *acvpu_obs(const char *value_code)
 {
     json_t *o = obs(SNOMED, "1104441000000107", 0, NULL);
-    json_object_set_new(o, "valueCodeableConcept",
-                        json_pack("{s:[{s:s, s:s}]}", "coding", "system", SNOMED, "code",
-                                  value_code));
+    json_object_set_new(
+        o, "valueCodeableConcept",
+        json_pack("{s:[{s:s, s:s}]}", "coding", "system", SNOMED, "code", value_code));
     return o;
 }
 
@@ -484,9 +486,10 @@ static void subject_by_nhs_number_reference_or_local_identifier(void **state)
     assert_string_equal(ev.mrn, "K123456");
 
     o = obs(LOINC, "9279-1", 18, "/min");
-    json_object_set_new(o, "subject",
-                        json_pack("{s:s}", "reference",
-                                  "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|4010232137"));
+    json_object_set_new(
+        o, "subject",
+        json_pack("{s:s}", "reference",
+                  "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|4010232137"));
     ev = accepted(o);
     assert_string_equal(ev.nhs_number, "4010232137");
 
@@ -501,9 +504,8 @@ static void subject_by_nhs_number_reference_or_local_identifier(void **state)
                    "Observation.subject.identifier.value");
 
     o = obs(LOINC, "9279-1", 18, "/min");
-    json_object_set_new(o, "subject",
-                        json_pack("{s:s, s:s}", "reference", "Patient/RTH-4471023", "type",
-                                  "Group"));
+    json_object_set_new(
+        o, "subject", json_pack("{s:s, s:s}", "reference", "Patient/RTH-4471023", "type", "Group"));
     expect_refused(o, VIGIL_ERR_PARSE, VIGIL_FHIR_ISSUE_NOT_SUPPORTED, "Observation.subject.type");
 
     const char *bad_nhs[] = {"9434765918", "943476591", "94347659190", "943-476-5919",
@@ -584,8 +586,7 @@ static void modifier_extensions_and_implicit_rules_are_refused(void **state)
     (void)state;
     json_t *o = obs(LOINC, "9279-1", 18, "/min");
     json_object_set_new(o, "implicitRules", json_string("https://example.nhs.uk/rules"));
-    expect_refused(o, VIGIL_ERR_PARSE, VIGIL_FHIR_ISSUE_NOT_SUPPORTED,
-                   "Observation.implicitRules");
+    expect_refused(o, VIGIL_ERR_PARSE, VIGIL_FHIR_ISSUE_NOT_SUPPORTED, "Observation.implicitRules");
     o = obs(LOINC, "85354-9", 0, NULL);
     json_t *comp = bp_component("8480-6", 120);
     json_object_set_new(comp, "modifierExtension", json_pack("[{s:s}]", "url", "x"));
