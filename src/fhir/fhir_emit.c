@@ -740,18 +740,9 @@ static void appendf(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s,
-                          const char *event_id)
+/* valueQuantity of the total: ">=" when the set is incomplete. */
+static json_t *news2_total(jb *b, const vigil_news2 *s)
 {
-    char id[80];
-    snprintf(id, sizeof id, "%s-news2", event_id);
-    json_t *code = concept(b, FHIR_SYS_SNOMED, "1104051000000101",
-                           "Royal College of Physicians NEWS2 (National Early Warning Score 2) "
-                           "total score",
-                           "NEWS2 total score");
-    json_t *o =
-        observation_head(b, ev, id, PROFILE_UKCORE("UKCore-Observation-EarlyWarningTotalScore"),
-                         "survey", "Survey", code);
     json_t *q = jobj(b);
     jset(b, q, "value", jnum(b, s->total));
     if (!s->complete) {
@@ -761,24 +752,32 @@ static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s
     jset(b, q, "unit", jstr(b, "score"));
     jset(b, q, "system", jstr(b, FHIR_SYS_UCUM));
     jset(b, q, "code", jstr(b, "{score}"));
-    jset(b, o, "valueQuantity", q);
+    return q;
+}
 
+/* "incomplete" first when it applies, then the risk band, then each flag. */
+static json_t *news2_interpretations(jb *b, const vigil_news2 *s)
+{
     json_t *interp = jarr(b);
-    char risk_code[40];
-    snprintf(risk_code, sizeof risk_code, "risk-%s", vigil_news2_risk_name(s->risk));
     if (!s->complete) {
         jpush(b, interp,
               interpretation(b, "incomplete",
                              "Incomplete observation set: the total and risk are lower bounds"));
     }
+    char risk_code[40];
+    snprintf(risk_code, sizeof risk_code, "risk-%s", vigil_news2_risk_name(s->risk));
     jpush(b, interp, interpretation(b, risk_code, risk_display[s->risk]));
     for (size_t i = 0; i < sizeof flag_codes / sizeof flag_codes[0]; i++) {
         if ((s->flags & flag_codes[i].bit) != 0) {
             jpush(b, interp, interpretation(b, flag_codes[i].code, flag_codes[i].display));
         }
     }
-    jset(b, o, "interpretation", interp);
+    return interp;
+}
 
+/* One note: the total in words, the RCP Chart 4 response, what is missing. */
+static json_t *news2_note(jb *b, const vigil_news2 *s)
+{
     char note[640];
     snprintf(note, sizeof note, "%s NEWS2 %d%s: %s risk; %s.",
              s->complete ? "Complete" : "Incomplete", s->total, s->complete ? "" : " or more",
@@ -796,8 +795,12 @@ static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s
     json_t *n0 = jobj(b);
     jset(b, n0, "text", jstr(b, note));
     jpush(b, notes, n0);
-    jset(b, o, "note", notes);
+    return notes;
+}
 
+/* Sub-scores as components (chart order) and derivedFrom for those present. */
+static void news2_components(jb *b, json_t *o, const vigil_news2 *s, const char *event_id)
+{
     json_t *derived = jarr(b);
     json_t *comps = jarr(b);
     for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
@@ -806,6 +809,7 @@ static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s
         json_t *comp = jobj(b);
         jset(b, comp, "code", concept(b, FHIR_SYS_SNOMED, sc, disp, NULL));
         if (s->sub[p] == VIGIL_NEWS2_SUB_MISSING) {
+            /* never a 0: the parameter was not measured */
             jset(b, comp, "dataAbsentReason",
                  concept(b, FHIR_SYS_DATA_ABSENT, "not-performed", "Not Performed", NULL));
         } else {
@@ -815,8 +819,8 @@ static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s
             jset(b, sq, "system", jstr(b, FHIR_SYS_UCUM));
             jset(b, sq, "code", jstr(b, "{score}"));
             jset(b, comp, "valueQuantity", sq);
-            char ref[96];
             char vid[80];
+            char ref[96];
             vital_id(vid, sizeof vid, event_id, (vigil_news2_param)p);
             snprintf(ref, sizeof ref, "Observation/%s", vid);
             jpush(b, derived, reference(b, ref));
@@ -826,9 +830,27 @@ static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s
     if (json_array_size(derived) > 0) {
         jset(b, o, "derivedFrom", derived);
     } else {
-        json_decref(derived);
+        json_decref(derived); /* FHIR JSON omits empty arrays */
     }
     jset(b, o, "component", comps);
+}
+
+static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s,
+                          const char *event_id)
+{
+    char id[80];
+    snprintf(id, sizeof id, "%s-news2", event_id);
+    json_t *code = concept(b, FHIR_SYS_SNOMED, "1104051000000101",
+                           "Royal College of Physicians NEWS2 (National Early Warning Score 2) "
+                           "total score",
+                           "NEWS2 total score");
+    json_t *o =
+        observation_head(b, ev, id, PROFILE_UKCORE("UKCore-Observation-EarlyWarningTotalScore"),
+                         "survey", "Survey", code);
+    jset(b, o, "valueQuantity", news2_total(b, s));
+    jset(b, o, "interpretation", news2_interpretations(b, s));
+    jset(b, o, "note", news2_note(b, s));
+    news2_components(b, o, s, event_id);
     return o;
 }
 

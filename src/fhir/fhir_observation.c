@@ -564,7 +564,7 @@ static vigil_status read_quantity(obs_read *r, json_t *q, fhir_kind kind, double
     return VIGIL_OK;
 }
 
-static vigil_status read_acvpu(obs_read *r, json_t *o, const char *vkey, json_t *v)
+static vigil_status read_acvpu(obs_read *r, const char *vkey, json_t *v)
 {
     fhir_ctx *c = r->c;
     vigil_acvpu a = VIGIL_ACVPU_UNKNOWN;
@@ -638,7 +638,6 @@ static vigil_status read_acvpu(obs_read *r, json_t *o, const char *vkey, json_t 
                                 "valueString A/C/V/P/U, not %s",
                                 vkey);
     }
-    (void)o;
     r->ev->obs.acvpu = a;
     r->mask |= 1u << VIGIL_NEWS2_ACVPU;
     vigil__fhir_pop(c, old);
@@ -717,7 +716,7 @@ static vigil_status read_value(obs_read *r, json_t *o, fhir_kind kind, bool valu
     }
     json_t *v = json_object_get(o, vkey);
     if (kind == FHIR_KIND_ACVPU) {
-        return read_acvpu(r, o, vkey, v);
+        return read_acvpu(r, vkey, v);
     }
     if (strcmp(vkey, "valueQuantity") != 0) {
         return vigil__fhir_fail_at(c, vkey, VIGIL_FHIR_ISSUE_INVALID,

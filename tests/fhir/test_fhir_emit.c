@@ -256,6 +256,7 @@ static void incomplete_news2_total_is_a_lower_bound_never_shown_complete(void **
     vigil_fhir_free(out);
 }
 
+/* REQ FHIR-NEWS2-SUBSCORE */
 static void complete_news2_total_has_no_comparator_and_all_sub_scores(void **state)
 {
     (void)state;

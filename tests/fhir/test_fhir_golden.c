@@ -143,6 +143,7 @@ static void check_outcome_json(const vigil_fhir_issue *is)
     vigil_fhir_free(out);
 }
 
+/* REQ FHIR-JSON-STRICT, REQ FHIR-UNKNOWN-CODE and every refusal in docs/fhir.md */
 static void bad_inputs_are_refused_with_their_expected_code_and_expression(void **state)
 {
     (void)state;

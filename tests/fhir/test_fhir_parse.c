@@ -303,7 +303,8 @@ static void acvpu_value_string_single_letter_is_the_documented_fallback(void **s
     expect_refused(o, VIGIL_ERR_PARSE, VIGIL_FHIR_ISSUE_CODE_INVALID, "Observation.valueString");
 }
 
-/* REQ NEWS2-PLAUSIBLE: each bound accepted on it, refused just past it */
+/* REQ NEWS2-PLAUSIBLE, REQ FHIR-O2-BOUNDS: each bound accepted on it, refused just past
+ * it */
 static void every_plausibility_bound_is_inclusive_and_refused_just_outside(void **state)
 {
     (void)state;
@@ -599,6 +600,52 @@ static void modifier_extensions_and_implicit_rules_are_refused(void **state)
     accepted(o);
 }
 
+/* REQ FHIR-CATEGORY */
+static void loinc_vitals_need_category_vital_signs_ukcore_snomed_any_category(void **state)
+{
+    (void)state;
+    json_t *o = obs(LOINC, "8867-4", 72, "/min");
+    json_object_set_new(o, "category",
+                        json_pack("[{s:[{s:s, s:s}]}, {s:s}]", "coding", "system",
+                                  "http://terminology.hl7.org/CodeSystem/observation-category",
+                                  "code", "exam", "text", "Vital Signs"));
+    expect_refused(o, VIGIL_ERR_PARSE, VIGIL_FHIR_ISSUE_CODE_INVALID, "Observation.category");
+    o = obs(LOINC, "8867-4", 72, "/min");
+    json_array_insert_new(json_object_get(o, "category"), 0,
+                          json_pack("{s:[{s:s, s:s}]}", "coding", "system",
+                                    "http://terminology.hl7.org/CodeSystem/observation-category",
+                                    "code", "exam"));
+    accepted(o); /* vital-signs second of two */
+    o = obs(SNOMED, "722742002", 0, NULL);
+    json_object_set_new(o, "category",
+                        json_pack("[{s:[{s:s, s:s}]}]", "coding", "system",
+                                  "http://terminology.hl7.org/CodeSystem/observation-category",
+                                  "code", "survey"));
+    assert_int_equal(accepted(o).obs.o2, VIGIL_O2_AIR);
+}
+
+/* REQ FHIR-JSON-STRICT */
+static void duplicate_keys_and_trailing_text_are_refused(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"resourceType\":\"Observation\",\"resourceType\":\"Observation\"}",
+        "{\"resourceType\":\"Observation\"} x",
+        "{\"resourceType\":\"Obs\\u0000ervation\"}",
+        "{\"resourceType\":\"Observation\",}",
+        "\xef\xbb\xbf{\"resourceType\":\"Observation\"}", /* a byte-order mark */
+        "{\"resourceType\":\"\xc3\x28\"}",                /* not UTF-8 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        vigil_obs_event ev;
+        vigil_fhir_issue is;
+        assert_int_equal(vigil_fhir_parse_observation(bad[i], strlen(bad[i]), &ev, &is),
+                         VIGIL_ERR_PARSE);
+        assert_int_equal(is.code, VIGIL_FHIR_ISSUE_STRUCTURE);
+        assert_string_equal(is.expression, "");
+    }
+}
+
 static void wrong_json_types_are_structure_errors(void **state)
 {
     (void)state;
@@ -708,6 +755,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(data_absent_reason_leaves_the_vital_not_measured),
     cmocka_unit_test(unknown_code_is_refused_not_supported_naming_the_code),
     cmocka_unit_test(modifier_extensions_and_implicit_rules_are_refused),
+    cmocka_unit_test(loinc_vitals_need_category_vital_signs_ukcore_snomed_any_category),
+    cmocka_unit_test(duplicate_keys_and_trailing_text_are_refused),
     cmocka_unit_test(wrong_json_types_are_structure_errors),
     cmocka_unit_test(on_error_the_output_event_is_unchanged),
     cmocka_unit_test(entry_points_refuse_the_other_resource_type),
