@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "store_int.h"
+#include "../store_int.h"
 
 #define SQ_CACHE_SLOTS 256 /* power of two, > number of distinct statements */
 
