@@ -239,8 +239,8 @@ typedef struct vigil_store_obs_list {
 
 /*
  * A patient's observation sets with t_ms in [from_ms, to_ms], oldest first,
- * at most max_rows (audited read). *out is filled on success; release it
- * with vigil_store_obs_list_fini.
+ * at most max_rows (audited read). *out is filled on success and empty on
+ * error; either way vigil_store_obs_list_fini may be called on it.
  */
 vigil_status vigil_store_obs_range(vigil_store *st, const vigil_actor *who, int64_t patient_id,
                                    int64_t from_ms, int64_t to_ms, size_t max_rows,
@@ -343,8 +343,8 @@ typedef struct vigil_store_episode_list {
 } vigil_store_episode_list;
 
 /* Open episodes (all, or those of patients currently on ward when ward is
- * non-NULL), oldest first (audited read, one record per episode). Release
- * with vigil_store_episode_list_fini. */
+ * non-NULL), oldest first (audited read, one record per episode). *out is
+ * empty on error; release it with vigil_store_episode_list_fini. */
 vigil_status vigil_store_episodes_open(vigil_store *st, const vigil_actor *who, const char *ward,
                                        vigil_store_episode_list *out, vigil_err *err);
 void vigil_store_episode_list_fini(vigil_store_episode_list *l);
@@ -545,7 +545,8 @@ typedef struct vigil_store_ward_list {
  * The patients currently on ward (open admission, current bed stay on that
  * ward), by bed, each with its latest observation time, latest score
  * (news2.monitoring is the due-time input) and state at now_ms (audited
- * read, one record per patient). Release with vigil_store_ward_list_fini.
+ * read, one record per patient). *out is empty on error; release it with
+ * vigil_store_ward_list_fini.
  */
 vigil_status vigil_store_ward_list_get(vigil_store *st, const vigil_actor *who, const char *ward,
                                        int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);

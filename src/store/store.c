@@ -594,6 +594,7 @@ vigil_status vigil_store_obs_range(vigil_store *st, const vigil_actor *who, int6
     if (out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
     }
+    memset(out, 0, sizeof *out); /* empty, so _fini is safe whatever happens */
     if (from_ms > to_ms || max_rows == 0) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "range",
                              "empty range (from after to, or max_rows 0)");
@@ -696,6 +697,7 @@ vigil_status vigil_store_episodes_open(vigil_store *st, const vigil_actor *who, 
     if (out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
     }
+    memset(out, 0, sizeof *out); /* empty, so _fini is safe whatever happens */
     return st->ops->episodes_open(st->be, who, (ward != NULL && ward[0] != '\0') ? ward : NULL,
                                   out, err);
 }
@@ -1000,6 +1002,7 @@ vigil_status vigil_store_ward_list_get(vigil_store *st, const vigil_actor *who, 
     if (out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
     }
+    memset(out, 0, sizeof *out); /* empty, so _fini is safe whatever happens */
     return st->ops->ward_list_get(st->be, who, ward, now_ms, out, err);
 }
 
