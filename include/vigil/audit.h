@@ -27,19 +27,19 @@
 #include "vigil/store.h"
 
 #define VIGIL_AUDIT_HASH_LEN 32
-#define VIGIL_AUDIT_WORD_MAX 32   /* action and entity names, with NUL */
-#define VIGIL_AUDIT_TEXT_MAX 256  /* reason and detail, with NUL */
+#define VIGIL_AUDIT_WORD_MAX 32  /* action and entity names, with NUL */
+#define VIGIL_AUDIT_TEXT_MAX 256 /* reason and detail, with NUL */
 
 typedef struct vigil_audit_record {
-    int64_t seq;                        /* 1, 2, 3, ... */
-    int64_t t_ms;                       /* when, Unix ms UTC */
-    char actor[VIGIL_ID_MAX];           /* who: user or service */
-    char action[VIGIL_AUDIT_WORD_MAX];  /* "obs.put", "patient.read", ... */
-    char entity[VIGIL_AUDIT_WORD_MAX];  /* "obs_set", "patient", ... */
-    int64_t entity_id;                  /* 0 when none */
-    int64_t patient_id;                 /* 0 when not about one patient */
-    char reason[VIGIL_AUDIT_TEXT_MAX];  /* why (the actor's stated purpose) */
-    char detail[VIGIL_AUDIT_TEXT_MAX];  /* what, briefly ("source=hl7 id=MSG1") */
+    int64_t seq;                       /* 1, 2, 3, ... */
+    int64_t t_ms;                      /* when, Unix ms UTC */
+    char actor[VIGIL_ID_MAX];          /* who: user or service */
+    char action[VIGIL_AUDIT_WORD_MAX]; /* "obs.put", "patient.read", ... */
+    char entity[VIGIL_AUDIT_WORD_MAX]; /* "obs_set", "patient", ... */
+    int64_t entity_id;                 /* 0 when none */
+    int64_t patient_id;                /* 0 when not about one patient */
+    char reason[VIGIL_AUDIT_TEXT_MAX]; /* why (the actor's stated purpose) */
+    char detail[VIGIL_AUDIT_TEXT_MAX]; /* what, briefly ("source=hl7 id=MSG1") */
     uint8_t prev_hash[VIGIL_AUDIT_HASH_LEN];
     uint8_t hash[VIGIL_AUDIT_HASH_LEN];
 } vigil_audit_record;
@@ -49,9 +49,8 @@ typedef struct vigil_audit_record {
  * are not read). VIGIL_ERR_ARG when a text field is not NUL-terminated
  * within its buffer; VIGIL_ERR_INTERNAL if libcrypto fails.
  */
-vigil_status vigil_audit_hash(const uint8_t prev[VIGIL_AUDIT_HASH_LEN],
-                              const vigil_audit_record *r, uint8_t out[VIGIL_AUDIT_HASH_LEN],
-                              vigil_err *err);
+vigil_status vigil_audit_hash(const uint8_t prev[VIGIL_AUDIT_HASH_LEN], const vigil_audit_record *r,
+                              uint8_t out[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
 
 /*
  * Write canonical(r) into buf (cap bytes); *out_len gets its length.
@@ -75,8 +74,8 @@ const char *vigil_audit_problem_name(vigil_audit_problem p);
 
 typedef struct vigil_audit_report {
     bool ok;
-    int64_t n_records;          /* records walked */
-    int64_t bad_seq;            /* the first bad record's seq (0 when ok) */
+    int64_t n_records; /* records walked */
+    int64_t bad_seq;   /* the first bad record's seq (0 when ok) */
     vigil_audit_problem problem;
     char detail[VIGIL_ERR_MSG_MAX];
     uint8_t head[VIGIL_AUDIT_HASH_LEN]; /* hash of the last record walked */

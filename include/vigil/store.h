@@ -51,10 +51,10 @@
 #define VIGIL_STORE_SCHEMA_VERSION 1
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
-#define VIGIL_STORE_NAME_MAX 127  /* display names, wards, beds, channels */
-#define VIGIL_STORE_TEXT_MAX 2000 /* concerns, reasons, notes, plans */
-#define VIGIL_STORE_WARDS_MAX 8   /* wards in one user's scope */
-#define VIGIL_PASSWORD_MIN 10     /* characters */
+#define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
+#define VIGIL_STORE_TEXT_MAX 2000   /* concerns, reasons, notes, plans */
+#define VIGIL_STORE_WARDS_MAX 8     /* wards in one user's scope */
+#define VIGIL_PASSWORD_MIN 10       /* characters */
 #define VIGIL_PASSWORD_HASH_MAX 128 /* >= crypto_pwhash_STRBYTES */
 
 typedef struct vigil_store vigil_store;
@@ -168,9 +168,9 @@ typedef struct vigil_store_put {
     vigil_status status; /* VIGIL_OK, or why this item was refused */
     int64_t patient_id;
     int64_t obs_id;
-    int64_t score_id;    /* 0 when no score is stored for the set */
-    bool duplicate;      /* the same message (source, source id, content) was stored
-                            before: nothing new was written but its audit record */
+    int64_t score_id;            /* 0 when no score is stored for the set */
+    bool duplicate;              /* the same message (source, source id, content) was stored
+                                    before: nothing new was written but its audit record */
     char msg[VIGIL_ERR_MSG_MAX]; /* detail when status != VIGIL_OK */
 } vigil_store_put;
 
@@ -185,9 +185,9 @@ typedef struct vigil_store_put {
  * is VIGIL_ERR_CONFLICT. An empty source_id disables this check.
  * Returns out->status (also in err). Returns only after COMMIT.
  */
-vigil_status vigil_store_put_obs(vigil_store *st, const vigil_actor *who,
-                                 const vigil_obs_event *ev, const vigil_store_score *score,
-                                 vigil_store_put *out, vigil_err *err);
+vigil_status vigil_store_put_obs(vigil_store *st, const vigil_actor *who, const vigil_obs_event *ev,
+                                 const vigil_store_score *score, vigil_store_put *out,
+                                 vigil_err *err);
 
 /* One item of a batch: both pointers borrowed for the call; score may be NULL. */
 typedef struct vigil_store_obs_item {
@@ -219,7 +219,7 @@ typedef struct vigil_store_obs_row {
     int64_t patient_id;
     int64_t admission_id; /* 0 when none */
     int64_t received_ms;
-    vigil_obs_event ev;   /* nhs_number/mrn: the patient's identifiers */
+    vigil_obs_event ev; /* nhs_number/mrn: the patient's identifiers */
     bool has_score;
     int64_t score_id;
     int64_t scored_ms;
@@ -284,9 +284,8 @@ vigil_status vigil_store_episode_open(vigil_store *st, const vigil_actor *who, i
                                       vigil_err *err);
 
 /* Close an open episode at t_ms with a reason (required). */
-vigil_status vigil_store_episode_close(vigil_store *st, const vigil_actor *who,
-                                       int64_t episode_id, int64_t t_ms, const char *reason,
-                                       vigil_err *err);
+vigil_status vigil_store_episode_close(vigil_store *st, const vigil_actor *who, int64_t episode_id,
+                                       int64_t t_ms, const char *reason, vigil_err *err);
 
 /* Record that an unacknowledged alert was repeated at t_ms, at rota step
  * rota_step (0 = first responder), to notified (a role or rota name). */
@@ -311,8 +310,8 @@ const char *vigil_store_ack_action_name(vigil_store_ack_action a);
  * non-blank reason is required (REQ ESC-DECLINE-REASON; VIGIL_ERR_ARG).
  */
 vigil_status vigil_store_alert_ack(vigil_store *st, const vigil_actor *who, int64_t alert_id,
-                                   int64_t t_ms, vigil_store_ack_action action,
-                                   const char *reason, int64_t *out_ack_id, vigil_err *err);
+                                   int64_t t_ms, vigil_store_ack_action action, const char *reason,
+                                   int64_t *out_ack_id, vigil_err *err);
 
 /* An escalation episode as read back, with its alert and its latest state. */
 typedef struct vigil_store_episode {
@@ -329,10 +328,10 @@ typedef struct vigil_store_episode {
     int64_t alert_id;
     int64_t alert_raised_ms;
     int n_repeats;
-    int64_t last_repeat_ms;    /* 0 when never repeated */
-    int rota_step;             /* of the last repeat, 0 when never repeated */
+    int64_t last_repeat_ms; /* 0 when never repeated */
+    int rota_step;          /* of the last repeat, 0 when never repeated */
     int n_acks;
-    int64_t last_ack_ms;       /* 0 when not acknowledged */
+    int64_t last_ack_ms;                    /* 0 when not acknowledged */
     vigil_store_ack_action last_ack_action; /* valid when n_acks > 0 */
     char last_ack_by[VIGIL_ID_MAX];
 } vigil_store_episode;
@@ -353,9 +352,9 @@ void vigil_store_episode_list_fini(vigil_store_episode_list *l);
 
 /* A member of staff (who->user) is worried about the patient: concern in their
  * words (required). */
-vigil_status vigil_store_staff_concern(vigil_store *st, const vigil_actor *who,
-                                       int64_t patient_id, int64_t t_ms, const char *concern,
-                                       int64_t *out_id, vigil_err *err);
+vigil_status vigil_store_staff_concern(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                       int64_t t_ms, const char *concern, int64_t *out_id,
+                                       vigil_err *err);
 
 typedef enum vigil_store_caller {
     VIGIL_STORE_CALLER_PATIENT = 0,
@@ -371,7 +370,7 @@ const char *vigil_store_caller_name(vigil_store_caller c);
 /* NHS England Martha's Rule categories: the kind of concern ... */
 typedef enum vigil_store_marthas_category {
     VIGIL_STORE_MR_ACUTE_DETERIORATION = 0,
-    VIGIL_STORE_MR_COMMUNICATION,   /* communication and coordination concern */
+    VIGIL_STORE_MR_COMMUNICATION, /* communication and coordination concern */
     VIGIL_STORE_MR_CATEGORY_COUNT
 } vigil_store_marthas_category;
 
@@ -409,18 +408,18 @@ vigil_status vigil_store_marthas_call_add(vigil_store *st, const vigil_actor *wh
 
 typedef struct vigil_store_marthas_review {
     int64_t call_id;
-    const char *responder;  /* required: who reviewed (name or user) */
-    int64_t t_ms;           /* when the review took place (>= call time) */
+    const char *responder; /* required: who reviewed (name or user) */
+    int64_t t_ms;          /* when the review took place (>= call time) */
     vigil_store_marthas_category category;
     vigil_store_marthas_outcome outcome;
-    const char *note;       /* optional */
+    const char *note; /* optional */
 } vigil_store_marthas_review;
 
 /* Record the one review of a call (VIGIL_ERR_CONFLICT when it has one;
  * append-only too). */
 vigil_status vigil_store_marthas_review_add(vigil_store *st, const vigil_actor *who,
-                                            const vigil_store_marthas_review *rev,
-                                            int64_t *out_id, vigil_err *err);
+                                            const vigil_store_marthas_review *rev, int64_t *out_id,
+                                            vigil_err *err);
 
 /*
  * Write the Martha's Rule log for calls with t_ms in [from_ms, to_ms] as CSV
@@ -455,8 +454,7 @@ vigil_status vigil_store_daily_answer(vigil_store *st, const vigil_actor *who, i
 /* The patient opts out of AI scoring at t_ms (recorded by who->user; note
  * optional). VIGIL_ERR_CONFLICT when already opted out. */
 vigil_status vigil_store_ai_optout(vigil_store *st, const vigil_actor *who, int64_t patient_id,
-                                   int64_t t_ms, const char *note, int64_t *out_id,
-                                   vigil_err *err);
+                                   int64_t t_ms, const char *note, int64_t *out_id, vigil_err *err);
 
 /* The patient withdraws the opt-out at t_ms. VIGIL_ERR_NOT_FOUND when none. */
 vigil_status vigil_store_ai_optout_withdraw(vigil_store *st, const vigil_actor *who,
@@ -500,18 +498,18 @@ vigil_status vigil_store_plan_revoke(vigil_store *st, const vigil_actor *who, in
 typedef struct vigil_store_patient_state {
     bool ai_opted_out;
     int64_t ai_optout_since_ms;
-    bool scale2;                 /* a Scale 2 decision is in force */
+    bool scale2; /* a Scale 2 decision is in force */
     int64_t scale2_since_ms;
-    bool plan_active;            /* a plan made before now_ms, not revoked, not expired */
+    bool plan_active; /* a plan made before now_ms, not revoked, not expired */
     int64_t plan_id;
     int64_t plan_review_ms;
     int64_t plan_expires_ms;
     bool has_daily;
-    vigil_store_feeling daily;   /* the latest answer, when has_daily */
+    vigil_store_feeling daily; /* the latest answer, when has_daily */
     int64_t daily_ms;
     vigil_news2_response open_level; /* highest open episode, VIGIL_RESP_ROUTINE if none */
     int64_t open_episode_id;
-    int n_unreviewed_marthas;    /* Martha's Rule calls with no review yet */
+    int n_unreviewed_marthas; /* Martha's Rule calls with no review yet */
 } vigil_store_patient_state;
 
 /* Read the state above (audited read). */
@@ -526,9 +524,9 @@ typedef struct vigil_store_ward_entry {
     int64_t admission_id;
     char bed[VIGIL_STORE_NAME_MAX + 1];
     int64_t bed_since_ms;
-    int64_t last_obs_id;  /* 0 when none */
-    int64_t last_obs_ms;  /* when the latest set was measured: due/overdue input */
-    bool has_score;       /* of the latest scored set: */
+    int64_t last_obs_id; /* 0 when none */
+    int64_t last_obs_ms; /* when the latest set was measured: due/overdue input */
+    bool has_score;      /* of the latest scored set: */
     int64_t score_obs_ms;
     vigil_news2 news2;
     bool has_ai;
@@ -606,8 +604,8 @@ vigil_status vigil_store_user_set_password(vigil_store *st, const vigil_actor *w
                                            vigil_err *err);
 
 /* Disable a user at t_ms: their logins fail from then on. */
-vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who,
-                                      const char *username, int64_t t_ms, vigil_err *err);
+vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who, const char *username,
+                                      int64_t t_ms, vigil_err *err);
 
 /* Hash a password into out ("$argon2id$..." NUL-terminated). Reentrant. */
 vigil_status vigil_password_hash(const char *password, char out[VIGIL_PASSWORD_HASH_MAX],

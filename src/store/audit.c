@@ -103,9 +103,8 @@ vigil_status vigil_audit_canonical(const vigil_audit_record *r, uint8_t *out, si
     return VIGIL_OK;
 }
 
-vigil_status vigil_audit_hash(const uint8_t prev[VIGIL_AUDIT_HASH_LEN],
-                              const vigil_audit_record *r, uint8_t out[VIGIL_AUDIT_HASH_LEN],
-                              vigil_err *err)
+vigil_status vigil_audit_hash(const uint8_t prev[VIGIL_AUDIT_HASH_LEN], const vigil_audit_record *r,
+                              uint8_t out[VIGIL_AUDIT_HASH_LEN], vigil_err *err)
 {
     uint8_t msg[VIGIL_AUDIT_HASH_LEN + CANON_MAX];
     size_t n = 0;
@@ -126,8 +125,8 @@ vigil_status vigil_audit_hash(const uint8_t prev[VIGIL_AUDIT_HASH_LEN],
 }
 
 void vigil__audit_ev_set(vigil__audit_ev *ev, const vigil_actor *who, const char *action,
-                         const char *entity, int64_t entity_id, int64_t patient_id,
-                         const char *fmt, ...)
+                         const char *entity, int64_t entity_id, int64_t patient_id, const char *fmt,
+                         ...)
 {
     ev->who = who;
     ev->action = action;
@@ -157,8 +156,8 @@ vigil_status vigil__audit_make(const vigil__audit_ev *ev, int64_t t_ms, int64_t 
     memset(out, 0, sizeof *out);
     out->seq = head_seq + 1;
     out->t_ms = t_ms;
-    vigil_status s = vigil__store_copy(out->actor, sizeof out->actor, ev->who->user,
-                                       "actor.user", err);
+    vigil_status s =
+        vigil__store_copy(out->actor, sizeof out->actor, ev->who->user, "actor.user", err);
     if (s == VIGIL_OK) {
         s = vigil__store_copy(out->reason, sizeof out->reason, ev->who->reason, "actor.reason",
                               err);
@@ -206,8 +205,7 @@ static int walk_one(void *ctx, const vigil_audit_record *r)
     char msg[VIGIL_ERR_MSG_MAX];
     if (r->seq != w->expect) {
         snprintf(msg, sizeof msg, "record %lld follows record %lld: %lld record(s) removed",
-                 (long long)r->seq, (long long)(w->expect - 1),
-                 (long long)(r->seq - w->expect));
+                 (long long)r->seq, (long long)(w->expect - 1), (long long)(r->seq - w->expect));
         return fail_at(w, w->expect, VIGIL_AUDIT_GAP, msg);
     }
     if (memcmp(r->prev_hash, w->prev, VIGIL_AUDIT_HASH_LEN) != 0) {
@@ -255,8 +253,8 @@ vigil_status vigil_audit_verify(vigil_store *st, vigil_audit_report *out, vigil_
     }
     if (rep.ok) {
         int64_t last = w.expect - 1;
-        bool head_ok = head_seq == last &&
-                       (last == 0 || memcmp(head_hash, w.prev, VIGIL_AUDIT_HASH_LEN) == 0);
+        bool head_ok =
+            head_seq == last && (last == 0 || memcmp(head_hash, w.prev, VIGIL_AUDIT_HASH_LEN) == 0);
         if (!head_ok) {
             char msg[VIGIL_ERR_MSG_MAX];
             snprintf(msg, sizeof msg,

@@ -26,8 +26,10 @@ _Static_assert(VIGIL_PASSWORD_HASH_MAX >= crypto_pwhash_STRBYTES, "hash buffer t
 /* ---- names --------------------------------------------------------------- */
 
 const char *const vigil__store_level_names[VIGIL_RESP_COUNT] = {
-    [VIGIL_RESP_ROUTINE] = "none",         [VIGIL_RESP_NURSE_ASSESS] = "ward",
-    [VIGIL_RESP_URGENT_WARD] = "urgent-ward", [VIGIL_RESP_URGENT] = "urgent",
+    [VIGIL_RESP_ROUTINE] = "none",
+    [VIGIL_RESP_NURSE_ASSESS] = "ward",
+    [VIGIL_RESP_URGENT_WARD] = "urgent-ward",
+    [VIGIL_RESP_URGENT] = "urgent",
     [VIGIL_RESP_EMERGENCY] = "emergency",
 };
 const char *const vigil__store_trigger_names[VIGIL_STORE_TRIGGER_COUNT] = {
@@ -40,16 +42,15 @@ const char *const vigil__store_mr_category_names[VIGIL_STORE_MR_CATEGORY_COUNT] 
     "acute-deterioration", "communication-coordination"};
 const char *const vigil__store_mr_outcome_names[VIGIL_STORE_MR_OUTCOME_COUNT] = {
     "change-in-care", "transfer-higher-level", "no-change"};
-const char *const vigil__store_feeling_names[VIGIL_STORE_FEEL_COUNT] = {"better", "same",
-                                                                        "worse"};
-const char *const vigil__store_role_names[VIGIL_STORE_ROLE_COUNT] = {
-    "nurse", "doctor", "outreach", "safety-officer", "admin"};
+const char *const vigil__store_feeling_names[VIGIL_STORE_FEEL_COUNT] = {"better", "same", "worse"};
+const char *const vigil__store_role_names[VIGIL_STORE_ROLE_COUNT] = {"nurse", "doctor", "outreach",
+                                                                     "safety-officer", "admin"};
 const char *const vigil__store_source_names[VIGIL_SRC_COUNT] = {"unknown", "hl7", "fhir", "api",
                                                                 "replay"};
 const char *const vigil__store_risk_names[VIGIL_RISK_COUNT] = {"low", "low-medium", "medium",
                                                                "high"};
-const char *const vigil__store_monitoring_names[VIGIL_MON_COUNT] = {
-    "12-hourly", "4-6-hourly", "hourly", "continuous"};
+const char *const vigil__store_monitoring_names[VIGIL_MON_COUNT] = {"12-hourly", "4-6-hourly",
+                                                                    "hourly", "continuous"};
 const char *const vigil__store_response_names[VIGIL_RESP_COUNT] = {
     "routine", "nurse-assess", "urgent-ward", "urgent", "emergency"};
 
@@ -172,8 +173,7 @@ static vigil_status check_text(const char *s, const char *field, size_t max, boo
         return VIGIL_OK;
     }
     if (strlen(s) > max) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, field, "%s is longer than %zu bytes", field,
-                             max);
+        return vigil_err_set(err, VIGIL_ERR_ARG, field, "%s is longer than %zu bytes", field, max);
     }
     return VIGIL_OK;
 }
@@ -221,12 +221,12 @@ static vigil_status check_level(vigil_news2_response level, vigil_err *err)
     return VIGIL_OK;
 }
 
-#define CHECK(expr)                                                                            \
-    do {                                                                                       \
-        vigil_status check_st_ = (expr);                                                       \
-        if (check_st_ != VIGIL_OK) {                                                           \
-            return check_st_;                                                                  \
-        }                                                                                      \
+#define CHECK(expr)                                                                                \
+    do {                                                                                           \
+        vigil_status check_st_ = (expr);                                                           \
+        if (check_st_ != VIGIL_OK) {                                                               \
+            return check_st_;                                                                      \
+        }                                                                                          \
     } while (0)
 
 /* ---- open / close -------------------------------------------------------- */
@@ -323,8 +323,8 @@ static vigil_status check_patient(const vigil_patient *p, vigil_err *err)
         int y = 0, m = 0, d = 0;
         char extra = 0;
         if (strlen(p->birth_date) != 10 ||
-            sscanf(p->birth_date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 ||
-            m > 12 || d < 1 || d > 31 || y < 1850) {
+            sscanf(p->birth_date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 ||
+            d < 1 || d > 31 || y < 1850) {
             return vigil_err_set(err, VIGIL_ERR_ARG, "birth_date",
                                  "birth date '%s' is not YYYY-MM-DD", p->birth_date);
         }
@@ -370,8 +370,7 @@ vigil_status vigil_store_patient_find(vigil_store *st, const vigil_actor *who, c
     if (out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
     }
-    return st->ops->patient_find(st->be, who, has_nhs ? nhs : NULL, has_nhs ? NULL : mrn, out,
-                                 err);
+    return st->ops->patient_find(st->be, who, has_nhs ? nhs : NULL, has_nhs ? NULL : mrn, out, err);
 }
 
 vigil_status vigil_store_admit(vigil_store *st, const vigil_actor *who, int64_t patient_id,
@@ -534,9 +533,9 @@ vigil_status vigil_store_put_obs_batch(vigil_store *st, const vigil_actor *who,
     return st->ops->put_obs_batch(st->be, who, items, n, out, err);
 }
 
-vigil_status vigil_store_put_obs(vigil_store *st, const vigil_actor *who,
-                                 const vigil_obs_event *ev, const vigil_store_score *score,
-                                 vigil_store_put *out, vigil_err *err)
+vigil_status vigil_store_put_obs(vigil_store *st, const vigil_actor *who, const vigil_obs_event *ev,
+                                 const vigil_store_score *score, vigil_store_put *out,
+                                 vigil_err *err)
 {
     vigil_store_put local;
     vigil_store_put *o = out != NULL ? out : &local;
@@ -640,9 +639,8 @@ vigil_status vigil_store_episode_open(vigil_store *st, const vigil_actor *who, i
                                  supersedes_id, t_ms, out_episode_id, out_alert_id, err);
 }
 
-vigil_status vigil_store_episode_close(vigil_store *st, const vigil_actor *who,
-                                       int64_t episode_id, int64_t t_ms, const char *reason,
-                                       vigil_err *err)
+vigil_status vigil_store_episode_close(vigil_store *st, const vigil_actor *who, int64_t episode_id,
+                                       int64_t t_ms, const char *reason, vigil_err *err)
 {
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
@@ -669,8 +667,8 @@ vigil_status vigil_store_alert_repeat(vigil_store *st, const vigil_actor *who, i
 }
 
 vigil_status vigil_store_alert_ack(vigil_store *st, const vigil_actor *who, int64_t alert_id,
-                                   int64_t t_ms, vigil_store_ack_action action,
-                                   const char *reason, int64_t *out_ack_id, vigil_err *err)
+                                   int64_t t_ms, vigil_store_ack_action action, const char *reason,
+                                   int64_t *out_ack_id, vigil_err *err)
 {
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
@@ -698,8 +696,8 @@ vigil_status vigil_store_episodes_open(vigil_store *st, const vigil_actor *who, 
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
     }
     memset(out, 0, sizeof *out); /* empty, so _fini is safe whatever happens */
-    return st->ops->episodes_open(st->be, who, (ward != NULL && ward[0] != '\0') ? ward : NULL,
-                                  out, err);
+    return st->ops->episodes_open(st->be, who, (ward != NULL && ward[0] != '\0') ? ward : NULL, out,
+                                  err);
 }
 
 void vigil_store_episode_list_fini(vigil_store_episode_list *l)
@@ -713,9 +711,9 @@ void vigil_store_episode_list_fini(vigil_store_episode_list *l)
 
 /* ---- concerns, Martha's Rule -------------------------------------------- */
 
-vigil_status vigil_store_staff_concern(vigil_store *st, const vigil_actor *who,
-                                       int64_t patient_id, int64_t t_ms, const char *concern,
-                                       int64_t *out_id, vigil_err *err)
+vigil_status vigil_store_staff_concern(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                       int64_t t_ms, const char *concern, int64_t *out_id,
+                                       vigil_err *err)
 {
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
@@ -750,8 +748,8 @@ vigil_status vigil_store_marthas_call_add(vigil_store *st, const vigil_actor *wh
 }
 
 vigil_status vigil_store_marthas_review_add(vigil_store *st, const vigil_actor *who,
-                                            const vigil_store_marthas_review *rev,
-                                            int64_t *out_id, vigil_err *err)
+                                            const vigil_store_marthas_review *rev, int64_t *out_id,
+                                            vigil_err *err)
 {
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
@@ -894,8 +892,7 @@ vigil_status vigil_store_daily_answer(vigil_store *st, const vigil_actor *who, i
 }
 
 vigil_status vigil_store_ai_optout(vigil_store *st, const vigil_actor *who, int64_t patient_id,
-                                   int64_t t_ms, const char *note, int64_t *out_id,
-                                   vigil_err *err)
+                                   int64_t t_ms, const char *note, int64_t *out_id, vigil_err *err)
 {
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
@@ -1020,9 +1017,8 @@ void vigil_store_ward_list_fini(vigil_store_ward_list *l)
 /* A valid argon2id hash of a password nobody uses, with the interactive
  * limits: verifying against it makes an unknown username cost what a known
  * one costs, so login time does not reveal which usernames exist. */
-static const char dummy_hash[] =
-    "$argon2id$v=19$m=65536,t=2,p=1$sHc8yB0Y75jwhkqdjLpjxw$"
-    "QCj2l1Z85qHMwFw7C56S69lQtx78a3ljQ58YhI6noLI";
+static const char dummy_hash[] = "$argon2id$v=19$m=65536,t=2,p=1$sHc8yB0Y75jwhkqdjLpjxw$"
+                                 "QCj2l1Z85qHMwFw7C56S69lQtx78a3ljQ58YhI6noLI";
 
 #define PASSWORD_MAX_BYTES 1024
 
@@ -1036,9 +1032,8 @@ static vigil_status check_password(const char *pw, vigil_err *err)
         chars += (*p & 0xC0u) != 0x80u; /* count UTF-8 lead bytes */
     }
     if (chars < VIGIL_PASSWORD_MIN || bytes > PASSWORD_MAX_BYTES) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "password",
-                             "a password needs %d to %d characters", VIGIL_PASSWORD_MIN,
-                             PASSWORD_MAX_BYTES);
+        return vigil_err_set(err, VIGIL_ERR_ARG, "password", "a password needs %d to %d characters",
+                             VIGIL_PASSWORD_MIN, PASSWORD_MAX_BYTES);
     }
     return VIGIL_OK;
 }
@@ -1138,8 +1133,7 @@ static vigil_status audit_login(vigil_store *st, const char *username, bool ok, 
 {
     vigil_actor a = {username, "sign in"};
     vigil__audit_ev ev;
-    vigil__audit_ev_set(&ev, &a, ok ? "auth.login" : "auth.fail", "user", user_id, 0, "%s",
-                        why);
+    vigil__audit_ev_set(&ev, &a, ok ? "auth.login" : "auth.fail", "user", user_id, 0, "%s", why);
     return st->ops->audit_event(st->be, &ev, err);
 }
 
@@ -1149,8 +1143,7 @@ vigil_status vigil_store_user_login(vigil_store *st, const char *username, const
     CHECK(check_store(st, err));
     if (check_username(username, NULL) != VIGIL_OK || password == NULL ||
         strlen(password) > PASSWORD_MAX_BYTES) {
-        return vigil_err_set(err, VIGIL_ERR_DENIED, NULL,
-                             "username or password not recognised");
+        return vigil_err_set(err, VIGIL_ERR_DENIED, NULL, "username or password not recognised");
     }
     vigil_store_user u;
     char hash[VIGIL_PASSWORD_HASH_MAX];
@@ -1164,8 +1157,10 @@ vigil_status vigil_store_user_login(vigil_store *st, const char *username, const
     }
     bool known = s == VIGIL_OK;
     bool match = vigil_password_verify(known ? hash : dummy_hash, password);
-    const char *why = !known ? "unknown user" : !match ? "wrong password"
-                                              : u.disabled ? "user disabled" : "ok";
+    const char *why = !known       ? "unknown user"
+                      : !match     ? "wrong password"
+                      : u.disabled ? "user disabled"
+                                   : "ok";
     bool ok = known && match && !u.disabled;
     sodium_memzero(hash, sizeof hash);
     CHECK(audit_login(st, username, ok, why, known ? u.id : 0, err));
@@ -1192,8 +1187,8 @@ vigil_status vigil_store_user_set_password(vigil_store *st, const vigil_actor *w
     return s;
 }
 
-vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who,
-                                      const char *username, int64_t t_ms, vigil_err *err)
+vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who, const char *username,
+                                      int64_t t_ms, vigil_err *err)
 {
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));

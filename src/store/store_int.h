@@ -67,8 +67,8 @@ typedef struct vigil__audit_ev {
 
 /* Fill ev (detail printf-style, truncated to fit: detail is a summary). */
 void vigil__audit_ev_set(vigil__audit_ev *ev, const vigil_actor *who, const char *action,
-                         const char *entity, int64_t entity_id, int64_t patient_id,
-                         const char *fmt, ...)
+                         const char *entity, int64_t entity_id, int64_t patient_id, const char *fmt,
+                         ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 7, 8)))
 #endif
@@ -123,39 +123,37 @@ typedef struct vigil__store_ops {
                                    int64_t *out_id, vigil_err *err);
     vigil_status (*patient_get)(void *be, const vigil_actor *who, int64_t id, vigil_patient *out,
                                 vigil_err *err);
-    vigil_status (*patient_find)(void *be, const vigil_actor *who, const char *nhs,
-                                 const char *mrn, vigil_patient *out, vigil_err *err);
+    vigil_status (*patient_find)(void *be, const vigil_actor *who, const char *nhs, const char *mrn,
+                                 vigil_patient *out, vigil_err *err);
     vigil_status (*admit)(void *be, const vigil_actor *who, int64_t patient_id, const char *ward,
                           const char *bed, int64_t t_ms, int64_t *out_id, vigil_err *err);
-    vigil_status (*move)(void *be, const vigil_actor *who, int64_t admission_id,
-                         const char *ward, const char *bed, int64_t t_ms, vigil_err *err);
-    vigil_status (*discharge)(void *be, const vigil_actor *who, int64_t admission_id,
-                              int64_t t_ms, vigil_err *err);
+    vigil_status (*move)(void *be, const vigil_actor *who, int64_t admission_id, const char *ward,
+                         const char *bed, int64_t t_ms, vigil_err *err);
+    vigil_status (*discharge)(void *be, const vigil_actor *who, int64_t admission_id, int64_t t_ms,
+                              vigil_err *err);
 
     /* out[i].status is preset to VIGIL_OK for items store.c accepted and to
      * the refusal for the others; the backend skips refused items. */
     vigil_status (*put_obs_batch)(void *be, const vigil_actor *who,
-                                  const vigil_store_obs_item *items, size_t n,
-                                  vigil_store_put *out, vigil_err *err);
+                                  const vigil_store_obs_item *items, size_t n, vigil_store_put *out,
+                                  vigil_err *err);
     vigil_status (*put_score)(void *be, const vigil_actor *who, int64_t obs_id,
                               const vigil_store_score *score, int64_t *out_id, vigil_err *err);
-    vigil_status (*obs_range)(void *be, const vigil_actor *who, int64_t patient_id,
-                              int64_t from_ms, int64_t to_ms, size_t max_rows,
-                              vigil_store_obs_list *out, vigil_err *err);
+    vigil_status (*obs_range)(void *be, const vigil_actor *who, int64_t patient_id, int64_t from_ms,
+                              int64_t to_ms, size_t max_rows, vigil_store_obs_list *out,
+                              vigil_err *err);
 
     vigil_status (*episode_open)(void *be, const vigil_actor *who, int64_t patient_id,
                                  vigil_news2_response level, vigil_store_trigger trigger,
                                  int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
-                                 int64_t *out_episode_id, int64_t *out_alert_id,
-                                 vigil_err *err);
+                                 int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
     vigil_status (*episode_close)(void *be, const vigil_actor *who, int64_t episode_id,
                                   int64_t t_ms, const char *reason, vigil_err *err);
-    vigil_status (*alert_repeat)(void *be, const vigil_actor *who, int64_t alert_id,
-                                 int64_t t_ms, int rota_step, const char *notified,
-                                 vigil_err *err);
+    vigil_status (*alert_repeat)(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                                 int rota_step, const char *notified, vigil_err *err);
     vigil_status (*alert_ack)(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
-                              vigil_store_ack_action action, const char *reason,
-                              int64_t *out_id, vigil_err *err);
+                              vigil_store_ack_action action, const char *reason, int64_t *out_id,
+                              vigil_err *err);
     vigil_status (*episodes_open)(void *be, const vigil_actor *who, const char *ward,
                                   vigil_store_episode_list *out, vigil_err *err);
 
@@ -168,22 +166,19 @@ typedef struct vigil__store_ops {
     vigil_status (*marthas_review_add)(void *be, const vigil_actor *who,
                                        const vigil_store_marthas_review *rev, int64_t *out_id,
                                        vigil_err *err);
-    vigil_status (*marthas_walk)(void *be, const vigil_actor *who, int64_t from_ms,
-                                 int64_t to_ms, vigil__marthas_cb cb, void *ctx,
-                                 vigil_err *err);
+    vigil_status (*marthas_walk)(void *be, const vigil_actor *who, int64_t from_ms, int64_t to_ms,
+                                 vigil__marthas_cb cb, void *ctx, vigil_err *err);
 
-    vigil_status (*daily_answer)(void *be, const vigil_actor *who, int64_t patient_id,
-                                 int64_t t_ms, vigil_store_feeling answer, int64_t *out_id,
-                                 vigil_err *err);
+    vigil_status (*daily_answer)(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                                 vigil_store_feeling answer, int64_t *out_id, vigil_err *err);
     vigil_status (*ai_optout)(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
                               const char *note, int64_t *out_id, vigil_err *err);
     vigil_status (*ai_optout_withdraw)(void *be, const vigil_actor *who, int64_t patient_id,
                                        int64_t t_ms, vigil_err *err);
-    vigil_status (*scale2_set)(void *be, const vigil_actor *who, int64_t patient_id,
-                               int64_t t_ms, const char *reason, int64_t *out_id,
-                               vigil_err *err);
-    vigil_status (*scale2_end)(void *be, const vigil_actor *who, int64_t patient_id,
-                               int64_t t_ms, const char *reason, vigil_err *err);
+    vigil_status (*scale2_set)(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                               const char *reason, int64_t *out_id, vigil_err *err);
+    vigil_status (*scale2_end)(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                               const char *reason, vigil_err *err);
     vigil_status (*plan_add)(void *be, const vigil_actor *who, const vigil_store_plan *plan,
                              int64_t *out_id, vigil_err *err);
     vigil_status (*plan_revoke)(void *be, const vigil_actor *who, int64_t plan_id, int64_t t_ms,
@@ -213,11 +208,10 @@ typedef struct vigil__store_ops {
      * the recorded head from the same snapshot. */
     vigil_status (*audit_walk)(void *be, vigil__audit_cb cb, void *ctx, int64_t *head_seq,
                                uint8_t head_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
-    vigil_status (*audit_head)(void *be, int64_t *out_seq,
-                               uint8_t out_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
-    vigil_status (*audit_read)(void *be, const vigil_actor *who, int64_t from_seq,
-                               vigil_audit_record *out, size_t max, size_t *out_n,
+    vigil_status (*audit_head)(void *be, int64_t *out_seq, uint8_t out_hash[VIGIL_AUDIT_HASH_LEN],
                                vigil_err *err);
+    vigil_status (*audit_read)(void *be, const vigil_actor *who, int64_t from_seq,
+                               vigil_audit_record *out, size_t max, size_t *out_n, vigil_err *err);
 } vigil__store_ops;
 
 struct vigil_store {

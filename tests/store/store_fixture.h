@@ -209,8 +209,8 @@ static inline void fx_user(fx *f, const char *username, vigil_store_role role)
     int64_t id = 0;
     vigil_err e = {0};
     vigil_actor admin = {"admin", "user management"};
-    if (vigil_store_user_add(f->st, &admin, username, username, role,
-                             "correct horse battery", wards, 1, &id, &e) != VIGIL_OK) {
+    if (vigil_store_user_add(f->st, &admin, username, username, role, "correct horse battery",
+                             wards, 1, &id, &e) != VIGIL_OK) {
         fail_msg("user_add: %s", e.msg);
     }
 }

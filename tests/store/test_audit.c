@@ -15,8 +15,7 @@ static int64_t activity(fx *f)
     fx_nhs(5001, nhs);
     int64_t pid = fx_patient(f, nhs, "A1", "Eve");
     int64_t adm = 0;
-    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "1", T0, &adm, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "1", T0, &adm, NULL), VIGIL_OK);
     vigil_obs_event ev;
     fx_event(&ev, nhs, "AU-1", T0 + MIN_MS);
     vigil_store_score sc = fx_score(&ev, T0 + MIN_MS);
@@ -291,8 +290,7 @@ static void audit_table_refuses_update_and_delete(void **state)
 {
     fx *f = *state;
     sqlite3 *db = fx_raw(f);
-    assert_int_equal(fx_exec(db, "UPDATE audit SET reason = 'x' WHERE seq = 1"),
-                     SQLITE_CONSTRAINT);
+    assert_int_equal(fx_exec(db, "UPDATE audit SET reason = 'x' WHERE seq = 1"), SQLITE_CONSTRAINT);
     assert_int_equal(fx_exec(db, "DELETE FROM audit WHERE seq = 6"), SQLITE_CONSTRAINT);
     assert_int_equal(fx_exec(db, "DELETE FROM audit_head"), SQLITE_CONSTRAINT);
     sqlite3_close(db);
@@ -354,6 +352,7 @@ static void audit_verify_command_prints_ok_or_the_first_failure(void **state)
     fx_reopen(f);
 }
 
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(every_write_appends_its_audit_record_in_the_same_transaction, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(every_read_of_patient_data_is_audited_with_who_and_why, fx_setup, fx_teardown),
@@ -369,5 +368,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(audit_read_returns_records_and_is_itself_audited, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(audit_verify_command_prints_ok_or_the_first_failure, fx_setup_activity, fx_teardown),
 };
+/* clang-format on */
 
 VIGIL_TEST_MAIN(tests)

@@ -193,8 +193,10 @@ static void killed_writer_loses_no_acknowledged_observation(void **state)
     free(acked);
 }
 
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(killed_writer_loses_no_acknowledged_observation, fx_setup, fx_teardown),
 };
+/* clang-format on */
 
 VIGIL_TEST_MAIN(tests)

@@ -70,23 +70,21 @@ static void ward_list_shows_latest_score_due_inputs_and_patient_state(void **sta
     fx_event(&ev, nhs, "W-2", T0 + 2 * HOUR_MS); /* later, not yet scored */
     fx_put(f, &ev, NULL);
     int64_t id = 0, ep = 0, al = 0;
-    assert_int_equal(vigil_store_daily_answer(f->st, &FX_NURSE, pid, T0, VIGIL_STORE_FEEL_SAME,
-                                              &id, NULL),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_daily_answer(f->st, &FX_NURSE, pid, T0, VIGIL_STORE_FEEL_SAME, &id, NULL),
+        VIGIL_OK);
     assert_int_equal(vigil_store_daily_answer(f->st, &FX_NURSE, pid, T0 + HOUR_MS,
                                               VIGIL_STORE_FEEL_WORSE, &id, NULL),
                      VIGIL_OK);
-    assert_int_equal(vigil_store_ai_optout(f->st, &FX_NURSE, pid, T0, "does not want AI", &id,
-                                           NULL),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_ai_optout(f->st, &FX_NURSE, pid, T0, "does not want AI", &id, NULL), VIGIL_OK);
     assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, pid, VIGIL_RESP_URGENT_WARD,
                                               VIGIL_STORE_TRIGGER_NEWS2, 1, 0, T0 + HOUR_MS, &ep,
                                               &al, NULL),
                      VIGIL_OK);
     int64_t before = fx_count(f, "SELECT count(*) FROM audit WHERE action = 'ward.list'");
     vigil_store_ward_list l;
-    assert_int_equal(vigil_store_ward_list_get(f->st, &FX_NURSE, "7A", T0 + 3 * HOUR_MS, &l,
-                                               NULL),
+    assert_int_equal(vigil_store_ward_list_get(f->st, &FX_NURSE, "7A", T0 + 3 * HOUR_MS, &l, NULL),
                      VIGIL_OK);
     assert_int_equal(l.n, 1);
     const vigil_store_ward_entry *w = &l.rows[0];
@@ -128,11 +126,10 @@ static void declining_to_escalate_without_a_reason_is_refused(void **state)
                                            VIGIL_STORE_ACK_DECLINED, "   ", &ack, &e),
                      VIGIL_ERR_ARG);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM ack"), 0);
-    assert_int_equal(vigil_store_alert_ack(f->st, &FX_DOCTOR, al, T0 + MIN_MS,
-                                           VIGIL_STORE_ACK_DECLINED,
-                                           "known COPD, reviewed at bedside, plan unchanged",
-                                           &ack, &e),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_alert_ack(f->st, &FX_DOCTOR, al, T0 + MIN_MS, VIGIL_STORE_ACK_DECLINED,
+                              "known COPD, reviewed at bedside, plan unchanged", &ack, &e),
+        VIGIL_OK);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM ack WHERE action = 'declined' AND "
                                  "reason LIKE 'known COPD%' AND username = 'dr.patel'"),
                      1);
@@ -154,16 +151,15 @@ static void acknowledgement_records_who_when_and_what_they_did(void **state)
     fx_nhs(3006, nhs);
     int64_t pid = fx_patient(f, nhs, NULL, NULL);
     int64_t adm = 0;
-    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "2", T0, &adm, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "2", T0, &adm, NULL), VIGIL_OK);
     fx_user(f, "nurse.jo", VIGIL_STORE_ROLE_NURSE);
     int64_t ep = 0, al = 0, ack = 0;
     assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, pid, VIGIL_RESP_NURSE_ASSESS,
                                               VIGIL_STORE_TRIGGER_NEWS2, 0, 0, T0, &ep, &al, NULL),
                      VIGIL_OK);
-    assert_int_equal(vigil_store_alert_repeat(f->st, &FX_FEED, al, T0 + 30 * MIN_MS, 1,
-                                              "nurse in charge", NULL),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_alert_repeat(f->st, &FX_FEED, al, T0 + 30 * MIN_MS, 1, "nurse in charge", NULL),
+        VIGIL_OK);
     assert_int_equal(vigil_store_alert_ack(f->st, &FX_NURSE, al, T0 + 35 * MIN_MS,
                                            VIGIL_STORE_ACK_ATTENDING, NULL, &ack, NULL),
                      VIGIL_OK);
@@ -205,8 +201,8 @@ static void higher_level_opens_a_new_episode_and_closes_the_old(void **state)
                                               VIGIL_STORE_TRIGGER_NEWS2, 0, 0, T0, &e1, &a1, &e),
                      VIGIL_OK);
     assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, pid, VIGIL_RESP_EMERGENCY,
-                                              VIGIL_STORE_TRIGGER_MARTHAS_RULE, 5, e1,
-                                              T0 + MIN_MS, &e2, &a2, &e),
+                                              VIGIL_STORE_TRIGGER_MARTHAS_RULE, 5, e1, T0 + MIN_MS,
+                                              &e2, &a2, &e),
                      VIGIL_OK);
     assert_true(a2 != a1);
     vigil_store_episode_list l;
@@ -232,8 +228,8 @@ static void higher_level_opens_a_new_episode_and_closes_the_old(void **state)
                      VIGIL_ERR_CONFLICT);
     int64_t e3 = 0, a3 = 0;
     assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, pid, VIGIL_RESP_URGENT,
-                                              VIGIL_STORE_TRIGGER_AI, 0, e1, T0 + 2 * HOUR_MS,
-                                              &e3, &a3, &e),
+                                              VIGIL_STORE_TRIGGER_AI, 0, e1, T0 + 2 * HOUR_MS, &e3,
+                                              &a3, &e),
                      VIGIL_ERR_CONFLICT);
     assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, pid, VIGIL_RESP_ROUTINE,
                                               VIGIL_STORE_TRIGGER_AI, 0, 0, T0, &e3, &a3, &e),
@@ -247,9 +243,9 @@ static void marthas_rule_log_is_append_only(void **state)
     fx_nhs(3008, nhs);
     int64_t pid = fx_patient(f, nhs, NULL, NULL);
     int64_t adm = 0, call = 0, rev = 0;
-    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "4", T0, &adm, NULL),
-                     VIGIL_OK);
-    vigil_store_marthas_call c = {pid, VIGIL_STORE_CALLER_FAMILY, "daughter", "phone",
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "4", T0, &adm, NULL), VIGIL_OK);
+    vigil_store_marthas_call c = {pid,          VIGIL_STORE_CALLER_FAMILY,
+                                  "daughter",   "phone",
                                   T0 + HOUR_MS, "Mum is not herself, she is confused"};
     assert_int_equal(vigil_store_marthas_call_add(f->st, &FX_NURSE, &c, &call, NULL), VIGIL_OK);
     vigil_store_marthas_review r = {call,
@@ -278,11 +274,9 @@ static void marthas_rule_log_is_append_only(void **state)
     assert_int_equal(vigil_store_marthas_call_add(f->st, &FX_NURSE, &c, &call2, NULL), VIGIL_OK);
     r.call_id = call2;
     r.t_ms = T0;
-    assert_int_equal(vigil_store_marthas_review_add(f->st, &FX_NURSE, &r, &rev, &e),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_store_marthas_review_add(f->st, &FX_NURSE, &r, &rev, &e), VIGIL_ERR_ARG);
     c.concern = " ";
-    assert_int_equal(vigil_store_marthas_call_add(f->st, &FX_NURSE, &c, &call2, &e),
-                     VIGIL_ERR_ARG);
+    assert_int_equal(vigil_store_marthas_call_add(f->st, &FX_NURSE, &c, &call2, &e), VIGIL_ERR_ARG);
 }
 
 static void marthas_rule_export_gives_csv_with_time_to_review_and_outcome(void **state)
@@ -292,8 +286,9 @@ static void marthas_rule_export_gives_csv_with_time_to_review_and_outcome(void *
     fx_nhs(3009, nhs);
     int64_t pid = fx_patient(f, nhs, NULL, NULL);
     int64_t c1 = 0, c2 = 0, c3 = 0, rev = 0;
-    vigil_store_marthas_call c = {pid, VIGIL_STORE_CALLER_CARER, NULL, "in person", T0,
-                                  "=HYPERLINK(\"x\") he is \"not right\", breathing fast"};
+    vigil_store_marthas_call c = {pid,  VIGIL_STORE_CALLER_CARER,
+                                  NULL, "in person",
+                                  T0,   "=HYPERLINK(\"x\") he is \"not right\", breathing fast"};
     assert_int_equal(vigil_store_marthas_call_add(f->st, &FX_NURSE, &c, &c1, NULL), VIGIL_OK);
     c.caller = VIGIL_STORE_CALLER_PATIENT;
     c.t_ms = T0 + HOUR_MS;
@@ -301,16 +296,17 @@ static void marthas_rule_export_gives_csv_with_time_to_review_and_outcome(void *
     assert_int_equal(vigil_store_marthas_call_add(f->st, &FX_NURSE, &c, &c2, NULL), VIGIL_OK);
     c.t_ms = T0 + 40 * 24 * HOUR_MS; /* next month: outside the range */
     assert_int_equal(vigil_store_marthas_call_add(f->st, &FX_NURSE, &c, &c3, NULL), VIGIL_OK);
-    vigil_store_marthas_review r = {c1, "Dr Okafor", T0 + 90 * MIN_MS,
-                                    VIGIL_STORE_MR_COMMUNICATION, VIGIL_STORE_MR_NO_CHANGE, NULL};
+    vigil_store_marthas_review r = {
+        c1,  "Dr Okafor", T0 + 90 * MIN_MS, VIGIL_STORE_MR_COMMUNICATION, VIGIL_STORE_MR_NO_CHANGE,
+        NULL};
     assert_int_equal(vigil_store_marthas_review_add(f->st, &FX_NURSE, &r, &rev, NULL), VIGIL_OK);
     char *buf = NULL;
     size_t len = 0, n = 0;
     FILE *out = open_memstream(&buf, &len);
     vigil_actor so = {"safety.officer", "monthly Martha's Rule return"};
-    assert_int_equal(vigil_store_marthas_export_csv(f->st, &so, T0, T0 + 30 * 24 * HOUR_MS, out,
-                                                    &n, NULL),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_marthas_export_csv(f->st, &so, T0, T0 + 30 * 24 * HOUR_MS, out, &n, NULL),
+        VIGIL_OK);
     fclose(out);
     assert_int_equal(n, 2);
     assert_non_null(strstr(buf, "call_id,called_at,patient_id,nhs_number,ward,caller,"));
@@ -321,9 +317,10 @@ static void marthas_rule_export_gives_csv_with_time_to_review_and_outcome(void *
              "Dr Okafor,2025-01-01T11:30:00Z,90.0,communication-coordination,no-change,\r\n",
              (long long)c1, (long long)pid, nhs);
     assert_non_null(strstr(buf, want));
-    snprintf(want, sizeof want,
-             "%lld,2025-01-01T11:00:00Z,%lld,%s,,patient,,in person,I feel worse,nurse.jo,,,,,,\r\n",
-             (long long)c2, (long long)pid, nhs);
+    snprintf(
+        want, sizeof want,
+        "%lld,2025-01-01T11:00:00Z,%lld,%s,,patient,,in person,I feel worse,nurse.jo,,,,,,\r\n",
+        (long long)c2, (long long)pid, nhs);
     assert_non_null(strstr(buf, want));
     free(buf);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'marthas.export' "
@@ -351,8 +348,7 @@ static void ai_opt_out_and_its_withdrawal_record_who_and_when(void **state)
                      VIGIL_OK);
     assert_int_equal(vigil_store_ai_optout_withdraw(f->st, &FX_DOCTOR, pid, T0 + HOUR_MS, &e),
                      VIGIL_ERR_NOT_FOUND);
-    assert_int_equal(vigil_store_patient_state_get(f->st, &FX_NURSE, pid, T0 + 2 * HOUR_MS, &s,
-                                                   &e),
+    assert_int_equal(vigil_store_patient_state_get(f->st, &FX_NURSE, pid, T0 + 2 * HOUR_MS, &s, &e),
                      VIGIL_OK);
     assert_false(s.ai_opted_out);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM ai_optout WHERE recorded_by = 'nurse.jo' "
@@ -387,8 +383,7 @@ static void scale2_decision_needs_a_doctor_and_a_reason(void **state)
     assert_int_equal(vigil_store_scale2_end(f->st, &FX_DOCTOR, pid, T0 + HOUR_MS,
                                             "ABG normal, back to scale 1", &e),
                      VIGIL_OK);
-    assert_int_equal(vigil_store_patient_state_get(f->st, &FX_NURSE, pid, T0 + 2 * HOUR_MS, &s,
-                                                   &e),
+    assert_int_equal(vigil_store_patient_state_get(f->st, &FX_NURSE, pid, T0 + 2 * HOUR_MS, &s, &e),
                      VIGIL_OK);
     assert_false(s.scale2);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM scale2_decision WHERE decided_by = "
@@ -406,9 +401,12 @@ static void revised_plan_needs_a_doctor_and_lapses_at_expiry(void **state)
     int64_t pid = fx_patient(f, nhs, NULL, NULL);
     fx_user(f, "nurse.jo", VIGIL_STORE_ROLE_NURSE);
     fx_user(f, "dr.patel", VIGIL_STORE_ROLE_DOCTOR);
-    vigil_store_plan p = {pid, T0, "chronic AF, usual HR 110-125",
+    vigil_store_plan p = {pid,
+                          T0,
+                          "chronic AF, usual HR 110-125",
                           "HR up to 130 expected; escalate anything else as usual",
-                          T0 + 24 * HOUR_MS, T0 + 72 * HOUR_MS};
+                          T0 + 24 * HOUR_MS,
+                          T0 + 72 * HOUR_MS};
     int64_t id = 0;
     vigil_err e = {0};
     assert_int_equal(vigil_store_plan_add(f->st, &FX_NURSE, &p, &id, &e), VIGIL_ERR_DENIED);
@@ -423,19 +421,16 @@ static void revised_plan_needs_a_doctor_and_lapses_at_expiry(void **state)
     assert_int_equal(s.plan_id, id);
     assert_int_equal(s.plan_review_ms, T0 + 24 * HOUR_MS);
     assert_int_equal(s.plan_expires_ms, T0 + 72 * HOUR_MS);
-    assert_int_equal(vigil_store_patient_state_get(f->st, &FX_NURSE, pid, T0 + 72 * HOUR_MS, &s,
-                                                   &e),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_patient_state_get(f->st, &FX_NURSE, pid, T0 + 72 * HOUR_MS, &s, &e), VIGIL_OK);
     assert_false(s.plan_active); /* expired */
     assert_int_equal(vigil_store_plan_revoke(f->st, &FX_DOCTOR, id, T0 + 2 * HOUR_MS,
                                              "rate control failing", &e),
                      VIGIL_OK);
-    assert_int_equal(vigil_store_patient_state_get(f->st, &FX_NURSE, pid, T0 + 3 * HOUR_MS, &s,
-                                                   &e),
+    assert_int_equal(vigil_store_patient_state_get(f->st, &FX_NURSE, pid, T0 + 3 * HOUR_MS, &s, &e),
                      VIGIL_OK);
     assert_false(s.plan_active);
-    assert_int_equal(vigil_store_plan_revoke(f->st, &FX_DOCTOR, id, T0 + 2 * HOUR_MS, "again",
-                                             &e),
+    assert_int_equal(vigil_store_plan_revoke(f->st, &FX_DOCTOR, id, T0 + 2 * HOUR_MS, "again", &e),
                      VIGIL_ERR_CONFLICT);
 }
 
@@ -467,6 +462,7 @@ static void staff_concern_is_recorded_in_their_words(void **state)
                      VIGIL_ERR_ARG);
 }
 
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(admission_moves_and_discharge_drive_the_ward_list, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(ward_list_shows_latest_score_due_inputs_and_patient_state, fx_setup, fx_teardown),
@@ -480,5 +476,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(revised_plan_needs_a_doctor_and_lapses_at_expiry, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(staff_concern_is_recorded_in_their_words, fx_setup, fx_teardown),
 };
+/* clang-format on */
 
 VIGIL_TEST_MAIN(tests)

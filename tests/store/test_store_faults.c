@@ -142,8 +142,7 @@ static void allocation_failure_anywhere_returns_an_error_and_leaks_nothing(void 
     assert_int_equal(vigil_store_open(f.path, 0, &f.st, NULL), VIGIL_OK);
     int64_t pid = fx_patient(&f, nhs, NULL, "Fay"), adm = 0;
     assert_int_equal(pid, 1);
-    assert_int_equal(vigil_store_admit(f.st, &FX_NURSE, pid, "7A", "1", T0, &adm, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_store_admit(f.st, &FX_NURSE, pid, "7A", "1", T0, &adm, NULL), VIGIL_OK);
     vigil_store_close(f.st);
     f.st = NULL;
     install_faulty_allocator();
@@ -199,9 +198,9 @@ static void allocation_failure_anywhere_returns_an_error_and_leaks_nothing(void 
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM obs_set WHERE source_id = ?1",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM obs_set WHERE source_id = ?1", -1, &st, NULL),
+        SQLITE_OK);
     for (size_t i = 0; i < a->n; i++) {
         sqlite3_bind_text(st, 1, a->sid[i], -1, SQLITE_STATIC);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -229,8 +228,7 @@ static void sqlite_errors_reach_the_caller_with_the_sqlite_message(void **state)
     fx_nhs(7002, nhs);
     int64_t pid = fx_patient(f, nhs, NULL, NULL), adm = 0;
     vigil_err e = {0};
-    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "1", T0, &adm, &e),
-                     VIGIL_OK);
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "1", T0, &adm, &e), VIGIL_OK);
     /* a move that would end the bed stay before it began: the schema's CHECK */
     assert_int_equal(vigil_store_move(f->st, &FX_NURSE, adm, "7B", "2", T0 - HOUR_MS, &e),
                      VIGIL_ERR_ARG);
@@ -258,9 +256,11 @@ static void sqlite_errors_reach_the_caller_with_the_sqlite_message(void **state)
     assert_true(fx_verify(f).ok);
 }
 
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(allocation_failure_anywhere_returns_an_error_and_leaks_nothing),
     cmocka_unit_test_setup_teardown(sqlite_errors_reach_the_caller_with_the_sqlite_message, fx_setup, fx_teardown),
 };
+/* clang-format on */
 
 VIGIL_TEST_MAIN(tests)

@@ -78,8 +78,7 @@ static void resent_message_id_with_different_content_is_a_conflict(void **state)
     ev.obs.hr_bpm = 131;
     vigil_store_put out;
     vigil_err e = {0};
-    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, &out, &e),
-                     VIGIL_ERR_CONFLICT);
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, &out, &e), VIGIL_ERR_CONFLICT);
     assert_int_equal(out.status, VIGIL_ERR_CONFLICT);
     assert_non_null(strstr(e.msg, "different content"));
     assert_int_equal(fx_count(f, "SELECT count(*) FROM obs_set"), 1);
@@ -113,8 +112,7 @@ static void observation_with_a_wrong_nhs_check_digit_is_refused(void **state)
     fx_event(&ev, "9434765918", "MSG-BAD", T0);
     vigil_store_put out;
     vigil_err e = {0};
-    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, &out, &e),
-                     VIGIL_ERR_PARSE);
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, &out, &e), VIGIL_ERR_PARSE);
     assert_string_equal(e.field, "nhs_number");
     assert_non_null(strstr(out.msg, "check digit"));
     assert_int_equal(fx_count(f, "SELECT count(*) FROM patient"), 0);
@@ -169,12 +167,10 @@ static void score_that_does_not_match_the_observations_is_refused(void **state)
     vigil_store_score sc = fx_score(&ev, T0);
     sc.news2.total += 1;
     vigil_err e = {0};
-    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, &sc, NULL, &e),
-                     VIGIL_ERR_MISMATCH);
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, &sc, NULL, &e), VIGIL_ERR_MISMATCH);
     sc = fx_score(&ev, T0);
     sc.news2.sub[VIGIL_NEWS2_HR] = 3;
-    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, &sc, NULL, &e),
-                     VIGIL_ERR_MISMATCH);
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, &sc, NULL, &e), VIGIL_ERR_MISMATCH);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM obs_set"), 0);
 }
 
@@ -201,7 +197,7 @@ static void score_with_ai_reads_back_with_sub_scores_and_explanation(void **stat
     fx_nhs(2007, nhs);
     vigil_obs_event ev;
     fx_event(&ev, nhs, "MSG-AI", T0);
-    ev.obs.rr_bpm = 26;  /* 3 */
+    ev.obs.rr_bpm = 26;   /* 3 */
     ev.obs.spo2_pct = 93; /* 2 */
     ev.obs.temp_c = NAN;  /* missing */
     vigil_store_score sc = fx_score(&ev, T0 + 500);
@@ -315,8 +311,8 @@ static void obs_range_returns_sets_in_time_order_within_the_range(void **state)
     assert_int_equal(vigil_store_patient_find(f->st, &FX_NURSE, nhs, NULL, &p, NULL), VIGIL_OK);
     int64_t before = fx_count(f, "SELECT count(*) FROM audit WHERE action = 'obs.read'");
     vigil_store_obs_list l;
-    assert_int_equal(vigil_store_obs_range(f->st, &FX_NURSE, p.id, T0 + HOUR_MS,
-                                           T0 + 4 * HOUR_MS, 100, &l, NULL),
+    assert_int_equal(vigil_store_obs_range(f->st, &FX_NURSE, p.id, T0 + HOUR_MS, T0 + 4 * HOUR_MS,
+                                           100, &l, NULL),
                      VIGIL_OK);
     assert_int_equal(l.n, 4);
     assert_false(l.truncated);
@@ -328,9 +324,9 @@ static void obs_range_returns_sets_in_time_order_within_the_range(void **state)
     vigil_store_obs_list_fini(&l);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'obs.read'"),
                      before + 1);
-    assert_int_equal(vigil_store_obs_range(f->st, &FX_NURSE, p.id, T0, T0 + 10 * HOUR_MS, 3, &l,
-                                           NULL),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_obs_range(f->st, &FX_NURSE, p.id, T0, T0 + 10 * HOUR_MS, 3, &l, NULL),
+        VIGIL_OK);
     assert_int_equal(l.n, 3);
     assert_true(l.truncated);
     assert_int_equal(l.rows[2].ev.t_ms, T0 + 2 * HOUR_MS);
@@ -352,11 +348,9 @@ static void nhs_number_and_mrn_of_two_patients_are_a_conflict(void **state)
     fx_event(&ev, a, "C-1", T0);
     snprintf(ev.mrn, sizeof ev.mrn, "MRN-B");
     vigil_err e = {0};
-    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, NULL, &e),
-                     VIGIL_ERR_CONFLICT);
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, NULL, &e), VIGIL_ERR_CONFLICT);
     snprintf(ev.mrn, sizeof ev.mrn, "MRN-Z"); /* A is stored with MRN-A */
-    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, NULL, &e),
-                     VIGIL_ERR_CONFLICT);
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, NULL, &e), VIGIL_ERR_CONFLICT);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM obs_set"), 0);
 }
 
@@ -375,12 +369,10 @@ static void patient_known_by_mrn_gets_its_nhs_number_filled_in(void **state)
     assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, &b, NULL), VIGIL_OK);
     assert_int_equal(a.patient_id, b.patient_id);
     vigil_patient p;
-    assert_int_equal(vigil_store_patient_get(f->st, &FX_NURSE, a.patient_id, &p, NULL),
-                     VIGIL_OK);
+    assert_int_equal(vigil_store_patient_get(f->st, &FX_NURSE, a.patient_id, &p, NULL), VIGIL_OK);
     assert_string_equal(p.nhs_number, nhs);
     assert_string_equal(p.mrn, "RX1234");
-    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'patient.update'"),
-                     1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'patient.update'"), 1);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'patient.read'"), 1);
 }
 
@@ -419,8 +411,7 @@ static void score_put_later_is_checked_and_stored_once(void **state)
     int64_t sid = 0;
     vigil_err e = {0};
     sc.news2.total = 9;
-    assert_int_equal(vigil_store_put_score(f->st, &FX_FEED, id, &sc, &sid, &e),
-                     VIGIL_ERR_MISMATCH);
+    assert_int_equal(vigil_store_put_score(f->st, &FX_FEED, id, &sc, &sid, &e), VIGIL_ERR_MISMATCH);
     sc = fx_score(&ev, T0 + 100);
     assert_int_equal(vigil_store_put_score(f->st, &FX_FEED, id, &sc, &sid, &e), VIGIL_OK);
     assert_true(sid > 0);
@@ -432,7 +423,7 @@ static void score_put_later_is_checked_and_stored_once(void **state)
                      VIGIL_ERR_NOT_FOUND);
 }
 
-
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(put_obs_stores_every_news2_input_with_null_for_not_measured, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(resent_identical_message_is_stored_once, fx_setup, fx_teardown),
@@ -451,5 +442,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(observation_links_to_the_open_admission, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(score_put_later_is_checked_and_stored_once, fx_setup, fx_teardown),
 };
+/* clang-format on */
 
 VIGIL_TEST_MAIN(tests)

@@ -20,7 +20,8 @@ static void store_open_creates_schema_at_current_version_in_wal_mode(void **stat
     assert_string_equal(vigil_store_backend_name(f->st), "sqlite");
 }
 
-static void store_connection_syncs_fully_with_foreign_keys_and_busy_timeout(void **state)
+static void
+store_connection_syncs_fully_with_foreign_keys_busy_timeout_and_memory_temp(void **state)
 {
     fx *f = *state;
     sqlite3 *db = vigil__sqlite_db(f->st);
@@ -28,6 +29,7 @@ static void store_connection_syncs_fully_with_foreign_keys_and_busy_timeout(void
     assert_int_equal(fx_int(db, "PRAGMA synchronous"), 2); /* FULL */
     assert_int_equal(fx_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(fx_int(db, "PRAGMA busy_timeout"), 5000);
+    assert_int_equal(fx_int(db, "PRAGMA temp_store"), 2); /* MEMORY */
 }
 
 static void store_refuses_a_database_newer_than_the_code(void **state)
@@ -163,10 +165,11 @@ static void readonly_store_reads_but_refuses_writes_and_missing_files(void **sta
     vigil_store_close(ro);
 }
 
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(store_open_creates_schema_at_current_version_in_wal_mode,
                                     fx_setup, fx_teardown),
-    cmocka_unit_test_setup_teardown(store_connection_syncs_fully_with_foreign_keys_and_busy_timeout,
+    cmocka_unit_test_setup_teardown(store_connection_syncs_fully_with_foreign_keys_busy_timeout_and_memory_temp,
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(store_refuses_a_database_newer_than_the_code, fx_setup,
                                     fx_teardown),
@@ -183,5 +186,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(readonly_store_reads_but_refuses_writes_and_missing_files,
                                     fx_setup, fx_teardown),
 };
+/* clang-format on */
 
 VIGIL_TEST_MAIN(tests)

@@ -119,16 +119,14 @@ static void disabled_user_cannot_sign_in_and_new_password_replaces_old(void **st
     fx *f = *state;
     fx_user(f, "nurse.jo", VIGIL_STORE_ROLE_NURSE);
     vigil_err e = {0};
-    assert_int_equal(vigil_store_user_set_password(f->st, &ADMIN, "nurse.jo",
-                                                   "a brand new passphrase", &e),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_user_set_password(f->st, &ADMIN, "nurse.jo", "a brand new passphrase", &e),
+        VIGIL_OK);
     assert_int_equal(vigil_store_user_login(f->st, "nurse.jo", PW, NULL, &e), VIGIL_ERR_DENIED);
-    assert_int_equal(vigil_store_user_login(f->st, "nurse.jo", "a brand new passphrase", NULL,
-                                            &e),
+    assert_int_equal(vigil_store_user_login(f->st, "nurse.jo", "a brand new passphrase", NULL, &e),
                      VIGIL_OK);
     assert_int_equal(vigil_store_user_disable(f->st, &ADMIN, "nurse.jo", T0, &e), VIGIL_OK);
-    assert_int_equal(vigil_store_user_login(f->st, "nurse.jo", "a brand new passphrase", NULL,
-                                            &e),
+    assert_int_equal(vigil_store_user_login(f->st, "nurse.jo", "a brand new passphrase", NULL, &e),
                      VIGIL_ERR_DENIED);
     assert_int_equal(vigil_store_user_disable(f->st, &ADMIN, "nurse.jo", T0, &e),
                      VIGIL_ERR_NOT_FOUND);
@@ -142,9 +140,9 @@ static void disabled_user_cannot_sign_in_and_new_password_replaces_old(void **st
     assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, pid, VIGIL_RESP_URGENT,
                                               VIGIL_STORE_TRIGGER_NEWS2, 0, 0, T0, &ep, &al, NULL),
                      VIGIL_OK);
-    assert_int_equal(vigil_store_alert_ack(f->st, &FX_NURSE, al, T0, VIGIL_STORE_ACK_ATTENDING,
-                                           NULL, &ack, &e),
-                     VIGIL_ERR_DENIED);
+    assert_int_equal(
+        vigil_store_alert_ack(f->st, &FX_NURSE, al, T0, VIGIL_STORE_ACK_ATTENDING, NULL, &ack, &e),
+        VIGIL_ERR_DENIED);
 }
 
 /* Every name store.c writes for an enum is one the schema accepts. */
@@ -228,6 +226,7 @@ static void stored_enum_names_are_the_ones_the_schema_accepts(void **state)
     sqlite3_close(db);
 }
 
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(password_hash_is_argon2id_and_verifies_only_that_password),
     cmocka_unit_test_setup_teardown(stored_user_has_a_hash_and_never_the_password, fx_setup, fx_teardown),
@@ -235,5 +234,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(disabled_user_cannot_sign_in_and_new_password_replaces_old, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(stored_enum_names_are_the_ones_the_schema_accepts, fx_setup, fx_teardown),
 };
+/* clang-format on */
 
 VIGIL_TEST_MAIN(tests)

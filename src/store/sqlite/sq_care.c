@@ -14,12 +14,12 @@
 
 #include "sqlite/sqlite_int.h"
 
-#define PREP(sql, stp)                                                                         \
-    do {                                                                                       \
-        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                 \
-        if (prep_st_ != VIGIL_OK) {                                                            \
-            return prep_st_;                                                                   \
-        }                                                                                      \
+#define PREP(sql, stp)                                                                             \
+    do {                                                                                           \
+        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                     \
+        if (prep_st_ != VIGIL_OK) {                                                                \
+            return prep_st_;                                                                       \
+        }                                                                                          \
     } while (0)
 
 #define ANY_ROLE 0xffffffffu
@@ -28,28 +28,28 @@
 static const char SQL_PAT_EXISTS[] = "SELECT 1 FROM patient WHERE id = ?1";
 
 /* Run fn's body between BEGIN IMMEDIATE and COMMIT / ROLLBACK. */
-#define TXN(q, body)                                                                           \
-    do {                                                                                       \
-        vigil_status txn_st_ = sq_begin((q), err);                                             \
-        if (txn_st_ != VIGIL_OK) {                                                             \
-            return txn_st_;                                                                    \
-        }                                                                                      \
-        return sq_end((q), (body), err);                                                       \
+#define TXN(q, body)                                                                               \
+    do {                                                                                           \
+        vigil_status txn_st_ = sq_begin((q), err);                                                 \
+        if (txn_st_ != VIGIL_OK) {                                                                 \
+            return txn_st_;                                                                        \
+        }                                                                                          \
+        return sq_end((q), (body), err);                                                           \
     } while (0)
 
 /* As TXN, for a body that yields an id into id_: *out gets it only after
  * COMMIT, so on error the caller's output is unchanged. */
-#define TXN_ID(q, out, body)                                                                   \
-    do {                                                                                       \
-        int64_t id_ = 0;                                                                       \
-        vigil_status txn_st_ = sq_begin((q), err);                                             \
-        if (txn_st_ == VIGIL_OK) {                                                             \
-            txn_st_ = sq_end((q), (body), err);                                                \
-        }                                                                                      \
-        if (txn_st_ == VIGIL_OK) {                                                             \
-            *(out) = id_;                                                                      \
-        }                                                                                      \
-        return txn_st_;                                                                        \
+#define TXN_ID(q, out, body)                                                                       \
+    do {                                                                                           \
+        int64_t id_ = 0;                                                                           \
+        vigil_status txn_st_ = sq_begin((q), err);                                                 \
+        if (txn_st_ == VIGIL_OK) {                                                                 \
+            txn_st_ = sq_end((q), (body), err);                                                    \
+        }                                                                                          \
+        if (txn_st_ == VIGIL_OK) {                                                                 \
+            *(out) = id_;                                                                          \
+        }                                                                                          \
+        return txn_st_;                                                                            \
     } while (0)
 
 /* Did the last UPDATE change a row? */
@@ -137,8 +137,7 @@ static vigil_status episode_open_txn(sq *q, const vigil_actor *who, int64_t pati
         s = open_episode(q, supersedes_id, &other, err);
         if (s == VIGIL_OK && other != patient_id) {
             s = vigil_err_set(err, VIGIL_ERR_ARG, "supersedes_id",
-                              "episode %lld belongs to another patient",
-                              (long long)supersedes_id);
+                              "episode %lld belongs to another patient", (long long)supersedes_id);
         }
     }
     if (s != VIGIL_OK) {
@@ -168,9 +167,9 @@ static vigil_status episode_open_txn(sq *q, const vigil_actor *who, int64_t pati
     *out_alert = sqlite3_last_insert_rowid(q->db);
     vigil__audit_ev ev;
     vigil__audit_ev_set(&ev, who, "episode.open", "episode", *out_ep, patient_id,
-                        "level %s trigger %s ref %lld alert %lld",
-                        vigil__store_level_names[level], vigil__store_trigger_names[trigger],
-                        (long long)trigger_ref, (long long)*out_alert);
+                        "level %s trigger %s ref %lld alert %lld", vigil__store_level_names[level],
+                        vigil__store_trigger_names[trigger], (long long)trigger_ref,
+                        (long long)*out_alert);
     s = sq_audit(q, &ev, err);
     if (s == VIGIL_OK && supersedes_id != 0) {
         char why[64];
@@ -183,16 +182,15 @@ static vigil_status episode_open_txn(sq *q, const vigil_actor *who, int64_t pati
 vigil_status vigil__sq_episode_open(void *be, const vigil_actor *who, int64_t patient_id,
                                     vigil_news2_response level, vigil_store_trigger trigger,
                                     int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
-                                    int64_t *out_episode_id, int64_t *out_alert_id,
-                                    vigil_err *err)
+                                    int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err)
 {
     sq *q = be;
     int64_t ep = 0, al = 0;
     vigil_status s = sq_begin(q, err);
     if (s == VIGIL_OK) {
         s = sq_end(q,
-                   episode_open_txn(q, who, patient_id, level, trigger, trigger_ref,
-                                    supersedes_id, t_ms, &ep, &al, err),
+                   episode_open_txn(q, who, patient_id, level, trigger, trigger_ref, supersedes_id,
+                                    t_ms, &ep, &al, err),
                    err);
     }
     if (s == VIGIL_OK) {
@@ -303,9 +301,9 @@ static vigil_status ack_txn(sq *q, const vigil_actor *who, int64_t alert_id, int
     return sq_audit(q, &ev, err);
 }
 
-vigil_status vigil__sq_alert_ack(void *be, const vigil_actor *who, int64_t alert_id,
-                                 int64_t t_ms, vigil_store_ack_action action, const char *reason,
-                                 int64_t *out_id, vigil_err *err)
+vigil_status vigil__sq_alert_ack(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                                 vigil_store_ack_action action, const char *reason, int64_t *out_id,
+                                 vigil_err *err)
 {
     sq *q = be;
     TXN_ID(q, out_id, ack_txn(q, who, alert_id, t_ms, action, reason, &id_, err));
@@ -393,9 +391,8 @@ vigil_status vigil__sq_marthas_call_add(void *be, const vigil_actor *who,
     TXN_ID(q, out_id, call_txn(q, who, call, &id_, err));
 }
 
-static vigil_status review_txn(sq *q, const vigil_actor *who,
-                               const vigil_store_marthas_review *r, int64_t *out_id,
-                               vigil_err *err)
+static vigil_status review_txn(sq *q, const vigil_actor *who, const vigil_store_marthas_review *r,
+                               int64_t *out_id, vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     PREP(SQL_CALL_GET, &st);
@@ -440,8 +437,8 @@ static vigil_status review_txn(sq *q, const vigil_actor *who,
 }
 
 vigil_status vigil__sq_marthas_review_add(void *be, const vigil_actor *who,
-                                          const vigil_store_marthas_review *rev,
-                                          int64_t *out_id, vigil_err *err)
+                                          const vigil_store_marthas_review *rev, int64_t *out_id,
+                                          vigil_err *err)
 {
     sq *q = be;
     TXN_ID(q, out_id, review_txn(q, who, rev, &id_, err));
@@ -453,9 +450,8 @@ static const char SQL_DAILY_INSERT[] =
     "INSERT INTO daily_answer (patient_id, t_ms, answer, asked_by) VALUES (?1, ?2, ?3, ?4)";
 static const char SQL_OPTOUT_INSERT[] =
     "INSERT INTO ai_optout (patient_id, from_ms, recorded_by, note) VALUES (?1, ?2, ?3, ?4)";
-static const char SQL_OPTOUT_END[] =
-    "UPDATE ai_optout SET withdrawn_ms = ?2, withdrawn_by = ?3 "
-    "WHERE patient_id = ?1 AND withdrawn_ms IS NULL";
+static const char SQL_OPTOUT_END[] = "UPDATE ai_optout SET withdrawn_ms = ?2, withdrawn_by = ?3 "
+                                     "WHERE patient_id = ?1 AND withdrawn_ms IS NULL";
 static const char SQL_S2_INSERT[] =
     "INSERT INTO scale2_decision (patient_id, from_ms, decided_by, reason) "
     "VALUES (?1, ?2, ?3, ?4)";
@@ -473,10 +469,10 @@ static const char SQL_PLAN_REVOKE[] =
 
 /* Insert into a patient table with (patient_id, t_ms, text, text) binds and
  * audit it: the shape of daily answers, opt-outs and Scale 2 decisions. */
-static vigil_status insert_ptt(sq *q, const vigil_actor *who, const char *sql,
-                               int64_t patient_id, int64_t t_ms, const char *a, const char *b,
-                               const char *action, const char *entity, const char *detail,
-                               int64_t *out_id, vigil_err *err)
+static vigil_status insert_ptt(sq *q, const vigil_actor *who, const char *sql, int64_t patient_id,
+                               int64_t t_ms, const char *a, const char *b, const char *action,
+                               const char *entity, const char *detail, int64_t *out_id,
+                               vigil_err *err)
 {
     vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
     if (s != VIGIL_OK) {
@@ -500,8 +496,8 @@ static vigil_status insert_ptt(sq *q, const vigil_actor *who, const char *sql,
 
 /* End the one row in force with an UPDATE of (patient_id, t_ms, who[, why]). */
 static vigil_status end_ptt(sq *q, const vigil_actor *who, const char *sql, int64_t patient_id,
-                            int64_t t_ms, const char *why, const char *action,
-                            const char *entity, vigil_err *err)
+                            int64_t t_ms, const char *why, const char *action, const char *entity,
+                            vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     PREP(sql, &st);
@@ -529,30 +525,29 @@ vigil_status vigil__sq_daily_answer(void *be, const vigil_actor *who, int64_t pa
 {
     sq *q = be;
     const char *a = vigil__store_feeling_names[answer];
-    TXN_ID(q, out_id, insert_ptt(q, who, SQL_DAILY_INSERT, patient_id, t_ms, a, who->user, "daily.answer",
+    TXN_ID(q, out_id,
+           insert_ptt(q, who, SQL_DAILY_INSERT, patient_id, t_ms, a, who->user, "daily.answer",
                       "daily_answer", a, &id_, err));
 }
 
-vigil_status vigil__sq_ai_optout(void *be, const vigil_actor *who, int64_t patient_id,
-                                 int64_t t_ms, const char *note, int64_t *out_id,
-                                 vigil_err *err)
+vigil_status vigil__sq_ai_optout(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                                 const char *note, int64_t *out_id, vigil_err *err)
 {
     sq *q = be;
-    TXN_ID(q, out_id, insert_ptt(q, who, SQL_OPTOUT_INSERT, patient_id, t_ms, who->user, note,
-                      "ai.optout", "ai_optout", "opted out of AI scoring", &id_, err));
+    TXN_ID(q, out_id,
+           insert_ptt(q, who, SQL_OPTOUT_INSERT, patient_id, t_ms, who->user, note, "ai.optout",
+                      "ai_optout", "opted out of AI scoring", &id_, err));
 }
 
 vigil_status vigil__sq_ai_optout_withdraw(void *be, const vigil_actor *who, int64_t patient_id,
                                           int64_t t_ms, vigil_err *err)
 {
     sq *q = be;
-    TXN(q, end_ptt(q, who, SQL_OPTOUT_END, patient_id, t_ms, NULL, "ai.optin", "ai_optout",
-                   err));
+    TXN(q, end_ptt(q, who, SQL_OPTOUT_END, patient_id, t_ms, NULL, "ai.optin", "ai_optout", err));
 }
 
-static vigil_status scale2_set_txn(sq *q, const vigil_actor *who, int64_t patient_id,
-                                   int64_t t_ms, const char *reason, int64_t *out_id,
-                                   vigil_err *err)
+static vigil_status scale2_set_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                                   const char *reason, int64_t *out_id, vigil_err *err)
 {
     /* REQ NEWS2-SCALE2-EXPLICIT: a doctor's recorded decision */
     vigil_status s = sq_require_role(q, who, DOCTOR, "a Scale 2 decision", err);
@@ -564,22 +559,21 @@ static vigil_status scale2_set_txn(sq *q, const vigil_actor *who, int64_t patien
 }
 
 vigil_status vigil__sq_scale2_set(void *be, const vigil_actor *who, int64_t patient_id,
-                                  int64_t t_ms, const char *reason, int64_t *out_id,
-                                  vigil_err *err)
+                                  int64_t t_ms, const char *reason, int64_t *out_id, vigil_err *err)
 {
     sq *q = be;
     TXN_ID(q, out_id, scale2_set_txn(q, who, patient_id, t_ms, reason, &id_, err));
 }
 
-static vigil_status scale2_end_txn(sq *q, const vigil_actor *who, int64_t patient_id,
-                                   int64_t t_ms, const char *reason, vigil_err *err)
+static vigil_status scale2_end_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                                   const char *reason, vigil_err *err)
 {
     vigil_status s = sq_require_role(q, who, DOCTOR, "ending a Scale 2 decision", err);
     if (s != VIGIL_OK) {
         return s;
     }
-    return end_ptt(q, who, SQL_S2_END, patient_id, t_ms, reason, "scale2.end",
-                   "scale2_decision", err);
+    return end_ptt(q, who, SQL_S2_END, patient_id, t_ms, reason, "scale2.end", "scale2_decision",
+                   err);
 }
 
 vigil_status vigil__sq_scale2_end(void *be, const vigil_actor *who, int64_t patient_id,
@@ -629,8 +623,8 @@ vigil_status vigil__sq_plan_add(void *be, const vigil_actor *who, const vigil_st
     TXN_ID(q, out_id, plan_add_txn(q, who, plan, &id_, err));
 }
 
-static vigil_status plan_revoke_txn(sq *q, const vigil_actor *who, int64_t plan_id,
-                                    int64_t t_ms, const char *reason, vigil_err *err)
+static vigil_status plan_revoke_txn(sq *q, const vigil_actor *who, int64_t plan_id, int64_t t_ms,
+                                    const char *reason, vigil_err *err)
 {
     vigil_status s = sq_require_role(q, who, DOCTOR, "revoking an escalation plan", err);
     if (s != VIGIL_OK) {
@@ -670,8 +664,8 @@ static vigil_status plan_revoke_txn(sq *q, const vigil_actor *who, int64_t plan_
     return sq_audit(q, &ev, err);
 }
 
-vigil_status vigil__sq_plan_revoke(void *be, const vigil_actor *who, int64_t plan_id,
-                                   int64_t t_ms, const char *reason, vigil_err *err)
+vigil_status vigil__sq_plan_revoke(void *be, const vigil_actor *who, int64_t plan_id, int64_t t_ms,
+                                   const char *reason, vigil_err *err)
 {
     sq *q = be;
     TXN(q, plan_revoke_txn(q, who, plan_id, t_ms, reason, err));
@@ -775,8 +769,8 @@ vigil_status vigil__sq_state_read(sq *q, int64_t patient_id, int64_t now_ms,
     return s;
 }
 
-static vigil_status state_txn(sq *q, const vigil_actor *who, int64_t patient_id,
-                              int64_t now_ms, vigil_store_patient_state *out, vigil_err *err)
+static vigil_status state_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t now_ms,
+                              vigil_store_patient_state *out, vigil_err *err)
 {
     vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
     if (s == VIGIL_OK) {

@@ -161,6 +161,8 @@ vigil_status sq_begin(sq *q, vigil_err *err)
     if (q->readonly) {
         return vigil_err_set(err, VIGIL_ERR_DENIED, "store", "store opened read-only");
     }
+    q->head.valid = false;
+    q->head.dirty = false;
     return run_cached(q, SQL_BEGIN, "begin", err);
 }
 
@@ -182,13 +184,47 @@ static void rollback(sq *q)
     }
 }
 
+static vigil_status write_head(sq *q, vigil_err *err);
+
 vigil_status sq_end(sq *q, vigil_status s, vigil_err *err)
 {
+    if (s == VIGIL_OK && q->head.dirty) {
+        s = write_head(q, err);
+    }
     if (s == VIGIL_OK) {
         s = run_cached(q, SQL_COMMIT, "commit", err);
     }
     if (s != VIGIL_OK) {
         rollback(q);
+    }
+    q->head.valid = false;
+    q->head.dirty = false;
+    return s;
+}
+
+static const char SQL_SAVEPOINT[] = "SAVEPOINT item";
+static const char SQL_RELEASE[] = "RELEASE item";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO item";
+
+vigil_status sq_savepoint(sq *q, sq_head *saved, vigil_err *err)
+{
+    *saved = q->head;
+    return run_cached(q, SQL_SAVEPOINT, "savepoint", err);
+}
+
+vigil_status sq_release(sq *q, vigil_err *err)
+{
+    return run_cached(q, SQL_RELEASE, "release savepoint", err);
+}
+
+vigil_status sq_rollback_to(sq *q, const sq_head *saved, vigil_err *err)
+{
+    vigil_status s = run_cached(q, SQL_ROLLBACK_TO, "rollback to savepoint", err);
+    if (s == VIGIL_OK) {
+        s = run_cached(q, SQL_RELEASE, "release savepoint", err);
+    }
+    if (s == VIGIL_OK) {
+        q->head = *saved;
     }
     return s;
 }
@@ -289,11 +325,10 @@ vigil_status sq_require_role(sq *q, const vigil_actor *who, unsigned mask, const
     int role = row ? sq_col_enum(st, 0, vigil__store_role_names, VIGIL_STORE_ROLE_COUNT) : -1;
     sq_done(st);
     if (role < 0 || (mask & VIGIL__ROLE_BIT(role)) == 0) {
-        return vigil_err_set(err, VIGIL_ERR_DENIED, "actor.user",
-                             "%s must be done by a registered %s; '%s' is not one", doing,
-                             (mask == VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)) ? "doctor"
-                                                                                : "clinician",
-                             who->user);
+        return vigil_err_set(
+            err, VIGIL_ERR_DENIED, "actor.user",
+            "%s must be done by a registered %s; '%s' is not one", doing,
+            (mask == VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)) ? "doctor" : "clinician", who->user);
     }
     return VIGIL_OK;
 }
@@ -353,23 +388,42 @@ static vigil_status read_head(sq *q, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH
     return VIGIL_OK;
 }
 
-vigil_status sq_audit(sq *q, const vigil__audit_ev *ev, vigil_err *err)
+static vigil_status write_head(sq *q, vigil_err *err)
 {
-    int64_t head = 0;
-    uint8_t head_hash[VIGIL_AUDIT_HASH_LEN];
-    vigil_status s = read_head(q, &head, head_hash, err);
+    sqlite3_stmt *st = NULL;
+    vigil_status s = sq_prep(q, SQL_HEAD_SET, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }
+    sq_bind_i64(st, 1, q->head.seq);
+    sqlite3_bind_blob(st, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN, SQLITE_STATIC);
+    s = sq_run(q, st, "audit head", err);
+    if (s == VIGIL_OK) {
+        q->head.dirty = false;
+    }
+    return s;
+}
+
+vigil_status sq_audit(sq *q, const vigil__audit_ev *ev, vigil_err *err)
+{
+    vigil_status s = VIGIL_OK;
+    if (!q->head.valid) {
+        /* BEGIN IMMEDIATE holds the write lock: nobody else can move it */
+        s = read_head(q, &q->head.seq, q->head.hash, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        q->head.valid = true;
+    }
     vigil_audit_record r;
-    s = vigil__audit_make(ev, vigil__store_now_ms(), head, head_hash, &r, err);
+    s = vigil__audit_make(ev, vigil__store_now_ms(), q->head.seq, q->head.hash, &r, err);
     if (s != VIGIL_OK) {
         return s;
     }
     sqlite3_stmt *st = NULL;
-    vigil_status ps = sq_prep(q, SQL_AUDIT_INSERT, &st, err);
-    if (ps != VIGIL_OK) {
-        return ps;
+    s = sq_prep(q, SQL_AUDIT_INSERT, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
     }
     sq_bind_i64(st, 1, r.seq);
     sq_bind_i64(st, 2, r.t_ms);
@@ -386,13 +440,10 @@ vigil_status sq_audit(sq *q, const vigil__audit_ev *ev, vigil_err *err)
     if (s != VIGIL_OK) {
         return s;
     }
-    s = sq_prep(q, SQL_HEAD_SET, &st, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    sq_bind_i64(st, 1, r.seq);
-    sqlite3_bind_blob(st, 2, r.hash, VIGIL_AUDIT_HASH_LEN, SQLITE_STATIC);
-    return sq_run(q, st, "audit head", err);
+    q->head.seq = r.seq;
+    memcpy(q->head.hash, r.hash, VIGIL_AUDIT_HASH_LEN);
+    q->head.dirty = true;
+    return VIGIL_OK;
 }
 
 /* ---- migrations ---------------------------------------------------------- */
@@ -464,8 +515,7 @@ static vigil_status migrate_step(sq *q, const char *sql, int to, vigil_err *err)
     if (s != VIGIL_OK && err != NULL) {
         char m[VIGIL_ERR_MSG_MAX];
         snprintf(m, sizeof m, "%s", err->msg);
-        snprintf(err->msg, sizeof err->msg, "schema migration to version %d failed: %.200s", to,
-                 m);
+        snprintf(err->msg, sizeof err->msg, "schema migration to version %d failed: %.200s", to, m);
     }
     return s;
 }
@@ -520,7 +570,10 @@ static vigil_status configure(sq *q, vigil_err *err)
      * functions in schema; see SQLite "Defense Against The Dark Arts" */
     sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
     sqlite3_db_config(q->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
-    vigil_status s = sq_exec(q, "PRAGMA foreign_keys = ON", err);
+    /* statement journals (savepoints, multi-row statements inside a
+     * transaction) in memory, not in a temporary file per transaction:
+     * measured 2.4x less CPU per batched put (docs/store.md) */
+    vigil_status s = sq_exec(q, "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY", err);
     if (s != VIGIL_OK) {
         return s;
     }
@@ -530,8 +583,8 @@ static vigil_status configure(sq *q, vigil_err *err)
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
     }
-    bool wal = rc == SQLITE_ROW &&
-               sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    bool wal =
+        rc == SQLITE_ROW && sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
     if (rc != SQLITE_ROW) {
         s = sq_fail(q, sqlite3_extended_errcode(q->db), "journal_mode", err);
     } else if (!wal) {
@@ -548,8 +601,7 @@ static vigil_status configure(sq *q, vigil_err *err)
     return sq_exec(q, "PRAGMA synchronous = FULL", err);
 }
 
-static vigil_status sq_open_be(const char *target, unsigned flags, void **out_be,
-                               vigil_err *err)
+static vigil_status sq_open_be(const char *target, unsigned flags, void **out_be, vigil_err *err)
 {
     sq *q = calloc(1, sizeof *q);
     if (q == NULL) {
@@ -573,8 +625,7 @@ static vigil_status sq_open_be(const char *target, unsigned flags, void **out_be
         s = configure(q, err);
     }
     if (s == VIGIL_OK && !q->readonly) {
-        s = vigil__sqlite_migrate(q->db, vigil__sqlite_migrations, vigil__sqlite_n_migrations,
-                                  err);
+        s = vigil__sqlite_migrate(q->db, vigil__sqlite_migrations, vigil__sqlite_n_migrations, err);
     } else if (s == VIGIL_OK) {
         int64_t v = 0;
         s = pragma_int(q, "PRAGMA user_version", &v, err);

@@ -15,12 +15,12 @@
 
 #include "sqlite/sqlite_int.h"
 
-#define PREP(sql, stp)                                                                         \
-    do {                                                                                       \
-        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                 \
-        if (prep_st_ != VIGIL_OK) {                                                            \
-            return prep_st_;                                                                   \
-        }                                                                                      \
+#define PREP(sql, stp)                                                                             \
+    do {                                                                                           \
+        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                     \
+        if (prep_st_ != VIGIL_OK) {                                                                \
+            return prep_st_;                                                                       \
+        }                                                                                          \
     } while (0)
 
 static const char *const o2_names[VIGIL_O2_COUNT] = {"", "air", "oxygen"};
@@ -40,8 +40,8 @@ static const char SQL_PAT_FILL[] =
     "birth_date = CASE WHEN birth_date = '' THEN ?5 ELSE birth_date END WHERE id = ?1";
 
 /* Look a patient up by id (key NULL) or by text key; *found says whether. */
-static vigil_status read_patient(sq *q, const char *sql, const char *key, int64_t id,
-                                 bool *found, vigil_patient *out, vigil_err *err)
+static vigil_status read_patient(sq *q, const char *sql, const char *key, int64_t id, bool *found,
+                                 vigil_patient *out, vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     PREP(sql, &st);
@@ -109,8 +109,7 @@ static vigil_status resolve_patient(sq *q, const vigil_actor *who, const vigil_p
         }
         *out_id = p->id;
         bool fill_ids = fills(p->nhs_number, want->nhs_number) || fills(p->mrn, want->mrn);
-        if (!fill_ids && !fills(p->name, want->name) &&
-            !fills(p->birth_date, want->birth_date)) {
+        if (!fill_ids && !fills(p->name, want->name) && !fills(p->birth_date, want->birth_date)) {
             return VIGIL_OK;
         }
         sqlite3_stmt *st = NULL;
@@ -124,12 +123,11 @@ static vigil_status resolve_patient(sq *q, const vigil_actor *who, const vigil_p
         if (s != VIGIL_OK) {
             return s;
         }
-        vigil__audit_ev_set(&ev, who, "patient.update", "patient", p->id, p->id,
-                            "filled in:%s%s%s%s",
-                            fills(p->nhs_number, want->nhs_number) ? " nhs_number" : "",
-                            fills(p->mrn, want->mrn) ? " mrn" : "",
-                            fills(p->name, want->name) ? " name" : "",
-                            fills(p->birth_date, want->birth_date) ? " birth_date" : "");
+        vigil__audit_ev_set(
+            &ev, who, "patient.update", "patient", p->id, p->id, "filled in:%s%s%s%s",
+            fills(p->nhs_number, want->nhs_number) ? " nhs_number" : "",
+            fills(p->mrn, want->mrn) ? " mrn" : "", fills(p->name, want->name) ? " name" : "",
+            fills(p->birth_date, want->birth_date) ? " birth_date" : "");
         return sq_audit(q, &ev, err);
     }
     sqlite3_stmt *st = NULL;
@@ -185,8 +183,9 @@ static vigil_status get_patient(sq *q, const vigil_actor *who, const char *sql, 
     if (s == VIGIL_OK) {
         vigil__audit_ev ev;
         vigil__audit_ev_set(&ev, who, "patient.read", "patient", p.id, p.id, "%s",
-                            key == NULL ? "by id" : sql == SQL_PAT_BY_NHS ? "by nhs_number"
-                                                                           : "by mrn");
+                            key == NULL             ? "by id"
+                            : sql == SQL_PAT_BY_NHS ? "by nhs_number"
+                                                    : "by mrn");
         s = sq_audit(q, &ev, err);
     }
     s = sq_end(q, s, err);
@@ -196,8 +195,8 @@ static vigil_status get_patient(sq *q, const vigil_actor *who, const char *sql, 
     return s;
 }
 
-vigil_status vigil__sq_patient_get(void *be, const vigil_actor *who, int64_t id,
-                                   vigil_patient *out, vigil_err *err)
+vigil_status vigil__sq_patient_get(void *be, const vigil_actor *who, int64_t id, vigil_patient *out,
+                                   vigil_err *err)
 {
     return get_patient(be, who, SQL_PAT_BY_ID, NULL, id, out, err);
 }
@@ -214,8 +213,7 @@ vigil_status vigil__sq_patient_find(void *be, const vigil_actor *who, const char
 /* ---- admissions ---------------------------------------------------------- */
 
 static const char SQL_PAT_EXISTS[] = "SELECT 1 FROM patient WHERE id = ?1";
-static const char SQL_ADMIT[] =
-    "INSERT INTO admission (patient_id, admitted_ms) VALUES (?1, ?2)";
+static const char SQL_ADMIT[] = "INSERT INTO admission (patient_id, admitted_ms) VALUES (?1, ?2)";
 static const char SQL_STAY_OPEN[] =
     "INSERT INTO bed_stay (admission_id, ward, bed, from_ms) VALUES (?1, ?2, ?3, ?4)";
 static const char SQL_STAY_CLOSE[] =
@@ -246,8 +244,7 @@ static vigil_status close_stay(sq *q, int64_t admission_id, int64_t t_ms, vigil_
 }
 
 /* The admission must exist and be open; gives its patient. */
-static vigil_status open_admission(sq *q, int64_t admission_id, int64_t *patient_id,
-                                   vigil_err *err)
+static vigil_status open_admission(sq *q, int64_t admission_id, int64_t *patient_id, vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     PREP(SQL_ADM_GET, &st);
@@ -271,9 +268,8 @@ static vigil_status open_admission(sq *q, int64_t admission_id, int64_t *patient
     return VIGIL_OK;
 }
 
-static vigil_status admit_txn(sq *q, const vigil_actor *who, int64_t patient_id,
-                              const char *ward, const char *bed, int64_t t_ms, int64_t *out_id,
-                              vigil_err *err)
+static vigil_status admit_txn(sq *q, const vigil_actor *who, int64_t patient_id, const char *ward,
+                              const char *bed, int64_t t_ms, int64_t *out_id, vigil_err *err)
 {
     vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
     if (s != VIGIL_OK) {
@@ -298,9 +294,8 @@ static vigil_status admit_txn(sq *q, const vigil_actor *who, int64_t patient_id,
     return sq_audit(q, &ev, err);
 }
 
-vigil_status vigil__sq_admit(void *be, const vigil_actor *who, int64_t patient_id,
-                             const char *ward, const char *bed, int64_t t_ms, int64_t *out_id,
-                             vigil_err *err)
+vigil_status vigil__sq_admit(void *be, const vigil_actor *who, int64_t patient_id, const char *ward,
+                             const char *bed, int64_t t_ms, int64_t *out_id, vigil_err *err)
 {
     sq *q = be;
     int64_t id = 0;
@@ -314,8 +309,8 @@ vigil_status vigil__sq_admit(void *be, const vigil_actor *who, int64_t patient_i
     return s;
 }
 
-static vigil_status move_txn(sq *q, const vigil_actor *who, int64_t admission_id,
-                             const char *ward, const char *bed, int64_t t_ms, vigil_err *err)
+static vigil_status move_txn(sq *q, const vigil_actor *who, int64_t admission_id, const char *ward,
+                             const char *bed, int64_t t_ms, vigil_err *err)
 {
     int64_t patient_id = 0;
     vigil_status s = open_admission(q, admission_id, &patient_id, err);
@@ -345,8 +340,8 @@ vigil_status vigil__sq_move(void *be, const vigil_actor *who, int64_t admission_
     return sq_end(q, move_txn(q, who, admission_id, ward, bed, t_ms, err), err);
 }
 
-static vigil_status discharge_txn(sq *q, const vigil_actor *who, int64_t admission_id,
-                                  int64_t t_ms, vigil_err *err)
+static vigil_status discharge_txn(sq *q, const vigil_actor *who, int64_t admission_id, int64_t t_ms,
+                                  vigil_err *err)
 {
     int64_t patient_id = 0;
     vigil_status s = open_admission(q, admission_id, &patient_id, err);
@@ -382,8 +377,8 @@ vigil_status vigil__sq_discharge(void *be, const vigil_actor *who, int64_t admis
 
 /* ---- observation sets ---------------------------------------------------- */
 
-#define OBS_COLS                                                                               \
-    "o.rr_bpm, o.spo2_pct, o.spo2_scale, o.o2, o.sbp_mmhg, o.hr_bpm, o.acvpu, o.temp_c, "      \
+#define OBS_COLS                                                                                   \
+    "o.rr_bpm, o.spo2_pct, o.spo2_scale, o.o2, o.sbp_mmhg, o.hr_bpm, o.acvpu, o.temp_c, "          \
     "o.age_y, o.pregnant"
 
 static const char SQL_OBS_BY_SOURCE[] =
@@ -397,15 +392,13 @@ static const char SQL_OBS_INSERT[] =
     "received_ms) VALUES (?1, (SELECT id FROM admission WHERE patient_id = ?1 AND "
     "discharged_ms IS NULL), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
     "?16)";
-static const char SQL_OBS_GET[] = "SELECT o.patient_id, " OBS_COLS " FROM obs_set o WHERE o.id = ?1";
+static const char SQL_OBS_GET[] =
+    "SELECT o.patient_id, " OBS_COLS " FROM obs_set o WHERE o.id = ?1";
 static const char SQL_SCORE_INSERT[] =
     "INSERT INTO score (obs_set_id, scored_ms, news2_total, sub_rr, sub_spo2, sub_o2, sub_sbp, "
     "sub_hr, sub_acvpu, sub_temp, complete, risk, monitoring, response, flags, spo2_scale, "
     "ai_risk, ai_prob, explanation, model_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
     "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
-static const char SQL_SAVEPOINT[] = "SAVEPOINT obs_item";
-static const char SQL_RELEASE[] = "RELEASE obs_item";
-static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO obs_item";
 
 /* Read the 10 observation columns starting at c into obs. */
 static void read_obs(sqlite3_stmt *st, int c, vigil_obs *obs)
@@ -467,9 +460,8 @@ void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out)
     out->spo2_scale = sqlite3_column_int(st, c + 15);
 }
 
-static vigil_status insert_score(sq *q, const vigil_actor *who, int64_t obs_id,
-                                 int64_t patient_id, const vigil_store_score *sc,
-                                 int64_t *out_id, vigil_err *err)
+static vigil_status insert_score(sq *q, const vigil_actor *who, int64_t obs_id, int64_t patient_id,
+                                 const vigil_store_score *sc, int64_t *out_id, vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     PREP(SQL_SCORE_INSERT, &st);
@@ -509,8 +501,7 @@ static vigil_status insert_score(sq *q, const vigil_actor *who, int64_t obs_id,
     } else {
         vigil__audit_ev_set(&ev, who, "score.put", "score", *out_id, patient_id,
                             "obs %lld news2 %d%s risk %s no ai", (long long)obs_id, n->total,
-                            n->complete ? "" : " (incomplete)",
-                            vigil__store_risk_names[n->risk]);
+                            n->complete ? "" : " (incomplete)", vigil__store_risk_names[n->risk]);
     }
     return sq_audit(q, &ev, err);
 }
@@ -518,8 +509,8 @@ static vigil_status insert_score(sq *q, const vigil_actor *who, int64_t obs_id,
 /* A stored set with the same (source, source id): identical content makes
  * the put a duplicate; different content is a conflict. *found = false when
  * there is none. */
-static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found,
-                                vigil_store_put *o, vigil_err *err)
+static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found, vigil_store_put *o,
+                                vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     PREP(SQL_OBS_BY_SOURCE, &st);
@@ -539,9 +530,8 @@ static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found,
     o->score_id = sq_col_i64(st, 5);
     read_obs(st, 6, &stored);
     sq_done(st);
-    bool same = t_ms == ev->t_ms && same_obs(&stored, &ev->obs) &&
-                !differs(nhs, ev->nhs_number) && !differs(mrn, ev->mrn) &&
-                (ev->nhs_number[0] == '\0' || nhs[0] != '\0') &&
+    bool same = t_ms == ev->t_ms && same_obs(&stored, &ev->obs) && !differs(nhs, ev->nhs_number) &&
+                !differs(mrn, ev->mrn) && (ev->nhs_number[0] == '\0' || nhs[0] != '\0') &&
                 (ev->mrn[0] == '\0' || mrn[0] != '\0');
     if (!same) {
         int64_t id = o->obs_id;
@@ -549,8 +539,7 @@ static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found,
         return vigil_err_set(err, VIGIL_ERR_CONFLICT, "source_id",
                              "message %s/%s was stored before (set %lld) with different "
                              "content",
-                             vigil__store_source_names[ev->source], ev->source_id,
-                             (long long)id);
+                             vigil__store_source_names[ev->source], ev->source_id, (long long)id);
     }
     o->duplicate = true;
     return VIGIL_OK;
@@ -630,28 +619,25 @@ static bool item_level(vigil_status s)
            s == VIGIL_ERR_DENIED;
 }
 
-static vigil_status run_sql(sq *q, const char *sql, vigil_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    PREP(sql, &st);
-    return sq_run(q, st, sql, err);
-}
-
 static vigil_status batch_txn(sq *q, const vigil_actor *who, const vigil_store_obs_item *items,
                               size_t n, vigil_store_put *out, vigil_err *err)
 {
+    /* one item alone needs no savepoint: its failure rolls back the
+     * transaction, which holds nothing else */
+    bool savepoints = n > 1;
     for (size_t i = 0; i < n; i++) {
         if (out[i].status != VIGIL_OK) {
             continue; /* refused by store.c */
         }
-        vigil_status s = run_sql(q, SQL_SAVEPOINT, err);
+        sq_head saved;
+        vigil_status s = savepoints ? sq_savepoint(q, &saved, err) : VIGIL_OK;
         if (s != VIGIL_OK) {
             return s;
         }
         vigil_err e = {0};
         s = put_one(q, who, &items[i], &out[i], &e);
         if (s == VIGIL_OK) {
-            s = run_sql(q, SQL_RELEASE, err);
+            s = savepoints ? sq_release(q, err) : VIGIL_OK;
             if (s != VIGIL_OK) {
                 return s;
             }
@@ -664,16 +650,22 @@ static vigil_status batch_txn(sq *q, const vigil_actor *who, const vigil_store_o
             }
             return s;
         }
-        vigil_status rs = run_sql(q, SQL_ROLLBACK_TO, err);
-        if (rs == VIGIL_OK) {
-            rs = run_sql(q, SQL_RELEASE, err);
-        }
-        if (rs != VIGIL_OK) {
-            return rs;
+        if (savepoints) {
+            vigil_status rs = sq_rollback_to(q, &saved, err);
+            if (rs != VIGIL_OK) {
+                return rs;
+            }
         }
         memset(&out[i], 0, sizeof out[i]);
         out[i].status = s;
         snprintf(out[i].msg, sizeof out[i].msg, "%s", e.msg);
+        if (!savepoints) {
+            /* roll the transaction back (sq_end sees the failure) */
+            if (err != NULL) {
+                *err = e;
+            }
+            return s;
+        }
     }
     return VIGIL_OK;
 }
@@ -688,12 +680,15 @@ vigil_status vigil__sq_put_obs_batch(void *be, const vigil_actor *who,
         return s;
     }
     /* REQ STORE-DURABLE-ACK: returns only after COMMIT (synchronous=FULL) */
-    return sq_end(q, batch_txn(q, who, items, n, out, err), err);
+    s = sq_end(q, batch_txn(q, who, items, n, out, err), err);
+    if (s != VIGIL_OK && n == 1 && out[0].status == s && item_level(s)) {
+        return VIGIL_OK; /* a lone item refused: rolled back, reported in out[0] */
+    }
+    return s;
 }
 
 static vigil_status put_score_txn(sq *q, const vigil_actor *who, int64_t obs_id,
-                                  const vigil_store_score *score, int64_t *out_id,
-                                  vigil_err *err)
+                                  const vigil_store_score *score, int64_t *out_id, vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     PREP(SQL_OBS_GET, &st);
@@ -719,8 +714,7 @@ static vigil_status put_score_txn(sq *q, const vigil_actor *who, int64_t obs_id,
 }
 
 vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_id,
-                                 const vigil_store_score *score, int64_t *out_id,
-                                 vigil_err *err)
+                                 const vigil_store_score *score, int64_t *out_id, vigil_err *err)
 {
     sq *q = be;
     int64_t id = 0;
@@ -786,9 +780,9 @@ static vigil_status read_range_row(sqlite3_stmt *st, vigil_store_obs_row *r, vig
     return VIGIL_OK;
 }
 
-static vigil_status range_txn(sq *q, const vigil_actor *who, int64_t patient_id,
-                              int64_t from_ms, int64_t to_ms, size_t max_rows,
-                              vigil_store_obs_list *l, vigil_err *err)
+static vigil_status range_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t from_ms,
+                              int64_t to_ms, size_t max_rows, vigil_store_obs_list *l,
+                              vigil_err *err)
 {
     vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
     if (s != VIGIL_OK) {
@@ -837,8 +831,8 @@ static vigil_status range_txn(sq *q, const vigil_actor *who, int64_t patient_id,
     char f[32], t[32];
     vigil__store_iso8601(from_ms, f);
     vigil__store_iso8601(to_ms, t);
-    vigil__audit_ev_set(&ev, who, "obs.read", "patient", patient_id, patient_id,
-                        "%zu sets %s..%s", l->n, f, t);
+    vigil__audit_ev_set(&ev, who, "obs.read", "patient", patient_id, patient_id, "%zu sets %s..%s",
+                        l->n, f, t);
     return sq_audit(q, &ev, err);
 }
 

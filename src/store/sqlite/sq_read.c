@@ -14,12 +14,12 @@
 
 #include "sqlite/sqlite_int.h"
 
-#define PREP(sql, stp)                                                                         \
-    do {                                                                                       \
-        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                 \
-        if (prep_st_ != VIGIL_OK) {                                                            \
-            return prep_st_;                                                                   \
-        }                                                                                      \
+#define PREP(sql, stp)                                                                             \
+    do {                                                                                           \
+        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                     \
+        if (prep_st_ != VIGIL_OK) {                                                                \
+            return prep_st_;                                                                       \
+        }                                                                                          \
     } while (0)
 
 /* Grow *rows (of elem bytes) so index n fits. */
@@ -112,8 +112,8 @@ static vigil_status ward_txn(sq *q, const vigil_actor *who, const char *ward, in
         }
         if (s == VIGIL_OK) {
             vigil__audit_ev ev;
-            vigil__audit_ev_set(&ev, who, "ward.list", "admission", e->admission_id,
-                                e->patient.id, "ward %s", ward);
+            vigil__audit_ev_set(&ev, who, "ward.list", "admission", e->admission_id, e->patient.id,
+                                "ward %s", ward);
             s = sq_audit(q, &ev, err);
         }
     }
@@ -121,8 +121,7 @@ static vigil_status ward_txn(sq *q, const vigil_actor *who, const char *ward, in
 }
 
 vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const char *ward,
-                                     int64_t now_ms, vigil_store_ward_list *out,
-                                     vigil_err *err)
+                                     int64_t now_ms, vigil_store_ward_list *out, vigil_err *err)
 {
     sq *q = be;
     vigil_store_ward_list l = {0, NULL};
@@ -211,8 +210,8 @@ static vigil_status episodes_txn(sq *q, const vigil_actor *who, const char *ward
     for (size_t i = 0; s == VIGIL_OK && i < l->n; i++) {
         vigil__audit_ev ev;
         vigil__audit_ev_set(&ev, who, "episode.list", "episode", l->rows[i].id,
-                            l->rows[i].patient_id, "open episodes%s%s", ward != NULL ? " ward " : "",
-                            ward != NULL ? ward : "");
+                            l->rows[i].patient_id, "open episodes%s%s",
+                            ward != NULL ? " ward " : "", ward != NULL ? ward : "");
         s = sq_audit(q, &ev, err);
     }
     return s;
@@ -310,8 +309,7 @@ static vigil_status marthas_txn(sq *q, const vigil_actor *who, int64_t from_ms, 
 }
 
 vigil_status vigil__sq_marthas_walk(void *be, const vigil_actor *who, int64_t from_ms,
-                                    int64_t to_ms, vigil__marthas_cb cb, void *ctx,
-                                    vigil_err *err)
+                                    int64_t to_ms, vigil__marthas_cb cb, void *ctx, vigil_err *err)
 {
     sq *q = be;
     seen *calls = NULL;

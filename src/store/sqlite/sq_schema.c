@@ -28,10 +28,10 @@
 
 #define LEVELS "('ward', 'urgent-ward', 'urgent', 'emergency')"
 #define SUB(col) col " INTEGER CHECK (" col " BETWEEN 0 AND 3),\n"
-#define APPEND_ONLY(t)                                                                         \
-    "CREATE TRIGGER " t "_no_update BEFORE UPDATE ON " t " BEGIN\n"                            \
-    "  SELECT RAISE(ABORT, '" t " is append-only');\nEND;\n"                                   \
-    "CREATE TRIGGER " t "_no_delete BEFORE DELETE ON " t " BEGIN\n"                            \
+#define APPEND_ONLY(t)                                                                             \
+    "CREATE TRIGGER " t "_no_update BEFORE UPDATE ON " t " BEGIN\n"                                \
+    "  SELECT RAISE(ABORT, '" t " is append-only');\nEND;\n"                                       \
+    "CREATE TRIGGER " t "_no_delete BEFORE DELETE ON " t " BEGIN\n"                                \
     "  SELECT RAISE(ABORT, '" t " is append-only');\nEND;\n"
 
 /* clang-format off */

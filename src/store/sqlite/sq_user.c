@@ -10,12 +10,12 @@
 
 #include "sqlite/sqlite_int.h"
 
-#define PREP(sql, stp)                                                                         \
-    do {                                                                                       \
-        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                 \
-        if (prep_st_ != VIGIL_OK) {                                                            \
-            return prep_st_;                                                                   \
-        }                                                                                      \
+#define PREP(sql, stp)                                                                             \
+    do {                                                                                           \
+        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                     \
+        if (prep_st_ != VIGIL_OK) {                                                                \
+            return prep_st_;                                                                       \
+        }                                                                                          \
     } while (0)
 
 /* ---- users --------------------------------------------------------------- */
@@ -34,9 +34,9 @@ static const char SQL_USER_DISABLE[] =
     "UPDATE app_user SET disabled_ms = ?2 WHERE username = ?1 AND disabled_ms IS NULL";
 
 static vigil_status user_add_txn(sq *q, const vigil_actor *who, const char *username,
-                                 const char *display_name, vigil_store_role role,
-                                 const char *hash, const char *const *wards, size_t n_wards,
-                                 int64_t *out_id, vigil_err *err)
+                                 const char *display_name, vigil_store_role role, const char *hash,
+                                 const char *const *wards, size_t n_wards, int64_t *out_id,
+                                 vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     PREP(SQL_USER_INSERT, &st);
@@ -61,24 +61,23 @@ static vigil_status user_add_txn(sq *q, const vigil_actor *who, const char *user
     }
     *out_id = id;
     vigil__audit_ev ev;
-    vigil__audit_ev_set(&ev, who, "user.add", "app_user", id, 0, "%s as %s, %zu ward(s)",
-                        username, vigil__store_role_names[role], n_wards);
+    vigil__audit_ev_set(&ev, who, "user.add", "app_user", id, 0, "%s as %s, %zu ward(s)", username,
+                        vigil__store_role_names[role], n_wards);
     return sq_audit(q, &ev, err);
 }
 
 vigil_status vigil__sq_user_add(void *be, const vigil_actor *who, const char *username,
-                                const char *display_name, vigil_store_role role,
-                                const char *hash, const char *const *wards, size_t n_wards,
-                                int64_t *out_id, vigil_err *err)
+                                const char *display_name, vigil_store_role role, const char *hash,
+                                const char *const *wards, size_t n_wards, int64_t *out_id,
+                                vigil_err *err)
 {
     sq *q = be;
     int64_t id = 0;
     vigil_status s = sq_begin(q, err);
     if (s == VIGIL_OK) {
-        s = sq_end(q,
-                   user_add_txn(q, who, username, display_name, role, hash, wards, n_wards, &id,
-                                err),
-                   err);
+        s = sq_end(
+            q, user_add_txn(q, who, username, display_name, role, hash, wards, n_wards, &id, err),
+            err);
     }
     if (s == VIGIL_OK) {
         *out_id = id;
@@ -178,8 +177,8 @@ vigil_status vigil__sq_user_set_hash(void *be, const vigil_actor *who, const cha
     if (s != VIGIL_OK) {
         return s;
     }
-    return sq_end(q, user_update_txn(q, who, SQL_USER_HASH, username, hash, 0, "user.password", err),
-                  err);
+    return sq_end(
+        q, user_update_txn(q, who, SQL_USER_HASH, username, hash, 0, "user.password", err), err);
 }
 
 vigil_status vigil__sq_user_disable(void *be, const vigil_actor *who, const char *username,
@@ -197,7 +196,7 @@ vigil_status vigil__sq_user_disable(void *be, const vigil_actor *who, const char
 
 /* ---- audit --------------------------------------------------------------- */
 
-#define AUDIT_COLS                                                                             \
+#define AUDIT_COLS                                                                                 \
     "seq, t_ms, actor, action, entity, entity_id, patient_id, reason, detail, prev_hash, hash"
 static const char SQL_AUDIT_ALL[] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq";
 static const char SQL_AUDIT_FROM[] =
@@ -312,8 +311,7 @@ vigil_status vigil__sq_audit_event(void *be, const vigil__audit_ev *ev, vigil_er
 }
 
 static vigil_status audit_read_txn(sq *q, const vigil_actor *who, int64_t from_seq,
-                                   vigil_audit_record *out, size_t max, size_t *n,
-                                   vigil_err *err)
+                                   vigil_audit_record *out, size_t max, size_t *n, vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     PREP(SQL_AUDIT_FROM, &st);
@@ -336,8 +334,8 @@ static vigil_status audit_read_txn(sq *q, const vigil_actor *who, int64_t from_s
         return s;
     }
     vigil__audit_ev ev;
-    vigil__audit_ev_set(&ev, who, "audit.read", "audit", from_seq, 0, "%zu record(s) from %lld",
-                        *n, (long long)from_seq);
+    vigil__audit_ev_set(&ev, who, "audit.read", "audit", from_seq, 0, "%zu record(s) from %lld", *n,
+                        (long long)from_seq);
     return sq_audit(q, &ev, err);
 }
 

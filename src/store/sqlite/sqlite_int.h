@@ -26,9 +26,20 @@ typedef struct sq_slot {
     sqlite3_stmt *stmt;
 } sq_slot;
 
+/* The audit chain's head as the current write transaction sees it: read
+ * once per transaction, advanced in memory by each append, and written to
+ * audit_head once, just before COMMIT (sq_end). */
+typedef struct sq_head {
+    bool valid; /* read in this transaction */
+    bool dirty; /* advanced since it was read */
+    int64_t seq;
+    uint8_t hash[VIGIL_AUDIT_HASH_LEN];
+} sq_head;
+
 typedef struct sq {
     sqlite3 *db;
     bool readonly;
+    sq_head head;
     sq_slot cache[SQ_CACHE_SLOTS];
 } sq;
 
@@ -77,8 +88,15 @@ vigil_status sq_begin(sq *q, vigil_err *err);
 vigil_status sq_begin_read(sq *q, vigil_err *err);
 vigil_status sq_end(sq *q, vigil_status s, vigil_err *err);
 
-/* Append one audit record inside the current transaction. */
+/* Append one audit record inside the current write transaction. */
 vigil_status sq_audit(sq *q, const vigil__audit_ev *ev, vigil_err *err);
+
+/* Savepoints inside a write transaction: the in-memory head must roll back
+ * with the records. sq_savepoint / sq_release / sq_rollback_to take the
+ * caller's copy of the head to restore. */
+vigil_status sq_savepoint(sq *q, sq_head *saved, vigil_err *err);
+vigil_status sq_release(sq *q, vigil_err *err);
+vigil_status sq_rollback_to(sq *q, const sq_head *saved, vigil_err *err);
 
 /* Binding helpers (strings are bound SQLITE_STATIC: they must outlive the
  * step). _opt binds NULL for NULL or "", 0, NaN. */
@@ -109,13 +127,12 @@ vigil_status sq_require_row(sq *q, const char *sql_exists, int64_t id, const cha
 /* Ops split by topic across files. */
 vigil_status vigil__sq_patient_ensure(void *be, const vigil_actor *who, const vigil_patient *p,
                                       int64_t *out_id, vigil_err *err);
-vigil_status vigil__sq_patient_get(void *be, const vigil_actor *who, int64_t id,
-                                   vigil_patient *out, vigil_err *err);
+vigil_status vigil__sq_patient_get(void *be, const vigil_actor *who, int64_t id, vigil_patient *out,
+                                   vigil_err *err);
 vigil_status vigil__sq_patient_find(void *be, const vigil_actor *who, const char *nhs,
                                     const char *mrn, vigil_patient *out, vigil_err *err);
-vigil_status vigil__sq_admit(void *be, const vigil_actor *who, int64_t patient_id,
-                             const char *ward, const char *bed, int64_t t_ms, int64_t *out_id,
-                             vigil_err *err);
+vigil_status vigil__sq_admit(void *be, const vigil_actor *who, int64_t patient_id, const char *ward,
+                             const char *bed, int64_t t_ms, int64_t *out_id, vigil_err *err);
 vigil_status vigil__sq_move(void *be, const vigil_actor *who, int64_t admission_id,
                             const char *ward, const char *bed, int64_t t_ms, vigil_err *err);
 vigil_status vigil__sq_discharge(void *be, const vigil_actor *who, int64_t admission_id,
@@ -124,8 +141,7 @@ vigil_status vigil__sq_put_obs_batch(void *be, const vigil_actor *who,
                                      const vigil_store_obs_item *items, size_t n,
                                      vigil_store_put *out, vigil_err *err);
 vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_id,
-                                 const vigil_store_score *score, int64_t *out_id,
-                                 vigil_err *err);
+                                 const vigil_store_score *score, int64_t *out_id, vigil_err *err);
 vigil_status vigil__sq_obs_range(void *be, const vigil_actor *who, int64_t patient_id,
                                  int64_t from_ms, int64_t to_ms, size_t max_rows,
                                  vigil_store_obs_list *out, vigil_err *err);
@@ -133,16 +149,15 @@ vigil_status vigil__sq_obs_range(void *be, const vigil_actor *who, int64_t patie
 vigil_status vigil__sq_episode_open(void *be, const vigil_actor *who, int64_t patient_id,
                                     vigil_news2_response level, vigil_store_trigger trigger,
                                     int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
-                                    int64_t *out_episode_id, int64_t *out_alert_id,
-                                    vigil_err *err);
+                                    int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
 vigil_status vigil__sq_episode_close(void *be, const vigil_actor *who, int64_t episode_id,
                                      int64_t t_ms, const char *reason, vigil_err *err);
 vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id,
                                     int64_t t_ms, int rota_step, const char *notified,
                                     vigil_err *err);
-vigil_status vigil__sq_alert_ack(void *be, const vigil_actor *who, int64_t alert_id,
-                                 int64_t t_ms, vigil_store_ack_action action, const char *reason,
-                                 int64_t *out_id, vigil_err *err);
+vigil_status vigil__sq_alert_ack(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                                 vigil_store_ack_action action, const char *reason, int64_t *out_id,
+                                 vigil_err *err);
 vigil_status vigil__sq_staff_concern(void *be, const vigil_actor *who, int64_t patient_id,
                                      int64_t t_ms, const char *concern, int64_t *out_id,
                                      vigil_err *err);
@@ -150,14 +165,13 @@ vigil_status vigil__sq_marthas_call_add(void *be, const vigil_actor *who,
                                         const vigil_store_marthas_call *call, int64_t *out_id,
                                         vigil_err *err);
 vigil_status vigil__sq_marthas_review_add(void *be, const vigil_actor *who,
-                                          const vigil_store_marthas_review *rev,
-                                          int64_t *out_id, vigil_err *err);
+                                          const vigil_store_marthas_review *rev, int64_t *out_id,
+                                          vigil_err *err);
 vigil_status vigil__sq_daily_answer(void *be, const vigil_actor *who, int64_t patient_id,
                                     int64_t t_ms, vigil_store_feeling answer, int64_t *out_id,
                                     vigil_err *err);
-vigil_status vigil__sq_ai_optout(void *be, const vigil_actor *who, int64_t patient_id,
-                                 int64_t t_ms, const char *note, int64_t *out_id,
-                                 vigil_err *err);
+vigil_status vigil__sq_ai_optout(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                                 const char *note, int64_t *out_id, vigil_err *err);
 vigil_status vigil__sq_ai_optout_withdraw(void *be, const vigil_actor *who, int64_t patient_id,
                                           int64_t t_ms, vigil_err *err);
 vigil_status vigil__sq_scale2_set(void *be, const vigil_actor *who, int64_t patient_id,
@@ -167,8 +181,8 @@ vigil_status vigil__sq_scale2_end(void *be, const vigil_actor *who, int64_t pati
                                   int64_t t_ms, const char *reason, vigil_err *err);
 vigil_status vigil__sq_plan_add(void *be, const vigil_actor *who, const vigil_store_plan *plan,
                                 int64_t *out_id, vigil_err *err);
-vigil_status vigil__sq_plan_revoke(void *be, const vigil_actor *who, int64_t plan_id,
-                                   int64_t t_ms, const char *reason, vigil_err *err);
+vigil_status vigil__sq_plan_revoke(void *be, const vigil_actor *who, int64_t plan_id, int64_t t_ms,
+                                   const char *reason, vigil_err *err);
 
 vigil_status vigil__sq_state_read(sq *q, int64_t patient_id, int64_t now_ms,
                                   vigil_store_patient_state *out, vigil_err *err);
@@ -176,18 +190,16 @@ vigil_status vigil__sq_patient_state_get(void *be, const vigil_actor *who, int64
                                          int64_t now_ms, vigil_store_patient_state *out,
                                          vigil_err *err);
 vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const char *ward,
-                                     int64_t now_ms, vigil_store_ward_list *out,
-                                     vigil_err *err);
+                                     int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
 vigil_status vigil__sq_episodes_open(void *be, const vigil_actor *who, const char *ward,
                                      vigil_store_episode_list *out, vigil_err *err);
 vigil_status vigil__sq_marthas_walk(void *be, const vigil_actor *who, int64_t from_ms,
-                                    int64_t to_ms, vigil__marthas_cb cb, void *ctx,
-                                    vigil_err *err);
+                                    int64_t to_ms, vigil__marthas_cb cb, void *ctx, vigil_err *err);
 
 vigil_status vigil__sq_user_add(void *be, const vigil_actor *who, const char *username,
-                                const char *display_name, vigil_store_role role,
-                                const char *hash, const char *const *wards, size_t n_wards,
-                                int64_t *out_id, vigil_err *err);
+                                const char *display_name, vigil_store_role role, const char *hash,
+                                const char *const *wards, size_t n_wards, int64_t *out_id,
+                                vigil_err *err);
 vigil_status vigil__sq_user_get(void *be, const char *username, vigil_store_user *out,
                                 char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err);
 vigil_status vigil__sq_user_set_hash(void *be, const vigil_actor *who, const char *username,
@@ -205,9 +217,9 @@ vigil_status vigil__sq_audit_read(void *be, const vigil_actor *who, int64_t from
 
 /* Reading a score row (columns from SQ_SCORE_COLS at offset c) into news2
  * and AI fields. */
-#define SQ_SCORE_COLS                                                                          \
-    "s.id, s.scored_ms, s.news2_total, s.sub_rr, s.sub_spo2, s.sub_o2, s.sub_sbp, s.sub_hr, "  \
-    "s.sub_acvpu, s.sub_temp, s.complete, s.risk, s.monitoring, s.response, s.flags, "         \
+#define SQ_SCORE_COLS                                                                              \
+    "s.id, s.scored_ms, s.news2_total, s.sub_rr, s.sub_spo2, s.sub_o2, s.sub_sbp, s.sub_hr, "      \
+    "s.sub_acvpu, s.sub_temp, s.complete, s.risk, s.monitoring, s.response, s.flags, "             \
     "s.spo2_scale, s.ai_risk, s.ai_prob, s.model_version"
 #define SQ_SCORE_NCOLS 19
 void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out);
