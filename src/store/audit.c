@@ -15,7 +15,7 @@
  * Does not: store records (backends do) or anchor the head outside the
  * database (an operator's job; docs/store.md).
  */
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,9 +116,8 @@ vigil_status vigil_audit_hash(const uint8_t prev[VIGIL_AUDIT_HASH_LEN], const vi
     if (s != VIGIL_OK) {
         return s;
     }
-    unsigned int md_len = 0;
-    if (EVP_Digest(msg, VIGIL_AUDIT_HASH_LEN + n, out, &md_len, EVP_sha256(), NULL) != 1 ||
-        md_len != VIGIL_AUDIT_HASH_LEN) {
+    /* the one-shot SHA256() skips EVP's per-call algorithm fetch (OpenSSL 3) */
+    if (SHA256(msg, VIGIL_AUDIT_HASH_LEN + n, out) == NULL) {
         return vigil_err_set(err, VIGIL_ERR_INTERNAL, "audit", "SHA-256 failed (libcrypto)");
     }
     return VIGIL_OK;
