@@ -62,6 +62,8 @@ static inline int fx_setup(void **state)
     vigil_err e = {0};
     if (vigil_store_open(f->path, 0, &f->st, &e) != VIGIL_OK) {
         fprintf(stderr, "open: %s\n", e.msg);
+        fx_remove_files(f);
+        free(f);
         return -1;
     }
     *state = f;
