@@ -9,6 +9,7 @@
 
 static const vigil_cli_cmd commands[] = {
     {"news2", vigil_cli_news2, "score observation sets with NEWS2 (RCP 2017)"},
+    {"audit", vigil_cli_audit, "verify a store's hash-chained audit trail"},
 };
 
 static void usage(FILE *f)
