@@ -25,13 +25,13 @@
 
 /* The seven NEWS2 parameters, in chart order. */
 typedef enum vigil_news2_param {
-    VIGIL_NEWS2_RR = 0,  /* respiration rate */
-    VIGIL_NEWS2_SPO2,    /* oxygen saturation */
-    VIGIL_NEWS2_O2,      /* air or supplemental oxygen */
-    VIGIL_NEWS2_SBP,     /* systolic blood pressure */
-    VIGIL_NEWS2_HR,      /* pulse */
-    VIGIL_NEWS2_ACVPU,   /* consciousness */
-    VIGIL_NEWS2_TEMP,    /* temperature */
+    VIGIL_NEWS2_RR = 0, /* respiration rate */
+    VIGIL_NEWS2_SPO2,   /* oxygen saturation */
+    VIGIL_NEWS2_O2,     /* air or supplemental oxygen */
+    VIGIL_NEWS2_SBP,    /* systolic blood pressure */
+    VIGIL_NEWS2_HR,     /* pulse */
+    VIGIL_NEWS2_ACVPU,  /* consciousness */
+    VIGIL_NEWS2_TEMP,   /* temperature */
     VIGIL_NEWS2_PARAM_COUNT
 } vigil_news2_param;
 
@@ -52,11 +52,7 @@ typedef enum vigil_o2 {
     VIGIL_O2_COUNT
 } vigil_o2;
 
-typedef enum vigil_tristate {
-    VIGIL_UNKNOWN = 0,
-    VIGIL_NO,
-    VIGIL_YES
-} vigil_tristate;
+typedef enum vigil_tristate { VIGIL_UNKNOWN = 0, VIGIL_NO, VIGIL_YES } vigil_tristate;
 
 /*
  * One observation set as measured. Numeric vitals use NaN for "not
@@ -64,15 +60,15 @@ typedef enum vigil_tristate {
  * _UNKNOWN value. spo2_scale is 1 (default) or 2.
  */
 typedef struct vigil_obs {
-    double rr_bpm;      /* breaths per minute */
-    double spo2_pct;    /* % */
-    int spo2_scale;     /* 1 or 2 */
+    double rr_bpm;   /* breaths per minute */
+    double spo2_pct; /* % */
+    int spo2_scale;  /* 1 or 2 */
     vigil_o2 o2;
     double sbp_mmhg;
-    double hr_bpm;      /* beats per minute */
+    double hr_bpm; /* beats per minute */
     vigil_acvpu acvpu;
-    double temp_c;      /* degrees Celsius */
-    double age_y;       /* years; NaN when unknown */
+    double temp_c; /* degrees Celsius */
+    double age_y;  /* years; NaN when unknown */
     vigil_tristate pregnant;
 } vigil_obs;
 
@@ -89,29 +85,29 @@ typedef enum vigil_news2_risk {
 
 /* Minimum monitoring frequency (RCP Chart 4). */
 typedef enum vigil_news2_monitoring {
-    VIGIL_MON_12_HOURLY = 0,  /* total 0 */
-    VIGIL_MON_4_6_HOURLY,     /* total 1-4 */
-    VIGIL_MON_HOURLY,         /* single 3, or total 5-6 */
-    VIGIL_MON_CONTINUOUS,     /* total 7+ */
+    VIGIL_MON_12_HOURLY = 0, /* total 0 */
+    VIGIL_MON_4_6_HOURLY,    /* total 1-4 */
+    VIGIL_MON_HOURLY,        /* single 3, or total 5-6 */
+    VIGIL_MON_CONTINUOUS,    /* total 7+ */
     VIGIL_MON_COUNT
 } vigil_news2_monitoring;
 
 /* Clinical response (RCP Chart 4). */
 typedef enum vigil_news2_response {
-    VIGIL_RESP_ROUTINE = 0,      /* total 0: continue routine monitoring */
-    VIGIL_RESP_NURSE_ASSESS,     /* total 1-4 */
-    VIGIL_RESP_URGENT_WARD,      /* single 3: inform medical team, urgent ward review */
-    VIGIL_RESP_URGENT,           /* 5-6: urgent review, acute-illness clinician */
-    VIGIL_RESP_EMERGENCY,        /* 7+: emergency assessment, critical-care team */
+    VIGIL_RESP_ROUTINE = 0,  /* total 0: continue routine monitoring */
+    VIGIL_RESP_NURSE_ASSESS, /* total 1-4 */
+    VIGIL_RESP_URGENT_WARD,  /* single 3: inform medical team, urgent ward review */
+    VIGIL_RESP_URGENT,       /* 5-6: urgent review, acute-illness clinician */
+    VIGIL_RESP_EMERGENCY,    /* 7+: emergency assessment, critical-care team */
     VIGIL_RESP_COUNT
 } vigil_news2_response;
 
 /* Flags on a result (bit mask). */
 enum {
-    VIGIL_NEWS2_FLAG_SPO2_NEAR_THRESHOLD = 1u << 0, /* SpO2 within 2 points of a band edge */
-    VIGIL_NEWS2_FLAG_UNDER_16 = 1u << 1,            /* NEWS2 is not validated under 16 */
-    VIGIL_NEWS2_FLAG_PREGNANT = 1u << 2,            /* NEWS2 is not validated in pregnancy */
-    VIGIL_NEWS2_FLAG_SCALE_2 = 1u << 3,             /* scored on SpO2 Scale 2 */
+    VIGIL_NEWS2_FLAG_SPO2_NEAR_THRESHOLD = 1u << 0,    /* SpO2 within 2 points of a band edge */
+    VIGIL_NEWS2_FLAG_UNDER_16 = 1u << 1,               /* NEWS2 is not validated under 16 */
+    VIGIL_NEWS2_FLAG_PREGNANT = 1u << 2,               /* NEWS2 is not validated in pregnancy */
+    VIGIL_NEWS2_FLAG_SCALE_2 = 1u << 3,                /* scored on SpO2 Scale 2 */
     VIGIL_NEWS2_FLAG_SPO2_SCALE2_O2_UNKNOWN = 1u << 4, /* Scale 2 SpO2 >= 93 with air/oxygen
                                                        unknown: SpO2 sub-score is the air value,
                                                        a lower bound */
@@ -122,15 +118,15 @@ enum {
 
 typedef struct vigil_news2 {
     int sub[VIGIL_NEWS2_PARAM_COUNT]; /* 0-3, or VIGIL_NEWS2_SUB_MISSING */
-    int total;                 /* sum of present sub-scores; a lower bound if !complete */
-    bool complete;             /* every parameter present */
-    unsigned missing;          /* bit (1u << param) for each missing parameter */
-    bool single_param_3;       /* some parameter scored 3 */
-    vigil_news2_risk risk;     /* from total and single_param_3; a lower bound if !complete */
+    int total;                        /* sum of present sub-scores; a lower bound if !complete */
+    bool complete;                    /* every parameter present */
+    unsigned missing;                 /* bit (1u << param) for each missing parameter */
+    bool single_param_3;              /* some parameter scored 3 */
+    vigil_news2_risk risk; /* from total and single_param_3; a lower bound if !complete */
     vigil_news2_monitoring monitoring;
     vigil_news2_response response;
-    unsigned flags;            /* VIGIL_NEWS2_FLAG_* */
-    int spo2_scale;            /* the scale used: 1 or 2 */
+    unsigned flags; /* VIGIL_NEWS2_FLAG_* */
+    int spo2_scale; /* the scale used: 1 or 2 */
 } vigil_news2;
 
 /*

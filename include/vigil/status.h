@@ -15,16 +15,16 @@
 
 typedef enum vigil_status {
     VIGIL_OK = 0,
-    VIGIL_ERR_ARG,          /* a caller passed an invalid argument */
-    VIGIL_ERR_IMPLAUSIBLE,  /* a value outside physiological possibility */
-    VIGIL_ERR_PARSE,        /* malformed input (CSV, HL7, JSON, ...) */
-    VIGIL_ERR_IO,           /* a file or socket operation failed */
-    VIGIL_ERR_NOMEM,        /* allocation failed or an arena cap was hit */
-    VIGIL_ERR_NOT_FOUND,    /* the thing asked for does not exist */
-    VIGIL_ERR_MISMATCH,     /* e.g. a model bundle whose feature hash differs */
-    VIGIL_ERR_DENIED,       /* authentication or authorisation refused */
-    VIGIL_ERR_CONFLICT,     /* a write conflicts with stored state */
-    VIGIL_ERR_INTERNAL,     /* a bug: an invariant did not hold */
+    VIGIL_ERR_ARG,         /* a caller passed an invalid argument */
+    VIGIL_ERR_IMPLAUSIBLE, /* a value outside physiological possibility */
+    VIGIL_ERR_PARSE,       /* malformed input (CSV, HL7, JSON, ...) */
+    VIGIL_ERR_IO,          /* a file or socket operation failed */
+    VIGIL_ERR_NOMEM,       /* allocation failed or an arena cap was hit */
+    VIGIL_ERR_NOT_FOUND,   /* the thing asked for does not exist */
+    VIGIL_ERR_MISMATCH,    /* e.g. a model bundle whose feature hash differs */
+    VIGIL_ERR_DENIED,      /* authentication or authorisation refused */
+    VIGIL_ERR_CONFLICT,    /* a write conflicts with stored state */
+    VIGIL_ERR_INTERNAL,    /* a bug: an invariant did not hold */
     VIGIL_STATUS_COUNT
 } vigil_status;
 
@@ -47,8 +47,7 @@ const char *vigil_status_str(vigil_status st);
  * message, and return st so callers can `return vigil_err_set(...)`.
  * Truncates silently to the buffer sizes above.
  */
-vigil_status vigil_err_set(vigil_err *err, vigil_status st, const char *field,
-                           const char *fmt, ...)
+vigil_status vigil_err_set(vigil_err *err, vigil_status st, const char *field, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif

@@ -35,7 +35,6 @@ char *vigil_str_trim(char *s);
  * long as line does. Returns VIGIL_ERR_PARSE for an unterminated quote or
  * text after a closing quote, VIGIL_ERR_ARG if more than max_fields fields.
  */
-vigil_status vigil_csv_split(char *line, char sep, char **fields, size_t max_fields,
-                             size_t *out_n);
+vigil_status vigil_csv_split(char *line, char sep, char **fields, size_t max_fields, size_t *out_n);
 
 #endif

@@ -52,8 +52,8 @@ typedef struct vigil_obs_event {
     int64_t t_ms;                              /* when measured, Unix ms UTC */
     vigil_obs obs;
     vigil_obs_source source;
-    char source_id[VIGIL_ID_MAX];              /* message control id / resource id */
-    char recorded_by[VIGIL_ID_MAX];            /* user or device id, or "" */
+    char source_id[VIGIL_ID_MAX];   /* message control id / resource id */
+    char recorded_by[VIGIL_ID_MAX]; /* user or device id, or "" */
 } vigil_obs_event;
 
 void vigil_obs_event_init(vigil_obs_event *ev);

@@ -31,7 +31,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: vigil news2 [options] [FILE]\n"
             "       vigil news2 [options] --rr N --spo2 N --o2 air|oxygen --sbp N --hr N\n"
-            "                   --acvpu A|C|V|P|U --temp N [--scale 1|2] [--age N] [--pregnant yes|no]\n"
+            "                   --acvpu A|C|V|P|U --temp N [--scale 1|2] [--age N] [--pregnant "
+            "yes|no]\n"
             "\n"
             "Score observation sets with NEWS2 (Royal College of Physicians, 2017).\n"
             "\n"
@@ -85,7 +86,18 @@ static json_t *result_json(const row *r, const vigil_news2 *s)
     json_object_set_new(o, "scale", json_integer(s->spo2_scale));
     json_object_set_new(o, "monitoring", json_string(vigil_news2_monitoring_name(s->monitoring)));
     json_object_set_new(o, "response", json_string(vigil_news2_response_name(s->response)));
-    json_object_set_new(o, "response_text", json_string(vigil_news2_response_text(s->response)));
+    if (s->complete) {
+        json_object_set_new(o, "response_text",
+                            json_string(vigil_news2_response_text(s->response)));
+    } else {
+        /* REQ NEWS2-INCOMPLETE: never presented as a complete score */
+        char text[600];
+        snprintf(text, sizeof text,
+                 "incomplete set: record the missing parameters and score again; the score "
+                 "is at least %d, so at least: %s",
+                 s->total, vigil_news2_response_text(s->response));
+        json_object_set_new(o, "response_text", json_string(text));
+    }
     json_t *missing = json_array();
     for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
         if (s->missing & (1u << p)) {
@@ -196,13 +208,16 @@ static vigil_status row_set(row *r, const char *name, const char *value, vigil_e
 
 static void report(const char *source, long line, const vigil_err *e)
 {
+    char where[96] = "";
     if (line > 0) {
-        fprintf(stderr, "vigil news2: %s: line %ld: field '%s': %s\n", source, line,
-                e->field[0] != '\0' ? e->field : "-", e->msg);
-    } else {
-        fprintf(stderr, "vigil news2: field '%s': %s\n", e->field[0] != '\0' ? e->field : "-",
-                e->msg);
+        snprintf(where, sizeof where, "line %ld: ", line);
     }
+    char field[96] = "";
+    if (e->field[0] != '\0') {
+        snprintf(field, sizeof field, "field '%s': ", e->field);
+    }
+    fprintf(stderr, "vigil news2: %s%s%s%s%s\n", source, source[0] != '\0' ? ": " : "", where,
+            field, e->msg);
 }
 
 typedef struct header {
@@ -227,8 +242,8 @@ static int parse_header(char *line, const char *source, header *h)
             name += 3; /* UTF-8 byte-order mark from spreadsheet exports */
         }
         snprintf(h->names[i], sizeof h->names[i], "%s", name);
-        h->used[i] = strcmp(name, "id") == 0 || strcmp(name, "time") == 0 ||
-                     vigil_obs_text_known(name);
+        h->used[i] =
+            strcmp(name, "id") == 0 || strcmp(name, "time") == 0 || vigil_obs_text_known(name);
         for (size_t j = 0; j < i; j++) {
             if (h->used[i] && strcmp(h->names[j], name) == 0) {
                 fprintf(stderr, "vigil news2: %s: line 1: column '%s' appears twice\n", source,
@@ -253,8 +268,7 @@ static vigil_status parse_row(char *line, const header *h, long lineno, row *r, 
         return vigil_err_set(e, VIGIL_ERR_PARSE, NULL, "malformed CSV (quoting)");
     }
     if (n != h->n) {
-        return vigil_err_set(e, VIGIL_ERR_PARSE, NULL, "expected %zu fields, found %zu", h->n,
-                             n);
+        return vigil_err_set(e, VIGIL_ERR_PARSE, NULL, "expected %zu fields, found %zu", h->n, n);
     }
     memset(r, 0, sizeof *r);
     vigil_obs_init(&r->obs);
@@ -327,8 +341,8 @@ static int score_stream(FILE *in, const char *source, out_format fmt, bool stric
     }
     free(line);
     if (n_bad > 0) {
-        fprintf(stderr, "vigil news2: %zu set%s scored, %zu refused\n", n_ok,
-                n_ok == 1 ? "" : "s", n_bad);
+        fprintf(stderr, "vigil news2: %zu set%s scored, %zu refused\n", n_ok, n_ok == 1 ? "" : "s",
+                n_bad);
     }
     return rc;
 }

@@ -9,19 +9,19 @@
 
 static const vigil_cli_cmd commands[] = {
     {"news2", vigil_cli_news2, "score observation sets with NEWS2 (RCP 2017)"},
+    {"audit", vigil_cli_audit, "verify a store's hash-chained audit trail"},
     {"data", vigil_cli_data, "read PhysioNet research data and report counts and issues"},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: vigil <command> [options]\n"
-            "\n"
-            "vigil is an early-warning and escalation system for hospital wards.\n"
-            "The AI risk model is trained on ICU research data and must be validated\n"
-            "locally before any clinical use.\n"
-            "\n"
-            "commands:\n");
+    fprintf(f, "usage: vigil <command> [options]\n"
+               "\n"
+               "vigil is an early-warning and escalation system for hospital wards.\n"
+               "The AI risk model is trained on ICU research data and must be validated\n"
+               "locally before any clinical use.\n"
+               "\n"
+               "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     }

@@ -194,16 +194,14 @@ int vigil_news2_temp_points(double temp_c)
     return 2;
 }
 
-static vigil_status check_range(double v, double lo, double hi, const char *field,
-                                vigil_err *err)
+static vigil_status check_range(double v, double lo, double hi, const char *field, vigil_err *err)
 {
     if (isnan(v)) {
         return VIGIL_OK;
     }
     if (!(v >= lo && v <= hi)) {
         return vigil_err_set(err, VIGIL_ERR_IMPLAUSIBLE, field,
-                             "%s %g is outside the plausible range %g to %g", field, v, lo,
-                             hi);
+                             "%s %g is outside the plausible range %g to %g", field, v, lo, hi);
     }
     return VIGIL_OK;
 }
@@ -226,8 +224,7 @@ vigil_status vigil_news2_validate(const vigil_obs *obs, vigil_err *err)
         {obs->age_y, VIGIL_AGE_MIN, VIGIL_AGE_MAX, "age"},
     };
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
-        vigil_status st = check_range(checks[i].v, checks[i].lo, checks[i].hi,
-                                      checks[i].name, err);
+        vigil_status st = check_range(checks[i].v, checks[i].lo, checks[i].hi, checks[i].name, err);
         if (st != VIGIL_OK) {
             return st;
         }
@@ -373,7 +370,10 @@ const char *vigil_news2_param_name(vigil_news2_param p)
 }
 
 static const char *const risk_names[VIGIL_RISK_COUNT] = {
-    "low", "low-medium", "medium", "high",
+    "low",
+    "low-medium",
+    "medium",
+    "high",
 };
 
 const char *vigil_news2_risk_name(vigil_news2_risk r)
@@ -382,7 +382,10 @@ const char *vigil_news2_risk_name(vigil_news2_risk r)
 }
 
 static const char *const mon_names[VIGIL_MON_COUNT] = {
-    "12-hourly", "4-6-hourly", "hourly", "continuous",
+    "12-hourly",
+    "4-6-hourly",
+    "hourly",
+    "continuous",
 };
 
 const char *vigil_news2_monitoring_name(vigil_news2_monitoring m)

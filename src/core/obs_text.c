@@ -48,33 +48,29 @@ bool vigil_obs_text_known(const char *name)
     return name != NULL && find(name) != NULL;
 }
 
-static vigil_status set_num(vigil_obs *obs, const field_def *f, const char *value,
-                            vigil_err *err)
+static vigil_status set_num(vigil_obs *obs, const field_def *f, const char *value, vigil_err *err)
 {
     double v = 0.0;
     if (vigil_parse_double(value, &v) != VIGIL_OK) {
-        return vigil_err_set(err, VIGIL_ERR_PARSE, f->name, "value '%s' is not a number",
-                             value);
+        return vigil_err_set(err, VIGIL_ERR_PARSE, f->name, "value '%s' is not a number", value);
     }
     /* REQ NEWS2-PLAUSIBLE */
     if (v < f->lo || v > f->hi) {
         return vigil_err_set(err, VIGIL_ERR_IMPLAUSIBLE, f->name,
-                             "value '%s' is outside the plausible range %g to %g %s", value,
-                             f->lo, f->hi, f->unit);
+                             "value '%s' is outside the plausible range %g to %g %s", value, f->lo,
+                             f->hi, f->unit);
     }
     memcpy((char *)obs + f->offset, &v, sizeof v);
     return VIGIL_OK;
 }
 
-static vigil_status set_enum(vigil_obs *obs, const field_def *f, const char *value,
-                             vigil_err *err)
+static vigil_status set_enum(vigil_obs *obs, const field_def *f, const char *value, vigil_err *err)
 {
     switch (f->kind) {
     case F_SCALE: {
         long s = 0;
         if (vigil_parse_long(value, 1, 2, &s) != VIGIL_OK) {
-            return vigil_err_set(err, VIGIL_ERR_PARSE, f->name, "value '%s' is not 1 or 2",
-                                 value);
+            return vigil_err_set(err, VIGIL_ERR_PARSE, f->name, "value '%s' is not 1 or 2", value);
         }
         obs->spo2_scale = (int)s;
         return VIGIL_OK;
@@ -120,8 +116,7 @@ static vigil_status set_enum(vigil_obs *obs, const field_def *f, const char *val
     }
 }
 
-vigil_status vigil_obs_set_text(vigil_obs *obs, const char *name, const char *value,
-                                vigil_err *err)
+vigil_status vigil_obs_set_text(vigil_obs *obs, const char *name, const char *value, vigil_err *err)
 {
     const field_def *f = name != NULL ? find(name) : NULL;
     if (f == NULL) {

@@ -111,8 +111,7 @@ vigil_status vigil_parse_long(const char *s, long lo, long hi, long *out)
     return VIGIL_OK;
 }
 
-vigil_status vigil_csv_split(char *line, char sep, char **fields, size_t max_fields,
-                             size_t *out_n)
+vigil_status vigil_csv_split(char *line, char sep, char **fields, size_t max_fields, size_t *out_n)
 {
     size_t n = 0;
     char *r = line;

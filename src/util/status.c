@@ -30,8 +30,7 @@ const char *vigil_status_str(vigil_status st)
     return status_names[st];
 }
 
-vigil_status vigil_err_set(vigil_err *err, vigil_status st, const char *field,
-                           const char *fmt, ...)
+vigil_status vigil_err_set(vigil_err *err, vigil_status st, const char *field, const char *fmt, ...)
 {
     if (err == NULL) {
         return st;

@@ -125,8 +125,8 @@ static void news2_spo2_scale2_on_oxygen_scores_as_chart(void **state)
 {
     (void)state;
     static const band_case cases[] = {
-        {20, 3}, {83, 3}, {84, 2}, {85, 2}, {86, 1}, {87, 1}, {88, 0}, {92, 0},
-        {93, 1}, {94, 1}, {95, 2}, {96, 2}, {97, 3}, {100, 3},
+        {20, 3}, {83, 3}, {84, 2}, {85, 2}, {86, 1}, {87, 1}, {88, 0},
+        {92, 0}, {93, 1}, {94, 1}, {95, 2}, {96, 2}, {97, 3}, {100, 3},
     };
     for (size_t i = 0; i < N_OF(cases); i++) {
         vigil_obs o;
@@ -219,8 +219,8 @@ static void news2_pulse_band_edges_score_as_chart(void **state)
 {
     (void)state;
     static const band_case cases[] = {
-        {10, 3},  {40, 3},  {41, 1},  {50, 1},  {51, 0},  {90, 0},
-        {91, 1},  {110, 1}, {111, 2}, {130, 2}, {131, 3}, {300, 3},
+        {10, 3}, {40, 3},  {41, 1},  {50, 1},  {51, 0},  {90, 0},
+        {91, 1}, {110, 1}, {111, 2}, {130, 2}, {131, 3}, {300, 3},
     };
     for (size_t i = 0; i < N_OF(cases); i++) {
         vigil_obs o;
@@ -260,8 +260,8 @@ static void news2_temperature_band_edges_score_as_chart(void **state)
 {
     (void)state;
     static const band_case cases[] = {
-        {25.0, 3}, {35.0, 3}, {35.1, 1}, {36.0, 1}, {36.1, 0}, {38.0, 0},
-        {38.1, 1}, {39.0, 1}, {39.1, 2}, {45.0, 2},
+        {25.0, 3}, {35.0, 3}, {35.1, 1}, {36.0, 1}, {36.1, 0},
+        {38.0, 0}, {38.1, 1}, {39.0, 1}, {39.1, 2}, {45.0, 2},
     };
     for (size_t i = 0; i < N_OF(cases); i++) {
         vigil_obs o;
@@ -280,8 +280,8 @@ static void news2_temperature_rounds_half_up_to_one_decimal(void **state)
 {
     (void)state;
     static const band_case cases[] = {
-        {38.04, 0}, {38.05, 1}, {38.049, 0}, {35.04, 3}, {35.05, 1}, {36.04, 1},
-        {36.05, 0}, {39.04, 1}, {39.05, 2},  {35.149, 1},
+        {38.04, 0}, {38.05, 1}, {38.049, 0}, {35.04, 3}, {35.05, 1},
+        {36.04, 1}, {36.05, 0}, {39.04, 1},  {39.05, 2}, {35.149, 1},
     };
     for (size_t i = 0; i < N_OF(cases); i++) {
         if (vigil_news2_temp_points(cases[i].v) != cases[i].points) {
@@ -326,10 +326,8 @@ static void news2_totals_map_to_risk_monitoring_and_response(void **state)
         {16, 70, VIGIL_O2_AIR, 0, VIGIL_RISK_LOW, VIGIL_MON_12_HOURLY, VIGIL_RESP_ROUTINE},
         {10, 70, VIGIL_O2_AIR, 1, VIGIL_RISK_LOW, VIGIL_MON_4_6_HOURLY, VIGIL_RESP_NURSE_ASSESS},
         {22, 70, VIGIL_O2_AIR, 2, VIGIL_RISK_LOW, VIGIL_MON_4_6_HOURLY, VIGIL_RESP_NURSE_ASSESS},
-        {22, 100, VIGIL_O2_AIR, 3, VIGIL_RISK_LOW, VIGIL_MON_4_6_HOURLY,
-         VIGIL_RESP_NURSE_ASSESS},
-        {22, 120, VIGIL_O2_AIR, 4, VIGIL_RISK_LOW, VIGIL_MON_4_6_HOURLY,
-         VIGIL_RESP_NURSE_ASSESS},
+        {22, 100, VIGIL_O2_AIR, 3, VIGIL_RISK_LOW, VIGIL_MON_4_6_HOURLY, VIGIL_RESP_NURSE_ASSESS},
+        {22, 120, VIGIL_O2_AIR, 4, VIGIL_RISK_LOW, VIGIL_MON_4_6_HOURLY, VIGIL_RESP_NURSE_ASSESS},
         {22, 100, VIGIL_O2_OXYGEN, 5, VIGIL_RISK_MEDIUM, VIGIL_MON_HOURLY, VIGIL_RESP_URGENT},
         {22, 120, VIGIL_O2_OXYGEN, 6, VIGIL_RISK_MEDIUM, VIGIL_MON_HOURLY, VIGIL_RESP_URGENT},
     };
@@ -348,10 +346,10 @@ static void news2_totals_map_to_risk_monitoring_and_response(void **state)
     }
     vigil_obs o;
     normal_obs(&o);
-    o.rr_bpm = 22;       /* 2 */
-    o.hr_bpm = 120;      /* 2 */
+    o.rr_bpm = 22;          /* 2 */
+    o.hr_bpm = 120;         /* 2 */
     o.o2 = VIGIL_O2_OXYGEN; /* 2 */
-    o.temp_c = 38.5;     /* 1 */
+    o.temp_c = 38.5;        /* 1 */
     vigil_news2 r = score_ok(&o);
     assert_int_equal(r.total, 7);
     assert_int_equal(r.risk, VIGIL_RISK_HIGH);
@@ -365,7 +363,7 @@ static void news2_single_3_with_total_under_5_is_low_medium(void **state)
     (void)state;
     vigil_obs o;
     normal_obs(&o);
-    o.rr_bpm = 25; /* 3 */
+    o.rr_bpm = 25;   /* 3 */
     o.temp_c = 38.5; /* 1 */
     vigil_news2 r = score_ok(&o);
     assert_int_equal(r.total, 4);
@@ -389,7 +387,7 @@ static void news2_single_3_with_total_5_is_medium_not_low_medium(void **state)
     assert_true(r.single_param_3);
     assert_int_equal(r.risk, VIGIL_RISK_MEDIUM);
     assert_int_equal(r.response, VIGIL_RESP_URGENT);
-    o.hr_bpm = 135; /* 3 */
+    o.hr_bpm = 135;  /* 3 */
     o.temp_c = 38.5; /* 1 */
     r = score_ok(&o);
     assert_int_equal(r.total, 7);
@@ -480,10 +478,9 @@ static void news2_implausible_values_are_refused_naming_field(void **state)
         const char *field;
         double v;
     } cases[] = {
-        {"rr", -1},        {"rr", 80.5},       {"spo2", 19.9},  {"spo2", 100.1},
-        {"sbp", 29},       {"sbp", 301},       {"hr", 9},       {"hr", 301},
-        {"temp_c", 24.9},  {"temp_c", 45.1},   {"age", -1},     {"age", 131},
-        {"spo2", INFINITY}, {"hr", -INFINITY},
+        {"rr", -1},   {"rr", 80.5}, {"spo2", 19.9},     {"spo2", 100.1},   {"sbp", 29},
+        {"sbp", 301}, {"hr", 9},    {"hr", 301},        {"temp_c", 24.9},  {"temp_c", 45.1},
+        {"age", -1},  {"age", 131}, {"spo2", INFINITY}, {"hr", -INFINITY},
     };
     for (size_t i = 0; i < N_OF(cases); i++) {
         vigil_obs o;

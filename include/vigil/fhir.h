@@ -1,0 +1,217 @@
+/*
+ * vigil/fhir.h: FHIR R4 for the ward service. JSON bytes in, validated
+ * observation events out; and the FHIR JSON vigil sends back
+ * (OperationOutcome, vital-sign and NEWS2 Observations, searchset and
+ * transaction-response Bundles).
+ *
+ * Specs: FHIR R4 (4.0.1) Observation, Bundle (type transaction),
+ * OperationOutcome and the vital-signs profile
+ * (http://hl7.org/fhir/StructureDefinition/vitalsigns); UK Core
+ * UKCore-Observation-ACVPU, -InspiredOxygen and -EarlyWarningTotalScore with
+ * their value sets (UKCore-ACVPU, UKCore-InspiredOxygen,
+ * UKCore-EarlyWarningSubScore). The accepted subset, the code and unit
+ * tables and every refusal are listed in docs/fhir.md.
+ *
+ * Pure: no sockets, no files, no clock (the server owns HTTP and decides what
+ * "now" is). JSON is read with jansson in strict mode (duplicate keys,
+ * trailing text and \u0000 are refused).
+ *
+ * Invariants:
+ *  - Input is all-or-nothing: a Bundle with one bad entry yields no events.
+ *  - Every refusal fills one vigil_fhir_issue (an OperationOutcome issue
+ *    with a code and a FHIRPath expression naming the element), never a bare
+ *    string. The parser stops at the first problem it finds.
+ *  - A vital sign outside the NEWS2 plausibility bounds of vigil/news2.h is
+ *    refused naming the element and the value; a parameter the message does
+ *    not carry stays "not measured" (never zero).
+ *  - A NEWS2 total built from an incomplete set is emitted with
+ *    valueQuantity.comparator ">=" (a FHIR modifier element) and an
+ *    "incomplete" interpretation: it is never presented as complete.
+ *
+ * Thread safety: every function is reentrant. Memory comes from jansson's
+ * allocator (json_set_alloc_funcs), the C library's unless the process
+ * changes it; release what these functions return with the matching
+ * vigil_fhir_*_free / _fini function.
+ */
+#ifndef VIGIL_FHIR_H
+#define VIGIL_FHIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vigil/news2.h"
+#include "vigil/status.h"
+#include "vigil/ward.h"
+
+/* Refused before parsing: larger inputs get issue code too-costly. */
+#define VIGIL_FHIR_MAX_BYTES (4u * 1024u * 1024u)
+/* Most entries in one transaction Bundle (more: too-costly). */
+#define VIGIL_FHIR_MAX_ENTRIES 1000u
+/* Buffer sizes of an issue (text is truncated to fit, never overrun). */
+#define VIGIL_FHIR_EXPR_MAX 160
+#define VIGIL_FHIR_DIAG_MAX 320
+/* Longest event id accepted by the output builders: the id plus the longest
+ * suffix ("-news2", "-acvpu") must be a FHIR id of at most 64 characters. */
+#define VIGIL_FHIR_EVENT_ID_MAX 58
+
+/* OperationOutcome.issue.severity (R4 value set IssueSeverity). */
+typedef enum vigil_fhir_severity {
+    VIGIL_FHIR_SEV_FATAL = 0, /* input could not be read at all */
+    VIGIL_FHIR_SEV_ERROR,     /* input read, but refused */
+    VIGIL_FHIR_SEV_WARNING,
+    VIGIL_FHIR_SEV_INFORMATION,
+    VIGIL_FHIR_SEV_COUNT
+} vigil_fhir_severity;
+
+/* OperationOutcome.issue.code: the subset of R4 IssueType vigil uses. */
+typedef enum vigil_fhir_issue_type {
+    VIGIL_FHIR_ISSUE_INVALID = 0,   /* "invalid": contradicts the spec or profile */
+    VIGIL_FHIR_ISSUE_STRUCTURE,     /* "structure": not JSON, duplicate key, wrong JSON type */
+    VIGIL_FHIR_ISSUE_REQUIRED,      /* "required": a required element is missing */
+    VIGIL_FHIR_ISSUE_VALUE,         /* "value": bad date, NHS number, status, implausible vital */
+    VIGIL_FHIR_ISSUE_CODE_INVALID,  /* "code-invalid": unit, unit system, category, ACVPU code */
+    VIGIL_FHIR_ISSUE_EXTENSION,     /* "extension": a modifierExtension vigil cannot honour */
+    VIGIL_FHIR_ISSUE_NOT_SUPPORTED, /* "not-supported": valid FHIR outside vigil's subset */
+    VIGIL_FHIR_ISSUE_DUPLICATE,     /* "duplicate": one vital given twice for one set */
+    VIGIL_FHIR_ISSUE_BUSINESS_RULE, /* "business-rule": air and oxygen both claimed */
+    VIGIL_FHIR_ISSUE_TOO_LONG,      /* "too-long": an id or reference longer than vigil keeps */
+    VIGIL_FHIR_ISSUE_TOO_COSTLY,    /* "too-costly": input or entry count over the limits */
+    VIGIL_FHIR_ISSUE_PROCESSING,    /* "processing": any other refusal */
+    VIGIL_FHIR_ISSUE_EXCEPTION,     /* "exception": out of memory, internal error */
+    VIGIL_FHIR_ISSUE_COUNT
+} vigil_fhir_issue_type;
+
+/* One OperationOutcome issue. expression is a FHIRPath such as
+ * "Bundle.entry[2].resource.valueQuantity.value", or "" when no element can be
+ * named (input that is not JSON). diagnostics says what was wrong, with the
+ * value found. */
+typedef struct vigil_fhir_issue {
+    vigil_fhir_severity severity;
+    vigil_fhir_issue_type code;
+    char expression[VIGIL_FHIR_EXPR_MAX];
+    char diagnostics[VIGIL_FHIR_DIAG_MAX];
+} vigil_fhir_issue;
+
+/* "fatal", "error", ...; "?" when out of range. */
+const char *vigil_fhir_severity_name(vigil_fhir_severity s);
+/* "invalid", "structure", "not-supported", ...; "?" when out of range. */
+const char *vigil_fhir_issue_type_name(vigil_fhir_issue_type t);
+
+/*
+ * The HTTP status a FHIR server answers with for this issue (R4 RESTful API,
+ * "create"): 400 for content that cannot be read (structure), 413 for
+ * too-costly, 500 for exception, 422 for everything else (read but refused by
+ * profile or business rules).
+ */
+int vigil_fhir_issue_http_status(const vigil_fhir_issue *issue);
+
+/* The events read from one request. Caller-owned struct; the events array is
+ * allocated by the parser and released by vigil_fhir_batch_fini. */
+typedef struct vigil_fhir_batch {
+    vigil_obs_event *events; /* n_events of them, in order of first appearance */
+    size_t n_events;
+    size_t n_entries; /* resources read: 1 for an Observation, entry count for a Bundle */
+    bool transaction; /* true when the input was a transaction Bundle */
+} vigil_fhir_batch;
+
+/*
+ * Parse one Observation (vital-signs profile subset, docs/fhir.md) from
+ * json[0..len) into *out (source VIGIL_SRC_FHIR). json need not be
+ * NUL-terminated and is not kept.
+ * Returns VIGIL_OK; VIGIL_ERR_PARSE for any refused input (issue says why),
+ * VIGIL_ERR_IMPLAUSIBLE for a vital outside the plausibility bounds,
+ * VIGIL_ERR_NOMEM, VIGIL_ERR_ARG for NULL json or out. A Bundle is refused
+ * (not-supported). On error *out is unchanged and *issue (when non-NULL) is
+ * filled; on success *issue is untouched.
+ */
+vigil_status vigil_fhir_parse_observation(const char *json, size_t len, vigil_obs_event *out,
+                                          vigil_fhir_issue *issue);
+
+/*
+ * Parse a transaction Bundle of Observations. Every entry must be a POST of
+ * an Observation; observations of the same patient (same NHS number and same
+ * local id) and the same instant (after time-zone normalisation) are merged
+ * into one event, one NEWS2 set. All-or-nothing: on any error no event is
+ * returned. *out must be zeroed or finished; on success it owns a new events
+ * array (n_events may be 0 for an empty Bundle). Returns as above; a bare
+ * Observation is refused (not-supported).
+ */
+vigil_status vigil_fhir_parse_transaction(const char *json, size_t len, vigil_fhir_batch *out,
+                                          vigil_fhir_issue *issue);
+
+/* Either of the above, chosen by resourceType: an Observation gives one event
+ * and n_entries 1, a transaction Bundle as vigil_fhir_parse_transaction. */
+vigil_status vigil_fhir_parse(const char *json, size_t len, vigil_fhir_batch *out,
+                              vigil_fhir_issue *issue);
+
+/* Release the events of a batch and zero it. No-op on NULL. */
+void vigil_fhir_batch_fini(vigil_fhir_batch *b);
+
+/*
+ * Output builders. Each writes a new NUL-terminated compact JSON string to
+ * *out_json (release with vigil_fhir_free); on error *out_json is unchanged.
+ * They return VIGIL_ERR_ARG (err says which argument) for an event that fails
+ * vigil_news2_validate, an event id that is not a FHIR id of at most
+ * VIGIL_FHIR_EVENT_ID_MAX characters, an mrn that is not a FHIR id (it
+ * becomes the Patient reference) or text that is not UTF-8; VIGIL_ERR_NOMEM.
+ *
+ * Resource ids are derived from the caller's event id: "<event_id>-rr",
+ * "-spo2", "-o2", "-sbp", "-hr", "-acvpu", "-temp" for vital signs (the names
+ * of vigil_news2_param_name) and "<event_id>-news2" for the NEWS2 total.
+ */
+
+/* OperationOutcome with issues[0..n) (n >= 1). */
+vigil_status vigil_fhir_outcome_json(const vigil_fhir_issue *issues, size_t n, char **out_json);
+
+/* Observation for one measured vital sign of ev. VIGIL_ERR_NOT_FOUND when
+ * param is not measured in ev. */
+vigil_status vigil_fhir_vital_json(const vigil_obs_event *ev, vigil_news2_param param,
+                                   const char *event_id, char **out_json, vigil_err *err);
+
+/*
+ * Observation for a NEWS2 total (UKCore-Observation-EarlyWarningTotalScore:
+ * SNOMED CT 1104051000000101, category survey), sub-scores as components
+ * (UKCore-EarlyWarningSubScore codes; a missing parameter has
+ * dataAbsentReason "not-performed"), derivedFrom the vital Observations
+ * present, risk and flags as interpretations. When score->complete is false
+ * the value carries comparator ">=" with an "incomplete" interpretation and a
+ * note naming what is missing. A score whose fields contradict each other
+ * (complete with a missing sub-score, sub-score out of 0-3, total not their
+ * sum) is refused with VIGIL_ERR_ARG.
+ */
+vigil_status vigil_fhir_news2_json(const vigil_obs_event *ev, const vigil_news2 *score,
+                                   const char *event_id, char **out_json, vigil_err *err);
+
+/* One observation set in a search result: its vital signs, and its NEWS2
+ * total when score is non-NULL. All pointers borrowed for the call. */
+typedef struct vigil_fhir_search_item {
+    const vigil_obs_event *ev;
+    const vigil_news2 *score; /* may be NULL */
+    const char *event_id;
+} vigil_fhir_search_item;
+
+/*
+ * searchset Bundle for GET of a patient's observations and scores: for each
+ * item, one Observation per measured vital (chart order) then the NEWS2
+ * total; total = number of entries, each with search.mode "match". base_url
+ * (e.g. "https://ward.example.nhs.uk/fhir", no trailing slash) gives each
+ * entry fullUrl <base_url>/Observation/<id>; self_url a link "self". Both
+ * may be NULL (omitted). n may be 0 (an empty searchset).
+ */
+vigil_status vigil_fhir_searchset_json(const vigil_fhir_search_item *items, size_t n,
+                                       const char *base_url, const char *self_url, char **out_json,
+                                       vigil_err *err);
+
+/*
+ * transaction-response Bundle for an accepted transaction of n_entries
+ * entries: one entry per request entry, in order, response.status
+ * "201 Created", and response.location locations[i] when locations and
+ * locations[i] are non-NULL.
+ */
+vigil_status vigil_fhir_transaction_response_json(size_t n_entries, const char *const *locations,
+                                                  char **out_json, vigil_err *err);
+
+/* Release a string from the builders above. No-op on NULL. */
+void vigil_fhir_free(char *json);
+
+#endif

@@ -1,0 +1,617 @@
+/*
+ * vigil/store.h: durable storage for the ward service: patients, admissions
+ * and bed moves, observation sets and their scores, escalation episodes,
+ * alerts and acknowledgements, staff concerns and Martha's Rule calls, daily
+ * "better / same / worse" answers, AI opt-outs, SpO2 Scale 2 decisions,
+ * revised escalation plans, users and roles; every write and every read of
+ * patient data leaves a hash-chained audit record (vigil/audit.h).
+ *
+ * A vigil_store is an opaque handle over a backend chosen by the URI given
+ * to vigil_store_open: SQLite today ("sqlite:PATH", "file:PATH" or a plain
+ * path), PostgreSQL later. Backend-independent rules (NHS number check
+ * digit, plausibility, reasons that must be given, roles that may decide)
+ * are checked here before any SQL runs; the backend adds schema constraints
+ * as a second line. See docs/store.md.
+ *
+ * Does not: decide escalation policy (levels, intervals, who is paged: that
+ * is core/server), authorise requests (server), or keep data in memory
+ * between calls.
+ *
+ * Durability: every write function returns VIGIL_OK only after its
+ * transaction has committed durably (SQLite: WAL, synchronous=FULL), so a
+ * caller may acknowledge a message as soon as the call returns. On error
+ * nothing of the call is written, except where a function says otherwise
+ * (the batch put).
+ *
+ * Audit: every call that writes or reads patient data takes a vigil_actor
+ * (who, why) and appends its audit records in the same transaction as the
+ * data: no write without its audit record, no audited write that was not
+ * made. A read whose audit record cannot be written fails.
+ *
+ * Thread safety: a vigil_store must not be used by two threads at once;
+ * open one per thread (they may share a database file). Functions that take
+ * no vigil_store are reentrant.
+ *
+ * Times are Unix milliseconds UTC (int64_t, suffix _ms); 0 means "none"
+ * where a field says so. Ids are positive int64_t; 0 means "none".
+ */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vigil/news2.h"
+#include "vigil/status.h"
+#include "vigil/ward.h"
+
+/* The schema version this code writes (SQLite: PRAGMA user_version). */
+#define VIGIL_STORE_SCHEMA_VERSION 1
+
+/* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
+#define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
+#define VIGIL_STORE_TEXT_MAX 2000   /* concerns, reasons, notes, plans */
+#define VIGIL_STORE_WARDS_MAX 8     /* wards in one user's scope */
+#define VIGIL_PASSWORD_MIN 10       /* characters */
+#define VIGIL_PASSWORD_HASH_MAX 128 /* >= crypto_pwhash_STRBYTES */
+
+typedef struct vigil_store vigil_store;
+
+/*
+ * Who is acting and why. Both strings are borrowed for the call, required,
+ * non-empty; user at most VIGIL_ID_MAX - 1 bytes (a username or a service
+ * name such as "hl7-listener"), reason at most 255 bytes ("direct care",
+ * "ingest", "monthly Martha's Rule return").
+ */
+typedef struct vigil_actor {
+    const char *user;
+    const char *reason;
+} vigil_actor;
+
+/* ---- opening ------------------------------------------------------------ */
+
+enum {
+    VIGIL_STORE_READONLY = 1u << 0, /* no writes, no migration; the file must exist
+                                       at the current schema version */
+};
+
+/*
+ * Open (creating if needed, unless READONLY) the store at uri and bring its
+ * schema to VIGIL_STORE_SCHEMA_VERSION, one migration per transaction.
+ * uri: "sqlite:PATH", "file:PATH[?query]" (SQLite URI) or a plain PATH.
+ * Returns VIGIL_ERR_NOT_FOUND for a scheme with no backend built in
+ * ("postgresql://..."), VIGIL_ERR_MISMATCH for a database newer than this
+ * code or one that is not a vigil store, VIGIL_ERR_IO when the file cannot
+ * be opened or WAL cannot be enabled. *out is set only on success; release
+ * it with vigil_store_close.
+ */
+vigil_status vigil_store_open(const char *uri, unsigned flags, vigil_store **out, vigil_err *err);
+
+/* Close the store and release everything it holds. NULL is a no-op. */
+void vigil_store_close(vigil_store *st);
+
+/* Backend name: "sqlite". Static string. */
+const char *vigil_store_backend_name(const vigil_store *st);
+
+/* ---- patients, admissions, bed moves ------------------------------------ */
+
+typedef struct vigil_patient {
+    int64_t id;                                /* 0 before it is stored */
+    char nhs_number[VIGIL_NHS_NUMBER_LEN + 1]; /* 10 digits, or "" when unknown */
+    char mrn[VIGIL_ID_MAX];                    /* local hospital number, or "" */
+    char name[VIGIL_STORE_NAME_MAX + 1];       /* display name, or "" */
+    char birth_date[11];                       /* YYYY-MM-DD, or "" */
+} vigil_patient;
+
+/*
+ * Find the patient with p's NHS number or MRN, or create one. At least one
+ * identifier is required; an NHS number must pass its check digit
+ * (REQ NHS-NUMBER-CHECK). An identifier the stored patient lacks is added;
+ * name and birth date are filled when stored empty. VIGIL_ERR_CONFLICT when
+ * the NHS number and the MRN belong to different patients, or the stored
+ * patient has a different value. *out_id gets the patient id.
+ */
+vigil_status vigil_store_patient_ensure(vigil_store *st, const vigil_actor *who,
+                                        const vigil_patient *p, int64_t *out_id, vigil_err *err);
+
+/* Read one patient by id (audited read). VIGIL_ERR_NOT_FOUND if none. */
+vigil_status vigil_store_patient_get(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                     vigil_patient *out, vigil_err *err);
+
+/* Find a patient by NHS number (when nhs non-empty) else by MRN (audited
+ * read when found). VIGIL_ERR_NOT_FOUND if none. */
+vigil_status vigil_store_patient_find(vigil_store *st, const vigil_actor *who, const char *nhs,
+                                      const char *mrn, vigil_patient *out, vigil_err *err);
+
+/*
+ * Admit a patient to ward/bed at t_ms. One open admission per patient
+ * (VIGIL_ERR_CONFLICT otherwise). bed may be "" (not yet allocated).
+ */
+vigil_status vigil_store_admit(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                               const char *ward, const char *bed, int64_t t_ms,
+                               int64_t *out_admission_id, vigil_err *err);
+
+/* Move an open admission to ward/bed at t_ms (closes the current bed stay). */
+vigil_status vigil_store_move(vigil_store *st, const vigil_actor *who, int64_t admission_id,
+                              const char *ward, const char *bed, int64_t t_ms, vigil_err *err);
+
+/* Discharge an open admission at t_ms (closes its bed stay). */
+vigil_status vigil_store_discharge(vigil_store *st, const vigil_actor *who, int64_t admission_id,
+                                   int64_t t_ms, vigil_err *err);
+
+/* ---- observation sets and scores ---------------------------------------- */
+
+/* The AI model's view of one observation set. Strings are borrowed. */
+typedef struct vigil_store_ai {
+    double risk;                  /* the model's raw output (finite) */
+    double prob;                  /* calibrated probability, 0..1 */
+    const char *explanation_json; /* a JSON object or array, or NULL */
+    const char *model_version;    /* required, non-empty, < VIGIL_ID_MAX bytes */
+} vigil_store_ai;
+
+/*
+ * A score for one observation set. news2 must be exactly what
+ * vigil_news2_score gives for the set's observations (checked:
+ * VIGIL_ERR_MISMATCH otherwise). ai is NULL when no AI score was made
+ * (patient opted out, model not loaded).
+ */
+typedef struct vigil_store_score {
+    vigil_news2 news2;
+    const vigil_store_ai *ai;
+    int64_t t_ms; /* when scored */
+} vigil_store_score;
+
+/* The outcome of storing one observation event. */
+typedef struct vigil_store_put {
+    vigil_status status; /* VIGIL_OK, or why this item was refused */
+    int64_t patient_id;
+    int64_t obs_id;
+    int64_t score_id;            /* 0 when no score is stored for the set */
+    bool duplicate;              /* the same message (source, source id, content) was stored
+                                    before: nothing new was written but its audit record */
+    char msg[VIGIL_ERR_MSG_MAX]; /* detail when status != VIGIL_OK */
+} vigil_store_put;
+
+/*
+ * Store one observation event (and its score when score is non-NULL) in one
+ * durable transaction; the patient is found or created from the event's
+ * NHS number / MRN (as vigil_store_patient_ensure) and the set is linked to
+ * the patient's open admission. Values are checked with
+ * vigil_news2_validate; missing values are stored as NULL.
+ * Idempotent per (source, source_id): a resent identical message returns
+ * the stored ids with duplicate = true; the same id with different content
+ * is VIGIL_ERR_CONFLICT. An empty source_id disables this check.
+ * Returns out->status (also in err). Returns only after COMMIT.
+ */
+vigil_status vigil_store_put_obs(vigil_store *st, const vigil_actor *who, const vigil_obs_event *ev,
+                                 const vigil_store_score *score, vigil_store_put *out,
+                                 vigil_err *err);
+
+/* One item of a batch: both pointers borrowed for the call; score may be NULL. */
+typedef struct vigil_store_obs_item {
+    const vigil_obs_event *ev;
+    const vigil_store_score *score;
+} vigil_store_obs_item;
+
+/*
+ * Store n items in ONE durable transaction (group commit): each item in its
+ * own savepoint, so a refused item is rolled back alone and reported in
+ * out[i] while the others are stored. Returns VIGIL_OK when the transaction
+ * committed (then every out[i] with status VIGIL_OK is durable), or an
+ * error when it did not (then nothing of the batch is stored and out[] must
+ * be ignored). out must hold n entries. n may be 0.
+ */
+vigil_status vigil_store_put_obs_batch(vigil_store *st, const vigil_actor *who,
+                                       const vigil_store_obs_item *items, size_t n,
+                                       vigil_store_put *out, vigil_err *err);
+
+/* Store the score of an already stored set (one score per set:
+ * VIGIL_ERR_CONFLICT when it has one). */
+vigil_status vigil_store_put_score(vigil_store *st, const vigil_actor *who, int64_t obs_id,
+                                   const vigil_store_score *score, int64_t *out_score_id,
+                                   vigil_err *err);
+
+/* One stored observation set with its score, as read back. */
+typedef struct vigil_store_obs_row {
+    int64_t obs_id;
+    int64_t patient_id;
+    int64_t admission_id; /* 0 when none */
+    int64_t received_ms;
+    vigil_obs_event ev; /* nhs_number/mrn: the patient's identifiers */
+    bool has_score;
+    int64_t score_id;
+    int64_t scored_ms;
+    vigil_news2 news2;
+    bool has_ai;
+    double ai_risk;
+    double ai_prob;
+    char model_version[VIGIL_ID_MAX];
+    char *explanation_json; /* owned by the list; NULL when none */
+} vigil_store_obs_row;
+
+typedef struct vigil_store_obs_list {
+    size_t n;
+    vigil_store_obs_row *rows;
+    bool truncated; /* more rows matched than max_rows */
+} vigil_store_obs_list;
+
+/*
+ * A patient's observation sets with t_ms in [from_ms, to_ms], oldest first,
+ * at most max_rows (audited read). *out is filled on success and empty on
+ * error; either way vigil_store_obs_list_fini may be called on it.
+ */
+vigil_status vigil_store_obs_range(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                   int64_t from_ms, int64_t to_ms, size_t max_rows,
+                                   vigil_store_obs_list *out, vigil_err *err);
+
+/* Free a list's rows and strings; leaves it empty. NULL is a no-op. */
+void vigil_store_obs_list_fini(vigil_store_obs_list *l);
+
+/* ---- escalation: episodes, alerts, acknowledgements --------------------- */
+
+/*
+ * Escalation levels (../shared/spec/escalation.md "Levels") are stored on the
+ * RCP Chart 4 response scale: VIGIL_RESP_NURSE_ASSESS is "ward",
+ * VIGIL_RESP_URGENT_WARD "urgent-ward", VIGIL_RESP_URGENT "urgent",
+ * VIGIL_RESP_EMERGENCY "emergency". VIGIL_RESP_ROUTINE ("none") opens nothing.
+ */
+const char *vigil_store_level_name(vigil_news2_response level);
+
+typedef enum vigil_store_trigger {
+    VIGIL_STORE_TRIGGER_NEWS2 = 0,
+    VIGIL_STORE_TRIGGER_AI,
+    VIGIL_STORE_TRIGGER_STAFF_CONCERN,
+    VIGIL_STORE_TRIGGER_MARTHAS_RULE,
+    VIGIL_STORE_TRIGGER_COUNT
+} vigil_store_trigger;
+
+/* "news2", "ai", "staff-concern", "marthas-rule". */
+const char *vigil_store_trigger_name(vigil_store_trigger t);
+
+/*
+ * Open an escalation episode at level with its one alert (raised at t_ms).
+ * trigger_ref is the id of what triggered it (score id, concern id, Martha's
+ * Rule call id) or 0. supersedes_id, when non-zero, is an open episode of
+ * the same patient closed in the same transaction ("superseded": a higher
+ * level opens a new episode). Ids of the new episode and alert come back.
+ */
+vigil_status vigil_store_episode_open(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                      vigil_news2_response level, vigil_store_trigger trigger,
+                                      int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
+                                      int64_t *out_episode_id, int64_t *out_alert_id,
+                                      vigil_err *err);
+
+/* Close an open episode at t_ms with a reason (required). */
+vigil_status vigil_store_episode_close(vigil_store *st, const vigil_actor *who, int64_t episode_id,
+                                       int64_t t_ms, const char *reason, vigil_err *err);
+
+/* Record that an unacknowledged alert was repeated at t_ms, at rota step
+ * rota_step (0 = first responder), to notified (a role or rota name). */
+vigil_status vigil_store_alert_repeat(vigil_store *st, const vigil_actor *who, int64_t alert_id,
+                                      int64_t t_ms, int rota_step, const char *notified,
+                                      vigil_err *err);
+
+typedef enum vigil_store_ack_action {
+    VIGIL_STORE_ACK_ATTENDING = 0, /* on the way to review */
+    VIGIL_STORE_ACK_REVIEWED,      /* reviewed; plan made at this level */
+    VIGIL_STORE_ACK_ESCALATED,     /* escalated further */
+    VIGIL_STORE_ACK_DECLINED,      /* declined to escalate: reason required */
+    VIGIL_STORE_ACK_COUNT
+} vigil_store_ack_action;
+
+/* "attending", "reviewed", "escalated", "declined". */
+const char *vigil_store_ack_action_name(vigil_store_ack_action a);
+
+/*
+ * Acknowledge an alert: who->user (a registered, enabled user) did action
+ * at t_ms. reason may be NULL except for VIGIL_STORE_ACK_DECLINED, where a
+ * non-blank reason is required (REQ ESC-DECLINE-REASON; VIGIL_ERR_ARG).
+ */
+vigil_status vigil_store_alert_ack(vigil_store *st, const vigil_actor *who, int64_t alert_id,
+                                   int64_t t_ms, vigil_store_ack_action action, const char *reason,
+                                   int64_t *out_ack_id, vigil_err *err);
+
+/* An escalation episode as read back, with its alert and its latest state. */
+typedef struct vigil_store_episode {
+    int64_t id;
+    int64_t patient_id;
+    char nhs_number[VIGIL_NHS_NUMBER_LEN + 1];
+    char ward[VIGIL_STORE_NAME_MAX + 1]; /* current ward, "" when not admitted */
+    char bed[VIGIL_STORE_NAME_MAX + 1];
+    vigil_news2_response level;
+    vigil_store_trigger trigger;
+    int64_t trigger_ref;
+    int64_t opened_ms;
+    int64_t closed_ms; /* 0 while open */
+    int64_t alert_id;
+    int64_t alert_raised_ms;
+    int n_repeats;
+    int64_t last_repeat_ms; /* 0 when never repeated */
+    int rota_step;          /* of the last repeat, 0 when never repeated */
+    int n_acks;
+    int64_t last_ack_ms;                    /* 0 when not acknowledged */
+    vigil_store_ack_action last_ack_action; /* valid when n_acks > 0 */
+    char last_ack_by[VIGIL_ID_MAX];
+} vigil_store_episode;
+
+typedef struct vigil_store_episode_list {
+    size_t n;
+    vigil_store_episode *rows;
+} vigil_store_episode_list;
+
+/* Open episodes (all, or those of patients currently on ward when ward is
+ * non-NULL), oldest first (audited read, one record per episode). *out is
+ * empty on error; release it with vigil_store_episode_list_fini. */
+vigil_status vigil_store_episodes_open(vigil_store *st, const vigil_actor *who, const char *ward,
+                                       vigil_store_episode_list *out, vigil_err *err);
+void vigil_store_episode_list_fini(vigil_store_episode_list *l);
+
+/* ---- concerns and Martha's Rule ----------------------------------------- */
+
+/* A member of staff (who->user) is worried about the patient: concern in their
+ * words (required). */
+vigil_status vigil_store_staff_concern(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                       int64_t t_ms, const char *concern, int64_t *out_id,
+                                       vigil_err *err);
+
+typedef enum vigil_store_caller {
+    VIGIL_STORE_CALLER_PATIENT = 0,
+    VIGIL_STORE_CALLER_FAMILY,
+    VIGIL_STORE_CALLER_CARER,
+    VIGIL_STORE_CALLER_STAFF,
+    VIGIL_STORE_CALLER_COUNT
+} vigil_store_caller;
+
+/* "patient", "family", "carer", "staff". */
+const char *vigil_store_caller_name(vigil_store_caller c);
+
+/* NHS England Martha's Rule categories: the kind of concern ... */
+typedef enum vigil_store_marthas_category {
+    VIGIL_STORE_MR_ACUTE_DETERIORATION = 0,
+    VIGIL_STORE_MR_COMMUNICATION, /* communication and coordination concern */
+    VIGIL_STORE_MR_CATEGORY_COUNT
+} vigil_store_marthas_category;
+
+/* ... and what the review led to. */
+typedef enum vigil_store_marthas_outcome {
+    VIGIL_STORE_MR_CHANGE_IN_CARE = 0, /* change in care on the ward */
+    VIGIL_STORE_MR_TRANSFER,           /* transfer to a higher level of care */
+    VIGIL_STORE_MR_NO_CHANGE,
+    VIGIL_STORE_MR_OUTCOME_COUNT
+} vigil_store_marthas_outcome;
+
+/* "acute-deterioration", "communication-coordination";
+ * "change-in-care", "transfer-higher-level", "no-change". */
+const char *vigil_store_marthas_category_name(vigil_store_marthas_category c);
+const char *vigil_store_marthas_outcome_name(vigil_store_marthas_outcome o);
+
+/* A Martha's Rule call. Strings borrowed. */
+typedef struct vigil_store_marthas_call {
+    int64_t patient_id;
+    vigil_store_caller caller;
+    const char *caller_name; /* optional ("daughter"), NULL or "" */
+    const char *channel;     /* required: "phone", "app", "in person", ... */
+    int64_t t_ms;            /* when the call was made */
+    const char *concern;     /* required: the concern in the caller's words */
+} vigil_store_marthas_call;
+
+/*
+ * Record a Martha's Rule call (append-only: calls are never changed or
+ * removed; the schema refuses UPDATE and DELETE). The ward at the time is
+ * taken from the patient's current bed stay.
+ */
+vigil_status vigil_store_marthas_call_add(vigil_store *st, const vigil_actor *who,
+                                          const vigil_store_marthas_call *call, int64_t *out_id,
+                                          vigil_err *err);
+
+typedef struct vigil_store_marthas_review {
+    int64_t call_id;
+    const char *responder; /* required: who reviewed (name or user) */
+    int64_t t_ms;          /* when the review took place (>= call time) */
+    vigil_store_marthas_category category;
+    vigil_store_marthas_outcome outcome;
+    const char *note; /* optional */
+} vigil_store_marthas_review;
+
+/* Record the one review of a call (VIGIL_ERR_CONFLICT when it has one;
+ * append-only too). */
+vigil_status vigil_store_marthas_review_add(vigil_store *st, const vigil_actor *who,
+                                            const vigil_store_marthas_review *rev, int64_t *out_id,
+                                            vigil_err *err);
+
+/*
+ * Write the Martha's Rule log for calls with t_ms in [from_ms, to_ms] as CSV
+ * (RFC 4180, header row, times ISO 8601 UTC) to out, for the monthly return
+ * (audited read, one record per call). Columns: call_id, called_at,
+ * patient_id, nhs_number, ward, caller, caller_name, channel, concern,
+ * recorded_by, responder, reviewed_at, minutes_to_review, category,
+ * outcome, note. *out_n (optional) gets the number of calls written.
+ */
+vigil_status vigil_store_marthas_export_csv(vigil_store *st, const vigil_actor *who,
+                                            int64_t from_ms, int64_t to_ms, FILE *out,
+                                            size_t *out_n, vigil_err *err);
+
+/* ---- patient state: daily answer, AI opt-out, Scale 2, plans ------------ */
+
+typedef enum vigil_store_feeling {
+    VIGIL_STORE_FEEL_BETTER = 0,
+    VIGIL_STORE_FEEL_SAME,
+    VIGIL_STORE_FEEL_WORSE,
+    VIGIL_STORE_FEEL_COUNT
+} vigil_store_feeling;
+
+/* "better", "same", "worse". */
+const char *vigil_store_feeling_name(vigil_store_feeling f);
+
+/* Record the patient's answer to "do you feel better, the same or worse?"
+ * asked by who->user at t_ms. */
+vigil_status vigil_store_daily_answer(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                      int64_t t_ms, vigil_store_feeling answer, int64_t *out_id,
+                                      vigil_err *err);
+
+/* The patient opts out of AI scoring at t_ms (recorded by who->user; note
+ * optional). VIGIL_ERR_CONFLICT when already opted out. */
+vigil_status vigil_store_ai_optout(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                   int64_t t_ms, const char *note, int64_t *out_id, vigil_err *err);
+
+/* The patient withdraws the opt-out at t_ms. VIGIL_ERR_NOT_FOUND when none. */
+vigil_status vigil_store_ai_optout_withdraw(vigil_store *st, const vigil_actor *who,
+                                            int64_t patient_id, int64_t t_ms, vigil_err *err);
+
+/*
+ * A clinical decision that the patient's SpO2 is scored on Scale 2 from t_ms
+ * (RCP NEWS2: target 88-92%, made by a competent clinical decision maker).
+ * who->user must be a registered doctor (VIGIL_ERR_DENIED); reason required.
+ * VIGIL_ERR_CONFLICT when a decision is already in force.
+ */
+vigil_status vigil_store_scale2_set(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                    int64_t t_ms, const char *reason, int64_t *out_id,
+                                    vigil_err *err);
+
+/* End the Scale 2 decision in force (doctor; reason required). */
+vigil_status vigil_store_scale2_end(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                    int64_t t_ms, const char *reason, vigil_err *err);
+
+/* A revised escalation plan. Strings borrowed. */
+typedef struct vigil_store_plan {
+    int64_t patient_id;
+    int64_t t_ms;       /* when made */
+    const char *reason; /* required: why the usual response does not fit */
+    const char *plan;   /* required: what is accepted and what still escalates */
+    int64_t review_ms;  /* required, > t_ms: when it must be reviewed */
+    int64_t expires_ms; /* required, >= review_ms: after this it no longer applies */
+} vigil_store_plan;
+
+/* Record a revised escalation plan (who->user must be a registered doctor:
+ * VIGIL_ERR_DENIED). A plan never overrides staff or family concern; that
+ * is policy, not storage. */
+vigil_status vigil_store_plan_add(vigil_store *st, const vigil_actor *who,
+                                  const vigil_store_plan *plan, int64_t *out_id, vigil_err *err);
+
+/* Revoke a plan at t_ms (doctor; reason required). */
+vigil_status vigil_store_plan_revoke(vigil_store *st, const vigil_actor *who, int64_t plan_id,
+                                     int64_t t_ms, const char *reason, vigil_err *err);
+
+/* What the scoring and the ward list need to know about a patient at now_ms. */
+typedef struct vigil_store_patient_state {
+    bool ai_opted_out;
+    int64_t ai_optout_since_ms;
+    bool scale2; /* a Scale 2 decision is in force */
+    int64_t scale2_since_ms;
+    bool plan_active; /* a plan made before now_ms, not revoked, not expired */
+    int64_t plan_id;
+    int64_t plan_review_ms;
+    int64_t plan_expires_ms;
+    bool has_daily;
+    vigil_store_feeling daily; /* the latest answer, when has_daily */
+    int64_t daily_ms;
+    vigil_news2_response open_level; /* highest open episode, VIGIL_RESP_ROUTINE if none */
+    int64_t open_episode_id;
+    int n_unreviewed_marthas; /* Martha's Rule calls with no review yet */
+} vigil_store_patient_state;
+
+/* Read the state above (audited read). */
+vigil_status vigil_store_patient_state_get(vigil_store *st, const vigil_actor *who,
+                                           int64_t patient_id, int64_t now_ms,
+                                           vigil_store_patient_state *out, vigil_err *err);
+
+/* ---- the ward list ------------------------------------------------------- */
+
+typedef struct vigil_store_ward_entry {
+    vigil_patient patient;
+    int64_t admission_id;
+    char bed[VIGIL_STORE_NAME_MAX + 1];
+    int64_t bed_since_ms;
+    int64_t last_obs_id; /* 0 when none */
+    int64_t last_obs_ms; /* when the latest set was measured: due/overdue input */
+    bool has_score;      /* of the latest scored set: */
+    int64_t score_obs_ms;
+    vigil_news2 news2;
+    bool has_ai;
+    double ai_prob;
+    vigil_store_patient_state state;
+} vigil_store_ward_entry;
+
+typedef struct vigil_store_ward_list {
+    size_t n;
+    vigil_store_ward_entry *rows;
+} vigil_store_ward_list;
+
+/*
+ * The patients currently on ward (open admission, current bed stay on that
+ * ward), by bed, each with its latest observation time, latest score
+ * (news2.monitoring is the due-time input) and state at now_ms (audited
+ * read, one record per patient). *out is empty on error; release it with
+ * vigil_store_ward_list_fini.
+ */
+vigil_status vigil_store_ward_list_get(vigil_store *st, const vigil_actor *who, const char *ward,
+                                       int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
+void vigil_store_ward_list_fini(vigil_store_ward_list *l);
+
+/* ---- users, roles, passwords --------------------------------------------- */
+
+typedef enum vigil_store_role {
+    VIGIL_STORE_ROLE_NURSE = 0,
+    VIGIL_STORE_ROLE_DOCTOR,
+    VIGIL_STORE_ROLE_OUTREACH,
+    VIGIL_STORE_ROLE_SAFETY_OFFICER,
+    VIGIL_STORE_ROLE_ADMIN,
+    VIGIL_STORE_ROLE_COUNT
+} vigil_store_role;
+
+/* "nurse", "doctor", "outreach", "safety-officer", "admin". */
+const char *vigil_store_role_name(vigil_store_role r);
+
+typedef struct vigil_store_user {
+    int64_t id;
+    char username[VIGIL_ID_MAX];
+    char display_name[VIGIL_STORE_NAME_MAX + 1];
+    vigil_store_role role;
+    bool disabled;
+    size_t n_wards;
+    char wards[VIGIL_STORE_WARDS_MAX][VIGIL_STORE_NAME_MAX + 1]; /* "*" = every ward */
+} vigil_store_user;
+
+/*
+ * Add a user. password (>= VIGIL_PASSWORD_MIN characters) is hashed with
+ * argon2id (libsodium crypto_pwhash_str, interactive limits: ~70 ms, 64 MiB)
+ * and never stored. wards: n_wards (1..VIGIL_STORE_WARDS_MAX) ward names or
+ * "*". VIGIL_ERR_CONFLICT when the username exists.
+ */
+vigil_status vigil_store_user_add(vigil_store *st, const vigil_actor *who, const char *username,
+                                  const char *display_name, vigil_store_role role,
+                                  const char *password, const char *const *wards, size_t n_wards,
+                                  int64_t *out_id, vigil_err *err);
+
+/*
+ * Check username and password. VIGIL_OK with *out filled when they match an
+ * enabled user; VIGIL_ERR_DENIED otherwise (unknown users cost the same
+ * time as known ones). Each attempt is audited ("auth.login" /
+ * "auth.fail"). Callers must throttle attempts (each costs 64 MiB).
+ */
+vigil_status vigil_store_user_login(vigil_store *st, const char *username, const char *password,
+                                    vigil_store_user *out, vigil_err *err);
+
+/* Read a user (not their hash). VIGIL_ERR_NOT_FOUND if none. */
+vigil_status vigil_store_user_get(vigil_store *st, const char *username, vigil_store_user *out,
+                                  vigil_err *err);
+
+/* Replace a user's password (hashed as above). */
+vigil_status vigil_store_user_set_password(vigil_store *st, const vigil_actor *who,
+                                           const char *username, const char *password,
+                                           vigil_err *err);
+
+/* Disable a user at t_ms: their logins fail from then on. */
+vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who, const char *username,
+                                      int64_t t_ms, vigil_err *err);
+
+/* Hash a password into out ("$argon2id$..." NUL-terminated). Reentrant. */
+vigil_status vigil_password_hash(const char *password, char out[VIGIL_PASSWORD_HASH_MAX],
+                                 vigil_err *err);
+
+/* True when password matches hash (constant time in the password). */
+bool vigil_password_verify(const char *hash, const char *password);
+
+#endif

@@ -1,0 +1,855 @@
+/*
+ * sq_obs.c: SQLite backend: patients, admissions and bed stays,
+ * observation sets (single and batched, idempotent per source message) and
+ * their scores, and the observation read for a patient's chart.
+ *
+ * Does not: check clinical rules (store.c has, before these run) except
+ * where only stored data can tell: a resent message with changed content,
+ * a score for a set read back from storage.
+ * Invariants: one transaction per call (a batch: one transaction, one
+ * savepoint per item); audit records in the same transaction.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite/sqlite_int.h"
+
+#define PREP(sql, stp)                                                                             \
+    do {                                                                                           \
+        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                     \
+        if (prep_st_ != VIGIL_OK) {                                                                \
+            return prep_st_;                                                                       \
+        }                                                                                          \
+    } while (0)
+
+static const char *const o2_names[VIGIL_O2_COUNT] = {"", "air", "oxygen"};
+static const char *const acvpu_names[VIGIL_ACVPU_COUNT] = {"", "A", "C", "V", "P", "U"};
+
+/* ---- patients ------------------------------------------------------------ */
+
+#define PAT_COLS "id, coalesce(nhs_number, ''), coalesce(mrn, ''), name, birth_date"
+static const char SQL_PAT_BY_ID[] = "SELECT " PAT_COLS " FROM patient WHERE id = ?1";
+static const char SQL_PAT_BY_NHS[] = "SELECT " PAT_COLS " FROM patient WHERE nhs_number = ?1";
+static const char SQL_PAT_BY_MRN[] = "SELECT " PAT_COLS " FROM patient WHERE mrn = ?1";
+static const char SQL_PAT_INSERT[] = "INSERT INTO patient (nhs_number, mrn, name, birth_date, "
+                                     "created_ms) VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_PAT_FILL[] =
+    "UPDATE patient SET nhs_number = coalesce(nhs_number, ?2), mrn = coalesce(mrn, ?3), "
+    "name = CASE WHEN name = '' THEN ?4 ELSE name END, "
+    "birth_date = CASE WHEN birth_date = '' THEN ?5 ELSE birth_date END WHERE id = ?1";
+
+/* Look a patient up by id (key NULL) or by text key; *found says whether. */
+static vigil_status read_patient(sq *q, const char *sql, const char *key, int64_t id, bool *found,
+                                 vigil_patient *out, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(sql, &st);
+    if (key != NULL) {
+        sq_bind_text(st, 1, key);
+    } else {
+        sq_bind_i64(st, 1, id);
+    }
+    vigil_status s = sq_step(q, st, found, "read patient", err);
+    if (s != VIGIL_OK || !*found) {
+        return s;
+    }
+    memset(out, 0, sizeof *out);
+    out->id = sq_col_i64(st, 0);
+    sq_col_text(st, 1, out->nhs_number, sizeof out->nhs_number);
+    sq_col_text(st, 2, out->mrn, sizeof out->mrn);
+    sq_col_text(st, 3, out->name, sizeof out->name);
+    sq_col_text(st, 4, out->birth_date, sizeof out->birth_date);
+    sq_done(st);
+    return VIGIL_OK;
+}
+
+static bool differs(const char *stored, const char *given)
+{
+    return given[0] != '\0' && stored[0] != '\0' && strcmp(stored, given) != 0;
+}
+
+static bool fills(const char *stored, const char *given)
+{
+    return given[0] != '\0' && stored[0] == '\0';
+}
+
+/*
+ * Find or create the patient with these identifiers inside the current
+ * transaction (want: nhs/mrn/name/birth_date; "" for unknown).
+ */
+static vigil_status resolve_patient(sq *q, const vigil_actor *who, const vigil_patient *want,
+                                    int64_t *out_id, vigil_err *err)
+{
+    vigil_patient by_nhs, by_mrn;
+    bool f_nhs = false, f_mrn = false;
+    vigil_status s = VIGIL_OK;
+    if (want->nhs_number[0] != '\0') {
+        s = read_patient(q, SQL_PAT_BY_NHS, want->nhs_number, 0, &f_nhs, &by_nhs, err);
+    }
+    if (s == VIGIL_OK && want->mrn[0] != '\0') {
+        s = read_patient(q, SQL_PAT_BY_MRN, want->mrn, 0, &f_mrn, &by_mrn, err);
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (f_nhs && f_mrn && by_nhs.id != by_mrn.id) {
+        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "patient",
+                             "the NHS number and the hospital number belong to two different "
+                             "patients (%lld and %lld)",
+                             (long long)by_nhs.id, (long long)by_mrn.id);
+    }
+    vigil__audit_ev ev;
+    if (f_nhs || f_mrn) {
+        const vigil_patient *p = f_nhs ? &by_nhs : &by_mrn;
+        if (differs(p->nhs_number, want->nhs_number) || differs(p->mrn, want->mrn)) {
+            return vigil_err_set(err, VIGIL_ERR_CONFLICT, "patient",
+                                 "patient %lld is stored with a different %s", (long long)p->id,
+                                 differs(p->mrn, want->mrn) ? "hospital number" : "NHS number");
+        }
+        *out_id = p->id;
+        bool fill_ids = fills(p->nhs_number, want->nhs_number) || fills(p->mrn, want->mrn);
+        if (!fill_ids && !fills(p->name, want->name) && !fills(p->birth_date, want->birth_date)) {
+            return VIGIL_OK;
+        }
+        sqlite3_stmt *st = NULL;
+        PREP(SQL_PAT_FILL, &st);
+        sq_bind_i64(st, 1, p->id);
+        sq_bind_text_opt(st, 2, want->nhs_number);
+        sq_bind_text_opt(st, 3, want->mrn);
+        sq_bind_text(st, 4, want->name);
+        sq_bind_text(st, 5, want->birth_date);
+        s = sq_run(q, st, "update patient", err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        vigil__audit_ev_set(
+            &ev, who, "patient.update", "patient", p->id, p->id, "filled in:%s%s%s%s",
+            fills(p->nhs_number, want->nhs_number) ? " nhs_number" : "",
+            fills(p->mrn, want->mrn) ? " mrn" : "", fills(p->name, want->name) ? " name" : "",
+            fills(p->birth_date, want->birth_date) ? " birth_date" : "");
+        return sq_audit(q, &ev, err);
+    }
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_PAT_INSERT, &st);
+    sq_bind_text_opt(st, 1, want->nhs_number);
+    sq_bind_text_opt(st, 2, want->mrn);
+    sq_bind_text(st, 3, want->name);
+    sq_bind_text(st, 4, want->birth_date);
+    sq_bind_i64(st, 5, vigil__store_now_ms());
+    s = sq_run(q, st, "insert patient", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    *out_id = sqlite3_last_insert_rowid(q->db);
+    vigil__audit_ev_set(&ev, who, "patient.create", "patient", *out_id, *out_id, "by %s%s%s",
+                        want->nhs_number[0] != '\0' ? "nhs_number" : "",
+                        want->nhs_number[0] != '\0' && want->mrn[0] != '\0' ? " and " : "",
+                        want->mrn[0] != '\0' ? "mrn" : "");
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_patient_ensure(void *be, const vigil_actor *who, const vigil_patient *p,
+                                      int64_t *out_id, vigil_err *err)
+{
+    sq *q = be;
+    int64_t id = 0;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    s = resolve_patient(q, who, p, &id, err);
+    s = sq_end(q, s, err);
+    if (s == VIGIL_OK) {
+        *out_id = id;
+    }
+    return s;
+}
+
+/* Read one patient and audit the read, in one transaction. */
+static vigil_status get_patient(sq *q, const vigil_actor *who, const char *sql, const char *key,
+                                int64_t id, vigil_patient *out, vigil_err *err)
+{
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    bool found = false;
+    vigil_patient p;
+    s = read_patient(q, sql, key, id, &found, &p, err);
+    if (s == VIGIL_OK && !found) {
+        s = vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "patient", "no such patient");
+    }
+    if (s == VIGIL_OK) {
+        vigil__audit_ev ev;
+        vigil__audit_ev_set(&ev, who, "patient.read", "patient", p.id, p.id, "%s",
+                            key == NULL             ? "by id"
+                            : sql == SQL_PAT_BY_NHS ? "by nhs_number"
+                                                    : "by mrn");
+        s = sq_audit(q, &ev, err);
+    }
+    s = sq_end(q, s, err);
+    if (s == VIGIL_OK) {
+        *out = p;
+    }
+    return s;
+}
+
+vigil_status vigil__sq_patient_get(void *be, const vigil_actor *who, int64_t id, vigil_patient *out,
+                                   vigil_err *err)
+{
+    return get_patient(be, who, SQL_PAT_BY_ID, NULL, id, out, err);
+}
+
+vigil_status vigil__sq_patient_find(void *be, const vigil_actor *who, const char *nhs,
+                                    const char *mrn, vigil_patient *out, vigil_err *err)
+{
+    if (nhs != NULL) {
+        return get_patient(be, who, SQL_PAT_BY_NHS, nhs, 0, out, err);
+    }
+    return get_patient(be, who, SQL_PAT_BY_MRN, mrn, 0, out, err);
+}
+
+/* ---- admissions ---------------------------------------------------------- */
+
+static const char SQL_PAT_EXISTS[] = "SELECT 1 FROM patient WHERE id = ?1";
+static const char SQL_ADMIT[] = "INSERT INTO admission (patient_id, admitted_ms) VALUES (?1, ?2)";
+static const char SQL_STAY_OPEN[] =
+    "INSERT INTO bed_stay (admission_id, ward, bed, from_ms) VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_STAY_CLOSE[] =
+    "UPDATE bed_stay SET to_ms = ?2 WHERE admission_id = ?1 AND to_ms IS NULL";
+static const char SQL_ADM_GET[] =
+    "SELECT patient_id, discharged_ms IS NOT NULL FROM admission WHERE id = ?1";
+static const char SQL_DISCHARGE[] = "UPDATE admission SET discharged_ms = ?2 WHERE id = ?1";
+
+static vigil_status open_stay(sq *q, int64_t admission_id, const char *ward, const char *bed,
+                              int64_t t_ms, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_STAY_OPEN, &st);
+    sq_bind_i64(st, 1, admission_id);
+    sq_bind_text(st, 2, ward);
+    sq_bind_text(st, 3, bed);
+    sq_bind_i64(st, 4, t_ms);
+    return sq_run(q, st, "open bed stay", err);
+}
+
+static vigil_status close_stay(sq *q, int64_t admission_id, int64_t t_ms, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_STAY_CLOSE, &st);
+    sq_bind_i64(st, 1, admission_id);
+    sq_bind_i64(st, 2, t_ms);
+    return sq_run(q, st, "close bed stay", err);
+}
+
+/* The admission must exist and be open; gives its patient. */
+static vigil_status open_admission(sq *q, int64_t admission_id, int64_t *patient_id, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_ADM_GET, &st);
+    sq_bind_i64(st, 1, admission_id);
+    bool row = false;
+    vigil_status s = sq_step(q, st, &row, "read admission", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "admission_id", "no admission %lld",
+                             (long long)admission_id);
+    }
+    *patient_id = sq_col_i64(st, 0);
+    bool closed = sqlite3_column_int(st, 1) != 0;
+    sq_done(st);
+    if (closed) {
+        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "admission_id",
+                             "admission %lld has been discharged", (long long)admission_id);
+    }
+    return VIGIL_OK;
+}
+
+static vigil_status admit_txn(sq *q, const vigil_actor *who, int64_t patient_id, const char *ward,
+                              const char *bed, int64_t t_ms, int64_t *out_id, vigil_err *err)
+{
+    vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_ADMIT, &st);
+    sq_bind_i64(st, 1, patient_id);
+    sq_bind_i64(st, 2, t_ms);
+    s = sq_run(q, st, "admit (one open admission per patient)", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    *out_id = sqlite3_last_insert_rowid(q->db);
+    s = open_stay(q, *out_id, ward, bed, t_ms, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "admission.admit", "admission", *out_id, patient_id,
+                        "ward %s bed %s", ward, bed);
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_admit(void *be, const vigil_actor *who, int64_t patient_id, const char *ward,
+                             const char *bed, int64_t t_ms, int64_t *out_id, vigil_err *err)
+{
+    sq *q = be;
+    int64_t id = 0;
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, admit_txn(q, who, patient_id, ward, bed, t_ms, &id, err), err);
+    }
+    if (s == VIGIL_OK) {
+        *out_id = id;
+    }
+    return s;
+}
+
+static vigil_status move_txn(sq *q, const vigil_actor *who, int64_t admission_id, const char *ward,
+                             const char *bed, int64_t t_ms, vigil_err *err)
+{
+    int64_t patient_id = 0;
+    vigil_status s = open_admission(q, admission_id, &patient_id, err);
+    if (s == VIGIL_OK) {
+        s = close_stay(q, admission_id, t_ms, err);
+    }
+    if (s == VIGIL_OK) {
+        s = open_stay(q, admission_id, ward, bed, t_ms, err);
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "admission.move", "admission", admission_id, patient_id,
+                        "to ward %s bed %s", ward, bed);
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_move(void *be, const vigil_actor *who, int64_t admission_id,
+                            const char *ward, const char *bed, int64_t t_ms, vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(q, move_txn(q, who, admission_id, ward, bed, t_ms, err), err);
+}
+
+static vigil_status discharge_txn(sq *q, const vigil_actor *who, int64_t admission_id, int64_t t_ms,
+                                  vigil_err *err)
+{
+    int64_t patient_id = 0;
+    vigil_status s = open_admission(q, admission_id, &patient_id, err);
+    if (s == VIGIL_OK) {
+        s = close_stay(q, admission_id, t_ms, err);
+    }
+    if (s == VIGIL_OK) {
+        sqlite3_stmt *st = NULL;
+        PREP(SQL_DISCHARGE, &st);
+        sq_bind_i64(st, 1, admission_id);
+        sq_bind_i64(st, 2, t_ms);
+        s = sq_run(q, st, "discharge", err);
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "admission.discharge", "admission", admission_id, patient_id,
+                        "discharged");
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_discharge(void *be, const vigil_actor *who, int64_t admission_id,
+                                 int64_t t_ms, vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(q, discharge_txn(q, who, admission_id, t_ms, err), err);
+}
+
+/* ---- observation sets ---------------------------------------------------- */
+
+#define OBS_COLS                                                                                   \
+    "o.rr_bpm, o.spo2_pct, o.spo2_scale, o.o2, o.sbp_mmhg, o.hr_bpm, o.acvpu, o.temp_c, "          \
+    "o.age_y, o.pregnant"
+
+static const char SQL_OBS_BY_SOURCE[] =
+    "SELECT o.id, o.patient_id, o.t_ms, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), "
+    "(SELECT s.id FROM score s WHERE s.obs_set_id = o.id), " OBS_COLS
+    " FROM obs_set o JOIN patient p ON p.id = o.patient_id"
+    " WHERE o.source = ?1 AND o.source_id = ?2";
+static const char SQL_OBS_INSERT[] =
+    "INSERT INTO obs_set (patient_id, admission_id, t_ms, rr_bpm, spo2_pct, spo2_scale, o2, "
+    "sbp_mmhg, hr_bpm, acvpu, temp_c, age_y, pregnant, source, source_id, recorded_by, "
+    "received_ms) VALUES (?1, (SELECT id FROM admission WHERE patient_id = ?1 AND "
+    "discharged_ms IS NULL), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+    "?16)";
+static const char SQL_OBS_GET[] =
+    "SELECT o.patient_id, " OBS_COLS " FROM obs_set o WHERE o.id = ?1";
+static const char SQL_SCORE_INSERT[] =
+    "INSERT INTO score (obs_set_id, scored_ms, news2_total, sub_rr, sub_spo2, sub_o2, sub_sbp, "
+    "sub_hr, sub_acvpu, sub_temp, complete, risk, monitoring, response, flags, spo2_scale, "
+    "ai_risk, ai_prob, explanation, model_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+
+/* Read the 10 observation columns starting at c into obs. */
+static void read_obs(sqlite3_stmt *st, int c, vigil_obs *obs)
+{
+    vigil_obs_init(obs);
+    obs->rr_bpm = sq_col_real(st, c);
+    obs->spo2_pct = sq_col_real(st, c + 1);
+    obs->spo2_scale = sqlite3_column_int(st, c + 2);
+    int o2 = sq_col_enum(st, c + 3, o2_names, VIGIL_O2_COUNT);
+    obs->o2 = o2 > 0 ? (vigil_o2)o2 : VIGIL_O2_UNKNOWN;
+    obs->sbp_mmhg = sq_col_real(st, c + 4);
+    obs->hr_bpm = sq_col_real(st, c + 5);
+    int a = sq_col_enum(st, c + 6, acvpu_names, VIGIL_ACVPU_COUNT);
+    obs->acvpu = a > 0 ? (vigil_acvpu)a : VIGIL_ACVPU_UNKNOWN;
+    obs->temp_c = sq_col_real(st, c + 7);
+    obs->age_y = sq_col_real(st, c + 8);
+    if (sqlite3_column_type(st, c + 9) == SQLITE_NULL) {
+        obs->pregnant = VIGIL_UNKNOWN;
+    } else {
+        obs->pregnant = sqlite3_column_int(st, c + 9) ? VIGIL_YES : VIGIL_NO;
+    }
+}
+
+static bool same_real(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || a == b;
+}
+
+static bool same_obs(const vigil_obs *a, const vigil_obs *b)
+{
+    return same_real(a->rr_bpm, b->rr_bpm) && same_real(a->spo2_pct, b->spo2_pct) &&
+           a->spo2_scale == b->spo2_scale && a->o2 == b->o2 &&
+           same_real(a->sbp_mmhg, b->sbp_mmhg) && same_real(a->hr_bpm, b->hr_bpm) &&
+           a->acvpu == b->acvpu && same_real(a->temp_c, b->temp_c) &&
+           same_real(a->age_y, b->age_y) && a->pregnant == b->pregnant;
+}
+
+void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out)
+{
+    memset(out, 0, sizeof *out);
+    out->total = sqlite3_column_int(st, c + 2);
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        if (sqlite3_column_type(st, c + 3 + p) == SQLITE_NULL) {
+            out->sub[p] = VIGIL_NEWS2_SUB_MISSING;
+            out->missing |= 1u << p;
+        } else {
+            out->sub[p] = sqlite3_column_int(st, c + 3 + p);
+            out->single_param_3 = out->single_param_3 || out->sub[p] == 3;
+        }
+    }
+    out->complete = sqlite3_column_int(st, c + 10) != 0;
+    int r = sq_col_enum(st, c + 11, vigil__store_risk_names, VIGIL_RISK_COUNT);
+    int m = sq_col_enum(st, c + 12, vigil__store_monitoring_names, VIGIL_MON_COUNT);
+    int resp = sq_col_enum(st, c + 13, vigil__store_response_names, VIGIL_RESP_COUNT);
+    out->risk = r >= 0 ? (vigil_news2_risk)r : VIGIL_RISK_LOW;
+    out->monitoring = m >= 0 ? (vigil_news2_monitoring)m : VIGIL_MON_12_HOURLY;
+    out->response = resp >= 0 ? (vigil_news2_response)resp : VIGIL_RESP_ROUTINE;
+    out->flags = (unsigned)sqlite3_column_int64(st, c + 14);
+    out->spo2_scale = sqlite3_column_int(st, c + 15);
+}
+
+static vigil_status insert_score(sq *q, const vigil_actor *who, int64_t obs_id, int64_t patient_id,
+                                 const vigil_store_score *sc, int64_t *out_id, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_SCORE_INSERT, &st);
+    const vigil_news2 *n = &sc->news2;
+    sq_bind_i64(st, 1, obs_id);
+    sq_bind_i64(st, 2, sc->t_ms);
+    sqlite3_bind_int(st, 3, n->total);
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        if (n->sub[p] == VIGIL_NEWS2_SUB_MISSING) {
+            sqlite3_bind_null(st, 4 + p);
+        } else {
+            sqlite3_bind_int(st, 4 + p, n->sub[p]);
+        }
+    }
+    sqlite3_bind_int(st, 11, n->complete ? 1 : 0);
+    sq_bind_text(st, 12, vigil__store_risk_names[n->risk]);
+    sq_bind_text(st, 13, vigil__store_monitoring_names[n->monitoring]);
+    sq_bind_text(st, 14, vigil__store_response_names[n->response]);
+    sq_bind_i64(st, 15, (int64_t)n->flags);
+    sqlite3_bind_int(st, 16, n->spo2_scale);
+    const vigil_store_ai *ai = sc->ai;
+    sq_bind_real_opt(st, 17, ai != NULL ? ai->risk : NAN);
+    sq_bind_real_opt(st, 18, ai != NULL ? ai->prob : NAN);
+    sq_bind_text_opt(st, 19, ai != NULL ? ai->explanation_json : NULL);
+    sq_bind_text_opt(st, 20, ai != NULL ? ai->model_version : NULL);
+    vigil_status s = sq_run(q, st, "insert score", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    *out_id = sqlite3_last_insert_rowid(q->db);
+    vigil__audit_ev ev;
+    if (ai != NULL) {
+        vigil__audit_ev_set(&ev, who, "score.put", "score", *out_id, patient_id,
+                            "obs %lld news2 %d%s risk %s ai %.4f model %s", (long long)obs_id,
+                            n->total, n->complete ? "" : " (incomplete)",
+                            vigil__store_risk_names[n->risk], ai->prob, ai->model_version);
+    } else {
+        vigil__audit_ev_set(&ev, who, "score.put", "score", *out_id, patient_id,
+                            "obs %lld news2 %d%s risk %s no ai", (long long)obs_id, n->total,
+                            n->complete ? "" : " (incomplete)", vigil__store_risk_names[n->risk]);
+    }
+    return sq_audit(q, &ev, err);
+}
+
+/* A stored set with the same (source, source id): identical content makes
+ * the put a duplicate; different content is a conflict. *found = false when
+ * there is none. */
+static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found, vigil_store_put *o,
+                                vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_OBS_BY_SOURCE, &st);
+    sq_bind_text(st, 1, vigil__store_source_names[ev->source]);
+    sq_bind_text(st, 2, ev->source_id);
+    vigil_status s = sq_step(q, st, found, "find resent message", err);
+    if (s != VIGIL_OK || !*found) {
+        return s;
+    }
+    char nhs[VIGIL_NHS_NUMBER_LEN + 1], mrn[VIGIL_ID_MAX];
+    vigil_obs stored;
+    o->obs_id = sq_col_i64(st, 0);
+    o->patient_id = sq_col_i64(st, 1);
+    int64_t t_ms = sq_col_i64(st, 2);
+    sq_col_text(st, 3, nhs, sizeof nhs);
+    sq_col_text(st, 4, mrn, sizeof mrn);
+    o->score_id = sq_col_i64(st, 5);
+    read_obs(st, 6, &stored);
+    sq_done(st);
+    bool same = t_ms == ev->t_ms && same_obs(&stored, &ev->obs) && !differs(nhs, ev->nhs_number) &&
+                !differs(mrn, ev->mrn) && (ev->nhs_number[0] == '\0' || nhs[0] != '\0') &&
+                (ev->mrn[0] == '\0' || mrn[0] != '\0');
+    if (!same) {
+        int64_t id = o->obs_id;
+        o->obs_id = o->patient_id = o->score_id = 0;
+        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "source_id",
+                             "message %s/%s was stored before (set %lld) with different "
+                             "content",
+                             vigil__store_source_names[ev->source], ev->source_id, (long long)id);
+    }
+    o->duplicate = true;
+    return VIGIL_OK;
+}
+
+static vigil_status put_one(sq *q, const vigil_actor *who, const vigil_store_obs_item *it,
+                            vigil_store_put *o, vigil_err *err)
+{
+    const vigil_obs_event *ev = it->ev;
+    vigil__audit_ev aev;
+    vigil_status s = VIGIL_OK;
+    if (ev->source_id[0] != '\0') {
+        bool found = false;
+        s = find_resent(q, ev, &found, o, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        if (found) {
+            vigil__audit_ev_set(&aev, who, "obs.duplicate", "obs_set", o->obs_id, o->patient_id,
+                                "resent %s/%s", vigil__store_source_names[ev->source],
+                                ev->source_id);
+            return sq_audit(q, &aev, err);
+        }
+    }
+    vigil_patient want;
+    memset(&want, 0, sizeof want);
+    memcpy(want.nhs_number, ev->nhs_number, sizeof want.nhs_number);
+    memcpy(want.mrn, ev->mrn, sizeof want.mrn);
+    s = resolve_patient(q, who, &want, &o->patient_id, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_OBS_INSERT, &st);
+    const vigil_obs *ob = &ev->obs;
+    sq_bind_i64(st, 1, o->patient_id);
+    sq_bind_i64(st, 2, ev->t_ms);
+    sq_bind_real_opt(st, 3, ob->rr_bpm);
+    sq_bind_real_opt(st, 4, ob->spo2_pct);
+    sqlite3_bind_int(st, 5, ob->spo2_scale);
+    sq_bind_text_opt(st, 6, o2_names[ob->o2]);
+    sq_bind_real_opt(st, 7, ob->sbp_mmhg);
+    sq_bind_real_opt(st, 8, ob->hr_bpm);
+    sq_bind_text_opt(st, 9, acvpu_names[ob->acvpu]);
+    sq_bind_real_opt(st, 10, ob->temp_c);
+    sq_bind_real_opt(st, 11, ob->age_y);
+    if (ob->pregnant == VIGIL_UNKNOWN) {
+        sqlite3_bind_null(st, 12);
+    } else {
+        sqlite3_bind_int(st, 12, ob->pregnant == VIGIL_YES);
+    }
+    sq_bind_text(st, 13, vigil__store_source_names[ev->source]);
+    sq_bind_text_opt(st, 14, ev->source_id);
+    sq_bind_text_opt(st, 15, ev->recorded_by);
+    sq_bind_i64(st, 16, vigil__store_now_ms());
+    s = sq_run(q, st, "insert observation set", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    o->obs_id = sqlite3_last_insert_rowid(q->db);
+    vigil__audit_ev_set(&aev, who, "obs.put", "obs_set", o->obs_id, o->patient_id, "%s/%s",
+                        vigil__store_source_names[ev->source],
+                        ev->source_id[0] != '\0' ? ev->source_id : "-");
+    s = sq_audit(q, &aev, err);
+    if (s == VIGIL_OK && it->score != NULL) {
+        s = insert_score(q, who, o->obs_id, o->patient_id, it->score, &o->score_id, err);
+    }
+    return s;
+}
+
+/* Errors that belong to one item (its data); anything else (I/O, memory,
+ * a bug) fails the whole batch. */
+static bool item_level(vigil_status s)
+{
+    return s == VIGIL_ERR_ARG || s == VIGIL_ERR_CONFLICT || s == VIGIL_ERR_MISMATCH ||
+           s == VIGIL_ERR_NOT_FOUND || s == VIGIL_ERR_IMPLAUSIBLE || s == VIGIL_ERR_PARSE ||
+           s == VIGIL_ERR_DENIED;
+}
+
+static vigil_status batch_txn(sq *q, const vigil_actor *who, const vigil_store_obs_item *items,
+                              size_t n, vigil_store_put *out, vigil_err *err)
+{
+    /* one item alone needs no savepoint: its failure rolls back the
+     * transaction, which holds nothing else */
+    bool savepoints = n > 1;
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].status != VIGIL_OK) {
+            continue; /* refused by store.c */
+        }
+        sq_head saved;
+        vigil_status s = savepoints ? sq_savepoint(q, &saved, err) : VIGIL_OK;
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        vigil_err e = {0};
+        s = put_one(q, who, &items[i], &out[i], &e);
+        if (s == VIGIL_OK) {
+            s = savepoints ? sq_release(q, err) : VIGIL_OK;
+            if (s != VIGIL_OK) {
+                return s;
+            }
+            continue;
+        }
+        if (sqlite3_get_autocommit(q->db) || !item_level(s)) {
+            /* the transaction is gone or the failure is not this item's */
+            if (err != NULL) {
+                *err = e;
+            }
+            return s;
+        }
+        if (savepoints) {
+            vigil_status rs = sq_rollback_to(q, &saved, err);
+            if (rs != VIGIL_OK) {
+                return rs;
+            }
+        }
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].status = s;
+        snprintf(out[i].msg, sizeof out[i].msg, "%s", e.msg);
+        if (!savepoints) {
+            /* roll the transaction back (sq_end sees the failure) */
+            if (err != NULL) {
+                *err = e;
+            }
+            return s;
+        }
+    }
+    return VIGIL_OK;
+}
+
+vigil_status vigil__sq_put_obs_batch(void *be, const vigil_actor *who,
+                                     const vigil_store_obs_item *items, size_t n,
+                                     vigil_store_put *out, vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    /* REQ STORE-DURABLE-ACK: returns only after COMMIT (synchronous=FULL) */
+    s = sq_end(q, batch_txn(q, who, items, n, out, err), err);
+    if (s != VIGIL_OK && n == 1 && out[0].status == s && item_level(s)) {
+        return VIGIL_OK; /* a lone item refused: rolled back, reported in out[0] */
+    }
+    return s;
+}
+
+static vigil_status put_score_txn(sq *q, const vigil_actor *who, int64_t obs_id,
+                                  const vigil_store_score *score, int64_t *out_id, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_OBS_GET, &st);
+    sq_bind_i64(st, 1, obs_id);
+    bool row = false;
+    vigil_status s = sq_step(q, st, &row, "read observation set", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "obs_id", "no observation set %lld",
+                             (long long)obs_id);
+    }
+    int64_t patient_id = sq_col_i64(st, 0);
+    vigil_obs obs;
+    read_obs(st, 1, &obs);
+    sq_done(st);
+    s = vigil__store_check_score(&obs, score, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return insert_score(q, who, obs_id, patient_id, score, out_id, err);
+}
+
+vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_id,
+                                 const vigil_store_score *score, int64_t *out_id, vigil_err *err)
+{
+    sq *q = be;
+    int64_t id = 0;
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, put_score_txn(q, who, obs_id, score, &id, err), err);
+    }
+    if (s == VIGIL_OK) {
+        *out_id = id;
+    }
+    return s;
+}
+
+/* ---- reading a patient's observations ----------------------------------- */
+
+static const char SQL_OBS_RANGE[] =
+    "SELECT o.id, o.patient_id, coalesce(o.admission_id, 0), o.received_ms, o.t_ms, o.source, "
+    "coalesce(o.source_id, ''), coalesce(o.recorded_by, ''), coalesce(p.nhs_number, ''), "
+    "coalesce(p.mrn, ''), " OBS_COLS ", s.explanation, " SQ_SCORE_COLS
+    " FROM obs_set o JOIN patient p ON p.id = o.patient_id"
+    " LEFT JOIN score s ON s.obs_set_id = o.id"
+    " WHERE o.patient_id = ?1 AND o.t_ms BETWEEN ?2 AND ?3 ORDER BY o.t_ms, o.id LIMIT ?4";
+
+#define RANGE_SCORE_COL 21 /* first SQ_SCORE_COLS column in SQL_OBS_RANGE */
+
+static vigil_status read_range_row(sqlite3_stmt *st, vigil_store_obs_row *r, vigil_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->obs_id = sq_col_i64(st, 0);
+    r->patient_id = sq_col_i64(st, 1);
+    r->admission_id = sq_col_i64(st, 2);
+    r->received_ms = sq_col_i64(st, 3);
+    vigil_obs_event_init(&r->ev);
+    r->ev.t_ms = sq_col_i64(st, 4);
+    int src = sq_col_enum(st, 5, vigil__store_source_names, VIGIL_SRC_COUNT);
+    r->ev.source = src >= 0 ? (vigil_obs_source)src : VIGIL_SRC_UNKNOWN;
+    sq_col_text(st, 6, r->ev.source_id, sizeof r->ev.source_id);
+    sq_col_text(st, 7, r->ev.recorded_by, sizeof r->ev.recorded_by);
+    sq_col_text(st, 8, r->ev.nhs_number, sizeof r->ev.nhs_number);
+    sq_col_text(st, 9, r->ev.mrn, sizeof r->ev.mrn);
+    read_obs(st, 10, &r->ev.obs);
+    const int c = RANGE_SCORE_COL;
+    if (sqlite3_column_type(st, c) == SQLITE_NULL) {
+        return VIGIL_OK;
+    }
+    r->has_score = true;
+    r->score_id = sq_col_i64(st, c);
+    r->scored_ms = sq_col_i64(st, c + 1);
+    vigil__sq_read_news2(st, c, &r->news2);
+    r->has_ai = sqlite3_column_type(st, c + 17) != SQLITE_NULL;
+    r->ai_risk = sq_col_real(st, c + 16);
+    r->ai_prob = sq_col_real(st, c + 17);
+    sq_col_text(st, c + 18, r->model_version, sizeof r->model_version);
+    const unsigned char *ex = sqlite3_column_text(st, 20);
+    if (ex != NULL) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 20);
+        r->explanation_json = malloc(n + 1);
+        if (r->explanation_json == NULL) {
+            return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory reading scores");
+        }
+        memcpy(r->explanation_json, ex, n + 1);
+    }
+    return VIGIL_OK;
+}
+
+static vigil_status range_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t from_ms,
+                              int64_t to_ms, size_t max_rows, vigil_store_obs_list *l,
+                              vigil_err *err)
+{
+    vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_OBS_RANGE, &st);
+    sq_bind_i64(st, 1, patient_id);
+    sq_bind_i64(st, 2, from_ms);
+    sq_bind_i64(st, 3, to_ms);
+    sq_bind_i64(st, 4, max_rows >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)max_rows + 1);
+    size_t cap = 0;
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "read observations", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        if (l->n == max_rows) {
+            l->truncated = true;
+            sq_done(st);
+            break;
+        }
+        if (l->n == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            vigil_store_obs_row *nr = realloc(l->rows, ncap * sizeof *nr);
+            if (nr == NULL) {
+                sq_done(st);
+                return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL,
+                                     "out of memory reading observations");
+            }
+            l->rows = nr;
+            cap = ncap;
+        }
+        s = read_range_row(st, &l->rows[l->n], err);
+        l->n++; /* counted even on failure so fini frees what was read */
+        if (s != VIGIL_OK) {
+            sq_done(st);
+            return s;
+        }
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    char f[32], t[32];
+    vigil__store_iso8601(from_ms, f);
+    vigil__store_iso8601(to_ms, t);
+    vigil__audit_ev_set(&ev, who, "obs.read", "patient", patient_id, patient_id, "%zu sets %s..%s",
+                        l->n, f, t);
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_obs_range(void *be, const vigil_actor *who, int64_t patient_id,
+                                 int64_t from_ms, int64_t to_ms, size_t max_rows,
+                                 vigil_store_obs_list *out, vigil_err *err)
+{
+    sq *q = be;
+    vigil_store_obs_list l = {0, NULL, false};
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, range_txn(q, who, patient_id, from_ms, to_ms, max_rows, &l, err), err);
+    }
+    if (s != VIGIL_OK) {
+        vigil_store_obs_list_fini(&l);
+        return s;
+    }
+    *out = l;
+    return VIGIL_OK;
+}

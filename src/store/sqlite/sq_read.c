@@ -1,0 +1,323 @@
+/*
+ * sq_read.c: SQLite backend: the reads the ward service shows: the ward
+ * list, open escalation episodes, and the Martha's Rule log walk that
+ * store.c turns into the monthly CSV.
+ *
+ * Does not: compute due or overdue times (the ward list returns their
+ * inputs: last observation time and the NEWS2 monitoring frequency).
+ * Invariants: each read runs in one write transaction so its audit
+ * records (one per patient or per call shown) commit with it; a read
+ * whose audit cannot be written fails.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite/sqlite_int.h"
+
+#define PREP(sql, stp)                                                                             \
+    do {                                                                                           \
+        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                     \
+        if (prep_st_ != VIGIL_OK) {                                                                \
+            return prep_st_;                                                                       \
+        }                                                                                          \
+    } while (0)
+
+/* Grow *rows (of elem bytes) so index n fits. */
+static vigil_status grow(void **rows, size_t *cap, size_t n, size_t elem, vigil_err *err)
+{
+    if (n < *cap) {
+        return VIGIL_OK;
+    }
+    size_t ncap = *cap == 0 ? 16 : *cap * 2;
+    void *nr = realloc(*rows, ncap * elem);
+    if (nr == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory reading a list");
+    }
+    *rows = nr;
+    *cap = ncap;
+    return VIGIL_OK;
+}
+
+/* ---- ward list ----------------------------------------------------------- */
+
+static const char SQL_WARD[] =
+    "SELECT p.id, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), p.name, p.birth_date, a.id, "
+    "b.bed, b.from_ms, "
+    "(SELECT o.id FROM obs_set o WHERE o.patient_id = p.id ORDER BY o.t_ms DESC, o.id DESC "
+    "LIMIT 1), "
+    "(SELECT max(o.t_ms) FROM obs_set o WHERE o.patient_id = p.id) "
+    "FROM bed_stay b JOIN admission a ON a.id = b.admission_id "
+    "JOIN patient p ON p.id = a.patient_id "
+    "WHERE b.ward = ?1 AND b.to_ms IS NULL AND a.discharged_ms IS NULL ORDER BY b.bed, p.id";
+static const char SQL_LATEST_SCORE[] =
+    "SELECT o.t_ms, " SQ_SCORE_COLS " FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
+    "WHERE o.patient_id = ?1 ORDER BY o.t_ms DESC, o.id DESC LIMIT 1";
+
+static vigil_status latest_score(sq *q, vigil_store_ward_entry *e, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_LATEST_SCORE, &st);
+    sq_bind_i64(st, 1, e->patient.id);
+    bool row = false;
+    vigil_status s = sq_step(q, st, &row, "latest score", err);
+    if (s != VIGIL_OK || !row) {
+        return s;
+    }
+    e->has_score = true;
+    e->score_obs_ms = sq_col_i64(st, 0);
+    vigil__sq_read_news2(st, 1, &e->news2);
+    e->has_ai = sqlite3_column_type(st, 1 + 17) != SQLITE_NULL;
+    e->ai_prob = sq_col_real(st, 1 + 17);
+    sq_done(st);
+    return VIGIL_OK;
+}
+
+static vigil_status ward_txn(sq *q, const vigil_actor *who, const char *ward, int64_t now_ms,
+                             vigil_store_ward_list *l, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_WARD, &st);
+    sq_bind_text(st, 1, ward);
+    size_t cap = 0;
+    vigil_status s = VIGIL_OK;
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "ward list", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        s = grow((void **)&l->rows, &cap, l->n, sizeof *l->rows, err);
+        if (s != VIGIL_OK) {
+            sq_done(st);
+            return s;
+        }
+        vigil_store_ward_entry *e = &l->rows[l->n++];
+        memset(e, 0, sizeof *e);
+        e->patient.id = sq_col_i64(st, 0);
+        sq_col_text(st, 1, e->patient.nhs_number, sizeof e->patient.nhs_number);
+        sq_col_text(st, 2, e->patient.mrn, sizeof e->patient.mrn);
+        sq_col_text(st, 3, e->patient.name, sizeof e->patient.name);
+        sq_col_text(st, 4, e->patient.birth_date, sizeof e->patient.birth_date);
+        e->admission_id = sq_col_i64(st, 5);
+        sq_col_text(st, 6, e->bed, sizeof e->bed);
+        e->bed_since_ms = sq_col_i64(st, 7);
+        e->last_obs_id = sq_col_i64(st, 8);
+        e->last_obs_ms = sq_col_i64(st, 9);
+    }
+    for (size_t i = 0; s == VIGIL_OK && i < l->n; i++) {
+        vigil_store_ward_entry *e = &l->rows[i];
+        s = latest_score(q, e, err);
+        if (s == VIGIL_OK) {
+            s = vigil__sq_state_read(q, e->patient.id, now_ms, &e->state, err);
+        }
+        if (s == VIGIL_OK) {
+            vigil__audit_ev ev;
+            vigil__audit_ev_set(&ev, who, "ward.list", "admission", e->admission_id, e->patient.id,
+                                "ward %s", ward);
+            s = sq_audit(q, &ev, err);
+        }
+    }
+    return s;
+}
+
+vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const char *ward,
+                                     int64_t now_ms, vigil_store_ward_list *out, vigil_err *err)
+{
+    sq *q = be;
+    vigil_store_ward_list l = {0, NULL};
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, ward_txn(q, who, ward, now_ms, &l, err), err);
+    }
+    if (s != VIGIL_OK) {
+        vigil_store_ward_list_fini(&l);
+        return s;
+    }
+    *out = l;
+    return VIGIL_OK;
+}
+
+/* ---- open episodes ------------------------------------------------------- */
+
+static const char SQL_EPISODES[] =
+    "SELECT e.id, e.patient_id, coalesce(p.nhs_number, ''), coalesce(b.ward, ''), "
+    "coalesce(b.bed, ''), e.level, e.trigger, coalesce(e.trigger_ref, 0), e.opened_ms, "
+    "coalesce(e.closed_ms, 0), a.id, a.raised_ms, "
+    "(SELECT count(*) FROM alert_repeat r WHERE r.alert_id = a.id), "
+    "(SELECT r.t_ms FROM alert_repeat r WHERE r.alert_id = a.id ORDER BY r.t_ms DESC, r.id DESC "
+    "LIMIT 1), "
+    "(SELECT r.rota_step FROM alert_repeat r WHERE r.alert_id = a.id ORDER BY r.t_ms DESC, "
+    "r.id DESC LIMIT 1), "
+    "(SELECT count(*) FROM ack k WHERE k.alert_id = a.id), "
+    "(SELECT k.t_ms FROM ack k WHERE k.alert_id = a.id ORDER BY k.t_ms DESC, k.id DESC LIMIT 1), "
+    "(SELECT k.action FROM ack k WHERE k.alert_id = a.id ORDER BY k.t_ms DESC, k.id DESC "
+    "LIMIT 1), "
+    "(SELECT k.username FROM ack k WHERE k.alert_id = a.id ORDER BY k.t_ms DESC, k.id DESC "
+    "LIMIT 1) "
+    "FROM episode e JOIN alert a ON a.episode_id = e.id JOIN patient p ON p.id = e.patient_id "
+    "LEFT JOIN admission ad ON ad.patient_id = e.patient_id AND ad.discharged_ms IS NULL "
+    "LEFT JOIN bed_stay b ON b.admission_id = ad.id AND b.to_ms IS NULL "
+    "WHERE e.closed_ms IS NULL AND (?1 IS NULL OR b.ward = ?1) ORDER BY e.opened_ms, e.id";
+
+static void read_episode(sqlite3_stmt *st, vigil_store_episode *e)
+{
+    memset(e, 0, sizeof *e);
+    e->id = sq_col_i64(st, 0);
+    e->patient_id = sq_col_i64(st, 1);
+    sq_col_text(st, 2, e->nhs_number, sizeof e->nhs_number);
+    sq_col_text(st, 3, e->ward, sizeof e->ward);
+    sq_col_text(st, 4, e->bed, sizeof e->bed);
+    int lv = sq_col_enum(st, 5, vigil__store_level_names, VIGIL_RESP_COUNT);
+    e->level = lv > 0 ? (vigil_news2_response)lv : VIGIL_RESP_ROUTINE;
+    int tr = sq_col_enum(st, 6, vigil__store_trigger_names, VIGIL_STORE_TRIGGER_COUNT);
+    e->trigger = tr >= 0 ? (vigil_store_trigger)tr : VIGIL_STORE_TRIGGER_NEWS2;
+    e->trigger_ref = sq_col_i64(st, 7);
+    e->opened_ms = sq_col_i64(st, 8);
+    e->closed_ms = sq_col_i64(st, 9);
+    e->alert_id = sq_col_i64(st, 10);
+    e->alert_raised_ms = sq_col_i64(st, 11);
+    e->n_repeats = sqlite3_column_int(st, 12);
+    e->last_repeat_ms = sq_col_i64(st, 13);
+    e->rota_step = sqlite3_column_int(st, 14);
+    e->n_acks = sqlite3_column_int(st, 15);
+    e->last_ack_ms = sq_col_i64(st, 16);
+    int ac = sq_col_enum(st, 17, vigil__store_ack_names, VIGIL_STORE_ACK_COUNT);
+    e->last_ack_action = ac >= 0 ? (vigil_store_ack_action)ac : VIGIL_STORE_ACK_ATTENDING;
+    sq_col_text(st, 18, e->last_ack_by, sizeof e->last_ack_by);
+}
+
+static vigil_status episodes_txn(sq *q, const vigil_actor *who, const char *ward,
+                                 vigil_store_episode_list *l, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_EPISODES, &st);
+    sq_bind_text_opt(st, 1, ward);
+    size_t cap = 0;
+    vigil_status s = VIGIL_OK;
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "open episodes", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        s = grow((void **)&l->rows, &cap, l->n, sizeof *l->rows, err);
+        if (s != VIGIL_OK) {
+            sq_done(st);
+            return s;
+        }
+        read_episode(st, &l->rows[l->n++]);
+    }
+    for (size_t i = 0; s == VIGIL_OK && i < l->n; i++) {
+        vigil__audit_ev ev;
+        vigil__audit_ev_set(&ev, who, "episode.list", "episode", l->rows[i].id,
+                            l->rows[i].patient_id, "open episodes%s%s",
+                            ward != NULL ? " ward " : "", ward != NULL ? ward : "");
+        s = sq_audit(q, &ev, err);
+    }
+    return s;
+}
+
+vigil_status vigil__sq_episodes_open(void *be, const vigil_actor *who, const char *ward,
+                                     vigil_store_episode_list *out, vigil_err *err)
+{
+    sq *q = be;
+    vigil_store_episode_list l = {0, NULL};
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, episodes_txn(q, who, ward, &l, err), err);
+    }
+    if (s != VIGIL_OK) {
+        vigil_store_episode_list_fini(&l);
+        return s;
+    }
+    *out = l;
+    return VIGIL_OK;
+}
+
+/* ---- Martha's Rule log --------------------------------------------------- */
+
+static const char SQL_MARTHAS[] =
+    "SELECT c.id, c.t_ms, c.patient_id, coalesce(p.nhs_number, ''), coalesce(c.ward, ''), "
+    "c.caller, coalesce(c.caller_name, ''), c.channel, c.concern, c.recorded_by, "
+    "r.id IS NOT NULL, coalesce(r.responder, ''), coalesce(r.t_ms, 0), "
+    "coalesce(r.category, ''), coalesce(r.outcome, ''), coalesce(r.note, '') "
+    "FROM marthas_call c JOIN patient p ON p.id = c.patient_id "
+    "LEFT JOIN marthas_review r ON r.call_id = c.id "
+    "WHERE c.t_ms BETWEEN ?1 AND ?2 ORDER BY c.t_ms, c.id";
+
+typedef struct seen {
+    int64_t call_id, patient_id;
+} seen;
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t != NULL ? (const char *)t : "";
+}
+
+static vigil_status marthas_txn(sq *q, const vigil_actor *who, int64_t from_ms, int64_t to_ms,
+                                vigil__marthas_cb cb, void *ctx, seen **calls, size_t *n,
+                                vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_MARTHAS, &st);
+    sq_bind_i64(st, 1, from_ms);
+    sq_bind_i64(st, 2, to_ms);
+    size_t cap = 0;
+    vigil_status s = VIGIL_OK;
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "Martha's Rule log", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        vigil__marthas_row r = {
+            .call_id = sq_col_i64(st, 0),
+            .t_ms = sq_col_i64(st, 1),
+            .patient_id = sq_col_i64(st, 2),
+            .nhs_number = col(st, 3),
+            .ward = col(st, 4),
+            .caller = col(st, 5),
+            .caller_name = col(st, 6),
+            .channel = col(st, 7),
+            .concern = col(st, 8),
+            .recorded_by = col(st, 9),
+            .reviewed = sqlite3_column_int(st, 10) != 0,
+            .responder = col(st, 11),
+            .reviewed_ms = sq_col_i64(st, 12),
+            .category = col(st, 13),
+            .outcome = col(st, 14),
+            .note = col(st, 15),
+        };
+        s = grow((void **)calls, &cap, *n, sizeof **calls, err);
+        if (s == VIGIL_OK) {
+            (*calls)[(*n)++] = (seen){r.call_id, r.patient_id};
+            s = cb(ctx, &r, err);
+        }
+        if (s != VIGIL_OK) {
+            sq_done(st);
+            return s;
+        }
+    }
+    for (size_t i = 0; s == VIGIL_OK && i < *n; i++) {
+        vigil__audit_ev ev;
+        vigil__audit_ev_set(&ev, who, "marthas.export", "marthas_call", (*calls)[i].call_id,
+                            (*calls)[i].patient_id, "Martha's Rule log export");
+        s = sq_audit(q, &ev, err);
+    }
+    return s;
+}
+
+vigil_status vigil__sq_marthas_walk(void *be, const vigil_actor *who, int64_t from_ms,
+                                    int64_t to_ms, vigil__marthas_cb cb, void *ctx, vigil_err *err)
+{
+    sq *q = be;
+    seen *calls = NULL;
+    size_t n = 0;
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, marthas_txn(q, who, from_ms, to_ms, cb, ctx, &calls, &n, err), err);
+    }
+    free(calls);
+    return s;
+}

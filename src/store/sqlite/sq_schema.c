@@ -1,0 +1,309 @@
+/*
+ * sq_schema.c: the SQLite schema as an ordered list of migrations.
+ * Migration i (0-based) takes PRAGMA user_version from i to i + 1 and runs
+ * in one transaction (sq_core.c).
+ *
+ * Rules: a released migration is never edited (a database that ran it
+ * would differ from one that runs the edited text); change the schema by
+ * appending a migration. Constants here (plausibility bounds, names) are
+ * copies of those in vigil/news2.h and store.c as of the migration; changing
+ * those needs a new migration too.
+ *
+ * The constraints are the second line of defence: store.c checks the same
+ * rules (and more) before SQL runs. STRICT tables refuse values of the
+ * wrong type. Spec: docs/store.md "Schema".
+ */
+#include "sqlite/sqlite_int.h"
+
+/* REQ NHS-NUMBER-CHECK in SQL: modulus 11 over the first nine digits,
+ * weights 10..2; a remainder giving 10 never matches a digit. */
+#define NHS_DIGIT(i, w) "CAST(substr(nhs_number, " #i ", 1) AS INTEGER) * " #w
+/* clang-format off */
+#define NHS_CHECK                                                                   \
+    "(11 - ((" NHS_DIGIT(1, 10) " + " NHS_DIGIT(2, 9) " + " NHS_DIGIT(3, 8)       \
+    " + " NHS_DIGIT(4, 7) " + " NHS_DIGIT(5, 6) " + " NHS_DIGIT(6, 5)             \
+    " + " NHS_DIGIT(7, 4) " + " NHS_DIGIT(8, 3) " + " NHS_DIGIT(9, 2)             \
+    ") % 11)) % 11 = CAST(substr(nhs_number, 10, 1) AS INTEGER)"
+/* clang-format on */
+
+#define LEVELS "('ward', 'urgent-ward', 'urgent', 'emergency')"
+#define SUB(col) col " INTEGER CHECK (" col " BETWEEN 0 AND 3),\n"
+#define APPEND_ONLY(t)                                                                             \
+    "CREATE TRIGGER " t "_no_update BEFORE UPDATE ON " t " BEGIN\n"                                \
+    "  SELECT RAISE(ABORT, '" t " is append-only');\nEND;\n"                                       \
+    "CREATE TRIGGER " t "_no_delete BEFORE DELETE ON " t " BEGIN\n"                                \
+    "  SELECT RAISE(ABORT, '" t " is append-only');\nEND;\n"
+
+/* clang-format off */
+static const char migration_1[] =
+    "PRAGMA application_id = 1447642956;\n" /* SQ_APPLICATION_ID, "VIGL" */
+
+    /* -- users and roles -- */
+    "CREATE TABLE app_user (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  username TEXT NOT NULL UNIQUE CHECK (length(username) BETWEEN 1 AND 63),\n"
+    "  display_name TEXT NOT NULL,\n"
+    "  role TEXT NOT NULL CHECK (role IN ('nurse', 'doctor', 'outreach', 'safety-officer',\n"
+    "                                     'admin')),\n"
+    "  password_hash TEXT NOT NULL CHECK (password_hash GLOB '$argon2id$*'),\n"
+    "  created_ms INTEGER NOT NULL,\n"
+    "  disabled_ms INTEGER\n"
+    ") STRICT;\n"
+    "CREATE TABLE user_ward (\n"
+    "  user_id INTEGER NOT NULL REFERENCES app_user(id),\n"
+    "  ward TEXT NOT NULL CHECK (length(ward) BETWEEN 1 AND 127),\n"
+    "  PRIMARY KEY (user_id, ward)\n"
+    ") STRICT;\n"
+
+    /* -- patients, admissions, bed stays -- */
+    "CREATE TABLE patient (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  nhs_number TEXT UNIQUE CHECK (nhs_number IS NULL OR (length(nhs_number) = 10\n"
+    "    AND nhs_number NOT GLOB '*[^0-9]*' AND " NHS_CHECK ")),\n"
+    "  mrn TEXT UNIQUE CHECK (mrn IS NULL OR length(mrn) BETWEEN 1 AND 63),\n"
+    "  name TEXT NOT NULL DEFAULT '',\n"
+    "  birth_date TEXT NOT NULL DEFAULT '',\n"
+    "  created_ms INTEGER NOT NULL,\n"
+    "  CHECK (nhs_number IS NOT NULL OR mrn IS NOT NULL)\n"
+    ") STRICT;\n"
+    "CREATE TABLE admission (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  admitted_ms INTEGER NOT NULL,\n"
+    "  discharged_ms INTEGER CHECK (discharged_ms IS NULL OR discharged_ms >= admitted_ms)\n"
+    ") STRICT;\n"
+    "CREATE UNIQUE INDEX admission_open ON admission(patient_id) WHERE discharged_ms IS NULL;\n"
+    "CREATE TABLE bed_stay (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  admission_id INTEGER NOT NULL REFERENCES admission(id),\n"
+    "  ward TEXT NOT NULL CHECK (length(ward) BETWEEN 1 AND 127),\n"
+    "  bed TEXT NOT NULL DEFAULT '',\n"
+    "  from_ms INTEGER NOT NULL,\n"
+    "  to_ms INTEGER CHECK (to_ms IS NULL OR to_ms >= from_ms)\n"
+    ") STRICT;\n"
+    "CREATE UNIQUE INDEX bed_stay_open ON bed_stay(admission_id) WHERE to_ms IS NULL;\n"
+    "CREATE INDEX bed_stay_ward_open ON bed_stay(ward, bed) WHERE to_ms IS NULL;\n"
+
+    /* -- observation sets: every NEWS2 input, NULL when not measured -- */
+    "CREATE TABLE obs_set (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  admission_id INTEGER REFERENCES admission(id),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  rr_bpm REAL CHECK (rr_bpm BETWEEN 0 AND 80),\n"
+    "  spo2_pct REAL CHECK (spo2_pct BETWEEN 20 AND 100),\n"
+    "  spo2_scale INTEGER NOT NULL CHECK (spo2_scale IN (1, 2)),\n"
+    "  o2 TEXT CHECK (o2 IN ('air', 'oxygen')),\n"
+    "  sbp_mmhg REAL CHECK (sbp_mmhg BETWEEN 30 AND 300),\n"
+    "  hr_bpm REAL CHECK (hr_bpm BETWEEN 10 AND 300),\n"
+    "  acvpu TEXT CHECK (acvpu IN ('A', 'C', 'V', 'P', 'U')),\n"
+    "  temp_c REAL CHECK (temp_c BETWEEN 25 AND 45),\n"
+    "  age_y REAL CHECK (age_y BETWEEN 0 AND 130),\n"
+    "  pregnant INTEGER CHECK (pregnant IN (0, 1)),\n"
+    "  source TEXT NOT NULL CHECK (source IN ('unknown', 'hl7', 'fhir', 'api', 'replay')),\n"
+    "  source_id TEXT CHECK (source_id IS NULL OR length(source_id) BETWEEN 1 AND 63),\n"
+    "  recorded_by TEXT,\n"
+    "  received_ms INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    /* a resent message (same source, same id) is found, never stored twice */
+    "CREATE UNIQUE INDEX obs_set_source ON obs_set(source, source_id)\n"
+    "  WHERE source_id IS NOT NULL;\n"
+    "CREATE INDEX obs_set_patient_t ON obs_set(patient_id, t_ms);\n"
+
+    /* -- scores: one per observation set -- */
+    "CREATE TABLE score (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  obs_set_id INTEGER NOT NULL UNIQUE REFERENCES obs_set(id),\n"
+    "  scored_ms INTEGER NOT NULL,\n"
+    "  news2_total INTEGER NOT NULL CHECK (news2_total BETWEEN 0 AND 20),\n"
+    /* sub-scores: NULL when the parameter was not measured */
+    SUB("sub_rr") SUB("sub_spo2")
+    "  sub_o2 INTEGER CHECK (sub_o2 IN (0, 2)),\n"
+    SUB("sub_sbp") SUB("sub_hr") SUB("sub_acvpu") SUB("sub_temp")
+    "  complete INTEGER NOT NULL CHECK (complete IN (0, 1)),\n"
+    "  risk TEXT NOT NULL CHECK (risk IN ('low', 'low-medium', 'medium', 'high')),\n"
+    "  monitoring TEXT NOT NULL CHECK (monitoring IN ('12-hourly', '4-6-hourly', 'hourly',\n"
+    "                                                 'continuous')),\n"
+    "  response TEXT NOT NULL CHECK (response IN ('routine', 'nurse-assess', 'urgent-ward',\n"
+    "                                             'urgent', 'emergency')),\n"
+    "  flags INTEGER NOT NULL,\n"
+    "  spo2_scale INTEGER NOT NULL CHECK (spo2_scale IN (1, 2)),\n"
+    /* the AI: all NULL when no AI score was made (opt-out, no model) */
+    "  ai_risk REAL,\n"
+    "  ai_prob REAL CHECK (ai_prob BETWEEN 0 AND 1),\n"
+    /* JSON checked in store.c (jansson): json_valid() is not allowed in a
+     * schema with trusted_schema off */
+    "  explanation TEXT,\n"
+    "  model_version TEXT,\n"
+    "  CHECK ((ai_prob IS NULL) = (model_version IS NULL)\n"
+    "         AND (ai_prob IS NULL) = (ai_risk IS NULL))\n"
+    ") STRICT;\n"
+
+    /* -- escalation -- */
+    "CREATE TABLE episode (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  level TEXT NOT NULL CHECK (level IN " LEVELS "),\n"
+    "  trigger TEXT NOT NULL CHECK (trigger IN ('news2', 'ai', 'staff-concern', "
+    "'marthas-rule')),\n"
+    "  trigger_ref INTEGER,\n"
+    "  opened_ms INTEGER NOT NULL,\n"
+    "  opened_by TEXT NOT NULL,\n"
+    "  closed_ms INTEGER,\n"
+    "  closed_by TEXT,\n"
+    "  close_reason TEXT,\n"
+    "  superseded_by INTEGER REFERENCES episode(id),\n"
+    "  CHECK (closed_ms IS NULL OR (closed_ms >= opened_ms AND closed_by IS NOT NULL\n"
+    "         AND length(trim(close_reason)) > 0))\n"
+    ") STRICT;\n"
+    "CREATE INDEX episode_open ON episode(patient_id) WHERE closed_ms IS NULL;\n"
+    "CREATE TABLE alert (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  episode_id INTEGER NOT NULL UNIQUE REFERENCES episode(id),\n" /* one per episode */
+    "  level TEXT NOT NULL CHECK (level IN " LEVELS "),\n"
+    "  raised_ms INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE TABLE alert_repeat (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  alert_id INTEGER NOT NULL REFERENCES alert(id),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  rota_step INTEGER NOT NULL CHECK (rota_step >= 0),\n"
+    "  notified TEXT NOT NULL,\n"
+    "  recorded_by TEXT NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX alert_repeat_alert ON alert_repeat(alert_id, t_ms);\n"
+    "CREATE TABLE ack (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  alert_id INTEGER NOT NULL REFERENCES alert(id),\n"
+    "  username TEXT NOT NULL REFERENCES app_user(username),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  action TEXT NOT NULL CHECK (action IN ('attending', 'reviewed', 'escalated', "
+    "'declined')),\n"
+    "  reason TEXT,\n"
+    /* REQ ESC-DECLINE-REASON */
+    "  CHECK (action <> 'declined' OR length(trim(coalesce(reason, ''))) > 0)\n"
+    ") STRICT;\n"
+    "CREATE INDEX ack_alert ON ack(alert_id, t_ms);\n"
+
+    /* -- concerns and Martha's Rule (append-only log) -- */
+    "CREATE TABLE staff_concern (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  username TEXT NOT NULL,\n"
+    "  concern TEXT NOT NULL CHECK (length(trim(concern)) > 0)\n"
+    ") STRICT;\n"
+    "CREATE TABLE marthas_call (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  caller TEXT NOT NULL CHECK (caller IN ('patient', 'family', 'carer', 'staff')),\n"
+    "  caller_name TEXT,\n"
+    "  channel TEXT NOT NULL CHECK (length(trim(channel)) > 0),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  concern TEXT NOT NULL CHECK (length(trim(concern)) > 0),\n"
+    "  ward TEXT,\n"
+    "  recorded_by TEXT NOT NULL,\n"
+    "  recorded_ms INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX marthas_call_t ON marthas_call(t_ms);\n"
+    APPEND_ONLY("marthas_call")
+    "CREATE TABLE marthas_review (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  call_id INTEGER NOT NULL UNIQUE REFERENCES marthas_call(id),\n"
+    "  responder TEXT NOT NULL,\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  category TEXT NOT NULL CHECK (category IN ('acute-deterioration',\n"
+    "                                             'communication-coordination')),\n"
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('change-in-care', 'transfer-higher-level',\n"
+    "                                           'no-change')),\n"
+    "  note TEXT,\n"
+    "  recorded_by TEXT NOT NULL,\n"
+    "  recorded_ms INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    APPEND_ONLY("marthas_review")
+
+    /* -- patient state -- */
+    "CREATE TABLE daily_answer (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  answer TEXT NOT NULL CHECK (answer IN ('better', 'same', 'worse')),\n"
+    "  asked_by TEXT NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX daily_answer_patient ON daily_answer(patient_id, t_ms);\n"
+    "CREATE TABLE ai_optout (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  from_ms INTEGER NOT NULL,\n"
+    "  recorded_by TEXT NOT NULL,\n"
+    "  note TEXT,\n"
+    "  withdrawn_ms INTEGER CHECK (withdrawn_ms IS NULL OR withdrawn_ms >= from_ms),\n"
+    "  withdrawn_by TEXT,\n"
+    "  CHECK ((withdrawn_ms IS NULL) = (withdrawn_by IS NULL))\n"
+    ") STRICT;\n"
+    "CREATE UNIQUE INDEX ai_optout_active ON ai_optout(patient_id) WHERE withdrawn_ms IS NULL;\n"
+    "CREATE TABLE scale2_decision (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  from_ms INTEGER NOT NULL,\n"
+    "  decided_by TEXT NOT NULL REFERENCES app_user(username),\n"
+    "  reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),\n"
+    "  ended_ms INTEGER CHECK (ended_ms IS NULL OR ended_ms >= from_ms),\n"
+    "  ended_by TEXT REFERENCES app_user(username),\n"
+    "  end_reason TEXT,\n"
+    "  CHECK ((ended_ms IS NULL) = (ended_by IS NULL) AND (ended_ms IS NULL) = (end_reason IS "
+    "NULL))\n"
+    ") STRICT;\n"
+    "CREATE UNIQUE INDEX scale2_active ON scale2_decision(patient_id) WHERE ended_ms IS NULL;\n"
+    "CREATE TABLE escalation_plan (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  made_ms INTEGER NOT NULL,\n"
+    "  made_by TEXT NOT NULL REFERENCES app_user(username),\n"
+    "  reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),\n"
+    "  plan TEXT NOT NULL CHECK (length(trim(plan)) > 0),\n"
+    "  review_ms INTEGER NOT NULL,\n"
+    "  expires_ms INTEGER NOT NULL,\n"
+    "  revoked_ms INTEGER,\n"
+    "  revoked_by TEXT REFERENCES app_user(username),\n"
+    "  revoke_reason TEXT,\n"
+    /* REQ ESC-PLAN-EXPIRES */
+    "  CHECK (review_ms > made_ms AND expires_ms >= review_ms),\n"
+    "  CHECK ((revoked_ms IS NULL) = (revoked_by IS NULL) AND\n"
+    "         (revoked_ms IS NULL) = (revoke_reason IS NULL))\n"
+    ") STRICT;\n"
+    "CREATE INDEX escalation_plan_patient ON escalation_plan(patient_id, made_ms);\n"
+
+    /* -- the audit trail: hash-chained, append-only -- */
+    "CREATE TABLE audit (\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  actor TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  entity TEXT NOT NULL,\n"
+    "  entity_id INTEGER NOT NULL,\n"
+    "  patient_id INTEGER NOT NULL,\n"
+    "  reason TEXT NOT NULL,\n"
+    "  detail TEXT NOT NULL,\n"
+    "  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),\n"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32)\n"
+    ") STRICT;\n"
+    "CREATE INDEX audit_patient ON audit(patient_id, seq);\n"
+    APPEND_ONLY("audit")
+    "CREATE TABLE audit_head (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32)\n"
+    ") STRICT;\n"
+    "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, zeroblob(32));\n"
+    "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN\n"
+    "  SELECT RAISE(ABORT, 'audit_head cannot be deleted');\nEND;\n";
+/* clang-format on */
+
+const char *const vigil__sqlite_migrations[] = {migration_1};
+const int vigil__sqlite_n_migrations =
+    (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
+
+_Static_assert(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0] ==
+                   VIGIL_STORE_SCHEMA_VERSION,
+               "one migration per schema version");

@@ -1,0 +1,356 @@
+/*
+ * sq_user.c: SQLite backend: users, roles and ward scopes (storing the
+ * argon2id hash store.c made, never a password), and the audit trail's
+ * reads: the chain walk for verification, the head, and paged reads.
+ *
+ * Does not: hash or verify passwords (store.c, libsodium), authorise who
+ * may add users (the server), or verify the chain (audit.c).
+ */
+#include <string.h>
+
+#include "sqlite/sqlite_int.h"
+
+#define PREP(sql, stp)                                                                             \
+    do {                                                                                           \
+        vigil_status prep_st_ = sq_prep(q, (sql), (stp), err);                                     \
+        if (prep_st_ != VIGIL_OK) {                                                                \
+            return prep_st_;                                                                       \
+        }                                                                                          \
+    } while (0)
+
+/* ---- users --------------------------------------------------------------- */
+
+static const char SQL_USER_INSERT[] =
+    "INSERT INTO app_user (username, display_name, role, password_hash, created_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_WARD_INSERT[] =
+    "INSERT OR IGNORE INTO user_ward (user_id, ward) VALUES (?1, ?2)";
+static const char SQL_USER_GET[] =
+    "SELECT id, username, display_name, role, disabled_ms IS NOT NULL, password_hash "
+    "FROM app_user WHERE username = ?1";
+static const char SQL_USER_WARDS[] = "SELECT ward FROM user_ward WHERE user_id = ?1 ORDER BY ward";
+static const char SQL_USER_HASH[] = "UPDATE app_user SET password_hash = ?2 WHERE username = ?1";
+static const char SQL_USER_DISABLE[] =
+    "UPDATE app_user SET disabled_ms = ?2 WHERE username = ?1 AND disabled_ms IS NULL";
+
+static vigil_status user_add_txn(sq *q, const vigil_actor *who, const char *username,
+                                 const char *display_name, vigil_store_role role, const char *hash,
+                                 const char *const *wards, size_t n_wards, int64_t *out_id,
+                                 vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_USER_INSERT, &st);
+    sq_bind_text(st, 1, username);
+    sq_bind_text(st, 2, display_name);
+    sq_bind_text(st, 3, vigil__store_role_names[role]);
+    sq_bind_text(st, 4, hash);
+    sq_bind_i64(st, 5, vigil__store_now_ms());
+    vigil_status s = sq_run(q, st, "add user (usernames are unique)", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    int64_t id = sqlite3_last_insert_rowid(q->db);
+    for (size_t i = 0; i < n_wards && s == VIGIL_OK; i++) {
+        PREP(SQL_WARD_INSERT, &st);
+        sq_bind_i64(st, 1, id);
+        sq_bind_text(st, 2, wards[i]);
+        s = sq_run(q, st, "add user ward", err);
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    *out_id = id;
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "user.add", "app_user", id, 0, "%s as %s, %zu ward(s)", username,
+                        vigil__store_role_names[role], n_wards);
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_user_add(void *be, const vigil_actor *who, const char *username,
+                                const char *display_name, vigil_store_role role, const char *hash,
+                                const char *const *wards, size_t n_wards, int64_t *out_id,
+                                vigil_err *err)
+{
+    sq *q = be;
+    int64_t id = 0;
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(
+            q, user_add_txn(q, who, username, display_name, role, hash, wards, n_wards, &id, err),
+            err);
+    }
+    if (s == VIGIL_OK) {
+        *out_id = id;
+    }
+    return s;
+}
+
+static vigil_status user_get_txn(sq *q, const char *username, vigil_store_user *u,
+                                 char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_USER_GET, &st);
+    sq_bind_text(st, 1, username);
+    bool row = false;
+    vigil_status s = sq_step(q, st, &row, "read user", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "username", "no such user");
+    }
+    memset(u, 0, sizeof *u);
+    u->id = sq_col_i64(st, 0);
+    sq_col_text(st, 1, u->username, sizeof u->username);
+    sq_col_text(st, 2, u->display_name, sizeof u->display_name);
+    int role = sq_col_enum(st, 3, vigil__store_role_names, VIGIL_STORE_ROLE_COUNT);
+    u->disabled = sqlite3_column_int(st, 4) != 0;
+    bool hash_ok = true;
+    if (hash_out != NULL) {
+        hash_ok = sq_col_text(st, 5, hash_out, VIGIL_PASSWORD_HASH_MAX);
+    }
+    sq_done(st);
+    if (role < 0 || !hash_ok) {
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "app_user",
+                             "user '%s' has a damaged role or hash", username);
+    }
+    u->role = (vigil_store_role)role;
+    PREP(SQL_USER_WARDS, &st);
+    sq_bind_i64(st, 1, u->id);
+    for (;;) {
+        s = sq_step(q, st, &row, "read user wards", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        if (u->n_wards < VIGIL_STORE_WARDS_MAX) {
+            sq_col_text(st, 0, u->wards[u->n_wards], sizeof u->wards[0]);
+            u->n_wards++;
+        }
+    }
+    return s;
+}
+
+vigil_status vigil__sq_user_get(void *be, const char *username, vigil_store_user *out,
+                                char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err)
+{
+    sq *q = be;
+    vigil_store_user u;
+    vigil_status s = sq_begin_read(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, user_get_txn(q, username, &u, hash_out, err), err);
+    }
+    if (s == VIGIL_OK) {
+        *out = u;
+    }
+    return s;
+}
+
+static vigil_status user_update_txn(sq *q, const vigil_actor *who, const char *sql,
+                                    const char *username, const char *text, int64_t t_ms,
+                                    const char *action, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(sql, &st);
+    sq_bind_text(st, 1, username);
+    if (text != NULL) {
+        sq_bind_text(st, 2, text);
+    } else {
+        sq_bind_i64(st, 2, t_ms);
+    }
+    vigil_status s = sq_run(q, st, action, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (sqlite3_changes(q->db) == 0) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "username", "no such (enabled) user");
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, action, "app_user", 0, 0, "%s", username);
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_user_set_hash(void *be, const vigil_actor *who, const char *username,
+                                     const char *hash, vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(
+        q, user_update_txn(q, who, SQL_USER_HASH, username, hash, 0, "user.password", err), err);
+}
+
+vigil_status vigil__sq_user_disable(void *be, const vigil_actor *who, const char *username,
+                                    int64_t t_ms, vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(
+        q, user_update_txn(q, who, SQL_USER_DISABLE, username, NULL, t_ms, "user.disable", err),
+        err);
+}
+
+/* ---- audit --------------------------------------------------------------- */
+
+#define AUDIT_COLS                                                                                 \
+    "seq, t_ms, actor, action, entity, entity_id, patient_id, reason, detail, prev_hash, hash"
+static const char SQL_AUDIT_ALL[] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq";
+static const char SQL_AUDIT_FROM[] =
+    "SELECT " AUDIT_COLS " FROM audit WHERE seq >= ?1 ORDER BY seq LIMIT ?2";
+static const char SQL_AUDIT_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
+
+/* Read a record as stored. Text longer than its buffer is cut, and a hash
+ * of the wrong length left zero: either way verification reports it. */
+static void read_record(sqlite3_stmt *st, vigil_audit_record *r)
+{
+    memset(r, 0, sizeof *r);
+    r->seq = sq_col_i64(st, 0);
+    r->t_ms = sq_col_i64(st, 1);
+    sq_col_text(st, 2, r->actor, sizeof r->actor);
+    sq_col_text(st, 3, r->action, sizeof r->action);
+    sq_col_text(st, 4, r->entity, sizeof r->entity);
+    r->entity_id = sq_col_i64(st, 5);
+    r->patient_id = sq_col_i64(st, 6);
+    sq_col_text(st, 7, r->reason, sizeof r->reason);
+    sq_col_text(st, 8, r->detail, sizeof r->detail);
+    if (sqlite3_column_bytes(st, 9) == VIGIL_AUDIT_HASH_LEN) {
+        memcpy(r->prev_hash, sqlite3_column_blob(st, 9), VIGIL_AUDIT_HASH_LEN);
+    }
+    if (sqlite3_column_bytes(st, 10) == VIGIL_AUDIT_HASH_LEN) {
+        memcpy(r->hash, sqlite3_column_blob(st, 10), VIGIL_AUDIT_HASH_LEN);
+    }
+}
+
+static vigil_status head_read(sq *q, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH_LEN],
+                              vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_AUDIT_HEAD, &st);
+    bool row = false;
+    vigil_status s = sq_step(q, st, &row, "audit head", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    memset(hash, 0, VIGIL_AUDIT_HASH_LEN);
+    *seq = -1; /* no head row: never matches a chain */
+    if (row) {
+        *seq = sq_col_i64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == VIGIL_AUDIT_HASH_LEN) {
+            memcpy(hash, sqlite3_column_blob(st, 1), VIGIL_AUDIT_HASH_LEN);
+        }
+        sq_done(st);
+    }
+    return VIGIL_OK;
+}
+
+static vigil_status walk_txn(sq *q, vigil__audit_cb cb, void *ctx, int64_t *head_seq,
+                             uint8_t head_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err)
+{
+    vigil_status s = head_read(q, head_seq, head_hash, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_AUDIT_ALL, &st);
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "read audit", err);
+        if (s != VIGIL_OK || !row) {
+            return s;
+        }
+        vigil_audit_record r;
+        read_record(st, &r);
+        if (cb(ctx, &r) != 0) {
+            sq_done(st);
+            return VIGIL_OK;
+        }
+    }
+}
+
+vigil_status vigil__sq_audit_walk(void *be, vigil__audit_cb cb, void *ctx, int64_t *head_seq,
+                                  uint8_t head_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err)
+{
+    sq *q = be;
+    /* one read transaction: the head and the records are one snapshot */
+    vigil_status s = sq_begin_read(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(q, walk_txn(q, cb, ctx, head_seq, head_hash, err), err);
+}
+
+vigil_status vigil__sq_audit_head(void *be, int64_t *out_seq,
+                                  uint8_t out_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err)
+{
+    sq *q = be;
+    int64_t seq = 0;
+    uint8_t h[VIGIL_AUDIT_HASH_LEN];
+    vigil_status s = sq_begin_read(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, head_read(q, &seq, h, err), err);
+    }
+    if (s == VIGIL_OK) {
+        *out_seq = seq;
+        memcpy(out_hash, h, VIGIL_AUDIT_HASH_LEN);
+    }
+    return s;
+}
+
+vigil_status vigil__sq_audit_event(void *be, const vigil__audit_ev *ev, vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(q, sq_audit(q, ev, err), err);
+}
+
+static vigil_status audit_read_txn(sq *q, const vigil_actor *who, int64_t from_seq,
+                                   vigil_audit_record *out, size_t max, size_t *n, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_AUDIT_FROM, &st);
+    sq_bind_i64(st, 1, from_seq);
+    sq_bind_i64(st, 2, (int64_t)max);
+    vigil_status s = VIGIL_OK;
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "read audit", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        read_record(st, &out[(*n)++]);
+        if (*n == max) {
+            sq_done(st);
+            break;
+        }
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "audit.read", "audit", from_seq, 0, "%zu record(s) from %lld", *n,
+                        (long long)from_seq);
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_audit_read(void *be, const vigil_actor *who, int64_t from_seq,
+                                  vigil_audit_record *out, size_t max, size_t *out_n,
+                                  vigil_err *err)
+{
+    sq *q = be;
+    size_t n = 0;
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, audit_read_txn(q, who, from_seq, out, max, &n, err), err);
+    }
+    if (s == VIGIL_OK) {
+        *out_n = n;
+    }
+    return s;
+}

@@ -1,0 +1,227 @@
+/*
+ * sqlite_int.h: private to the SQLite backend of src/store: the connection
+ * state, the statement cache, error mapping, transactions, the audit append
+ * and the schema migrations.
+ *
+ * Invariants: every public op runs in one transaction (BEGIN IMMEDIATE, so
+ * the write lock is taken before anything is read and audit heads cannot
+ * race), appends its audit record(s) inside it, and returns only after
+ * COMMIT with synchronous=FULL; every statement is reset after use so no
+ * read stays open past its op; every SQLite error becomes a vigil_status
+ * with SQLite's message in vigil_err.
+ */
+#ifndef VIGIL_STORE_SQLITE_INT_H
+#define VIGIL_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../store_int.h"
+
+#define SQ_CACHE_SLOTS 256 /* power of two, > number of distinct statements */
+
+typedef struct sq_slot {
+    const char *sql; /* identity: statements are static strings */
+    sqlite3_stmt *stmt;
+} sq_slot;
+
+/* The audit chain's head as the current write transaction sees it: read
+ * once per transaction, advanced in memory by each append, and written to
+ * audit_head once, just before COMMIT (sq_end). */
+typedef struct sq_head {
+    bool valid; /* read in this transaction */
+    bool dirty; /* advanced since it was read */
+    int64_t seq;
+    uint8_t hash[VIGIL_AUDIT_HASH_LEN];
+} sq_head;
+
+typedef struct sq {
+    sqlite3 *db;
+    bool readonly;
+    sq_head head;
+    sq_slot cache[SQ_CACHE_SLOTS];
+} sq;
+
+/* The vigil application id in the SQLite header ("VIGL"). */
+#define SQ_APPLICATION_ID 0x5649474C
+
+/* Migrations: steps[i] brings user_version i to i + 1 (sq_schema.c). */
+extern const char *const vigil__sqlite_migrations[];
+extern const int vigil__sqlite_n_migrations;
+
+/*
+ * Bring db to n_steps, one step per transaction (BEGIN IMMEDIATE ... SET
+ * user_version ... COMMIT): a failing step leaves the database at the
+ * version before it. VIGIL_ERR_MISMATCH when the database is newer than
+ * n_steps or is not a vigil database. Exposed for tests.
+ */
+vigil_status vigil__sqlite_migrate(sqlite3 *db, const char *const *steps, int n_steps,
+                                   vigil_err *err);
+
+/* The SQLite handle under a store (NULL for another backend). For tests. */
+sqlite3 *vigil__sqlite_db(vigil_store *st);
+
+/* Map an SQLite result code to a vigil_status, with "what: sqlite message". */
+vigil_status sq_fail(sq *q, int rc, const char *what, vigil_err *err);
+
+/* The cached prepared statement for sql (a static string: its address is
+ * the cache key), reset and unbound. */
+vigil_status sq_prep(sq *q, const char *sql, sqlite3_stmt **out, vigil_err *err);
+
+/* Step a statement that returns no row to SQLITE_DONE, then reset it. */
+vigil_status sq_run(sq *q, sqlite3_stmt *st, const char *what, vigil_err *err);
+
+/* Step once: *row is true on SQLITE_ROW, false on SQLITE_DONE (then the
+ * statement is reset). On error the statement is reset. */
+vigil_status sq_step(sq *q, sqlite3_stmt *st, bool *row, const char *what, vigil_err *err);
+
+/* Reset and unbind a statement after reading what was wanted. */
+void sq_done(sqlite3_stmt *st);
+
+/* Run a one-off SQL text (no results). */
+vigil_status sq_exec(sq *q, const char *sql, vigil_err *err);
+
+/* BEGIN IMMEDIATE / BEGIN (read) / end: commit when s is VIGIL_OK (rolling
+ * back if the commit fails), else roll back; returns the final status. */
+vigil_status sq_begin(sq *q, vigil_err *err);
+vigil_status sq_begin_read(sq *q, vigil_err *err);
+vigil_status sq_end(sq *q, vigil_status s, vigil_err *err);
+
+/* Append one audit record inside the current write transaction. */
+vigil_status sq_audit(sq *q, const vigil__audit_ev *ev, vigil_err *err);
+
+/* Savepoints inside a write transaction: the in-memory head must roll back
+ * with the records. sq_savepoint / sq_release / sq_rollback_to take the
+ * caller's copy of the head to restore. */
+vigil_status sq_savepoint(sq *q, sq_head *saved, vigil_err *err);
+vigil_status sq_release(sq *q, vigil_err *err);
+vigil_status sq_rollback_to(sq *q, const sq_head *saved, vigil_err *err);
+
+/* Binding helpers (strings are bound SQLITE_STATIC: they must outlive the
+ * step). _opt binds NULL for NULL or "", 0, NaN. */
+void sq_bind_text(sqlite3_stmt *st, int i, const char *s);
+void sq_bind_text_opt(sqlite3_stmt *st, int i, const char *s);
+void sq_bind_i64(sqlite3_stmt *st, int i, int64_t v);
+void sq_bind_i64_opt(sqlite3_stmt *st, int i, int64_t v);
+void sq_bind_real_opt(sqlite3_stmt *st, int i, double v);
+
+/* Copy column i as text into dst (NULL gives ""); false when it was cut. */
+bool sq_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap);
+/* Column i as int64 (NULL gives 0) / as double (NULL gives NaN). */
+int64_t sq_col_i64(sqlite3_stmt *st, int i);
+double sq_col_real(sqlite3_stmt *st, int i);
+/* Column i as an enum through a name table; -1 for NULL or unknown. */
+int sq_col_enum(sqlite3_stmt *st, int i, const char *const *names, int n);
+
+/* The caller must hold one of the roles in mask (VIGIL__ROLE_BIT): looks up
+ * who->user among enabled users. VIGIL_ERR_DENIED otherwise. */
+vigil_status sq_require_role(sq *q, const vigil_actor *who, unsigned mask, const char *doing,
+                             vigil_err *err);
+
+/* Does row id exist in table (a static table name)? VIGIL_ERR_NOT_FOUND
+ * naming what when not. */
+vigil_status sq_require_row(sq *q, const char *sql_exists, int64_t id, const char *what,
+                            vigil_err *err);
+
+/* Ops split by topic across files. */
+vigil_status vigil__sq_patient_ensure(void *be, const vigil_actor *who, const vigil_patient *p,
+                                      int64_t *out_id, vigil_err *err);
+vigil_status vigil__sq_patient_get(void *be, const vigil_actor *who, int64_t id, vigil_patient *out,
+                                   vigil_err *err);
+vigil_status vigil__sq_patient_find(void *be, const vigil_actor *who, const char *nhs,
+                                    const char *mrn, vigil_patient *out, vigil_err *err);
+vigil_status vigil__sq_admit(void *be, const vigil_actor *who, int64_t patient_id, const char *ward,
+                             const char *bed, int64_t t_ms, int64_t *out_id, vigil_err *err);
+vigil_status vigil__sq_move(void *be, const vigil_actor *who, int64_t admission_id,
+                            const char *ward, const char *bed, int64_t t_ms, vigil_err *err);
+vigil_status vigil__sq_discharge(void *be, const vigil_actor *who, int64_t admission_id,
+                                 int64_t t_ms, vigil_err *err);
+vigil_status vigil__sq_put_obs_batch(void *be, const vigil_actor *who,
+                                     const vigil_store_obs_item *items, size_t n,
+                                     vigil_store_put *out, vigil_err *err);
+vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_id,
+                                 const vigil_store_score *score, int64_t *out_id, vigil_err *err);
+vigil_status vigil__sq_obs_range(void *be, const vigil_actor *who, int64_t patient_id,
+                                 int64_t from_ms, int64_t to_ms, size_t max_rows,
+                                 vigil_store_obs_list *out, vigil_err *err);
+
+vigil_status vigil__sq_episode_open(void *be, const vigil_actor *who, int64_t patient_id,
+                                    vigil_news2_response level, vigil_store_trigger trigger,
+                                    int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
+                                    int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
+vigil_status vigil__sq_episode_close(void *be, const vigil_actor *who, int64_t episode_id,
+                                     int64_t t_ms, const char *reason, vigil_err *err);
+vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id,
+                                    int64_t t_ms, int rota_step, const char *notified,
+                                    vigil_err *err);
+vigil_status vigil__sq_alert_ack(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                                 vigil_store_ack_action action, const char *reason, int64_t *out_id,
+                                 vigil_err *err);
+vigil_status vigil__sq_staff_concern(void *be, const vigil_actor *who, int64_t patient_id,
+                                     int64_t t_ms, const char *concern, int64_t *out_id,
+                                     vigil_err *err);
+vigil_status vigil__sq_marthas_call_add(void *be, const vigil_actor *who,
+                                        const vigil_store_marthas_call *call, int64_t *out_id,
+                                        vigil_err *err);
+vigil_status vigil__sq_marthas_review_add(void *be, const vigil_actor *who,
+                                          const vigil_store_marthas_review *rev, int64_t *out_id,
+                                          vigil_err *err);
+vigil_status vigil__sq_daily_answer(void *be, const vigil_actor *who, int64_t patient_id,
+                                    int64_t t_ms, vigil_store_feeling answer, int64_t *out_id,
+                                    vigil_err *err);
+vigil_status vigil__sq_ai_optout(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                                 const char *note, int64_t *out_id, vigil_err *err);
+vigil_status vigil__sq_ai_optout_withdraw(void *be, const vigil_actor *who, int64_t patient_id,
+                                          int64_t t_ms, vigil_err *err);
+vigil_status vigil__sq_scale2_set(void *be, const vigil_actor *who, int64_t patient_id,
+                                  int64_t t_ms, const char *reason, int64_t *out_id,
+                                  vigil_err *err);
+vigil_status vigil__sq_scale2_end(void *be, const vigil_actor *who, int64_t patient_id,
+                                  int64_t t_ms, const char *reason, vigil_err *err);
+vigil_status vigil__sq_plan_add(void *be, const vigil_actor *who, const vigil_store_plan *plan,
+                                int64_t *out_id, vigil_err *err);
+vigil_status vigil__sq_plan_revoke(void *be, const vigil_actor *who, int64_t plan_id, int64_t t_ms,
+                                   const char *reason, vigil_err *err);
+
+vigil_status vigil__sq_state_read(sq *q, int64_t patient_id, int64_t now_ms,
+                                  vigil_store_patient_state *out, vigil_err *err);
+vigil_status vigil__sq_patient_state_get(void *be, const vigil_actor *who, int64_t patient_id,
+                                         int64_t now_ms, vigil_store_patient_state *out,
+                                         vigil_err *err);
+vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const char *ward,
+                                     int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
+vigil_status vigil__sq_episodes_open(void *be, const vigil_actor *who, const char *ward,
+                                     vigil_store_episode_list *out, vigil_err *err);
+vigil_status vigil__sq_marthas_walk(void *be, const vigil_actor *who, int64_t from_ms,
+                                    int64_t to_ms, vigil__marthas_cb cb, void *ctx, vigil_err *err);
+
+vigil_status vigil__sq_user_add(void *be, const vigil_actor *who, const char *username,
+                                const char *display_name, vigil_store_role role, const char *hash,
+                                const char *const *wards, size_t n_wards, int64_t *out_id,
+                                vigil_err *err);
+vigil_status vigil__sq_user_get(void *be, const char *username, vigil_store_user *out,
+                                char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err);
+vigil_status vigil__sq_user_set_hash(void *be, const vigil_actor *who, const char *username,
+                                     const char *hash, vigil_err *err);
+vigil_status vigil__sq_user_disable(void *be, const vigil_actor *who, const char *username,
+                                    int64_t t_ms, vigil_err *err);
+vigil_status vigil__sq_audit_event(void *be, const vigil__audit_ev *ev, vigil_err *err);
+vigil_status vigil__sq_audit_walk(void *be, vigil__audit_cb cb, void *ctx, int64_t *head_seq,
+                                  uint8_t head_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
+vigil_status vigil__sq_audit_head(void *be, int64_t *out_seq,
+                                  uint8_t out_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
+vigil_status vigil__sq_audit_read(void *be, const vigil_actor *who, int64_t from_seq,
+                                  vigil_audit_record *out, size_t max, size_t *out_n,
+                                  vigil_err *err);
+
+/* Reading a score row (columns from SQ_SCORE_COLS at offset c) into news2
+ * and AI fields. */
+#define SQ_SCORE_COLS                                                                              \
+    "s.id, s.scored_ms, s.news2_total, s.sub_rr, s.sub_spo2, s.sub_o2, s.sub_sbp, s.sub_hr, "      \
+    "s.sub_acvpu, s.sub_temp, s.complete, s.risk, s.monitoring, s.response, s.flags, "             \
+    "s.spo2_scale, s.ai_risk, s.ai_prob, s.model_version"
+#define SQ_SCORE_NCOLS 19
+void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * store_int.h: private to src/store: the backend function table behind
+ * vigil_store, the name tables shared by backends, and audit helpers.
+ *
+ * Division of work: store.c checks every backend-independent rule (NHS
+ * number check digit, plausibility, NEWS2 consistency, required reasons,
+ * text limits, enum ranges) before calling a backend, so a backend receives
+ * only valid arguments and does storage: SQL, transactions, constraints,
+ * and the audit record of each call in the same transaction.
+ */
+#ifndef VIGIL_STORE_INT_H
+#define VIGIL_STORE_INT_H
+
+#include <stdint.h>
+
+#include "vigil/audit.h"
+#include "vigil/store.h"
+
+/* Name tables (index = enum value), shared so every backend stores the same
+ * text. */
+extern const char *const vigil__store_level_names[VIGIL_RESP_COUNT];
+extern const char *const vigil__store_trigger_names[VIGIL_STORE_TRIGGER_COUNT];
+extern const char *const vigil__store_ack_names[VIGIL_STORE_ACK_COUNT];
+extern const char *const vigil__store_caller_names[VIGIL_STORE_CALLER_COUNT];
+extern const char *const vigil__store_mr_category_names[VIGIL_STORE_MR_CATEGORY_COUNT];
+extern const char *const vigil__store_mr_outcome_names[VIGIL_STORE_MR_OUTCOME_COUNT];
+extern const char *const vigil__store_feeling_names[VIGIL_STORE_FEEL_COUNT];
+extern const char *const vigil__store_role_names[VIGIL_STORE_ROLE_COUNT];
+extern const char *const vigil__store_source_names[VIGIL_SRC_COUNT];
+extern const char *const vigil__store_risk_names[VIGIL_RISK_COUNT];
+extern const char *const vigil__store_monitoring_names[VIGIL_MON_COUNT];
+extern const char *const vigil__store_response_names[VIGIL_RESP_COUNT];
+
+/* Index of text in names[0..n), or -1. NULL text gives -1. */
+int vigil__store_lookup(const char *const *names, int n, const char *text);
+
+/* Wall-clock time now, Unix ms UTC. */
+int64_t vigil__store_now_ms(void);
+
+/* Format t_ms as "YYYY-MM-DDTHH:MM:SSZ" (seconds precision) into out. */
+void vigil__store_iso8601(int64_t t_ms, char out[32]);
+
+/* Copy src into dst (cap bytes) when it fits; VIGIL_ERR_ARG naming field
+ * otherwise. NULL src copies "". */
+vigil_status vigil__store_copy(char *dst, size_t cap, const char *src, const char *field,
+                               vigil_err *err);
+
+/* Check an actor: user and reason given, non-blank, within their limits. */
+vigil_status vigil__store_check_actor(const vigil_actor *who, vigil_err *err);
+
+/* Check a score against the observations it scores (time, NEWS2 equal to
+ * vigil_news2_score's, AI fields): for backends storing a score for a set
+ * read back from storage. */
+vigil_status vigil__store_check_score(const vigil_obs *obs, const vigil_store_score *score,
+                                      vigil_err *err);
+
+/* One audit event as a backend call describes it; the backend adds seq,
+ * time and hashes when it appends it. */
+typedef struct vigil__audit_ev {
+    const vigil_actor *who;
+    const char *action;
+    const char *entity;
+    int64_t entity_id;
+    int64_t patient_id;
+    char detail[VIGIL_AUDIT_TEXT_MAX];
+} vigil__audit_ev;
+
+/* Fill ev (detail printf-style, truncated to fit: detail is a summary). */
+void vigil__audit_ev_set(vigil__audit_ev *ev, const vigil_actor *who, const char *action,
+                         const char *entity, int64_t entity_id, int64_t patient_id, const char *fmt,
+                         ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 7, 8)))
+#endif
+    ;
+
+/* Build the record to append after the head (head_seq, head_hash) at t_ms:
+ * copies ev, sets seq, prev_hash and hash. */
+vigil_status vigil__audit_make(const vigil__audit_ev *ev, int64_t t_ms, int64_t head_seq,
+                               const uint8_t head_hash[VIGIL_AUDIT_HASH_LEN],
+                               vigil_audit_record *out, vigil_err *err);
+
+/* Callback for walking audit records: return 0 to continue, non-zero to stop. */
+typedef int (*vigil__audit_cb)(void *ctx, const vigil_audit_record *r);
+
+/* One Martha's Rule call joined with its review, for export. Borrowed
+ * strings valid during the callback only. */
+typedef struct vigil__marthas_row {
+    int64_t call_id;
+    int64_t t_ms;
+    int64_t patient_id;
+    const char *nhs_number;
+    const char *ward;
+    const char *caller;
+    const char *caller_name;
+    const char *channel;
+    const char *concern;
+    const char *recorded_by;
+    bool reviewed;
+    const char *responder;
+    int64_t reviewed_ms;
+    const char *category;
+    const char *outcome;
+    const char *note;
+} vigil__marthas_row;
+
+typedef vigil_status (*vigil__marthas_cb)(void *ctx, const vigil__marthas_row *r, vigil_err *err);
+
+/* Role masks for backend checks. */
+#define VIGIL__ROLE_BIT(r) (1u << (unsigned)(r))
+
+/*
+ * The backend table. Arguments arrive validated (see the top of this file).
+ * Every function that writes or reads patient data appends its audit
+ * record(s) in the same transaction and returns only after COMMIT.
+ */
+typedef struct vigil__store_ops {
+    const char *name;
+    vigil_status (*open)(const char *target, unsigned flags, void **out_be, vigil_err *err);
+    void (*close)(void *be);
+
+    vigil_status (*patient_ensure)(void *be, const vigil_actor *who, const vigil_patient *p,
+                                   int64_t *out_id, vigil_err *err);
+    vigil_status (*patient_get)(void *be, const vigil_actor *who, int64_t id, vigil_patient *out,
+                                vigil_err *err);
+    vigil_status (*patient_find)(void *be, const vigil_actor *who, const char *nhs, const char *mrn,
+                                 vigil_patient *out, vigil_err *err);
+    vigil_status (*admit)(void *be, const vigil_actor *who, int64_t patient_id, const char *ward,
+                          const char *bed, int64_t t_ms, int64_t *out_id, vigil_err *err);
+    vigil_status (*move)(void *be, const vigil_actor *who, int64_t admission_id, const char *ward,
+                         const char *bed, int64_t t_ms, vigil_err *err);
+    vigil_status (*discharge)(void *be, const vigil_actor *who, int64_t admission_id, int64_t t_ms,
+                              vigil_err *err);
+
+    /* out[i].status is preset to VIGIL_OK for items store.c accepted and to
+     * the refusal for the others; the backend skips refused items. */
+    vigil_status (*put_obs_batch)(void *be, const vigil_actor *who,
+                                  const vigil_store_obs_item *items, size_t n, vigil_store_put *out,
+                                  vigil_err *err);
+    vigil_status (*put_score)(void *be, const vigil_actor *who, int64_t obs_id,
+                              const vigil_store_score *score, int64_t *out_id, vigil_err *err);
+    vigil_status (*obs_range)(void *be, const vigil_actor *who, int64_t patient_id, int64_t from_ms,
+                              int64_t to_ms, size_t max_rows, vigil_store_obs_list *out,
+                              vigil_err *err);
+
+    vigil_status (*episode_open)(void *be, const vigil_actor *who, int64_t patient_id,
+                                 vigil_news2_response level, vigil_store_trigger trigger,
+                                 int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
+                                 int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
+    vigil_status (*episode_close)(void *be, const vigil_actor *who, int64_t episode_id,
+                                  int64_t t_ms, const char *reason, vigil_err *err);
+    vigil_status (*alert_repeat)(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                                 int rota_step, const char *notified, vigil_err *err);
+    vigil_status (*alert_ack)(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                              vigil_store_ack_action action, const char *reason, int64_t *out_id,
+                              vigil_err *err);
+    vigil_status (*episodes_open)(void *be, const vigil_actor *who, const char *ward,
+                                  vigil_store_episode_list *out, vigil_err *err);
+
+    vigil_status (*staff_concern)(void *be, const vigil_actor *who, int64_t patient_id,
+                                  int64_t t_ms, const char *concern, int64_t *out_id,
+                                  vigil_err *err);
+    vigil_status (*marthas_call_add)(void *be, const vigil_actor *who,
+                                     const vigil_store_marthas_call *call, int64_t *out_id,
+                                     vigil_err *err);
+    vigil_status (*marthas_review_add)(void *be, const vigil_actor *who,
+                                       const vigil_store_marthas_review *rev, int64_t *out_id,
+                                       vigil_err *err);
+    vigil_status (*marthas_walk)(void *be, const vigil_actor *who, int64_t from_ms, int64_t to_ms,
+                                 vigil__marthas_cb cb, void *ctx, vigil_err *err);
+
+    vigil_status (*daily_answer)(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                                 vigil_store_feeling answer, int64_t *out_id, vigil_err *err);
+    vigil_status (*ai_optout)(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                              const char *note, int64_t *out_id, vigil_err *err);
+    vigil_status (*ai_optout_withdraw)(void *be, const vigil_actor *who, int64_t patient_id,
+                                       int64_t t_ms, vigil_err *err);
+    vigil_status (*scale2_set)(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                               const char *reason, int64_t *out_id, vigil_err *err);
+    vigil_status (*scale2_end)(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                               const char *reason, vigil_err *err);
+    vigil_status (*plan_add)(void *be, const vigil_actor *who, const vigil_store_plan *plan,
+                             int64_t *out_id, vigil_err *err);
+    vigil_status (*plan_revoke)(void *be, const vigil_actor *who, int64_t plan_id, int64_t t_ms,
+                                const char *reason, vigil_err *err);
+    vigil_status (*patient_state_get)(void *be, const vigil_actor *who, int64_t patient_id,
+                                      int64_t now_ms, vigil_store_patient_state *out,
+                                      vigil_err *err);
+    vigil_status (*ward_list_get)(void *be, const vigil_actor *who, const char *ward,
+                                  int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
+
+    /* hash is the argon2id string; never a password. */
+    vigil_status (*user_add)(void *be, const vigil_actor *who, const char *username,
+                             const char *display_name, vigil_store_role role, const char *hash,
+                             const char *const *wards, size_t n_wards, int64_t *out_id,
+                             vigil_err *err);
+    /* Read a user and (when hash_out is non-NULL) the stored hash. */
+    vigil_status (*user_get)(void *be, const char *username, vigil_store_user *out,
+                             char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err);
+    vigil_status (*user_set_hash)(void *be, const vigil_actor *who, const char *username,
+                                  const char *hash, vigil_err *err);
+    vigil_status (*user_disable)(void *be, const vigil_actor *who, const char *username,
+                                 int64_t t_ms, vigil_err *err);
+
+    /* Append one audit record in its own durable transaction. */
+    vigil_status (*audit_event)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+    /* Walk every record in seq order inside one read transaction; head_* get
+     * the recorded head from the same snapshot. */
+    vigil_status (*audit_walk)(void *be, vigil__audit_cb cb, void *ctx, int64_t *head_seq,
+                               uint8_t head_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
+    vigil_status (*audit_head)(void *be, int64_t *out_seq, uint8_t out_hash[VIGIL_AUDIT_HASH_LEN],
+                               vigil_err *err);
+    vigil_status (*audit_read)(void *be, const vigil_actor *who, int64_t from_seq,
+                               vigil_audit_record *out, size_t max, size_t *out_n, vigil_err *err);
+} vigil__store_ops;
+
+struct vigil_store {
+    const vigil__store_ops *ops;
+    void *be;
+};
+
+/* The SQLite backend (sqlite/sq_open.c). */
+extern const vigil__store_ops vigil__sqlite_ops;
+
+#endif

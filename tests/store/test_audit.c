@@ -1,0 +1,373 @@
+/* test_audit.c: the audit trail: one record per write and per read of
+ * patient data, in the same transaction; the hash chain's format checked
+ * against an independent computation; tampering by raw SQL (a changed
+ * field, a removed record, removed and renumbered records, reordered
+ * records, removed newest records) detected; the `vigil audit verify` CLI. */
+#include <openssl/sha.h>
+#include <sys/wait.h>
+
+#include "store_fixture.h"
+
+/* Some activity: a patient, two observation sets, a ward list read. */
+static int64_t activity(fx *f)
+{
+    char nhs[11];
+    fx_nhs(5001, nhs);
+    int64_t pid = fx_patient(f, nhs, "A1", "Eve");
+    int64_t adm = 0;
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "1", T0, &adm, NULL), VIGIL_OK);
+    vigil_obs_event ev;
+    fx_event(&ev, nhs, "AU-1", T0 + MIN_MS);
+    vigil_store_score sc = fx_score(&ev, T0 + MIN_MS);
+    fx_put(f, &ev, &sc);
+    fx_event(&ev, nhs, "AU-2", T0 + 2 * MIN_MS);
+    fx_put(f, &ev, NULL);
+    vigil_store_ward_list l;
+    assert_int_equal(vigil_store_ward_list_get(f->st, &FX_NURSE, "7A", T0 + HOUR_MS, &l, NULL),
+                     VIGIL_OK);
+    vigil_store_ward_list_fini(&l);
+    return pid;
+}
+
+static int fx_setup_activity(void **state)
+{
+    if (fx_setup(state) != 0) {
+        return -1;
+    }
+    activity(*state);
+    return 0;
+}
+
+static sqlite3 *tamper_open(const fx *f)
+{
+    sqlite3 *db = fx_raw(f);
+    assert_int_equal(fx_exec(db, "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete"),
+                     SQLITE_OK);
+    return db;
+}
+
+static void every_write_appends_its_audit_record_in_the_same_transaction(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(fx_audit_count(f), 0);
+    int64_t pid = activity(f);
+    /* patient.create, admission.admit, obs.put, score.put, obs.put, ward.list */
+    assert_int_equal(fx_audit_count(f), 6);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM audit WHERE patient_id = %lld AND ((action = 'obs.put' AND "
+             "actor = 'hl7-listener' AND reason = 'ingest' AND entity = 'obs_set') OR "
+             "(action = 'admission.admit' AND actor = 'nurse.jo' AND reason = 'direct care'))",
+             (long long)pid);
+    assert_int_equal(fx_count(f, sql), 3);
+    /* a write that fails writes no audit record */
+    int64_t adm = 0;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7B", "1", T0, &adm, &e),
+                     VIGIL_ERR_CONFLICT);
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, 777, "7B", "1", T0, &adm, &e),
+                     VIGIL_ERR_NOT_FOUND);
+    assert_int_equal(fx_audit_count(f), 6);
+    /* audit times are wall-clock times of the write */
+    int64_t now = vigil__store_now_ms();
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE t_ms < 1735689600000"), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit WHERE t_ms > %lld", (long long)now);
+    assert_int_equal(fx_count(f, sql), 0);
+}
+
+static void every_read_of_patient_data_is_audited_with_who_and_why(void **state)
+{
+    fx *f = *state;
+    int64_t pid = activity(f);
+    vigil_actor gp = {"dr.lee", "discharge summary"};
+    int64_t n0 = fx_audit_count(f);
+    vigil_patient p;
+    vigil_store_obs_list l;
+    vigil_store_patient_state s;
+    vigil_store_episode_list el;
+    assert_int_equal(vigil_store_patient_get(f->st, &gp, pid, &p, NULL), VIGIL_OK);
+    assert_int_equal(vigil_store_patient_find(f->st, &gp, NULL, "A1", &p, NULL), VIGIL_OK);
+    assert_int_equal(vigil_store_obs_range(f->st, &gp, pid, T0, T0 + HOUR_MS, 10, &l, NULL),
+                     VIGIL_OK);
+    vigil_store_obs_list_fini(&l);
+    assert_int_equal(vigil_store_patient_state_get(f->st, &gp, pid, T0, &s, NULL), VIGIL_OK);
+    int64_t ep = 0, al = 0;
+    assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, pid, VIGIL_RESP_URGENT,
+                                              VIGIL_STORE_TRIGGER_NEWS2, 0, 0, T0, &ep, &al, NULL),
+                     VIGIL_OK);
+    assert_int_equal(vigil_store_episodes_open(f->st, &gp, NULL, &el, NULL), VIGIL_OK);
+    vigil_store_episode_list_fini(&el);
+    assert_int_equal(fx_audit_count(f), n0 + 6);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM audit WHERE actor = 'dr.lee' AND reason = 'discharge "
+             "summary' AND patient_id = %lld",
+             (long long)pid);
+    assert_int_equal(fx_count(f, sql), 5);
+    /* a read that finds nothing reads no patient data */
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_patient_get(f->st, &gp, 4242, &p, &e), VIGIL_ERR_NOT_FOUND);
+    assert_int_equal(fx_audit_count(f), n0 + 5 + 1);
+}
+
+static void chain_of_an_untouched_store_verifies(void **state)
+{
+    fx *f = *state;
+    vigil_audit_report rep = fx_verify(f);
+    assert_true(rep.ok);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_OK);
+    assert_int_equal(rep.n_records, 6);
+    assert_int_equal(rep.bad_seq, 0);
+    int64_t seq = 0;
+    uint8_t head[VIGIL_AUDIT_HASH_LEN];
+    assert_int_equal(vigil_audit_head(f->st, &seq, head, NULL), VIGIL_OK);
+    assert_int_equal(seq, 6);
+    assert_memory_equal(head, rep.head, VIGIL_AUDIT_HASH_LEN);
+    fx_reopen(f);
+    rep = fx_verify(f);
+    assert_true(rep.ok);
+}
+
+static void chain_of_an_empty_store_verifies(void **state)
+{
+    fx *f = *state;
+    vigil_audit_report rep = fx_verify(f);
+    assert_true(rep.ok);
+    assert_int_equal(rep.n_records, 0);
+}
+
+/* The documented format, computed here without the library. */
+static void put_u64(uint8_t **p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        (*p)[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+    *p += 8;
+}
+
+static void put_s(uint8_t **p, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s);
+    (*p)[0] = (uint8_t)(n >> 24);
+    (*p)[1] = (uint8_t)(n >> 16);
+    (*p)[2] = (uint8_t)(n >> 8);
+    (*p)[3] = (uint8_t)n;
+    memcpy(*p + 4, s, n);
+    *p += 4 + n;
+}
+
+static void record_hash_matches_an_independent_computation_of_the_format(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db = fx_raw(f);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT seq, t_ms, actor, action, entity, entity_id, "
+                                        "patient_id, reason, detail, prev_hash, hash FROM audit "
+                                        "ORDER BY seq",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    uint8_t prev[32] = {0};
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        uint8_t buf[2048], *p = buf;
+        memcpy(p, prev, 32);
+        p += 32;
+        memcpy(p, "vigil-audit-v1", 14);
+        p += 14;
+        put_u64(&p, (uint64_t)sqlite3_column_int64(st, 0));
+        put_u64(&p, (uint64_t)sqlite3_column_int64(st, 1));
+        put_s(&p, (const char *)sqlite3_column_text(st, 2));
+        put_s(&p, (const char *)sqlite3_column_text(st, 3));
+        put_s(&p, (const char *)sqlite3_column_text(st, 4));
+        put_u64(&p, (uint64_t)sqlite3_column_int64(st, 5));
+        put_u64(&p, (uint64_t)sqlite3_column_int64(st, 6));
+        put_s(&p, (const char *)sqlite3_column_text(st, 7));
+        put_s(&p, (const char *)sqlite3_column_text(st, 8));
+        uint8_t h[32];
+        SHA256(buf, (size_t)(p - buf), h);
+        assert_int_equal(sqlite3_column_bytes(st, 9), 32);
+        assert_memory_equal(sqlite3_column_blob(st, 9), prev, 32);
+        assert_memory_equal(sqlite3_column_blob(st, 10), h, 32);
+        memcpy(prev, h, 32);
+        n++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(n, 6);
+}
+
+static void changed_field_is_detected_at_its_record(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db = tamper_open(f);
+    assert_int_equal(fx_exec(db, "UPDATE audit SET reason = 'audit' WHERE seq = 3"), SQLITE_OK);
+    vigil_audit_report rep = fx_verify(f);
+    assert_false(rep.ok);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_CHANGED);
+    assert_int_equal(rep.bad_seq, 3);
+    assert_int_equal(rep.n_records, 2);
+    assert_non_null(strstr(rep.detail, "changed"));
+    /* restored, it verifies again; an integer field is covered too */
+    assert_int_equal(fx_exec(db, "UPDATE audit SET reason = 'ingest' WHERE seq = 3"), SQLITE_OK);
+    assert_true(fx_verify(f).ok);
+    assert_int_equal(fx_exec(db, "UPDATE audit SET patient_id = patient_id + 1 WHERE seq = 5"),
+                     SQLITE_OK);
+    rep = fx_verify(f);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_CHANGED);
+    assert_int_equal(rep.bad_seq, 5);
+    assert_int_equal(fx_exec(db, "UPDATE audit SET patient_id = patient_id - 1, "
+                                 "t_ms = t_ms + 1 WHERE seq = 5"),
+                     SQLITE_OK);
+    rep = fx_verify(f);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_CHANGED);
+    assert_int_equal(rep.bad_seq, 5);
+    sqlite3_close(db);
+}
+
+static void removed_record_is_detected_as_a_sequence_gap(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db = tamper_open(f);
+    assert_int_equal(fx_exec(db, "DELETE FROM audit WHERE seq = 4"), SQLITE_OK);
+    sqlite3_close(db);
+    vigil_audit_report rep = fx_verify(f);
+    assert_false(rep.ok);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_GAP);
+    assert_int_equal(rep.bad_seq, 4);
+    assert_int_equal(rep.n_records, 3);
+}
+
+static void removed_and_renumbered_records_are_detected_as_a_broken_link(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db = tamper_open(f);
+    assert_int_equal(fx_exec(db, "DELETE FROM audit WHERE seq = 4;"
+                                 "UPDATE audit SET seq = -seq WHERE seq > 4;"
+                                 "UPDATE audit SET seq = -seq - 1 WHERE seq < 0;"
+                                 "UPDATE audit_head SET seq = seq - 1,"
+                                 " hash = (SELECT hash FROM audit WHERE seq = 5)"),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    vigil_audit_report rep = fx_verify(f);
+    assert_false(rep.ok);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_LINK);
+    assert_int_equal(rep.bad_seq, 4);
+}
+
+static void reordered_records_are_detected(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db = tamper_open(f);
+    /* swap records 3 and 4 (every column but seq moves) */
+    assert_int_equal(fx_exec(db, "UPDATE audit SET seq = 100 WHERE seq = 3;"
+                                 "UPDATE audit SET seq = 3 WHERE seq = 4;"
+                                 "UPDATE audit SET seq = 4 WHERE seq = 100"),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    vigil_audit_report rep = fx_verify(f);
+    assert_false(rep.ok);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_LINK);
+    assert_int_equal(rep.bad_seq, 3);
+    assert_int_equal(rep.n_records, 2);
+}
+
+static void removed_newest_records_are_detected_as_truncation(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db = tamper_open(f);
+    assert_int_equal(fx_exec(db, "DELETE FROM audit WHERE seq >= 5"), SQLITE_OK);
+    sqlite3_close(db);
+    vigil_audit_report rep = fx_verify(f);
+    assert_false(rep.ok);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_TRUNCATED);
+    assert_int_equal(rep.bad_seq, 5);
+    assert_int_equal(rep.n_records, 4);
+}
+
+static void audit_table_refuses_update_and_delete(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db = fx_raw(f);
+    assert_int_equal(fx_exec(db, "UPDATE audit SET reason = 'x' WHERE seq = 1"), SQLITE_CONSTRAINT);
+    assert_int_equal(fx_exec(db, "DELETE FROM audit WHERE seq = 6"), SQLITE_CONSTRAINT);
+    assert_int_equal(fx_exec(db, "DELETE FROM audit_head"), SQLITE_CONSTRAINT);
+    sqlite3_close(db);
+    assert_true(fx_verify(f).ok);
+}
+
+static void audit_read_returns_records_and_is_itself_audited(void **state)
+{
+    fx *f = *state;
+    vigil_audit_record recs[4];
+    size_t n = 0;
+    vigil_actor so = {"safety.officer", "incident review"};
+    assert_int_equal(vigil_audit_read(f->st, &so, 3, recs, 4, &n, NULL), VIGIL_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(recs[0].seq, 3);
+    assert_string_equal(recs[0].action, "obs.put");
+    assert_string_equal(recs[0].actor, "hl7-listener");
+    assert_int_equal(recs[3].seq, 6);
+    assert_string_equal(recs[3].action, "ward.list");
+    assert_memory_equal(recs[1].prev_hash, recs[0].hash, VIGIL_AUDIT_HASH_LEN);
+    assert_int_equal(fx_audit_count(f), 7);
+    assert_true(fx_verify(f).ok);
+}
+
+/* Run `vigil audit verify --db path`; returns the exit status, out gets stdout. */
+static int run_cli(const char *path, char *out, size_t cap)
+{
+    const char *bin = getenv("VIGIL_BIN");
+    if (bin == NULL) {
+        bin = "build/vigil";
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' audit verify --db '%s' 2>/dev/null", bin, path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void audit_verify_command_prints_ok_or_the_first_failure(void **state)
+{
+    fx *f = *state;
+    vigil_store_close(f->st); /* as an operator would run it: another process */
+    f->st = NULL;
+    char out[1024];
+    assert_int_equal(run_cli(f->path, out, sizeof out), 0);
+    assert_non_null(strstr(out, "OK: 6 audit record(s), chain intact"));
+    sqlite3 *db = tamper_open(f);
+    assert_int_equal(fx_exec(db, "UPDATE audit SET actor = 'someone.else' WHERE seq = 2"),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(run_cli(f->path, out, sizeof out), 1);
+    assert_non_null(strstr(out, "FAIL: record 2: record changed"));
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/missing.db", f->dir);
+    assert_int_equal(run_cli(missing, out, sizeof out), 3);
+    fx_reopen(f);
+}
+
+/* clang-format off */
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(every_write_appends_its_audit_record_in_the_same_transaction, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(every_read_of_patient_data_is_audited_with_who_and_why, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(chain_of_an_untouched_store_verifies, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(chain_of_an_empty_store_verifies, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(record_hash_matches_an_independent_computation_of_the_format, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(changed_field_is_detected_at_its_record, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(removed_record_is_detected_as_a_sequence_gap, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(removed_and_renumbered_records_are_detected_as_a_broken_link, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(reordered_records_are_detected, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(removed_newest_records_are_detected_as_truncation, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(audit_table_refuses_update_and_delete, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(audit_read_returns_records_and_is_itself_audited, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(audit_verify_command_prints_ok_or_the_first_failure, fx_setup_activity, fx_teardown),
+};
+/* clang-format on */
+
+VIGIL_TEST_MAIN(tests)

@@ -1,0 +1,153 @@
+/* test_xgb_train.c: training through XGBoost's C API with early stopping. */
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/train.h"
+#include "vigil_test.h"
+
+typedef struct {
+    float *x, *y;
+    vigil_matrix m;
+} synth;
+
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 33;
+}
+
+static double unif(uint64_t *s)
+{
+    return (double)lcg(s) / 2147483648.0;
+}
+
+/* y depends on x0 and x1; x2 is noise; 10% of x0 missing. */
+static void make(synth *d, size_t n, uint64_t seed, bool noise_only)
+{
+    d->x = malloc(sizeof(float) * n * 3);
+    d->y = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) {
+        double a = unif(&seed), b = unif(&seed), c = unif(&seed);
+        double p = noise_only ? 0.2 : 1.0 / (1.0 + exp(-(6 * a + 3 * b - 6)));
+        d->y[i] = unif(&seed) < p ? 1.0f : 0.0f;
+        d->x[i * 3 + 0] = (lcg(&seed) % 10 == 0) ? NAN : (float)a;
+        d->x[i * 3 + 1] = (float)b;
+        d->x[i * 3 + 2] = (float)c;
+    }
+    d->m = (vigil_matrix){d->x, d->y, NULL, n, 3};
+}
+
+static void unmake(synth *d)
+{
+    free(d->x);
+    free(d->y);
+}
+
+static void train_learns_signal_and_saves_json_model(void **state)
+{
+    (void)state;
+    synth tr, va;
+    make(&tr, 4000, 1, false);
+    make(&va, 1000, 2, false);
+    vigil_train_params p;
+    vigil_train_params_default(&p);
+    p.max_rounds = 80;
+    p.nthread = 1;
+    vigil_train_result r = {0};
+    vigil_err e = {0};
+    assert_int_equal(vigil_train_xgb(&tr.m, &va.m, &p, NULL, NULL, &r, &e), VIGIL_OK);
+    assert_true(r.best_valid_auc > 0.75);
+    assert_true(r.best_round >= 0 && r.best_round < 80);
+    assert_true(r.scale_pos_weight_used > 1.0);
+    json_error_t je;
+    json_t *model = json_loads(r.model_json, 0, &je);
+    assert_non_null(model);
+    json_t *trees = json_object_get(
+        json_object_get(json_object_get(json_object_get(model, "learner"), "gradient_booster"),
+                        "model"),
+        "trees");
+    assert_int_equal(json_array_size(trees), (size_t)r.best_round + 1);
+    json_decref(model);
+    vigil_train_result_fini(&r);
+    unmake(&tr);
+    unmake(&va);
+}
+
+static void train_stops_early_on_noise(void **state)
+{
+    (void)state;
+    synth tr, va;
+    make(&tr, 2000, 3, true);
+    make(&va, 1000, 4, true);
+    vigil_train_params p;
+    vigil_train_params_default(&p);
+    p.max_rounds = 300;
+    p.early_stopping_rounds = 10;
+    p.nthread = 1;
+    vigil_train_result r = {0};
+    assert_int_equal(vigil_train_xgb(&tr.m, &va.m, &p, NULL, NULL, &r, NULL), VIGIL_OK);
+    /* nothing to learn: validation AUC peaks early and training stops long before 300 */
+    assert_true(r.best_round < 100);
+    vigil_train_result_fini(&r);
+    unmake(&tr);
+    unmake(&va);
+}
+
+static void train_refuses_single_class_and_mismatched_widths(void **state)
+{
+    (void)state;
+    synth tr, va;
+    make(&tr, 200, 5, false);
+    make(&va, 100, 6, false);
+    for (size_t i = 0; i < 200; i++) {
+        tr.y[i] = 0.0f;
+    }
+    vigil_train_params p;
+    vigil_train_params_default(&p);
+    vigil_train_result r = {0};
+    vigil_err e = {0};
+    assert_int_equal(vigil_train_xgb(&tr.m, &va.m, &p, NULL, NULL, &r, &e), VIGIL_ERR_ARG);
+    assert_non_null(strstr(e.msg, "one class"));
+    va.m.n_cols = 2;
+    assert_int_equal(vigil_train_xgb(&tr.m, &va.m, &p, NULL, NULL, &r, &e), VIGIL_ERR_ARG);
+    assert_null(r.model_json);
+    unmake(&tr);
+    unmake(&va);
+}
+
+static void params_load_reads_known_keys_and_refuses_unknown(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/vigil_params_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"_comment\": \"x\", \"max_depth\": 4, \"eta\": 0.1}", f);
+    fclose(f);
+    vigil_train_params p;
+    vigil_train_params_default(&p);
+    assert_int_equal(vigil_train_params_load(path, &p, NULL), VIGIL_OK);
+    assert_int_equal(p.max_depth, 4);
+    assert_true(fabs(p.eta - 0.1) < 1e-12);
+    f = fopen(path, "w");
+    fputs("{\"max_dept\": 4}", f);
+    fclose(f);
+    vigil_err e = {0};
+    assert_int_equal(vigil_train_params_load(path, &p, &e), VIGIL_ERR_PARSE);
+    assert_non_null(strstr(e.msg, "unknown parameter 'max_dept'"));
+    assert_int_equal(p.max_depth, 4);
+    remove(path);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(train_learns_signal_and_saves_json_model),
+    cmocka_unit_test(train_stops_early_on_noise),
+    cmocka_unit_test(train_refuses_single_class_and_mismatched_widths),
+    cmocka_unit_test(params_load_reads_known_keys_and_refuses_unknown),
+};
+
+VIGIL_TEST_MAIN(tests)
