@@ -118,19 +118,20 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
     if (s == NULL || out_ms == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "time", "no date/time given");
     }
+    int shown = (int)(n > 40 ? 40 : n); /* s is a view: never read past n */
     size_t nd = 0;
     while (nd < n && s[nd] >= '0' && s[nd] <= '9') {
         nd++;
     }
     if (nd != 4 && nd != 6 && nd != 8 && nd != 10 && nd != 12 && nd != 14) {
         return vigil_err_set(err, VIGIL_ERR_PARSE, "time",
-                             "'%.40s' is not an HL7 date/time YYYY[MM[DD[HH[MM[SS]]]]]", s);
+                             "'%.*s' is not an HL7 date/time YYYY[MM[DD[HH[MM[SS]]]]]", shown, s);
     }
     if (nd < (size_t)min_prec) {
         return vigil_err_set(err, VIGIL_ERR_PARSE, "time",
-                             "'%.40s' is not precise enough: needs at least %d digits "
+                             "'%.*s' is not precise enough: needs at least %d digits "
                              "(%s)",
-                             s, (int)min_prec,
+                             shown, s, (int)min_prec,
                              min_prec == VIGIL_HL7_PREC_MINUTE ? "YYYYMMDDHHMM" : "YYYYMMDD");
     }
     size_t k = nd;
@@ -143,9 +144,9 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
         size_t nf = k - f0;
         if (nd != 14 || nf < 1 || nf > 4) {
             return vigil_err_set(err, VIGIL_ERR_PARSE, "time",
-                                 "'%.40s': fractional seconds need 14 digits before them and "
+                                 "'%.*s': fractional seconds need 14 digits before them and "
                                  "1 to 4 after",
-                                 s);
+                                 shown, s);
         }
         for (size_t j = 0; j < 3; j++) {
             frac_ms = frac_ms * 10 + (j < nf ? s[f0 + j] - '0' : 0);
@@ -156,13 +157,13 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
     if (k < n && (s[k] == '+' || s[k] == '-')) {
         if (n - k != 5 || !all_digits(s + k + 1, 4)) {
             return vigil_err_set(err, VIGIL_ERR_PARSE, "time",
-                                 "'%.40s': the UTC offset must be +HHMM or -HHMM", s);
+                                 "'%.*s': the UTC offset must be +HHMM or -HHMM", shown, s);
         }
         int64_t oh = digits(s + k + 1, 2);
         int64_t om = digits(s + k + 3, 2);
         if (oh > 14 || om > 59) {
             return vigil_err_set(err, VIGIL_ERR_PARSE, "time",
-                                 "'%.40s': UTC offset out of range", s);
+                                 "'%.*s': UTC offset out of range", shown, s);
         }
         off_ms = (oh * 60 + om) * MS_PER_MIN * (s[k] == '-' ? -1 : 1);
         has_off = 1;
@@ -170,7 +171,7 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
     }
     if (k != n) {
         return vigil_err_set(err, VIGIL_ERR_PARSE, "time",
-                             "'%.40s' has unexpected characters after the date/time", s);
+                             "'%.*s' has unexpected characters after the date/time", shown, s);
     }
     int64_t y = digits(s, 4);
     int64_t mo = nd >= 6 ? digits(s + 4, 2) : 1;
@@ -180,7 +181,7 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
     int64_t se = nd >= 14 ? digits(s + 12, 2) : 0;
     if (y < 1900 || y > 2999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
         h > 23 || mi > 59 || se > 59) {
-        return vigil_err_set(err, VIGIL_ERR_PARSE, "time", "'%.40s' is not a real date/time", s);
+        return vigil_err_set(err, VIGIL_ERR_PARSE, "time", "'%.*s' is not a real date/time", shown, s);
     }
     int64_t local = days_from_civil(y, mo, d) * MS_PER_DAY + h * MS_PER_HOUR + mi * MS_PER_MIN +
                     se * 1000 + frac_ms;
@@ -206,7 +207,7 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
         *out_ms = local;
         return VIGIL_OK;
     }
-    return vigil_err_set(err, VIGIL_ERR_PARSE, "time", "'%.40s' has no UTC offset (+HHMM)", s);
+    return vigil_err_set(err, VIGIL_ERR_PARSE, "time", "'%.*s' has no UTC offset (+HHMM)", shown, s);
 }
 
 void vigil_hl7_dtm_format(int64_t t_ms, char out[21])
