@@ -37,11 +37,12 @@
 #include "vigil/status.h"
 #include "vigil/ward.h"
 
-#define VIGIL_HL7_MAX_SEGMENTS 512  /* a longer message is refused (AR) */
-#define VIGIL_HL7_MAX_LEN 262144    /* bytes; a longer message is refused (AR) */
-#define VIGIL_HL7_MAX_EVENTS 16     /* observation sets in one ORU^R01 */
-#define VIGIL_HL7_HDR_MAX 228       /* an MSH field kept for the ACK (HD is 227 long) */
-#define VIGIL_HL7_CTRL_MAX 200      /* MSH-10 as received (199 in v2.7+) */
+#define VIGIL_HL7_MAX_SEGMENTS 512 /* a longer message is refused (AR) */
+#define VIGIL_HL7_MAX_LEN 262144   /* bytes; a longer message is refused (AR) */
+#define VIGIL_HL7_MAX_EVENTS 16    /* observation sets in one ORU^R01 */
+#define VIGIL_HL7_HDR_MAX 228      /* an MSH field kept for the ACK (HD is 227 long) */
+#define VIGIL_HL7_CTRL_MAX 200     /* MSH-10 as received (199 in v2.7+) */
+#define VIGIL_HL7_ACK_MAX 8192     /* bytes: always enough for vigil_hl7_ack_build */
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -101,44 +102,43 @@ typedef enum vigil_hl7_errcode {
 /* Why a message was refused: vigil's own reason, sent as ERR-5. */
 typedef enum vigil_hl7_reason {
     VIGIL_HL7_R_NONE = 0,
-    VIGIL_HL7_R_EMPTY,           /* no bytes */
-    VIGIL_HL7_R_OVERSIZE,        /* too long or too many segments */
-    VIGIL_HL7_R_CONTROL_BYTE,    /* a control byte (binary data) in the text */
-    VIGIL_HL7_R_NO_MSH,          /* the first segment is not MSH */
-    VIGIL_HL7_R_BAD_ENCODING,    /* MSH-1/MSH-2 encoding characters unusable */
-    VIGIL_HL7_R_BAD_SEGMENT,     /* a segment id that is not 3 upper-case letters/digits */
-    VIGIL_HL7_R_SECOND_MSH,      /* two messages in one */
-    VIGIL_HL7_R_BAD_ESCAPE,      /* a malformed or unknown escape sequence */
-    VIGIL_HL7_R_BAD_HEADER,      /* MSH-9/10/11/12 missing or malformed */
-    VIGIL_HL7_R_UNSUPPORTED_MESSAGE, /* MSH-9 message code */
-    VIGIL_HL7_R_UNSUPPORTED_EVENT,   /* MSH-9 trigger event */
-    VIGIL_HL7_R_UNSUPPORTED_VERSION, /* MSH-12 */
+    VIGIL_HL7_R_EMPTY,                  /* no bytes */
+    VIGIL_HL7_R_OVERSIZE,               /* too long or too many segments */
+    VIGIL_HL7_R_CONTROL_BYTE,           /* a control byte (binary data) in the text */
+    VIGIL_HL7_R_NO_MSH,                 /* the first segment is not MSH */
+    VIGIL_HL7_R_BAD_ENCODING,           /* MSH-1/MSH-2 encoding characters unusable */
+    VIGIL_HL7_R_BAD_SEGMENT,            /* a segment id that is not 3 upper-case letters/digits */
+    VIGIL_HL7_R_SECOND_MSH,             /* two messages in one */
+    VIGIL_HL7_R_BAD_HEADER,             /* MSH-9/10/11/12 missing or malformed */
+    VIGIL_HL7_R_UNSUPPORTED_MESSAGE,    /* MSH-9 message code */
+    VIGIL_HL7_R_UNSUPPORTED_EVENT,      /* MSH-9 trigger event */
+    VIGIL_HL7_R_UNSUPPORTED_VERSION,    /* MSH-12 */
     VIGIL_HL7_R_UNSUPPORTED_PROCESSING, /* MSH-11 */
-    VIGIL_HL7_R_MISSING_SEGMENT, /* a required segment is missing or out of order */
-    VIGIL_HL7_R_MISSING_FIELD,   /* a required field is empty */
-    VIGIL_HL7_R_BAD_TIMESTAMP,   /* not a valid HL7 date/time, or not precise enough */
-    VIGIL_HL7_R_AMBIGUOUS_TIME,  /* local time without offset that is skipped or repeated */
-    VIGIL_HL7_R_BAD_NHS_NUMBER,  /* fails the NHS number format or check digit */
-    VIGIL_HL7_R_BAD_IDENTIFIER,  /* an identifier too long or with unusable bytes */
-    VIGIL_HL7_R_CONFLICTING_ID,  /* two different NHS numbers for one patient */
-    VIGIL_HL7_R_NO_PATIENT_ID,   /* neither NHS number nor local MRN */
-    VIGIL_HL7_R_VALUE_TYPE,      /* OBX-2 not NM for a numeric vital sign */
-    VIGIL_HL7_R_NOT_NUMERIC,     /* OBX-5 not an HL7 NM number */
-    VIGIL_HL7_R_BAD_UNITS,       /* OBX-6 units not accepted for the observation */
-    VIGIL_HL7_R_IMPLAUSIBLE,     /* outside the NEWS2 plausibility bounds */
-    VIGIL_HL7_R_BAD_CODE,        /* a coded value not in its table (ACVPU, OBX-11) */
-    VIGIL_HL7_R_RETRACTION,      /* OBX-11 W or D: retractions are not taken over HL7 */
-    VIGIL_HL7_R_DUPLICATE,       /* one parameter twice, differently, at one time */
-    VIGIL_HL7_R_TOO_MANY_EVENTS, /* more than VIGIL_HL7_MAX_EVENTS observation sets */
-    VIGIL_HL7_R_INTERNAL,        /* a bug or a caller error */
-    VIGIL_HL7_R_UNKNOWN_PATIENT, /* set by the caller: not on vigil's ward list */
+    VIGIL_HL7_R_MISSING_SEGMENT,        /* a required segment is missing or out of order */
+    VIGIL_HL7_R_MISSING_FIELD,          /* a required field is empty */
+    VIGIL_HL7_R_BAD_TIMESTAMP,          /* not a valid HL7 date/time, or not precise enough */
+    VIGIL_HL7_R_AMBIGUOUS_TIME,         /* local time without offset that is skipped or repeated */
+    VIGIL_HL7_R_BAD_NHS_NUMBER,         /* fails the NHS number format or check digit */
+    VIGIL_HL7_R_BAD_IDENTIFIER,         /* an identifier too long or with unusable bytes */
+    VIGIL_HL7_R_CONFLICTING_ID,         /* two different NHS numbers for one patient */
+    VIGIL_HL7_R_NO_PATIENT_ID,          /* neither NHS number nor local MRN */
+    VIGIL_HL7_R_VALUE_TYPE,             /* OBX-2 not NM for a numeric vital sign */
+    VIGIL_HL7_R_NOT_NUMERIC,            /* OBX-5 not an HL7 NM number */
+    VIGIL_HL7_R_BAD_UNITS,              /* OBX-6 units not accepted for the observation */
+    VIGIL_HL7_R_IMPLAUSIBLE,            /* outside the NEWS2 plausibility bounds */
+    VIGIL_HL7_R_BAD_CODE,               /* a coded value not in its table (ACVPU, OBX-11) */
+    VIGIL_HL7_R_RETRACTION,             /* OBX-11 W or D: retractions are not taken over HL7 */
+    VIGIL_HL7_R_DUPLICATE,              /* one parameter twice, differently, at one time */
+    VIGIL_HL7_R_TOO_MANY_EVENTS,        /* more than VIGIL_HL7_MAX_EVENTS observation sets */
+    VIGIL_HL7_R_INTERNAL,               /* a bug or a caller error */
+    VIGIL_HL7_R_UNKNOWN_PATIENT,        /* set by the caller: not on vigil's ward list */
     VIGIL_HL7_R_COUNT
 } vigil_hl7_reason;
 
 /* Where in the message (ERR-2, an ERL): 0 means not applicable. */
 typedef struct vigil_hl7_loc {
-    char seg[4];   /* segment id, "" when none */
-    unsigned seq;  /* 1-based occurrence of that segment id in the message */
+    char seg[4];  /* segment id, "" when none */
+    unsigned seq; /* 1-based occurrence of that segment id in the message */
     unsigned field;
     unsigned rep;
     unsigned comp;
@@ -146,10 +146,10 @@ typedef struct vigil_hl7_loc {
 
 /* Why a message was refused, everything the ACK and a log need. */
 typedef struct vigil_hl7_fault {
-    vigil_hl7_ack_code ack;   /* AA when there is no fault */
-    vigil_hl7_errcode code;   /* table 0357 */
+    vigil_hl7_ack_code ack; /* AA when there is no fault */
+    vigil_hl7_errcode code; /* table 0357 */
     vigil_hl7_reason reason;
-    vigil_status status;      /* the vigil_status the failing call returned */
+    vigil_status status; /* the vigil_status the failing call returned */
     vigil_hl7_loc loc;
     char text[VIGIL_ERR_MSG_MAX]; /* for people: names segment, field and value */
 } vigil_hl7_fault;
@@ -244,8 +244,8 @@ typedef enum vigil_hl7_prec {
  * VIGIL_HL7_TZ_REFUSE; VIGIL_ERR_CONFLICT for a local time skipped or
  * repeated by a clock change; VIGIL_ERR_ARG for NULL. err may be NULL.
  */
-vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_prec,
-                                 vigil_hl7_tz tz, int64_t *out_ms, vigil_err *err);
+vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_prec, vigil_hl7_tz tz,
+                                 int64_t *out_ms, vigil_err *err);
 
 /* Format Unix ms as YYYYMMDDHHMMSS+0000 (20 bytes and a NUL). */
 void vigil_hl7_dtm_format(int64_t t_ms, char out[21]);
@@ -259,7 +259,7 @@ enum {
 };
 
 typedef struct vigil_hl7_opts {
-    unsigned processing; /* MSH-11 values accepted (VIGIL_HL7_PROC_*); default P only */
+    unsigned processing;   /* MSH-11 values accepted (VIGIL_HL7_PROC_*); default P only */
     vigil_hl7_tz local_tz; /* times without offset; default Europe/London */
 } vigil_hl7_opts;
 
@@ -271,21 +271,21 @@ void vigil_hl7_opts_init(vigil_hl7_opts *opts);
 typedef enum vigil_hl7_kind {
     VIGIL_HL7_KIND_NONE = 0, /* not read, or unsupported */
     VIGIL_HL7_KIND_ORU_R01,
-    VIGIL_HL7_KIND_ADT,      /* A01, A02, A03 or A08 */
-    VIGIL_HL7_KIND_ACK,      /* an acknowledgement: never answer it */
+    VIGIL_HL7_KIND_ADT, /* A01, A02, A03 or A08 */
+    VIGIL_HL7_KIND_ACK, /* an acknowledgement: never answer it */
     VIGIL_HL7_KIND_COUNT
 } vigil_hl7_kind;
 
 /*
  * What the ACK needs from the original MSH, copied. Raw fields are kept as
- * received (still escaped, with the message's own separators), so that the
- * ACK, written with the same encoding characters, echoes them exactly.
+ * received (still escaped with the message's own separators, seps); the ACK
+ * builder transcodes them into the standard encoding characters.
  */
 typedef struct vigil_hl7_header {
-    bool seps_valid;              /* seps read from the message; else use the defaults */
+    bool seps_valid; /* seps read from the message; else use the defaults */
     vigil_hl7_seps seps;
-    char sending_app[VIGIL_HL7_HDR_MAX]; /* MSH-3 raw */
-    char sending_fac[VIGIL_HL7_HDR_MAX]; /* MSH-4 raw */
+    char sending_app[VIGIL_HL7_HDR_MAX];   /* MSH-3 raw */
+    char sending_fac[VIGIL_HL7_HDR_MAX];   /* MSH-4 raw */
     char receiving_app[VIGIL_HL7_HDR_MAX]; /* MSH-5 raw */
     char receiving_fac[VIGIL_HL7_HDR_MAX]; /* MSH-6 raw */
     char control_raw[VIGIL_HL7_CTRL_MAX];  /* MSH-10 raw, echoed in MSA-2 */
@@ -295,7 +295,7 @@ typedef struct vigil_hl7_header {
     char processing_id[2];                 /* MSH-11.1 */
     char version[12];                      /* MSH-12.1 */
     bool has_time;
-    int64_t t_ms;                          /* MSH-7, Unix ms UTC */
+    int64_t t_ms; /* MSH-7, Unix ms UTC */
     vigil_hl7_kind kind;
 } vigil_hl7_header;
 
@@ -333,9 +333,8 @@ typedef struct vigil_hl7_oru_info {
  * *out_n is 0 and events hold nothing usable. info and fault may be NULL.
  */
 vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_header *hdr,
-                                   const vigil_hl7_opts *opts, vigil_obs_event *events,
-                                   size_t cap, size_t *out_n, vigil_hl7_oru_info *info,
-                                   vigil_hl7_fault *fault);
+                                   const vigil_hl7_opts *opts, vigil_obs_event *events, size_t cap,
+                                   size_t *out_n, vigil_hl7_oru_info *info, vigil_hl7_fault *fault);
 
 /* ------------------------------------------------------------------ ADT */
 
@@ -370,10 +369,10 @@ typedef struct vigil_adt_event {
     vigil_location prior_location;             /* PV1-6 prior location (A02) */
     int64_t t_ms;                              /* EVN-6, else EVN-2, else MSH-7 */
     bool has_admit_t;
-    int64_t admit_t_ms;                        /* PV1-44 */
+    int64_t admit_t_ms; /* PV1-44 */
     bool has_discharge_t;
-    int64_t discharge_t_ms;                    /* PV1-45 */
-    char source_id[VIGIL_ID_MAX];              /* MSH-10 */
+    int64_t discharge_t_ms;       /* PV1-45 */
+    char source_id[VIGIL_ID_MAX]; /* MSH-10 */
 } vigil_adt_event;
 
 void vigil_adt_event_init(vigil_adt_event *ev);
@@ -398,8 +397,8 @@ typedef struct vigil_hl7_result {
     size_t n_events;
     vigil_obs_event events[VIGIL_HL7_MAX_EVENTS]; /* ORU^R01 */
     vigil_hl7_oru_info oru;
-    vigil_adt_event adt;                          /* ADT */
-    vigil_hl7_fault fault;                        /* AA when accepted */
+    vigil_adt_event adt;   /* ADT */
+    vigil_hl7_fault fault; /* AA when accepted */
 } vigil_hl7_result;
 
 /*
@@ -423,30 +422,31 @@ typedef struct vigil_hl7_ack_opts {
 
 /*
  * Build the ACK for a message whose header is orig (as far as it could be
- * read) and whose outcome is fault (NULL or AA: accepted). Segments, each
- * ended by CR:
- *   MSH  the original's encoding characters (or |^~\&), sending and receiving
- *        application/facility swapped, MSH-7 o->t_ms, MSH-9 ACK^<trigger>^ACK,
- *        MSH-10 o->control_id, MSH-11 and MSH-12 echoed when valid (else P, 2.5.1)
+ * read) and whose outcome is fault (NULL or AA: accepted). Written with the
+ * standard encoding characters |^~\& whatever the original used (fields
+ * echoed from it are transcoded). Segments, each ended by CR:
+ *   MSH  sending and receiving application/facility swapped (o->app and
+ *        o->facility stand in for an empty original MSH-5/MSH-6), MSH-7
+ *        o->t_ms, MSH-9 ACK^<trigger>^ACK, MSH-10 o->control_id, MSH-11 and
+ *        MSH-12 echoed when valid (else P and 2.5.1)
  *   MSA  MSA-1 AA/AE/AR, MSA-2 the original MSH-10
  *   ERR  (AE/AR only) ERR-2 location, ERR-3 <code>^<text>^HL70357, ERR-4 E,
- *        ERR-5 <reason>^^99VIGIL, ERR-8 fault->text (escaped)
- * Writes to out (cap bytes) with a NUL after and the length (without NUL)
- * to *out_n. Returns VIGIL_ERR_ARG for a bad control id or NULL pointer,
- * VIGIL_ERR_NOMEM when cap is too small (1 KiB always suffices for the ERR
- * text sizes here; 2 KiB with maximal MSH fields). Not MLLP-framed: use
- * vigil_mllp_encode.
+ *        ERR-5 <reason>^^99VIGIL, ERR-8 fault->text
+ * Writes to out (cap bytes; VIGIL_HL7_ACK_MAX always suffices) with a NUL
+ * after, and the length without the NUL to *out_n. Returns VIGIL_ERR_ARG for
+ * a control id that is empty, too long, not printable ASCII or contains a
+ * delimiter, or a NULL pointer; VIGIL_ERR_NOMEM when cap is too small (out
+ * is then ""). Not MLLP-framed: use vigil_mllp_encode. Reentrant.
  */
 vigil_status vigil_hl7_ack_build(const vigil_hl7_header *orig, const vigil_hl7_fault *fault,
-                                 const vigil_hl7_ack_opts *o, char *out, size_t cap,
-                                 size_t *out_n);
+                                 const vigil_hl7_ack_opts *o, char *out, size_t cap, size_t *out_n);
 
 /* ---------------------------------------------------------------- names */
 
-const char *vigil_hl7_ack_code_name(vigil_hl7_ack_code c);   /* "AA" "AE" "AR" */
-const char *vigil_hl7_errcode_text(vigil_hl7_errcode c);     /* table 0357 text */
-const char *vigil_hl7_reason_name(vigil_hl7_reason r);       /* "implausible", ... */
-const char *vigil_hl7_kind_name(vigil_hl7_kind k);           /* "ORU^R01", "ADT", "ACK" */
+const char *vigil_hl7_ack_code_name(vigil_hl7_ack_code c); /* "AA" "AE" "AR" */
+const char *vigil_hl7_errcode_text(vigil_hl7_errcode c);   /* table 0357 text */
+const char *vigil_hl7_reason_name(vigil_hl7_reason r);     /* "implausible", ... */
+const char *vigil_hl7_kind_name(vigil_hl7_kind k);         /* "ORU^R01", "ADT", "ACK" */
 
 /*
  * Mark fault as "unknown patient" (AE 204, VIGIL_HL7_R_UNKNOWN_PATIENT,

@@ -73,11 +73,11 @@ typedef struct vigil_mllp_frame {
  * fields are private: use the functions below. Counters are for monitoring.
  */
 typedef struct vigil_mllp_decoder {
-    unsigned char *buf; /* message under assembly */
-    size_t cap;         /* maximum message length in bytes */
-    size_t len;         /* bytes in buf */
-    int state;          /* private */
-    int owned;          /* buf was allocated by vigil_mllp_decoder_new */
+    unsigned char *buf;   /* message under assembly */
+    size_t cap;           /* maximum message length in bytes */
+    size_t len;           /* bytes in buf */
+    int state;            /* private */
+    int owned;            /* buf was allocated by vigil_mllp_decoder_new */
     uint64_t n_messages;  /* messages yielded */
     uint64_t n_errors;    /* framing errors reported */
     uint64_t n_discarded; /* bytes thrown away by error recovery */

@@ -25,32 +25,31 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: vigil hl7 decode [options] [FILE]\n"
-            "       vigil hl7 fields [FILE]\n"
-            "\n"
-            "decode: parse an HL7 v2 message (ORU^R01 vital signs; ADT A01, A02, A03,\n"
-            "A08) and print one JSON object: the observation sets or ADT event vigil\n"
-            "extracts, or why the message is refused (AE or AR, HL7 table 0357 code,\n"
-            "location, reason). With --ack the ACK vigil would send is included.\n"
-            "fields: print every segment as nested arrays (field, repetition,\n"
-            "component, subcomponent), escape sequences decoded.\n"
-            "Without FILE, or with '-', the message is read from standard input.\n"
-            "\n"
-            "options (decode):\n"
-            "  --mllp             input is an MLLP stream (0x0B msg 0x1C 0x0D ...):\n"
-            "                     one JSON object per message, one line each\n"
-            "  --ack              include the ACK message (\"ack\")\n"
-            "  --ack-id ID        the ACK's MSH-10 (default VIGIL<n>)\n"
-            "  --ack-time TS      the ACK's MSH-7 as YYYYMMDDHHMM[SS]+ZZZZ (default now)\n"
-            "  --tz london|utc|refuse  reading of times without a UTC offset\n"
-            "                     (default london: Europe/London)\n"
-            "  --processing P|PT|PTD   MSH-11 processing ids accepted (default P)\n"
-            "  -h, --help         show this help\n"
-            "\n"
-            "See docs/hl7.md for what is accepted and how it maps to NEWS2.\n"
-            "exit status: 0 accepted; 1 some message refused; 2 usage error;\n"
-            "3 input could not be read.\n");
+    fprintf(f, "usage: vigil hl7 decode [options] [FILE]\n"
+               "       vigil hl7 fields [FILE]\n"
+               "\n"
+               "decode: parse an HL7 v2 message (ORU^R01 vital signs; ADT A01, A02, A03,\n"
+               "A08) and print one JSON object: the observation sets or ADT event vigil\n"
+               "extracts, or why the message is refused (AE or AR, HL7 table 0357 code,\n"
+               "location, reason). With --ack the ACK vigil would send is included.\n"
+               "fields: print every segment as nested arrays (field, repetition,\n"
+               "component, subcomponent), escape sequences decoded.\n"
+               "Without FILE, or with '-', the message is read from standard input.\n"
+               "\n"
+               "options (decode):\n"
+               "  --mllp             input is an MLLP stream (0x0B msg 0x1C 0x0D ...):\n"
+               "                     one JSON object per message, one line each\n"
+               "  --ack              include the ACK message (\"ack\")\n"
+               "  --ack-id ID        the ACK's MSH-10 (default VIGIL<n>)\n"
+               "  --ack-time TS      the ACK's MSH-7 as YYYYMMDDHHMM[SS]+ZZZZ (default now)\n"
+               "  --tz london|utc|refuse  reading of times without a UTC offset\n"
+               "                     (default london: Europe/London)\n"
+               "  --processing P|PT|PTD   MSH-11 processing ids accepted (default P)\n"
+               "  -h, --help         show this help\n"
+               "\n"
+               "See docs/hl7.md for what is accepted and how it maps to NEWS2.\n"
+               "exit status: 0 accepted; 1 some message refused; 2 usage error;\n"
+               "3 input could not be read.\n");
 }
 
 /* Read all of f into a malloc'd buffer (at most MAX_INPUT bytes). */
@@ -107,8 +106,8 @@ static json_t *jtime(int64_t t_ms)
     vigil_hl7_dtm_format(t_ms, ts);
     /* ISO 8601 UTC from YYYYMMDDHHMMSS */
     char iso[32];
-    snprintf(iso, sizeof iso, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", ts, ts + 4, ts + 6, ts + 8,
-             ts + 10, ts + 12);
+    snprintf(iso, sizeof iso, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", ts, ts + 4, ts + 6, ts + 8, ts + 10,
+             ts + 12);
     return json_string(iso);
 }
 
@@ -162,7 +161,8 @@ static json_t *adt_json(const vigil_adt_event *a)
     json_object_set_new(j, "prior_location", location_json(&a->prior_location));
     json_object_set_new(j, "t_ms", json_integer(a->t_ms));
     json_object_set_new(j, "time", jtime(a->t_ms));
-    json_object_set_new(j, "admit_t_ms", a->has_admit_t ? json_integer(a->admit_t_ms) : json_null());
+    json_object_set_new(j, "admit_t_ms",
+                        a->has_admit_t ? json_integer(a->admit_t_ms) : json_null());
     json_object_set_new(j, "discharge_t_ms",
                         a->has_discharge_t ? json_integer(a->discharge_t_ms) : json_null());
     json_object_set_new(j, "source_id", jstr(a->source_id, strlen(a->source_id)));
@@ -255,7 +255,8 @@ static int print_json(json_t *j, bool compact)
     if (j == NULL) {
         return -1;
     }
-    size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10) | (compact ? JSON_COMPACT : JSON_INDENT(2));
+    size_t flags =
+        JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10) | (compact ? JSON_COMPACT : JSON_INDENT(2));
     char *s = json_dumps(j, flags);
     json_decref(j);
     if (s == NULL) {

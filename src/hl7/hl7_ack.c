@@ -6,10 +6,12 @@
  * Does not do: enhanced-mode commit acknowledgements (CA/CE/CR), MLLP
  * framing (vigil/mllp.h), choosing AE or AR (the fault says).
  *
- * Invariants: the ACK is written with the original message's encoding
- * characters when they could be read (so the echoed MSH-3..6 and MSH-10 are
- * byte-exact), else with |^~\&; every text vigil writes into it is escaped;
- * output is all or nothing (VIGIL_ERR_NOMEM leaves *out_n unset).
+ * Invariants: the ACK is always written with the standard encoding
+ * characters |^~\& whatever the original used (a sender's unusual
+ * delimiter, say '.', must not split vigil's own "2.5.1"); fields echoed
+ * from the original (MSH-3 to MSH-6, MSH-10) are transcoded into them; every
+ * text vigil writes is escaped; output is all or nothing (VIGIL_ERR_NOMEM
+ * leaves *out_n unset).
  */
 #include <stdio.h>
 #include <string.h>
@@ -72,12 +74,67 @@ static int control_id_ok(const char *id, const vigil_hl7_seps *s)
     }
     for (size_t k = 0; k < n; k++) {
         char c = id[k];
-        if (c < 0x21 || c > 0x7e || c == s->field || c == s->comp || c == s->rep ||
-            c == s->esc || c == s->sub) {
+        if (c < 0x21 || c > 0x7e || c == s->field || c == s->comp || c == s->rep || c == s->esc ||
+            c == s->sub) {
             return 0;
         }
     }
     return 1;
+}
+
+/*
+ * Echo a raw field of the original message (escaped with its separators
+ * from) in the ACK's standard encoding to: component, repetition and
+ * subcomponent separators are mapped, escape sequences decoded and escaped
+ * again, and characters that are delimiters in to are escaped. A malformed
+ * escape sequence is kept as text (its escape characters escaped).
+ */
+static void w_transcode(wbuf *w, const vigil_hl7_seps *from, const vigil_hl7_seps *to,
+                        const char *raw)
+{
+    size_t n = strlen(raw);
+    for (size_t k = 0; k < n; k++) {
+        char c = raw[k];
+        if (c == from->comp) {
+            w_chr(w, to->comp);
+        } else if (c == from->rep) {
+            w_chr(w, to->rep);
+        } else if (c == from->sub) {
+            w_chr(w, to->sub);
+        } else if (c == from->esc) {
+            const char *close = memchr(raw + k + 1, from->esc, n - k - 1);
+            char lit[VIGIL_HL7_CTRL_MAX + VIGIL_HL7_HDR_MAX];
+            size_t len = close != NULL ? (size_t)(close - (raw + k)) + 1 : 1;
+            vigil_hl7_view v = {raw + k, len};
+            if (close == NULL || vigil_hl7_unescape(from, v, lit, sizeof lit, NULL) != VIGIL_OK) {
+                len = 1;
+                lit[0] = c; /* not a sequence: the escape character as data */
+                lit[1] = '\0';
+            }
+            w_esc(w, to, lit);
+            k += len - 1;
+        } else {
+            char one[2] = {c, '\0'};
+            w_esc(w, to, one);
+        }
+    }
+}
+
+/*
+ * Echo raw as w_transcode does, but only if the result fits limit bytes (an
+ * HD is at most 227 long): an absurd field is left empty rather than cut in
+ * the middle of an escape sequence, so the ACK stays readable.
+ */
+static void w_echo(wbuf *w, const vigil_hl7_seps *from, const vigil_hl7_seps *to, const char *raw,
+                   size_t limit)
+{
+    char tmp[VIGIL_HL7_CTRL_MAX * 5 + 1];
+    wbuf t = {tmp, sizeof tmp, 0, 0};
+    tmp[0] = '\0';
+    w_transcode(&t, from, to, raw);
+    if (!t.full && t.n <= limit) {
+        w_raw(w, tmp, t.n);
+    }
 }
 
 /* ERR-2 (ERL): segment ^ sequence ^ field ^ repetition ^ component, trailing empties dropped. */
@@ -103,14 +160,16 @@ static void w_erl(wbuf *w, const vigil_hl7_seps *s, const vigil_hl7_loc *loc)
 }
 
 vigil_status vigil_hl7_ack_build(const vigil_hl7_header *orig, const vigil_hl7_fault *fault,
-                                 const vigil_hl7_ack_opts *o, char *out, size_t cap,
-                                 size_t *out_n)
+                                 const vigil_hl7_ack_opts *o, char *out, size_t cap, size_t *out_n)
 {
     if (orig == NULL || o == NULL || out == NULL || out_n == NULL || cap == 0) {
         return VIGIL_ERR_ARG;
     }
+    /* REQ HL7-ACK-ENCODING: always the standard |^~\& (HL7 2.5.1 section 2.5.4
+     * recommends it); fields echoed from the original are transcoded. */
     static const vigil_hl7_seps dflt = {'|', '^', '~', '\\', '&'};
-    const vigil_hl7_seps *s = orig->seps_valid ? &orig->seps : &dflt;
+    const vigil_hl7_seps *s = &dflt;
+    const vigil_hl7_seps *from = orig->seps_valid ? &orig->seps : &dflt;
     if (!control_id_ok(o->control_id, s)) {
         return VIGIL_ERR_ARG;
     }
@@ -128,20 +187,20 @@ vigil_status vigil_hl7_ack_build(const vigil_hl7_header *orig, const vigil_hl7_f
     w_str(&w, enc);
     w_chr(&w, f);
     if (orig->receiving_app[0] != '\0' || o->app == NULL) {
-        w_str(&w, orig->receiving_app);
+        w_echo(&w, from, s, orig->receiving_app, VIGIL_HL7_HDR_MAX - 1);
     } else {
         w_esc(&w, s, o->app);
     }
     w_chr(&w, f);
     if (orig->receiving_fac[0] != '\0' || o->facility == NULL) {
-        w_str(&w, orig->receiving_fac);
+        w_echo(&w, from, s, orig->receiving_fac, VIGIL_HL7_HDR_MAX - 1);
     } else {
         w_esc(&w, s, o->facility);
     }
     w_chr(&w, f);
-    w_str(&w, orig->sending_app);
+    w_echo(&w, from, s, orig->sending_app, VIGIL_HL7_HDR_MAX - 1);
     w_chr(&w, f);
-    w_str(&w, orig->sending_fac);
+    w_echo(&w, from, s, orig->sending_fac, VIGIL_HL7_HDR_MAX - 1);
     w_chr(&w, f);
     char ts[21];
     vigil_hl7_dtm_format(o->t_ms, ts);
@@ -166,7 +225,7 @@ vigil_status vigil_hl7_ack_build(const vigil_hl7_header *orig, const vigil_hl7_f
     w_chr(&w, f);
     w_str(&w, vigil_hl7_ack_code_name(code));
     w_chr(&w, f);
-    w_str(&w, orig->control_raw);
+    w_echo(&w, from, s, orig->control_raw, VIGIL_HL7_CTRL_MAX * 5);
     w_chr(&w, '\r');
     /* ERR for AE and AR */
     if (code != VIGIL_HL7_AA && fault != NULL) {

@@ -70,8 +70,8 @@ static vigil_status opt_ident(const vigil_hl7_msg *m, size_t i, unsigned f, unsi
 }
 
 /* A PL field: point of care, room, bed, facility (HD namespace id). */
-static vigil_status read_location(const vigil_hl7_msg *m, size_t i, unsigned f,
-                                  vigil_location *out, vigil_hl7_fault *fault)
+static vigil_status read_location(const vigil_hl7_msg *m, size_t i, unsigned f, vigil_location *out,
+                                  vigil_hl7_fault *fault)
 {
     vigil_status st = opt_ident(m, i, f, 1, 0, out->ward, sizeof out->ward, "ward", fault);
     if (st == VIGIL_OK) {
@@ -106,8 +106,8 @@ static vigil_adt_kind kind_of(const char *trigger)
 static vigil_status missing_segment(vigil_hl7_fault *fault, const char *id, const char *trig)
 {
     return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_SEGMENT_SEQUENCE,
-                           VIGIL_HL7_R_MISSING_SEGMENT, id, 0, 0, 0, 0,
-                           "ADT^%s has no %s segment", trig, id);
+                           VIGIL_HL7_R_MISSING_SEGMENT, id, 0, 0, 0, 0, "ADT^%s has no %s segment",
+                           trig, id);
 }
 
 /* Event time: EVN-6 (event occurred), else EVN-2 (recorded), else MSH-7. */
@@ -151,8 +151,8 @@ static vigil_status read_pv1(const vigil_hl7_msg *m, size_t pv1, const vigil_hl7
         st = read_location(m, pv1, 6, &ev->prior_location, fault);
     }
     if (st == VIGIL_OK) {
-        st = opt_ident(m, pv1, 19, 1, 0, ev->visit_number, sizeof ev->visit_number,
-                       "visit number", fault);
+        st = opt_ident(m, pv1, 19, 1, 0, ev->visit_number, sizeof ev->visit_number, "visit number",
+                       fault);
     }
     int has = 0;
     if (st == VIGIL_OK) {
@@ -161,8 +161,8 @@ static vigil_status read_pv1(const vigil_hl7_msg *m, size_t pv1, const vigil_hl7
         ev->has_admit_t = has != 0;
     }
     if (st == VIGIL_OK) {
-        st = vigil__hl7_ts_field(m, pv1, 45, VIGIL_HL7_PREC_MINUTE, opts, &has,
-                                 &ev->discharge_t_ms, fault);
+        st = vigil__hl7_ts_field(m, pv1, 45, VIGIL_HL7_PREC_MINUTE, opts, &has, &ev->discharge_t_ms,
+                                 fault);
         ev->has_discharge_t = has != 0;
     }
     return st;
@@ -188,8 +188,7 @@ vigil_status vigil_hl7_adt_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
     if (ev.kind == VIGIL_ADT_NONE) {
         return vigil__hl7_fail(fault, VIGIL_ERR_MISMATCH, VIGIL_HL7_AR,
                                VIGIL_HL7_E_UNSUPPORTED_EVENT, VIGIL_HL7_R_UNSUPPORTED_EVENT, "MSH",
-                               1, 9, 1, 2, "ADT trigger event '%s' is not supported",
-                               hdr->trigger);
+                               1, 9, 1, 2, "ADT trigger event '%s' is not supported", hdr->trigger);
     }
     memcpy(ev.source_id, hdr->control_id, sizeof ev.source_id);
     size_t pid = vigil_hl7_find(msg, "PID", 1);
@@ -217,9 +216,8 @@ vigil_status vigil_hl7_adt_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
     /* REQ HL7-ADT-LOCATION */
     if ((ev.kind == VIGIL_ADT_ADMIT || ev.kind == VIGIL_ADT_TRANSFER) &&
         ev.location.ward[0] == '\0') {
-        return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE,
-                               VIGIL_HL7_E_REQUIRED_MISSING, VIGIL_HL7_R_MISSING_FIELD, "PV1",
-                               vigil__hl7_seq(msg, pv1), 3, 1, 1,
+        return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_REQUIRED_MISSING,
+                               VIGIL_HL7_R_MISSING_FIELD, "PV1", vigil__hl7_seq(msg, pv1), 3, 1, 1,
                                "ADT^%s PV1-3.1 assigned ward is empty", hdr->trigger);
     }
     *out = ev;

@@ -13,9 +13,9 @@
  * The text is printf-formatted and truncated to VIGIL_ERR_MSG_MAX.
  */
 vigil_status vigil__hl7_fail(vigil_hl7_fault *fault, vigil_status st, vigil_hl7_ack_code ack,
-                             vigil_hl7_errcode code, vigil_hl7_reason reason,
-                             const char *loc_seg, unsigned seq, unsigned field, unsigned rep,
-                             unsigned comp, const char *fmt, ...)
+                             vigil_hl7_errcode code, vigil_hl7_reason reason, const char *loc_seg,
+                             unsigned seq, unsigned field, unsigned rep, unsigned comp,
+                             const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 11, 12)))
 #endif
@@ -23,9 +23,9 @@ vigil_status vigil__hl7_fail(vigil_hl7_fault *fault, vigil_status st, vigil_hl7_
 
 /* The same with a va_list. */
 vigil_status vigil__hl7_vfail(vigil_hl7_fault *fault, vigil_status st, vigil_hl7_ack_code ack,
-                              vigil_hl7_errcode code, vigil_hl7_reason reason,
-                              const char *loc_seg, unsigned seq, unsigned field, unsigned rep,
-                              unsigned comp, const char *fmt, va_list ap)
+                              vigil_hl7_errcode code, vigil_hl7_reason reason, const char *loc_seg,
+                              unsigned seq, unsigned field, unsigned rep, unsigned comp,
+                              const char *fmt, va_list ap)
 #if defined(__GNUC__)
     __attribute__((format(printf, 11, 0)))
 #endif
@@ -49,8 +49,8 @@ unsigned vigil__hl7_seq(const vigil_hl7_msg *msg, size_t i);
  * cap - 1 bytes. Returns VIGIL_OK or VIGIL_ERR_PARSE with a short cause in
  * why (a static string).
  */
-vigil_status vigil__hl7_ident(const vigil_hl7_seps *seps, vigil_hl7_view v, char *out,
-                              size_t cap, const char **why);
+vigil_status vigil__hl7_ident(const vigil_hl7_seps *seps, vigil_hl7_view v, char *out, size_t cap,
+                              const char **why);
 
 /* Patient identifiers from PID-3 (shared by ORU and ADT). */
 typedef struct vigil__hl7_patient {
@@ -73,7 +73,7 @@ vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_p
  * Returns an error with fault (AE 102) for a bad value.
  */
 vigil_status vigil__hl7_ts_field(const vigil_hl7_msg *msg, size_t i, unsigned f,
-                                 vigil_hl7_prec min_prec, const vigil_hl7_opts *opts,
-                                 int *present, int64_t *out_ms, vigil_hl7_fault *fault);
+                                 vigil_hl7_prec min_prec, const vigil_hl7_opts *opts, int *present,
+                                 int64_t *out_ms, vigil_hl7_fault *fault);
 
 #endif

@@ -25,8 +25,8 @@ void vigil_hl7_opts_init(vigil_hl7_opts *opts)
     opts->local_tz = VIGIL_HL7_TZ_EUROPE_LONDON;
 }
 
-static const char *const versions[] = {"2.3",   "2.3.1", "2.4",   "2.5",   "2.5.1", "2.6",
-                                       "2.7",   "2.7.1", "2.8",   "2.8.1", "2.8.2", "2.9"};
+static const char *const versions[] = {"2.3", "2.3.1", "2.4", "2.5",   "2.5.1", "2.6",
+                                       "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2", "2.9"};
 
 int vigil__hl7_version_ok(const char *version)
 {
@@ -78,9 +78,9 @@ static vigil_status hdr_fail(vigil_hl7_fault *fault, vigil_hl7_errcode code,
 {
     va_list ap;
     va_start(ap, fmt);
-    vigil_status st = vigil__hl7_vfail(fault, code >= 200 ? VIGIL_ERR_MISMATCH : VIGIL_ERR_PARSE,
-                                       VIGIL_HL7_AR, code, reason, "MSH", 1, field,
-                                       comp > 0 ? 1 : 0, comp, fmt, ap);
+    vigil_status st =
+        vigil__hl7_vfail(fault, code >= 200 ? VIGIL_ERR_MISMATCH : VIGIL_ERR_PARSE, VIGIL_HL7_AR,
+                         code, reason, "MSH", 1, field, comp > 0 ? 1 : 0, comp, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -109,9 +109,16 @@ static vigil_status hdr_copy_ids(const vigil_hl7_msg *msg, vigil_hl7_header *h,
         return hdr_fail(fault, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_BAD_HEADER, 10, 0,
                         "MSH-10 message control id is too long");
     }
+    for (size_t k = 0; k < ctrl.n; k++) {
+        char c = ctrl.p[k];
+        if (c == msg->seps.comp || c == msg->seps.rep || c == msg->seps.sub) {
+            return hdr_fail(fault, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_BAD_HEADER, 10, 0,
+                            "MSH-10 message control id has a component, repetition or "
+                            "subcomponent separator: not an ST");
+        }
+    }
     const char *why = "";
-    if (vigil__hl7_ident(&msg->seps, ctrl, h->control_id, sizeof h->control_id, &why) !=
-        VIGIL_OK) {
+    if (vigil__hl7_ident(&msg->seps, ctrl, h->control_id, sizeof h->control_id, &why) != VIGIL_OK) {
         h->control_id[0] = '\0';
         return hdr_fail(fault, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_BAD_HEADER, 10, 0,
                         "MSH-10 message control id %s", why);
@@ -119,8 +126,7 @@ static vigil_status hdr_copy_ids(const vigil_hl7_msg *msg, vigil_hl7_header *h,
     return VIGIL_OK;
 }
 
-static vigil_status hdr_type(const vigil_hl7_msg *msg, vigil_hl7_header *h,
-                             vigil_hl7_fault *fault)
+static vigil_status hdr_type(const vigil_hl7_msg *msg, vigil_hl7_header *h, vigil_hl7_fault *fault)
 {
     vigil_hl7_view code, trig;
     vigil_hl7_get(msg, 0, 9, 1, 1, 0, &code);
@@ -148,31 +154,27 @@ static vigil_status hdr_support(vigil_hl7_header *h, const vigil_hl7_opts *opts,
         h->kind = VIGIL_HL7_KIND_ACK;
     } else if (strcmp(h->msg_code, "ORU") == 0) {
         if (strcmp(h->trigger, "R01") != 0) {
-            return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_EVENT,
-                            VIGIL_HL7_R_UNSUPPORTED_EVENT, 9, 2,
-                            "ORU trigger event '%s' is not supported (only R01)", h->trigger);
+            return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_EVENT, VIGIL_HL7_R_UNSUPPORTED_EVENT, 9,
+                            2, "ORU trigger event '%s' is not supported (only R01)", h->trigger);
         }
         h->kind = VIGIL_HL7_KIND_ORU_R01;
     } else if (strcmp(h->msg_code, "ADT") == 0) {
         if (strcmp(h->trigger, "A01") != 0 && strcmp(h->trigger, "A02") != 0 &&
             strcmp(h->trigger, "A03") != 0 && strcmp(h->trigger, "A08") != 0) {
-            return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_EVENT,
-                            VIGIL_HL7_R_UNSUPPORTED_EVENT, 9, 2,
-                            "ADT trigger event '%s' is not supported (A01, A02, A03, A08)",
+            return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_EVENT, VIGIL_HL7_R_UNSUPPORTED_EVENT, 9,
+                            2, "ADT trigger event '%s' is not supported (A01, A02, A03, A08)",
                             h->trigger);
         }
         h->kind = VIGIL_HL7_KIND_ADT;
     } else {
-        return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_MESSAGE,
-                        VIGIL_HL7_R_UNSUPPORTED_MESSAGE, 9, 1,
-                        "message type '%s' is not supported (ORU^R01, ADT^A01/A02/A03/A08)",
+        return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_MESSAGE, VIGIL_HL7_R_UNSUPPORTED_MESSAGE, 9,
+                        1, "message type '%s' is not supported (ORU^R01, ADT^A01/A02/A03/A08)",
                         h->msg_code);
     }
     if (!vigil__hl7_version_ok(h->version)) {
         h->kind = VIGIL_HL7_KIND_NONE;
-        return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_VERSION,
-                        VIGIL_HL7_R_UNSUPPORTED_VERSION, 12, 1,
-                        "HL7 version '%.12s' is not supported (2.5.1; also 2.3 to 2.9)",
+        return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_VERSION, VIGIL_HL7_R_UNSUPPORTED_VERSION, 12,
+                        1, "HL7 version '%.12s' is not supported (2.5.1; also 2.3 to 2.9)",
                         h->version);
     }
     unsigned bit = h->processing_id[0] == 'P'   ? VIGIL_HL7_PROC_P
@@ -227,8 +229,8 @@ vigil_status vigil_hl7_header_read(const vigil_hl7_msg *msg, const vigil_hl7_opt
                         "MSH-12 version id is empty");
     }
     if (!copy_raw(v, out->version, sizeof out->version)) {
-        return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_VERSION, VIGIL_HL7_R_UNSUPPORTED_VERSION,
-                        12, 1, "MSH-12 version id is too long");
+        return hdr_fail(fault, VIGIL_HL7_E_UNSUPPORTED_VERSION, VIGIL_HL7_R_UNSUPPORTED_VERSION, 12,
+                        1, "MSH-12 version id is too long");
     }
     st = hdr_support(out, opts, fault);
     if (st != VIGIL_OK) {
@@ -237,15 +239,15 @@ vigil_status vigil_hl7_header_read(const vigil_hl7_msg *msg, const vigil_hl7_opt
     vigil_hl7_get(msg, 0, 7, 1, 1, 0, &v);
     if (!vigil__hl7_blank(v)) {
         vigil_err e = {0};
-        if (vigil_hl7_dtm_parse(v.p, v.n, VIGIL_HL7_PREC_YEAR, VIGIL_HL7_TZ_UTC, &out->t_ms,
-                                &e) != VIGIL_OK) {
+        if (vigil_hl7_dtm_parse(v.p, v.n, VIGIL_HL7_PREC_YEAR, VIGIL_HL7_TZ_UTC, &out->t_ms, &e) !=
+            VIGIL_OK) {
             return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR, VIGIL_HL7_E_DATA_TYPE,
                                    VIGIL_HL7_R_BAD_TIMESTAMP, "MSH", 1, 7, 1, 1,
                                    "MSH-7 date/time of message: %s", e.msg);
         }
         /* Read again in the sender's zone when there is no offset (UTC was only a check). */
-        if (vigil_hl7_dtm_parse(v.p, v.n, VIGIL_HL7_PREC_YEAR, opts->local_tz, &out->t_ms,
-                                &e) == VIGIL_OK) {
+        if (vigil_hl7_dtm_parse(v.p, v.n, VIGIL_HL7_PREC_YEAR, opts->local_tz, &out->t_ms, &e) ==
+            VIGIL_OK) {
             out->has_time = true;
         }
     }
@@ -278,8 +280,7 @@ vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_p
         const char *why = "";
         if (vigil__hl7_ident(&msg->seps, id, buf, sizeof buf, &why) != VIGIL_OK) {
             return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_DATA_TYPE,
-                                   is_nhs ? VIGIL_HL7_R_BAD_NHS_NUMBER
-                                          : VIGIL_HL7_R_BAD_IDENTIFIER,
+                                   is_nhs ? VIGIL_HL7_R_BAD_NHS_NUMBER : VIGIL_HL7_R_BAD_IDENTIFIER,
                                    "PID", seq, 3, r, 1, "PID-3(%u) %s identifier %s", r,
                                    is_nhs ? "NHS number" : "local patient", why);
         }
@@ -287,16 +288,16 @@ vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_p
             char nhs[VIGIL_NHS_NUMBER_LEN + 1];
             vigil_err e = {0};
             if (vigil_nhs_number_parse(buf, nhs, &e) != VIGIL_OK) {
-                return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE,
-                                       VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_BAD_NHS_NUMBER, "PID",
-                                       seq, 3, r, 1, "PID-3(%u): %s", r, e.msg);
+                return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_DATA_TYPE,
+                                       VIGIL_HL7_R_BAD_NHS_NUMBER, "PID", seq, 3, r, 1,
+                                       "PID-3(%u): %s", r, e.msg);
             }
             if (out->nhs_number[0] != '\0' && strcmp(out->nhs_number, nhs) != 0) {
                 return vigil__hl7_fail(fault, VIGIL_ERR_CONFLICT, VIGIL_HL7_AE,
                                        VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_CONFLICTING_ID, "PID",
                                        seq, 3, r, 1,
-                                       "PID-3(%u): a second, different NHS number %s (first %s)",
-                                       r, nhs, out->nhs_number);
+                                       "PID-3(%u): a second, different NHS number %s (first %s)", r,
+                                       nhs, out->nhs_number);
             }
             memcpy(out->nhs_number, nhs, sizeof nhs);
         } else if (out->mrn[0] == '\0') {
@@ -304,9 +305,8 @@ vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_p
         }
     }
     if (out->nhs_number[0] == '\0' && out->mrn[0] == '\0') {
-        return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE,
-                               VIGIL_HL7_E_REQUIRED_MISSING, VIGIL_HL7_R_NO_PATIENT_ID, "PID",
-                               seq, 3, 0, 0,
+        return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_REQUIRED_MISSING,
+                               VIGIL_HL7_R_NO_PATIENT_ID, "PID", seq, 3, 0, 0,
                                "PID-3 has neither an NHS number (type NH) nor a local number "
                                "(type MR or PI)");
     }
@@ -314,8 +314,8 @@ vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_p
 }
 
 vigil_status vigil__hl7_ts_field(const vigil_hl7_msg *msg, size_t i, unsigned f,
-                                 vigil_hl7_prec min_prec, const vigil_hl7_opts *opts,
-                                 int *present, int64_t *out_ms, vigil_hl7_fault *fault)
+                                 vigil_hl7_prec min_prec, const vigil_hl7_opts *opts, int *present,
+                                 int64_t *out_ms, vigil_hl7_fault *fault)
 {
     *present = 0;
     vigil_hl7_view v;

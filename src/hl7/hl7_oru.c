@@ -27,7 +27,7 @@
 #include "vigil/util.h"
 
 /* REQ HL7-O2-FLAG bounds for the oxygen observations (not NEWS2 parameters themselves) */
-#define FIO2_MIN 21.0  /* % : room air */
+#define FIO2_MIN 21.0 /* % : room air */
 #define FIO2_MAX 100.0
 #define O2FLOW_MIN 0.0 /* L/min */
 #define O2FLOW_MAX 80.0
@@ -80,14 +80,13 @@ static const char *const units_temp[] = {"Cel", "[degF]", NULL};
 static const char *const units_flow[] = {"L/min", NULL};
 
 static const char *const *const units_for[P_COUNT] = {
-    [P_RR] = units_rr,     [P_HR] = units_hr,     [P_SPO2] = units_pct,
-    [P_SBP] = units_bp,    [P_TEMP] = units_temp, [P_FIO2] = units_pct,
-    [P_O2FLOW] = units_flow,
+    [P_RR] = units_rr,     [P_HR] = units_hr,    [P_SPO2] = units_pct,    [P_SBP] = units_bp,
+    [P_TEMP] = units_temp, [P_FIO2] = units_pct, [P_O2FLOW] = units_flow,
 };
 
 /* Per-event state beyond vigil_obs_event. */
 typedef struct pending {
-    unsigned set;      /* bit per param */
+    unsigned set; /* bit per param */
     double val[P_COUNT];
     vigil_acvpu acvpu;
 } pending;
@@ -137,8 +136,8 @@ static vigil_status obx_fail(oru_ctx *c, const obx *x, vigil_status st, vigil_hl
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
     return vigil__hl7_fail(c->fault, st, VIGIL_HL7_AE, code, reason, "OBX", x->seq, field,
-                           field > 0 ? 1 : 0, comp, "OBX #%u %s (%s %s): %s", x->seq,
-                           x->def->name, x->def->system, x->def->code, detail);
+                           field > 0 ? 1 : 0, comp, "OBX #%u %s (%s %s): %s", x->seq, x->def->name,
+                           x->def->system, x->def->code, detail);
 }
 
 /* OBX-3: the primary triple (1, 3) then the alternate (4, 6). */
@@ -238,13 +237,13 @@ static vigil_status read_numeric(oru_ctx *c, const obx *x, double *out)
     vigil_hl7_view vt, val, unit;
     vigil_hl7_get(m, x->i, 2, 1, 1, 0, &vt);
     if (!vigil__hl7_eq(vt, "NM")) {
-        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_VALUE_TYPE, 2,
-                        0, "OBX-2 value type '%.*s' is not NM (numeric)", (int)(vt.n > 8 ? 8 : vt.n),
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_VALUE_TYPE, 2, 0,
+                        "OBX-2 value type '%.*s' is not NM (numeric)", (int)(vt.n > 8 ? 8 : vt.n),
                         vt.p);
     }
     if (vigil_hl7_reps(m, x->i, 5) > 1) {
-        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_NOT_NUMERIC, 5,
-                        0, "OBX-5 has more than one value");
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_NOT_NUMERIC, 5, 0,
+                        "OBX-5 has more than one value");
     }
     vigil_hl7_get(m, x->i, 5, 1, 0, 0, &val);
     if (vigil__hl7_blank(val)) {
@@ -255,8 +254,8 @@ static vigil_status read_numeric(oru_ctx *c, const obx *x, double *out)
     double v = 0.0;
     if (vigil_hl7_unescape(&m->seps, val, text, sizeof text, NULL) != VIGIL_OK || !is_nm(text) ||
         vigil_parse_double(text, &v) != VIGIL_OK) {
-        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_NOT_NUMERIC, 5,
-                        0, "OBX-5 value '%.24s' is not a number", text);
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_NOT_NUMERIC, 5, 0,
+                        "OBX-5 value '%.24s' is not a number", text);
     }
     vigil_hl7_get(m, x->i, 6, 1, 1, 0, &unit);
     char u[32];
@@ -267,8 +266,8 @@ static vigil_status read_numeric(oru_ctx *c, const obx *x, double *out)
     }
     if (vigil_hl7_unescape(&m->seps, unit, u, sizeof u, NULL) != VIGIL_OK ||
         !units_ok(x->def->p, u)) {
-        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_BAD_UNITS, 6,
-                        1, "OBX-6 units '%.24s' are not accepted for this observation", u);
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_BAD_UNITS, 6, 1,
+                        "OBX-6 units '%.24s' are not accepted for this observation", u);
     }
     double conv = v;
     if (x->def->p == P_TEMP && vigil_str_ieq(u, "[degF]")) {
@@ -276,9 +275,8 @@ static vigil_status read_numeric(oru_ctx *c, const obx *x, double *out)
     }
     vigil_err e = {0};
     if (check_bounds(x->def->p, conv, &e) != VIGIL_OK) {
-        return obx_fail(c, x, VIGIL_ERR_IMPLAUSIBLE, VIGIL_HL7_E_DATA_TYPE,
-                        VIGIL_HL7_R_IMPLAUSIBLE, 5, 0, "value %s %s is implausible (%s)", text, u,
-                        e.msg);
+        return obx_fail(c, x, VIGIL_ERR_IMPLAUSIBLE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_IMPLAUSIBLE,
+                        5, 0, "value %s %s is implausible (%s)", text, u, e.msg);
     }
     *out = conv;
     return VIGIL_OK;
@@ -291,9 +289,9 @@ static vigil_status read_acvpu(oru_ctx *c, const obx *x, vigil_acvpu *out)
     vigil_hl7_view vt, val;
     vigil_hl7_get(m, x->i, 2, 1, 1, 0, &vt);
     if (!vigil__hl7_eq(vt, "CWE") && !vigil__hl7_eq(vt, "CE") && !vigil__hl7_eq(vt, "ST")) {
-        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_VALUE_TYPE, 2,
-                        0, "OBX-2 value type '%.*s' is not CWE, CE or ST",
-                        (int)(vt.n > 8 ? 8 : vt.n), vt.p);
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_VALUE_TYPE, 2, 0,
+                        "OBX-2 value type '%.*s' is not CWE, CE or ST", (int)(vt.n > 8 ? 8 : vt.n),
+                        vt.p);
     }
     vigil_hl7_get(m, x->i, 5, 1, 1, 0, &val);
     if (vigil__hl7_blank(val)) {
@@ -345,8 +343,8 @@ static vigil_status event_for(oru_ctx *c, const obx *x, int64_t t, size_t *out)
         }
     }
     if (c->n == c->cap) {
-        return obx_fail(c, x, VIGIL_ERR_NOMEM, VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_TOO_MANY_EVENTS,
-                        0, 0,
+        return obx_fail(c, x, VIGIL_ERR_NOMEM, VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_TOO_MANY_EVENTS, 0,
+                        0,
                         "more than %zu observation sets (patient and time) in one message; "
                         "send them in separate messages",
                         c->cap);
@@ -411,8 +409,8 @@ static vigil_status store_value(oru_ctx *c, const obx *x, size_t e, double v, vi
         if (same_value(p, pd, v, a)) {
             return VIGIL_OK; /* e.g. SpO2 sent under both LOINC codes, same value */
         }
-        return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_DUPLICATE,
-                        5, 0, "a second, different value for the same patient and time");
+        return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_DUPLICATE, 5,
+                        0, "a second, different value for the same patient and time");
     }
     pd->set |= 1u << p;
     pd->val[p] = v;
@@ -469,8 +467,8 @@ static vigil_status result_status(oru_ctx *c, const obx *x, int *use, int *corre
     case 'W':
     case 'D':
         /* REQ HL7-ORU-STATUS: a retraction needs a person in vigil, not a silent delete */
-        return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_RETRACTION,
-                        11, 0,
+        return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_RETRACTION, 11,
+                        0,
                         "OBX-11 result status %c (retract) is not taken over HL7: correct the "
                         "record in vigil",
                         st);
@@ -484,8 +482,8 @@ static vigil_status result_status(oru_ctx *c, const obx *x, int *use, int *corre
     case 'X':
         return VIGIL_OK; /* not a final value: ignored and counted */
     default:
-        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_BAD_CODE, 11,
-                        0, "OBX-11 result status '%.*s' is not in HL7 table 0085",
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_BAD_CODE, 11, 0,
+                        "OBX-11 result status '%.*s' is not in HL7 table 0085",
                         (int)(s.n > 4 ? 4 : s.n), s.p);
     }
 }
@@ -582,11 +580,10 @@ static vigil_status do_pid(oru_ctx *c, size_t i)
     }
     int64_t ms = 0;
     vigil_err e = {0};
-    if (vigil_hl7_dtm_parse(v.p, v.n, VIGIL_HL7_PREC_YEAR, VIGIL_HL7_TZ_UTC, &ms, &e) !=
-        VIGIL_OK) {
+    if (vigil_hl7_dtm_parse(v.p, v.n, VIGIL_HL7_PREC_YEAR, VIGIL_HL7_TZ_UTC, &ms, &e) != VIGIL_OK) {
         return vigil__hl7_fail(c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_DATA_TYPE,
-                               VIGIL_HL7_R_BAD_TIMESTAMP, "PID", vigil__hl7_seq(c->msg, i), 7, 1,
-                               1, "PID-7 date of birth: %s", e.msg);
+                               VIGIL_HL7_R_BAD_TIMESTAMP, "PID", vigil__hl7_seq(c->msg, i), 7, 1, 1,
+                               "PID-7 date of birth: %s", e.msg);
     }
     if (v.n >= 8) {
         const char *p = v.p;
@@ -601,11 +598,10 @@ static vigil_status do_pid(oru_ctx *c, size_t i)
 static vigil_status do_obr(oru_ctx *c, size_t i)
 {
     if (!c->have_pid) {
-        return vigil__hl7_fail(c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE,
-                               VIGIL_HL7_E_SEGMENT_SEQUENCE, VIGIL_HL7_R_MISSING_SEGMENT, "OBR",
-                               vigil__hl7_seq(c->msg, i), 0, 0, 0,
-                               "OBR #%u has no PID before it: vigil needs the patient",
-                               vigil__hl7_seq(c->msg, i));
+        return vigil__hl7_fail(
+            c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_SEGMENT_SEQUENCE,
+            VIGIL_HL7_R_MISSING_SEGMENT, "OBR", vigil__hl7_seq(c->msg, i), 0, 0, 0,
+            "OBR #%u has no PID before it: vigil needs the patient", vigil__hl7_seq(c->msg, i));
     }
     c->have_obr = 1;
     return vigil__hl7_ts_field(c->msg, i, 7, VIGIL_HL7_PREC_MINUTE, c->opts, &c->obr_has_time,
@@ -631,9 +627,8 @@ static void finish_o2(oru_ctx *c)
 }
 
 vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_header *hdr,
-                                   const vigil_hl7_opts *opts, vigil_obs_event *events,
-                                   size_t cap, size_t *out_n, vigil_hl7_oru_info *info,
-                                   vigil_hl7_fault *fault)
+                                   const vigil_hl7_opts *opts, vigil_obs_event *events, size_t cap,
+                                   size_t *out_n, vigil_hl7_oru_info *info, vigil_hl7_fault *fault)
 {
     vigil_hl7_fault_clear(fault);
     if (out_n != NULL) {
@@ -688,8 +683,8 @@ vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
         for (size_t k = 0; k < c.n && st == VIGIL_OK; k++) {
             vigil_err e = {0};
             if (vigil_news2_validate(&c.events[k].obs, &e) != VIGIL_OK) {
-                st = vigil__hl7_fail(fault, VIGIL_ERR_INTERNAL, VIGIL_HL7_AE,
-                                     VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_INTERNAL, NULL, 0, 0, 0, 0,
+                st = vigil__hl7_fail(fault, VIGIL_ERR_INTERNAL, VIGIL_HL7_AE, VIGIL_HL7_E_INTERNAL,
+                                     VIGIL_HL7_R_INTERNAL, NULL, 0, 0, 0, 0,
                                      "observation set %zu failed validation: %s", k + 1, e.msg);
             }
         }

@@ -33,9 +33,9 @@ void vigil_hl7_fault_clear(vigil_hl7_fault *fault)
 }
 
 vigil_status vigil__hl7_vfail(vigil_hl7_fault *fault, vigil_status st, vigil_hl7_ack_code ack,
-                              vigil_hl7_errcode code, vigil_hl7_reason reason,
-                              const char *loc_seg, unsigned seq, unsigned field, unsigned rep,
-                              unsigned comp, const char *fmt, va_list ap)
+                              vigil_hl7_errcode code, vigil_hl7_reason reason, const char *loc_seg,
+                              unsigned seq, unsigned field, unsigned rep, unsigned comp,
+                              const char *fmt, va_list ap)
 {
     if (fault == NULL) {
         return st;
@@ -57,9 +57,9 @@ vigil_status vigil__hl7_vfail(vigil_hl7_fault *fault, vigil_status st, vigil_hl7
 }
 
 vigil_status vigil__hl7_fail(vigil_hl7_fault *fault, vigil_status st, vigil_hl7_ack_code ack,
-                             vigil_hl7_errcode code, vigil_hl7_reason reason,
-                             const char *loc_seg, unsigned seq, unsigned field, unsigned rep,
-                             unsigned comp, const char *fmt, ...)
+                             vigil_hl7_errcode code, vigil_hl7_reason reason, const char *loc_seg,
+                             unsigned seq, unsigned field, unsigned rep, unsigned comp,
+                             const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -130,7 +130,6 @@ static const char *const reason_names[VIGIL_HL7_R_COUNT] = {
     [VIGIL_HL7_R_BAD_ENCODING] = "bad-encoding",
     [VIGIL_HL7_R_BAD_SEGMENT] = "bad-segment",
     [VIGIL_HL7_R_SECOND_MSH] = "second-msh",
-    [VIGIL_HL7_R_BAD_ESCAPE] = "bad-escape",
     [VIGIL_HL7_R_BAD_HEADER] = "bad-header",
     [VIGIL_HL7_R_UNSUPPORTED_MESSAGE] = "unsupported-message",
     [VIGIL_HL7_R_UNSUPPORTED_EVENT] = "unsupported-event",
@@ -214,7 +213,8 @@ static vigil_status read_seps(vigil_hl7_view s, vigil_hl7_seps *seps, vigil_hl7_
     }
     unsigned char fs = (unsigned char)s.p[3];
     if (!delim_ok(fs)) {
-        return bad_encoding(fault, 1, "the field separator is a letter, digit, blank or control byte");
+        return bad_encoding(fault, 1,
+                            "the field separator is a letter, digit, blank or control byte");
     }
     size_t k = 4;
     while (k < s.n && (unsigned char)s.p[k] != fs) {
@@ -222,8 +222,9 @@ static vigil_status read_seps(vigil_hl7_view s, vigil_hl7_seps *seps, vigil_hl7_
     }
     size_t n = k - 4;
     if (n < 4) {
-        return bad_encoding(fault, 2, "fewer than the four characters ^~\\& (component, "
-                                      "repetition, escape, subcomponent)");
+        return bad_encoding(fault, 2,
+                            "fewer than the four characters ^~\\& (component, "
+                            "repetition, escape, subcomponent)");
     }
     if (n > 5) {
         return bad_encoding(fault, 2, "more than five characters");
@@ -276,11 +277,9 @@ static vigil_status check_segment_id(const vigil_hl7_msg *m, vigil_hl7_view s, s
                                idx + 1, shown);
     }
     if (idx > 0 && memcmp(s.p, "MSH", 3) == 0) {
-        return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR,
-                               VIGIL_HL7_E_SEGMENT_SEQUENCE, VIGIL_HL7_R_SECOND_MSH, "MSH", 2, 0,
-                               0, 0,
-                               "segment %zu is a second MSH: send one message per frame",
-                               idx + 1);
+        return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR, VIGIL_HL7_E_SEGMENT_SEQUENCE,
+                               VIGIL_HL7_R_SECOND_MSH, "MSH", 2, 0, 0, 0,
+                               "segment %zu is a second MSH: send one message per frame", idx + 1);
     }
     return VIGIL_OK;
 }
@@ -323,10 +322,9 @@ vigil_status vigil_hl7_parse(const char *text, size_t len, vigil_hl7_msg *out,
         }
         if (end > start) {
             if (out->n_seg == VIGIL_HL7_MAX_SEGMENTS) {
-                return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR,
-                                       VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_OVERSIZE, NULL, 0, 0, 0,
-                                       0, "message has more than %d segments",
-                                       VIGIL_HL7_MAX_SEGMENTS);
+                return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR, VIGIL_HL7_E_INTERNAL,
+                                       VIGIL_HL7_R_OVERSIZE, NULL, 0, 0, 0, 0,
+                                       "message has more than %d segments", VIGIL_HL7_MAX_SEGMENTS);
             }
             out->seg[out->n_seg].p = text + start;
             out->seg[out->n_seg].n = end - start;
@@ -691,8 +689,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-vigil_status vigil__hl7_ident(const vigil_hl7_seps *seps, vigil_hl7_view v, char *out,
-                              size_t cap, const char **why)
+vigil_status vigil__hl7_ident(const vigil_hl7_seps *seps, vigil_hl7_view v, char *out, size_t cap,
+                              const char **why)
 {
     size_t n = 0;
     vigil_status st = vigil_hl7_unescape(seps, v, out, cap, &n);

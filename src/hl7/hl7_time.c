@@ -112,8 +112,8 @@ static int all_digits(const char *s, size_t n)
     return 1;
 }
 
-vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_prec,
-                                 vigil_hl7_tz tz, int64_t *out_ms, vigil_err *err)
+vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_prec, vigil_hl7_tz tz,
+                                 int64_t *out_ms, vigil_err *err)
 {
     if (s == NULL || out_ms == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "time", "no date/time given");
@@ -162,8 +162,8 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
         int64_t oh = digits(s + k + 1, 2);
         int64_t om = digits(s + k + 3, 2);
         if (oh > 14 || om > 59) {
-            return vigil_err_set(err, VIGIL_ERR_PARSE, "time",
-                                 "'%.*s': UTC offset out of range", shown, s);
+            return vigil_err_set(err, VIGIL_ERR_PARSE, "time", "'%.*s': UTC offset out of range",
+                                 shown, s);
         }
         off_ms = (oh * 60 + om) * MS_PER_MIN * (s[k] == '-' ? -1 : 1);
         has_off = 1;
@@ -179,9 +179,10 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
     int64_t h = nd >= 10 ? digits(s + 8, 2) : 0;
     int64_t mi = nd >= 12 ? digits(s + 10, 2) : 0;
     int64_t se = nd >= 14 ? digits(s + 12, 2) : 0;
-    if (y < 1900 || y > 2999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-        h > 23 || mi > 59 || se > 59) {
-        return vigil_err_set(err, VIGIL_ERR_PARSE, "time", "'%.*s' is not a real date/time", shown, s);
+    if (y < 1900 || y > 2999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+        mi > 59 || se > 59) {
+        return vigil_err_set(err, VIGIL_ERR_PARSE, "time", "'%.*s' is not a real date/time", shown,
+                             s);
     }
     int64_t local = days_from_civil(y, mo, d) * MS_PER_DAY + h * MS_PER_HOUR + mi * MS_PER_MIN +
                     se * 1000 + frac_ms;
@@ -207,7 +208,8 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
         *out_ms = local;
         return VIGIL_OK;
     }
-    return vigil_err_set(err, VIGIL_ERR_PARSE, "time", "'%.*s' has no UTC offset (+HHMM)", shown, s);
+    return vigil_err_set(err, VIGIL_ERR_PARSE, "time", "'%.*s' has no UTC offset (+HHMM)", shown,
+                         s);
 }
 
 void vigil_hl7_dtm_format(int64_t t_ms, char out[21])
@@ -220,7 +222,7 @@ void vigil_hl7_dtm_format(int64_t t_ms, char out[21])
         y = 0;
     }
     int64_t secs = rem / 1000;
-    int v[6] = {(int)y, (int)m, (int)d, (int)(secs / 3600), (int)(secs / 60 % 60),
+    int v[6] = {(int)y,          (int)m, (int)d, (int)(secs / 3600), (int)(secs / 60 % 60),
                 (int)(secs % 60)};
     /* YYYY MM DD HH MM SS written digit by digit: no locale, no snprintf truncation games */
     char *o = out;

@@ -71,12 +71,11 @@ static void ack_ar_for_an_unreadable_message_uses_defaults(void **s)
 {
     (void)s;
     vigil_hl7_ack_opts o = {"VIGIL0004", ACK_T, "VIGIL", "RX1"};
-    assert_string_equal(
-        ack_for("bad/missing_msh.hl7", &o, VIGIL_OK),
-        "MSH|^~\\&|VIGIL|RX1|||20250101000000+0000||ACK^^ACK|VIGIL0004|P|2.5.1\r"
-        "MSA|AR|\r"
-        "ERR||MSH^1|100^Segment sequence error^HL70357|E|no-msh^^99VIGIL|||"
-        "the first segment is not MSH\r");
+    assert_string_equal(ack_for("bad/missing_msh.hl7", &o, VIGIL_OK),
+                        "MSH|^~\\&|VIGIL|RX1|||20250101000000+0000||ACK^^ACK|VIGIL0004|P|2.5.1\r"
+                        "MSA|AR|\r"
+                        "ERR||MSH^1|100^Segment sequence error^HL70357|E|no-msh^^99VIGIL|||"
+                        "the first segment is not MSH\r");
 }
 
 static void ack_after_a_late_parse_fault_still_echoes_the_header(void **s)
@@ -122,13 +121,32 @@ static void ack_escapes_separators_in_the_user_message(void **s)
     free(m);
 }
 
-static void ack_with_custom_delimiters_uses_them(void **s)
+/* REQ HL7-ACK-ENCODING */
+static void ack_to_custom_delimiters_is_standard_and_transcodes_the_echo(void **s)
 {
     (void)s;
     vigil_hl7_ack_opts o = {"V6", ACK_T, NULL, NULL};
-    assert_string_equal(ack_for("oru_custom_delimiters.hl7", &o, VIGIL_OK),
-                        "MSH!@#$%!VIGIL!RX1!MONITOR!RX1!20250101000000+0000!!ACK@R01@ACK!V6!P!2.4\r"
-                        "MSA!AA!MON$F$0007\r");
+    /* MSH-10 was MON$F$0007 with $ as escape and ! as field separator */
+    assert_string_equal(
+        ack_for("oru_custom_delimiters.hl7", &o, VIGIL_OK),
+        "MSH|^~\\&|VIGIL|RX1|MONITOR|RX1|20250101000000+0000||ACK^R01^ACK|V6|P|2.4\r"
+        "MSA|AA|MON!0007\r");
+    /* components, repetitions and escapes of echoed fields are mapped */
+    vigil_hl7_header h;
+    memset(&h, 0, sizeof h);
+    h.seps_valid = true;
+    h.seps = (vigil_hl7_seps){'!', '.', '+', '$', '%'};
+    memcpy(h.sending_app, "EOBS.1.2.3+X", 13); /* components, a repetition */
+    memcpy(h.sending_fac, "A|B^C$T$D$Q$", 13); /* default delimiters as data; $Q$ unknown */
+    memcpy(h.control_raw, "ID$S$7", 7);
+    memcpy(h.version, "2.5.1", 6);
+    memcpy(h.processing_id, "P", 2);
+    char out[VIGIL_HL7_ACK_MAX];
+    size_t n = 0;
+    assert_int_equal(vigil_hl7_ack_build(&h, NULL, &o, out, sizeof out, &n), VIGIL_OK);
+    assert_string_equal(out, "MSH|^~\\&|||EOBS^1^2^3~X|A\\F\\B\\S\\C%D$Q$|"
+                             "20250101000000+0000||ACK^^ACK|V6|P|2.5.1\r"
+                             "MSA|AA|ID.7\r");
 }
 
 static void ack_refuses_bad_control_ids_and_small_buffers(void **s)
@@ -173,10 +191,10 @@ static void ack_unknown_patient_is_ae_204_at_pid_3(void **s)
 static void ack_every_golden_message_gets_one_that_parses(void **s)
 {
     (void)s;
-    static const char *const files[] = {"oru_full_set.hl7", "oru_oxygen_bst.hl7",
-                                        "oru_two_sets_local_time.hl7", "adt_a01_admit.hl7",
-                                        "adt_a02_transfer.hl7", "adt_a03_discharge.hl7",
-                                        "bad/binary_junk.hl7", "bad/wrong_encoding_chars.hl7"};
+    static const char *const files[] = {
+        "oru_full_set.hl7",    "oru_oxygen_bst.hl7",          "oru_two_sets_local_time.hl7",
+        "adt_a01_admit.hl7",   "adt_a02_transfer.hl7",        "adt_a03_discharge.hl7",
+        "bad/binary_junk.hl7", "bad/wrong_encoding_chars.hl7"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         vigil_hl7_ack_opts o = {"V8", ACK_T, "VIGIL", "RX1"};
         char *a = ack_for(files[k], &o, VIGIL_OK);
@@ -196,7 +214,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(ack_ar_for_an_unreadable_message_uses_defaults),
     cmocka_unit_test(ack_after_a_late_parse_fault_still_echoes_the_header),
     cmocka_unit_test(ack_escapes_separators_in_the_user_message),
-    cmocka_unit_test(ack_with_custom_delimiters_uses_them),
+    cmocka_unit_test(ack_to_custom_delimiters_is_standard_and_transcodes_the_echo),
     cmocka_unit_test(ack_refuses_bad_control_ids_and_small_buffers),
     cmocka_unit_test(ack_unknown_patient_is_ae_204_at_pid_3),
     cmocka_unit_test(ack_every_golden_message_gets_one_that_parses),

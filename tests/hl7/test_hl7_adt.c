@@ -6,8 +6,8 @@
 #include "vigil/hl7.h"
 #include "vigil_test.h"
 
-static void assert_loc(const vigil_location *l, const char *ward, const char *room,
-                       const char *bed, const char *fac)
+static void assert_loc(const vigil_location *l, const char *ward, const char *room, const char *bed,
+                       const char *fac)
 {
     assert_string_equal(l->ward, ward);
     assert_string_equal(l->room, room);
@@ -85,13 +85,12 @@ static void hl7_golden_a08_update_in_version_2_4_is_accepted(void **s)
     free(r);
 }
 
-static vigil_hl7_result *adt(const char *trigger, const char *evn, const char *pid,
-                             const char *pv1)
+static vigil_hl7_result *adt(const char *trigger, const char *evn, const char *pid, const char *pv1)
 {
     char text[1024];
     snprintf(text, sizeof text,
-             "MSH|^~\\&|PAS|RX1|VIGIL|RX1|20250114101502+0000||ADT^%s|X1|P|2.5.1\r%s%s%s",
-             trigger, evn, pid, pv1);
+             "MSH|^~\\&|PAS|RX1|VIGIL|RX1|20250114101502+0000||ADT^%s|X1|P|2.5.1\r%s%s%s", trigger,
+             evn, pid, pv1);
     vigil_hl7_result *r = malloc(sizeof *r);
     assert_non_null(r);
     vigil_hl7_decode(text, strlen(text), NULL, r);

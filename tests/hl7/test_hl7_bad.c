@@ -71,7 +71,13 @@ static void bad_wrong_encoding_chars_are_rejected(void **s)
 static void bad_timestamp_is_refused_naming_obr_7(void **s)
 {
     (void)s;
-    expect x = {"bad_timestamp.hl7", AE_, 102, VIGIL_HL7_R_BAD_TIMESTAMP, "OBR", 1, 7,
+    expect x = {"bad_timestamp.hl7",
+                AE_,
+                102,
+                VIGIL_HL7_R_BAD_TIMESTAMP,
+                "OBR",
+                1,
+                7,
                 "'20250231083000+0000' is not a real date/time"};
     check(&x);
 }
@@ -87,7 +93,13 @@ static void bad_nhs_check_digit_is_refused(void **s)
 static void bad_implausible_value_is_refused_naming_obx_and_value(void **s)
 {
     (void)s;
-    expect x = {"implausible_value.hl7", AE_, 102, VIGIL_HL7_R_IMPLAUSIBLE, "OBX", 7, 5,
+    expect x = {"implausible_value.hl7",
+                AE_,
+                102,
+                VIGIL_HL7_R_IMPLAUSIBLE,
+                "OBX",
+                7,
+                5,
                 "OBX #7 heart rate (LN 8867-4): value 350 /min is implausible"};
     check(&x);
 }
@@ -95,7 +107,7 @@ static void bad_implausible_value_is_refused_naming_obx_and_value(void **s)
 static void bad_non_numeric_value_is_refused(void **s)
 {
     (void)s;
-    expect x = {"non_numeric_value.hl7", AE_, 102, VIGIL_HL7_R_NOT_NUMERIC, "OBX", 7, 5,
+    expect x = {"non_numeric_value.hl7",        AE_, 102, VIGIL_HL7_R_NOT_NUMERIC, "OBX", 7, 5,
                 "'seventy-two' is not a number"};
     check(&x);
 }
@@ -103,7 +115,7 @@ static void bad_non_numeric_value_is_refused(void **s)
 static void bad_truncated_segment_is_refused(void **s)
 {
     (void)s;
-    expect x = {"truncated_segment.hl7", AE_, 101, VIGIL_HL7_R_MISSING_FIELD, "OBX", 7, 11,
+    expect x = {"truncated_segment.hl7",        AE_, 101, VIGIL_HL7_R_MISSING_FIELD, "OBX", 7, 11,
                 "OBX-11 result status is empty"};
     check(&x);
 }
@@ -118,40 +130,51 @@ static void bad_oversize_message_is_rejected(void **s)
 static void bad_binary_junk_is_rejected(void **s)
 {
     (void)s;
-    expect x = {"binary_junk.hl7", AR_, 102, VIGIL_HL7_R_CONTROL_BYTE, "", 0, 0,
-                "not HL7 text"};
+    expect x = {"binary_junk.hl7", AR_, 102, VIGIL_HL7_R_CONTROL_BYTE, "", 0, 0, "not HL7 text"};
     check(&x);
 }
 
 static void bad_unsupported_version_is_rejected(void **s)
 {
     (void)s;
-    expect x = {"unsupported_version.hl7", AR_, 203, VIGIL_HL7_R_UNSUPPORTED_VERSION, "MSH", 1,
-                12, "'2.2' is not supported"};
+    expect x = {"unsupported_version.hl7", AR_, 203, VIGIL_HL7_R_UNSUPPORTED_VERSION, "MSH", 1, 12,
+                "'2.2' is not supported"};
     check(&x);
 }
 
 static void bad_unsupported_message_type_is_rejected(void **s)
 {
     (void)s;
-    expect x = {"unsupported_message_type.hl7", AR_, 200, VIGIL_HL7_R_UNSUPPORTED_MESSAGE,
-                "MSH", 1, 9, "'ORM'"};
+    expect x = {"unsupported_message_type.hl7",
+                AR_,
+                200,
+                VIGIL_HL7_R_UNSUPPORTED_MESSAGE,
+                "MSH",
+                1,
+                9,
+                "'ORM'"};
     check(&x);
 }
 
 static void bad_unsupported_event_is_rejected(void **s)
 {
     (void)s;
-    expect x = {"unsupported_event.hl7", AR_, 201, VIGIL_HL7_R_UNSUPPORTED_EVENT, "MSH", 1, 9,
-                "'A04'"};
+    expect x = {
+        "unsupported_event.hl7", AR_, 201, VIGIL_HL7_R_UNSUPPORTED_EVENT, "MSH", 1, 9, "'A04'"};
     check(&x);
 }
 
 static void bad_training_processing_id_is_rejected(void **s)
 {
     (void)s;
-    expect x = {"training_processing_id.hl7", AR_, 202, VIGIL_HL7_R_UNSUPPORTED_PROCESSING,
-                "MSH", 1, 11, "'T'"};
+    expect x = {"training_processing_id.hl7",
+                AR_,
+                202,
+                VIGIL_HL7_R_UNSUPPORTED_PROCESSING,
+                "MSH",
+                1,
+                11,
+                "'T'"};
     check(&x);
 }
 
@@ -165,7 +188,7 @@ static void bad_wrong_units_are_refused(void **s)
 static void bad_no_patient_id_is_refused(void **s)
 {
     (void)s;
-    expect x = {"no_patient_id.hl7", AE_, 101, VIGIL_HL7_R_NO_PATIENT_ID, "PID", 1, 3,
+    expect x = {"no_patient_id.hl7",    AE_, 101, VIGIL_HL7_R_NO_PATIENT_ID, "PID", 1, 3,
                 "neither an NHS number"};
     check(&x);
 }
@@ -173,7 +196,13 @@ static void bad_no_patient_id_is_refused(void **s)
 static void bad_ambiguous_local_time_is_refused(void **s)
 {
     (void)s;
-    expect x = {"ambiguous_local_time.hl7", AE_, 102, VIGIL_HL7_R_AMBIGUOUS_TIME, "OBR", 1, 7,
+    expect x = {"ambiguous_local_time.hl7",
+                AE_,
+                102,
+                VIGIL_HL7_R_AMBIGUOUS_TIME,
+                "OBR",
+                1,
+                7,
                 "happens twice"};
     check(&x);
 }
@@ -181,7 +210,7 @@ static void bad_ambiguous_local_time_is_refused(void **s)
 static void bad_retraction_status_w_is_refused(void **s)
 {
     (void)s;
-    expect x = {"retraction_status_w.hl7", AE_, 207, VIGIL_HL7_R_RETRACTION, "OBX", 7, 11,
+    expect x = {"retraction_status_w.hl7",    AE_, 207, VIGIL_HL7_R_RETRACTION, "OBX", 7, 11,
                 "correct the record in vigil"};
     check(&x);
 }
@@ -205,7 +234,7 @@ static void bad_adt_admit_without_ward_is_refused(void **s)
 static void bad_escape_in_identifier_is_refused(void **s)
 {
     (void)s;
-    expect x = {"bad_escape.hl7", AE_, 102, VIGIL_HL7_R_BAD_IDENTIFIER, "PID", 1, 3,
+    expect x = {"bad_escape.hl7",  AE_, 102, VIGIL_HL7_R_BAD_IDENTIFIER, "PID", 1, 3,
                 "malformed escape"};
     check(&x);
 }
@@ -213,7 +242,7 @@ static void bad_escape_in_identifier_is_refused(void **s)
 static void bad_second_msh_is_rejected(void **s)
 {
     (void)s;
-    expect x = {"second_msh.hl7", AR_, 100, VIGIL_HL7_R_SECOND_MSH, "MSH", 2, 0,
+    expect x = {"second_msh.hl7",       AR_, 100, VIGIL_HL7_R_SECOND_MSH, "MSH", 2, 0,
                 "one message per frame"};
     check(&x);
 }
@@ -237,7 +266,7 @@ static void bad_duplicate_conflict_is_refused(void **s)
 static void bad_acvpu_not_in_scale_is_refused(void **s)
 {
     (void)s;
-    expect x = {"acvpu_not_in_scale.hl7", AE_, 103, VIGIL_HL7_R_BAD_CODE, "OBX", 8, 5,
+    expect x = {"acvpu_not_in_scale.hl7",  AE_, 103, VIGIL_HL7_R_BAD_CODE, "OBX", 8, 5,
                 "not one of A, C, V, P, U"};
     check(&x);
 }
@@ -253,7 +282,13 @@ static void bad_missing_control_id_is_rejected(void **s)
 static void bad_no_observation_time_is_refused(void **s)
 {
     (void)s;
-    expect x = {"no_observation_time.hl7", AE_, 101, VIGIL_HL7_R_MISSING_FIELD, "OBX", 1, 14,
+    expect x = {"no_observation_time.hl7",
+                AE_,
+                101,
+                VIGIL_HL7_R_MISSING_FIELD,
+                "OBX",
+                1,
+                14,
                 "no observation time in OBX-14 or OBR-7"};
     check(&x);
 }

@@ -79,7 +79,7 @@ static void hl7_golden_oxygen_bst_converts_fahrenheit_and_flags_oxygen(void **s)
     assert_int_equal(e->obs.o2, VIGIL_O2_OXYGEN); /* 2 L/min */
     assert_int_equal(e->obs.spo2_scale, 1);       /* never inferred, even on oxygen */
     assert_num(e->obs.sbp_mmhg, 104);
-    assert_num(e->obs.hr_bpm, 112);               /* the P result 118 is not used */
+    assert_num(e->obs.hr_bpm, 112); /* the P result 118 is not used */
     assert_int_equal(e->obs.acvpu, VIGIL_ACVPU_V);
     assert_num(e->obs.temp_c, (100.4 - 32.0) * 5.0 / 9.0);
     assert_num(e->obs.age_y, 78);
@@ -123,8 +123,8 @@ static void hl7_golden_custom_delimiters_and_alternate_coding_are_read(void **s)
     assert_string_equal(e->nhs_number, "9990000042");
     assert_string_equal(e->mrn, "RX1D000123");
     assert_int_equal(e->t_ms, 1764627000000LL);
-    assert_num(e->obs.spo2_pct, 88);  /* units sent escaped: $T$ is % */
-    assert_num(e->obs.hr_bpm, 131);   /* LOINC as the alternate code */
+    assert_num(e->obs.spo2_pct, 88); /* units sent escaped: $T$ is % */
+    assert_num(e->obs.hr_bpm, 131);  /* LOINC as the alternate code */
     assert_num(e->obs.sbp_mmhg, 89);
     assert_string_equal(e->recorded_by, "MON-BED12@A"); /* OBX-18, $S$ decoded */
     assert_string_equal(e->source_id, "MON!0007");
@@ -155,8 +155,7 @@ static vigil_hl7_result *oru(const char *body, vigil_status want)
     return r;
 }
 
-static vigil_hl7_result *refused(const char *body, vigil_hl7_reason reason,
-                                 vigil_hl7_errcode code)
+static vigil_hl7_result *refused(const char *body, vigil_hl7_reason reason, vigil_hl7_errcode code)
 {
     vigil_hl7_result *r = malloc(sizeof *r);
     assert_non_null(r);
@@ -212,7 +211,9 @@ static void hl7_units_are_checked_per_observation(void **s)
 {
     (void)s;
     static const char *const ok[] = {
-        HR("80", "/min"), HR("80", "{beats}/min^beats per minute^UCUM"), HR("80", "{Beats}/min"),
+        HR("80", "/min"),
+        HR("80", "{beats}/min^beats per minute^UCUM"),
+        HR("80", "{Beats}/min"),
         "OBX|1|NM|9279-1^RR^LN||16|{breaths}/min|||||F\r",
         "OBX|1|NM|8480-6^SBP^LN||120|mmHg|||||F\r",
         "OBX|1|NM|8480-6^SBP^LN||120|mm[Hg]^millimetre of mercury^UCUM|||||F\r",
@@ -275,8 +276,8 @@ static void hl7_numeric_values_must_be_nm(void **s)
     r = oru(HR("072.50", "/min"), VIGIL_OK);
     assert_num(r->events[0].obs.hr_bpm, 72.5);
     free(r);
-    static const char *const bad[] = {"1e2", "72 ", " 72", "0x48", "seventy", "7 2", "72.5.1",
-                                      "-", "NaN", "inf", ">72"};
+    static const char *const bad[] = {"1e2",    "72 ", " 72", "0x48", "seventy", "7 2",
+                                      "72.5.1", "-",   "NaN", "inf",  ">72"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         char body[128];
         snprintf(body, sizeof body, "OBX|1|NM|8867-4^Heart rate^LN||%s|/min|||||F\r", bad[k]);
@@ -329,11 +330,11 @@ static void hl7_unknown_codes_are_ignored_and_counted(void **s)
 {
     (void)s;
     vigil_hl7_result *r =
-        oru("OBX|1|NM|72514-3^Pain^LN||garbage|whatever|||||F\r"      /* unknown LOINC */
-            "OBX|2|NM|8867-4^Heart rate^L||72|/min|||||F\r"           /* right code, local system */
-            "OBX|3|NM|HR^Heart rate^99LOCAL||72|/min|||||F\r"         /* local code only */
-            "OBX|4|CE|85354-9^BP panel^LN||||||||F\r"                 /* panel: known, unused */
-            "OBX|5|NM|8462-4^Diastolic^LN||80|mm[Hg]|||||F\r",        /* known, unused */
+        oru("OBX|1|NM|72514-3^Pain^LN||garbage|whatever|||||F\r" /* unknown LOINC */
+            "OBX|2|NM|8867-4^Heart rate^L||72|/min|||||F\r"      /* right code, local system */
+            "OBX|3|NM|HR^Heart rate^99LOCAL||72|/min|||||F\r"    /* local code only */
+            "OBX|4|CE|85354-9^BP panel^LN||||||||F\r"            /* panel: known, unused */
+            "OBX|5|NM|8462-4^Diastolic^LN||80|mm[Hg]|||||F\r",   /* known, unused */
             VIGIL_OK);
     assert_int_equal(r->n_events, 0);
     assert_int_equal(r->oru.n_obx, 5);
@@ -382,8 +383,8 @@ static void hl7_observation_time_is_obx_14_else_obr_7(void **s)
     assert_int_equal(r->events[1].t_ms, T0);
     assert_num(r->events[1].obs.rr_bpm, 18);
     free(r);
-    free(refused("OBX|1|NM|8867-4^HR^LN||72|/min|||||F|||2025011409\r",
-                 VIGIL_HL7_R_BAD_TIMESTAMP, VIGIL_HL7_E_DATA_TYPE)); /* hour precision */
+    free(refused("OBX|1|NM|8867-4^HR^LN||72|/min|||||F|||2025011409\r", VIGIL_HL7_R_BAD_TIMESTAMP,
+                 VIGIL_HL7_E_DATA_TYPE)); /* hour precision */
 }
 
 static void hl7_same_value_twice_is_fine_a_different_one_is_refused(void **s)
@@ -415,9 +416,8 @@ static void hl7_more_observation_sets_than_the_cap_are_refused(void **s)
 
 static const char *msg3(char *buf, size_t cap, const char *pid, const char *rest)
 {
-    snprintf(buf, cap,
-             "MSH|^~\\&|EOBS|RX1|VIGIL|RX1|20250114083215+0000||ORU^R01|C1|P|2.5.1\r%s%s", pid,
-             rest);
+    snprintf(buf, cap, "MSH|^~\\&|EOBS|RX1|VIGIL|RX1|20250114083215+0000||ORU^R01|C1|P|2.5.1\r%s%s",
+             pid, rest);
     return buf;
 }
 
@@ -433,7 +433,8 @@ static vigil_hl7_result *decode_str(const char *text)
 static void hl7_patient_identifiers_come_from_pid_3_by_type(void **s)
 {
     (void)s;
-    static const char obr[] = "OBR|1||||||20250114083000+0000\rOBX|1|NM|8867-4^HR^LN||72|/min|||||F\r";
+    static const char obr[] =
+        "OBR|1||||||20250114083000+0000\rOBX|1|NM|8867-4^HR^LN||72|/min|||||F\r";
     static const struct {
         const char *pid;
         const char *nhs;
@@ -476,9 +477,11 @@ static void hl7_patient_identifiers_come_from_pid_3_by_type(void **s)
 static void hl7_age_comes_from_date_of_birth_which_is_not_kept(void **s)
 {
     (void)s;
-    static const char obr[] = "OBR|1||||||20250114083000+0000\rOBX|1|NM|8867-4^HR^LN||72|/min|||||F\r";
+    static const char obr[] =
+        "OBR|1||||||20250114083000+0000\rOBX|1|NM|8867-4^HR^LN||72|/min|||||F\r";
     char text[512];
-    vigil_hl7_result *r = decode_str(msg3(text, sizeof text, "PID|1||A1^^^RX1^MR||X||20090114\r", obr));
+    vigil_hl7_result *r =
+        decode_str(msg3(text, sizeof text, "PID|1||A1^^^RX1^MR||X||20090114\r", obr));
     assert_num(r->events[0].obs.age_y, 16); /* sixteenth birthday that day */
     free(r);
     r = decode_str(msg3(text, sizeof text, "PID|1||A1^^^RX1^MR||X||20090115\r", obr));
@@ -500,8 +503,9 @@ static void hl7_segment_order_needs_pid_then_obr_then_obx(void **s)
 {
     (void)s;
     char text[512];
-    vigil_hl7_result *r = decode_str(
-        msg3(text, sizeof text, "", "OBR|1||||||20250114083000+0000\rOBX|1|NM|8867-4^HR^LN||72|/min|||||F\r"));
+    vigil_hl7_result *r =
+        decode_str(msg3(text, sizeof text, "",
+                        "OBR|1||||||20250114083000+0000\rOBX|1|NM|8867-4^HR^LN||72|/min|||||F\r"));
     assert_int_equal(r->fault.reason, VIGIL_HL7_R_MISSING_SEGMENT);
     assert_int_equal(r->fault.code, VIGIL_HL7_E_SEGMENT_SEQUENCE);
     free(r);

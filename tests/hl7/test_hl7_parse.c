@@ -61,7 +61,7 @@ static void hl7_fields_components_repetitions_and_subcomponents_split_at_each_bo
     assert_string_equal(at(m, 1, 4, 1, 2, 1), "c2"); /* no subcomponents: sub 1 is it all */
     assert_string_equal(at(m, 1, 5, 1, 0, 0), "");
     assert_string_equal(at(m, 1, 6, 1, 0, 0), "last");
-    assert_string_equal(at(m, 1, 7, 1, 0, 0), ""); /* trailing empty field */
+    assert_string_equal(at(m, 1, 7, 1, 0, 0), "");  /* trailing empty field */
     assert_string_equal(at(m, 1, 40, 1, 1, 1), ""); /* far past the end */
     vigil_hl7_view v;
     assert_int_equal(vigil_hl7_get(m, 1, 0, 1, 0, 0, &v), VIGIL_ERR_ARG);
@@ -168,8 +168,7 @@ static void hl7_structural_faults_are_rejected_with_a_reason(void **s)
     assert_int_equal(parse_fault("MSH|^~\\&|A\rpid|1\r", 17).reason, VIGIL_HL7_R_BAD_SEGMENT);
     assert_int_equal(parse_fault("MSH|^~\\&|A\rPI|1\r", 16).reason, VIGIL_HL7_R_BAD_SEGMENT);
     assert_int_equal(parse_fault("MSH|^~\\&|A\rPIDX|1\r", 18).reason, VIGIL_HL7_R_BAD_SEGMENT);
-    assert_int_equal(parse_fault("MSH|^~\\&|A\rMSH|^~\\&|B\r", 22).reason,
-                     VIGIL_HL7_R_SECOND_MSH);
+    assert_int_equal(parse_fault("MSH|^~\\&|A\rMSH|^~\\&|B\r", 22).reason, VIGIL_HL7_R_SECOND_MSH);
     /* more segments than VIGIL_HL7_MAX_SEGMENTS */
     size_t n = 12 + (VIGIL_HL7_MAX_SEGMENTS + 1) * 4;
     char *big = malloc(n + 1);
@@ -212,12 +211,12 @@ static void hl7_escape_sequences_decode_on_access(void **s)
     assert_string_equal(unesc("plain", VIGIL_OK), "plain");
     assert_string_equal(unesc("", VIGIL_OK), "");
     /* malformed */
-    unesc("A\\F", VIGIL_ERR_PARSE);     /* unterminated */
-    unesc("A\\Q\\B", VIGIL_ERR_PARSE);  /* unknown */
-    unesc("\\X4\\", VIGIL_ERR_PARSE);   /* odd number of hex digits */
-    unesc("\\XZZ\\", VIGIL_ERR_PARSE);  /* not hex */
-    unesc("\\X00\\", VIGIL_ERR_PARSE);  /* NUL */
-    unesc("\\\\", VIGIL_ERR_PARSE);     /* empty sequence */
+    unesc("A\\F", VIGIL_ERR_PARSE);      /* unterminated */
+    unesc("A\\Q\\B", VIGIL_ERR_PARSE);   /* unknown */
+    unesc("\\X4\\", VIGIL_ERR_PARSE);    /* odd number of hex digits */
+    unesc("\\XZZ\\", VIGIL_ERR_PARSE);   /* not hex */
+    unesc("\\X00\\", VIGIL_ERR_PARSE);   /* NUL */
+    unesc("\\\\", VIGIL_ERR_PARSE);      /* empty sequence */
     unesc("\\Cxxyy\\", VIGIL_ERR_PARSE); /* character-set switching: not supported */
     /* too small an output buffer: truncated and NUL-terminated */
     static const vigil_hl7_seps seps = {'|', '^', '~', '\\', '&'};
@@ -291,23 +290,23 @@ static void hl7_dtm_refuses_impossible_or_imprecise_times(void **s)
 {
     (void)s;
     static const char *const bad[] = {
-        "20250231083000",        /* 31 February */
-        "20230229",              /* not a leap year */
-        "21000229",              /* century, not a leap year */
-        "20250114240000",        /* hour 24 */
-        "20250114086000",        /* minute 60 */
-        "20250114083060",        /* second 60 */
-        "20251301",              /* month 13 */
-        "20250100",              /* day 0 */
-        "2025011408",            /* 10 digits: fine as hour precision but below minute */
-        "202501140830+000",      /* short offset */
-        "202501140830+1500",     /* offset too large */
-        "202501140830Z",         /* not HL7 */
-        "2025-01-14T08:30",      /* ISO 8601 is not HL7 */
-        "20250114083.5",         /* fraction without seconds */
-        "20250114083000.12345",  /* five fraction digits */
-        "18991231235900+0000",   /* before 1900 */
-        "202501140830 ",         /* trailing blank */
+        "20250231083000",       /* 31 February */
+        "20230229",             /* not a leap year */
+        "21000229",             /* century, not a leap year */
+        "20250114240000",       /* hour 24 */
+        "20250114086000",       /* minute 60 */
+        "20250114083060",       /* second 60 */
+        "20251301",             /* month 13 */
+        "20250100",             /* day 0 */
+        "2025011408",           /* 10 digits: fine as hour precision but below minute */
+        "202501140830+000",     /* short offset */
+        "202501140830+1500",    /* offset too large */
+        "202501140830Z",        /* not HL7 */
+        "2025-01-14T08:30",     /* ISO 8601 is not HL7 */
+        "20250114083.5",        /* fraction without seconds */
+        "20250114083000.12345", /* five fraction digits */
+        "18991231235900+0000",  /* before 1900 */
+        "202501140830 ",        /* trailing blank */
         "",
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
@@ -361,7 +360,26 @@ static void hl7_dtm_format_writes_utc_with_offset(void **s)
     assert_string_equal(out, "20000229000000+0000");
 }
 
+static void hl7_every_reason_and_code_has_a_distinct_name(void **s)
+{
+    (void)s;
+    for (int a = 0; a < VIGIL_HL7_R_COUNT; a++) {
+        const char *na = vigil_hl7_reason_name((vigil_hl7_reason)a);
+        assert_non_null(na);
+        assert_true(strlen(na) > 0);
+        for (int b = 0; b < a; b++) {
+            assert_string_not_equal(na, vigil_hl7_reason_name((vigil_hl7_reason)b));
+        }
+    }
+    assert_string_equal(vigil_hl7_ack_code_name(VIGIL_HL7_AE), "AE");
+    assert_string_equal(vigil_hl7_errcode_text(VIGIL_HL7_E_UNSUPPORTED_VERSION),
+                        "Unsupported version id");
+    assert_string_equal(vigil_hl7_kind_name(VIGIL_HL7_KIND_ORU_R01), "ORU^R01");
+    assert_string_equal(vigil_adt_kind_name(VIGIL_ADT_TRANSFER), "transfer");
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(hl7_every_reason_and_code_has_a_distinct_name),
     cmocka_unit_test(hl7_fields_components_repetitions_and_subcomponents_split_at_each_boundary),
     cmocka_unit_test(hl7_msh_1_and_2_are_the_separators_and_msh_3_follows),
     cmocka_unit_test(hl7_encoding_characters_come_from_the_message_not_defaults),

@@ -114,7 +114,9 @@ static void mllp_oversize_message_is_refused_not_truncated(void **state)
     unsigned char buf[8];
     vigil_mllp_decoder d;
     vigil_mllp_decoder_init(&d, buf, sizeof buf);
-    static const char in[] = "\x0b" "123456789\x1c\x0d\x0b" "12345678\x1c\x0d";
+    static const char in[] = "\x0b"
+                             "123456789\x1c\x0d\x0b"
+                             "12345678\x1c\x0d";
     got g = {0};
     feed(&d, in, sizeof in - 1, 2, &g);
     assert_int_equal(g.n, 2);
