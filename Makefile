@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build demo check check-asan bench format clean
+.PHONY: all setup build demo check check-asan bench fuzz format clean
 
 all: build
 
@@ -38,3 +38,6 @@ format:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+fuzz: setup
+	bash scripts/fuzz.sh $(or $(SECONDS),60)

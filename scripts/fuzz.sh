@@ -28,9 +28,9 @@ command -v "$cc" >/dev/null || { echo "fuzz.sh: $cc not found (scripts/setup.sh 
 cflags=(-g -O1 -std=c11 -Wall -Wextra -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -fno-omit-frame-pointer
         -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DVIGIL_VERSION=\"fuzz\"
-        -I"$root/include")
-# the library code the targets reach: hl7 and what it depends on (core, util)
-lib=("$root"/src/hl7/*.c "$root"/src/core/*.c "$root"/src/util/*.c)
+        -I"$root/include" -I"$root/src/fhir")
+# the library code the targets reach: hl7, fhir and what they depend on (core, util)
+lib=("$root"/src/hl7/*.c "$root"/src/fhir/*.c "$root"/src/core/*.c "$root"/src/util/*.c)
 extra_cflags=$(pkg-config --cflags jansson libcrypto 2>/dev/null || true)
 extra_libs=$(pkg-config --libs jansson libcrypto 2>/dev/null || true)
 
