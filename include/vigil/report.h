@@ -64,4 +64,13 @@ void vigil_report_alerts(const double *score, size_t n, double threshold, uint8_
 vigil_status vigil_report_utility(const vigil_cohort *c, const double *score, double threshold,
                                   vigil_eval_utility2019 *out, vigil_err *err);
 
+
+
+/*
+ * The threshold that maximises the 2012 Event 1 score (min(Se, PPV)) of
+ * score >= t on cohort c, over the distinct score values (at most 512
+ * quantiles). For choosing on TRAINING data only.
+ */
+vigil_status vigil_report_best_event1_threshold(const vigil_cohort *c, const double *score,
+                                                double *out_threshold, vigil_err *err);
 #endif

@@ -24,4 +24,16 @@ int vigil_cli_audit(int argc, char **argv);
 int vigil_cli_data(int argc, char **argv);
 int vigil_cli_hl7(int argc, char **argv);
 
+int vigil_cli_evaluate(int argc, char **argv);
+
+#include <stddef.h>
+
+/* Where the research data are: $VIGIL_DATA_DIR, ../shared/data, or beside the
+ * repository the binary was built in. 0 on success. */
+int vigil_cli_data_dir(char *out, size_t cap);
+/* A progress line on stderr, redrawn in place; nothing when stderr is not a terminal. */
+void vigil_cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vigil_cli_progress_done(void);
+void vigil_cli_bar(const char *what, size_t done, size_t total);
+
 #endif

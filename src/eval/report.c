@@ -222,3 +222,48 @@ vigil_status vigil_report_score(const vigil_cohort *c, const double *score, cons
     free(r);
     return st;
 }
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+vigil_status vigil_report_best_event1_threshold(const vigil_cohort *c, const double *score,
+                                                double *out_threshold, vigil_err *err)
+{
+    double *sorted = malloc(sizeof *sorted * c->n_rows);
+    uint8_t *pred = malloc(c->n_rows);
+    vigil_status st = VIGIL_OK;
+    if (sorted == NULL || pred == NULL) {
+        st = vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "report: out of memory");
+        goto out;
+    }
+    memcpy(sorted, score, sizeof *sorted * c->n_rows);
+    qsort(sorted, c->n_rows, sizeof *sorted, cmp_double);
+    double best = -1.0, best_t = NAN;
+    size_t step = c->n_rows > 512 ? c->n_rows / 512 : 1;
+    double prev = NAN;
+    for (size_t i = 0; i < c->n_rows; i += step) {
+        double t = sorted[i];
+        if (t == prev) {
+            continue;
+        }
+        prev = t;
+        vigil_report_alerts(score, c->n_rows, t, pred);
+        vigil_eval_event1 e1;
+        st = vigil_eval_challenge2012_event1(pred, c->label, c->n_rows, &e1, err);
+        if (st != VIGIL_OK) {
+            goto out;
+        }
+        if (e1.score1 > best) {
+            best = e1.score1;
+            best_t = t;
+        }
+    }
+    *out_threshold = best_t;
+out:
+    free(sorted);
+    free(pred);
+    return st;
+}

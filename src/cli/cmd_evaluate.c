@@ -1,0 +1,446 @@
+/*
+ * cmd_evaluate.c: `vigil evaluate`, scores on research data with honest
+ * metrics: NEWS2, qSOFA and SIRS on PhysioNet 2019 (hourly, against
+ * SepsisLabel); NEWS2, SAPS-I and SOFA on PhysioNet 2012 (per stay at hour
+ * 48, against in-hospital death). Table on stdout, or --json.
+ * Thresholds: fixed clinical ones for 2019 (NEWS2 >= 5, qSOFA >= 2,
+ * SIRS >= 2); for 2012 Event 1, chosen on the first 2012 set evaluated
+ * (set-a in the default run, the challenge's training set) and applied
+ * unchanged to the others.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vigil/cohort.h"
+#include "vigil/report.h"
+
+#define MAX_TARGETS 16
+#define MAX_SCORES 8
+
+typedef struct score_def {
+    const char *name;
+    double fixed_threshold; /* NAN: chosen on the first set of the format */
+    bool is_prob;
+} score_def;
+
+typedef struct chosen {
+    char name[64];
+    double threshold;
+    char source[VIGIL_DATA_ID_MAX];
+} chosen;
+
+typedef struct ev {
+    bool json;
+    const char *outcomes;
+    size_t max_stays;
+    json_t *out;
+    chosen thr[MAX_SCORES];
+    size_t n_thr;
+    int failures;
+} ev;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil evaluate [--data PATH]... [--outcomes FILE] [--json] [--max-stays N]\n"
+            "\n"
+            "Evaluate early-warning scores on research data, with the metrics a clinical\n"
+            "safety officer needs: AUROC with a 95%% DeLong CI, AUPRC, sensitivity,\n"
+            "specificity and PPV at the threshold, and by task the PhysioNet 2019 utility,\n"
+            "alerts per patient-day and lead time before onset, or the 2012 Event 1 score;\n"
+            "then the same by sex, age band and hospital.\n"
+            "\n"
+            "  --data PATH      a folder or archive of PhysioNet 2019 (.psv) or 2012 (.txt)\n"
+            "                   stays; repeat for several. Default: the shared copies\n"
+            "                   (2019 hospitals A and B, 2012 set-a and set-b) under\n"
+            "                   $VIGIL_DATA_DIR or ../shared/data.\n"
+            "  --outcomes FILE  a PhysioNet 2012 Outcomes file (found automatically beside\n"
+            "                   the data otherwise)\n"
+            "  --json           machine-readable output\n"
+            "  --max-stays N    evaluate only the first N stays of each set (for a quick look)\n"
+            "  -h, --help       show this help\n"
+            "\n"
+            "Scores: PhysioNet 2019 hourly NEWS2 (>= 5), qSOFA (>= 2) and SIRS (>= 2);\n"
+            "PhysioNet 2012 at hour 48: NEWS2 then, NEWS2 maximum over 0-48 h, SAPS-I and\n"
+            "SOFA, each at the Event 1 threshold chosen on the first 2012 set given.\n"
+            "Inputs a data set lacks score nothing (2019 has no consciousness level; 2012\n"
+            "no SpO2), so NEWS2 there is a lower bound.\n");
+}
+
+static const char *thr_source(ev *e, const char *name)
+{
+    for (size_t i = 0; i < e->n_thr; i++) {
+        if (strcmp(e->thr[i].name, name) == 0) {
+            return e->thr[i].source;
+        }
+    }
+    return "";
+}
+
+static bool get_thr(ev *e, const char *name, double *t)
+{
+    for (size_t i = 0; i < e->n_thr; i++) {
+        if (strcmp(e->thr[i].name, name) == 0) {
+            *t = e->thr[i].threshold;
+            return true;
+        }
+    }
+    return false;
+}
+
+static json_t *jnum(bool has, double v)
+{
+    return has && isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *summary_json(const vigil_eval_summary *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "n", json_integer((json_int_t)s->n));
+    json_object_set_new(o, "n_pos", json_integer((json_int_t)s->n_pos));
+    json_object_set_new(o, "reliable", json_boolean(s->reliable));
+    json_object_set_new(o, "auroc", jnum(s->has_roc, s->auroc.auc));
+    json_object_set_new(o, "auroc_ci95",
+                        s->has_roc ? json_pack("[f,f]", s->auroc.lo, s->auroc.hi) : json_null());
+    json_object_set_new(o, "auprc", jnum(s->has_auprc, s->auprc));
+    json_object_set_new(o, "brier", jnum(s->has_brier, s->brier));
+    json_object_set_new(o, "calibration_intercept", jnum(s->has_calibration, s->cal.intercept));
+    json_object_set_new(o, "calibration_slope", jnum(s->has_calibration, s->cal.slope));
+    const vigil_eval_confusion *c = &s->at_threshold;
+    json_object_set_new(o, "sensitivity", jnum(c->has_sens, c->sens));
+    json_object_set_new(o, "specificity", jnum(c->has_spec, c->spec));
+    json_object_set_new(o, "ppv", jnum(c->has_ppv, c->ppv));
+    return o;
+}
+
+static json_t *report_json(const vigil_report *r, const char *thr_src)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "score", json_string(r->score_name));
+    json_object_set_new(o, "threshold", json_real(r->threshold));
+    json_object_set_new(o, "threshold_chosen_on", json_string(thr_src));
+    json_object_set_new(o, "overall", summary_json(&r->overall));
+    if (r->has_ece) {
+        json_object_set_new(o, "ece", json_real(r->ece));
+    }
+    if (r->has_utility) {
+        json_object_set_new(o, "utility", json_real(r->utility.normalized));
+    }
+    if (r->has_alerts) {
+        json_object_set_new(o, "alerts_per_patient_day",
+                            json_real(r->alerts.episodes_per_patient_day));
+        json_object_set_new(o, "alert_hours_per_patient_day",
+                            json_real(r->alerts.positive_hours_per_patient_day));
+    }
+    if (r->has_lead) {
+        json_object_set_new(o, "lead_time",
+                            json_pack("{s:f,s:o,s:o,s:o,s:f}", "window_h", r->lead_window_h,
+                                      "median_h", jnum(r->lead.has_lead, r->lead.median_h),
+                                      "q1_h", jnum(r->lead.has_lead, r->lead.q1_h), "q3_h",
+                                      jnum(r->lead.has_lead, r->lead.q3_h), "fraction_alerted",
+                                      r->lead.frac_alerted));
+    }
+    if (r->has_event1) {
+        json_object_set_new(o, "event1", json_real(r->event1.score1));
+    }
+    json_t *groups = json_array();
+    for (size_t g = 0; g < r->n_groups; g++) {
+        json_t *gj = summary_json(&r->groups[g].s);
+        json_object_set_new(gj, "kind", json_string(r->groups[g].kind));
+        json_object_set_new(gj, "group", json_string(r->groups[g].name));
+        json_array_append_new(groups, gj);
+    }
+    json_object_set_new(o, "subgroups", groups);
+    json_object_set_new(o, "auroc_gap_sex", jnum(true, r->max_auroc_gap_sex));
+    json_object_set_new(o, "auroc_gap_age", jnum(true, r->max_auroc_gap_age));
+    return o;
+}
+
+static void fmt_pct(char *buf, size_t cap, bool has, double v)
+{
+    if (has) {
+        snprintf(buf, cap, "%.3f", v);
+    } else {
+        snprintf(buf, cap, "  -  ");
+    }
+}
+
+static void print_row(const vigil_report *r, vigil_data_format fmt)
+{
+    const vigil_eval_summary *s = &r->overall;
+    const vigil_eval_confusion *c = &s->at_threshold;
+    char sens[16], spec[16], ppv[16];
+    fmt_pct(sens, sizeof sens, c->has_sens, c->sens);
+    fmt_pct(spec, sizeof spec, c->has_spec, c->spec);
+    fmt_pct(ppv, sizeof ppv, c->has_ppv, c->ppv);
+    if (s->has_roc) {
+        printf("  %-12s %.3f (%.3f-%.3f) %6.3f  >=%-6g %s %s %s", r->score_name, s->auroc.auc,
+               s->auroc.lo, s->auroc.hi, s->auprc, r->threshold, sens, spec, ppv);
+    } else {
+        printf("  %-12s (too few events to report)", r->score_name);
+    }
+    if (fmt == VIGIL_DATA_PN2019 && r->has_utility) {
+        printf("  %7.3f  %6.2f", r->utility.normalized, r->alerts.episodes_per_patient_day);
+        if (r->has_lead && r->lead.has_lead) {
+            printf("   %4.1f (%.1f-%.1f) %5.1f%%", r->lead.median_h, r->lead.q1_h, r->lead.q3_h,
+                   100.0 * r->lead.frac_alerted);
+        }
+    }
+    if (fmt == VIGIL_DATA_PN2012 && r->has_event1) {
+        printf("  %.3f", r->event1.score1);
+    }
+    printf("\n");
+}
+
+static void print_groups(const vigil_report *r)
+{
+    printf("    %s AUROC by subgroup:", r->score_name);
+    for (size_t g = 0; g < r->n_groups; g++) {
+        const vigil_report_group *gr = &r->groups[g];
+        if (gr->s.has_roc) {
+            printf(" %s %.3f;", gr->name, gr->s.auroc.auc);
+        } else {
+            printf(" %s n/a (%zu events);", gr->name, gr->s.n_pos);
+        }
+    }
+    printf(" gap sex %.3f, age %.3f\n", r->max_auroc_gap_sex, r->max_auroc_gap_age);
+}
+
+static void progress(size_t n_stays, size_t n_rows, void *ctx)
+{
+    vigil_cli_progress("loading %s: %zu stays, %zu rows", (const char *)ctx, n_stays, n_rows);
+}
+
+/* The baseline scores of a cohort, one array per score. */
+static size_t baselines(const vigil_cohort *c, score_def *defs, double **arrays)
+{
+    size_t n = 0;
+    if (c->format == VIGIL_DATA_PN2019) {
+        defs[0] = (score_def){"NEWS2", 5.0, false};
+        defs[1] = (score_def){"qSOFA", 2.0, false};
+        defs[2] = (score_def){"SIRS", 2.0, false};
+        n = 3;
+    } else {
+        defs[0] = (score_def){"NEWS2@48h", NAN, false};
+        defs[1] = (score_def){"NEWS2max48h", NAN, false};
+        defs[2] = (score_def){"SAPS-I", NAN, false};
+        defs[3] = (score_def){"SOFA", NAN, false};
+        n = 4;
+    }
+    for (size_t k = 0; k < n; k++) {
+        arrays[k] = malloc(sizeof(double) * c->n_rows);
+    }
+    for (size_t i = 0; i < c->n_rows; i++) {
+        const vigil_cohort_stay *s = &c->stays[c->stay_of[i]];
+        if (c->format == VIGIL_DATA_PN2019) {
+            arrays[0][i] = c->news2[i];
+            arrays[1][i] = c->qsofa[i];
+            arrays[2][i] = c->sirs[i];
+        } else {
+            arrays[0][i] = s->news2_last;
+            arrays[1][i] = s->news2_max48;
+            /* unknown severity scores rank lowest; counted below */
+            arrays[2][i] = isnan(s->saps1) ? -1.0 : s->saps1;
+            arrays[3][i] = isnan(s->sofa) ? -1.0 : s->sofa;
+        }
+    }
+    return n;
+}
+
+static int evaluate_one(ev *e, const char *path)
+{
+    vigil_cohort_opts opts = {.outcomes_path = e->outcomes, .max_stays = e->max_stays,
+                              .progress = progress, .ctx = (void *)path};
+    vigil_cohort *c = NULL;
+    vigil_err err = {0};
+    if (vigil_cohort_load(path, &opts, &c, &err) != VIGIL_OK) {
+        vigil_cli_progress_done();
+        fprintf(stderr, "vigil evaluate: %s: %s\n", path, err.msg);
+        return VIGIL_EXIT_DATA;
+    }
+    vigil_cli_progress_done();
+    const char *set = c->n_sets == 1 ? c->sets[0] : path;
+    size_t n_pos_stays = 0;
+    for (size_t k = 0; k < c->n_stays; k++) {
+        n_pos_stays += c->format == VIGIL_DATA_PN2019 ? c->stays[k].sepsis : c->stays[k].died == 1;
+    }
+    size_t issues = 0;
+    for (int i = 0; i < VIGIL_DATA_ISSUE_COUNT; i++) {
+        if (vigil_data_issue_is_malformed((vigil_data_issue)i)) {
+            issues += c->summary.n_issues[i];
+        }
+    }
+    size_t implausible = c->summary.n_issues[VIGIL_DATA_IMPLAUSIBLE];
+    score_def defs[MAX_SCORES];
+    double *arrays[MAX_SCORES] = {0};
+    size_t n_scores = baselines(c, defs, arrays);
+    json_t *cj = json_object();
+    json_object_set_new(cj, "data", json_string(path));
+    json_object_set_new(cj, "set", json_string(set));
+    json_object_set_new(cj, "format", json_string(c->format == VIGIL_DATA_PN2019
+                                                      ? "physionet2019"
+                                                      : "physionet2012"));
+    json_object_set_new(cj, "stays", json_integer((json_int_t)c->n_stays));
+    json_object_set_new(cj, "rows", json_integer((json_int_t)c->n_rows));
+    json_object_set_new(cj, "event_stays", json_integer((json_int_t)n_pos_stays));
+    json_object_set_new(cj, "malformed_rows", json_integer((json_int_t)issues));
+    json_object_set_new(cj, "implausible_values", json_integer((json_int_t)implausible));
+    json_t *reports = json_array();
+    if (!e->json) {
+        if (c->format == VIGIL_DATA_PN2019) {
+            printf("\nPhysioNet 2019 %s: %zu stays, %zu hourly rows, %zu with sepsis (%.2f%%); "
+                   "%zu malformed rows, %zu implausible values dropped\n",
+                   set, c->n_stays, c->n_rows, n_pos_stays,
+                   100.0 * (double)n_pos_stays / (double)c->n_stays, issues, implausible);
+            printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %7s  %6s   %s\n", "score",
+                   "AUROC (95% CI)", "AUPRC", "alert", "sens", "spec", "PPV", "utility",
+                   "alerts/pt-day", "lead h median (IQR), alerted");
+        } else {
+            printf("\nPhysioNet 2012 %s: %zu stays, %zu in-hospital deaths (%.2f%%); %zu malformed "
+                   "rows, %zu implausible values dropped\n",
+                   set, c->n_stays, n_pos_stays, 100.0 * (double)n_pos_stays / (double)c->n_stays,
+                   issues, implausible);
+            printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %s\n", "score", "AUROC (95% CI)",
+                   "AUPRC", "alert", "sens", "spec", "PPV", "Event 1");
+        }
+    }
+    int rc = VIGIL_EXIT_OK;
+    vigil_report *rep = malloc(sizeof *rep * n_scores);
+    for (size_t k = 0; k < n_scores && rep != NULL; k++) {
+        double thr = defs[k].fixed_threshold;
+        if (isnan(thr) && !get_thr(e, defs[k].name, &thr)) {
+            if (vigil_report_best_event1_threshold(c, arrays[k], &thr, &err) != VIGIL_OK ||
+                e->n_thr == MAX_SCORES) {
+                fprintf(stderr, "vigil evaluate: %s: %s: %s\n", set, defs[k].name, err.msg);
+                rc = VIGIL_EXIT_DATA;
+                continue;
+            }
+            chosen *ch = &e->thr[e->n_thr++];
+            snprintf(ch->name, sizeof ch->name, "%s", defs[k].name);
+            snprintf(ch->source, sizeof ch->source, "%s", set);
+            ch->threshold = thr;
+        }
+        if (vigil_report_score(c, arrays[k], defs[k].name, defs[k].is_prob, thr, &rep[k], &err) !=
+            VIGIL_OK) {
+            fprintf(stderr, "vigil evaluate: %s: %s: %s\n", set, defs[k].name, err.msg);
+            rc = VIGIL_EXIT_DATA;
+            continue;
+        }
+        const char *src = isnan(defs[k].fixed_threshold) ? thr_source(e, defs[k].name)
+                                                         : "fixed clinical threshold";
+        json_array_append_new(reports, report_json(&rep[k], src));
+        if (!e->json) {
+            print_row(&rep[k], c->format);
+        }
+    }
+    if (!e->json && rep != NULL && rc == VIGIL_EXIT_OK) {
+        print_groups(&rep[0]);
+        if (c->format == VIGIL_DATA_PN2012) {
+            printf("  2012 thresholds chosen for Event 1 on %s.\n", thr_source(e, defs[0].name));
+        }
+    }
+    json_object_set_new(cj, "scores", reports);
+    json_array_append_new(e->out, cj);
+    free(rep);
+    for (size_t k = 0; k < n_scores; k++) {
+        free(arrays[k]);
+    }
+    vigil_cohort_free(c);
+    return rc;
+}
+
+int vigil_cli_evaluate(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},   {"outcomes", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, 'j'},         {"max-stays", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    ev e = {0};
+    const char *targets[MAX_TARGETS];
+    size_t n_targets = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            if (n_targets == MAX_TARGETS) {
+                fprintf(stderr, "vigil evaluate: at most %d --data\n", MAX_TARGETS);
+                return VIGIL_EXIT_USAGE;
+            }
+            targets[n_targets++] = optarg;
+            break;
+        case 'o':
+            e.outcomes = optarg;
+            break;
+        case 'j':
+            e.json = true;
+            break;
+        case 'm': {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || v <= 0) {
+                fprintf(stderr, "vigil evaluate: --max-stays needs a positive number\n");
+                return VIGIL_EXIT_USAGE;
+            }
+            e.max_stays = (size_t)v;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return VIGIL_EXIT_OK;
+        default:
+            fprintf(stderr, "Run 'vigil evaluate --help' for the options.\n");
+            return VIGIL_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vigil evaluate: unexpected argument '%s'\n", argv[optind]);
+        return VIGIL_EXIT_USAGE;
+    }
+    static char shared[4][PATH_MAX];
+    if (n_targets == 0) {
+        char dir[PATH_MAX - 64];
+        if (vigil_cli_data_dir(dir, sizeof dir) != 0) {
+            fprintf(stderr, "vigil evaluate: no --data given and the shared data were not found "
+                            "(set VIGIL_DATA_DIR)\n");
+            return VIGIL_EXIT_IO;
+        }
+        static const char *const rel[4] = {
+            "physionet2019/training_setA.tar.gz", "physionet2019/training_setB.tar.gz",
+            "physionet2012/set-a.tar.gz", "physionet2012/set-b.tar.gz"};
+        for (int i = 0; i < 4; i++) {
+            snprintf(shared[i], sizeof shared[i], "%s/%s", dir, rel[i]);
+            targets[n_targets++] = shared[i];
+        }
+    }
+    e.out = json_array();
+    if (!e.json) {
+        printf("vigil evaluate: baseline early-warning scores on ICU research data.\n"
+               "AUROC with 95%% DeLong CI; alerts are score >= threshold; utility is the\n"
+               "PhysioNet 2019 normalised utility; alerts/pt-day counts alert episodes (rising\n"
+               "edges); lead time is from the first alert within 48 h before onset.\n");
+    }
+    int rc = VIGIL_EXIT_OK;
+    for (size_t i = 0; i < n_targets; i++) {
+        int r = evaluate_one(&e, targets[i]);
+        if (r != VIGIL_EXIT_OK) {
+            rc = r;
+        }
+    }
+    if (e.json) {
+        char *text = json_dumps(e.out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text != NULL) {
+            puts(text);
+            free(text);
+        }
+    }
+    json_decref(e.out);
+    return rc;
+}
