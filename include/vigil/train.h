@@ -43,7 +43,8 @@ typedef struct vigil_train_params {
 void vigil_train_params_default(vigil_train_params *p);
 
 /*
- * Read parameters from a small JSON config file ({"max_depth": 6, ...});
+ * Read parameters from a small JSON config file ({"max_depth": 6, ...}, or
+ * the object under its "xgboost" key when it has one);
  * keys not present keep their current value; unknown keys are an error.
  */
 vigil_status vigil_train_params_load(const char *path, vigil_train_params *p, vigil_err *err);

@@ -38,6 +38,15 @@ vigil_status vigil_train_params_load(const char *path, vigil_train_params *p, vi
     if (root == NULL) {
         return vigil_err_set(err, VIGIL_ERR_PARSE, path, "%s: line %d: %s", path, je.line, je.text);
     }
+    /* a pipeline config holds the parameters under "xgboost" */
+    json_t *obj = json_object_get(root, "xgboost");
+    if (obj == NULL) {
+        obj = root;
+    } else if (!json_is_object(obj)) {
+        json_decref(root);
+        return vigil_err_set(err, VIGIL_ERR_PARSE, "xgboost", "%s: 'xgboost' is not an object",
+                             path);
+    }
     vigil_train_params q = *p;
     const struct {
         const char *key;
@@ -62,7 +71,7 @@ vigil_status vigil_train_params_load(const char *path, vigil_train_params *p, vi
     const char *k;
     json_t *v;
     vigil_status st = VIGIL_OK;
-    json_object_foreach(root, k, v)
+    json_object_foreach(obj, k, v)
     {
         if (k[0] == '_') {
             continue; /* comments */
