@@ -272,7 +272,7 @@ static vigil_status raw_tree_parse(const json_t *tj, size_t t, raw_tree *r, vigi
             st = read_ints(arr, ptr, -1, (long)n - 1, r->right, err);
             break;
         case 2:
-            st = read_ints(arr, ptr, 0, INT32_MAX, r->feat, err);
+            st = read_ints(arr, ptr, 0, (long)VIGIL__TNODE_FEAT_MASK, r->feat, err);
             break;
         case 3:
             st = read_ints(arr, ptr, 0, 1, dl, err);
@@ -392,9 +392,9 @@ static vigil_status builder_add(builder *b, const raw_tree *r, size_t t, size_t 
         long lc = r->left[id], rc = r->right[id];
         if (lc < 0 && rc < 0) {
             nd->value = (float)r->cond[id];
-            nd->feat = 0;
+            nd->ff = VIGIL__TNODE_LEAF;
             nd->right = 0;
-            nd->flags = VIGIL__TNODE_LEAF;
+            nd->prev = -1;
             b->n_leaves++;
             if (depth > b->max_depth) {
                 b->max_depth = depth;
@@ -429,9 +429,9 @@ static vigil_status builder_add(builder *b, const raw_tree *r, size_t t, size_t 
             goto done;
         }
         nd->value = (float)r->cond[id];
-        nd->feat = (uint32_t)r->feat[id];
+        nd->ff = (uint32_t)r->feat[id] | (r->dl[id] ? VIGIL__TNODE_DEFAULT_LEFT : 0u);
         nd->right = 0; /* patched when the right child is numbered */
-        nd->flags = r->dl[id] ? VIGIL__TNODE_DEFAULT_LEFT : 0u;
+        nd->prev = -1; /* set by vigil__trees_shap_prepare */
         /* push right first so the left child is numbered next (preorder) */
         stack[top] = rc;
         stack_parent[top] = me;
@@ -502,7 +502,7 @@ static vigil_status load_params(const json_t *learner, vigil_trees *m, vigil_err
     }
     const char *P = "/learner/learner_model_param";
     long nf = 0, ncls = 0, ntgt = 1;
-    st = get_long_str(mp, P, "num_feature", 1, INT32_MAX, &nf, err);
+    st = get_long_str(mp, P, "num_feature", 1, (long)VIGIL__TNODE_FEAT_MASK, &nf, err);
     if (st == VIGIL_OK) {
         st = get_long_str(mp, P, "num_class", 0, INT32_MAX, &ncls, err);
     }
@@ -735,9 +735,13 @@ void vigil_trees_free(vigil_trees *m)
     }
     free(m->tree_off);
     free(m->nodes);
-    free(m->prev);
-    free(m->feat_in);
-    free(m->fg_raw);
+    free(m->split_off);
+    free(m->term_off);
+    free(m->terms);
+    free(m->zc);
+    free(m->splits);
+    free(m->tq);
+    free(m->wq);
     free(m);
 }
 
@@ -759,24 +763,23 @@ void vigil_trees_get_info(const vigil_trees *m, vigil_trees_info *out)
 
 /* ---- scoring ----------------------------------------------------------- */
 
-/* REQ MODEL-XGB-EXACT: XGBoost's GetNextNode on a dense float row. */
+/* REQ MODEL-XGB-EXACT: XGBoost's GetNextNode on a dense float row: the
+ * compare is false for NaN, which goes left only if that is the default. */
 static inline float tree_leaf(const vigil__tnode *t, const double *x)
 {
-    const vigil__tnode *nd = t;
-    while (!(nd->flags & VIGIL__TNODE_LEAF)) {
-        double v = x[nd->feat];
-        bool left;
-        if (isnan(v)) {
-            left = (nd->flags & VIGIL__TNODE_DEFAULT_LEFT) != 0;
-        } else {
-            left = (float)v < nd->value;
-        }
-        nd = left ? nd + 1 : t + nd->right;
+    size_t i = 0;
+    while (!(t[i].ff & VIGIL__TNODE_LEAF)) {
+        uint32_t ff = t[i].ff;
+        double v = x[ff & VIGIL__TNODE_FEAT_MASK];
+        unsigned dl = (ff & VIGIL__TNODE_DEFAULT_LEFT) != 0;
+        unsigned left = ((float)v < t[i].value) | ((unsigned)isnan(v) & dl);
+        size_t r = t[i].right;
+        i = left ? i + 1 : r;
     }
-    return nd->value;
+    return t[i].value;
 }
 
-static inline void finish(float margin, vigil_trees_pred *out)
+void vigil__trees_finish(float margin, vigil_trees_pred *out)
 {
     out->margin = margin;
     out->prob = 1.0f / (1.0f + expf(-margin));
@@ -788,7 +791,7 @@ void vigil__trees_predict_row(const vigil_trees *m, const double *x, vigil_trees
     for (size_t t = 0; t < m->n_trees; t++) {
         sum += tree_leaf(m->nodes + m->tree_off[t], x);
     }
-    finish(sum, out);
+    vigil__trees_finish(sum, out);
 }
 
 vigil_status vigil_trees_predict(const vigil_trees *m, const double *x, size_t n_features,
@@ -830,7 +833,7 @@ vigil_status vigil_trees_predict_batch(const vigil_trees *m, const double *x, si
             }
         }
         for (size_t i = 0; i < nb; i++) {
-            finish(sum[i], &out[r0 + i]);
+            vigil__trees_finish(sum[i], &out[r0 + i]);
         }
     }
     return VIGIL_OK;
