@@ -384,8 +384,10 @@ static vigil_status builder_add(builder *b, const raw_tree *r, size_t t, size_t 
             /* not the left child (numbered right after its parent): the right */
             b->nodes[base + (size_t)par].right = (uint32_t)me;
         }
+        char fld[PTR_MAX];
         if (r->cover[id] < 0) {
-            st = vigil_err_set(err, VIGIL_ERR_PARSE, where,
+            jptr(fld, where, "sum_hessian");
+            st = vigil_err_set(err, VIGIL_ERR_PARSE, fld,
                                "%s/sum_hessian[%ld] = %g is negative", where, id, r->cover[id]);
             goto done;
         }
@@ -408,13 +410,15 @@ static vigil_status builder_add(builder *b, const raw_tree *r, size_t t, size_t 
             goto done;
         }
         if ((size_t)r->feat[id] >= n_features) {
-            st = vigil_err_set(err, VIGIL_ERR_PARSE, where,
+            jptr(fld, where, "split_indices");
+            st = vigil_err_set(err, VIGIL_ERR_PARSE, fld,
                                "%s/split_indices[%ld] = %ld is not below num_feature %zu", where,
                                id, r->feat[id], n_features);
             goto done;
         }
         if (!(r->cover[id] > 0)) {
-            st = vigil_err_set(err, VIGIL_ERR_PARSE, where,
+            jptr(fld, where, "sum_hessian");
+            st = vigil_err_set(err, VIGIL_ERR_PARSE, fld,
                                "%s/sum_hessian[%ld]: a split needs a positive cover", where, id);
             goto done;
         }
