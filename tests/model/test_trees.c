@@ -207,7 +207,7 @@ static BoosterHandle train_case(const model_case *mc, char **json, size_t *json_
                             "tree_method",      mc->method,
                             "min_child_weight", mc->min_child_weight,
                             "eta",              "0.3",
-                            "nthread",          "2",
+                            "nthread",          "1",
                             "seed",             "7",
                             NULL};
     BoosterHandle b = NULL;
@@ -367,17 +367,17 @@ static void trees_20_depth3_exact_method_match_xgboost(void **state)
     compare_with_xgboost(&mc);
 }
 
-static void trees_300_depth3_match_xgboost(void **state)
+static void trees_300_depth2_match_xgboost(void **state)
 {
     (void)state;
-    model_case mc = {10, 4000, 300, "3", "0.12", "hist", "1", 0.0, 13};
+    model_case mc = {10, 3000, 300, "2", "0.12", "hist", "1", 0.0, 13};
     compare_with_xgboost(&mc);
 }
 
-static void trees_20_depth6_match_xgboost(void **state)
+static void trees_12_depth6_match_xgboost(void **state)
 {
     (void)state;
-    model_case mc = {12, 5000, 20, "6", "0.3", "approx", "1", 8.0, 14};
+    model_case mc = {12, 5000, 12, "6", "0.3", "approx", "1", 8.0, 14};
     compare_with_xgboost(&mc);
 }
 
@@ -386,7 +386,7 @@ static void trees_20_depth6_match_xgboost(void **state)
 static void trees_depth10_repeated_features_match_xgboost(void **state)
 {
     (void)state;
-    model_case mc = {3, 6000, 4, "10", "0.55", "exact", "0.01", 0.0, 15};
+    model_case mc = {3, 6000, 3, "10", "0.55", "exact", "0.01", 0.0, 15};
     compare_with_xgboost(&mc);
 }
 
@@ -582,8 +582,8 @@ static void trees_load_file_reads_what_xgboost_saved(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(trees_one_stump_matches_xgboost),
     cmocka_unit_test(trees_20_depth3_exact_method_match_xgboost),
-    cmocka_unit_test(trees_300_depth3_match_xgboost),
-    cmocka_unit_test(trees_20_depth6_match_xgboost),
+    cmocka_unit_test(trees_300_depth2_match_xgboost),
+    cmocka_unit_test(trees_12_depth6_match_xgboost),
     cmocka_unit_test(trees_depth10_repeated_features_match_xgboost),
     cmocka_unit_test(trees_shap_equals_brute_force_shapley_values),
     cmocka_unit_test(trees_hand_checked_stump_scores_and_explains),
