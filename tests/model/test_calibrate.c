@@ -7,10 +7,11 @@
  *
  * Tolerances: isotonic fits are compared to 1e-12 (the same arithmetic up
  * to rounding of pooled means). Platt on raw labels is compared with
- * LogisticRegression fitted to tol 1e-12, to 1e-6 in a and b. Platt with
- * smoothed targets is compared with CalibratedClassifierCV, whose BFGS stops
- * at gradient 1e-5: vigil's loss must be no higher than scikit-learn's and
- * its probabilities within 1e-4 of scikit-learn's.
+ * LogisticRegression(solver="newton-cholesky", tol=1e-14): a and b to 1e-9,
+ * probabilities to 1e-10. Platt with smoothed targets is compared with
+ * CalibratedClassifierCV, whose BFGS stops at gradient norm 1e-5, short of
+ * the optimum: vigil's loss must be no higher than scikit-learn's and its
+ * probabilities within 1e-5 of scikit-learn's.
  */
 #include <jansson.h>
 #include <math.h>
