@@ -776,7 +776,7 @@ static inline float tree_leaf(const vigil__tnode *t, const double *x)
         uint32_t ff = t[i].ff;
         double v = x[ff & VIGIL__TNODE_FEAT_MASK];
         unsigned dl = (ff & VIGIL__TNODE_DEFAULT_LEFT) != 0;
-        unsigned left = ((float)v < t[i].value) | ((unsigned)isnan(v) & dl);
+        unsigned left = ((float)v < t[i].value) | ((unsigned)(isnan(v) != 0) & dl);
         size_t r = t[i].right;
         i = left ? i + 1 : r;
     }

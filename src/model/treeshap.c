@@ -302,7 +302,7 @@ static ALWAYS_INLINE unsigned goes_left(const double *x, uint32_t ff, float thr)
 {
     double v = x[ff & VIGIL__TNODE_FEAT_MASK];
     unsigned dl = (ff & VIGIL__TNODE_DEFAULT_LEFT) != 0;
-    return ((float)v < thr) | ((unsigned)isnan(v) & dl);
+    return ((float)v < thr) | ((unsigned)(isnan(v) != 0) & dl);
 }
 
 /*

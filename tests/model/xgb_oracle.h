@@ -5,7 +5,7 @@
  * tests/model/test_trees*.c and bench/bench_treeshap.c share it.
  *
  * Does not: check anything itself; callers compare. The random generator is
- * splitmix64 (deterministic, seeded), not rand().
+ * splitmix64 (deterministic, seeded), not the C library generator.
  */
 #ifndef VIGIL_XGB_ORACLE_H
 #define VIGIL_XGB_ORACLE_H
