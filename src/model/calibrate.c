@@ -153,6 +153,7 @@ static vigil_status platt_newton(const double *s, const double *t, size_t n, dou
                          "Platt scaling did not converge (a %g, b %g)", a, b);
 }
 
+/* REQ MODEL-CALIB-PLATT */
 vigil_status vigil_calib_fit_platt(const double *score, const int *label, size_t n,
                                    bool smooth_targets, vigil_calib **out, vigil_err *err)
 {
@@ -247,6 +248,7 @@ static size_t pav(double *sy, double *w, size_t *start, size_t n)
     return nb;
 }
 
+/* REQ MODEL-CALIB-ISOTONIC */
 vigil_status vigil_calib_fit_isotonic(const double *score, const int *label, size_t n,
                                       vigil_calib **out, vigil_err *err)
 {

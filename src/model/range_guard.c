@@ -104,6 +104,7 @@ vigil_status vigil_range_guard_fit(const double *x, size_t n_rows, size_t n_feat
     return VIGIL_OK;
 }
 
+/* REQ MODEL-RANGE-GUARD */
 vigil_status vigil_range_guard_check(const vigil_range_guard *g, const double *x,
                                      size_t n_features, vigil_range_bounds bounds,
                                      vigil_range_hit *hits, size_t max_hits, size_t *out_n)

@@ -115,6 +115,7 @@ static void check_round_trip(const vigil_calib *c, const vec *v)
     free(js);
 }
 
+/* REQ MODEL-CALIB-PLATT */
 static void calib_platt_matches_calibrated_classifier_cv(void **state)
 {
     (void)state;
@@ -191,6 +192,7 @@ static void calib_platt_on_raw_labels_matches_logistic_regression(void **state)
     json_decref(root);
 }
 
+/* REQ MODEL-CALIB-ISOTONIC */
 static void calib_isotonic_matches_isotonic_regression(void **state)
 {
     (void)state;

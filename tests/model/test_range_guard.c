@@ -56,6 +56,7 @@ static void range_guard_keeps_min_max_and_numpy_percentiles(void **state)
     vigil_range_guard_free(g);
 }
 
+/* REQ MODEL-RANGE-GUARD */
 static void range_guard_lists_inputs_outside_the_chosen_bounds(void **state)
 {
     (void)state;
