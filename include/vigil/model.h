@@ -1,0 +1,105 @@
+/*
+ * vigil/model.h: a versioned model bundle and scoring with it, in plain C
+ * with no XGBoost: the trees (vigil/trees.h), the calibration map
+ * (vigil/calibrate.h), the training ranges (vigil/range_guard.h), the
+ * thresholds chosen on training data, the evaluation figures and the model
+ * card, in one JSON file (docs/model.md, "Bundle").
+ *
+ * Loading refuses a bundle whose feature-specification hash differs from
+ * the running code's (vigil_features_spec_hash), so a model never sees
+ * features computed differently from how it was trained.
+ *
+ * Ownership: vigil_model is opaque (_load/_free); a loaded model is
+ * immutable and may be shared by threads; each thread scores with its own
+ * vigil_model_work (_new/_free).
+ */
+#ifndef VIGIL_MODEL_H
+#define VIGIL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vigil/status.h"
+
+#define VIGIL_BUNDLE_FORMAT "vigil-model-bundle"
+#define VIGIL_BUNDLE_FORMAT_VERSION 1
+
+typedef struct vigil_model vigil_model;
+typedef struct vigil_model_work vigil_model_work;
+
+typedef struct vigil_model_info {
+    const char *model_id;      /* "vigil-sepsis-2019A" */
+    const char *model_version; /* "1.0.0" */
+    const char *task;          /* "sepsis2019" or "mortality2012" */
+    const char *trained_on;    /* data set label */
+    size_t n_inputs;           /* model columns (a subset of the feature vector) */
+    size_t n_trees;
+    double threshold;          /* the alert threshold on calibrated risk, chosen on training data */
+    const char *threshold_rule;
+    double threshold_news2_matched; /* risk threshold matching NEWS2 >= 5's sensitivity on
+                                       training data; NaN when not applicable */
+    const char *intended_use;
+} vigil_model_info;
+
+/* Load a bundle file. VIGIL_ERR_MISMATCH for a feature-spec hash mismatch,
+ * VIGIL_ERR_PARSE for a malformed bundle, VIGIL_ERR_IO when unreadable. */
+vigil_status vigil_model_load(const char *path, vigil_model **out, vigil_err *err);
+vigil_status vigil_model_load_text(const char *json, size_t len, vigil_model **out,
+                                   vigil_err *err);
+void vigil_model_free(vigil_model *m);
+void vigil_model_get_info(const vigil_model *m, vigil_model_info *out);
+
+/* The feature-vector index of model input i, and its name. */
+size_t vigil_model_input_feature(const vigil_model *m, size_t i);
+const char *vigil_model_input_name(const vigil_model *m, size_t i);
+
+vigil_status vigil_model_work_new(const vigil_model *m, vigil_model_work **out, vigil_err *err);
+void vigil_model_work_free(vigil_model_work *w);
+
+typedef struct vigil_model_pred {
+    double margin;        /* log-odds before calibration */
+    double prob_raw;      /* the trees' probability */
+    double risk;          /* calibrated probability: what is shown and thresholded */
+    bool low_confidence;  /* some input lies outside the training range */
+    size_t n_out_of_range;
+} vigil_model_pred;
+
+/*
+ * Score one full feature vector (vigil_features_count() floats). When phi
+ * is non-NULL it receives n_inputs + 1 exact TreeSHAP values on the margin
+ * (the last is the bias); they sum to margin.
+ */
+vigil_status vigil_model_predict(const vigil_model *m, vigil_model_work *w, const float *features,
+                                 vigil_model_pred *out, double *phi, vigil_err *err);
+
+/* Calibrated risk for n_rows full feature vectors (row-major, stride
+ * n_features). */
+vigil_status vigil_model_predict_batch(const vigil_model *m, const float *features,
+                                       size_t n_rows, size_t n_features, double *out_risk,
+                                       vigil_err *err);
+
+/* One factor of an explanation, in words a nurse reads. */
+typedef struct vigil_factor {
+    size_t input;        /* model input index */
+    double contribution; /* SHAP value on the log-odds scale */
+    char text[192];      /* "respiratory rate rising, 18 to 26 over 6 h" */
+} vigil_factor;
+
+/*
+ * The k factors pushing risk up most and down most (by SHAP value), each
+ * described from the feature values. Factors whose contribution is below
+ * 0.01 in size are left out.
+ */
+void vigil_model_explain(const vigil_model *m, const float *features, const double *phi,
+                         size_t k, vigil_factor *up, size_t *n_up, vigil_factor *down,
+                         size_t *n_down);
+
+/* Describe feature vector entry j in words ("heart rate 118 beats/min"). */
+void vigil_feature_describe(size_t j, const float *features, char *out, size_t cap);
+
+/* The bundle's JSON members (borrowed; for reports): "evaluation",
+ * "model_card", "training". NULL when absent. The returned text is
+ * malloc'd JSON; free() it. */
+char *vigil_model_member_json(const vigil_model *m, const char *key);
+
+#endif
