@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "vigil/data.h"
+#include "vigil/features.h"
 #include "vigil/status.h"
 
 #define VIGIL_COHORT_MAX_SETS 16
@@ -86,5 +87,19 @@ void vigil_cohort_free(vigil_cohort *c);
 
 /* The hour the 2012 mortality task scores at (end of the challenge window). */
 #define VIGIL_COHORT_2012_HOUR 48
+
+
+/*
+ * A new cohort holding the stays with keep[k] != 0 (k indexes c->stays) and
+ * their rows, features included. *out_rows (may be NULL) receives, for each
+ * new row, its row in c (malloc'd; caller frees).
+ */
+vigil_status vigil_cohort_subset(const vigil_cohort *c, const uint8_t *keep, vigil_cohort **out,
+                                 size_t **out_rows, vigil_err *err);
+
+/* Build (reset, fill, finish) tl from one loaded stay: the glue training,
+ * evaluation and explanations share. */
+vigil_status vigil_cohort_timeline(vigil_timeline *tl, const vigil_stay *s, const vigil_meas *m,
+                                   size_t n, vigil_err *err);
 
 #endif

@@ -70,4 +70,32 @@ vigil_status vigil_train_xgb(const vigil_matrix *train, const vigil_matrix *vali
 
 void vigil_train_result_fini(vigil_train_result *r);
 
+
+/* ------------------------------------------------------------ pipeline */
+
+/*
+ * Train a model bundle end to end on ONE data set (the training hospital
+ * or set): load it with the shared feature code, split stays 70/15/15 into
+ * train / valid (early stopping) / calibration (Platt on the margin, and
+ * the thresholds) by a hash of the stay id, train, fit the training ranges,
+ * and write the bundle with its internal validation figures and model card.
+ * Nothing here reads a test set. Configuration (JSON): "xgboost" {params},
+ * "exclude_features" [names], "valid_frac", "calib_frac", "seed".
+ */
+typedef struct vigil_pipeline_opts {
+    const char *task;        /* "sepsis2019" or "mortality2012" */
+    const char *data_path;   /* training data */
+    const char *outcomes;    /* 2012 Outcomes file, or NULL */
+    const char *config_path; /* or NULL for defaults */
+    const char *out_path;    /* bundle to write */
+    const char *model_id;
+    const char *model_version;
+    size_t max_stays;        /* 0 = all */
+    vigil_train_progress progress;
+    void (*log)(const char *line, void *ctx);
+    void *ctx;
+} vigil_pipeline_opts;
+
+vigil_status vigil_pipeline_train(const vigil_pipeline_opts *o, vigil_err *err);
+
 #endif

@@ -25,6 +25,8 @@ int vigil_cli_data(int argc, char **argv);
 int vigil_cli_hl7(int argc, char **argv);
 
 int vigil_cli_evaluate(int argc, char **argv);
+int vigil_cli_train(int argc, char **argv);
+int vigil_cli_explain(int argc, char **argv);
 
 #include <stddef.h>
 

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "vigil/cohort.h"
+#include "vigil/model.h"
 #include "vigil/report.h"
 
 #define MAX_TARGETS 16
@@ -37,6 +38,8 @@ typedef struct chosen {
 
 typedef struct ev {
     bool json;
+    const char *model_path;
+    bool record;
     const char *outcomes;
     size_t max_stays;
     json_t *out;
@@ -49,6 +52,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: vigil evaluate [--data PATH]... [--outcomes FILE] [--json] [--max-stays N]\n"
+            "       vigil evaluate --model BUNDLE [--data PATH]... [--json] [--record]\n"
             "\n"
             "Evaluate early-warning scores on research data, with the metrics a clinical\n"
             "safety officer needs: AUROC with a 95%% DeLong CI, AUPRC, sensitivity,\n"
@@ -64,6 +68,10 @@ static void usage(FILE *f)
             "                   the data otherwise)\n"
             "  --json           machine-readable output\n"
             "  --max-stays N    evaluate only the first N stays of each set (for a quick look)\n"
+            "  --model BUNDLE   score with a model bundle, beside NEWS2, at the bundle's own\n"
+            "                   thresholds (chosen on its training data). Default data: the\n"
+            "                   shared set it was NOT trained on (2019 A<->B; 2012 set-b)\n"
+            "  --record         append the figures to the bundle's evaluation.external list\n"
             "  -h, --help       show this help\n"
             "\n"
             "Scores: PhysioNet 2019 hourly NEWS2 (>= 5), qSOFA (>= 2) and SIRS (>= 2);\n"
@@ -180,7 +188,7 @@ static void print_row(const vigil_report *r, vigil_data_format fmt)
     fmt_pct(spec, sizeof spec, c->has_spec, c->spec);
     fmt_pct(ppv, sizeof ppv, c->has_ppv, c->ppv);
     if (s->has_roc) {
-        printf("  %-12s %.3f (%.3f-%.3f) %6.3f  >=%-6g %s %s %s", r->score_name, s->auroc.auc,
+        printf("  %-12s %.3f (%.3f-%.3f) %6.3f  >=%-6.3g %s %s %s", r->score_name, s->auroc.auc,
                s->auroc.lo, s->auroc.hi, s->auprc, r->threshold, sens, spec, ppv);
     } else {
         printf("  %-12s (too few events to report)", r->score_name);
@@ -355,11 +363,261 @@ static int evaluate_one(ev *e, const char *path)
     return rc;
 }
 
+/* Alert burden of the model against NEWS2 >= 5 at NEWS2's sensitivity. */
+typedef struct burden {
+    double thr;
+    double sens_model, sens_news2;
+    double hours_ratio, episodes_ratio;
+} burden;
+
+static vigil_status burden_at(const vigil_cohort *c, const double *risk, const double *news2,
+                              double thr, burden *out, vigil_err *err)
+{
+    vigil_report *rm = malloc(sizeof *rm), *rn = malloc(sizeof *rn);
+    vigil_status st = rm == NULL || rn == NULL
+                          ? vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory")
+                          : VIGIL_OK;
+    if (st == VIGIL_OK) {
+        st = vigil_report_score(c, risk, "model", true, thr, rm, err);
+    }
+    if (st == VIGIL_OK) {
+        st = vigil_report_score(c, news2, "NEWS2", false, 5.0, rn, err);
+    }
+    if (st == VIGIL_OK) {
+        out->thr = thr;
+        out->sens_model = rm->overall.at_threshold.sens;
+        out->sens_news2 = rn->overall.at_threshold.sens;
+        out->hours_ratio = (double)rm->alerts.positive_hours / (double)rn->alerts.positive_hours;
+        out->episodes_ratio = (double)rm->alerts.episodes / (double)rn->alerts.episodes;
+    }
+    free(rm);
+    free(rn);
+    return st;
+}
+
+static json_t *burden_json(const burden *b, const char *rule)
+{
+    return json_pack("{s:s,s:f,s:f,s:f,s:f,s:f}", "threshold_rule", rule, "threshold", b->thr,
+                     "sensitivity_model", b->sens_model, "sensitivity_news2", b->sens_news2,
+                     "alert_hours_ratio", b->hours_ratio, "alert_episodes_ratio",
+                     b->episodes_ratio);
+}
+
+static void print_burden(const char *what, const burden *b)
+{
+    printf("  %s: risk >= %.4f, sensitivity model %.3f vs NEWS2 %.3f; model raises %.0f%% of "
+           "NEWS2's alert hours, %.0f%% of its alert episodes\n",
+           what, b->thr, b->sens_model, b->sens_news2, 100.0 * b->hours_ratio,
+           100.0 * b->episodes_ratio);
+}
+
+static int record_in_bundle(const char *path, json_t *entry)
+{
+    json_error_t je;
+    json_t *b = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *ext = json_object_get(json_object_get(b, "evaluation"), "external");
+    if (b == NULL || !json_is_array(ext)) {
+        fprintf(stderr, "vigil evaluate: cannot record into %s\n", path);
+        json_decref(b);
+        return VIGIL_EXIT_IO;
+    }
+    json_array_append(ext, entry);
+    int rc = json_dump_file(b, path, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 ? VIGIL_EXIT_OK
+                                                                               : VIGIL_EXIT_IO;
+    json_decref(b);
+    return rc;
+}
+
+static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, const char *path)
+{
+    bool sepsis = strcmp(info->task, "sepsis2019") == 0;
+    vigil_cohort_opts opts = {.outcomes_path = e->outcomes, .max_stays = e->max_stays,
+                              .with_features = true, .progress = progress, .ctx = (void *)path};
+    vigil_cohort *c = NULL;
+    vigil_err err = {0};
+    if (vigil_cohort_load(path, &opts, &c, &err) != VIGIL_OK) {
+        vigil_cli_progress_done();
+        fprintf(stderr, "vigil evaluate: %s: %s\n", path, err.msg);
+        return VIGIL_EXIT_DATA;
+    }
+    vigil_cli_progress_done();
+    if (c->format != (sepsis ? VIGIL_DATA_PN2019 : VIGIL_DATA_PN2012)) {
+        fprintf(stderr, "vigil evaluate: %s: the model's task is %s; this is other data\n", path,
+                info->task);
+        vigil_cohort_free(c);
+        return VIGIL_EXIT_DATA;
+    }
+    const char *set = c->n_sets == 1 ? c->sets[0] : path;
+    double *risk = malloc(sizeof *risk * c->n_rows);
+    double *news2 = malloc(sizeof *news2 * c->n_rows);
+    double *saps = malloc(sizeof *saps * c->n_rows);
+    vigil_report *rep = calloc(3, sizeof *rep);
+    int rc = VIGIL_EXIT_OK;
+    vigil_status st = risk == NULL || news2 == NULL || saps == NULL || rep == NULL
+                          ? vigil_err_set(&err, VIGIL_ERR_NOMEM, NULL, "out of memory")
+                          : VIGIL_OK;
+    if (st == VIGIL_OK) {
+        vigil_cli_progress("scoring %zu rows with %s", c->n_rows, info->model_id);
+        st = vigil_model_predict_batch(m, c->x, c->n_rows, c->n_feat, risk, &err);
+        vigil_cli_progress_done();
+    }
+    for (size_t i = 0; st == VIGIL_OK && i < c->n_rows; i++) {
+        const vigil_cohort_stay *s = &c->stays[c->stay_of[i]];
+        news2[i] = sepsis ? c->news2[i] : s->news2_last;
+        saps[i] = isnan(s->saps1) ? -1.0 : s->saps1;
+    }
+    if (st == VIGIL_OK) {
+        st = vigil_report_score(c, risk, "model", true, info->threshold, &rep[0], &err);
+    }
+    if (st == VIGIL_OK) {
+        st = vigil_report_score(c, news2, sepsis ? "NEWS2" : "NEWS2@48h", false, 5.0, &rep[1],
+                                &err);
+    }
+    double saps_thr = NAN;
+    if (st == VIGIL_OK && !sepsis) {
+        st = vigil_report_best_event1_threshold(c, saps, &saps_thr, &err);
+        if (st == VIGIL_OK) {
+            st = vigil_report_score(c, saps, "SAPS-I", false, saps_thr, &rep[2], &err);
+        }
+    }
+    burden trained = {0}, matched = {0};
+    if (st == VIGIL_OK && sepsis) {
+        st = burden_at(c, risk, news2, info->threshold_news2_matched, &trained, &err);
+        vigil_eval_confusion cm;
+        if (st == VIGIL_OK) {
+            st = vigil_eval_threshold_for_sensitivity(risk, c->label, c->n_rows,
+                                                      trained.sens_news2, &cm, &err);
+        }
+        if (st == VIGIL_OK) {
+            st = burden_at(c, risk, news2, cm.threshold, &matched, &err);
+        }
+    }
+    if (st != VIGIL_OK) {
+        fprintf(stderr, "vigil evaluate: %s: %s\n", set, err.msg);
+        rc = VIGIL_EXIT_DATA;
+    } else {
+        json_t *cj = json_object();
+        json_object_set_new(cj, "model_id", json_string(info->model_id));
+        json_object_set_new(cj, "model_version", json_string(info->model_version));
+        json_object_set_new(cj, "trained_on", json_string(info->trained_on));
+        json_object_set_new(cj, "data", json_string(set));
+        json_object_set_new(cj, "stays", json_integer((json_int_t)c->n_stays));
+        json_object_set_new(cj, "rows", json_integer((json_int_t)c->n_rows));
+        json_object_set_new(cj, "model", report_json(&rep[0], "model bundle (training data)"));
+        json_object_set_new(cj, "news2", report_json(&rep[1], "fixed clinical threshold"));
+        if (!sepsis) {
+            json_object_set_new(cj, "saps1",
+                                report_json(&rep[2], "chosen on this data (optimistic for SAPS-I)"));
+        } else {
+            json_object_set_new(cj, "burden_threshold_from_training",
+                                burden_json(&trained, "NEWS2 >= 5 sensitivity on training data"));
+            json_object_set_new(cj, "burden_matched_on_this_data",
+                                burden_json(&matched, "NEWS2 >= 5 sensitivity on this data "
+                                                      "(comparison only)"));
+        }
+        json_array_append(e->out, cj);
+        if (!e->json) {
+            printf("\n%s %s (trained on %s) scored on %s: %zu stays, %zu rows\n",
+                   info->model_id, info->model_version, info->trained_on, set, c->n_stays,
+                   c->n_rows);
+            if (sepsis) {
+                printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %7s  %6s   %s\n", "score",
+                       "AUROC (95% CI)", "AUPRC", "alert", "sens", "spec", "PPV", "utility",
+                       "alerts/pt-day", "lead h median (IQR), alerted");
+            } else {
+                printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %s\n", "score", "AUROC (95% CI)",
+                       "AUPRC", "alert", "sens", "spec", "PPV", "Event 1");
+            }
+            print_row(&rep[0], c->format);
+            print_row(&rep[1], c->format);
+            if (!sepsis) {
+                print_row(&rep[2], c->format);
+                printf("  (SAPS-I's threshold is chosen on this data: optimistic for SAPS-I)\n");
+            }
+            const vigil_eval_summary *s0 = &rep[0].overall;
+            if (s0->has_brier) {
+                printf("  calibration: Brier %.4f, intercept %.3f, slope %.3f, ECE %.4f\n",
+                       s0->brier, s0->has_calibration ? s0->cal.intercept : NAN,
+                       s0->has_calibration ? s0->cal.slope : NAN, rep[0].ece);
+            }
+            if (sepsis) {
+                print_burden("at NEWS2 >= 5's sensitivity, threshold from training data",
+                             &trained);
+                print_burden("at NEWS2 >= 5's sensitivity here (comparison only)", &matched);
+            }
+            print_groups(&rep[0]);
+            print_groups(&rep[1]);
+        }
+        if (e->record) {
+            rc = record_in_bundle(e->model_path, cj);
+        }
+        json_decref(cj);
+    }
+    free(risk);
+    free(news2);
+    free(saps);
+    free(rep);
+    vigil_cohort_free(c);
+    return rc;
+}
+
+static int evaluate_model(ev *e, const char **targets, size_t n_targets)
+{
+    vigil_model *m = NULL;
+    vigil_err err = {0};
+    if (vigil_model_load(e->model_path, &m, &err) != VIGIL_OK) {
+        fprintf(stderr, "vigil evaluate: %s\n", err.msg);
+        return err.status == VIGIL_ERR_IO ? VIGIL_EXIT_IO : VIGIL_EXIT_DATA;
+    }
+    vigil_model_info info;
+    vigil_model_get_info(m, &info);
+    static char dflt[PATH_MAX];
+    if (n_targets == 0) {
+        char dir[PATH_MAX - 64];
+        if (vigil_cli_data_dir(dir, sizeof dir) != 0) {
+            fprintf(stderr, "vigil evaluate: no --data given and the shared data were not found\n");
+            vigil_model_free(m);
+            return VIGIL_EXIT_IO;
+        }
+        const char *rel = strcmp(info.task, "mortality2012") == 0
+                              ? "physionet2012/set-b.tar.gz"
+                          : strstr(info.trained_on, "B") != NULL
+                              ? "physionet2019/training_setA.tar.gz"
+                              : "physionet2019/training_setB.tar.gz";
+        snprintf(dflt, sizeof dflt, "%s/%s", dir, rel);
+        targets[n_targets++] = dflt;
+    }
+    if (!e->json) {
+        printf("vigil evaluate --model: %s %s, task %s, %zu inputs, %zu trees.\n"
+               "Alert threshold risk >= %.4f (%s).\n"
+               "Trained on ICU research data; not validated for clinical use.\n",
+               info.model_id, info.model_version, info.task, info.n_inputs, info.n_trees,
+               info.threshold, info.threshold_rule);
+    }
+    int rc = VIGIL_EXIT_OK;
+    for (size_t i = 0; i < n_targets; i++) {
+        int r = model_on(e, m, &info, targets[i]);
+        if (r != VIGIL_EXIT_OK) {
+            rc = r;
+        }
+    }
+    if (e->json) {
+        char *text = json_dumps(e->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text != NULL) {
+            puts(text);
+            free(text);
+        }
+    }
+    vigil_model_free(m);
+    return rc;
+}
+
 int vigil_cli_evaluate(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},   {"outcomes", required_argument, NULL, 'o'},
         {"json", no_argument, NULL, 'j'},         {"max-stays", required_argument, NULL, 'm'},
+        {"model", required_argument, NULL, 'M'},  {"record", no_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     ev e = {0};
@@ -381,6 +639,12 @@ int vigil_cli_evaluate(int argc, char **argv)
             break;
         case 'j':
             e.json = true;
+            break;
+        case 'M':
+            e.model_path = optarg;
+            break;
+        case 'r':
+            e.record = true;
             break;
         case 'm': {
             char *end = NULL;
@@ -405,7 +669,7 @@ int vigil_cli_evaluate(int argc, char **argv)
         return VIGIL_EXIT_USAGE;
     }
     static char shared[4][PATH_MAX];
-    if (n_targets == 0) {
+    if (n_targets == 0 && e.model_path == NULL) {
         char dir[PATH_MAX - 64];
         if (vigil_cli_data_dir(dir, sizeof dir) != 0) {
             fprintf(stderr, "vigil evaluate: no --data given and the shared data were not found "
@@ -421,11 +685,16 @@ int vigil_cli_evaluate(int argc, char **argv)
         }
     }
     e.out = json_array();
-    if (!e.json) {
+    if (!e.json && e.model_path == NULL) {
         printf("vigil evaluate: baseline early-warning scores on ICU research data.\n"
                "AUROC with 95%% DeLong CI; alerts are score >= threshold; utility is the\n"
                "PhysioNet 2019 normalised utility; alerts/pt-day counts alert episodes (rising\n"
                "edges); lead time is from the first alert within 48 h before onset.\n");
+    }
+    if (e.model_path != NULL) {
+        int rc = evaluate_model(&e, targets, n_targets);
+        json_decref(e.out);
+        return rc;
     }
     int rc = VIGIL_EXIT_OK;
     for (size_t i = 0; i < n_targets; i++) {

@@ -152,22 +152,22 @@ static int set_index(vigil_cohort *c, const char *set, vigil_err *err)
     return (int)c->n_sets++;
 }
 
-static vigil_status build_timeline(build *b, const vigil_stay *s, const vigil_meas *m, size_t n,
-                                   vigil_err *err)
+vigil_status vigil_cohort_timeline(vigil_timeline *tl, const vigil_stay *s, const vigil_meas *m,
+                                   size_t n, vigil_err *err)
 {
-    vigil_timeline_reset(b->tl);
-    vigil_status st = vigil_timeline_set_patient(b->tl, s->age_y, s->sex, err);
+    vigil_timeline_reset(tl);
+    vigil_status st = vigil_timeline_set_patient(tl, s->age_y, s->sex, err);
     if (st == VIGIL_OK && !isnan(s->first_t_h)) {
-        st = vigil_timeline_add_record(b->tl, s->first_t_h, err);
+        st = vigil_timeline_add_record(tl, s->first_t_h, err);
         if (st == VIGIL_OK) {
-            st = vigil_timeline_add_record(b->tl, s->last_t_h, err);
+            st = vigil_timeline_add_record(tl, s->last_t_h, err);
         }
     }
     if (st == VIGIL_OK) {
-        st = vigil_timeline_add_meas(b->tl, m, n, err);
+        st = vigil_timeline_add_meas(tl, m, n, err);
     }
     if (st == VIGIL_OK) {
-        st = vigil_timeline_finish(b->tl, err);
+        st = vigil_timeline_finish(tl, err);
     }
     return st;
 }
@@ -317,7 +317,7 @@ static vigil_status on_stay(const vigil_stay *s, const vigil_meas *m, size_t n, 
     cs->died = s->in_hospital_death;
     cs->saps1 = s->saps1;
     cs->sofa = s->sofa;
-    st = build_timeline(b, s, m, n, err);
+    st = vigil_cohort_timeline(b->tl, s, m, n, err);
     if (st != VIGIL_OK) {
         return st;
     }
@@ -390,4 +390,75 @@ void vigil_cohort_free(vigil_cohort *c)
     free(c->sirs);
     free(c->x);
     free(c);
+}
+
+vigil_status vigil_cohort_subset(const vigil_cohort *c, const uint8_t *keep, vigil_cohort **out,
+                                 size_t **out_rows, vigil_err *err)
+{
+    size_t n_stays = 0, n_rows = 0;
+    for (size_t k = 0; k < c->n_stays; k++) {
+        if (keep[k]) {
+            n_stays++;
+            n_rows += c->stays[k].n_rows;
+        }
+    }
+    vigil_cohort *s = calloc(1, sizeof *s);
+    size_t *map = malloc(sizeof *map * (n_rows > 0 ? n_rows : 1));
+    if (s == NULL || map == NULL) {
+        free(s);
+        free(map);
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "cohort: out of memory");
+    }
+    s->format = c->format;
+    s->n_feat = c->n_feat;
+    s->n_sets = c->n_sets;
+    memcpy(s->sets, c->sets, sizeof s->sets);
+    s->summary = c->summary;
+    size_t cap = n_rows > 0 ? n_rows : 1;
+    s->stays = malloc(sizeof *s->stays * (n_stays > 0 ? n_stays : 1));
+    s->label = malloc(cap);
+    s->stay_of = malloc(sizeof *s->stay_of * cap);
+    s->news2 = malloc(sizeof *s->news2 * cap);
+    s->news2_n_missing = malloc(cap);
+    s->qsofa = malloc(sizeof *s->qsofa * cap);
+    s->sirs = malloc(sizeof *s->sirs * cap);
+    s->x = c->x != NULL ? malloc(sizeof *s->x * cap * c->n_feat) : NULL;
+    if (s->stays == NULL || s->label == NULL || s->stay_of == NULL || s->news2 == NULL ||
+        s->news2_n_missing == NULL || s->qsofa == NULL || s->sirs == NULL ||
+        (c->x != NULL && s->x == NULL)) {
+        vigil_cohort_free(s);
+        free(map);
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "cohort: out of memory");
+    }
+    size_t r = 0;
+    for (size_t k = 0; k < c->n_stays; k++) {
+        if (!keep[k]) {
+            continue;
+        }
+        vigil_cohort_stay st = c->stays[k];
+        size_t from = st.row0;
+        st.row0 = r;
+        for (size_t i = 0; i < st.n_rows; i++, r++) {
+            size_t o = from + i;
+            map[r] = o;
+            s->label[r] = c->label[o];
+            s->stay_of[r] = (int64_t)s->n_stays;
+            s->news2[r] = c->news2[o];
+            s->news2_n_missing[r] = c->news2_n_missing[o];
+            s->qsofa[r] = c->qsofa[o];
+            s->sirs[r] = c->sirs[o];
+            if (s->x != NULL) {
+                memcpy(&s->x[r * c->n_feat], &c->x[o * c->n_feat], sizeof(float) * c->n_feat);
+            }
+        }
+        s->stays[s->n_stays++] = st;
+    }
+    s->n_rows = r;
+    *out = s;
+    if (out_rows != NULL) {
+        *out_rows = map;
+    } else {
+        free(map);
+    }
+    return VIGIL_OK;
 }
