@@ -55,8 +55,8 @@ LABS = ["base_excess", "hco3", "fio2", "ph", "paco2", "sao2", "ast", "bun", "alp
         "fibrinogen", "platelets", "gcs", "mechvent", "urine", "pao2", "albumin", "alt",
         "sodium", "cholesterol", "troponin_t", "weight"]
 VITAL_STATS = ["last", "hsince", "miss", "d1", "d3", "d6", "slope6", "slope12", "min6", "max6",
-               "mean6", "min24", "max24", "mean24", "n24"]
-LAB_STATS = ["last", "hsince", "miss", "dprev"]
+               "mean6", "min24", "max24", "mean24", "n24", "minall", "maxall"]
+LAB_STATS = ["last", "hsince", "miss", "dprev", "minall", "maxall"]
 OTHERS = ["shock_index", "pulse_pressure", "spo2_fio2", "pao2_fio2", "bun_creatinine",
           "news2_total", "news2_rr", "news2_spo2", "news2_o2", "news2_sbp", "news2_hr",
           "news2_acvpu", "news2_temp", "news2_n_missing", "news2_complete", "news2_max24",
@@ -155,6 +155,8 @@ def features_chunk(df, pos, n_rows):
         out[f"{v}_last"] = lst
         out[f"{v}_hsince"] = hs
         out[f"{v}_miss"] = lst.isna().astype(float)
+        out[f"{v}_minall"] = x.groupby(g_key).cummin().groupby(g_key).ffill()
+        out[f"{v}_maxall"] = x.groupby(g_key).cummax().groupby(g_key).ffill()
         if v in VITALS:
             for k in (1, 3, 6):
                 out[f"{v}_d{k}"] = lst - lst.shift(k)

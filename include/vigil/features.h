@@ -133,11 +133,11 @@ vigil_status vigil_timeline_news2(const vigil_timeline *tl, long hour, vigil_new
 
 /* ---------------------------------------------------------------- features */
 
-#define VIGIL_FEATURES_VERSION 1
+#define VIGIL_FEATURES_VERSION 2
 
 /* Number of features: 8 vitals x 15 + 36 labs/charting x 4 + 5 derived +
  * 11 NEWS2 + 2 demographic + 2 time (checked at compile time). */
-#define VIGIL_FEATURES_COUNT 284
+#define VIGIL_FEATURES_COUNT 372
 
 typedef enum vigil_feature_group {
     VIGIL_FG_VITAL_LATEST = 0, /* vital: last value, hours since, never-measured flag */
@@ -169,6 +169,8 @@ typedef enum vigil_feature_stat {
     VIGIL_FS_MEAN24,
     VIGIL_FS_N24,
     VIGIL_FS_DPREV,
+    VIGIL_FS_MINALL, /* lowest value measured so far in the stay (up to the hour) */
+    VIGIL_FS_MAXALL, /* highest value measured so far in the stay */
     VIGIL_FS_OTHER, /* derived, NEWS2, demographic and time features */
     VIGIL_FS_COUNT
 } vigil_feature_stat;

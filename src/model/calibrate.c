@@ -137,7 +137,15 @@ static vigil_status platt_newton(const double *s, const double *t, size_t n, dou
             if (nf <= f + 1e-4 * step * gd) {
                 a = na;
                 b = nb;
+                /* on large sets the gradient's rounding floor can sit above the
+                 * tolerance: a step that no longer changes the loss is the optimum */
+                bool flat = f - nf <= 1e-15 * fabs(f);
                 f = nf;
+                if (flat) {
+                    *out_a = a;
+                    *out_b = b;
+                    return VIGIL_OK;
+                }
                 break;
             }
             step *= 0.5;

@@ -104,6 +104,12 @@ static void describe_var(const vigil_feature_info *fi, double v, const float *f,
         snprintf(out, cap, "average %s over %d h: %s %s", vi->label,
                  fi->stat == VIGIL_FS_MEAN6 ? 6 : 24, num, unit_sp(vi));
         break;
+    case VIGIL_FS_MINALL:
+        snprintf(out, cap, "lowest %s so far: %s %s", vi->label, num, unit_sp(vi));
+        break;
+    case VIGIL_FS_MAXALL:
+        snprintf(out, cap, "highest %s so far: %s %s", vi->label, num, unit_sp(vi));
+        break;
     case VIGIL_FS_N24:
         snprintf(out, cap, "%s measured %s times in 24 h", vi->label, num);
         break;

@@ -89,13 +89,17 @@ typedef struct feat_def {
     F(s, min24, VITAL_WINDOW, MIN24, var)                                                  \
     F(s, max24, VITAL_WINDOW, MAX24, var)                                                  \
     F(s, mean24, VITAL_WINDOW, MEAN24, var)                                                \
-    F(s, n24, VITAL_WINDOW, N24, var)
+    F(s, n24, VITAL_WINDOW, N24, var)                                                      \
+    F(s, minall, VITAL_WINDOW, MINALL, var)                                                \
+    F(s, maxall, VITAL_WINDOW, MAXALL, var)
 
 #define LAB_DEFS(var, s)                                                                   \
     F(s, last, LAB, LAST, var)                                                             \
     F(s, hsince, LAB, HSINCE, var)                                                         \
     F(s, miss, LAB, MISS, var)                                                             \
-    F(s, dprev, LAB, DPREV, var)
+    F(s, dprev, LAB, DPREV, var)                                                           \
+    F(s, minall, LAB, MINALL, var)                                                         \
+    F(s, maxall, LAB, MAXALL, var)
 
 #define OTHER_DEFS(id, name, grp) {{#name, VIGIL_FG_##grp, VIGIL_FS_OTHER, -1}, OF_##id},
 
@@ -289,6 +293,8 @@ static void vital_stats(const vigil_timeline *tl, vigil_var var, long hour, stat
     window(s, i6, i, &st[VIGIL_FS_MIN6], &st[VIGIL_FS_MAX6], &st[VIGIL_FS_MEAN6]);
     window(s, i24, i, &st[VIGIL_FS_MIN24], &st[VIGIL_FS_MAX24], &st[VIGIL_FS_MEAN24]);
     st[VIGIL_FS_N24] = (double)(i - i24);
+    double mean_all;
+    window(s, 0, i, &st[VIGIL_FS_MINALL], &st[VIGIL_FS_MAXALL], &mean_all);
 }
 
 static void lab_stats(const vigil_timeline *tl, vigil_var var, long hour, stats st)
@@ -297,6 +303,8 @@ static void lab_stats(const vigil_timeline *tl, vigil_var var, long hour, stats 
     size_t i = 0;
     latest_stats(tl, var, hour, st, &i);
     st[VIGIL_FS_DPREV] = i >= 2 ? s->v[i - 1] - s->v[i - 2] : NAN;
+    double mean_all;
+    window(s, 0, i, &st[VIGIL_FS_MINALL], &st[VIGIL_FS_MAXALL], &mean_all);
 }
 
 static double last_at(const vigil_timeline *tl, vigil_var var, long hour)
@@ -354,9 +362,10 @@ static const vigil_feature_stat vital_tmpl[] = {
     VIGIL_FS_LAST,  VIGIL_FS_HSINCE, VIGIL_FS_MISS,    VIGIL_FS_D1,     VIGIL_FS_D3,
     VIGIL_FS_D6,    VIGIL_FS_SLOPE6, VIGIL_FS_SLOPE12, VIGIL_FS_MIN6,   VIGIL_FS_MAX6,
     VIGIL_FS_MEAN6, VIGIL_FS_MIN24,  VIGIL_FS_MAX24,   VIGIL_FS_MEAN24, VIGIL_FS_N24,
+    VIGIL_FS_MINALL, VIGIL_FS_MAXALL,
 };
-static const vigil_feature_stat lab_tmpl[] = {VIGIL_FS_LAST, VIGIL_FS_HSINCE, VIGIL_FS_MISS,
-                                              VIGIL_FS_DPREV};
+static const vigil_feature_stat lab_tmpl[] = {VIGIL_FS_LAST,  VIGIL_FS_HSINCE, VIGIL_FS_MISS,
+                                              VIGIL_FS_DPREV, VIGIL_FS_MINALL, VIGIL_FS_MAXALL};
 #define N_VITAL_TMPL (sizeof vital_tmpl / sizeof vital_tmpl[0])
 #define N_LAB_TMPL (sizeof lab_tmpl / sizeof lab_tmpl[0])
 

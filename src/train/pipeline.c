@@ -6,6 +6,7 @@
  * fitted on the calibration split; training ranges from the training split.
  * It never reads a test set: `vigil evaluate --model` scores those.
  */
+#include <fnmatch.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -122,7 +123,7 @@ static bool excluded(const cfg *c, const char *name)
     json_t *v;
     json_array_foreach(c->exclude, i, v)
     {
-        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0) {
+        if (json_is_string(v) && fnmatch(json_string_value(v), name, 0) == 0) {
             return true;
         }
     }
@@ -140,10 +141,13 @@ static vigil_status select_cols(run *r, vigil_err *err)
     json_t *v;
     json_array_foreach(r->cfg.exclude, i, v)
     {
-        size_t j;
-        if (!json_is_string(v) || vigil_features_find(json_string_value(v), &j) != VIGIL_OK) {
+        size_t hits = 0;
+        for (size_t j = 0; json_is_string(v) && j < n; j++) {
+            hits += fnmatch(json_string_value(v), vigil_features_info(j)->name, 0) == 0;
+        }
+        if (hits == 0) {
             return vigil_err_set(err, VIGIL_ERR_ARG, "exclude_features",
-                                 "exclude_features[%zu] is not a feature name", i);
+                                 "exclude_features[%zu] matches no feature name", i);
         }
     }
     for (size_t j = 0; j < n; j++) {

@@ -51,8 +51,8 @@ static void features_have_unique_names_named_after_their_variables(void **state)
     }
     assert_int_equal(per_group[VIGIL_FG_VITAL_LATEST], 8 * 3);
     assert_int_equal(per_group[VIGIL_FG_VITAL_CHANGE], 8 * 5);
-    assert_int_equal(per_group[VIGIL_FG_VITAL_WINDOW], 8 * 7);
-    assert_int_equal(per_group[VIGIL_FG_LAB], 36 * 4);
+    assert_int_equal(per_group[VIGIL_FG_VITAL_WINDOW], 8 * 9);
+    assert_int_equal(per_group[VIGIL_FG_LAB], 36 * 6);
     assert_int_equal(per_group[VIGIL_FG_DERIVED], 5);
     assert_int_equal(per_group[VIGIL_FG_NEWS2], 11);
     assert_int_equal(per_group[VIGIL_FG_DEMOGRAPHIC], 2);
@@ -79,7 +79,7 @@ static void features_spec_hash_is_fnv1a_of_the_spec_text(void **state)
     assert_true(need < sizeof text);
     assert_int_equal(vigil_features_spec(text, sizeof text), need);
     assert_int_equal(strlen(text), need);
-    assert_int_equal(strncmp(text, "vigil-features v1\nhr_last\nhr_hsince\n", 36), 0);
+    assert_int_equal(strncmp(text, "vigil-features v2\nhr_last\nhr_hsince\n", 36), 0);
     assert_true(vigil_features_spec_hash() == vigil_fnv1a64(text, need));
     char hex[17];
     vigil_features_spec_hash_hex(hex);
@@ -88,7 +88,7 @@ static void features_spec_hash_is_fnv1a_of_the_spec_text(void **state)
     assert_string_equal(hex, want);
     /* Golden: changing names, order or version changes this; update it only
      * together with VIGIL_FEATURES_VERSION in a reviewed commit. */
-    assert_string_equal(hex, "19f3939c321ab2da");
+    assert_string_equal(hex, "8c2cbdeca75dd673");
     /* truncation still terminates */
     char small[10];
     assert_int_equal(vigil_features_spec(small, sizeof small), need);
@@ -154,6 +154,8 @@ static void features_match_values_worked_out_by_hand(void **state)
     expect(x, "hr_max24", 94);
     expect(x, "hr_mean24", 87);
     expect(x, "hr_n24", 8);
+    expect(x, "hr_minall", 80); /* everything up to hour 8 */
+    expect(x, "hr_maxall", 94);
     /* SBP 100 at 0:30 and 120 at 7:15: times are kept */
     expect(x, "sbp_last", 120);
     expect(x, "sbp_hsince", 0.75);
@@ -175,6 +177,9 @@ static void features_match_values_worked_out_by_hand(void **state)
     expect(x, "creatinine_hsince", 2);
     expect(x, "creatinine_dprev", 0.5);
     expect(x, "bun_dprev", NAN);
+    expect(x, "creatinine_minall", 1.0); /* 1.0 then 1.5 */
+    expect(x, "creatinine_maxall", 1.5);
+    expect(x, "temp_minall", NAN);
     expect(x, "lactate_miss", 1);
     /* derived */
     expect(x, "shock_index", 94.0 / 120.0);
@@ -205,6 +210,8 @@ static void features_match_values_worked_out_by_hand(void **state)
     assert_int_equal(vigil_features_at(tl, 7, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
     expect(x, "sbp_last", 100);
     expect(x, "sbp_hsince", 6.5);
+    expect(x, "sbp_maxall", 100); /* the 7:15 value is not seen yet */
+    expect(x, "hr_maxall", 92);
     expect(x, "spo2_last", NAN);
     expect(x, "news2_total", 5);
     expect(x, "pulse_pressure", NAN);
