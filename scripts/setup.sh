@@ -15,6 +15,7 @@ PKGS=(
   libmicrohttpd-dev        # HTTP server
   libxgboost-dev           # training (not needed at serving time)
   python3 python3-numpy python3-sklearn python3-xgboost python3-pandas  # test oracles, bench peers
+  python3-hl7              # HL7 v2 parser: oracle for tests/hl7
   clang-14 libclang-rt-14-dev  # libFuzzer, sanitizers
 )
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# fuzz.sh: build vigil's libFuzzer targets with clang-14 (ASan + UBSan) and run
+# each for a while. CI runs it briefly; run it longer by hand after parser changes.
+#
+# usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]
+#   SECONDS_PER_TARGET  default 20
+#   TARGET              hl7, mllp (default: all of fuzz/fuzz_*.c)
+# env: FUZZ_OUT (default fuzz-out/, git-ignored): binaries, the growing corpus
+#      and crash artifacts; FUZZ_CC (default clang-14).
+# A crash, leak or failed invariant stops the run with a non-zero exit and
+# leaves the input in FUZZ_OUT/crash-*: add it as a regression test.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-20}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in "$root"/fuzz/fuzz_*.c; do
+    t=$(basename "$f" .c)
+    targets+=("${t#fuzz_}")
+  done
+fi
+out=${FUZZ_OUT:-$root/fuzz-out}
+cc=${FUZZ_CC:-clang-14}
+mkdir -p "$out"
+command -v "$cc" >/dev/null || { echo "fuzz.sh: $cc not found (scripts/setup.sh installs it)" >&2; exit 1; }
+
+cflags=(-g -O1 -std=c11 -Wall -Wextra -fsanitize=fuzzer,address,undefined
+        -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+        -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DVIGIL_VERSION=\"fuzz\"
+        -I"$root/include")
+# the library code the targets reach: hl7 and what it depends on (core, util)
+lib=("$root"/src/hl7/*.c "$root"/src/core/*.c "$root"/src/util/*.c)
+extra_cflags=$(pkg-config --cflags jansson libcrypto 2>/dev/null || true)
+extra_libs=$(pkg-config --libs jansson libcrypto 2>/dev/null || true)
+
+for t in "${targets[@]}"; do
+  src="$root/fuzz/fuzz_$t.c"
+  [ -f "$src" ] || { echo "fuzz.sh: no $src" >&2; exit 2; }
+  echo "== build fuzz_$t"
+  # shellcheck disable=SC2086
+  "$cc" "${cflags[@]}" $extra_cflags -o "$out/fuzz_$t" "$src" "${lib[@]}" \
+      $extra_libs -lm
+done
+
+failed=()
+for t in "${targets[@]}"; do
+  corpus="$out/corpus_$t"
+  mkdir -p "$corpus"
+  dict=()
+  [ -f "$root/fuzz/$t.dict" ] && dict=(-dict="$root/fuzz/$t.dict")
+  echo "== run fuzz_$t for ${secs}s"
+  log="$out/fuzz_$t.log"
+  # new inputs go to the first (working) corpus; the committed seeds stay as they are
+  set +e
+  "$out/fuzz_$t" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+      -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/" \
+      "$corpus" "$root/fuzz/corpus/$t" >"$log" 2>&1
+  status=$?
+  set -e
+  grep -E '^(#[0-9]+ +(INITED|DONE)|Done [0-9]+ runs|stat::number_of_executed_units|stat::average_exec_per_sec)' "$log" || true
+  if [ "$status" -ne 0 ]; then
+    grep -E 'invariant failed|ERROR: AddressSanitizer|runtime error|SUMMARY|Test unit written' "$log" >&2 || tail -n 40 "$log" >&2
+    echo "fuzz.sh: fuzz_$t failed (exit $status); log and crash input in $out/" >&2
+    failed+=("$t")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz.sh: failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz.sh: all targets ran ${secs}s without a failure"

@@ -1,0 +1,700 @@
+/*
+ * hl7_oru.c: vital signs from ORU^R01 (HL7 v2.5.1 chapter 7, section
+ * 7.3.1; OBR 7.4.1, OBX 7.4.2) to vigil_obs_event values.
+ *
+ * What it does: walks PID (patient), OBR (order, OBR-7 observation time)
+ * and OBX (one result each) segments; maps OBX-3 codes (LOINC "LN", SNOMED
+ * CT "SCT", primary or alternate coding) to NEWS2 parameters; checks the
+ * value type (OBX-2), value (OBX-5), units (OBX-6), result status (OBX-11)
+ * and time (OBX-14, else OBR-7); validates each value against the NEWS2
+ * plausibility bounds of vigil/news2.h; groups results into one event per
+ * patient and observation time.
+ *
+ * What it does not do: infer the SpO2 scale (never from HL7: Scale 2 is a
+ * recorded clinical decision held elsewhere); score NEWS2; keep free text
+ * (NTE), names or other personal data; accept retractions (W, D).
+ *
+ * Invariants: one bad OBX refuses the whole message (AE) with a reason
+ * naming the OBX and the value, so a sender never gets AA for a message of
+ * which part was dropped. Unknown codes are not errors: they are counted.
+ * A parameter not carried stays "not measured", never zero.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hl7_int.h"
+#include "vigil/util.h"
+
+/* REQ HL7-O2-FLAG bounds for the oxygen observations (not NEWS2 parameters themselves) */
+#define FIO2_MIN 21.0 /* % : room air */
+#define FIO2_MAX 100.0
+#define O2FLOW_MIN 0.0 /* L/min */
+#define O2FLOW_MAX 80.0
+
+typedef enum param {
+    P_RR = 0,
+    P_HR,
+    P_SPO2,
+    P_SBP,
+    P_TEMP,
+    P_FIO2,
+    P_O2FLOW,
+    P_ACVPU,
+    P_UNUSED, /* known, not used by NEWS2 */
+    P_COUNT
+} param;
+
+typedef struct code_def {
+    const char *code;
+    const char *system;
+    param p;
+    const char *name;
+} code_def;
+
+/* REQ HL7-ORU-CODES */
+static const code_def codes[] = {
+    {"9279-1", "LN", P_RR, "respiratory rate"},
+    {"8867-4", "LN", P_HR, "heart rate"},
+    {"59408-5", "LN", P_SPO2, "SpO2 (pulse oximetry)"},
+    {"2708-6", "LN", P_SPO2, "oxygen saturation"},
+    {"8480-6", "LN", P_SBP, "systolic blood pressure"},
+    {"8310-5", "LN", P_TEMP, "body temperature"},
+    {"3150-0", "LN", P_FIO2, "inhaled oxygen concentration"},
+    {"3151-8", "LN", P_O2FLOW, "inhaled oxygen flow rate"},
+    {"67775-7", "LN", P_ACVPU, "level of responsiveness (ACVPU)"},
+    {"1104441000000107", "SCT", P_ACVPU, "ACVPU"},
+    {"85354-9", "LN", P_UNUSED, "blood pressure panel"},
+    {"8462-4", "LN", P_UNUSED, "diastolic blood pressure"},
+    {"8478-0", "LN", P_UNUSED, "mean blood pressure"},
+    {"1104051000000101", "SCT", P_UNUSED, "NEWS2 total score"},
+};
+
+/* Accepted OBX-6.1 units (compared without case). REQ HL7-ORU-UNITS */
+static const char *const units_rr[] = {"/min", "{breaths}/min", "{breath}/min", "breaths/min",
+                                       NULL};
+static const char *const units_hr[] = {"/min", "{beats}/min", "{beat}/min", "beats/min", NULL};
+static const char *const units_pct[] = {"%", NULL};
+static const char *const units_bp[] = {"mm[Hg]", "mmHg", NULL};
+static const char *const units_temp[] = {"Cel", "[degF]", NULL};
+static const char *const units_flow[] = {"L/min", NULL};
+
+static const char *const *const units_for[P_COUNT] = {
+    [P_RR] = units_rr,     [P_HR] = units_hr,    [P_SPO2] = units_pct,    [P_SBP] = units_bp,
+    [P_TEMP] = units_temp, [P_FIO2] = units_pct, [P_O2FLOW] = units_flow,
+};
+
+/* Per-event state beyond vigil_obs_event. */
+typedef struct pending {
+    unsigned set; /* bit per param */
+    double val[P_COUNT];
+    vigil_acvpu acvpu;
+} pending;
+
+typedef struct oru_ctx {
+    const vigil_hl7_msg *msg;
+    const vigil_hl7_header *hdr;
+    const vigil_hl7_opts *opts;
+    vigil_obs_event *events;
+    size_t cap;
+    size_t n;
+    pending pend[VIGIL_HL7_MAX_EVENTS];
+    vigil_hl7_oru_info *info;
+    vigil_hl7_fault *fault;
+    /* current patient and order */
+    int have_pid;
+    vigil__hl7_patient pat;
+    int have_dob;
+    int64_t dob_y, dob_m, dob_d;
+    int have_obr;
+    int obr_has_time;
+    int64_t obr_t_ms;
+} oru_ctx;
+
+/* Describes the OBX being read, for messages. */
+typedef struct obx {
+    size_t i;
+    unsigned seq;
+    const code_def *def;
+} obx;
+
+static vigil_status obx_fail(oru_ctx *c, const obx *x, vigil_status st, vigil_hl7_errcode code,
+                             vigil_hl7_reason reason, unsigned field, unsigned comp,
+                             const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 8, 9)))
+#endif
+    ;
+
+static vigil_status obx_fail(oru_ctx *c, const obx *x, vigil_status st, vigil_hl7_errcode code,
+                             vigil_hl7_reason reason, unsigned field, unsigned comp,
+                             const char *fmt, ...)
+{
+    char detail[VIGIL_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return vigil__hl7_fail(c->fault, st, VIGIL_HL7_AE, code, reason, "OBX", x->seq, field,
+                           field > 0 ? 1 : 0, comp, "OBX #%u %s (%s %s): %s", x->seq, x->def->name,
+                           x->def->system, x->def->code, detail);
+}
+
+/* OBX-3: the primary triple (1, 3) then the alternate (4, 6). */
+static const code_def *lookup_code(const vigil_hl7_msg *m, size_t i)
+{
+    for (unsigned alt = 0; alt < 2; alt++) {
+        vigil_hl7_view id, sys;
+        vigil_hl7_get(m, i, 3, 1, 1 + 3 * alt, 0, &id);
+        vigil_hl7_get(m, i, 3, 1, 3 + 3 * alt, 0, &sys);
+        for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+            if (vigil__hl7_eq(id, codes[k].code) && vigil__hl7_eq(sys, codes[k].system)) {
+                return &codes[k];
+            }
+        }
+    }
+    return NULL;
+}
+
+/* HL7 NM: [+|-] digits [. digits] (v2.5.1 2.A.47); no exponent, no blanks. */
+static int is_nm(const char *s)
+{
+    size_t k = 0;
+    if (s[k] == '+' || s[k] == '-') {
+        k++;
+    }
+    size_t digits = 0, dots = 0;
+    for (; s[k] != '\0'; k++) {
+        if (s[k] >= '0' && s[k] <= '9') {
+            digits++;
+        } else if (s[k] == '.' && dots == 0) {
+            dots++;
+        } else {
+            return 0;
+        }
+    }
+    return digits > 0;
+}
+
+static int units_ok(param p, const char *u)
+{
+    const char *const *list = units_for[p];
+    for (size_t k = 0; list != NULL && list[k] != NULL; k++) {
+        if (vigil_str_ieq(u, list[k])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Check v against the core's bounds for p via vigil_news2_validate. */
+static vigil_status check_bounds(param p, double v, vigil_err *e)
+{
+    vigil_obs o;
+    vigil_obs_init(&o);
+    switch (p) {
+    case P_RR:
+        o.rr_bpm = v;
+        break;
+    case P_HR:
+        o.hr_bpm = v;
+        break;
+    case P_SPO2:
+        o.spo2_pct = v;
+        break;
+    case P_SBP:
+        o.sbp_mmhg = v;
+        break;
+    case P_TEMP:
+        o.temp_c = v;
+        break;
+    case P_FIO2:
+        if (v < FIO2_MIN || v > FIO2_MAX) {
+            return vigil_err_set(e, VIGIL_ERR_IMPLAUSIBLE, "fio2",
+                                 "outside the plausible range %g to %g %%", FIO2_MIN, FIO2_MAX);
+        }
+        return VIGIL_OK;
+    case P_O2FLOW:
+        if (v < O2FLOW_MIN || v > O2FLOW_MAX) {
+            return vigil_err_set(e, VIGIL_ERR_IMPLAUSIBLE, "o2_flow",
+                                 "outside the plausible range %g to %g L/min", O2FLOW_MIN,
+                                 O2FLOW_MAX);
+        }
+        return VIGIL_OK;
+    case P_ACVPU:
+    case P_UNUSED:
+    case P_COUNT:
+        return VIGIL_OK;
+    }
+    /* REQ NEWS2-PLAUSIBLE: the core's bounds, one source of truth */
+    return vigil_news2_validate(&o, e);
+}
+
+/* Read and check a numeric OBX: value type, value, units, bounds. */
+static vigil_status read_numeric(oru_ctx *c, const obx *x, double *out)
+{
+    const vigil_hl7_msg *m = c->msg;
+    vigil_hl7_view vt, val, unit;
+    vigil_hl7_get(m, x->i, 2, 1, 1, 0, &vt);
+    if (!vigil__hl7_eq(vt, "NM")) {
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_VALUE_TYPE, 2, 0,
+                        "OBX-2 value type '%.*s' is not NM (numeric)", (int)(vt.n > 8 ? 8 : vt.n),
+                        vt.p);
+    }
+    if (vigil_hl7_reps(m, x->i, 5) > 1) {
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_NOT_NUMERIC, 5, 0,
+                        "OBX-5 has more than one value");
+    }
+    vigil_hl7_get(m, x->i, 5, 1, 0, 0, &val);
+    if (vigil__hl7_blank(val)) {
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_REQUIRED_MISSING,
+                        VIGIL_HL7_R_MISSING_FIELD, 5, 0, "OBX-5 has no value");
+    }
+    char text[48];
+    double v = 0.0;
+    if (vigil_hl7_unescape(&m->seps, val, text, sizeof text, NULL) != VIGIL_OK || !is_nm(text) ||
+        vigil_parse_double(text, &v) != VIGIL_OK) {
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_NOT_NUMERIC, 5, 0,
+                        "OBX-5 value '%.24s' is not a number", text);
+    }
+    vigil_hl7_get(m, x->i, 6, 1, 1, 0, &unit);
+    char u[32];
+    if (vigil__hl7_blank(unit)) {
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_REQUIRED_MISSING,
+                        VIGIL_HL7_R_MISSING_FIELD, 6, 1, "OBX-6 units are missing for value %s",
+                        text);
+    }
+    if (vigil_hl7_unescape(&m->seps, unit, u, sizeof u, NULL) != VIGIL_OK ||
+        !units_ok(x->def->p, u)) {
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_BAD_UNITS, 6, 1,
+                        "OBX-6 units '%.24s' are not accepted for this observation", u);
+    }
+    double conv = v;
+    if (x->def->p == P_TEMP && vigil_str_ieq(u, "[degF]")) {
+        conv = (v - 32.0) * 5.0 / 9.0; /* REQ HL7-ORU-DEGF */
+    }
+    vigil_err e = {0};
+    if (check_bounds(x->def->p, conv, &e) != VIGIL_OK) {
+        return obx_fail(c, x, VIGIL_ERR_IMPLAUSIBLE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_IMPLAUSIBLE,
+                        5, 0, "value %s %s is implausible (%s)", text, u, e.msg);
+    }
+    *out = conv;
+    return VIGIL_OK;
+}
+
+/* ACVPU: OBX-2 CWE, CE or ST; OBX-5.1 one of A, C, V, P, U. REQ HL7-ORU-ACVPU */
+static vigil_status read_acvpu(oru_ctx *c, const obx *x, vigil_acvpu *out)
+{
+    const vigil_hl7_msg *m = c->msg;
+    vigil_hl7_view vt, val;
+    vigil_hl7_get(m, x->i, 2, 1, 1, 0, &vt);
+    if (!vigil__hl7_eq(vt, "CWE") && !vigil__hl7_eq(vt, "CE") && !vigil__hl7_eq(vt, "ST")) {
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_VALUE_TYPE, 2, 0,
+                        "OBX-2 value type '%.*s' is not CWE, CE or ST", (int)(vt.n > 8 ? 8 : vt.n),
+                        vt.p);
+    }
+    vigil_hl7_get(m, x->i, 5, 1, 1, 0, &val);
+    if (vigil__hl7_blank(val)) {
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_REQUIRED_MISSING,
+                        VIGIL_HL7_R_MISSING_FIELD, 5, 1, "OBX-5 has no value");
+    }
+    char text[16];
+    static const char letters[] = "ACVPU";
+    if (vigil_hl7_unescape(&m->seps, val, text, sizeof text, NULL) == VIGIL_OK &&
+        strlen(text) == 1) {
+        for (int k = 0; k < 5; k++) {
+            if ((text[0] | 0x20) == (letters[k] | 0x20)) {
+                *out = (vigil_acvpu)(VIGIL_ACVPU_A + k);
+                return VIGIL_OK;
+            }
+        }
+    }
+    return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_BAD_CODE, 5, 1,
+                    "OBX-5 value '%.12s' is not one of A, C, V, P, U", text);
+}
+
+/* Completed years between the date of birth and the UTC date of t_ms. */
+static int64_t age_years(const oru_ctx *c, int64_t t_ms)
+{
+    char ts[21];
+    vigil_hl7_dtm_format(t_ms, ts);
+    int64_t y = 0, mo = 0, d = 0;
+    for (int k = 0; k < 4; k++) {
+        y = y * 10 + (ts[k] - '0');
+    }
+    mo = (ts[4] - '0') * 10 + (ts[5] - '0');
+    d = (ts[6] - '0') * 10 + (ts[7] - '0');
+    int64_t age = y - c->dob_y;
+    if (mo < c->dob_m || (mo == c->dob_m && d < c->dob_d)) {
+        age--;
+    }
+    return age;
+}
+
+/* The event for the current patient at time t, created when new. */
+static vigil_status event_for(oru_ctx *c, const obx *x, int64_t t, size_t *out)
+{
+    for (size_t k = 0; k < c->n; k++) {
+        vigil_obs_event *ev = &c->events[k];
+        if (ev->t_ms == t && strcmp(ev->nhs_number, c->pat.nhs_number) == 0 &&
+            strcmp(ev->mrn, c->pat.mrn) == 0) {
+            *out = k;
+            return VIGIL_OK;
+        }
+    }
+    if (c->n == c->cap) {
+        return obx_fail(c, x, VIGIL_ERR_NOMEM, VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_TOO_MANY_EVENTS, 0,
+                        0,
+                        "more than %zu observation sets (patient and time) in one message; "
+                        "send them in separate messages",
+                        c->cap);
+    }
+    vigil_obs_event *ev = &c->events[c->n];
+    vigil_obs_event_init(ev);
+    memcpy(ev->nhs_number, c->pat.nhs_number, sizeof ev->nhs_number);
+    memcpy(ev->mrn, c->pat.mrn, sizeof ev->mrn);
+    ev->t_ms = t;
+    ev->source = VIGIL_SRC_HL7;
+    memcpy(ev->source_id, c->hdr->control_id, sizeof ev->source_id);
+    if (c->have_dob) {
+        int64_t age = age_years(c, t);
+        if (age < 0) {
+            return obx_fail(c, x, VIGIL_ERR_IMPLAUSIBLE, VIGIL_HL7_E_DATA_TYPE,
+                            VIGIL_HL7_R_IMPLAUSIBLE, 14, 0,
+                            "observed before the patient's date of birth (PID-7)");
+        }
+        ev->obs.age_y = (double)age;
+    }
+    memset(&c->pend[c->n], 0, sizeof c->pend[c->n]);
+    *out = c->n++;
+    return VIGIL_OK;
+}
+
+/* OBX-16.1 (responsible observer) or OBX-18.1 (equipment): who recorded it. */
+static vigil_status recorded_by(oru_ctx *c, const obx *x, vigil_obs_event *ev)
+{
+    if (ev->recorded_by[0] != '\0') {
+        return VIGIL_OK;
+    }
+    static const unsigned fields[2] = {16, 18};
+    for (int k = 0; k < 2; k++) {
+        vigil_hl7_view v;
+        vigil_hl7_get(c->msg, x->i, fields[k], 1, 1, 0, &v);
+        if (vigil__hl7_blank(v)) {
+            continue;
+        }
+        const char *why = "";
+        if (vigil__hl7_ident(&c->msg->seps, v, ev->recorded_by, sizeof ev->recorded_by, &why) !=
+            VIGIL_OK) {
+            ev->recorded_by[0] = '\0';
+            return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE,
+                            VIGIL_HL7_R_BAD_IDENTIFIER, fields[k], 1, "OBX-%u.1 identifier %s",
+                            fields[k], why);
+        }
+        return VIGIL_OK;
+    }
+    return VIGIL_OK;
+}
+
+static int same_value(param p, const pending *pd, double v, vigil_acvpu a)
+{
+    return p == P_ACVPU ? pd->acvpu == a : pd->val[p] == v;
+}
+
+static vigil_status store_value(oru_ctx *c, const obx *x, size_t e, double v, vigil_acvpu a)
+{
+    pending *pd = &c->pend[e];
+    param p = x->def->p;
+    if ((pd->set & (1u << p)) != 0) {
+        if (same_value(p, pd, v, a)) {
+            return VIGIL_OK; /* e.g. SpO2 sent under both LOINC codes, same value */
+        }
+        return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_DUPLICATE, 5,
+                        0, "a second, different value for the same patient and time");
+    }
+    pd->set |= 1u << p;
+    pd->val[p] = v;
+    pd->acvpu = p == P_ACVPU ? a : pd->acvpu;
+    vigil_obs *o = &c->events[e].obs;
+    switch (p) {
+    case P_RR:
+        o->rr_bpm = v;
+        break;
+    case P_HR:
+        o->hr_bpm = v;
+        break;
+    case P_SPO2:
+        o->spo2_pct = v;
+        break;
+    case P_SBP:
+        o->sbp_mmhg = v;
+        break;
+    case P_TEMP:
+        o->temp_c = v;
+        break;
+    case P_ACVPU:
+        o->acvpu = a;
+        break;
+    case P_FIO2:
+    case P_O2FLOW:
+    case P_UNUSED:
+    case P_COUNT:
+        break;
+    }
+    return VIGIL_OK;
+}
+
+/* OBX-11 (table 0085). Returns 1 to use, 0 to skip, or an error. */
+static vigil_status result_status(oru_ctx *c, const obx *x, int *use, int *corrected)
+{
+    vigil_hl7_view s;
+    vigil_hl7_get(c->msg, x->i, 11, 1, 1, 0, &s);
+    *use = 0;
+    *corrected = 0;
+    if (vigil__hl7_blank(s)) {
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_REQUIRED_MISSING,
+                        VIGIL_HL7_R_MISSING_FIELD, 11, 0, "OBX-11 result status is empty");
+    }
+    char st = s.n == 1 ? s.p[0] : '?';
+    switch (st) {
+    case 'F':
+        *use = 1;
+        return VIGIL_OK;
+    case 'C':
+        *use = 1;
+        *corrected = 1;
+        return VIGIL_OK;
+    case 'W':
+    case 'D':
+        /* REQ HL7-ORU-STATUS: a retraction needs a person in vigil, not a silent delete */
+        return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_RETRACTION, 11,
+                        0,
+                        "OBX-11 result status %c (retract) is not taken over HL7: correct the "
+                        "record in vigil",
+                        st);
+    case 'I':
+    case 'N':
+    case 'O':
+    case 'P':
+    case 'R':
+    case 'S':
+    case 'U':
+    case 'X':
+        return VIGIL_OK; /* not a final value: ignored and counted */
+    default:
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_BAD_CODE, 11, 0,
+                        "OBX-11 result status '%.*s' is not in HL7 table 0085",
+                        (int)(s.n > 4 ? 4 : s.n), s.p);
+    }
+}
+
+static vigil_status do_obx(oru_ctx *c, size_t i)
+{
+    obx x = {i, vigil__hl7_seq(c->msg, i), NULL};
+    if (c->info != NULL) {
+        c->info->n_obx++;
+    }
+    if (!c->have_obr) {
+        return vigil__hl7_fail(c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE,
+                               VIGIL_HL7_E_SEGMENT_SEQUENCE, VIGIL_HL7_R_MISSING_SEGMENT, "OBX",
+                               x.seq, 0, 0, 0, "OBX #%u comes before any OBR", x.seq);
+    }
+    x.def = lookup_code(c->msg, i);
+    if (x.def == NULL) {
+        if (c->info != NULL) {
+            c->info->n_unknown++; /* REQ HL7-ORU-UNKNOWN: ignored and counted */
+        }
+        return VIGIL_OK;
+    }
+    if (x.def->p == P_UNUSED) {
+        if (c->info != NULL) {
+            c->info->n_unused++;
+        }
+        return VIGIL_OK;
+    }
+    int use = 0, corrected = 0;
+    vigil_status st = result_status(c, &x, &use, &corrected);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    if (!use) {
+        if (c->info != NULL) {
+            c->info->n_not_final++;
+        }
+        return VIGIL_OK;
+    }
+    double v = NAN;
+    vigil_acvpu a = VIGIL_ACVPU_UNKNOWN;
+    st = x.def->p == P_ACVPU ? read_acvpu(c, &x, &a) : read_numeric(c, &x, &v);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    int has_t = 0;
+    int64_t t = 0;
+    st = vigil__hl7_ts_field(c->msg, i, 14, VIGIL_HL7_PREC_MINUTE, c->opts, &has_t, &t, c->fault);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    if (!has_t) {
+        if (!c->obr_has_time) {
+            return obx_fail(c, &x, VIGIL_ERR_PARSE, VIGIL_HL7_E_REQUIRED_MISSING,
+                            VIGIL_HL7_R_MISSING_FIELD, 14, 0,
+                            "no observation time in OBX-14 or OBR-7");
+        }
+        t = c->obr_t_ms;
+    }
+    size_t e = 0;
+    st = event_for(c, &x, t, &e);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    st = store_value(c, &x, e, v, a);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    st = recorded_by(c, &x, &c->events[e]);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    if (c->info != NULL) {
+        c->info->n_used++;
+        c->info->corrected[e] = c->info->corrected[e] || corrected;
+    }
+    return VIGIL_OK;
+}
+
+static vigil_status do_pid(oru_ctx *c, size_t i)
+{
+    vigil_status st = vigil__hl7_pid_ids(c->msg, i, &c->pat, c->fault);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    c->have_pid = 1;
+    c->have_obr = 0;
+    c->have_dob = 0;
+    /* PID-7: only to give NEWS2 the age (under-16 flag); the date itself is not kept */
+    vigil_hl7_view v;
+    vigil_hl7_get(c->msg, i, 7, 1, 1, 0, &v);
+    if (vigil__hl7_blank(v)) {
+        return VIGIL_OK;
+    }
+    int64_t ms = 0;
+    vigil_err e = {0};
+    if (vigil_hl7_dtm_parse(v.p, v.n, VIGIL_HL7_PREC_YEAR, VIGIL_HL7_TZ_UTC, &ms, &e) != VIGIL_OK) {
+        return vigil__hl7_fail(c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_DATA_TYPE,
+                               VIGIL_HL7_R_BAD_TIMESTAMP, "PID", vigil__hl7_seq(c->msg, i), 7, 1, 1,
+                               "PID-7 date of birth: %s", e.msg);
+    }
+    if (v.n >= 8) {
+        const char *p = v.p;
+        c->dob_y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+        c->dob_m = (p[4] - '0') * 10 + (p[5] - '0');
+        c->dob_d = (p[6] - '0') * 10 + (p[7] - '0');
+        c->have_dob = 1;
+    }
+    return VIGIL_OK;
+}
+
+static vigil_status do_obr(oru_ctx *c, size_t i)
+{
+    if (!c->have_pid) {
+        return vigil__hl7_fail(
+            c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_SEGMENT_SEQUENCE,
+            VIGIL_HL7_R_MISSING_SEGMENT, "OBR", vigil__hl7_seq(c->msg, i), 0, 0, 0,
+            "OBR #%u has no PID before it: vigil needs the patient", vigil__hl7_seq(c->msg, i));
+    }
+    c->have_obr = 1;
+    return vigil__hl7_ts_field(c->msg, i, 7, VIGIL_HL7_PREC_MINUTE, c->opts, &c->obr_has_time,
+                               &c->obr_t_ms, c->fault);
+}
+
+/* REQ HL7-O2-FLAG: FiO2 > 21 % or flow > 0 L/min is oxygen; 21 % or 0 L/min is air. */
+static void finish_o2(oru_ctx *c)
+{
+    for (size_t k = 0; k < c->n; k++) {
+        const pending *pd = &c->pend[k];
+        int oxygen = 0, air = 0;
+        if (pd->set & (1u << P_FIO2)) {
+            oxygen |= pd->val[P_FIO2] > FIO2_MIN;
+            air |= pd->val[P_FIO2] <= FIO2_MIN;
+        }
+        if (pd->set & (1u << P_O2FLOW)) {
+            oxygen |= pd->val[P_O2FLOW] > 0.0;
+            air |= pd->val[P_O2FLOW] <= 0.0;
+        }
+        c->events[k].obs.o2 = oxygen ? VIGIL_O2_OXYGEN : air ? VIGIL_O2_AIR : VIGIL_O2_UNKNOWN;
+    }
+}
+
+vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_header *hdr,
+                                   const vigil_hl7_opts *opts, vigil_obs_event *events, size_t cap,
+                                   size_t *out_n, vigil_hl7_oru_info *info, vigil_hl7_fault *fault)
+{
+    vigil_hl7_fault_clear(fault);
+    if (out_n != NULL) {
+        *out_n = 0;
+    }
+    if (info != NULL) {
+        memset(info, 0, sizeof *info);
+    }
+    if (msg == NULL || hdr == NULL || events == NULL || out_n == NULL) {
+        return vigil__hl7_fail(fault, VIGIL_ERR_ARG, VIGIL_HL7_AR, VIGIL_HL7_E_INTERNAL,
+                               VIGIL_HL7_R_INTERNAL, NULL, 0, 0, 0, 0, "missing argument");
+    }
+    vigil_hl7_opts defaults;
+    if (opts == NULL) {
+        vigil_hl7_opts_init(&defaults);
+        opts = &defaults;
+    }
+    oru_ctx c;
+    memset(&c, 0, sizeof c);
+    c.msg = msg;
+    c.hdr = hdr;
+    c.opts = opts;
+    c.events = events;
+    c.cap = cap < VIGIL_HL7_MAX_EVENTS ? cap : VIGIL_HL7_MAX_EVENTS;
+    c.info = info;
+    c.fault = fault;
+    size_t n_obr = 0;
+    vigil_status st = VIGIL_OK;
+    for (size_t i = 1; i < msg->n_seg && st == VIGIL_OK; i++) {
+        vigil_hl7_view id = vigil_hl7_seg_id(msg, i);
+        if (vigil__hl7_eq(id, "PID")) {
+            st = do_pid(&c, i);
+        } else if (vigil__hl7_eq(id, "OBR")) {
+            n_obr++;
+            st = do_obr(&c, i);
+        } else if (vigil__hl7_eq(id, "OBX")) {
+            st = do_obx(&c, i);
+        }
+    }
+    if (st == VIGIL_OK && !c.have_pid) {
+        st = vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_SEGMENT_SEQUENCE,
+                             VIGIL_HL7_R_MISSING_SEGMENT, "PID", 0, 0, 0, 0,
+                             "ORU^R01 has no PID segment: vigil needs the patient");
+    }
+    if (st == VIGIL_OK && n_obr == 0) {
+        st = vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_SEGMENT_SEQUENCE,
+                             VIGIL_HL7_R_MISSING_SEGMENT, "OBR", 0, 0, 0, 0,
+                             "ORU^R01 has no OBR segment");
+    }
+    if (st == VIGIL_OK) {
+        finish_o2(&c);
+        for (size_t k = 0; k < c.n && st == VIGIL_OK; k++) {
+            vigil_err e = {0};
+            if (vigil_news2_validate(&c.events[k].obs, &e) != VIGIL_OK) {
+                st = vigil__hl7_fail(fault, VIGIL_ERR_INTERNAL, VIGIL_HL7_AE, VIGIL_HL7_E_INTERNAL,
+                                     VIGIL_HL7_R_INTERNAL, NULL, 0, 0, 0, 0,
+                                     "observation set %zu failed validation: %s", k + 1, e.msg);
+            }
+        }
+    }
+    if (st != VIGIL_OK) {
+        if (info != NULL) {
+            memset(info->corrected, 0, sizeof info->corrected);
+        }
+        return st;
+    }
+    *out_n = c.n;
+    return VIGIL_OK;
+}
