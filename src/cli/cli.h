@@ -22,5 +22,6 @@ typedef struct vigil_cli_cmd {
 int vigil_cli_news2(int argc, char **argv);
 int vigil_cli_audit(int argc, char **argv);
 int vigil_cli_hl7(int argc, char **argv);
+int vigil_cli_serve(int argc, char **argv);
 
 #endif

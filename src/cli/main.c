@@ -11,6 +11,7 @@ static const vigil_cli_cmd commands[] = {
     {"news2", vigil_cli_news2, "score observation sets with NEWS2 (RCP 2017)"},
     {"audit", vigil_cli_audit, "verify a store's hash-chained audit trail"},
     {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
+    {"serve", vigil_cli_serve, "run the ward service: MLLP/HL7 in, JSON API and FHIR out"},
 };
 
 static void usage(FILE *f)
