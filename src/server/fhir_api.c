@@ -2,7 +2,8 @@
  * fhir_api.c: the FHIR R4 endpoints. POST /fhir/Observation (one vital-sign
  * Observation), POST /fhir (a transaction Bundle, all or nothing), GET
  * /fhir/Observation?patient=<NHS number> (a searchset of the patient's
- * vital signs and NEWS2 totals for the last 7 days). Every error is an
+ * vital signs and NEWS2 totals from date=ge<dateTime>, default the last 7
+ * days, oldest first, at most 500 sets). Every error is an
  * OperationOutcome, with the HTTP status vigil_fhir_issue_http_status gives
  * for what the parser found, 401/403 for sign-in and scope, 503 when the
  * store failed (send again).
@@ -251,11 +252,18 @@ void vigil__srv_h_fhir_search(vigil_server *srv, srv_req *r)
         vigil__srv_fhir_error(r, 403, "forbidden", "the patient is not on a ward in your scope");
         return;
     }
+    /* date=ge<dateTime>: from then on; default the last 7 days */
+    int64_t now = vigil__srv_now_ms(), from = now - SEARCH_WINDOW_MS;
+    const char *date = json_string_value(json_object_get(r->query, "date"));
+    if (date != NULL &&
+        (strncmp(date, "ge", 2) != 0 || vigil__srv_time_parse(date + 2, &from) != VIGIL_OK)) {
+        vigil__srv_fhir_error(r, 400, "invalid", "date is ge<dateTime with zone>");
+        return;
+    }
     vigil_store_obs_list l;
     memset(&l, 0, sizeof l);
-    int64_t now = vigil__srv_now_ms();
     if (p != NULL) {
-        st = vigil_store_obs_range(srv->store, &r->who, p->id, now - SEARCH_WINDOW_MS,
+        st = vigil_store_obs_range(srv->store, &r->who, p->id, from,
                                    now + srv->cfg.future_skew_ms, SEARCH_ROWS_MAX, &l, &err);
         if (st != VIGIL_OK) {
             vigil_store_obs_list_fini(&l);

@@ -111,7 +111,15 @@ int vigil__srv_http_status(vigil_status st, const char **code)
 static void early_error(http_ctx *c, int status, const char *code, const char *msg)
 {
     if (c->route != NULL && c->route->fhir) {
-        vigil__srv_fhir_error(&c->req, status, code, "%s", msg);
+        /* R4 IssueType for each early refusal */
+        const char *it = status == 401   ? "login"
+                         : status == 403 ? "forbidden"
+                         : status == 404 ? "not-found"
+                         : status == 413 ? "too-costly"
+                         : status == 405 || status == 415 ? "not-supported"
+                         : status == 503 ? "transient"
+                                         : "invalid";
+        vigil__srv_fhir_error(&c->req, status, it, "%s", msg);
     } else {
         vigil__srv_req_error(&c->req, status, code, "%s", msg);
     }
