@@ -54,8 +54,7 @@ static vigil_status check_config(const vigil_server_config *c, vigil_err *err)
         c->max_http_conns > 4096) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "max_conns", "connection limits are 1 to 4096");
     }
-    if (c->http_threads == 0 || c->http_threads > 64 || c->max_batch == 0 ||
-        c->max_batch > 4096) {
+    if (c->http_threads == 0 || c->http_threads > 64 || c->max_batch == 0 || c->max_batch > 4096) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "threads",
                              "http_threads is 1 to 64 and max_batch 1 to 4096");
     }
@@ -152,8 +151,8 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     srv->cfg.db = srv->db;
     srv->cfg.bind = srv->bind;
     if (cfg->scorer != NULL) {
-        const char *v = cfg->scorer->version != NULL ? cfg->scorer->version(cfg->scorer->ctx)
-                                                     : NULL;
+        const char *v =
+            cfg->scorer->version != NULL ? cfg->scorer->version(cfg->scorer->ctx) : NULL;
         snprintf(srv->model, sizeof srv->model, "%s", v != NULL && v[0] != '\0' ? v : "unnamed");
     }
     srv->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -263,8 +263,7 @@ srv_patient *vigil__srv_pat_find(vigil_server *srv, const vigil_actor *who, cons
 vigil_status vigil__srv_pat_refresh(vigil_server *srv, const vigil_actor *who, srv_patient *p,
                                     vigil_err *err);
 /* The record for what the store says about a patient now (created if new). */
-srv_patient *vigil__srv_pat_from_current(vigil_server *srv,
-                                         const vigil_store_patient_current *c);
+srv_patient *vigil__srv_pat_from_current(vigil_server *srv, const vigil_store_patient_current *c);
 /* Load p's recent events for the AI once (no-op without a scorer). */
 void vigil__srv_pat_history(vigil_server *srv, const vigil_actor *who, srv_patient *p);
 /* Record a newly stored set of p (latest score, AI, history). */
