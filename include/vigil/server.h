@@ -166,6 +166,10 @@ typedef struct vigil_server_stats {
     uint64_t http_requests;  /* HTTP requests answered */
     uint64_t alerts_opened;  /* escalation alerts stored */
     uint64_t store_failures; /* store calls that failed for a reason not the input's */
+    /* Time from a message's last byte read to its ACK handed to the socket, in
+     * microseconds, over every ACK so far (quarter-millisecond buckets, so an upper
+     * bound; over 100 ms counts as 100 ms). 0 when no ACK was sent. */
+    uint64_t ack_p50_us, ack_p99_us, ack_max_us;
 } vigil_server_stats;
 
 void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out);
