@@ -35,8 +35,10 @@ static void check_at(int cond, const char *what, int line)
 static void walk_fields(const vigil_hl7_msg *m)
 {
     char out[512];
-    for (size_t i = 0; i < m->n_seg; i++) {
-        for (unsigned f = 1; f <= 12; f++) {
+    /* bounded so each input stays cheap: the parser itself saw every segment */
+    size_t n_seg = m->n_seg < 24 ? m->n_seg : 24;
+    for (size_t i = 0; i < n_seg; i++) {
+        for (unsigned f = 1; f <= 16; f++) {
             unsigned nr = vigil_hl7_reps(m, i, f);
             for (unsigned r = 1; r <= (nr > 3 ? 3 : nr); r++) {
                 for (unsigned c = 0; c <= 4; c++) {

@@ -166,12 +166,14 @@ void vigil_hl7_fault_clear(vigil_hl7_fault *fault);
  * blanks or control bytes (v2.7's fifth, truncation character is allowed and
  * ignored); every segment id is three upper-case letters or digits; one MSH.
  * text is borrowed (see vigil_hl7_msg). Returns VIGIL_OK or VIGIL_ERR_PARSE
- * (VIGIL_ERR_ARG for NULL pointers) with fault (may be NULL) filled: always AR.
+ * (VIGIL_ERR_ARG for NULL pointers) with fault (may be NULL) filled: always AR;
+ * on error *out must not be used (vigil_hl7_decode still reads the header
+ * from the MSH line alone for the ACK).
  */
 vigil_status vigil_hl7_parse(const char *text, size_t len, vigil_hl7_msg *out,
                              vigil_hl7_fault *fault);
 
-/* The three-letter id of segment i ("" past the end): static storage of msg. */
+/* The three-letter id of segment i (empty past the end): a view into msg->text. */
 vigil_hl7_view vigil_hl7_seg_id(const vigil_hl7_msg *msg, size_t i);
 
 /*

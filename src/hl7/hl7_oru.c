@@ -585,7 +585,11 @@ static vigil_status do_pid(oru_ctx *c, size_t i)
                                VIGIL_HL7_R_BAD_TIMESTAMP, "PID", vigil__hl7_seq(c->msg, i), 7, 1, 1,
                                "PID-7 date of birth: %s", e.msg);
     }
-    if (v.n >= 8) {
+    size_t nd = 0;
+    while (nd < v.n && v.p[nd] >= '0' && v.p[nd] <= '9') {
+        nd++;
+    }
+    if (nd >= 8) { /* day precision; "1954" or "1954+0000" leave the age unknown */
         const char *p = v.p;
         c->dob_y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
         c->dob_m = (p[4] - '0') * 10 + (p[5] - '0');

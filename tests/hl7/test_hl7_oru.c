@@ -490,6 +490,13 @@ static void hl7_age_comes_from_date_of_birth_which_is_not_kept(void **s)
     r = decode_str(msg3(text, sizeof text, "PID|1||A1^^^RX1^MR||X||1950\r", obr));
     assert_num(r->events[0].obs.age_y, NAN); /* year only: not precise enough */
     free(r);
+    r = decode_str(msg3(text, sizeof text, "PID|1||A1^^^RX1^MR||X||1950+0000\r", obr));
+    assert_int_equal(r->fault.ack, VIGIL_HL7_AA);
+    assert_num(r->events[0].obs.age_y, NAN); /* year and offset: 9 bytes, still not a day */
+    free(r);
+    r = decode_str(msg3(text, sizeof text, "PID|1||A1^^^RX1^MR||X||195001150000+0100\r", obr));
+    assert_num(r->events[0].obs.age_y, 74); /* 75th birthday is the day after */
+    free(r);
     r = decode_str(msg3(text, sizeof text, "PID|1||A1^^^RX1^MR||X||20250115\r", obr));
     assert_int_equal(r->fault.reason, VIGIL_HL7_R_IMPLAUSIBLE);
     free(r);
