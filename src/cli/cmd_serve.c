@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vigil/ai_scorer.h"
 #include "vigil/server.h"
 #include "vigil/store.h"
 #include "vigil/util.h"
@@ -141,13 +142,18 @@ int vigil_cli_serve(int argc, char **argv)
         usage(stderr);
         return VIGIL_EXIT_USAGE;
     }
-    if (model != NULL) {
-        /* the model bundle loader (src/model) plugs in here through vigil_scorer */
-        fprintf(stderr, "vigil serve: --model: this build has no model bundle loader; "
-                        "run without --model for NEWS2-only scoring\n");
-        return VIGIL_EXIT_USAGE;
-    }
     vigil_err err = {0};
+    vigil_scorer scorer = {0};
+    if (model != NULL) {
+        if (vigil_ai_scorer_open(model, &scorer, &err) != VIGIL_OK) {
+            fprintf(stderr, "vigil serve: --model: %s\n", err.msg);
+            return VIGIL_EXIT_DATA;
+        }
+        cfg.scorer = &scorer;
+        fprintf(stderr, "vigil serve: AI model %s (trained on ICU research data; not validated "
+                        "for clinical use; advisory only)\n",
+                scorer.version(scorer.ctx));
+    }
     if (admin != NULL && bootstrap_admin(cfg.db, admin, &err) != VIGIL_OK) {
         fprintf(stderr, "vigil serve: --bootstrap-admin: %s\n", err.msg);
         return err.status == VIGIL_ERR_ARG ? VIGIL_EXIT_USAGE : VIGIL_EXIT_IO;
@@ -167,6 +173,9 @@ int vigil_cli_serve(int argc, char **argv)
     if (vigil_server_start(srv, &err) != VIGIL_OK) {
         fprintf(stderr, "vigil serve: %s\n", err.msg);
         vigil_server_close(srv);
+        if (scorer.close != NULL) {
+            scorer.close(scorer.ctx);
+        }
         return VIGIL_EXIT_IO;
     }
     fprintf(stderr, "vigil serve: http %s:%d mllp %s:%d\n", cfg.bind, vigil_server_http_port(srv),
@@ -177,6 +186,9 @@ int vigil_cli_serve(int argc, char **argv)
     }
     fprintf(stderr, "vigil serve: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     vigil_server_close(srv);
+    if (scorer.close != NULL) {
+        scorer.close(scorer.ctx);
+    }
     fprintf(stderr, "vigil serve: stopped\n");
     return VIGIL_EXIT_OK;
 }
