@@ -23,3 +23,5 @@ mkdir -p build/models
     --config models/sepsis2019.json --out build/models/vigil-sepsis-2019B.json \
     --model-id vigil-sepsis-2019B --model-version 1.0.0
 VIGIL_DATA_DIR=$data "$vigil" evaluate --model build/models/vigil-sepsis-2019B.json
+/usr/bin/python3 scripts/model_card.py models/vigil-sepsis-2019A.json > docs/models/vigil-sepsis-2019A.md
+/usr/bin/python3 scripts/model_card.py models/vigil-mortality-2012a.json > docs/models/vigil-mortality-2012a.md

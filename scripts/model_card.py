@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""model_card.py: render a vigil model bundle's model card, training record and
+evaluation figures as Markdown for people (safety officers, clinicians).
+usage: scripts/model_card.py BUNDLE.json > docs/models/ID.md"""
+import json, sys
+
+b = json.load(open(sys.argv[1]))
+card, tr, ev, thr = b["model_card"], b["training"], b["evaluation"], b["thresholds"]
+out = []
+w = out.append
+w(f"# Model card: {b['model_id']} {b['model_version']}\n")
+w(f"> **{card['warning']}**\n")
+w(f"Generated from the bundle by `scripts/model_card.py`; bundle created {b['created_utc']}.\n")
+w("## Intended use\n")
+w(card["intended_use"] + "\n")
+w(f"**Not for:** {card['not_for']}\n")
+w("## Data\n")
+w(card["data"] + "\n")
+w(f"Task: `{b['task']['name']}`; label: {b['task']['label']}; rows: {b['task']['rows']}.\n")
+w(f"Training set `{tr['data']}`; split: {tr['split_rule']}; stays train {tr['stays']['train']}, "
+  f"early stopping {tr['stays']['valid']}, calibration {tr['stays']['calib']} (seed {tr['seed']}).\n")
+w(f"Features: specification v{b['feature_spec']['version']} (hash `{b['feature_spec']['hash']}`), "
+  f"{len(b['inputs'])} of {b['feature_spec']['count']} used; excluded: "
+  f"{', '.join('`%s`' % e for e in tr['excluded_features'])}.\n")
+x = tr["xgboost"]
+w(f"Model: XGBoost gradient-boosted trees, {tr['rounds']} rounds (early stopping on validation AUROC "
+  f"{tr['best_valid_auroc']:.4f}), depth {x['max_depth']}, eta {x['eta']}, subsample {x['subsample']}, "
+  f"colsample {x['colsample_bytree']}, min_child_weight {x['min_child_weight']}, "
+  f"scale_pos_weight {tr['scale_pos_weight']:g}. Calibration: Platt scaling on the margin.\n")
+w("## Thresholds (chosen on the training data's calibration split)\n")
+w(f"- alert: risk >= {thr['alert']:.4f} ({thr['alert_rule']})")
+if "news2_matched" in thr:
+    w(f"- NEWS2-matched: risk >= {thr['news2_matched']:.4f} ({thr['news2_matched_rule']})")
+w("")
+def fig(r, k, f="%.3f"):
+    return f % r[k] if k in r and r[k] is not None else "-"
+w("## Performance\n")
+w("| where | score | AUROC (95% CI) | AUPRC | Brier | cal. slope | sens | PPV | utility / Event 1 |")
+w("|---|---|---|---|---|---|---|---|---|")
+for name, r in (("internal (calibration split)", ev["internal_calibration_split"]),
+                ("internal (calibration split)", ev["internal_calibration_split_news2"])):
+    ci = r.get("auroc_ci95")
+    u = r.get("utility", r.get("event1"))
+    w(f"| {name} | {r['score']} | {fig(r,'auroc')} ({ci[0]:.3f}-{ci[1]:.3f}) | {fig(r,'auprc')} | "
+      f"{fig(r,'brier','%.4f')} | {fig(r,'calibration_slope')} | {fig(r,'sensitivity')} | "
+      f"{fig(r,'ppv')} | {'-' if u is None else '%.3f' % u} |")
+for e in ev["external"]:
+    for key in ("model", "news2", "saps1"):
+        if key not in e:
+            continue
+        r = e[key]; o = r["overall"]
+        u = r.get("utility", r.get("event1"))
+        w(f"| held out: {e['data']} | {r['score']} | {o['auroc']:.3f} ({o['auroc_ci95'][0]:.3f}-"
+          f"{o['auroc_ci95'][1]:.3f}) | {o['auprc']:.3f} | {fig(o,'brier','%.4f')} | "
+          f"{fig(o,'calibration_slope')} | {fig(o,'sensitivity')} | {fig(o,'ppv')} | "
+          f"{'-' if u is None else '%.3f' % u} |")
+for e in ev["external"]:
+    if "burden_threshold_from_training" in e:
+        bt = e["burden_threshold_from_training"]
+        w(f"\nAlert burden on {e['data']} at NEWS2 >= 5's sensitivity (threshold from training data): "
+          f"model sensitivity {bt['sensitivity_model']:.3f} vs NEWS2 {bt['sensitivity_news2']:.3f}; the model "
+          f"raises {100*bt['alert_hours_ratio']:.0f}% of NEWS2's alert hours and "
+          f"{100*bt['alert_episodes_ratio']:.0f}% of its alert episodes.")
+    sub = e["model"]["subgroups"]
+    w(f"\nSubgroup AUROC on {e['data']} (model): " + "; ".join(
+        f"{g['group']} {g['auroc']:.3f}" if g["auroc"] is not None else f"{g['group']} n/a" for g in sub)
+      + f". Largest gap: sex {e['model']['auroc_gap_sex']:.3f}, age {e['model']['auroc_gap_age']:.3f}.")
+w("\n## Limitations\n")
+for l in card["limitations"]:
+    w(f"- {l}")
+w("\nEthnicity is not recorded in either data set: performance by ethnicity is unknown. "
+  "Monitor alert rates and calibration by ethnicity locally (pulse oximeters over-read in darker skin).")
+print("\n".join(out))
