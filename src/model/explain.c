@@ -59,6 +59,12 @@ static void describe_var(const vigil_feature_info *fi, double v, const float *f,
     const vigil_var_info *vi = vigil_var_get((vigil_var)fi->var);
     char num[32];
     fmt_num(num, sizeof num, v);
+    if (isnan(v) && fi->stat != VIGIL_FS_HSINCE && fi->stat != VIGIL_FS_D1 &&
+        fi->stat != VIGIL_FS_D3 && fi->stat != VIGIL_FS_D6 && fi->stat != VIGIL_FS_DPREV) {
+        /* a missing input can carry weight too: say so, never print "?" */
+        snprintf(out, cap, "%s not measured", vi->label);
+        return;
+    }
     switch (fi->stat) {
     case VIGIL_FS_LAST:
         snprintf(out, cap, "%s %s %s", vi->label, num, unit_sp(vi));
