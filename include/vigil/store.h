@@ -189,16 +189,22 @@ vigil_status vigil_store_put_obs(vigil_store *st, const vigil_actor *who, const 
                                  const vigil_store_score *score, vigil_store_put *out,
                                  vigil_err *err);
 
-/* One item of a batch: both pointers borrowed for the call; score may be NULL. */
+/* One item of a batch: both pointers borrowed for the call; score may be NULL.
+ * unit groups items that must be stored all or none (e.g. the observation
+ * sets of one HL7 message): adjacent items with the same non-zero unit form
+ * one unit; 0 means the item stands alone. */
 typedef struct vigil_store_obs_item {
     const vigil_obs_event *ev;
     const vigil_store_score *score;
+    unsigned unit;
 } vigil_store_obs_item;
 
 /*
- * Store n items in ONE durable transaction (group commit): each item in its
- * own savepoint, so a refused item is rolled back alone and reported in
- * out[i] while the others are stored. Returns VIGIL_OK when the transaction
+ * Store n items in ONE durable transaction (group commit): each unit (an
+ * item, or adjacent items sharing a non-zero unit) in its own savepoint, so
+ * a refused item is rolled back with the rest of its unit and reported in
+ * out[i] (the other items of the unit get the same status and a message
+ * naming the item that was refused) while the other units are stored. Returns VIGIL_OK when the transaction
  * committed (then every out[i] with status VIGIL_OK is durable), or an
  * error when it did not (then nothing of the batch is stored and out[] must
  * be ignored). out must hold n entries. n may be 0.
@@ -549,6 +555,24 @@ typedef struct vigil_store_ward_list {
 vigil_status vigil_store_ward_list_get(vigil_store *st, const vigil_actor *who, const char *ward,
                                        int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
 void vigil_store_ward_list_fini(vigil_store_ward_list *l);
+
+/* Where one patient is now, with what the ward list shows for them. */
+typedef struct vigil_store_patient_current {
+    vigil_store_ward_entry entry;        /* as a ward list row; admission_id 0 and bed ""
+                                            when the patient has no open admission */
+    char ward[VIGIL_STORE_NAME_MAX + 1]; /* current ward, "" when not admitted */
+    int64_t admitted_ms;                 /* 0 when not admitted */
+    int64_t score_id;                    /* of the latest scored set (entry.news2), 0 if none */
+} vigil_store_patient_current;
+
+/*
+ * One patient's current admission, bed, latest observation and score and
+ * state at now_ms, in one transaction (audited read "patient.current").
+ * VIGIL_ERR_NOT_FOUND when there is no such patient.
+ */
+vigil_status vigil_store_patient_current_get(vigil_store *st, const vigil_actor *who,
+                                             int64_t patient_id, int64_t now_ms,
+                                             vigil_store_patient_current *out, vigil_err *err);
 
 /* ---- users, roles, passwords --------------------------------------------- */
 

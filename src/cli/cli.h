@@ -37,5 +37,7 @@ int vigil_cli_data_dir(char *out, size_t cap);
 void vigil_cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vigil_cli_progress_done(void);
 void vigil_cli_bar(const char *what, size_t done, size_t total);
+int vigil_cli_hl7(int argc, char **argv);
+int vigil_cli_serve(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ static const vigil_cli_cmd commands[] = {
     {"explain", vigil_cli_explain, "explain one patient's AI risk in plain words"},
     {"train", vigil_cli_train, "train a model bundle on research data (XGBoost)"},
     {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
+    {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
+    {"serve", vigil_cli_serve, "run the ward service: MLLP/HL7 in, JSON API and FHIR out"},
 };
 
 static void usage(FILE *f)

@@ -512,6 +512,32 @@ static void put_refuse(vigil_store_put *o, vigil_status s, const vigil_err *e)
     snprintf(o->msg, sizeof o->msg, "%s", e->msg);
 }
 
+/* A unit is stored all or none: an item refused here refuses the rest of
+ * its unit (adjacent items with the same non-zero unit). */
+static void refuse_units(const vigil_store_obs_item *items, size_t n, vigil_store_put *out)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        while (items[i].unit != 0 && j < n && items[j].unit == items[i].unit) {
+            j++;
+        }
+        size_t bad = j;
+        for (size_t k = i; k < j && bad == j; k++) {
+            bad = out[k].status != VIGIL_OK ? k : j;
+        }
+        for (size_t k = i; bad < j && k < j; k++) {
+            if (k != bad) {
+                vigil_err e = {0};
+                vigil_err_set(&e, out[bad].status, NULL, "not stored: item %zu of its unit was refused",
+                              bad - i + 1);
+                put_refuse(&out[k], out[bad].status, &e);
+            }
+        }
+        i = j;
+    }
+}
+
 vigil_status vigil_store_put_obs_batch(vigil_store *st, const vigil_actor *who,
                                        const vigil_store_obs_item *items, size_t n,
                                        vigil_store_put *out, vigil_err *err)
@@ -530,6 +556,7 @@ vigil_status vigil_store_put_obs_batch(vigil_store *st, const vigil_actor *who,
             memset(&out[i], 0, sizeof out[i]);
         }
     }
+    refuse_units(items, n, out);
     return st->ops->put_obs_batch(st->be, who, items, n, out, err);
 }
 
@@ -539,7 +566,7 @@ vigil_status vigil_store_put_obs(vigil_store *st, const vigil_actor *who, const 
 {
     vigil_store_put local;
     vigil_store_put *o = out != NULL ? out : &local;
-    vigil_store_obs_item item = {ev, score};
+    vigil_store_obs_item item = {ev, score, 0};
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
     vigil_err e = {0};
@@ -1001,6 +1028,20 @@ vigil_status vigil_store_ward_list_get(vigil_store *st, const vigil_actor *who, 
     }
     memset(out, 0, sizeof *out); /* empty, so _fini is safe whatever happens */
     return st->ops->ward_list_get(st->be, who, ward, now_ms, out, err);
+}
+
+vigil_status vigil_store_patient_current_get(vigil_store *st, const vigil_actor *who,
+                                             int64_t patient_id, int64_t now_ms,
+                                             vigil_store_patient_current *out, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    CHECK(check_id(patient_id, "patient_id", err));
+    CHECK(check_time(now_ms, "now_ms", err));
+    if (out == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
+    }
+    return st->ops->patient_current_get(st->be, who, patient_id, now_ms, out, err);
 }
 
 void vigil_store_ward_list_fini(vigil_store_ward_list *l)

@@ -188,6 +188,9 @@ typedef struct vigil__store_ops {
                                       vigil_err *err);
     vigil_status (*ward_list_get)(void *be, const vigil_actor *who, const char *ward,
                                   int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
+    vigil_status (*patient_current_get)(void *be, const vigil_actor *who, int64_t patient_id,
+                                        int64_t now_ms, vigil_store_patient_current *out,
+                                        vigil_err *err);
 
     /* hash is the argon2id string; never a password. */
     vigil_status (*user_add)(void *be, const vigil_actor *who, const char *username,

@@ -685,6 +685,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .plan_revoke = vigil__sq_plan_revoke,
     .patient_state_get = vigil__sq_patient_state_get,
     .ward_list_get = vigil__sq_ward_list_get,
+    .patient_current_get = vigil__sq_patient_current_get,
     .user_add = vigil__sq_user_add,
     .user_get = vigil__sq_user_get,
     .user_set_hash = vigil__sq_user_set_hash,

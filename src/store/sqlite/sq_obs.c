@@ -10,6 +10,7 @@
  * savepoint per item); audit records in the same transaction.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -619,28 +620,49 @@ static bool item_level(vigil_status s)
            s == VIGIL_ERR_DENIED;
 }
 
-static vigil_status batch_txn(sq *q, const vigil_actor *who, const vigil_store_obs_item *items,
-                              size_t n, vigil_store_put *out, vigil_err *err)
+/* End of the unit that starts at item i: adjacent items sharing a non-zero
+ * unit are stored all or none. */
+static size_t unit_end(const vigil_store_obs_item *items, size_t n, size_t i)
 {
-    /* one item alone needs no savepoint: its failure rolls back the
-     * transaction, which holds nothing else */
-    bool savepoints = n > 1;
-    for (size_t i = 0; i < n; i++) {
-        if (out[i].status != VIGIL_OK) {
-            continue; /* refused by store.c */
+    size_t j = i + 1;
+    while (items[i].unit != 0 && j < n && items[j].unit == items[i].unit) {
+        j++;
+    }
+    return j;
+}
+
+/* Mark every stored item of the unit [i, j) but bad as rolled back with it. */
+static void refuse_unit(vigil_store_put *out, size_t i, size_t j, size_t bad)
+{
+    for (size_t k = i; k < j; k++) {
+        if (k != bad) {
+            memset(&out[k], 0, sizeof out[k]);
+            out[k].status = out[bad].status;
+            snprintf(out[k].msg, sizeof out[k].msg,
+                     "not stored: item %zu of its unit was refused", bad - i + 1);
         }
-        sq_head saved;
-        vigil_status s = savepoints ? sq_savepoint(q, &saved, err) : VIGIL_OK;
-        if (s != VIGIL_OK) {
-            return s;
-        }
+    }
+}
+
+/* Store the unit [i, j) in one savepoint (none when it is the whole batch of
+ * one item: its failure rolls back the transaction, which holds nothing
+ * else). Returns an error only when the whole batch fails. */
+static vigil_status put_unit(sq *q, const vigil_actor *who, const vigil_store_obs_item *items,
+                             size_t i, size_t j, bool savepoints, vigil_store_put *out,
+                             vigil_err *err)
+{
+    if (out[i].status != VIGIL_OK) {
+        return VIGIL_OK; /* refused by store.c, with the rest of its unit */
+    }
+    sq_head saved;
+    vigil_status s = savepoints ? sq_savepoint(q, &saved, err) : VIGIL_OK;
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    for (size_t k = i; k < j; k++) {
         vigil_err e = {0};
-        s = put_one(q, who, &items[i], &out[i], &e);
+        s = put_one(q, who, &items[k], &out[k], &e);
         if (s == VIGIL_OK) {
-            s = savepoints ? sq_release(q, err) : VIGIL_OK;
-            if (s != VIGIL_OK) {
-                return s;
-            }
             continue;
         }
         if (sqlite3_get_autocommit(q->db) || !item_level(s)) {
@@ -656,9 +678,10 @@ static vigil_status batch_txn(sq *q, const vigil_actor *who, const vigil_store_o
                 return rs;
             }
         }
-        memset(&out[i], 0, sizeof out[i]);
-        out[i].status = s;
-        snprintf(out[i].msg, sizeof out[i].msg, "%s", e.msg);
+        memset(&out[k], 0, sizeof out[k]);
+        out[k].status = s;
+        snprintf(out[k].msg, sizeof out[k].msg, "%s", e.msg);
+        refuse_unit(out, i, j, k);
         if (!savepoints) {
             /* roll the transaction back (sq_end sees the failure) */
             if (err != NULL) {
@@ -666,6 +689,22 @@ static vigil_status batch_txn(sq *q, const vigil_actor *who, const vigil_store_o
             }
             return s;
         }
+        return VIGIL_OK;
+    }
+    return savepoints ? sq_release(q, err) : VIGIL_OK;
+}
+
+static vigil_status batch_txn(sq *q, const vigil_actor *who, const vigil_store_obs_item *items,
+                              size_t n, vigil_store_put *out, vigil_err *err)
+{
+    bool savepoints = n > 1;
+    for (size_t i = 0; i < n;) {
+        size_t j = unit_end(items, n, i);
+        vigil_status s = put_unit(q, who, items, i, j, savepoints, out, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        i = j;
     }
     return VIGIL_OK;
 }

@@ -137,6 +137,89 @@ vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const cha
     return VIGIL_OK;
 }
 
+/* ---- one patient now ------------------------------------------------------ */
+
+static const char SQL_CURRENT[] =
+    "SELECT p.id, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), p.name, p.birth_date, "
+    "coalesce(a.id, 0), coalesce(a.admitted_ms, 0), coalesce(b.ward, ''), coalesce(b.bed, ''), "
+    "coalesce(b.from_ms, 0), "
+    "(SELECT o.id FROM obs_set o WHERE o.patient_id = p.id ORDER BY o.t_ms DESC, o.id DESC "
+    "LIMIT 1), "
+    "(SELECT max(o.t_ms) FROM obs_set o WHERE o.patient_id = p.id) "
+    "FROM patient p LEFT JOIN admission a ON a.patient_id = p.id AND a.discharged_ms IS NULL "
+    "LEFT JOIN bed_stay b ON b.admission_id = a.id AND b.to_ms IS NULL WHERE p.id = ?1";
+static const char SQL_LATEST_SCORE_ID[] =
+    "SELECT s.id FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
+    "WHERE o.patient_id = ?1 ORDER BY o.t_ms DESC, o.id DESC LIMIT 1";
+
+static vigil_status current_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t now_ms,
+                                vigil_store_patient_current *c, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_CURRENT, &st);
+    sq_bind_i64(st, 1, patient_id);
+    bool row = false;
+    vigil_status s = sq_step(q, st, &row, "patient now", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "patient_id", "no patient %lld",
+                             (long long)patient_id);
+    }
+    vigil_store_ward_entry *e = &c->entry;
+    e->patient.id = sq_col_i64(st, 0);
+    sq_col_text(st, 1, e->patient.nhs_number, sizeof e->patient.nhs_number);
+    sq_col_text(st, 2, e->patient.mrn, sizeof e->patient.mrn);
+    sq_col_text(st, 3, e->patient.name, sizeof e->patient.name);
+    sq_col_text(st, 4, e->patient.birth_date, sizeof e->patient.birth_date);
+    e->admission_id = sq_col_i64(st, 5);
+    c->admitted_ms = sq_col_i64(st, 6);
+    sq_col_text(st, 7, c->ward, sizeof c->ward);
+    sq_col_text(st, 8, e->bed, sizeof e->bed);
+    e->bed_since_ms = sq_col_i64(st, 9);
+    e->last_obs_id = sq_col_i64(st, 10);
+    e->last_obs_ms = sq_col_i64(st, 11);
+    sq_done(st);
+    s = latest_score(q, e, err);
+    if (s == VIGIL_OK && e->has_score) {
+        PREP(SQL_LATEST_SCORE_ID, &st);
+        sq_bind_i64(st, 1, patient_id);
+        s = sq_step(q, st, &row, "latest score", err);
+        if (s == VIGIL_OK && row) {
+            c->score_id = sq_col_i64(st, 0);
+            sq_done(st);
+        }
+    }
+    if (s == VIGIL_OK) {
+        s = vigil__sq_state_read(q, patient_id, now_ms, &e->state, err);
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "patient.current", "patient", patient_id, patient_id,
+                        "admission, bed, latest score, state");
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_patient_current_get(void *be, const vigil_actor *who, int64_t patient_id,
+                                           int64_t now_ms, vigil_store_patient_current *out,
+                                           vigil_err *err)
+{
+    sq *q = be;
+    vigil_store_patient_current c;
+    memset(&c, 0, sizeof c);
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, current_txn(q, who, patient_id, now_ms, &c, err), err);
+    }
+    if (s == VIGIL_OK) {
+        *out = c;
+    }
+    return s;
+}
+
 /* ---- open episodes ------------------------------------------------------- */
 
 static const char SQL_EPISODES[] =

@@ -191,6 +191,9 @@ vigil_status vigil__sq_patient_state_get(void *be, const vigil_actor *who, int64
                                          vigil_err *err);
 vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const char *ward,
                                      int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
+vigil_status vigil__sq_patient_current_get(void *be, const vigil_actor *who, int64_t patient_id,
+                                           int64_t now_ms, vigil_store_patient_current *out,
+                                           vigil_err *err);
 vigil_status vigil__sq_episodes_open(void *be, const vigil_actor *who, const char *ward,
                                      vigil_store_episode_list *out, vigil_err *err);
 vigil_status vigil__sq_marthas_walk(void *be, const vigil_actor *who, int64_t from_ms,

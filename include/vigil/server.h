@@ -1,0 +1,173 @@
+/*
+ * vigil/server.h: the ward service in one process (`vigil serve`): an MLLP
+ * listener for HL7 v2 from the hospital's interface engine, an HTTP JSON API
+ * for the ward (libmicrohttpd), FHIR R4 endpoints, and the AI seam.
+ *
+ * What it does: takes observation sets and ADT events in (HL7 ORU^R01 and
+ * ADT A01/A02/A03/A08 over MLLP; JSON and FHIR over HTTP), scores NEWS2 (and
+ * the AI risk when a scorer is loaded and the patient has not opted out),
+ * stores them durably with their audit records, runs the escalation policy
+ * (vigil/escalation.h) and stores what it decides (episodes, alerts,
+ * repeats); serves the ward list, a patient's observations, alerts,
+ * acknowledgements, concerns, Martha's Rule calls and reviews, daily
+ * answers, AI opt-outs, Scale 2 decisions and revised escalation plans to
+ * signed-in staff, with roles and ward scope enforced on every request.
+ *
+ * What it does not do: TLS (put it behind a TLS-terminating proxy), page
+ * anyone (alerts and repeats are stored and shown; delivery is another
+ * system's job), train or load models (the caller passes a vigil_scorer),
+ * install signal handlers (the caller's main() does: see src/cli/cmd_serve.c).
+ *
+ * Durability (REQ SERVER-ACK-AFTER-COMMIT): an HL7 message is acknowledged
+ * AA, and an HTTP write answered 2xx, only after the store has committed it
+ * (vigil/store.h: WAL, synchronous=FULL). AE/AR and 4xx mean nothing of that
+ * message or request was stored. Messages that arrive while a commit is in
+ * flight are committed together in the next transaction (group commit).
+ *
+ * Threads: one MLLP I/O thread (epoll), one store thread (the only user of
+ * the store connection that writes clinical data; it also runs the
+ * escalation timer), libmicrohttpd's pool of http_threads, and the caller's.
+ * The functions below are called from one controlling thread.
+ *
+ * See docs/server.md for endpoints, roles, threading and group commit.
+ */
+#ifndef VIGIL_SERVER_H
+#define VIGIL_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/escalation.h"
+#include "vigil/hl7.h"
+#include "vigil/status.h"
+#include "vigil/ward.h"
+
+/* ------------------------------------------------------------------------ */
+/* The AI seam                                                              */
+
+#define VIGIL_AI_EXPLANATION_MAX 8192 /* bytes of explanation JSON, NUL included */
+#define VIGIL_AI_HISTORY_MAX 64       /* most recent events passed to a scorer */
+
+/* One AI score for one observation set. Caller-owned, copyable. */
+typedef struct vigil_ai_score {
+    double risk;         /* the model's raw output (finite) */
+    double prob;         /* calibrated probability of the outcome, 0..1 */
+    bool low_confidence; /* the input is outside what the model was trained on */
+    /* Why, for people: a JSON object or array (e.g. top factors up and down),
+     * NUL-terminated; "" when the model gives none. */
+    char explanation_json[VIGIL_AI_EXPLANATION_MAX];
+    char model_version[VIGIL_ID_MAX]; /* non-empty: stored with every score */
+} vigil_ai_score;
+
+/*
+ * A risk model behind function pointers. The server calls score() for each
+ * new observation set of a patient who has not opted out, from its store
+ * thread only (one call at a time: the scorer need not be thread-safe).
+ *
+ * score(): history[0..n_history) are the patient's most recent earlier
+ * observation events known to the server, oldest first (at most
+ * VIGIL_AI_HISTORY_MAX, possibly 0; Scale 2 already applied), ev the new
+ * one; all borrowed for the call. Fill *out and return VIGIL_OK, or an
+ * error (err says why): the set is then stored and escalated on NEWS2
+ * alone, and the failure logged. A probability outside [0, 1], a non-finite
+ * risk, an empty model version or an explanation that is not a JSON object
+ * or array is treated as a failure.
+ *
+ * version(): the loaded model's version for /health (static or owned by
+ * ctx). close(): release ctx; called by whoever made the scorer (never by
+ * the server), after vigil_server_close. Either may be NULL.
+ */
+typedef struct vigil_scorer {
+    void *ctx;
+    vigil_status (*score)(void *ctx, const vigil_obs_event *history, size_t n_history,
+                          const vigil_obs_event *ev, vigil_ai_score *out, vigil_err *err);
+    const char *(*version)(void *ctx);
+    void (*close)(void *ctx);
+} vigil_scorer;
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                            */
+
+typedef struct vigil_server_config {
+    const char *db;   /* store URI or path (vigil_store_open), required */
+    const char *bind; /* IPv4 or IPv6 literal; default "127.0.0.1" */
+    int http_port;    /* 0 = an ephemeral port (see vigil_server_http_port) */
+    int mllp_port;    /* 0 = an ephemeral port */
+    /* The AI model, borrowed for the server's lifetime; NULL = NEWS2 only
+     * (said in /health). */
+    const vigil_scorer *scorer;
+    vigil_escalation_config escalation; /* vigil_escalation_config_init defaults */
+    vigil_hl7_opts hl7;                 /* vigil_hl7_opts_init defaults */
+    unsigned max_mllp_conns;            /* default 64: further connections are closed */
+    unsigned max_http_conns;            /* default 64 */
+    unsigned http_threads;              /* libmicrohttpd thread pool; default 2 */
+    unsigned max_batch;                 /* most messages in one group commit; default 256 */
+    int64_t session_idle_ms;            /* a session ends after this idle; default 30 min */
+    int64_t session_max_ms;             /* and this long after sign-in; default 12 h */
+    int64_t concern_open_ms;            /* a staff concern counts until acknowledged or
+                                           this long; default 12 h */
+    int64_t future_skew_ms;             /* observation times later than now + this are
+                                           refused; default 5 min */
+    int64_t tick_ms;                    /* escalation timer (repeats); default 1 s */
+    /* Log sink: one line per call, no newline; NULL = stderr. Called from
+     * any server thread (serialised by the server). */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+} vigil_server_config;
+
+/* Fill cfg with the defaults above (db NULL, ports 0, no scorer). */
+void vigil_server_config_init(vigil_server_config *cfg);
+
+/* ------------------------------------------------------------------------ */
+/* Lifecycle                                                                */
+
+typedef struct vigil_server vigil_server;
+
+/*
+ * Open the store (creating and migrating it if needed), bind both listening
+ * sockets and load the open escalation episodes. No thread runs yet.
+ * Returns VIGIL_ERR_ARG for a bad config (err names the field), VIGIL_ERR_IO
+ * when a port cannot be bound or the store cannot be opened, or the store's
+ * error. *out is set only on success; release with vigil_server_close.
+ */
+vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **out, vigil_err *err);
+
+/* The bound ports (useful after asking for port 0). */
+int vigil_server_http_port(const vigil_server *srv);
+int vigil_server_mllp_port(const vigil_server *srv);
+
+/* Start the store, MLLP and HTTP threads. VIGIL_ERR_INTERNAL / VIGIL_ERR_IO
+ * when a thread or the HTTP daemon cannot start (nothing is left running). */
+vigil_status vigil_server_start(vigil_server *srv, vigil_err *err);
+
+/*
+ * Graceful stop (REQ SERVER-GRACEFUL-STOP): stop accepting connections and
+ * reading new messages; let every message and request already taken in
+ * finish (committed ones are acknowledged); then stop the threads. Blocks
+ * until done. Idempotent; a no-op before start.
+ */
+void vigil_server_stop(vigil_server *srv);
+
+/* Stop (if running), close the store and free everything. NULL is a no-op. */
+void vigil_server_close(vigil_server *srv);
+
+/* Counters for monitoring and tests (read while running: approximate). */
+typedef struct vigil_server_stats {
+    uint64_t mllp_conns;      /* connections accepted */
+    uint64_t hl7_messages;    /* messages decoded from MLLP frames */
+    uint64_t hl7_aa;          /* acknowledged AA */
+    uint64_t hl7_ae;          /* AE */
+    uint64_t hl7_ar;          /* AR */
+    uint64_t mllp_errors;     /* framing errors */
+    uint64_t commits;         /* group commits of observation sets */
+    uint64_t committed_sets;  /* observation sets stored by them */
+    uint64_t max_group;       /* most messages in one group commit */
+    uint64_t http_requests;   /* HTTP requests answered */
+    uint64_t alerts_opened;   /* escalation alerts stored */
+    uint64_t store_failures;  /* store calls that failed for a reason not the input's */
+} vigil_server_stats;
+
+void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out);
+
+#endif

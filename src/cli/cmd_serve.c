@@ -1,0 +1,179 @@
+/*
+ * cmd_serve.c: `vigil serve`: run the ward service (vigil/server.h) until
+ * SIGTERM or SIGINT, then stop gracefully and exit 0.
+ *
+ * Owns the process-wide parts the library leaves to main(): signals (blocked
+ * in every thread and taken with sigwait here, so no handler runs inside
+ * the server), SIGPIPE ignored, the first admin user (--bootstrap-admin with
+ * the password in VIGIL_ADMIN_PASSWORD, never on the command line).
+ *
+ * Exit status: 0 stopped cleanly; 2 usage; 3 the store or a port could not be
+ * opened. Prints "vigil serve: http ADDR:PORT mllp ADDR:PORT" on stderr once
+ * both ports are listening (ports 0 ask for ephemeral ones).
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vigil/server.h"
+#include "vigil/store.h"
+#include "vigil/util.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil serve --db FILE --http-port N --mllp-port N [--bind ADDR]\n"
+            "                   [--model BUNDLE] [--bootstrap-admin USER]\n"
+            "\n"
+            "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
+            "the JSON API and FHIR R4 over HTTP. Stops cleanly on SIGTERM or SIGINT.\n"
+            "\n"
+            "options:\n"
+            "  --db FILE              the SQLite store (created if missing)\n"
+            "  --http-port N          HTTP port (0: an ephemeral port)\n"
+            "  --mllp-port N          MLLP port (0: an ephemeral port)\n"
+            "  --bind ADDR            address to listen on (default 127.0.0.1)\n"
+            "  --model BUNDLE         an AI model bundle (without it: NEWS2 only)\n"
+            "  --bootstrap-admin USER create admin USER if missing, password from the\n"
+            "                         environment variable VIGIL_ADMIN_PASSWORD\n"
+            "  -h, --help             show this help\n"
+            "\n"
+            "The AI risk model is trained on ICU research data and must be validated\n"
+            "locally before any clinical use.\n");
+}
+
+static vigil_status bootstrap_admin(const char *db, const char *user, vigil_err *err)
+{
+    const char *pw = getenv("VIGIL_ADMIN_PASSWORD");
+    if (pw == NULL || pw[0] == '\0') {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "VIGIL_ADMIN_PASSWORD",
+                             "--bootstrap-admin needs the password in VIGIL_ADMIN_PASSWORD");
+    }
+    vigil_store *st = NULL;
+    vigil_status s = vigil_store_open(db, 0, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil_store_user u;
+    s = vigil_store_user_get(st, user, &u, err);
+    if (s == VIGIL_ERR_NOT_FOUND) {
+        const char *wards[] = {"*"};
+        vigil_actor who = {"vigil-serve", "bootstrap admin"};
+        int64_t id = 0;
+        s = vigil_store_user_add(st, &who, user, user, VIGIL_STORE_ROLE_ADMIN, pw, wards, 1, &id,
+                                 err);
+        if (s == VIGIL_OK) {
+            fprintf(stderr, "vigil serve: admin user %s created\n", user);
+        }
+    }
+    vigil_store_close(st);
+    return s;
+}
+
+static bool port_arg(const char *s, int *out)
+{
+    long v = 0;
+    if (vigil_parse_long(s, 0, 65535, &v) != VIGIL_OK) {
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+int vigil_cli_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},        {"http-port", required_argument, NULL, 'H'},
+        {"mllp-port", required_argument, NULL, 'M'}, {"bind", required_argument, NULL, 'b'},
+        {"model", required_argument, NULL, 'm'},     {"bootstrap-admin", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+    };
+    vigil_server_config cfg;
+    vigil_server_config_init(&cfg);
+    const char *model = NULL, *admin = NULL;
+    bool have_http = false, have_mllp = false;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            cfg.db = optarg;
+            break;
+        case 'H':
+            have_http = port_arg(optarg, &cfg.http_port);
+            if (!have_http) {
+                fprintf(stderr, "vigil serve: --http-port: '%s' is not a port\n", optarg);
+                return VIGIL_EXIT_USAGE;
+            }
+            break;
+        case 'M':
+            have_mllp = port_arg(optarg, &cfg.mllp_port);
+            if (!have_mllp) {
+                fprintf(stderr, "vigil serve: --mllp-port: '%s' is not a port\n", optarg);
+                return VIGIL_EXIT_USAGE;
+            }
+            break;
+        case 'b':
+            cfg.bind = optarg;
+            break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'a':
+            admin = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return VIGIL_EXIT_OK;
+        default:
+            usage(stderr);
+            return VIGIL_EXIT_USAGE;
+        }
+    }
+    if (optind != argc || cfg.db == NULL || !have_http || !have_mllp) {
+        usage(stderr);
+        return VIGIL_EXIT_USAGE;
+    }
+    if (model != NULL) {
+        /* the model bundle loader (src/model) plugs in here through vigil_scorer */
+        fprintf(stderr, "vigil serve: --model: this build has no model bundle loader; "
+                        "run without --model for NEWS2-only scoring\n");
+        return VIGIL_EXIT_USAGE;
+    }
+    vigil_err err = {0};
+    if (admin != NULL && bootstrap_admin(cfg.db, admin, &err) != VIGIL_OK) {
+        fprintf(stderr, "vigil serve: --bootstrap-admin: %s\n", err.msg);
+        return err.status == VIGIL_ERR_ARG ? VIGIL_EXIT_USAGE : VIGIL_EXIT_IO;
+    }
+    /* every thread inherits the mask: the signals are taken only by sigwait below */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    vigil_server *srv = NULL;
+    if (vigil_server_open(&cfg, &srv, &err) != VIGIL_OK) {
+        fprintf(stderr, "vigil serve: %s\n", err.msg);
+        return err.status == VIGIL_ERR_ARG ? VIGIL_EXIT_USAGE : VIGIL_EXIT_IO;
+    }
+    if (vigil_server_start(srv, &err) != VIGIL_OK) {
+        fprintf(stderr, "vigil serve: %s\n", err.msg);
+        vigil_server_close(srv);
+        return VIGIL_EXIT_IO;
+    }
+    fprintf(stderr, "vigil serve: http %s:%d mllp %s:%d\n", cfg.bind, vigil_server_http_port(srv),
+            cfg.bind, vigil_server_mllp_port(srv));
+    fflush(stderr);
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0) {
+    }
+    fprintf(stderr, "vigil serve: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    vigil_server_close(srv);
+    fprintf(stderr, "vigil serve: stopped\n");
+    return VIGIL_EXIT_OK;
+}

@@ -1,0 +1,352 @@
+/*
+ * auth.c: who is asking. Sign-in (argon2id through the store, one at a time,
+ * with a lock-out after repeated failures), session tokens (32 random bytes
+ * from libsodium, kept only as a BLAKE2b hash, idle and absolute expiry),
+ * ward scope, creating users (admin), and /health.
+ *
+ * Why one argon2id at a time: each costs ~70 ms and 64 MiB
+ * (docs/store.md); parallel sign-ins could exhaust memory. A sign-in that
+ * cannot get the slot within AUTH_WAIT_MS is answered 503.
+ *
+ * Does not: decide what a role may do (the route table in api.c) or see a
+ * patient. Invariants: tokens are never logged or stored; a failed sign-in
+ * says only "username or password not recognised".
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "server_int.h"
+
+#define AUTH_WAIT_MS 5000
+#define THROTTLE_FAILURES 5
+#define THROTTLE_WINDOW_MS (15LL * 60 * 1000)
+#define THROTTLE_LOCK_MS (15LL * 60 * 1000)
+
+void vigil__srv_auth_init(srv_auth *a, int64_t idle_ms, int64_t max_ms)
+{
+    memset(a, 0, sizeof *a);
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_mutex_init(&a->argon_mu, NULL);
+    a->idle_ms = idle_ms;
+    a->max_ms = max_ms;
+}
+
+void vigil__srv_auth_fini(srv_auth *a)
+{
+    sodium_memzero(a->sessions, sizeof a->sessions);
+    pthread_mutex_destroy(&a->mu);
+    pthread_mutex_destroy(&a->argon_mu);
+}
+
+bool vigil__srv_scope_ok(const srv_user *u, const char *ward)
+{
+    for (size_t i = 0; i < u->n_wards; i++) {
+        if (strcmp(u->wards[i], "*") == 0) {
+            return true;
+        }
+        if (ward != NULL && ward[0] != '\0' && strcmp(u->wards[i], ward) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void token_hash(const char *token, uint8_t out[32])
+{
+    crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+static bool expired(const srv_auth *a, const srv_session *s, int64_t now_ms)
+{
+    return now_ms - s->last_ms >= a->idle_ms || now_ms - s->created_ms >= a->max_ms ||
+           now_ms < s->created_ms;
+}
+
+vigil_status vigil__srv_session_new(srv_auth *a, const srv_user *u, int64_t now_ms,
+                                    char token_out[SRV_TOKEN_LEN + 1])
+{
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof raw);
+    char tok[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    sodium_bin2base64(tok, sizeof tok, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+    pthread_mutex_lock(&a->mu);
+    size_t pick = SRV_SESSIONS_MAX;
+    for (size_t i = 0; i < SRV_SESSIONS_MAX && pick == SRV_SESSIONS_MAX; i++) {
+        if (!a->sessions[i].used || expired(a, &a->sessions[i], now_ms)) {
+            pick = i;
+        }
+    }
+    if (pick == SRV_SESSIONS_MAX) {
+        pick = 0; /* full: the least recently used session ends */
+        for (size_t i = 1; i < SRV_SESSIONS_MAX; i++) {
+            if (a->sessions[i].last_ms < a->sessions[pick].last_ms) {
+                pick = i;
+            }
+        }
+    }
+    srv_session *s = &a->sessions[pick];
+    memset(s, 0, sizeof *s);
+    s->used = true;
+    token_hash(tok, s->token_hash);
+    s->user = *u;
+    s->created_ms = s->last_ms = now_ms;
+    pthread_mutex_unlock(&a->mu);
+    memcpy(token_out, tok, SRV_TOKEN_LEN);
+    token_out[SRV_TOKEN_LEN] = '\0';
+    sodium_memzero(tok, sizeof tok);
+    return VIGIL_OK;
+}
+
+static srv_session *find(srv_auth *a, const char *token)
+{
+    if (token == NULL || strlen(token) != SRV_TOKEN_LEN) {
+        return NULL;
+    }
+    uint8_t h[32];
+    token_hash(token, h);
+    for (size_t i = 0; i < SRV_SESSIONS_MAX; i++) {
+        if (a->sessions[i].used && sodium_memcmp(a->sessions[i].token_hash, h, 32) == 0) {
+            return &a->sessions[i];
+        }
+    }
+    return NULL;
+}
+
+bool vigil__srv_session_get(srv_auth *a, const char *token, int64_t now_ms, srv_user *out)
+{
+    pthread_mutex_lock(&a->mu);
+    srv_session *s = find(a, token);
+    bool ok = s != NULL && !expired(a, s, now_ms);
+    if (s != NULL && !ok) {
+        memset(s, 0, sizeof *s);
+    }
+    if (ok) {
+        s->last_ms = now_ms;
+        *out = s->user;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return ok;
+}
+
+void vigil__srv_session_end(srv_auth *a, const char *token)
+{
+    pthread_mutex_lock(&a->mu);
+    srv_session *s = find(a, token);
+    if (s != NULL) {
+        memset(s, 0, sizeof *s);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+static srv_throttle *throttle_find(srv_auth *a, const char *key, bool create, int64_t now_ms)
+{
+    srv_throttle *oldest = &a->throttle[0];
+    for (size_t i = 0; i < SRV_THROTTLE_SLOTS; i++) {
+        srv_throttle *t = &a->throttle[i];
+        if (t->key[0] != '\0' && strcmp(t->key, key) == 0) {
+            return t;
+        }
+        if (t->key[0] == '\0' || t->first_ms < oldest->first_ms) {
+            oldest = t;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    memset(oldest, 0, sizeof *oldest);
+    snprintf(oldest->key, sizeof oldest->key, "%s", key);
+    oldest->first_ms = now_ms;
+    return oldest;
+}
+
+bool vigil__srv_throttle_allowed(srv_auth *a, const char *key, int64_t now_ms)
+{
+    pthread_mutex_lock(&a->mu);
+    srv_throttle *t = throttle_find(a, key, false, now_ms);
+    bool ok = t == NULL || t->locked_until_ms <= now_ms;
+    pthread_mutex_unlock(&a->mu);
+    return ok;
+}
+
+void vigil__srv_throttle_record(srv_auth *a, const char *key, bool ok, int64_t now_ms)
+{
+    pthread_mutex_lock(&a->mu);
+    srv_throttle *t = throttle_find(a, key, !ok, now_ms);
+    if (t != NULL) {
+        if (ok) {
+            memset(t, 0, sizeof *t);
+        } else {
+            if (now_ms - t->first_ms > THROTTLE_WINDOW_MS) {
+                t->failures = 0;
+                t->first_ms = now_ms;
+            }
+            if (++t->failures >= THROTTLE_FAILURES) {
+                t->locked_until_ms = now_ms + THROTTLE_LOCK_MS;
+            }
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Take the argon2id slot, waiting at most AUTH_WAIT_MS. */
+static bool argon_lock(srv_auth *a)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += AUTH_WAIT_MS / 1000;
+    return pthread_mutex_timedlock(&a->argon_mu, &ts) == 0;
+}
+
+static json_t *user_json(const vigil_store_user *u)
+{
+    json_t *w = json_array();
+    for (size_t i = 0; i < u->n_wards; i++) {
+        json_array_append_new(w, json_string(u->wards[i]));
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}", "username", u->username, "display_name",
+                     u->display_name, "role", vigil_store_role_name(u->role), "wards", w);
+}
+
+void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char *cookie,
+                        size_t cookie_cap)
+{
+    const char *user = json_string_value(json_object_get(r->body, "username"));
+    const char *pass = json_string_value(json_object_get(r->body, "password"));
+    if (user == NULL || pass == NULL || json_object_size(r->body) != 2) {
+        vigil__srv_req_error(r, 400, "bad-request",
+                             "sign in with {\"username\": ..., \"password\": ...}");
+        return;
+    }
+    char key[sizeof((srv_throttle *)0)->key];
+    snprintf(key, sizeof key, "%.63s|%s", user, client);
+    int64_t now = vigil__srv_now_ms();
+    if (!vigil__srv_throttle_allowed(&srv->auth, key, now)) {
+        vigil__srv_log(srv, "auth.locked", "sign-in refused: too many failures");
+        vigil__srv_req_error(r, 429, "too-many-requests",
+                             "too many failed sign-ins; try again in 15 minutes");
+        return;
+    }
+    if (!argon_lock(&srv->auth)) {
+        vigil__srv_req_error(r, 503, "unavailable", "sign-in is busy; try again shortly");
+        return;
+    }
+    vigil_store_user u;
+    vigil_err err = {0};
+    vigil_status s = vigil_store_user_login(srv->auth_store, user, pass, &u, &err);
+    pthread_mutex_unlock(&srv->auth.argon_mu);
+    now = vigil__srv_now_ms();
+    if (s == VIGIL_ERR_DENIED) {
+        vigil__srv_throttle_record(&srv->auth, key, false, now);
+        vigil__srv_log(srv, "auth.fail", "sign-in refused");
+        vigil__srv_req_error(r, 401, "unauthorized", "username or password not recognised");
+        return;
+    }
+    if (s != VIGIL_OK) {
+        vigil__srv_log(srv, "store.error", "sign-in: %s", vigil_status_str(s));
+        vigil__srv_req_error(r, 500, "internal", "sign-in failed: %s", vigil_status_str(s));
+        return;
+    }
+    vigil__srv_throttle_record(&srv->auth, key, true, now);
+    srv_user su;
+    memset(&su, 0, sizeof su);
+    memcpy(su.username, u.username, sizeof su.username);
+    su.role = u.role;
+    su.n_wards = u.n_wards;
+    memcpy(su.wards, u.wards, sizeof su.wards);
+    char token[SRV_TOKEN_LEN + 1];
+    vigil__srv_session_new(&srv->auth, &su, now, token);
+    snprintf(cookie, cookie_cap, "vigil_session=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld",
+             token, (long long)(srv->cfg.session_max_ms / 1000));
+    vigil__srv_log(srv, "auth.login", "user %s signed in (%s)", u.username,
+                   vigil_store_role_name(u.role));
+    json_t *j = json_pack("{s:s, s:s, s:o, s:I, s:o}", "token", token, "token_type", "Bearer",
+                          "expires_at", vigil__srv_time_json(now + srv->cfg.session_max_ms),
+                          "idle_timeout_s", (json_int_t)(srv->cfg.session_idle_ms / 1000), "user",
+                          user_json(&u));
+    sodium_memzero(token, sizeof token);
+    vigil__srv_req_json(r, 200, j);
+}
+
+/* wards: a JSON array of 1..VIGIL_STORE_WARDS_MAX strings. */
+static bool wards_of(json_t *a, const char **out, size_t *n)
+{
+    if (!json_is_array(a) || json_array_size(a) == 0 ||
+        json_array_size(a) > VIGIL_STORE_WARDS_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        out[i] = json_string_value(json_array_get(a, i));
+        if (out[i] == NULL) {
+            return false;
+        }
+    }
+    *n = json_array_size(a);
+    return true;
+}
+
+void vigil__srv_h_user_add(vigil_server *srv, srv_req *r)
+{
+    const char *username = json_string_value(json_object_get(r->body, "username"));
+    const char *display = json_string_value(json_object_get(r->body, "display_name"));
+    const char *role_s = json_string_value(json_object_get(r->body, "role"));
+    const char *password = json_string_value(json_object_get(r->body, "password"));
+    const char *wards[VIGIL_STORE_WARDS_MAX];
+    size_t n_wards = 0;
+    int role = -1;
+    for (int i = 0; role_s != NULL && i < VIGIL_STORE_ROLE_COUNT; i++) {
+        if (strcmp(role_s, vigil_store_role_name((vigil_store_role)i)) == 0) {
+            role = i;
+        }
+    }
+    if (username == NULL || display == NULL || password == NULL || role < 0 ||
+        !wards_of(json_object_get(r->body, "wards"), wards, &n_wards)) {
+        vigil__srv_req_error(r, 422, "unprocessable",
+                             "a user needs username, display_name, role (nurse, doctor, "
+                             "outreach, safety-officer, admin), password and wards (1 to %d "
+                             "names or \"*\")",
+                             VIGIL_STORE_WARDS_MAX);
+        return;
+    }
+    if (!argon_lock(&srv->auth)) {
+        vigil__srv_req_error(r, 503, "unavailable", "busy; try again shortly");
+        return;
+    }
+    int64_t id = 0;
+    vigil_err err = {0};
+    vigil_status s = vigil_store_user_add(srv->auth_store, &r->who, username, display,
+                                          (vigil_store_role)role, password, wards, n_wards, &id,
+                                          &err);
+    pthread_mutex_unlock(&srv->auth.argon_mu);
+    if (s != VIGIL_OK) {
+        const char *code;
+        int st = vigil__srv_http_status(s, &code);
+        vigil__srv_req_error(r, st, code, "%s", err.msg);
+        return;
+    }
+    vigil__srv_log(srv, "auth.user-added", "user %s (%s) added by %s", username, role_s,
+                   r->user.username);
+    json_t *w = json_array();
+    for (size_t i = 0; i < n_wards; i++) {
+        json_array_append_new(w, json_string(wards[i]));
+    }
+    vigil__srv_req_json(r, 201,
+                        json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)id, "username",
+                                  username, "display_name", display, "role", role_s, "wards", w));
+}
+
+void vigil__srv_h_health(vigil_server *srv, srv_req *r)
+{
+    bool ai = srv->cfg.scorer != NULL;
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:s, s:i, s:i}", "status", "ok", "version", VIGIL_VERSION,
+        "store", vigil_store_backend_name(srv->store), "scoring", ai ? "news2+ai" : "news2-only",
+        "ai_model", ai ? json_string(srv->model) : json_null(), "note",
+        ai ? "AI risk shown alongside NEWS2; it can raise a level, never lower it"
+           : "no AI model loaded: escalation runs on NEWS2, staff concern and Martha's Rule only",
+        "http_port", srv->http_port, "mllp_port", srv->mllp_port);
+    vigil__srv_req_json(r, 200, j);
+}

@@ -1,0 +1,461 @@
+/*
+ * http.c: the HTTP side, on libmicrohttpd: a pool of cfg.http_threads
+ * threads on epoll with a connection limit and timeouts. Each request is
+ * matched to a route, authenticated (Authorization: Bearer <token> or the
+ * HttpOnly vigil_session cookie), checked against the route's roles, its
+ * body collected up to a limit (64 KiB for the API, 4 MiB for FHIR) and
+ * parsed, and then handed to the store thread, whose answer is sent back.
+ *
+ * libmicrohttpd rules followed (docs/ecosystem.md): the response is queued
+ * on the callback where *upload_data_size is 0, never on the first call
+ * (that would close keep-alive connections), except to refuse an oversize
+ * body, where closing is the point; no PostProcessor (JSON bodies only).
+ *
+ * Does not: look at patient data (the store thread does: api.c, fhir.c).
+ * Invariants: 401 when there is no valid session, 403 when the role may not
+ * use the route (ward scope is checked on the store thread, also 403); every
+ * error body is {"error": {"code", "message"}} (OperationOutcome on /fhir).
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server_int.h"
+#include "vigil/fhir.h"
+
+#define API_BODY_MAX (64u * 1024u)
+
+typedef struct http_ctx {
+    const srv_route *route;
+    srv_req req;
+    char *body;
+    size_t len, cap, limit;
+    int early;          /* an HTTP status decided before the body was read; 0 = none */
+    const char *e_code; /* with its error code and message */
+    char e_msg[160];
+    char token[SRV_TOKEN_LEN + 1];
+    char cookie[160];
+} http_ctx;
+
+/* ---- responses ------------------------------------------------------------- */
+
+void vigil__srv_req_json(srv_req *r, int status, json_t *j)
+{
+    free(r->resp);
+    r->resp = NULL;
+    r->status = status;
+    r->content_type = "application/json";
+    if (j == NULL) {
+        r->status = 500;
+        r->resp = NULL;
+        return;
+    }
+    r->resp = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (r->resp == NULL) {
+        r->status = 500;
+    }
+}
+
+void vigil__srv_req_error(srv_req *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *m = json_string(msg);
+    if (m == NULL) {
+        m = json_string("(message not UTF-8)");
+    }
+    vigil__srv_req_json(r, status, json_pack("{s:{s:s, s:o}}", "error", "code", code, "message", m));
+}
+
+int vigil__srv_http_status(vigil_status st, const char **code)
+{
+    switch (st) {
+    case VIGIL_OK:
+        *code = "ok";
+        return 200;
+    case VIGIL_ERR_PARSE:
+        *code = "bad-request";
+        return 400;
+    case VIGIL_ERR_ARG:
+    case VIGIL_ERR_IMPLAUSIBLE:
+    case VIGIL_ERR_MISMATCH:
+        *code = "unprocessable";
+        return 422;
+    case VIGIL_ERR_NOT_FOUND:
+        *code = "not-found";
+        return 404;
+    case VIGIL_ERR_CONFLICT:
+        *code = "conflict";
+        return 409;
+    case VIGIL_ERR_DENIED:
+        *code = "forbidden";
+        return 403;
+    case VIGIL_ERR_IO:
+        *code = "unavailable";
+        return 503;
+    default:
+        *code = "internal";
+        return 500;
+    }
+}
+
+/* Error for a request decided on this thread: JSON, or OperationOutcome on /fhir. */
+static void early_error(http_ctx *c, int status, const char *code, const char *msg)
+{
+    if (c->route != NULL && c->route->fhir) {
+        /* R4 IssueType for each early refusal */
+        const char *it = status == 401   ? "login"
+                         : status == 403 ? "forbidden"
+                         : status == 404 ? "not-found"
+                         : status == 413 ? "too-costly"
+                         : status == 405 || status == 415 ? "not-supported"
+                         : status == 503 ? "transient"
+                                         : "invalid";
+        vigil__srv_fhir_error(&c->req, status, it, "%s", msg);
+    } else {
+        vigil__srv_req_error(&c->req, status, code, "%s", msg);
+    }
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, http_ctx *c)
+{
+    srv_req *r = &c->req;
+    if (r->resp == NULL) {
+        vigil__srv_req_error(r, r->status >= 400 ? r->status : 500, "internal",
+                             "no response was built");
+    }
+    const char *body = r->resp != NULL ? r->resp : "{}";
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type != NULL ? r->content_type : "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->location[0] != '\0') {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    }
+    if (c->cookie[0] != '\0') {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, c->cookie);
+    }
+    if (r->status == 401) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
+    }
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* ---- request parts ------------------------------------------------------------ */
+
+/* The session token: Authorization: Bearer, else the vigil_session cookie. */
+static bool token_of(struct MHD_Connection *conn, char out[SRV_TOKEN_LEN + 1])
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *t = NULL;
+    if (h != NULL && strncmp(h, "Bearer ", 7) == 0) {
+        t = h + 7;
+    } else {
+        t = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "vigil_session");
+    }
+    if (t == NULL || strlen(t) != SRV_TOKEN_LEN) {
+        return false;
+    }
+    memcpy(out, t, SRV_TOKEN_LEN + 1);
+    return true;
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    json_t *q = cls;
+    json_t *v = json_string(value != NULL ? value : "");
+    if (key != NULL && v != NULL) {
+        json_object_set_new(q, key, v);
+    } else {
+        json_decref(v);
+    }
+    return MHD_YES;
+}
+
+static void client_of(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, cap, "?");
+    if (ci == NULL || ci->client_addr == NULL) {
+        return;
+    }
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    } else if (sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)cap);
+    }
+}
+
+/* The stated reason for access (X-Vigil-Reason), printable ASCII, else "direct care". */
+static void reason_of(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Vigil-Reason");
+    bool ok = h != NULL && h[0] != '\0' && strlen(h) < cap && strlen(h) < 200;
+    for (const char *p = h; ok && *p != '\0'; p++) {
+        ok = *p >= 0x20 && *p < 0x7f;
+    }
+    snprintf(out, cap, "%s", ok ? h : "direct care");
+}
+
+static bool content_type_ok(struct MHD_Connection *conn, bool fhir)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (ct == NULL) {
+        return false;
+    }
+    size_t n = strcspn(ct, ";");
+    return (n == 16 && strncmp(ct, "application/json", 16) == 0) ||
+           (fhir && n == 21 && strncmp(ct, "application/fhir+json", 21) == 0);
+}
+
+/* First call: route, session, role, content type, declared length. */
+static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c,
+                       const char *url, const char *method)
+{
+    bool method_ok = false;
+    c->route = vigil__srv_route_match(method, url, &c->req, &method_ok);
+    c->req.method = method;
+    c->req.path = url;
+    c->limit = API_BODY_MAX;
+    if (c->route == NULL) {
+        c->early = method_ok ? 405 : 404;
+        c->e_code = method_ok ? "method-not-allowed" : "not-found";
+        snprintf(c->e_msg, sizeof c->e_msg, method_ok ? "method not allowed here" : "no such endpoint");
+        if (strncmp(url, "/fhir", 5) == 0) {
+            static const srv_route fhir_any = {"", "", NULL, 0, false, true, false, 0};
+            c->route = &fhir_any;
+        }
+        return;
+    }
+    if (c->route->fhir) {
+        c->limit = VIGIL_FHIR_MAX_BYTES;
+    }
+    if (c->route->roles != 0) {
+        if (!token_of(conn, c->token) ||
+            !vigil__srv_session_get(&srv->auth, c->token, vigil__srv_now_ms(), &c->req.user)) {
+            c->early = 401;
+            c->e_code = "unauthorized";
+            snprintf(c->e_msg, sizeof c->e_msg, "sign in first (no valid session)");
+            return;
+        }
+        if ((c->route->roles & (1u << c->req.user.role)) == 0) {
+            c->early = 403;
+            c->e_code = "forbidden";
+            snprintf(c->e_msg, sizeof c->e_msg, "a %s may not do this",
+                     vigil_store_role_name(c->req.user.role));
+            return;
+        }
+    }
+    if (c->route->body && !content_type_ok(conn, c->route->fhir)) {
+        c->early = 415;
+        c->e_code = "unsupported-media-type";
+        snprintf(c->e_msg, sizeof c->e_msg, "send %s",
+                 c->route->fhir ? "application/fhir+json" : "application/json");
+        return;
+    }
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    long long n = 0;
+    if (cl != NULL && sscanf(cl, "%lld", &n) == 1 && n > (long long)c->limit) {
+        c->early = 413;
+        c->e_code = c->route->fhir ? "too-costly" : "too-large";
+        snprintf(c->e_msg, sizeof c->e_msg, "the body is larger than %zu bytes", c->limit);
+    }
+}
+
+static void on_store_thread(vigil_server *srv, srv_job *job)
+{
+    http_ctx *c = job->arg;
+    c->route->fn(srv, &c->req);
+}
+
+/* Last call: parse the body and run the route. */
+static void dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c)
+{
+    srv_req *r = &c->req;
+    reason_of(conn, r->reason, sizeof r->reason);
+    r->who.user = r->user.username[0] != '\0' ? r->user.username : "anonymous";
+    r->who.reason = r->reason;
+    r->query = json_object();
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, r->query);
+    r->raw = c->body != NULL ? c->body : "";
+    r->raw_len = c->len;
+    if (c->route->body && !c->route->fhir) {
+        json_error_t je;
+        r->body = json_loadb(r->raw, r->raw_len, JSON_REJECT_DUPLICATES, &je);
+        if (r->body == NULL || !json_is_object(r->body)) {
+            vigil__srv_req_error(r, 400, "bad-request", "the body is not a JSON object%s%s",
+                                 r->body == NULL ? ": " : "", r->body == NULL ? je.text : "");
+            return;
+        }
+    }
+    if (c->route->special == SRV_ROUTE_LOGIN) {
+        char client[64];
+        client_of(conn, client, sizeof client);
+        vigil__srv_h_login(srv, r, client, c->cookie, sizeof c->cookie);
+        return;
+    }
+    if (c->route->http_thread) {
+        c->route->fn(srv, r);
+        if (c->route->special == SRV_ROUTE_LOGOUT) {
+            vigil__srv_session_end(&srv->auth, c->token);
+            snprintf(c->cookie, sizeof c->cookie,
+                     "vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+        }
+        return;
+    }
+    srv_job job;
+    vigil__srv_job_init_call(&job);
+    job.run = on_store_thread;
+    job.arg = c;
+    if (!vigil__srv_call(srv, &job)) {
+        early_error(c, 503, "unavailable", "the service is stopping");
+    }
+    vigil__srv_job_fini_call(&job);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    vigil_server *srv = cls;
+    http_ctx *c = *con_cls;
+    if (c == NULL) {
+        c = calloc(1, sizeof *c);
+        if (c == NULL) {
+            return MHD_NO;
+        }
+        *con_cls = c;
+        first_call(srv, conn, c, url, method);
+        if (c->early == 413) {
+            /* refuse now: reading a body we will not use costs memory and time */
+            early_error(c, c->early, c->e_code, c->e_msg);
+            c->early = -1;
+            return send_resp(conn, c);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (c->early != 0) {
+            return MHD_YES; /* discarded: the answer is already decided */
+        }
+        if (c->len + n > c->limit) {
+            early_error(c, 413, c->route->fhir ? "too-costly" : "too-large",
+                        "the body is larger than the limit");
+            c->early = -1;
+            return send_resp(conn, c);
+        }
+        if (c->len + n + 1 > c->cap) {
+            size_t ncap = c->cap == 0 ? 4096 : c->cap;
+            while (ncap < c->len + n + 1) {
+                ncap *= 2;
+            }
+            char *nb = realloc(c->body, ncap);
+            if (nb == NULL) {
+                return MHD_NO;
+            }
+            c->body = nb;
+            c->cap = ncap;
+        }
+        memcpy(c->body + c->len, upload_data, n);
+        c->len += n;
+        c->body[c->len] = '\0';
+        return MHD_YES;
+    }
+    if (c->early < 0) {
+        return MHD_YES; /* already answered */
+    }
+    if (c->early > 0) {
+        early_error(c, c->early, c->e_code, c->e_msg);
+    } else {
+        dispatch(srv, conn, c);
+    }
+    atomic_fetch_add(&srv->stats.http_requests, 1);
+    return send_resp(conn, c);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    http_ctx *c = *con_cls;
+    if (c == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < c->req.n_params; i++) {
+        free(c->req.params[i]);
+    }
+    json_decref(c->req.query);
+    json_decref(c->req.body);
+    free(c->req.resp);
+    free(c->body);
+    free(c);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fm, va_list ap)
+{
+    char msg[256];
+    vsnprintf(msg, sizeof msg, fm, ap);
+    vigil__srv_log(cls, "http.error", "%s", msg);
+}
+
+vigil_status vigil__srv_http_start(vigil_server *srv, vigil_err *err)
+{
+    srv->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+        srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, srv->http_fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)srv->cfg.max_http_conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_END);
+    if (srv->mhd == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_IO, "http", "the HTTP daemon could not start");
+    }
+    srv->http_fd = -1; /* the daemon owns the listening socket now */
+    return VIGIL_OK;
+}
+
+void vigil__srv_http_quiesce(vigil_server *srv)
+{
+    if (srv->mhd != NULL) {
+        MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+        if (fd != MHD_INVALID_SOCKET) {
+            srv->http_fd = fd; /* ours again: closed in vigil_server_close */
+        }
+    }
+}
+
+void vigil__srv_http_stop(vigil_server *srv)
+{
+    if (srv->mhd != NULL) {
+        MHD_stop_daemon(srv->mhd);
+        srv->mhd = NULL;
+    }
+}

@@ -1,0 +1,477 @@
+/*
+ * listener.c: the MLLP listener: one thread, one epoll set, non-blocking
+ * sockets. Accepts connections (up to cfg.max_mllp_conns), feeds each
+ * connection's bytes to its own MLLP decoder (vigil/mllp.h), decodes every
+ * complete frame as HL7 (vigil/hl7.h), queues one job per message for the
+ * store thread and writes the ACKs the store thread hands back, in order.
+ *
+ * Pipelining: a sender may send many messages without waiting; they are
+ * queued in order (at most INFLIGHT_MAX per connection, then the connection
+ * is not read until ACKs go out) and, because the store thread keeps arrival
+ * order, their ACKs come back in the order the messages came.
+ *
+ * Framing errors are logged and counted; the decoder resynchronises on the
+ * next start block. A frame too long for the decoder (VIGIL_HL7_MAX_LEN), or
+ * more than ERRORS_MAX framing errors in a row, closes the connection: no
+ * ACK can be built for it, and closing makes the sender resend rather than
+ * wait. ACK messages are never answered.
+ *
+ * Does not: touch the store or patient data (the store thread does).
+ * Invariants: only this thread touches connections; a job names its
+ * connection by slot and generation, so an ACK for a connection that has
+ * gone is dropped, never written to a newer one.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server_int.h"
+#include "vigil/mllp.h"
+
+#define INFLIGHT_MAX 512
+#define ERRORS_MAX 16
+#define DRAIN_MS 10000
+
+enum { TAG_LISTEN = 0, TAG_DONE = 1, TAG_STOP = 2, TAG_CONN = 3 };
+
+typedef struct conn {
+    bool used;
+    int fd;
+    uint32_t gen;
+    vigil_mllp_decoder *dec;
+    char *out;
+    size_t out_len, out_off, out_cap;
+    size_t inflight;
+    bool reading;  /* EPOLLIN wanted */
+    bool closing;  /* no more reading: close once ACKs are out */
+    bool want_out; /* EPOLLOUT registered */
+    bool in_ep;    /* in the epoll set (left out while it wants nothing, so a hung-up
+                      socket waiting for its ACKs does not wake the loop) */
+    unsigned errors;
+} conn;
+
+typedef struct lst {
+    vigil_server *srv;
+    int ep;
+    conn *c;
+    size_t n_c;
+    bool stopping;
+    int64_t stop_ms;
+} lst;
+
+static void rearm(lst *L, size_t i)
+{
+    conn *c = &L->c[i];
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.data.u64 = TAG_CONN + i;
+    ev.events = (c->reading && !c->closing ? EPOLLIN : 0u) | (c->want_out ? EPOLLOUT : 0u);
+    if (ev.events == 0) {
+        if (c->in_ep) {
+            epoll_ctl(L->ep, EPOLL_CTL_DEL, c->fd, NULL);
+            c->in_ep = false;
+        }
+        return;
+    }
+    c->in_ep = epoll_ctl(L->ep, c->in_ep ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) == 0;
+}
+
+static void conn_close(lst *L, size_t i)
+{
+    conn *c = &L->c[i];
+    if (c->in_ep) {
+        epoll_ctl(L->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    }
+    close(c->fd);
+    vigil_mllp_decoder_free(c->dec);
+    free(c->out);
+    uint32_t gen = c->gen;
+    memset(c, 0, sizeof *c);
+    c->gen = gen + 1; /* ACKs still on their way for it are dropped */
+    c->fd = -1;
+}
+
+/* Write what is pending; close when a closing connection is done. */
+static void flush_out(lst *L, size_t i)
+{
+    conn *c = &L->c[i];
+    while (c->out_off < c->out_len) {
+        ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (w > 0) {
+            c->out_off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!c->want_out) {
+                c->want_out = true;
+                rearm(L, i);
+            }
+            return;
+        }
+        vigil__srv_log(L->srv, "mllp.close", "connection %zu: peer gone before its ACKs", i);
+        conn_close(L, i);
+        return;
+    }
+    c->out_off = c->out_len = 0;
+    if (c->want_out) {
+        c->want_out = false;
+        rearm(L, i);
+    }
+    if (c->closing && c->inflight == 0) {
+        conn_close(L, i);
+    }
+}
+
+static bool out_append(conn *c, const char *p, size_t n)
+{
+    if (c->out_len + n > c->out_cap) {
+        size_t ncap = c->out_cap == 0 ? 4096 : c->out_cap;
+        while (ncap < c->out_len + n) {
+            ncap *= 2;
+        }
+        char *nb = realloc(c->out, ncap);
+        if (nb == NULL) {
+            return false;
+        }
+        c->out = nb;
+        c->out_cap = ncap;
+    }
+    memcpy(c->out + c->out_len, p, n);
+    c->out_len += n;
+    return true;
+}
+
+/* The observation sets of an accepted ORU^R01, for the group commit. */
+static srv_ingest *ingest_of(const vigil_hl7_result *r)
+{
+    srv_ingest *ing = calloc(1, sizeof *ing);
+    if (ing == NULL) {
+        return NULL;
+    }
+    ing->ev = calloc(r->n_events, sizeof *ing->ev);
+    if (ing->ev == NULL) {
+        free(ing);
+        return NULL;
+    }
+    ing->n = r->n_events;
+    ing->source = VIGIL_SRC_HL7;
+    for (size_t k = 0; k < r->n_events; k++) {
+        ing->ev[k] = r->events[k];
+        ing->ev[k].source = VIGIL_SRC_HL7;
+        vigil__srv_event_source_id(r->hdr.control_id, k, r->n_events, ing->ev[k].source_id);
+    }
+    snprintf(ing->who_user, sizeof ing->who_user, "%s", vigil__srv_hl7_actor.user);
+    snprintf(ing->who_reason, sizeof ing->who_reason, "%s", vigil__srv_hl7_actor.reason);
+    return ing;
+}
+
+/* One complete message from connection i. */
+static void on_message(lst *L, size_t i, const char *msg, size_t len)
+{
+    vigil_server *srv = L->srv;
+    conn *c = &L->c[i];
+    atomic_fetch_add(&srv->stats.hl7_messages, 1);
+    srv_job *job = calloc(1, sizeof *job);
+    vigil_hl7_result *r = malloc(sizeof *r);
+    if (job == NULL || r == NULL) {
+        free(job);
+        free(r);
+        vigil__srv_log(srv, "mllp.error", "out of memory: message dropped unacknowledged");
+        return;
+    }
+    vigil_hl7_decode(msg, len, &srv->cfg.hl7, r);
+    if (r->hdr.kind == VIGIL_HL7_KIND_ACK || r->kind == VIGIL_HL7_KIND_ACK) {
+        vigil__srv_log(srv, "hl7.ignored", "an ACK message is never answered");
+        free(job);
+        free(r);
+        return;
+    }
+    job->kind = SRV_JOB_HL7;
+    job->slot = (uint32_t)i;
+    job->gen = c->gen;
+    job->hl7 = r;
+    if (r->fault.ack == VIGIL_HL7_AA && r->kind == VIGIL_HL7_KIND_ORU_R01 && r->n_events > 0) {
+        job->ing = ingest_of(r);
+        if (job->ing == NULL) {
+            r->fault.ack = VIGIL_HL7_AR;
+            r->fault.code = VIGIL_HL7_E_INTERNAL;
+            r->fault.reason = VIGIL_HL7_R_INTERNAL;
+            snprintf(r->fault.text, sizeof r->fault.text, "out of memory; send it again");
+        }
+    }
+    if (!vigil__srv_submit(srv, job)) {
+        vigil__srv_job_free_hl7(job); /* stopping: never acknowledged, so it will be resent */
+        return;
+    }
+    c->inflight++;
+    if (c->inflight >= INFLIGHT_MAX && c->reading) {
+        c->reading = false;
+        rearm(L, i);
+    }
+}
+
+static void on_framing_error(lst *L, size_t i, vigil_mllp_error e)
+{
+    conn *c = &L->c[i];
+    atomic_fetch_add(&L->srv->stats.mllp_errors, 1);
+    vigil__srv_log(L->srv, "mllp.framing", "connection %zu: %s", i, vigil_mllp_error_name(e));
+    if (++c->errors > ERRORS_MAX || e == VIGIL_MLLP_ERR_OVERSIZE) {
+        vigil__srv_log(L->srv, "mllp.close", "connection %zu: closed after framing errors", i);
+        c->closing = true;
+        rearm(L, i);
+    }
+}
+
+static void on_readable(lst *L, size_t i)
+{
+    conn *c = &L->c[i];
+    char buf[SRV_MLLP_READ_CHUNK];
+    for (int rounds = 0; rounds < 16 && c->used && c->reading && !c->closing; rounds++) {
+        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return;
+        }
+        if (n <= 0) {
+            /* peer closed (or failed): answer what is in flight, then close */
+            c->closing = true;
+            rearm(L, i);
+            break;
+        }
+        const char *p = buf;
+        size_t left = (size_t)n;
+        while (left > 0 && !c->closing) {
+            size_t used = 0;
+            vigil_mllp_frame f;
+            vigil_mllp_decode(c->dec, p, left, &used, &f);
+            p += used;
+            left -= used;
+            if (f.kind == VIGIL_MLLP_MESSAGE) {
+                c->errors = 0;
+                on_message(L, i, f.msg, f.len);
+            } else if (f.kind == VIGIL_MLLP_ERROR) {
+                on_framing_error(L, i, f.error);
+            }
+        }
+    }
+    if (c->used && c->closing) {
+        flush_out(L, i);
+    }
+}
+
+static void on_accept(lst *L)
+{
+    vigil_server *srv = L->srv;
+    for (;;) {
+        struct sockaddr_storage sa;
+        socklen_t sl = sizeof sa;
+        int fd = accept4(srv->mllp_fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            return;
+        }
+        size_t i = 0;
+        while (i < L->n_c && L->c[i].used) {
+            i++;
+        }
+        if (i == L->n_c) {
+            vigil__srv_log(srv, "mllp.refused", "connection limit (%zu) reached", L->n_c);
+            close(fd);
+            continue;
+        }
+        conn *c = &L->c[i];
+        if (vigil_mllp_decoder_new(VIGIL_HL7_MAX_LEN, &c->dec) != VIGIL_OK) {
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->used = true;
+        c->fd = fd;
+        c->reading = true;
+        struct epoll_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.events = EPOLLIN;
+        ev.data.u64 = TAG_CONN + i;
+        if (epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            conn_close(L, i);
+            continue;
+        }
+        c->in_ep = true;
+        atomic_fetch_add(&srv->stats.mllp_conns, 1);
+        vigil__srv_log(srv, "mllp.accept", "connection %zu", i);
+    }
+}
+
+void vigil__srv_hl7_done(vigil_server *srv, srv_job *job)
+{
+    pthread_mutex_lock(&srv->done_mu);
+    if (srv->done_tail != NULL) {
+        srv->done_tail->next = job;
+    } else {
+        srv->done_head = job;
+    }
+    srv->done_tail = job;
+    job->next = NULL;
+    pthread_mutex_unlock(&srv->done_mu);
+    uint64_t one = 1;
+    ssize_t w = write(srv->done_fd, &one, sizeof one);
+    (void)w; /* the counter cannot overflow in practice; a missed wake-up is caught by the poll
+                timeout */
+}
+
+/* ACKs handed back by the store thread. */
+static void on_done(lst *L)
+{
+    vigil_server *srv = L->srv;
+    uint64_t v;
+    ssize_t rd = read(srv->done_fd, &v, sizeof v);
+    (void)rd;
+    pthread_mutex_lock(&srv->done_mu);
+    srv_job *list = srv->done_head;
+    srv->done_head = srv->done_tail = NULL;
+    pthread_mutex_unlock(&srv->done_mu);
+    while (list != NULL) {
+        srv_job *job = list;
+        list = job->next;
+        size_t i = job->slot;
+        conn *c = i < L->n_c ? &L->c[i] : NULL;
+        if (c != NULL && c->used && c->gen == job->gen) {
+            c->inflight--;
+            if (job->ack != NULL && !out_append(c, job->ack, job->ack_len)) {
+                vigil__srv_log(srv, "mllp.error", "out of memory: ACK dropped, closing");
+                c->closing = true;
+            }
+            if (!c->reading && !c->closing && !L->stopping && c->inflight < INFLIGHT_MAX / 2) {
+                c->reading = true;
+                rearm(L, i);
+            }
+            flush_out(L, i);
+        }
+        vigil__srv_job_free_hl7(job);
+    }
+}
+
+static void begin_stop(lst *L)
+{
+    vigil_server *srv = L->srv;
+    L->stopping = true;
+    L->stop_ms = vigil__srv_now_ms();
+    epoll_ctl(L->ep, EPOLL_CTL_DEL, srv->mllp_fd, NULL);
+    close(srv->mllp_fd); /* stop accepting */
+    srv->mllp_fd = -1;
+    for (size_t i = 0; i < L->n_c; i++) {
+        if (L->c[i].used) {
+            L->c[i].closing = true; /* no new messages: finish what is in flight */
+            rearm(L, i);
+            flush_out(L, i);
+        }
+    }
+}
+
+static bool drained(const lst *L)
+{
+    for (size_t i = 0; i < L->n_c; i++) {
+        if (L->c[i].used) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool add_fd(int ep, int fd, uint64_t tag)
+{
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.u64 = tag;
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void *vigil__srv_mllp_main(void *arg)
+{
+    vigil_server *srv = arg;
+    lst L;
+    memset(&L, 0, sizeof L);
+    L.srv = srv;
+    L.n_c = srv->cfg.max_mllp_conns;
+    L.c = calloc(L.n_c, sizeof *L.c);
+    L.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (L.c == NULL || L.ep < 0 || !add_fd(L.ep, srv->mllp_fd, TAG_LISTEN) ||
+        !add_fd(L.ep, srv->done_fd, TAG_DONE) || !add_fd(L.ep, srv->stop_fd, TAG_STOP)) {
+        vigil__srv_log(srv, "mllp.error", "the listener could not start");
+        free(L.c);
+        if (L.ep >= 0) {
+            close(L.ep);
+        }
+        return NULL;
+    }
+    for (size_t i = 0; i < L.n_c; i++) {
+        L.c[i].fd = -1;
+    }
+    struct epoll_event evs[64];
+    for (;;) {
+        int n = epoll_wait(L.ep, evs, 64, 200);
+        for (int k = 0; k < n; k++) {
+            uint64_t tag = evs[k].data.u64;
+            if (tag == TAG_LISTEN) {
+                if (!L.stopping) {
+                    on_accept(&L);
+                }
+            } else if (tag == TAG_DONE) {
+                on_done(&L);
+            } else if (tag == TAG_STOP) {
+                uint64_t v;
+                ssize_t rd = read(srv->stop_fd, &v, sizeof v);
+                (void)rd;
+                if (!L.stopping) {
+                    begin_stop(&L);
+                }
+            } else {
+                size_t i = (size_t)(tag - TAG_CONN);
+                if (i >= L.n_c || !L.c[i].used) {
+                    continue;
+                }
+                if (evs[k].events & EPOLLOUT) {
+                    flush_out(&L, i);
+                }
+                if (L.c[i].used && (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+                    if (L.c[i].reading && !L.c[i].closing) {
+                        on_readable(&L, i);
+                    } else if (evs[k].events & (EPOLLHUP | EPOLLERR)) {
+                        L.c[i].closing = true;
+                        flush_out(&L, i);
+                    }
+                }
+            }
+        }
+        if (L.stopping) {
+            on_done(&L);
+            if (drained(&L) || vigil__srv_now_ms() - L.stop_ms > DRAIN_MS) {
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < L.n_c; i++) {
+        if (L.c[i].used) {
+            conn_close(&L, i);
+        }
+    }
+    free(L.c);
+    close(L.ep);
+    return NULL;
+}

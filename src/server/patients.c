@@ -1,0 +1,429 @@
+/*
+ * patients.c: the store thread's cache of patients: identifiers, where they
+ * are, their latest score, the state the scoring and escalation need
+ * (opt-out, Scale 2, plan, daily answer, concern) and their escalation
+ * state, rebuilt from the store's open episodes at start.
+ *
+ * Why a cache: the escalation policy keeps per-patient state between steps
+ * (vigil/escalation.h), and scoring an HL7 message needs the patient's
+ * Scale 2 decision before the set is stored; reading both from the store for
+ * every message would cost a durable (audited) transaction each.
+ *
+ * Does not: authorise (api.c), decide escalation (escal.c).
+ * Invariants: used by the store thread only; the server is the only writer
+ * of its store, so what it records here matches what it committed; a record
+ * is filled from the store (audited) the first time it is needed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server_int.h"
+
+const vigil_actor vigil__srv_policy_actor = {"vigil", "escalation policy"};
+const vigil_actor vigil__srv_hl7_actor = {"hl7-listener", "ingest"};
+
+#define HISTORY_WINDOW_MS (72LL * 3600 * 1000)
+
+vigil_esc_level vigil__srv_level_from_store(vigil_news2_response r)
+{
+    switch (r) {
+    case VIGIL_RESP_NURSE_ASSESS:
+        return VIGIL_ESC_WARD;
+    case VIGIL_RESP_URGENT_WARD:
+        return VIGIL_ESC_URGENT_WARD;
+    case VIGIL_RESP_URGENT:
+        return VIGIL_ESC_URGENT;
+    case VIGIL_RESP_EMERGENCY:
+        return VIGIL_ESC_EMERGENCY;
+    default:
+        return VIGIL_ESC_NONE;
+    }
+}
+
+vigil_news2_response vigil__srv_level_to_store(vigil_esc_level l)
+{
+    switch (l) {
+    case VIGIL_ESC_WARD:
+        return VIGIL_RESP_NURSE_ASSESS;
+    case VIGIL_ESC_URGENT_WARD:
+        return VIGIL_RESP_URGENT_WARD;
+    case VIGIL_ESC_URGENT:
+        return VIGIL_RESP_URGENT;
+    case VIGIL_ESC_EMERGENCY:
+        return VIGIL_RESP_EMERGENCY;
+    default:
+        return VIGIL_RESP_ROUTINE;
+    }
+}
+
+static srv_patient *pat_new(vigil_server *srv, int64_t id)
+{
+    srv_patient *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        return NULL;
+    }
+    p->id = id;
+    vigil_escalation_state_init(&p->esc);
+    if (vigil__srv_idmap_put(&srv->pats.by_id, id, p) != VIGIL_OK) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void index_ids(vigil_server *srv, srv_patient *p)
+{
+    if (p->nhs[0] != '\0') {
+        vigil__srv_strmap_put(&srv->pats.by_nhs, p->nhs, p->id);
+    }
+    if (p->mrn[0] != '\0') {
+        vigil__srv_strmap_put(&srv->pats.by_mrn, p->mrn, p->id);
+    }
+}
+
+/* Copy what the store says about the patient now into p. */
+static void fill(vigil_server *srv, srv_patient *p, const vigil_store_patient_current *c)
+{
+    const vigil_store_ward_entry *e = &c->entry;
+    memcpy(p->nhs, e->patient.nhs_number, sizeof p->nhs);
+    memcpy(p->mrn, e->patient.mrn, sizeof p->mrn);
+    p->admission_id = e->admission_id;
+    memcpy(p->ward, c->ward, sizeof p->ward);
+    memcpy(p->bed, e->bed, sizeof p->bed);
+    if (e->has_score && (!p->has_news2 || e->score_obs_ms > p->news2_t_ms)) {
+        /* a later set than this process saw (the cache keeps what it scored itself,
+         * with the AI's low-confidence flag, which the store does not hold) */
+        p->has_news2 = true;
+        p->news2 = e->news2;
+        p->news2_t_ms = e->score_obs_ms;
+        p->news2_score_id = c->score_id;
+        p->has_ai = e->has_ai;
+        p->ai_prob = e->ai_prob;
+        p->ai_low_confidence = false;
+    } else if (e->has_score && p->news2_score_id == 0) {
+        p->news2_score_id = c->score_id;
+    }
+    const vigil_store_patient_state *s = &e->state;
+    p->opted_out = s->ai_opted_out;
+    p->scale2 = s->scale2;
+    p->scale2_since_ms = s->scale2_since_ms;
+    p->plan_stored = s->plan_active;
+    p->plan_id = s->plan_id;
+    p->plan_review_ms = s->plan_review_ms;
+    p->plan_expires_ms = s->plan_expires_ms;
+    if (!s->plan_active || (p->plan.present && p->plan_id != s->plan_id)) {
+        memset(&p->plan, 0, sizeof p->plan);
+    }
+    p->has_daily = s->has_daily;
+    p->daily = s->daily;
+    p->daily_ms = s->daily_ms;
+    p->loaded = true;
+    index_ids(srv, p);
+}
+
+static vigil_status load_history(vigil_server *srv, const vigil_actor *who, srv_patient *p,
+                                 int64_t now_ms, vigil_err *err)
+{
+    if (srv->cfg.scorer == NULL || p->hist != NULL) {
+        return VIGIL_OK;
+    }
+    p->hist = calloc(VIGIL_AI_HISTORY_MAX, sizeof *p->hist);
+    if (p->hist == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory for AI history");
+    }
+    vigil_store_obs_list l;
+    memset(&l, 0, sizeof l);
+    vigil_status s = vigil_store_obs_range(srv->store, who, p->id, now_ms - HISTORY_WINDOW_MS,
+                                           now_ms + srv->cfg.future_skew_ms, 1000, &l, err);
+    if (s == VIGIL_OK) {
+        size_t from = l.n > VIGIL_AI_HISTORY_MAX ? l.n - VIGIL_AI_HISTORY_MAX : 0;
+        for (size_t i = from; i < l.n; i++) {
+            p->hist[p->n_hist++] = l.rows[i].ev;
+        }
+    }
+    vigil_store_obs_list_fini(&l);
+    return s;
+}
+
+void vigil__srv_pat_history(vigil_server *srv, const vigil_actor *who, srv_patient *p)
+{
+    vigil_err err = {0};
+    if (load_history(srv, who, p, vigil__srv_now_ms(), &err) != VIGIL_OK) {
+        vigil__srv_log(srv, "store.error", "AI history not loaded: %s",
+                       vigil_status_str(err.status));
+    }
+}
+
+srv_patient *vigil__srv_pat_from_current(vigil_server *srv,
+                                         const vigil_store_patient_current *c)
+{
+    int64_t id = c->entry.patient.id;
+    srv_patient *p = vigil__srv_idmap_get(&srv->pats.by_id, id);
+    if (p == NULL) {
+        p = pat_new(srv, id);
+    }
+    if (p != NULL) {
+        fill(srv, p, c);
+    }
+    return p;
+}
+
+vigil_status vigil__srv_pat_refresh(vigil_server *srv, const vigil_actor *who, srv_patient *p,
+                                    vigil_err *err)
+{
+    vigil_store_patient_current c;
+    int64_t now = vigil__srv_now_ms();
+    vigil_status s = vigil_store_patient_current_get(srv->store, who, p->id, now, &c, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    fill(srv, p, &c);
+    return load_history(srv, who, p, now, err);
+}
+
+srv_patient *vigil__srv_pat_get(vigil_server *srv, const vigil_actor *who, int64_t id,
+                                vigil_status *st, vigil_err *err)
+{
+    srv_patient *p = vigil__srv_idmap_get(&srv->pats.by_id, id);
+    *st = VIGIL_OK;
+    if (p != NULL && p->loaded) {
+        return p;
+    }
+    vigil_store_patient_current c;
+    int64_t now = vigil__srv_now_ms();
+    *st = vigil_store_patient_current_get(srv->store, who, id, now, &c, err);
+    if (*st != VIGIL_OK) {
+        return NULL;
+    }
+    if (p == NULL) {
+        p = pat_new(srv, id);
+        if (p == NULL) {
+            *st = vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory for a patient");
+            return NULL;
+        }
+    }
+    fill(srv, p, &c);
+    vigil_status hs = load_history(srv, who, p, now, err);
+    if (hs != VIGIL_OK) {
+        vigil__srv_log(srv, "store.error", "AI history not loaded: %s", vigil_status_str(hs));
+    }
+    return p;
+}
+
+srv_patient *vigil__srv_pat_find(vigil_server *srv, const vigil_actor *who, const char *nhs,
+                                 const char *mrn, vigil_status *st, vigil_err *err)
+{
+    *st = VIGIL_OK;
+    int64_t id = vigil__srv_strmap_get(&srv->pats.by_nhs, nhs);
+    if (id == 0) {
+        id = vigil__srv_strmap_get(&srv->pats.by_mrn, mrn);
+    }
+    if (id != 0) {
+        return vigil__srv_pat_get(srv, who, id, st, err);
+    }
+    /* not seen by this process: ask the store, by NHS number then by MRN */
+    for (int pass = 0; pass < 2; pass++) {
+        const char *key = pass == 0 ? nhs : mrn;
+        if (key == NULL || key[0] == '\0') {
+            continue;
+        }
+        vigil_patient found;
+        *st = vigil_store_patient_find(srv->store, who, pass == 0 ? key : NULL,
+                                       pass == 0 ? NULL : key, &found, err);
+        if (*st == VIGIL_OK) {
+            return vigil__srv_pat_get(srv, who, found.id, st, err);
+        }
+        if (*st != VIGIL_ERR_NOT_FOUND) {
+            return NULL;
+        }
+        *st = VIGIL_OK;
+    }
+    return NULL;
+}
+
+void vigil__srv_pat_note_set(vigil_server *srv, srv_patient *p, const vigil_obs_event *ev,
+                             const srv_set_out *o)
+{
+    (void)srv;
+    if (o->duplicate) {
+        return;
+    }
+    if (!p->has_news2 || ev->t_ms >= p->news2_t_ms) {
+        p->has_news2 = true;
+        p->news2 = o->news2;
+        p->news2_t_ms = ev->t_ms;
+        p->news2_score_id = o->score_id;
+        p->has_ai = o->has_ai;
+        p->ai_prob = o->has_ai ? o->ai->prob : 0.0;
+        p->ai_low_confidence = o->has_ai && o->ai->low_confidence;
+        if (o->has_ai) {
+            memcpy(p->ai_version, o->ai->model_version, sizeof p->ai_version);
+        }
+    }
+    if (p->hist != NULL) {
+        if (p->n_hist == VIGIL_AI_HISTORY_MAX) {
+            memmove(p->hist, p->hist + 1, (VIGIL_AI_HISTORY_MAX - 1) * sizeof *p->hist);
+            p->n_hist--;
+        }
+        /* keep the history in measured-time order */
+        size_t i = p->n_hist;
+        while (i > 0 && p->hist[i - 1].t_ms > ev->t_ms) {
+            p->hist[i] = p->hist[i - 1];
+            i--;
+        }
+        p->hist[i] = *ev;
+        p->n_hist++;
+    }
+}
+
+void vigil__srv_pat_link_alert(vigil_server *srv, srv_patient *p, int64_t alert_id,
+                               int64_t episode_id, int64_t call_id)
+{
+    /* drop links of alerts the state no longer holds */
+    size_t w = 0;
+    for (size_t i = 0; i < p->n_links; i++) {
+        int64_t a = p->links[i].alert_id;
+        bool held = (p->esc.episode_open && (int64_t)p->esc.episode.id == a);
+        for (size_t k = 0; !held && k < p->esc.n_martha; k++) {
+            held = (int64_t)p->esc.martha[k].id == a;
+        }
+        if (held) {
+            p->links[w++] = p->links[i];
+        }
+    }
+    p->n_links = w;
+    if (p->n_links < SRV_LINKS_MAX) {
+        p->links[p->n_links++] = (srv_alert_link){alert_id, episode_id, call_id};
+    }
+    vigil__srv_idmap_put(&srv->pats.alert_pat, alert_id, p);
+    if (call_id > 0) {
+        vigil__srv_idmap_put(&srv->pats.call_pat, call_id, p);
+    }
+}
+
+const srv_alert_link *vigil__srv_pat_link(const srv_patient *p, int64_t alert_id)
+{
+    for (size_t i = 0; i < p->n_links; i++) {
+        if (p->links[i].alert_id == alert_id) {
+            return &p->links[i];
+        }
+    }
+    return NULL;
+}
+
+static vigil_esc_ack_action ack_from_store(vigil_store_ack_action a)
+{
+    switch (a) {
+    case VIGIL_STORE_ACK_REVIEWED:
+        return VIGIL_ESC_ACK_REVIEWED;
+    case VIGIL_STORE_ACK_ESCALATED:
+        return VIGIL_ESC_ACK_ESCALATED;
+    case VIGIL_STORE_ACK_DECLINED:
+        return VIGIL_ESC_ACK_DECLINED;
+    default:
+        return VIGIL_ESC_ACK_ATTENDING;
+    }
+}
+
+/* An open episode as the policy's alert. */
+static void alert_from_episode(const vigil_store_episode *e, vigil_esc_alert *a,
+                               vigil_esc_alert_kind kind)
+{
+    memset(a, 0, sizeof *a);
+    a->id = (uint64_t)e->alert_id;
+    a->kind = kind;
+    a->level = kind == VIGIL_ESC_ALERT_MARTHA ? VIGIL_ESC_EMERGENCY
+                                              : vigil__srv_level_from_store(e->level);
+    a->opened_ms = e->opened_ms;
+    a->last_sent_ms = e->last_repeat_ms > e->alert_raised_ms ? e->last_repeat_ms
+                                                             : e->alert_raised_ms;
+    a->n_sent = 1u + (unsigned)(e->n_repeats > 0 ? e->n_repeats : 0);
+    a->rota_step = (unsigned)(e->rota_step > 0 ? e->rota_step : 0);
+    a->ack.action = VIGIL_ESC_ACK_NONE;
+    if (e->n_acks > 0) {
+        a->ack.alert_id = a->id;
+        a->ack.action = ack_from_store(e->last_ack_action);
+        memcpy(a->ack.by, e->last_ack_by, sizeof a->ack.by);
+        a->ack.at_ms = e->last_ack_ms;
+    }
+    if (kind == VIGIL_ESC_ALERT_MARTHA) {
+        a->martha_seq = e->trigger_ref;
+        a->caller = VIGIL_ESC_CALLER_PATIENT; /* the call log holds who called */
+    }
+}
+
+/* Rebuild one open episode into its patient's escalation state. */
+static void restore_episode(vigil_server *srv, srv_patient *p, const vigil_store_episode *e)
+{
+    vigil_escalation_state *s = &p->esc;
+    if (e->trigger == VIGIL_STORE_TRIGGER_MARTHAS_RULE) {
+        if (e->trigger_ref > s->martha_last_seq) {
+            s->martha_last_seq = e->trigger_ref;
+        }
+        vigil_err err = {0};
+        if (e->n_acks > 0) {
+            /* acknowledged before a restart that came before its close */
+            if (vigil_store_episode_close(srv->store, &vigil__srv_policy_actor, e->id,
+                                          vigil__srv_now_ms(), "call acknowledged",
+                                          &err) != VIGIL_OK) {
+                vigil__srv_log(srv, "store.error", "closing an acknowledged call: %s", err.msg);
+            }
+            return;
+        }
+        if (s->n_martha < VIGIL_ESC_MARTHA_MAX) {
+            alert_from_episode(e, &s->martha[s->n_martha++], VIGIL_ESC_ALERT_MARTHA);
+            vigil__srv_pat_link_alert(srv, p, e->alert_id, e->id, e->trigger_ref);
+        }
+        return;
+    }
+    if (s->episode_open && s->episode.level >= vigil__srv_level_from_store(e->level)) {
+        return; /* keep the higher (or first) of two open episodes */
+    }
+    alert_from_episode(e, &s->episode, VIGIL_ESC_ALERT_EPISODE);
+    s->episode_open = true;
+    s->n_episodes++;
+    if (e->trigger == VIGIL_STORE_TRIGGER_STAFF_CONCERN && e->n_acks == 0) {
+        p->concern_open = true;
+        p->concern_ms = e->opened_ms;
+        p->concern_id = e->trigger_ref;
+    }
+    vigil__srv_pat_link_alert(srv, p, e->alert_id, e->id, 0);
+}
+
+vigil_status vigil__srv_pats_load_open(vigil_server *srv, vigil_err *err)
+{
+    vigil_store_episode_list l;
+    memset(&l, 0, sizeof l);
+    vigil_status s = vigil_store_episodes_open(srv->store, &vigil__srv_policy_actor, NULL, &l, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    for (size_t i = 0; i < l.n && s == VIGIL_OK; i++) {
+        srv_patient *p = vigil__srv_pat_get(srv, &vigil__srv_policy_actor, l.rows[i].patient_id,
+                                            &s, err);
+        if (p != NULL) {
+            restore_episode(srv, p, &l.rows[i]);
+        }
+    }
+    if (s == VIGIL_OK && l.n > 0) {
+        vigil__srv_log(srv, "start", "restored %zu open escalation episode(s)", l.n);
+    }
+    vigil_store_episode_list_fini(&l);
+    return s;
+}
+
+void vigil__srv_pats_fini(srv_pats *pats)
+{
+    for (size_t i = 0; i < pats->by_id.cap; i++) {
+        if (pats->by_id.keys[i] != 0) {
+            srv_patient *p = pats->by_id.vals[i];
+            free(p->hist);
+            free(p);
+        }
+    }
+    vigil__srv_idmap_fini(&pats->by_id);
+    vigil__srv_idmap_fini(&pats->alert_pat);
+    vigil__srv_idmap_fini(&pats->call_pat);
+    vigil__srv_strmap_fini(&pats->by_nhs);
+    vigil__srv_strmap_fini(&pats->by_mrn);
+}

@@ -1,0 +1,196 @@
+/*
+ * queue.c: the queue to the store thread and the store thread itself.
+ *
+ * The store thread takes everything queued at once and works through it in
+ * arrival order. Consecutive jobs that carry observation sets from the same
+ * actor form one group commit (at most cfg.max_batch jobs): while a commit is
+ * in flight new messages queue up, and the next round commits all of them in
+ * one transaction, so the commit rate adapts to the load (one fsync per
+ * group, not per message). Any other job (an ADT event, an HTTP request's
+ * work, a refusal) ends the group before it and runs on its own, so order
+ * is kept: an admission sent before an observation is stored before it.
+ * Between rounds, and at least every cfg.tick_ms, the escalation timer runs.
+ *
+ * Does not: touch sockets. Invariants: a job is completed (ACK handed back,
+ * waiter woken) only after its work committed or was refused; the thread
+ * ends only when the queue is closed and empty.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server_int.h"
+
+void vigil__srv_job_init_call(srv_job *job)
+{
+    memset(job, 0, sizeof *job);
+    job->kind = SRV_JOB_CALL;
+    pthread_mutex_init(&job->mu, NULL);
+    pthread_cond_init(&job->cv, NULL);
+}
+
+void vigil__srv_job_fini_call(srv_job *job)
+{
+    pthread_mutex_destroy(&job->mu);
+    pthread_cond_destroy(&job->cv);
+}
+
+void vigil__srv_job_free_hl7(srv_job *job)
+{
+    if (job == NULL) {
+        return;
+    }
+    free(job->hl7);
+    free(job->ack);
+    vigil__srv_ingest_free(job->ing);
+    free(job);
+}
+
+bool vigil__srv_submit(vigil_server *srv, srv_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&srv->q_mu);
+    if (srv->q_closed) {
+        pthread_mutex_unlock(&srv->q_mu);
+        return false;
+    }
+    if (srv->q_tail != NULL) {
+        srv->q_tail->next = job;
+    } else {
+        srv->q_head = job;
+    }
+    srv->q_tail = job;
+    pthread_cond_signal(&srv->q_cv);
+    pthread_mutex_unlock(&srv->q_mu);
+    return true;
+}
+
+bool vigil__srv_call(vigil_server *srv, srv_job *job)
+{
+    job->done = false;
+    if (!vigil__srv_submit(srv, job)) {
+        return false;
+    }
+    pthread_mutex_lock(&job->mu);
+    while (!job->done) {
+        pthread_cond_wait(&job->cv, &job->mu);
+    }
+    pthread_mutex_unlock(&job->mu);
+    return true;
+}
+
+/* Hand a job back: HL7 to the MLLP thread, calls to their waiting thread. */
+static void complete(vigil_server *srv, srv_job *job)
+{
+    if (job->kind == SRV_JOB_HL7) {
+        vigil__srv_hl7_finish(srv, job);
+        vigil__srv_hl7_done(srv, job);
+        return;
+    }
+    pthread_mutex_lock(&job->mu);
+    job->done = true;
+    pthread_cond_signal(&job->cv);
+    pthread_mutex_unlock(&job->mu);
+}
+
+static bool same_actor(const srv_ingest *a, const srv_ingest *b)
+{
+    return strcmp(a->who_user, b->who_user) == 0 && strcmp(a->who_reason, b->who_reason) == 0;
+}
+
+typedef struct round {
+    srv_job **group;
+    size_t n, cap;
+} round;
+
+static void flush(vigil_server *srv, round *r)
+{
+    if (r->n == 0) {
+        return;
+    }
+    vigil__srv_ingest_commit(srv, r->group, r->n);
+    for (size_t i = 0; i < r->n; i++) {
+        srv_job *job = r->group[i];
+        if (job->kind == SRV_JOB_CALL && job->run != NULL) {
+            job->run(srv, job); /* the response, from what was committed */
+        }
+        complete(srv, job);
+    }
+    r->n = 0;
+}
+
+/* Work through one round of jobs in arrival order. */
+static void work(vigil_server *srv, srv_job *list, round *r)
+{
+    while (list != NULL) {
+        srv_job *job = list;
+        list = list->next;
+        job->next = NULL;
+        if (job->ing != NULL) {
+            if (r->n > 0 && (r->n == r->cap || !same_actor(r->group[0]->ing, job->ing))) {
+                flush(srv, r);
+            }
+            r->group[r->n++] = job;
+            continue;
+        }
+        flush(srv, r);
+        if (job->kind == SRV_JOB_HL7) {
+            vigil__srv_hl7_prepare(srv, job);
+        } else if (job->run != NULL) {
+            job->run(srv, job);
+        }
+        complete(srv, job);
+    }
+    flush(srv, r);
+}
+
+static void deadline(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+void *vigil__srv_store_main(void *arg)
+{
+    vigil_server *srv = arg;
+    round r = {NULL, 0, srv->cfg.max_batch};
+    r.group = calloc(r.cap, sizeof *r.group);
+    if (r.group == NULL) {
+        r.cap = 1;
+        r.group = calloc(1, sizeof *r.group);
+    }
+    for (;;) {
+        pthread_mutex_lock(&srv->q_mu);
+        if (srv->q_head == NULL && !srv->q_finish) {
+            struct timespec ts;
+            deadline(&ts, srv->cfg.tick_ms);
+            int rc = 0;
+            while (srv->q_head == NULL && !srv->q_finish && rc != ETIMEDOUT) {
+                rc = pthread_cond_timedwait(&srv->q_cv, &srv->q_mu, &ts);
+            }
+        }
+        srv_job *list = srv->q_head;
+        srv->q_head = srv->q_tail = NULL;
+        bool finish = srv->q_finish && list == NULL;
+        pthread_mutex_unlock(&srv->q_mu);
+        if (list != NULL && r.group != NULL) {
+            work(srv, list, &r);
+        }
+        int64_t now = vigil__srv_now_ms();
+        if (now - srv->last_tick_ms >= srv->cfg.tick_ms || now < srv->last_tick_ms) {
+            srv->last_tick_ms = now;
+            vigil__srv_esc_tick(srv, now);
+        }
+        if (finish) {
+            break;
+        }
+    }
+    free(r.group);
+    return NULL;
+}

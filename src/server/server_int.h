@@ -1,0 +1,455 @@
+/*
+ * server_int.h: private to src/server: the server handle, the job queue
+ * between the I/O threads and the store thread, the per-patient cache, the
+ * session table, and the helpers the server's files share.
+ *
+ * Threading invariants (docs/server.md):
+ *  - The store thread is the only user of srv->store and of everything in
+ *    srv->pats (patient records, escalation state). Other threads reach them
+ *    only by queueing a job and waiting for it.
+ *  - srv->auth_store (argon2 work: sign-in, user creation) is used only
+ *    under srv->auth.argon_mu, from HTTP threads.
+ *  - The MLLP thread owns its connections; the store thread hands finished
+ *    HL7 jobs back through srv->done (mutex + eventfd).
+ *  - Logging is serialised by srv->log_mu and never names a patient.
+ */
+#ifndef VIGIL_SERVER_INT_H
+#define VIGIL_SERVER_INT_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vigil/escalation.h"
+#include "vigil/hl7.h"
+#include "vigil/server.h"
+#include "vigil/store.h"
+
+/* ---- small maps ------------------------------------------------------------ */
+
+/* int64 key -> pointer (open addressing; keys > 0; no removal). */
+typedef struct srv_idmap {
+    int64_t *keys;
+    void **vals;
+    size_t cap, n;
+} srv_idmap;
+
+vigil_status vigil__srv_idmap_put(srv_idmap *m, int64_t key, void *val);
+void *vigil__srv_idmap_get(const srv_idmap *m, int64_t key);
+void vigil__srv_idmap_fini(srv_idmap *m);
+
+/* string key -> int64 value (keys copied; no removal; a put replaces). */
+typedef struct srv_strmap {
+    char **keys;
+    int64_t *vals;
+    size_t cap, n;
+} srv_strmap;
+
+vigil_status vigil__srv_strmap_put(srv_strmap *m, const char *key, int64_t val);
+int64_t vigil__srv_strmap_get(const srv_strmap *m, const char *key); /* 0 when absent */
+void vigil__srv_strmap_fini(srv_strmap *m);
+
+/* ---- users and sessions ------------------------------------------------------ */
+
+/* A signed-in user as a request sees it: a copy. */
+typedef struct srv_user {
+    char username[VIGIL_ID_MAX];
+    vigil_store_role role;
+    size_t n_wards;
+    char wards[VIGIL_STORE_WARDS_MAX][VIGIL_STORE_NAME_MAX + 1];
+} srv_user;
+
+/* True when u may see patients on ward ("" = not admitted: "*" scope only). */
+bool vigil__srv_scope_ok(const srv_user *u, const char *ward);
+
+#define SRV_TOKEN_LEN 43 /* base64url of 32 random bytes, no padding */
+#define SRV_SESSIONS_MAX 1024
+#define SRV_THROTTLE_SLOTS 256
+
+typedef struct srv_session {
+    bool used;
+    uint8_t token_hash[32]; /* BLAKE2b of the token: the token itself is never kept */
+    srv_user user;
+    int64_t created_ms;
+    int64_t last_ms;
+} srv_session;
+
+typedef struct srv_throttle {
+    char key[VIGIL_ID_MAX + 48]; /* "user|address" */
+    int failures;
+    int64_t first_ms;
+    int64_t locked_until_ms;
+} srv_throttle;
+
+typedef struct srv_auth {
+    pthread_mutex_t mu; /* sessions and throttle */
+    srv_session sessions[SRV_SESSIONS_MAX];
+    srv_throttle throttle[SRV_THROTTLE_SLOTS];
+    pthread_mutex_t argon_mu; /* one argon2id (64 MiB) at a time */
+    int64_t idle_ms, max_ms;
+} srv_auth;
+
+/* Sessions (thread-safe). token_out gets SRV_TOKEN_LEN chars and a NUL. */
+vigil_status vigil__srv_session_new(srv_auth *a, const srv_user *u, int64_t now_ms,
+                                    char token_out[SRV_TOKEN_LEN + 1]);
+/* Look a token up, refresh its idle clock; false when unknown or expired. */
+bool vigil__srv_session_get(srv_auth *a, const char *token, int64_t now_ms, srv_user *out);
+void vigil__srv_session_end(srv_auth *a, const char *token);
+
+/* Login throttle: 5 failures in 15 minutes lock "user|address" for 15
+ * minutes. allowed() is false while locked. */
+bool vigil__srv_throttle_allowed(srv_auth *a, const char *key, int64_t now_ms);
+void vigil__srv_throttle_record(srv_auth *a, const char *key, bool ok, int64_t now_ms);
+
+void vigil__srv_auth_init(srv_auth *a, int64_t idle_ms, int64_t max_ms);
+void vigil__srv_auth_fini(srv_auth *a);
+
+/* ---- patients (store thread only) -------------------------------------------- */
+
+/* Links a stored alert to its episode (and, for Martha's Rule, its call). */
+typedef struct srv_alert_link {
+    int64_t alert_id;
+    int64_t episode_id;
+    int64_t call_id;
+} srv_alert_link;
+
+#define SRV_LINKS_MAX (1 + VIGIL_ESC_MARTHA_MAX + 1)
+
+typedef struct srv_patient {
+    int64_t id;
+    bool loaded; /* filled from the store (else only escalation state is known) */
+    char nhs[VIGIL_NHS_NUMBER_LEN + 1];
+    char mrn[VIGIL_ID_MAX];
+    /* where */
+    int64_t admission_id;
+    char ward[VIGIL_STORE_NAME_MAX + 1];
+    char bed[VIGIL_STORE_NAME_MAX + 1];
+    /* latest observation set (by measured time) and its score */
+    bool has_news2;
+    vigil_news2 news2;
+    int64_t news2_t_ms;
+    int64_t news2_score_id;
+    bool has_ai;
+    double ai_prob;
+    bool ai_low_confidence;
+    char ai_version[VIGIL_ID_MAX];
+    /* state */
+    bool opted_out;
+    bool scale2;
+    int64_t scale2_since_ms;
+    bool plan_stored; /* the store holds an active plan */
+    int64_t plan_id, plan_review_ms, plan_expires_ms;
+    vigil_esc_plan plan; /* plan.present when its parameters are known here */
+    bool has_daily;
+    vigil_store_feeling daily;
+    int64_t daily_ms;
+    bool concern_open;
+    int64_t concern_ms;
+    int64_t concern_id;
+    /* Martha's Rule calls not yet passed to the escalation step */
+    vigil_esc_martha_call new_calls[VIGIL_ESC_MARTHA_MAX];
+    size_t n_new_calls;
+    /* escalation */
+    vigil_escalation_state esc;
+    srv_alert_link links[SRV_LINKS_MAX];
+    size_t n_links;
+    /* recent events for the AI (allocated only with a scorer) */
+    vigil_obs_event *hist;
+    size_t n_hist;
+} srv_patient;
+
+typedef struct srv_pats {
+    srv_idmap by_id;     /* patient id -> srv_patient * */
+    srv_strmap by_nhs;   /* NHS number -> patient id */
+    srv_strmap by_mrn;   /* MRN -> patient id */
+    srv_idmap alert_pat; /* stored alert id -> srv_patient * */
+    srv_idmap call_pat;  /* Martha's Rule call id -> srv_patient * */
+} srv_pats;
+
+/* ---- jobs ------------------------------------------------------------------ */
+
+/* The outcome of one stored observation set. */
+typedef struct srv_set_out {
+    int64_t patient_id, obs_id, score_id;
+    bool duplicate;
+    vigil_news2 news2;
+    bool has_ai;
+    vigil_ai_score *ai; /* owned, NULL when none */
+} srv_set_out;
+
+/* Observation sets to store all or none (one HL7 message, one FHIR request,
+ * one API observation). */
+typedef struct srv_ingest {
+    vigil_obs_event *ev; /* owned */
+    size_t n;
+    vigil_obs_source source;
+    bool check_scope; /* HTTP: the user must have the patients' wards in scope */
+    srv_user user;
+    char who_user[VIGIL_ID_MAX];
+    char who_reason[256];
+    /* results */
+    vigil_status status; /* VIGIL_OK: every set stored (or a duplicate) */
+    bool forbidden;      /* refused by ward scope */
+    bool internal;       /* the store failed (retry), not the input */
+    char msg[VIGIL_ERR_MSG_MAX];
+    srv_set_out *out; /* n of them */
+} srv_ingest;
+
+typedef enum srv_job_kind {
+    SRV_JOB_HL7 = 0, /* from the MLLP thread; completed back to it */
+    SRV_JOB_CALL,    /* an HTTP request's work; its thread waits */
+} srv_job_kind;
+
+typedef struct srv_job srv_job;
+struct srv_job {
+    srv_job *next;
+    srv_job_kind kind;
+    /* SRV_JOB_HL7 */
+    uint32_t slot, gen;
+    vigil_hl7_result *hl7; /* owned */
+    char *ack;             /* framed ACK, owned */
+    size_t ack_len;
+    vigil_hl7_ack_code ack_code;
+    /* observation sets in the group commit (HL7 ORU or HTTP), owned */
+    srv_ingest *ing;
+    /* SRV_JOB_CALL */
+    void (*run)(vigil_server *srv, srv_job *job); /* on the store thread; NULL for pure ingest */
+    void *arg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+};
+
+/* Queue a job for the store thread. false when the server is stopping
+ * (the job is not queued). */
+bool vigil__srv_submit(vigil_server *srv, srv_job *job);
+/* Queue a SRV_JOB_CALL and wait for it. false when not queued. */
+bool vigil__srv_call(vigil_server *srv, srv_job *job);
+void vigil__srv_job_init_call(srv_job *job);
+void vigil__srv_job_fini_call(srv_job *job);
+void vigil__srv_ingest_free(srv_ingest *ing);
+void vigil__srv_job_free_hl7(srv_job *job);
+
+/* Store thread main loop. */
+void *vigil__srv_store_main(void *arg);
+/* MLLP thread main loop. */
+void *vigil__srv_mllp_main(void *arg);
+/* Store thread: an HL7 job (ADT, refusal) or its ACK after the group commit. */
+void vigil__srv_hl7_prepare(vigil_server *srv, srv_job *job);
+void vigil__srv_hl7_finish(vigil_server *srv, srv_job *job);
+/* Hand a finished HL7 job back to the MLLP thread. */
+void vigil__srv_hl7_done(vigil_server *srv, srv_job *job);
+
+/* Store thread: group commit of jobs[0..n) (each with ->ing). */
+void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n);
+
+/* ---- patient cache and escalation (store thread) ----------------------------- */
+
+/* The actor for the server's own bookkeeping and policy actions. */
+extern const vigil_actor vigil__srv_policy_actor;
+extern const vigil_actor vigil__srv_hl7_actor;
+
+/* The record of patient id, loaded from the store when needed (audited as
+ * who). NULL with *st set when the store fails or there is no such patient. */
+srv_patient *vigil__srv_pat_get(vigil_server *srv, const vigil_actor *who, int64_t id,
+                                vigil_status *st, vigil_err *err);
+/* The record for an event's identifiers, or NULL (*st VIGIL_OK) when the
+ * store has no such patient yet. */
+srv_patient *vigil__srv_pat_find(vigil_server *srv, const vigil_actor *who, const char *nhs,
+                                 const char *mrn, vigil_status *st, vigil_err *err);
+/* Refresh location and state of p from the store. */
+vigil_status vigil__srv_pat_refresh(vigil_server *srv, const vigil_actor *who, srv_patient *p,
+                                    vigil_err *err);
+/* The record for what the store says about a patient now (created if new). */
+srv_patient *vigil__srv_pat_from_current(vigil_server *srv,
+                                         const vigil_store_patient_current *c);
+/* Load p's recent events for the AI once (no-op without a scorer). */
+void vigil__srv_pat_history(vigil_server *srv, const vigil_actor *who, srv_patient *p);
+/* Record a newly stored set of p (latest score, AI, history). */
+void vigil__srv_pat_note_set(vigil_server *srv, srv_patient *p, const vigil_obs_event *ev,
+                             const srv_set_out *o);
+/* Load every open episode into the cache (startup). */
+vigil_status vigil__srv_pats_load_open(vigil_server *srv, vigil_err *err);
+void vigil__srv_pats_fini(srv_pats *pats);
+/* Link an alert to its patient for look-ups by alert id. */
+void vigil__srv_pat_link_alert(vigil_server *srv, srv_patient *p, int64_t alert_id,
+                               int64_t episode_id, int64_t call_id);
+const srv_alert_link *vigil__srv_pat_link(const srv_patient *p, int64_t alert_id);
+
+/* The escalation inputs for p at now_ms (consumes nothing). */
+void vigil__srv_esc_inputs(const vigil_server *srv, const srv_patient *p, int64_t now_ms,
+                           vigil_escalation_inputs *in);
+/* Run the policy for p and store its actions; *res (may be NULL) gets the
+ * result. On a store failure p's state is left as it was (the timer tries
+ * again). */
+vigil_status vigil__srv_esc_update(vigil_server *srv, srv_patient *p, int64_t now_ms,
+                                   vigil_escalation_result *res);
+/* The policy's view of p at now_ms without advancing or storing anything. */
+void vigil__srv_esc_view(const vigil_server *srv, const srv_patient *p, int64_t now_ms,
+                         vigil_escalation_result *res);
+/* Timer: step every patient with an open alert. */
+void vigil__srv_esc_tick(vigil_server *srv, int64_t now_ms);
+/* Acknowledge a stored alert of p. Status as vigil_escalation_ack /
+ * vigil_store_alert_ack. */
+vigil_status vigil__srv_esc_ack(vigil_server *srv, srv_patient *p, const vigil_actor *who,
+                                int64_t alert_id, vigil_esc_ack_action action, const char *reason,
+                                int64_t now_ms, vigil_err *err);
+
+/* Level conversions between the store's scale and the policy's. */
+vigil_esc_level vigil__srv_level_from_store(vigil_news2_response r);
+vigil_news2_response vigil__srv_level_to_store(vigil_esc_level l);
+
+/* ---- the server -------------------------------------------------------------- */
+
+#define SRV_MLLP_READ_CHUNK 65536
+
+struct vigil_server {
+    vigil_server_config cfg;
+    char *db;
+    char *bind;
+    vigil_store *store;      /* store thread */
+    vigil_store *auth_store; /* argon2 work, under auth.argon_mu */
+    int http_fd, mllp_fd;
+    int http_port, mllp_port;
+    int64_t started_ms;
+
+    /* the queue to the store thread */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    srv_job *q_head, *q_tail;
+    bool q_closed; /* no more jobs accepted */
+    bool q_finish; /* store thread: finish the queue and exit */
+
+    /* finished HL7 jobs back to the MLLP thread */
+    pthread_mutex_t done_mu;
+    srv_job *done_head, *done_tail;
+    int done_fd; /* eventfd */
+    int stop_fd; /* eventfd: MLLP thread, stop */
+
+    pthread_t store_thr, mllp_thr;
+    bool store_running, mllp_running;
+    struct MHD_Daemon *mhd;
+    bool running;
+
+    srv_auth auth;
+    srv_pats pats;
+    uint64_t ack_seq;
+    int64_t last_tick_ms;
+    char model[VIGIL_ID_MAX];
+
+    pthread_mutex_t log_mu;
+    struct {
+        _Atomic uint64_t mllp_conns, hl7_messages, hl7_aa, hl7_ae, hl7_ar, mllp_errors, commits,
+            committed_sets, max_group, http_requests, alerts_opened, store_failures;
+    } stats;
+};
+
+/* Log one line "vigil serve: <kind>: <text>" (never a patient identifier). */
+void vigil__srv_log(vigil_server *srv, const char *kind, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Wall clock, Unix ms UTC. */
+int64_t vigil__srv_now_ms(void);
+
+/* ---- HTTP -------------------------------------------------------------------- */
+
+vigil_status vigil__srv_http_start(vigil_server *srv, vigil_err *err);
+void vigil__srv_http_quiesce(vigil_server *srv);
+void vigil__srv_http_stop(vigil_server *srv);
+
+/* An HTTP request as the store thread sees it. */
+typedef struct srv_req {
+    const char *method;
+    const char *path;
+    char *params[8]; /* path parameters, owned */
+    size_t n_params;
+    json_t *query;   /* query arguments as a JSON object of strings, owned */
+    json_t *body;    /* parsed JSON body or NULL, owned */
+    const char *raw; /* the raw body (FHIR), borrowed */
+    size_t raw_len;
+    srv_user user;
+    vigil_actor who; /* user.username and the stated reason */
+    char reason[256];
+    /* response */
+    int status;
+    char *resp;               /* owned */
+    const char *content_type; /* static */
+    char location[256];
+} srv_req;
+
+/* Set an error response {"error": {"code", "message"}}. */
+void vigil__srv_req_error(srv_req *r, int status, const char *code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* Set a JSON response (steals j). */
+void vigil__srv_req_json(srv_req *r, int status, json_t *j);
+/* The HTTP status and error code for a store/policy status. */
+int vigil__srv_http_status(vigil_status st, const char **code);
+
+/* Route handlers (store thread unless noted). */
+typedef void (*srv_handler)(vigil_server *srv, srv_req *r);
+
+enum { SRV_ROUTE_PLAIN = 0, SRV_ROUTE_LOGIN, SRV_ROUTE_LOGOUT };
+
+typedef struct srv_route {
+    const char *method;
+    const char *pattern; /* "/api/patients/{}/observations" */
+    srv_handler fn;
+    unsigned roles;   /* bit per vigil_store_role allowed; 0 = no sign-in needed */
+    bool body;        /* expects a JSON body */
+    bool fhir;        /* FHIR route: errors as OperationOutcome, raw body */
+    bool http_thread; /* runs on the HTTP thread (sign-in, admin, FHIR parsing) */
+    int special;      /* SRV_ROUTE_LOGIN / _LOGOUT: handled by http.c around fn */
+} srv_route;
+
+extern const srv_route vigil__srv_routes[];
+extern const size_t vigil__srv_n_routes;
+
+/* Match method and path against the routes: the route, or NULL with
+ * *method_ok saying whether the path matched under another method. Path
+ * parameters are copied into r->params. */
+const srv_route *vigil__srv_route_match(const char *method, const char *path, srv_req *r,
+                                        bool *method_ok);
+
+/* An OperationOutcome error response (issue code an R4 IssueType). */
+void vigil__srv_fhir_error(srv_req *r, int status, const char *code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Handlers on HTTP threads (auth.c, fhir.c). */
+void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char *cookie,
+                        size_t cookie_cap);
+void vigil__srv_h_user_add(vigil_server *srv, srv_req *r);
+void vigil__srv_h_health(vigil_server *srv, srv_req *r);
+void vigil__srv_h_me(vigil_server *srv, srv_req *r);
+void vigil__srv_h_fhir_post_obs(vigil_server *srv, srv_req *r);
+void vigil__srv_h_fhir_post_bundle(vigil_server *srv, srv_req *r);
+/* Handlers on the store thread (fhir.c). */
+void vigil__srv_h_fhir_search(vigil_server *srv, srv_req *r);
+
+/* ---- JSON and time helpers -------------------------------------------------- */
+
+/* "2025-01-14T08:30:00.000Z" (milliseconds). */
+void vigil__srv_time_format(int64_t t_ms, char out[32]);
+json_t *vigil__srv_time_json(int64_t t_ms); /* null for 0 */
+/* Parse "YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+hh:mm|-hh:mm)". */
+vigil_status vigil__srv_time_parse(const char *s, int64_t *out_ms);
+/* JSON for a NEWS2 result. */
+json_t *vigil__srv_news2_json(const vigil_news2 *n, int64_t t_ms);
+/* JSON for an escalation result (level, reasons, schedule flags). */
+json_t *vigil__srv_esc_json(const vigil_escalation_result *res);
+
+/* Derive the source id of event i of n of a message with control id ctrl
+ * (unique per event, deterministic, < VIGIL_ID_MAX bytes). */
+void vigil__srv_event_source_id(const char *ctrl, size_t i, size_t n, char out[VIGIL_ID_MAX]);
+
+#endif

@@ -1,0 +1,458 @@
+/*
+ * test_server_inproc.c: the server in this process, talked to over real
+ * loopback MLLP, with a test double behind the AI seam (vigil_scorer).
+ *
+ * Checks: the scorer is called for each new set with the patient's history
+ * and its score is stored with the set; a patient who opted out is never
+ * scored; a failing or malformed scorer leaves NEWS2-only scoring (still
+ * AA); with a site threshold the AI alone can open an episode; an ACK is
+ * not sent before its commit (REQ SERVER-ACK-AFTER-COMMIT); messages that
+ * arrive while the store thread is busy are committed together in one group
+ * (group commit); stop is graceful and closing frees everything (ASan).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/server_int.h"
+#include "vigil/mllp.h"
+#include "vigil/server.h"
+#include "vigil/store.h"
+#include "vigil_test.h"
+
+/* ---- the scorer test double ------------------------------------------------ */
+
+typedef struct fake {
+    int calls;
+    size_t last_history;
+    int64_t last_history_newest_ms;
+    bool fail;
+    bool malformed;
+    double prob;
+} fake;
+
+static vigil_status fake_score(void *ctx, const vigil_obs_event *history, size_t n_history,
+                               const vigil_obs_event *ev, vigil_ai_score *out, vigil_err *err)
+{
+    fake *f = ctx;
+    f->calls++;
+    f->last_history = n_history;
+    f->last_history_newest_ms = n_history > 0 ? history[n_history - 1].t_ms : 0;
+    if (f->fail) {
+        return vigil_err_set(err, VIGIL_ERR_IO, NULL, "model unavailable");
+    }
+    memset(out, 0, sizeof *out);
+    out->risk = -0.5;
+    out->prob = f->malformed ? 1.5 : f->prob;
+    out->low_confidence = ev->obs.hr_bpm > 130.0;
+    snprintf(out->explanation_json, sizeof out->explanation_json,
+             "{\"up\":[\"heart rate\"],\"down\":[]}");
+    snprintf(out->model_version, sizeof out->model_version, "fake-1");
+    return VIGIL_OK;
+}
+
+static const char *fake_version(void *ctx)
+{
+    (void)ctx;
+    return "fake-1";
+}
+
+/* ---- fixture ------------------------------------------------------------------ */
+
+typedef struct fx {
+    char dir[256];
+    char db[320];
+    fake f;
+    vigil_scorer scorer;
+    vigil_server_config cfg;
+    vigil_server *srv;
+    int fd; /* MLLP connection */
+    char in[65536];
+    size_t in_len;
+} fx;
+
+static const vigil_actor TESTER = {"tester", "test set-up"};
+
+static void quiet(void *ctx, const char *line)
+{
+    (void)ctx;
+    (void)line;
+}
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(x->dir, sizeof x->dir, "%s/vigil-srv-XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
+    if (mkdtemp(x->dir) == NULL) {
+        return -1;
+    }
+    snprintf(x->db, sizeof x->db, "%s/ward.db", x->dir);
+    x->f.prob = 0.5;
+    x->scorer = (vigil_scorer){&x->f, fake_score, fake_version, NULL};
+    vigil_server_config_init(&x->cfg);
+    x->cfg.db = x->db;
+    x->cfg.scorer = &x->scorer;
+    x->cfg.log = quiet;
+    x->fd = -1;
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    if (x->fd >= 0) {
+        close(x->fd);
+    }
+    vigil_server_close(x->srv);
+    char p[400];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", x->db, suffix[i]);
+        unlink(p);
+    }
+    rmdir(x->dir);
+    free(x);
+    return 0;
+}
+
+static void start(fx *x)
+{
+    vigil_err err = {0};
+    assert_int_equal(vigil_server_open(&x->cfg, &x->srv, &err), VIGIL_OK);
+    assert_int_equal(vigil_server_start(x->srv, &err), VIGIL_OK);
+    x->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)vigil_server_mllp_port(x->srv));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(x->fd, (struct sockaddr *)&a, sizeof a), 0);
+}
+
+static void oru(char *out, size_t cap, const char *ctrl, const char *t, int hr)
+{
+    snprintf(out, cap,
+             "MSH|^~\\&|EOBS|RX1|VIGIL|RX1|%s||ORU^R01|%s|P|2.5.1\r"
+             "PID|1||9990000018^^^NHS^NH||X||19540312|F\r"
+             "OBR|1||O|86290005^Vital signs^SCT|||%s\r"
+             "OBX|1|NM|9279-1^RR^LN||16|/min|||||F\r"
+             "OBX|2|NM|59408-5^SpO2^LN||97|%%|||||F\r"
+             "OBX|3|NM|3150-0^FiO2^LN||21|%%|||||F\r"
+             "OBX|4|NM|8480-6^SBP^LN||120|mm[Hg]|||||F\r"
+             "OBX|5|NM|8867-4^HR^LN||%d|/min|||||F\r"
+             "OBX|6|CWE|1104441000000107^ACVPU^SCT||A||||||F\r"
+             "OBX|7|NM|8310-5^Temp^LN||37.0|Cel|||||F\r",
+             t, ctrl, t, hr);
+}
+
+static void send_msg(fx *x, const char *msg)
+{
+    char buf[4096];
+    size_t n = 0;
+    assert_int_equal(vigil_mllp_encode(msg, strlen(msg), buf, sizeof buf, &n), VIGIL_OK);
+    assert_int_equal(send(x->fd, buf, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+/* Read one ACK (waiting at most timeout_ms); returns its MSA-1 ("" on timeout
+ * or when the server closed the connection). */
+static const char *read_ack(fx *x, int timeout_ms, char *code)
+{
+    char *buf = x->in;
+    size_t len = x->in_len;
+    for (;;) {
+        char *eb = memchr(buf, VIGIL_MLLP_EB, len);
+        if (eb != NULL && (size_t)(eb - buf) + 1 < len) {
+            char *msa = strstr(buf, "MSA|");
+            assert_non_null(msa);
+            memcpy(code, msa + 4, 2);
+            code[2] = '\0';
+            size_t used = (size_t)(eb - buf) + 2;
+            memmove(buf, buf + used, len - used);
+            x->in_len = len - used;
+            buf[x->in_len] = '\0';
+            return code;
+        }
+        struct pollfd p = {x->fd, POLLIN, 0};
+        if (poll(&p, 1, timeout_ms) <= 0) {
+            code[0] = '\0';
+            return code;
+        }
+        ssize_t r = recv(x->fd, buf + len, sizeof x->in - len - 1, 0);
+        if (r <= 0) {
+            code[0] = '\0';
+            return code;
+        }
+        len += (size_t)r;
+        x->in_len = len;
+        buf[len] = '\0';
+    }
+}
+
+static void request(fx *x, const char *ctrl, const char *t, int hr, const char *want)
+{
+    char m[2048], code[3];
+    oru(m, sizeof m, ctrl, t, hr);
+    send_msg(x, m);
+    assert_string_equal(read_ack(x, 20000, code), want);
+}
+
+/* The stored sets of the test patient, through a second store connection. */
+static void stored(fx *x, vigil_store_obs_list *l)
+{
+    vigil_store *st = NULL;
+    vigil_err err = {0};
+    assert_int_equal(vigil_store_open(x->db, 0, &st, &err), VIGIL_OK);
+    vigil_patient p;
+    assert_int_equal(vigil_store_patient_find(st, &TESTER, "9990000018", NULL, &p, &err), VIGIL_OK);
+    assert_int_equal(vigil_store_obs_range(st, &TESTER, p.id, 0, INT64_MAX, 100, l, &err),
+                     VIGIL_OK);
+    vigil_store_close(st);
+}
+
+/* ---- tests -------------------------------------------------------------------- */
+
+static void ai_score_is_stored_with_its_set_and_sees_the_history(void **state)
+{
+    fx *x = *state;
+    start(x);
+    request(x, "M1", "20250114080000+0000", 80, "AA");
+    request(x, "M2", "20250114090000+0000", 90, "AA");
+    request(x, "M3", "20250114100000+0000", 135, "AA");
+    assert_int_equal(x->f.calls, 3);
+    assert_int_equal(x->f.last_history, 2);
+    assert_int_equal(x->f.last_history_newest_ms, INT64_C(1736845200000)); /* 09:00Z */
+    vigil_store_obs_list l;
+    stored(x, &l);
+    assert_int_equal(l.n, 3);
+    for (size_t i = 0; i < l.n; i++) {
+        assert_true(l.rows[i].has_ai);
+        assert_string_equal(l.rows[i].model_version, "fake-1");
+        assert_true(l.rows[i].ai_prob == 0.5);
+        assert_non_null(strstr(l.rows[i].explanation_json, "heart rate"));
+    }
+    vigil_store_obs_list_fini(&l);
+}
+
+static void opted_out_patient_is_never_scored(void **state)
+{
+    fx *x = *state;
+    vigil_store *st = NULL;
+    vigil_err err = {0};
+    assert_int_equal(vigil_store_open(x->db, 0, &st, &err), VIGIL_OK);
+    vigil_patient p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.nhs_number, sizeof p.nhs_number, "9990000018");
+    int64_t id = 0, oid = 0;
+    assert_int_equal(vigil_store_patient_ensure(st, &TESTER, &p, &id, &err), VIGIL_OK);
+    assert_int_equal(vigil_store_ai_optout(st, &TESTER, id, INT64_C(1736841600000), NULL, &oid,
+                                           &err),
+                     VIGIL_OK);
+    vigil_store_close(st);
+    start(x);
+    request(x, "M1", "20250114080000+0000", 80, "AA");
+    assert_int_equal(x->f.calls, 0);
+    vigil_store_obs_list l;
+    stored(x, &l);
+    assert_int_equal(l.n, 1);
+    assert_false(l.rows[0].has_ai);
+    assert_true(l.rows[0].has_score);
+    vigil_store_obs_list_fini(&l);
+}
+
+static void failing_or_malformed_scorer_leaves_news2_only(void **state)
+{
+    fx *x = *state;
+    start(x);
+    x->f.fail = true;
+    request(x, "M1", "20250114080000+0000", 80, "AA");
+    x->f.fail = false;
+    x->f.malformed = true; /* probability 1.5 */
+    request(x, "M2", "20250114090000+0000", 80, "AA");
+    assert_int_equal(x->f.calls, 2);
+    vigil_store_obs_list l;
+    stored(x, &l);
+    assert_int_equal(l.n, 2);
+    assert_false(l.rows[0].has_ai || l.rows[1].has_ai);
+    assert_true(l.rows[0].has_score && l.rows[1].has_score);
+    vigil_store_obs_list_fini(&l);
+}
+
+static void ai_over_a_site_threshold_opens_an_episode_on_its_own(void **state)
+{
+    fx *x = *state;
+    x->cfg.escalation.ai_threshold[VIGIL_ESC_URGENT] = 0.4; /* a site's choice */
+    x->f.prob = 0.45;
+    start(x);
+    request(x, "M1", "20250114080000+0000", 70, "AA"); /* NEWS2 0 */
+    vigil_store *st = NULL;
+    vigil_err err = {0};
+    assert_int_equal(vigil_store_open(x->db, 0, &st, &err), VIGIL_OK);
+    vigil_store_episode_list l;
+    assert_int_equal(vigil_store_episodes_open(st, &TESTER, NULL, &l, &err), VIGIL_OK);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.rows[0].trigger, VIGIL_STORE_TRIGGER_AI);
+    assert_int_equal(l.rows[0].level, VIGIL_RESP_URGENT);
+    vigil_store_episode_list_fini(&l);
+    vigil_store_close(st);
+}
+
+/* A job that holds the store thread until released. */
+typedef struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool entered, open;
+} gate;
+
+static void hold(vigil_server *srv, srv_job *job)
+{
+    (void)srv;
+    gate *g = job->arg;
+    pthread_mutex_lock(&g->mu);
+    g->entered = true;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->open) {
+        pthread_cond_wait(&g->cv, &g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void close_store_thread(fx *x, gate *g, srv_job *job)
+{
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    vigil__srv_job_init_call(job);
+    job->run = hold;
+    job->arg = g;
+    assert_true(vigil__srv_submit(x->srv, job));
+    pthread_mutex_lock(&g->mu);
+    while (!g->entered) {
+        pthread_cond_wait(&g->cv, &g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void open_store_thread(gate *g, srv_job *job)
+{
+    pthread_mutex_lock(&g->mu);
+    g->open = true;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_lock(&job->mu);
+    while (!job->done) {
+        pthread_cond_wait(&job->cv, &job->mu);
+    }
+    pthread_mutex_unlock(&job->mu);
+    vigil__srv_job_fini_call(job);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+}
+
+static size_t queued(vigil_server *srv)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&srv->q_mu);
+    for (srv_job *j = srv->q_head; j != NULL; j = j->next) {
+        n++;
+    }
+    pthread_mutex_unlock(&srv->q_mu);
+    return n;
+}
+
+static void ack_is_not_sent_before_its_commit(void **state)
+{
+    fx *x = *state;
+    x->cfg.scorer = NULL;
+    start(x);
+    gate g = {0};
+    srv_job job;
+    close_store_thread(x, &g, &job);
+    char m[2048], code[3];
+    oru(m, sizeof m, "HELD1", "20250114080000+0000", 80);
+    send_msg(x, m);
+    while (queued(x->srv) < 1) {
+        usleep(1000);
+    }
+    assert_string_equal(read_ack(x, 200, code), ""); /* queued, not committed: no ACK */
+    open_store_thread(&g, &job);
+    assert_string_equal(read_ack(x, 20000, code), "AA");
+    vigil_store_obs_list l;
+    stored(x, &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.rows[0].ev.source_id, "HELD1");
+    vigil_store_obs_list_fini(&l);
+}
+
+static void messages_queued_during_a_commit_are_committed_together(void **state)
+{
+    fx *x = *state;
+    x->cfg.scorer = NULL;
+    start(x);
+    vigil_server_stats before;
+    vigil_server_stats_get(x->srv, &before);
+    gate g = {0};
+    srv_job job;
+    close_store_thread(x, &g, &job);
+    enum { N = 40 };
+    char m[2048], ctrl[16], t[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(ctrl, sizeof ctrl, "G%d", i);
+        snprintf(t, sizeof t, "202501140%d%02d00+0000", 8 + i / 60, i % 60);
+        oru(m, sizeof m, ctrl, t, 60 + i);
+        send_msg(x, m);
+    }
+    while (queued(x->srv) < N) {
+        usleep(1000);
+    }
+    open_store_thread(&g, &job);
+    char code[3];
+    for (int i = 0; i < N; i++) {
+        assert_string_equal(read_ack(x, 20000, code), "AA");
+    }
+    vigil_server_stats after;
+    vigil_server_stats_get(x->srv, &after);
+    assert_int_equal(after.commits - before.commits, 1);
+    assert_int_equal(after.max_group, N);
+    assert_int_equal(after.committed_sets - before.committed_sets, N);
+    vigil_store_obs_list l;
+    stored(x, &l);
+    assert_int_equal(l.n, N);
+    vigil_store_obs_list_fini(&l);
+}
+
+static void stop_is_idempotent_and_close_frees_everything(void **state)
+{
+    fx *x = *state;
+    start(x);
+    request(x, "M1", "20250114080000+0000", 80, "AA");
+    vigil_server_stop(x->srv);
+    vigil_server_stop(x->srv);
+    char code[3];
+    /* the listener is gone: the connection was closed */
+    assert_string_equal(read_ack(x, 100, code), "");
+    assert_int_equal(vigil_server_mllp_port(NULL), -1);
+    vigil_server_close(NULL);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(ai_score_is_stored_with_its_set_and_sees_the_history, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(opted_out_patient_is_never_scored, setup, teardown),
+    cmocka_unit_test_setup_teardown(failing_or_malformed_scorer_leaves_news2_only, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(ai_over_a_site_threshold_opens_an_episode_on_its_own, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(ack_is_not_sent_before_its_commit, setup, teardown),
+    cmocka_unit_test_setup_teardown(messages_queued_during_a_commit_are_committed_together, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(stop_is_idempotent_and_close_frees_everything, setup,
+                                    teardown),
+};
+
+VIGIL_TEST_MAIN(tests)
