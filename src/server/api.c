@@ -249,7 +249,7 @@ static json_t *patient_view(const vigil_server *srv, const srv_patient *p,
     vigil_escalation_result res;
     vigil__srv_esc_view(srv, p, now_ms, &res);
     json_t *ai = json_null();
-    if (p->has_news2 && p->has_ai) {
+    if (p->has_news2 && p->has_ai && !p->opted_out) {
         ai = json_pack("{s:f, s:b, s:s}", "probability", p->ai_prob, "low_confidence",
                        p->ai_low_confidence, "model_version", p->ai_version);
     }

@@ -97,6 +97,9 @@ static bool prepare_job(vigil_server *srv, srv_ingest *ing, int64_t now_ms, srv_
             refuse(ing, st, "the patient could not be looked up; send it again");
             break;
         }
+        if (p != NULL && srv->cfg.scorer != NULL && p->hist == NULL) {
+            vigil__srv_pat_history(srv, &who, p); /* once: the AI's view of the patient */
+        }
         if (ing->check_scope && !vigil__srv_scope_ok(&ing->user, p != NULL ? p->ward : "")) {
             ing->forbidden = true;
             refuse(ing, VIGIL_ERR_DENIED, "the patient is not on a ward in your scope");
