@@ -17,6 +17,7 @@ static const vigil_cli_cmd commands[] = {
     {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
     {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
     {"serve", vigil_cli_serve, "run the ward service: MLLP/HL7 in, JSON API and FHIR out"},
+    {"replay", vigil_cli_replay, "send PhysioNet stays as HL7 over MLLP: demo ward and load generator"},
 };
 
 static void usage(FILE *f)
