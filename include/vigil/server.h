@@ -154,18 +154,22 @@ void vigil_server_close(vigil_server *srv);
 
 /* Counters for monitoring and tests (read while running: approximate). */
 typedef struct vigil_server_stats {
-    uint64_t mllp_conns;      /* connections accepted */
-    uint64_t hl7_messages;    /* messages decoded from MLLP frames */
-    uint64_t hl7_aa;          /* acknowledged AA */
-    uint64_t hl7_ae;          /* AE */
-    uint64_t hl7_ar;          /* AR */
-    uint64_t mllp_errors;     /* framing errors */
-    uint64_t commits;         /* group commits of observation sets */
-    uint64_t committed_sets;  /* observation sets stored by them */
-    uint64_t max_group;       /* most messages in one group commit */
-    uint64_t http_requests;   /* HTTP requests answered */
-    uint64_t alerts_opened;   /* escalation alerts stored */
-    uint64_t store_failures;  /* store calls that failed for a reason not the input's */
+    uint64_t mllp_conns;     /* connections accepted */
+    uint64_t hl7_messages;   /* messages decoded from MLLP frames */
+    uint64_t hl7_aa;         /* acknowledged AA */
+    uint64_t hl7_ae;         /* AE */
+    uint64_t hl7_ar;         /* AR */
+    uint64_t mllp_errors;    /* framing errors */
+    uint64_t commits;        /* group commits of observation sets */
+    uint64_t committed_sets; /* observation sets stored by them */
+    uint64_t max_group;      /* most messages in one group commit */
+    uint64_t http_requests;  /* HTTP requests answered */
+    uint64_t alerts_opened;  /* escalation alerts stored */
+    uint64_t store_failures; /* store calls that failed for a reason not the input's */
+    /* Time from a message's last byte read to its ACK handed to the socket, in
+     * microseconds, over every ACK so far (quarter-millisecond buckets, so an upper
+     * bound; over 100 ms counts as 100 ms). 0 when no ACK was sent. */
+    uint64_t ack_p50_us, ack_p99_us, ack_max_us;
 } vigil_server_stats;
 
 void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out);

@@ -204,10 +204,10 @@ typedef struct vigil_store_obs_item {
  * item, or adjacent items sharing a non-zero unit) in its own savepoint, so
  * a refused item is rolled back with the rest of its unit and reported in
  * out[i] (the other items of the unit get the same status and a message
- * naming the item that was refused) while the other units are stored. Returns VIGIL_OK when the transaction
- * committed (then every out[i] with status VIGIL_OK is durable), or an
- * error when it did not (then nothing of the batch is stored and out[] must
- * be ignored). out must hold n entries. n may be 0.
+ * naming the item that was refused) while the other units are stored. Returns VIGIL_OK when the
+ * transaction committed (then every out[i] with status VIGIL_OK is durable), or an error when it
+ * did not (then nothing of the batch is stored and out[] must be ignored). out must hold n entries.
+ * n may be 0.
  */
 vigil_status vigil_store_put_obs_batch(vigil_store *st, const vigil_actor *who,
                                        const vigil_store_obs_item *items, size_t n,

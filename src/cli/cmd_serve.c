@@ -25,25 +25,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: vigil serve --db FILE --http-port N --mllp-port N [--bind ADDR]\n"
-            "                   [--model BUNDLE] [--bootstrap-admin USER]\n"
-            "\n"
-            "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
-            "the JSON API and FHIR R4 over HTTP. Stops cleanly on SIGTERM or SIGINT.\n"
-            "\n"
-            "options:\n"
-            "  --db FILE              the SQLite store (created if missing)\n"
-            "  --http-port N          HTTP port (0: an ephemeral port)\n"
-            "  --mllp-port N          MLLP port (0: an ephemeral port)\n"
-            "  --bind ADDR            address to listen on (default 127.0.0.1)\n"
-            "  --model BUNDLE         an AI model bundle (without it: NEWS2 only)\n"
-            "  --bootstrap-admin USER create admin USER if missing, password from the\n"
-            "                         environment variable VIGIL_ADMIN_PASSWORD\n"
-            "  -h, --help             show this help\n"
-            "\n"
-            "The AI risk model is trained on ICU research data and must be validated\n"
-            "locally before any clinical use.\n");
+    fprintf(f, "usage: vigil serve --db FILE --http-port N --mllp-port N [--bind ADDR]\n"
+               "                   [--model BUNDLE] [--bootstrap-admin USER]\n"
+               "\n"
+               "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
+               "the JSON API and FHIR R4 over HTTP. Stops cleanly on SIGTERM or SIGINT.\n"
+               "\n"
+               "options:\n"
+               "  --db FILE              the SQLite store (created if missing)\n"
+               "  --http-port N          HTTP port (0: an ephemeral port)\n"
+               "  --mllp-port N          MLLP port (0: an ephemeral port)\n"
+               "  --bind ADDR            address to listen on (default 127.0.0.1)\n"
+               "  --model BUNDLE         an AI model bundle (without it: NEWS2 only)\n"
+               "  --bootstrap-admin USER create admin USER if missing, password from the\n"
+               "                         environment variable VIGIL_ADMIN_PASSWORD\n"
+               "  -h, --help             show this help\n"
+               "\n"
+               "The AI risk model is trained on ICU research data and must be validated\n"
+               "locally before any clinical use.\n");
 }
 
 static vigil_status bootstrap_admin(const char *db, const char *user, vigil_err *err)
@@ -87,10 +86,14 @@ static bool port_arg(const char *s, int *out)
 int vigil_cli_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},        {"http-port", required_argument, NULL, 'H'},
-        {"mllp-port", required_argument, NULL, 'M'}, {"bind", required_argument, NULL, 'b'},
-        {"model", required_argument, NULL, 'm'},     {"bootstrap-admin", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"http-port", required_argument, NULL, 'H'},
+        {"mllp-port", required_argument, NULL, 'M'},
+        {"bind", required_argument, NULL, 'b'},
+        {"model", required_argument, NULL, 'm'},
+        {"bootstrap-admin", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     vigil_server_config cfg;
     vigil_server_config_init(&cfg);

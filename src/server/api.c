@@ -193,41 +193,39 @@ json_t *vigil__srv_esc_json(const vigil_escalation_result *res)
         const vigil_esc_reason *x = &res->reasons[i];
         char text[256];
         vigil_escalation_reason_describe(x, text, sizeof text);
-        json_array_append_new(reasons,
-                              json_pack("{s:s, s:s, s:b, s:s}", "code",
-                                        vigil_escalation_reason_name(x->code), "level",
-                                        vigil_escalation_level_name(x->level), "drives", x->drives,
-                                        "text", text));
+        json_array_append_new(reasons, json_pack("{s:s, s:s, s:b, s:s}", "code",
+                                                 vigil_escalation_reason_name(x->code), "level",
+                                                 vigil_escalation_level_name(x->level), "drives",
+                                                 x->drives, "text", text));
     }
     return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I}",
                      "level", vigil_escalation_level_name(res->level), "level_text",
                      vigil_escalation_level_text(res->level), "clinical_level",
                      vigil_escalation_level_name(res->clinical_level), "reasons", reasons,
                      "news2_incomplete", res->news2_incomplete, "news2_stale", res->news2_stale,
-                     "obs_due_at", res->has_obs_due ? vigil__srv_time_json(res->obs_due_ms) : json_null(),
+                     "obs_due_at",
+                     res->has_obs_due ? vigil__srv_time_json(res->obs_due_ms) : json_null(),
                      "obs_overdue", res->obs_overdue, "ai_used", res->ai_used, "ai_opted_out",
-                     res->ai_opted_out, "ai_low_confidence", res->ai_low_confidence,
-                     "plan_applied", res->plan_applied, "worse", res->ward_list_worse,
-                     "daily_question_due", res->feels_due, "open_martha_calls",
-                     (json_int_t)res->n_martha_open);
+                     res->ai_opted_out, "ai_low_confidence", res->ai_low_confidence, "plan_applied",
+                     res->plan_applied, "worse", res->ward_list_worse, "daily_question_due",
+                     res->feels_due, "open_martha_calls", (json_int_t)res->n_martha_open);
 }
 
 static json_t *alert_json(const vigil_esc_alert *a)
 {
     json_t *ack = json_null();
     if (a->ack.action != VIGIL_ESC_ACK_NONE) {
-        ack = json_pack("{s:s, s:s, s:o}", "action", vigil_escalation_ack_action_name(a->ack.action),
-                        "by", a->ack.by, "at", vigil__srv_time_json(a->ack.at_ms));
+        ack =
+            json_pack("{s:s, s:s, s:o}", "action", vigil_escalation_ack_action_name(a->ack.action),
+                      "by", a->ack.by, "at", vigil__srv_time_json(a->ack.at_ms));
     }
-    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:i, s:i, s:b, s:o}", "alert_id",
-                     (json_int_t)a->id, "kind",
-                     a->kind == VIGIL_ESC_ALERT_MARTHA ? "marthas-rule" : "episode", "level",
-                     vigil_escalation_level_name(a->level), "notify",
-                     vigil_escalation_level_text(a->level), "raised_at",
-                     vigil__srv_time_json(a->opened_ms), "last_sent_at",
-                     vigil__srv_time_json(a->last_sent_ms), "n_sent", (int)a->n_sent, "rota_step",
-                     (int)a->rota_step, "acknowledged", a->ack.action != VIGIL_ESC_ACK_NONE,
-                     "ack", ack);
+    return json_pack(
+        "{s:I, s:s, s:s, s:s, s:o, s:o, s:i, s:i, s:b, s:o}", "alert_id", (json_int_t)a->id, "kind",
+        a->kind == VIGIL_ESC_ALERT_MARTHA ? "marthas-rule" : "episode", "level",
+        vigil_escalation_level_name(a->level), "notify", vigil_escalation_level_text(a->level),
+        "raised_at", vigil__srv_time_json(a->opened_ms), "last_sent_at",
+        vigil__srv_time_json(a->last_sent_ms), "n_sent", (int)a->n_sent, "rota_step",
+        (int)a->rota_step, "acknowledged", a->ack.action != VIGIL_ESC_ACK_NONE, "ack", ack);
 }
 
 static json_t *alerts_json(const srv_patient *p)
@@ -253,20 +251,20 @@ static json_t *patient_view(const vigil_server *srv, const srv_patient *p,
         ai = json_pack("{s:f, s:b, s:s}", "probability", p->ai_prob, "low_confidence",
                        p->ai_low_confidence, "model_version", p->ai_version);
     }
-    json_t *plan = json_pack("{s:b, s:b, s:o, s:o}", "active", p->plan_stored, "applies_here",
-                             p->plan.present, "review_at",
-                             p->plan_stored ? vigil__srv_time_json(p->plan_review_ms) : json_null(),
-                             "expires_at",
-                             p->plan_stored ? vigil__srv_time_json(p->plan_expires_ms) : json_null());
-    json_t *daily = json_pack("{s:o, s:o, s:b, s:b}", "answer",
-                              p->has_daily ? json_string(vigil_store_feeling_name(p->daily))
-                                           : json_null(),
-                              "at", p->has_daily ? vigil__srv_time_json(p->daily_ms) : json_null(),
-                              "worse", res.ward_list_worse, "due", res.feels_due);
-    json_t *obs = json_pack("{s:o, s:o, s:b, s:b}", "last_at",
-                            vigil__srv_time_json(e != NULL ? e->last_obs_ms : p->news2_t_ms),
-                            "due_at", res.has_obs_due ? vigil__srv_time_json(res.obs_due_ms) : json_null(),
-                            "overdue", res.obs_overdue, "stale", res.news2_stale);
+    json_t *plan = json_pack(
+        "{s:b, s:b, s:o, s:o}", "active", p->plan_stored, "applies_here", p->plan.present,
+        "review_at", p->plan_stored ? vigil__srv_time_json(p->plan_review_ms) : json_null(),
+        "expires_at", p->plan_stored ? vigil__srv_time_json(p->plan_expires_ms) : json_null());
+    json_t *daily =
+        json_pack("{s:o, s:o, s:b, s:b}", "answer",
+                  p->has_daily ? json_string(vigil_store_feeling_name(p->daily)) : json_null(),
+                  "at", p->has_daily ? vigil__srv_time_json(p->daily_ms) : json_null(), "worse",
+                  res.ward_list_worse, "due", res.feels_due);
+    json_t *obs =
+        json_pack("{s:o, s:o, s:b, s:b}", "last_at",
+                  vigil__srv_time_json(e != NULL ? e->last_obs_ms : p->news2_t_ms), "due_at",
+                  res.has_obs_due ? vigil__srv_time_json(res.obs_due_ms) : json_null(), "overdue",
+                  res.obs_overdue, "stale", res.news2_stale);
     json_t *who = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)p->id, "nhs_number", p->nhs,
                             "mrn", p->mrn, "name", e != NULL ? e->patient.name : "");
     return json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:{s:b, s:o}, s:o, s:i}",
@@ -276,8 +274,7 @@ static json_t *patient_view(const vigil_server *srv, const srv_patient *p,
                      "alerts", alerts_json(p), "daily", daily, "ai_opted_out", p->opted_out,
                      "scale2", "in_force", p->scale2, "since",
                      p->scale2 ? vigil__srv_time_json(p->scale2_since_ms) : json_null(), "plan",
-                     plan, "marthas_unreviewed",
-                     e != NULL ? e->state.n_unreviewed_marthas : 0);
+                     plan, "marthas_unreviewed", e != NULL ? e->state.n_unreviewed_marthas : 0);
 }
 
 /* ---- handlers -------------------------------------------------------------------- */
@@ -424,8 +421,8 @@ static void h_observations(vigil_server *srv, srv_req *r)
     vigil__srv_req_json(r, 200,
                         json_pack("{s:I, s:o, s:o, s:b, s:o}", "patient_id", (json_int_t)p->id,
                                   "from", vigil__srv_time_json(from), "to",
-                                  vigil__srv_time_json(to), "truncated", truncated,
-                                  "observations", rows));
+                                  vigil__srv_time_json(to), "truncated", truncated, "observations",
+                                  rows));
 }
 
 /* One numeric vital: absent or null = not measured. */
@@ -446,8 +443,8 @@ static bool vital(srv_req *r, const char *k, double *out)
 /* The observation set in a POST body. */
 static bool obs_of(srv_req *r, vigil_obs *ob)
 {
-    static const char *const keys[] = {"measured_at", "rr", "spo2", "o2", "sbp", "hr",
-                                       "acvpu", "temp_c", "source_id", NULL};
+    static const char *const keys[] = {"measured_at", "rr",    "spo2",   "o2",        "sbp",
+                                       "hr",          "acvpu", "temp_c", "source_id", NULL};
     if (!only_keys(r, keys)) {
         return false;
     }
@@ -461,7 +458,7 @@ static bool obs_of(srv_req *r, vigil_obs *ob)
     const char *o2 = opt_str(r->body, "o2", &bad);
     const char *acvpu = opt_str(r->body, "acvpu", &bad);
     if (o2 != NULL) {
-        ob->o2 = strcmp(o2, "air") == 0 ? VIGIL_O2_AIR
+        ob->o2 = strcmp(o2, "air") == 0      ? VIGIL_O2_AIR
                  : strcmp(o2, "oxygen") == 0 ? VIGIL_O2_OXYGEN
                                              : VIGIL_O2_COUNT;
         bad = bad || ob->o2 == VIGIL_O2_COUNT;
@@ -493,8 +490,8 @@ static json_t *ai_json(const srv_set_out *o)
     if (!o->has_ai) {
         return json_null();
     }
-    json_t *ex = o->ai->explanation_json[0] != '\0' ? json_loads(o->ai->explanation_json, 0, NULL)
-                                                    : NULL;
+    json_t *ex =
+        o->ai->explanation_json[0] != '\0' ? json_loads(o->ai->explanation_json, 0, NULL) : NULL;
     return json_pack("{s:f, s:b, s:s, s:o}", "probability", o->ai->prob, "low_confidence",
                      o->ai->low_confidence, "model_version", o->ai->model_version, "explanation",
                      ex != NULL ? ex : json_null());
@@ -551,10 +548,11 @@ static void h_post_observation(vigil_server *srv, srv_req *r)
     vigil_escalation_result res;
     vigil__srv_esc_view(srv, p, now, &res);
     vigil__srv_req_json(r, out.duplicate ? 200 : 201,
-                        json_pack("{s:I, s:I, s:b, s:o, s:o, s:o}", "obs_id", (json_int_t)out.obs_id,
-                                  "score_id", (json_int_t)out.score_id, "duplicate", out.duplicate,
-                                  "news2", vigil__srv_news2_json(&out.news2, ev.t_ms), "ai",
-                                  ai_json(&out), "escalation", vigil__srv_esc_json(&res)));
+                        json_pack("{s:I, s:I, s:b, s:o, s:o, s:o}", "obs_id",
+                                  (json_int_t)out.obs_id, "score_id", (json_int_t)out.score_id,
+                                  "duplicate", out.duplicate, "news2",
+                                  vigil__srv_news2_json(&out.news2, ev.t_ms), "ai", ai_json(&out),
+                                  "escalation", vigil__srv_esc_json(&res)));
     free(out.ai);
 }
 
@@ -578,8 +576,8 @@ static void reply_escalation(vigil_server *srv, srv_req *r, srv_patient *p, int 
     vigil__srv_esc_update(srv, p, now, NULL);
     vigil_escalation_result res;
     vigil__srv_esc_view(srv, p, now, &res);
-    json_t *j = json_pack("{s:o, s:o}", "escalation", vigil__srv_esc_json(&res), "alerts",
-                          alerts_json(p));
+    json_t *j =
+        json_pack("{s:o, s:o}", "escalation", vigil__srv_esc_json(&res), "alerts", alerts_json(p));
     if (id_key != NULL) {
         json_object_set_new(j, id_key, json_integer(id));
     }
@@ -596,7 +594,8 @@ static void h_concern(vigil_server *srv, srv_req *r)
     }
     int64_t now = vigil__srv_now_ms(), id = 0;
     vigil_err err = {0};
-    vigil_status st = vigil_store_staff_concern(srv->store, &r->who, p->id, now, concern, &id, &err);
+    vigil_status st =
+        vigil_store_staff_concern(srv->store, &r->who, p->id, now, concern, &id, &err);
     if (st != VIGIL_OK) {
         store_error(r, st, &err);
         return;
@@ -616,7 +615,8 @@ static void h_marthas_call(vigil_server *srv, srv_req *r)
         return;
     }
     bool bad = false;
-    int caller = name_index(opt_str(r->body, "caller", &bad), caller_name, VIGIL_STORE_CALLER_COUNT);
+    int caller =
+        name_index(opt_str(r->body, "caller", &bad), caller_name, VIGIL_STORE_CALLER_COUNT);
     const char *name = opt_str(r->body, "caller_name", &bad);
     const char *channel = need_str(r, "channel");
     const char *concern = channel != NULL ? need_str(r, "concern") : NULL;
@@ -629,7 +629,7 @@ static void h_marthas_call(vigil_server *srv, srv_req *r)
         return;
     }
     int64_t now = vigil__srv_now_ms(), id = 0;
-    vigil_store_marthas_call call = {p->id, (vigil_store_caller)caller, name, channel, now,
+    vigil_store_marthas_call call = {p->id,  (vigil_store_caller)caller, name, channel, now,
                                      concern};
     vigil_err err = {0};
     vigil_status st = vigil_store_marthas_call_add(srv->store, &r->who, &call, &id, &err);
@@ -654,8 +654,8 @@ static vigil_esc_ack_action ack_action_of(const char *s)
 
 static void h_marthas_review(vigil_server *srv, srv_req *r)
 {
-    static const char *const keys[] = {"responder", "category", "outcome", "note", "reviewed_at",
-                                       NULL};
+    static const char *const keys[] = {"responder", "category",    "outcome",
+                                       "note",      "reviewed_at", NULL};
     long call_id = 0;
     if (vigil_parse_long(r->params[0], 1, INT64_MAX, &call_id) != VIGIL_OK) {
         vigil__srv_req_error(r, 404, "not-found", "no such call");
@@ -673,8 +673,8 @@ static void h_marthas_review(vigil_server *srv, srv_req *r)
     const char *responder = need_str(r, "responder");
     int cat = name_index(opt_str(r->body, "category", &bad), category_name,
                          VIGIL_STORE_MR_CATEGORY_COUNT);
-    int out = name_index(opt_str(r->body, "outcome", &bad), outcome_name,
-                         VIGIL_STORE_MR_OUTCOME_COUNT);
+    int out =
+        name_index(opt_str(r->body, "outcome", &bad), outcome_name, VIGIL_STORE_MR_OUTCOME_COUNT);
     const char *note = opt_str(r->body, "note", &bad);
     int64_t now = vigil__srv_now_ms(), t = now;
     if (responder == NULL || !time_member(r, "reviewed_at", now, &t)) {
@@ -686,8 +686,9 @@ static void h_marthas_review(vigil_server *srv, srv_req *r)
                              "outcome is change-in-care, transfer-higher-level or no-change");
         return;
     }
-    vigil_store_marthas_review rev = {call_id, responder, t, (vigil_store_marthas_category)cat,
-                                      (vigil_store_marthas_outcome)out, note};
+    vigil_store_marthas_review rev = {
+        call_id, responder, t, (vigil_store_marthas_category)cat, (vigil_store_marthas_outcome)out,
+        note};
     int64_t id = 0;
     vigil_err err = {0};
     vigil_status st = vigil_store_marthas_review_add(srv->store, &r->who, &rev, &id, &err);
@@ -706,8 +707,9 @@ static void h_marthas_review(vigil_server *srv, srv_req *r)
             }
         }
     }
-    vigil__srv_req_json(r, 201, json_pack("{s:I, s:I}", "review_id", (json_int_t)id, "call_id",
-                                          (json_int_t)call_id));
+    vigil__srv_req_json(
+        r, 201,
+        json_pack("{s:I, s:I}", "review_id", (json_int_t)id, "call_id", (json_int_t)call_id));
 }
 
 static void h_ack(vigil_server *srv, srv_req *r)
@@ -770,17 +772,16 @@ static void append_episodes(json_t *rows, const vigil_store_episode_list *l)
                             "at", vigil__srv_time_json(e->last_ack_ms));
         }
         json_array_append_new(
-            rows, json_pack("{s:I, s:I, s:{s:I, s:s}, s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:i, "
-                            "s:b, s:o}",
-                            "alert_id", (json_int_t)e->alert_id, "episode_id", (json_int_t)e->id,
-                            "patient", "id", (json_int_t)e->patient_id, "nhs_number",
-                            e->nhs_number, "ward", e->ward, "bed", e->bed, "level",
-                            vigil_store_level_name(e->level), "trigger",
-                            vigil_store_trigger_name(e->trigger), "raised_at",
-                            vigil__srv_time_json(e->alert_raised_ms), "repeats", e->n_repeats,
-                            "last_repeat_at", vigil__srv_time_json(e->last_repeat_ms),
-                            "rota_step", e->rota_step, "acknowledged", e->n_acks > 0,
-                            "last_ack", ack));
+            rows,
+            json_pack("{s:I, s:I, s:{s:I, s:s}, s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:i, "
+                      "s:b, s:o}",
+                      "alert_id", (json_int_t)e->alert_id, "episode_id", (json_int_t)e->id,
+                      "patient", "id", (json_int_t)e->patient_id, "nhs_number", e->nhs_number,
+                      "ward", e->ward, "bed", e->bed, "level", vigil_store_level_name(e->level),
+                      "trigger", vigil_store_trigger_name(e->trigger), "raised_at",
+                      vigil__srv_time_json(e->alert_raised_ms), "repeats", e->n_repeats,
+                      "last_repeat_at", vigil__srv_time_json(e->last_repeat_ms), "rota_step",
+                      e->rota_step, "acknowledged", e->n_acks > 0, "last_ack", ack));
     }
 }
 
@@ -885,15 +886,17 @@ static void h_scale2(vigil_server *srv, srv_req *r, bool set)
     }
     int64_t now = vigil__srv_now_ms(), id = 0;
     vigil_err err = {0};
-    vigil_status st = set ? vigil_store_scale2_set(srv->store, &r->who, p->id, now, reason, &id, &err)
-                          : vigil_store_scale2_end(srv->store, &r->who, p->id, now, reason, &err);
+    vigil_status st =
+        set ? vigil_store_scale2_set(srv->store, &r->who, p->id, now, reason, &id, &err)
+            : vigil_store_scale2_end(srv->store, &r->who, p->id, now, reason, &err);
     if (st != VIGIL_OK) {
         store_error(r, st, &err);
         return;
     }
     p->scale2 = set;
     p->scale2_since_ms = set ? now : 0;
-    vigil__srv_log(srv, "scale2", "decision %s by %s", set ? "recorded" : "ended", r->user.username);
+    vigil__srv_log(srv, "scale2", "decision %s by %s", set ? "recorded" : "ended",
+                   r->user.username);
     vigil__srv_req_json(r, set ? 201 : 200,
                         json_pack("{s:b, s:o, s:s}", "scale2", set, "since",
                                   set ? vigil__srv_time_json(now) : json_null(), "note",
@@ -912,8 +915,8 @@ static void h_scale2_end(vigil_server *srv, srv_req *r)
 
 static void h_plan(vigil_server *srv, srv_req *r)
 {
-    static const char *const keys[] = {"level", "news2_usual_max", "reason", "plan",
-                                       "review_at", "expires_at", NULL};
+    static const char *const keys[] = {"level",     "news2_usual_max", "reason", "plan",
+                                       "review_at", "expires_at",      NULL};
     srv_patient *p = patient_for(srv, r, 0);
     if (p == NULL || !only_keys(r, keys)) {
         return;

@@ -259,14 +259,15 @@ void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char 
     memcpy(su.wards, u.wards, sizeof su.wards);
     char token[SRV_TOKEN_LEN + 1];
     vigil__srv_session_new(&srv->auth, &su, now, token);
-    snprintf(cookie, cookie_cap, "vigil_session=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld",
-             token, (long long)(srv->cfg.session_max_ms / 1000));
+    snprintf(cookie, cookie_cap,
+             "vigil_session=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld", token,
+             (long long)(srv->cfg.session_max_ms / 1000));
     vigil__srv_log(srv, "auth.login", "user %s signed in (%s)", u.username,
                    vigil_store_role_name(u.role));
-    json_t *j = json_pack("{s:s, s:s, s:o, s:I, s:o}", "token", token, "token_type", "Bearer",
-                          "expires_at", vigil__srv_time_json(now + srv->cfg.session_max_ms),
-                          "idle_timeout_s", (json_int_t)(srv->cfg.session_idle_ms / 1000), "user",
-                          user_json(&u));
+    json_t *j =
+        json_pack("{s:s, s:s, s:o, s:I, s:o}", "token", token, "token_type", "Bearer", "expires_at",
+                  vigil__srv_time_json(now + srv->cfg.session_max_ms), "idle_timeout_s",
+                  (json_int_t)(srv->cfg.session_idle_ms / 1000), "user", user_json(&u));
     sodium_memzero(token, sizeof token);
     vigil__srv_req_json(r, 200, j);
 }
@@ -317,9 +318,9 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r)
     }
     int64_t id = 0;
     vigil_err err = {0};
-    vigil_status s = vigil_store_user_add(srv->auth_store, &r->who, username, display,
-                                          (vigil_store_role)role, password, wards, n_wards, &id,
-                                          &err);
+    vigil_status s =
+        vigil_store_user_add(srv->auth_store, &r->who, username, display, (vigil_store_role)role,
+                             password, wards, n_wards, &id, &err);
     pthread_mutex_unlock(&srv->auth.argon_mu);
     if (s != VIGIL_OK) {
         const char *code;

@@ -37,8 +37,8 @@ void vigil__srv_esc_inputs(const vigil_server *srv, const srv_patient *p, int64_
         in->ai_status = p->ai_low_confidence ? VIGIL_ESC_AI_LOW_CONFIDENCE : VIGIL_ESC_AI_OK;
         in->ai_risk = p->ai_prob;
     }
-    in->staff_concern =
-        p->concern_open && now_ms >= p->concern_ms && now_ms - p->concern_ms < srv->cfg.concern_open_ms;
+    in->staff_concern = p->concern_open && now_ms >= p->concern_ms &&
+                        now_ms - p->concern_ms < srv->cfg.concern_open_ms;
     for (size_t i = 0; i < p->n_new_calls && i < VIGIL_ESC_MARTHA_MAX; i++) {
         in->martha[in->n_martha++] = p->new_calls[i];
     }
@@ -46,7 +46,7 @@ void vigil__srv_esc_inputs(const vigil_server *srv, const srv_patient *p, int64_
         in->plan = p->plan;
     }
     if (p->has_daily) {
-        in->feels = p->daily == VIGIL_STORE_FEEL_WORSE   ? VIGIL_ESC_FEELS_WORSE
+        in->feels = p->daily == VIGIL_STORE_FEEL_WORSE    ? VIGIL_ESC_FEELS_WORSE
                     : p->daily == VIGIL_STORE_FEEL_BETTER ? VIGIL_ESC_FEELS_BETTER
                                                           : VIGIL_ESC_FEELS_SAME;
         in->feels_t_ms = p->daily_ms;
@@ -142,10 +142,9 @@ static vigil_status store_action(vigil_server *srv, srv_patient *p,
             trig = trigger_of(res, p, &ref);
             level = vigil__srv_level_to_store(a->level);
         }
-        vigil_status s = vigil_store_episode_open(srv->store, who, p->id, level, trig, ref,
-                                                  a->alert_kind == VIGIL_ESC_ALERT_MARTHA ? 0
-                                                                                          : *supersedes,
-                                                  now_ms, &ep, &al, err);
+        vigil_status s = vigil_store_episode_open(
+            srv->store, who, p->id, level, trig, ref,
+            a->alert_kind == VIGIL_ESC_ALERT_MARTHA ? 0 : *supersedes, now_ms, &ep, &al, err);
         if (s != VIGIL_OK) {
             return s;
         }
@@ -173,8 +172,8 @@ vigil_status vigil__srv_esc_update(vigil_server *srv, srv_patient *p, int64_t no
     cur.next_alert_id = CORE_ID_BASE;
     vigil_escalation_result res;
     vigil_err err = {0};
-    vigil_status s = vigil_escalation_step(&srv->cfg.escalation, &cur, &in, now_ms, &next, &res,
-                                           &err);
+    vigil_status s =
+        vigil_escalation_step(&srv->cfg.escalation, &cur, &in, now_ms, &next, &res, &err);
     if (s != VIGIL_OK) {
         vigil__srv_log(srv, "escalation.error", "policy refused its inputs: %s (%s)", err.msg,
                        err.field);
@@ -190,8 +189,7 @@ vigil_status vigil__srv_esc_update(vigil_server *srv, srv_patient *p, int64_t no
         if (s != VIGIL_OK) {
             atomic_fetch_add(&srv->stats.store_failures, 1);
             vigil__srv_log(srv, "store.error", "escalation %s not stored: %s",
-                           vigil_escalation_action_name(res.actions[i].kind),
-                           vigil_status_str(s));
+                           vigil_escalation_action_name(res.actions[i].kind), vigil_status_str(s));
             if (n_done == 0) {
                 return s; /* nothing stored: the timer tries the step again */
             }
@@ -307,8 +305,8 @@ vigil_status vigil__srv_esc_ack(vigil_server *srv, srv_patient *p, const vigil_a
                    vigil_escalation_ack_action_name(action));
     if (link.call_id > 0) {
         vigil_err e = {0};
-        if (vigil_store_episode_close(srv->store, &vigil__srv_policy_actor, link.episode_id,
-                                      now_ms, "call acknowledged", &e) != VIGIL_OK) {
+        if (vigil_store_episode_close(srv->store, &vigil__srv_policy_actor, link.episode_id, now_ms,
+                                      "call acknowledged", &e) != VIGIL_OK) {
             vigil__srv_log(srv, "store.error", "closing an acknowledged call: %s",
                            vigil_status_str(e.status));
         }

@@ -125,8 +125,8 @@ static void respond(vigil_server *srv, srv_job *job)
     vigil_obs_event ev = ing->ev[0];
     if (vigil_fhir_news2_json(&ev, &ing->out[0].news2, id, &j, &err) != VIGIL_OK) {
         /* stored, but the echo cannot be built (e.g. a local id that is not a FHIR id) */
-        vigil__srv_req_json(r, 201, json_pack("{s:s, s:s}", "resourceType", "OperationOutcome",
-                                              "id", id));
+        vigil__srv_req_json(r, 201,
+                            json_pack("{s:s, s:s}", "resourceType", "OperationOutcome", "id", id));
         r->content_type = FHIR_CT;
     } else {
         take(r, ing->out[0].duplicate ? 200 : 201, j);
@@ -157,8 +157,7 @@ static void ingest(vigil_server *srv, srv_req *r, const vigil_obs_event *evs, si
     snprintf(ing->who_reason, sizeof ing->who_reason, "%s", r->who.reason);
     for (size_t k = 0; k < ing->n; k++) {
         if (ing->ev[k].recorded_by[0] == '\0') {
-            snprintf(ing->ev[k].recorded_by, sizeof ing->ev[k].recorded_by, "%s",
-                     r->user.username);
+            snprintf(ing->ev[k].recorded_by, sizeof ing->ev[k].recorded_by, "%s", r->user.username);
         }
     }
     fhir_call fc = {r, bundle, n_entries};
@@ -237,8 +236,9 @@ void vigil__srv_h_fhir_search(vigil_server *srv, srv_req *r)
     }
     char nhs[VIGIL_NHS_NUMBER_LEN + 1];
     if (q == NULL || vigil_nhs_number_parse(q, nhs, NULL) != VIGIL_OK) {
-        vigil__srv_fhir_error(r, 400, "invalid", "search by patient=<NHS number> (10 digits, valid "
-                                                 "check digit)");
+        vigil__srv_fhir_error(r, 400, "invalid",
+                              "search by patient=<NHS number> (10 digits, valid "
+                              "check digit)");
         return;
     }
     vigil_status st;
@@ -263,8 +263,8 @@ void vigil__srv_h_fhir_search(vigil_server *srv, srv_req *r)
     vigil_store_obs_list l;
     memset(&l, 0, sizeof l);
     if (p != NULL) {
-        st = vigil_store_obs_range(srv->store, &r->who, p->id, from,
-                                   now + srv->cfg.future_skew_ms, SEARCH_ROWS_MAX, &l, &err);
+        st = vigil_store_obs_range(srv->store, &r->who, p->id, from, now + srv->cfg.future_skew_ms,
+                                   SEARCH_ROWS_MAX, &l, &err);
         if (st != VIGIL_OK) {
             vigil_store_obs_list_fini(&l);
             vigil__srv_fhir_error(r, 503, "transient", "%s", err.msg);
@@ -272,7 +272,7 @@ void vigil__srv_h_fhir_search(vigil_server *srv, srv_req *r)
         }
     }
     vigil_fhir_search_item *items = calloc(l.n > 0 ? l.n : 1, sizeof *items);
-    char (*ids)[32] = calloc(l.n > 0 ? l.n : 1, sizeof *ids);
+    char(*ids)[32] = calloc(l.n > 0 ? l.n : 1, sizeof *ids);
     if (items == NULL || ids == NULL) {
         free(items);
         free(ids);

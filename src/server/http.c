@@ -72,7 +72,8 @@ void vigil__srv_req_error(srv_req *r, int status, const char *code, const char *
     if (m == NULL) {
         m = json_string("(message not UTF-8)");
     }
-    vigil__srv_req_json(r, status, json_pack("{s:{s:s, s:o}}", "error", "code", code, "message", m));
+    vigil__srv_req_json(r, status,
+                        json_pack("{s:{s:s, s:o}}", "error", "code", code, "message", m));
 }
 
 int vigil__srv_http_status(vigil_status st, const char **code)
@@ -112,13 +113,13 @@ static void early_error(http_ctx *c, int status, const char *code, const char *m
 {
     if (c->route != NULL && c->route->fhir) {
         /* R4 IssueType for each early refusal */
-        const char *it = status == 401   ? "login"
-                         : status == 403 ? "forbidden"
-                         : status == 404 ? "not-found"
-                         : status == 413 ? "too-costly"
+        const char *it = status == 401                    ? "login"
+                         : status == 403                  ? "forbidden"
+                         : status == 404                  ? "not-found"
+                         : status == 413                  ? "too-costly"
                          : status == 405 || status == 415 ? "not-supported"
-                         : status == 503 ? "transient"
-                                         : "invalid";
+                         : status == 503                  ? "transient"
+                                                          : "invalid";
         vigil__srv_fhir_error(&c->req, status, it, "%s", msg);
     } else {
         vigil__srv_req_error(&c->req, status, code, "%s", msg);
@@ -161,7 +162,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, http_ctx *c)
 /* The session token: Authorization: Bearer, else the vigil_session cookie. */
 static bool token_of(struct MHD_Connection *conn, char out[SRV_TOKEN_LEN + 1])
 {
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *h =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *t = NULL;
     if (h != NULL && strncmp(h, "Bearer ", 7) == 0) {
         t = h + 7;
@@ -220,7 +222,8 @@ static void reason_of(struct MHD_Connection *conn, char *out, size_t cap)
 
 static bool content_type_ok(struct MHD_Connection *conn, bool fhir)
 {
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (ct == NULL) {
         return false;
     }
@@ -230,8 +233,8 @@ static bool content_type_ok(struct MHD_Connection *conn, bool fhir)
 }
 
 /* First call: route, session, role, content type, declared length. */
-static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c,
-                       const char *url, const char *method)
+static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c, const char *url,
+                       const char *method)
 {
     bool method_ok = false;
     c->route = vigil__srv_route_match(method, url, &c->req, &method_ok);
@@ -241,7 +244,8 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
     if (c->route == NULL) {
         c->early = method_ok ? 405 : 404;
         c->e_code = method_ok ? "method-not-allowed" : "not-found";
-        snprintf(c->e_msg, sizeof c->e_msg, method_ok ? "method not allowed here" : "no such endpoint");
+        snprintf(c->e_msg, sizeof c->e_msg,
+                 method_ok ? "method not allowed here" : "no such endpoint");
         if (strncmp(url, "/fhir", 5) == 0) {
             static const srv_route fhir_any = {"", "", NULL, 0, false, true, false, 0};
             c->route = &fhir_any;
@@ -274,7 +278,8 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
                  c->route->fhir ? "application/fhir+json" : "application/json");
         return;
     }
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     long long n = 0;
     if (cl != NULL && sscanf(cl, "%lld", &n) == 1 && n > (long long)c->limit) {
         c->early = 413;
@@ -335,9 +340,8 @@ static void dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     vigil_server *srv = cls;
@@ -430,8 +434,8 @@ vigil_status vigil__srv_http_start(vigil_server *srv, vigil_err *err)
 {
     srv->mhd = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
-        srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, srv->http_fd, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, srv->http_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)srv->cfg.max_http_conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_END);

@@ -63,8 +63,8 @@ static void score_ai(vigil_server *srv, const srv_patient *p, const vigil_obs_ev
         return;
     }
     vigil_err err = {0};
-    vigil_status s = sc->score(sc->ctx, p != NULL ? p->hist : NULL, p != NULL ? p->n_hist : 0,
-                               ev, a, &err);
+    vigil_status s =
+        sc->score(sc->ctx, p != NULL ? p->hist : NULL, p != NULL ? p->n_hist : 0, ev, a, &err);
     if (s != VIGIL_OK || !ai_ok(a)) {
         vigil__srv_log(srv, "ai.error", "scorer %s: scored on NEWS2 alone",
                        s != VIGIL_OK ? vigil_status_str(s) : "gave a malformed score");
@@ -172,11 +172,10 @@ static void group_add(group *g, srv_ingest *ing, size_t j, int64_t now_ms)
         g->scores[i].news2 = o->news2;
         g->scores[i].t_ms = now_ms;
         if (o->has_ai) {
-            g->ais[i] = (vigil_store_ai){o->ai->risk, o->ai->prob,
-                                        o->ai->explanation_json[0] != '\0'
-                                            ? o->ai->explanation_json
-                                            : NULL,
-                                        o->ai->model_version};
+            g->ais[i] = (vigil_store_ai){
+                o->ai->risk, o->ai->prob,
+                o->ai->explanation_json[0] != '\0' ? o->ai->explanation_json : NULL,
+                o->ai->model_version};
             g->scores[i].ai = &g->ais[i];
         }
         g->items[i] = (vigil_store_obs_item){&ing->ev[k], &g->scores[i], (unsigned)(j + 1)};
@@ -294,8 +293,8 @@ void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n)
         }
         if (s != VIGIL_OK) {
             atomic_fetch_add(&srv->stats.store_failures, 1);
-            vigil__srv_log(srv, "store.error", "group commit of %zu set(s) failed: %s",
-                           g.n_items, vigil_status_str(s));
+            vigil__srv_log(srv, "store.error", "group commit of %zu set(s) failed: %s", g.n_items,
+                           vigil_status_str(s));
         } else {
             atomic_fetch_add(&srv->stats.commits, 1);
             atomic_fetch_add(&srv->stats.committed_sets, n_sets);

@@ -30,12 +30,34 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server_int.h"
 #include "vigil/mllp.h"
 
 #define INFLIGHT_MAX 512
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Count one ACK's latency (message read to ACK written to the socket). */
+static void note_latency(vigil_server *srv, int64_t t0_us)
+{
+    int64_t us = mono_us() - t0_us;
+    if (us < 0) {
+        us = 0;
+    }
+    size_t b = (size_t)(us / SRV_ACK_BUCKET_US);
+    atomic_fetch_add(&srv->ack_hist[b < SRV_ACK_BUCKETS ? b : SRV_ACK_BUCKETS], 1);
+    if ((uint64_t)us > atomic_load(&srv->ack_max_us)) {
+        atomic_store(&srv->ack_max_us, (uint64_t)us); /* only this thread writes it */
+    }
+}
 #define ERRORS_MAX 16
 #define DRAIN_MS 10000
 
@@ -197,6 +219,7 @@ static void on_message(lst *L, size_t i, const char *msg, size_t len)
         return;
     }
     job->kind = SRV_JOB_HL7;
+    job->t0_us = mono_us();
     job->slot = (uint32_t)i;
     job->gen = c->gen;
     job->hl7 = r;
@@ -361,6 +384,9 @@ static void on_done(lst *L)
                 rearm(L, i);
             }
             flush_out(L, i);
+            if (job->ack != NULL) {
+                note_latency(srv, job->t0_us);
+            }
         }
         vigil__srv_job_free_hl7(job);
     }

@@ -154,8 +154,7 @@ void vigil__srv_pat_history(vigil_server *srv, const vigil_actor *who, srv_patie
     }
 }
 
-srv_patient *vigil__srv_pat_from_current(vigil_server *srv,
-                                         const vigil_store_patient_current *c)
+srv_patient *vigil__srv_pat_from_current(vigil_server *srv, const vigil_store_patient_current *c)
 {
     int64_t id = c->entry.patient.id;
     srv_patient *p = vigil__srv_idmap_get(&srv->pats.by_id, id);
@@ -335,8 +334,8 @@ static void alert_from_episode(const vigil_store_episode *e, vigil_esc_alert *a,
     a->level = kind == VIGIL_ESC_ALERT_MARTHA ? VIGIL_ESC_EMERGENCY
                                               : vigil__srv_level_from_store(e->level);
     a->opened_ms = e->opened_ms;
-    a->last_sent_ms = e->last_repeat_ms > e->alert_raised_ms ? e->last_repeat_ms
-                                                             : e->alert_raised_ms;
+    a->last_sent_ms =
+        e->last_repeat_ms > e->alert_raised_ms ? e->last_repeat_ms : e->alert_raised_ms;
     a->n_sent = 1u + (unsigned)(e->n_repeats > 0 ? e->n_repeats : 0);
     a->rota_step = (unsigned)(e->rota_step > 0 ? e->rota_step : 0);
     a->ack.action = VIGIL_ESC_ACK_NONE;
@@ -399,8 +398,8 @@ vigil_status vigil__srv_pats_load_open(vigil_server *srv, vigil_err *err)
         return s;
     }
     for (size_t i = 0; i < l.n && s == VIGIL_OK; i++) {
-        srv_patient *p = vigil__srv_pat_get(srv, &vigil__srv_policy_actor, l.rows[i].patient_id,
-                                            &s, err);
+        srv_patient *p =
+            vigil__srv_pat_get(srv, &vigil__srv_policy_actor, l.rows[i].patient_id, &s, err);
         if (p != NULL) {
             restore_episode(srv, p, &l.rows[i]);
         }

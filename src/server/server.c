@@ -54,8 +54,7 @@ static vigil_status check_config(const vigil_server_config *c, vigil_err *err)
         c->max_http_conns > 4096) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "max_conns", "connection limits are 1 to 4096");
     }
-    if (c->http_threads == 0 || c->http_threads > 64 || c->max_batch == 0 ||
-        c->max_batch > 4096) {
+    if (c->http_threads == 0 || c->http_threads > 64 || c->max_batch == 0 || c->max_batch > 4096) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "threads",
                              "http_threads is 1 to 64 and max_batch 1 to 4096");
     }
@@ -152,8 +151,8 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     srv->cfg.db = srv->db;
     srv->cfg.bind = srv->bind;
     if (cfg->scorer != NULL) {
-        const char *v = cfg->scorer->version != NULL ? cfg->scorer->version(cfg->scorer->ctx)
-                                                     : NULL;
+        const char *v =
+            cfg->scorer->version != NULL ? cfg->scorer->version(cfg->scorer->ctx) : NULL;
         snprintf(srv->model, sizeof srv->model, "%s", v != NULL && v[0] != '\0' ? v : "unnamed");
     }
     srv->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -249,11 +248,14 @@ void vigil_server_stop(vigil_server *srv)
     vigil_server_stats_get(srv, &st);
     vigil__srv_log(srv, "stop",
                    "%llu message(s): %llu AA, %llu AE, %llu AR; %llu set(s) in %llu commit(s), "
-                   "largest group %llu; %llu HTTP request(s)",
+                   "largest group %llu; ACK p50 <= %.2f ms, p99 <= %.2f ms, max %.2f ms; "
+                   "%llu HTTP request(s)",
                    (unsigned long long)st.hl7_messages, (unsigned long long)st.hl7_aa,
                    (unsigned long long)st.hl7_ae, (unsigned long long)st.hl7_ar,
                    (unsigned long long)st.committed_sets, (unsigned long long)st.commits,
-                   (unsigned long long)st.max_group, (unsigned long long)st.http_requests);
+                   (unsigned long long)st.max_group, (double)st.ack_p50_us / 1000.0,
+                   (double)st.ack_p99_us / 1000.0, (double)st.ack_max_us / 1000.0,
+                   (unsigned long long)st.http_requests);
 }
 
 void vigil_server_close(vigil_server *srv)
@@ -311,4 +313,20 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->http_requests = atomic_load(&srv->stats.http_requests);
     out->alerts_opened = atomic_load(&srv->stats.alerts_opened);
     out->store_failures = atomic_load(&srv->stats.store_failures);
+    uint64_t n = 0, seen = 0;
+    for (size_t b = 0; b <= SRV_ACK_BUCKETS; b++) {
+        n += atomic_load(&srv->ack_hist[b]);
+    }
+    out->ack_p50_us = out->ack_p99_us = 0;
+    for (size_t b = 0; b <= SRV_ACK_BUCKETS && n > 0; b++) {
+        seen += atomic_load(&srv->ack_hist[b]);
+        uint64_t upper = (uint64_t)(b + 1) * SRV_ACK_BUCKET_US; /* the bucket's upper edge */
+        if (out->ack_p50_us == 0 && seen * 2 >= n) {
+            out->ack_p50_us = upper;
+        }
+        if (out->ack_p99_us == 0 && seen * 100 >= n * 99) {
+            out->ack_p99_us = upper;
+        }
+    }
+    out->ack_max_us = atomic_load(&srv->ack_max_us);
 }

@@ -208,6 +208,7 @@ struct srv_job {
     srv_job_kind kind;
     /* SRV_JOB_HL7 */
     uint32_t slot, gen;
+    int64_t t0_us;         /* monotonic, when the message was read */
     vigil_hl7_result *hl7; /* owned */
     char *ack;             /* framed ACK, owned */
     size_t ack_len;
@@ -263,8 +264,7 @@ srv_patient *vigil__srv_pat_find(vigil_server *srv, const vigil_actor *who, cons
 vigil_status vigil__srv_pat_refresh(vigil_server *srv, const vigil_actor *who, srv_patient *p,
                                     vigil_err *err);
 /* The record for what the store says about a patient now (created if new). */
-srv_patient *vigil__srv_pat_from_current(vigil_server *srv,
-                                         const vigil_store_patient_current *c);
+srv_patient *vigil__srv_pat_from_current(vigil_server *srv, const vigil_store_patient_current *c);
 /* Load p's recent events for the AI once (no-op without a scorer). */
 void vigil__srv_pat_history(vigil_server *srv, const vigil_actor *who, srv_patient *p);
 /* Record a newly stored set of p (latest score, AI, history). */
@@ -304,6 +304,8 @@ vigil_news2_response vigil__srv_level_to_store(vigil_esc_level l);
 /* ---- the server -------------------------------------------------------------- */
 
 #define SRV_MLLP_READ_CHUNK 65536
+#define SRV_ACK_BUCKET_US 250
+#define SRV_ACK_BUCKETS 400 /* up to 100 ms; the last bucket holds the rest */
 
 struct vigil_server {
     vigil_server_config cfg;
@@ -336,6 +338,8 @@ struct vigil_server {
     srv_auth auth;
     srv_pats pats;
     uint64_t ack_seq;
+    _Atomic uint64_t ack_hist[SRV_ACK_BUCKETS + 1]; /* ACK latency, SRV_ACK_BUCKET_US wide */
+    _Atomic uint64_t ack_max_us;
     int64_t last_tick_ms;
     char model[VIGIL_ID_MAX];
 

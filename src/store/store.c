@@ -529,8 +529,8 @@ static void refuse_units(const vigil_store_obs_item *items, size_t n, vigil_stor
         for (size_t k = i; bad < j && k < j; k++) {
             if (k != bad) {
                 vigil_err e = {0};
-                vigil_err_set(&e, out[bad].status, NULL, "not stored: item %zu of its unit was refused",
-                              bad - i + 1);
+                vigil_err_set(&e, out[bad].status, NULL,
+                              "not stored: item %zu of its unit was refused", bad - i + 1);
                 put_refuse(&out[k], out[bad].status, &e);
             }
         }

@@ -251,9 +251,8 @@ static void opted_out_patient_is_never_scored(void **state)
     snprintf(p.nhs_number, sizeof p.nhs_number, "9990000018");
     int64_t id = 0, oid = 0;
     assert_int_equal(vigil_store_patient_ensure(st, &TESTER, &p, &id, &err), VIGIL_OK);
-    assert_int_equal(vigil_store_ai_optout(st, &TESTER, id, INT64_C(1736841600000), NULL, &oid,
-                                           &err),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_ai_optout(st, &TESTER, id, INT64_C(1736841600000), NULL, &oid, &err), VIGIL_OK);
     vigil_store_close(st);
     start(x);
     request(x, "M1", "20250114080000+0000", 80, "AA");
@@ -444,15 +443,13 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(ai_score_is_stored_with_its_set_and_sees_the_history, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(opted_out_patient_is_never_scored, setup, teardown),
-    cmocka_unit_test_setup_teardown(failing_or_malformed_scorer_leaves_news2_only, setup,
-                                    teardown),
+    cmocka_unit_test_setup_teardown(failing_or_malformed_scorer_leaves_news2_only, setup, teardown),
     cmocka_unit_test_setup_teardown(ai_over_a_site_threshold_opens_an_episode_on_its_own, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(ack_is_not_sent_before_its_commit, setup, teardown),
     cmocka_unit_test_setup_teardown(messages_queued_during_a_commit_are_committed_together, setup,
                                     teardown),
-    cmocka_unit_test_setup_teardown(stop_is_idempotent_and_close_frees_everything, setup,
-                                    teardown),
+    cmocka_unit_test_setup_teardown(stop_is_idempotent_and_close_frees_everything, setup, teardown),
 };
 
 VIGIL_TEST_MAIN(tests)

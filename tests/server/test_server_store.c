@@ -88,14 +88,14 @@ static void a_refused_item_rolls_back_its_whole_unit_only(void **state)
     /* "B#2" already holds other content: storing it again conflicts */
     event(&first, "9990000026", "B#2", T0, 99);
     assert_int_equal(vigil_store_put_obs(x->st, &FEED, &first, NULL, out, &err), VIGIL_OK);
-    event(&ev[0], "9990000018", "A", T0, 70);        /* unit 1 */
-    event(&ev[1], "9990000026", "B#1", T0 + 1, 80);  /* unit 2 */
-    event(&ev[2], "9990000026", "B#2", T0 + 2, 81);  /* unit 2: conflicts */
-    event(&ev[3], "9990000034", "C#1", T0 + 3, 90);  /* unit 3 */
-    event(&ev[4], "9990000034", "C#2", T0 + 4, 91);  /* unit 3 */
+    event(&ev[0], "9990000018", "A", T0, 70);       /* unit 1 */
+    event(&ev[1], "9990000026", "B#1", T0 + 1, 80); /* unit 2 */
+    event(&ev[2], "9990000026", "B#2", T0 + 2, 81); /* unit 2: conflicts */
+    event(&ev[3], "9990000034", "C#1", T0 + 3, 90); /* unit 3 */
+    event(&ev[4], "9990000034", "C#2", T0 + 4, 91); /* unit 3 */
     vigil_store_obs_item items[5] = {
-        {&ev[0], NULL, 1}, {&ev[1], NULL, 2}, {&ev[2], NULL, 2}, {&ev[3], NULL, 3},
-        {&ev[4], NULL, 3},
+        {&ev[0], NULL, 1}, {&ev[1], NULL, 2}, {&ev[2], NULL, 2},
+        {&ev[3], NULL, 3}, {&ev[4], NULL, 3},
     };
     assert_int_equal(vigil_store_put_obs_batch(x->st, &FEED, items, 5, out, &err), VIGIL_OK);
     assert_int_equal(out[0].status, VIGIL_OK);
@@ -165,8 +165,7 @@ static void patient_current_gives_ward_bed_latest_score_and_state(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(a_refused_item_rolls_back_its_whole_unit_only, setup,
-                                    teardown),
+    cmocka_unit_test_setup_teardown(a_refused_item_rolls_back_its_whole_unit_only, setup, teardown),
     cmocka_unit_test_setup_teardown(an_item_refused_before_sql_refuses_its_unit, setup, teardown),
     cmocka_unit_test_setup_teardown(patient_current_gives_ward_bed_latest_score_and_state, setup,
                                     teardown),

@@ -49,7 +49,7 @@ static void source_ids_are_unique_per_set_and_fit(void **s)
     char c[VIGIL_ID_MAX];
     vigil__srv_event_source_id(longid, 0, 2, a);
     vigil__srv_event_source_id(longid, 0, 2, c);
-    assert_string_equal(a, c); /* deterministic: a resend gets the same ids */
+    assert_string_equal(a, c);       /* deterministic: a resend gets the same ids */
     longid[sizeof longid - 2] = 'Z'; /* differs only where the id is cut: the hash tells */
     vigil__srv_event_source_id(longid, 0, 2, c);
     assert_string_not_equal(a, c);
@@ -108,7 +108,7 @@ static void sessions_expire_when_idle_or_old_and_end_on_sign_out(void **s)
     assert_int_equal(strlen(tok), SRV_TOKEN_LEN);
     assert_true(vigil__srv_session_get(a, tok, 900, &got));
     assert_string_equal(got.username, "nurse.jo");
-    assert_true(vigil__srv_session_get(a, tok, 1800, &got)); /* idle clock refreshed at 900 */
+    assert_true(vigil__srv_session_get(a, tok, 1800, &got));  /* idle clock refreshed at 900 */
     assert_false(vigil__srv_session_get(a, tok, 2900, &got)); /* idle > 1000 ms */
     assert_false(vigil__srv_session_get(a, tok, 2901, &got)); /* and gone for good */
     assert_int_equal(vigil__srv_session_new(a, &u, 10000, tok), VIGIL_OK);
@@ -173,8 +173,8 @@ static void routes_match_with_parameters_and_tell_a_wrong_method(void **s)
     srv_req r;
     memset(&r, 0, sizeof r);
     bool method_ok = false;
-    const srv_route *rt = vigil__srv_route_match("GET", "/api/patients/42/observations", &r,
-                                                 &method_ok);
+    const srv_route *rt =
+        vigil__srv_route_match("GET", "/api/patients/42/observations", &r, &method_ok);
     assert_non_null(rt);
     assert_int_equal(r.n_params, 1);
     assert_string_equal(r.params[0], "42");

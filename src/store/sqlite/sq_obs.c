@@ -638,8 +638,8 @@ static void refuse_unit(vigil_store_put *out, size_t i, size_t j, size_t bad)
         if (k != bad) {
             memset(&out[k], 0, sizeof out[k]);
             out[k].status = out[bad].status;
-            snprintf(out[k].msg, sizeof out[k].msg,
-                     "not stored: item %zu of its unit was refused", bad - i + 1);
+            snprintf(out[k].msg, sizeof out[k].msg, "not stored: item %zu of its unit was refused",
+                     bad - i + 1);
         }
     }
 }
