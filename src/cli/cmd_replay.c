@@ -96,6 +96,8 @@ static void usage(FILE *f)
             "  --rate N|max       send N messages a second instead (or as fast as ACKs allow)\n"
             "  --duration S       stop sending new messages after S seconds\n"
             "  --window N         messages awaiting their ACK at once, 1-%d (default 1)\n"
+            "  --only adt|oru     send only the admissions, or only the observations (the\n"
+            "                     patients were admitted by an earlier run)\n"
             "  --ack-log FILE     write control id, type, NHS number and time of every AA\n"
             "  --ack-timeout S    reconnect when an ACK takes longer (default 10)\n"
             "  --reconnect S      keep trying a lost listener this long (default 30)\n"
@@ -125,6 +127,7 @@ typedef struct rmsg {
 
 typedef struct opts {
     const char *mllp, *out, *data, *ward, *ack_log, *id_prefix;
+    int only; /* 0 all, 'a' admissions only, 'o' observations only */
     size_t patients;
     double hours, speed, rate, duration, ack_timeout, reconnect;
     bool rate_mode, rate_max, json, allow_remote;
@@ -307,10 +310,12 @@ static int ward_load(const opts *o, ward *w)
             fprintf(stderr, "vigil replay: %s\n", err.msg);
             return VIGIL_EXIT_USAGE;
         }
-        w->msg[w->n_msg++] = (rmsg){(uint32_t)i, -1, 0.0, 0.0};
+        if (o->only != 'o') {
+            w->msg[w->n_msg++] = (rmsg){(uint32_t)i, -1, 0.0, 0.0};
+        }
     }
     w->n_adt = w->n_msg;
-    for (size_t i = 0; i < w->n_pat; i++) {
+    for (size_t i = 0; i < w->n_pat && o->only != 'a'; i++) {
         for (size_t k = 0; k < w->pat[i].n_sets; k++) {
             double t = w->pat[i].sets[k].t_h;
             if (!o->rate_mode && t > span) {
@@ -880,6 +885,7 @@ static int parse_opts(int argc, char **argv, opts *o)
         {"reconnect", required_argument, NULL, 'R'},   {"processing-id", required_argument, NULL, 'P'},
         {"id-prefix", required_argument, NULL, 'i'},   {"json", no_argument, NULL, 'j'},
         {"allow-remote", no_argument, NULL, 'A'},      {"help", no_argument, NULL, 'h'},
+        {"only", required_argument, NULL, 'O'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -972,6 +978,14 @@ static int parse_opts(int argc, char **argv, opts *o)
             break;
         case 'A':
             o->allow_remote = true;
+            break;
+        case 'O':
+            if (strcmp(optarg, "adt") == 0 || strcmp(optarg, "oru") == 0) {
+                o->only = optarg[0];
+            } else {
+                fprintf(stderr, "vigil replay: --only: adt or oru\n");
+                return VIGIL_EXIT_USAGE;
+            }
             break;
         case 'h':
             usage(stdout);
