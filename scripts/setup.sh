@@ -17,6 +17,7 @@ PKGS=(
   python3 python3-numpy python3-sklearn python3-xgboost python3-pandas  # test oracles, bench peers
   python3-hl7              # HL7 v2 parser: oracle for tests/hl7
   clang-14 libclang-rt-14-dev  # libFuzzer, sanitizers
+  strace                   # tests/reliability: the ACK leaves only after the WAL fsync
 )
 
 missing=()

@@ -38,5 +38,6 @@ void vigil_cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2
 void vigil_cli_progress_done(void);
 void vigil_cli_bar(const char *what, size_t done, size_t total);
 int vigil_cli_serve(int argc, char **argv);
+int vigil_cli_replay(int argc, char **argv);
 
 #endif

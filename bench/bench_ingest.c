@@ -1,0 +1,767 @@
+/*
+ * bench_ingest.c: HL7 ingest through the live ward service over loopback:
+ * throughput and ACK latency (p50, p95, p99, max) at fixed offered rates and
+ * flat out, against the named peer, raw SQLite inserts of the same rows with
+ * the same durability (WAL, synchronous=FULL) and the same grouping (rows
+ * per transaction = the server's average group commit in that run),
+ * measured in the same run. Also the server's resident memory (VmRSS,
+ * VmHWM from /proc) empty, with --beds patients admitted and observed, and
+ * the same with the AI model bundle loaded into the process.
+ *
+ * How: the server runs in a forked child (vigil_server_* in-process, ports
+ * 0, a fresh database in --dir); the load is `vigil replay` (the real sender:
+ * real PhysioNet 2019 stays, HL7 ORU^R01 over MLLP, --window messages in
+ * flight, latency measured by the sender from the moment each message was
+ * due: open loop) run as a separate process; the child reports its own
+ * counters (group commits, server-side ACK latency) when stopped. The
+ * patients are admitted first (`--only adt`, timed separately: ADT is not
+ * the observation path), then each rate runs on the same database. The raw
+ * peer inserts the same sets (same values, same order) into a table shaped
+ * like obs_set with the same two indexes.
+ *
+ * What the server does per set that the peer does not: HL7 parse, NEWS2,
+ * patient and admission look-ups, the audit record, a savepoint per message,
+ * the escalation policy and its stored alerts, the ACK. The ratio is that.
+ *
+ * The model: `vigil serve --model` is not wired yet (cmd_serve.c refuses
+ * it), so "with model" loads models/vigil-sepsis-2019A.json into the server
+ * process (vigil_model_load + one work area) without scoring: it measures
+ * the bundle's memory, not the scorer's.
+ *
+ * usage: bench_ingest [--vigil PATH] [--data PATH] [--dir DIR] [--rates 200,500,1000]
+ *                     [--seconds S] [--patients N] [--window W] [--beds N] [--model PATH]
+ * Never gating: prints figures only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vigil/data.h"
+#include "vigil/model.h"
+#include "vigil/replay.h"
+#include "vigil/server.h"
+
+#define MAX_RATES 8
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- the server, in a child process ------------------------------------------ */
+
+typedef struct child {
+    pid_t pid;
+    int ctl; /* write a byte: stop */
+    int res; /* read: the port, then the stats */
+    int mllp_port;
+} child;
+
+static void quiet_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    (void)line; /* escalation alerts log a line each; not wanted in a bench */
+}
+
+static bool read_full(int fd, void *p, size_t n)
+{
+    char *c = p;
+    while (n > 0) {
+        ssize_t k = read(fd, c, n);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            return false;
+        }
+        c += k;
+        n -= (size_t)k;
+    }
+    return true;
+}
+
+static void child_main(const char *db, const char *model, int ctl, int res)
+{
+    vigil_err err = {0};
+    vigil_model *m = NULL;
+    vigil_model_work *w = NULL;
+    if (model != NULL && (vigil_model_load(model, &m, &err) != VIGIL_OK ||
+                          vigil_model_work_new(m, &w, &err) != VIGIL_OK)) {
+        fprintf(stderr, "bench_ingest: model %s: %s\n", model, err.msg);
+        _exit(3);
+    }
+    vigil_server_config cfg;
+    vigil_server_config_init(&cfg);
+    cfg.db = db;
+    cfg.log = quiet_log;
+    vigil_server *srv = NULL;
+    if (vigil_server_open(&cfg, &srv, &err) != VIGIL_OK ||
+        vigil_server_start(srv, &err) != VIGIL_OK) {
+        fprintf(stderr, "bench_ingest: server: %s\n", err.msg);
+        _exit(3);
+    }
+    int port = vigil_server_mllp_port(srv);
+    if (write(res, &port, sizeof port) != (ssize_t)sizeof port) {
+        _exit(3);
+    }
+    char c;
+    read_full(ctl, &c, 1); /* a byte or EOF: stop */
+    vigil_server_stop(srv);
+    vigil_server_stats st;
+    vigil_server_stats_get(srv, &st);
+    vigil_server_close(srv);
+    vigil_model_work_free(w);
+    vigil_model_free(m);
+    _exit(write(res, &st, sizeof st) == (ssize_t)sizeof st ? 0 : 3);
+}
+
+static bool child_start(const char *db, const char *model, child *c)
+{
+    int a[2], b[2];
+    if (pipe(a) != 0 || pipe(b) != 0) {
+        return false;
+    }
+    fflush(NULL);
+    c->pid = fork();
+    if (c->pid < 0) {
+        return false;
+    }
+    if (c->pid == 0) {
+        close(a[1]);
+        close(b[0]);
+        child_main(db, model, a[0], b[1]);
+    }
+    close(a[0]);
+    close(b[1]);
+    c->ctl = a[1];
+    c->res = b[0];
+    return read_full(c->res, &c->mllp_port, sizeof c->mllp_port);
+}
+
+static bool child_stop(child *c, vigil_server_stats *st)
+{
+    char x = 'q';
+    bool ok = write(c->ctl, &x, 1) == 1 && read_full(c->res, st, sizeof *st);
+    close(c->ctl);
+    close(c->res);
+    int status = 0;
+    waitpid(c->pid, &status, 0);
+    return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* VmRSS and VmHWM of pid, in KiB (0 when unreadable). */
+static void rss_of(pid_t pid, long *rss_kb, long *hwm_kb)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    *rss_kb = *hwm_kb = 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return;
+    }
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            *rss_kb = strtol(line + 6, NULL, 10);
+        } else if (strncmp(line, "VmHWM:", 6) == 0) {
+            *hwm_kb = strtol(line + 6, NULL, 10);
+        }
+    }
+    fclose(f);
+}
+
+/* ---- the sender: vigil replay --------------------------------------------------- */
+
+typedef struct cfg {
+    const char *vigil, *data, *dir, *model;
+    double rates[MAX_RATES];
+    size_t n_rates;
+    double seconds;
+    unsigned patients, window, beds;
+} cfg;
+
+typedef struct lat4 {
+    double p50, p95, p99, max;
+} lat4;
+
+typedef struct replay_out {
+    bool ok;
+    double elapsed_s, msgs_per_s;
+    long aa, acked, scheduled;
+    lat4 ack, due;
+} replay_out;
+
+static lat4 lat_get(json_t *o)
+{
+    lat4 l = {json_number_value(json_object_get(o, "p50")),
+              json_number_value(json_object_get(o, "p95")),
+              json_number_value(json_object_get(o, "p99")),
+              json_number_value(json_object_get(o, "max"))};
+    return l;
+}
+
+/* Run `vigil replay` with argv (NULL-terminated, after "replay"); parse its --json. */
+static replay_out run_replay(const cfg *c, const char *const *args)
+{
+    replay_out r;
+    memset(&r, 0, sizeof r);
+    char errpath[4200];
+    snprintf(errpath, sizeof errpath, "%s/replay.err", c->dir);
+    int p[2];
+    if (pipe(p) != 0) {
+        return r;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        return r;
+    }
+    if (pid == 0) {
+        dup2(p[1], 1);
+        int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (e >= 0) {
+            dup2(e, 2);
+        }
+        close(p[0]);
+        const char *argv[40];
+        size_t n = 0;
+        argv[n++] = c->vigil;
+        argv[n++] = "replay";
+        for (size_t i = 0; args[i] != NULL && n < 38; i++) {
+            argv[n++] = args[i];
+        }
+        argv[n] = NULL;
+        execv(c->vigil, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    char buf[8192];
+    size_t len = 0;
+    ssize_t k;
+    while ((k = read(p[0], buf + len, sizeof buf - 1 - len)) > 0) {
+        len += (size_t)k;
+    }
+    buf[len] = '\0';
+    close(p[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    json_t *j = json_loads(buf, 0, NULL);
+    if (j == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench_ingest: vigil replay failed (exit %d); its stderr is in %s\n",
+                WIFEXITED(status) ? WEXITSTATUS(status) : -1, errpath);
+        json_decref(j);
+        return r;
+    }
+    r.ok = true;
+    r.elapsed_s = json_number_value(json_object_get(j, "elapsed_s"));
+    r.msgs_per_s = json_number_value(json_object_get(j, "msgs_per_s"));
+    r.aa = (long)json_integer_value(json_object_get(j, "aa"));
+    r.acked = (long)json_integer_value(json_object_get(j, "acked"));
+    r.scheduled = (long)json_integer_value(json_object_get(j, "scheduled"));
+    r.ack = lat_get(json_object_get(j, "ack_ms"));
+    r.due = lat_get(json_object_get(j, "ack_from_schedule_ms"));
+    json_decref(j);
+    return r;
+}
+
+/* ---- the rows, for the raw peer --------------------------------------------------- */
+
+typedef struct row {
+    double t_h;
+    unsigned patient;
+    double v[VIGIL_REPLAY_VITAL_COUNT];
+} row;
+
+static int cmp_row(const void *a, const void *b)
+{
+    const row *x = a, *y = b;
+    if (x->t_h != y->t_h) {
+        return (x->t_h > y->t_h) - (x->t_h < y->t_h);
+    }
+    return (x->patient > y->patient) - (x->patient < y->patient);
+}
+
+/* The sets vigil replay sends for the first n usable stays, in its order. */
+static row *load_rows(const char *path, unsigned n, size_t *out_n)
+{
+    vigil_data *d = NULL;
+    vigil_err err = {0};
+    *out_n = 0;
+    if (vigil_data_open(path, NULL, &d, &err) != VIGIL_OK) {
+        fprintf(stderr, "bench_ingest: %s: %s\n", path, err.msg);
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    row *rows = malloc(cap * sizeof *rows);
+    unsigned got = 0;
+    while (rows != NULL && got < n) {
+        const vigil_stay *st = NULL;
+        const vigil_meas *m = NULL;
+        size_t nm = 0;
+        unsigned long num = 0;
+        if (vigil_data_next(d, &st, &m, &nm, &err) != VIGIL_OK || st == NULL) {
+            break;
+        }
+        if (vigil_replay_stay_number(st->id, &num) != VIGIL_OK) {
+            continue;
+        }
+        vigil_replay_set *sets = calloc(nm + 1, sizeof *sets);
+        size_t ns = 0;
+        if (sets == NULL || vigil_replay_sets(m, nm, sets, nm + 1, &ns, NULL) != VIGIL_OK) {
+            free(sets);
+            break;
+        }
+        if (ns > 0) {
+            for (size_t i = 0; i < ns; i++) {
+                if (len == cap) {
+                    cap *= 2;
+                    row *nr = realloc(rows, cap * sizeof *rows);
+                    if (nr == NULL) {
+                        free(rows);
+                        rows = NULL;
+                        break;
+                    }
+                    rows = nr;
+                }
+                rows[len].t_h = sets[i].t_h;
+                rows[len].patient = got + 1;
+                memcpy(rows[len].v, sets[i].v, sizeof rows[len].v);
+                len++;
+            }
+            got++;
+        }
+        free(sets);
+    }
+    vigil_data_close(d);
+    if (rows != NULL) {
+        qsort(rows, len, sizeof *rows, cmp_row);
+    }
+    *out_n = len;
+    return rows;
+}
+
+/* ---- the peer: raw SQLite ---------------------------------------------------------- */
+
+typedef struct raw_out {
+    double rows_per_s;
+    lat4 commit_ms;
+} raw_out;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double pct(const double *v, size_t n, double p)
+{
+    size_t k = (size_t)ceil(p * (double)n);
+    return n == 0 ? NAN : v[k == 0 ? 0 : k - 1];
+}
+
+static void bind_or_null(sqlite3_stmt *s, int i, double v)
+{
+    if (isnan(v)) {
+        sqlite3_bind_null(s, i);
+    } else {
+        sqlite3_bind_double(s, i, v);
+    }
+}
+
+static bool raw_run(const char *path, const row *rows, size_t n, size_t group, raw_out *out)
+{
+    unlink(path);
+    char wal[4300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK) {
+        sqlite3_close(db);
+        return false;
+    }
+    const char *schema =
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
+        "CREATE TABLE obs_set (id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL,"
+        " t_ms INTEGER NOT NULL, rr_bpm REAL, spo2_pct REAL, spo2_scale INTEGER NOT NULL,"
+        " o2 TEXT, sbp_mmhg REAL, hr_bpm REAL, temp_c REAL, source TEXT NOT NULL,"
+        " source_id TEXT, received_ms INTEGER NOT NULL) STRICT;"
+        "CREATE UNIQUE INDEX obs_set_source ON obs_set(source, source_id)"
+        " WHERE source_id IS NOT NULL;"
+        "CREATE INDEX obs_set_patient_t ON obs_set(patient_id, t_ms);";
+    sqlite3_stmt *ins = NULL;
+    bool ok = sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2(db,
+                                 "INSERT INTO obs_set (patient_id, t_ms, rr_bpm, spo2_pct, "
+                                 "spo2_scale, o2, sbp_mmhg, hr_bpm, temp_c, source, source_id, "
+                                 "received_ms) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, 'hl7', ?, ?)",
+                                 -1, &ins, NULL) == SQLITE_OK;
+    size_t n_commits = (n + group - 1) / group;
+    double *lat = calloc(n_commits + 1, sizeof *lat);
+    ok = ok && lat != NULL;
+    double t0 = now_s();
+    size_t c = 0;
+    for (size_t i = 0; ok && i < n; i += group) {
+        double tc = now_s();
+        ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+        for (size_t k = i; ok && k < i + group && k < n; k++) {
+            const row *r = &rows[k];
+            char sid[32];
+            snprintf(sid, sizeof sid, "RAW.%06zu", k + 1);
+            sqlite3_bind_int64(ins, 1, r->patient);
+            sqlite3_bind_int64(ins, 2, 1735689600000LL + (int64_t)llround(r->t_h * 3600.0) * 1000);
+            bind_or_null(ins, 3, r->v[VIGIL_REPLAY_RR]);
+            bind_or_null(ins, 4, r->v[VIGIL_REPLAY_SPO2]);
+            if (isnan(r->v[VIGIL_REPLAY_FIO2])) {
+                sqlite3_bind_null(ins, 5);
+            } else {
+                sqlite3_bind_text(ins, 5, r->v[VIGIL_REPLAY_FIO2] > 21.0 ? "oxygen" : "air", -1,
+                                  SQLITE_STATIC);
+            }
+            bind_or_null(ins, 6, r->v[VIGIL_REPLAY_SBP]);
+            bind_or_null(ins, 7, r->v[VIGIL_REPLAY_HR]);
+            bind_or_null(ins, 8, r->v[VIGIL_REPLAY_TEMP]);
+            sqlite3_bind_text(ins, 9, sid, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(ins, 10, 1735689600000LL);
+            ok = sqlite3_step(ins) == SQLITE_DONE;
+            sqlite3_reset(ins);
+        }
+        ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+        lat[c++] = (now_s() - tc) * 1000.0;
+    }
+    double dt = now_s() - t0;
+    if (!ok) {
+        fprintf(stderr, "bench_ingest: raw sqlite: %s\n", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    unlink(path);
+    unlink(wal);
+    if (ok) {
+        qsort(lat, c, sizeof *lat, cmp_double);
+        out->rows_per_s = (double)n / dt;
+        out->commit_ms = (lat4){pct(lat, c, 0.5), pct(lat, c, 0.95), pct(lat, c, 0.99), lat[c - 1]};
+    }
+    free(lat);
+    return ok;
+}
+
+/* ---- the runs -------------------------------------------------------------------- */
+
+typedef struct run_out {
+    double offered; /* 0 = flat out */
+    replay_out rp;
+    vigil_server_stats st;
+    double sets_per_s, group;
+    raw_out raw;
+    long rss_kb, hwm_kb;
+} run_out;
+
+/* v as the shortest decimal ("%g") for a command-line argument. */
+static void fmt_num(char *out, size_t cap, double v)
+{
+    snprintf(out, cap, "%g", v);
+}
+
+static bool one_rate(const cfg *c, const char *db, double rate, unsigned idx, run_out *o)
+{
+    child ch;
+    if (!child_start(db, NULL, &ch)) {
+        fprintf(stderr, "bench_ingest: server did not start\n");
+        return false;
+    }
+    char mllp[64], pats[32], win[32], secs[32], rs[32], prefix[32];
+    snprintf(mllp, sizeof mllp, "127.0.0.1:%d", ch.mllp_port);
+    snprintf(pats, sizeof pats, "%u", c->patients);
+    snprintf(win, sizeof win, "%u", c->window);
+    fmt_num(secs, sizeof secs, c->seconds);
+    if (rate > 0.0) {
+        fmt_num(rs, sizeof rs, rate);
+    } else {
+        snprintf(rs, sizeof rs, "max");
+    }
+    snprintf(prefix, sizeof prefix, "B%u.", idx);
+    const char *args[] = {"--mllp", mllp,   "--data",     c->data, "--patients", pats,
+                          "--rate", rs,     "--window",   win,     "--duration", secs,
+                          "--only", "oru",  "--id-prefix", prefix, "--json",     NULL};
+    o->offered = rate;
+    o->rp = run_replay(c, args);
+    rss_of(ch.pid, &o->rss_kb, &o->hwm_kb);
+    bool ok = child_stop(&ch, &o->st) && o->rp.ok;
+    o->sets_per_s = o->rp.elapsed_s > 0 ? (double)o->st.committed_sets / o->rp.elapsed_s : 0;
+    o->group = o->st.commits > 0 ? (double)o->st.committed_sets / (double)o->st.commits : 0;
+    return ok;
+}
+
+/* Admit `patients` beds on db; print how long it took. */
+static bool admit(const cfg *c, const char *db, unsigned patients, const char *model, long *rss,
+                  long *hwm, double hours)
+{
+    child ch;
+    if (!child_start(db, model, &ch)) {
+        return false;
+    }
+    long r0 = 0, h0 = 0;
+    rss_of(ch.pid, &r0, &h0);
+    char mllp[64], pats[32], hrs[32];
+    snprintf(mllp, sizeof mllp, "127.0.0.1:%d", ch.mllp_port);
+    snprintf(pats, sizeof pats, "%u", patients);
+    const char *a1[] = {"--mllp", mllp,     "--data", c->data, "--patients", pats,   "--rate",
+                        "max",    "--window", "64",   "--only", "adt",       "--id-prefix",
+                        "ADM.",   "--json", NULL};
+    replay_out ra = run_replay(c, a1);
+    long r1 = 0, h1 = 0;
+    rss_of(ch.pid, &r1, &h1);
+    replay_out rb = {0};
+    long r2 = r1, h2 = h1;
+    if (hours > 0.0) {
+        fmt_num(hrs, sizeof hrs, hours);
+        const char *a2[] = {"--mllp", mllp,  "--data",   c->data, "--patients", pats,
+                            "--rate", "max", "--window", "256",   "--only",     "oru",
+                            "--hours", hrs,  "--id-prefix", "OBS.", "--json",   NULL};
+        rb = run_replay(c, a2);
+        rss_of(ch.pid, &r2, &h2);
+    }
+    vigil_server_stats st;
+    bool ok = child_stop(&ch, &st) && ra.ok && (hours <= 0.0 || rb.ok);
+    if (ra.ok) {
+        printf("  admit %u beds: %.1f s, %.0f ADT^A01/s, ACK p50 %.2f ms p99 %.2f ms\n", patients,
+               ra.elapsed_s, ra.msgs_per_s, ra.ack.p50, ra.ack.p99);
+    }
+    if (rb.ok) {
+        printf("  then %ld ORU^R01 (first %g ICU hours of each stay): %.1f s\n", rb.aa, hours,
+               rb.elapsed_s);
+    }
+    printf("  server RSS: empty %.1f MiB; %u beds admitted %.1f MiB", (double)r0 / 1024.0,
+           patients, (double)r1 / 1024.0);
+    if (hours > 0.0) {
+        printf("; and observed %.1f MiB (peak %.1f MiB)", (double)r2 / 1024.0,
+               (double)h2 / 1024.0);
+    }
+    printf("\n");
+    *rss = r2;
+    *hwm = h2;
+    return ok;
+}
+
+static bool parse_rates(const char *s, cfg *c)
+{
+    c->n_rates = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        char *end = NULL;
+        double v = strtod(t, &end);
+        if (end == t || *end != '\0' || !(v > 0.0) || c->n_rates >= MAX_RATES - 1) {
+            return false;
+        }
+        c->rates[c->n_rates++] = v;
+    }
+    return true;
+}
+
+static bool uint_arg(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || v < (long)lo || v > (long)hi) {
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    static char vigil_default[PATH_MAX + 16], data_default[4200];
+    cfg c = {NULL, NULL, "/tmp", NULL, {200, 500, 1000}, 3, 10.0, 800, 512, 1000};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = v != NULL;
+        if (ok && strcmp(a, "--vigil") == 0) {
+            c.vigil = v;
+        } else if (ok && strcmp(a, "--data") == 0) {
+            c.data = v;
+        } else if (ok && strcmp(a, "--dir") == 0) {
+            c.dir = v;
+        } else if (ok && strcmp(a, "--model") == 0) {
+            c.model = v;
+        } else if (ok && strcmp(a, "--rates") == 0) {
+            ok = parse_rates(v, &c);
+        } else if (ok && strcmp(a, "--seconds") == 0) {
+            char *end = NULL;
+            c.seconds = strtod(v, &end);
+            ok = end != v && *end == '\0' && c.seconds > 0.0 && c.seconds < 3600.0;
+        } else if (ok && strcmp(a, "--patients") == 0) {
+            ok = uint_arg(v, 1, 100000, &c.patients);
+        } else if (ok && strcmp(a, "--window") == 0) {
+            ok = uint_arg(v, 1, 512, &c.window);
+        } else if (ok && strcmp(a, "--beds") == 0) {
+            ok = uint_arg(v, 0, 100000, &c.beds);
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            fprintf(stderr,
+                    "usage: bench_ingest [--vigil PATH] [--data PATH] [--dir DIR] "
+                    "[--rates 200,500,1000] [--seconds S] [--patients N] [--window W] "
+                    "[--beds N] [--model PATH]\n");
+            return 2;
+        }
+        i++;
+    }
+    if (c.vigil == NULL) { /* beside this binary: <build>/vigil */
+        ssize_t n = readlink("/proc/self/exe", vigil_default, PATH_MAX);
+        if (n > 0) {
+            vigil_default[n] = '\0';
+            char *slash = strrchr(vigil_default, '/');
+            if (slash != NULL) {
+                snprintf(slash + 1, 16, "vigil");
+            }
+        }
+        c.vigil = vigil_default;
+    }
+    if (c.data == NULL) {
+        const char *d = getenv("VIGIL_DATA_DIR");
+        snprintf(data_default, sizeof data_default, "%s/physionet2019/training_setA.tar.gz",
+                 d != NULL && d[0] != '\0' ? d : "../shared/data");
+        c.data = data_default;
+    }
+    if (access(c.vigil, X_OK) != 0 || access(c.data, R_OK) != 0) {
+        fprintf(stderr, "bench_ingest: need the vigil binary (%s) and the data (%s)\n", c.vigil,
+                c.data);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    char db[4200], rawdb[4200];
+    snprintf(db, sizeof db, "%s/bench_ingest.db", c.dir);
+    snprintf(rawdb, sizeof rawdb, "%s/bench_ingest_raw.db", c.dir);
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (int k = 0; k < 3; k++) {
+        char p[4300];
+        snprintf(p, sizeof p, "%s%s", db, sfx[k]);
+        unlink(p);
+    }
+
+    printf("HL7 ingest over loopback: vigil serve (in a child process) fed by vigil replay\n"
+           "(%u PhysioNet 2019 stays, ORU^R01, window %u, %g s per rate), store and raw peer in "
+           "%s (WAL, synchronous=FULL)\n",
+           c.patients, c.window, c.seconds, c.dir);
+    long rss = 0, hwm = 0;
+    if (!admit(&c, db, c.patients, NULL, &rss, &hwm, 0.0)) {
+        return 1;
+    }
+    /* the peer's rows, loaded before the runs so each raw run follows its vigil run
+     * at once: the disk's fsync time on a shared machine drifts over minutes */
+    size_t n_rows = 0;
+    row *rows = load_rows(c.data, c.patients, &n_rows);
+    if (rows == NULL || n_rows == 0) {
+        return 1;
+    }
+    run_out runs[MAX_RATES];
+    size_t n_runs = 0;
+    c.rates[c.n_rates] = 0.0; /* flat out last */
+    for (size_t i = 0; i <= c.n_rates; i++) {
+        run_out *o = &runs[n_runs];
+        memset(o, 0, sizeof *o);
+        if (!one_rate(&c, db, c.rates[i], (unsigned)i, o)) {
+            return 1;
+        }
+        size_t g = (size_t)llround(fmax(1.0, o->group));
+        size_t n = o->st.committed_sets < n_rows ? (size_t)o->st.committed_sets : n_rows;
+        if (n < 200) {
+            n = n_rows < 200 ? n_rows : 200;
+        }
+        if (!raw_run(rawdb, rows, n, g, &o->raw)) {
+            return 1;
+        }
+        n_runs++;
+    }
+    raw_out raw1;
+    if (!raw_run(rawdb, rows, n_rows < 2000 ? n_rows : 2000, 1, &raw1)) {
+        return 1;
+    }
+    printf("\n%-8s %8s %8s %6s | %-33s | %-13s | %-24s | %6s\n", "offered", "msgs/s", "sets/s",
+           "group", "ACK ms p50 p95 p99 max (client)", "server p50 p99", "raw: rows/s ms/commit p99",
+           "ratio");
+    for (size_t i = 0; i < n_runs; i++) {
+        const run_out *o = &runs[i];
+        char off[16], ratio[16];
+        /* fixed rates: latency from when each message was due (open loop); flat out every
+         * message is due at once, so from when it was sent */
+        lat4 l = o->offered > 0 ? o->rp.due : o->rp.ack;
+        if (o->offered > 0) {
+            snprintf(off, sizeof off, "%g/s", o->offered);
+            snprintf(ratio, sizeof ratio, "-");
+        } else {
+            snprintf(off, sizeof off, "max");
+            snprintf(ratio, sizeof ratio, "%.3f", o->sets_per_s / o->raw.rows_per_s);
+        }
+        printf("%-8s %8.0f %8.0f %6.1f | %7.2f %7.2f %7.2f %8.2f | %6.2f %6.2f | %8.0f %7.2f %7.2f "
+               "| %6s\n",
+               off, o->rp.msgs_per_s, o->sets_per_s, o->group, l.p50, l.p95, l.p99, l.max,
+               (double)o->st.ack_p50_us / 1000.0, (double)o->st.ack_p99_us / 1000.0,
+               o->raw.rows_per_s, o->raw.commit_ms.p50, o->raw.commit_ms.p99, ratio);
+    }
+    printf("raw sqlite, 1 row per commit: %.0f rows/s, commit ms p50 %.2f p99 %.2f max %.2f\n",
+           raw1.rows_per_s, raw1.commit_ms.p50, raw1.commit_ms.p99, raw1.commit_ms.max);
+    printf("ratio (flat out): vigil sets/s over raw SQLite rows/s, the same rows and rows per "
+           "commit; server ACK: last byte read to ACK written (upper bounds, 0.25 ms buckets)\n");
+    for (size_t i = 0; i < n_runs; i++) {
+        const run_out *o = &runs[i];
+        if (o->offered > 0) {
+            printf("ingest_rate_%g_ack_p99_ms=%.2f\n", o->offered, o->rp.due.p99);
+        } else {
+            printf("ingest_max_sets_per_s=%.0f raw_sets_per_s=%.0f ingest_max_ratio=%.3f\n",
+                   o->sets_per_s, o->raw.rows_per_s, o->sets_per_s / o->raw.rows_per_s);
+        }
+    }
+    free(rows);
+
+    if (c.beds > 0) {
+        printf("\nserver memory with %u beds (fresh database each)\n", c.beds);
+        for (int k = 0; k < 3; k++) {
+            char p[4300];
+            snprintf(p, sizeof p, "%s%s", db, sfx[k]);
+            unlink(p);
+        }
+        printf(" NEWS2 only:\n");
+        if (!admit(&c, db, c.beds, NULL, &rss, &hwm, 12.0)) {
+            return 1;
+        }
+        printf("server_rss_kb_%u_beds=%ld server_hwm_kb=%ld\n", c.beds, rss, hwm);
+        if (c.model != NULL) {
+            for (int k = 0; k < 3; k++) {
+                char p[4300];
+                snprintf(p, sizeof p, "%s%s", db, sfx[k]);
+                unlink(p);
+            }
+            printf(" with the model bundle %s loaded (not scoring: vigil serve --model is not "
+                   "wired yet):\n",
+                   c.model);
+            if (!admit(&c, db, c.beds, c.model, &rss, &hwm, 12.0)) {
+                return 1;
+            }
+            printf("server_rss_kb_%u_beds_model=%ld server_hwm_kb_model=%ld\n", c.beds, rss, hwm);
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        char p[4300];
+        snprintf(p, sizeof p, "%s%s", db, sfx[k]);
+        unlink(p);
+    }
+    return 0;
+}
