@@ -51,15 +51,16 @@ for p in sorted(pts, key=lambda p: p.get("bed") or ""):
     ob = p.get("observations") or {}
     obs = "OVERDUE" if ob.get("overdue") else ("stale" if ob.get("stale") else "ok")
     why = ""
-    expl = ai.get("explanation")
-    if isinstance(expl, str):
-        try:
-            expl = json.loads(expl)
-        except ValueError:
-            expl = None
-    if isinstance(expl, dict) and expl.get("up"):
-        why = expl["up"][0]
+    if prob is not None and not p.get("ai_opted_out"):
+        st2, ob2 = call("GET", f"/api/patients/{p['patient']['id']}/observations", token=tok)
+        sets = (ob2.get("observations", ob2.get("sets")) if isinstance(ob2, dict) else ob2) or []
+        for o in reversed(sets if isinstance(sets, list) else []):
+            ex = ((o.get("ai") or {}).get("explanation") or {})
+            if ex.get("up"):
+                why = "+ " + ex["up"][0]
+                break
     print(f"{(p.get('bed') or '-'):<8} {p['patient']['nhs_number']:<11} {shown:<7} "
           f"{n2.get('risk', '-'):<11} {ai_s:<9} {esc:<12} {obs:<9} {why}")
-print(f"{len(pts)} patients on ward {ward}. '>=' marks an incomplete NEWS2 (a lower bound); "
+print(f"{len(pts)} patients on ward {ward}. '>=' marks an incomplete NEWS2 (a lower bound: the ICU "
+      "data carry no consciousness level, so every set is incomplete and observations show as due); "
       "'?' a low-confidence AI score. The AI advises; NEWS2 escalation stands.")
