@@ -253,6 +253,10 @@ static int ward_load(const opts *o, ward *w)
             continue;
         }
         rp->n_sets = keep;
+        vigil_replay_set *shrunk = realloc(rp->sets, keep * sizeof *rp->sets);
+        if (shrunk != NULL) { /* sized for the measurements; keep only the sets */
+            rp->sets = shrunk;
+        }
         memset(&rp->stay, 0, sizeof rp->stay);
         memcpy(rp->stay.id, st->id, sizeof rp->stay.id);
         rp->stay.age_y = st->age_y;
