@@ -206,10 +206,9 @@ typedef struct replay_out {
 
 static lat4 lat_get(json_t *o)
 {
-    lat4 l = {json_number_value(json_object_get(o, "p50")),
-              json_number_value(json_object_get(o, "p95")),
-              json_number_value(json_object_get(o, "p99")),
-              json_number_value(json_object_get(o, "max"))};
+    lat4 l = {
+        json_number_value(json_object_get(o, "p50")), json_number_value(json_object_get(o, "p95")),
+        json_number_value(json_object_get(o, "p99")), json_number_value(json_object_get(o, "max"))};
     return l;
 }
 
@@ -493,9 +492,9 @@ static bool one_rate(const cfg *c, const char *db, double rate, unsigned idx, ru
         snprintf(rs, sizeof rs, "max");
     }
     snprintf(prefix, sizeof prefix, "B%u.", idx);
-    const char *args[] = {"--mllp", mllp,   "--data",     c->data, "--patients", pats,
-                          "--rate", rs,     "--window",   win,     "--duration", secs,
-                          "--only", "oru",  "--id-prefix", prefix, "--json",     NULL};
+    const char *args[] = {"--mllp", mllp,  "--data",      c->data, "--patients", pats,
+                          "--rate", rs,    "--window",    win,     "--duration", secs,
+                          "--only", "oru", "--id-prefix", prefix,  "--json",     NULL};
     o->offered = rate;
     o->rp = run_replay(c, args);
     rss_of(ch.pid, &o->rss_kb, &o->hwm_kb);
@@ -518,9 +517,8 @@ static bool admit(const cfg *c, const char *db, unsigned patients, const char *m
     char mllp[64], pats[32], hrs[32];
     snprintf(mllp, sizeof mllp, "127.0.0.1:%d", ch.mllp_port);
     snprintf(pats, sizeof pats, "%u", patients);
-    const char *a1[] = {"--mllp", mllp,     "--data", c->data, "--patients", pats,   "--rate",
-                        "max",    "--window", "64",   "--only", "adt",       "--id-prefix",
-                        "ADM.",   "--json", NULL};
+    const char *a1[] = {"--mllp",   mllp, "--data", c->data, "--patients",  pats,   "--rate", "max",
+                        "--window", "64", "--only", "adt",   "--id-prefix", "ADM.", "--json", NULL};
     replay_out ra = run_replay(c, a1);
     long r1 = 0, h1 = 0;
     rss_of(ch.pid, &r1, &h1);
@@ -528,9 +526,9 @@ static bool admit(const cfg *c, const char *db, unsigned patients, const char *m
     long r2 = r1, h2 = h1;
     if (hours > 0.0) {
         fmt_num(hrs, sizeof hrs, hours);
-        const char *a2[] = {"--mllp", mllp,  "--data",   c->data, "--patients", pats,
-                            "--rate", "max", "--window", "256",   "--only",     "oru",
-                            "--hours", hrs,  "--id-prefix", "OBS.", "--json",   NULL};
+        const char *a2[] = {"--mllp",  mllp,  "--data",      c->data, "--patients", pats,
+                            "--rate",  "max", "--window",    "256",   "--only",     "oru",
+                            "--hours", hrs,   "--id-prefix", "OBS.",  "--json",     NULL};
         rb = run_replay(c, a2);
         rss_of(ch.pid, &r2, &h2);
     }
@@ -544,11 +542,10 @@ static bool admit(const cfg *c, const char *db, unsigned patients, const char *m
         printf("  then %ld ORU^R01 (first %g ICU hours of each stay): %.1f s\n", rb.aa, hours,
                rb.elapsed_s);
     }
-    printf("  server RSS: empty %.1f MiB; %u beds admitted %.1f MiB", (double)r0 / 1024.0,
-           patients, (double)r1 / 1024.0);
+    printf("  server RSS: empty %.1f MiB; %u beds admitted %.1f MiB", (double)r0 / 1024.0, patients,
+           (double)r1 / 1024.0);
     if (hours > 0.0) {
-        printf("; and observed %.1f MiB (peak %.1f MiB)", (double)r2 / 1024.0,
-               (double)h2 / 1024.0);
+        printf("; and observed %.1f MiB (peak %.1f MiB)", (double)r2 / 1024.0, (double)h2 / 1024.0);
     }
     printf("\n");
     *rss = r2;
@@ -615,10 +612,9 @@ int main(int argc, char **argv)
             ok = false;
         }
         if (!ok) {
-            fprintf(stderr,
-                    "usage: bench_ingest [--vigil PATH] [--data PATH] [--dir DIR] "
-                    "[--rates 200,500,1000] [--seconds S] [--patients N] [--window W] "
-                    "[--beds N] [--model PATH]\n");
+            fprintf(stderr, "usage: bench_ingest [--vigil PATH] [--data PATH] [--dir DIR] "
+                            "[--rates 200,500,1000] [--seconds S] [--patients N] [--window W] "
+                            "[--beds N] [--model PATH]\n");
             return 2;
         }
         i++;
@@ -695,8 +691,8 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("\n%-8s %8s %8s %6s | %-33s | %-13s | %-24s | %6s\n", "offered", "msgs/s", "sets/s",
-           "group", "ACK ms p50 p95 p99 max (client)", "server p50 p99", "raw: rows/s ms/commit p99",
-           "ratio");
+           "group", "ACK ms p50 p95 p99 max (client)", "server p50 p99",
+           "raw: rows/s ms/commit p99", "ratio");
     for (size_t i = 0; i < n_runs; i++) {
         const run_out *o = &runs[i];
         char off[16], ratio[16];

@@ -127,8 +127,7 @@ typedef struct vigil_replay_patient {
  * too long (err says which).
  */
 vigil_status vigil_replay_patient_init(const vigil_stay *stay, const char *ward, unsigned bed_no,
-                                       int64_t admit_ms, vigil_replay_patient *out,
-                                       vigil_err *err);
+                                       int64_t admit_ms, vigil_replay_patient *out, vigil_err *err);
 
 /* Header of one message. */
 typedef struct vigil_replay_msg_opts {

@@ -58,7 +58,7 @@
 #include "vigil/replay.h"
 #include "vigil/util.h"
 
-#define WINDOW_MAX 512    /* the server reads at most 512 messages ahead per connection */
+#define WINDOW_MAX 512 /* the server reads at most 512 messages ahead per connection */
 #define FRAME_MAX (VIGIL_REPLAY_MSG_MAX + 3)
 #define ACK_BUF_MAX 65536 /* an ACK is at most VIGIL_HL7_ACK_MAX; leave room for several */
 #define REASONS_SHOWN 5   /* AE/AR reasons printed on stderr */
@@ -253,6 +253,10 @@ static int ward_load(const opts *o, ward *w)
             continue;
         }
         rp->n_sets = keep;
+        vigil_replay_set *shrunk = realloc(rp->sets, keep * sizeof *rp->sets);
+        if (shrunk != NULL) { /* sized for the measurements; keep only the sets */
+            rp->sets = shrunk;
+        }
         memset(&rp->stay, 0, sizeof rp->stay);
         memcpy(rp->stay.id, st->id, sizeof rp->stay.id);
         rp->stay.age_y = st->age_y;
@@ -277,8 +281,9 @@ static int ward_load(const opts *o, ward *w)
         return VIGIL_EXIT_IO;
     }
     if (skipped > 0) {
-        fprintf(stderr, "vigil replay: %zu stay(s) skipped (no vital sign%s, or no usable "
-                        "stay number)\n",
+        fprintf(stderr,
+                "vigil replay: %zu stay(s) skipped (no vital sign%s, or no usable "
+                "stay number)\n",
                 skipped, o->hours > 0.0 ? " in the hours asked for" : "");
     }
     /* the span of ICU time replayed */
@@ -346,8 +351,8 @@ static int ward_load(const opts *o, ward *w)
 /* ---- the connection ---------------------------------------------------------- */
 
 typedef struct slot {
-    size_t msg;       /* index into ward.msg */
-    char *buf;        /* the framed message (FRAME_MAX bytes, allocated once) */
+    size_t msg; /* index into ward.msg */
+    char *buf;  /* the framed message (FRAME_MAX bytes, allocated once) */
     size_t len;
     double first_s;   /* when first sent completely (monotonic), 0 = not yet */
     double sched_s;   /* when it was due (monotonic) */
@@ -404,10 +409,10 @@ static bool build(rlink *L, size_t mi, slot *s)
     vigil_replay_msg_opts mo = {ctrl, now_real_ms(), L->o->processing};
     size_t n = 0;
     vigil_err err = {0};
-    vigil_status st = m->set < 0 ? vigil_replay_adt_a01(&rp->p, &mo, text, sizeof text, &n, &err)
-                                 : vigil_replay_oru_r01(&rp->p, &rp->sets[m->set],
-                                                        msg_time_ms(L->w, m), &mo, text,
-                                                        sizeof text, &n, &err);
+    vigil_status st = m->set < 0
+                          ? vigil_replay_adt_a01(&rp->p, &mo, text, sizeof text, &n, &err)
+                          : vigil_replay_oru_r01(&rp->p, &rp->sets[m->set], msg_time_ms(L->w, m),
+                                                 &mo, text, sizeof text, &n, &err);
     if (st != VIGIL_OK || vigil_mllp_encode(text, n, s->buf, FRAME_MAX, &s->len) != VIGIL_OK) {
         fprintf(stderr, "vigil replay: message %s not built: %s\n", ctrl, err.msg);
         return false;
@@ -817,14 +822,13 @@ static void summary(const rlink *L, double elapsed, bool json)
             "timeout(s), %llu unmatched\n",
             w->n_pat, w->source, L->o->ward, w->span_h, (unsigned long long)acked, w->n_msg,
             w->n_adt, w->n_msg - w->n_adt, elapsed, rate, (unsigned long long)s->aa,
-            (unsigned long long)s->ae, (unsigned long long)s->ar,
-            (unsigned long long)s->reconnects, (unsigned long long)s->resent,
-            (unsigned long long)s->timeouts, (unsigned long long)s->unmatched);
+            (unsigned long long)s->ae, (unsigned long long)s->ar, (unsigned long long)s->reconnects,
+            (unsigned long long)s->resent, (unsigned long long)s->timeouts,
+            (unsigned long long)s->unmatched);
     fprintf(stderr, "  ACK latency ms from send: p50 %.3f p95 %.3f p99 %.3f max %.3f\n", la.p50,
             la.p95, la.p99, la.max);
     if (!L->o->rate_max) { /* with --rate max every message is due at once */
-        fprintf(stderr,
-                "  ACK latency ms from when due: p50 %.3f p95 %.3f p99 %.3f max %.3f\n",
+        fprintf(stderr, "  ACK latency ms from when due: p50 %.3f p95 %.3f p99 %.3f max %.3f\n",
                 lb.p50, lb.p95, lb.p99, lb.max);
     }
     fprintf(stderr, "  vitals in the sets scheduled:");
@@ -839,10 +843,11 @@ static void summary(const rlink *L, double elapsed, bool json)
     fprintf(stderr, "  patients are synthetic: NHS numbers from the 999 test range\n");
     if (json) {
         FILE *f = stdout;
-        fprintf(f, "{\"patients\": %zu, \"scheduled\": %zu, \"adt\": %zu, \"oru\": %zu, "
-                   "\"sent\": %llu, \"acked\": %llu, \"aa\": %llu, \"ae\": %llu, \"ar\": %llu, "
-                   "\"resent\": %llu, \"reconnects\": %llu, \"timeouts\": %llu, "
-                   "\"unmatched\": %llu, \"not_sent\": %zu, ",
+        fprintf(f,
+                "{\"patients\": %zu, \"scheduled\": %zu, \"adt\": %zu, \"oru\": %zu, "
+                "\"sent\": %llu, \"acked\": %llu, \"aa\": %llu, \"ae\": %llu, \"ar\": %llu, "
+                "\"resent\": %llu, \"reconnects\": %llu, \"timeouts\": %llu, "
+                "\"unmatched\": %llu, \"not_sent\": %zu, ",
                 w->n_pat, w->n_msg, w->n_adt, w->n_msg - w->n_adt, (unsigned long long)s->sent,
                 (unsigned long long)acked, (unsigned long long)s->aa, (unsigned long long)s->ae,
                 (unsigned long long)s->ar, (unsigned long long)s->resent,
@@ -876,15 +881,24 @@ static bool num_arg(const char *name, const char *s, double lo, double hi, doubl
 static int parse_opts(int argc, char **argv, opts *o)
 {
     static const struct option lo[] = {
-        {"mllp", required_argument, NULL, 'm'},        {"out", required_argument, NULL, 'o'},
-        {"data", required_argument, NULL, 'd'},        {"patients", required_argument, NULL, 'n'},
-        {"ward", required_argument, NULL, 'w'},        {"hours", required_argument, NULL, 'H'},
-        {"speed", required_argument, NULL, 's'},       {"rate", required_argument, NULL, 'r'},
-        {"duration", required_argument, NULL, 'D'},    {"window", required_argument, NULL, 'W'},
-        {"ack-log", required_argument, NULL, 'a'},     {"ack-timeout", required_argument, NULL, 'T'},
-        {"reconnect", required_argument, NULL, 'R'},   {"processing-id", required_argument, NULL, 'P'},
-        {"id-prefix", required_argument, NULL, 'i'},   {"json", no_argument, NULL, 'j'},
-        {"allow-remote", no_argument, NULL, 'A'},      {"help", no_argument, NULL, 'h'},
+        {"mllp", required_argument, NULL, 'm'},
+        {"out", required_argument, NULL, 'o'},
+        {"data", required_argument, NULL, 'd'},
+        {"patients", required_argument, NULL, 'n'},
+        {"ward", required_argument, NULL, 'w'},
+        {"hours", required_argument, NULL, 'H'},
+        {"speed", required_argument, NULL, 's'},
+        {"rate", required_argument, NULL, 'r'},
+        {"duration", required_argument, NULL, 'D'},
+        {"window", required_argument, NULL, 'W'},
+        {"ack-log", required_argument, NULL, 'a'},
+        {"ack-timeout", required_argument, NULL, 'T'},
+        {"reconnect", required_argument, NULL, 'R'},
+        {"processing-id", required_argument, NULL, 'P'},
+        {"id-prefix", required_argument, NULL, 'i'},
+        {"json", no_argument, NULL, 'j'},
+        {"allow-remote", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
         {"only", required_argument, NULL, 'O'},
         {NULL, 0, NULL, 0},
     };
@@ -1053,8 +1067,8 @@ static int write_stream(rlink *L)
     if ((f == stdout ? fflush(f) : fclose(f)) != 0) {
         rc = VIGIL_EXIT_IO;
     }
-    fprintf(stderr, "vigil replay: %zu message(s) for %zu patient(s) written to %s\n",
-            L->w->n_msg, L->w->n_pat, L->o->out);
+    fprintf(stderr, "vigil replay: %zu message(s) for %zu patient(s) written to %s\n", L->w->n_msg,
+            L->w->n_pat, L->o->out);
     return rc;
 }
 
@@ -1069,8 +1083,7 @@ int vigil_cli_replay(int argc, char **argv)
     memset(&L, 0, sizeof L);
     L.o = &o;
     L.fd = -1;
-    if (o.mllp != NULL &&
-        !split_host_port(o.mllp, L.host, sizeof L.host, L.port, sizeof L.port)) {
+    if (o.mllp != NULL && !split_host_port(o.mllp, L.host, sizeof L.host, L.port, sizeof L.port)) {
         fprintf(stderr, "vigil replay: --mllp: '%s' is not HOST:PORT\n", o.mllp);
         return VIGIL_EXIT_USAGE;
     }

@@ -33,8 +33,7 @@ typedef struct vital_def {
 
 static const vital_def VITALS[VIGIL_REPLAY_VITAL_COUNT] = {
     {"rr", "9279-1", "Respiratory rate", "/min", VIGIL_RR_MIN, VIGIL_RR_MAX},
-    {"spo2", "59408-5", "Oxygen saturation by Pulse oximetry", "%", VIGIL_SPO2_MIN,
-     VIGIL_SPO2_MAX},
+    {"spo2", "59408-5", "Oxygen saturation by Pulse oximetry", "%", VIGIL_SPO2_MIN, VIGIL_SPO2_MAX},
     {"fio2", "3150-0", "Inhaled oxygen concentration", "%", 21.0, 100.0},
     {"sbp", "8480-6", "Systolic blood pressure", "mm[Hg]", VIGIL_SBP_MIN, VIGIL_SBP_MAX},
     {"hr", "8867-4", "Heart rate", "/min", VIGIL_HR_MIN, VIGIL_HR_MAX},
@@ -258,8 +257,7 @@ static void dob_of(int64_t t_ms, double age_y, char out[9])
 }
 
 vigil_status vigil_replay_patient_init(const vigil_stay *stay, const char *ward, unsigned bed_no,
-                                       int64_t admit_ms, vigil_replay_patient *out,
-                                       vigil_err *err)
+                                       int64_t admit_ms, vigil_replay_patient *out, vigil_err *err)
 {
     if (stay == NULL || ward == NULL || out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, NULL, "NULL argument");
@@ -356,8 +354,8 @@ static bool control_id_ok(const char *id)
     return true;
 }
 
-static vigil_status check_opts(const vigil_replay_msg_opts *o, char *out, size_t cap,
-                               size_t *out_n, vigil_err *err)
+static vigil_status check_opts(const vigil_replay_msg_opts *o, char *out, size_t cap, size_t *out_n,
+                               vigil_err *err)
 {
     if (o == NULL || out == NULL || out_n == NULL || cap == 0) {
         return vigil_err_set(err, VIGIL_ERR_ARG, NULL, "NULL argument");
@@ -368,7 +366,8 @@ static vigil_status check_opts(const vigil_replay_msg_opts *o, char *out, size_t
                              "control id must be 1 to 63 of A-Z a-z 0-9 . - _ #");
     }
     if (o->processing_id != 'P' && o->processing_id != 'T' && o->processing_id != 'D') {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "processing_id", "processing id must be P, T or D");
+        return vigil_err_set(err, VIGIL_ERR_ARG, "processing_id",
+                             "processing id must be P, T or D");
     }
     return VIGIL_OK;
 }
@@ -377,8 +376,8 @@ static void put_msh(wbuf *w, const vigil_replay_msg_opts *o, const char *type)
 {
     char t[21];
     vigil_hl7_dtm_format(o->sent_ms, t);
-    put(w, "MSH|^~\\&|VIGIL-REPLAY|REPLAY|VIGIL|WARD|%s||%s|%s|%c|2.5.1\r", t, type,
-        o->control_id, o->processing_id);
+    put(w, "MSH|^~\\&|VIGIL-REPLAY|REPLAY|VIGIL|WARD|%s||%s|%s|%c|2.5.1\r", t, type, o->control_id,
+        o->processing_id);
 }
 
 static void put_pid(wbuf *w, const vigil_replay_patient *p)
@@ -495,8 +494,8 @@ vigil_status vigil_replay_oru_r01(const vigil_replay_patient *p, const vigil_rep
         char num[32];
         vigil_replay_format_number(s->v[k], num);
         const vital_def *d = &VITALS[k];
-        put(&w, "OBX|%d|NM|%s^%s^LN||%s|%s^%s^UCUM|||||F|||%s||REPLAY\r", ++i, d->loinc,
-            d->display, num, d->unit, d->unit, t);
+        put(&w, "OBX|%d|NM|%s^%s^LN||%s|%s^%s^UCUM|||||F|||%s||REPLAY\r", ++i, d->loinc, d->display,
+            num, d->unit, d->unit, t);
     }
     return finish(&w, out_n, err);
 }

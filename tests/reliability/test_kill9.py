@@ -13,7 +13,8 @@ every message ACKed AA is in the store with its patient and time, nothing is
 stored twice or without its AA, every set has its score, `vigil audit verify`
 passes, PRAGMA integrity_check is ok and no foreign key dangles.
 
-VIGIL_KILL_CYCLES (default 12) sets the number of kills under load;
+VIGIL_KILL_CYCLES (default 12) sets the number of kills under load (the
+replay gets 10 stays per cycle, at least 150, so it outlasts them);
 VIGIL_KILL_SEED makes the moments reproducible (the seed is printed).
 What this does not show: power loss (see docs/replay.md and
 test_ack_after_fsync.py).
@@ -46,7 +47,7 @@ t_begin = time.monotonic()
 srv = Serve(db, port)
 replay = subprocess.Popen(
     [vigil_bin(), "replay", "--mllp", "127.0.0.1:%d" % port, "--data", data,
-     "--patients", "150", "--rate", "300", "--window", "16", "--ack-log", acklog,
+     "--patients", str(max(150, 10 * cycles)), "--rate", "300", "--window", "16", "--ack-log", acklog,
      "--ack-timeout", "5", "--reconnect", "60", "--json"],
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

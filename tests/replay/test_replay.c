@@ -77,12 +77,12 @@ static void sets_group_by_time_keep_only_vitals_and_leave_out_what_hl7_refuses(v
 {
     (void)state;
     const vigil_meas m[] = {
-        {2.0, 80.0, VIGIL_VAR_HR},           {2.0, 0.2, VIGIL_VAR_FIO2}, /* 20 %: below 21 */
-        {1.0, 36.6, VIGIL_VAR_TEMP},         {1.0, 7.31, VIGIL_VAR_PH},  /* not a vital */
-        {1.0, 0.5, VIGIL_VAR_FIO2},          {2.0, 120.0, VIGIL_VAR_SBP},
-        {2.0, 110.0, VIGIL_VAR_SBP},         /* second SBP at 2 h: the later one is sent */
-        {3.0, 95.0, VIGIL_VAR_SAO2},         /* arterial: never sent as SpO2 */
-        {0.5, 18.0, VIGIL_VAR_RESP},         {0.5, NAN, VIGIL_VAR_HR},
+        {2.0, 80.0, VIGIL_VAR_HR},   {2.0, 0.2, VIGIL_VAR_FIO2}, /* 20 %: below 21 */
+        {1.0, 36.6, VIGIL_VAR_TEMP}, {1.0, 7.31, VIGIL_VAR_PH},  /* not a vital */
+        {1.0, 0.5, VIGIL_VAR_FIO2},  {2.0, 120.0, VIGIL_VAR_SBP},
+        {2.0, 110.0, VIGIL_VAR_SBP}, /* second SBP at 2 h: the later one is sent */
+        {3.0, 95.0, VIGIL_VAR_SAO2}, /* arterial: never sent as SpO2 */
+        {0.5, 18.0, VIGIL_VAR_RESP}, {0.5, NAN, VIGIL_VAR_HR},
     };
     vigil_replay_set sets[N_OF(m)];
     size_t n = 0;
@@ -245,13 +245,13 @@ static void check_oru(const vigil_replay_patient *p, const vigil_replay_set *s, 
     assert_string_equal(ev->recorded_by, "REPLAY");
     assert_int_equal(ev->t_ms, obs_ms);
     size_t present = 0;
-    const double got[] = {ev->obs.rr_bpm, ev->obs.spo2_pct, NAN, ev->obs.sbp_mmhg,
-                          ev->obs.hr_bpm, ev->obs.temp_c};
+    const double got[] = {ev->obs.rr_bpm,   ev->obs.spo2_pct, NAN,
+                          ev->obs.sbp_mmhg, ev->obs.hr_bpm,   ev->obs.temp_c};
     for (int k = 0; k < VIGIL_REPLAY_VITAL_COUNT; k++) {
         if (k == VIGIL_REPLAY_FIO2) {
-            vigil_o2 want = isnan(s->v[k])        ? VIGIL_O2_UNKNOWN
+            vigil_o2 want = isnan(s->v[k])               ? VIGIL_O2_UNKNOWN
                             : sent_value(s->v[k]) > 21.0 ? VIGIL_O2_OXYGEN
-                                                          : VIGIL_O2_AIR;
+                                                         : VIGIL_O2_AIR;
             assert_int_equal(ev->obs.o2, want);
         } else if (isnan(s->v[k])) {
             if (!isnan(got[k])) {
