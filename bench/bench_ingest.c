@@ -23,10 +23,9 @@
  * patient and admission look-ups, the audit record, a savepoint per message,
  * the escalation policy and its stored alerts, the ACK. The ratio is that.
  *
- * The model: `vigil serve --model` is not wired yet (cmd_serve.c refuses
- * it), so "with model" loads models/vigil-sepsis-2019A.json into the server
- * process (vigil_model_load + one work area) without scoring: it measures
- * the bundle's memory, not the scorer's.
+ * The model: with --model the server scores every observation set with the
+ * bundle through vigil_ai_scorer (what `vigil serve --model` does), so the
+ * memory figure is the scorer's in use, not only the bundle's.
  *
  * usage: bench_ingest [--vigil PATH] [--data PATH] [--dir DIR] [--rates 200,500,1000]
  *                     [--seconds S] [--patients N] [--window W] [--beds N] [--model PATH]
@@ -49,7 +48,7 @@
 #include <unistd.h>
 
 #include "vigil/data.h"
-#include "vigil/model.h"
+#include "vigil/ai_scorer.h"
 #include "vigil/replay.h"
 #include "vigil/server.h"
 
@@ -97,16 +96,15 @@ static bool read_full(int fd, void *p, size_t n)
 static void child_main(const char *db, const char *model, int ctl, int res)
 {
     vigil_err err = {0};
-    vigil_model *m = NULL;
-    vigil_model_work *w = NULL;
-    if (model != NULL && (vigil_model_load(model, &m, &err) != VIGIL_OK ||
-                          vigil_model_work_new(m, &w, &err) != VIGIL_OK)) {
+    vigil_scorer scorer = {0};
+    if (model != NULL && vigil_ai_scorer_open(model, &scorer, &err) != VIGIL_OK) {
         fprintf(stderr, "bench_ingest: model %s: %s\n", model, err.msg);
         _exit(3);
     }
     vigil_server_config cfg;
     vigil_server_config_init(&cfg);
     cfg.db = db;
+    cfg.scorer = model != NULL ? &scorer : NULL;
     cfg.log = quiet_log;
     vigil_server *srv = NULL;
     if (vigil_server_open(&cfg, &srv, &err) != VIGIL_OK ||
@@ -124,8 +122,9 @@ static void child_main(const char *db, const char *model, int ctl, int res)
     vigil_server_stats st;
     vigil_server_stats_get(srv, &st);
     vigil_server_close(srv);
-    vigil_model_work_free(w);
-    vigil_model_free(m);
+    if (scorer.close != NULL) {
+        scorer.close(scorer.ctx);
+    }
     _exit(write(res, &st, sizeof st) == (ssize_t)sizeof st ? 0 : 3);
 }
 
@@ -745,8 +744,8 @@ int main(int argc, char **argv)
                 snprintf(p, sizeof p, "%s%s", db, sfx[k]);
                 unlink(p);
             }
-            printf(" with the model bundle %s loaded (not scoring: vigil serve --model is not "
-                   "wired yet):\n",
+            printf(" with the model bundle %s scoring every set (vigil_ai_scorer, as "
+                   "vigil serve --model):\n",
                    c.model);
             if (!admit(&c, db, c.beds, c.model, &rss, &hwm, 12.0)) {
                 return 1;
