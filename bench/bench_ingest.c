@@ -47,8 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vigil/data.h"
 #include "vigil/ai_scorer.h"
+#include "vigil/data.h"
 #include "vigil/replay.h"
 #include "vigil/server.h"
 

@@ -31,20 +31,20 @@
 
 typedef struct vigil_cohort_stay {
     char id[VIGIL_DATA_ID_MAX];
-    int set;          /* index into vigil_cohort.sets */
-    double age_y;     /* NaN when unknown */
-    int sex;          /* VIGIL_SEX_* */
-    size_t row0;      /* first row of this stay */
-    size_t n_rows;    /* rows of this stay (2012: 1) */
-    long first_hour;  /* hour of row0 */
+    int set;         /* index into vigil_cohort.sets */
+    double age_y;    /* NaN when unknown */
+    int sex;         /* VIGIL_SEX_* */
+    size_t row0;     /* first row of this stay */
+    size_t n_rows;   /* rows of this stay (2012: 1) */
+    long first_hour; /* hour of row0 */
     /* 2019 */
-    bool sepsis;      /* some SepsisLabel 1 */
-    long onset_row;   /* t_sepsis = first label-1 row + 6, relative to row0; -1 if none */
+    bool sepsis;    /* some SepsisLabel 1 */
+    long onset_row; /* t_sepsis = first label-1 row + 6, relative to row0; -1 if none */
     /* 2012 */
-    int died;         /* in-hospital death 0/1, -1 unknown */
-    double saps1, sofa;  /* NaN when unknown */
-    double news2_max48;  /* max hourly NEWS2 (lower bound) over hours 0-48 */
-    double news2_last;   /* NEWS2 at hour 48 */
+    int died;           /* in-hospital death 0/1, -1 unknown */
+    double saps1, sofa; /* NaN when unknown */
+    double news2_max48; /* max hourly NEWS2 (lower bound) over hours 0-48 */
+    double news2_last;  /* NEWS2 at hour 48 */
 } vigil_cohort_stay;
 
 typedef struct vigil_cohort {
@@ -53,13 +53,13 @@ typedef struct vigil_cohort {
     vigil_cohort_stay *stays;
     size_t n_sets;
     char sets[VIGIL_COHORT_MAX_SETS][VIGIL_DATA_ID_MAX];
-    uint8_t *label;    /* per row: 2019 SepsisLabel; 2012 in-hospital death */
-    int64_t *stay_of;  /* per row: the stay index */
-    float *news2;      /* per row: NEWS2 total from the available inputs (lower bound) */
+    uint8_t *label;           /* per row: 2019 SepsisLabel; 2012 in-hospital death */
+    int64_t *stay_of;         /* per row: the stay index */
+    float *news2;             /* per row: NEWS2 total from the available inputs (lower bound) */
     uint8_t *news2_n_missing; /* per row: NEWS2 parameters missing */
-    float *qsofa;      /* per row */
-    float *sirs;       /* per row */
-    float *x;          /* per row: n_feat features, when loaded with features */
+    float *qsofa;             /* per row */
+    float *sirs;              /* per row */
+    float *x;                 /* per row: n_feat features, when loaded with features */
     size_t n_feat;
     size_t n_unlabelled; /* 2019 rows without a known label (left out) */
     vigil_data_summary summary;
@@ -70,7 +70,7 @@ typedef void (*vigil_cohort_progress)(size_t n_stays, size_t n_rows, void *ctx);
 typedef struct vigil_cohort_opts {
     const char *outcomes_path; /* extra Outcomes file (2012), or NULL */
     bool with_features;
-    size_t max_stays;          /* 0 = all */
+    size_t max_stays;               /* 0 = all */
     vigil_cohort_progress progress; /* every 500 stays; may be NULL */
     void *ctx;
 } vigil_cohort_opts;
@@ -80,14 +80,13 @@ typedef struct vigil_cohort_opts {
  * formats is refused). 2012 stays without an outcome are counted in the
  * summary and left out.
  */
-vigil_status vigil_cohort_load(const char *path, const vigil_cohort_opts *opts,
-                               vigil_cohort **out, vigil_err *err);
+vigil_status vigil_cohort_load(const char *path, const vigil_cohort_opts *opts, vigil_cohort **out,
+                               vigil_err *err);
 
 void vigil_cohort_free(vigil_cohort *c);
 
 /* The hour the 2012 mortality task scores at (end of the challenge window). */
 #define VIGIL_COHORT_2012_HOUR 48
-
 
 /*
  * A new cohort holding the stays with keep[k] != 0 (k indexes c->stays) and

@@ -34,7 +34,7 @@ typedef struct vigil_model_info {
     const char *trained_on;    /* data set label */
     size_t n_inputs;           /* model columns (a subset of the feature vector) */
     size_t n_trees;
-    double threshold;          /* the alert threshold on calibrated risk, chosen on training data */
+    double threshold; /* the alert threshold on calibrated risk, chosen on training data */
     const char *threshold_rule;
     double threshold_news2_matched; /* risk threshold matching NEWS2 >= 5's sensitivity on
                                        training data; NaN when not applicable */
@@ -44,8 +44,7 @@ typedef struct vigil_model_info {
 /* Load a bundle file. VIGIL_ERR_MISMATCH for a feature-spec hash mismatch,
  * VIGIL_ERR_PARSE for a malformed bundle, VIGIL_ERR_IO when unreadable. */
 vigil_status vigil_model_load(const char *path, vigil_model **out, vigil_err *err);
-vigil_status vigil_model_load_text(const char *json, size_t len, vigil_model **out,
-                                   vigil_err *err);
+vigil_status vigil_model_load_text(const char *json, size_t len, vigil_model **out, vigil_err *err);
 void vigil_model_free(vigil_model *m);
 void vigil_model_get_info(const vigil_model *m, vigil_model_info *out);
 
@@ -57,10 +56,10 @@ vigil_status vigil_model_work_new(const vigil_model *m, vigil_model_work **out, 
 void vigil_model_work_free(vigil_model_work *w);
 
 typedef struct vigil_model_pred {
-    double margin;        /* log-odds before calibration */
-    double prob_raw;      /* the trees' probability */
-    double risk;          /* calibrated probability: what is shown and thresholded */
-    bool low_confidence;  /* some input lies outside the training range */
+    double margin;       /* log-odds before calibration */
+    double prob_raw;     /* the trees' probability */
+    double risk;         /* calibrated probability: what is shown and thresholded */
+    bool low_confidence; /* some input lies outside the training range */
     size_t n_out_of_range;
 } vigil_model_pred;
 
@@ -74,9 +73,8 @@ vigil_status vigil_model_predict(const vigil_model *m, vigil_model_work *w, cons
 
 /* Calibrated risk for n_rows full feature vectors (row-major, stride
  * n_features). */
-vigil_status vigil_model_predict_batch(const vigil_model *m, const float *features,
-                                       size_t n_rows, size_t n_features, double *out_risk,
-                                       vigil_err *err);
+vigil_status vigil_model_predict_batch(const vigil_model *m, const float *features, size_t n_rows,
+                                       size_t n_features, double *out_risk, vigil_err *err);
 
 /* One factor of an explanation, in words a nurse reads. */
 typedef struct vigil_factor {
@@ -90,9 +88,8 @@ typedef struct vigil_factor {
  * described from the feature values. Factors whose contribution is below
  * 0.01 in size are left out.
  */
-void vigil_model_explain(const vigil_model *m, const float *features, const double *phi,
-                         size_t k, vigil_factor *up, size_t *n_up, vigil_factor *down,
-                         size_t *n_down);
+void vigil_model_explain(const vigil_model *m, const float *features, const double *phi, size_t k,
+                         vigil_factor *up, size_t *n_up, vigil_factor *down, size_t *n_down);
 
 /* Describe feature vector entry j in words ("heart rate 118 beats/min"). */
 void vigil_feature_describe(size_t j, const float *features, char *out, size_t cap);

@@ -33,12 +33,12 @@ typedef struct vigil_report {
     double ece;
     bool has_utility; /* 2019 */
     vigil_eval_utility2019 utility;
-    bool has_alerts;  /* 2019 */
+    bool has_alerts; /* 2019 */
     vigil_eval_alert_rate alerts;
-    bool has_lead;    /* 2019: first alert within lead_window_h before onset */
+    bool has_lead; /* 2019: first alert within lead_window_h before onset */
     double lead_window_h;
     vigil_eval_lead_time lead;
-    bool has_event1;  /* 2012 */
+    bool has_event1; /* 2012 */
     vigil_eval_event1 event1;
     size_t n_groups;
     vigil_report_group groups[VIGIL_REPORT_MAX_GROUPS];
@@ -54,8 +54,7 @@ typedef struct vigil_report {
  * cohort's labels. threshold: score >= threshold alerts.
  */
 vigil_status vigil_report_score(const vigil_cohort *c, const double *score, const char *name,
-                                bool is_prob, double threshold, vigil_report *out,
-                                vigil_err *err);
+                                bool is_prob, double threshold, vigil_report *out, vigil_err *err);
 
 /* Binary predictions of a score per row (score >= threshold). */
 void vigil_report_alerts(const double *score, size_t n, double threshold, uint8_t *out);
@@ -63,8 +62,6 @@ void vigil_report_alerts(const double *score, size_t n, double threshold, uint8_
 /* PhysioNet 2019 normalised utility of score >= threshold over the cohort. */
 vigil_status vigil_report_utility(const vigil_cohort *c, const double *score, double threshold,
                                   vigil_eval_utility2019 *out, vigil_err *err);
-
-
 
 /*
  * The threshold that maximises the 2012 Event 1 score (min(Se, PPV)) of

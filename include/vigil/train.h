@@ -70,7 +70,6 @@ vigil_status vigil_train_xgb(const vigil_matrix *train, const vigil_matrix *vali
 
 void vigil_train_result_fini(vigil_train_result *r);
 
-
 /* ------------------------------------------------------------ pipeline */
 
 /*
@@ -91,7 +90,7 @@ typedef struct vigil_pipeline_opts {
     const char *out_path;    /* bundle to write */
     const char *model_id;
     const char *model_version;
-    size_t max_stays;        /* 0 = all */
+    size_t max_stays; /* 0 = all */
     vigil_train_progress progress;
     void (*log)(const char *line, void *ctx);
     void *ctx;

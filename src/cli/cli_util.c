@@ -85,6 +85,6 @@ void vigil_cli_bar(const char *what, size_t done, size_t total)
         bar[i] = i < fill ? '#' : '.';
     }
     bar[width] = '\0';
-    vigil_cli_progress("%s [%s] %3d%% %zu/%zu", what, bar, (int)(100.0 * (double)done / (double)total),
-                       done, total);
+    vigil_cli_progress("%s [%s] %3d%% %zu/%zu", what, bar,
+                       (int)(100.0 * (double)done / (double)total), done, total);
 }

@@ -50,35 +50,34 @@ typedef struct ev {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: vigil evaluate [--data PATH]... [--outcomes FILE] [--json] [--max-stays N]\n"
-            "       vigil evaluate --model BUNDLE [--data PATH]... [--json] [--record]\n"
-            "\n"
-            "Evaluate early-warning scores on research data, with the metrics a clinical\n"
-            "safety officer needs: AUROC with a 95%% DeLong CI, AUPRC, sensitivity,\n"
-            "specificity and PPV at the threshold, and by task the PhysioNet 2019 utility,\n"
-            "alerts per patient-day and lead time before onset, or the 2012 Event 1 score;\n"
-            "then the same by sex, age band and hospital.\n"
-            "\n"
-            "  --data PATH      a folder or archive of PhysioNet 2019 (.psv) or 2012 (.txt)\n"
-            "                   stays; repeat for several. Default: the shared copies\n"
-            "                   (2019 hospitals A and B, 2012 set-a and set-b) under\n"
-            "                   $VIGIL_DATA_DIR or ../shared/data.\n"
-            "  --outcomes FILE  a PhysioNet 2012 Outcomes file (found automatically beside\n"
-            "                   the data otherwise)\n"
-            "  --json           machine-readable output\n"
-            "  --max-stays N    evaluate only the first N stays of each set (for a quick look)\n"
-            "  --model BUNDLE   score with a model bundle, beside NEWS2, at the bundle's own\n"
-            "                   thresholds (chosen on its training data). Default data: the\n"
-            "                   shared set it was NOT trained on (2019 A<->B; 2012 set-b)\n"
-            "  --record         append the figures to the bundle's evaluation.external list\n"
-            "  -h, --help       show this help\n"
-            "\n"
-            "Scores: PhysioNet 2019 hourly NEWS2 (>= 5), qSOFA (>= 2) and SIRS (>= 2);\n"
-            "PhysioNet 2012 at hour 48: NEWS2 then, NEWS2 maximum over 0-48 h, SAPS-I and\n"
-            "SOFA, each at the Event 1 threshold chosen on the first 2012 set given.\n"
-            "Inputs a data set lacks score nothing (2019 has no consciousness level; 2012\n"
-            "no SpO2), so NEWS2 there is a lower bound.\n");
+    fprintf(f, "usage: vigil evaluate [--data PATH]... [--outcomes FILE] [--json] [--max-stays N]\n"
+               "       vigil evaluate --model BUNDLE [--data PATH]... [--json] [--record]\n"
+               "\n"
+               "Evaluate early-warning scores on research data, with the metrics a clinical\n"
+               "safety officer needs: AUROC with a 95%% DeLong CI, AUPRC, sensitivity,\n"
+               "specificity and PPV at the threshold, and by task the PhysioNet 2019 utility,\n"
+               "alerts per patient-day and lead time before onset, or the 2012 Event 1 score;\n"
+               "then the same by sex, age band and hospital.\n"
+               "\n"
+               "  --data PATH      a folder or archive of PhysioNet 2019 (.psv) or 2012 (.txt)\n"
+               "                   stays; repeat for several. Default: the shared copies\n"
+               "                   (2019 hospitals A and B, 2012 set-a and set-b) under\n"
+               "                   $VIGIL_DATA_DIR or ../shared/data.\n"
+               "  --outcomes FILE  a PhysioNet 2012 Outcomes file (found automatically beside\n"
+               "                   the data otherwise)\n"
+               "  --json           machine-readable output\n"
+               "  --max-stays N    evaluate only the first N stays of each set (for a quick look)\n"
+               "  --model BUNDLE   score with a model bundle, beside NEWS2, at the bundle's own\n"
+               "                   thresholds (chosen on its training data). Default data: the\n"
+               "                   shared set it was NOT trained on (2019 A<->B; 2012 set-b)\n"
+               "  --record         append the figures to the bundle's evaluation.external list\n"
+               "  -h, --help       show this help\n"
+               "\n"
+               "Scores: PhysioNet 2019 hourly NEWS2 (>= 5), qSOFA (>= 2) and SIRS (>= 2);\n"
+               "PhysioNet 2012 at hour 48: NEWS2 then, NEWS2 maximum over 0-48 h, SAPS-I and\n"
+               "SOFA, each at the Event 1 threshold chosen on the first 2012 set given.\n"
+               "Inputs a data set lacks score nothing (2019 has no consciousness level; 2012\n"
+               "no SpO2), so NEWS2 there is a lower bound.\n");
 }
 
 static const char *thr_source(ev *e, const char *name)
@@ -149,8 +148,8 @@ static json_t *report_json(const vigil_report *r, const char *thr_src)
     if (r->has_lead) {
         json_object_set_new(o, "lead_time",
                             json_pack("{s:f,s:o,s:o,s:o,s:f}", "window_h", r->lead_window_h,
-                                      "median_h", jnum(r->lead.has_lead, r->lead.median_h),
-                                      "q1_h", jnum(r->lead.has_lead, r->lead.q1_h), "q3_h",
+                                      "median_h", jnum(r->lead.has_lead, r->lead.median_h), "q1_h",
+                                      jnum(r->lead.has_lead, r->lead.q1_h), "q3_h",
                                       jnum(r->lead.has_lead, r->lead.q3_h), "fraction_alerted",
                                       r->lead.frac_alerted));
     }
@@ -263,8 +262,10 @@ static size_t baselines(const vigil_cohort *c, score_def *defs, double **arrays)
 
 static int evaluate_one(ev *e, const char *path)
 {
-    vigil_cohort_opts opts = {.outcomes_path = e->outcomes, .max_stays = e->max_stays,
-                              .progress = progress, .ctx = (void *)path};
+    vigil_cohort_opts opts = {.outcomes_path = e->outcomes,
+                              .max_stays = e->max_stays,
+                              .progress = progress,
+                              .ctx = (void *)path};
     vigil_cohort *c = NULL;
     vigil_err err = {0};
     if (vigil_cohort_load(path, &opts, &c, &err) != VIGIL_OK) {
@@ -291,9 +292,9 @@ static int evaluate_one(ev *e, const char *path)
     json_t *cj = json_object();
     json_object_set_new(cj, "data", json_string(path));
     json_object_set_new(cj, "set", json_string(set));
-    json_object_set_new(cj, "format", json_string(c->format == VIGIL_DATA_PN2019
-                                                      ? "physionet2019"
-                                                      : "physionet2012"));
+    json_object_set_new(
+        cj, "format",
+        json_string(c->format == VIGIL_DATA_PN2019 ? "physionet2019" : "physionet2012"));
     json_object_set_new(cj, "stays", json_integer((json_int_t)c->n_stays));
     json_object_set_new(cj, "rows", json_integer((json_int_t)c->n_rows));
     json_object_set_new(cj, "event_stays", json_integer((json_int_t)n_pos_stays));
@@ -423,7 +424,7 @@ static int record_in_bundle(const char *path, json_t *entry)
     }
     json_array_append(ext, entry);
     int rc = json_dump_file(b, path, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 ? VIGIL_EXIT_OK
-                                                                               : VIGIL_EXIT_IO;
+                                                                              : VIGIL_EXIT_IO;
     json_decref(b);
     return rc;
 }
@@ -431,8 +432,11 @@ static int record_in_bundle(const char *path, json_t *entry)
 static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, const char *path)
 {
     bool sepsis = strcmp(info->task, "sepsis2019") == 0;
-    vigil_cohort_opts opts = {.outcomes_path = e->outcomes, .max_stays = e->max_stays,
-                              .with_features = true, .progress = progress, .ctx = (void *)path};
+    vigil_cohort_opts opts = {.outcomes_path = e->outcomes,
+                              .max_stays = e->max_stays,
+                              .with_features = true,
+                              .progress = progress,
+                              .ctx = (void *)path};
     vigil_cohort *c = NULL;
     vigil_err err = {0};
     if (vigil_cohort_load(path, &opts, &c, &err) != VIGIL_OK) {
@@ -470,8 +474,8 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
         st = vigil_report_score(c, risk, "model", true, info->threshold, &rep[0], &err);
     }
     if (st == VIGIL_OK) {
-        st = vigil_report_score(c, news2, sepsis ? "NEWS2" : "NEWS2@48h", false, 5.0, &rep[1],
-                                &err);
+        st =
+            vigil_report_score(c, news2, sepsis ? "NEWS2" : "NEWS2@48h", false, 5.0, &rep[1], &err);
     }
     double saps_thr = NAN;
     if (st == VIGIL_OK && !sepsis) {
@@ -485,8 +489,8 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
         st = burden_at(c, risk, news2, info->threshold_news2_matched, &trained, &err);
         vigil_eval_confusion cm;
         if (st == VIGIL_OK) {
-            st = vigil_eval_threshold_for_sensitivity(risk, c->label, c->n_rows,
-                                                      trained.sens_news2, &cm, &err);
+            st = vigil_eval_threshold_for_sensitivity(risk, c->label, c->n_rows, trained.sens_news2,
+                                                      &cm, &err);
         }
         if (st == VIGIL_OK) {
             st = burden_at(c, risk, news2, cm.threshold, &matched, &err);
@@ -506,8 +510,8 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
         json_object_set_new(cj, "model", report_json(&rep[0], "model bundle (training data)"));
         json_object_set_new(cj, "news2", report_json(&rep[1], "fixed clinical threshold"));
         if (!sepsis) {
-            json_object_set_new(cj, "saps1",
-                                report_json(&rep[2], "chosen on this data (optimistic for SAPS-I)"));
+            json_object_set_new(
+                cj, "saps1", report_json(&rep[2], "chosen on this data (optimistic for SAPS-I)"));
         } else {
             json_object_set_new(cj, "burden_threshold_from_training",
                                 burden_json(&trained, "NEWS2 >= 5 sensitivity on training data"));
@@ -517,9 +521,8 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
         }
         json_array_append(e->out, cj);
         if (!e->json) {
-            printf("\n%s %s (trained on %s) scored on %s: %zu stays, %zu rows\n",
-                   info->model_id, info->model_version, info->trained_on, set, c->n_stays,
-                   c->n_rows);
+            printf("\n%s %s (trained on %s) scored on %s: %zu stays, %zu rows\n", info->model_id,
+                   info->model_version, info->trained_on, set, c->n_stays, c->n_rows);
             if (sepsis) {
                 printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %7s  %6s   %s\n", "score",
                        "AUROC (95% CI)", "AUPRC", "alert", "sens", "spec", "PPV", "utility",
@@ -541,8 +544,7 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
                        s0->has_calibration ? s0->cal.slope : NAN, rep[0].ece);
             }
             if (sepsis) {
-                print_burden("at NEWS2 >= 5's sensitivity, threshold from training data",
-                             &trained);
+                print_burden("at NEWS2 >= 5's sensitivity, threshold from training data", &trained);
                 print_burden("at NEWS2 >= 5's sensitivity here (comparison only)", &matched);
             }
             print_groups(&rep[0]);
@@ -579,8 +581,7 @@ static int evaluate_model(ev *e, const char **targets, size_t n_targets)
             vigil_model_free(m);
             return VIGIL_EXIT_IO;
         }
-        const char *rel = strcmp(info.task, "mortality2012") == 0
-                              ? "physionet2012/set-b.tar.gz"
+        const char *rel = strcmp(info.task, "mortality2012") == 0 ? "physionet2012/set-b.tar.gz"
                           : strstr(info.trained_on, "B") != NULL
                               ? "physionet2019/training_setA.tar.gz"
                               : "physionet2019/training_setB.tar.gz";
@@ -615,10 +616,10 @@ static int evaluate_model(ev *e, const char **targets, size_t n_targets)
 int vigil_cli_evaluate(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"data", required_argument, NULL, 'd'},   {"outcomes", required_argument, NULL, 'o'},
-        {"json", no_argument, NULL, 'j'},         {"max-stays", required_argument, NULL, 'm'},
-        {"model", required_argument, NULL, 'M'},  {"record", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"data", required_argument, NULL, 'd'},  {"outcomes", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, 'j'},        {"max-stays", required_argument, NULL, 'm'},
+        {"model", required_argument, NULL, 'M'}, {"record", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     ev e = {0};
     const char *targets[MAX_TARGETS];

@@ -69,8 +69,8 @@ static void news2_words(const vigil_news2 *n2, char *out, size_t cap)
         snprintf(out, cap, "%d, %s risk: %s", n2->total, vigil_news2_risk_name(n2->risk),
                  vigil_news2_response_name(n2->response));
     } else {
-        snprintf(out, cap, "at least %d (incomplete: %s not recorded), at least %s risk",
-                 n2->total, missing, vigil_news2_risk_name(n2->risk));
+        snprintf(out, cap, "at least %d (incomplete: %s not recorded), at least %s risk", n2->total,
+                 missing, vigil_news2_risk_name(n2->risk));
     }
 }
 
@@ -189,16 +189,15 @@ int vigil_cli_explain(int argc, char **argv)
             json_t *o = json_pack("{s:s,s:s,s:I,s:s,s:s,s:f,s:f,s:b,s:b,s:I,s:I,s:b,s:s}", "stay",
                                   stay_id, "set", f.stay.set, "hour", (json_int_t)hour, "model",
                                   info.model_id, "model_version", info.model_version, "risk",
-                                  pred.risk, "threshold", info.threshold, "above_threshold",
-                                  above, "low_confidence", pred.low_confidence,
-                                  "inputs_out_of_range", (json_int_t)pred.n_out_of_range,
-                                  "news2_total", (json_int_t)n2.total, "news2_complete",
-                                  n2.complete, "news2", nw);
+                                  pred.risk, "threshold", info.threshold, "above_threshold", above,
+                                  "low_confidence", pred.low_confidence, "inputs_out_of_range",
+                                  (json_int_t)pred.n_out_of_range, "news2_total",
+                                  (json_int_t)n2.total, "news2_complete", n2.complete, "news2", nw);
             json_t *ju = json_array(), *jd = json_array();
             for (size_t i = 0; i < n_up; i++) {
-                json_array_append_new(ju, json_pack("{s:s,s:s,s:f}", "factor", up[i].text,
-                                                    "input", vigil_model_input_name(m, up[i].input),
-                                                    "shap", up[i].contribution));
+                json_array_append_new(ju, json_pack("{s:s,s:s,s:f}", "factor", up[i].text, "input",
+                                                    vigil_model_input_name(m, up[i].input), "shap",
+                                                    up[i].contribution));
             }
             for (size_t i = 0; i < n_down; i++) {
                 json_array_append_new(jd,
@@ -208,8 +207,9 @@ int vigil_cli_explain(int argc, char **argv)
             }
             json_object_set_new(o, "pushing_up", ju);
             json_object_set_new(o, "pushing_down", jd);
-            json_object_set_new(o, "warning", json_string("Trained on ICU research data; not "
-                                                          "validated for clinical use."));
+            json_object_set_new(o, "warning",
+                                json_string("Trained on ICU research data; not "
+                                            "validated for clinical use."));
             char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             puts(text != NULL ? text : "{}");
             free(text);

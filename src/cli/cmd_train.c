@@ -55,11 +55,15 @@ static void on_round(int round, int max_rounds, double auc, void *ctx)
 int vigil_cli_train(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"task", required_argument, NULL, 't'},    {"data", required_argument, NULL, 'd'},
-        {"out", required_argument, NULL, 'o'},     {"config", required_argument, NULL, 'c'},
-        {"outcomes", required_argument, NULL, 'u'}, {"model-id", required_argument, NULL, 'i'},
+        {"task", required_argument, NULL, 't'},
+        {"data", required_argument, NULL, 'd'},
+        {"out", required_argument, NULL, 'o'},
+        {"config", required_argument, NULL, 'c'},
+        {"outcomes", required_argument, NULL, 'u'},
+        {"model-id", required_argument, NULL, 'i'},
         {"model-version", required_argument, NULL, 'v'},
-        {"max-stays", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {"max-stays", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     vigil_pipeline_opts o = {.model_version = "1.0.0", .log = on_log, .progress = on_round};

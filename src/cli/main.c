@@ -16,7 +16,8 @@ static const vigil_cli_cmd commands[] = {
     {"train", vigil_cli_train, "train a model bundle on research data (XGBoost)"},
     {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
     {"serve", vigil_cli_serve, "run the ward service: MLLP/HL7 in, JSON API and FHIR out"},
-    {"replay", vigil_cli_replay, "send PhysioNet stays as HL7 over MLLP: demo ward and load generator"},
+    {"replay", vigil_cli_replay,
+     "send PhysioNet stays as HL7 over MLLP: demo ward and load generator"},
 };
 
 static void usage(FILE *f)

@@ -238,8 +238,7 @@ static vigil_status add_2019(build *b, const vigil_stay *s, vigil_cohort_stay *c
         }
         score_row(b, row, hour);
         if (b->opts->with_features) {
-            memcpy(&c->x[row * c->n_feat], &b->feat_buf[r * c->n_feat],
-                   c->n_feat * sizeof(float));
+            memcpy(&c->x[row * c->n_feat], &b->feat_buf[r * c->n_feat], c->n_feat * sizeof(float));
         }
         kept++;
     }
@@ -299,8 +298,8 @@ static vigil_status on_stay(const vigil_stay *s, const vigil_meas *m, size_t n, 
     if (s->format == VIGIL_DATA_PN2012 && (!s->has_outcome || s->in_hospital_death < 0)) {
         return VIGIL_OK; /* counted by the loader as no_outcome */
     }
-    vigil_status st = grow((void **)&c->stays, &b->cap_stays, c->n_stays + 1, sizeof *c->stays,
-                           err);
+    vigil_status st =
+        grow((void **)&c->stays, &b->cap_stays, c->n_stays + 1, sizeof *c->stays, err);
     if (st != VIGIL_OK) {
         return st;
     }
@@ -334,8 +333,8 @@ static vigil_status on_stay(const vigil_stay *s, const vigil_meas *m, size_t n, 
     return VIGIL_OK;
 }
 
-vigil_status vigil_cohort_load(const char *path, const vigil_cohort_opts *opts,
-                               vigil_cohort **out, vigil_err *err)
+vigil_status vigil_cohort_load(const char *path, const vigil_cohort_opts *opts, vigil_cohort **out,
+                               vigil_err *err)
 {
     vigil_cohort_opts defaults = {0};
     if (opts == NULL) {
@@ -357,8 +356,7 @@ vigil_status vigil_cohort_load(const char *path, const vigil_cohort_opts *opts,
             st = VIGIL_OK; /* stopped early on purpose */
         } else if (st == VIGIL_ERR_MISMATCH) {
             st = vigil_err_set(err, VIGIL_ERR_MISMATCH, "data",
-                               "%s mixes PhysioNet 2019 and 2012 stays; evaluate them apart",
-                               path);
+                               "%s mixes PhysioNet 2019 and 2012 stays; evaluate them apart", path);
         } else if (st != VIGIL_OK && err != NULL && err->msg[0] == '\0') {
             vigil_err_set(err, st, NULL, "%s: %s", path, vigil_status_str(st));
         }

@@ -185,8 +185,7 @@ static vigil_status subgroups(const vigil_cohort *c, const double *score, vigil_
 }
 
 vigil_status vigil_report_score(const vigil_cohort *c, const double *score, const char *name,
-                                bool is_prob, double threshold, vigil_report *out,
-                                vigil_err *err)
+                                bool is_prob, double threshold, vigil_report *out, vigil_err *err)
 {
     if (c == NULL || score == NULL || out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, NULL, "report: missing argument");

@@ -62,8 +62,8 @@ static vigil_status check_header(json_t *root, vigil_err *err)
     json_int_t v = json_integer_value(json_object_get(root, "format_version"));
     if (v != VIGIL_BUNDLE_FORMAT_VERSION) {
         return vigil_err_set(err, VIGIL_ERR_MISMATCH, "format_version",
-                             "model bundle format %lld; this vigil reads format %d",
-                             (long long)v, VIGIL_BUNDLE_FORMAT_VERSION);
+                             "model bundle format %lld; this vigil reads format %d", (long long)v,
+                             VIGIL_BUNDLE_FORMAT_VERSION);
     }
     json_t *spec = json_object_get(root, "feature_spec");
     char want[17];
@@ -161,8 +161,7 @@ static void load_info(vigil_model *m)
     m->info.intended_use = str_or(card, "intended_use", "");
 }
 
-vigil_status vigil_model_load_text(const char *json, size_t len, vigil_model **out,
-                                   vigil_err *err)
+vigil_status vigil_model_load_text(const char *json, size_t len, vigil_model **out, vigil_err *err)
 {
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
@@ -303,16 +302,15 @@ vigil_status vigil_model_predict(const vigil_model *m, vigil_model_work *w, cons
         w->x[i] = (double)features[m->feature_of[i]];
     }
     vigil_trees_pred p;
-    vigil_status st = phi != NULL
-                          ? vigil_trees_shap(m->trees, w->x, m->n_inputs, w->shap, w->shap_size,
-                                             phi, &p)
-                          : vigil_trees_predict(m->trees, w->x, m->n_inputs, &p);
+    vigil_status st =
+        phi != NULL ? vigil_trees_shap(m->trees, w->x, m->n_inputs, w->shap, w->shap_size, phi, &p)
+                    : vigil_trees_predict(m->trees, w->x, m->n_inputs, &p);
     if (st != VIGIL_OK) {
         return vigil_err_set(err, st, "model", "model: scoring failed (%s)", vigil_status_str(st));
     }
     size_t n_hits = 0;
-    vigil_range_guard_check(m->guard, w->x, m->n_inputs, VIGIL_RANGE_MINMAX, w->hits,
-                            m->n_inputs, &n_hits);
+    vigil_range_guard_check(m->guard, w->x, m->n_inputs, VIGIL_RANGE_MINMAX, w->hits, m->n_inputs,
+                            &n_hits);
     out->margin = p.margin;
     out->prob_raw = p.prob;
     out->risk = vigil_calib_apply(m->calib, p.margin); /* Platt on the margin: rank-preserving */
@@ -321,9 +319,8 @@ vigil_status vigil_model_predict(const vigil_model *m, vigil_model_work *w, cons
     return VIGIL_OK;
 }
 
-vigil_status vigil_model_predict_batch(const vigil_model *m, const float *features,
-                                       size_t n_rows, size_t n_features, double *out_risk,
-                                       vigil_err *err)
+vigil_status vigil_model_predict_batch(const vigil_model *m, const float *features, size_t n_rows,
+                                       size_t n_features, double *out_risk, vigil_err *err)
 {
     enum { CHUNK = 4096 };
     double *x = malloc(sizeof *x * CHUNK * m->n_inputs);

@@ -92,7 +92,9 @@ static void describe_var(const vigil_feature_info *fi, double v, const float *f,
     case VIGIL_FS_SLOPE6:
     case VIGIL_FS_SLOPE12:
         snprintf(out, cap, "%s %s over %d h (%s %s per hour)", vi->label,
-                 isnan(v) ? "trend unknown" : v > 0 ? "trending up" : "trending down",
+                 isnan(v) ? "trend unknown"
+                 : v > 0  ? "trending up"
+                          : "trending down",
                  fi->stat == VIGIL_FS_SLOPE6 ? 6 : 12, num, unit_sp(vi));
         break;
     case VIGIL_FS_MIN6:
@@ -130,7 +132,10 @@ static void describe_var(const vigil_feature_info *fi, double v, const float *f,
             snprintf(out, cap, "%s: one result so far", vi->label);
         } else {
             snprintf(out, cap, "%s %s since the previous result, %s to %s %s", vi->label,
-                     v > 0 ? "up" : v < 0 ? "down" : "unchanged", a, b, unit_sp(vi));
+                     v > 0   ? "up"
+                     : v < 0 ? "down"
+                             : "unchanged",
+                     a, b, unit_sp(vi));
         }
         break;
     }
@@ -217,9 +222,8 @@ static void keep_top(vigil_factor *list, size_t *n, size_t k, size_t input, doub
     }
 }
 
-void vigil_model_explain(const vigil_model *m, const float *features, const double *phi,
-                         size_t k, vigil_factor *up, size_t *n_up, vigil_factor *down,
-                         size_t *n_down)
+void vigil_model_explain(const vigil_model *m, const float *features, const double *phi, size_t k,
+                         vigil_factor *up, size_t *n_up, vigil_factor *down, size_t *n_down)
 {
     vigil_model_info info;
     vigil_model_get_info(m, &info);
@@ -237,7 +241,7 @@ void vigil_model_explain(const vigil_model *m, const float *features, const doub
                                sizeof up[i].text);
     }
     for (size_t i = 0; i < *n_down; i++) {
-        vigil_feature_describe(vigil_model_input_feature(m, down[i].input), features,
-                               down[i].text, sizeof down[i].text);
+        vigil_feature_describe(vigil_model_input_feature(m, down[i].input), features, down[i].text,
+                               sizeof down[i].text);
     }
 }

@@ -83,8 +83,9 @@ static void explanation(const ai_ctx *a, const float *x, const double *phi,
     json_object_set_new(o, "low_confidence", json_boolean(p->low_confidence));
     json_object_set_new(o, "inputs_out_of_range", json_integer((json_int_t)p->n_out_of_range));
     json_object_set_new(o, "threshold", json_real(a->info.threshold));
-    json_object_set_new(o, "warning", json_string("Trained on ICU research data; not validated "
-                                                  "for clinical use. The AI advises."));
+    json_object_set_new(o, "warning",
+                        json_string("Trained on ICU research data; not validated "
+                                    "for clinical use. The AI advises."));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     snprintf(out, cap, "%s", text != NULL && strlen(text) < cap ? text : "{}");
     free(text);

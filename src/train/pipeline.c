@@ -38,8 +38,8 @@ typedef struct run {
     const vigil_pipeline_opts *o;
     cfg cfg;
     vigil_cohort *c;
-    uint8_t *split;   /* per stay */
-    size_t *cols;     /* selected feature indices */
+    uint8_t *split; /* per stay */
+    size_t *cols;   /* selected feature indices */
     size_t n_cols;
     vigil_train_result tr;
     vigil_trees *trees;
@@ -85,8 +85,7 @@ static vigil_status load_cfg(const char *path, cfg *c, vigil_err *err)
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL) {
-        return vigil_err_set(err, VIGIL_ERR_PARSE, path, "%s: line %d: %s", path, je.line,
-                             je.text);
+        return vigil_err_set(err, VIGIL_ERR_PARSE, path, "%s: line %d: %s", path, je.line, je.text);
     }
     const char *k;
     json_t *v;
@@ -107,8 +106,8 @@ static vigil_status load_cfg(const char *path, cfg *c, vigil_err *err)
         }
     }
     json_decref(root);
-    if (st == VIGIL_OK && (c->valid_frac <= 0 || c->calib_frac <= 0 ||
-                           c->valid_frac + c->calib_frac >= 0.9)) {
+    if (st == VIGIL_OK &&
+        (c->valid_frac <= 0 || c->calib_frac <= 0 || c->valid_frac + c->calib_frac >= 0.9)) {
         st = vigil_err_set(err, VIGIL_ERR_ARG, "valid_frac",
                            "%s: valid_frac and calib_frac must be positive and leave a training "
                            "split",
@@ -221,8 +220,7 @@ static vigil_status train_trees(run *r, vigil_err *err)
         st = matrix(r, SPLIT_VALID, &xv, &yv, &nv, err);
     }
     if (st == VIGIL_OK) {
-        say(r, "training on %zu rows, early stopping on %zu rows, %zu inputs", nt, nv,
-            r->n_cols);
+        say(r, "training on %zu rows, early stopping on %zu rows, %zu inputs", nt, nv, r->n_cols);
         vigil_matrix mt = {xt, yt, NULL, nt, r->n_cols};
         vigil_matrix mv = {xv, yv, NULL, nv, r->n_cols};
         st = vigil_train_xgb(&mt, &mv, &r->cfg.params, on_round, r, &r->tr, err);
@@ -364,8 +362,9 @@ static vigil_status thresholds(run *r, bool sepsis, vigil_err *err)
         }
         if (st == VIGIL_OK) {
             r->thr_news2 = cm.threshold;
-            say(r, "NEWS2 >= 5 sensitivity on the calibration split %.3f; the model reaches it "
-                   "at risk >= %.4f",
+            say(r,
+                "NEWS2 >= 5 sensitivity on the calibration split %.3f; the model reaches it "
+                "at risk >= %.4f",
                 cn.sens, cm.threshold);
         }
         return st;
@@ -435,12 +434,11 @@ static json_t *model_card(const run *r, bool sepsis)
     json_t *card = json_object();
     json_object_set_new(
         card, "intended_use",
-        json_string(sepsis
-                        ? "Advisory hourly risk that an adult in-patient will meet Sepsis-3 "
-                          "criteria within the next 6 hours, shown beside NEWS2 to prompt a "
-                          "clinical review. It can raise an escalation, never lower a NEWS2 one."
-                        : "Advisory risk of in-hospital death from the first 48 hours of "
-                          "observations, for research and validation only."));
+        json_string(sepsis ? "Advisory hourly risk that an adult in-patient will meet Sepsis-3 "
+                             "criteria within the next 6 hours, shown beside NEWS2 to prompt a "
+                             "clinical review. It can raise an escalation, never lower a NEWS2 one."
+                           : "Advisory risk of in-hospital death from the first 48 hours of "
+                             "observations, for research and validation only."));
     json_object_set_new(card, "not_for",
                         json_string("Diagnosis; lowering NEWS2-based escalation; children under "
                                     "16; pregnancy; any use before local validation."));
@@ -478,9 +476,9 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     json_error_t je;
     json_t *xgb = json_loadb(r->tr.model_json, r->tr.model_json_len, 0, &je);
     char *cal_text = NULL, *rng_text = NULL;
-    vigil_status st = xgb == NULL ? vigil_err_set(err, VIGIL_ERR_PARSE, NULL, "model JSON: %s",
-                                                  je.text)
-                                  : VIGIL_OK;
+    vigil_status st = xgb == NULL
+                          ? vigil_err_set(err, VIGIL_ERR_PARSE, NULL, "model JSON: %s", je.text)
+                          : VIGIL_OK;
     if (st == VIGIL_OK) {
         st = vigil_calib_to_json(r->calib, &cal_text, err);
     }
@@ -505,20 +503,20 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     json_object_set_new(b, "format_version", json_integer(VIGIL_BUNDLE_FORMAT_VERSION));
     json_object_set_new(b, "model_id", json_string(r->o->model_id));
     json_object_set_new(b, "model_version", json_string(r->o->model_version));
-    json_object_set_new(b, "warning", json_string("Trained on ICU research data; not validated "
-                                                  "for clinical use."));
-    json_object_set_new(
-        b, "task",
-        json_pack("{s:s,s:s,s:s}", "name", r->o->task, "label",
-                  sepsis ? "SepsisLabel (Sepsis-3 onset within 6 h, or septic)"
-                         : "In-hospital_death",
-                  "rows", sepsis ? "every hour of a stay" : "one per stay at hour 48"));
+    json_object_set_new(b, "warning",
+                        json_string("Trained on ICU research data; not validated "
+                                    "for clinical use."));
+    json_object_set_new(b, "task",
+                        json_pack("{s:s,s:s,s:s}", "name", r->o->task, "label",
+                                  sepsis ? "SepsisLabel (Sepsis-3 onset within 6 h, or septic)"
+                                         : "In-hospital_death",
+                                  "rows",
+                                  sepsis ? "every hour of a stay" : "one per stay at hour 48"));
     char hash[17];
     vigil_features_spec_hash_hex(hash);
     json_object_set_new(b, "feature_spec",
-                        json_pack("{s:s,s:i,s:I}", "hash", hash, "version",
-                                  VIGIL_FEATURES_VERSION, "count",
-                                  (json_int_t)vigil_features_count()));
+                        json_pack("{s:s,s:i,s:I}", "hash", hash, "version", VIGIL_FEATURES_VERSION,
+                                  "count", (json_int_t)vigil_features_count()));
     json_t *inputs = json_array();
     for (size_t j = 0; j < r->n_cols; j++) {
         json_array_append_new(inputs, json_string(vigil_features_info(r->cols[j])->name));
@@ -567,8 +565,7 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
     json_object_set_new(b, "created_utc", json_string(when));
     if (json_dump_file(b, r->o->out_path, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0) {
-        st = vigil_err_set(err, VIGIL_ERR_IO, r->o->out_path, "cannot write '%s'",
-                           r->o->out_path);
+        st = vigil_err_set(err, VIGIL_ERR_IO, r->o->out_path, "cannot write '%s'", r->o->out_path);
     }
     json_decref(b);
     return st;
@@ -576,8 +573,8 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
 
 static vigil_status internal_eval(run *r, bool sepsis, vigil_err *err)
 {
-    vigil_status st = vigil_report_score(r->cal, r->cal_risk, "model", true, r->thr_alert,
-                                         &r->internal, err);
+    vigil_status st =
+        vigil_report_score(r->cal, r->cal_risk, "model", true, r->thr_alert, &r->internal, err);
     if (st != VIGIL_OK) {
         return st;
     }
@@ -608,8 +605,8 @@ vigil_status vigil_pipeline_train(const vigil_pipeline_opts *o, vigil_err *err)
     vigil_status st = load_cfg(o->config_path, &r.cfg, err);
     if (st == VIGIL_OK) {
         say(&r, "loading %s with features", o->data_path);
-        vigil_cohort_opts co = {.outcomes_path = o->outcomes, .with_features = true,
-                                .max_stays = o->max_stays};
+        vigil_cohort_opts co = {
+            .outcomes_path = o->outcomes, .with_features = true, .max_stays = o->max_stays};
         st = vigil_cohort_load(o->data_path, &co, &r.c, err);
     }
     if (st == VIGIL_OK && r.c->format != (sepsis ? VIGIL_DATA_PN2019 : VIGIL_DATA_PN2012)) {

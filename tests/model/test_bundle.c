@@ -95,8 +95,7 @@ static void bundle_equals_xgboost_on_10000_real_rows(void **state)
     double worst_p = 0, worst_phi = 0;
     for (size_t r = 0; r < n; r++) {
         vigil_model_pred p;
-        assert_int_equal(vigil_model_predict(m, w, &c->x[r * c->n_feat], &p, phi, &err),
-                         VIGIL_OK);
+        assert_int_equal(vigil_model_predict(m, w, &c->x[r * c->n_feat], &p, phi, &err), VIGIL_OK);
         worst_p = fmax(worst_p, fabs(p.prob_raw - (double)prob[r]));
         double sum = 0;
         for (size_t i = 0; i <= k; i++) {
