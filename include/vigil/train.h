@@ -80,7 +80,8 @@ void vigil_train_result_fini(vigil_train_result *r);
  * and write the bundle with its internal validation figures and model card.
  * Nothing here reads a test set. Configuration (JSON): "xgboost" {params},
  * "exclude_features" [names or shell patterns such as "*_hsince"], "valid_frac",
- * "calib_frac", "seed".
+ * "calib_frac", "seed", "stay_weighting" ("none" or "inverse_sqrt_length": each
+ * stay's rows weigh 1/sqrt(rows)).
  */
 typedef struct vigil_pipeline_opts {
     const char *task;        /* "sepsis2019" or "mortality2012" */

@@ -31,6 +31,8 @@ typedef struct cfg {
     double valid_frac, calib_frac;
     int seed;
     json_t *exclude; /* array of names, owned */
+    bool weight_stays; /* "stay_weighting": "inverse_sqrt_length": each stay's rows weigh
+                          1/sqrt(rows), so long stays do not dominate */
     size_t max_guard_rows;
 } cfg;
 
@@ -97,6 +99,14 @@ static vigil_status load_cfg(const char *path, cfg *c, vigil_err *err)
             c->calib_frac = json_number_value(v);
         } else if (strcmp(k, "seed") == 0 && json_is_integer(v)) {
             c->seed = (int)json_integer_value(v);
+        } else if (strcmp(k, "stay_weighting") == 0 && json_is_string(v)) {
+            const char *w = json_string_value(v);
+            c->weight_stays = strcmp(w, "inverse_sqrt_length") == 0;
+            if (!c->weight_stays && strcmp(w, "none") != 0) {
+                st = vigil_err_set(err, VIGIL_ERR_PARSE, k,
+                                   "%s: stay_weighting is none or inverse_sqrt_length", path);
+                break;
+            }
         } else if (strcmp(k, "exclude_features") == 0 && json_is_array(v)) {
             json_decref(c->exclude);
             c->exclude = json_incref(v);
@@ -221,9 +231,24 @@ static vigil_status train_trees(run *r, vigil_err *err)
     }
     if (st == VIGIL_OK) {
         say(r, "training on %zu rows, early stopping on %zu rows, %zu inputs", nt, nv, r->n_cols);
-        vigil_matrix mt = {xt, yt, NULL, nt, r->n_cols};
+        float *wt = NULL;
+        if (r->cfg.weight_stays) {
+            wt = malloc(sizeof *wt * (nt > 0 ? nt : 1));
+            size_t o = 0;
+            for (size_t k = 0; wt != NULL && k < r->c->n_stays; k++) {
+                if (r->split[k] != SPLIT_TRAIN) {
+                    continue;
+                }
+                float wk = (float)(1.0 / sqrt((double)r->c->stays[k].n_rows));
+                for (size_t i = 0; i < r->c->stays[k].n_rows; i++) {
+                    wt[o++] = wk;
+                }
+            }
+        }
+        vigil_matrix mt = {xt, yt, wt, nt, r->n_cols};
         vigil_matrix mv = {xv, yv, NULL, nv, r->n_cols};
         st = vigil_train_xgb(&mt, &mv, &r->cfg.params, on_round, r, &r->tr, err);
+        free(wt);
     }
     if (st == VIGIL_OK) {
         say(r, "best round %d of %d, validation AUROC %.4f", r->tr.best_round + 1,
@@ -550,6 +575,8 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
         "subsample", p->subsample, "colsample_bytree", p->colsample_bytree, "min_child_weight",
         p->min_child_weight, "lambda", p->lambda, "gamma", p->gamma);
     json_object_set_new(training, "excluded_features", json_incref(r->cfg.exclude));
+    json_object_set_new(training, "stay_weighting",
+                        json_string(r->cfg.weight_stays ? "inverse_sqrt_length" : "none"));
     json_object_set_new(b, "training", training);
     json_t *ev = json_object();
     json_object_set_new(ev, "internal_calibration_split", report_brief(&r->internal));
