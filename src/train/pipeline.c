@@ -80,14 +80,18 @@ static vigil_status load_cfg(const char *path, cfg *c, vigil_err *err)
     if (path == NULL) {
         return VIGIL_OK;
     }
-    vigil_status st = vigil_train_params_load(path, &c->params, err);
-    if (st != VIGIL_OK) {
-        return st;
-    }
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL) {
         return vigil_err_set(err, VIGIL_ERR_PARSE, path, "%s: line %d: %s", path, je.line, je.text);
+    }
+    vigil_status st = VIGIL_OK;
+    if (json_object_get(root, "xgboost") != NULL) {
+        st = vigil_train_params_load(path, &c->params, err); /* reads the "xgboost" object */
+    }
+    if (st != VIGIL_OK) {
+        json_decref(root);
+        return st;
     }
     const char *k;
     json_t *v;
@@ -173,7 +177,12 @@ static void split_stays(run *r)
     for (size_t k = 0; k < r->c->n_stays; k++) {
         char key[VIGIL_DATA_ID_MAX + 16];
         int n = snprintf(key, sizeof key, "%d:%s", r->cfg.seed, r->c->stays[k].id);
+        /* FNV-1a's high bits barely change between ids that differ in their last
+         * characters: finish with splitmix64's mixer so every bit depends on all */
         uint64_t h = vigil_fnv1a64(key, (size_t)n);
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+        h ^= h >> 31;
         double u = (double)(h >> 11) / 9007199254740992.0;
         r->split[k] = u < r->cfg.valid_frac                       ? SPLIT_VALID
                       : u < r->cfg.valid_frac + r->cfg.calib_frac ? SPLIT_CALIB
@@ -567,7 +576,7 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     json_t *training = json_pack(
         "{s:s,s:s,s:{s:I,s:I,s:I},s:i,s:f,s:i,s:f,s:{s:i,s:f,s:f,s:f,s:f,s:f,s:f}}", "data",
         r->c->n_sets > 0 ? r->c->sets[0] : "?", "split_rule",
-        "stay-level hash of (seed, stay id): no stay in two splits", "stays", "train",
+        "stay-level hash (FNV-1a + splitmix64 mix) of (seed, stay id): no stay in two splits", "stays", "train",
         (json_int_t)n_split[SPLIT_TRAIN], "valid", (json_int_t)n_split[SPLIT_VALID], "calib",
         (json_int_t)n_split[SPLIT_CALIB], "seed", r->cfg.seed, "best_valid_auroc",
         r->tr.best_valid_auc, "rounds", r->tr.best_round + 1, "scale_pos_weight",

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# test_pipeline.sh: `vigil train` end to end on small real slices, then the bundle it
+# wrote through `vigil evaluate --model`, `vigil explain`, and the refusals.
+set -u
+bin=${VIGIL_BIN:?}
+data=${VIGIL_DATA_DIR:-../shared/data}
+a19=$data/physionet2019/training_setA.tar.gz
+a12=$data/physionet2012/set-a.tar.gz
+[ -f "$a19" ] && [ -f "$a12" ] || { echo "skip: shared data not found"; exit 77; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+py=/usr/bin/python3
+pass=0; fail=0
+check() { if [ "$2" -eq 0 ]; then echo "ok: $1"; pass=$((pass+1)); else echo "FAIL: $1"; fail=$((fail+1)); fi; }
+cat >"$tmp/cfg.json" <<'CFG'
+{"xgboost": {"max_depth": 3, "eta": 0.2, "max_rounds": 40, "early_stopping_rounds": 10, "nthread": 1},
+ "exclude_features": ["hours_since_admit", "*_minall"], "seed": 11}
+CFG
+
+"$bin" train --task sepsis2019 --data "$a19" --max-stays 400 --config "$tmp/cfg.json" \
+    --out "$tmp/s.json" --model-id test-sepsis >"$tmp/train.out" 2>"$tmp/train.err"
+check "sepsis training on 400 stays of hospital A succeeds" $?
+$py - "$tmp/s.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+t = b["training"]
+assert b["format"] == "vigil-model-bundle" and b["model_id"] == "test-sepsis"
+assert t["stays"]["train"] + t["stays"]["valid"] + t["stays"]["calib"] == 400, t["stays"]
+assert min(t["stays"].values()) > 0
+assert "hours_since_admit" not in b["inputs"] and not any(n.endswith("_minall") for n in b["inputs"])
+assert any(n.endswith("_maxall") for n in b["inputs"])
+assert 0 < b["thresholds"]["alert"] < 1 and 0 < b["thresholds"]["news2_matched"] < 1
+assert len(b["xgboost"]["learner"]["gradient_booster"]["model"]["trees"]) == t["rounds"] <= 40
+assert "not validated for clinical use" in b["model_card"]["warning"]
+assert b["evaluation"]["internal_calibration_split"]["auroc"] > 0.5
+PY
+check "the bundle records splits that cover every stay once, inputs, thresholds, card" $?
+
+"$bin" evaluate --model "$tmp/s.json" --data "$a19" --max-stays 100 --json >"$tmp/ev.json" 2>"$tmp/ev.err"
+check "vigil evaluate --model scores data with the new bundle" $?
+$py -c "import json,sys; r=json.load(open(sys.argv[1]))[0]; assert r['model']['overall']['n']>1000 and r['news2']['score']=='NEWS2'" "$tmp/ev.json"
+check "its JSON holds the model and NEWS2 side by side" $?
+
+stay=$(tar -tzf "$a19" | grep '\.psv$' | sort | head -1 | sed 's|.*/||; s|\.psv$||')
+"$bin" explain --model "$tmp/s.json" --data "$a19" --stay "$stay" --hour 10 >"$tmp/ex.txt" 2>&1
+check "vigil explain explains one stay at one hour" $?
+grep -q "Pushing the risk up" "$tmp/ex.txt" && grep -q "NEWS2 from the same observations" "$tmp/ex.txt" \
+  && grep -q "not validated for clinical use" "$tmp/ex.txt"
+check "the explanation shows NEWS2, the factors and the warning" $?
+"$bin" explain --model "$tmp/s.json" --data "$a19" --stay p999999 >/dev/null 2>"$tmp/ex.err"
+[ $? -ne 0 ] && grep -q "p999999" "$tmp/ex.err"
+check "an unknown stay is refused by name" $?
+
+"$bin" train --task mortality2012 --data "$a12" --max-stays 600 --config "$tmp/cfg.json" \
+    --out "$tmp/m.json" >/dev/null 2>&1
+check "mortality training on 600 stays of set-a succeeds" $?
+$py -c "import json,sys; b=json.load(open(sys.argv[1])); assert b['task']['name']=='mortality2012' and 'news2_matched' not in b['thresholds']" "$tmp/m.json"
+check "the 2012 bundle has its own task and an Event 1 threshold only" $?
+
+"$bin" train --task mortality2012 --data "$a19" --max-stays 50 --out "$tmp/x.json" >/dev/null 2>"$tmp/e"
+[ $? -ne 0 ] && grep -q "needs PhysioNet 2012" "$tmp/e"
+check "a task given the other data set is refused" $?
+echo '{"xgboost": {"max_dept": 3}}' >"$tmp/bad.json"
+"$bin" train --task sepsis2019 --data "$a19" --config "$tmp/bad.json" --out "$tmp/x.json" >/dev/null 2>"$tmp/e"
+[ $? -ne 0 ] && grep -q "unknown parameter 'max_dept'" "$tmp/e"
+check "a misspelt hyperparameter is refused" $?
+echo '{"exclude_features": ["no_such_feature"]}' >"$tmp/bad2.json"
+"$bin" train --task sepsis2019 --data "$a19" --config "$tmp/bad2.json" --out "$tmp/x.json" >/dev/null 2>"$tmp/e"
+[ $? -ne 0 ] && grep -q "matches no feature" "$tmp/e"
+check "an exclusion that matches no feature is refused" $?
+"$bin" train --task sepsis2019 >/dev/null 2>&1
+[ $? -eq 2 ]
+check "missing options are a usage error" $?
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
