@@ -190,6 +190,7 @@ typedef struct cfg {
     size_t n_rates;
     double seconds;
     unsigned patients, window, beds;
+    bool rates_with_model; /* --rates-with-model: the AI scores every set in the rate runs too */
 } cfg;
 
 typedef struct lat4 {
@@ -476,7 +477,7 @@ static void fmt_num(char *out, size_t cap, double v)
 static bool one_rate(const cfg *c, const char *db, double rate, unsigned idx, run_out *o)
 {
     child ch;
-    if (!child_start(db, NULL, &ch)) {
+    if (!child_start(db, c->rates_with_model ? c->model : NULL, &ch)) {
         fprintf(stderr, "bench_ingest: server did not start\n");
         return false;
     }
@@ -595,6 +596,10 @@ int main(int argc, char **argv)
             c.dir = v;
         } else if (ok && strcmp(a, "--model") == 0) {
             c.model = v;
+        } else if (strcmp(a, "--rates-with-model") == 0) {
+            c.rates_with_model = true;
+            ok = true;
+            i--; /* a flag: no value */
         } else if (ok && strcmp(a, "--rates") == 0) {
             ok = parse_rates(v, &c);
         } else if (ok && strcmp(a, "--seconds") == 0) {
@@ -613,7 +618,7 @@ int main(int argc, char **argv)
         if (!ok) {
             fprintf(stderr, "usage: bench_ingest [--vigil PATH] [--data PATH] [--dir DIR] "
                             "[--rates 200,500,1000] [--seconds S] [--patients N] [--window W] "
-                            "[--beds N] [--model PATH]\n");
+                            "[--beds N] [--model PATH] [--rates-with-model]\n");
             return 2;
         }
         i++;
