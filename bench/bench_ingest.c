@@ -584,7 +584,9 @@ static bool uint_arg(const char *s, unsigned lo, unsigned hi, unsigned *out)
 int main(int argc, char **argv)
 {
     static char vigil_default[PATH_MAX + 16], data_default[4200];
-    cfg c = {NULL, NULL, "/tmp", NULL, {200, 500, 1000}, 3, 10.0, 800, 512, 1000};
+    const char *tmpdir = getenv("TMPDIR");
+    cfg c = {NULL, NULL, tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : ".", NULL,
+             {200, 500, 1000}, 3, 10.0, 800, 512, 1000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = v != NULL;

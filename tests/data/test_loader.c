@@ -584,8 +584,8 @@ static void loader_reads_an_extracted_folder_like_the_archive(void **state)
     }
     /* Extract the first 25 members into tmp/set-b/ through the loader's own
      * source, put the outcomes beside the folder under another name. */
-    char tmpl[] = "/tmp/vigil-test-XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[512];
+    char *root = vigil_test_mkdtemp(tmpl, sizeof tmpl, "vigil-test");
     assert_non_null(root);
     char dir[512];
     snprintf(dir, sizeof dir, "%s/set-b", root);

@@ -551,16 +551,16 @@ static void trees_load_file_reads_what_xgboost_saved(void **state)
     char *json = NULL;
     size_t json_len = 0;
     BoosterHandle b = train_case(&mc, &json, &json_len);
-    char path[] = "/tmp/vigil_trees_XXXXXX.json";
-    int fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    close(fd);
+    char dir[512], path[600];
+    assert_non_null(vigil_test_mkdtemp(dir, sizeof dir, "vigil-trees"));
+    snprintf(path, sizeof path, "%s/model.json", dir);
     assert_int_equal(XGBoosterSaveModel(b, path), 0);
     vigil_trees *m1 = NULL, *m2 = NULL;
     vigil_err err = {0};
     assert_int_equal(vigil_trees_load_file(path, &m1, &err), VIGIL_OK);
     assert_int_equal(vigil_trees_load_json(json, json_len, &m2, &err), VIGIL_OK);
     unlink(path);
+    rmdir(dir);
     float X[200 * 5];
     xgbo_make_data(200, 5, 0.1, 4.0, 5, X, NULL);
     for (size_t i = 0; i < 200; i++) {

@@ -87,9 +87,7 @@ static void quiet(void *ctx, const char *line)
 static int setup(void **state)
 {
     fx *x = calloc(1, sizeof *x);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(x->dir, sizeof x->dir, "%s/vigil-srv-XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
-    if (mkdtemp(x->dir) == NULL) {
+    if (x == NULL || vigil_test_mkdtemp(x->dir, sizeof x->dir, "vigil-srv") == NULL) {
         return -1;
     }
     snprintf(x->db, sizeof x->db, "%s/ward.db", x->dir);

@@ -24,9 +24,7 @@ typedef struct fx {
 static int setup(void **state)
 {
     fx *x = calloc(1, sizeof *x);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(x->dir, sizeof x->dir, "%s/vigil-sst-XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
-    if (x == NULL || mkdtemp(x->dir) == NULL) {
+    if (x == NULL || vigil_test_mkdtemp(x->dir, sizeof x->dir, "vigil-sst") == NULL) {
         return -1;
     }
     snprintf(x->db, sizeof x->db, "%s/ward.db", x->dir);

@@ -35,10 +35,7 @@ static const vigil_actor FX_FEED = {"hl7-listener", "ingest"};
 
 static inline void fx_paths(fx *f)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/vigil-store-XXXXXX",
-             (tmp != NULL && tmp[0] != '\0') ? tmp : "/tmp");
-    if (mkdtemp(f->dir) == NULL) {
+    if (vigil_test_mkdtemp(f->dir, sizeof f->dir, "vigil-store") == NULL) {
         fail_msg("mkdtemp failed");
     }
     snprintf(f->path, sizeof f->path, "%s/ward.db", f->dir);

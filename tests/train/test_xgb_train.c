@@ -122,10 +122,10 @@ static void train_refuses_single_class_and_mismatched_widths(void **state)
 static void params_load_reads_known_keys_and_refuses_unknown(void **state)
 {
     (void)state;
-    char path[] = "/tmp/vigil_params_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
+    char dir[512], path[600];
+    assert_non_null(vigil_test_mkdtemp(dir, sizeof dir, "vigil-params"));
+    snprintf(path, sizeof path, "%s/params.json", dir);
+    FILE *f = fopen(path, "w");
     fputs("{\"_comment\": \"x\", \"max_depth\": 4, \"eta\": 0.1}", f);
     fclose(f);
     vigil_train_params p;
@@ -141,6 +141,7 @@ static void params_load_reads_known_keys_and_refuses_unknown(void **state)
     assert_non_null(strstr(e.msg, "unknown parameter 'max_dept'"));
     assert_int_equal(p.max_depth, 4);
     remove(path);
+    remove(dir);
 }
 
 static const struct CMUnitTest tests[] = {
