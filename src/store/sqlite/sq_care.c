@@ -84,26 +84,7 @@ static const char SQL_ACK_INSERT[] =
 /* An open episode: its patient. NOT_FOUND / CONFLICT (closed). */
 static vigil_status open_episode(sq *q, int64_t id, int64_t *patient_id, vigil_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    PREP(SQL_EP_GET, &st);
-    sq_bind_i64(st, 1, id);
-    bool row = false;
-    vigil_status s = sq_step(q, st, &row, "read episode", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    if (!row) {
-        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "episode_id", "no episode %lld",
-                             (long long)id);
-    }
-    *patient_id = sq_col_i64(st, 0);
-    bool closed = sqlite3_column_int(st, 1) != 0;
-    sq_done(st);
-    if (closed) {
-        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "episode_id", "episode %lld is closed",
-                             (long long)id);
-    }
-    return VIGIL_OK;
+    return sq_open_row(q, SQL_EP_GET, id, "episode_id", "episode", "is closed", patient_id, err);
 }
 
 static vigil_status close_episode(sq *q, const vigil_actor *who, int64_t id, int64_t patient_id,

@@ -355,6 +355,35 @@ vigil_status sq_require_row(sq *q, const char *sql_exists, int64_t id, const cha
     return VIGIL_OK;
 }
 
+vigil_status sq_open_row(sq *q, const char *sql, int64_t id, const char *field, const char *noun,
+                         const char *closed_words, int64_t *patient_id, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vigil_status s = sq_prep(q, sql, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sq_bind_i64(st, 1, id);
+    bool row = false;
+    char what[64];
+    snprintf(what, sizeof what, "read %s", noun);
+    s = sq_step(q, st, &row, what, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, field, "no %s %lld", noun, (long long)id);
+    }
+    *patient_id = sq_col_i64(st, 0);
+    bool closed = sqlite3_column_int(st, 1) != 0;
+    sq_done(st);
+    if (closed) {
+        return vigil_err_set(err, VIGIL_ERR_CONFLICT, field, "%s %lld %s", noun, (long long)id,
+                             closed_words);
+    }
+    return VIGIL_OK;
+}
+
 /* ---- audit append -------------------------------------------------------- */
 
 static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1";

@@ -247,26 +247,8 @@ static vigil_status close_stay(sq *q, int64_t admission_id, int64_t t_ms, vigil_
 /* The admission must exist and be open; gives its patient. */
 static vigil_status open_admission(sq *q, int64_t admission_id, int64_t *patient_id, vigil_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    PREP(SQL_ADM_GET, &st);
-    sq_bind_i64(st, 1, admission_id);
-    bool row = false;
-    vigil_status s = sq_step(q, st, &row, "read admission", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    if (!row) {
-        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "admission_id", "no admission %lld",
-                             (long long)admission_id);
-    }
-    *patient_id = sq_col_i64(st, 0);
-    bool closed = sqlite3_column_int(st, 1) != 0;
-    sq_done(st);
-    if (closed) {
-        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "admission_id",
-                             "admission %lld has been discharged", (long long)admission_id);
-    }
-    return VIGIL_OK;
+    return sq_open_row(q, SQL_ADM_GET, admission_id, "admission_id", "admission",
+                       "has been discharged", patient_id, err);
 }
 
 static vigil_status admit_txn(sq *q, const vigil_actor *who, int64_t patient_id, const char *ward,

@@ -119,6 +119,11 @@ int sq_col_enum(sqlite3_stmt *st, int i, const char *const *names, int n);
 vigil_status sq_require_role(sq *q, const vigil_actor *who, unsigned mask, const char *doing,
                              vigil_err *err);
 
+/* Row `id` of a (patient_id, closed) query must exist and be open: gives its
+ * patient. NOT_FOUND "no <noun> N" / CONFLICT "<noun> N <closed_words>". */
+vigil_status sq_open_row(sq *q, const char *sql, int64_t id, const char *field, const char *noun,
+                         const char *closed_words, int64_t *patient_id, vigil_err *err);
+
 /* Does row id exist in table (a static table name)? VIGIL_ERR_NOT_FOUND
  * naming what when not. */
 vigil_status sq_require_row(sq *q, const char *sql_exists, int64_t id, const char *what,
