@@ -36,13 +36,13 @@ static inline char *vigil_test_mkdtemp(char *out, size_t cap, const char *name)
     return mkdtemp(out);
 }
 
-#define VIGIL_TEST_MAIN(tests)                                                        \
-    int main(int argc, char **argv)                                                   \
-    {                                                                                 \
-        if (argc > 1) {                                                               \
-            cmocka_set_test_filter(argv[1]);                                          \
-        }                                                                             \
-        return cmocka_run_group_tests(tests, NULL, NULL);                             \
+#define VIGIL_TEST_MAIN(tests)                                                                     \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        if (argc > 1) {                                                                            \
+            cmocka_set_test_filter(argv[1]);                                                       \
+        }                                                                                          \
+        return cmocka_run_group_tests(tests, NULL, NULL);                                          \
     }
 
 #endif

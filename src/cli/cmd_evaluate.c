@@ -178,6 +178,19 @@ static void fmt_pct(char *buf, size_t cap, bool has, double v)
     }
 }
 
+/* The table's column heads for a task. */
+static void print_header(vigil_data_format fmt)
+{
+    if (fmt == VIGIL_DATA_PN2019) {
+        printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %7s  %6s   %s\n", "score", "AUROC (95% CI)",
+               "AUPRC", "alert", "sens", "spec", "PPV", "utility", "alerts/pt-day",
+               "lead h median (IQR), alerted");
+    } else {
+        printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %s\n", "score", "AUROC (95% CI)", "AUPRC",
+               "alert", "sens", "spec", "PPV", "Event 1");
+    }
+}
+
 static void print_row(const vigil_report *r, vigil_data_format fmt)
 {
     const vigil_eval_summary *s = &r->overall;
@@ -260,20 +273,32 @@ static size_t baselines(const vigil_cohort *c, score_def *defs, double **arrays)
     return n;
 }
 
-static int evaluate_one(ev *e, const char *path)
+/* Load path as a cohort (with the progress line); NULL after saying why. */
+static vigil_cohort *load_cohort(const ev *e, const char *path, bool with_features)
 {
     vigil_cohort_opts opts = {.outcomes_path = e->outcomes,
                               .max_stays = e->max_stays,
+                              .with_features = with_features,
                               .progress = progress,
                               .ctx = (void *)path};
     vigil_cohort *c = NULL;
     vigil_err err = {0};
-    if (vigil_cohort_load(path, &opts, &c, &err) != VIGIL_OK) {
-        vigil_cli_progress_done();
+    vigil_status st = vigil_cohort_load(path, &opts, &c, &err);
+    vigil_cli_progress_done();
+    if (st != VIGIL_OK) {
         fprintf(stderr, "vigil evaluate: %s: %s\n", path, err.msg);
+        return NULL;
+    }
+    return c;
+}
+
+static int evaluate_one(ev *e, const char *path)
+{
+    vigil_cohort *c = load_cohort(e, path, false);
+    if (c == NULL) {
         return VIGIL_EXIT_DATA;
     }
-    vigil_cli_progress_done();
+    vigil_err err = {0};
     const char *set = c->n_sets == 1 ? c->sets[0] : path;
     size_t n_pos_stays = 0;
     for (size_t k = 0; k < c->n_stays; k++) {
@@ -307,16 +332,13 @@ static int evaluate_one(ev *e, const char *path)
                    "%zu malformed rows, %zu implausible values dropped\n",
                    set, c->n_stays, c->n_rows, n_pos_stays,
                    100.0 * (double)n_pos_stays / (double)c->n_stays, issues, implausible);
-            printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %7s  %6s   %s\n", "score",
-                   "AUROC (95% CI)", "AUPRC", "alert", "sens", "spec", "PPV", "utility",
-                   "alerts/pt-day", "lead h median (IQR), alerted");
+            print_header(VIGIL_DATA_PN2019);
         } else {
             printf("\nPhysioNet 2012 %s: %zu stays, %zu in-hospital deaths (%.2f%%); %zu malformed "
                    "rows, %zu implausible values dropped\n",
                    set, c->n_stays, n_pos_stays, 100.0 * (double)n_pos_stays / (double)c->n_stays,
                    issues, implausible);
-            printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %s\n", "score", "AUROC (95% CI)",
-                   "AUPRC", "alert", "sens", "spec", "PPV", "Event 1");
+            print_header(VIGIL_DATA_PN2012);
         }
     }
     int rc = VIGIL_EXIT_OK;
@@ -432,19 +454,11 @@ static int record_in_bundle(const char *path, json_t *entry)
 static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, const char *path)
 {
     bool sepsis = strcmp(info->task, "sepsis2019") == 0;
-    vigil_cohort_opts opts = {.outcomes_path = e->outcomes,
-                              .max_stays = e->max_stays,
-                              .with_features = true,
-                              .progress = progress,
-                              .ctx = (void *)path};
-    vigil_cohort *c = NULL;
-    vigil_err err = {0};
-    if (vigil_cohort_load(path, &opts, &c, &err) != VIGIL_OK) {
-        vigil_cli_progress_done();
-        fprintf(stderr, "vigil evaluate: %s: %s\n", path, err.msg);
+    vigil_cohort *c = load_cohort(e, path, true);
+    if (c == NULL) {
         return VIGIL_EXIT_DATA;
     }
-    vigil_cli_progress_done();
+    vigil_err err = {0};
     if (c->format != (sepsis ? VIGIL_DATA_PN2019 : VIGIL_DATA_PN2012)) {
         fprintf(stderr, "vigil evaluate: %s: the model's task is %s; this is other data\n", path,
                 info->task);
@@ -523,14 +537,7 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
         if (!e->json) {
             printf("\n%s %s (trained on %s) scored on %s: %zu stays, %zu rows\n", info->model_id,
                    info->model_version, info->trained_on, set, c->n_stays, c->n_rows);
-            if (sepsis) {
-                printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %7s  %6s   %s\n", "score",
-                       "AUROC (95% CI)", "AUPRC", "alert", "sens", "spec", "PPV", "utility",
-                       "alerts/pt-day", "lead h median (IQR), alerted");
-            } else {
-                printf("  %-12s %-21s %6s  %-8s %-5s %-5s %-5s  %s\n", "score", "AUROC (95% CI)",
-                       "AUPRC", "alert", "sens", "spec", "PPV", "Event 1");
-            }
+            print_header(c->format);
             print_row(&rep[0], c->format);
             print_row(&rep[1], c->format);
             if (!sepsis) {
