@@ -48,7 +48,7 @@
 #include "vigil/ward.h"
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
-#define VIGIL_STORE_SCHEMA_VERSION 1
+#define VIGIL_STORE_SCHEMA_VERSION 2
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -218,6 +218,26 @@ vigil_status vigil_store_put_obs_batch(vigil_store *st, const vigil_actor *who,
 vigil_status vigil_store_put_score(vigil_store *st, const vigil_actor *who, int64_t obs_id,
                                    const vigil_store_score *score, int64_t *out_score_id,
                                    vigil_err *err);
+
+/* The AI's score for an already stored score row (the ward server scores the
+ * AI after it has acknowledged the set: docs/server.md "The AI, after the ACK"). */
+typedef struct vigil_store_ai_item {
+    int64_t score_id;
+    vigil_store_ai ai; /* strings borrowed for the call */
+} vigil_store_ai_item;
+
+/*
+ * Add AI scores to stored scores in ONE durable transaction, each with its
+ * audit record ("score.ai"). status[i] is VIGIL_OK when item i was stored,
+ * VIGIL_ERR_NOT_FOUND when there is no such score, VIGIL_ERR_CONFLICT when
+ * the score already has an AI part (it is never overwritten), or the reason
+ * the AI part is malformed (as for vigil_store_put_score). Refused items
+ * write nothing; the others are still stored. Returns VIGIL_OK when the
+ * transaction committed. status must hold n entries; n may be 0.
+ */
+vigil_status vigil_store_put_ai_batch(vigil_store *st, const vigil_actor *who,
+                                      const vigil_store_ai_item *items, size_t n,
+                                      vigil_status *status, vigil_err *err);
 
 /* One stored observation set with its score, as read back. */
 typedef struct vigil_store_obs_row {

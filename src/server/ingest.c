@@ -5,7 +5,9 @@
  * the patient has not opted out, by the AI; then the whole group is stored in
  * one durable transaction (vigil_store_put_obs_batch), each message as one
  * all-or-none unit; then the escalation policy runs for every patient
- * touched. Also ADT events and the HL7 acknowledgement.
+ * touched. HL7 sets are scored by the AI after their ACK (ai_worker.c); a
+ * set posted over HTTP is scored before the response. Also ADT events and
+ * the HL7 acknowledgement.
  *
  * Does not: read sockets (listener.c, http.c) or decide who may post
  * (the route's roles, http.c).
@@ -32,24 +34,6 @@ static void refuse(srv_ingest *ing, vigil_status st, const char *msg)
     snprintf(ing->msg, sizeof ing->msg, "%s", msg);
 }
 
-/* A scorer's output is used only when it is well formed. */
-static bool ai_ok(const vigil_ai_score *a)
-{
-    if (!isfinite(a->risk) || !(a->prob >= 0.0 && a->prob <= 1.0) ||
-        memchr(a->model_version, '\0', sizeof a->model_version) == NULL ||
-        a->model_version[0] == '\0' ||
-        memchr(a->explanation_json, '\0', sizeof a->explanation_json) == NULL) {
-        return false;
-    }
-    if (a->explanation_json[0] == '\0') {
-        return true;
-    }
-    json_t *j = json_loads(a->explanation_json, JSON_REJECT_DUPLICATES, NULL);
-    bool ok = j != NULL && (json_is_object(j) || json_is_array(j));
-    json_decref(j);
-    return ok;
-}
-
 static void score_ai(vigil_server *srv, const srv_patient *p, const vigil_obs_event *ev,
                      srv_set_out *o)
 {
@@ -65,7 +49,7 @@ static void score_ai(vigil_server *srv, const srv_patient *p, const vigil_obs_ev
     vigil_err err = {0};
     vigil_status s =
         sc->score(sc->ctx, p != NULL ? p->hist : NULL, p != NULL ? p->n_hist : 0, ev, a, &err);
-    if (s != VIGIL_OK || !ai_ok(a)) {
+    if (s != VIGIL_OK || !vigil__srv_ai_ok(a)) {
         vigil__srv_log(srv, "ai.error", "scorer %s: scored on NEWS2 alone",
                        s != VIGIL_OK ? vigil_status_str(s) : "gave a malformed score");
         free(a);
@@ -115,7 +99,9 @@ static bool prepare_job(vigil_server *srv, srv_ingest *ing, int64_t now_ms, srv_
             break;
         }
         pats[k] = p;
-        score_ai(srv, p, ev, o);
+        if (!ing->ai_async) {
+            score_ai(srv, p, ev, o);
+        }
     }
     return ing->status == VIGIL_OK;
 }
@@ -218,6 +204,11 @@ static void job_outcome(vigil_server *srv, srv_ingest *ing, const group *g, size
         }
         if (!o->duplicate) {
             (*n_sets)++;
+            if (ing->ai_async && srv->cfg.scorer != NULL && srv->cfg.scorer->score != NULL &&
+                !p->opted_out && o->score_id > 0) {
+                vigil__srv_ai_enqueue(srv, p, &ing->ev[k], o->score_id); /* before note_set */
+                o->ai_pending = true;
+            }
             vigil__srv_pat_note_set(srv, p, &ing->ev[k], o);
             bool seen = false;
             for (size_t t = 0; t < *n_touched && !seen; t++) {

@@ -187,6 +187,7 @@ static srv_ingest *ingest_of(const vigil_hl7_result *r)
     }
     ing->n = r->n_events;
     ing->source = VIGIL_SRC_HL7;
+    ing->ai_async = true; /* the ACK never waits for the AI */
     for (size_t k = 0; k < r->n_events; k++) {
         ing->ev[k] = r->events[k];
         ing->ev[k].source = VIGIL_SRC_HL7;

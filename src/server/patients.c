@@ -252,11 +252,13 @@ void vigil__srv_pat_note_set(vigil_server *srv, srv_patient *p, const vigil_obs_
         p->news2 = o->news2;
         p->news2_t_ms = ev->t_ms;
         p->news2_score_id = o->score_id;
-        p->has_ai = o->has_ai;
-        p->ai_prob = o->has_ai ? o->ai->prob : 0.0;
-        p->ai_low_confidence = o->has_ai && o->ai->low_confidence;
-        if (o->has_ai) {
-            memcpy(p->ai_version, o->ai->model_version, sizeof p->ai_version);
+        if (!o->ai_pending) { /* pending: the AI's last view stands until its new one */
+            p->has_ai = o->has_ai;
+            p->ai_prob = o->has_ai ? o->ai->prob : 0.0;
+            p->ai_low_confidence = o->has_ai && o->ai->low_confidence;
+            if (o->has_ai) {
+                memcpy(p->ai_version, o->ai->model_version, sizeof p->ai_version);
+            }
         }
     }
     if (p->hist != NULL) {

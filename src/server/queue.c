@@ -47,11 +47,11 @@ void vigil__srv_job_free_hl7(srv_job *job)
     free(job);
 }
 
-bool vigil__srv_submit(vigil_server *srv, srv_job *job)
+static bool submit(vigil_server *srv, srv_job *job, bool internal)
 {
     job->next = NULL;
     pthread_mutex_lock(&srv->q_mu);
-    if (srv->q_closed) {
+    if (internal ? srv->q_exited : srv->q_closed) {
         pthread_mutex_unlock(&srv->q_mu);
         return false;
     }
@@ -64,6 +64,16 @@ bool vigil__srv_submit(vigil_server *srv, srv_job *job)
     pthread_cond_signal(&srv->q_cv);
     pthread_mutex_unlock(&srv->q_mu);
     return true;
+}
+
+bool vigil__srv_submit(vigil_server *srv, srv_job *job)
+{
+    return submit(srv, job, false);
+}
+
+bool vigil__srv_submit_internal(vigil_server *srv, srv_job *job)
+{
+    return submit(srv, job, true);
 }
 
 bool vigil__srv_call(vigil_server *srv, srv_job *job)
@@ -135,6 +145,10 @@ static void work(vigil_server *srv, srv_job *list, round *r)
             continue;
         }
         flush(srv, r);
+        if (job->kind == SRV_JOB_AI) {
+            vigil__srv_ai_apply(srv, job); /* frees it */
+            continue;
+        }
         if (job->kind == SRV_JOB_HL7) {
             vigil__srv_hl7_prepare(srv, job);
         } else if (job->run != NULL) {
@@ -167,17 +181,20 @@ void *vigil__srv_store_main(void *arg)
     }
     for (;;) {
         pthread_mutex_lock(&srv->q_mu);
-        if (srv->q_head == NULL && !srv->q_finish) {
+        /* finishing waits for the AI's results still to come (ai_worker.c) */
+        if (srv->q_head == NULL && !(srv->q_finish && vigil__srv_ai_idle(srv))) {
             struct timespec ts;
             deadline(&ts, srv->cfg.tick_ms);
             int rc = 0;
-            while (srv->q_head == NULL && !srv->q_finish && rc != ETIMEDOUT) {
+            while (srv->q_head == NULL && !(srv->q_finish && vigil__srv_ai_idle(srv)) &&
+                   rc != ETIMEDOUT) {
                 rc = pthread_cond_timedwait(&srv->q_cv, &srv->q_mu, &ts);
             }
         }
         srv_job *list = srv->q_head;
         srv->q_head = srv->q_tail = NULL;
-        bool finish = srv->q_finish && list == NULL;
+        bool finish = srv->q_finish && list == NULL && vigil__srv_ai_idle(srv);
+        srv->q_exited = finish;
         pthread_mutex_unlock(&srv->q_mu);
         if (list != NULL && r.group != NULL) {
             work(srv, list, &r);

@@ -141,6 +141,7 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     pthread_cond_init(&srv->q_cv, NULL);
     pthread_mutex_init(&srv->done_mu, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
+    vigil__srv_ai_init(srv);
     vigil__srv_auth_init(&srv->auth, cfg->session_idle_ms, cfg->session_max_ms);
     srv->started_ms = vigil__srv_now_ms();
     srv->last_tick_ms = srv->started_ms;
@@ -210,7 +211,12 @@ vigil_status vigil_server_start(vigil_server *srv, vigil_err *err)
         return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "cannot start the MLLP thread");
     }
     srv->mllp_running = true;
-    vigil_status s = vigil__srv_http_start(srv, err);
+    vigil_status s = vigil__srv_ai_start(srv, err);
+    if (s != VIGIL_OK) {
+        vigil_server_stop(srv);
+        return s;
+    }
+    s = vigil__srv_http_start(srv, err);
     if (s != VIGIL_OK) {
         vigil_server_stop(srv);
         return s;
@@ -243,19 +249,22 @@ void vigil_server_stop(vigil_server *srv)
         pthread_join(srv->store_thr, NULL);
         srv->store_running = false;
     }
+    vigil__srv_ai_stop(srv);
     srv->running = false;
     vigil_server_stats st;
     vigil_server_stats_get(srv, &st);
     vigil__srv_log(srv, "stop",
                    "%llu message(s): %llu AA, %llu AE, %llu AR; %llu set(s) in %llu commit(s), "
                    "largest group %llu; ACK p50 <= %.2f ms, p99 <= %.2f ms, max %.2f ms; "
+                   "AI after the ACK: %llu scored, %llu skipped, %llu failed; "
                    "%llu HTTP request(s)",
                    (unsigned long long)st.hl7_messages, (unsigned long long)st.hl7_aa,
                    (unsigned long long)st.hl7_ae, (unsigned long long)st.hl7_ar,
                    (unsigned long long)st.committed_sets, (unsigned long long)st.commits,
                    (unsigned long long)st.max_group, (double)st.ack_p50_us / 1000.0,
                    (double)st.ack_p99_us / 1000.0, (double)st.ack_max_us / 1000.0,
-                   (unsigned long long)st.http_requests);
+                   (unsigned long long)st.ai_scored, (unsigned long long)st.ai_skipped,
+                   (unsigned long long)st.ai_failed, (unsigned long long)st.http_requests);
 }
 
 void vigil_server_close(vigil_server *srv)
@@ -291,6 +300,7 @@ void vigil_server_close(vigil_server *srv)
     pthread_cond_destroy(&srv->q_cv);
     pthread_mutex_destroy(&srv->done_mu);
     pthread_mutex_destroy(&srv->log_mu);
+    vigil__srv_ai_fini(srv);
     free(srv->db);
     free(srv->bind);
     free(srv);
@@ -313,6 +323,9 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->http_requests = atomic_load(&srv->stats.http_requests);
     out->alerts_opened = atomic_load(&srv->stats.alerts_opened);
     out->store_failures = atomic_load(&srv->stats.store_failures);
+    out->ai_scored = atomic_load(&srv->stats.ai_scored);
+    out->ai_skipped = atomic_load(&srv->stats.ai_skipped);
+    out->ai_failed = atomic_load(&srv->stats.ai_failed);
     uint64_t n = 0, seen = 0;
     for (size_t b = 0; b <= SRV_ACK_BUCKETS; b++) {
         n += atomic_load(&srv->ack_hist[b]);

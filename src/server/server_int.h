@@ -177,6 +177,7 @@ typedef struct srv_set_out {
     vigil_news2 news2;
     bool has_ai;
     vigil_ai_score *ai; /* owned, NULL when none */
+    bool ai_pending;    /* queued for the AI thread (ai_worker.c) */
 } srv_set_out;
 
 /* Observation sets to store all or none (one HL7 message, one FHIR request,
@@ -186,6 +187,8 @@ typedef struct srv_ingest {
     size_t n;
     vigil_obs_source source;
     bool check_scope; /* HTTP: the user must have the patients' wards in scope */
+    bool ai_async;    /* HL7: the AI scores the sets after the ACK (ai_worker.c); else
+                         before the response */
     srv_user user;
     char who_user[VIGIL_ID_MAX];
     char who_reason[256];
@@ -200,6 +203,8 @@ typedef struct srv_ingest {
 typedef enum srv_job_kind {
     SRV_JOB_HL7 = 0, /* from the MLLP thread; completed back to it */
     SRV_JOB_CALL,    /* an HTTP request's work; its thread waits */
+    SRV_JOB_AI,      /* AI scores from the AI thread (arg: srv_ai_task list); freed by the store
+                        thread */
 } srv_job_kind;
 
 typedef struct srv_job srv_job;
@@ -226,6 +231,9 @@ struct srv_job {
 /* Queue a job for the store thread. false when the server is stopping
  * (the job is not queued). */
 bool vigil__srv_submit(vigil_server *srv, srv_job *job);
+/* Queue a job of the server's own (AI results): accepted while the store
+ * thread runs, even once the queue is closed to new work. */
+bool vigil__srv_submit_internal(vigil_server *srv, srv_job *job);
 /* Queue a SRV_JOB_CALL and wait for it. false when not queued. */
 bool vigil__srv_call(vigil_server *srv, srv_job *job);
 void vigil__srv_job_init_call(srv_job *job);
@@ -245,6 +253,42 @@ void vigil__srv_hl7_done(vigil_server *srv, srv_job *job);
 
 /* Store thread: group commit of jobs[0..n) (each with ->ing). */
 void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n);
+
+/* ---- the AI, after the ACK (ai_worker.c) ------------------------------------- */
+
+/* One set for the AI thread: the patient's history before it is copied in. */
+typedef struct srv_ai_task srv_ai_task;
+struct srv_ai_task {
+    srv_ai_task *next;
+    int64_t patient_id, score_id;
+    vigil_obs_event ev;
+    bool ok;            /* scored and well formed */
+    vigil_ai_score ai;  /* when ok */
+    size_t n_hist;
+    vigil_obs_event hist[]; /* n_hist, oldest first */
+};
+
+extern const vigil_actor vigil__srv_ai_actor;
+void vigil__srv_ai_init(vigil_server *srv);
+void vigil__srv_ai_fini(vigil_server *srv);
+/* Start the AI thread (no-op without a scorer). */
+vigil_status vigil__srv_ai_start(vigil_server *srv, vigil_err *err);
+/* Stop it; call after the store thread has ended. */
+void vigil__srv_ai_stop(vigil_server *srv);
+/* Store thread: queue set ev of p (stored with score score_id) for the AI;
+ * call before p's history records ev. */
+void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_obs_event *ev,
+                           int64_t score_id);
+/* Store thread: store a SRV_JOB_AI's scores, update the patients, run the
+ * policy for them; frees the job. */
+void vigil__srv_ai_apply(vigil_server *srv, srv_job *job);
+/* True when no AI task is queued, being scored or waiting to be stored. */
+bool vigil__srv_ai_idle(vigil_server *srv);
+/* Wait until vigil__srv_ai_idle (tests). */
+void vigil__srv_ai_drain(vigil_server *srv);
+/* A scorer's output is well formed (finite, probability in 0..1, a version,
+ * explanation empty or a JSON object or array). */
+bool vigil__srv_ai_ok(const vigil_ai_score *a);
 
 /* ---- patient cache and escalation (store thread) ----------------------------- */
 
@@ -323,6 +367,17 @@ struct vigil_server {
     srv_job *q_head, *q_tail;
     bool q_closed; /* no more jobs accepted */
     bool q_finish; /* store thread: finish the queue and exit */
+    bool q_exited; /* the store thread has ended: not even internal jobs */
+
+    /* the AI thread's queue (ai_worker.c) */
+    struct {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        srv_ai_task *head, *tail;
+        bool stop, running;
+        pthread_t thr;
+        _Atomic uint64_t outstanding;
+    } ai;
 
     /* finished HL7 jobs back to the MLLP thread */
     pthread_mutex_t done_mu;
@@ -346,7 +401,8 @@ struct vigil_server {
     pthread_mutex_t log_mu;
     struct {
         _Atomic uint64_t mllp_conns, hl7_messages, hl7_aa, hl7_ae, hl7_ar, mllp_errors, commits,
-            committed_sets, max_group, http_requests, alerts_opened, store_failures;
+            committed_sets, max_group, http_requests, alerts_opened, store_failures, ai_scored,
+            ai_skipped, ai_failed;
     } stats;
 };
 

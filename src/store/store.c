@@ -604,6 +604,25 @@ vigil_status vigil_store_put_score(vigil_store *st, const vigil_actor *who, int6
     return st->ops->put_score(st->be, who, obs_id, score, out_score_id, err);
 }
 
+vigil_status vigil_store_put_ai_batch(vigil_store *st, const vigil_actor *who,
+                                      const vigil_store_ai_item *items, size_t n,
+                                      vigil_status *status, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    if (n > 0 && (items == NULL || status == NULL)) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "items", "no items or results given");
+    }
+    for (size_t i = 0; i < n; i++) {
+        vigil_err e = {0};
+        status[i] = check_id(items[i].score_id, "score_id", &e);
+        if (status[i] == VIGIL_OK) {
+            status[i] = check_ai(&items[i].ai, &e);
+        }
+    }
+    return st->ops->put_ai_batch(st->be, who, items, n, status, err);
+}
+
 vigil_status vigil__store_check_score(const vigil_obs *obs, const vigil_store_score *score,
                                       vigil_err *err)
 {

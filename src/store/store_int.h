@@ -139,6 +139,11 @@ typedef struct vigil__store_ops {
                                   vigil_err *err);
     vigil_status (*put_score)(void *be, const vigil_actor *who, int64_t obs_id,
                               const vigil_store_score *score, int64_t *out_id, vigil_err *err);
+    /* status[i] is preset to VIGIL_OK for items store.c accepted and to the
+     * refusal for the others; the backend skips refused items. */
+    vigil_status (*put_ai_batch)(void *be, const vigil_actor *who,
+                                 const vigil_store_ai_item *items, size_t n, vigil_status *status,
+                                 vigil_err *err);
     vigil_status (*obs_range)(void *be, const vigil_actor *who, int64_t patient_id, int64_t from_ms,
                               int64_t to_ms, size_t max_rows, vigil_store_obs_list *out,
                               vigil_err *err);

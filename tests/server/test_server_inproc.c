@@ -19,7 +19,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "server/server_int.h"
+#include "vigil/audit.h"
 #include "vigil/mllp.h"
 #include "vigil/server.h"
 #include "vigil/store.h"
@@ -28,6 +31,10 @@
 /* ---- the scorer test double ------------------------------------------------ */
 
 typedef struct fake {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool held;    /* score() waits while held */
+    bool waiting; /* a score() call is waiting */
     int calls;
     size_t last_history;
     int64_t last_history_newest_ms;
@@ -40,6 +47,14 @@ static vigil_status fake_score(void *ctx, const vigil_obs_event *history, size_t
                                const vigil_obs_event *ev, vigil_ai_score *out, vigil_err *err)
 {
     fake *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    while (f->held) {
+        f->waiting = true;
+        pthread_cond_broadcast(&f->cv);
+        pthread_cond_wait(&f->cv, &f->mu);
+    }
+    f->waiting = false;
+    pthread_mutex_unlock(&f->mu);
     f->calls++;
     f->last_history = n_history;
     f->last_history_newest_ms = n_history > 0 ? history[n_history - 1].t_ms : 0;
@@ -92,6 +107,8 @@ static int setup(void **state)
     }
     snprintf(x->db, sizeof x->db, "%s/ward.db", x->dir);
     x->f.prob = 0.5;
+    pthread_mutex_init(&x->f.mu, NULL);
+    pthread_cond_init(&x->f.cv, NULL);
     x->scorer = (vigil_scorer){&x->f, fake_score, fake_version, NULL};
     vigil_server_config_init(&x->cfg);
     x->cfg.db = x->db;
@@ -116,6 +133,8 @@ static int teardown(void **state)
         unlink(p);
     }
     rmdir(x->dir);
+    pthread_mutex_destroy(&x->f.mu);
+    pthread_cond_destroy(&x->f.cv);
     free(x);
     return 0;
 }
@@ -221,8 +240,11 @@ static void ai_score_is_stored_with_its_set_and_sees_the_history(void **state)
     fx *x = *state;
     start(x);
     request(x, "M1", "20250114080000+0000", 80, "AA");
+    vigil__srv_ai_drain(x->srv);
     request(x, "M2", "20250114090000+0000", 90, "AA");
+    vigil__srv_ai_drain(x->srv);
     request(x, "M3", "20250114100000+0000", 135, "AA");
+    vigil__srv_ai_drain(x->srv);
     assert_int_equal(x->f.calls, 3);
     assert_int_equal(x->f.last_history, 2);
     assert_int_equal(x->f.last_history_newest_ms, INT64_C(1736845200000)); /* 09:00Z */
@@ -254,6 +276,7 @@ static void opted_out_patient_is_never_scored(void **state)
     vigil_store_close(st);
     start(x);
     request(x, "M1", "20250114080000+0000", 80, "AA");
+    vigil__srv_ai_drain(x->srv);
     assert_int_equal(x->f.calls, 0);
     vigil_store_obs_list l;
     stored(x, &l);
@@ -269,10 +292,16 @@ static void failing_or_malformed_scorer_leaves_news2_only(void **state)
     start(x);
     x->f.fail = true;
     request(x, "M1", "20250114080000+0000", 80, "AA");
+    vigil__srv_ai_drain(x->srv);
     x->f.fail = false;
     x->f.malformed = true; /* probability 1.5 */
     request(x, "M2", "20250114090000+0000", 80, "AA");
+    vigil__srv_ai_drain(x->srv);
     assert_int_equal(x->f.calls, 2);
+    vigil_server_stats sts;
+    vigil_server_stats_get(x->srv, &sts);
+    assert_int_equal(sts.ai_failed, 2);
+    assert_int_equal(sts.ai_scored, 0);
     vigil_store_obs_list l;
     stored(x, &l);
     assert_int_equal(l.n, 2);
@@ -288,6 +317,7 @@ static void ai_over_a_site_threshold_opens_an_episode_on_its_own(void **state)
     x->f.prob = 0.45;
     start(x);
     request(x, "M1", "20250114080000+0000", 70, "AA"); /* NEWS2 0 */
+    vigil__srv_ai_drain(x->srv);
     vigil_store *st = NULL;
     vigil_err err = {0};
     assert_int_equal(vigil_store_open(x->db, 0, &st, &err), VIGIL_OK);
@@ -423,6 +453,141 @@ static void messages_queued_during_a_commit_are_committed_together(void **state)
     vigil_store_obs_list_fini(&l);
 }
 
+static void hold_scorer(fake *f, bool held)
+{
+    pthread_mutex_lock(&f->mu);
+    f->held = held;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void wait_scorer_waiting(fake *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (!f->waiting) {
+        pthread_cond_wait(&f->cv, &f->mu);
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* REQ SERVER-AI-AFTER-ACK: the ACK (and NEWS2's escalation) never waits for the AI */
+static void ack_and_news2_do_not_wait_for_the_ai(void **state)
+{
+    fx *x = *state;
+    start(x);
+    hold_scorer(&x->f, true);
+    request(x, "M1", "20250114080000+0000", 135, "AA"); /* AA while the AI is held */
+    wait_scorer_waiting(&x->f);
+    vigil_store_obs_list l;
+    stored(x, &l);
+    assert_int_equal(l.n, 1);
+    assert_true(l.rows[0].has_score); /* NEWS2 is stored with the set */
+    assert_false(l.rows[0].has_ai);   /* the AI's part is not there yet */
+    vigil_store_obs_list_fini(&l);
+    hold_scorer(&x->f, false);
+    vigil__srv_ai_drain(x->srv);
+    stored(x, &l);
+    assert_int_equal(l.n, 1);
+    assert_true(l.rows[0].has_ai);
+    assert_string_equal(l.rows[0].model_version, "fake-1");
+    vigil_store_obs_list_fini(&l);
+    vigil_server_stats sts;
+    vigil_server_stats_get(x->srv, &sts);
+    assert_int_equal(sts.ai_scored, 1);
+}
+
+/* The audit trail records the AI's score as its own write, by its own actor. */
+static void ai_score_after_the_ack_is_audited_and_the_chain_verifies(void **state)
+{
+    fx *x = *state;
+    start(x);
+    request(x, "M1", "20250114080000+0000", 80, "AA");
+    vigil__srv_ai_drain(x->srv);
+    vigil_server_stop(x->srv);
+    vigil_store *st = NULL;
+    vigil_err err = {0};
+    assert_int_equal(vigil_store_open(x->db, 0, &st, &err), VIGIL_OK);
+    vigil_audit_report rep;
+    assert_int_equal(vigil_audit_verify(st, &rep, &err), VIGIL_OK);
+    assert_true(rep.ok);
+    vigil_store_close(st);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM audit WHERE action = 'score.ai' "
+                                        "AND actor = 'vigil-ai'",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* Opt the test patient out on the store thread, as the API does. */
+static void opt_out_now(vigil_server *srv, srv_job *job)
+{
+    (void)job;
+    vigil_status st;
+    vigil_err err = {0};
+    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
+    assert_non_null(p);
+    int64_t id = 0;
+    assert_int_equal(vigil_store_ai_optout(srv->store, &TESTER, p->id, vigil__srv_now_ms(), NULL,
+                                           &id, &err),
+                     VIGIL_OK);
+    p->opted_out = true;
+}
+
+/* REQ SERVER-AI-OPTOUT: an opt-out recorded while the AI was scoring wins */
+static void opt_out_made_while_the_ai_scores_is_honoured(void **state)
+{
+    fx *x = *state;
+    start(x);
+    hold_scorer(&x->f, true);
+    request(x, "M1", "20250114080000+0000", 80, "AA");
+    wait_scorer_waiting(&x->f);
+    srv_job job;
+    vigil__srv_job_init_call(&job);
+    job.run = opt_out_now;
+    assert_true(vigil__srv_call(x->srv, &job));
+    vigil__srv_job_fini_call(&job);
+    hold_scorer(&x->f, false);
+    vigil__srv_ai_drain(x->srv);
+    vigil_store_obs_list l;
+    stored(x, &l);
+    assert_int_equal(l.n, 1);
+    assert_false(l.rows[0].has_ai);
+    vigil_store_obs_list_fini(&l);
+}
+
+/* A patient's newer set replaces an older one still waiting for the AI. */
+static void newer_set_replaces_an_older_one_waiting_for_the_ai(void **state)
+{
+    fx *x = *state;
+    start(x);
+    hold_scorer(&x->f, true);
+    request(x, "M1", "20250114080000+0000", 80, "AA"); /* taken by the AI thread, held */
+    wait_scorer_waiting(&x->f);
+    request(x, "M2", "20250114090000+0000", 90, "AA"); /* queued */
+    request(x, "M3", "20250114100000+0000", 100, "AA"); /* replaces M2 */
+    hold_scorer(&x->f, false);
+    vigil__srv_ai_drain(x->srv);
+    assert_int_equal(x->f.calls, 2);
+    vigil_server_stats sts;
+    vigil_server_stats_get(x->srv, &sts);
+    assert_int_equal(sts.ai_skipped, 1);
+    assert_int_equal(sts.ai_scored, 2);
+    vigil_store_obs_list l;
+    stored(x, &l);
+    assert_int_equal(l.n, 3);
+    assert_true(l.rows[0].has_ai);
+    assert_false(l.rows[1].has_ai);
+    assert_true(l.rows[2].has_ai);
+    vigil_store_obs_list_fini(&l);
+}
+
 static void stop_is_idempotent_and_close_frees_everything(void **state)
 {
     fx *x = *state;
@@ -446,6 +611,12 @@ static const struct CMUnitTest tests[] = {
                                     teardown),
     cmocka_unit_test_setup_teardown(ack_is_not_sent_before_its_commit, setup, teardown),
     cmocka_unit_test_setup_teardown(messages_queued_during_a_commit_are_committed_together, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(ack_and_news2_do_not_wait_for_the_ai, setup, teardown),
+    cmocka_unit_test_setup_teardown(ai_score_after_the_ack_is_audited_and_the_chain_verifies, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(opt_out_made_while_the_ai_scores_is_honoured, setup, teardown),
+    cmocka_unit_test_setup_teardown(newer_set_replaces_an_older_one_waiting_for_the_ai, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(stop_is_idempotent_and_close_frees_everything, setup, teardown),
 };

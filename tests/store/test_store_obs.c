@@ -423,6 +423,55 @@ static void score_put_later_is_checked_and_stored_once(void **state)
                      VIGIL_ERR_NOT_FOUND);
 }
 
+/* The AI's part, added after the set (the ward server's AI runs after the ACK). */
+static void ai_score_added_later_is_stored_once_audited_and_refused_item_by_item(void **state)
+{
+    fx *f = *state;
+    char nhs[11];
+    fx_nhs(2017, nhs);
+    vigil_obs_event ev;
+    fx_event(&ev, nhs, "AI-1", T0);
+    vigil_store_score sc = fx_score(&ev, T0 + 100);
+    vigil_store_put out;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, &sc, &out, &e), VIGIL_OK);
+    int64_t audits = fx_count(f, "SELECT count(*) FROM audit");
+    vigil_store_ai_item items[4] = {
+        {out.score_id, {-1.25, 0.22, "{\"up\":[\"heart rate rising\"]}", "m@1"}},
+        {out.score_id + 1000, {-1.0, 0.3, NULL, "m@1"}}, /* no such score */
+        {out.score_id, {-1.0, 1.5, NULL, "m@1"}},        /* probability out of range */
+        {out.score_id, {-1.0, 0.3, "not json", "m@1"}},  /* explanation not JSON */
+    };
+    vigil_status st[4];
+    assert_int_equal(vigil_store_put_ai_batch(f->st, &FX_FEED, items, 4, st, &e), VIGIL_OK);
+    assert_int_equal(st[0], VIGIL_OK);
+    assert_int_equal(st[1], VIGIL_ERR_NOT_FOUND);
+    assert_int_equal(st[2], VIGIL_ERR_ARG);
+    assert_int_equal(st[3], VIGIL_ERR_PARSE);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'score.ai'"), 1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit"), audits + 1);
+    /* read back with the set */
+    vigil_store_obs_list l;
+    assert_int_equal(vigil_store_obs_range(f->st, &FX_NURSE, out.patient_id, 0, INT64_MAX, 10, &l,
+                                           &e),
+                     VIGIL_OK);
+    assert_int_equal(l.n, 1);
+    assert_true(l.rows[0].has_ai);
+    assert_true(l.rows[0].ai_prob == 0.22);
+    assert_true(l.rows[0].ai_risk == -1.25);
+    assert_string_equal(l.rows[0].model_version, "m@1");
+    assert_non_null(strstr(l.rows[0].explanation_json, "heart rate rising"));
+    assert_int_equal(l.rows[0].news2.total, sc.news2.total); /* NEWS2 untouched */
+    vigil_store_obs_list_fini(&l);
+    /* never overwritten */
+    vigil_store_ai_item again = {out.score_id, {0.0, 0.9, NULL, "m@2"}};
+    assert_int_equal(vigil_store_put_ai_batch(f->st, &FX_FEED, &again, 1, st, &e), VIGIL_OK);
+    assert_int_equal(st[0], VIGIL_ERR_CONFLICT);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM score WHERE model_version = 'm@2'"), 0);
+    vigil_audit_report rep = fx_verify(f);
+    assert_true(rep.ok);
+}
+
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(put_obs_stores_every_news2_input_with_null_for_not_measured, fx_setup, fx_teardown),
@@ -441,6 +490,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(patient_known_by_mrn_gets_its_nhs_number_filled_in, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(observation_links_to_the_open_admission, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(score_put_later_is_checked_and_stored_once, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(ai_score_added_later_is_stored_once_audited_and_refused_item_by_item, fx_setup, fx_teardown),
 };
 /* clang-format on */
 

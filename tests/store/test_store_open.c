@@ -47,7 +47,9 @@ static void store_refuses_a_database_newer_than_the_code(void **state)
     /* and nothing was changed */
     assert_int_equal(fx_count(f, "PRAGMA user_version"), 99);
     db = fx_raw(f);
-    assert_int_equal(fx_exec(db, "PRAGMA user_version = 1"), SQLITE_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", VIGIL_STORE_SCHEMA_VERSION);
+    assert_int_equal(fx_exec(db, sql), SQLITE_OK);
     sqlite3_close(db);
     fx_reopen(f);
 }
@@ -117,6 +119,109 @@ static void reopening_keeps_data_and_does_not_migrate_again(void **state)
     assert_int_equal(out.obs_id, id);
 }
 
+/* Migration 2 rebuilds obs_set, score, episode and alert with OR-chain checks
+ * (sq_schema.c): a version-1 store with data keeps every row, id, link and
+ * index, and the rebuilt constraints refuse what the old ones refused. */
+static void version_1_store_migrates_keeping_rows_links_and_constraints(void **state)
+{
+    fx *f = *state;
+    char path[400];
+    snprintf(path, sizeof path, "%s/v1.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    vigil_err e = {0};
+    assert_int_equal(vigil__sqlite_migrate(db, vigil__sqlite_migrations, 1, &e), VIGIL_OK);
+    assert_int_equal(fx_exec(db, "PRAGMA foreign_keys = ON"), SQLITE_OK);
+    const char *rows =
+        "INSERT INTO patient (id, nhs_number, created_ms) VALUES (7, '9990000018', 1);"
+        "INSERT INTO admission (id, patient_id, admitted_ms) VALUES (3, 7, 1);"
+        "INSERT INTO obs_set (id, patient_id, admission_id, t_ms, rr_bpm, spo2_pct, spo2_scale, o2,"
+        " sbp_mmhg, hr_bpm, acvpu, temp_c, source, source_id, received_ms) VALUES"
+        " (11, 7, 3, 100, 22, 95, 1, 'air', 105, 95, 'A', 38.5, 'hl7', 'M-11', 101),"
+        " (12, 7, 3, 200, 26, 91, 1, 'oxygen', 95, 125, 'C', 39.2, 'api', NULL, 201);"
+        "INSERT INTO score (id, obs_set_id, scored_ms, news2_total, complete, risk, monitoring,"
+        " response, flags, spo2_scale, ai_risk, ai_prob, model_version) VALUES"
+        " (21, 11, 102, 5, 1, 'medium', 'hourly', 'urgent-ward', 0, 1, -1.0, 0.2, 'm@1'),"
+        " (22, 12, 202, 13, 1, 'high', 'continuous', 'emergency', 0, 1, NULL, NULL, NULL);"
+        "INSERT INTO episode (id, patient_id, level, trigger, opened_ms, opened_by) VALUES"
+        " (31, 7, 'urgent-ward', 'news2', 102, 'vigil'), (32, 7, 'emergency', 'news2', 202, 'vigil');"
+        "UPDATE episode SET closed_ms = 202, closed_by = 'vigil', close_reason = 'superseded',"
+        " superseded_by = 32 WHERE id = 31;"
+        "INSERT INTO alert (id, episode_id, level, raised_ms) VALUES (41, 31, 'urgent-ward', 102),"
+        " (42, 32, 'emergency', 202);"
+        "INSERT INTO alert_repeat (alert_id, t_ms, rota_step, notified, recorded_by)"
+        " VALUES (42, 300, 1, 'outreach', 'vigil');";
+    assert_int_equal(fx_exec(db, rows), SQLITE_OK);
+    sqlite3_close(db);
+
+    vigil_store *st = NULL;
+    assert_int_equal(vigil_store_open(path, 0, &st, &e), VIGIL_OK);
+    db = vigil__sqlite_db(st);
+    assert_int_equal(fx_int(db, "PRAGMA user_version"), VIGIL_STORE_SCHEMA_VERSION);
+    assert_int_equal(fx_int(db, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v2'"), 0);
+    /* the rows, their ids and links */
+    assert_int_equal(fx_int(db, "SELECT sum(id) FROM obs_set"), 23);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM score s JOIN obs_set o ON o.id = s.obs_set_id"
+                                " WHERE o.patient_id = 7"),
+                     2);
+    assert_int_equal(fx_int(db, "SELECT superseded_by FROM episode WHERE id = 31"), 32);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM alert a JOIN alert_repeat r ON r.alert_id ="
+                                " a.id JOIN episode e ON e.id = a.episode_id"),
+                     1);
+    /* the indexes are back under their names */
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+                                " ('obs_set_source', 'obs_set_patient_t', 'episode_open')"),
+                     3);
+    /* no IN-list check is left on the rebuilt tables */
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('obs_set',"
+                                " 'score', 'episode', 'alert') AND sql LIKE '% IN (%'"),
+                     0);
+    /* the constraints still refuse what they refused */
+    const char *bad[] = {
+        "UPDATE obs_set SET acvpu = 'X' WHERE id = 11",
+        "UPDATE obs_set SET o2 = 'nasal' WHERE id = 11",
+        "UPDATE obs_set SET spo2_scale = 3 WHERE id = 11",
+        "UPDATE obs_set SET source = 'email' WHERE id = 11",
+        "UPDATE obs_set SET pregnant = 2 WHERE id = 11",
+        "UPDATE score SET risk = 'severe' WHERE id = 21",
+        "UPDATE score SET monitoring = 'daily' WHERE id = 21",
+        "UPDATE score SET response = 'none' WHERE id = 21",
+        "UPDATE score SET sub_o2 = 1 WHERE id = 21",
+        "UPDATE score SET complete = 2 WHERE id = 21",
+        "UPDATE episode SET level = 'amber' WHERE id = 32",
+        "UPDATE episode SET trigger = 'pager' WHERE id = 32",
+        "UPDATE alert SET level = 'amber' WHERE id = 42",
+        "INSERT INTO score (obs_set_id, scored_ms, news2_total, complete, risk, monitoring,"
+        " response, flags, spo2_scale) VALUES (999, 1, 0, 1, 'low', '12-hourly', 'routine', 0, 1)",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = fx_exec(db, bad[i]);
+        if ((rc & 0xff) != SQLITE_CONSTRAINT) {
+            fail_msg("not refused (%d): %s", rc, bad[i]);
+        }
+    }
+    assert_int_equal(fx_exec(db, "UPDATE obs_set SET acvpu = 'U', o2 = 'air', pregnant = 0"
+                                 " WHERE id = 11"),
+                     SQLITE_OK);
+    /* and the store works on it: a resent message is recognised by the rebuilt index */
+    vigil_obs_event ev;
+    fx_event(&ev, "9990000018", "M-NEW", T0);
+    vigil_store_put a, b;
+    assert_int_equal(vigil_store_put_obs(st, &FX_FEED, &ev, NULL, &a, &e), VIGIL_OK);
+    assert_int_equal(vigil_store_put_obs(st, &FX_FEED, &ev, NULL, &b, &e), VIGIL_OK);
+    assert_true(b.duplicate);
+    assert_int_equal(b.obs_id, a.obs_id);
+    vigil_store_close(st);
+    char side[420];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    unlink(path);
+}
+
 static void store_uri_for_a_backend_not_built_is_not_found(void **state)
 {
     (void)state;
@@ -176,6 +281,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(store_refuses_an_sqlite_file_that_is_not_a_vigil_store,
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(failed_migration_leaves_the_database_at_the_version_before_it,
+                                    fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(version_1_store_migrates_keeping_rows_links_and_constraints,
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(reopening_keeps_data_and_does_not_migrate_again, fx_setup,
                                     fx_teardown),

@@ -516,21 +516,52 @@ static vigil_status check_ours(sq *q, int64_t version, vigil_err *err)
     return VIGIL_OK;
 }
 
+/* Every foreign key still holds (PRAGMA foreign_key_check gives no row). */
+static vigil_status foreign_keys_hold(sq *q, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db, "PRAGMA foreign_key_check", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return sq_fail(q, rc, "foreign key check", err);
+    }
+    rc = sqlite3_step(st);
+    vigil_status s = VIGIL_OK;
+    if (rc == SQLITE_ROW) {
+        s = vigil_err_set(err, VIGIL_ERR_INTERNAL, "store",
+                          "a row of table %s no longer has its %s row",
+                          (const char *)sqlite3_column_text(st, 0),
+                          (const char *)sqlite3_column_text(st, 2));
+    } else if (rc != SQLITE_DONE) {
+        s = sq_fail(q, sqlite3_extended_errcode(q->db), "foreign key check", err);
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* One migration in one transaction. Foreign keys are off while it runs (a
+ * migration may rebuild a table: SQLite's twelve-step procedure) and are
+ * checked before the commit; they are on again afterwards. */
 static vigil_status migrate_step(sq *q, const char *sql, int to, vigil_err *err)
 {
-    vigil_status s = sq_exec(q, "BEGIN IMMEDIATE", err);
+    vigil_status s = sq_exec(q, "PRAGMA foreign_keys = OFF", err);
+    if (s == VIGIL_OK) {
+        s = sq_exec(q, "BEGIN IMMEDIATE", err);
+    }
     if (s != VIGIL_OK) {
+        sq_exec(q, "PRAGMA foreign_keys = ON", NULL);
         return s;
     }
     int64_t v = 0;
     s = pragma_int(q, "PRAGMA user_version", &v, err);
-    if (s == VIGIL_OK && v >= to) {
-        return sq_exec(q, "COMMIT", err); /* another connection got here first */
-    }
-    if (s == VIGIL_OK) {
+    bool done = s == VIGIL_OK && v >= to; /* another connection got here first */
+    if (s == VIGIL_OK && !done) {
         s = sq_exec(q, sql, err);
     }
-    if (s == VIGIL_OK) {
+    if (s == VIGIL_OK && !done) {
+        s = foreign_keys_hold(q, err);
+    }
+    if (s == VIGIL_OK && !done) {
         char set[64];
         snprintf(set, sizeof set, "PRAGMA user_version = %d", to);
         s = sq_exec(q, set, err);
@@ -541,6 +572,8 @@ static vigil_status migrate_step(sq *q, const char *sql, int to, vigil_err *err)
     if (s != VIGIL_OK && !sqlite3_get_autocommit(q->db)) {
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
     }
+    vigil_status fk = sq_exec(q, "PRAGMA foreign_keys = ON", s == VIGIL_OK ? err : NULL);
+    s = s != VIGIL_OK ? s : fk;
     if (s != VIGIL_OK && err != NULL) {
         char m[VIGIL_ERR_MSG_MAX];
         snprintf(m, sizeof m, "%s", err->msg);
@@ -695,6 +728,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .discharge = vigil__sq_discharge,
     .put_obs_batch = vigil__sq_put_obs_batch,
     .put_score = vigil__sq_put_score,
+    .put_ai_batch = vigil__sq_put_ai_batch,
     .obs_range = vigil__sq_obs_range,
     .episode_open = vigil__sq_episode_open,
     .episode_close = vigil__sq_episode_close,

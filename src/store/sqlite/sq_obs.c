@@ -749,6 +749,85 @@ vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_i
     return s;
 }
 
+/* ---- the AI's part of a stored score, added later -------------------------- */
+
+static const char SQL_SCORE_AI_GET[] =
+    "SELECT o.patient_id, s.ai_prob IS NOT NULL FROM score s JOIN obs_set o ON o.id = s.obs_set_id"
+    " WHERE s.id = ?1";
+static const char SQL_SCORE_AI_SET[] =
+    "UPDATE score SET ai_risk = ?2, ai_prob = ?3, explanation = ?4, model_version = ?5"
+    " WHERE id = ?1 AND ai_prob IS NULL";
+
+/* Item-level refusals (not found, already scored) write nothing, so they
+ * need no savepoint; any other failure fails the transaction. */
+static vigil_status put_ai_one(sq *q, const vigil_actor *who, const vigil_store_ai_item *it,
+                               vigil_status *status, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_SCORE_AI_GET, &st);
+    sq_bind_i64(st, 1, it->score_id);
+    bool row = false;
+    vigil_status s = sq_step(q, st, &row, "read score", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        *status = VIGIL_ERR_NOT_FOUND;
+        return VIGIL_OK;
+    }
+    int64_t patient_id = sq_col_i64(st, 0);
+    bool has_ai = sqlite3_column_int(st, 1) != 0;
+    sq_done(st);
+    if (has_ai) {
+        *status = VIGIL_ERR_CONFLICT;
+        return VIGIL_OK;
+    }
+    PREP(SQL_SCORE_AI_SET, &st);
+    sq_bind_i64(st, 1, it->score_id);
+    sqlite3_bind_double(st, 2, it->ai.risk);
+    sqlite3_bind_double(st, 3, it->ai.prob);
+    sq_bind_text_opt(st, 4, it->ai.explanation_json);
+    sq_bind_text(st, 5, it->ai.model_version);
+    s = sq_run(q, st, "store AI score", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "score.ai", "score", it->score_id, patient_id,
+                        "ai %.4f model %s", it->ai.prob, it->ai.model_version);
+    return sq_audit(q, &ev, err);
+}
+
+static vigil_status ai_batch_txn(sq *q, const vigil_actor *who, const vigil_store_ai_item *items,
+                                 size_t n, vigil_status *status, vigil_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (status[i] != VIGIL_OK) {
+            continue; /* refused by store.c */
+        }
+        vigil_status s = put_ai_one(q, who, &items[i], &status[i], err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+    }
+    return VIGIL_OK;
+}
+
+vigil_status vigil__sq_put_ai_batch(void *be, const vigil_actor *who,
+                                    const vigil_store_ai_item *items, size_t n,
+                                    vigil_status *status, vigil_err *err)
+{
+    sq *q = be;
+    if (n == 0) {
+        return VIGIL_OK;
+    }
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(q, ai_batch_txn(q, who, items, n, status, err), err);
+}
+
 /* ---- reading a patient's observations ----------------------------------- */
 
 static const char SQL_OBS_RANGE[] =

@@ -300,7 +300,113 @@ static const char migration_1[] =
     "  SELECT RAISE(ABORT, 'audit_head cannot be deleted');\nEND;\n";
 /* clang-format on */
 
-const char *const vigil__sqlite_migrations[] = {migration_1};
+/*
+ * Migration 2: the same constraints, cheaper to check. SQLite evaluates a
+ * CHECK of the form "x IN (constant list)" by building an ephemeral table
+ * on every row written (about 4-5 us each, measured: docs/store.md
+ * "Figures"); "x = a OR x = b" is the same rule at a fraction of the cost.
+ * The tables written for every observation set or alert are rebuilt with the
+ * OR form (SQLite cannot alter a constraint in place): the documented
+ * twelve-step procedure (create, copy, drop, rename, re-index), run with
+ * foreign keys off and PRAGMA foreign_key_check before the commit
+ * (sq_core.c migrate_step). Rows, ids and indexes are kept. The rarer
+ * tables (users, acknowledgements, Martha's Rule, daily answers) keep the
+ * IN form.
+ */
+/* clang-format off */
+#define IS2(c, a, b) "(" c " = " a " OR " c " = " b ")"
+#define LEVEL_OK "(level = 'ward' OR level = 'urgent-ward' OR level = 'urgent' OR level = 'emergency')"
+static const char migration_2[] =
+    "CREATE TABLE obs_set_v2 (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  admission_id INTEGER REFERENCES admission(id),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  rr_bpm REAL CHECK (rr_bpm BETWEEN 0 AND 80),\n"
+    "  spo2_pct REAL CHECK (spo2_pct BETWEEN 20 AND 100),\n"
+    "  spo2_scale INTEGER NOT NULL CHECK " IS2("spo2_scale", "1", "2") ",\n"
+    "  o2 TEXT CHECK " IS2("o2", "'air'", "'oxygen'") ",\n"
+    "  sbp_mmhg REAL CHECK (sbp_mmhg BETWEEN 30 AND 300),\n"
+    "  hr_bpm REAL CHECK (hr_bpm BETWEEN 10 AND 300),\n"
+    "  acvpu TEXT CHECK (acvpu = 'A' OR acvpu = 'C' OR acvpu = 'V' OR acvpu = 'P' OR acvpu = 'U'),\n"
+    "  temp_c REAL CHECK (temp_c BETWEEN 25 AND 45),\n"
+    "  age_y REAL CHECK (age_y BETWEEN 0 AND 130),\n"
+    "  pregnant INTEGER CHECK " IS2("pregnant", "0", "1") ",\n"
+    "  source TEXT NOT NULL CHECK (source = 'unknown' OR source = 'hl7' OR source = 'fhir' OR\n"
+    "                              source = 'api' OR source = 'replay'),\n"
+    "  source_id TEXT CHECK (source_id IS NULL OR length(source_id) BETWEEN 1 AND 63),\n"
+    "  recorded_by TEXT,\n"
+    "  received_ms INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "INSERT INTO obs_set_v2 SELECT * FROM obs_set;\n"
+    "DROP TABLE obs_set;\n"
+    "ALTER TABLE obs_set_v2 RENAME TO obs_set;\n"
+    "CREATE UNIQUE INDEX obs_set_source ON obs_set(source, source_id)\n"
+    "  WHERE source_id IS NOT NULL;\n"
+    "CREATE INDEX obs_set_patient_t ON obs_set(patient_id, t_ms);\n"
+
+    "CREATE TABLE score_v2 (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  obs_set_id INTEGER NOT NULL UNIQUE REFERENCES obs_set(id),\n"
+    "  scored_ms INTEGER NOT NULL,\n"
+    "  news2_total INTEGER NOT NULL CHECK (news2_total BETWEEN 0 AND 20),\n"
+    SUB("sub_rr") SUB("sub_spo2")
+    "  sub_o2 INTEGER CHECK " IS2("sub_o2", "0", "2") ",\n"
+    SUB("sub_sbp") SUB("sub_hr") SUB("sub_acvpu") SUB("sub_temp")
+    "  complete INTEGER NOT NULL CHECK " IS2("complete", "0", "1") ",\n"
+    "  risk TEXT NOT NULL CHECK (risk = 'low' OR risk = 'low-medium' OR risk = 'medium' OR\n"
+    "                            risk = 'high'),\n"
+    "  monitoring TEXT NOT NULL CHECK (monitoring = '12-hourly' OR monitoring = '4-6-hourly' OR\n"
+    "                                  monitoring = 'hourly' OR monitoring = 'continuous'),\n"
+    "  response TEXT NOT NULL CHECK (response = 'routine' OR response = 'nurse-assess' OR\n"
+    "                                response = 'urgent-ward' OR response = 'urgent' OR\n"
+    "                                response = 'emergency'),\n"
+    "  flags INTEGER NOT NULL,\n"
+    "  spo2_scale INTEGER NOT NULL CHECK " IS2("spo2_scale", "1", "2") ",\n"
+    "  ai_risk REAL,\n"
+    "  ai_prob REAL CHECK (ai_prob BETWEEN 0 AND 1),\n"
+    "  explanation TEXT,\n"
+    "  model_version TEXT,\n"
+    "  CHECK ((ai_prob IS NULL) = (model_version IS NULL)\n"
+    "         AND (ai_prob IS NULL) = (ai_risk IS NULL))\n"
+    ") STRICT;\n"
+    "INSERT INTO score_v2 SELECT * FROM score;\n"
+    "DROP TABLE score;\n"
+    "ALTER TABLE score_v2 RENAME TO score;\n"
+
+    "CREATE TABLE episode_v2 (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  level TEXT NOT NULL CHECK " LEVEL_OK ",\n"
+    "  trigger TEXT NOT NULL CHECK (trigger = 'news2' OR trigger = 'ai' OR\n"
+    "                               trigger = 'staff-concern' OR trigger = 'marthas-rule'),\n"
+    "  trigger_ref INTEGER,\n"
+    "  opened_ms INTEGER NOT NULL,\n"
+    "  opened_by TEXT NOT NULL,\n"
+    "  closed_ms INTEGER,\n"
+    "  closed_by TEXT,\n"
+    "  close_reason TEXT,\n"
+    "  superseded_by INTEGER REFERENCES episode(id),\n"
+    "  CHECK (closed_ms IS NULL OR (closed_ms >= opened_ms AND closed_by IS NOT NULL\n"
+    "         AND length(trim(close_reason)) > 0))\n"
+    ") STRICT;\n"
+    "INSERT INTO episode_v2 SELECT * FROM episode;\n"
+    "DROP TABLE episode;\n"
+    "ALTER TABLE episode_v2 RENAME TO episode;\n"
+    "CREATE INDEX episode_open ON episode(patient_id) WHERE closed_ms IS NULL;\n"
+
+    "CREATE TABLE alert_v2 (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  episode_id INTEGER NOT NULL UNIQUE REFERENCES episode(id),\n"
+    "  level TEXT NOT NULL CHECK " LEVEL_OK ",\n"
+    "  raised_ms INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    "INSERT INTO alert_v2 SELECT * FROM alert;\n"
+    "DROP TABLE alert;\n"
+    "ALTER TABLE alert_v2 RENAME TO alert;\n";
+/* clang-format on */
+
+const char *const vigil__sqlite_migrations[] = {migration_1, migration_2};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

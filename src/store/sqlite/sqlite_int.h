@@ -147,6 +147,9 @@ vigil_status vigil__sq_put_obs_batch(void *be, const vigil_actor *who,
                                      vigil_store_put *out, vigil_err *err);
 vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_id,
                                  const vigil_store_score *score, int64_t *out_id, vigil_err *err);
+vigil_status vigil__sq_put_ai_batch(void *be, const vigil_actor *who,
+                                    const vigil_store_ai_item *items, size_t n,
+                                    vigil_status *status, vigil_err *err);
 vigil_status vigil__sq_obs_range(void *be, const vigil_actor *who, int64_t patient_id,
                                  int64_t from_ms, int64_t to_ms, size_t max_rows,
                                  vigil_store_obs_list *out, vigil_err *err);

@@ -1,0 +1,307 @@
+/*
+ * ai_worker.c: the AI, after the ACK. HL7 observation sets are acknowledged
+ * as soon as they (and their NEWS2 scores) are committed; the AI scores them
+ * afterwards on this worker thread, and the store thread then adds each AI
+ * score to its stored score row (one transaction per batch of results) and
+ * runs the escalation policy again for the patients it concerns. So the
+ * interface engine's ACK never waits for the model, and a NEWS2 escalation
+ * never waits for the AI (docs/server.md "The AI, after the ACK").
+ *
+ * What a task holds: the patient id, the stored score id, the new set and a
+ * copy of the patient's history as it was before the set (what the scorer
+ * would have seen inline), so the worker touches no patient state.
+ *
+ * Coalescing: when a patient's newer set arrives while an older one still
+ * waits its turn, the newer replaces it (the older set keeps NEWS2 alone and
+ * is counted in stats.ai_skipped): under a backlog the AI's time goes to
+ * each patient's newest set. At ward rates (a set per patient every hour or
+ * more) nothing is ever skipped.
+ *
+ * Does not: decide anything clinical (escal.c does, from what is stored),
+ * or score HTTP observations (a nurse's own entry is scored before its
+ * response: ingest.c). Invariants: srv->ai.outstanding counts tasks queued,
+ * being scored, or waiting in the store queue; the store thread exits only
+ * when it is 0 (every result stored or dropped); opt-outs made while a task
+ * waited are honoured when its result arrives.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server_int.h"
+
+const vigil_actor vigil__srv_ai_actor = {"vigil-ai", "AI score of a new observation set"};
+
+void vigil__srv_ai_init(vigil_server *srv)
+{
+    pthread_mutex_init(&srv->ai.mu, NULL);
+    pthread_cond_init(&srv->ai.cv, NULL);
+}
+
+void vigil__srv_ai_fini(vigil_server *srv)
+{
+    pthread_mutex_destroy(&srv->ai.mu);
+    pthread_cond_destroy(&srv->ai.cv);
+}
+
+static void free_tasks(srv_ai_task *t)
+{
+    while (t != NULL) {
+        srv_ai_task *n = t->next;
+        free(t);
+        t = n;
+    }
+}
+
+bool vigil__srv_ai_idle(vigil_server *srv)
+{
+    return atomic_load(&srv->ai.outstanding) == 0;
+}
+
+/* Tasks are done with (stored or dropped): wake a store thread waiting to finish. */
+static void settle(vigil_server *srv, uint64_t n)
+{
+    atomic_fetch_sub(&srv->ai.outstanding, n);
+    pthread_mutex_lock(&srv->q_mu);
+    pthread_cond_signal(&srv->q_cv);
+    pthread_mutex_unlock(&srv->q_mu);
+}
+
+void vigil__srv_ai_drain(vigil_server *srv)
+{
+    const struct timespec ms = {0, 1000000L};
+    while (!vigil__srv_ai_idle(srv)) {
+        nanosleep(&ms, NULL);
+    }
+}
+
+void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_obs_event *ev,
+                           int64_t score_id)
+{
+    size_t nh = p->hist != NULL ? p->n_hist : 0;
+    srv_ai_task *t = malloc(sizeof *t + nh * sizeof t->hist[0]);
+    if (t == NULL) {
+        atomic_fetch_add(&srv->stats.ai_failed, 1);
+        vigil__srv_log(srv, "ai.error", "out of memory: set scored on NEWS2 alone");
+        return;
+    }
+    memset(t, 0, sizeof *t);
+    t->patient_id = p->id;
+    t->score_id = score_id;
+    t->ev = *ev;
+    t->n_hist = nh;
+    if (nh > 0) {
+        memcpy(t->hist, p->hist, nh * sizeof t->hist[0]);
+    }
+    pthread_mutex_lock(&srv->ai.mu);
+    srv_ai_task **at = &srv->ai.head;
+    while (*at != NULL && (*at)->patient_id != p->id) {
+        at = &(*at)->next;
+    }
+    if (*at != NULL) { /* the same patient's older set has not started: replace it */
+        srv_ai_task *old = *at;
+        t->next = old->next;
+        *at = t;
+        if (srv->ai.tail == old) {
+            srv->ai.tail = t;
+        }
+        free(old);
+        atomic_fetch_add(&srv->stats.ai_skipped, 1);
+    } else {
+        if (srv->ai.tail != NULL) {
+            srv->ai.tail->next = t;
+        } else {
+            srv->ai.head = t;
+        }
+        srv->ai.tail = t;
+        atomic_fetch_add(&srv->ai.outstanding, 1);
+    }
+    pthread_cond_signal(&srv->ai.cv);
+    pthread_mutex_unlock(&srv->ai.mu);
+}
+
+/* A scorer's output is used only when it is well formed. */
+bool vigil__srv_ai_ok(const vigil_ai_score *a)
+{
+    if (!isfinite(a->risk) || !(a->prob >= 0.0 && a->prob <= 1.0) ||
+        memchr(a->model_version, '\0', sizeof a->model_version) == NULL ||
+        a->model_version[0] == '\0' ||
+        memchr(a->explanation_json, '\0', sizeof a->explanation_json) == NULL) {
+        return false;
+    }
+    if (a->explanation_json[0] == '\0') {
+        return true;
+    }
+    json_t *j = json_loads(a->explanation_json, JSON_REJECT_DUPLICATES, NULL);
+    bool ok = j != NULL && (json_is_object(j) || json_is_array(j));
+    json_decref(j);
+    return ok;
+}
+
+static void score_one(vigil_server *srv, srv_ai_task *t)
+{
+    const vigil_scorer *sc = srv->cfg.scorer;
+    vigil_err err = {0};
+    vigil_status s = sc->score(sc->ctx, t->hist, t->n_hist, &t->ev, &t->ai, &err);
+    t->ok = s == VIGIL_OK && vigil__srv_ai_ok(&t->ai);
+    if (!t->ok) {
+        atomic_fetch_add(&srv->stats.ai_failed, 1);
+        vigil__srv_log(srv, "ai.error", "scorer %s: set scored on NEWS2 alone",
+                       s != VIGIL_OK ? vigil_status_str(s) : "gave a malformed score");
+    }
+}
+
+static void *ai_main(void *arg)
+{
+    vigil_server *srv = arg;
+    for (;;) {
+        pthread_mutex_lock(&srv->ai.mu);
+        while (srv->ai.head == NULL && !srv->ai.stop) {
+            pthread_cond_wait(&srv->ai.cv, &srv->ai.mu);
+        }
+        srv_ai_task *list = srv->ai.head;
+        srv->ai.head = srv->ai.tail = NULL;
+        bool stop = srv->ai.stop && list == NULL;
+        pthread_mutex_unlock(&srv->ai.mu);
+        if (stop) {
+            break;
+        }
+        uint64_t n = 0;
+        for (srv_ai_task *t = list; t != NULL; t = t->next, n++) {
+            score_one(srv, t);
+        }
+        srv_job *job = calloc(1, sizeof *job);
+        if (job != NULL) {
+            job->kind = SRV_JOB_AI;
+            job->arg = list;
+        }
+        if (job == NULL || !vigil__srv_submit_internal(srv, job)) {
+            vigil__srv_log(srv, "ai.error", "%llu AI score(s) not stored (%s)",
+                           (unsigned long long)n, job == NULL ? "out of memory" : "stopping");
+            free(job);
+            free_tasks(list);
+            settle(srv, n);
+        }
+    }
+    return NULL;
+}
+
+vigil_status vigil__srv_ai_start(vigil_server *srv, vigil_err *err)
+{
+    if (srv->cfg.scorer == NULL || srv->cfg.scorer->score == NULL || srv->ai.running) {
+        return VIGIL_OK;
+    }
+    srv->ai.stop = false;
+    if (pthread_create(&srv->ai.thr, NULL, ai_main, srv) != 0) {
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "cannot start the AI thread");
+    }
+    srv->ai.running = true;
+    return VIGIL_OK;
+}
+
+void vigil__srv_ai_stop(vigil_server *srv)
+{
+    if (!srv->ai.running) {
+        return;
+    }
+    pthread_mutex_lock(&srv->ai.mu);
+    srv->ai.stop = true;
+    pthread_cond_signal(&srv->ai.cv);
+    pthread_mutex_unlock(&srv->ai.mu);
+    pthread_join(srv->ai.thr, NULL);
+    srv->ai.running = false;
+    /* the store thread has finished: anything left can no longer be stored */
+    free_tasks(srv->ai.head);
+    srv->ai.head = srv->ai.tail = NULL;
+}
+
+static void add_touched(srv_patient **touched, size_t *n, srv_patient *p)
+{
+    for (size_t k = 0; k < *n; k++) {
+        if (touched[k] == p) {
+            return;
+        }
+    }
+    touched[(*n)++] = p;
+}
+
+void vigil__srv_ai_apply(vigil_server *srv, srv_job *job)
+{
+    srv_ai_task *list = job->arg;
+    size_t n = 0;
+    for (srv_ai_task *t = list; t != NULL; t = t->next) {
+        n++;
+    }
+    vigil_store_ai_item *items = calloc(n > 0 ? n : 1, sizeof *items);
+    srv_ai_task **of = calloc(n > 0 ? n : 1, sizeof *of);
+    vigil_status *status = calloc(n > 0 ? n : 1, sizeof *status);
+    srv_patient **touched = calloc(n > 0 ? n : 1, sizeof *touched);
+    size_t m = 0, n_touched = 0;
+    if (items == NULL || of == NULL || status == NULL || touched == NULL) {
+        vigil__srv_log(srv, "ai.error", "out of memory: %zu AI score(s) not stored", n);
+        n = 0;
+    }
+    for (srv_ai_task *t = n > 0 ? list : NULL; t != NULL; t = t->next) {
+        srv_patient *p = vigil__srv_idmap_get(&srv->pats.by_id, t->patient_id);
+        if (p == NULL || p->opted_out) {
+            continue; /* REQ SERVER-AI-OPTOUT: an opt-out made meanwhile wins */
+        }
+        if (!t->ok) {
+            if (p->news2_score_id == t->score_id && p->has_ai) {
+                p->has_ai = false; /* the latest set has no AI score: NEWS2 alone */
+                add_touched(touched, &n_touched, p);
+            }
+            continue;
+        }
+        items[m] = (vigil_store_ai_item){
+            t->score_id,
+            {t->ai.risk, t->ai.prob,
+             t->ai.explanation_json[0] != '\0' ? t->ai.explanation_json : NULL,
+             t->ai.model_version}};
+        of[m++] = t;
+    }
+    vigil_err err = {0};
+    vigil_status s = m > 0 ? vigil_store_put_ai_batch(srv->store, &vigil__srv_ai_actor, items, m,
+                                                      status, &err)
+                           : VIGIL_OK;
+    if (s != VIGIL_OK) {
+        atomic_fetch_add(&srv->stats.store_failures, 1);
+        vigil__srv_log(srv, "store.error", "%zu AI score(s) not stored: %s", m,
+                       vigil_status_str(s));
+        m = 0;
+    }
+    int64_t now = vigil__srv_now_ms();
+    for (size_t i = 0; i < m; i++) {
+        const srv_ai_task *t = of[i];
+        if (status[i] != VIGIL_OK) {
+            vigil__srv_log(srv, "ai.error", "AI score for score %lld not stored: %s",
+                           (long long)t->score_id, vigil_status_str(status[i]));
+            continue;
+        }
+        atomic_fetch_add(&srv->stats.ai_scored, 1);
+        srv_patient *p = vigil__srv_idmap_get(&srv->pats.by_id, t->patient_id);
+        if (p == NULL || p->news2_score_id != t->score_id) {
+            continue; /* a later set is the patient's latest: its own AI score will come */
+        }
+        p->has_ai = true;
+        p->ai_prob = t->ai.prob;
+        p->ai_low_confidence = t->ai.low_confidence;
+        memcpy(p->ai_version, t->ai.model_version, sizeof p->ai_version);
+        add_touched(touched, &n_touched, p);
+    }
+    for (size_t k = 0; k < n_touched; k++) {
+        vigil__srv_esc_update(srv, touched[k], now, NULL);
+    }
+    uint64_t total = 0;
+    for (srv_ai_task *t = list; t != NULL; t = t->next) {
+        total++;
+    }
+    free(items);
+    free(of);
+    free(status);
+    free(touched);
+    free_tasks(list);
+    free(job);
+    atomic_fetch_sub(&srv->ai.outstanding, total);
+}
