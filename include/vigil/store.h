@@ -92,6 +92,20 @@ vigil_status vigil_store_open(const char *uri, unsigned flags, vigil_store **out
 /* Close the store and release everything it holds. NULL is a no-op. */
 void vigil_store_close(vigil_store *st);
 
+/*
+ * Batches: the store calls made between vigil_store_batch_begin and
+ * vigil_store_batch_commit share ONE durable transaction (one fsync). Each
+ * call is still all or none on its own (a savepoint) and still returns its
+ * own status, but nothing of the batch is durable until the commit returns
+ * VIGIL_OK; if the commit fails, or after vigil_store_batch_rollback,
+ * nothing of the batch is stored. Batches do not nest (VIGIL_ERR_ARG).
+ * After an I/O error that ends the transaction, every further call of the
+ * batch fails with VIGIL_ERR_IO rather than run on its own.
+ */
+vigil_status vigil_store_batch_begin(vigil_store *st, vigil_err *err);
+vigil_status vigil_store_batch_commit(vigil_store *st, vigil_err *err);
+void vigil_store_batch_rollback(vigil_store *st);
+
 /* Backend name: "sqlite". Static string. */
 const char *vigil_store_backend_name(const vigil_store *st);
 

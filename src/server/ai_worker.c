@@ -290,9 +290,7 @@ void vigil__srv_ai_apply(vigil_server *srv, srv_job *job)
         memcpy(p->ai_version, t->ai.model_version, sizeof p->ai_version);
         add_touched(touched, &n_touched, p);
     }
-    for (size_t k = 0; k < n_touched; k++) {
-        vigil__srv_esc_update(srv, touched[k], now, NULL);
-    }
+    vigil__srv_esc_update_many(srv, touched, n_touched, now);
     uint64_t total = 0;
     for (srv_ai_task *t = list; t != NULL; t = t->next) {
         total++;

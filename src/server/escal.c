@@ -237,6 +237,87 @@ void vigil__srv_esc_view(const vigil_server *srv, const srv_patient *p, int64_t 
     }
 }
 
+/* What a policy step changes in a patient's record, to put back when the
+ * batch holding its writes does not commit. */
+typedef struct esc_snap {
+    vigil_escalation_state esc;
+    size_t n_new_calls;
+    srv_alert_link links[SRV_LINKS_MAX];
+    size_t n_links;
+} esc_snap;
+
+void vigil__srv_esc_update_many(vigil_server *srv, srv_patient *const *ps, size_t n,
+                                int64_t now_ms)
+{
+    if (n == 0) {
+        return;
+    }
+    esc_snap *snap = malloc(n * sizeof *snap);
+    vigil_err err = {0};
+    if (snap == NULL || vigil_store_batch_begin(srv->store, &err) != VIGIL_OK) {
+        free(snap); /* one transaction per patient, then */
+        for (size_t i = 0; i < n; i++) {
+            vigil__srv_esc_update(srv, ps[i], now_ms, NULL);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const srv_patient *p = ps[i];
+        snap[i].esc = p->esc;
+        snap[i].n_new_calls = p->n_new_calls;
+        memcpy(snap[i].links, p->links, sizeof snap[i].links);
+        snap[i].n_links = p->n_links;
+        vigil__srv_esc_update(srv, ps[i], now_ms, NULL);
+    }
+    if (vigil_store_batch_commit(srv->store, &err) != VIGIL_OK) {
+        for (size_t i = 0; i < n; i++) {
+            srv_patient *p = ps[i];
+            p->esc = snap[i].esc;
+            p->n_new_calls = snap[i].n_new_calls;
+            memcpy(p->links, snap[i].links, sizeof p->links);
+            p->n_links = snap[i].n_links;
+        }
+        atomic_fetch_add(&srv->stats.store_failures, 1);
+        vigil__srv_log(srv, "store.error",
+                       "escalation of %zu patient(s) not stored (%s): their state is as before, "
+                       "the next step tries again",
+                       n, vigil_status_str(err.status));
+    }
+    free(snap);
+}
+
+void vigil__srv_esc_mark_due(vigil_server *srv, srv_patient *p)
+{
+    if (p->esc_due) {
+        return;
+    }
+    if (srv->esc_due.n == srv->esc_due.cap) {
+        size_t cap = srv->esc_due.cap > 0 ? srv->esc_due.cap * 2 : 64;
+        srv_patient **v = realloc(srv->esc_due.v, cap * sizeof *v);
+        if (v == NULL) {
+            vigil__srv_esc_update(srv, p, vigil__srv_now_ms(), NULL); /* no room: now, alone */
+            return;
+        }
+        srv->esc_due.v = v;
+        srv->esc_due.cap = cap;
+    }
+    p->esc_due = true;
+    srv->esc_due.v[srv->esc_due.n++] = p;
+}
+
+void vigil__srv_esc_run_due(vigil_server *srv, int64_t now_ms)
+{
+    size_t n = srv->esc_due.n;
+    if (n == 0) {
+        return;
+    }
+    srv->esc_due.n = 0;
+    for (size_t i = 0; i < n; i++) {
+        srv->esc_due.v[i]->esc_due = false;
+    }
+    vigil__srv_esc_update_many(srv, srv->esc_due.v, n, now_ms);
+}
+
 void vigil__srv_esc_tick(vigil_server *srv, int64_t now_ms)
 {
     srv_idmap *m = &srv->pats.by_id;
@@ -250,9 +331,10 @@ void vigil__srv_esc_tick(vigil_server *srv, int64_t now_ms)
             p->concern_open = false;
         }
         if (p->esc.episode_open || p->esc.n_martha > 0 || p->n_new_calls > 0 || concern_lapsed) {
-            vigil__srv_esc_update(srv, p, now_ms, NULL);
+            vigil__srv_esc_mark_due(srv, p);
         }
     }
+    vigil__srv_esc_run_due(srv, now_ms); /* every repeat of this tick in one transaction */
 }
 
 static vigil_store_ack_action ack_to_store(vigil_esc_ack_action a)

@@ -249,6 +249,10 @@ void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n)
         free(touched);
         return;
     }
+    /* One transaction for the whole group: the patients looked up for it
+     * (an audited read each, when not cached) and its sets, one fsync. */
+    vigil_err berr = {0};
+    bool batched = vigil_store_batch_begin(srv->store, &berr) == VIGIL_OK;
     for (size_t j = 0; j < n; j++) {
         srv_ingest *ing = jobs[j]->ing;
         g.first[j] = SIZE_MAX;
@@ -257,6 +261,10 @@ void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n)
         } else {
             free_ai(ing);
         }
+    }
+    if (g.n_items == 0 && batched && vigil_store_batch_commit(srv->store, &berr) != VIGIL_OK) {
+        vigil__srv_log(srv, "store.error", "audit records of patient look-ups not stored: %s",
+                       vigil_status_str(berr.status));
     }
     if (g.n_items > 0) {
         const srv_ingest *first = NULL;
@@ -267,6 +275,11 @@ void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n)
         vigil_err err = {0};
         vigil_status s =
             vigil_store_put_obs_batch(srv->store, &who, g.items, g.n_items, g.puts, &err);
+        if (batched && s == VIGIL_OK) {
+            s = vigil_store_batch_commit(srv->store, &err); /* REQ SERVER-ACK-AFTER-COMMIT */
+        } else if (batched) {
+            vigil_store_batch_rollback(srv->store);
+        }
         size_t n_touched = 0;
         uint64_t n_sets = 0;
         for (size_t j = 0; j < n; j++) {
@@ -295,7 +308,7 @@ void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n)
             }
         }
         for (size_t t = 0; t < n_touched; t++) {
-            vigil__srv_esc_update(srv, touched[t], now, NULL);
+            vigil__srv_esc_mark_due(srv, touched[t]); /* after the ACKs (queue.c) */
         }
     }
     group_free(&g);

@@ -128,6 +128,9 @@ static void flush(vigil_server *srv, round *r)
         complete(srv, job);
     }
     r->n = 0;
+    /* the policy for the patients of the group, all its alerts in one
+     * transaction, once the ACKs are on their way */
+    vigil__srv_esc_run_due(srv, vigil__srv_now_ms());
 }
 
 /* Work through one round of jobs in arrival order. */
@@ -155,6 +158,7 @@ static void work(vigil_server *srv, srv_job *list, round *r)
             job->run(srv, job);
         }
         complete(srv, job);
+        vigil__srv_esc_run_due(srv, vigil__srv_now_ms()); /* e.g. an API observation's */
     }
     flush(srv, r);
 }

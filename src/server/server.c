@@ -282,6 +282,7 @@ void vigil_server_close(vigil_server *srv)
         j = n;
     }
     vigil__srv_pats_fini(&srv->pats);
+    free(srv->esc_due.v);
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);
     for (int *fd = &srv->http_fd; fd != NULL; fd = fd == &srv->http_fd ? &srv->mllp_fd : NULL) {

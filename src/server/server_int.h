@@ -155,6 +155,7 @@ typedef struct srv_patient {
     vigil_escalation_state esc;
     srv_alert_link links[SRV_LINKS_MAX];
     size_t n_links;
+    bool esc_due; /* in srv->esc_due: the policy runs after this round's ACKs */
     /* recent events for the AI (allocated only with a scorer) */
     vigil_obs_event *hist;
     size_t n_hist;
@@ -330,6 +331,16 @@ void vigil__srv_esc_inputs(const vigil_server *srv, const srv_patient *p, int64_
  * again). */
 vigil_status vigil__srv_esc_update(vigil_server *srv, srv_patient *p, int64_t now_ms,
                                    vigil_escalation_result *res);
+/* Run the policy for ps[0..n) with all their store writes in one
+ * transaction (one fsync); if it does not commit, their escalation state is
+ * put back as it was. */
+void vigil__srv_esc_update_many(vigil_server *srv, srv_patient *const *ps, size_t n,
+                                int64_t now_ms);
+/* Note that p's policy must run (deduplicated); vigil__srv_esc_run_due runs
+ * every noted patient in one batch. The store thread runs it after each
+ * round's ACKs are handed back, so an ACK never waits for the alerts. */
+void vigil__srv_esc_mark_due(vigil_server *srv, srv_patient *p);
+void vigil__srv_esc_run_due(vigil_server *srv, int64_t now_ms);
 /* The policy's view of p at now_ms without advancing or storing anything. */
 void vigil__srv_esc_view(const vigil_server *srv, const srv_patient *p, int64_t now_ms,
                          vigil_escalation_result *res);
@@ -392,6 +403,10 @@ struct vigil_server {
 
     srv_auth auth;
     srv_pats pats;
+    struct {
+        srv_patient **v;
+        size_t n, cap;
+    } esc_due; /* store thread: patients whose policy runs next (vigil__srv_esc_run_due) */
     uint64_t ack_seq;
     _Atomic uint64_t ack_hist[SRV_ACK_BUCKETS + 1]; /* ACK latency, SRV_ACK_BUCKET_US wide */
     _Atomic uint64_t ack_max_us;

@@ -283,6 +283,25 @@ void vigil_store_close(vigil_store *st)
     free(st);
 }
 
+vigil_status vigil_store_batch_begin(vigil_store *st, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    return st->ops->batch_begin(st->be, err);
+}
+
+vigil_status vigil_store_batch_commit(vigil_store *st, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    return st->ops->batch_commit(st->be, err);
+}
+
+void vigil_store_batch_rollback(vigil_store *st)
+{
+    if (st != NULL) {
+        st->ops->batch_rollback(st->be);
+    }
+}
+
 const char *vigil_store_backend_name(const vigil_store *st)
 {
     return st != NULL ? st->ops->name : "";

@@ -156,10 +156,30 @@ static vigil_status run_cached(sq *q, const char *sql, const char *what, vigil_e
     return sq_run(q, st, what, err);
 }
 
+static const char SQL_OP_SAVEPOINT[] = "SAVEPOINT op";
+static const char SQL_OP_RELEASE[] = "RELEASE op";
+static const char SQL_OP_ROLLBACK_TO[] = "ROLLBACK TO op";
+
+/* A call inside a batch: a savepoint, once the batch's transaction is known
+ * to be still open (an I/O error can end it; the calls must then fail, not
+ * run in autocommit mode one by one). */
+static vigil_status op_begin(sq *q, vigil_err *err)
+{
+    if (sqlite3_get_autocommit(q->db)) {
+        return vigil_err_set(err, VIGIL_ERR_IO, "store",
+                             "the batch's transaction was rolled back by an earlier error");
+    }
+    q->op_saved = q->head;
+    return run_cached(q, SQL_OP_SAVEPOINT, "savepoint", err);
+}
+
 vigil_status sq_begin(sq *q, vigil_err *err)
 {
     if (q->readonly) {
         return vigil_err_set(err, VIGIL_ERR_DENIED, "store", "store opened read-only");
+    }
+    if (q->batch) {
+        return op_begin(q, err);
     }
     q->head.valid = false;
     q->head.dirty = false;
@@ -168,6 +188,9 @@ vigil_status sq_begin(sq *q, vigil_err *err)
 
 vigil_status sq_begin_read(sq *q, vigil_err *err)
 {
+    if (q->batch) {
+        return op_begin(q, err);
+    }
     return run_cached(q, SQL_BEGIN_READ, "begin", err);
 }
 
@@ -186,8 +209,31 @@ static void rollback(sq *q)
 
 static vigil_status write_head(sq *q, vigil_err *err);
 
+/* The end of a call inside a batch: release its savepoint, or roll it back
+ * (with the audit head) when it failed. */
+static vigil_status op_end(sq *q, vigil_status s, vigil_err *err)
+{
+    if (sqlite3_get_autocommit(q->db)) {
+        return s != VIGIL_OK ? s
+                             : vigil_err_set(err, VIGIL_ERR_IO, "store",
+                                             "the batch's transaction was rolled back");
+    }
+    if (s == VIGIL_OK) {
+        return run_cached(q, SQL_OP_RELEASE, "release savepoint", err);
+    }
+    vigil_err ignored;
+    if (run_cached(q, SQL_OP_ROLLBACK_TO, "rollback to savepoint", &ignored) == VIGIL_OK &&
+        run_cached(q, SQL_OP_RELEASE, "release savepoint", &ignored) == VIGIL_OK) {
+        q->head = q->op_saved;
+    }
+    return s;
+}
+
 vigil_status sq_end(sq *q, vigil_status s, vigil_err *err)
 {
+    if (q->batch) {
+        return op_end(q, s, err);
+    }
     if (s == VIGIL_OK && q->head.dirty) {
         s = write_head(q, err);
     }
@@ -200,6 +246,44 @@ vigil_status sq_end(sq *q, vigil_status s, vigil_err *err)
     q->head.valid = false;
     q->head.dirty = false;
     return s;
+}
+
+vigil_status vigil__sq_batch_begin(void *be, vigil_err *err)
+{
+    sq *q = be;
+    if (q->batch) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "store", "a batch is already open");
+    }
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        q->batch = true;
+    }
+    return s;
+}
+
+vigil_status vigil__sq_batch_commit(void *be, vigil_err *err)
+{
+    sq *q = be;
+    if (!q->batch) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "store", "no batch is open");
+    }
+    q->batch = false;
+    if (sqlite3_get_autocommit(q->db)) {
+        q->head.valid = q->head.dirty = false;
+        return vigil_err_set(err, VIGIL_ERR_IO, "store",
+                             "the batch's transaction was rolled back by an error");
+    }
+    /* REQ STORE-DURABLE-ACK: returns only after COMMIT (synchronous=FULL) */
+    return sq_end(q, VIGIL_OK, err);
+}
+
+void vigil__sq_batch_rollback(void *be)
+{
+    sq *q = be;
+    if (q->batch) {
+        q->batch = false;
+        (void)sq_end(q, VIGIL_ERR_ARG, NULL);
+    }
 }
 
 static const char SQL_SAVEPOINT[] = "SAVEPOINT item";
@@ -727,6 +811,9 @@ const vigil__store_ops vigil__sqlite_ops = {
     .move = vigil__sq_move,
     .discharge = vigil__sq_discharge,
     .put_obs_batch = vigil__sq_put_obs_batch,
+    .batch_begin = vigil__sq_batch_begin,
+    .batch_commit = vigil__sq_batch_commit,
+    .batch_rollback = vigil__sq_batch_rollback,
     .put_score = vigil__sq_put_score,
     .put_ai_batch = vigil__sq_put_ai_batch,
     .obs_range = vigil__sq_obs_range,

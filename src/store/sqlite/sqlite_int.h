@@ -39,6 +39,8 @@ typedef struct sq_head {
 typedef struct sq {
     sqlite3 *db;
     bool readonly;
+    bool batch;        /* inside vigil_store_batch_begin .. commit: calls are savepoints */
+    sq_head op_saved;  /* the head when the current call of the batch began */
     sq_head head;
     sq_slot cache[SQ_CACHE_SLOTS];
 } sq;
@@ -83,7 +85,9 @@ void sq_done(sqlite3_stmt *st);
 vigil_status sq_exec(sq *q, const char *sql, vigil_err *err);
 
 /* BEGIN IMMEDIATE / BEGIN (read) / end: commit when s is VIGIL_OK (rolling
- * back if the commit fails), else roll back; returns the final status. */
+ * back if the commit fails), else roll back; returns the final status.
+ * Inside a batch (vigil_store_batch_begin) they are a savepoint, its release
+ * and its rollback instead: the batch's commit makes the call durable. */
 vigil_status sq_begin(sq *q, vigil_err *err);
 vigil_status sq_begin_read(sq *q, vigil_err *err);
 vigil_status sq_end(sq *q, vigil_status s, vigil_err *err);
@@ -145,6 +149,9 @@ vigil_status vigil__sq_discharge(void *be, const vigil_actor *who, int64_t admis
 vigil_status vigil__sq_put_obs_batch(void *be, const vigil_actor *who,
                                      const vigil_store_obs_item *items, size_t n,
                                      vigil_store_put *out, vigil_err *err);
+vigil_status vigil__sq_batch_begin(void *be, vigil_err *err);
+vigil_status vigil__sq_batch_commit(void *be, vigil_err *err);
+void vigil__sq_batch_rollback(void *be);
 vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_id,
                                  const vigil_store_score *score, int64_t *out_id, vigil_err *err);
 vigil_status vigil__sq_put_ai_batch(void *be, const vigil_actor *who,
