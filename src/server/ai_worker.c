@@ -9,7 +9,10 @@
  *
  * What a task holds: the patient id, the stored score id, the new set and a
  * copy of the patient's history as it was before the set (what the scorer
- * would have seen inline), so the worker touches no patient state.
+ * would have seen inline), so the worker touches no patient state. Results
+ * come back as one SRV_JOB_AI per round of scoring; the store thread keeps
+ * them (vigil__srv_ai_accept) and stores them in its next background
+ * transaction with the escalation they cause (escal.c).
  *
  * Coalescing: when a patient's newer set arrives while an older one still
  * waits its turn, the newer replaces it (the older set keeps NEWS2 alone and
@@ -214,35 +217,54 @@ void vigil__srv_ai_stop(vigil_server *srv)
     /* the store thread has finished: anything left can no longer be stored */
     free_tasks(srv->ai.head);
     srv->ai.head = srv->ai.tail = NULL;
+    free_tasks(srv->ai.ready);
+    srv->ai.ready = srv->ai.ready_tail = NULL;
 }
 
-static void add_touched(srv_patient **touched, size_t *n, srv_patient *p)
-{
-    for (size_t k = 0; k < *n; k++) {
-        if (touched[k] == p) {
-            return;
-        }
-    }
-    touched[(*n)++] = p;
-}
-
-void vigil__srv_ai_apply(vigil_server *srv, srv_job *job)
+void vigil__srv_ai_accept(vigil_server *srv, srv_job *job)
 {
     srv_ai_task *list = job->arg;
+    free(job);
+    if (list == NULL) {
+        return;
+    }
+    srv_ai_task *last = list;
+    while (last->next != NULL) {
+        last = last->next;
+    }
+    if (srv->ai.ready_tail != NULL) {
+        srv->ai.ready_tail->next = list;
+    } else {
+        srv->ai.ready = list;
+    }
+    srv->ai.ready_tail = last;
+}
+
+bool vigil__srv_ai_ready_pending(const vigil_server *srv)
+{
+    return srv->ai.ready != NULL;
+}
+
+void vigil__srv_ai_store_ready(vigil_server *srv)
+{
+    srv_ai_task *list = srv->ai.ready;
+    srv->ai.ready = srv->ai.ready_tail = NULL;
     size_t n = 0;
     for (srv_ai_task *t = list; t != NULL; t = t->next) {
         n++;
     }
-    vigil_store_ai_item *items = calloc(n > 0 ? n : 1, sizeof *items);
-    srv_ai_task **of = calloc(n > 0 ? n : 1, sizeof *of);
-    vigil_status *status = calloc(n > 0 ? n : 1, sizeof *status);
-    srv_patient **touched = calloc(n > 0 ? n : 1, sizeof *touched);
-    size_t m = 0, n_touched = 0;
-    if (items == NULL || of == NULL || status == NULL || touched == NULL) {
-        vigil__srv_log(srv, "ai.error", "out of memory: %zu AI score(s) not stored", n);
-        n = 0;
+    if (n == 0) {
+        return;
     }
-    for (srv_ai_task *t = n > 0 ? list : NULL; t != NULL; t = t->next) {
+    vigil_store_ai_item *items = calloc(n, sizeof *items);
+    srv_ai_task **of = calloc(n, sizeof *of);
+    vigil_status *status = calloc(n, sizeof *status);
+    size_t m = 0;
+    bool ok = items != NULL && of != NULL && status != NULL;
+    if (!ok) {
+        vigil__srv_log(srv, "ai.error", "out of memory: %zu AI score(s) not stored", n);
+    }
+    for (srv_ai_task *t = ok ? list : NULL; t != NULL; t = t->next) {
         srv_patient *p = vigil__srv_idmap_get(&srv->pats.by_id, t->patient_id);
         if (p == NULL || p->opted_out) {
             continue; /* REQ SERVER-AI-OPTOUT: an opt-out made meanwhile wins */
@@ -250,7 +272,7 @@ void vigil__srv_ai_apply(vigil_server *srv, srv_job *job)
         if (!t->ok) {
             if (p->news2_score_id == t->score_id && p->has_ai) {
                 p->has_ai = false; /* the latest set has no AI score: NEWS2 alone */
-                add_touched(touched, &n_touched, p);
+                vigil__srv_esc_mark_due(srv, p);
             }
             continue;
         }
@@ -271,7 +293,6 @@ void vigil__srv_ai_apply(vigil_server *srv, srv_job *job)
                        vigil_status_str(s));
         m = 0;
     }
-    int64_t now = vigil__srv_now_ms();
     for (size_t i = 0; i < m; i++) {
         const srv_ai_task *t = of[i];
         if (status[i] != VIGIL_OK) {
@@ -288,18 +309,11 @@ void vigil__srv_ai_apply(vigil_server *srv, srv_job *job)
         p->ai_prob = t->ai.prob;
         p->ai_low_confidence = t->ai.low_confidence;
         memcpy(p->ai_version, t->ai.model_version, sizeof p->ai_version);
-        add_touched(touched, &n_touched, p);
-    }
-    vigil__srv_esc_update_many(srv, touched, n_touched, now);
-    uint64_t total = 0;
-    for (srv_ai_task *t = list; t != NULL; t = t->next) {
-        total++;
+        vigil__srv_esc_mark_due(srv, p); /* the AI may raise the level now */
     }
     free(items);
     free(of);
     free(status);
-    free(touched);
     free_tasks(list);
-    free(job);
-    atomic_fetch_sub(&srv->ai.outstanding, total);
+    atomic_fetch_sub(&srv->ai.outstanding, (uint64_t)n);
 }

@@ -246,44 +246,38 @@ typedef struct esc_snap {
     size_t n_links;
 } esc_snap;
 
-void vigil__srv_esc_update_many(vigil_server *srv, srv_patient *const *ps, size_t n,
-                                int64_t now_ms)
+/* The policy for ps[0..n) inside the open batch; snap gets each one's state
+ * before (NULL: no way back). */
+static void update_in_batch(vigil_server *srv, srv_patient *const *ps, size_t n, int64_t now_ms,
+                            esc_snap *snap)
 {
-    if (n == 0) {
-        return;
-    }
-    esc_snap *snap = malloc(n * sizeof *snap);
-    vigil_err err = {0};
-    if (snap == NULL || vigil_store_batch_begin(srv->store, &err) != VIGIL_OK) {
-        free(snap); /* one transaction per patient, then */
-        for (size_t i = 0; i < n; i++) {
-            vigil__srv_esc_update(srv, ps[i], now_ms, NULL);
-        }
-        return;
-    }
     for (size_t i = 0; i < n; i++) {
-        const srv_patient *p = ps[i];
-        snap[i].esc = p->esc;
-        snap[i].n_new_calls = p->n_new_calls;
-        memcpy(snap[i].links, p->links, sizeof snap[i].links);
-        snap[i].n_links = p->n_links;
+        if (snap != NULL) {
+            const srv_patient *p = ps[i];
+            snap[i].esc = p->esc;
+            snap[i].n_new_calls = p->n_new_calls;
+            memcpy(snap[i].links, p->links, sizeof snap[i].links);
+            snap[i].n_links = p->n_links;
+        }
         vigil__srv_esc_update(srv, ps[i], now_ms, NULL);
     }
-    if (vigil_store_batch_commit(srv->store, &err) != VIGIL_OK) {
-        for (size_t i = 0; i < n; i++) {
-            srv_patient *p = ps[i];
-            p->esc = snap[i].esc;
-            p->n_new_calls = snap[i].n_new_calls;
-            memcpy(p->links, snap[i].links, sizeof p->links);
-            p->n_links = snap[i].n_links;
-        }
-        atomic_fetch_add(&srv->stats.store_failures, 1);
-        vigil__srv_log(srv, "store.error",
-                       "escalation of %zu patient(s) not stored (%s): their state is as before, "
-                       "the next step tries again",
-                       n, vigil_status_str(err.status));
+}
+
+static void restore(vigil_server *srv, srv_patient *const *ps, size_t n, const esc_snap *snap,
+                    const vigil_err *err)
+{
+    for (size_t i = 0; snap != NULL && i < n; i++) {
+        srv_patient *p = ps[i];
+        p->esc = snap[i].esc;
+        p->n_new_calls = snap[i].n_new_calls;
+        memcpy(p->links, snap[i].links, sizeof p->links);
+        p->n_links = snap[i].n_links;
     }
-    free(snap);
+    atomic_fetch_add(&srv->stats.store_failures, 1);
+    vigil__srv_log(srv, "store.error",
+                   "escalation of %zu patient(s) not stored (%s): their state is as before, "
+                   "the next step tries again",
+                   n, vigil_status_str(err->status));
 }
 
 void vigil__srv_esc_mark_due(vigil_server *srv, srv_patient *p)
@@ -305,17 +299,33 @@ void vigil__srv_esc_mark_due(vigil_server *srv, srv_patient *p)
     srv->esc_due.v[srv->esc_due.n++] = p;
 }
 
+bool vigil__srv_background_pending(const vigil_server *srv)
+{
+    return srv->esc_due.n > 0 || vigil__srv_ai_ready_pending(srv);
+}
+
 void vigil__srv_esc_run_due(vigil_server *srv, int64_t now_ms)
 {
-    size_t n = srv->esc_due.n;
-    if (n == 0) {
+    if (!vigil__srv_background_pending(srv)) {
         return;
     }
-    srv->esc_due.n = 0;
+    vigil_err err = {0};
+    bool batched = vigil_store_batch_begin(srv->store, &err) == VIGIL_OK;
+    vigil__srv_ai_store_ready(srv); /* marks the patients it concerns due */
+    size_t n = srv->esc_due.n;
+    srv_patient **ps = srv->esc_due.v;
+    srv->esc_due.v = NULL;
+    srv->esc_due.n = srv->esc_due.cap = 0;
     for (size_t i = 0; i < n; i++) {
-        srv->esc_due.v[i]->esc_due = false;
+        ps[i]->esc_due = false;
     }
-    vigil__srv_esc_update_many(srv, srv->esc_due.v, n, now_ms);
+    esc_snap *snap = batched && n > 0 ? malloc(n * sizeof *snap) : NULL;
+    update_in_batch(srv, ps, n, now_ms, snap);
+    if (batched && vigil_store_batch_commit(srv->store, &err) != VIGIL_OK) {
+        restore(srv, ps, n, snap, &err);
+    }
+    free(snap);
+    free(ps);
 }
 
 void vigil__srv_esc_tick(vigil_server *srv, int64_t now_ms)
@@ -334,7 +344,6 @@ void vigil__srv_esc_tick(vigil_server *srv, int64_t now_ms)
             vigil__srv_esc_mark_due(srv, p);
         }
     }
-    vigil__srv_esc_run_due(srv, now_ms); /* every repeat of this tick in one transaction */
 }
 
 static vigil_store_ack_action ack_to_store(vigil_esc_ack_action a)

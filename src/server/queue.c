@@ -9,7 +9,10 @@
  * group, not per message). Any other job (an ADT event, an HTTP request's
  * work, a refusal) ends the group before it and runs on its own, so order
  * is kept: an admission sent before an observation is stored before it.
- * Between rounds, and at least every cfg.tick_ms, the escalation timer runs.
+ * The escalation policy's writes and the AI's scores go into a background
+ * transaction after the ACKs (at most every SRV_BACKGROUND_MS while busy, at
+ * once when idle, before any HTTP request); the escalation timer (every
+ * cfg.tick_ms) marks patients for it.
  *
  * Does not: touch sockets. Invariants: a job is completed (ACK handed back,
  * waiter woken) only after its work committed or was refused; the thread
@@ -128,9 +131,6 @@ static void flush(vigil_server *srv, round *r)
         complete(srv, job);
     }
     r->n = 0;
-    /* the policy for the patients of the group, all its alerts in one
-     * transaction, once the ACKs are on their way */
-    vigil__srv_esc_run_due(srv, vigil__srv_now_ms());
 }
 
 /* Work through one round of jobs in arrival order. */
@@ -149,16 +149,17 @@ static void work(vigil_server *srv, srv_job *list, round *r)
         }
         flush(srv, r);
         if (job->kind == SRV_JOB_AI) {
-            vigil__srv_ai_apply(srv, job); /* frees it */
+            vigil__srv_ai_accept(srv, job); /* frees it: stored in the background */
             continue;
         }
         if (job->kind == SRV_JOB_HL7) {
             vigil__srv_hl7_prepare(srv, job);
         } else if (job->run != NULL) {
+            /* a request sees every alert the data so far gives */
+            vigil__srv_esc_run_due(srv, vigil__srv_now_ms());
             job->run(srv, job);
         }
         complete(srv, job);
-        vigil__srv_esc_run_due(srv, vigil__srv_now_ms()); /* e.g. an API observation's */
     }
     flush(srv, r);
 }
@@ -206,9 +207,21 @@ void *vigil__srv_store_main(void *arg)
         int64_t now = vigil__srv_now_ms();
         if (now - srv->last_tick_ms >= srv->cfg.tick_ms || now < srv->last_tick_ms) {
             srv->last_tick_ms = now;
-            vigil__srv_esc_tick(srv, now);
+            vigil__srv_esc_tick(srv, now); /* marks patients due */
         }
-        if (finish) {
+        /* the background transaction: at most every SRV_BACKGROUND_MS while
+         * messages keep coming, at once when the queue is empty */
+        if (vigil__srv_background_pending(srv)) {
+            pthread_mutex_lock(&srv->q_mu);
+            bool idle = srv->q_head == NULL;
+            pthread_mutex_unlock(&srv->q_mu);
+            if (idle || now - srv->last_background_ms >= SRV_BACKGROUND_MS ||
+                now < srv->last_background_ms) {
+                srv->last_background_ms = now;
+                vigil__srv_esc_run_due(srv, now);
+            }
+        }
+        if (finish && !vigil__srv_background_pending(srv)) {
             break;
         }
     }

@@ -280,9 +280,14 @@ void vigil__srv_ai_stop(vigil_server *srv);
  * call before p's history records ev. */
 void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_obs_event *ev,
                            int64_t score_id);
-/* Store thread: store a SRV_JOB_AI's scores, update the patients, run the
- * policy for them; frees the job. */
-void vigil__srv_ai_apply(vigil_server *srv, srv_job *job);
+/* Store thread: take a SRV_JOB_AI's results (freeing the job) for the next
+ * background transaction. */
+void vigil__srv_ai_accept(vigil_server *srv, srv_job *job);
+bool vigil__srv_ai_ready_pending(const vigil_server *srv);
+/* Store thread, inside the background transaction (vigil__srv_esc_run_due):
+ * store the accepted AI scores, update the patients whose latest set they
+ * score and mark their policy due. */
+void vigil__srv_ai_store_ready(vigil_server *srv);
 /* True when no AI task is queued, being scored or waiting to be stored. */
 bool vigil__srv_ai_idle(vigil_server *srv);
 /* Wait until vigil__srv_ai_idle (tests). */
@@ -331,16 +336,16 @@ void vigil__srv_esc_inputs(const vigil_server *srv, const srv_patient *p, int64_
  * again). */
 vigil_status vigil__srv_esc_update(vigil_server *srv, srv_patient *p, int64_t now_ms,
                                    vigil_escalation_result *res);
-/* Run the policy for ps[0..n) with all their store writes in one
- * transaction (one fsync); if it does not commit, their escalation state is
- * put back as it was. */
-void vigil__srv_esc_update_many(vigil_server *srv, srv_patient *const *ps, size_t n,
-                                int64_t now_ms);
-/* Note that p's policy must run (deduplicated); vigil__srv_esc_run_due runs
- * every noted patient in one batch. The store thread runs it after each
- * round's ACKs are handed back, so an ACK never waits for the alerts. */
+/* Note that p's policy must run (deduplicated). vigil__srv_esc_run_due is
+ * the background transaction: the AI scores that are ready, then the policy
+ * for every noted patient, all in one batch (one fsync). The store thread
+ * runs it at most every SRV_BACKGROUND_MS while busy, at once when idle, and
+ * before any HTTP request: an ACK never waits for it, and nobody reads a
+ * patient before the policy has seen the latest data. */
 void vigil__srv_esc_mark_due(vigil_server *srv, srv_patient *p);
 void vigil__srv_esc_run_due(vigil_server *srv, int64_t now_ms);
+bool vigil__srv_background_pending(const vigil_server *srv);
+#define SRV_BACKGROUND_MS 20
 /* The policy's view of p at now_ms without advancing or storing anything. */
 void vigil__srv_esc_view(const vigil_server *srv, const srv_patient *p, int64_t now_ms,
                          vigil_escalation_result *res);
@@ -384,7 +389,8 @@ struct vigil_server {
     struct {
         pthread_mutex_t mu;
         pthread_cond_t cv;
-        srv_ai_task *head, *tail;
+        srv_ai_task *head, *tail;   /* queued for the AI thread (under mu) */
+        srv_ai_task *ready, *ready_tail; /* scored, to store (store thread only) */
         bool stop, running;
         pthread_t thr;
         _Atomic uint64_t outstanding;
@@ -411,6 +417,7 @@ struct vigil_server {
     _Atomic uint64_t ack_hist[SRV_ACK_BUCKETS + 1]; /* ACK latency, SRV_ACK_BUCKET_US wide */
     _Atomic uint64_t ack_max_us;
     int64_t last_tick_ms;
+    int64_t last_background_ms;
     char model[VIGIL_ID_MAX];
 
     pthread_mutex_t log_mu;
