@@ -19,6 +19,10 @@
  * peer inserts the same sets (same values, same order) into a table shaped
  * like obs_set with the same two indexes.
  *
+ * A second peer, flat out only, inserts every row vigil writes per set (the
+ * set, its score and two audit records, with their indexes) as plain
+ * inserts, to tell SQLite's cost of what vigil stores from vigil's own.
+ *
  * What the server does per set that the peer does not: HL7 parse, NEWS2,
  * patient and admission look-ups, the audit record, a savepoint per message,
  * the escalation policy and its stored alerts, the ACK. The ratio is that.
@@ -380,7 +384,54 @@ static void bind_or_null(sqlite3_stmt *s, int i, double v)
     }
 }
 
-static bool raw_run(const char *path, const row *rows, size_t n, size_t group, raw_out *out)
+/* The second peer's extra rows: what vigil writes per set beside obs_set
+ * (its score and two audit records, with their indexes), as plain inserts:
+ * no constraint, no hash computed, no look-up. */
+static const char FULL_SCHEMA[] =
+    "CREATE TABLE score (id INTEGER PRIMARY KEY, obs_set_id INTEGER NOT NULL UNIQUE,"
+    " scored_ms INTEGER NOT NULL, news2_total INTEGER NOT NULL, sub_rr INTEGER, sub_spo2 INTEGER,"
+    " sub_o2 INTEGER, sub_sbp INTEGER, sub_hr INTEGER, sub_acvpu INTEGER, sub_temp INTEGER,"
+    " complete INTEGER NOT NULL, risk TEXT NOT NULL, monitoring TEXT NOT NULL,"
+    " response TEXT NOT NULL, flags INTEGER NOT NULL, spo2_scale INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE audit (seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
+    " action TEXT NOT NULL, entity TEXT NOT NULL, entity_id INTEGER NOT NULL,"
+    " patient_id INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,"
+    " prev_hash BLOB NOT NULL, hash BLOB NOT NULL) STRICT;"
+    "CREATE INDEX audit_patient ON audit(patient_id, seq);";
+
+static bool full_rows(sqlite3 *db, sqlite3_stmt *sc, sqlite3_stmt *au, size_t k, unsigned patient)
+{
+    int64_t obs = sqlite3_last_insert_rowid(db);
+    sqlite3_bind_int64(sc, 1, obs);
+    bool ok = sqlite3_step(sc) == SQLITE_DONE;
+    sqlite3_reset(sc);
+    int64_t score = sqlite3_last_insert_rowid(db);
+    uint8_t h[2][32];
+    memset(h[0], (int)(k & 0xff), sizeof h[0]);
+    memset(h[1], (int)((k + 1) & 0xff), sizeof h[1]);
+    for (int a = 0; ok && a < 2; a++) {
+        char detail[96];
+        if (a == 0) {
+            snprintf(detail, sizeof detail, "hl7/RAW.%06zu", k + 1);
+        } else {
+            snprintf(detail, sizeof detail, "obs %lld news2 5 risk medium no ai", (long long)obs);
+        }
+        sqlite3_bind_text(au, 1, a == 0 ? "obs.put" : "score.put", -1, SQLITE_STATIC);
+        sqlite3_bind_text(au, 2, a == 0 ? "obs_set" : "score", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(au, 3, a == 0 ? obs : score);
+        sqlite3_bind_int64(au, 4, patient);
+        sqlite3_bind_text(au, 5, detail, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(au, 6, h[a], 32, SQLITE_STATIC);
+        sqlite3_bind_blob(au, 7, h[1 - a], 32, SQLITE_STATIC);
+        ok = sqlite3_step(au) == SQLITE_DONE;
+        sqlite3_reset(au);
+    }
+    return ok;
+}
+
+/* full: also the score and audit rows vigil writes per set (FULL_SCHEMA). */
+static bool raw_run(const char *path, const row *rows, size_t n, size_t group, bool full,
+                    raw_out *out)
 {
     unlink(path);
     char wal[4300];
@@ -407,6 +458,22 @@ static bool raw_run(const char *path, const row *rows, size_t n, size_t group, r
                                  "spo2_scale, o2, sbp_mmhg, hr_bpm, temp_c, source, source_id, "
                                  "received_ms) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, 'hl7', ?, ?)",
                                  -1, &ins, NULL) == SQLITE_OK;
+    sqlite3_stmt *sc = NULL, *au = NULL;
+    if (ok && full) {
+        ok = sqlite3_exec(db, FULL_SCHEMA, NULL, NULL, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(db,
+                                "INSERT INTO score (obs_set_id, scored_ms, news2_total, sub_rr,"
+                                " sub_spo2, sub_o2, sub_sbp, sub_hr, sub_acvpu, sub_temp, complete,"
+                                " risk, monitoring, response, flags, spo2_scale) VALUES"
+                                " (?, 1735689600000, 5, 1, 1, 0, 1, 1, NULL, 1, 0, 'medium',"
+                                " 'hourly', 'urgent-ward', 0, 1)",
+                                -1, &sc, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(db,
+                                "INSERT INTO audit (t_ms, actor, action, entity, entity_id,"
+                                " patient_id, reason, detail, prev_hash, hash) VALUES"
+                                " (1735689600000, 'hl7-listener', ?, ?, ?, ?, 'ingest', ?, ?, ?)",
+                                -1, &au, NULL) == SQLITE_OK;
+    }
     size_t n_commits = (n + group - 1) / group;
     double *lat = calloc(n_commits + 1, sizeof *lat);
     ok = ok && lat != NULL;
@@ -436,6 +503,9 @@ static bool raw_run(const char *path, const row *rows, size_t n, size_t group, r
             sqlite3_bind_int64(ins, 10, 1735689600000LL);
             ok = sqlite3_step(ins) == SQLITE_DONE;
             sqlite3_reset(ins);
+            if (ok && full) {
+                ok = full_rows(db, sc, au, k, r->patient);
+            }
         }
         ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
         lat[c++] = (now_s() - tc) * 1000.0;
@@ -445,6 +515,8 @@ static bool raw_run(const char *path, const row *rows, size_t n, size_t group, r
         fprintf(stderr, "bench_ingest: raw sqlite: %s\n", sqlite3_errmsg(db));
     }
     sqlite3_finalize(ins);
+    sqlite3_finalize(sc);
+    sqlite3_finalize(au);
     sqlite3_close(db);
     unlink(path);
     unlink(wal);
@@ -465,6 +537,7 @@ typedef struct run_out {
     vigil_server_stats st;
     double sets_per_s, group;
     raw_out raw;
+    raw_out raw_full; /* flat out only: with the score and audit rows */
     long rss_kb, hwm_kb;
 } run_out;
 
@@ -687,13 +760,14 @@ int main(int argc, char **argv)
         if (n < 200) {
             n = n_rows < 200 ? n_rows : 200;
         }
-        if (!raw_run(rawdb, rows, n, g, &o->raw)) {
+        if (!raw_run(rawdb, rows, n, g, false, &o->raw) ||
+            (o->offered == 0.0 && !raw_run(rawdb, rows, n, g, true, &o->raw_full))) {
             return 1;
         }
         n_runs++;
     }
     raw_out raw1;
-    if (!raw_run(rawdb, rows, n_rows < 2000 ? n_rows : 2000, 1, &raw1)) {
+    if (!raw_run(rawdb, rows, n_rows < 2000 ? n_rows : 2000, 1, false, &raw1)) {
         return 1;
     }
     printf("\n%-8s %8s %8s %6s | %-33s | %-13s | %-24s | %6s\n", "offered", "msgs/s", "sets/s",
@@ -727,8 +801,15 @@ int main(int argc, char **argv)
         if (o->offered > 0) {
             printf("ingest_rate_%g_ack_p99_ms=%.2f\n", o->offered, o->rp.due.p99);
         } else {
-            printf("ingest_max_sets_per_s=%.0f raw_sets_per_s=%.0f ingest_max_ratio=%.3f\n",
-                   o->sets_per_s, o->raw.rows_per_s, o->sets_per_s / o->raw.rows_per_s);
+            printf("raw sqlite of every row vigil writes per set (obs_set, score, 2 audit rows), "
+                   "same grouping: %.0f sets/s, commit ms p50 %.2f p99 %.2f; vigil over it: "
+                   "%.3f\n",
+                   o->raw_full.rows_per_s, o->raw_full.commit_ms.p50, o->raw_full.commit_ms.p99,
+                   o->sets_per_s / o->raw_full.rows_per_s);
+            printf("ingest_max_sets_per_s=%.0f raw_sets_per_s=%.0f ingest_max_ratio=%.3f "
+                   "raw_full_sets_per_s=%.0f ingest_max_ratio_full=%.3f\n",
+                   o->sets_per_s, o->raw.rows_per_s, o->sets_per_s / o->raw.rows_per_s,
+                   o->raw_full.rows_per_s, o->sets_per_s / o->raw_full.rows_per_s);
         }
     }
     free(rows);

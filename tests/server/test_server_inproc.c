@@ -588,6 +588,46 @@ static void newer_set_replaces_an_older_one_waiting_for_the_ai(void **state)
     vigil_store_obs_list_fini(&l);
 }
 
+/* Run on the store thread: the test patient's escalation state and the
+ * stored open episodes, as a request would see them. */
+typedef struct seen {
+    bool episode_open;
+    size_t stored_open;
+} seen;
+
+static void look(vigil_server *srv, srv_job *job)
+{
+    seen *out = job->arg;
+    vigil_status st;
+    vigil_err err = {0};
+    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
+    assert_non_null(p);
+    out->episode_open = p->esc.episode_open;
+    vigil_store_episode_list l;
+    assert_int_equal(vigil_store_episodes_open(srv->store, &TESTER, NULL, &l, &err), VIGIL_OK);
+    out->stored_open = l.n;
+    vigil_store_episode_list_fini(&l);
+}
+
+/* The policy's writes run after the ACKs, in the background transaction,
+ * but before any request reads the patient. */
+static void alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it(void **state)
+{
+    fx *x = *state;
+    x->cfg.scorer = NULL;
+    start(x);
+    request(x, "M1", "20250114080000+0000", 135, "AA"); /* heart rate 135: 3 points */
+    seen s = {false, 0};
+    srv_job job;
+    vigil__srv_job_init_call(&job);
+    job.run = look;
+    job.arg = &s;
+    assert_true(vigil__srv_call(x->srv, &job));
+    vigil__srv_job_fini_call(&job);
+    assert_true(s.episode_open);
+    assert_int_equal(s.stored_open, 1);
+}
+
 static void stop_is_idempotent_and_close_frees_everything(void **state)
 {
     fx *x = *state;
@@ -618,6 +658,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(opt_out_made_while_the_ai_scores_is_honoured, setup, teardown),
     cmocka_unit_test_setup_teardown(newer_set_replaces_an_older_one_waiting_for_the_ai, setup,
                                     teardown),
+    cmocka_unit_test_setup_teardown(alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it,
+                                    setup, teardown),
     cmocka_unit_test_setup_teardown(stop_is_idempotent_and_close_frees_everything, setup, teardown),
 };
 
