@@ -215,7 +215,7 @@ typedef struct vigil_store_obs_item {
 
 /*
  * Store n items in ONE durable transaction (group commit): each unit (an
- * item, or adjacent items sharing a non-zero unit) in its own savepoint, so
+ * item, or adjacent items sharing a non-zero unit) is all or none, so
  * a refused item is rolled back with the rest of its unit and reported in
  * out[i] (the other items of the unit get the same status and a message
  * naming the item that was refused) while the other units are stored. Returns VIGIL_OK when the

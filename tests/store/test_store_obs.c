@@ -291,6 +291,53 @@ static void batch_commits_good_items_and_reports_refused_ones(void **state)
     assert_int_equal(vigil_store_put_obs_batch(f->st, &FX_FEED, NULL, 0, NULL, &e), VIGIL_OK);
 }
 
+/* Two units refused by what only the stored data can tell, in one batch:
+ * each is undone whole (every set of it and its audit records), the others
+ * are stored, and the chain holds. */
+static void batch_undoes_each_refused_unit_whole_and_keeps_the_rest(void **state)
+{
+    fx *f = *state;
+    char nhs[11];
+    fx_nhs(2012, nhs);
+    enum { N = 6 };
+    vigil_obs_event ev[N];
+    vigil_store_score sc[N];
+    vigil_store_obs_item items[N];
+    const unsigned unit[N] = {1, 1, 2, 2, 0, 0};
+    for (int i = 0; i < N; i++) {
+        char sid[16];
+        snprintf(sid, sizeof sid, "U-%d", i);
+        fx_event(&ev[i], nhs, sid, T0 + i * MIN_MS);
+        sc[i] = fx_score(&ev[i], T0 + i * MIN_MS);
+        items[i] = (vigil_store_obs_item){&ev[i], &sc[i], unit[i]};
+    }
+    for (int i = 3; i <= 5; i += 2) { /* U-3 and U-5 stored before, then changed */
+        fx_put(f, &ev[i], NULL);
+        ev[i].obs.hr_bpm = 140;
+        sc[i] = fx_score(&ev[i], T0);
+    }
+    int64_t sets = fx_count(f, "SELECT count(*) FROM obs_set");
+    vigil_store_put out[N];
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_put_obs_batch(f->st, &FX_FEED, items, N, out, &e), VIGIL_OK);
+    const vigil_status want[N] = {VIGIL_OK,       VIGIL_OK, VIGIL_ERR_CONFLICT, VIGIL_ERR_CONFLICT,
+                                  VIGIL_OK,       VIGIL_ERR_CONFLICT};
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(out[i].status, want[i]);
+        assert_true(want[i] == VIGIL_OK ? out[i].obs_id > 0 && out[i].score_id > 0
+                                        : out[i].obs_id == 0);
+    }
+    assert_non_null(strstr(out[2].msg, "item 2 of its unit"));
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM obs_set"), sets + 3);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM obs_set WHERE source_id = 'U-2'"), 0);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM obs_set WHERE id IN (%lld, %lld, %lld)",
+             (long long)out[0].obs_id, (long long)out[1].obs_id, (long long)out[4].obs_id);
+    assert_int_equal(fx_count(f, sql), 3); /* the ids reported are the stored ones */
+    vigil_audit_report rep = fx_verify(f);
+    assert_true(rep.ok);
+}
+
 static void obs_range_returns_sets_in_time_order_within_the_range(void **state)
 {
     fx *f = *state;
@@ -485,6 +532,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(score_with_ai_reads_back_with_sub_scores_and_explanation, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(explanation_that_is_not_json_is_refused, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(batch_commits_good_items_and_reports_refused_ones, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(batch_undoes_each_refused_unit_whole_and_keeps_the_rest, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(obs_range_returns_sets_in_time_order_within_the_range, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(nhs_number_and_mrn_of_two_patients_are_a_conflict, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(patient_known_by_mrn_gets_its_nhs_number_filled_in, fx_setup, fx_teardown),

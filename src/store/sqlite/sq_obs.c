@@ -7,7 +7,8 @@
  * where only stored data can tell: a resent message with changed content,
  * a score for a set read back from storage.
  * Invariants: one transaction per call (a batch: one transaction, one
- * savepoint per item); audit records in the same transaction.
+ * savepoint, run again without a refused unit); audit records in the same
+ * transaction.
  */
 #include <math.h>
 #include <stdio.h>
@@ -626,24 +627,19 @@ static void refuse_unit(vigil_store_put *out, size_t i, size_t j, size_t bad)
     }
 }
 
-/* Store the unit [i, j) in one savepoint (none when it is the whole batch of
- * one item: its failure rolls back the transaction, which holds nothing
- * else). Returns an error only when the whole batch fails. */
+/* Store the unit [i, j). On an item-level refusal *bad gets the item and the
+ * unit's results are set (the caller rolls the unit's writes back); any
+ * other failure is returned and fails the whole batch. */
 static vigil_status put_unit(sq *q, const vigil_actor *who, const vigil_store_obs_item *items,
-                             size_t i, size_t j, bool savepoints, vigil_store_put *out,
+                             size_t i, size_t j, vigil_store_put *out, size_t *bad,
                              vigil_err *err)
 {
     if (out[i].status != VIGIL_OK) {
-        return VIGIL_OK; /* refused by store.c, with the rest of its unit */
-    }
-    sq_head saved;
-    vigil_status s = savepoints ? sq_savepoint(q, &saved, err) : VIGIL_OK;
-    if (s != VIGIL_OK) {
-        return s;
+        return VIGIL_OK; /* refused, with the rest of its unit (store.c or a pass before) */
     }
     for (size_t k = i; k < j; k++) {
         vigil_err e = {0};
-        s = put_one(q, who, &items[k], &out[k], &e);
+        vigil_status s = put_one(q, who, &items[k], &out[k], &e);
         if (s == VIGIL_OK) {
             continue;
         }
@@ -654,41 +650,62 @@ static vigil_status put_unit(sq *q, const vigil_actor *who, const vigil_store_ob
             }
             return s;
         }
-        if (savepoints) {
-            vigil_status rs = sq_rollback_to(q, &saved, err);
-            if (rs != VIGIL_OK) {
-                return rs;
-            }
-        }
         memset(&out[k], 0, sizeof out[k]);
         out[k].status = s;
         snprintf(out[k].msg, sizeof out[k].msg, "%s", e.msg);
         refuse_unit(out, i, j, k);
-        if (!savepoints) {
-            /* roll the transaction back (sq_end sees the failure) */
-            if (err != NULL) {
-                *err = e;
-            }
-            return s;
+        *bad = k;
+        if (err != NULL) {
+            *err = e;
         }
         return VIGIL_OK;
     }
-    return savepoints ? sq_release(q, err) : VIGIL_OK;
+    return VIGIL_OK;
 }
 
+/*
+ * The batch in ONE savepoint, not one per unit (a savepoint per message cost
+ * about a tenth of the store thread's time): when a unit is refused, the
+ * whole pass is rolled back and run again without it, so the other units
+ * are stored and the refused one leaves nothing. Refusals are rare (the
+ * store checked every item before: these are conflicts found in stored
+ * data), so the usual batch takes one pass. A batch of one item needs no
+ * savepoint: its refusal rolls back the transaction, which holds nothing
+ * else.
+ */
 static vigil_status batch_txn(sq *q, const vigil_actor *who, const vigil_store_obs_item *items,
                               size_t n, vigil_store_put *out, vigil_err *err)
 {
-    bool savepoints = n > 1;
-    for (size_t i = 0; i < n;) {
-        size_t j = unit_end(items, n, i);
-        vigil_status s = put_unit(q, who, items, i, j, savepoints, out, err);
+    bool savepoint = n > 1;
+    for (;;) {
+        sq_head saved;
+        vigil_status s = savepoint ? sq_savepoint(q, &saved, err) : VIGIL_OK;
+        size_t bad = SIZE_MAX;
+        for (size_t i = 0; s == VIGIL_OK && bad == SIZE_MAX && i < n;) {
+            size_t j = unit_end(items, n, i);
+            s = put_unit(q, who, items, i, j, out, &bad, err);
+            i = j;
+        }
         if (s != VIGIL_OK) {
             return s;
         }
-        i = j;
+        if (bad == SIZE_MAX) {
+            return savepoint ? sq_release(q, err) : VIGIL_OK;
+        }
+        if (!savepoint) {
+            return out[bad].status; /* roll the transaction back (sq_end sees the failure) */
+        }
+        s = sq_rollback_to(q, &saved, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        /* run again without the refused unit: the others' results start afresh */
+        for (size_t k = 0; k < n; k++) {
+            if (out[k].status == VIGIL_OK) {
+                memset(&out[k], 0, sizeof out[k]);
+            }
+        }
     }
-    return VIGIL_OK;
 }
 
 vigil_status vigil__sq_put_obs_batch(void *be, const vigil_actor *who,
