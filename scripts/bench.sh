@@ -19,3 +19,5 @@ for extra in "$here"/bench/*.sh; do
   echo "== $(basename "$extra")"
   bash "$extra" "$build" || echo "($(basename "$extra") failed)"
 done
+echo "== sqlite_check_cost.py (CHECK forms: why migration 2)"
+$py "$here/bench/sqlite_check_cost.py" || echo "(sqlite_check_cost.py failed)"
