@@ -48,11 +48,19 @@ void vigil__srv_ai_fini(vigil_server *srv)
     pthread_cond_destroy(&srv->ai.cv);
 }
 
+static void free_task(srv_ai_task *t)
+{
+    if (t != NULL) {
+        free(t->explanation);
+        free(t);
+    }
+}
+
 static void free_tasks(srv_ai_task *t)
 {
     while (t != NULL) {
         srv_ai_task *n = t->next;
-        free(t);
+        free_task(t);
         t = n;
     }
 }
@@ -94,8 +102,8 @@ void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_
     t->score_id = score_id;
     t->ev = *ev;
     t->n_hist = nh;
-    if (nh > 0) {
-        memcpy(t->hist, p->hist, nh * sizeof t->hist[0]);
+    for (size_t i = 0; i < nh; i++) {
+        t->hist[i] = (srv_ai_hist){p->hist[i].t_ms, p->hist[i].obs};
     }
     pthread_mutex_lock(&srv->ai.mu);
     srv_ai_task **at = &srv->ai.head;
@@ -109,7 +117,7 @@ void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_
         if (srv->ai.tail == old) {
             srv->ai.tail = t;
         }
-        free(old);
+        free_task(old);
         atomic_fetch_add(&srv->stats.ai_skipped, 1);
     } else {
         if (srv->ai.tail != NULL) {
@@ -142,12 +150,30 @@ bool vigil__srv_ai_ok(const vigil_ai_score *a)
     return ok;
 }
 
-static void score_one(vigil_server *srv, srv_ai_task *t)
+/* Score t with the scorer; hist and ai are the worker's scratch. */
+static void score_one(vigil_server *srv, srv_ai_task *t, vigil_obs_event *hist,
+                      vigil_ai_score *ai)
 {
     const vigil_scorer *sc = srv->cfg.scorer;
+    for (size_t i = 0; i < t->n_hist; i++) {
+        vigil_obs_event_init(&hist[i]);
+        hist[i].t_ms = t->hist[i].t_ms;
+        hist[i].obs = t->hist[i].obs;
+    }
+    memset(ai, 0, sizeof *ai);
     vigil_err err = {0};
-    vigil_status s = sc->score(sc->ctx, t->hist, t->n_hist, &t->ev, &t->ai, &err);
-    t->ok = s == VIGIL_OK && vigil__srv_ai_ok(&t->ai);
+    vigil_status s = sc->score(sc->ctx, hist, t->n_hist, &t->ev, ai, &err);
+    t->ok = s == VIGIL_OK && vigil__srv_ai_ok(ai);
+    if (t->ok) {
+        t->risk = ai->risk;
+        t->prob = ai->prob;
+        t->low_confidence = ai->low_confidence;
+        memcpy(t->model_version, ai->model_version, sizeof t->model_version);
+        if (ai->explanation_json[0] != '\0') {
+            t->explanation = strdup(ai->explanation_json);
+            t->ok = t->explanation != NULL;
+        }
+    }
     if (!t->ok) {
         atomic_fetch_add(&srv->stats.ai_failed, 1);
         vigil__srv_log(srv, "ai.error", "scorer %s: set scored on NEWS2 alone",
@@ -158,6 +184,8 @@ static void score_one(vigil_server *srv, srv_ai_task *t)
 static void *ai_main(void *arg)
 {
     vigil_server *srv = arg;
+    vigil_obs_event *hist = calloc(VIGIL_AI_HISTORY_MAX, sizeof *hist);
+    vigil_ai_score *ai = malloc(sizeof *ai);
     for (;;) {
         pthread_mutex_lock(&srv->ai.mu);
         while (srv->ai.head == NULL && !srv->ai.stop) {
@@ -172,7 +200,13 @@ static void *ai_main(void *arg)
         }
         uint64_t n = 0;
         for (srv_ai_task *t = list; t != NULL; t = t->next, n++) {
-            score_one(srv, t);
+            if (hist != NULL && ai != NULL) {
+                score_one(srv, t, hist, ai);
+            } else {
+                t->ok = false;
+                atomic_fetch_add(&srv->stats.ai_failed, 1);
+                vigil__srv_log(srv, "ai.error", "out of memory: set scored on NEWS2 alone");
+            }
         }
         srv_job *job = calloc(1, sizeof *job);
         if (job != NULL) {
@@ -187,6 +221,8 @@ static void *ai_main(void *arg)
             settle(srv, n);
         }
     }
+    free(hist);
+    free(ai);
     return NULL;
 }
 
@@ -277,10 +313,7 @@ void vigil__srv_ai_store_ready(vigil_server *srv)
             continue;
         }
         items[m] = (vigil_store_ai_item){
-            t->score_id,
-            {t->ai.risk, t->ai.prob,
-             t->ai.explanation_json[0] != '\0' ? t->ai.explanation_json : NULL,
-             t->ai.model_version}};
+            t->score_id, {t->risk, t->prob, t->explanation, t->model_version}};
         of[m++] = t;
     }
     vigil_err err = {0};
@@ -306,9 +339,9 @@ void vigil__srv_ai_store_ready(vigil_server *srv)
             continue; /* a later set is the patient's latest: its own AI score will come */
         }
         p->has_ai = true;
-        p->ai_prob = t->ai.prob;
-        p->ai_low_confidence = t->ai.low_confidence;
-        memcpy(p->ai_version, t->ai.model_version, sizeof p->ai_version);
+        p->ai_prob = t->prob;
+        p->ai_low_confidence = t->low_confidence;
+        memcpy(p->ai_version, t->model_version, sizeof p->ai_version);
         vigil__srv_esc_mark_due(srv, p); /* the AI may raise the level now */
     }
     free(items);

@@ -257,16 +257,27 @@ void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n);
 
 /* ---- the AI, after the ACK (ai_worker.c) ------------------------------------- */
 
-/* One set for the AI thread: the patient's history before it is copied in. */
+/* One earlier set of the patient, as the AI needs it (a compact copy: a
+ * task waits in memory, possibly one per bed). */
+typedef struct srv_ai_hist {
+    int64_t t_ms;
+    vigil_obs obs;
+} srv_ai_hist;
+
+/* One set for the AI thread: the patient's history before it is copied in;
+ * the result is kept compact too (the explanation on the heap). */
 typedef struct srv_ai_task srv_ai_task;
 struct srv_ai_task {
     srv_ai_task *next;
     int64_t patient_id, score_id;
     vigil_obs_event ev;
-    bool ok;            /* scored and well formed */
-    vigil_ai_score ai;  /* when ok */
+    bool ok; /* scored and well formed; then: */
+    double risk, prob;
+    bool low_confidence;
+    char model_version[VIGIL_ID_MAX];
+    char *explanation; /* owned; NULL when none */
     size_t n_hist;
-    vigil_obs_event hist[]; /* n_hist, oldest first */
+    srv_ai_hist hist[]; /* n_hist, oldest first */
 };
 
 extern const vigil_actor vigil__srv_ai_actor;
