@@ -29,7 +29,9 @@
  *
  * The model: with --model the server scores every observation set with the
  * bundle through vigil_ai_scorer (what `vigil serve --model` does), so the
- * memory figure is the scorer's in use, not only the bundle's.
+ * memory figure is the scorer's in use, not only the bundle's. The memory
+ * runs exec the real `vigil serve` (a fork of this process would count the
+ * bench's own pages, the rows it loaded for the raw peer among them).
  *
  * usage: bench_ingest [--vigil PATH] [--data PATH] [--dir DIR] [--rates 200,500,1000]
  *                     [--seconds S] [--patients N] [--window W] [--beds N] [--model PATH]
@@ -577,12 +579,70 @@ static bool one_rate(const cfg *c, const char *db, double rate, unsigned idx, ru
     return ok;
 }
 
-/* Admit `patients` beds on db; print how long it took. */
+/* The real `vigil serve` (exec'd, not forked from this process, so its
+ * resident memory is the service's own), logging to a file in --dir; the
+ * MLLP port is read from its start line. */
+static bool serve_start(const cfg *c, const char *db, const char *model, child *ch)
+{
+    char logpath[4300];
+    snprintf(logpath, sizeof logpath, "%s/serve.log", c->dir);
+    unlink(logpath);
+    fflush(NULL);
+    ch->pid = fork();
+    if (ch->pid < 0) {
+        return false;
+    }
+    if (ch->pid == 0) {
+        int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 2);
+        }
+        const char *argv[] = {c->vigil, "serve", "--db", db, "--http-port", "0", "--mllp-port",
+                              "0", model != NULL ? "--model" : NULL, model, NULL};
+        execv(c->vigil, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    ch->ctl = ch->res = -1;
+    ch->mllp_port = 0;
+    for (int tries = 0; tries < 600 && ch->mllp_port == 0; tries++) {
+        struct timespec ts = {0, 50000000L};
+        nanosleep(&ts, NULL);
+        FILE *f = fopen(logpath, "r");
+        char line[512];
+        while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+            const char *m = strstr(line, " mllp 127.0.0.1:");
+            if (m != NULL && strstr(line, "vigil serve: http ") == line) {
+                ch->mllp_port = (int)strtol(m + 16, NULL, 10);
+            }
+        }
+        if (f != NULL) {
+            fclose(f);
+        }
+    }
+    if (ch->mllp_port == 0) {
+        kill(ch->pid, SIGKILL);
+        waitpid(ch->pid, NULL, 0);
+        fprintf(stderr, "bench_ingest: vigil serve did not start (see %s)\n", logpath);
+        return false;
+    }
+    return true;
+}
+
+static bool serve_stop(child *ch)
+{
+    int status = 0;
+    kill(ch->pid, SIGTERM);
+    waitpid(ch->pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Admit `patients` beds on db with the real `vigil serve`, then replay the
+ * first `hours` of each stay; print how long it took and its memory. */
 static bool admit(const cfg *c, const char *db, unsigned patients, const char *model, long *rss,
                   long *hwm, double hours)
 {
     child ch;
-    if (!child_start(db, model, &ch)) {
+    if (!serve_start(c, db, model, &ch)) {
         return false;
     }
     long r0 = 0, h0 = 0;
@@ -605,8 +665,7 @@ static bool admit(const cfg *c, const char *db, unsigned patients, const char *m
         rb = run_replay(c, a2);
         rss_of(ch.pid, &r2, &h2);
     }
-    vigil_server_stats st;
-    bool ok = child_stop(&ch, &st) && ra.ok && (hours <= 0.0 || rb.ok);
+    bool ok = serve_stop(&ch) && ra.ok && (hours <= 0.0 || rb.ok);
     if (ra.ok) {
         printf("  admit %u beds: %.1f s, %.0f ADT^A01/s, ACK p50 %.2f ms p99 %.2f ms\n", patients,
                ra.elapsed_s, ra.msgs_per_s, ra.ack.p50, ra.ack.p99);

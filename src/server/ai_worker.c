@@ -102,8 +102,8 @@ void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_
     t->score_id = score_id;
     t->ev = *ev;
     t->n_hist = nh;
-    for (size_t i = 0; i < nh; i++) {
-        t->hist[i] = (srv_ai_hist){p->hist[i].t_ms, p->hist[i].obs};
+    if (nh > 0) {
+        memcpy(t->hist, p->hist, nh * sizeof t->hist[0]);
     }
     pthread_mutex_lock(&srv->ai.mu);
     srv_ai_task **at = &srv->ai.head;
@@ -132,6 +132,15 @@ void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_
     pthread_mutex_unlock(&srv->ai.mu);
 }
 
+void vigil__srv_ai_events(const srv_ai_hist *hist, size_t n, vigil_obs_event *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        vigil_obs_event_init(&out[i]);
+        out[i].t_ms = hist[i].t_ms;
+        out[i].obs = hist[i].obs;
+    }
+}
+
 /* A scorer's output is used only when it is well formed. */
 bool vigil__srv_ai_ok(const vigil_ai_score *a)
 {
@@ -155,11 +164,7 @@ static void score_one(vigil_server *srv, srv_ai_task *t, vigil_obs_event *hist,
                       vigil_ai_score *ai)
 {
     const vigil_scorer *sc = srv->cfg.scorer;
-    for (size_t i = 0; i < t->n_hist; i++) {
-        vigil_obs_event_init(&hist[i]);
-        hist[i].t_ms = t->hist[i].t_ms;
-        hist[i].obs = t->hist[i].obs;
-    }
+    vigil__srv_ai_events(t->hist, t->n_hist, hist);
     memset(ai, 0, sizeof *ai);
     vigil_err err = {0};
     vigil_status s = sc->score(sc->ctx, hist, t->n_hist, &t->ev, ai, &err);

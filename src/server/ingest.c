@@ -46,9 +46,19 @@ static void score_ai(vigil_server *srv, const srv_patient *p, const vigil_obs_ev
         vigil__srv_log(srv, "ai.error", "out of memory: scored on NEWS2 alone");
         return;
     }
+    size_t nh = p != NULL && p->hist != NULL ? p->n_hist : 0;
+    vigil_obs_event *hist = nh > 0 ? calloc(nh, sizeof *hist) : NULL;
+    if (nh > 0 && hist == NULL) { /* never scored without its history: a different score */
+        vigil__srv_log(srv, "ai.error", "out of memory: scored on NEWS2 alone");
+        free(a);
+        return;
+    }
+    if (hist != NULL) {
+        vigil__srv_ai_events(p->hist, nh, hist);
+    }
     vigil_err err = {0};
-    vigil_status s =
-        sc->score(sc->ctx, p != NULL ? p->hist : NULL, p != NULL ? p->n_hist : 0, ev, a, &err);
+    vigil_status s = sc->score(sc->ctx, hist, nh, ev, a, &err);
+    free(hist);
     if (s != VIGIL_OK || !vigil__srv_ai_ok(a)) {
         vigil__srv_log(srv, "ai.error", "scorer %s: scored on NEWS2 alone",
                        s != VIGIL_OK ? vigil_status_str(s) : "gave a malformed score");

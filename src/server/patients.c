@@ -138,7 +138,7 @@ static vigil_status load_history(vigil_server *srv, const vigil_actor *who, srv_
     if (s == VIGIL_OK) {
         size_t from = l.n > VIGIL_AI_HISTORY_MAX ? l.n - VIGIL_AI_HISTORY_MAX : 0;
         for (size_t i = from; i < l.n; i++) {
-            p->hist[p->n_hist++] = l.rows[i].ev;
+            p->hist[p->n_hist++] = (srv_ai_hist){l.rows[i].ev.t_ms, l.rows[i].ev.obs};
         }
     }
     vigil_store_obs_list_fini(&l);
@@ -272,7 +272,7 @@ void vigil__srv_pat_note_set(vigil_server *srv, srv_patient *p, const vigil_obs_
             p->hist[i] = p->hist[i - 1];
             i--;
         }
-        p->hist[i] = *ev;
+        p->hist[i] = (srv_ai_hist){ev->t_ms, ev->obs};
         p->n_hist++;
     }
 }

@@ -108,6 +108,14 @@ void vigil__srv_auth_fini(srv_auth *a);
 
 /* ---- patients (store thread only) -------------------------------------------- */
 
+/* One earlier set of a patient, as the AI needs it: time and vital signs
+ * only (a bed keeps up to VIGIL_AI_HISTORY_MAX of them, and an AI task a
+ * copy, so they are kept small). */
+typedef struct srv_ai_hist {
+    int64_t t_ms;
+    vigil_obs obs;
+} srv_ai_hist;
+
 /* Links a stored alert to its episode (and, for Martha's Rule, its call). */
 typedef struct srv_alert_link {
     int64_t alert_id;
@@ -157,7 +165,7 @@ typedef struct srv_patient {
     size_t n_links;
     bool esc_due; /* in srv->esc_due: the policy runs after this round's ACKs */
     /* recent events for the AI (allocated only with a scorer) */
-    vigil_obs_event *hist;
+    srv_ai_hist *hist;
     size_t n_hist;
 } srv_patient;
 
@@ -257,13 +265,6 @@ void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n);
 
 /* ---- the AI, after the ACK (ai_worker.c) ------------------------------------- */
 
-/* One earlier set of the patient, as the AI needs it (a compact copy: a
- * task waits in memory, possibly one per bed). */
-typedef struct srv_ai_hist {
-    int64_t t_ms;
-    vigil_obs obs;
-} srv_ai_hist;
-
 /* One set for the AI thread: the patient's history before it is copied in;
  * the result is kept compact too (the explanation on the heap). */
 typedef struct srv_ai_task srv_ai_task;
@@ -303,6 +304,8 @@ void vigil__srv_ai_store_ready(vigil_server *srv);
 bool vigil__srv_ai_idle(vigil_server *srv);
 /* Wait until vigil__srv_ai_idle (tests). */
 void vigil__srv_ai_drain(vigil_server *srv);
+/* The events a scorer takes, from a compact history (out holds n). */
+void vigil__srv_ai_events(const srv_ai_hist *hist, size_t n, vigil_obs_event *out);
 /* A scorer's output is well formed (finite, probability in 0..1, a version,
  * explanation empty or a JSON object or array). */
 bool vigil__srv_ai_ok(const vigil_ai_score *a);
