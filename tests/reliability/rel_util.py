@@ -45,12 +45,12 @@ def free_port():
 class Serve:
     """`vigil serve` on db with MLLP on a fixed port; HTTP on an ephemeral one."""
 
-    def __init__(self, db, mllp_port, prefix=(), timeout=60):
+    def __init__(self, db, mllp_port, prefix=(), timeout=60, extra=()):
         self.log = []
         self.prefix = list(prefix)
         self.proc = subprocess.Popen(
             list(prefix) + [vigil_bin(), "serve", "--db", db, "--http-port", "0",
-                            "--mllp-port", str(mllp_port)],
+                            "--mllp-port", str(mllp_port)] + list(extra),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         ready = threading.Event()
 

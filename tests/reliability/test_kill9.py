@@ -13,6 +13,10 @@ every message ACKed AA is in the store with its patient and time, nothing is
 stored twice or without its AA, every set has its score, `vigil audit verify`
 passes, PRAGMA integrity_check is ok and no foreign key dangles.
 
+The server runs with the shipped model (`--model`), so the AI scores sets
+after their ACK on its own thread while the kills come: an AI score lost with
+a crash leaves its set on NEWS2 alone, never a half-stored score.
+
 VIGIL_KILL_CYCLES (default 12) sets the number of kills under load (the
 replay gets 10 stays per cycle, at least 150, so it outlasts them);
 VIGIL_KILL_SEED makes the moments reproducible (the seed is printed).
@@ -22,6 +26,7 @@ test_ack_after_fsync.py).
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -44,7 +49,9 @@ acklog = os.path.join(tmp.name, "acks.tsv")
 port = free_port()
 t_begin = time.monotonic()
 
-srv = Serve(db, port)
+model = os.path.join(os.environ.get("VIGIL_SOURCE_DIR", "."), "models", "vigil-sepsis-2019A.json")
+extra = ["--model", model] if os.path.exists(model) else []
+srv = Serve(db, port, extra=extra)
 replay = subprocess.Popen(
     [vigil_bin(), "replay", "--mllp", "127.0.0.1:%d" % port, "--data", data,
      "--patients", str(max(150, 10 * cycles)), "--rate", "300", "--window", "16", "--ack-log", acklog,
@@ -64,7 +71,7 @@ for i in range(cycles):
                                                    "just after start" if early else "under load",
                                                    acked_before))
     time.sleep(rng.uniform(0.0, 0.2))
-    srv = Serve(db, port)
+    srv = Serve(db, port, extra=extra)
 
 try:
     out, err = replay.communicate(timeout=300)
@@ -87,6 +94,18 @@ acks = read_ack_log(acklog)
 check(len(acks) == summary.get("aa"), "the ACK log holds every AA (%d lines)" % len(acks))
 check(len(set(a[0] for a in acks)) == len(acks), "no control id ACKed AA twice in the log")
 n = check_store_against_acks(db, acks, check)
+if extra:
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    n_ai, n_bad = con.execute(
+        "SELECT count(ai_prob), count(*) FILTER (WHERE ai_prob IS NOT NULL AND"
+        " (model_version IS NULL OR ai_risk IS NULL OR ai_prob NOT BETWEEN 0 AND 1))"
+        " FROM score").fetchone()
+    n_audit = con.execute("SELECT count(*) FROM audit WHERE action = 'score.ai'").fetchone()[0]
+    con.close()
+    check(n_ai > 0 and n_bad == 0, "the AI scored sets after their ACK through the kills "
+          "(%d AI scores, %d malformed)" % (n_ai, n_bad))
+    check(n_audit == n_ai, "each AI score has its score.ai audit record (%d of %d)"
+          % (n_audit, n_ai))
 audit_verify(db, check)
 print("%d observation sets checked after %d kills in %.1f s" % (n, cycles,
                                                                time.monotonic() - t_begin))
