@@ -200,14 +200,25 @@ class Server:
         return con
 
     def count(self, table, where="1=1", args=()):
+        self.settle()
         con = self.db()
         try:
             return con.execute("SELECT count(*) FROM %s WHERE %s" % (table, where), args).fetchone()[0]
         finally:
             con.close()
 
+    def settle(self):
+        """Let the server store what it writes after an ACK (the escalation policy's
+        alerts, the AI's scores: its background transaction): any request the store
+        thread serves runs that first, so after one the database is up to date."""
+        if "settle" not in self.tokens:
+            self.add_user("settle", "safety-officer", ["*"])
+        st, _, _ = self.http("GET", "/api/alerts", token=self.tokens["settle"])
+        assert st == 200, st
+
     def snapshot(self):
-        """Row counts of the clinical tables (not audit: reads are audited)."""
+        """Row counts of the clinical tables (not audit: reads are audited), once the
+        server has settled."""
         tabs = ["patient", "admission", "bed_stay", "obs_set", "score", "episode", "alert",
                 "alert_repeat", "ack", "staff_concern", "marthas_call", "marthas_review",
                 "daily_answer", "ai_optout", "scale2_decision", "escalation_plan", "app_user"]

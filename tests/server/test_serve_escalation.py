@@ -40,6 +40,7 @@ with Server() as s:
             "AA", "high set acknowledged")
     C.check(ack_fields(conn.request(oru("L1", nhs=LOW)))[0] == "AA", "low set acknowledged")
     conn.close()
+    s.settle()  # the policy's writes follow the ACK (docs/server.md, background transaction)
     ep = s.db().execute("SELECT e.level, e.trigger, a.id FROM episode e JOIN alert a ON "
                         "a.episode_id = e.id WHERE e.patient_id = ?", (ids[HIGH],)).fetchall()
     C.check(len(ep) == 1 and ep[0][0] == "emergency" and ep[0][1] == "news2",
