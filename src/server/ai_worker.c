@@ -2,8 +2,8 @@
  * ai_worker.c: the AI, after the ACK. HL7 observation sets are acknowledged
  * as soon as they (and their NEWS2 scores) are committed; the AI scores them
  * afterwards on this worker thread, and the store thread then adds each AI
- * score to its stored score row (one transaction per batch of results) and
- * runs the escalation policy again for the patients it concerns. So the
+ * score to its stored score row (in its background transaction) and runs the
+ * escalation policy again for the patients it concerns. So the
  * interface engine's ACK never waits for the model, and a NEWS2 escalation
  * never waits for the AI (docs/server.md "The AI, after the ACK").
  *
@@ -14,11 +14,11 @@
  * them (vigil__srv_ai_accept) and stores them in its next background
  * transaction with the escalation they cause (escal.c).
  *
- * Coalescing: when a patient's newer set arrives while an older one still
- * waits its turn, the newer replaces it (the older set keeps NEWS2 alone and
- * is counted in stats.ai_skipped): under a backlog the AI's time goes to
- * each patient's newest set. At ward rates (a set per patient every hour or
- * more) nothing is ever skipped.
+ * Coalescing: when a set of a patient arrives while another of theirs still
+ * waits its turn, only the later of the two by measured time is kept (the
+ * other keeps NEWS2 alone and is counted in stats.ai_skipped): under a
+ * backlog the AI's time goes to each patient's newest set. At ward rates (a
+ * set per patient every hour or more) nothing is ever skipped.
  *
  * Does not: decide anything clinical (escal.c does, from what is stored),
  * or score HTTP observations (a nurse's own entry is scored before its
@@ -110,7 +110,10 @@ void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_
     while (*at != NULL && (*at)->patient_id != p->id) {
         at = &(*at)->next;
     }
-    if (*at != NULL) { /* the same patient's older set has not started: replace it */
+    if (*at != NULL && (*at)->ev.t_ms > ev->t_ms) {
+        free_task(t); /* a later set of the patient waits already (a backfilled set) */
+        atomic_fetch_add(&srv->stats.ai_skipped, 1);
+    } else if (*at != NULL) { /* the patient's earlier set has not started: replace it */
         srv_ai_task *old = *at;
         t->next = old->next;
         *at = t;

@@ -562,7 +562,8 @@ static void opt_out_made_while_the_ai_scores_is_honoured(void **state)
     vigil_store_obs_list_fini(&l);
 }
 
-/* A patient's newer set replaces an older one still waiting for the AI. */
+/* A patient's later set replaces an earlier one still waiting for the AI; a
+ * backfilled earlier set does not replace a later one. */
 static void newer_set_replaces_an_older_one_waiting_for_the_ai(void **state)
 {
     fx *x = *state;
@@ -572,19 +573,22 @@ static void newer_set_replaces_an_older_one_waiting_for_the_ai(void **state)
     wait_scorer_waiting(&x->f);
     request(x, "M2", "20250114090000+0000", 90, "AA"); /* queued */
     request(x, "M3", "20250114100000+0000", 100, "AA"); /* replaces M2 */
+    request(x, "M4", "20250114093000+0000", 95, "AA"); /* backfilled: M3 is later, M3 stays */
     hold_scorer(&x->f, false);
     vigil__srv_ai_drain(x->srv);
     assert_int_equal(x->f.calls, 2);
     vigil_server_stats sts;
     vigil_server_stats_get(x->srv, &sts);
-    assert_int_equal(sts.ai_skipped, 1);
+    assert_int_equal(sts.ai_skipped, 2);
     assert_int_equal(sts.ai_scored, 2);
     vigil_store_obs_list l;
-    stored(x, &l);
-    assert_int_equal(l.n, 3);
+    stored(x, &l); /* in measured-time order: M1 08:00, M2 09:00, M4 09:30, M3 10:00 */
+    assert_int_equal(l.n, 4);
     assert_true(l.rows[0].has_ai);
     assert_false(l.rows[1].has_ai);
-    assert_true(l.rows[2].has_ai);
+    assert_false(l.rows[2].has_ai);
+    assert_true(l.rows[3].has_ai);
+    assert_string_equal(l.rows[3].ev.source_id, "M3");
     vigil_store_obs_list_fini(&l);
 }
 
