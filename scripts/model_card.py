@@ -26,7 +26,9 @@ x = tr["xgboost"]
 w(f"Model: XGBoost gradient-boosted trees, {tr['rounds']} rounds (early stopping on validation AUROC "
   f"{tr['best_valid_auroc']:.4f}), depth {x['max_depth']}, eta {x['eta']}, subsample {x['subsample']}, "
   f"colsample {x['colsample_bytree']}, min_child_weight {x['min_child_weight']}, "
-  f"scale_pos_weight {tr['scale_pos_weight']:g}. Calibration: Platt scaling on the margin.\n")
+  f"lambda {x['lambda']:g}"
+  + "".join(f", {k} {x[k]:g}" for k in ("alpha", "colsample_bynode", "max_bin") if k in x)
+  + f", scale_pos_weight {tr['scale_pos_weight']:g}. Calibration: Platt scaling on the margin.\n")
 w("## Thresholds (chosen on the training data's calibration split)\n")
 w(f"- alert: risk >= {thr['alert']:.4f} ({thr['alert_rule']})")
 if "news2_matched" in thr:

@@ -19,8 +19,9 @@ VIGIL_DATA_DIR=$data "$vigil" evaluate --model models/vigil-sepsis-2019A.json --
 VIGIL_DATA_DIR=$data "$vigil" evaluate --model models/vigil-mortality-2012a.json --record
 # the reverse direction (hospital B -> A), for the evaluation only: not shipped
 mkdir -p build/models
+# B's own config, chosen on B's internal splits only (A is its test hospital)
 "$vigil" train --task sepsis2019 --data "$data/physionet2019/training_setB.tar.gz" \
-    --config models/sepsis2019.json --out build/models/vigil-sepsis-2019B.json \
+    --config models/sepsis2019B.json --out build/models/vigil-sepsis-2019B.json \
     --model-id vigil-sepsis-2019B --model-version 1.0.0
 VIGIL_DATA_DIR=$data "$vigil" evaluate --model build/models/vigil-sepsis-2019B.json
 /usr/bin/python3 scripts/model_card.py models/vigil-sepsis-2019A.json > docs/models/vigil-sepsis-2019A.md

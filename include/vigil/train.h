@@ -29,6 +29,8 @@ typedef struct vigil_train_params {
     int early_stopping_rounds; /* on validation AUC */
     double subsample;
     double colsample_bytree;
+    double colsample_bynode; /* per split, after colsample_bytree (1 = off) */
+    int max_bin;             /* histogram bins per feature (XGBoost default 256) */
     double min_child_weight;
     double lambda;
     double alpha;

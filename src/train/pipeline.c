@@ -583,6 +583,11 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
         r->tr.scale_pos_weight_used, "xgboost", "max_depth", p->max_depth, "eta", p->eta,
         "subsample", p->subsample, "colsample_bytree", p->colsample_bytree, "min_child_weight",
         p->min_child_weight, "lambda", p->lambda, "gamma", p->gamma);
+    json_t *px = json_object_get(training, "xgboost");
+    json_object_set_new(px, "alpha", json_real(p->alpha));
+    json_object_set_new(px, "colsample_bynode", json_real(p->colsample_bynode));
+    json_object_set_new(px, "max_bin", json_integer(p->max_bin));
+    json_object_set_new(px, "max_delta_step", json_real(p->max_delta_step));
     json_object_set_new(training, "excluded_features", json_incref(r->cfg.exclude));
     json_object_set_new(training, "stay_weighting",
                         json_string(r->cfg.weight_stays ? "inverse_sqrt_length" : "none"));

@@ -21,6 +21,8 @@ void vigil_train_params_default(vigil_train_params *p)
     p->early_stopping_rounds = 40;
     p->subsample = 0.8;
     p->colsample_bytree = 0.8;
+    p->colsample_bynode = 1.0;
+    p->max_bin = 256;
     p->min_child_weight = 5.0;
     p->lambda = 1.0;
     p->alpha = 0.0;
@@ -59,6 +61,8 @@ vigil_status vigil_train_params_load(const char *path, vigil_train_params *p, vi
         {"early_stopping_rounds", NULL, &q.early_stopping_rounds},
         {"subsample", &q.subsample, NULL},
         {"colsample_bytree", &q.colsample_bytree, NULL},
+        {"colsample_bynode", &q.colsample_bynode, NULL},
+        {"max_bin", NULL, &q.max_bin},
         {"min_child_weight", &q.min_child_weight, NULL},
         {"lambda", &q.lambda, NULL},
         {"alpha", &q.alpha, NULL},
@@ -181,6 +185,8 @@ vigil_status vigil_train_xgb(const vigil_matrix *train, const vigil_matrix *vali
         bad |= set_param(h, "eta", p->eta);
         bad |= set_param(h, "subsample", p->subsample);
         bad |= set_param(h, "colsample_bytree", p->colsample_bytree);
+        bad |= set_param(h, "colsample_bynode", p->colsample_bynode);
+        bad |= set_param(h, "max_bin", p->max_bin);
         bad |= set_param(h, "min_child_weight", p->min_child_weight);
         bad |= set_param(h, "lambda", p->lambda);
         bad |= set_param(h, "alpha", p->alpha);

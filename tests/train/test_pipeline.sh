@@ -12,7 +12,8 @@ py=/usr/bin/python3
 pass=0; fail=0
 check() { if [ "$2" -eq 0 ]; then echo "ok: $1"; pass=$((pass+1)); else echo "FAIL: $1"; fail=$((fail+1)); fi; }
 cat >"$tmp/cfg.json" <<'CFG'
-{"xgboost": {"max_depth": 3, "eta": 0.2, "max_rounds": 40, "early_stopping_rounds": 10, "nthread": 1},
+{"xgboost": {"max_depth": 3, "eta": 0.2, "max_rounds": 40, "early_stopping_rounds": 10, "nthread": 1,
+             "max_bin": 64, "colsample_bynode": 0.8, "alpha": 0.5},
  "exclude_features": ["hours_since_admit", "*_minall"], "seed": 11}
 CFG
 
@@ -31,6 +32,8 @@ assert any(n.endswith("_maxall") for n in b["inputs"])
 assert 0 < b["thresholds"]["alert"] < 1 and 0 < b["thresholds"]["news2_matched"] < 1
 assert len(b["xgboost"]["learner"]["gradient_booster"]["model"]["trees"]) == t["rounds"] <= 40
 assert "not validated for clinical use" in b["model_card"]["warning"]
+x = t["xgboost"]
+assert x["max_bin"] == 64 and x["colsample_bynode"] == 0.8 and x["alpha"] == 0.5 and x["max_depth"] == 3, x
 assert b["evaluation"]["internal_calibration_split"]["auroc"] > 0.5
 PY
 check "the bundle records splits that cover every stay once, inputs, thresholds, card" $?

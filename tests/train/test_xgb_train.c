@@ -97,6 +97,70 @@ static void train_stops_early_on_noise(void **state)
     unmake(&va);
 }
 
+/* Distinct split thresholds per feature over all trees of a model. */
+static size_t distinct_thresholds(const char *model_json, size_t feature)
+{
+    json_t *model = json_loads(model_json, 0, NULL);
+    json_t *trees = json_object_get(
+        json_object_get(json_object_get(json_object_get(model, "learner"), "gradient_booster"),
+                        "model"),
+        "trees");
+    double seen[4096];
+    size_t n_seen = 0;
+    size_t t;
+    json_t *tree;
+    json_array_foreach(trees, t, tree)
+    {
+        json_t *left = json_object_get(tree, "left_children");
+        json_t *feat = json_object_get(tree, "split_indices");
+        json_t *thr = json_object_get(tree, "split_conditions");
+        for (size_t i = 0; i < json_array_size(left); i++) {
+            if (json_integer_value(json_array_get(left, i)) < 0 ||
+                (size_t)json_integer_value(json_array_get(feat, i)) != feature) {
+                continue;
+            }
+            double v = json_number_value(json_array_get(thr, i));
+            size_t k = 0;
+            while (k < n_seen && seen[k] != v) {
+                k++;
+            }
+            if (k == n_seen && n_seen < sizeof seen / sizeof seen[0]) {
+                seen[n_seen++] = v;
+            }
+        }
+    }
+    json_decref(model);
+    return n_seen;
+}
+
+static void max_bin_and_colsample_bynode_reach_xgboost(void **state)
+{
+    (void)state;
+    synth tr, va;
+    make(&tr, 4000, 7, false);
+    make(&va, 1000, 8, false);
+    vigil_train_params p;
+    vigil_train_params_default(&p);
+    p.max_rounds = 30;
+    p.nthread = 1;
+    p.colsample_bynode = 0.5;
+    vigil_train_result wide = {0}, coarse = {0};
+    assert_int_equal(vigil_train_xgb(&tr.m, &va.m, &p, NULL, NULL, &wide, NULL), VIGIL_OK);
+    p.max_bin = 2; /* one cut point per feature: every split on x1 uses the same threshold */
+    assert_int_equal(vigil_train_xgb(&tr.m, &va.m, &p, NULL, NULL, &coarse, NULL), VIGIL_OK);
+    assert_true(distinct_thresholds(wide.model_json, 1) > 2);
+    assert_true(distinct_thresholds(coarse.model_json, 1) == 1);
+    p.colsample_bynode = 1.5; /* out of (0, 1]: XGBoost refuses it, so it is passed on */
+    vigil_train_result bad = {0};
+    vigil_err e = {0};
+    assert_int_equal(vigil_train_xgb(&tr.m, &va.m, &p, NULL, NULL, &bad, &e), VIGIL_ERR_INTERNAL);
+    assert_null(bad.model_json);
+    vigil_train_result_fini(&wide);
+    vigil_train_result_fini(&coarse);
+    unmake(&tr);
+    unmake(&va);
+}
+
 static void train_refuses_single_class_and_mismatched_widths(void **state)
 {
     (void)state;
@@ -147,6 +211,7 @@ static void params_load_reads_known_keys_and_refuses_unknown(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(train_learns_signal_and_saves_json_model),
     cmocka_unit_test(train_stops_early_on_noise),
+    cmocka_unit_test(max_bin_and_colsample_bynode_reach_xgboost),
     cmocka_unit_test(train_refuses_single_class_and_mismatched_widths),
     cmocka_unit_test(params_load_reads_known_keys_and_refuses_unknown),
 };
