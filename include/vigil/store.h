@@ -286,6 +286,23 @@ vigil_status vigil_store_obs_range(vigil_store *st, const vigil_actor *who, int6
                                    int64_t from_ms, int64_t to_ms, size_t max_rows,
                                    vigil_store_obs_list *out, vigil_err *err);
 
+/* One observation set's time and vital signs: what the AI needs of a
+ * patient's history. */
+typedef struct vigil_store_vitals {
+    int64_t t_ms;
+    vigil_obs obs;
+} vigil_store_vitals;
+
+/*
+ * The patient's most recent sets with t_ms in [from_ms, to_ms] (at most
+ * max, the latest ones), oldest first, into out (max entries); *n gets the
+ * count. Only times and vitals: no score, no strings, one indexed read.
+ * An audited read ("obs.read"), like vigil_store_obs_range.
+ */
+vigil_status vigil_store_obs_recent(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                    int64_t from_ms, int64_t to_ms, size_t max,
+                                    vigil_store_vitals *out, size_t *n, vigil_err *err);
+
 /* Free a list's rows and strings; leaves it empty. NULL is a no-op. */
 void vigil_store_obs_list_fini(vigil_store_obs_list *l);
 

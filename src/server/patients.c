@@ -131,17 +131,11 @@ static vigil_status load_history(vigil_server *srv, const vigil_actor *who, srv_
     if (p->hist == NULL) {
         return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory for AI history");
     }
-    vigil_store_obs_list l;
-    memset(&l, 0, sizeof l);
-    vigil_status s = vigil_store_obs_range(srv->store, who, p->id, now_ms - HISTORY_WINDOW_MS,
-                                           now_ms + srv->cfg.future_skew_ms, 1000, &l, err);
-    if (s == VIGIL_OK) {
-        size_t from = l.n > VIGIL_AI_HISTORY_MAX ? l.n - VIGIL_AI_HISTORY_MAX : 0;
-        for (size_t i = from; i < l.n; i++) {
-            p->hist[p->n_hist++] = (srv_ai_hist){l.rows[i].ev.t_ms, l.rows[i].ev.obs};
-        }
-    }
-    vigil_store_obs_list_fini(&l);
+    size_t n = 0;
+    vigil_status s = vigil_store_obs_recent(srv->store, who, p->id, now_ms - HISTORY_WINDOW_MS,
+                                            now_ms + srv->cfg.future_skew_ms,
+                                            VIGIL_AI_HISTORY_MAX, p->hist, &n, err);
+    p->n_hist = s == VIGIL_OK ? n : 0;
     return s;
 }
 

@@ -111,10 +111,7 @@ void vigil__srv_auth_fini(srv_auth *a);
 /* One earlier set of a patient, as the AI needs it: time and vital signs
  * only (a bed keeps up to VIGIL_AI_HISTORY_MAX of them, and an AI task a
  * copy, so they are kept small). */
-typedef struct srv_ai_hist {
-    int64_t t_ms;
-    vigil_obs obs;
-} srv_ai_hist;
+typedef vigil_store_vitals srv_ai_hist;
 
 /* Links a stored alert to its episode (and, for Martha's Rule, its call). */
 typedef struct srv_alert_link {

@@ -666,6 +666,23 @@ vigil_status vigil_store_obs_range(vigil_store *st, const vigil_actor *who, int6
     return st->ops->obs_range(st->be, who, patient_id, from_ms, to_ms, max_rows, out, err);
 }
 
+vigil_status vigil_store_obs_recent(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                    int64_t from_ms, int64_t to_ms, size_t max,
+                                    vigil_store_vitals *out, size_t *n, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    CHECK(check_id(patient_id, "patient_id", err));
+    if (out == NULL || n == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
+    }
+    *n = 0;
+    if (from_ms > to_ms || max == 0) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "range", "empty range (from after to, or max 0)");
+    }
+    return st->ops->obs_recent(st->be, who, patient_id, from_ms, to_ms, max, out, n, err);
+}
+
 void vigil_store_obs_list_fini(vigil_store_obs_list *l)
 {
     if (l == NULL) {

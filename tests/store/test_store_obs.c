@@ -338,6 +338,55 @@ static void batch_undoes_each_refused_unit_whole_and_keeps_the_rest(void **state
     assert_true(rep.ok);
 }
 
+/* What the AI's history is loaded with: the latest sets in the range, oldest
+ * first, times and vitals only, one audited read. */
+static void obs_recent_gives_the_latest_sets_oldest_first_and_is_audited(void **state)
+{
+    fx *f = *state;
+    char nhs[11], other[11];
+    fx_nhs(2013, nhs);
+    fx_nhs(2014, other);
+    const int64_t offs[] = {5, 1, 4, 2, 3, 0, 6};
+    vigil_obs_event ev;
+    for (size_t i = 0; i < 7; i++) {
+        char sid[16];
+        snprintf(sid, sizeof sid, "V-%zu", i);
+        fx_event(&ev, nhs, sid, T0 + offs[i] * HOUR_MS);
+        ev.obs.hr_bpm = 60.0 + (double)offs[i];
+        fx_put(f, &ev, NULL);
+    }
+    fx_event(&ev, other, "V-OTHER", T0 + 6 * HOUR_MS);
+    fx_put(f, &ev, NULL);
+    vigil_patient p;
+    assert_int_equal(vigil_store_patient_find(f->st, &FX_NURSE, nhs, NULL, &p, NULL), VIGIL_OK);
+    int64_t reads = fx_count(f, "SELECT count(*) FROM audit WHERE action = 'obs.read'");
+    vigil_store_vitals v[8];
+    size_t n = 99;
+    vigil_err e = {0};
+    /* hours 1..5 in range, the latest 3 of them: hours 3, 4, 5 */
+    assert_int_equal(vigil_store_obs_recent(f->st, &FX_NURSE, p.id, T0 + HOUR_MS, T0 + 5 * HOUR_MS,
+                                            3, v, &n, &e),
+                     VIGIL_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(v[i].t_ms, T0 + (int64_t)(3 + i) * HOUR_MS);
+        assert_true(v[i].obs.hr_bpm == 63.0 + (double)i);
+    }
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'obs.read'"),
+                     reads + 1);
+    /* everything: 7 of this patient, none of the other */
+    assert_int_equal(vigil_store_obs_recent(f->st, &FX_NURSE, p.id, 0, INT64_MAX, 8, v, &n, &e),
+                     VIGIL_OK);
+    assert_int_equal(n, 7);
+    assert_int_equal(v[0].t_ms, T0);
+    assert_int_equal(v[6].t_ms, T0 + 6 * HOUR_MS);
+    assert_int_equal(vigil_store_obs_recent(f->st, &FX_NURSE, 987654, 0, INT64_MAX, 8, v, &n, &e),
+                     VIGIL_ERR_NOT_FOUND);
+    assert_int_equal(n, 0);
+    assert_int_equal(vigil_store_obs_recent(f->st, &FX_NURSE, p.id, 5, 4, 8, v, &n, &e),
+                     VIGIL_ERR_ARG);
+}
+
 static void obs_range_returns_sets_in_time_order_within_the_range(void **state)
 {
     fx *f = *state;
@@ -533,6 +582,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(explanation_that_is_not_json_is_refused, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(batch_commits_good_items_and_reports_refused_ones, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(batch_undoes_each_refused_unit_whole_and_keeps_the_rest, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(obs_recent_gives_the_latest_sets_oldest_first_and_is_audited, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(obs_range_returns_sets_in_time_order_within_the_range, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(nhs_number_and_mrn_of_two_patients_are_a_conflict, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(patient_known_by_mrn_gets_its_nhs_number_filled_in, fx_setup, fx_teardown),

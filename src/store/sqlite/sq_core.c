@@ -816,6 +816,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .batch_rollback = vigil__sq_batch_rollback,
     .put_score = vigil__sq_put_score,
     .put_ai_batch = vigil__sq_put_ai_batch,
+    .obs_recent = vigil__sq_obs_recent,
     .obs_range = vigil__sq_obs_range,
     .episode_open = vigil__sq_episode_open,
     .episode_close = vigil__sq_episode_close,

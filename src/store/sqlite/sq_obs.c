@@ -847,6 +847,69 @@ vigil_status vigil__sq_put_ai_batch(void *be, const vigil_actor *who,
 
 /* ---- reading a patient's observations ----------------------------------- */
 
+/* the latest first, by the (patient_id, t_ms) index */
+static const char SQL_OBS_RECENT[] =
+    "SELECT o.t_ms, " OBS_COLS " FROM obs_set o WHERE o.patient_id = ?1 AND o.t_ms BETWEEN ?2"
+    " AND ?3 ORDER BY o.t_ms DESC, o.id DESC LIMIT ?4";
+
+static vigil_status recent_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t from_ms,
+                               int64_t to_ms, size_t max, vigil_store_vitals *out, size_t *n,
+                               vigil_err *err)
+{
+    vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_OBS_RECENT, &st);
+    sq_bind_i64(st, 1, patient_id);
+    sq_bind_i64(st, 2, from_ms);
+    sq_bind_i64(st, 3, to_ms);
+    sq_bind_i64(st, 4, max >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
+    size_t k = 0;
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "read observations", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        out[k].t_ms = sq_col_i64(st, 0);
+        read_obs(st, 1, &out[k].obs);
+        k++;
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    for (size_t i = 0; i < k / 2; i++) { /* oldest first */
+        vigil_store_vitals t = out[i];
+        out[i] = out[k - 1 - i];
+        out[k - 1 - i] = t;
+    }
+    *n = k;
+    vigil__audit_ev ev;
+    char f[32], t[32];
+    vigil__store_iso8601(from_ms, f);
+    vigil__store_iso8601(to_ms, t);
+    vigil__audit_ev_set(&ev, who, "obs.read", "patient", patient_id, patient_id,
+                        "%zu sets %s..%s (vital signs, latest %zu)", k, f, t, max);
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_obs_recent(void *be, const vigil_actor *who, int64_t patient_id,
+                                  int64_t from_ms, int64_t to_ms, size_t max,
+                                  vigil_store_vitals *out, size_t *n, vigil_err *err)
+{
+    sq *q = be;
+    size_t got = 0;
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, recent_txn(q, who, patient_id, from_ms, to_ms, max, out, &got, err), err);
+    }
+    *n = s == VIGIL_OK ? got : 0;
+    return s;
+}
+
+
 static const char SQL_OBS_RANGE[] =
     "SELECT o.id, o.patient_id, coalesce(o.admission_id, 0), o.received_ms, o.t_ms, o.source, "
     "coalesce(o.source_id, ''), coalesce(o.recorded_by, ''), coalesce(p.nhs_number, ''), "

@@ -157,6 +157,9 @@ vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_i
 vigil_status vigil__sq_put_ai_batch(void *be, const vigil_actor *who,
                                     const vigil_store_ai_item *items, size_t n,
                                     vigil_status *status, vigil_err *err);
+vigil_status vigil__sq_obs_recent(void *be, const vigil_actor *who, int64_t patient_id,
+                                  int64_t from_ms, int64_t to_ms, size_t max,
+                                  vigil_store_vitals *out, size_t *n, vigil_err *err);
 vigil_status vigil__sq_obs_range(void *be, const vigil_actor *who, int64_t patient_id,
                                  int64_t from_ms, int64_t to_ms, size_t max_rows,
                                  vigil_store_obs_list *out, vigil_err *err);
