@@ -48,7 +48,7 @@
 #include "vigil/ward.h"
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
-#define VIGIL_STORE_SCHEMA_VERSION 2
+#define VIGIL_STORE_SCHEMA_VERSION 3
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -163,6 +163,7 @@ typedef struct vigil_store_ai {
     double prob;                  /* calibrated probability, 0..1 */
     const char *explanation_json; /* a JSON object or array, or NULL */
     const char *model_version;    /* required, non-empty, < VIGIL_ID_MAX bytes */
+    bool low_confidence;          /* an input was outside the training ranges */
 } vigil_store_ai;
 
 /*
@@ -267,6 +268,7 @@ typedef struct vigil_store_obs_row {
     bool has_ai;
     double ai_risk;
     double ai_prob;
+    bool ai_low_confidence; /* false also for scores stored before schema 3 */
     char model_version[VIGIL_ID_MAX];
     char *explanation_json; /* owned by the list; NULL when none */
 } vigil_store_obs_row;
@@ -588,6 +590,7 @@ typedef struct vigil_store_ward_entry {
     vigil_news2 news2;
     bool has_ai;
     double ai_prob;
+    bool ai_low_confidence;
     vigil_store_patient_state state;
 } vigil_store_ward_entry;
 

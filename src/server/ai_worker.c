@@ -321,7 +321,7 @@ void vigil__srv_ai_store_ready(vigil_server *srv)
             continue;
         }
         items[m] = (vigil_store_ai_item){
-            t->score_id, {t->risk, t->prob, t->explanation, t->model_version}};
+            t->score_id, {t->risk, t->prob, t->explanation, t->model_version, t->low_confidence}};
         of[m++] = t;
     }
     vigil_err err = {0};

@@ -367,8 +367,9 @@ static json_t *obs_row_json(const vigil_store_obs_row *o)
     json_t *ai = json_null();
     if (o->has_ai) {
         json_t *ex = o->explanation_json != NULL ? json_loads(o->explanation_json, 0, NULL) : NULL;
-        ai = json_pack("{s:f, s:s, s:o}", "probability", o->ai_prob, "model_version",
-                       o->model_version, "explanation", ex != NULL ? ex : json_null());
+        ai = json_pack("{s:f, s:b, s:s, s:o}", "probability", o->ai_prob, "low_confidence",
+                       o->ai_low_confidence, "model_version", o->model_version, "explanation",
+                       ex != NULL ? ex : json_null());
     }
     static const char *const src[] = {"unknown", "hl7", "fhir", "api", "replay"};
     return json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o}", "obs_id",

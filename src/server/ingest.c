@@ -171,7 +171,7 @@ static void group_add(group *g, srv_ingest *ing, size_t j, int64_t now_ms)
             g->ais[i] = (vigil_store_ai){
                 o->ai->risk, o->ai->prob,
                 o->ai->explanation_json[0] != '\0' ? o->ai->explanation_json : NULL,
-                o->ai->model_version};
+                o->ai->model_version, o->ai->low_confidence};
             g->scores[i].ai = &g->ais[i];
         }
         g->items[i] = (vigil_store_obs_item){&ing->ev[k], &g->scores[i], (unsigned)(j + 1)};

@@ -91,15 +91,14 @@ static void fill(vigil_server *srv, srv_patient *p, const vigil_store_patient_cu
     memcpy(p->ward, c->ward, sizeof p->ward);
     memcpy(p->bed, e->bed, sizeof p->bed);
     if (e->has_score && (!p->has_news2 || e->score_obs_ms > p->news2_t_ms)) {
-        /* a later set than this process saw (the cache keeps what it scored itself,
-         * with the AI's low-confidence flag, which the store does not hold) */
+        /* a later set than this process saw (the cache keeps what it scored itself) */
         p->has_news2 = true;
         p->news2 = e->news2;
         p->news2_t_ms = e->score_obs_ms;
         p->news2_score_id = c->score_id;
         p->has_ai = e->has_ai;
         p->ai_prob = e->ai_prob;
-        p->ai_low_confidence = false;
+        p->ai_low_confidence = e->ai_low_confidence;
     } else if (e->has_score && p->news2_score_id == 0) {
         p->news2_score_id = c->score_id;
     }

@@ -632,6 +632,38 @@ static void alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it(voi
     assert_int_equal(s.stored_open, 1);
 }
 
+static void note_low_confidence(vigil_server *srv, srv_job *job)
+{
+    bool *out = job->arg;
+    vigil_status st;
+    vigil_err err = {0};
+    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
+    assert_non_null(p);
+    *out = p->has_ai && p->ai_low_confidence;
+}
+
+/* A low-confidence AI score is still marked after a restart (the flag is stored). */
+static void low_confidence_mark_survives_a_restart(void **state)
+{
+    fx *x = *state;
+    start(x);
+    request(x, "M1", "20250114080000+0000", 135, "AA"); /* the double: low confidence over 130 */
+    vigil__srv_ai_drain(x->srv);
+    close(x->fd);
+    x->fd = -1;
+    vigil_server_close(x->srv);
+    x->srv = NULL;
+    start(x); /* a new process would read the same database */
+    bool low = false;
+    srv_job job;
+    vigil__srv_job_init_call(&job);
+    job.run = note_low_confidence;
+    job.arg = &low;
+    assert_true(vigil__srv_call(x->srv, &job));
+    vigil__srv_job_fini_call(&job);
+    assert_true(low);
+}
+
 static void stop_is_idempotent_and_close_frees_everything(void **state)
 {
     fx *x = *state;
@@ -664,6 +696,7 @@ static const struct CMUnitTest tests[] = {
                                     teardown),
     cmocka_unit_test_setup_teardown(alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it,
                                     setup, teardown),
+    cmocka_unit_test_setup_teardown(low_confidence_mark_survives_a_restart, setup, teardown),
     cmocka_unit_test_setup_teardown(stop_is_idempotent_and_close_frees_everything, setup, teardown),
 };
 

@@ -221,6 +221,7 @@ static void score_with_ai_reads_back_with_sub_scores_and_explanation(void **stat
     assert_true((r->news2.missing & (1u << VIGIL_NEWS2_TEMP)) != 0);
     assert_true(r->has_ai);
     assert_true(r->ai_prob == 0.183 && r->ai_risk == 1.75);
+    assert_false(r->ai_low_confidence);
     assert_string_equal(r->model_version, "gbt-2025.01");
     assert_string_equal(r->explanation_json, ai.explanation_json);
     assert_string_equal(r->ev.nhs_number, nhs);
@@ -533,7 +534,7 @@ static void ai_score_added_later_is_stored_once_audited_and_refused_item_by_item
     assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, &sc, &out, &e), VIGIL_OK);
     int64_t audits = fx_count(f, "SELECT count(*) FROM audit");
     vigil_store_ai_item items[4] = {
-        {out.score_id, {-1.25, 0.22, "{\"up\":[\"heart rate rising\"]}", "m@1"}},
+        {out.score_id, {-1.25, 0.22, "{\"up\":[\"heart rate rising\"]}", "m@1", true}},
         {out.score_id + 1000, {-1.0, 0.3, NULL, "m@1"}}, /* no such score */
         {out.score_id, {-1.0, 1.5, NULL, "m@1"}},        /* probability out of range */
         {out.score_id, {-1.0, 0.3, "not json", "m@1"}},  /* explanation not JSON */
@@ -556,9 +557,15 @@ static void ai_score_added_later_is_stored_once_audited_and_refused_item_by_item
     assert_true(l.rows[0].ai_prob == 0.22);
     assert_true(l.rows[0].ai_risk == -1.25);
     assert_string_equal(l.rows[0].model_version, "m@1");
+    assert_true(l.rows[0].ai_low_confidence); /* kept, so a restart still marks it */
     assert_non_null(strstr(l.rows[0].explanation_json, "heart rate rising"));
     assert_int_equal(l.rows[0].news2.total, sc.news2.total); /* NEWS2 untouched */
     vigil_store_obs_list_fini(&l);
+    vigil_store_patient_current cur;
+    assert_int_equal(vigil_store_patient_current_get(f->st, &FX_NURSE, out.patient_id, T0 + 1000,
+                                                     &cur, &e),
+                     VIGIL_OK);
+    assert_true(cur.entry.has_ai && cur.entry.ai_low_confidence && cur.entry.ai_prob == 0.22);
     /* never overwritten */
     vigil_store_ai_item again = {out.score_id, {0.0, 0.9, NULL, "m@2"}};
     assert_int_equal(vigil_store_put_ai_batch(f->st, &FX_FEED, &again, 1, st, &e), VIGIL_OK);

@@ -161,6 +161,10 @@ static void version_1_store_migrates_keeping_rows_links_and_constraints(void **s
     assert_int_equal(fx_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(fx_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
     assert_int_equal(fx_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v2'"), 0);
+    /* migration 3: the AI's low-confidence flag, NULL for the rows before it */
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM score WHERE ai_low_confidence IS NULL"), 2);
+    assert_int_not_equal(fx_exec(db, "UPDATE score SET ai_low_confidence = 2 WHERE id = 21"),
+                         SQLITE_OK);
     /* the rows, their ids and links */
     assert_int_equal(fx_int(db, "SELECT sum(id) FROM obs_set"), 23);
     assert_int_equal(fx_int(db, "SELECT count(*) FROM score s JOIN obs_set o ON o.id = s.obs_set_id"

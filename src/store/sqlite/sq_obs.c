@@ -381,8 +381,8 @@ static const char SQL_OBS_GET[] =
 static const char SQL_SCORE_INSERT[] =
     "INSERT INTO score (obs_set_id, scored_ms, news2_total, sub_rr, sub_spo2, sub_o2, sub_sbp, "
     "sub_hr, sub_acvpu, sub_temp, complete, risk, monitoring, response, flags, spo2_scale, "
-    "ai_risk, ai_prob, explanation, model_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+    "ai_risk, ai_prob, explanation, model_version, ai_low_confidence) VALUES (?1, ?2, ?3, ?4, ?5, "
+    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 
 /* Read the 10 observation columns starting at c into obs. */
 static void read_obs(sqlite3_stmt *st, int c, vigil_obs *obs)
@@ -471,6 +471,11 @@ static vigil_status insert_score(sq *q, const vigil_actor *who, int64_t obs_id, 
     sq_bind_real_opt(st, 18, ai != NULL ? ai->prob : NAN);
     sq_bind_text_opt(st, 19, ai != NULL ? ai->explanation_json : NULL);
     sq_bind_text_opt(st, 20, ai != NULL ? ai->model_version : NULL);
+    if (ai != NULL) {
+        sqlite3_bind_int(st, 21, ai->low_confidence ? 1 : 0);
+    } else {
+        sqlite3_bind_null(st, 21);
+    }
     vigil_status s = sq_run(q, st, "insert score", err);
     if (s != VIGIL_OK) {
         return s;
@@ -772,8 +777,8 @@ static const char SQL_SCORE_AI_GET[] =
     "SELECT o.patient_id, s.ai_prob IS NOT NULL FROM score s JOIN obs_set o ON o.id = s.obs_set_id"
     " WHERE s.id = ?1";
 static const char SQL_SCORE_AI_SET[] =
-    "UPDATE score SET ai_risk = ?2, ai_prob = ?3, explanation = ?4, model_version = ?5"
-    " WHERE id = ?1 AND ai_prob IS NULL";
+    "UPDATE score SET ai_risk = ?2, ai_prob = ?3, explanation = ?4, model_version = ?5,"
+    " ai_low_confidence = ?6 WHERE id = ?1 AND ai_prob IS NULL";
 
 /* Item-level refusals (not found, already scored) write nothing, so they
  * need no savepoint; any other failure fails the transaction. */
@@ -805,13 +810,15 @@ static vigil_status put_ai_one(sq *q, const vigil_actor *who, const vigil_store_
     sqlite3_bind_double(st, 3, it->ai.prob);
     sq_bind_text_opt(st, 4, it->ai.explanation_json);
     sq_bind_text(st, 5, it->ai.model_version);
+    sqlite3_bind_int(st, 6, it->ai.low_confidence ? 1 : 0);
     s = sq_run(q, st, "store AI score", err);
     if (s != VIGIL_OK) {
         return s;
     }
     vigil__audit_ev ev;
     vigil__audit_ev_set(&ev, who, "score.ai", "score", it->score_id, patient_id,
-                        "ai %.4f model %s", it->ai.prob, it->ai.model_version);
+                        "ai %.4f model %s%s", it->ai.prob, it->ai.model_version,
+                        it->ai.low_confidence ? " low-confidence" : "");
     return sq_audit(q, &ev, err);
 }
 
@@ -948,6 +955,7 @@ static vigil_status read_range_row(sqlite3_stmt *st, vigil_store_obs_row *r, vig
     r->ai_risk = sq_col_real(st, c + 16);
     r->ai_prob = sq_col_real(st, c + 17);
     sq_col_text(st, c + 18, r->model_version, sizeof r->model_version);
+    r->ai_low_confidence = r->has_ai && sqlite3_column_int(st, c + 19) != 0;
     const unsigned char *ex = sqlite3_column_text(st, 20);
     if (ex != NULL) {
         size_t n = (size_t)sqlite3_column_bytes(st, 20);

@@ -68,6 +68,7 @@ static vigil_status latest_score(sq *q, vigil_store_ward_entry *e, vigil_err *er
     vigil__sq_read_news2(st, 1, &e->news2);
     e->has_ai = sqlite3_column_type(st, 1 + 17) != SQLITE_NULL;
     e->ai_prob = sq_col_real(st, 1 + 17);
+    e->ai_low_confidence = e->has_ai && sqlite3_column_int(st, 1 + 19) != 0;
     sq_done(st);
     return VIGIL_OK;
 }

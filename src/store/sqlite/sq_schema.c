@@ -406,7 +406,16 @@ static const char migration_2[] =
     "ALTER TABLE alert_v2 RENAME TO alert;\n";
 /* clang-format on */
 
-const char *const vigil__sqlite_migrations[] = {migration_1, migration_2};
+/*
+ * Migration 3: the AI's low-confidence flag (an input outside the training
+ * ranges) is kept with its score, so a score read back after a restart is
+ * still marked; NULL when there is no AI part (and for rows scored before).
+ */
+static const char migration_3[] =
+    "ALTER TABLE score ADD COLUMN ai_low_confidence INTEGER\n"
+    "  CHECK (ai_low_confidence IS NULL OR ai_low_confidence = 0 OR ai_low_confidence = 1);\n";
+
+const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

@@ -241,8 +241,8 @@ vigil_status vigil__sq_audit_read(void *be, const vigil_actor *who, int64_t from
 #define SQ_SCORE_COLS                                                                              \
     "s.id, s.scored_ms, s.news2_total, s.sub_rr, s.sub_spo2, s.sub_o2, s.sub_sbp, s.sub_hr, "      \
     "s.sub_acvpu, s.sub_temp, s.complete, s.risk, s.monitoring, s.response, s.flags, "             \
-    "s.spo2_scale, s.ai_risk, s.ai_prob, s.model_version"
-#define SQ_SCORE_NCOLS 19
+    "s.spo2_scale, s.ai_risk, s.ai_prob, s.model_version, coalesce(s.ai_low_confidence, 0)"
+#define SQ_SCORE_NCOLS 20
 void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out);
 
 #endif
