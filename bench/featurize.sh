@@ -2,15 +2,17 @@
 # featurize.sh: vigil's featurizer (bench/bench_featurize.c) against the
 # named peer, pandas (bench/featurize_pandas.py), on the whole PhysioNet 2019
 # training data: both load the two archives in place and compute the same
-# 284 features at every hourly row. Prints both times and the ratio, then the
+# features (spec v2, 372) at every hourly row. Prints both times and the ratio, then the
 # agreement check on a sample of stays (every 400th stay, all features).
 # Never gating: timings depend on the machine and what else runs on it.
 #
-# usage: bench/featurize.sh [DATA_DIR]   (BUILD=build dir, default ./build)
+# usage: bench/featurize.sh [BUILD_DIR [DATA_DIR]]   (as scripts/bench.sh calls every
+# bench/*.sh: the build directory first; default ./build and ../shared/data)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-$repo/build}
-data=${1:-${VIGIL_DATA_DIR:-$repo/../shared/data}}
+build=${1:-${BUILD:-$repo/build}}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+data=${2:-${VIGIL_DATA_DIR:-$repo/../shared/data}}
 if [ ! -f "$build/CMakeCache.txt" ]; then
   echo "featurize.sh: configure first: cmake -S $repo -B $build" >&2
   exit 2

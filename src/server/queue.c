@@ -199,7 +199,6 @@ void *vigil__srv_store_main(void *arg)
         srv_job *list = srv->q_head;
         srv->q_head = srv->q_tail = NULL;
         bool finish = srv->q_finish && list == NULL && vigil__srv_ai_idle(srv);
-        srv->q_exited = finish;
         pthread_mutex_unlock(&srv->q_mu);
         if (list != NULL && r.group != NULL) {
             work(srv, list, &r);
@@ -222,6 +221,11 @@ void *vigil__srv_store_main(void *arg)
             }
         }
         if (finish && !vigil__srv_background_pending(srv)) {
+            /* only this thread queues AI work, and none is outstanding: no
+             * internal job can be on its way */
+            pthread_mutex_lock(&srv->q_mu);
+            srv->q_exited = true;
+            pthread_mutex_unlock(&srv->q_mu);
             break;
         }
     }
