@@ -1,7 +1,8 @@
 /*
  * test_store_faults.c: error paths. SQLite's allocator is replaced by one
  * that fails the Nth allocation of a ward session (open, put, batch put,
- * chart read, ward list, audit verify, close), for each of the first 200 N
+ * chart read, ward list, a store batch of a set and its AI score, audit
+ * verify, close), for each of the first 200 N
  * (open, schema, first statements) and ~400 more spread over the rest.
  * Every failure must come back as a vigil_status with a message, leave no
  * SQLite memory behind once the store is closed (statements finalised,
@@ -73,18 +74,18 @@ static vigil_status session(const char *path, int iter, const char *nhs, acks *a
     if (s != VIGIL_OK) {
         return s;
     }
-    vigil_obs_event ev[4];
-    vigil_store_score sc[4];
+    vigil_obs_event ev[5];
+    vigil_store_score sc[5];
     vigil_store_obs_item items[3];
     vigil_store_put out[3];
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         char sid[24];
         snprintf(sid, sizeof sid, "F-%d-%d", iter, i);
         fx_event(&ev[i], nhs, sid, T0 + iter * MIN_MS + i);
         memset(&sc[i], 0, sizeof sc[i]);
         vigil_news2_score(&ev[i].obs, &sc[i].news2, NULL);
         sc[i].t_ms = ev[i].t_ms;
-        if (i > 0) {
+        if (i > 0 && i < 4) {
             items[i - 1] = (vigil_store_obs_item){&ev[i], &sc[i]};
         }
     }
@@ -106,6 +107,28 @@ static vigil_status session(const char *path, int iter, const char *nhs, acks *a
         vigil_store_ward_list w;
         s = vigil_store_ward_list_get(st, &FX_NURSE, "7A", T0, &w, e);
         vigil_store_ward_list_fini(&w);
+    }
+    if (s == VIGIL_OK) {
+        /* a store batch: a set and, after it, the AI's part of its score */
+        s = vigil_store_batch_begin(st, e);
+        vigil_store_put bo;
+        if (s == VIGIL_OK) {
+            s = vigil_store_put_obs(st, &FX_FEED, &ev[4], &sc[4], &bo, e);
+        }
+        if (s == VIGIL_OK) {
+            vigil_store_ai_item it = {bo.score_id, {-1.0, 0.25, NULL, "m@1", true}};
+            vigil_status one = VIGIL_OK;
+            s = vigil_store_put_ai_batch(st, &FX_FEED, &it, 1, &one, e);
+            assert_true(s != VIGIL_OK || one == VIGIL_OK);
+        }
+        if (s == VIGIL_OK) {
+            s = vigil_store_batch_commit(st, e);
+        } else {
+            vigil_store_batch_rollback(st);
+        }
+        if (s == VIGIL_OK) {
+            note_ack(a, ev[4].source_id);
+        }
     }
     if (s == VIGIL_OK) {
         vigil_audit_report rep;
