@@ -289,10 +289,25 @@ bool vigil__srv_ai_ready_pending(const vigil_server *srv)
     return srv->ai.ready != NULL;
 }
 
-void vigil__srv_ai_store_ready(vigil_server *srv)
+/* Note p's AI view before it changes. */
+static void keep_view(srv_ai_view *undo, size_t *n_undo, srv_patient *p)
+{
+    if (undo != NULL) {
+        srv_ai_view *v = &undo[(*n_undo)++];
+        v->p = p;
+        v->has_ai = p->has_ai;
+        v->prob = p->ai_prob;
+        v->low_confidence = p->ai_low_confidence;
+        memcpy(v->version, p->ai_version, sizeof v->version);
+    }
+}
+
+void vigil__srv_ai_store_ready(vigil_server *srv, srv_ai_view **undo_out, size_t *n_undo)
 {
     srv_ai_task *list = srv->ai.ready;
     srv->ai.ready = srv->ai.ready_tail = NULL;
+    *undo_out = NULL;
+    *n_undo = 0;
     size_t n = 0;
     for (srv_ai_task *t = list; t != NULL; t = t->next) {
         n++;
@@ -300,6 +315,8 @@ void vigil__srv_ai_store_ready(vigil_server *srv)
     if (n == 0) {
         return;
     }
+    srv_ai_view *undo = malloc(n * sizeof *undo);
+    *undo_out = undo;
     vigil_store_ai_item *items = calloc(n, sizeof *items);
     srv_ai_task **of = calloc(n, sizeof *of);
     vigil_status *status = calloc(n, sizeof *status);
@@ -315,6 +332,7 @@ void vigil__srv_ai_store_ready(vigil_server *srv)
         }
         if (!t->ok) {
             if (p->news2_score_id == t->score_id && p->has_ai) {
+                keep_view(undo, n_undo, p);
                 p->has_ai = false; /* the latest set has no AI score: NEWS2 alone */
                 vigil__srv_esc_mark_due(srv, p);
             }
@@ -346,6 +364,7 @@ void vigil__srv_ai_store_ready(vigil_server *srv)
         if (p == NULL || p->news2_score_id != t->score_id) {
             continue; /* a later set is the patient's latest: its own AI score will come */
         }
+        keep_view(undo, n_undo, p);
         p->has_ai = true;
         p->ai_prob = t->prob;
         p->ai_low_confidence = t->low_confidence;

@@ -311,7 +311,9 @@ void vigil__srv_esc_run_due(vigil_server *srv, int64_t now_ms)
     }
     vigil_err err = {0};
     bool batched = vigil_store_batch_begin(srv->store, &err) == VIGIL_OK;
-    vigil__srv_ai_store_ready(srv); /* marks the patients it concerns due */
+    srv_ai_view *undo = NULL;
+    size_t n_undo = 0;
+    vigil__srv_ai_store_ready(srv, &undo, &n_undo); /* marks the patients it concerns due */
     size_t n = srv->esc_due.n;
     srv_patient **ps = srv->esc_due.v;
     srv->esc_due.v = NULL;
@@ -323,7 +325,15 @@ void vigil__srv_esc_run_due(vigil_server *srv, int64_t now_ms)
     update_in_batch(srv, ps, n, now_ms, snap);
     if (batched && vigil_store_batch_commit(srv->store, &err) != VIGIL_OK) {
         restore(srv, ps, n, snap, &err);
+        for (size_t i = n_undo; i-- > 0;) { /* the AI scores were not stored either */
+            srv_patient *p = undo[i].p;
+            p->has_ai = undo[i].has_ai;
+            p->ai_prob = undo[i].prob;
+            p->ai_low_confidence = undo[i].low_confidence;
+            memcpy(p->ai_version, undo[i].version, sizeof p->ai_version);
+        }
     }
+    free(undo);
     free(snap);
     free(ps);
 }

@@ -293,10 +293,21 @@ void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_
  * background transaction. */
 void vigil__srv_ai_accept(vigil_server *srv, srv_job *job);
 bool vigil__srv_ai_ready_pending(const vigil_server *srv);
+/* A patient's AI view as it was before the background transaction changed it. */
+typedef struct srv_ai_view {
+    srv_patient *p;
+    bool has_ai;
+    double prob;
+    bool low_confidence;
+    char version[VIGIL_ID_MAX];
+} srv_ai_view;
+
 /* Store thread, inside the background transaction (vigil__srv_esc_run_due):
  * store the accepted AI scores, update the patients whose latest set they
- * score and mark their policy due. */
-void vigil__srv_ai_store_ready(vigil_server *srv);
+ * score and mark their policy due. *undo (allocated; free it) gets the
+ * views it changed, *n_undo of them, to put back if the transaction does
+ * not commit (NULL when there was no memory for it). */
+void vigil__srv_ai_store_ready(vigil_server *srv, srv_ai_view **undo, size_t *n_undo);
 /* True when no AI task is queued, being scored or waiting to be stored. */
 bool vigil__srv_ai_idle(vigil_server *srv);
 /* Wait until vigil__srv_ai_idle (tests). */
