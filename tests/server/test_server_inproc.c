@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "server/server_int.h"
+#include "store/sqlite/sqlite_int.h"
 #include "vigil/audit.h"
 #include "vigil/mllp.h"
 #include "vigil/server.h"
@@ -139,10 +140,17 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Called between open and start when set (a test's hook into the store). */
+static void (*before_start)(vigil_server *srv);
+
 static void start(fx *x)
 {
     vigil_err err = {0};
     assert_int_equal(vigil_server_open(&x->cfg, &x->srv, &err), VIGIL_OK);
+    if (before_start != NULL) {
+        before_start(x->srv);
+        before_start = NULL;
+    }
     assert_int_equal(vigil_server_start(x->srv, &err), VIGIL_OK);
     x->fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
@@ -664,6 +672,74 @@ static void low_confidence_mark_survives_a_restart(void **state)
     assert_true(low);
 }
 
+/* Commits of the server's store connection: after `pass` more commits, the
+ * next one fails (SQLite turns it into a rollback). Store thread only. */
+static _Atomic int commits_to_pass = -1; /* -1: none fails */
+
+static int failing_commit(void *ctx)
+{
+    (void)ctx;
+    int n = atomic_load(&commits_to_pass);
+    if (n < 0) {
+        return 0;
+    }
+    atomic_store(&commits_to_pass, n - 1);
+    return n == 0; /* non-zero: this commit becomes a rollback */
+}
+
+static void hook_commits(vigil_server *srv)
+{
+    sqlite3_commit_hook(vigil__sqlite_db(srv->store), failing_commit, NULL);
+}
+
+/* The escalation's background transaction fails to commit: the set stays
+ * acknowledged and stored, no alert is stored, the patient's escalation
+ * state is as before (no open episode the store does not have), and the
+ * next set raises the alert. */
+static void background_commit_failure_leaves_state_as_stored(void **state)
+{
+    fx *x = *state;
+    x->cfg.scorer = NULL;
+    before_start = hook_commits;
+    start(x);
+    request(x, "M0", "20250114070000+0000", 80, "AA"); /* the patient is known and cached */
+    seen s = {true, 99};
+    srv_job job;
+    vigil__srv_job_init_call(&job);
+    job.run = look; /* and every write of that set's is done */
+    job.arg = &s;
+    assert_true(vigil__srv_call(x->srv, &job));
+    vigil__srv_job_fini_call(&job);
+    atomic_store(&commits_to_pass, 1); /* the group's commit passes, the background's fails */
+    request(x, "M1", "20250114080000+0000", 135, "AA");
+    s = (seen){true, 99};
+    vigil__srv_job_init_call(&job);
+    job.run = look;
+    job.arg = &s;
+    assert_true(vigil__srv_call(x->srv, &job));
+    vigil__srv_job_fini_call(&job);
+    assert_int_equal(atomic_load(&commits_to_pass), -1); /* the failing commit happened */
+    assert_false(s.episode_open);
+    assert_int_equal(s.stored_open, 0);
+    vigil_server_stats st;
+    vigil_server_stats_get(x->srv, &st);
+    assert_true(st.store_failures >= 1);
+    vigil_store_obs_list l;
+    stored(x, &l);
+    assert_int_equal(l.n, 2); /* the acknowledged sets are there */
+    vigil_store_obs_list_fini(&l);
+    /* commits work again: the next set raises the alert */
+    request(x, "M2", "20250114090000+0000", 136, "AA");
+    seen s2 = {false, 0};
+    vigil__srv_job_init_call(&job);
+    job.run = look;
+    job.arg = &s2;
+    assert_true(vigil__srv_call(x->srv, &job));
+    vigil__srv_job_fini_call(&job);
+    assert_true(s2.episode_open);
+    assert_int_equal(s2.stored_open, 1);
+}
+
 static void stop_is_idempotent_and_close_frees_everything(void **state)
 {
     fx *x = *state;
@@ -697,6 +773,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it,
                                     setup, teardown),
     cmocka_unit_test_setup_teardown(low_confidence_mark_survives_a_restart, setup, teardown),
+    cmocka_unit_test_setup_teardown(background_commit_failure_leaves_state_as_stored, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(stop_is_idempotent_and_close_frees_everything, setup, teardown),
 };
 
