@@ -80,8 +80,8 @@ _Static_assert(N_OF(reason_names) == VIGIL_ESC_REASON_COUNT, "a reason has no na
 static const char *const reason_texts[] = {
     [VIGIL_ESC_R_MARTHA] = "a Martha's Rule call is open: critical-care outreach responds",
     [VIGIL_ESC_R_MARTHA_UNTRACKED] =
-        "a Martha's Rule call was alerted once but too many calls are open to repeat it: "
-        "acknowledge the open calls",
+        ("a Martha's Rule call was alerted once but too many calls are open to repeat it: "
+         "acknowledge the open calls"),
     [VIGIL_ESC_R_STAFF_CONCERN] =
         "a member of staff is worried about this patient: at least an urgent ward review",
     [VIGIL_ESC_R_NEWS2] = "the NEWS2 score of the latest observation set",
