@@ -163,8 +163,7 @@ bool vigil__srv_ai_ok(const vigil_ai_score *a)
 }
 
 /* Score t with the scorer; hist and ai are the worker's scratch. */
-static void score_one(vigil_server *srv, srv_ai_task *t, vigil_obs_event *hist,
-                      vigil_ai_score *ai)
+static void score_one(vigil_server *srv, srv_ai_task *t, vigil_obs_event *hist, vigil_ai_score *ai)
 {
     const vigil_scorer *sc = srv->cfg.scorer;
     vigil__srv_ai_events(t->hist, t->n_hist, hist);
@@ -343,9 +342,9 @@ void vigil__srv_ai_store_ready(vigil_server *srv, srv_ai_view **undo_out, size_t
         of[m++] = t;
     }
     vigil_err err = {0};
-    vigil_status s = m > 0 ? vigil_store_put_ai_batch(srv->store, &vigil__srv_ai_actor, items, m,
-                                                      status, &err)
-                           : VIGIL_OK;
+    vigil_status s =
+        m > 0 ? vigil_store_put_ai_batch(srv->store, &vigil__srv_ai_actor, items, m, status, &err)
+              : VIGIL_OK;
     if (s != VIGIL_OK) {
         atomic_fetch_add(&srv->stats.store_failures, 1);
         vigil__srv_log(srv, "store.error", "%zu AI score(s) not stored: %s", m,

@@ -411,7 +411,7 @@ struct vigil_server {
     struct {
         pthread_mutex_t mu;
         pthread_cond_t cv;
-        srv_ai_task *head, *tail;   /* queued for the AI thread (under mu) */
+        srv_ai_task *head, *tail;        /* queued for the AI thread (under mu) */
         srv_ai_task *ready, *ready_tail; /* scored, to store (store thread only) */
         bool stop, running;
         pthread_t thr;

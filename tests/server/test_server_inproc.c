@@ -542,9 +542,9 @@ static void opt_out_now(vigil_server *srv, srv_job *job)
     srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
     assert_non_null(p);
     int64_t id = 0;
-    assert_int_equal(vigil_store_ai_optout(srv->store, &TESTER, p->id, vigil__srv_now_ms(), NULL,
-                                           &id, &err),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_ai_optout(srv->store, &TESTER, p->id, vigil__srv_now_ms(), NULL, &id, &err),
+        VIGIL_OK);
     p->opted_out = true;
 }
 
@@ -579,9 +579,9 @@ static void newer_set_replaces_an_older_one_waiting_for_the_ai(void **state)
     hold_scorer(&x->f, true);
     request(x, "M1", "20250114080000+0000", 80, "AA"); /* taken by the AI thread, held */
     wait_scorer_waiting(&x->f);
-    request(x, "M2", "20250114090000+0000", 90, "AA"); /* queued */
+    request(x, "M2", "20250114090000+0000", 90, "AA");  /* queued */
     request(x, "M3", "20250114100000+0000", 100, "AA"); /* replaces M2 */
-    request(x, "M4", "20250114093000+0000", 95, "AA"); /* backfilled: M3 is later, M3 stays */
+    request(x, "M4", "20250114093000+0000", 95, "AA");  /* backfilled: M3 is later, M3 stays */
     hold_scorer(&x->f, false);
     vigil__srv_ai_drain(x->srv);
     assert_int_equal(x->f.calls, 2);
@@ -770,8 +770,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(opt_out_made_while_the_ai_scores_is_honoured, setup, teardown),
     cmocka_unit_test_setup_teardown(newer_set_replaces_an_older_one_waiting_for_the_ai, setup,
                                     teardown),
-    cmocka_unit_test_setup_teardown(alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it,
-                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(
+        alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it, setup, teardown),
     cmocka_unit_test_setup_teardown(low_confidence_mark_survives_a_restart, setup, teardown),
     cmocka_unit_test_setup_teardown(background_commit_failure_leaves_state_as_stored, setup,
                                     teardown),

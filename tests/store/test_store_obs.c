@@ -321,8 +321,8 @@ static void batch_undoes_each_refused_unit_whole_and_keeps_the_rest(void **state
     vigil_store_put out[N];
     vigil_err e = {0};
     assert_int_equal(vigil_store_put_obs_batch(f->st, &FX_FEED, items, N, out, &e), VIGIL_OK);
-    const vigil_status want[N] = {VIGIL_OK,       VIGIL_OK, VIGIL_ERR_CONFLICT, VIGIL_ERR_CONFLICT,
-                                  VIGIL_OK,       VIGIL_ERR_CONFLICT};
+    const vigil_status want[N] = {VIGIL_OK,           VIGIL_OK, VIGIL_ERR_CONFLICT,
+                                  VIGIL_ERR_CONFLICT, VIGIL_OK, VIGIL_ERR_CONFLICT};
     for (int i = 0; i < N; i++) {
         assert_int_equal(out[i].status, want[i]);
         assert_true(want[i] == VIGIL_OK ? out[i].obs_id > 0 && out[i].score_id > 0
@@ -549,9 +549,9 @@ static void ai_score_added_later_is_stored_once_audited_and_refused_item_by_item
     assert_int_equal(fx_count(f, "SELECT count(*) FROM audit"), audits + 1);
     /* read back with the set */
     vigil_store_obs_list l;
-    assert_int_equal(vigil_store_obs_range(f->st, &FX_NURSE, out.patient_id, 0, INT64_MAX, 10, &l,
-                                           &e),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_obs_range(f->st, &FX_NURSE, out.patient_id, 0, INT64_MAX, 10, &l, &e),
+        VIGIL_OK);
     assert_int_equal(l.n, 1);
     assert_true(l.rows[0].has_ai);
     assert_true(l.rows[0].ai_prob == 0.22);
@@ -562,9 +562,9 @@ static void ai_score_added_later_is_stored_once_audited_and_refused_item_by_item
     assert_int_equal(l.rows[0].news2.total, sc.news2.total); /* NEWS2 untouched */
     vigil_store_obs_list_fini(&l);
     vigil_store_patient_current cur;
-    assert_int_equal(vigil_store_patient_current_get(f->st, &FX_NURSE, out.patient_id, T0 + 1000,
-                                                     &cur, &e),
-                     VIGIL_OK);
+    assert_int_equal(
+        vigil_store_patient_current_get(f->st, &FX_NURSE, out.patient_id, T0 + 1000, &cur, &e),
+        VIGIL_OK);
     assert_true(cur.entry.has_ai && cur.entry.ai_low_confidence && cur.entry.ai_prob == 0.22);
     /* never overwritten */
     vigil_store_ai_item again = {out.score_id, {0.0, 0.9, NULL, "m@2"}};

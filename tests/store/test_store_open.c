@@ -144,7 +144,8 @@ static void version_1_store_migrates_keeping_rows_links_and_constraints(void **s
         " (21, 11, 102, 5, 1, 'medium', 'hourly', 'urgent-ward', 0, 1, -1.0, 0.2, 'm@1'),"
         " (22, 12, 202, 13, 1, 'high', 'continuous', 'emergency', 0, 1, NULL, NULL, NULL);"
         "INSERT INTO episode (id, patient_id, level, trigger, opened_ms, opened_by) VALUES"
-        " (31, 7, 'urgent-ward', 'news2', 102, 'vigil'), (32, 7, 'emergency', 'news2', 202, 'vigil');"
+        " (31, 7, 'urgent-ward', 'news2', 102, 'vigil'), (32, 7, 'emergency', 'news2', 202, "
+        "'vigil');"
         "UPDATE episode SET closed_ms = 202, closed_by = 'vigil', close_reason = 'superseded',"
         " superseded_by = 32 WHERE id = 31;"
         "INSERT INTO alert (id, episode_id, level, raised_ms) VALUES (41, 31, 'urgent-ward', 102),"
@@ -175,8 +176,9 @@ static void version_1_store_migrates_keeping_rows_links_and_constraints(void **s
                                 " a.id JOIN episode e ON e.id = a.episode_id"),
                      1);
     /* the indexes are back under their names */
-    assert_int_equal(fx_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
-                                " ('obs_set_source', 'obs_set_patient_t', 'episode_open')"),
+    assert_int_equal(fx_int(db,
+                            "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+                            " ('obs_set_source', 'obs_set_patient_t', 'episode_open')"),
                      3);
     /* no IN-list check is left on the rebuilt tables */
     assert_int_equal(fx_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('obs_set',"

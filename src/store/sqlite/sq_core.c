@@ -612,10 +612,9 @@ static vigil_status foreign_keys_hold(sq *q, vigil_err *err)
     rc = sqlite3_step(st);
     vigil_status s = VIGIL_OK;
     if (rc == SQLITE_ROW) {
-        s = vigil_err_set(err, VIGIL_ERR_INTERNAL, "store",
-                          "a row of table %s no longer has its %s row",
-                          (const char *)sqlite3_column_text(st, 0),
-                          (const char *)sqlite3_column_text(st, 2));
+        s = vigil_err_set(
+            err, VIGIL_ERR_INTERNAL, "store", "a row of table %s no longer has its %s row",
+            (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 2));
     } else if (rc != SQLITE_DONE) {
         s = sq_fail(q, sqlite3_extended_errcode(q->db), "foreign key check", err);
     }

@@ -636,8 +636,7 @@ static void refuse_unit(vigil_store_put *out, size_t i, size_t j, size_t bad)
  * unit's results are set (the caller rolls the unit's writes back); any
  * other failure is returned and fails the whole batch. */
 static vigil_status put_unit(sq *q, const vigil_actor *who, const vigil_store_obs_item *items,
-                             size_t i, size_t j, vigil_store_put *out, size_t *bad,
-                             vigil_err *err)
+                             size_t i, size_t j, vigil_store_put *out, size_t *bad, vigil_err *err)
 {
     if (out[i].status != VIGIL_OK) {
         return VIGIL_OK; /* refused, with the rest of its unit (store.c or a pass before) */
@@ -854,6 +853,38 @@ vigil_status vigil__sq_put_ai_batch(void *be, const vigil_actor *who,
 
 /* ---- reading a patient's observations ----------------------------------- */
 
+/* Check the patient exists, then prepare sql with (patient_id, from_ms,
+ * to_ms, limit) bound to ?1..?4: the two reads of a patient's sets. */
+static vigil_status prep_patient_range(sq *q, const char *sql, int64_t patient_id, int64_t from_ms,
+                                       int64_t to_ms, size_t limit, sqlite3_stmt **st,
+                                       vigil_err *err)
+{
+    vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    PREP(sql, st);
+    sq_bind_i64(*st, 1, patient_id);
+    sq_bind_i64(*st, 2, from_ms);
+    sq_bind_i64(*st, 3, to_ms);
+    sq_bind_i64(*st, 4, limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
+    return VIGIL_OK;
+}
+
+/* The "obs.read" audit record of reading n sets of patient_id in [from_ms, to_ms]. */
+static vigil_status audit_obs_read(sq *q, const vigil_actor *who, int64_t patient_id,
+                                   int64_t from_ms, int64_t to_ms, size_t n, const char *what,
+                                   vigil_err *err)
+{
+    vigil__audit_ev ev;
+    char f[32], t[32];
+    vigil__store_iso8601(from_ms, f);
+    vigil__store_iso8601(to_ms, t);
+    vigil__audit_ev_set(&ev, who, "obs.read", "patient", patient_id, patient_id,
+                        "%zu sets %s..%s%s", n, f, t, what);
+    return sq_audit(q, &ev, err);
+}
+
 /* the latest first, by the (patient_id, t_ms) index */
 static const char SQL_OBS_RECENT[] =
     "SELECT o.t_ms, " OBS_COLS " FROM obs_set o WHERE o.patient_id = ?1 AND o.t_ms BETWEEN ?2"
@@ -863,16 +894,12 @@ static vigil_status recent_txn(sq *q, const vigil_actor *who, int64_t patient_id
                                int64_t to_ms, size_t max, vigil_store_vitals *out, size_t *n,
                                vigil_err *err)
 {
-    vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
+    sqlite3_stmt *st = NULL;
+    vigil_status s =
+        prep_patient_range(q, SQL_OBS_RECENT, patient_id, from_ms, to_ms, max, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }
-    sqlite3_stmt *st = NULL;
-    PREP(SQL_OBS_RECENT, &st);
-    sq_bind_i64(st, 1, patient_id);
-    sq_bind_i64(st, 2, from_ms);
-    sq_bind_i64(st, 3, to_ms);
-    sq_bind_i64(st, 4, max >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
     size_t k = 0;
     for (;;) {
         bool row = false;
@@ -893,13 +920,7 @@ static vigil_status recent_txn(sq *q, const vigil_actor *who, int64_t patient_id
         out[k - 1 - i] = t;
     }
     *n = k;
-    vigil__audit_ev ev;
-    char f[32], t[32];
-    vigil__store_iso8601(from_ms, f);
-    vigil__store_iso8601(to_ms, t);
-    vigil__audit_ev_set(&ev, who, "obs.read", "patient", patient_id, patient_id,
-                        "%zu sets %s..%s (vital signs, latest %zu)", k, f, t, max);
-    return sq_audit(q, &ev, err);
+    return audit_obs_read(q, who, patient_id, from_ms, to_ms, k, " (vital signs, the latest)", err);
 }
 
 vigil_status vigil__sq_obs_recent(void *be, const vigil_actor *who, int64_t patient_id,
@@ -915,7 +936,6 @@ vigil_status vigil__sq_obs_recent(void *be, const vigil_actor *who, int64_t pati
     *n = s == VIGIL_OK ? got : 0;
     return s;
 }
-
 
 static const char SQL_OBS_RANGE[] =
     "SELECT o.id, o.patient_id, coalesce(o.admission_id, 0), o.received_ms, o.t_ms, o.source, "
@@ -972,16 +992,13 @@ static vigil_status range_txn(sq *q, const vigil_actor *who, int64_t patient_id,
                               int64_t to_ms, size_t max_rows, vigil_store_obs_list *l,
                               vigil_err *err)
 {
-    vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
+    sqlite3_stmt *st = NULL;
+    size_t limit = max_rows >= (size_t)INT64_MAX ? max_rows : max_rows + 1; /* +1: truncated? */
+    vigil_status s =
+        prep_patient_range(q, SQL_OBS_RANGE, patient_id, from_ms, to_ms, limit, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }
-    sqlite3_stmt *st = NULL;
-    PREP(SQL_OBS_RANGE, &st);
-    sq_bind_i64(st, 1, patient_id);
-    sq_bind_i64(st, 2, from_ms);
-    sq_bind_i64(st, 3, to_ms);
-    sq_bind_i64(st, 4, max_rows >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)max_rows + 1);
     size_t cap = 0;
     for (;;) {
         bool row = false;
@@ -1015,13 +1032,7 @@ static vigil_status range_txn(sq *q, const vigil_actor *who, int64_t patient_id,
     if (s != VIGIL_OK) {
         return s;
     }
-    vigil__audit_ev ev;
-    char f[32], t[32];
-    vigil__store_iso8601(from_ms, f);
-    vigil__store_iso8601(to_ms, t);
-    vigil__audit_ev_set(&ev, who, "obs.read", "patient", patient_id, patient_id, "%zu sets %s..%s",
-                        l->n, f, t);
-    return sq_audit(q, &ev, err);
+    return audit_obs_read(q, who, patient_id, from_ms, to_ms, l->n, "", err);
 }
 
 vigil_status vigil__sq_obs_range(void *be, const vigil_actor *who, int64_t patient_id,
