@@ -26,18 +26,25 @@ foreach(src ${test_c_srcs})
     target_link_libraries(${exe} PRIVATE PkgConfig::XGBOOST)
   endif()
   add_dependencies(${exe} vigil)
-  file(STRINGS ${src} lines REGEX "cmocka_unit_test(_setup_teardown)?\\(")
-  set(n 0)
-  foreach(line ${lines})
-    string(REGEX MATCH "cmocka_unit_test(_setup_teardown)?\\(([A-Za-z0-9_]+)" m "${line}")
-    if(m)
-      set(case ${CMAKE_MATCH_2})
-      add_test(NAME ${tmod}.${case} COMMAND ${exe} ${case}
-               WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-      set_tests_properties(${tmod}.${case} PROPERTIES ENVIRONMENT "${VIGIL_TEST_ENV}"
-                           LABELS ${tmod})
-      math(EXPR n "${n}+1")
-    endif()
+  # every cmocka_unit_test(...) registration, its name possibly on the next
+  # line (clang-format breaks long ones); each one must yield a name, so a
+  # registration this cannot read stops the configure rather than vanish
+  file(READ ${src} text)
+  string(REGEX MATCHALL "cmocka_unit_test(_setup_teardown)?\\(" opens "${text}")
+  string(REGEX MATCHALL "cmocka_unit_test(_setup_teardown)?\\([ \t\r\n]*[A-Za-z0-9_]+" calls
+         "${text}")
+  list(LENGTH opens n_opens)
+  list(LENGTH calls n)
+  if(NOT n EQUAL n_opens)
+    message(FATAL_ERROR "${src}: ${n_opens} cmocka_unit_test registrations, ${n} with a "
+                        "readable case name")
+  endif()
+  foreach(call ${calls})
+    string(REGEX REPLACE "^cmocka_unit_test(_setup_teardown)?\\([ \t\r\n]*" "" case "${call}")
+    add_test(NAME ${tmod}.${case} COMMAND ${exe} ${case}
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(${tmod}.${case} PROPERTIES ENVIRONMENT "${VIGIL_TEST_ENV}"
+                         LABELS ${tmod})
   endforeach()
   if(n EQUAL 0)
     message(FATAL_ERROR "${src} registers no cmocka_unit_test")
