@@ -241,6 +241,17 @@ static void stored(fx *x, vigil_store_obs_list *l)
     vigil_store_close(st);
 }
 
+/* Run fn(srv, job) on the store thread, as a request's work is, and wait for it. */
+static void on_store_thread(fx *x, void (*fn)(vigil_server *srv, srv_job *job), void *arg)
+{
+    srv_job job;
+    vigil__srv_job_init_call(&job);
+    job.run = fn;
+    job.arg = arg;
+    assert_true(vigil__srv_call(x->srv, &job));
+    vigil__srv_job_fini_call(&job);
+}
+
 /* ---- tests -------------------------------------------------------------------- */
 
 static void ai_score_is_stored_with_its_set_and_sees_the_history(void **state)
@@ -556,11 +567,7 @@ static void opt_out_made_while_the_ai_scores_is_honoured(void **state)
     hold_scorer(&x->f, true);
     request(x, "M1", "20250114080000+0000", 80, "AA");
     wait_scorer_waiting(&x->f);
-    srv_job job;
-    vigil__srv_job_init_call(&job);
-    job.run = opt_out_now;
-    assert_true(vigil__srv_call(x->srv, &job));
-    vigil__srv_job_fini_call(&job);
+    on_store_thread(x, opt_out_now, NULL);
     hold_scorer(&x->f, false);
     vigil__srv_ai_drain(x->srv);
     vigil_store_obs_list l;
@@ -630,12 +637,7 @@ static void alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it(voi
     start(x);
     request(x, "M1", "20250114080000+0000", 135, "AA"); /* heart rate 135: 3 points */
     seen s = {false, 0};
-    srv_job job;
-    vigil__srv_job_init_call(&job);
-    job.run = look;
-    job.arg = &s;
-    assert_true(vigil__srv_call(x->srv, &job));
-    vigil__srv_job_fini_call(&job);
+    on_store_thread(x, look, &s);
     assert_true(s.episode_open);
     assert_int_equal(s.stored_open, 1);
 }
@@ -663,12 +665,7 @@ static void low_confidence_mark_survives_a_restart(void **state)
     x->srv = NULL;
     start(x); /* a new process would read the same database */
     bool low = false;
-    srv_job job;
-    vigil__srv_job_init_call(&job);
-    job.run = note_low_confidence;
-    job.arg = &low;
-    assert_true(vigil__srv_call(x->srv, &job));
-    vigil__srv_job_fini_call(&job);
+    on_store_thread(x, note_low_confidence, &low);
     assert_true(low);
 }
 
@@ -704,20 +701,11 @@ static void background_commit_failure_leaves_state_as_stored(void **state)
     start(x);
     request(x, "M0", "20250114070000+0000", 80, "AA"); /* the patient is known and cached */
     seen s = {true, 99};
-    srv_job job;
-    vigil__srv_job_init_call(&job);
-    job.run = look; /* and every write of that set's is done */
-    job.arg = &s;
-    assert_true(vigil__srv_call(x->srv, &job));
-    vigil__srv_job_fini_call(&job);
+    on_store_thread(x, look, &s);
     atomic_store(&commits_to_pass, 1); /* the group's commit passes, the background's fails */
     request(x, "M1", "20250114080000+0000", 135, "AA");
     s = (seen){true, 99};
-    vigil__srv_job_init_call(&job);
-    job.run = look;
-    job.arg = &s;
-    assert_true(vigil__srv_call(x->srv, &job));
-    vigil__srv_job_fini_call(&job);
+    on_store_thread(x, look, &s);
     assert_int_equal(atomic_load(&commits_to_pass), -1); /* the failing commit happened */
     assert_false(s.episode_open);
     assert_int_equal(s.stored_open, 0);
@@ -731,11 +719,7 @@ static void background_commit_failure_leaves_state_as_stored(void **state)
     /* commits work again: the next set raises the alert */
     request(x, "M2", "20250114090000+0000", 136, "AA");
     seen s2 = {false, 0};
-    vigil__srv_job_init_call(&job);
-    job.run = look;
-    job.arg = &s2;
-    assert_true(vigil__srv_call(x->srv, &job));
-    vigil__srv_job_fini_call(&job);
+    on_store_thread(x, look, &s2);
     assert_true(s2.episode_open);
     assert_int_equal(s2.stored_open, 1);
 }
