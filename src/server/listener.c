@@ -358,7 +358,8 @@ void vigil__srv_hl7_done(vigil_server *srv, srv_job *job)
                 timeout */
 }
 
-/* ACKs handed back by the store thread. */
+/* Jobs handed back by the store thread, committed or refused: build each
+ * ACK here (off the store thread, the service's one writer) and send it. */
 static void on_done(lst *L)
 {
     vigil_server *srv = L->srv;
@@ -372,6 +373,7 @@ static void on_done(lst *L)
     while (list != NULL) {
         srv_job *job = list;
         list = job->next;
+        vigil__srv_hl7_finish(srv, job);
         size_t i = job->slot;
         conn *c = i < L->n_c ? &L->c[i] : NULL;
         if (c != NULL && c->used && c->gen == job->gen) {

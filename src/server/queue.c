@@ -93,11 +93,11 @@ bool vigil__srv_call(vigil_server *srv, srv_job *job)
     return true;
 }
 
-/* Hand a job back: HL7 to the MLLP thread, calls to their waiting thread. */
+/* Hand a job back: HL7 to the MLLP thread (which builds its ACK), calls to
+ * their waiting thread. */
 static void complete(vigil_server *srv, srv_job *job)
 {
     if (job->kind == SRV_JOB_HL7) {
-        vigil__srv_hl7_finish(srv, job);
         vigil__srv_hl7_done(srv, job);
         return;
     }

@@ -251,8 +251,10 @@ void vigil__srv_job_free_hl7(srv_job *job);
 void *vigil__srv_store_main(void *arg);
 /* MLLP thread main loop. */
 void *vigil__srv_mllp_main(void *arg);
-/* Store thread: an HL7 job (ADT, refusal) or its ACK after the group commit. */
+/* Store thread: an HL7 job (ADT, refusal). */
 void vigil__srv_hl7_prepare(vigil_server *srv, srv_job *job);
+/* MLLP thread: a job's ACK, once the store thread handed it back
+ * (committed or refused). */
 void vigil__srv_hl7_finish(vigil_server *srv, srv_job *job);
 /* Hand a finished HL7 job back to the MLLP thread. */
 void vigil__srv_hl7_done(vigil_server *srv, srv_job *job);
@@ -435,7 +437,7 @@ struct vigil_server {
         srv_patient **v;
         size_t n, cap;
     } esc_due; /* store thread: patients whose policy runs next (vigil__srv_esc_run_due) */
-    uint64_t ack_seq;
+    uint64_t ack_seq; /* MLLP thread: the last ACK control id's number */
     _Atomic uint64_t ack_hist[SRV_ACK_BUCKETS + 1]; /* ACK latency, SRV_ACK_BUCKET_US wide */
     _Atomic uint64_t ack_max_us;
     int64_t last_tick_ms;

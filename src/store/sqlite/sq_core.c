@@ -146,6 +146,8 @@ static const char SQL_BEGIN_READ[] = "BEGIN DEFERRED";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
 
+static void rollback(sq *q);
+
 static vigil_status run_cached(sq *q, const char *sql, const char *what, vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -183,7 +185,14 @@ vigil_status sq_begin(sq *q, vigil_err *err)
     }
     q->head.valid = false;
     q->head.dirty = false;
-    return run_cached(q, SQL_BEGIN, "begin", err);
+    vigil_status s = run_cached(q, SQL_BEGIN, "begin", err);
+    if (s == VIGIL_OK) {
+        s = sq_patcache_sync(q, err); /* the write lock is held: nobody else commits now */
+        if (s != VIGIL_OK) {
+            rollback(q);
+        }
+    }
+    return s;
 }
 
 vigil_status sq_begin_read(sq *q, vigil_err *err)
@@ -222,6 +231,7 @@ static vigil_status op_end(sq *q, vigil_status s, vigil_err *err)
         return run_cached(q, SQL_OP_RELEASE, "release savepoint", err);
     }
     vigil_err ignored;
+    sq_patcache_clear(q);
     if (run_cached(q, SQL_OP_ROLLBACK_TO, "rollback to savepoint", &ignored) == VIGIL_OK &&
         run_cached(q, SQL_OP_RELEASE, "release savepoint", &ignored) == VIGIL_OK) {
         q->head = q->op_saved;
@@ -303,6 +313,7 @@ vigil_status sq_release(sq *q, vigil_err *err)
 
 vigil_status sq_rollback_to(sq *q, const sq_head *saved, vigil_err *err)
 {
+    sq_patcache_clear(q);
     vigil_status s = run_cached(q, SQL_ROLLBACK_TO, "rollback to savepoint", err);
     if (s == VIGIL_OK) {
         s = run_cached(q, SQL_RELEASE, "release savepoint", err);
@@ -704,12 +715,14 @@ static void sq_close_be(void *be)
         sqlite3_finalize(q->cache[i].stmt);
     }
     sqlite3_close(q->db);
+    sq_patcache_free(q);
     free(q);
 }
 
 static vigil_status configure(sq *q, vigil_err *err)
 {
     sqlite3_extended_result_codes(q->db, 1);
+    sq_patcache_attach(q);
     sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
     /* refuse schema-corrupting writes (writable_schema, etc.) and untrusted
      * functions in schema; see SQLite "Defense Against The Dark Arts" */

@@ -76,6 +76,24 @@ static bool fills(const char *stored, const char *given)
     return given[0] != '\0' && stored[0] == '\0';
 }
 
+/* read_patient by NHS number or hospital number through the connection's
+ * patient cache (sq_patcache.c): for the write path only, inside a write
+ * transaction, where the cache is known to match the table. */
+static vigil_status lookup_patient(sq *q, uint8_t kind, const char *key, bool *found,
+                                   vigil_patient *out, vigil_err *err)
+{
+    if (sq_patcache_get(q, kind, key, out)) {
+        *found = true;
+        return VIGIL_OK;
+    }
+    vigil_status s = read_patient(q, kind == SQ_PAT_BY_NHS ? SQL_PAT_BY_NHS : SQL_PAT_BY_MRN, key,
+                                  0, found, out, err);
+    if (s == VIGIL_OK && *found) {
+        sq_patcache_put(q, kind, out);
+    }
+    return s;
+}
+
 /*
  * Find or create the patient with these identifiers inside the current
  * transaction (want: nhs/mrn/name/birth_date; "" for unknown).
@@ -87,10 +105,10 @@ static vigil_status resolve_patient(sq *q, const vigil_actor *who, const vigil_p
     bool f_nhs = false, f_mrn = false;
     vigil_status s = VIGIL_OK;
     if (want->nhs_number[0] != '\0') {
-        s = read_patient(q, SQL_PAT_BY_NHS, want->nhs_number, 0, &f_nhs, &by_nhs, err);
+        s = lookup_patient(q, SQ_PAT_BY_NHS, want->nhs_number, &f_nhs, &by_nhs, err);
     }
     if (s == VIGIL_OK && want->mrn[0] != '\0') {
-        s = read_patient(q, SQL_PAT_BY_MRN, want->mrn, 0, &f_mrn, &by_mrn, err);
+        s = lookup_patient(q, SQ_PAT_BY_MRN, want->mrn, &f_mrn, &by_mrn, err);
     }
     if (s != VIGIL_OK) {
         return s;

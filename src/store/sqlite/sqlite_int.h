@@ -36,6 +36,8 @@ typedef struct sq_head {
     uint8_t hash[VIGIL_AUDIT_HASH_LEN];
 } sq_head;
 
+typedef struct sq_patcache sq_patcache;
+
 typedef struct sq {
     sqlite3 *db;
     bool readonly;
@@ -43,6 +45,8 @@ typedef struct sq {
     sq_head op_saved;  /* the head when the current call of the batch began */
     sq_head head;
     sq_slot cache[SQ_CACHE_SLOTS];
+    sq_patcache *patcache; /* sq_patcache.c; NULL until the first patient is read */
+    int64_t data_version;  /* PRAGMA data_version when the cache was last checked */
 } sq;
 
 /* The vigil application id in the SQLite header ("VIGL"). */
@@ -101,6 +105,21 @@ vigil_status sq_audit(sq *q, const vigil__audit_ev *ev, vigil_err *err);
 vigil_status sq_savepoint(sq *q, sq_head *saved, vigil_err *err);
 vigil_status sq_release(sq *q, vigil_err *err);
 vigil_status sq_rollback_to(sq *q, const sq_head *saved, vigil_err *err);
+
+/* The patient cache (sq_patcache.c): rows read by NHS number or hospital
+ * number, kept exactly as stored. attach installs the hooks that empty it
+ * (any patient row written, any rollback); sync empties it when another
+ * connection has committed (call inside each write transaction); clear
+ * empties it (a savepoint rolled back); get copies a cached row; put caches
+ * one read from the table. */
+#define SQ_PAT_BY_NHS 1
+#define SQ_PAT_BY_MRN 2
+void sq_patcache_attach(sq *q);
+void sq_patcache_free(sq *q);
+void sq_patcache_clear(sq *q);
+vigil_status sq_patcache_sync(sq *q, vigil_err *err);
+bool sq_patcache_get(sq *q, uint8_t kind, const char *key, vigil_patient *out);
+void sq_patcache_put(sq *q, uint8_t kind, const vigil_patient *p);
 
 /* Binding helpers (strings are bound SQLITE_STATIC: they must outlive the
  * step). _opt binds NULL for NULL or "", 0, NaN. */
