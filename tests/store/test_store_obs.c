@@ -85,6 +85,41 @@ static void resent_message_id_with_different_content_is_a_conflict(void **state)
     assert_int_equal(fx_audit_count(f), n_audit); /* nothing written, nothing audited */
 }
 
+/* The resent message names a patient never stored (another NHS number):
+ * refused as a resend with different content, and the patient its look-up
+ * created is rolled back with it, alone and inside a batch. */
+static void resent_message_id_naming_a_new_patient_leaves_no_patient(void **state)
+{
+    fx *f = *state;
+    char a[11], b[11], c[11];
+    fx_nhs(2031, a);
+    fx_nhs(2032, b);
+    fx_nhs(2033, c);
+    vigil_obs_event ev;
+    fx_event(&ev, a, "MSG-9", T0);
+    fx_put(f, &ev, NULL);
+    int64_t n_audit = fx_audit_count(f);
+    fx_event(&ev, b, "MSG-9", T0);
+    vigil_store_put out;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, &out, &e), VIGIL_ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "different content"));
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM patient"), 1);
+    assert_int_equal(fx_audit_count(f), n_audit);
+    vigil_obs_event ok;
+    fx_event(&ok, c, "MSG-10", T0);
+    vigil_store_obs_item items[2] = {{.ev = &ev, .unit = 1}, {.ev = &ok, .unit = 2}};
+    vigil_store_put outs[2];
+    assert_int_equal(vigil_store_put_obs_batch(f->st, &FX_FEED, items, 2, outs, &e), VIGIL_OK);
+    assert_int_equal(outs[0].status, VIGIL_ERR_CONFLICT);
+    assert_int_equal(outs[1].status, VIGIL_OK);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM patient"), 2); /* a and c */
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM obs_set"), 2);
+    vigil_audit_report rep;
+    assert_int_equal(vigil_audit_verify(f->st, &rep, &e), VIGIL_OK);
+    assert_true(rep.ok);
+}
+
 static void same_message_id_from_another_source_is_a_new_set(void **state)
 {
     fx *f = *state;
@@ -580,6 +615,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(put_obs_stores_every_news2_input_with_null_for_not_measured, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(resent_identical_message_is_stored_once, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(resent_message_id_with_different_content_is_a_conflict, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(resent_message_id_naming_a_new_patient_leaves_no_patient, fx_setup,
+                                    fx_teardown),
     cmocka_unit_test_setup_teardown(same_message_id_from_another_source_is_a_new_set, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(observation_with_a_wrong_nhs_check_digit_is_refused, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(schema_refuses_an_nhs_number_with_a_wrong_check_digit, fx_setup, fx_teardown),

@@ -558,19 +558,6 @@ static vigil_status put_one(sq *q, const vigil_actor *who, const vigil_store_obs
     const vigil_obs_event *ev = it->ev;
     vigil__audit_ev aev;
     vigil_status s = VIGIL_OK;
-    if (ev->source_id[0] != '\0') {
-        bool found = false;
-        s = find_resent(q, ev, &found, o, err);
-        if (s != VIGIL_OK) {
-            return s;
-        }
-        if (found) {
-            vigil__audit_ev_set(&aev, who, "obs.duplicate", "obs_set", o->obs_id, o->patient_id,
-                                "resent %s/%s", vigil__store_source_names[ev->source],
-                                ev->source_id);
-            return sq_audit(q, &aev, err);
-        }
-    }
     vigil_patient want;
     memset(&want, 0, sizeof want);
     memcpy(want.nhs_number, ev->nhs_number, sizeof want.nhs_number);
@@ -603,6 +590,25 @@ static vigil_status put_one(sq *q, const vigil_actor *who, const vigil_store_obs
     sq_bind_text_opt(st, 15, ev->recorded_by);
     sq_bind_i64(st, 16, vigil__store_now_ms());
     s = sq_run(q, st, "insert observation set", err);
+    if (s == VIGIL_ERR_CONFLICT && ev->source_id[0] != '\0') {
+        /* A resent message: the unique index on (source, source_id) finds it
+         * here rather than a read before every set (resends are rare). The
+         * failed statement left nothing; the patient look-up before it wrote
+         * nothing for an identical resend (same identifiers), and whatever
+         * it wrote for a differing one is rolled back with the refusal. */
+        bool found = false;
+        vigil_err e2 = {0};
+        vigil_status rs = find_resent(q, ev, &found, o, &e2);
+        if (rs != VIGIL_OK || !found) {
+            if (rs != VIGIL_OK && err != NULL) {
+                *err = e2;
+            }
+            return rs != VIGIL_OK ? rs : s;
+        }
+        vigil__audit_ev_set(&aev, who, "obs.duplicate", "obs_set", o->obs_id, o->patient_id,
+                            "resent %s/%s", vigil__store_source_names[ev->source], ev->source_id);
+        return sq_audit(q, &aev, err);
+    }
     if (s != VIGIL_OK) {
         return s;
     }
