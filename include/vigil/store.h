@@ -77,10 +77,9 @@ enum {
                                        at the current schema version */
     /* SQLite: leave copying the write-ahead log into the database to
      * vigil_store_checkpoint on another connection, so commits on this one
-     * do not do it (nor wait for its fsync); vigil_store_on_commit tells
-     * that connection when. This connection still does it itself once the
-     * log passes VIGIL_STORE_WAL_LIMIT_PAGES, so the log stays bounded if
-     * the other connection stops. */
+     * do not do it (nor wait for its fsync). This connection still does it
+     * itself once the log passes VIGIL_STORE_WAL_LIMIT_PAGES, so the log
+     * stays bounded if the other connection stops. */
     VIGIL_STORE_CHECKPOINT_ELSEWHERE = 1u << 1,
 };
 
@@ -125,14 +124,6 @@ void vigil_store_batch_rollback(vigil_store *st);
  */
 vigil_status vigil_store_checkpoint(vigil_store *st, int *out_log, int *out_copied,
                                     vigil_err *err);
-
-/*
- * For a store opened with VIGIL_STORE_CHECKPOINT_ELSEWHERE: after each
- * commit on it, fn(ctx, log_frames) runs on the committing thread with the
- * number of frames now in the write-ahead log (to wake the connection that
- * checkpoints). fn must be quick and must not use st. NULL fn: none.
- */
-void vigil_store_on_commit(vigil_store *st, void (*fn)(void *ctx, int log_frames), void *ctx);
 
 /* Backend name: "sqlite". Static string. */
 const char *vigil_store_backend_name(const vigil_store *st);

@@ -205,16 +205,16 @@ vigil_status vigil_server_start(vigil_server *srv, vigil_err *err)
     if (srv->running) {
         return VIGIL_OK;
     }
-    vigil_status cs = vigil__srv_ckpt_start(srv, err); /* before the store thread commits */
-    if (cs != VIGIL_OK) {
-        return cs;
-    }
     if (pthread_create(&srv->store_thr, NULL, vigil__srv_store_main, srv) != 0) {
-        vigil__srv_ckpt_stop(srv);
         return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "cannot start the store thread");
     }
     srv->store_running = true;
     srv->running = true; /* so that a failure below stops the store thread */
+    vigil_status cs = vigil__srv_ckpt_start(srv, err);
+    if (cs != VIGIL_OK) {
+        vigil_server_stop(srv);
+        return cs;
+    }
     if (pthread_create(&srv->mllp_thr, NULL, vigil__srv_mllp_main, srv) != 0) {
         vigil_server_stop(srv);
         return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "cannot start the MLLP thread");

@@ -282,10 +282,9 @@ struct srv_ai_task {
 };
 
 /* The checkpoint thread (checkpoint.c): init/fini around the server's
- * life, open its connection with the other stores, start before the store
+ * life, open its connection with the other stores, start after the store
  * thread, stop after the store thread has ended. */
-#define SRV_CHECKPOINT_FRAMES 1000 /* SQLite's autocheckpoint default */
-#define SRV_CHECKPOINT_IDLE_MS 1000
+#define SRV_CHECKPOINT_MS 50
 void vigil__srv_ckpt_init(vigil_server *srv);
 void vigil__srv_ckpt_fini(vigil_server *srv);
 vigil_status vigil__srv_ckpt_open(vigil_server *srv, vigil_err *err);
@@ -436,7 +435,7 @@ struct vigil_server {
     struct {
         pthread_mutex_t mu;
         pthread_cond_t cv; /* CLOCK_MONOTONIC */
-        bool stop, running, wanted;
+        bool stop, running;
         pthread_t thr;
         vigil_store *store;
     } ckpt;

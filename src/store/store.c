@@ -317,13 +317,6 @@ vigil_status vigil_store_checkpoint(vigil_store *st, int *out_log, int *out_copi
     return s;
 }
 
-void vigil_store_on_commit(vigil_store *st, void (*fn)(void *ctx, int log_frames), void *ctx)
-{
-    if (st != NULL && st->ops->on_commit != NULL) {
-        st->ops->on_commit(st->be, fn, ctx);
-    }
-}
-
 const char *vigil_store_backend_name(const vigil_store *st)
 {
     return st != NULL ? st->ops->name : "";

@@ -719,28 +719,6 @@ static void sq_close_be(void *be)
     free(q);
 }
 
-/* After each commit of a VIGIL_STORE_CHECKPOINT_ELSEWHERE connection (the
- * write lock released): tell the checkpointing connection, and copy the log
- * here only past the limit (SQLite: the hook may checkpoint). */
-static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
-{
-    sq *q = ctx;
-    if (q->on_commit != NULL) {
-        q->on_commit(q->on_commit_ctx, frames);
-    }
-    if (frames >= VIGIL_STORE_WAL_LIMIT_PAGES) {
-        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    }
-    return SQLITE_OK;
-}
-
-void vigil__sq_on_commit(void *be, void (*fn)(void *ctx, int log_frames), void *ctx)
-{
-    sq *q = be;
-    q->on_commit = fn;
-    q->on_commit_ctx = ctx;
-}
-
 static vigil_status configure(sq *q, unsigned flags, vigil_err *err)
 {
     sqlite3_extended_result_codes(q->db, 1);
@@ -777,7 +755,12 @@ static vigil_status configure(sq *q, unsigned flags, vigil_err *err)
         return s;
     }
     if ((flags & VIGIL_STORE_CHECKPOINT_ELSEWHERE) != 0 && !q->readonly) {
-        sqlite3_wal_hook(q->db, wal_hook, q); /* in place of SQLite's autocheckpoint */
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint = %d", VIGIL_STORE_WAL_LIMIT_PAGES);
+        s = sq_exec(q, sql, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
     }
     /* FULL: each commit syncs the WAL, so a returned commit survives power
      * loss, not only a crash of this process */
@@ -866,7 +849,6 @@ const vigil__store_ops vigil__sqlite_ops = {
     .batch_commit = vigil__sq_batch_commit,
     .batch_rollback = vigil__sq_batch_rollback,
     .checkpoint = vigil__sq_checkpoint,
-    .on_commit = vigil__sq_on_commit,
     .put_score = vigil__sq_put_score,
     .put_ai_batch = vigil__sq_put_ai_batch,
     .obs_recent = vigil__sq_obs_recent,

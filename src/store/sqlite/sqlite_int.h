@@ -47,8 +47,6 @@ typedef struct sq {
     sq_slot cache[SQ_CACHE_SLOTS];
     sq_patcache *patcache; /* sq_patcache.c; NULL until the first patient is read */
     int64_t data_version;  /* PRAGMA data_version when the cache was last checked */
-    void (*on_commit)(void *ctx, int log_frames); /* vigil_store_on_commit */
-    void *on_commit_ctx;
 } sq;
 
 /* The vigil application id in the SQLite header ("VIGL"). */
@@ -174,7 +172,6 @@ vigil_status vigil__sq_batch_begin(void *be, vigil_err *err);
 vigil_status vigil__sq_batch_commit(void *be, vigil_err *err);
 void vigil__sq_batch_rollback(void *be);
 vigil_status vigil__sq_checkpoint(void *be, int *out_log, int *out_copied, vigil_err *err);
-void vigil__sq_on_commit(void *be, void (*fn)(void *ctx, int log_frames), void *ctx);
 vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_id,
                                  const vigil_store_score *score, int64_t *out_id, vigil_err *err);
 vigil_status vigil__sq_put_ai_batch(void *be, const vigil_actor *who,
