@@ -169,7 +169,6 @@ typedef struct vigil_server_stats {
     uint64_t ai_scored;      /* AI scores stored after the ACK (HL7 sets) */
     uint64_t ai_skipped;     /* HL7 sets not AI-scored: the patient's newer set came first */
     uint64_t ai_failed;      /* AI scoring failed or gave a malformed score */
-    uint64_t checkpoints;    /* passes of the checkpoint thread (write-ahead log copied) */
     /* Time from a message's last byte read to its ACK handed to the socket, in
      * microseconds, over every ACK so far (quarter-millisecond buckets, so an upper
      * bound; over 100 ms counts as 100 ms). 0 when no ACK was sent. */

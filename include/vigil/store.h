@@ -75,15 +75,7 @@ typedef struct vigil_actor {
 enum {
     VIGIL_STORE_READONLY = 1u << 0, /* no writes, no migration; the file must exist
                                        at the current schema version */
-    /* SQLite: leave copying the write-ahead log into the database to
-     * vigil_store_checkpoint on another connection, so commits on this one
-     * do not do it (nor wait for its fsync). This connection still does it
-     * itself once the log passes VIGIL_STORE_WAL_LIMIT_PAGES, so the log
-     * stays bounded if the other connection stops. */
-    VIGIL_STORE_CHECKPOINT_ELSEWHERE = 1u << 1,
 };
-
-#define VIGIL_STORE_WAL_LIMIT_PAGES 10000 /* 40 MB of 4 KB pages */
 
 /*
  * Open (creating if needed, unless READONLY) the store at uri and bring its
@@ -113,17 +105,6 @@ void vigil_store_close(vigil_store *st);
 vigil_status vigil_store_batch_begin(vigil_store *st, vigil_err *err);
 vigil_status vigil_store_batch_commit(vigil_store *st, vigil_err *err);
 void vigil_store_batch_rollback(vigil_store *st);
-
-/*
- * Copy what the write-ahead log holds into the database file: SQLite's
- * PASSIVE checkpoint, which neither waits for nor blocks a writer on
- * another connection. Run it on its own connection, next to a writer opened
- * with VIGIL_STORE_CHECKPOINT_ELSEWHERE. out_log / out_copied (either may be
- * NULL) get the log's frames and how many of them are now in the database
- * file. VIGIL_OK also when another checkpoint was running (nothing done).
- */
-vigil_status vigil_store_checkpoint(vigil_store *st, int *out_log, int *out_copied,
-                                    vigil_err *err);
 
 /* Backend name: "sqlite". Static string. */
 const char *vigil_store_backend_name(const vigil_store *st);

@@ -142,7 +142,6 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     pthread_mutex_init(&srv->done_mu, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
     vigil__srv_ai_init(srv);
-    vigil__srv_ckpt_init(srv);
     vigil__srv_auth_init(&srv->auth, cfg->session_idle_ms, cfg->session_max_ms);
     srv->started_ms = vigil__srv_now_ms();
     srv->last_tick_ms = srv->started_ms;
@@ -163,12 +162,9 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
         vigil_server_close(srv);
         return vigil_err_set(err, VIGIL_ERR_IO, NULL, "eventfd: %s", strerror(errno));
     }
-    s = vigil_store_open(srv->db, VIGIL_STORE_CHECKPOINT_ELSEWHERE, &srv->store, err);
+    s = vigil_store_open(srv->db, 0, &srv->store, err);
     if (s == VIGIL_OK) {
         s = vigil_store_open(srv->db, 0, &srv->auth_store, err);
-    }
-    if (s == VIGIL_OK) {
-        s = vigil__srv_ckpt_open(srv, err);
     }
     if (s == VIGIL_OK) {
         s = listen_on(srv->bind, cfg->http_port, &srv->http_fd, &srv->http_port, err);
@@ -210,11 +206,6 @@ vigil_status vigil_server_start(vigil_server *srv, vigil_err *err)
     }
     srv->store_running = true;
     srv->running = true; /* so that a failure below stops the store thread */
-    vigil_status cs = vigil__srv_ckpt_start(srv, err);
-    if (cs != VIGIL_OK) {
-        vigil_server_stop(srv);
-        return cs;
-    }
     if (pthread_create(&srv->mllp_thr, NULL, vigil__srv_mllp_main, srv) != 0) {
         vigil_server_stop(srv);
         return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "cannot start the MLLP thread");
@@ -258,7 +249,6 @@ void vigil_server_stop(vigil_server *srv)
         pthread_join(srv->store_thr, NULL);
         srv->store_running = false;
     }
-    vigil__srv_ckpt_stop(srv);
     vigil__srv_ai_stop(srv);
     srv->running = false;
     vigil_server_stats st;
@@ -295,7 +285,6 @@ void vigil_server_close(vigil_server *srv)
     free(srv->esc_due.v);
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);
-    vigil__srv_ckpt_fini(srv);
     for (int *fd = &srv->http_fd; fd != NULL; fd = fd == &srv->http_fd ? &srv->mllp_fd : NULL) {
         if (*fd >= 0) {
             close(*fd);
@@ -338,7 +327,6 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->ai_scored = atomic_load(&srv->stats.ai_scored);
     out->ai_skipped = atomic_load(&srv->stats.ai_skipped);
     out->ai_failed = atomic_load(&srv->stats.ai_failed);
-    out->checkpoints = atomic_load(&srv->stats.checkpoints);
     uint64_t n = 0, seen = 0;
     for (size_t b = 0; b <= SRV_ACK_BUCKETS; b++) {
         n += atomic_load(&srv->ack_hist[b]);

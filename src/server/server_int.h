@@ -9,7 +9,6 @@
  *    only by queueing a job and waiting for it.
  *  - srv->auth_store (argon2 work: sign-in, user creation) is used only
  *    under srv->auth.argon_mu, from HTTP threads.
- *  - srv->ckpt.store is used only by the checkpoint thread (checkpoint.c).
  *  - The MLLP thread owns its connections; the store thread hands finished
  *    HL7 jobs back through srv->done (mutex + eventfd).
  *  - Logging is serialised by srv->log_mu and never names a patient.
@@ -281,16 +280,6 @@ struct srv_ai_task {
     srv_ai_hist hist[]; /* n_hist, oldest first */
 };
 
-/* The checkpoint thread (checkpoint.c): init/fini around the server's
- * life, open its connection with the other stores, start after the store
- * thread, stop after the store thread has ended. */
-#define SRV_CHECKPOINT_MS 50
-void vigil__srv_ckpt_init(vigil_server *srv);
-void vigil__srv_ckpt_fini(vigil_server *srv);
-vigil_status vigil__srv_ckpt_open(vigil_server *srv, vigil_err *err);
-vigil_status vigil__srv_ckpt_start(vigil_server *srv, vigil_err *err);
-void vigil__srv_ckpt_stop(vigil_server *srv);
-
 extern const vigil_actor vigil__srv_ai_actor;
 void vigil__srv_ai_init(vigil_server *srv);
 void vigil__srv_ai_fini(vigil_server *srv);
@@ -431,15 +420,6 @@ struct vigil_server {
         _Atomic uint64_t outstanding;
     } ai;
 
-    /* the checkpoint thread (checkpoint.c) and its own connection */
-    struct {
-        pthread_mutex_t mu;
-        pthread_cond_t cv; /* CLOCK_MONOTONIC */
-        bool stop, running;
-        pthread_t thr;
-        vigil_store *store;
-    } ckpt;
-
     /* finished HL7 jobs back to the MLLP thread */
     pthread_mutex_t done_mu;
     srv_job *done_head, *done_tail;
@@ -468,7 +448,7 @@ struct vigil_server {
     struct {
         _Atomic uint64_t mllp_conns, hl7_messages, hl7_aa, hl7_ae, hl7_ar, mllp_errors, commits,
             committed_sets, max_group, http_requests, alerts_opened, store_failures, ai_scored,
-            ai_skipped, ai_failed, checkpoints;
+            ai_skipped, ai_failed;
     } stats;
 };
 

@@ -236,7 +236,7 @@ vigil_status vigil_store_open(const char *uri, unsigned flags, vigil_store **out
     if (uri == NULL || uri[0] == '\0' || out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "uri", "no store URI given");
     }
-    if ((flags & ~(unsigned)(VIGIL_STORE_READONLY | VIGIL_STORE_CHECKPOINT_ELSEWHERE)) != 0) {
+    if ((flags & ~(unsigned)VIGIL_STORE_READONLY) != 0) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "flags", "unknown open flags 0x%x", flags);
     }
     const vigil__store_ops *ops = NULL;
@@ -300,21 +300,6 @@ void vigil_store_batch_rollback(vigil_store *st)
     if (st != NULL) {
         st->ops->batch_rollback(st->be);
     }
-}
-
-vigil_status vigil_store_checkpoint(vigil_store *st, int *out_log, int *out_copied,
-                                    vigil_err *err)
-{
-    CHECK(check_store(st, err));
-    int log = 0, copied = 0;
-    vigil_status s = st->ops->checkpoint(st->be, &log, &copied, err);
-    if (s == VIGIL_OK && out_log != NULL) {
-        *out_log = log;
-    }
-    if (s == VIGIL_OK && out_copied != NULL) {
-        *out_copied = copied;
-    }
-    return s;
 }
 
 const char *vigil_store_backend_name(const vigil_store *st)

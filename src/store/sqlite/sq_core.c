@@ -719,7 +719,7 @@ static void sq_close_be(void *be)
     free(q);
 }
 
-static vigil_status configure(sq *q, unsigned flags, vigil_err *err)
+static vigil_status configure(sq *q, vigil_err *err)
 {
     sqlite3_extended_result_codes(q->db, 1);
     sq_patcache_attach(q);
@@ -754,31 +754,9 @@ static vigil_status configure(sq *q, unsigned flags, vigil_err *err)
     if (s != VIGIL_OK) {
         return s;
     }
-    if ((flags & VIGIL_STORE_CHECKPOINT_ELSEWHERE) != 0 && !q->readonly) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint = %d", VIGIL_STORE_WAL_LIMIT_PAGES);
-        s = sq_exec(q, sql, err);
-        if (s != VIGIL_OK) {
-            return s;
-        }
-    }
     /* FULL: each commit syncs the WAL, so a returned commit survives power
      * loss, not only a crash of this process */
     return sq_exec(q, "PRAGMA synchronous = FULL", err);
-}
-
-vigil_status vigil__sq_checkpoint(void *be, int *out_log, int *out_copied, vigil_err *err)
-{
-    sq *q = be;
-    if (q->readonly) {
-        return vigil_err_set(err, VIGIL_ERR_DENIED, "store", "store opened read-only");
-    }
-    int rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, out_log,
-                                       out_copied);
-    if (rc == SQLITE_BUSY) {
-        return VIGIL_OK; /* another checkpoint holds the log: it does the copying */
-    }
-    return rc == SQLITE_OK ? VIGIL_OK : sq_fail(q, sqlite3_extended_errcode(q->db), "checkpoint", err);
 }
 
 static vigil_status sq_open_be(const char *target, unsigned flags, void **out_be, vigil_err *err)
@@ -802,7 +780,7 @@ static vigil_status sq_open_be(const char *target, unsigned flags, void **out_be
         }
     }
     if (s == VIGIL_OK) {
-        s = configure(q, flags, err);
+        s = configure(q, err);
     }
     if (s == VIGIL_OK && !q->readonly) {
         s = vigil__sqlite_migrate(q->db, vigil__sqlite_migrations, vigil__sqlite_n_migrations, err);
@@ -848,7 +826,6 @@ const vigil__store_ops vigil__sqlite_ops = {
     .batch_begin = vigil__sq_batch_begin,
     .batch_commit = vigil__sq_batch_commit,
     .batch_rollback = vigil__sq_batch_rollback,
-    .checkpoint = vigil__sq_checkpoint,
     .put_score = vigil__sq_put_score,
     .put_ai_batch = vigil__sq_put_ai_batch,
     .obs_recent = vigil__sq_obs_recent,

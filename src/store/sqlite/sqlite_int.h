@@ -171,7 +171,6 @@ vigil_status vigil__sq_put_obs_batch(void *be, const vigil_actor *who,
 vigil_status vigil__sq_batch_begin(void *be, vigil_err *err);
 vigil_status vigil__sq_batch_commit(void *be, vigil_err *err);
 void vigil__sq_batch_rollback(void *be);
-vigil_status vigil__sq_checkpoint(void *be, int *out_log, int *out_copied, vigil_err *err);
 vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_id,
                                  const vigil_store_score *score, int64_t *out_id, vigil_err *err);
 vigil_status vigil__sq_put_ai_batch(void *be, const vigil_actor *who,
