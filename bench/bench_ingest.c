@@ -15,17 +15,19 @@
  * due: open loop) run as a separate process; the child reports its own
  * counters (group commits, server-side ACK latency) when stopped. The
  * patients are admitted first (`--only adt`, timed separately: ADT is not
- * the observation path), then each rate runs on the same database. The raw
- * peer inserts the same sets (same values, same order) into a table shaped
- * like obs_set with the same two indexes.
+ * the observation path), then each rate runs on the same database.
  *
- * A second peer, flat out only, inserts every row vigil writes per set (the
- * set, its score and two audit records, with their indexes) as plain
- * inserts, to tell SQLite's cost of what vigil stores from vigil's own.
+ * The peer (the ceiling the target is measured against), flat out: raw
+ * SQLite inserting the same rows vigil writes per set, the set, its score
+ * and two audit records with their indexes, as plain inserts (no
+ * constraint, no hash computed, no look-up). A second, smaller peer at every
+ * rate inserts only each set's obs_set row (same values, same order, the
+ * same two indexes): how much of the ceiling is the extra rows themselves.
  *
  * What the server does per set that the peer does not: HL7 parse, NEWS2,
- * patient and admission look-ups, the audit record, a savepoint per message,
- * the escalation policy and its stored alerts, the ACK. The ratio is that.
+ * patient and admission look-ups, constraint and foreign-key checks, the
+ * audit hash chain, savepoints, the escalation policy and its stored
+ * alerts, the ACK. The ratio is that.
  *
  * The model: with --model the server scores every observation set with the
  * bundle through vigil_ai_scorer (what `vigil serve --model` does), so the
@@ -853,18 +855,20 @@ int main(int argc, char **argv)
     }
     printf("raw sqlite, 1 row per commit: %.0f rows/s, commit ms p50 %.2f p99 %.2f max %.2f\n",
            raw1.rows_per_s, raw1.commit_ms.p50, raw1.commit_ms.p99, raw1.commit_ms.max);
-    printf("ratio (flat out): vigil sets/s over raw SQLite rows/s, the same rows and rows per "
-           "commit; server ACK: last byte read to ACK written (upper bounds, 0.25 ms buckets)\n");
+    printf("ratio column (flat out): vigil sets/s over raw SQLite inserting only each set's "
+           "obs_set row, rows per commit as vigil's; server ACK: last byte read to ACK written "
+           "(upper bounds, 0.25 ms buckets)\n");
     for (size_t i = 0; i < n_runs; i++) {
         const run_out *o = &runs[i];
         if (o->offered > 0) {
             printf("ingest_rate_%g_ack_p99_ms=%.2f\n", o->offered, o->rp.due.p99);
         } else {
-            printf("raw sqlite of every row vigil writes per set (obs_set, score, 2 audit rows), "
-                   "same grouping: %.0f sets/s, commit ms p50 %.2f p99 %.2f; vigil over it: "
-                   "%.3f\n",
+            printf("the ceiling (the same rows): raw SQLite inserting every row vigil writes per "
+                   "set (obs_set, score, 2 audit rows, their indexes), same grouping and "
+                   "durability: %.0f sets/s, commit ms p50 %.2f p99 %.2f\n"
+                   "durable ingest over the ceiling: %.0f / %.0f = %.3f (target >= 0.5)\n",
                    o->raw_full.rows_per_s, o->raw_full.commit_ms.p50, o->raw_full.commit_ms.p99,
-                   o->sets_per_s / o->raw_full.rows_per_s);
+                   o->sets_per_s, o->raw_full.rows_per_s, o->sets_per_s / o->raw_full.rows_per_s);
             printf("ingest_max_sets_per_s=%.0f raw_sets_per_s=%.0f ingest_max_ratio=%.3f "
                    "raw_full_sets_per_s=%.0f ingest_max_ratio_full=%.3f\n",
                    o->sets_per_s, o->raw.rows_per_s, o->sets_per_s / o->raw.rows_per_s,
