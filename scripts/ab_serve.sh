@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# ab_serve.sh: flat-out HL7 ORU ingest through two `vigil serve` binaries,
+# interleaved (A, B, A, B, ...), so a change is compared with its parent in
+# the same minutes of a shared machine rather than against a figure from
+# another day. Each run: a fresh database, PATIENTS stays admitted, then
+# their observation sets sent as fast as ACKs allow (window 512) for at most
+# SECONDS; prints each run's msgs/s.
+# usage: bash scripts/ab_serve.sh OLD_VIGIL NEW_VIGIL [pairs]
+# e.g. git worktree add /tmp/old HEAD~1 && cmake -S /tmp/old -B /tmp/old/build &&
+#      cmake --build /tmp/old/build --target vigil &&
+#      bash scripts/ab_serve.sh /tmp/old/build/vigil build/vigil 3
+# Environment: PATIENTS (800), SECONDS_PER_RUN (6). Never gating.
+set -euo pipefail
+one() {
+  local v=$1 d port sp
+  d=$(mktemp -d)
+  port=$((12000 + RANDOM % 3000))
+  "$v" serve --db "$d/a.db" --http-port 0 --mllp-port "$port" >"$d/serve.log" 2>&1 &
+  sp=$!
+  sleep 0.5
+  "$v" replay --mllp "127.0.0.1:$port" --patients "${PATIENTS:-800}" --only adt --window 64 \
+    >/dev/null 2>&1
+  "$v" replay --mllp "127.0.0.1:$port" --patients "${PATIENTS:-800}" --only oru --rate max \
+    --window 512 --duration "${SECONDS_PER_RUN:-6}" --json 2>/dev/null >"$d/r.json"
+  kill "$sp"
+  wait "$sp" 2>/dev/null || true
+  python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['msgs_per_s']))" "$d/r.json"
+  rm -rf "$d"
+}
+for i in $(seq 1 "${3:-3}"); do
+  echo "pair $i: A $(one "$1") msgs/s | B $(one "$2") msgs/s"
+done
