@@ -43,12 +43,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vigil/escalation.h"
 #include "vigil/news2.h"
 #include "vigil/status.h"
 #include "vigil/ward.h"
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
-#define VIGIL_STORE_SCHEMA_VERSION 3
+#define VIGIL_STORE_SCHEMA_VERSION 4
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -541,6 +542,8 @@ typedef struct vigil_store_plan {
     const char *plan;   /* required: what is accepted and what still escalates */
     int64_t review_ms;  /* required, > t_ms: when it must be reviewed */
     int64_t expires_ms; /* required, >= review_ms: after this it no longer applies */
+    vigil_esc_level level; /* the response accepted while NEWS2 is within the usual range */
+    int news2_usual_max;   /* 0-20: NEWS2 totals up to this are this patient's usual */
 } vigil_store_plan;
 
 /* Record a revised escalation plan (who->user must be a registered doctor:
@@ -563,6 +566,13 @@ typedef struct vigil_store_patient_state {
     int64_t plan_id;
     int64_t plan_review_ms;
     int64_t plan_expires_ms;
+    int64_t plan_made_ms;
+    bool plan_has_terms; /* level and news2_usual_max stored (not for plans made before
+                            schema version 4: shown, not applied) */
+    vigil_esc_level plan_level;
+    int plan_news2_usual_max;
+    char plan_by[VIGIL_ID_MAX];
+    char plan_reason[VIGIL_ESC_TEXT_MAX]; /* cut to fit, on a UTF-8 boundary */
     bool has_daily;
     vigil_store_feeling daily; /* the latest answer, when has_daily */
     int64_t daily_ms;

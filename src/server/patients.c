@@ -14,6 +14,7 @@
  * of its store, so what it records here matches what it committed; a record
  * is filled from the store (audited) the first time it is needed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,26 @@ static void fill(vigil_server *srv, srv_patient *p, const vigil_store_patient_cu
     p->plan_expires_ms = s->plan_expires_ms;
     if (!s->plan_active || (p->plan.present && p->plan_id != s->plan_id)) {
         memset(&p->plan, 0, sizeof p->plan);
+    }
+    if (s->plan_active && s->plan_has_terms && !p->plan.present) {
+        /* a stored plan applies again after a restart, as it was recorded
+         * (the policy lapses it at its review time, as h_plan does) */
+        vigil_esc_plan ep;
+        memset(&ep, 0, sizeof ep);
+        ep.present = true;
+        ep.level = s->plan_level;
+        ep.news2_usual_max = s->plan_news2_usual_max;
+        ep.recorded_ms = s->plan_made_ms;
+        ep.expires_ms = s->plan_review_ms;
+        snprintf(ep.by, sizeof ep.by, "%s", s->plan_by);
+        snprintf(ep.reason, sizeof ep.reason, "%s", s->plan_reason);
+        vigil_err perr = {0};
+        if (vigil_escalation_plan_check(&ep, &perr) == VIGIL_OK) {
+            p->plan = ep;
+        } else {
+            vigil__srv_log(srv, "escalation.plan", "stored plan %lld not applied: %s",
+                           (long long)s->plan_id, perr.msg);
+        }
     }
     p->has_daily = s->has_daily;
     p->daily = s->daily;

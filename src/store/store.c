@@ -1043,6 +1043,14 @@ vigil_status vigil_store_plan_add(vigil_store *st, const vigil_actor *who,
         return vigil_err_set(err, VIGIL_ERR_ARG, "review_ms",
                              "a plan needs made < review <= expiry");
     }
+    if ((unsigned)plan->level >= VIGIL_ESC_LEVEL_COUNT) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "level", "no such escalation level (%d)",
+                             (int)plan->level);
+    }
+    if (plan->news2_usual_max < 0 || plan->news2_usual_max > 20) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "news2_usual_max",
+                             "news2_usual_max must be 0-20, not %d", plan->news2_usual_max);
+    }
     return st->ops->plan_add(st->be, who, plan, out_id, err);
 }
 

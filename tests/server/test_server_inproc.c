@@ -669,6 +669,74 @@ static void low_confidence_mark_survives_a_restart(void **state)
     assert_true(low);
 }
 
+typedef struct plan_seen {
+    bool recorded, present;
+    vigil_esc_level level;
+    int usual_max;
+    char by[VIGIL_ID_MAX];
+} plan_seen;
+
+/* A doctor records a revised escalation plan for the patient (store thread). */
+static void record_plan(vigil_server *srv, srv_job *job)
+{
+    plan_seen *out = job->arg;
+    vigil_status st;
+    vigil_err err = {0};
+    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
+    assert_non_null(p);
+    const char *wards[] = {"*"};
+    int64_t uid = 0, id = 0;
+    vigil_actor admin = {"admin", "user management"};
+    assert_int_equal(vigil_store_user_add(srv->store, &admin, "dr.patel", "Dr Patel",
+                                          VIGIL_STORE_ROLE_DOCTOR, "correct horse battery", wards,
+                                          1, &uid, &err),
+                     VIGIL_OK);
+    int64_t now = vigil__srv_now_ms();
+    vigil_store_plan plan = {p->id,           now, "chronic AF, usual HR 110-135",
+                             "HR to 135 expected", now + 24 * 3600000LL,
+                             now + 48 * 3600000LL, VIGIL_ESC_WARD, 5};
+    vigil_actor doctor = {"dr.patel", "direct care"};
+    out->recorded = vigil_store_plan_add(srv->store, &doctor, &plan, &id, &err) == VIGIL_OK;
+}
+
+static void note_plan(vigil_server *srv, srv_job *job)
+{
+    plan_seen *out = job->arg;
+    vigil_status st;
+    vigil_err err = {0};
+    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
+    assert_non_null(p);
+    out->present = p->plan.present;
+    out->level = p->plan.level;
+    out->usual_max = p->plan.news2_usual_max;
+    snprintf(out->by, sizeof out->by, "%s", p->plan.by);
+}
+
+/* A doctor's revised escalation plan applies again after a restart, with
+ * the terms it was recorded with (the store keeps them). */
+static void revised_plan_applies_again_after_a_restart(void **state)
+{
+    fx *x = *state;
+    x->cfg.scorer = NULL;
+    start(x);
+    request(x, "M1", "20250114080000+0000", 125, "AA");
+    plan_seen seen;
+    memset(&seen, 0, sizeof seen);
+    on_store_thread(x, record_plan, &seen);
+    assert_true(seen.recorded);
+    close(x->fd);
+    x->fd = -1;
+    vigil_server_close(x->srv);
+    x->srv = NULL;
+    start(x); /* a new process would read the same database */
+    memset(&seen, 0, sizeof seen);
+    on_store_thread(x, note_plan, &seen);
+    assert_true(seen.present);
+    assert_int_equal(seen.level, VIGIL_ESC_WARD);
+    assert_int_equal(seen.usual_max, 5);
+    assert_string_equal(seen.by, "dr.patel");
+}
+
 /* Commits of the server's store connection: after `pass` more commits, the
  * next one fails (SQLite turns it into a rollback). Store thread only. */
 static _Atomic int commits_to_pass = -1; /* -1: none fails */
@@ -757,6 +825,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(
         alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it, setup, teardown),
     cmocka_unit_test_setup_teardown(low_confidence_mark_survives_a_restart, setup, teardown),
+    cmocka_unit_test_setup_teardown(revised_plan_applies_again_after_a_restart, setup, teardown),
     cmocka_unit_test_setup_teardown(background_commit_failure_leaves_state_as_stored, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(stop_is_idempotent_and_close_frees_everything, setup, teardown),

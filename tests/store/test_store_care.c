@@ -406,10 +406,18 @@ static void revised_plan_needs_a_doctor_and_lapses_at_expiry(void **state)
                           "chronic AF, usual HR 110-125",
                           "HR up to 130 expected; escalate anything else as usual",
                           T0 + 24 * HOUR_MS,
-                          T0 + 72 * HOUR_MS};
+                          T0 + 72 * HOUR_MS,
+                          VIGIL_ESC_WARD,
+                          4};
     int64_t id = 0;
     vigil_err e = {0};
     assert_int_equal(vigil_store_plan_add(f->st, &FX_NURSE, &p, &id, &e), VIGIL_ERR_DENIED);
+    p.news2_usual_max = 21;
+    assert_int_equal(vigil_store_plan_add(f->st, &FX_DOCTOR, &p, &id, &e), VIGIL_ERR_ARG);
+    p.news2_usual_max = 4;
+    p.level = VIGIL_ESC_LEVEL_COUNT;
+    assert_int_equal(vigil_store_plan_add(f->st, &FX_DOCTOR, &p, &id, &e), VIGIL_ERR_ARG);
+    p.level = VIGIL_ESC_WARD;
     p.review_ms = T0;
     assert_int_equal(vigil_store_plan_add(f->st, &FX_DOCTOR, &p, &id, &e), VIGIL_ERR_ARG);
     p.review_ms = T0 + 24 * HOUR_MS;
@@ -421,6 +429,13 @@ static void revised_plan_needs_a_doctor_and_lapses_at_expiry(void **state)
     assert_int_equal(s.plan_id, id);
     assert_int_equal(s.plan_review_ms, T0 + 24 * HOUR_MS);
     assert_int_equal(s.plan_expires_ms, T0 + 72 * HOUR_MS);
+    /* its terms, so it can apply again after a restart */
+    assert_true(s.plan_has_terms);
+    assert_int_equal(s.plan_level, VIGIL_ESC_WARD);
+    assert_int_equal(s.plan_news2_usual_max, 4);
+    assert_int_equal(s.plan_made_ms, T0);
+    assert_string_equal(s.plan_by, "dr.patel");
+    assert_string_equal(s.plan_reason, "chronic AF, usual HR 110-125");
     assert_int_equal(
         vigil_store_patient_state_get(f->st, &FX_NURSE, pid, T0 + 72 * HOUR_MS, &s, &e), VIGIL_OK);
     assert_false(s.plan_active); /* expired */

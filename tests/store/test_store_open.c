@@ -122,6 +122,50 @@ static void reopening_keeps_data_and_does_not_migrate_again(void **state)
 /* Migration 2 rebuilds obs_set, score, episode and alert with OR-chain checks
  * (sq_schema.c): a version-1 store with data keeps every row, id, link and
  * index, and the rebuilt constraints refuse what the old ones refused. */
+/* Migration 4: a plan recorded before it keeps its row and shows as active
+ * but without terms (so the server shows it and does not apply it); a new
+ * plan's terms are checked by the schema too. */
+static void version_3_plan_migrates_without_terms(void **state)
+{
+    fx *f = *state;
+    char path[400];
+    snprintf(path, sizeof path, "%s/v3.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    vigil_err e = {0};
+    assert_int_equal(vigil__sqlite_migrate(db, vigil__sqlite_migrations, 3, &e), VIGIL_OK);
+    const char *rows =
+        "INSERT INTO patient (id, nhs_number, created_ms) VALUES (7, '9990000018', 1);"
+        "INSERT INTO app_user (id, username, display_name, role, password_hash, created_ms)"
+        " VALUES (1, 'dr.patel', 'Dr Patel', 'doctor', '$argon2id$v=19$x', 1);"
+        "INSERT INTO escalation_plan (id, patient_id, made_ms, made_by, reason, plan, review_ms,"
+        " expires_ms) VALUES (5, 7, 1000, 'dr.patel', 'COPD, usual SpO2 88-92', 'as charted',"
+        " 100000, 200000);";
+    assert_int_equal(fx_exec(db, rows), SQLITE_OK);
+    sqlite3_close(db);
+    vigil_store *st = NULL;
+    assert_int_equal(vigil_store_open(path, 0, &st, &e), VIGIL_OK);
+    db = vigil__sqlite_db(st);
+    assert_int_equal(fx_int(db, "PRAGMA user_version"), VIGIL_STORE_SCHEMA_VERSION);
+    vigil_store_patient_state s;
+    assert_int_equal(vigil_store_patient_state_get(st, &FX_NURSE, 7, 2000, &s, &e), VIGIL_OK);
+    assert_true(s.plan_active);
+    assert_int_equal(s.plan_id, 5);
+    assert_false(s.plan_has_terms);
+    assert_string_equal(s.plan_by, "dr.patel");
+    assert_int_not_equal(fx_exec(db, "UPDATE escalation_plan SET level = 'lenient' WHERE id = 5"),
+                         SQLITE_OK);
+    assert_int_not_equal(fx_exec(db, "UPDATE escalation_plan SET news2_usual_max = 21 WHERE id = 5"),
+                         SQLITE_OK);
+    vigil_store_close(st);
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[420];
+        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
+        unlink(p);
+    }
+}
+
 static void version_1_store_migrates_keeping_rows_links_and_constraints(void **state)
 {
     fx *f = *state;
@@ -290,6 +334,7 @@ static const struct CMUnitTest tests[] = {
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(version_1_store_migrates_keeping_rows_links_and_constraints,
                                     fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(version_3_plan_migrates_without_terms, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(reopening_keeps_data_and_does_not_migrate_again, fx_setup,
                                     fx_teardown),
     cmocka_unit_test_setup_teardown(store_uri_for_a_backend_not_built_is_not_found, fx_setup,

@@ -441,7 +441,7 @@ static const char SQL_S2_END[] =
     "WHERE patient_id = ?1 AND ended_ms IS NULL";
 static const char SQL_PLAN_INSERT[] =
     "INSERT INTO escalation_plan (patient_id, made_ms, made_by, reason, plan, review_ms, "
-    "expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "expires_ms, level, news2_usual_max) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 static const char SQL_PLAN_GET[] =
     "SELECT patient_id, revoked_ms IS NOT NULL FROM escalation_plan WHERE id = ?1";
 static const char SQL_PLAN_REVOKE[] =
@@ -583,6 +583,8 @@ static vigil_status plan_add_txn(sq *q, const vigil_actor *who, const vigil_stor
     sq_bind_text(st, 5, p->plan);
     sq_bind_i64(st, 6, p->review_ms);
     sq_bind_i64(st, 7, p->expires_ms);
+    sq_bind_text(st, 8, vigil_escalation_level_name(p->level));
+    sqlite3_bind_int(st, 9, p->news2_usual_max);
     s = sq_run(q, st, "record escalation plan", err);
     if (s != VIGIL_OK) {
         return s;
@@ -593,7 +595,9 @@ static vigil_status plan_add_txn(sq *q, const vigil_actor *who, const vigil_stor
     vigil__store_iso8601(p->expires_ms, ex);
     vigil__audit_ev ev;
     vigil__audit_ev_set(&ev, who, "plan.add", "escalation_plan", *out_id, p->patient_id,
-                        "review %s expires %s: %s", rv, ex, p->reason);
+                        "level %s up to NEWS2 %d, review %s expires %s: %s",
+                        vigil_escalation_level_name(p->level), p->news2_usual_max, rv, ex,
+                        p->reason);
     return sq_audit(q, &ev, err);
 }
 
@@ -659,7 +663,8 @@ static const char SQL_ST_OPTOUT[] =
 static const char SQL_ST_SCALE2[] =
     "SELECT from_ms FROM scale2_decision WHERE patient_id = ?1 AND ended_ms IS NULL";
 static const char SQL_ST_PLAN[] =
-    "SELECT id, review_ms, expires_ms FROM escalation_plan WHERE patient_id = ?1 AND "
+    "SELECT id, review_ms, expires_ms, made_ms, made_by, reason, level, news2_usual_max "
+    "FROM escalation_plan WHERE patient_id = ?1 AND "
     "revoked_ms IS NULL AND made_ms <= ?2 AND expires_ms > ?2 ORDER BY made_ms DESC, id DESC "
     "LIMIT 1";
 static const char SQL_ST_DAILY[] =
@@ -672,6 +677,23 @@ static const char SQL_ST_EPISODE[] =
 static const char SQL_ST_MARTHAS[] =
     "SELECT count(*) FROM marthas_call c WHERE c.patient_id = ?1 AND NOT EXISTS "
     "(SELECT 1 FROM marthas_review r WHERE r.call_id = c.id)";
+
+/* A string cut at its buffer's end: drop a last UTF-8 sequence left
+ * incomplete by the cut. */
+static void cut_utf8(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0u) == 0x80u) {
+        i--;
+    }
+    if (i > 0 && (unsigned char)s[i - 1] >= 0xC0u) {
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t need = lead >= 0xF0u ? 4 : lead >= 0xE0u ? 3 : 2;
+        if (n - (i - 1) < need) {
+            s[i - 1] = '\0';
+        }
+    }
+}
 
 /* Run a one-row state query; *row says whether it gave one (left unreset
  * when it did: the caller reads columns then calls sq_done). */
@@ -716,6 +738,22 @@ vigil_status vigil__sq_state_read(sq *q, int64_t patient_id, int64_t now_ms,
         x.plan_id = sq_col_i64(st, 0);
         x.plan_review_ms = sq_col_i64(st, 1);
         x.plan_expires_ms = sq_col_i64(st, 2);
+        x.plan_made_ms = sq_col_i64(st, 3);
+        sq_col_text(st, 4, x.plan_by, sizeof x.plan_by);
+        if (!sq_col_text(st, 5, x.plan_reason, sizeof x.plan_reason)) {
+            cut_utf8(x.plan_reason);
+        }
+        int level = -1;
+        for (int k = 0; k < VIGIL_ESC_LEVEL_COUNT && sqlite3_column_type(st, 6) != SQLITE_NULL;
+             k++) {
+            if (strcmp((const char *)sqlite3_column_text(st, 6),
+                       vigil_escalation_level_name((vigil_esc_level)k)) == 0) {
+                level = k;
+            }
+        }
+        x.plan_has_terms = level >= 0 && sqlite3_column_type(st, 7) != SQLITE_NULL;
+        x.plan_level = level >= 0 ? (vigil_esc_level)level : VIGIL_ESC_NONE;
+        x.plan_news2_usual_max = x.plan_has_terms ? sqlite3_column_int(st, 7) : 0;
         sq_done(st);
     }
     if (s == VIGIL_OK) {

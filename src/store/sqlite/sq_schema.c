@@ -415,7 +415,21 @@ static const char migration_3[] =
     "ALTER TABLE score ADD COLUMN ai_low_confidence INTEGER\n"
     "  CHECK (ai_low_confidence IS NULL OR ai_low_confidence = 0 OR ai_low_confidence = 1);\n";
 
-const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3};
+/*
+ * Migration 4: a revised escalation plan's terms (the level it accepts and
+ * the NEWS2 total up to which that level applies), so the plan applies
+ * again after a restart; NULL for plans recorded before (shown, not
+ * applied, until a doctor records them again).
+ */
+static const char migration_4[] =
+    "ALTER TABLE escalation_plan ADD COLUMN level TEXT\n"
+    "  CHECK (level IS NULL OR level = 'none' OR level = 'ward' OR level = 'urgent-ward' OR\n"
+    "         level = 'urgent' OR level = 'emergency');\n"
+    "ALTER TABLE escalation_plan ADD COLUMN news2_usual_max INTEGER\n"
+    "  CHECK (news2_usual_max IS NULL OR news2_usual_max BETWEEN 0 AND 20);\n";
+
+const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3,
+                                                migration_4};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 
