@@ -18,6 +18,7 @@ PKGS=(
   python3-hl7              # HL7 v2 parser: oracle for tests/hl7
   clang-14 libclang-rt-14-dev  # libFuzzer, sanitizers
   strace                   # tests/reliability: the ACK leaves only after the WAL fsync
+  openssl                  # tests/server: a certificate for the HTTPS test
 )
 
 missing=()

@@ -110,6 +110,12 @@ typedef struct vigil_server_config {
     int64_t future_skew_ms;             /* observation times later than now + this are
                                            refused; default 5 min */
     int64_t tick_ms;                    /* escalation timer (repeats); default 1 s */
+    /* HTTPS: a PEM certificate (chain) and its PEM private key, both or
+     * neither (NULL: plain HTTP, for a TLS-terminating proxy or loopback
+     * only). With them the JSON API, FHIR and the dashboard are served over
+     * TLS only and the session cookie is marked Secure. */
+    const char *tls_cert_file;
+    const char *tls_key_file;
     /* Log sink: one line per call, no newline; NULL = stderr. Called from
      * any server thread (serialised by the server). */
     void (*log)(void *ctx, const char *line);

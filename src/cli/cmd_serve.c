@@ -28,6 +28,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: vigil serve --db FILE --http-port N --mllp-port N [--bind ADDR]\n"
                "                   [--model BUNDLE] [--bootstrap-admin USER]\n"
+               "                   [--tls-cert FILE --tls-key FILE]\n"
                "\n"
                "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
                "the JSON API and FHIR R4 over HTTP. Stops cleanly on SIGTERM or SIGINT.\n"
@@ -40,6 +41,9 @@ static void usage(FILE *f)
                "  --model BUNDLE         an AI model bundle (without it: NEWS2 only)\n"
                "  --bootstrap-admin USER create admin USER if missing, password from the\n"
                "                         environment variable VIGIL_ADMIN_PASSWORD\n"
+               "  --tls-cert FILE        serve HTTP over TLS (HTTPS) with this PEM certificate\n"
+               "                         (chain); the session cookie is then Secure\n"
+               "  --tls-key FILE         its PEM private key (mode 600; both or neither)\n"
                "  -h, --help             show this help\n"
                "\n"
                "The AI risk model is trained on ICU research data and must be validated\n"
@@ -93,6 +97,8 @@ int vigil_cli_serve(int argc, char **argv)
         {"bind", required_argument, NULL, 'b'},
         {"model", required_argument, NULL, 'm'},
         {"bootstrap-admin", required_argument, NULL, 'a'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -130,6 +136,12 @@ int vigil_cli_serve(int argc, char **argv)
         case 'a':
             admin = optarg;
             break;
+        case 'C':
+            cfg.tls_cert_file = optarg;
+            break;
+        case 'K':
+            cfg.tls_key_file = optarg;
+            break;
         case 'h':
             usage(stdout);
             return VIGIL_EXIT_OK;
@@ -140,6 +152,10 @@ int vigil_cli_serve(int argc, char **argv)
     }
     if (optind != argc || cfg.db == NULL || !have_http || !have_mllp) {
         usage(stderr);
+        return VIGIL_EXIT_USAGE;
+    }
+    if ((cfg.tls_cert_file == NULL) != (cfg.tls_key_file == NULL)) {
+        fprintf(stderr, "vigil serve: --tls-cert and --tls-key go together\n");
         return VIGIL_EXIT_USAGE;
     }
     vigil_err err = {0};
@@ -178,7 +194,8 @@ int vigil_cli_serve(int argc, char **argv)
         }
         return VIGIL_EXIT_IO;
     }
-    fprintf(stderr, "vigil serve: http %s:%d mllp %s:%d\n", cfg.bind, vigil_server_http_port(srv),
+    fprintf(stderr, "vigil serve: %s %s:%d mllp %s:%d\n",
+            cfg.tls_cert_file != NULL ? "https" : "http", cfg.bind, vigil_server_http_port(srv),
             cfg.bind, vigil_server_mllp_port(srv));
     fflush(stderr);
     int sig = 0;

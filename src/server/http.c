@@ -324,8 +324,8 @@ static void dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c
         c->route->fn(srv, r);
         if (c->route->special == SRV_ROUTE_LOGOUT) {
             vigil__srv_session_end(&srv->auth, c->token);
-            snprintf(c->cookie, sizeof c->cookie,
-                     "vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+            snprintf(c->cookie, sizeof c->cookie, "vigil_session=; %s; Max-Age=0",
+                     vigil__srv_cookie_attrs(srv));
         }
         return;
     }
@@ -430,17 +430,38 @@ static void on_mhd_log(void *cls, const char *fm, va_list ap)
     vigil__srv_log(cls, "http.error", "%s", msg);
 }
 
+const char *vigil__srv_cookie_attrs(const vigil_server *srv)
+{
+    return srv->tls.cert != NULL ? "HttpOnly; SameSite=Strict; Path=/; Secure"
+                                 : "HttpOnly; SameSite=Strict; Path=/";
+}
+
 vigil_status vigil__srv_http_start(vigil_server *srv, vigil_err *err)
 {
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls.cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (srv->tls.cert != NULL) {
+        flags |= MHD_USE_TLS;
+    } else {
+        tls[0].option = MHD_OPTION_END;
+    }
     srv->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
-        srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, srv->http_fd,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_LISTEN_SOCKET, srv->http_fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)srv->cfg.max_http_conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_END);
+        on_completed, srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (srv->mhd == NULL) {
-        return vigil_err_set(err, VIGIL_ERR_IO, "http", "the HTTP daemon could not start");
+        return vigil_err_set(err, VIGIL_ERR_IO, "http",
+                             srv->tls.cert != NULL
+                                 ? "the HTTPS daemon could not start: check that the certificate "
+                                   "and key are PEM and belong together (see the log)"
+                                 : "the HTTP daemon could not start");
     }
     srv->http_fd = -1; /* the daemon owns the listening socket now */
     return VIGIL_OK;

@@ -162,7 +162,10 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
         vigil_server_close(srv);
         return vigil_err_set(err, VIGIL_ERR_IO, NULL, "eventfd: %s", strerror(errno));
     }
-    s = vigil_store_open(srv->db, 0, &srv->store, err);
+    s = vigil__srv_tls_load(srv, err);
+    if (s == VIGIL_OK) {
+        s = vigil_store_open(srv->db, 0, &srv->store, err);
+    }
     if (s == VIGIL_OK) {
         s = vigil_store_open(srv->db, 0, &srv->auth_store, err);
     }
@@ -285,6 +288,7 @@ void vigil_server_close(vigil_server *srv)
     free(srv->esc_due.v);
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);
+    vigil__srv_tls_free(srv);
     for (int *fd = &srv->http_fd; fd != NULL; fd = fd == &srv->http_fd ? &srv->mllp_fd : NULL) {
         if (*fd >= 0) {
             close(*fd);

@@ -280,6 +280,14 @@ struct srv_ai_task {
     srv_ai_hist hist[]; /* n_hist, oldest first */
 };
 
+/* HTTPS (tls.c): read cfg.tls_cert_file and cfg.tls_key_file (both or
+ * neither); free wipes the key. Session cookies are Secure when srv->tls.cert
+ * is set (vigil__srv_cookie_attrs). */
+vigil_status vigil__srv_tls_load(vigil_server *srv, vigil_err *err);
+void vigil__srv_tls_free(vigil_server *srv);
+/* "HttpOnly; SameSite=Strict; Path=/" and, over HTTPS, "; Secure". */
+const char *vigil__srv_cookie_attrs(const vigil_server *srv);
+
 extern const vigil_actor vigil__srv_ai_actor;
 void vigil__srv_ai_init(vigil_server *srv);
 void vigil__srv_ai_fini(vigil_server *srv);
@@ -419,6 +427,11 @@ struct vigil_server {
         pthread_t thr;
         _Atomic uint64_t outstanding;
     } ai;
+
+    /* HTTPS (tls.c): PEM text, NULL for plain HTTP */
+    struct {
+        char *cert, *key;
+    } tls;
 
     /* finished HL7 jobs back to the MLLP thread */
     pthread_mutex_t done_mu;

@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -117,7 +118,9 @@ class Mllp:
 
 
 class Server:
-    def __init__(self, extra_args=(), db=None):
+    def __init__(self, extra_args=(), db=None, tls_ca=None):
+        """tls_ca: the PEM certificate to trust when the server serves HTTPS
+        (--tls-cert); requests then verify it."""
         self.tmp = tempfile.TemporaryDirectory(prefix="vigil-serve-")
         self.db_path = db or os.path.join(self.tmp.name, "ward.db")
         env = dict(os.environ, VIGIL_ADMIN_PASSWORD=ADMIN_PW)
@@ -127,15 +130,18 @@ class Server:
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env)
         self.log = []
         self.http_port = self.mllp_port = None
+        self.https = False
+        self.tls_ca = tls_ca
         ready = threading.Event()
 
         def reader():
             for line in self.proc.stderr:
                 line = line.decode("utf-8", "replace").rstrip("\n")
                 self.log.append(line)
-                m = re.match(r"vigil serve: http [0-9.]+:(\d+) mllp [0-9.]+:(\d+)$", line)
+                m = re.match(r"vigil serve: (https?) [0-9.]+:(\d+) mllp [0-9.]+:(\d+)$", line)
                 if m:
-                    self.http_port, self.mllp_port = int(m.group(1)), int(m.group(2))
+                    self.https = m.group(1) == "https"
+                    self.http_port, self.mllp_port = int(m.group(2)), int(m.group(3))
                     ready.set()
             ready.set()
 
@@ -149,7 +155,11 @@ class Server:
     # -- HTTP
     def http(self, method, path, body=None, token=None, headers=None, raw=None,
              content_type="application/json"):
-        c = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+        if self.https:
+            ctx = ssl.create_default_context(cafile=self.tls_ca)
+            c = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=30, context=ctx)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
         h = dict(headers or {})
         data = None
         if body is not None:
