@@ -521,8 +521,8 @@ static bool raw_run(const char *path, const row *rows, size_t n_rows, size_t n, 
     }
     for (size_t j = 0; ok && j < prior; j++) {
         if (j % 5000 == 0) {
-            ok = sqlite3_exec(db, j == 0 ? "BEGIN IMMEDIATE" : "COMMIT; BEGIN IMMEDIATE", NULL, NULL,
-                              NULL) == SQLITE_OK;
+            ok = sqlite3_exec(db, j == 0 ? "BEGIN IMMEDIATE" : "COMMIT; BEGIN IMMEDIATE", NULL,
+                              NULL, NULL) == SQLITE_OK;
         }
         ok = ok && insert_set(db, ins, sc, au, &rows[j % n_rows], "PRE", j, full);
         if (ok && j + 1 == prior) {
@@ -570,7 +570,7 @@ typedef struct run_out {
     vigil_server_stats st;
     double sets_per_s, group;
     raw_out raw;
-    raw_out raw_full; /* flat out only: with the score and audit rows */
+    raw_out raw_full;       /* flat out only: with the score and audit rows */
     raw_out raw_full_empty; /* the same into empty tables (how this bench ran before) */
     size_t prior;           /* sets vigil's store held when the run began */
     long rss_kb, hwm_kb;
@@ -630,8 +630,17 @@ static bool serve_start(const cfg *c, const char *db, const char *model, child *
         if (fd >= 0) {
             dup2(fd, 2);
         }
-        const char *argv[] = {c->vigil, "serve", "--db", db, "--http-port", "0", "--mllp-port",
-                              "0", model != NULL ? "--model" : NULL, model, NULL};
+        const char *argv[] = {c->vigil,
+                              "serve",
+                              "--db",
+                              db,
+                              "--http-port",
+                              "0",
+                              "--mllp-port",
+                              "0",
+                              model != NULL ? "--model" : NULL,
+                              model,
+                              NULL};
         execv(c->vigil, (char *const *)(uintptr_t)argv);
         _exit(127);
     }
@@ -750,8 +759,16 @@ int main(int argc, char **argv)
 {
     static char vigil_default[PATH_MAX + 16], data_default[4200];
     const char *tmpdir = getenv("TMPDIR");
-    cfg c = {NULL, NULL, tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : ".", NULL,
-             {200, 500, 1000}, 3, 10.0, 800, 512, 1000};
+    cfg c = {NULL,
+             NULL,
+             tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : ".",
+             NULL,
+             {200, 500, 1000},
+             3,
+             10.0,
+             800,
+             512,
+             1000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = v != NULL;
@@ -840,7 +857,7 @@ int main(int argc, char **argv)
     }
     run_out runs[MAX_RATES];
     size_t n_runs = 0;
-    size_t prior = 0; /* sets vigil's store holds before the run (earlier rates) */
+    size_t prior = 0;         /* sets vigil's store holds before the run (earlier rates) */
     c.rates[c.n_rates] = 0.0; /* flat out last */
     for (size_t i = 0; i <= c.n_rates; i++) {
         run_out *o = &runs[n_runs];

@@ -537,11 +537,11 @@ vigil_status vigil_store_scale2_end(vigil_store *st, const vigil_actor *who, int
 /* A revised escalation plan. Strings borrowed. */
 typedef struct vigil_store_plan {
     int64_t patient_id;
-    int64_t t_ms;       /* when made */
-    const char *reason; /* required: why the usual response does not fit */
-    const char *plan;   /* required: what is accepted and what still escalates */
-    int64_t review_ms;  /* required, > t_ms: when it must be reviewed */
-    int64_t expires_ms; /* required, >= review_ms: after this it no longer applies */
+    int64_t t_ms;          /* when made */
+    const char *reason;    /* required: why the usual response does not fit */
+    const char *plan;      /* required: what is accepted and what still escalates */
+    int64_t review_ms;     /* required, > t_ms: when it must be reviewed */
+    int64_t expires_ms;    /* required, >= review_ms: after this it no longer applies */
     vigil_esc_level level; /* the response accepted while NEWS2 is within the usual range */
     int news2_usual_max;   /* 0-20: NEWS2 totals up to this are this patient's usual */
 } vigil_store_plan;

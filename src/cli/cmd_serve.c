@@ -166,8 +166,9 @@ int vigil_cli_serve(int argc, char **argv)
             return VIGIL_EXIT_DATA;
         }
         cfg.scorer = &scorer;
-        fprintf(stderr, "vigil serve: AI model %s (trained on ICU research data; not validated "
-                        "for clinical use; advisory only)\n",
+        fprintf(stderr,
+                "vigil serve: AI model %s (trained on ICU research data; not validated "
+                "for clinical use; advisory only)\n",
                 scorer.version(scorer.ctx));
     }
     if (admin != NULL && bootstrap_admin(cfg.db, admin, &err) != VIGIL_OK) {

@@ -958,8 +958,7 @@ static void h_plan(vigil_server *srv, srv_req *r)
         vigil__srv_req_error(r, 422, "unprocessable", "%s", err.msg);
         return;
     }
-    vigil_store_plan sp = {p->id,    now,      reason,   text, review,
-                           expires, ep.level, ep.news2_usual_max};
+    vigil_store_plan sp = {p->id, now, reason, text, review, expires, ep.level, ep.news2_usual_max};
     int64_t id = 0;
     vigil_status st = vigil_store_plan_add(srv->store, &r->who, &sp, &id, &err);
     if (st != VIGIL_OK) {

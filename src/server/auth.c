@@ -259,9 +259,8 @@ void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char 
     memcpy(su.wards, u.wards, sizeof su.wards);
     char token[SRV_TOKEN_LEN + 1];
     vigil__srv_session_new(&srv->auth, &su, now, token);
-    snprintf(cookie, cookie_cap,
-             "vigil_session=%s; %s; Max-Age=%lld", token, vigil__srv_cookie_attrs(srv),
-             (long long)(srv->cfg.session_max_ms / 1000));
+    snprintf(cookie, cookie_cap, "vigil_session=%s; %s; Max-Age=%lld", token,
+             vigil__srv_cookie_attrs(srv), (long long)(srv->cfg.session_max_ms / 1000));
     vigil__srv_log(srv, "auth.login", "user %s signed in (%s)", u.username,
                    vigil_store_role_name(u.role));
     json_t *j =

@@ -153,8 +153,8 @@ static vigil_status load_history(vigil_server *srv, const vigil_actor *who, srv_
     }
     size_t n = 0;
     vigil_status s = vigil_store_obs_recent(srv->store, who, p->id, now_ms - HISTORY_WINDOW_MS,
-                                            now_ms + srv->cfg.future_skew_ms,
-                                            VIGIL_AI_HISTORY_MAX, p->hist, &n, err);
+                                            now_ms + srv->cfg.future_skew_ms, VIGIL_AI_HISTORY_MAX,
+                                            p->hist, &n, err);
     p->n_hist = s == VIGIL_OK ? n : 0;
     return s;
 }

@@ -449,7 +449,7 @@ struct vigil_server {
     struct {
         srv_patient **v;
         size_t n, cap;
-    } esc_due; /* store thread: patients whose policy runs next (vigil__srv_esc_run_due) */
+    } esc_due;        /* store thread: patients whose policy runs next (vigil__srv_esc_run_due) */
     uint64_t ack_seq; /* MLLP thread: the last ACK control id's number */
     _Atomic uint64_t ack_hist[SRV_ACK_BUCKETS + 1]; /* ACK latency, SRV_ACK_BUCKET_US wide */
     _Atomic uint64_t ack_max_us;

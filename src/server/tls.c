@@ -73,8 +73,8 @@ vigil_status vigil__srv_tls_load(vigil_server *srv, vigil_err *err)
     struct stat st;
     if (stat(key, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
         vigil__srv_log(srv, "tls.warning",
-                       "the key file %s can be read by other users (mode %03o); chmod 600 it",
-                       key, (unsigned)(st.st_mode & 0777));
+                       "the key file %s can be read by other users (mode %03o); chmod 600 it", key,
+                       (unsigned)(st.st_mode & 0777));
     }
     return VIGIL_OK;
 }

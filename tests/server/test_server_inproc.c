@@ -242,6 +242,16 @@ static void stored(fx *x, vigil_store_obs_list *l)
 }
 
 /* Run fn(srv, job) on the store thread, as a request's work is, and wait for it. */
+/* The test patient (NHS number 9990000018) as the store thread holds it. */
+static srv_patient *test_patient(vigil_server *srv)
+{
+    vigil_status st;
+    vigil_err err = {0};
+    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
+    assert_non_null(p);
+    return p;
+}
+
 static void on_store_thread(fx *x, void (*fn)(vigil_server *srv, srv_job *job), void *arg)
 {
     srv_job job;
@@ -548,10 +558,8 @@ static void ai_score_after_the_ack_is_audited_and_the_chain_verifies(void **stat
 static void opt_out_now(vigil_server *srv, srv_job *job)
 {
     (void)job;
-    vigil_status st;
+    srv_patient *p = test_patient(srv);
     vigil_err err = {0};
-    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
-    assert_non_null(p);
     int64_t id = 0;
     assert_int_equal(
         vigil_store_ai_optout(srv->store, &TESTER, p->id, vigil__srv_now_ms(), NULL, &id, &err),
@@ -617,10 +625,8 @@ typedef struct seen {
 static void look(vigil_server *srv, srv_job *job)
 {
     seen *out = job->arg;
-    vigil_status st;
+    srv_patient *p = test_patient(srv);
     vigil_err err = {0};
-    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
-    assert_non_null(p);
     out->episode_open = p->esc.episode_open;
     vigil_store_episode_list l;
     assert_int_equal(vigil_store_episodes_open(srv->store, &TESTER, NULL, &l, &err), VIGIL_OK);
@@ -645,10 +651,7 @@ static void alert_of_an_acknowledged_set_is_stored_before_a_request_reads_it(voi
 static void note_low_confidence(vigil_server *srv, srv_job *job)
 {
     bool *out = job->arg;
-    vigil_status st;
-    vigil_err err = {0};
-    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
-    assert_non_null(p);
+    srv_patient *p = test_patient(srv);
     *out = p->has_ai && p->ai_low_confidence;
 }
 
@@ -680,10 +683,8 @@ typedef struct plan_seen {
 static void record_plan(vigil_server *srv, srv_job *job)
 {
     plan_seen *out = job->arg;
-    vigil_status st;
+    srv_patient *p = test_patient(srv);
     vigil_err err = {0};
-    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
-    assert_non_null(p);
     const char *wards[] = {"*"};
     int64_t uid = 0, id = 0;
     vigil_actor admin = {"admin", "user management"};
@@ -692,9 +693,14 @@ static void record_plan(vigil_server *srv, srv_job *job)
                                           1, &uid, &err),
                      VIGIL_OK);
     int64_t now = vigil__srv_now_ms();
-    vigil_store_plan plan = {p->id,           now, "chronic AF, usual HR 110-135",
-                             "HR to 135 expected", now + 24 * 3600000LL,
-                             now + 48 * 3600000LL, VIGIL_ESC_WARD, 5};
+    vigil_store_plan plan = {p->id,
+                             now,
+                             "chronic AF, usual HR 110-135",
+                             "HR to 135 expected",
+                             now + 24 * 3600000LL,
+                             now + 48 * 3600000LL,
+                             VIGIL_ESC_WARD,
+                             5};
     vigil_actor doctor = {"dr.patel", "direct care"};
     out->recorded = vigil_store_plan_add(srv->store, &doctor, &plan, &id, &err) == VIGIL_OK;
 }
@@ -702,10 +708,7 @@ static void record_plan(vigil_server *srv, srv_job *job)
 static void note_plan(vigil_server *srv, srv_job *job)
 {
     plan_seen *out = job->arg;
-    vigil_status st;
-    vigil_err err = {0};
-    srv_patient *p = vigil__srv_pat_find(srv, &TESTER, "9990000018", "", &st, &err);
-    assert_non_null(p);
+    srv_patient *p = test_patient(srv);
     out->present = p->plan.present;
     out->level = p->plan.level;
     out->usual_max = p->plan.news2_usual_max;

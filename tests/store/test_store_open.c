@@ -122,6 +122,30 @@ static void reopening_keeps_data_and_does_not_migrate_again(void **state)
 /* Migration 2 rebuilds obs_set, score, episode and alert with OR-chain checks
  * (sq_schema.c): a version-1 store with data keeps every row, id, link and
  * index, and the rebuilt constraints refuse what the old ones refused. */
+/* A store file at an old schema version (the first `version` migrations),
+ * holding `rows` (SQL), beside the fixture's store; its path in path. */
+static void old_store(const fx *f, int version, const char *rows, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/v%d.db", f->dir, version);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    vigil_err e = {0};
+    assert_int_equal(vigil__sqlite_migrate(db, vigil__sqlite_migrations, version, &e), VIGIL_OK);
+    assert_int_equal(fx_exec(db, "PRAGMA foreign_keys = ON"), SQLITE_OK);
+    assert_int_equal(fx_exec(db, rows), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void remove_store(const char *path)
+{
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[420];
+        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
+        unlink(p);
+    }
+}
+
 /* Migration 4: a plan recorded before it keeps its row and shows as active
  * but without terms (so the server shows it and does not apply it); a new
  * plan's terms are checked by the schema too. */
@@ -129,23 +153,18 @@ static void version_3_plan_migrates_without_terms(void **state)
 {
     fx *f = *state;
     char path[400];
-    snprintf(path, sizeof path, "%s/v3.db", f->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    vigil_err e = {0};
-    assert_int_equal(vigil__sqlite_migrate(db, vigil__sqlite_migrations, 3, &e), VIGIL_OK);
-    const char *rows =
-        "INSERT INTO patient (id, nhs_number, created_ms) VALUES (7, '9990000018', 1);"
-        "INSERT INTO app_user (id, username, display_name, role, password_hash, created_ms)"
-        " VALUES (1, 'dr.patel', 'Dr Patel', 'doctor', '$argon2id$v=19$x', 1);"
-        "INSERT INTO escalation_plan (id, patient_id, made_ms, made_by, reason, plan, review_ms,"
-        " expires_ms) VALUES (5, 7, 1000, 'dr.patel', 'COPD, usual SpO2 88-92', 'as charted',"
-        " 100000, 200000);";
-    assert_int_equal(fx_exec(db, rows), SQLITE_OK);
-    sqlite3_close(db);
+    old_store(f, 3,
+              "INSERT INTO patient (id, nhs_number, created_ms) VALUES (7, '9990000018', 1);"
+              "INSERT INTO app_user (id, username, display_name, role, password_hash, created_ms)"
+              " VALUES (1, 'dr.patel', 'Dr Patel', 'doctor', '$argon2id$v=19$x', 1);"
+              "INSERT INTO escalation_plan (id, patient_id, made_ms, made_by, reason, plan,"
+              " review_ms, expires_ms) VALUES (5, 7, 1000, 'dr.patel', 'COPD, usual SpO2 88-92',"
+              " 'as charted', 100000, 200000);",
+              path, sizeof path);
     vigil_store *st = NULL;
+    vigil_err e = {0};
     assert_int_equal(vigil_store_open(path, 0, &st, &e), VIGIL_OK);
-    db = vigil__sqlite_db(st);
+    sqlite3 *db = vigil__sqlite_db(st);
     assert_int_equal(fx_int(db, "PRAGMA user_version"), VIGIL_STORE_SCHEMA_VERSION);
     vigil_store_patient_state s;
     assert_int_equal(vigil_store_patient_state_get(st, &FX_NURSE, 7, 2000, &s, &e), VIGIL_OK);
@@ -155,27 +174,17 @@ static void version_3_plan_migrates_without_terms(void **state)
     assert_string_equal(s.plan_by, "dr.patel");
     assert_int_not_equal(fx_exec(db, "UPDATE escalation_plan SET level = 'lenient' WHERE id = 5"),
                          SQLITE_OK);
-    assert_int_not_equal(fx_exec(db, "UPDATE escalation_plan SET news2_usual_max = 21 WHERE id = 5"),
-                         SQLITE_OK);
+    assert_int_not_equal(
+        fx_exec(db, "UPDATE escalation_plan SET news2_usual_max = 21 WHERE id = 5"), SQLITE_OK);
     vigil_store_close(st);
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char p[420];
-        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
-        unlink(p);
-    }
+    remove_store(path);
 }
 
 static void version_1_store_migrates_keeping_rows_links_and_constraints(void **state)
 {
     fx *f = *state;
     char path[400];
-    snprintf(path, sizeof path, "%s/v1.db", f->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     vigil_err e = {0};
-    assert_int_equal(vigil__sqlite_migrate(db, vigil__sqlite_migrations, 1, &e), VIGIL_OK);
-    assert_int_equal(fx_exec(db, "PRAGMA foreign_keys = ON"), SQLITE_OK);
     const char *rows =
         "INSERT INTO patient (id, nhs_number, created_ms) VALUES (7, '9990000018', 1);"
         "INSERT INTO admission (id, patient_id, admitted_ms) VALUES (3, 7, 1);"
@@ -196,12 +205,11 @@ static void version_1_store_migrates_keeping_rows_links_and_constraints(void **s
         " (42, 32, 'emergency', 202);"
         "INSERT INTO alert_repeat (alert_id, t_ms, rota_step, notified, recorded_by)"
         " VALUES (42, 300, 1, 'outreach', 'vigil');";
-    assert_int_equal(fx_exec(db, rows), SQLITE_OK);
-    sqlite3_close(db);
+    old_store(f, 1, rows, path, sizeof path);
 
     vigil_store *st = NULL;
     assert_int_equal(vigil_store_open(path, 0, &st, &e), VIGIL_OK);
-    db = vigil__sqlite_db(st);
+    sqlite3 *db = vigil__sqlite_db(st);
     assert_int_equal(fx_int(db, "PRAGMA user_version"), VIGIL_STORE_SCHEMA_VERSION);
     assert_int_equal(fx_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(fx_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
@@ -264,12 +272,7 @@ static void version_1_store_migrates_keeping_rows_links_and_constraints(void **s
     assert_true(b.duplicate);
     assert_int_equal(b.obs_id, a.obs_id);
     vigil_store_close(st);
-    char side[420];
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-    unlink(path);
+    remove_store(path);
 }
 
 static void store_uri_for_a_backend_not_built_is_not_found(void **state)

@@ -428,8 +428,7 @@ static const char migration_4[] =
     "ALTER TABLE escalation_plan ADD COLUMN news2_usual_max INTEGER\n"
     "  CHECK (news2_usual_max IS NULL OR news2_usual_max BETWEEN 0 AND 20);\n";
 
-const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3,
-                                                migration_4};
+const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

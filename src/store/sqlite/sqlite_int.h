@@ -41,8 +41,8 @@ typedef struct sq_patcache sq_patcache;
 typedef struct sq {
     sqlite3 *db;
     bool readonly;
-    bool batch;        /* inside vigil_store_batch_begin .. commit: calls are savepoints */
-    sq_head op_saved;  /* the head when the current call of the batch began */
+    bool batch;       /* inside vigil_store_batch_begin .. commit: calls are savepoints */
+    sq_head op_saved; /* the head when the current call of the batch began */
     sq_head head;
     sq_slot cache[SQ_CACHE_SLOTS];
     sq_patcache *patcache; /* sq_patcache.c; NULL until the first patient is read */
