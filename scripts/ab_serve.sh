@@ -6,9 +6,10 @@
 # their observation sets sent as fast as ACKs allow (window 512) for at most
 # SECONDS; prints each run's msgs/s.
 # usage: bash scripts/ab_serve.sh OLD_VIGIL NEW_VIGIL [pairs]
-# e.g. git worktree add /tmp/old HEAD~1 && cmake -S /tmp/old -B /tmp/old/build &&
-#      cmake --build /tmp/old/build --target vigil &&
-#      bash scripts/ab_serve.sh /tmp/old/build/vigil build/vigil 3
+# e.g. git worktree add ../vigil-parent HEAD~1 &&
+#      cmake -S ../vigil-parent -B ../vigil-parent/build &&
+#      cmake --build ../vigil-parent/build --target vigil &&
+#      bash scripts/ab_serve.sh ../vigil-parent/build/vigil build/vigil 3
 # Environment: PATIENTS (800), SECONDS_PER_RUN (6). Never gating.
 set -euo pipefail
 one() {
