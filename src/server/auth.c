@@ -142,6 +142,21 @@ void vigil__srv_session_end(srv_auth *a, const char *token)
     pthread_mutex_unlock(&a->mu);
 }
 
+size_t vigil__srv_sessions_end_user(srv_auth *a, const char *username)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < SRV_SESSIONS_MAX; i++) {
+        srv_session *s = &a->sessions[i];
+        if (s->used && strcmp(s->user.username, username) == 0) {
+            memset(s, 0, sizeof *s);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+    return n;
+}
+
 static srv_throttle *throttle_find(srv_auth *a, const char *key, bool create, int64_t now_ms)
 {
     srv_throttle *oldest = &a->throttle[0];
@@ -237,7 +252,9 @@ void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char 
     vigil_store_user u;
     vigil_err err = {0};
     vigil_status s = vigil_store_user_login(srv->auth_store, user, pass, &u, &err);
-    pthread_mutex_unlock(&srv->auth.argon_mu);
+    if (s != VIGIL_OK) {
+        pthread_mutex_unlock(&srv->auth.argon_mu);
+    }
     now = vigil__srv_now_ms();
     if (s == VIGIL_ERR_DENIED) {
         vigil__srv_throttle_record(&srv->auth, key, false, now);
@@ -258,7 +275,10 @@ void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char 
     su.n_wards = u.n_wards;
     memcpy(su.wards, u.wards, sizeof su.wards);
     char token[SRV_TOKEN_LEN + 1];
+    /* still under argon_mu: a user disabled while signing in loses this
+     * session too (vigil__srv_h_user_disable ends sessions under it) */
     vigil__srv_session_new(&srv->auth, &su, now, token);
+    pthread_mutex_unlock(&srv->auth.argon_mu);
     snprintf(cookie, cookie_cap, "vigil_session=%s; %s; Max-Age=%lld", token,
              vigil__srv_cookie_attrs(srv), (long long)(srv->cfg.session_max_ms / 1000));
     vigil__srv_log(srv, "auth.login", "user %s signed in (%s)", u.username,
@@ -336,6 +356,37 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r)
     vigil__srv_req_json(r, 201,
                         json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)id, "username",
                                   username, "display_name", display, "role", role_s, "wards", w));
+}
+
+void vigil__srv_h_user_disable(vigil_server *srv, srv_req *r)
+{
+    const char *username = r->n_params > 0 ? r->params[0] : "";
+    if (strcmp(username, r->user.username) == 0) {
+        vigil__srv_req_error(r, 422, "unprocessable",
+                             "an administrator cannot disable their own account (ask another)");
+        return;
+    }
+    if (!argon_lock(&srv->auth)) { /* srv->auth_store is used under argon_mu */
+        vigil__srv_req_error(r, 503, "unavailable", "busy; try again shortly");
+        return;
+    }
+    vigil_err err = {0};
+    vigil_status s =
+        vigil_store_user_disable(srv->auth_store, &r->who, username, vigil__srv_now_ms(), &err);
+    /* under argon_mu, as sign-in creates sessions: none can slip in between */
+    size_t ended = s == VIGIL_OK ? vigil__srv_sessions_end_user(&srv->auth, username) : 0;
+    pthread_mutex_unlock(&srv->auth.argon_mu);
+    if (s != VIGIL_OK) {
+        const char *code;
+        int st = vigil__srv_http_status(s, &code);
+        vigil__srv_req_error(r, st, code, "%s", err.msg);
+        return;
+    }
+    vigil__srv_log(srv, "auth.user-disabled", "user %s disabled by %s; %zu session(s) ended",
+                   username, r->user.username, ended);
+    vigil__srv_req_json(r, 200,
+                        json_pack("{s:s, s:b, s:I}", "username", username, "disabled", 1,
+                                  "sessions_ended", (json_int_t)ended));
 }
 
 void vigil__srv_h_health(vigil_server *srv, srv_req *r)

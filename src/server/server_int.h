@@ -97,6 +97,8 @@ vigil_status vigil__srv_session_new(srv_auth *a, const srv_user *u, int64_t now_
 /* Look a token up, refresh its idle clock; false when unknown or expired. */
 bool vigil__srv_session_get(srv_auth *a, const char *token, int64_t now_ms, srv_user *out);
 void vigil__srv_session_end(srv_auth *a, const char *token);
+/* End every session of username; returns how many were open. */
+size_t vigil__srv_sessions_end_user(srv_auth *a, const char *username);
 
 /* Login throttle: 5 failures in 15 minutes lock "user|address" for 15
  * minutes. allowed() is false while locked. */
@@ -548,6 +550,9 @@ void vigil__srv_fhir_error(srv_req *r, int status, const char *code, const char 
 void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char *cookie,
                         size_t cookie_cap);
 void vigil__srv_h_user_add(vigil_server *srv, srv_req *r);
+/* POST /api/admin/users/{username}/disable: the user can no longer sign in
+ * and every open session of theirs ends at once. */
+void vigil__srv_h_user_disable(vigil_server *srv, srv_req *r);
 void vigil__srv_h_health(vigil_server *srv, srv_req *r);
 void vigil__srv_h_me(vigil_server *srv, srv_req *r);
 void vigil__srv_h_fhir_post_obs(vigil_server *srv, srv_req *r);

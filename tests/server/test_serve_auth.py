@@ -9,7 +9,9 @@ account for that address (429) even with the right password; signing out
 ends the session; the cookie is HttpOnly; malformed bodies are 400, wrong
 content types 415, oversize bodies 413, unknown routes 404 and wrong
 methods 405, all as {"error": {"code", "message"}}; every patient read is
-audited with the signed-in user and the stated reason.
+audited with the signed-in user and the stated reason; an administrator
+disabling a user ends all of that user's sessions at once and the user can
+no longer sign in (a nurse cannot disable anyone, nor an admin themselves).
 """
 import os
 import sys
@@ -137,6 +139,29 @@ with Server() as s:
     st, js, _ = s.http("POST", "/api/login", {"username": "nurse7", "password": PASSWORD})
     C.check(st == 200, "other users still sign in")
     C.check(s.count("audit", "action = 'auth.fail'") >= 6, "failed sign-ins audited")
+    # an administrator disables a leaver: sign-in refused, every open session ends at once
+    leaver = s.add_user("leaver7", "nurse", ["WARD7B"])
+    second = s.login("leaver7")
+    st, _, _ = s.http("GET", "/api/wards/WARD7B/patients", token=leaver)
+    C.check(st == 200, "the leaver reads the ward before")
+    st, js, _ = s.http("POST", "/api/admin/users/leaver7/disable", token=nurse7)
+    C.check(st == 403, "a nurse cannot disable a user (%s)" % st)
+    st, js, _ = s.http("POST", "/api/admin/users/leaver7/disable", token=s.admin_token())
+    C.check(st == 200 and js["disabled"] and js["sessions_ended"] == 2,
+            "admin disables the user; both sessions end (%s)" % js)
+    for tok in (leaver, second):
+        st, _, _ = s.http("GET", "/api/wards/WARD7B/patients", token=tok)
+        C.check(st == 401, "a disabled user's session: 401 (%s)" % st)
+    st, js, _ = s.http("POST", "/api/login", {"username": "leaver7", "password": PASSWORD})
+    C.check(st == 401, "a disabled user cannot sign in (%s)" % st)
+    st, js, _ = s.http("POST", "/api/admin/users/leaver7/disable", token=s.admin_token())
+    C.check(st == 404 and is_error(js, "not-found"), "disabling again: 404 (%s)" % st)
+    st, js, _ = s.http("POST", "/api/admin/users/admin/disable", token=s.admin_token())
+    C.check(st == 422, "an administrator cannot disable themselves (%s)" % st)
+    C.check(s.count("audit", "action = 'user.disable'") == 1, "the disabling is audited")
+    st, _, _ = s.http("GET", "/api/me", token=nurse7)
+    C.check(st == 200, "other users' sessions go on")
+
     C.check(not any("correct-horse" in line or nurse7 in line for line in s.log),
             "no password or token in the log")
     C.check(s.stop() == 0, "SIGTERM: exit 0")
