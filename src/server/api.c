@@ -34,13 +34,6 @@
 
 /* ---- shared helpers ------------------------------------------------------------ */
 
-static void store_error(srv_req *r, vigil_status st, const vigil_err *e)
-{
-    const char *code;
-    int http = vigil__srv_http_status(st, &code);
-    vigil__srv_req_error(r, http, code, "%s", e->msg[0] != '\0' ? e->msg : vigil_status_str(st));
-}
-
 /* The patient of path parameter i, loaded and within the user's scope; NULL
  * with the error response set otherwise. */
 static srv_patient *patient_for(vigil_server *srv, srv_req *r, size_t i)
@@ -57,7 +50,7 @@ static srv_patient *patient_for(vigil_server *srv, srv_req *r, size_t i)
         if (st == VIGIL_ERR_NOT_FOUND) {
             vigil__srv_req_error(r, 404, "not-found", "no such patient");
         } else {
-            store_error(r, st, &err);
+            vigil__srv_req_store_error(r, st, &err);
         }
         return NULL;
     }
@@ -309,7 +302,7 @@ static void h_ward_list(vigil_server *srv, srv_req *r)
     vigil_err err = {0};
     vigil_status st = vigil_store_ward_list_get(srv->store, &r->who, ward, now, &l, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     json_t *rows = json_array();
@@ -341,7 +334,7 @@ static void h_patient(vigil_server *srv, srv_req *r)
     vigil_err err = {0};
     vigil_status st = vigil_store_patient_current_get(srv->store, &r->who, p->id, now, &c, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     p = vigil__srv_pat_from_current(srv, &c);
@@ -410,7 +403,7 @@ static void h_observations(vigil_server *srv, srv_req *r)
         vigil_store_obs_range(srv->store, &r->who, p->id, from, to, OBS_ROWS_MAX, &l, &err);
     if (st != VIGIL_OK) {
         vigil_store_obs_list_fini(&l);
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     json_t *rows = json_array();
@@ -598,7 +591,7 @@ static void h_concern(vigil_server *srv, srv_req *r)
     vigil_status st =
         vigil_store_staff_concern(srv->store, &r->who, p->id, now, concern, &id, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     p->concern_open = true;
@@ -635,7 +628,7 @@ static void h_marthas_call(vigil_server *srv, srv_req *r)
     vigil_err err = {0};
     vigil_status st = vigil_store_marthas_call_add(srv->store, &r->who, &call, &id, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     if (p->n_new_calls < VIGIL_ESC_MARTHA_MAX) {
@@ -694,7 +687,7 @@ static void h_marthas_review(vigil_server *srv, srv_req *r)
     vigil_err err = {0};
     vigil_status st = vigil_store_marthas_review_add(srv->store, &r->who, &rev, &id, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     /* the review answers the call: its alert stops repeating */
@@ -750,7 +743,7 @@ static void h_ack(vigil_server *srv, srv_req *r)
     vigil_err err = {0};
     vigil_status st = vigil__srv_esc_ack(srv, p, &r->who, alert_id, action, reason, now, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     vigil_escalation_result res;
@@ -803,7 +796,7 @@ static void h_alerts(vigil_server *srv, srv_req *r)
         vigil_status st = vigil_store_episodes_open(srv->store, &r->who, w, &l, &err);
         if (st != VIGIL_OK) {
             json_decref(rows);
-            store_error(r, st, &err);
+            vigil__srv_req_store_error(r, st, &err);
             return;
         }
         append_episodes(rows, &l);
@@ -830,7 +823,7 @@ static void h_daily(vigil_server *srv, srv_req *r)
     vigil_status st = vigil_store_daily_answer(srv->store, &r->who, p->id, now,
                                                (vigil_store_feeling)f, &id, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     p->has_daily = true;
@@ -853,7 +846,7 @@ static void h_optout(vigil_server *srv, srv_req *r)
     vigil_status st = bad ? vigil_err_set(&err, VIGIL_ERR_ARG, "note", "note must be a string")
                           : vigil_store_ai_optout(srv->store, &r->who, p->id, now, note, &id, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     p->opted_out = true;
@@ -870,7 +863,7 @@ static void h_optout_withdraw(vigil_server *srv, srv_req *r)
     vigil_status st =
         vigil_store_ai_optout_withdraw(srv->store, &r->who, p->id, vigil__srv_now_ms(), &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     p->opted_out = false;
@@ -891,7 +884,7 @@ static void h_scale2(vigil_server *srv, srv_req *r, bool set)
         set ? vigil_store_scale2_set(srv->store, &r->who, p->id, now, reason, &id, &err)
             : vigil_store_scale2_end(srv->store, &r->who, p->id, now, reason, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     p->scale2 = set;
@@ -962,7 +955,7 @@ static void h_plan(vigil_server *srv, srv_req *r)
     int64_t id = 0;
     vigil_status st = vigil_store_plan_add(srv->store, &r->who, &sp, &id, &err);
     if (st != VIGIL_OK) {
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     p->plan = ep;
@@ -998,7 +991,7 @@ static void h_marthas_export(vigil_server *srv, srv_req *r)
     fclose(mem);
     if (st != VIGIL_OK) {
         free(buf);
-        store_error(r, st, &err);
+        vigil__srv_req_store_error(r, st, &err);
         return;
     }
     free(r->resp);

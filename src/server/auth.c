@@ -342,9 +342,7 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r)
                              password, wards, n_wards, &id, &err);
     pthread_mutex_unlock(&srv->auth.argon_mu);
     if (s != VIGIL_OK) {
-        const char *code;
-        int st = vigil__srv_http_status(s, &code);
-        vigil__srv_req_error(r, st, code, "%s", err.msg);
+        vigil__srv_req_store_error(r, s, &err);
         return;
     }
     vigil__srv_log(srv, "auth.user-added", "user %s (%s) added by %s", username, role_s,
@@ -377,9 +375,7 @@ void vigil__srv_h_user_disable(vigil_server *srv, srv_req *r)
     size_t ended = s == VIGIL_OK ? vigil__srv_sessions_end_user(&srv->auth, username) : 0;
     pthread_mutex_unlock(&srv->auth.argon_mu);
     if (s != VIGIL_OK) {
-        const char *code;
-        int st = vigil__srv_http_status(s, &code);
-        vigil__srv_req_error(r, st, code, "%s", err.msg);
+        vigil__srv_req_store_error(r, s, &err);
         return;
     }
     vigil__srv_log(srv, "auth.user-disabled", "user %s disabled by %s; %zu session(s) ended",

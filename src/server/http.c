@@ -108,6 +108,13 @@ int vigil__srv_http_status(vigil_status st, const char **code)
     }
 }
 
+void vigil__srv_req_store_error(srv_req *r, vigil_status st, const vigil_err *e)
+{
+    const char *code;
+    int http = vigil__srv_http_status(st, &code);
+    vigil__srv_req_error(r, http, code, "%s", e->msg[0] != '\0' ? e->msg : vigil_status_str(st));
+}
+
 /* Error for a request decided on this thread: JSON, or OperationOutcome on /fhir. */
 static void early_error(http_ctx *c, int status, const char *code, const char *msg)
 {

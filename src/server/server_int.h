@@ -513,6 +513,9 @@ void vigil__srv_req_error(srv_req *r, int status, const char *code, const char *
 void vigil__srv_req_json(srv_req *r, int status, json_t *j);
 /* The HTTP status and error code for a store/policy status. */
 int vigil__srv_http_status(vigil_status st, const char **code);
+/* The error response for a store/policy failure: its status mapped as
+ * above, its message (or the status name). */
+void vigil__srv_req_store_error(srv_req *r, vigil_status st, const vigil_err *e);
 
 /* Route handlers (store thread unless noted). */
 typedef void (*srv_handler)(vigil_server *srv, srv_req *r);

@@ -161,6 +161,17 @@ static void start(fx *x)
     assert_int_equal(connect(x->fd, (struct sockaddr *)&a, sizeof a), 0);
 }
 
+/* Close the server and start a new one on the same database, as a new
+ * process would. */
+static void restart(fx *x)
+{
+    close(x->fd);
+    x->fd = -1;
+    vigil_server_close(x->srv);
+    x->srv = NULL;
+    start(x);
+}
+
 static void oru(char *out, size_t cap, const char *ctrl, const char *t, int hr)
 {
     snprintf(out, cap,
@@ -662,11 +673,7 @@ static void low_confidence_mark_survives_a_restart(void **state)
     start(x);
     request(x, "M1", "20250114080000+0000", 135, "AA"); /* the double: low confidence over 130 */
     vigil__srv_ai_drain(x->srv);
-    close(x->fd);
-    x->fd = -1;
-    vigil_server_close(x->srv);
-    x->srv = NULL;
-    start(x); /* a new process would read the same database */
+    restart(x);
     bool low = false;
     on_store_thread(x, note_low_confidence, &low);
     assert_true(low);
@@ -727,11 +734,7 @@ static void revised_plan_applies_again_after_a_restart(void **state)
     memset(&seen, 0, sizeof seen);
     on_store_thread(x, record_plan, &seen);
     assert_true(seen.recorded);
-    close(x->fd);
-    x->fd = -1;
-    vigil_server_close(x->srv);
-    x->srv = NULL;
-    start(x); /* a new process would read the same database */
+    restart(x);
     memset(&seen, 0, sizeof seen);
     on_store_thread(x, note_plan, &seen);
     assert_true(seen.present);
