@@ -162,12 +162,22 @@ void vigil__audit_ev_set(vigil__audit_ev *ev, const vigil_actor *who, const char
     if (n < 0) {
         ev->detail[0] = '\0';
     } else if ((size_t)n >= sizeof ev->detail) {
-        /* cut on a UTF-8 boundary so the stored text stays valid UTF-8 */
-        size_t end = sizeof ev->detail - 1;
-        while (end > 0 && ((unsigned char)ev->detail[end] & 0xC0u) == 0x80u) {
-            end--;
+        vigil__store_cut_utf8(ev->detail); /* the stored text stays valid UTF-8 */
+    }
+}
+
+void vigil__store_cut_utf8(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0u) == 0x80u) {
+        i--;
+    }
+    if (i > 0 && (unsigned char)s[i - 1] >= 0xC0u) {
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t need = lead >= 0xF0u ? 4 : lead >= 0xE0u ? 3 : 2;
+        if (n - (i - 1) < need) {
+            s[i - 1] = '\0';
         }
-        ev->detail[end] = '\0';
     }
 }
 

@@ -74,6 +74,10 @@ void vigil__audit_ev_set(vigil__audit_ev *ev, const vigil_actor *who, const char
 #endif
     ;
 
+/* A string cut at its buffer's end: drop a last UTF-8 sequence the cut
+ * left incomplete, so the text stays valid UTF-8. */
+void vigil__store_cut_utf8(char *s);
+
 /* Build the record to append after the head (head_seq, head_hash) at t_ms:
  * copies ev, sets seq, prev_hash and hash. */
 vigil_status vigil__audit_make(const vigil__audit_ev *ev, int64_t t_ms, int64_t head_seq,
@@ -144,12 +148,11 @@ typedef struct vigil__store_ops {
                               const vigil_store_score *score, int64_t *out_id, vigil_err *err);
     /* status[i] is preset to VIGIL_OK for items store.c accepted and to the
      * refusal for the others; the backend skips refused items. */
-    vigil_status (*put_ai_batch)(void *be, const vigil_actor *who,
-                                 const vigil_store_ai_item *items, size_t n, vigil_status *status,
-                                 vigil_err *err);
+    vigil_status (*put_ai_batch)(void *be, const vigil_actor *who, const vigil_store_ai_item *items,
+                                 size_t n, vigil_status *status, vigil_err *err);
     vigil_status (*obs_recent)(void *be, const vigil_actor *who, int64_t patient_id,
-                               int64_t from_ms, int64_t to_ms, size_t max,
-                               vigil_store_vitals *out, size_t *n, vigil_err *err);
+                               int64_t from_ms, int64_t to_ms, size_t max, vigil_store_vitals *out,
+                               size_t *n, vigil_err *err);
     vigil_status (*obs_range)(void *be, const vigil_actor *who, int64_t patient_id, int64_t from_ms,
                               int64_t to_ms, size_t max_rows, vigil_store_obs_list *out,
                               vigil_err *err);

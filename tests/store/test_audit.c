@@ -128,6 +128,40 @@ static void chain_of_an_untouched_store_verifies(void **state)
     assert_true(rep.ok);
 }
 
+/* A detail cut to fit ends on a whole UTF-8 character: every cut point
+ * inside a two-, three- and four-byte character. */
+static void detail_cut_to_fit_stays_valid_utf8(void **state)
+{
+    (void)state;
+    const char *chars[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"}; /* é € 😀 */
+    const vigil_actor who = {"nurse.jo", "direct care"};
+    for (size_t c = 0; c < 3; c++) {
+        size_t w = strlen(chars[c]);
+        for (size_t pad = 0; pad < w; pad++) {
+            char text[VIGIL_AUDIT_TEXT_MAX + 16];
+            size_t n = 0;
+            memset(text, 'a', pad);
+            n = pad;
+            while (n + w < sizeof text) {
+                memcpy(text + n, chars[c], w);
+                n += w;
+            }
+            text[n] = '\0';
+            vigil__audit_ev ev;
+            vigil__audit_ev_set(&ev, &who, "test", "test", 1, 1, "%s", text);
+            size_t len = strlen(ev.detail);
+            assert_true(len >= sizeof ev.detail - w && len < sizeof ev.detail);
+            assert_int_equal((len - pad) % w, 0); /* whole characters only */
+        }
+    }
+    char s[8] = "ab\xe2\x82"; /* € cut after two of its three bytes */
+    vigil__store_cut_utf8(s);
+    assert_string_equal(s, "ab");
+    char t[8] = "ab\xe2\x82\xac";
+    vigil__store_cut_utf8(t);
+    assert_string_equal(t, "ab\xe2\x82\xac");
+}
+
 static void chain_of_an_empty_store_verifies(void **state)
 {
     fx *f = *state;
@@ -358,6 +392,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(every_read_of_patient_data_is_audited_with_who_and_why, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(chain_of_an_untouched_store_verifies, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(chain_of_an_empty_store_verifies, fx_setup, fx_teardown),
+    cmocka_unit_test(detail_cut_to_fit_stays_valid_utf8),
     cmocka_unit_test_setup_teardown(record_hash_matches_an_independent_computation_of_the_format, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(changed_field_is_detected_at_its_record, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(removed_record_is_detected_as_a_sequence_gap, fx_setup_activity, fx_teardown),

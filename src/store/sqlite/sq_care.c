@@ -678,23 +678,6 @@ static const char SQL_ST_MARTHAS[] =
     "SELECT count(*) FROM marthas_call c WHERE c.patient_id = ?1 AND NOT EXISTS "
     "(SELECT 1 FROM marthas_review r WHERE r.call_id = c.id)";
 
-/* A string cut at its buffer's end: drop a last UTF-8 sequence left
- * incomplete by the cut. */
-static void cut_utf8(char *s)
-{
-    size_t n = strlen(s), i = n;
-    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0u) == 0x80u) {
-        i--;
-    }
-    if (i > 0 && (unsigned char)s[i - 1] >= 0xC0u) {
-        unsigned char lead = (unsigned char)s[i - 1];
-        size_t need = lead >= 0xF0u ? 4 : lead >= 0xE0u ? 3 : 2;
-        if (n - (i - 1) < need) {
-            s[i - 1] = '\0';
-        }
-    }
-}
-
 /* Run a one-row state query; *row says whether it gave one (left unreset
  * when it did: the caller reads columns then calls sq_done). */
 static vigil_status state_q(sq *q, const char *sql, int64_t patient_id, int64_t now_ms,
@@ -741,7 +724,7 @@ vigil_status vigil__sq_state_read(sq *q, int64_t patient_id, int64_t now_ms,
         x.plan_made_ms = sq_col_i64(st, 3);
         sq_col_text(st, 4, x.plan_by, sizeof x.plan_by);
         if (!sq_col_text(st, 5, x.plan_reason, sizeof x.plan_reason)) {
-            cut_utf8(x.plan_reason);
+            vigil__store_cut_utf8(x.plan_reason);
         }
         int level = -1;
         for (int k = 0; k < VIGIL_ESC_LEVEL_COUNT && sqlite3_column_type(st, 6) != SQLITE_NULL;
