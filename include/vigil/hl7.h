@@ -40,6 +40,7 @@
 #define VIGIL_HL7_MAX_SEGMENTS 512 /* a longer message is refused (AR) */
 #define VIGIL_HL7_MAX_LEN 262144   /* bytes; a longer message is refused (AR) */
 #define VIGIL_HL7_MAX_EVENTS 16    /* observation sets in one ORU^R01 */
+#define VIGIL_HL7_MAX_REPS 100     /* repetitions of one field; more is refused (AR) */
 #define VIGIL_HL7_HDR_MAX 228      /* an MSH field kept for the ACK (HD is 227 long) */
 #define VIGIL_HL7_CTRL_MAX 200     /* MSH-10 as received (199 in v2.7+) */
 #define VIGIL_HL7_ACK_MAX 8192     /* bytes: always enough for vigil_hl7_ack_build */

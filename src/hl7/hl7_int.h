@@ -34,6 +34,14 @@ vigil_status vigil__hl7_vfail(vigil_hl7_fault *fault, vigil_status st, vigil_hl7
 /* True when version (MSH-12.1) is one vigil accepts. */
 int vigil__hl7_version_ok(const char *version);
 
+/* The k-th (1-based) piece of v split at sep; empty when there are fewer. One
+ * pass over v, no copy. */
+vigil_hl7_view vigil__hl7_piece(vigil_hl7_view v, char sep, unsigned k);
+
+/* Field `field` of segment i, all its repetitions, escaped (a view into the
+ * message); empty when absent, and for MSH-1 and MSH-2. One pass. */
+vigil_hl7_view vigil__hl7_field(const vigil_hl7_msg *msg, size_t i, unsigned field);
+
 /* True when v is empty or the HL7 null "" (two double quotes). */
 int vigil__hl7_blank(vigil_hl7_view v);
 

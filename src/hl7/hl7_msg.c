@@ -262,12 +262,22 @@ vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_p
 {
     memset(out, 0, sizeof *out);
     unsigned seq = vigil__hl7_seq(msg, i);
-    unsigned nrep = vigil_hl7_reps(msg, i, 3);
-    for (unsigned r = 1; r <= nrep; r++) {
-        vigil_hl7_view id, auth, type;
-        vigil_hl7_get(msg, i, 3, r, 1, 0, &id);
-        vigil_hl7_get(msg, i, 3, r, 4, 1, &auth);
-        vigil_hl7_get(msg, i, 3, r, 5, 0, &type);
+    /* One walk over the field: each repetition is split where it lies (reading
+     * repetition r through vigil_hl7_get rescans the field from its start, which
+     * made a field of N repetitions cost N^2). */
+    vigil_hl7_view field = vigil__hl7_field(msg, i, 3);
+    const char *p = field.p;
+    const char *end = field.p + field.n;
+    bool more = field.n > 0;
+    for (unsigned r = 1; more; r++) {
+        const char *q = memchr(p, msg->seps.rep, (size_t)(end - p));
+        vigil_hl7_view rep = {p, (size_t)((q != NULL ? q : end) - p)};
+        more = q != NULL;
+        p = more ? q + 1 : end;
+        vigil_hl7_view id = vigil__hl7_piece(rep, msg->seps.comp, 1);
+        vigil_hl7_view auth =
+            vigil__hl7_piece(vigil__hl7_piece(rep, msg->seps.comp, 4), msg->seps.sub, 1);
+        vigil_hl7_view type = vigil__hl7_piece(rep, msg->seps.comp, 5);
         if (vigil__hl7_blank(id)) {
             continue;
         }
@@ -338,6 +348,40 @@ vigil_status vigil__hl7_ts_field(const vigil_hl7_msg *msg, size_t i, unsigned f,
     return VIGIL_OK;
 }
 
+/* ------------------------------------------------------- repetitions */
+
+/* REQ HL7-MAX-REPS: a field repeated more than VIGIL_HL7_MAX_REPS times is
+ * refused (AR 207 oversize) before anything reads it; one pass over the text. */
+static vigil_status reps_check(const vigil_hl7_msg *msg, vigil_hl7_fault *fault)
+{
+    for (size_t i = 0; i < msg->n_seg; i++) {
+        vigil_hl7_view s = msg->seg[i];
+        int is_msh = memcmp(s.p, "MSH", 3) == 0;
+        unsigned n_sep = 0; /* field separators passed */
+        unsigned reps = 1;
+        for (size_t k = 3; k < s.n; k++) {
+            char c = s.p[k];
+            if (c == msg->seps.field) {
+                n_sep++;
+                reps = 1;
+                continue;
+            }
+            unsigned f = is_msh ? n_sep + 1 : n_sep; /* MSH-1 is the separator itself */
+            if (c != msg->seps.rep || (is_msh && f <= 2)) {
+                continue;
+            }
+            if (++reps > VIGIL_HL7_MAX_REPS) {
+                char id[4] = {s.p[0], s.p[1], s.p[2], '\0'};
+                return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR, VIGIL_HL7_E_INTERNAL,
+                                       VIGIL_HL7_R_OVERSIZE, id, vigil__hl7_seq(msg, i), f, 0, 0,
+                                       "%s-%u repeats more than %d times: refused, not read",
+                                       id, f, VIGIL_HL7_MAX_REPS);
+            }
+        }
+    }
+    return VIGIL_OK;
+}
+
 /* ------------------------------------------------------------- decode */
 
 /*
@@ -381,6 +425,10 @@ vigil_status vigil_hl7_decode(const char *text, size_t len, const vigil_hl7_opts
         return st;
     }
     st = vigil_hl7_header_read(&msg, opts, &out->hdr, &out->fault);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    st = reps_check(&msg, &out->fault);
     if (st != VIGIL_OK) {
         return st;
     }

@@ -468,6 +468,25 @@ unsigned vigil_hl7_reps(const vigil_hl7_msg *msg, size_t i, unsigned field)
     return n;
 }
 
+vigil_hl7_view vigil__hl7_piece(vigil_hl7_view v, char sep, unsigned k)
+{
+    return piece(v, sep, k);
+}
+
+vigil_hl7_view vigil__hl7_field(const vigil_hl7_msg *msg, size_t i, unsigned field)
+{
+    vigil_hl7_view none = {"", 0};
+    if (msg == NULL || i >= msg->n_seg || field == 0) {
+        return none;
+    }
+    vigil_hl7_view s = msg->seg[i];
+    int is_msh = memcmp(s.p, "MSH", 3) == 0;
+    if (is_msh && field <= 2) {
+        return none; /* the encoding characters: read with vigil_hl7_get */
+    }
+    return piece(s, msg->seps.field, is_msh ? field : field + 1);
+}
+
 /* ------------------------------------------------------------ escapes */
 
 static int hexval(char c)
