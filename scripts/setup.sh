@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh: install every Debian package vigil needs to build, test and run.
+# Then the npm packages of package.json at the versions package-lock.json pins
+# (nhsuk-frontend for the web app; playwright-core and axe-core for tests/web),
+# with `npm ci`, only when node_modules is missing or older than the lockfile.
 # Idempotent: when everything is already installed it touches nothing and
 # returns at once. Needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -19,7 +22,12 @@ PKGS=(
   clang-14 libclang-rt-14-dev  # libFuzzer, sanitizers
   strace                   # tests/reliability: the ACK leaves only after the WAL fsync
   openssl                  # tests/server: a certificate for the HTTPS test
+  chromium chromium-driver # tests/web: the browser the tests drive (playwright-core)
 )
+# node and npm for the web app's assets and its browser tests: Debian's, unless
+# a node with its own npm is already there (Debian's npm would conflict with it)
+if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -28,7 +36,18 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
+npm_deps() {
+  local here
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  if [ ! -f "$here/node_modules/.package-lock.json" ] ||
+     [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+    echo "setup: npm ci (nhsuk-frontend, playwright-core, axe-core)" >&2
+    (cd "$here" && npm ci --no-audit --no-fund >&2)
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  npm_deps
   exit 0
 fi
 
@@ -42,3 +61,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+npm_deps

@@ -116,6 +116,10 @@ typedef struct vigil_server_config {
      * TLS only and the session cookie is marked Secure. */
     const char *tls_cert_file;
     const char *tls_key_file;
+    /* The web app's folder (a build's web/: pages, scripts, nhsuk-frontend),
+     * read once at start and served from the HTTP port; NULL: the API only.
+     * Borrowed during vigil_server_open only. */
+    const char *web_root;
     /* Log sink: one line per call, no newline; NULL = stderr. Called from
      * any server thread (serialised by the server). */
     void (*log)(void *ctx, const char *line);

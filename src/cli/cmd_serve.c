@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "vigil/ai_scorer.h"
@@ -28,7 +29,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: vigil serve --db FILE --http-port N --mllp-port N [--bind ADDR]\n"
                "                   [--model BUNDLE] [--bootstrap-admin USER]\n"
-               "                   [--tls-cert FILE --tls-key FILE]\n"
+               "                   [--tls-cert FILE --tls-key FILE] [--web-root DIR]\n"
                "\n"
                "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
                "the JSON API and FHIR R4 over HTTP. Stops cleanly on SIGTERM or SIGINT.\n"
@@ -44,6 +45,8 @@ static void usage(FILE *f)
                "  --tls-cert FILE        serve HTTP over TLS (HTTPS) with this PEM certificate\n"
                "                         (chain); the session cookie is then Secure\n"
                "  --tls-key FILE         its PEM private key (mode 600; both or neither)\n"
+               "  --web-root DIR         the web app's files (default: web/ beside this\n"
+               "                         program, as the build leaves it; '' for none)\n"
                "  -h, --help             show this help\n"
                "\n"
                "The AI risk model is trained on ICU research data and must be validated\n"
@@ -78,6 +81,27 @@ static vigil_status bootstrap_admin(const char *db, const char *user, vigil_err 
     return s;
 }
 
+/* web/ beside the running program (the build puts it there), when it holds
+ * an index.html; else NULL (the API only). */
+static const char *default_web_root(char *buf, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    if (n <= 0) {
+        return NULL;
+    }
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (slash == NULL || (size_t)(slash - buf) + sizeof "/web/index.html" > cap) {
+        return NULL;
+    }
+    snprintf(slash, cap - (size_t)(slash - buf), "/web/index.html");
+    if (access(buf, R_OK) != 0) {
+        return NULL;
+    }
+    slash[4] = '\0';
+    return buf;
+}
+
 static bool port_arg(const char *s, int *out)
 {
     long v = 0;
@@ -99,12 +123,15 @@ int vigil_cli_serve(int argc, char **argv)
         {"bootstrap-admin", required_argument, NULL, 'a'},
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'K'},
+        {"web-root", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     vigil_server_config cfg;
     vigil_server_config_init(&cfg);
-    const char *model = NULL, *admin = NULL;
+    const char *model = NULL, *admin = NULL, *web_root = NULL;
+    bool have_web_root = false;
+    char web_default[4096];
     bool have_http = false, have_mllp = false;
     optind = 1;
     int c;
@@ -142,6 +169,10 @@ int vigil_cli_serve(int argc, char **argv)
         case 'K':
             cfg.tls_key_file = optarg;
             break;
+        case 'W':
+            web_root = optarg;
+            have_web_root = true;
+            break;
         case 'h':
             usage(stdout);
             return VIGIL_EXIT_OK;
@@ -158,6 +189,10 @@ int vigil_cli_serve(int argc, char **argv)
         fprintf(stderr, "vigil serve: --tls-cert and --tls-key go together\n");
         return VIGIL_EXIT_USAGE;
     }
+    if (!have_web_root) {
+        web_root = default_web_root(web_default, sizeof web_default);
+    }
+    cfg.web_root = web_root != NULL && web_root[0] != '\0' ? web_root : NULL;
     vigil_err err = {0};
     vigil_scorer scorer = {0};
     if (model != NULL) {

@@ -1023,12 +1023,19 @@ static void h_login(vigil_server *srv, srv_req *r)
     (void)r; /* http.c calls vigil__srv_h_login with the client address */
 }
 
+static void h_csrf(vigil_server *srv, srv_req *r)
+{
+    (void)srv;
+    (void)r; /* http.c answers with the session's CSRF token (csrf.c) */
+}
+
 /* method, pattern, handler, roles, body, fhir, http thread, special */
 const srv_route vigil__srv_routes[] = {
     {"GET", "/health", h_health, 0, false, false, true, SRV_ROUTE_PLAIN},
     {"POST", "/api/login", h_login, 0, true, false, true, SRV_ROUTE_LOGIN},
     {"POST", "/api/logout", h_logout, ANYONE, false, false, true, SRV_ROUTE_LOGOUT},
     {"GET", "/api/me", vigil__srv_h_me, ANYONE, false, false, true, SRV_ROUTE_PLAIN},
+    {"GET", "/api/csrf", h_csrf, ANYONE, false, false, true, SRV_ROUTE_CSRF},
     {"GET", "/api/wards/{}/patients", h_ward_list, CLINICAL, false, false, false, 0},
     {"GET", "/api/patients/{}", h_patient, CLINICAL, false, false, false, 0},
     {"GET", "/api/patients/{}/observations", h_observations, CLINICAL, false, false, false, 0},

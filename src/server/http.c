@@ -38,6 +38,8 @@ typedef struct http_ctx {
     const char *e_code; /* with its error code and message */
     char e_msg[160];
     char token[SRV_TOKEN_LEN + 1];
+    bool by_cookie;              /* the session came as the cookie (CSRF token needed) */
+    const srv_static_file *file; /* a file of the web app (static.c), else NULL */
     char cookie[160];
 } http_ctx;
 
@@ -149,7 +151,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, http_ctx *c)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->content_type != NULL ? r->content_type : "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    vigil__srv_security_headers(resp);
     if (r->location[0] != '\0') {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     }
@@ -166,8 +168,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, http_ctx *c)
 
 /* ---- request parts ------------------------------------------------------------ */
 
-/* The session token: Authorization: Bearer, else the vigil_session cookie. */
-static bool token_of(struct MHD_Connection *conn, char out[SRV_TOKEN_LEN + 1])
+/* The session token: Authorization: Bearer, else the vigil_session cookie
+ * (*by_cookie says which). */
+static bool token_of(struct MHD_Connection *conn, char out[SRV_TOKEN_LEN + 1], bool *by_cookie)
 {
     const char *h =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -176,6 +179,7 @@ static bool token_of(struct MHD_Connection *conn, char out[SRV_TOKEN_LEN + 1])
         t = h + 7;
     } else {
         t = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "vigil_session");
+        *by_cookie = true;
     }
     if (t == NULL || strlen(t) != SRV_TOKEN_LEN) {
         return false;
@@ -248,6 +252,12 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
     c->req.method = method;
     c->req.path = url;
     c->limit = API_BODY_MAX;
+    if (c->route == NULL && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+        c->file = vigil__srv_static_find(&srv->web, url);
+        if (c->file != NULL) {
+            return;
+        }
+    }
     if (c->route == NULL) {
         c->early = method_ok ? 405 : 404;
         c->e_code = method_ok ? "method-not-allowed" : "not-found";
@@ -263,7 +273,7 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
         c->limit = VIGIL_FHIR_MAX_BYTES;
     }
     if (c->route->roles != 0) {
-        if (!token_of(conn, c->token) ||
+        if (!token_of(conn, c->token, &c->by_cookie) ||
             !vigil__srv_session_get(&srv->auth, c->token, vigil__srv_now_ms(), &c->req.user)) {
             c->early = 401;
             c->e_code = "unauthorized";
@@ -277,6 +287,15 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
                      vigil_store_role_name(c->req.user.role));
             return;
         }
+    }
+    const char *forged = vigil__srv_method_changes_state(method)
+                             ? vigil__srv_csrf_check(srv, conn, c->token, c->by_cookie)
+                             : NULL;
+    if (forged != NULL) {
+        c->early = 403;
+        c->e_code = "forbidden";
+        snprintf(c->e_msg, sizeof c->e_msg, "%s", forged);
+        return;
     }
     if (c->route->body && !content_type_ok(conn, c->route->fhir)) {
         c->early = 415;
@@ -329,6 +348,12 @@ static void dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c
     }
     if (c->route->http_thread) {
         c->route->fn(srv, r);
+        if (c->route->special == SRV_ROUTE_CSRF) {
+            char t[SRV_TOKEN_LEN + 1];
+            vigil__srv_csrf_token(c->token, t);
+            vigil__srv_req_json(r, 200,
+                                json_pack("{s:s, s:s}", "csrf_token", t, "header", "X-CSRF-Token"));
+        }
         if (c->route->special == SRV_ROUTE_LOGOUT) {
             vigil__srv_session_end(&srv->auth, c->token);
             snprintf(c->cookie, sizeof c->cookie, "vigil_session=; %s; Max-Age=0",
@@ -371,7 +396,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (c->early != 0) {
+        if (c->early != 0 || c->file != NULL) {
             return MHD_YES; /* discarded: the answer is already decided */
         }
         if (c->len + n > c->limit) {
@@ -399,6 +424,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (c->early < 0) {
         return MHD_YES; /* already answered */
+    }
+    if (c->file != NULL) {
+        atomic_fetch_add(&srv->stats.http_requests, 1);
+        return (enum MHD_Result)vigil__srv_static_send(conn, c->file);
     }
     if (c->early > 0) {
         early_error(c, c->early, c->e_code, c->e_msg);

@@ -164,6 +164,10 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     }
     s = vigil__srv_tls_load(srv, err);
     if (s == VIGIL_OK) {
+        s = vigil__srv_static_load(&srv->web, cfg->web_root, err);
+        srv->cfg.web_root = NULL; /* borrowed during open only */
+    }
+    if (s == VIGIL_OK) {
         s = vigil_store_open(srv->db, 0, &srv->store, err);
     }
     if (s == VIGIL_OK) {
@@ -289,6 +293,7 @@ void vigil_server_close(vigil_server *srv)
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);
     vigil__srv_tls_free(srv);
+    vigil__srv_static_fini(&srv->web);
     for (int *fd = &srv->http_fd; fd != NULL; fd = fd == &srv->http_fd ? &srv->mllp_fd : NULL) {
         if (*fd >= 0) {
             close(*fd);

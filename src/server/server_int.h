@@ -395,6 +395,46 @@ vigil_status vigil__srv_esc_ack(vigil_server *srv, srv_patient *p, const vigil_a
 vigil_esc_level vigil__srv_level_from_store(vigil_news2_response r);
 vigil_news2_response vigil__srv_level_to_store(vigil_esc_level l);
 
+/* ---- the web app's files and the browser-facing defences (static.c, csrf.c) ---- */
+
+struct MHD_Connection;
+struct MHD_Response;
+
+/* One file of the web root, read at start (static.c). */
+typedef struct srv_static_file {
+    char *url;  /* "/ward.html": the path it is served at */
+    char *body; /* its bytes (len of them) */
+    size_t len;
+    const char *type; /* Content-Type, static */
+    char etag[20];    /* "\"<16 hex>\"" */
+    bool long_cache;  /* nhsuk-frontend's files: cached an hour; the rest revalidated */
+} srv_static_file;
+
+typedef struct srv_static {
+    srv_static_file *v; /* sorted by url */
+    size_t n, cap, total;
+} srv_static;
+
+/* Read the web root (NULL: no files, the API only). On error s is empty. */
+vigil_status vigil__srv_static_load(srv_static *s, const char *root, vigil_err *err);
+void vigil__srv_static_fini(srv_static *s);
+/* The file served at url ("/" is index.html, "/ward" ward.html), or NULL. */
+const srv_static_file *vigil__srv_static_find(const srv_static *s, const char *url);
+/* Queue f (304 when If-None-Match names it); returns an enum MHD_Result. */
+int vigil__srv_static_send(struct MHD_Connection *conn, const srv_static_file *f);
+/* Content-Security-Policy, nosniff, frame-ancestors, Referrer-Policy: on every response. */
+void vigil__srv_security_headers(struct MHD_Response *resp);
+
+/* True for POST, PUT, PATCH, DELETE (anything but GET, HEAD, OPTIONS). */
+bool vigil__srv_method_changes_state(const char *method);
+/* The CSRF token of a session: the keyed BLAKE2b of its token, base64url. */
+void vigil__srv_csrf_token(const char *session_token, char out[SRV_TOKEN_LEN + 1]);
+/* NULL when a state-changing request may go on; else why not (403). session_token
+ * is the request's session token ("" when none); by_cookie: it came as the cookie,
+ * so X-CSRF-Token must match it. */
+const char *vigil__srv_csrf_check(const vigil_server *srv, struct MHD_Connection *conn,
+                                  const char *session_token, bool by_cookie);
+
 /* ---- the server -------------------------------------------------------------- */
 
 #define SRV_MLLP_READ_CHUNK 65536
@@ -444,6 +484,7 @@ struct vigil_server {
     pthread_t store_thr, mllp_thr;
     bool store_running, mllp_running;
     struct MHD_Daemon *mhd;
+    srv_static web; /* the web app's files (static.c) */
     bool running;
 
     srv_auth auth;
@@ -520,7 +561,7 @@ void vigil__srv_req_store_error(srv_req *r, vigil_status st, const vigil_err *e)
 /* Route handlers (store thread unless noted). */
 typedef void (*srv_handler)(vigil_server *srv, srv_req *r);
 
-enum { SRV_ROUTE_PLAIN = 0, SRV_ROUTE_LOGIN, SRV_ROUTE_LOGOUT };
+enum { SRV_ROUTE_PLAIN = 0, SRV_ROUTE_LOGIN, SRV_ROUTE_LOGOUT, SRV_ROUTE_CSRF };
 
 typedef struct srv_route {
     const char *method;
