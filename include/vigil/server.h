@@ -110,6 +110,17 @@ typedef struct vigil_server_config {
     int64_t future_skew_ms;             /* observation times later than now + this are
                                            refused; default 5 min */
     int64_t tick_ms;                    /* escalation timer (repeats); default 1 s */
+
+    /* MLLP limits, so that no one peer can hold the listener (docs/server.md, "Limits") */
+    unsigned mllp_conns_per_addr; /* default 8: further connections from one peer address are
+                                     closed at once (at least 1) */
+    int64_t mllp_idle_ms;         /* default 120 s: a connection that completes no message for
+                                     this long (an unfinished frame counts as none), or leaves
+                                     its ACKs unread this long, is closed */
+    unsigned mllp_ack_backlog;    /* default 512: messages read from one connection whose ACK is
+                                     not yet written to it; at this many the connection is not
+                                     read (backpressure) until half are written (1 to 65536) */
+
     /* HTTPS: a PEM certificate (chain) and its PEM private key, both or
      * neither (NULL: plain HTTP, for a TLS-terminating proxy or loopback
      * only). With them the JSON API, FHIR and the dashboard are served over
@@ -179,6 +190,18 @@ typedef struct vigil_server_stats {
     uint64_t ai_scored;      /* AI scores stored after the ACK (HL7 sets) */
     uint64_t ai_skipped;     /* HL7 sets not AI-scored: the patient's newer set came first */
     uint64_t ai_failed;      /* AI scoring failed or gave a malformed score */
+
+    /* MLLP refusals and limits (each refusal is counted here and logged, aggregated) */
+    uint64_t mllp_refused_full;     /* connections closed at accept: every slot in use */
+    uint64_t mllp_refused_per_addr; /* connections closed at accept: the address has its limit */
+    uint64_t mllp_closed_idle;      /* closed: no complete message within mllp_idle_ms */
+    uint64_t mllp_closed_stalled;   /* closed: its ACKs were left unread for mllp_idle_ms */
+    uint64_t mllp_closed_framing;   /* closed after an oversize frame or repeated framing errors */
+    uint64_t mllp_backpressure;     /* times a connection was paused at its ACK backlog */
+    uint64_t mllp_backlog_max;      /* most messages one connection had read but not answered on
+                                       the wire (the pause keeps it near mllp_ack_backlog) */
+    uint64_t mllp_out_bytes_max;    /* most ACK bytes waiting to be written to one connection */
+
     /* Time from a message's last byte read to its ACK handed to the socket, in
      * microseconds, over every ACK so far (quarter-millisecond buckets, so an upper
      * bound; over 100 ms counts as 100 ms). 0 when no ACK was sent. */

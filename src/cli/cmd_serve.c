@@ -30,6 +30,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: vigil serve --db FILE --http-port N --mllp-port N [--bind ADDR]\n"
                "                   [--model BUNDLE] [--bootstrap-admin USER]\n"
                "                   [--tls-cert FILE --tls-key FILE] [--web-root DIR]\n"
+               "                   [MLLP limits]\n"
                "\n"
                "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
                "the JSON API and FHIR R4 over HTTP. Stops cleanly on SIGTERM or SIGINT.\n"
@@ -47,6 +48,14 @@ static void usage(FILE *f)
                "  --tls-key FILE         its PEM private key (mode 600; both or neither)\n"
                "  --web-root DIR         the web app's files (default: web/ beside this\n"
                "                         program, as the build leaves it; '' for none)\n"
+               "MLLP limits (docs/server.md, Limits):\n"
+               "  --mllp-max-conns N     MLLP connections at once (default 64)\n"
+               "  --mllp-conns-per-addr N  from one peer address (default 8)\n"
+               "  --mllp-idle-timeout S  close a connection that completes no message, or\n"
+               "                         leaves its ACKs unread, for S seconds (default 120)\n"
+               "  --mllp-ack-backlog N   messages read from one connection and not yet\n"
+               "                         answered on the wire before it is no longer read\n"
+               "                         (default 512)\n"
                "  -h, --help             show this help\n"
                "\n"
                "The AI risk model is trained on ICU research data and must be validated\n"
@@ -102,6 +111,17 @@ static const char *default_web_root(char *buf, size_t cap)
     return buf;
 }
 
+/* A whole number in lo..hi for option name; prints why not. */
+static bool uint_arg(const char *name, const char *s, long lo, long hi, long *out)
+{
+    if (vigil_parse_long(s, lo, hi, out) != VIGIL_OK) {
+        fprintf(stderr, "vigil serve: %s: '%s' is not a whole number from %ld to %ld\n", name, s,
+                lo, hi);
+        return false;
+    }
+    return true;
+}
+
 static bool port_arg(const char *s, int *out)
 {
     long v = 0;
@@ -124,6 +144,10 @@ int vigil_cli_serve(int argc, char **argv)
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'K'},
         {"web-root", required_argument, NULL, 'W'},
+        {"mllp-max-conns", required_argument, NULL, 'X'},
+        {"mllp-conns-per-addr", required_argument, NULL, 'P'},
+        {"mllp-idle-timeout", required_argument, NULL, 'I'},
+        {"mllp-ack-backlog", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -135,8 +159,33 @@ int vigil_cli_serve(int argc, char **argv)
     bool have_http = false, have_mllp = false;
     optind = 1;
     int c;
+    long v = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
+        case 'X':
+            if (!uint_arg("--mllp-max-conns", optarg, 1, 4096, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.max_mllp_conns = (unsigned)v;
+            break;
+        case 'P':
+            if (!uint_arg("--mllp-conns-per-addr", optarg, 1, 4096, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.mllp_conns_per_addr = (unsigned)v;
+            break;
+        case 'I':
+            if (!uint_arg("--mllp-idle-timeout", optarg, 1, 86400, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.mllp_idle_ms = (int64_t)v * 1000;
+            break;
+        case 'B':
+            if (!uint_arg("--mllp-ack-backlog", optarg, 1, 65536, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.mllp_ack_backlog = (unsigned)v;
+            break;
         case 'd':
             cfg.db = optarg;
             break;

@@ -374,8 +374,8 @@ static vigil_status reps_check(const vigil_hl7_msg *msg, vigil_hl7_fault *fault)
                 char id[4] = {s.p[0], s.p[1], s.p[2], '\0'};
                 return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR, VIGIL_HL7_E_INTERNAL,
                                        VIGIL_HL7_R_OVERSIZE, id, vigil__hl7_seq(msg, i), f, 0, 0,
-                                       "%s-%u repeats more than %d times: refused, not read",
-                                       id, f, VIGIL_HL7_MAX_REPS);
+                                       "%s-%u repeats more than %d times: refused, not read", id, f,
+                                       VIGIL_HL7_MAX_REPS);
             }
         }
     }

@@ -496,13 +496,13 @@ void vigil__srv_hl7_finish(vigil_server *srv, srv_job *job)
         break;
     case VIGIL_HL7_AE:
         atomic_fetch_add(&srv->stats.hl7_ae, 1);
-        vigil__srv_log(srv, "hl7.refused", "AE %d %s", (int)fault.code,
-                       vigil_hl7_reason_name(fault.reason));
+        vigil__srv_log_limited(srv, "hl7.refused", "AE %d %s", (int)fault.code,
+                               vigil_hl7_reason_name(fault.reason));
         break;
     default:
         atomic_fetch_add(&srv->stats.hl7_ar, 1);
-        vigil__srv_log(srv, "hl7.refused", "AR %d %s", (int)fault.code,
-                       vigil_hl7_reason_name(fault.reason));
+        vigil__srv_log_limited(srv, "hl7.refused", "AR %d %s", (int)fault.code,
+                               vigil_hl7_reason_name(fault.reason));
         break;
     }
 }

@@ -6,9 +6,23 @@
  * store thread and writes the ACKs the store thread hands back, in order.
  *
  * Pipelining: a sender may send many messages without waiting; they are
- * queued in order (at most INFLIGHT_MAX per connection, then the connection
- * is not read until ACKs go out) and, because the store thread keeps arrival
- * order, their ACKs come back in the order the messages came.
+ * queued in order and, because the store thread keeps arrival order, their
+ * ACKs come back in the order the messages came.
+ *
+ * Limits (issue 12: no single peer can stall or exhaust the listener):
+ *  - backlog: a connection's messages read but whose ACK is not yet written
+ *    to its socket (in flight, or built and waiting in its output buffer).
+ *    At cfg.mllp_ack_backlog the connection is not read (backpressure: the
+ *    peer's sends block in TCP) until half of them are written; an ACK
+ *    counts as answered only once send() has taken its last byte, so a peer
+ *    that never reads cannot make the server buffer without bound.
+ *  - idle: a connection that completes no message for cfg.mllp_idle_ms (an
+ *    unfinished frame, slowloris, counts as none), or whose waiting ACKs the
+ *    peer leaves unread that long, is closed.
+ *  - cfg.mllp_conns_per_addr connections per peer address, cfg.max_mllp_conns
+ *    in all; more are closed at accept.
+ * Every refusal and close is counted (vigil_server_stats) and logged through
+ * the rate-limited log (one line per kind per second, with a count).
  *
  * Framing errors are logged and counted; the decoder resynchronises on the
  * next start block. A frame too long for the decoder (VIGIL_HL7_MAX_LEN), or
@@ -36,7 +50,7 @@
 #include "server_int.h"
 #include "vigil/mllp.h"
 
-#define INFLIGHT_MAX 512
+#define SWEEP_MS 100 /* how often idle and stalled connections are looked for */
 
 static int64_t mono_us(void)
 {
@@ -71,11 +85,18 @@ typedef struct conn {
     char *out;
     size_t out_len, out_off, out_cap;
     size_t inflight;
-    bool reading;  /* EPOLLIN wanted */
-    bool closing;  /* no more reading: close once ACKs are out */
-    bool want_out; /* EPOLLOUT registered */
-    bool in_ep;    /* in the epoll set (left out while it wants nothing, so a hung-up
-                      socket waiting for its ACKs does not wake the loop) */
+    /* ACKs in out not yet fully written: where each ends in out (FIFO) */
+    size_t *ends;
+    size_t ends_head, ends_len, ends_cap;
+    int64_t last_msg_ms;   /* monotonic: accepted, or the last complete message */
+    int64_t last_write_ms; /* monotonic: ACK bytes last written (or began to wait) */
+    struct sockaddr_storage peer;
+    char peer_s[64]; /* the peer's address as text, for the log */
+    bool reading;    /* EPOLLIN wanted */
+    bool closing;    /* no more reading: close once ACKs are out */
+    bool want_out;   /* EPOLLOUT registered */
+    bool in_ep;      /* in the epoll set (left out while it wants nothing, so a hung-up
+                        socket waiting for its ACKs does not wake the loop) */
     unsigned errors;
 } conn;
 
@@ -86,7 +107,26 @@ typedef struct lst {
     size_t n_c;
     bool stopping;
     int64_t stop_ms;
+    int64_t last_sweep_ms;
 } lst;
+
+static int64_t mono_ms(void)
+{
+    return mono_us() / 1000;
+}
+
+/* Messages read from c whose ACK has not been written to its socket yet. */
+static size_t backlog_of(const conn *c)
+{
+    return c->inflight + (c->ends_len - c->ends_head);
+}
+
+static void note_max(_Atomic uint64_t *m, uint64_t v)
+{
+    if (v > atomic_load(m)) {
+        atomic_store(m, v); /* only this thread writes it */
+    }
+}
 
 static void rearm(lst *L, size_t i)
 {
@@ -114,13 +154,17 @@ static void conn_close(lst *L, size_t i)
     close(c->fd);
     vigil_mllp_decoder_free(c->dec);
     free(c->out);
+    free(c->ends);
     uint32_t gen = c->gen;
     memset(c, 0, sizeof *c);
     c->gen = gen + 1; /* ACKs still on their way for it are dropped */
     c->fd = -1;
 }
 
-/* Write what is pending; close when a closing connection is done. */
+static void resume_if_below(lst *L, size_t i);
+
+/* Write what is pending; close when a closing connection is done. An ACK is
+ * answered (leaves the backlog) once its last byte is written. */
 static void flush_out(lst *L, size_t i)
 {
     conn *c = &L->c[i];
@@ -128,6 +172,10 @@ static void flush_out(lst *L, size_t i)
         ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (w > 0) {
             c->out_off += (size_t)w;
+            c->last_write_ms = mono_ms();
+            while (c->ends_head < c->ends_len && c->ends[c->ends_head] <= c->out_off) {
+                c->ends_head++;
+            }
             continue;
         }
         if (w < 0 && errno == EINTR) {
@@ -140,22 +188,44 @@ static void flush_out(lst *L, size_t i)
             }
             return;
         }
-        vigil__srv_log(L->srv, "mllp.close", "connection %zu: peer gone before its ACKs", i);
+        vigil__srv_log_limited(L->srv, "mllp.close", "%s: peer gone before its ACKs", c->peer_s);
         conn_close(L, i);
         return;
     }
     c->out_off = c->out_len = 0;
+    c->ends_head = c->ends_len = 0;
     if (c->want_out) {
         c->want_out = false;
         rearm(L, i);
     }
+    resume_if_below(L, i);
     if (c->closing && c->inflight == 0) {
         conn_close(L, i);
     }
 }
 
+/* Append one ACK to c's output and note where it ends. */
 static bool out_append(conn *c, const char *p, size_t n)
 {
+    if (c->ends_len == c->ends_cap) {
+        if (c->ends_head > 0) { /* reuse the written part of the FIFO */
+            memmove(c->ends, c->ends + c->ends_head,
+                    (c->ends_len - c->ends_head) * sizeof *c->ends);
+            c->ends_len -= c->ends_head;
+            c->ends_head = 0;
+        } else {
+            size_t ncap = c->ends_cap == 0 ? 64 : c->ends_cap * 2;
+            size_t *ne = realloc(c->ends, ncap * sizeof *ne);
+            if (ne == NULL) {
+                return false;
+            }
+            c->ends = ne;
+            c->ends_cap = ncap;
+        }
+    }
+    if (c->out_off == c->out_len) {
+        c->last_write_ms = mono_ms(); /* the peer's clock to read its ACKs starts now */
+    }
     if (c->out_len + n > c->out_cap) {
         size_t ncap = c->out_cap == 0 ? 4096 : c->out_cap;
         while (ncap < c->out_len + n) {
@@ -170,6 +240,7 @@ static bool out_append(conn *c, const char *p, size_t n)
     }
     memcpy(c->out + c->out_len, p, n);
     c->out_len += n;
+    c->ends[c->ends_len++] = c->out_len;
     return true;
 }
 
@@ -214,7 +285,7 @@ static void on_message(lst *L, size_t i, const char *msg, size_t len)
     }
     vigil_hl7_decode(msg, len, &srv->cfg.hl7, r);
     if (r->hdr.kind == VIGIL_HL7_KIND_ACK || r->kind == VIGIL_HL7_KIND_ACK) {
-        vigil__srv_log(srv, "hl7.ignored", "an ACK message is never answered");
+        vigil__srv_log_limited(srv, "hl7.ignored", "an ACK message is never answered");
         free(job);
         free(r);
         return;
@@ -238,8 +309,25 @@ static void on_message(lst *L, size_t i, const char *msg, size_t len)
         return;
     }
     c->inflight++;
-    if (c->inflight >= INFLIGHT_MAX && c->reading) {
-        c->reading = false;
+    size_t backlog = backlog_of(c);
+    note_max(&srv->stats.mllp_backlog_max, backlog);
+    if (backlog >= srv->cfg.mllp_ack_backlog && c->reading) {
+        c->reading = false; /* backpressure: read again once half are written */
+        atomic_fetch_add(&srv->stats.mllp_backpressure, 1);
+        vigil__srv_log_limited(srv, "mllp.backpressure",
+                               "%s: %zu ACKs not yet taken by the peer: not reading it", c->peer_s,
+                               backlog);
+        rearm(L, i);
+    }
+}
+
+/* Read again from a connection paused at its backlog once half is answered. */
+static void resume_if_below(lst *L, size_t i)
+{
+    conn *c = &L->c[i];
+    if (c->used && !c->reading && !c->closing && !L->stopping &&
+        backlog_of(c) <= L->srv->cfg.mllp_ack_backlog / 2) {
+        c->reading = true;
         rearm(L, i);
     }
 }
@@ -248,9 +336,10 @@ static void on_framing_error(lst *L, size_t i, vigil_mllp_error e)
 {
     conn *c = &L->c[i];
     atomic_fetch_add(&L->srv->stats.mllp_errors, 1);
-    vigil__srv_log(L->srv, "mllp.framing", "connection %zu: %s", i, vigil_mllp_error_name(e));
+    vigil__srv_log_limited(L->srv, "mllp.framing", "%s: %s", c->peer_s, vigil_mllp_error_name(e));
     if (++c->errors > ERRORS_MAX || e == VIGIL_MLLP_ERR_OVERSIZE) {
-        vigil__srv_log(L->srv, "mllp.close", "connection %zu: closed after framing errors", i);
+        atomic_fetch_add(&L->srv->stats.mllp_closed_framing, 1);
+        vigil__srv_log_limited(L->srv, "mllp.close", "%s: closed after framing errors", c->peer_s);
         c->closing = true;
         rearm(L, i);
     }
@@ -284,6 +373,7 @@ static void on_readable(lst *L, size_t i)
             left -= used;
             if (f.kind == VIGIL_MLLP_MESSAGE) {
                 c->errors = 0;
+                c->last_msg_ms = mono_ms();
                 on_message(L, i, f.msg, f.len);
             } else if (f.kind == VIGIL_MLLP_ERROR) {
                 on_framing_error(L, i, f.error);
@@ -292,6 +382,37 @@ static void on_readable(lst *L, size_t i)
     }
     if (c->used && c->closing) {
         flush_out(L, i);
+    }
+}
+
+/* Same peer address (the port aside)? */
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family) {
+        return false;
+    }
+    if (a->ss_family == AF_INET) {
+        return memcmp(&((const struct sockaddr_in *)(const void *)a)->sin_addr,
+                      &((const struct sockaddr_in *)(const void *)b)->sin_addr,
+                      sizeof(struct in_addr)) == 0;
+    }
+    if (a->ss_family == AF_INET6) {
+        return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
+    }
+    return false;
+}
+
+static void addr_text(const struct sockaddr_storage *sa, char *out, size_t cap)
+{
+    snprintf(out, cap, "?");
+    if (sa->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    } else if (sa->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)cap);
     }
 }
 
@@ -308,12 +429,27 @@ static void on_accept(lst *L)
             }
             return;
         }
-        size_t i = 0;
-        while (i < L->n_c && L->c[i].used) {
-            i++;
+        size_t i = L->n_c, same = 0;
+        for (size_t k = 0; k < L->n_c; k++) {
+            if (!L->c[k].used) {
+                i = i < L->n_c ? i : k;
+            } else if (same_addr(&L->c[k].peer, &sa)) {
+                same++;
+            }
+        }
+        char who[64];
+        addr_text(&sa, who, sizeof who);
+        if (same >= srv->cfg.mllp_conns_per_addr) {
+            atomic_fetch_add(&srv->stats.mllp_refused_per_addr, 1);
+            vigil__srv_log_limited(srv, "mllp.refused", "%s: %zu connections from this address",
+                                   who, same);
+            close(fd);
+            continue;
         }
         if (i == L->n_c) {
-            vigil__srv_log(srv, "mllp.refused", "connection limit (%zu) reached", L->n_c);
+            atomic_fetch_add(&srv->stats.mllp_refused_full, 1);
+            vigil__srv_log_limited(srv, "mllp.refused", "%s: connection limit (%zu) reached", who,
+                                   L->n_c);
             close(fd);
             continue;
         }
@@ -327,6 +463,9 @@ static void on_accept(lst *L)
         c->used = true;
         c->fd = fd;
         c->reading = true;
+        c->peer = sa;
+        memcpy(c->peer_s, who, sizeof c->peer_s);
+        c->last_msg_ms = c->last_write_ms = mono_ms();
         struct epoll_event ev;
         memset(&ev, 0, sizeof ev);
         ev.events = EPOLLIN;
@@ -337,7 +476,7 @@ static void on_accept(lst *L)
         }
         c->in_ep = true;
         atomic_fetch_add(&srv->stats.mllp_conns, 1);
-        vigil__srv_log(srv, "mllp.accept", "connection %zu", i);
+        vigil__srv_log_limited(srv, "mllp.accept", "%s: connection %zu", who, i);
     }
 }
 
@@ -382,16 +521,45 @@ static void on_done(lst *L)
                 vigil__srv_log(srv, "mllp.error", "out of memory: ACK dropped, closing");
                 c->closing = true;
             }
-            if (!c->reading && !c->closing && !L->stopping && c->inflight < INFLIGHT_MAX / 2) {
-                c->reading = true;
-                rearm(L, i);
-            }
-            flush_out(L, i);
+            note_max(&srv->stats.mllp_out_bytes_max, c->out_len - c->out_off);
+            flush_out(L, i); /* resumes reading once half the backlog is written */
             if (job->ack != NULL) {
                 note_latency(srv, job->t0_us);
             }
         }
         vigil__srv_job_free_hl7(job);
+    }
+}
+
+/* Close connections that completed no message, or left their ACKs unread,
+ * for cfg.mllp_idle_ms. */
+static void sweep(lst *L)
+{
+    vigil_server *srv = L->srv;
+    int64_t now = mono_ms();
+    if (now - L->last_sweep_ms < SWEEP_MS) {
+        return;
+    }
+    L->last_sweep_ms = now;
+    int64_t limit = srv->cfg.mllp_idle_ms;
+    for (size_t i = 0; i < L->n_c; i++) {
+        conn *c = &L->c[i];
+        if (!c->used) {
+            continue;
+        }
+        bool waiting_acks = c->out_off < c->out_len;
+        if (waiting_acks && now - c->last_write_ms > limit) {
+            atomic_fetch_add(&srv->stats.mllp_closed_stalled, 1);
+            vigil__srv_log_limited(srv, "mllp.close", "%s: %zu ACK(s) unread for %lld ms: closed",
+                                   c->peer_s, c->ends_len - c->ends_head, (long long)limit);
+            conn_close(L, i);
+        } else if (!waiting_acks && c->inflight == 0 && !c->closing &&
+                   now - c->last_msg_ms > limit) {
+            atomic_fetch_add(&srv->stats.mllp_closed_idle, 1);
+            vigil__srv_log_limited(srv, "mllp.close", "%s: no complete message for %lld ms: closed",
+                                   c->peer_s, (long long)limit);
+            conn_close(L, i);
+        }
     }
 }
 
@@ -452,6 +620,7 @@ void *vigil__srv_mllp_main(void *arg)
     for (size_t i = 0; i < L.n_c; i++) {
         L.c[i].fd = -1;
     }
+    L.last_sweep_ms = mono_ms();
     struct epoll_event evs[64];
     for (;;) {
         int n = epoll_wait(L.ep, evs, 64, 200);
@@ -488,6 +657,7 @@ void *vigil__srv_mllp_main(void *arg)
                 }
             }
         }
+        sweep(&L);
         if (L.stopping) {
             on_done(&L);
             if (drained(&L) || vigil__srv_now_ms() - L.stop_ms > DRAIN_MS) {

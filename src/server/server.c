@@ -32,6 +32,9 @@ void vigil_server_config_init(vigil_server_config *cfg)
     vigil_escalation_config_init(&cfg->escalation);
     vigil_hl7_opts_init(&cfg->hl7);
     cfg->max_mllp_conns = 64;
+    cfg->mllp_conns_per_addr = 8;
+    cfg->mllp_idle_ms = 120LL * 1000;
+    cfg->mllp_ack_backlog = 512;
     cfg->max_http_conns = 64;
     cfg->http_threads = 2;
     cfg->max_batch = 256;
@@ -53,6 +56,12 @@ static vigil_status check_config(const vigil_server_config *c, vigil_err *err)
     if (c->max_mllp_conns == 0 || c->max_mllp_conns > 4096 || c->max_http_conns == 0 ||
         c->max_http_conns > 4096) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "max_conns", "connection limits are 1 to 4096");
+    }
+    if (c->mllp_conns_per_addr == 0 || c->mllp_ack_backlog == 0 || c->mllp_ack_backlog > 65536 ||
+        c->mllp_idle_ms <= 0) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "mllp",
+                             "MLLP limits: connections per address at least 1, ACK "
+                             "backlog 1 to 65536, idle timeout positive");
     }
     if (c->http_threads == 0 || c->http_threads > 64 || c->max_batch == 0 || c->max_batch > 4096) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "threads",
@@ -260,6 +269,7 @@ void vigil_server_stop(vigil_server *srv)
     srv->running = false;
     vigil_server_stats st;
     vigil_server_stats_get(srv, &st);
+    vigil__srv_log_flush(srv);
     vigil__srv_log(srv, "stop",
                    "%llu message(s): %llu AA, %llu AE, %llu AR; %llu set(s) in %llu commit(s), "
                    "largest group %llu; ACK p50 <= %.2f ms, p99 <= %.2f ms, max %.2f ms; "
@@ -336,6 +346,14 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->ai_scored = atomic_load(&srv->stats.ai_scored);
     out->ai_skipped = atomic_load(&srv->stats.ai_skipped);
     out->ai_failed = atomic_load(&srv->stats.ai_failed);
+    out->mllp_refused_full = atomic_load(&srv->stats.mllp_refused_full);
+    out->mllp_refused_per_addr = atomic_load(&srv->stats.mllp_refused_per_addr);
+    out->mllp_closed_idle = atomic_load(&srv->stats.mllp_closed_idle);
+    out->mllp_closed_stalled = atomic_load(&srv->stats.mllp_closed_stalled);
+    out->mllp_closed_framing = atomic_load(&srv->stats.mllp_closed_framing);
+    out->mllp_backpressure = atomic_load(&srv->stats.mllp_backpressure);
+    out->mllp_backlog_max = atomic_load(&srv->stats.mllp_backlog_max);
+    out->mllp_out_bytes_max = atomic_load(&srv->stats.mllp_out_bytes_max);
     uint64_t n = 0, seen = 0;
     for (size_t b = 0; b <= SRV_ACK_BUCKETS; b++) {
         n += atomic_load(&srv->ack_hist[b]);

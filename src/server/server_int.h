@@ -438,6 +438,8 @@ const char *vigil__srv_csrf_check(const vigil_server *srv, struct MHD_Connection
 /* ---- the server -------------------------------------------------------------- */
 
 #define SRV_MLLP_READ_CHUNK 65536
+#define SRV_LOGLIM_KINDS 32 /* kinds of rate-limited log line (vigil__srv_log_limited) */
+#define SRV_LOGLIM_BURST 5  /* lines of one kind per second */
 #define SRV_ACK_BUCKET_US 250
 #define SRV_ACK_BUCKETS 400 /* up to 100 ms; the last bucket holds the rest */
 
@@ -501,10 +503,21 @@ struct vigil_server {
     char model[VIGIL_ID_MAX];
 
     pthread_mutex_t log_mu;
+    /* vigil__srv_log_limited: per kind, lines in the current second and those
+     * left out (under log_mu) */
+    struct {
+        const char *kind;
+        int64_t window_ms;
+        unsigned n;
+        uint64_t suppressed;
+    } loglim[SRV_LOGLIM_KINDS];
+    _Atomic uint64_t log_suppressed;
     struct {
         _Atomic uint64_t mllp_conns, hl7_messages, hl7_aa, hl7_ae, hl7_ar, mllp_errors, commits,
             committed_sets, max_group, http_requests, alerts_opened, store_failures, ai_scored,
-            ai_skipped, ai_failed;
+            ai_skipped, ai_failed, mllp_refused_full, mllp_refused_per_addr, mllp_closed_idle,
+            mllp_closed_stalled, mllp_closed_framing, mllp_backpressure, mllp_backlog_max,
+            mllp_out_bytes_max;
     } stats;
 };
 
@@ -514,6 +527,21 @@ void vigil__srv_log(vigil_server *srv, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/*
+ * The same for what a peer can cause as often as it likes (a refused message
+ * or connection, a framing error, a failed sign-in): at most
+ * SRV_LOGLIM_BURST lines per kind per second; the rest are counted, and the
+ * next line of that kind after the second (or vigil__srv_log_flush) says how
+ * many were left out. kind must be a string literal.
+ */
+void vigil__srv_log_limited(vigil_server *srv, const char *kind, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Log the counts of lines left out so far (at stop). */
+void vigil__srv_log_flush(vigil_server *srv);
 
 /* Wall clock, Unix ms UTC. */
 int64_t vigil__srv_now_ms(void);

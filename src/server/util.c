@@ -347,31 +347,104 @@ void vigil__srv_event_source_id(const char *ctrl, size_t i, size_t n, char out[V
 
 /* ---- log ------------------------------------------------------------------ */
 
-void vigil__srv_log(vigil_server *srv, const char *kind, const char *fmt, ...)
+static void format_line(char *line, size_t cap, const char *kind, const char *fmt, va_list ap)
 {
-    char line[1024];
-    int n = snprintf(line, sizeof line, "vigil serve: %s: ", kind);
+    int n = snprintf(line, cap, "vigil serve: %s: ", kind);
     if (n < 0) {
+        line[0] = '\0';
         return;
     }
-    va_list ap;
-    va_start(ap, fmt);
-    if ((size_t)n < sizeof line) {
-        vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    if ((size_t)n < cap) {
+        vsnprintf(line + n, cap - (size_t)n, fmt, ap);
     }
-    va_end(ap);
     /* one line: no control characters from anywhere */
     for (char *c = line; *c != '\0'; c++) {
         if ((unsigned char)*c < 0x20) {
             *c = ' ';
         }
     }
-    pthread_mutex_lock(&srv->log_mu);
+}
+
+/* Under log_mu. */
+static void emit(vigil_server *srv, const char *line)
+{
     if (srv->cfg.log != NULL) {
         srv->cfg.log(srv->cfg.log_ctx, line);
     } else {
         fprintf(stderr, "%s\n", line);
         fflush(stderr);
+    }
+}
+
+void vigil__srv_log(vigil_server *srv, const char *kind, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    format_line(line, sizeof line, kind, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&srv->log_mu);
+    emit(srv, line);
+    pthread_mutex_unlock(&srv->log_mu);
+}
+
+/* Under log_mu: say how many lines of slot k were left out, and forget them. */
+static void emit_suppressed(vigil_server *srv, size_t k)
+{
+    if (srv->loglim[k].suppressed == 0) {
+        return;
+    }
+    char line[256];
+    snprintf(line, sizeof line, "vigil serve: %s: %llu more like this left out of the log",
+             srv->loglim[k].kind, (unsigned long long)srv->loglim[k].suppressed);
+    emit(srv, line);
+    srv->loglim[k].suppressed = 0;
+}
+
+void vigil__srv_log_limited(vigil_server *srv, const char *kind, const char *fmt, ...)
+{
+    int64_t now = vigil__srv_now_ms();
+    pthread_mutex_lock(&srv->log_mu);
+    size_t k = 0;
+    while (k < SRV_LOGLIM_KINDS && srv->loglim[k].kind != NULL &&
+           strcmp(srv->loglim[k].kind, kind) != 0) {
+        k++;
+    }
+    bool write = true;
+    if (k < SRV_LOGLIM_KINDS) {
+        if (srv->loglim[k].kind == NULL) {
+            srv->loglim[k].kind = kind;
+            srv->loglim[k].window_ms = now;
+        }
+        if (now - srv->loglim[k].window_ms >= 1000) {
+            emit_suppressed(srv, k);
+            srv->loglim[k].window_ms = now;
+            srv->loglim[k].n = 0;
+        }
+        if (srv->loglim[k].n >= SRV_LOGLIM_BURST) {
+            srv->loglim[k].suppressed++;
+            atomic_fetch_add(&srv->log_suppressed, 1);
+            write = false;
+        } else {
+            srv->loglim[k].n++;
+        }
+    }
+    if (write) {
+        char line[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        format_line(line, sizeof line, kind, fmt, ap);
+        va_end(ap);
+        emit(srv, line);
+    }
+    pthread_mutex_unlock(&srv->log_mu);
+}
+
+void vigil__srv_log_flush(vigil_server *srv)
+{
+    pthread_mutex_lock(&srv->log_mu);
+    for (size_t k = 0; k < SRV_LOGLIM_KINDS && srv->loglim[k].kind != NULL; k++) {
+        emit_suppressed(srv, k);
     }
     pthread_mutex_unlock(&srv->log_mu);
 }

@@ -1,0 +1,491 @@
+/*
+ * test_server_limits.c: no single MLLP peer can stall or exhaust the
+ * listener (issue 12, findings 2 and 3). The server runs in this process with
+ * small limits (vigil_server_config: mllp_ack_backlog, mllp_idle_ms,
+ * mllp_conns_per_addr, max_mllp_conns) and is attacked over real loopback
+ * sockets; every assertion is on the server's own counters
+ * (vigil_server_stats) or on what a client sees, never on elapsed time.
+ *
+ * Checks: a client that pipelines messages and never reads its ACKs is no
+ * longer read once its backlog is reached (backpressure), so the server
+ * holds a bounded number of its messages and ACK bytes, and it is closed
+ * once it has left its ACKs unread for the idle timeout; a connection that
+ * completes no message (idle, or a slowloris frame that never ends) is
+ * closed after the idle timeout while an honest sender on another
+ * connection is served; a peer address gets at most mllp_conns_per_addr
+ * connections and another address still gets in; when every slot is taken
+ * the refusal is counted, and the slots come back after the idle timeout; a
+ * flood of refusals is logged in a few lines that still count every one
+ * (finding 13).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vigil/mllp.h"
+#include "vigil/server.h"
+#include "vigil_test.h"
+
+typedef struct fx {
+    char dir[256];
+    char db[320];
+    vigil_server_config cfg;
+    vigil_server *srv;
+} fx;
+
+static void quiet(void *ctx, const char *line)
+{
+    (void)ctx;
+    (void)line;
+}
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    if (x == NULL || vigil_test_mkdtemp(x->dir, sizeof x->dir, "vigil-lim") == NULL) {
+        return -1;
+    }
+    snprintf(x->db, sizeof x->db, "%s/ward.db", x->dir);
+    vigil_server_config_init(&x->cfg);
+    x->cfg.db = x->db;
+    x->cfg.log = quiet;
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    vigil_server_close(x->srv);
+    char p[400];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", x->db, suffix[i]);
+        unlink(p);
+    }
+    rmdir(x->dir);
+    free(x);
+    return 0;
+}
+
+static void start(fx *x)
+{
+    vigil_err err = {0};
+    assert_int_equal(vigil_server_open(&x->cfg, &x->srv, &err), VIGIL_OK);
+    assert_int_equal(vigil_server_start(x->srv, &err), VIGIL_OK);
+}
+
+static vigil_server_stats stats(fx *x)
+{
+    vigil_server_stats s;
+    vigil_server_stats_get(x->srv, &s);
+    return s;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A connection to the MLLP port from local address `from` (127.0.0.x). */
+static int dial(fx *x, const char *from, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    if (rcvbuf > 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    assert_int_equal(inet_pton(AF_INET, from, &a.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    a.sin_port = htons((uint16_t)vigil_server_mllp_port(x->srv));
+    assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &a.sin_addr), 1);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+#define WIDE 200 /* bytes of each of MSH-3 to MSH-6 in a wide message (an HD holds 227) */
+
+/* A message the server refuses (AR: processing id T is not accepted) without
+ * touching the store. Wide: MSH-3 to MSH-6 of WIDE bytes each, which the ACK
+ * echoes, so each ACK is about 1 KB. */
+static size_t refused_msg(char *out, size_t cap, unsigned n, bool wide)
+{
+    char hd[WIDE + 1];
+    memset(hd, 'A', WIDE);
+    hd[wide ? WIDE : 3] = '\0';
+    return (size_t)snprintf(out, cap,
+                            "MSH|^~\\&|%s|%s|%s|%s|20250114083215+0000||ORU^R01|LIM%u|T|2.5.1\r",
+                            hd, hd, hd, hd, n);
+}
+
+static size_t framed(char *out, size_t cap, unsigned n, bool wide)
+{
+    char m[4096];
+    size_t len = refused_msg(m, sizeof m, n, wide);
+    size_t fl = 0;
+    assert_int_equal(vigil_mllp_encode(m, len, out, cap, &fl), VIGIL_OK);
+    return fl;
+}
+
+/* Send all of buf (blocking socket). */
+static void send_all(int fd, const char *buf, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = send(fd, buf + off, n - off, MSG_NOSIGNAL);
+        assert_true(w > 0);
+        off += (size_t)w;
+    }
+}
+
+/* Wait up to timeout_ms for fd to be readable; then read once. Returns the
+ * bytes read, 0 when the server closed it, -1 when nothing came. */
+static ssize_t read_some(int fd, char *buf, size_t cap, int timeout_ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) {
+        return -1;
+    }
+    ssize_t r = recv(fd, buf, cap, 0);
+    if (r < 0 && errno == ECONNRESET) {
+        return 0;
+    }
+    return r;
+}
+
+/* Read until one whole ACK (or its MSA) has arrived; true when it did. */
+static bool got_ack(int fd, int timeout_ms)
+{
+    char buf[8192];
+    size_t len = 0;
+    int64_t end = now_ms() + timeout_ms;
+    while (now_ms() < end && len + 1 < sizeof buf) {
+        ssize_t r = read_some(fd, buf + len, sizeof buf - len - 1, 100);
+        if (r == 0) {
+            return false;
+        }
+        if (r > 0) {
+            len += (size_t)r;
+            buf[len] = '\0';
+            if (memchr(buf, VIGIL_MLLP_EB, len) != NULL && strstr(buf, "MSA|") != NULL) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* True once the server has closed fd (waits at most timeout_ms). */
+static bool closed_by_server(int fd, int timeout_ms)
+{
+    char buf[4096];
+    int64_t end = now_ms() + timeout_ms;
+    while (now_ms() < end) {
+        ssize_t r = read_some(fd, buf, sizeof buf, 50);
+        if (r == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Wait (at most timeout_ms) until the counter at offset in vigil_server_stats
+ * reaches want. */
+static bool wait_stat(fx *x, size_t offset, uint64_t want, int timeout_ms)
+{
+    int64_t end = now_ms() + timeout_ms;
+    for (;;) {
+        vigil_server_stats s = stats(x);
+        uint64_t v;
+        memcpy(&v, (const char *)&s + offset, sizeof v);
+        if (v >= want) {
+            return true;
+        }
+        if (now_ms() >= end) {
+            return false;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+#define FLOOD 30000 /* wide messages: about 27 MB, and as many ACK bytes */
+
+/* Finding 2 */
+static void peer_that_never_reads_its_acks_is_paused_and_then_closed(void **state)
+{
+    fx *x = *state;
+    x->cfg.mllp_ack_backlog = 16;
+    x->cfg.mllp_idle_ms = 1500;
+    start(x);
+    int fd = dial(x, "127.0.0.1", 4096);
+    int sndbuf = 16384;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    /* Pipeline up to FLOOD messages without ever reading an ACK; stop when
+     * the socket stays full (the server has stopped reading us). Before, the
+     * server read them all and kept every unread ACK in memory. Now, once
+     * the kernel's buffers hold what they can of its ACKs, it stops reading:
+     * the client blocks long before FLOOD (the kernel's buffers hold a few
+     * MB at most). */
+    char frame[2048];
+    unsigned sent = 0;
+    size_t off = 0, flen = framed(frame, sizeof frame, 0, true);
+    while (sent < FLOOD) {
+        ssize_t w = send(fd, frame + off, flen - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+            if (off == flen) {
+                sent++;
+                off = 0;
+                flen = framed(frame, sizeof frame, sent, true);
+            }
+            continue;
+        }
+        assert_true(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+        struct pollfd p = {fd, POLLOUT, 0};
+        if (poll(&p, 1, 500) == 0) {
+            break; /* full for half a second: not being read */
+        }
+    }
+    vigil_server_stats s = stats(x);
+    print_message("sent %u, server read %llu, backlog max %llu, unwritten ACK bytes max %llu, "
+                  "paused %llu time(s)\n",
+                  sent, (unsigned long long)s.hl7_messages, (unsigned long long)s.mllp_backlog_max,
+                  (unsigned long long)s.mllp_out_bytes_max,
+                  (unsigned long long)s.mllp_backpressure);
+    if (sent >= FLOOD || s.hl7_messages >= sent) {
+        fail_msg("the server read %llu of %u message(s) from a peer that reads no ACK",
+                 (unsigned long long)s.hl7_messages, sent);
+    }
+    assert_true(s.mllp_backpressure >= 1);
+    /* unanswered: at most the backlog plus the messages of one 64 KiB read */
+    uint64_t bound = 16 + 65536 / (4 * WIDE) + 1;
+    if (s.mllp_backlog_max > bound) {
+        fail_msg("backlog reached %llu (bound %llu)", (unsigned long long)s.mllp_backlog_max,
+                 (unsigned long long)bound);
+    }
+    assert_true(s.mllp_out_bytes_max <= bound * VIGIL_HL7_ACK_MAX);
+    /* left unread for the idle timeout: closed, counted */
+    assert_true(wait_stat(x, offsetof(vigil_server_stats, mllp_closed_stalled), 1, 20000));
+    close(fd);
+    /* the listener still serves an honest sender */
+    int h = dial(x, "127.0.0.2", 0);
+    char f2[2048];
+    size_t n2 = framed(f2, sizeof f2, 9999, false);
+    send_all(h, f2, n2);
+    assert_true(got_ack(h, 20000));
+    close(h);
+}
+
+/* Finding 2: an honest pipelining sender that reads its ACKs is paused at the
+ * backlog and resumed, and every message is answered */
+static void pipelining_sender_past_the_backlog_gets_every_ack(void **state)
+{
+    fx *x = *state;
+    x->cfg.mllp_ack_backlog = 4;
+    start(x);
+    int fd = dial(x, "127.0.0.1", 0);
+    static char all[200 * 256];
+    size_t len = 0;
+    for (unsigned k = 0; k < 200; k++) {
+        len += framed(all + len, sizeof all - len, k, false);
+    }
+    send_all(fd, all, len);
+    unsigned acks = 0;
+    char buf[65536];
+    int64_t end = now_ms() + 30000;
+    while (acks < 200 && now_ms() < end) {
+        ssize_t r = read_some(fd, buf, sizeof buf, 100);
+        assert_true(r != 0);
+        for (ssize_t k = 0; k < r; k++) {
+            acks += buf[k] == VIGIL_MLLP_EB;
+        }
+    }
+    assert_int_equal(acks, 200);
+    assert_true(stats(x).mllp_backpressure >= 1);
+    close(fd);
+}
+
+/* Finding 3 */
+static void idle_and_slowloris_connections_are_closed_while_an_honest_sender_is_served(void **state)
+{
+    fx *x = *state;
+    x->cfg.mllp_idle_ms = 1000;
+    start(x);
+    int idle = dial(x, "127.0.0.1", 0);
+    int slow = dial(x, "127.0.0.2", 0);
+    int honest = dial(x, "127.0.0.3", 0);
+    send_all(slow, "\x0bMSH|", 5); /* a frame begun and never finished */
+    char f[512];
+    bool slow_closed = false, idle_closed = false;
+    int64_t end = now_ms() + 20000;
+    unsigned n = 0;
+    while (!(slow_closed && idle_closed) && now_ms() < end) {
+        /* one byte at a time, a fraction of the idle timeout apart */
+        if (!slow_closed && send(slow, "x", 1, MSG_NOSIGNAL) != 1) {
+            slow_closed = true;
+        }
+        /* the honest sender completes a message as often */
+        size_t fl = framed(f, sizeof f, n++, false);
+        send_all(honest, f, fl);
+        assert_true(got_ack(honest, 20000));
+        slow_closed = slow_closed || closed_by_server(slow, 250);
+        idle_closed = idle_closed || closed_by_server(idle, 1);
+    }
+    assert_true(slow_closed);
+    assert_true(idle_closed);
+    vigil_server_stats s = stats(x);
+    assert_int_equal(s.mllp_closed_idle, 2);
+    /* the honest connection is still open and served */
+    size_t fl = framed(f, sizeof f, n, false);
+    send_all(honest, f, fl);
+    assert_true(got_ack(honest, 20000));
+    close(idle);
+    close(slow);
+    close(honest);
+}
+
+/* Finding 3 */
+static void one_address_gets_at_most_its_connections_and_another_still_gets_in(void **state)
+{
+    fx *x = *state;
+    x->cfg.mllp_conns_per_addr = 3;
+    x->cfg.max_mllp_conns = 8;
+    start(x);
+    int fd[3];
+    for (int k = 0; k < 3; k++) {
+        fd[k] = dial(x, "127.0.0.1", 0);
+    }
+    int extra = dial(x, "127.0.0.1", 0);
+    assert_true(closed_by_server(extra, 20000));
+    assert_true(wait_stat(x, offsetof(vigil_server_stats, mllp_refused_per_addr), 1, 20000));
+    close(extra);
+    /* another address is served */
+    int other = dial(x, "127.0.0.2", 0);
+    char f[512];
+    size_t fl = framed(f, sizeof f, 1, false);
+    send_all(other, f, fl);
+    assert_true(got_ack(other, 20000));
+    /* and so are the first address's own connections */
+    send_all(fd[0], f, fl);
+    assert_true(got_ack(fd[0], 20000));
+    close(other);
+    for (int k = 0; k < 3; k++) {
+        close(fd[k]);
+    }
+}
+
+/* Finding 3: every slot taken by idle connections: refused and counted, then
+ * the idle timeout frees the slots */
+static void full_listener_refuses_counted_and_frees_idle_slots(void **state)
+{
+    fx *x = *state;
+    x->cfg.mllp_conns_per_addr = 2;
+    x->cfg.max_mllp_conns = 4;
+    x->cfg.mllp_idle_ms = 1000;
+    start(x);
+    int fd[4];
+    const char *from[4] = {"127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2"};
+    for (int k = 0; k < 4; k++) {
+        fd[k] = dial(x, from[k], 0);
+    }
+    assert_true(wait_stat(x, offsetof(vigil_server_stats, mllp_conns), 4, 20000));
+    int late = dial(x, "127.0.0.3", 0);
+    assert_true(closed_by_server(late, 20000));
+    close(late);
+    assert_int_equal(stats(x).mllp_refused_full, 1);
+    assert_true(wait_stat(x, offsetof(vigil_server_stats, mllp_closed_idle), 4, 20000));
+    int honest = dial(x, "127.0.0.3", 0);
+    char f[512];
+    size_t fl = framed(f, sizeof f, 1, false);
+    send_all(honest, f, fl);
+    assert_true(got_ack(honest, 20000));
+    close(honest);
+    for (int k = 0; k < 4; k++) {
+        close(fd[k]);
+    }
+}
+
+/* Finding 13: the log sink of the next test counts mllp.refused lines */
+typedef struct logcount {
+    pthread_mutex_t mu;
+    unsigned lines;           /* "mllp.refused: <address>: ..." lines */
+    unsigned long long added; /* the N of "mllp.refused: N more like this left out" */
+} logcount;
+
+static void count_refused(void *ctx, const char *line)
+{
+    logcount *lc = ctx;
+    const char *k = strstr(line, "mllp.refused: ");
+    if (k == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&lc->mu);
+    unsigned long long n = 0;
+    if (strstr(line, "more like this left out") != NULL &&
+        sscanf(k + strlen("mllp.refused: "), "%llu", &n) == 1) {
+        lc->added += n;
+    } else {
+        lc->lines++;
+    }
+    pthread_mutex_unlock(&lc->mu);
+}
+
+static void refusal_flood_is_logged_in_a_few_lines_that_still_count_every_refusal(void **state)
+{
+    fx *x = *state;
+    logcount lc = {.lines = 0, .added = 0};
+    pthread_mutex_init(&lc.mu, NULL);
+    x->cfg.mllp_conns_per_addr = 1;
+    x->cfg.log = count_refused;
+    x->cfg.log_ctx = &lc;
+    start(x);
+    int keep = dial(x, "127.0.0.1", 0);
+    assert_true(wait_stat(x, offsetof(vigil_server_stats, mllp_conns), 1, 20000));
+    for (int k = 0; k < 300; k++) {
+        int fd = dial(x, "127.0.0.1", 0);
+        assert_true(closed_by_server(fd, 20000));
+        close(fd);
+    }
+    assert_true(wait_stat(x, offsetof(vigil_server_stats, mllp_refused_per_addr), 300, 20000));
+    close(keep);
+    vigil_server_close(x->srv); /* the log's last counts are written at stop */
+    x->srv = NULL;
+    print_message("300 refusals: %u line(s), %llu left out and counted\n", lc.lines, lc.added);
+    assert_true(lc.lines < 50);
+    assert_int_equal(lc.lines + lc.added, 300);
+    pthread_mutex_destroy(&lc.mu);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(peer_that_never_reads_its_acks_is_paused_and_then_closed, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(pipelining_sender_past_the_backlog_gets_every_ack, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(
+        idle_and_slowloris_connections_are_closed_while_an_honest_sender_is_served, setup,
+        teardown),
+    cmocka_unit_test_setup_teardown(
+        one_address_gets_at_most_its_connections_and_another_still_gets_in, setup, teardown),
+    cmocka_unit_test_setup_teardown(full_listener_refuses_counted_and_frees_idle_slots, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(
+        refusal_flood_is_logged_in_a_few_lines_that_still_count_every_refusal, setup, teardown),
+};
+
+VIGIL_TEST_MAIN(tests)
