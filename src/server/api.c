@@ -1007,6 +1007,11 @@ static void h_health(vigil_server *srv, srv_req *r)
     vigil__srv_h_health(srv, r);
 }
 
+static void h_metrics(vigil_server *srv, srv_req *r)
+{
+    vigil__srv_h_metrics(srv, r);
+}
+
 static void h_user_disable(vigil_server *srv, srv_req *r)
 {
     vigil__srv_h_user_disable(srv, r);
@@ -1032,6 +1037,7 @@ static void h_csrf(vigil_server *srv, srv_req *r)
 /* method, pattern, handler, roles, body, fhir, http thread, special */
 const srv_route vigil__srv_routes[] = {
     {"GET", "/health", h_health, 0, false, false, true, SRV_ROUTE_PLAIN},
+    {"GET", "/metrics", h_metrics, 0, false, false, true, SRV_ROUTE_METRICS},
     {"POST", "/api/login", h_login, 0, true, false, true, SRV_ROUTE_LOGIN},
     {"POST", "/api/logout", h_logout, ANYONE, false, false, true, SRV_ROUTE_LOGOUT},
     {"GET", "/api/me", vigil__srv_h_me, ANYONE, false, false, true, SRV_ROUTE_PLAIN},

@@ -389,12 +389,13 @@ void vigil__srv_h_health(vigil_server *srv, srv_req *r)
 {
     bool ai = srv->cfg.scorer != NULL;
     json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:s, s:i, s:i}", "status", "ok", "version", VIGIL_VERSION,
+        "{s:s, s:s, s:s, s:s, s:o, s:s, s:i, s:i, s:o}", "status", "ok", "version", VIGIL_VERSION,
         "store", vigil_store_backend_name(srv->store), "scoring", ai ? "news2+ai" : "news2-only",
         "ai_model", ai ? json_string(srv->model) : json_null(), "note",
         ai ? "AI risk shown alongside NEWS2; it can raise a level, never lower it. The model "
              "is trained on ICU research data and must be validated locally before clinical use"
            : "no AI model loaded: escalation runs on NEWS2, staff concern and Martha's Rule only",
-        "http_port", srv->http_port, "mllp_port", srv->mllp_port);
+        "http_port", srv->http_port, "mllp_port", srv->mllp_port, "refusals",
+        vigil__srv_refusals_json(srv));
     vigil__srv_req_json(r, 200, j);
 }

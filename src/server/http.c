@@ -202,6 +202,13 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+static bool from_loopback(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return ci != NULL && vigil__srv_addr_loopback(ci->client_addr);
+}
+
 static void client_of(struct MHD_Connection *conn, char *out, size_t cap)
 {
     const union MHD_ConnectionInfo *ci =
@@ -272,7 +279,11 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
     if (c->route->fhir) {
         c->limit = VIGIL_FHIR_MAX_BYTES;
     }
-    if (c->route->roles != 0) {
+    unsigned roles = c->route->roles;
+    if (c->route->special == SRV_ROUTE_METRICS && !from_loopback(conn)) {
+        roles = 1u << VIGIL_STORE_ROLE_ADMIN; /* docs/server.md, Metrics */
+    }
+    if (roles != 0) {
         if (!token_of(conn, c->token, &c->by_cookie) ||
             !vigil__srv_session_get(&srv->auth, c->token, vigil__srv_now_ms(), &c->req.user)) {
             c->early = 401;
@@ -280,7 +291,7 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
             snprintf(c->e_msg, sizeof c->e_msg, "sign in first (no valid session)");
             return;
         }
-        if ((c->route->roles & (1u << c->req.user.role)) == 0) {
+        if ((roles & (1u << c->req.user.role)) == 0) {
             c->early = 403;
             c->e_code = "forbidden";
             snprintf(c->e_msg, sizeof c->e_msg, "a %s may not do this",

@@ -589,7 +589,13 @@ void vigil__srv_req_store_error(srv_req *r, vigil_status st, const vigil_err *e)
 /* Route handlers (store thread unless noted). */
 typedef void (*srv_handler)(vigil_server *srv, srv_req *r);
 
-enum { SRV_ROUTE_PLAIN = 0, SRV_ROUTE_LOGIN, SRV_ROUTE_LOGOUT, SRV_ROUTE_CSRF };
+enum {
+    SRV_ROUTE_PLAIN = 0,
+    SRV_ROUTE_LOGIN,
+    SRV_ROUTE_LOGOUT,
+    SRV_ROUTE_CSRF,
+    SRV_ROUTE_METRICS /* no sign-in from loopback; else an admin's session (http.c) */
+};
 
 typedef struct srv_route {
     const char *method;
@@ -626,6 +632,13 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r);
  * and every open session of theirs ends at once. */
 void vigil__srv_h_user_disable(vigil_server *srv, srv_req *r);
 void vigil__srv_h_health(vigil_server *srv, srv_req *r);
+/* GET /metrics (metrics.c): every counter in Prometheus text format. */
+void vigil__srv_h_metrics(vigil_server *srv, srv_req *r);
+/* The refusal counts /health shows (metrics.c): a new JSON object. */
+json_t *vigil__srv_refusals_json(vigil_server *srv);
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+struct sockaddr;
+bool vigil__srv_addr_loopback(const struct sockaddr *sa);
 void vigil__srv_h_me(vigil_server *srv, srv_req *r);
 void vigil__srv_h_fhir_post_obs(vigil_server *srv, srv_req *r);
 void vigil__srv_h_fhir_post_bundle(vigil_server *srv, srv_req *r);

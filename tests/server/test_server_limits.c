@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/server_int.h"
 #include "vigil/mllp.h"
 #include "vigil/server.h"
 #include "vigil_test.h"
@@ -472,7 +473,39 @@ static void refusal_flood_is_logged_in_a_few_lines_that_still_count_every_refusa
     pthread_mutex_destroy(&lc.mu);
 }
 
+/* /metrics needs no session only from loopback (docs/server.md, Metrics) */
+static bool loopback(const char *addr)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+    } else {
+        assert_int_equal(inet_pton(AF_INET6, addr, &a6->sin6_addr), 1);
+        a6->sin6_family = AF_INET6;
+    }
+    return vigil__srv_addr_loopback((const struct sockaddr *)&ss);
+}
+
+static void metrics_without_a_session_only_from_loopback_addresses(void **state)
+{
+    (void)state;
+    assert_true(loopback("127.0.0.1"));
+    assert_true(loopback("127.200.3.4"));
+    assert_true(loopback("::1"));
+    assert_true(loopback("::ffff:127.0.0.1"));
+    assert_false(loopback("10.1.2.3"));
+    assert_false(loopback("128.0.0.1"));
+    assert_false(loopback("::ffff:10.1.2.3"));
+    assert_false(loopback("2001:db8::1"));
+    assert_false(loopback("::"));
+    assert_false(vigil__srv_addr_loopback(NULL));
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(metrics_without_a_session_only_from_loopback_addresses),
     cmocka_unit_test_setup_teardown(peer_that_never_reads_its_acks_is_paused_and_then_closed, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(pipelining_sender_past_the_backlog_gets_every_ack, setup,
