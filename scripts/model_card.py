@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
 """model_card.py: render a vigil model bundle's model card, training record and
 evaluation figures as Markdown for people (safety officers, clinicians).
-usage: scripts/model_card.py BUNDLE.json > docs/models/ID.md"""
-import json, sys
+usage: scripts/model_card.py BUNDLE.json [--beside OTHER.json ...] > docs/models/ID.md
+--beside: bundles whose held-out figures are printed beside this one's (the other ward
+model, the research variant, the reverse direction)."""
+import argparse, json
 
-b = json.load(open(sys.argv[1]))
+ap = argparse.ArgumentParser()
+ap.add_argument("bundle")
+ap.add_argument("--beside", nargs="*", default=[])
+args = ap.parse_args()
+b = json.load(open(args.bundle))
 card, tr, ev, thr = b["model_card"], b["training"], b["evaluation"], b["thresholds"]
 out = []
 w = out.append
@@ -21,7 +27,15 @@ w(f"Training set `{tr['data']}`; split: {tr['split_rule']}; stays train {tr['sta
   f"early stopping {tr['stays']['valid']}, calibration {tr['stays']['calib']} (seed {tr['seed']}).\n")
 w(f"Features: specification v{b['feature_spec']['version']} (hash `{b['feature_spec']['hash']}`), "
   f"{len(b['inputs'])} of {b['feature_spec']['count']} used; excluded: "
-  f"{', '.join('`%s`' % e for e in tr['excluded_features'])}.\n")
+  f"{', '.join('`%s`' % e for e in tr['excluded_features']) or 'none beyond the feature set'}.\n")
+if "inputs_declared" in b:
+    w(f"Feature set: `{b.get('feature_set', 'research')}` (docs/features.md, \"Feature sets\"). "
+      "Inputs, each with its unit and where a ward gets it:\n")
+    w("| variable | unit | source |")
+    w("|---|---|---|")
+    for d in b["inputs_declared"]:
+        w(f"| {d['label']} | {d['unit']} | {d['source']} |")
+    w("")
 x = tr["xgboost"]
 w(f"Model: XGBoost gradient-boosted trees, {tr['rounds']} rounds (early stopping on validation AUROC "
   f"{tr['best_valid_auroc']:.4f}), depth {x['max_depth']}, eta {x['eta']}, subsample {x['subsample']}, "
@@ -67,6 +81,40 @@ for e in ev["external"]:
     w(f"\nSubgroup AUROC on {e['data']} (model): " + "; ".join(
         f"{g['group']} {g['auroc']:.3f}" if g["auroc"] is not None else f"{g['group']} n/a" for g in sub)
       + f". Largest gap: sex {e['model']['auroc_gap_sex']:.3f}, age {e['model']['auroc_gap_age']:.3f}.")
+for e in ev["external"]:
+    q = ", ".join(f"{e[k]} {k.replace('_', ' ')}" for k in
+                  ("malformed_rows", "files_skipped", "stays_without_measurements", "implausible_values")
+                  if k in e)
+    if q:
+        w(f"\nData quality of {e['data']}: {q}.")
+    v = e.get("ward_view")
+    if v:
+        line = (f"Ward view on {e['data']}: not enough data to score on {v['rows_not_enough_data']} of "
+                f"{v['rows']} rows ({100 * v['rows_not_enough_data'] / max(v['rows'], 1):.1f}%); "
+                f"low-confidence flag on {100 * (v['low_confidence_rate'] or 0):.1f}% of the scored rows")
+        if "auroc_model_enough_data" in v:
+            line += (f"; on the scored rows, model AUROC {v['auroc_model_enough_data']:.3f} vs NEWS2 "
+                     f"{v['auroc_news2_enough_data']:.3f}")
+        w(line + ".")
+if args.beside:
+    w("\n## Beside this model (held out, same command)\n")
+    w("| model | feature set | trained on | scored on | AUROC (95% CI) | NEWS2 AUROC | utility / Event 1 | "
+      "at NEWS2 >= 5's sensitivity: share of NEWS2's alert hours | gap sex / age | low-confidence |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for path in [args.bundle] + args.beside:
+        o = json.load(open(path))
+        for e in o["evaluation"]["external"]:
+            m, n = e["model"], e["news2"]
+            mo = m["overall"]
+            u = m.get("utility", m.get("event1"))
+            bt = e.get("burden_threshold_from_training")
+            v = e.get("ward_view", {})
+            w(f"| `{o['model_id']}` | {o.get('feature_set', 'research')} | {e['trained_on']} | {e['data']} | "
+              f"{mo['auroc']:.3f} ({mo['auroc_ci95'][0]:.3f}-{mo['auroc_ci95'][1]:.3f}) | "
+              f"{n['overall']['auroc']:.3f} | {'-' if u is None else '%.3f' % u} | "
+              f"{'-' if not bt else '%.0f%%' % (100 * bt['alert_hours_ratio'])} | "
+              f"{m['auroc_gap_sex']:.3f} / {m['auroc_gap_age']:.3f} | "
+              f"{'-' if v.get('low_confidence_rate') is None else '%.1f%%' % (100 * v['low_confidence_rate'])} |")
 w("\n## Limitations\n")
 for l in card["limitations"]:
     w(f"- {l}")

@@ -133,11 +133,11 @@ vigil_status vigil_timeline_news2(const vigil_timeline *tl, long hour, vigil_new
 
 /* ---------------------------------------------------------------- features */
 
-#define VIGIL_FEATURES_VERSION 2
+#define VIGIL_FEATURES_VERSION 3
 
-/* Number of features: 8 vitals x 15 + 36 labs/charting x 4 + 5 derived +
- * 11 NEWS2 + 2 demographic + 2 time (checked at compile time). */
-#define VIGIL_FEATURES_COUNT 372
+/* Number of features: 8 vitals x 24 + 36 labs/charting x 6 + 7 derived +
+ * 16 NEWS2 + 2 demographic + 2 time (checked at compile time). */
+#define VIGIL_FEATURES_COUNT 435
 
 typedef enum vigil_feature_group {
     VIGIL_FG_VITAL_LATEST = 0, /* vital: last value, hours since, never-measured flag */
@@ -171,6 +171,13 @@ typedef enum vigil_feature_stat {
     VIGIL_FS_DPREV,
     VIGIL_FS_MINALL, /* lowest value measured so far in the stay (up to the hour) */
     VIGIL_FS_MAXALL, /* highest value measured so far in the stay */
+    VIGIL_FS_D12,     /* latest minus latest at h-12 (spec v3) */
+    VIGIL_FS_D24,     /* latest minus latest at h-24 (spec v3) */
+    VIGIL_FS_SD6,     /* standard deviation over (h-6, h] (spec v3) */
+    VIGIL_FS_SD24,    /* standard deviation over (h-24, h] (spec v3) */
+    VIGIL_FS_DEVBASE, /* latest minus the mean over (h-24, h-6]: own baseline (spec v3) */
+    VIGIL_FS_ABN6,    /* fraction of (h-6, h]'s values outside the normal range (spec v3) */
+    VIGIL_FS_ABN24,   /* same over (h-24, h] (spec v3) */
     VIGIL_FS_OTHER, /* derived, NEWS2, demographic and time features */
     VIGIL_FS_COUNT
 } vigil_feature_stat;
@@ -228,5 +235,65 @@ vigil_status vigil_features_at(const vigil_timeline *tl, long hour, float *out, 
  */
 vigil_status vigil_features_stay(const vigil_timeline *tl, float *out, size_t cap_rows,
                                  size_t *out_rows, vigil_err *err);
+
+/* ------------------------------------------------------------ feature sets */
+
+/*
+ * Which features a model may read (docs/features.md, "Feature sets").
+ * RESEARCH: every feature but the ICU-admission clock (the earlier shipped
+ * models' set, kept so its figures can be printed beside the ward models;
+ * never a default). WARD_VITALS: what a ward records in an observation set
+ * (respiration rate, SpO2, temperature, systolic BP, pulse) as values,
+ * changes, variability, time outside the normal range and NEWS2 points, plus
+ * age and sex. WARD_LABS: WARD_VITALS plus routine bloods from a lab feed as
+ * values only (creatinine, urea, white cells, platelets, haemoglobin,
+ * bilirubin, lactate, potassium, sodium, glucose). Both ward sets leave out
+ * every time-in-stay feature and proxy (hours since admission or the first
+ * record, lowest/highest so far, counts), every measurement-process feature
+ * (hours since, never measured, counts of tests, NEWS2 parameters missing),
+ * ICU-only inputs (EtCO2, FiO2 and everything derived from it, arterial
+ * gases, ventilation, GCS, urine) and inputs a ward observation set does not
+ * carry (MAP, DBP); troponin is refused (its scale differs between the two
+ * 2019 hospitals).
+ */
+typedef enum vigil_feature_set {
+    VIGIL_FSET_RESEARCH = 0,
+    VIGIL_FSET_WARD_VITALS,
+    VIGIL_FSET_WARD_LABS,
+    VIGIL_FSET_COUNT
+} vigil_feature_set;
+
+/* "research", "ward-vitals", "ward-vitals+labs". */
+const char *vigil_feature_set_name(vigil_feature_set s);
+
+/* The set called name; VIGIL_ERR_NOT_FOUND when none. */
+vigil_status vigil_feature_set_from_name(const char *name, vigil_feature_set *out);
+
+/* Feature i may be read by a model of set s (false when i is out of range). */
+bool vigil_features_in_set(size_t i, vigil_feature_set s);
+
+/* Where a ward gets variable v for a model of set s: "observation set",
+ * "lab feed", "patient record" (age, sex), or NULL when v is not a ward
+ * input of s. Static storage. */
+const char *vigil_feature_set_source(vigil_feature_set s, vigil_var v);
+
+/* ------------------------------------------------------- enough data */
+
+/* The documented minimum below which the AI says "not enough data to
+ * score" instead of a risk (REQ FEAT-ENOUGH-DATA): each of respiration
+ * rate, SpO2, temperature, systolic BP and pulse measured within the last
+ * VIGIL_FEATURES_COMPLETE_WITHIN_H hours (one complete vital set, spread
+ * over hours as the ICU data chart it), and at least
+ * VIGIL_FEATURES_MIN_SETS measurements of one of them in the last 24 h. */
+#define VIGIL_FEATURES_COMPLETE_WITHIN_H 12
+#define VIGIL_FEATURES_MIN_SETS 2
+
+/*
+ * Whether the full feature vector x (vigil_features_count() floats, from
+ * vigil_features_at) holds enough data to score. When it does not and
+ * reason is non-NULL, reason receives a plain sentence ("no temperature in
+ * the last 12 h"), cut to cap. Pure; reads x only.
+ */
+bool vigil_features_enough_data(const float *x, char *reason, size_t cap);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "vigil/status.h"
+#include "vigil/vars.h"
 
 #define VIGIL_BUNDLE_FORMAT "vigil-model-bundle"
 #define VIGIL_BUNDLE_FORMAT_VERSION 1
@@ -39,6 +40,8 @@ typedef struct vigil_model_info {
     double threshold_news2_matched; /* risk threshold matching NEWS2 >= 5's sensitivity on
                                        training data; NaN when not applicable */
     const char *intended_use;
+    int feature_set; /* vigil_feature_set: research (also for bundles that name none) or a ward
+                        set, whose inputs loading checked against the set */
 } vigil_model_info;
 
 /* Load a bundle file. VIGIL_ERR_MISMATCH for a feature-spec hash mismatch,
@@ -76,20 +79,67 @@ vigil_status vigil_model_predict(const vigil_model *m, vigil_model_work *w, cons
 vigil_status vigil_model_predict_batch(const vigil_model *m, const float *features, size_t n_rows,
                                        size_t n_features, double *out_risk, vigil_err *err);
 
-/* One factor of an explanation, in words a nurse reads. */
+/*
+ * Explanations are by clinical variable (docs/model.md, "Explanations").
+ * Every feature belongs to exactly one explanation group: the vigil_var it
+ * reads (its NEWS2 sub-score included: news2_rr belongs to "resp"), or one
+ * of the groups below for features of several variables. TreeSHAP values
+ * are additive, so a group's contribution, the sum of its features' values,
+ * is still exact (REQ MODEL-SHAP-BY-VAR).
+ */
+enum {
+    VIGIL_XG_SHOCK = VIGIL_VAR_COUNT, /* shock indices */
+    VIGIL_XG_PULSE_PRESSURE,
+    VIGIL_XG_NEWS2,      /* NEWS2 totals and their trajectory */
+    VIGIL_XG_UREA_CREAT, /* urea/creatinine ratio */
+    VIGIL_XG_SEX,
+    VIGIL_XG_TIME, /* time in the unit (research variant only) */
+    VIGIL_XG_COUNT
+};
+
+/* The explanation group of feature j (VIGIL_XG_COUNT when out of range). */
+size_t vigil_explain_group(size_t j);
+
+/* Words for group g ("respiration rate", "shock index"); "?" when out of range. */
+const char *vigil_explain_group_label(size_t g);
+
+/* Group g worded from the patient's own values (features: the full
+ * vector): "respiration rate 28 breaths/min, up from 18 over 6 h",
+ * "creatinine 2.1 mg/dL, up from 1.1". For a group with a value. */
+void vigil_explain_group_words(size_t g, const float *features, char *out, size_t cap);
+
+/* State of a group for one patient: the model reads none of its features,
+ * its value is present, or every value is missing (not yet available). */
+enum { VIGIL_XG_UNUSED = 0, VIGIL_XG_PRESENT, VIGIL_XG_MISSING };
+
+/*
+ * Sum the n_inputs TreeSHAP values phi (as vigil_model_predict gives them)
+ * over each group: out_sum[g] for g < VIGIL_XG_COUNT; out_state[g] says
+ * whether the model reads g and whether the patient has a value for it
+ * (features: the full feature vector). Exact: no rounding beyond the sum.
+ */
+void vigil_model_shap_by_group(const vigil_model *m, const float *features, const double *phi,
+                               double *out_sum, unsigned char *out_state);
+
+/* One reason of an explanation, in words a nurse reads. */
 typedef struct vigil_factor {
-    size_t input;        /* model input index */
-    double contribution; /* SHAP value on the log-odds scale */
-    char text[192];      /* "respiratory rate rising, 18 to 26 over 6 h" */
+    size_t input;        /* explanation group (vigil_explain_group) */
+    double contribution; /* the group's summed SHAP value, log-odds scale */
+    char text[192];      /* "respiration rate 28 breaths/min, up from 18 over 6 h" */
 } vigil_factor;
 
 /*
- * The k factors pushing risk up most and down most (by SHAP value), each
- * described from the feature values. Factors whose contribution is below
- * 0.01 in size are left out.
+ * The k clinical variables pushing risk up most and down most, ranked by
+ * their summed SHAP value and worded from the patient's own values. Only
+ * variables with a value are reasons: a variable the model reads whose
+ * values are all missing is never one; it is named in *missing ("not yet
+ * available: lactate, creatinine; the score may change when they arrive",
+ * empty when none), cut to missing_cap. Contributions under 0.01 in size
+ * are left out. missing may be NULL.
  */
 void vigil_model_explain(const vigil_model *m, const float *features, const double *phi, size_t k,
-                         vigil_factor *up, size_t *n_up, vigil_factor *down, size_t *n_down);
+                         vigil_factor *up, size_t *n_up, vigil_factor *down, size_t *n_down,
+                         char *missing, size_t missing_cap);
 
 /* Describe feature vector entry j in words ("heart rate 118 beats/min"). */
 void vigil_feature_describe(size_t j, const float *features, char *out, size_t cap);

@@ -292,6 +292,48 @@ static vigil_cohort *load_cohort(const ev *e, const char *path, bool with_featur
     return c;
 }
 
+/* Data-quality counts of a loaded cohort, the same for plain `vigil evaluate`
+ * and `vigil evaluate --model`: malformed rows (a file cut off mid-row, a
+ * wrong field count, a bad number or time), files skipped as unreadable
+ * (bad header, empty, unrecognised), stays with no measurement, and values
+ * dropped as implausible. */
+typedef struct quality {
+    size_t malformed, implausible, files_skipped, stays_without_meas;
+} quality;
+
+static quality quality_of(const vigil_cohort *c)
+{
+    quality q = {0};
+    for (int i = 0; i < VIGIL_DATA_ISSUE_COUNT; i++) {
+        if (vigil_data_issue_is_malformed((vigil_data_issue)i)) {
+            q.malformed += c->summary.n_issues[i];
+        }
+    }
+    q.implausible = c->summary.n_issues[VIGIL_DATA_IMPLAUSIBLE];
+    q.files_skipped = c->summary.n_issues[VIGIL_DATA_BAD_HEADER] +
+                      c->summary.n_issues[VIGIL_DATA_EMPTY_FILE] +
+                      c->summary.n_issues[VIGIL_DATA_UNRECOGNISED];
+    q.stays_without_meas = c->summary.n_stays_without_meas;
+    return q;
+}
+
+static void quality_json(json_t *o, const quality *q)
+{
+    json_object_set_new(o, "malformed_rows", json_integer((json_int_t)q->malformed));
+    json_object_set_new(o, "implausible_values", json_integer((json_int_t)q->implausible));
+    json_object_set_new(o, "files_skipped", json_integer((json_int_t)q->files_skipped));
+    json_object_set_new(o, "stays_without_measurements",
+                        json_integer((json_int_t)q->stays_without_meas));
+}
+
+static void print_quality(const quality *q)
+{
+    printf("  data quality: %zu malformed rows (a file cut off mid-row counts here), %zu files "
+           "skipped as unreadable, %zu stays without a measurement, %zu implausible values "
+           "dropped\n",
+           q->malformed, q->files_skipped, q->stays_without_meas, q->implausible);
+}
+
 static int evaluate_one(ev *e, const char *path)
 {
     vigil_cohort *c = load_cohort(e, path, false);
@@ -323,8 +365,8 @@ static int evaluate_one(ev *e, const char *path)
     json_object_set_new(cj, "stays", json_integer((json_int_t)c->n_stays));
     json_object_set_new(cj, "rows", json_integer((json_int_t)c->n_rows));
     json_object_set_new(cj, "event_stays", json_integer((json_int_t)n_pos_stays));
-    json_object_set_new(cj, "malformed_rows", json_integer((json_int_t)issues));
-    json_object_set_new(cj, "implausible_values", json_integer((json_int_t)implausible));
+    quality q = quality_of(c);
+    quality_json(cj, &q);
     json_t *reports = json_array();
     if (!e->json) {
         if (c->format == VIGIL_DATA_PN2019) {
@@ -332,12 +374,14 @@ static int evaluate_one(ev *e, const char *path)
                    "%zu malformed rows, %zu implausible values dropped\n",
                    set, c->n_stays, c->n_rows, n_pos_stays,
                    100.0 * (double)n_pos_stays / (double)c->n_stays, issues, implausible);
+            print_quality(&q);
             print_header(VIGIL_DATA_PN2019);
         } else {
             printf("\nPhysioNet 2012 %s: %zu stays, %zu in-hospital deaths (%.2f%%); %zu malformed "
                    "rows, %zu implausible values dropped\n",
                    set, c->n_stays, n_pos_stays, 100.0 * (double)n_pos_stays / (double)c->n_stays,
                    issues, implausible);
+            print_quality(&q);
             print_header(VIGIL_DATA_PN2012);
         }
     }
@@ -451,6 +495,87 @@ static int record_in_bundle(const char *path, json_t *entry)
     return rc;
 }
 
+/* What the ward would see: the rows with enough data to score (REQ
+ * FEAT-ENOUGH-DATA; the rest show "not enough data to score"), the model's
+ * and NEWS2's AUROC over those rows, and the rate of the low-confidence
+ * flag (an input outside the training range) over them. */
+typedef struct ward_view {
+    size_t n_rows, n_enough, n_low_conf;
+    bool has_auc;
+    double auc_model, auc_news2;
+} ward_view;
+
+static vigil_status ward_view_of(const vigil_model *m, const vigil_cohort *c, const double *risk,
+                                 const double *news2, bool sepsis, ward_view *out, vigil_err *err)
+{
+    out->n_rows = c->n_rows;
+    vigil_model_work *w = NULL;
+    double *r = malloc(sizeof *r * (c->n_rows + 1));
+    double *n2 = malloc(sizeof *n2 * (c->n_rows + 1));
+    uint8_t *y = malloc(c->n_rows + 1);
+    vigil_status st = r == NULL || n2 == NULL || y == NULL
+                          ? vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory")
+                          : vigil_model_work_new(m, &w, err);
+    for (size_t i = 0; st == VIGIL_OK && i < c->n_rows; i++) {
+        const float *x = &c->x[i * c->n_feat];
+        if (sepsis && !vigil_features_enough_data(x, NULL, 0)) {
+            continue;
+        }
+        vigil_model_pred p;
+        st = vigil_model_predict(m, w, x, &p, NULL, err);
+        out->n_low_conf += p.low_confidence;
+        r[out->n_enough] = risk[i];
+        n2[out->n_enough] = news2[i];
+        y[out->n_enough] = c->label[i];
+        out->n_enough++;
+    }
+    if (st == VIGIL_OK && sepsis && out->n_enough > 0) {
+        out->has_auc = vigil_eval_auroc(r, y, out->n_enough, &out->auc_model, NULL) == VIGIL_OK &&
+                       vigil_eval_auroc(n2, y, out->n_enough, &out->auc_news2, NULL) == VIGIL_OK;
+    }
+    vigil_model_work_free(w);
+    free(r);
+    free(n2);
+    free(y);
+    return st;
+}
+
+static void ward_view_json(json_t *o, const ward_view *v, bool sepsis)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "rows", json_integer((json_int_t)v->n_rows));
+    json_object_set_new(j, "rows_with_enough_data", json_integer((json_int_t)v->n_enough));
+    json_object_set_new(j, "rows_not_enough_data",
+                        json_integer((json_int_t)(v->n_rows - v->n_enough)));
+    json_object_set_new(j, "low_confidence_rows", json_integer((json_int_t)v->n_low_conf));
+    json_object_set_new(j, "low_confidence_rate",
+                        v->n_enough > 0 ? json_real((double)v->n_low_conf / (double)v->n_enough)
+                                        : json_null());
+    if (sepsis && v->has_auc) {
+        json_object_set_new(j, "auroc_model_enough_data", json_real(v->auc_model));
+        json_object_set_new(j, "auroc_news2_enough_data", json_real(v->auc_news2));
+    }
+    json_object_set_new(o, "ward_view", j);
+}
+
+static void print_ward_view(const ward_view *v, bool sepsis)
+{
+    double nd = v->n_rows > 0 ? 100.0 * (double)(v->n_rows - v->n_enough) / (double)v->n_rows : 0;
+    double lc = v->n_enough > 0 ? 100.0 * (double)v->n_low_conf / (double)v->n_enough : 0;
+    if (sepsis) {
+        printf("  not enough data to score: %zu of %zu rows (%.1f%%); low-confidence flag on "
+               "%zu of the %zu scored rows (%.1f%%)\n",
+               v->n_rows - v->n_enough, v->n_rows, nd, v->n_low_conf, v->n_enough, lc);
+        if (v->has_auc) {
+            printf("  on the scored rows only: model AUROC %.4f, NEWS2 AUROC %.4f\n",
+                   v->auc_model, v->auc_news2);
+        }
+    } else {
+        printf("  low-confidence flag on %zu of %zu stays (%.1f%%)\n", v->n_low_conf,
+               v->n_enough, lc);
+    }
+}
+
 static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, const char *path)
 {
     bool sepsis = strcmp(info->task, "sepsis2019") == 0;
@@ -483,6 +608,10 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
         const vigil_cohort_stay *s = &c->stays[c->stay_of[i]];
         news2[i] = sepsis ? c->news2[i] : s->news2_last;
         saps[i] = isnan(s->saps1) ? -1.0 : s->saps1;
+    }
+    ward_view wv = {0};
+    if (st == VIGIL_OK) {
+        st = ward_view_of(m, c, risk, news2, sepsis, &wv, &err);
     }
     if (st == VIGIL_OK) {
         st = vigil_report_score(c, risk, "model", true, info->threshold, &rep[0], &err);
@@ -521,6 +650,9 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
         json_object_set_new(cj, "data", json_string(set));
         json_object_set_new(cj, "stays", json_integer((json_int_t)c->n_stays));
         json_object_set_new(cj, "rows", json_integer((json_int_t)c->n_rows));
+        quality q = quality_of(c);
+        quality_json(cj, &q);
+        ward_view_json(cj, &wv, sepsis);
         json_object_set_new(cj, "model", report_json(&rep[0], "model bundle (training data)"));
         json_object_set_new(cj, "news2", report_json(&rep[1], "fixed clinical threshold"));
         if (!sepsis) {
@@ -537,6 +669,8 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
         if (!e->json) {
             printf("\n%s %s (trained on %s) scored on %s: %zu stays, %zu rows\n", info->model_id,
                    info->model_version, info->trained_on, set, c->n_stays, c->n_rows);
+            print_quality(&q);
+            print_ward_view(&wv, sepsis);
             print_header(c->format);
             print_row(&rep[0], c->format);
             print_row(&rep[1], c->format);

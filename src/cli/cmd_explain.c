@@ -181,7 +181,11 @@ int vigil_cli_explain(int argc, char **argv)
     } else {
         vigil_factor up[20], down[20];
         size_t n_up = 0, n_down = 0;
-        vigil_model_explain(m, x, phi, (size_t)top, up, &n_up, down, &n_down);
+        char missing[512], reason[160] = "";
+        vigil_model_explain(m, x, phi, (size_t)top, up, &n_up, down, &n_down, missing,
+                            sizeof missing);
+        bool enough = strcmp(info.task, "sepsis2019") != 0 ||
+                      vigil_features_enough_data(x, reason, sizeof reason);
         char nw[256];
         news2_words(&n2, nw, sizeof nw);
         bool above = pred.risk >= info.threshold;
@@ -195,16 +199,22 @@ int vigil_cli_explain(int argc, char **argv)
                                   (json_int_t)n2.total, "news2_complete", n2.complete, "news2", nw);
             json_t *ju = json_array(), *jd = json_array();
             for (size_t i = 0; i < n_up; i++) {
-                json_array_append_new(ju, json_pack("{s:s,s:s,s:f}", "factor", up[i].text, "input",
-                                                    vigil_model_input_name(m, up[i].input), "shap",
+                json_array_append_new(ju, json_pack("{s:s,s:s,s:f}", "factor", up[i].text, "variable",
+                                                    vigil_explain_group_label(up[i].input), "shap",
                                                     up[i].contribution));
             }
             for (size_t i = 0; i < n_down; i++) {
                 json_array_append_new(jd,
-                                      json_pack("{s:s,s:s,s:f}", "factor", down[i].text, "input",
-                                                vigil_model_input_name(m, down[i].input), "shap",
+                                      json_pack("{s:s,s:s,s:f}", "factor", down[i].text, "variable",
+                                                vigil_explain_group_label(down[i].input), "shap",
                                                 down[i].contribution));
             }
+            json_object_set_new(o, "status", json_string(enough ? "scored" : "not-enough-data"));
+            if (!enough) {
+                json_object_set_new(o, "reason", json_string(reason));
+                json_object_set(o, "risk", json_null());
+            }
+            json_object_set_new(o, "not_yet_available", json_string(missing));
             json_object_set_new(o, "pushing_up", ju);
             json_object_set_new(o, "pushing_down", jd);
             json_object_set_new(o, "warning",
@@ -216,6 +226,11 @@ int vigil_cli_explain(int argc, char **argv)
             json_decref(o);
         } else {
             printf("Stay %s (%s), hour %ld\n", stay_id, f.stay.set, hour);
+            if (!enough) {
+                printf("AI (%s %s): NOT ENOUGH DATA TO SCORE: %s. No risk is shown; what the "
+                       "model would say below is for review only.\n",
+                       info.model_id, info.model_version, reason);
+            }
             printf("AI risk (%s %s): %.1f%%, %s the alert threshold of %.1f%%%s\n", info.model_id,
                    info.model_version, 100.0 * pred.risk, above ? "ABOVE" : "below",
                    100.0 * info.threshold,
@@ -236,6 +251,9 @@ int vigil_cli_explain(int argc, char **argv)
             }
             if (n_down == 0) {
                 printf("  (nothing notable)\n");
+            }
+            if (missing[0] != '\0') {
+                printf("%s.\n", missing);
             }
             printf("The AI advises; NEWS2 escalation stands and people decide. Trained on ICU "
                    "research data; not validated for clinical use.\n");

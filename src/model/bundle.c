@@ -100,6 +100,21 @@ static vigil_status load_inputs(vigil_model *m, vigil_err *err)
         }
         m->names[i] = name;
     }
+    /* a bundle that names its feature set reads only features of that set */
+    const char *set_name = json_string_value(json_object_get(m->root, "feature_set"));
+    vigil_feature_set set = VIGIL_FSET_RESEARCH;
+    if (set_name != NULL && vigil_feature_set_from_name(set_name, &set) != VIGIL_OK) {
+        return vigil_err_set(err, VIGIL_ERR_MISMATCH, "feature_set",
+                             "model bundle: unknown feature set '%s'", set_name);
+    }
+    for (size_t i = 0; set_name != NULL && i < m->n_inputs; i++) {
+        if (!vigil_features_in_set(m->feature_of[i], set)) {
+            return vigil_err_set(err, VIGIL_ERR_MISMATCH, "inputs",
+                                 "model bundle input '%s' is not in its feature set '%s'",
+                                 m->names[i], set_name);
+        }
+    }
+    m->info.feature_set = set_name != NULL ? set : VIGIL_FSET_RESEARCH;
     return VIGIL_OK;
 }
 

@@ -1,9 +1,12 @@
 /*
- * explain.c: a model's exact TreeSHAP values turned into the few factors a
- * nurse reads: "respiratory rate rising, 18 to 26 over 6 h". Words come
- * from the feature's statistic and variable (vigil/features.h,
- * vigil/vars.h) and the patient's own values, never from the model.
- * No I/O; no allocation.
+ * explain.c: a model's exact TreeSHAP values turned into the few reasons a
+ * nurse reads, one per clinical variable: "respiration rate 28 breaths/min,
+ * up from 18 over 6 h". A variable's contribution is the sum of its
+ * features' SHAP values (exact: SHAP values are additive); words come from
+ * the patient's own values and the variable table (vigil/vars.h), never
+ * from the model. A variable with no value is never a reason: it is listed
+ * apart as not yet available. vigil_feature_describe words one feature
+ * (for tools). No I/O; no allocation.
  */
 #include <math.h>
 #include <stdio.h>
@@ -128,7 +131,9 @@ static void describe_var(const vigil_feature_info *fi, double v, const float *f,
         char a[32], b[32];
         fmt_num(a, sizeof a, last - v);
         fmt_num(b, sizeof b, last);
-        if (isnan(v)) {
+        if (isnan(last)) {
+            snprintf(out, cap, "%s never measured", vi->label);
+        } else if (isnan(v)) {
             snprintf(out, cap, "%s: one result so far", vi->label);
         } else {
             snprintf(out, cap, "%s %s since the previous result, %s to %s %s", vi->label,
@@ -195,14 +200,232 @@ void vigil_feature_describe(size_t j, const float *features, char *out, size_t c
     }
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
         if (strcmp(others[i].name, fi->name) == 0) {
-            snprintf(out, cap, "%s %s", others[i].words, isnan(v) ? "not available" : num);
+            if (isnan(v)) {
+                snprintf(out, cap, "%s: no value yet", others[i].words);
+            } else {
+                snprintf(out, cap, "%s %s", others[i].words, num);
+            }
             return;
         }
     }
     snprintf(out, cap, "%s %s", fi->name, num);
 }
 
-/* Insert (input, c) into a list sorted by |c| descending, keeping k. */
+
+/* ------------------------------------------------ explanation groups */
+
+static const struct {
+    const char *name;
+    size_t group;
+} multi[] = {
+    {"shock_index", VIGIL_XG_SHOCK},
+    {"mshock_index", VIGIL_XG_SHOCK},
+    {"age_shock_index", VIGIL_XG_SHOCK},
+    {"pulse_pressure", VIGIL_XG_PULSE_PRESSURE},
+    {"spo2_fio2", VIGIL_VAR_FIO2},
+    {"pao2_fio2", VIGIL_VAR_PAO2},
+    {"bun_creatinine", VIGIL_XG_UREA_CREAT},
+    {"news2_rr", VIGIL_VAR_RESP},
+    {"news2_spo2", VIGIL_VAR_SPO2},
+    {"news2_o2", VIGIL_VAR_FIO2},
+    {"news2_sbp", VIGIL_VAR_SBP},
+    {"news2_hr", VIGIL_VAR_HR},
+    {"news2_acvpu", VIGIL_VAR_ACVPU},
+    {"news2_temp", VIGIL_VAR_TEMP},
+    {"age", VIGIL_VAR_AGE},
+    {"sex", VIGIL_XG_SEX},
+    {"hours_since_admit", VIGIL_XG_TIME},
+    {"hours_since_first_record", VIGIL_XG_TIME},
+};
+
+size_t vigil_explain_group(size_t j)
+{
+    const vigil_feature_info *fi = vigil_features_info(j);
+    if (fi == NULL) {
+        return VIGIL_XG_COUNT;
+    }
+    if (fi->var >= 0) {
+        return (size_t)fi->var;
+    }
+    for (size_t i = 0; i < sizeof multi / sizeof multi[0]; i++) {
+        if (strcmp(multi[i].name, fi->name) == 0) {
+            return multi[i].group;
+        }
+    }
+    /* news2_total, news2_max24, news2_phys*, news2_n_missing, news2_complete */
+    return strncmp(fi->name, "news2_", 6) == 0 ? (size_t)VIGIL_XG_NEWS2 : (size_t)VIGIL_XG_COUNT;
+}
+
+const char *vigil_explain_group_label(size_t g)
+{
+    static const char *const extra[] = {
+        [VIGIL_XG_SHOCK - VIGIL_VAR_COUNT] = "shock index",
+        [VIGIL_XG_PULSE_PRESSURE - VIGIL_VAR_COUNT] = "pulse pressure",
+        [VIGIL_XG_NEWS2 - VIGIL_VAR_COUNT] = "NEWS2",
+        [VIGIL_XG_UREA_CREAT - VIGIL_VAR_COUNT] = "urea/creatinine ratio",
+        [VIGIL_XG_SEX - VIGIL_VAR_COUNT] = "sex",
+        [VIGIL_XG_TIME - VIGIL_VAR_COUNT] = "time in the unit",
+    };
+    if (g < VIGIL_VAR_COUNT) {
+        return vigil_var_get((vigil_var)g)->label;
+    }
+    return g < VIGIL_XG_COUNT ? extra[g - VIGIL_VAR_COUNT] : "?";
+}
+
+/* The feature a group's presence is judged by: a variable's latest value,
+ * the first of a multi-variable group's own features. */
+static double group_value(size_t g, const float *f)
+{
+    char name[64];
+    switch (g) {
+    case VIGIL_XG_SHOCK:
+        return value_of(f, "shock_index");
+    case VIGIL_XG_PULSE_PRESSURE:
+        return value_of(f, "pulse_pressure");
+    case VIGIL_XG_NEWS2: {
+        double v = value_of(f, "news2_phys");
+        return isnan(v) ? value_of(f, "news2_total") : v;
+    }
+    case VIGIL_XG_UREA_CREAT:
+        return value_of(f, "bun_creatinine");
+    case VIGIL_XG_SEX:
+        return value_of(f, "sex");
+    case VIGIL_XG_TIME:
+        return value_of(f, "hours_since_first_record");
+    case VIGIL_VAR_AGE:
+        return value_of(f, "age");
+    case VIGIL_VAR_ACVPU:
+        return value_of(f, "news2_acvpu");
+    default:
+        snprintf(name, sizeof name, "%s_last", vigil_var_name((vigil_var)g));
+        return value_of(f, name);
+    }
+}
+
+void vigil_model_shap_by_group(const vigil_model *m, const float *features, const double *phi,
+                               double *out_sum, unsigned char *out_state)
+{
+    /* REQ MODEL-SHAP-BY-VAR */
+    vigil_model_info info;
+    vigil_model_get_info(m, &info);
+    for (size_t g = 0; g < VIGIL_XG_COUNT; g++) {
+        out_sum[g] = 0.0;
+        out_state[g] = VIGIL_XG_UNUSED;
+    }
+    for (size_t i = 0; i < info.n_inputs; i++) {
+        size_t g = vigil_explain_group(vigil_model_input_feature(m, i));
+        if (g < VIGIL_XG_COUNT) {
+            out_sum[g] += phi[i];
+            out_state[g] = VIGIL_XG_PRESENT;
+        }
+    }
+    for (size_t g = 0; g < VIGIL_XG_COUNT; g++) {
+        if (out_state[g] == VIGIL_XG_PRESENT && isnan(group_value(g, features))) {
+            out_state[g] = VIGIL_XG_MISSING;
+        }
+    }
+}
+
+/* ", up from 18 over 6 h": the change over the shortest of 6, 12 and 24 h
+ * that moved, from the patient's own values; empty when none did. */
+static void change_words(const vigil_var_info *vi, const float *f, double last, char *out,
+                         size_t cap)
+{
+    static const struct {
+        const char *suffix;
+        int hours;
+    } horizons[] = {{"d6", 6}, {"d12", 12}, {"d24", 24}};
+    out[0] = '\0';
+    for (size_t k = 0; k < sizeof horizons / sizeof horizons[0]; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s_%s", vi->name, horizons[k].suffix);
+        double d = value_of(f, name);
+        char a[32];
+        fmt_num(a, sizeof a, last - d);
+        char b[32];
+        fmt_num(b, sizeof b, last);
+        if (!isnan(d) && strcmp(a, b) != 0) {
+            snprintf(out, cap, ", %s from %s over %d h", d > 0 ? "up" : "down", a,
+                     horizons[k].hours);
+            return;
+        }
+    }
+}
+
+/* One reason in words, from the patient's values of group g. */
+void vigil_explain_group_words(size_t g, const float *f, char *out, size_t cap)
+{
+    char num[32], more[96] = "";
+    double v = group_value(g, f);
+    fmt_num(num, sizeof num, v);
+    if (g < VIGIL_VAR_COUNT && g != VIGIL_VAR_AGE && g != VIGIL_VAR_ACVPU) {
+        const vigil_var_info *vi = vigil_var_get((vigil_var)g);
+        if (vi->kind == VIGIL_VAR_KIND_VITAL) {
+            change_words(vi, f, v, more, sizeof more);
+        } else {
+            char name[64];
+            snprintf(name, sizeof name, "%s_dprev", vi->name);
+            double d = value_of(f, name);
+            char a[32];
+            fmt_num(a, sizeof a, v - d);
+            if (isnan(d)) {
+                snprintf(more, sizeof more, " (first result)");
+            } else if (strcmp(a, num) == 0) {
+                snprintf(more, sizeof more, ", unchanged since the previous result");
+            } else {
+                snprintf(more, sizeof more, ", %s from %s", d > 0 ? "up" : "down", a);
+            }
+        }
+        snprintf(out, cap, "%s %s%s%s%s", vi->label, num, unit_sp(vi)[0] != '\0' ? " " : "",
+                 unit_sp(vi), more);
+        return;
+    }
+    switch (g) {
+    case VIGIL_VAR_AGE:
+        snprintf(out, cap, "age %s", num);
+        break;
+    case VIGIL_VAR_ACVPU:
+        snprintf(out, cap, "consciousness (NEWS2 points %s)", num);
+        break;
+    case VIGIL_XG_SHOCK: {
+        char a[32], b[32];
+        fmt_num(a, sizeof a, value_of(f, "hr_last"));
+        fmt_num(b, sizeof b, value_of(f, "sbp_last"));
+        snprintf(out, cap, "shock index %.2f (heart rate %s / systolic BP %s)", v, a, b);
+        break;
+    }
+    case VIGIL_XG_PULSE_PRESSURE:
+        snprintf(out, cap, "pulse pressure %s mmHg", num);
+        break;
+    case VIGIL_XG_NEWS2:
+        if (!isnan(value_of(f, "news2_phys"))) {
+            double d = value_of(f, "news2_phys_d6");
+            char a[32];
+            fmt_num(a, sizeof a, v - d);
+            if (!isnan(d) && d != 0) {
+                snprintf(more, sizeof more, ", %s from %s over 6 h", d > 0 ? "up" : "down", a);
+            }
+            snprintf(out, cap, "NEWS2 points from the vital signs %s%s", num, more);
+        } else {
+            snprintf(out, cap, "NEWS2 from the observations available %s", num);
+        }
+        break;
+    case VIGIL_XG_UREA_CREAT:
+        snprintf(out, cap, "urea/creatinine ratio %s", num);
+        break;
+    case VIGIL_XG_SEX:
+        snprintf(out, cap, "%s", v > 0.5 ? "male" : "female");
+        break;
+    case VIGIL_XG_TIME:
+        snprintf(out, cap, "time since the first observation %s h", num);
+        break;
+    default:
+        snprintf(out, cap, "%s %s", vigil_explain_group_label(g), num);
+        break;
+    }
+}
+
+/* Insert (group, c) into a list sorted by |c| descending, keeping k. */
 static void keep_top(vigil_factor *list, size_t *n, size_t k, size_t input, double c)
 {
     size_t pos = *n;
@@ -222,26 +445,57 @@ static void keep_top(vigil_factor *list, size_t *n, size_t k, size_t input, doub
     }
 }
 
-void vigil_model_explain(const vigil_model *m, const float *features, const double *phi, size_t k,
-                         vigil_factor *up, size_t *n_up, vigil_factor *down, size_t *n_down)
+/* "not yet available: lactate, creatinine; the score may change when they
+ * arrive" for the groups the model reads that have no value. */
+static void missing_words(const unsigned char *state, char *out, size_t cap)
 {
-    vigil_model_info info;
-    vigil_model_get_info(m, &info);
+    size_t w = 0, n = 0;
+    out[0] = '\0';
+    for (size_t g = 0; g < VIGIL_XG_COUNT; g++) {
+        if (state[g] != VIGIL_XG_MISSING || g >= VIGIL_VAR_COUNT) {
+            continue; /* multi-variable groups follow from their variables */
+        }
+        int r = snprintf(out + w, cap - w, "%s%s", n == 0 ? "not yet available: " : ", ",
+                         vigil_explain_group_label(g));
+        if (r < 0 || (size_t)r >= cap - w) {
+            out[w] = '\0';
+            break;
+        }
+        w += (size_t)r;
+        n++;
+    }
+    if (n > 0 && w < cap) {
+        snprintf(out + w, cap - w, "; the score may change when %s",
+                 n == 1 ? "it arrives" : "they arrive");
+    }
+}
+
+void vigil_model_explain(const vigil_model *m, const float *features, const double *phi, size_t k,
+                         vigil_factor *up, size_t *n_up, vigil_factor *down, size_t *n_down,
+                         char *missing, size_t missing_cap)
+{
+    double sum[VIGIL_XG_COUNT];
+    unsigned char state[VIGIL_XG_COUNT];
+    vigil_model_shap_by_group(m, features, phi, sum, state);
     *n_up = 0;
     *n_down = 0;
-    for (size_t i = 0; i < info.n_inputs; i++) {
-        if (phi[i] >= 0.01) {
-            keep_top(up, n_up, k, i, phi[i]);
-        } else if (phi[i] <= -0.01) {
-            keep_top(down, n_down, k, i, phi[i]);
+    for (size_t g = 0; g < VIGIL_XG_COUNT; g++) {
+        if (state[g] != VIGIL_XG_PRESENT) {
+            continue; /* a missing input is never a reason */
+        }
+        if (sum[g] >= 0.01) {
+            keep_top(up, n_up, k, g, sum[g]);
+        } else if (sum[g] <= -0.01) {
+            keep_top(down, n_down, k, g, sum[g]);
         }
     }
     for (size_t i = 0; i < *n_up; i++) {
-        vigil_feature_describe(vigil_model_input_feature(m, up[i].input), features, up[i].text,
-                               sizeof up[i].text);
+        vigil_explain_group_words(up[i].input, features, up[i].text, sizeof up[i].text);
     }
     for (size_t i = 0; i < *n_down; i++) {
-        vigil_feature_describe(vigil_model_input_feature(m, down[i].input), features, down[i].text,
-                               sizeof down[i].text);
+        vigil_explain_group_words(down[i].input, features, down[i].text, sizeof down[i].text);
+    }
+    if (missing != NULL && missing_cap > 0) {
+        missing_words(state, missing, missing_cap);
     }
 }

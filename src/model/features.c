@@ -43,6 +43,8 @@
     X(SPO2_FIO2, spo2_fio2, DERIVED)                                                       \
     X(PAO2_FIO2, pao2_fio2, DERIVED)                                                       \
     X(BUN_CREATININE, bun_creatinine, DERIVED)                                             \
+    X(MSHOCK_INDEX, mshock_index, DERIVED)                                                 \
+    X(AGE_SHOCK_INDEX, age_shock_index, DERIVED)                                           \
     X(NEWS2_TOTAL, news2_total, NEWS2)                                                     \
     X(NEWS2_RR, news2_rr, NEWS2)                                                           \
     X(NEWS2_SPO2, news2_spo2, NEWS2)                                                       \
@@ -54,6 +56,11 @@
     X(NEWS2_N_MISSING, news2_n_missing, NEWS2)                                             \
     X(NEWS2_COMPLETE, news2_complete, NEWS2)                                               \
     X(NEWS2_MAX24, news2_max24, NEWS2)                                                     \
+    X(NEWS2_PHYS, news2_phys, NEWS2)                                                       \
+    X(NEWS2_PHYS_D6, news2_phys_d6, NEWS2)                                                 \
+    X(NEWS2_PHYS_D24, news2_phys_d24, NEWS2)                                               \
+    X(NEWS2_PHYS_MEAN24, news2_phys_mean24, NEWS2)                                         \
+    X(NEWS2_PHYS_MAX24, news2_phys_max24, NEWS2)                                           \
     X(AGE, age, DEMOGRAPHIC)                                                               \
     X(SEX, sex, DEMOGRAPHIC)                                                               \
     X(HOURS_SINCE_ADMIT, hours_since_admit, TIME)                                          \
@@ -91,7 +98,14 @@ typedef struct feat_def {
     F(s, mean24, VITAL_WINDOW, MEAN24, var)                                                \
     F(s, n24, VITAL_WINDOW, N24, var)                                                      \
     F(s, minall, VITAL_WINDOW, MINALL, var)                                                \
-    F(s, maxall, VITAL_WINDOW, MAXALL, var)
+    F(s, maxall, VITAL_WINDOW, MAXALL, var)                                                \
+    F(s, d12, VITAL_CHANGE, D12, var)                                                      \
+    F(s, d24, VITAL_CHANGE, D24, var)                                                      \
+    F(s, sd6, VITAL_WINDOW, SD6, var)                                                      \
+    F(s, sd24, VITAL_WINDOW, SD24, var)                                                    \
+    F(s, devbase, VITAL_CHANGE, DEVBASE, var)                                              \
+    F(s, abn6, VITAL_WINDOW, ABN6, var)                                                    \
+    F(s, abn24, VITAL_WINDOW, ABN24, var)
 
 #define LAB_DEFS(var, s)                                                                   \
     F(s, last, LAB, LAST, var)                                                             \
@@ -265,6 +279,56 @@ static double slope(const vigil__series *s, size_t a, size_t b, long hour)
     return sxx > 0.0 ? sxy / sxx : NAN;
 }
 
+/* Sample standard deviation of v[a..b) (NaN with fewer than two), two passes. */
+static double stdev(const vigil__series *s, size_t a, size_t b)
+{
+    if (b < a + 2) {
+        return NAN;
+    }
+    double sum = 0.0;
+    for (size_t i = a; i < b; i++) {
+        sum += s->v[i];
+    }
+    double mean = sum / (double)(b - a), ss = 0.0;
+    for (size_t i = a; i < b; i++) {
+        ss += (s->v[i] - mean) * (s->v[i] - mean);
+    }
+    return sqrt(ss / (double)(b - a - 1));
+}
+
+/* The normal range of each vital for the time-outside-range features: the
+ * NEWS2 zero-point bands (RCP 2017, Scale 1) for the NEWS2 parameters;
+ * MAP 65-110 mmHg, DBP 50-90 mmHg and EtCO2 35-45 mmHg otherwise. Bounds
+ * inclusive. */
+static const struct {
+    vigil_var var;
+    double lo, hi;
+} normal_range[] = {
+    {VIGIL_VAR_HR, 51, 90},    {VIGIL_VAR_SPO2, 96, 100}, {VIGIL_VAR_TEMP, 36.1, 38.0},
+    {VIGIL_VAR_SBP, 111, 219}, {VIGIL_VAR_MAP, 65, 110},  {VIGIL_VAR_DBP, 50, 90},
+    {VIGIL_VAR_RESP, 12, 20},  {VIGIL_VAR_ETCO2, 35, 45},
+};
+
+/* Fraction of v[a..b) outside var's normal range (NaN when empty). */
+static double abnormal_frac(const vigil__series *s, vigil_var var, size_t a, size_t b)
+{
+    if (a >= b) {
+        return NAN;
+    }
+    double lo = -INFINITY, hi = INFINITY;
+    for (size_t k = 0; k < sizeof normal_range / sizeof normal_range[0]; k++) {
+        if (normal_range[k].var == var) {
+            lo = normal_range[k].lo;
+            hi = normal_range[k].hi;
+        }
+    }
+    size_t out = 0;
+    for (size_t i = a; i < b; i++) {
+        out += s->v[i] < lo || s->v[i] > hi;
+    }
+    return (double)out / (double)(b - a);
+}
+
 static void latest_stats(const vigil_timeline *tl, vigil_var var, long hour, stats st,
                          size_t *out_i)
 {
@@ -295,6 +359,15 @@ static void vital_stats(const vigil_timeline *tl, vigil_var var, long hour, stat
     st[VIGIL_FS_N24] = (double)(i - i24);
     double mean_all;
     window(s, 0, i, &st[VIGIL_FS_MINALL], &st[VIGIL_FS_MAXALL], &mean_all);
+    st[VIGIL_FS_D12] = last - last_before(s, i12);
+    st[VIGIL_FS_D24] = last - last_before(s, i24);
+    st[VIGIL_FS_SD6] = stdev(s, i6, i);
+    st[VIGIL_FS_SD24] = stdev(s, i24, i);
+    double bmin, bmax, bmean;
+    window(s, i24, i6, &bmin, &bmax, &bmean);
+    st[VIGIL_FS_DEVBASE] = last - bmean;
+    st[VIGIL_FS_ABN6] = abnormal_frac(s, var, i6, i);
+    st[VIGIL_FS_ABN24] = abnormal_frac(s, var, i24, i);
 }
 
 static void lab_stats(const vigil_timeline *tl, vigil_var var, long hour, stats st)
@@ -317,6 +390,29 @@ static double ratio(double a, double b)
     return b != 0.0 ? a / b : NAN; /* NaN inputs give NaN */
 }
 
+/* The physiological part of NEWS2 at hour: the sum of the present
+ * respiration, SpO2, blood pressure, pulse and temperature points (no
+ * oxygen or consciousness points, whose charting differs between the ICU
+ * data and a ward); NaN when none is present or before the first data. */
+static double news2_phys(const vigil_timeline *tl, long hour)
+{
+    if (!tl->have_grid || hour < tl->lo) {
+        return NAN;
+    }
+    static const vigil_news2_param phys[] = {VIGIL_NEWS2_RR, VIGIL_NEWS2_SPO2, VIGIL_NEWS2_SBP,
+                                             VIGIL_NEWS2_HR, VIGIL_NEWS2_TEMP};
+    vigil__news2_hour n;
+    vigil__tl_news2_hour(tl, hour, &n);
+    int sum = 0, present = 0;
+    for (size_t k = 0; k < sizeof phys / sizeof phys[0]; k++) {
+        if (n.sub[phys[k]] >= 0) {
+            sum += n.sub[phys[k]];
+            present++;
+        }
+    }
+    return present > 0 ? (double)sum : NAN;
+}
+
 static void other_features(const vigil_timeline *tl, long hour, double o[OF_COUNT])
 {
     double hr = last_at(tl, VIGIL_VAR_HR, hour), sbp = last_at(tl, VIGIL_VAR_SBP, hour);
@@ -327,6 +423,8 @@ static void other_features(const vigil_timeline *tl, long hour, double o[OF_COUN
     o[OF_PAO2_FIO2] = ratio(last_at(tl, VIGIL_VAR_PAO2, hour), fio2);
     o[OF_BUN_CREATININE] =
         ratio(last_at(tl, VIGIL_VAR_BUN, hour), last_at(tl, VIGIL_VAR_CREATININE, hour));
+    o[OF_MSHOCK_INDEX] = ratio(hr, last_at(tl, VIGIL_VAR_MAP, hour));
+    o[OF_AGE_SHOCK_INDEX] = tl->age_y * o[OF_SHOCK_INDEX];
 
     vigil__news2_hour n;
     vigil__tl_news2_hour(tl, hour, &n);
@@ -346,6 +444,21 @@ static void other_features(const vigil_timeline *tl, long hour, double o[OF_COUN
         best = m.total > best ? m.total : best;
     }
     o[OF_NEWS2_MAX24] = best >= 0 ? (double)best : NAN;
+    o[OF_NEWS2_PHYS] = news2_phys(tl, hour);
+    o[OF_NEWS2_PHYS_D6] = o[OF_NEWS2_PHYS] - news2_phys(tl, hour - 6);
+    o[OF_NEWS2_PHYS_D24] = o[OF_NEWS2_PHYS] - news2_phys(tl, hour - 24);
+    double sum = 0.0, hi = NAN;
+    size_t n_h = 0;
+    for (long g = hour - 23; g <= hour; g++) {
+        double v = news2_phys(tl, g);
+        if (!isnan(v)) {
+            sum += v;
+            n_h++;
+            hi = isnan(hi) || v > hi ? v : hi;
+        }
+    }
+    o[OF_NEWS2_PHYS_MEAN24] = n_h > 0 ? sum / (double)n_h : NAN;
+    o[OF_NEWS2_PHYS_MAX24] = hi;
 
     o[OF_AGE] = tl->age_y;
     o[OF_SEX] = tl->sex;
@@ -362,7 +475,8 @@ static const vigil_feature_stat vital_tmpl[] = {
     VIGIL_FS_LAST,  VIGIL_FS_HSINCE, VIGIL_FS_MISS,    VIGIL_FS_D1,     VIGIL_FS_D3,
     VIGIL_FS_D6,    VIGIL_FS_SLOPE6, VIGIL_FS_SLOPE12, VIGIL_FS_MIN6,   VIGIL_FS_MAX6,
     VIGIL_FS_MEAN6, VIGIL_FS_MIN24,  VIGIL_FS_MAX24,   VIGIL_FS_MEAN24, VIGIL_FS_N24,
-    VIGIL_FS_MINALL, VIGIL_FS_MAXALL,
+    VIGIL_FS_MINALL, VIGIL_FS_MAXALL, VIGIL_FS_D12,    VIGIL_FS_D24,    VIGIL_FS_SD6,
+    VIGIL_FS_SD24,   VIGIL_FS_DEVBASE, VIGIL_FS_ABN6,  VIGIL_FS_ABN24,
 };
 static const vigil_feature_stat lab_tmpl[] = {VIGIL_FS_LAST,  VIGIL_FS_HSINCE, VIGIL_FS_MISS,
                                               VIGIL_FS_DPREV, VIGIL_FS_MINALL, VIGIL_FS_MAXALL};
@@ -456,4 +570,155 @@ vigil_status vigil_features_stay(const vigil_timeline *tl, float *out, size_t ca
     }
     *out_rows = rows;
     return VIGIL_OK;
+}
+
+/* ------------------------------------------------------ feature sets */
+
+static const char *const set_names[VIGIL_FSET_COUNT] = {
+    [VIGIL_FSET_RESEARCH] = "research",
+    [VIGIL_FSET_WARD_VITALS] = "ward-vitals",
+    [VIGIL_FSET_WARD_LABS] = "ward-vitals+labs",
+};
+
+const char *vigil_feature_set_name(vigil_feature_set s)
+{
+    return (unsigned)s < VIGIL_FSET_COUNT ? set_names[s] : "?";
+}
+
+vigil_status vigil_feature_set_from_name(const char *name, vigil_feature_set *out)
+{
+    for (int s = 0; name != NULL && s < VIGIL_FSET_COUNT; s++) {
+        if (strcmp(name, set_names[s]) == 0) {
+            *out = (vigil_feature_set)s;
+            return VIGIL_OK;
+        }
+    }
+    return VIGIL_ERR_NOT_FOUND;
+}
+
+/* The vitals of a ward observation set the ward models read. */
+static const vigil_var ward_vitals[] = {VIGIL_VAR_RESP, VIGIL_VAR_SPO2, VIGIL_VAR_TEMP,
+                                        VIGIL_VAR_SBP, VIGIL_VAR_HR};
+/* Routine bloods a ward gets from the lab feed (values only). */
+static const vigil_var ward_labs[] = {
+    VIGIL_VAR_CREATININE, VIGIL_VAR_BUN,        VIGIL_VAR_WBC,       VIGIL_VAR_PLATELETS,
+    VIGIL_VAR_HGB,        VIGIL_VAR_BILI_TOTAL, VIGIL_VAR_LACTATE,   VIGIL_VAR_POTASSIUM,
+    VIGIL_VAR_SODIUM,     VIGIL_VAR_GLUCOSE,
+};
+/* Features from several variables, with what each needs. */
+static const struct {
+    const char *name;
+    bool needs_labs;
+} ward_others[] = {
+    {"shock_index", false},    {"age_shock_index", false},   {"bun_creatinine", true},
+    {"news2_rr", false},       {"news2_spo2", false},        {"news2_sbp", false},
+    {"news2_hr", false},       {"news2_temp", false},        {"news2_phys", false},
+    {"news2_phys_d6", false},  {"news2_phys_d24", false},    {"news2_phys_mean24", false},
+    {"news2_phys_max24", false}, {"age", false},             {"sex", false},
+};
+
+static bool var_in(vigil_var v, const vigil_var *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (list[i] == v) {
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *vigil_feature_set_source(vigil_feature_set s, vigil_var v)
+{
+    if (s != VIGIL_FSET_WARD_VITALS && s != VIGIL_FSET_WARD_LABS) {
+        return NULL;
+    }
+    if (var_in(v, ward_vitals, sizeof ward_vitals / sizeof ward_vitals[0])) {
+        return "observation set";
+    }
+    if (s == VIGIL_FSET_WARD_LABS && var_in(v, ward_labs, sizeof ward_labs / sizeof ward_labs[0])) {
+        return "lab feed";
+    }
+    return v == VIGIL_VAR_AGE ? "patient record" : NULL;
+}
+
+/* Statistics of a vital a ward model may read: values, changes,
+ * variability, time outside the range; never hours-since, never-measured,
+ * counts or so-far extremes (which grow with the stay). */
+static bool ward_vital_stat(vigil_feature_stat st)
+{
+    return st != VIGIL_FS_HSINCE && st != VIGIL_FS_MISS && st != VIGIL_FS_N24 &&
+           st != VIGIL_FS_MINALL && st != VIGIL_FS_MAXALL;
+}
+
+bool vigil_features_in_set(size_t i, vigil_feature_set s)
+{
+    if (i >= N_DEFS || (unsigned)s >= VIGIL_FSET_COUNT) {
+        return false;
+    }
+    const vigil_feature_info *f = &defs[i].info;
+    if (s == VIGIL_FSET_RESEARCH) {
+        return strcmp(f->name, "hours_since_admit") != 0;
+    }
+    bool labs = s == VIGIL_FSET_WARD_LABS;
+    if (f->var >= 0) {
+        vigil_var v = (vigil_var)f->var;
+        if (f->group == VIGIL_FG_LAB) {
+            return labs && var_in(v, ward_labs, sizeof ward_labs / sizeof ward_labs[0]) &&
+                   (f->stat == VIGIL_FS_LAST || f->stat == VIGIL_FS_DPREV);
+        }
+        return var_in(v, ward_vitals, sizeof ward_vitals / sizeof ward_vitals[0]) &&
+               ward_vital_stat(f->stat);
+    }
+    for (size_t k = 0; k < sizeof ward_others / sizeof ward_others[0]; k++) {
+        if (strcmp(ward_others[k].name, f->name) == 0) {
+            return labs || !ward_others[k].needs_labs;
+        }
+    }
+    return false;
+}
+
+/* ------------------------------------------------------- enough data */
+
+/* Position of a statistic within a vital's block. */
+static size_t vital_pos(vigil_feature_stat st)
+{
+    size_t t = 0;
+    while (t < N_VITAL_TMPL && vital_tmpl[t] != st) {
+        t++;
+    }
+    return t;
+}
+
+bool vigil_features_enough_data(const float *x, char *reason, size_t cap)
+{
+    /* REQ FEAT-ENOUGH-DATA */
+    size_t most = 0;
+    for (size_t k = 0; k < sizeof ward_vitals / sizeof ward_vitals[0]; k++) {
+        size_t base = 0;
+        while (base < N_VITALS && vital_vars[base] != ward_vitals[k]) {
+            base++;
+        }
+        base *= N_VITAL_TMPL;
+        double hsince = (double)x[base + vital_pos(VIGIL_FS_HSINCE)];
+        double n24 = (double)x[base + vital_pos(VIGIL_FS_N24)];
+        if (isnan(hsince) || !(hsince < (double)VIGIL_FEATURES_COMPLETE_WITHIN_H)) {
+            if (reason != NULL && cap > 0) {
+                snprintf(reason, cap, "no %s in the last %d h",
+                         vigil_var_get(ward_vitals[k])->label, VIGIL_FEATURES_COMPLETE_WITHIN_H);
+            }
+            return false;
+        }
+        most = !isnan(n24) && (size_t)n24 > most ? (size_t)n24 : most;
+    }
+    if (most < VIGIL_FEATURES_MIN_SETS) {
+        if (reason != NULL && cap > 0) {
+            snprintf(reason, cap, "fewer than %d observation sets in the last 24 h",
+                     VIGIL_FEATURES_MIN_SETS);
+        }
+        return false;
+    }
+    if (reason != NULL && cap > 0) {
+        reason[0] = '\0';
+    }
+    return true;
 }

@@ -69,7 +69,8 @@ static void explanation(const ai_ctx *a, const float *x, const double *phi,
 {
     vigil_factor up[3], down[3];
     size_t nu = 0, nd = 0;
-    vigil_model_explain(a->model, x, phi, 3, up, &nu, down, &nd);
+    char missing[512];
+    vigil_model_explain(a->model, x, phi, 3, up, &nu, down, &nd, missing, sizeof missing);
     json_t *o = json_object();
     json_t *ju = json_array(), *jd = json_array();
     for (size_t i = 0; i < nu; i++) {
@@ -78,8 +79,10 @@ static void explanation(const ai_ctx *a, const float *x, const double *phi,
     for (size_t i = 0; i < nd; i++) {
         json_array_append_new(jd, json_string(down[i].text));
     }
+    json_object_set_new(o, "status", json_string("scored"));
     json_object_set_new(o, "up", ju);
     json_object_set_new(o, "down", jd);
+    json_object_set_new(o, "not_yet_available", json_string(missing));
     json_object_set_new(o, "low_confidence", json_boolean(p->low_confidence));
     json_object_set_new(o, "inputs_out_of_range", json_integer((json_int_t)p->n_out_of_range));
     json_object_set_new(o, "threshold", json_real(a->info.threshold));
@@ -90,6 +93,27 @@ static void explanation(const ai_ctx *a, const float *x, const double *phi,
     snprintf(out, cap, "%s", text != NULL && strlen(text) < cap ? text : "{}");
     free(text);
     json_decref(o);
+}
+
+/* Below the documented minimum (REQ FEAT-ENOUGH-DATA) the AI gives no risk:
+ * probability 0 with low_confidence set (the server shows "not enough data
+ * to score", never a low risk; escalation treats it as no AI opinion). */
+static void not_enough(const ai_ctx *a, const char *reason, vigil_ai_score *out)
+{
+    memset(out, 0, sizeof *out);
+    out->risk = 0.0;
+    out->prob = 0.0;
+    out->low_confidence = true;
+    char why[256];
+    snprintf(why, sizeof why, "not enough data to score: %s", reason);
+    json_t *o = json_pack("{s:s,s:s,s:[],s:[]}", "status", "not-enough-data", "reason", why, "up",
+                          "down");
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    snprintf(out->explanation_json, sizeof out->explanation_json, "%s",
+             text != NULL ? text : "{}");
+    free(text);
+    json_decref(o);
+    snprintf(out->model_version, sizeof out->model_version, "%s", a->version);
 }
 
 static vigil_status ai_score(void *ctx, const vigil_obs_event *history, size_t n_history,
@@ -115,10 +139,14 @@ static vigil_status ai_score(void *ctx, const vigil_obs_event *history, size_t n
         st = vigil_model_work_new(a->model, &w, err);
     }
     vigil_model_pred p;
-    if (st == VIGIL_OK) {
+    char reason[160];
+    bool enough = st == VIGIL_OK && vigil_features_enough_data(x, reason, sizeof reason);
+    if (st == VIGIL_OK && enough) {
         st = vigil_model_predict(a->model, w, x, &p, phi, err);
     }
-    if (st == VIGIL_OK) {
+    if (st == VIGIL_OK && !enough) {
+        not_enough(a, reason, out);
+    } else if (st == VIGIL_OK) {
         memset(out, 0, sizeof *out);
         out->risk = p.margin;
         out->prob = p.risk;

@@ -233,6 +233,36 @@ static json_t *alerts_json(const srv_patient *p)
     return a;
 }
 
+/* The `ai` object of the JSON views. A scorer that had not enough data to
+ * score (vigil/ai_scorer.h) leaves probability 0 with low_confidence set (a
+ * calibrated probability is never exactly 0): that reads back, from memory
+ * or the store, as "status": "not-enough-data" with probability null and a
+ * reason, never as a low risk. ex (taken, may be NULL): the explanation. */
+static json_t *ai_object(double prob, bool low_confidence, const char *version, json_t *ex,
+                         bool with_explanation)
+{
+    bool not_scored = low_confidence && prob == 0.0;
+    const char *why = json_string_value(json_object_get(ex, "reason"));
+    json_t *o = json_pack(
+        "{s:s, s:o, s:b, s:s}", "status", not_scored ? "not-enough-data" : "scored", "probability",
+        not_scored ? json_null() : json_real(prob), "low_confidence", low_confidence,
+        "model_version", version);
+    if (not_scored) {
+        json_object_set_new(o, "reason",
+                            json_string(why != NULL ? why
+                                                    : "not enough data to score: the AI needs "
+                                                      "respiration rate, SpO2, temperature, "
+                                                      "systolic BP and pulse within 12 h and at "
+                                                      "least 2 observation sets in 24 h"));
+    }
+    if (with_explanation) {
+        json_object_set_new(o, "explanation", ex != NULL ? ex : json_null());
+    } else {
+        json_decref(ex);
+    }
+    return o;
+}
+
 /* The ward-list view of one patient at now_ms. */
 static json_t *patient_view(const vigil_server *srv, const srv_patient *p,
                             const vigil_store_ward_entry *e, int64_t now_ms)
@@ -241,8 +271,7 @@ static json_t *patient_view(const vigil_server *srv, const srv_patient *p,
     vigil__srv_esc_view(srv, p, now_ms, &res);
     json_t *ai = json_null();
     if (p->has_news2 && p->has_ai && !p->opted_out) {
-        ai = json_pack("{s:f, s:b, s:s}", "probability", p->ai_prob, "low_confidence",
-                       p->ai_low_confidence, "model_version", p->ai_version);
+        ai = ai_object(p->ai_prob, p->ai_low_confidence, p->ai_version, NULL, false);
     }
     json_t *plan = json_pack(
         "{s:b, s:b, s:o, s:o}", "active", p->plan_stored, "applies_here", p->plan.present,
@@ -360,9 +389,7 @@ static json_t *obs_row_json(const vigil_store_obs_row *o)
     json_t *ai = json_null();
     if (o->has_ai) {
         json_t *ex = o->explanation_json != NULL ? json_loads(o->explanation_json, 0, NULL) : NULL;
-        ai = json_pack("{s:f, s:b, s:s, s:o}", "probability", o->ai_prob, "low_confidence",
-                       o->ai_low_confidence, "model_version", o->model_version, "explanation",
-                       ex != NULL ? ex : json_null());
+        ai = ai_object(o->ai_prob, o->ai_low_confidence, o->model_version, ex, true);
     }
     static const char *const src[] = {"unknown", "hl7", "fhir", "api", "replay"};
     return json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o}", "obs_id",
@@ -486,9 +513,7 @@ static json_t *ai_json(const srv_set_out *o)
     }
     json_t *ex =
         o->ai->explanation_json[0] != '\0' ? json_loads(o->ai->explanation_json, 0, NULL) : NULL;
-    return json_pack("{s:f, s:b, s:s, s:o}", "probability", o->ai->prob, "low_confidence",
-                     o->ai->low_confidence, "model_version", o->ai->model_version, "explanation",
-                     ex != NULL ? ex : json_null());
+    return ai_object(o->ai->prob, o->ai->low_confidence, o->ai->model_version, ex, true);
 }
 
 static void h_post_observation(vigil_server *srv, srv_req *r)

@@ -31,6 +31,7 @@ typedef struct cfg {
     double valid_frac, calib_frac;
     int seed;
     json_t *exclude; /* array of names, owned */
+    vigil_feature_set set; /* "feature_set": which features a model may read */
     bool weight_stays; /* "stay_weighting": "inverse_sqrt_length": each stay's rows weigh
                           1/sqrt(rows), so long stays do not dominate */
     size_t max_guard_rows;
@@ -111,6 +112,13 @@ static vigil_status load_cfg(const char *path, cfg *c, vigil_err *err)
                                    "%s: stay_weighting is none or inverse_sqrt_length", path);
                 break;
             }
+        } else if (strcmp(k, "feature_set") == 0 && json_is_string(v)) {
+            if (vigil_feature_set_from_name(json_string_value(v), &c->set) != VIGIL_OK) {
+                st = vigil_err_set(err, VIGIL_ERR_PARSE, k,
+                                   "%s: feature_set is research, ward-vitals or ward-vitals+labs",
+                                   path);
+                break;
+            }
         } else if (strcmp(k, "exclude_features") == 0 && json_is_array(v)) {
             json_decref(c->exclude);
             c->exclude = json_incref(v);
@@ -164,7 +172,7 @@ static vigil_status select_cols(run *r, vigil_err *err)
         }
     }
     for (size_t j = 0; j < n; j++) {
-        if (!excluded(&r->cfg, vigil_features_info(j)->name)) {
+        if (vigil_features_in_set(j, r->cfg.set) && !excluded(&r->cfg, vigil_features_info(j)->name)) {
             r->cols[r->n_cols++] = j;
         }
     }
@@ -497,12 +505,68 @@ static json_t *model_card(const run *r, bool sepsis)
     json_array_append_new(lim, json_string("No ethnicity recorded in either data set: "
                                            "performance by ethnicity is unknown and must be "
                                            "monitored locally (pulse oximetry bias)."));
-    json_array_append_new(lim, json_string("Hours since ICU admission was excluded: 37% of "
-                                           "hospital A's records start after hour 1, an artefact "
-                                           "absent on a ward."));
+    if (r->cfg.set == VIGIL_FSET_RESEARCH) {
+        json_array_append_new(
+            lim, json_string("RESEARCH VARIANT, not for a ward: it reads time in the unit "
+                             "(hours since the first record), the measurement process (hours "
+                             "since, never measured, counts of tests) and ICU-only inputs "
+                             "(EtCO2, FiO2, arterial gases). Much of its lead over NEWS2 comes "
+                             "from those, which differ between hospitals and do not exist on a "
+                             "ward. Hours since ICU admission itself is excluded."));
+    } else {
+        json_array_append_new(
+            lim, json_string("Ward inputs only: no time-in-stay feature or proxy, no "
+                             "measurement-process feature, no ICU-only input, MAP and DBP left "
+                             "out (not in a ward observation set), troponin refused (its scale "
+                             "differs between the two hospitals). What remains of the "
+                             "measurement process: a window or a lab with no value is missing "
+                             "(NaN), and the trees route missing values by a learned default, so "
+                             "whether a lab was ever taken still reaches the model that way."));
+        json_array_append_new(
+            lim, json_string("Oxygen (air or supplemental) is not an input: the ICU data chart "
+                             "FiO2, not a ward's air/oxygen, so the NEWS2 features are the five "
+                             "physiological sub-scores."));
+    }
+    json_object_set_new(card, "feature_set", json_string(vigil_feature_set_name(r->cfg.set)));
     json_object_set_new(card, "limitations", lim);
     json_object_set_new(card, "threshold_rule", json_string(r->thr_rule));
     return card;
+}
+
+/* The clinical variables the model reads, each with its unit and where a
+ * ward gets it (docs/model.md, "The model bundle"). */
+static json_t *declared_inputs(const run *r)
+{
+    bool seen[VIGIL_VAR_COUNT] = {false};
+    bool sex = false;
+    json_t *a = json_array();
+    for (size_t j = 0; j < r->n_cols; j++) {
+        const vigil_feature_info *f = vigil_features_info(r->cols[j]);
+        if (f->var >= 0 && f->var < VIGIL_VAR_COUNT) {
+            seen[f->var] = true;
+        } else if (strcmp(f->name, "age") == 0 || strcmp(f->name, "age_shock_index") == 0) {
+            seen[VIGIL_VAR_AGE] = true;
+        } else if (strcmp(f->name, "sex") == 0) {
+            sex = true;
+        }
+    }
+    for (int v = 0; v < VIGIL_VAR_COUNT; v++) {
+        if (!seen[v]) {
+            continue;
+        }
+        const vigil_var_info *vi = vigil_var_get((vigil_var)v);
+        const char *src = vigil_feature_set_source(r->cfg.set, (vigil_var)v);
+        json_array_append_new(
+            a, json_pack("{s:s,s:s,s:s,s:s}", "variable", vi->name, "label", vi->label, "unit",
+                         vi->unit, "source",
+                         src != NULL ? src : "ICU chart (not a ward input: research variant)"));
+    }
+    if (sex) {
+        json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}", "variable", "sex", "label", "sex",
+                                           "unit", "0 female, 1 male", "source",
+                                           "patient record"));
+    }
+    return a;
 }
 
 static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
@@ -556,6 +620,8 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
         json_array_append_new(inputs, json_string(vigil_features_info(r->cols[j])->name));
     }
     json_object_set_new(b, "inputs", inputs);
+    json_object_set_new(b, "feature_set", json_string(vigil_feature_set_name(r->cfg.set)));
+    json_object_set_new(b, "inputs_declared", declared_inputs(r));
     json_object_set_new(b, "calibration_input", json_string("margin"));
     json_object_set_new(b, "calibration", cal);
     json_object_set_new(b, "ranges", rng);

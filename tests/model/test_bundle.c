@@ -157,10 +157,27 @@ static void explanation_matches_shap_signs_and_order(void **state)
         assert_int_equal(vigil_model_predict(m, w, f, &p, phi, &err), VIGIL_OK);
         vigil_factor up[5], down[5];
         size_t nu = 0, nd = 0;
-        vigil_model_explain(m, f, phi, 5, up, &nu, down, &nd);
+        char missing[512];
+        vigil_model_explain(m, f, phi, 5, up, &nu, down, &nd, missing, sizeof missing);
+        /* REQ MODEL-SHAP-BY-VAR: each variable's contribution is the sum of its
+         * features' SHAP values, every input is in exactly one variable, and
+         * the variables' sums add up to the margin with the bias */
+        double by_var[VIGIL_XG_COUNT], total = phi[info.n_inputs];
+        unsigned char state[VIGIL_XG_COUNT];
+        vigil_model_shap_by_group(m, f, phi, by_var, state);
+        for (size_t g = 0; g < VIGIL_XG_COUNT; g++) {
+            double want = 0.0;
+            for (size_t i = 0; i < info.n_inputs; i++) {
+                want += vigil_explain_group(vigil_model_input_feature(m, i)) == g ? phi[i] : 0.0;
+            }
+            assert_true(by_var[g] == want);
+            total += by_var[g];
+        }
+        assert_true(fabs(total - p.margin) < 1e-4);
         for (size_t i = 0; i < nu; i++) {
             assert_true(up[i].contribution > 0);
-            assert_true(up[i].contribution == phi[up[i].input]);
+            assert_true(up[i].contribution == by_var[up[i].input]);
+            assert_int_equal(state[up[i].input], VIGIL_XG_PRESENT);
             assert_true(strlen(up[i].text) > 3);
             if (i > 0) {
                 assert_true(up[i - 1].contribution >= up[i].contribution);
@@ -168,6 +185,9 @@ static void explanation_matches_shap_signs_and_order(void **state)
         }
         for (size_t i = 0; i < nd; i++) {
             assert_true(down[i].contribution < 0);
+            assert_true(down[i].contribution == by_var[down[i].input]);
+            assert_int_equal(state[down[i].input], VIGIL_XG_PRESENT);
+            assert_null(strstr(down[i].text, "not measured"));
             assert_true(strlen(down[i].text) > 3);
             if (i > 0) {
                 assert_true(down[i - 1].contribution <= down[i].contribution);

@@ -54,8 +54,79 @@ static void explanation_words_come_from_the_patients_values(void **state)
     assert_non_null(strstr(got, "112"));
 }
 
+static void words_are(size_t g, const float *x, const char *want)
+{
+    char got[192];
+    vigil_explain_group_words(g, x, got, sizeof got);
+    if (strcmp(got, want) != 0) {
+        print_error("group %zu: got '%s', want '%s'\n", g, got, want);
+    }
+    assert_string_equal(got, want);
+}
+
+static void each_variable_is_worded_from_its_own_values(void **state)
+{
+    (void)state;
+    float x[VIGIL_FEATURES_COUNT];
+    for (size_t i = 0; i < VIGIL_FEATURES_COUNT; i++) {
+        x[i] = NAN;
+    }
+    x[idx("resp_last")] = 28;
+    x[idx("resp_d6")] = 10;
+    x[idx("temp_last")] = 37.2f;
+    x[idx("temp_d6")] = 0;
+    x[idx("temp_d12")] = NAN;
+    x[idx("temp_d24")] = -1.0f;
+    x[idx("hr_last")] = 120;
+    x[idx("hr_d6")] = 0;
+    x[idx("sbp_last")] = 96;
+    x[idx("shock_index")] = 1.25f;
+    x[idx("creatinine_last")] = 2.1f;
+    x[idx("creatinine_dprev")] = 1.0f;
+    x[idx("lactate_last")] = 3.0f;
+    x[idx("news2_phys")] = 5;
+    x[idx("news2_phys_d6")] = 3;
+    x[idx("age")] = 78;
+    x[idx("sex")] = 0;
+    words_are(VIGIL_VAR_RESP, x, "respiration rate 28 breaths/min, up from 18 over 6 h");
+    /* no change over 6 h: the next horizon that moved */
+    words_are(VIGIL_VAR_TEMP, x, "temperature 37.2 deg C, down from 38.2 over 24 h");
+    words_are(VIGIL_VAR_HR, x, "heart rate 120 beats/min");
+    words_are(VIGIL_VAR_CREATININE, x, "creatinine 2.1 mg/dL, up from 1.1");
+    /* one result: said so, never "one result so far" for a lab never taken */
+    words_are(VIGIL_VAR_LACTATE, x, "lactate 3 mmol/L (first result)");
+    words_are(VIGIL_XG_SHOCK, x, "shock index 1.25 (heart rate 120 / systolic BP 96)");
+    words_are(VIGIL_XG_NEWS2, x, "NEWS2 points from the vital signs 5, up from 2 over 6 h");
+    words_are(VIGIL_VAR_AGE, x, "age 78");
+    words_are(VIGIL_XG_SEX, x, "female");
+    /* the old per-feature wording bugs */
+    describe_is(x, "creatinine_dprev", "creatinine up since the previous result, 1.1 to 2.1 mg/dL");
+    describe_is(x, "bun_dprev", "blood urea nitrogen never measured");
+    describe_is(x, "news2_total", "NEWS2 from the observations available: no value yet");
+}
+
+static void every_feature_belongs_to_one_explanation_group(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < VIGIL_FEATURES_COUNT; i++) {
+        size_t g = vigil_explain_group(i);
+        if (g >= VIGIL_XG_COUNT) {
+            print_error("%s has no group\n", vigil_features_info(i)->name);
+            fail();
+        }
+        assert_string_not_equal(vigil_explain_group_label(g), "?");
+    }
+    assert_int_equal(vigil_explain_group(idx("news2_rr")), VIGIL_VAR_RESP);
+    assert_int_equal(vigil_explain_group(idx("resp_abn24")), VIGIL_VAR_RESP);
+    assert_int_equal(vigil_explain_group(idx("age_shock_index")), VIGIL_XG_SHOCK);
+    assert_int_equal(vigil_explain_group(idx("news2_phys_d6")), VIGIL_XG_NEWS2);
+    assert_int_equal(vigil_explain_group(VIGIL_FEATURES_COUNT), VIGIL_XG_COUNT);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(explanation_words_come_from_the_patients_values),
+    cmocka_unit_test(each_variable_is_worded_from_its_own_values),
+    cmocka_unit_test(every_feature_belongs_to_one_explanation_group),
 };
 
 VIGIL_TEST_MAIN(tests)

@@ -50,11 +50,11 @@ static void features_have_unique_names_named_after_their_variables(void **state)
         }
     }
     assert_int_equal(per_group[VIGIL_FG_VITAL_LATEST], 8 * 3);
-    assert_int_equal(per_group[VIGIL_FG_VITAL_CHANGE], 8 * 5);
-    assert_int_equal(per_group[VIGIL_FG_VITAL_WINDOW], 8 * 9);
+    assert_int_equal(per_group[VIGIL_FG_VITAL_CHANGE], 8 * 8);
+    assert_int_equal(per_group[VIGIL_FG_VITAL_WINDOW], 8 * 13);
     assert_int_equal(per_group[VIGIL_FG_LAB], 36 * 6);
-    assert_int_equal(per_group[VIGIL_FG_DERIVED], 5);
-    assert_int_equal(per_group[VIGIL_FG_NEWS2], 11);
+    assert_int_equal(per_group[VIGIL_FG_DERIVED], 7);
+    assert_int_equal(per_group[VIGIL_FG_NEWS2], 16);
     assert_int_equal(per_group[VIGIL_FG_DEMOGRAPHIC], 2);
     assert_int_equal(per_group[VIGIL_FG_TIME], 2);
     /* names the brief and the model refer to */
@@ -79,7 +79,7 @@ static void features_spec_hash_is_fnv1a_of_the_spec_text(void **state)
     assert_true(need < sizeof text);
     assert_int_equal(vigil_features_spec(text, sizeof text), need);
     assert_int_equal(strlen(text), need);
-    assert_int_equal(strncmp(text, "vigil-features v2\nhr_last\nhr_hsince\n", 36), 0);
+    assert_int_equal(strncmp(text, "vigil-features v3\nhr_last\nhr_hsince\n", 36), 0);
     assert_true(vigil_features_spec_hash() == vigil_fnv1a64(text, need));
     char hex[17];
     vigil_features_spec_hash_hex(hex);
@@ -88,7 +88,7 @@ static void features_spec_hash_is_fnv1a_of_the_spec_text(void **state)
     assert_string_equal(hex, want);
     /* Golden: changing names, order or version changes this; update it only
      * together with VIGIL_FEATURES_VERSION in a reviewed commit. */
-    assert_string_equal(hex, "8c2cbdeca75dd673");
+    assert_string_equal(hex, "e594f5ec0c93276c");
     /* truncation still terminates */
     char small[10];
     assert_int_equal(vigil_features_spec(small, sizeof small), need);
@@ -205,6 +205,26 @@ static void features_match_values_worked_out_by_hand(void **state)
     expect(x, "sex", 1);
     expect(x, "hours_since_admit", 8);
     expect(x, "hours_since_first_record", 7.5);
+    /* spec v3: several horizons, variability, own baseline, time outside range */
+    expect(x, "hr_d12", NAN); /* nothing at or before hour -4 */
+    expect(x, "hr_d24", NAN);
+    expect(x, "hr_sd6", 2.0 * sqrt(3.5)); /* 84..94 step 2: sample SD */
+    expect(x, "hr_sd24", 2.0 * sqrt(6.0)); /* 80..94 */
+    expect(x, "hr_devbase", 94.0 - 81.0);  /* baseline: hours 1-2 in (h-24, h-6] */
+    expect(x, "hr_abn6", 2.0 / 6.0);       /* 92 and 94 above NEWS2's 51-90 band */
+    expect(x, "hr_abn24", 2.0 / 8.0);
+    expect(x, "sbp_devbase", 20); /* 120 now, 100 at 0:30 */
+    expect(x, "sbp_abn24", 0.5);  /* 100 is below 111 */
+    expect(x, "sbp_sd6", NAN);    /* one value in (2, 8] */
+    expect(x, "mshock_index", NAN);
+    expect(x, "age_shock_index", 70.0 * 94.0 / 120.0);
+    /* NEWS2 physiology points (rr, SpO2, SBP, HR, temperature; no oxygen):
+     * hour 8 spo2 1 + sbp 0 + hr 1 = 2; hour 7: hr 1 + sbp 2 = 3; hours 1-6: 2 */
+    expect(x, "news2_phys", 2);
+    expect(x, "news2_phys_d6", 0);
+    expect(x, "news2_phys_d24", NAN);
+    expect(x, "news2_phys_max24", 3);
+    expect(x, "news2_phys_mean24", 17.0 / 8.0);
 
     /* hour 7 sees neither the 7:15 blood pressure nor the 8:00 SpO2 */
     assert_int_equal(vigil_features_at(tl, 7, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
@@ -263,7 +283,123 @@ static void features_for_the_whole_stay_equal_features_at_each_hour_bit_for_bit(
     vigil_timeline_free(tl);
 }
 
+static bool in_set(const char *name, vigil_feature_set s)
+{
+    return vigil_features_in_set(idx(name), s);
+}
+
+static void ward_feature_sets_leave_out_time_process_and_icu_only_inputs(void **state)
+{
+    (void)state;
+    for (int s = VIGIL_FSET_WARD_VITALS; s <= VIGIL_FSET_WARD_LABS; s++) {
+        size_t n = 0;
+        for (size_t i = 0; i < VIGIL_FEATURES_COUNT; i++) {
+            const vigil_feature_info *f = vigil_features_info(i);
+            if (!vigil_features_in_set(i, (vigil_feature_set)s)) {
+                continue;
+            }
+            n++;
+            /* no time-in-stay feature or proxy, no measurement-process feature */
+            assert_int_not_equal(f->group, VIGIL_FG_TIME);
+            assert_int_not_equal(f->stat, VIGIL_FS_HSINCE);
+            assert_int_not_equal(f->stat, VIGIL_FS_MISS);
+            assert_int_not_equal(f->stat, VIGIL_FS_N24);
+            assert_int_not_equal(f->stat, VIGIL_FS_MINALL);
+            assert_int_not_equal(f->stat, VIGIL_FS_MAXALL);
+            if (f->var >= 0) {
+                /* every variable read is a ward input with its source */
+                assert_non_null(vigil_feature_set_source((vigil_feature_set)s, (vigil_var)f->var));
+            }
+        }
+        assert_true(n > 50);
+        const char *never[] = {"hours_since_first_record", "hours_since_admit", "news2_n_missing",
+                               "news2_complete", "news2_o2", "news2_total", "spo2_fio2",
+                               "etco2_last", "fio2_last", "sao2_last", "paco2_last", "ph_last",
+                               "troponin_i_last", "map_last", "dbp_last", "hr_n24",
+                               "lactate_hsince", "creatinine_miss", "resp_maxall"};
+        for (size_t k = 0; k < sizeof never / sizeof never[0]; k++) {
+            if (in_set(never[k], (vigil_feature_set)s)) {
+                print_error("%s is in %s\n", never[k], vigil_feature_set_name((vigil_feature_set)s));
+                fail();
+            }
+        }
+        assert_true(in_set("resp_last", (vigil_feature_set)s));
+        assert_true(in_set("resp_abn24", (vigil_feature_set)s));
+        assert_true(in_set("news2_phys_d6", (vigil_feature_set)s));
+        assert_true(in_set("age", (vigil_feature_set)s));
+    }
+    /* labs as values only, in the labs set only */
+    assert_false(in_set("creatinine_last", VIGIL_FSET_WARD_VITALS));
+    assert_true(in_set("creatinine_last", VIGIL_FSET_WARD_LABS));
+    assert_true(in_set("lactate_dprev", VIGIL_FSET_WARD_LABS));
+    assert_false(in_set("lactate_minall", VIGIL_FSET_WARD_LABS));
+    assert_string_equal(vigil_feature_set_source(VIGIL_FSET_WARD_LABS, VIGIL_VAR_CREATININE),
+                        "lab feed");
+    assert_string_equal(vigil_feature_set_source(VIGIL_FSET_WARD_LABS, VIGIL_VAR_RESP),
+                        "observation set");
+    assert_null(vigil_feature_set_source(VIGIL_FSET_WARD_VITALS, VIGIL_VAR_CREATININE));
+    assert_null(vigil_feature_set_source(VIGIL_FSET_WARD_LABS, VIGIL_VAR_ETCO2));
+    /* the research variant keeps everything but the ICU-admission clock */
+    assert_true(in_set("hours_since_first_record", VIGIL_FSET_RESEARCH));
+    assert_false(in_set("hours_since_admit", VIGIL_FSET_RESEARCH));
+    vigil_feature_set got;
+    assert_int_equal(vigil_feature_set_from_name("ward-vitals+labs", &got), VIGIL_OK);
+    assert_int_equal(got, VIGIL_FSET_WARD_LABS);
+    assert_int_equal(vigil_feature_set_from_name("ward", &got), VIGIL_ERR_NOT_FOUND);
+}
+
+/* REQ FEAT-ENOUGH-DATA */
+static void enough_data_needs_five_vitals_within_12_h_and_two_sets(void **state)
+{
+    (void)state;
+    vigil_timeline *tl = NULL;
+    assert_int_equal(vigil_timeline_new(&tl, NULL), VIGIL_OK);
+    vigil_obs o;
+    vigil_obs_init(&o);
+    o.rr_bpm = 18;
+    o.spo2_pct = 97;
+    o.sbp_mmhg = 125;
+    o.hr_bpm = 80;
+    o.temp_c = 37.0;
+    o.acvpu = VIGIL_ACVPU_A;
+    o.o2 = VIGIL_O2_AIR;
+    float x[VIGIL_FEATURES_COUNT];
+    char why[160];
+    /* nothing yet */
+    assert_int_equal(vigil_timeline_finish(tl, NULL), VIGIL_OK);
+    assert_int_equal(vigil_features_at(tl, 0, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
+    assert_false(vigil_features_enough_data(x, why, sizeof why));
+    assert_non_null(strstr(why, "in the last 12 h"));
+    /* one complete set: still too little */
+    assert_int_equal(vigil_timeline_add_obs(tl, 0.5, &o, NULL), VIGIL_OK);
+    assert_int_equal(vigil_timeline_finish(tl, NULL), VIGIL_OK);
+    assert_int_equal(vigil_features_at(tl, 1, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
+    assert_false(vigil_features_enough_data(x, why, sizeof why));
+    assert_string_equal(why, "fewer than 2 observation sets in the last 24 h");
+    /* a second set: enough */
+    assert_int_equal(vigil_timeline_add_obs(tl, 4.5, &o, NULL), VIGIL_OK);
+    assert_int_equal(vigil_timeline_finish(tl, NULL), VIGIL_OK);
+    assert_int_equal(vigil_features_at(tl, 5, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
+    assert_true(vigil_features_enough_data(x, why, sizeof why));
+    assert_string_equal(why, "");
+    /* 12 h later with no new set: not enough again, and it names what is missing */
+    assert_int_equal(vigil_features_at(tl, 17, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
+    assert_false(vigil_features_enough_data(x, why, sizeof why));
+    assert_non_null(strstr(why, "no "));
+    /* a set without temperature keeps the old temperature only until it is 12 h old */
+    vigil_obs partial = o;
+    partial.temp_c = NAN;
+    assert_int_equal(vigil_timeline_add_obs(tl, 16.5, &partial, NULL), VIGIL_OK);
+    assert_int_equal(vigil_timeline_finish(tl, NULL), VIGIL_OK);
+    assert_int_equal(vigil_features_at(tl, 17, x, VIGIL_FEATURES_COUNT, NULL), VIGIL_OK);
+    assert_false(vigil_features_enough_data(x, why, sizeof why));
+    assert_string_equal(why, "no temperature in the last 12 h");
+    vigil_timeline_free(tl);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(ward_feature_sets_leave_out_time_process_and_icu_only_inputs),
+    cmocka_unit_test(enough_data_needs_five_vitals_within_12_h_and_two_sets),
     cmocka_unit_test(features_have_unique_names_named_after_their_variables),
     cmocka_unit_test(features_spec_hash_is_fnv1a_of_the_spec_text),
     cmocka_unit_test(features_match_values_worked_out_by_hand),

@@ -59,6 +59,49 @@ check "mortality training on 600 stays of set-a succeeds" $?
 $py -c "import json,sys; b=json.load(open(sys.argv[1])); assert b['task']['name']=='mortality2012' and 'news2_matched' not in b['thresholds']" "$tmp/m.json"
 check "the 2012 bundle has its own task and an Event 1 threshold only" $?
 
+# the ward model: inputs a ward records, declared with their source and unit
+cat >"$tmp/ward.json" <<'CFG'
+{"feature_set": "ward-vitals+labs",
+ "xgboost": {"max_depth": 3, "eta": 0.2, "max_rounds": 30, "early_stopping_rounds": 10, "nthread": 1}}
+CFG
+"$bin" train --task sepsis2019 --data "$a19" --max-stays 400 --config "$tmp/ward.json" \
+    --out "$tmp/w.json" --model-id test-ward >/dev/null 2>"$tmp/w.err"
+check "training a ward vitals+labs model on 400 stays succeeds" $?
+$py - "$tmp/w.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["feature_set"] == "ward-vitals+labs"
+bad = ("_hsince", "_miss", "_n24", "_minall", "_maxall")
+for n in b["inputs"]:
+    assert not n.endswith(bad), n
+    assert not n.startswith(("hours_since", "etco2", "fio2", "sao2", "paco2", "ph_", "troponin",
+                             "map_", "dbp_", "news2_o2", "news2_total", "news2_n_missing")), n
+decl = {d["variable"]: d for d in b["inputs_declared"]}
+assert decl["resp"]["source"] == "observation set" and decl["resp"]["unit"] == "breaths/min"
+assert decl["creatinine"]["source"] == "lab feed" and decl["creatinine"]["unit"] == "mg/dL"
+assert all(d["source"] in ("observation set", "lab feed", "patient record") for d in decl.values())
+assert "Ward inputs only" in " ".join(b["model_card"]["limitations"])
+PY
+check "its inputs hold no time-in-stay, process or ICU-only feature and are declared" $?
+"$bin" evaluate --model "$tmp/w.json" --data "$a19" --max-stays 100 >"$tmp/wev.txt" 2>&1
+grep -q "data quality: 0 malformed rows" "$tmp/wev.txt" && grep -q "not enough data to score: " "$tmp/wev.txt" \
+  && grep -q "low-confidence flag on" "$tmp/wev.txt"
+check "vigil evaluate --model prints the data-quality counts, not-enough-data and low-confidence rates" $?
+"$bin" explain --model "$tmp/w.json" --data "$a19" --stay "$stay" --hour 1 >"$tmp/wex.txt" 2>&1
+grep -q "NOT ENOUGH DATA TO SCORE" "$tmp/wex.txt" && ! grep -qi "not measured" "$tmp/wex.txt"
+check "at hour 1 the explanation says not enough data, and no missing input is a reason" $?
+"$bin" explain --model "$tmp/w.json" --data "$a19" --stay "$stay" --hour 30 --json >"$tmp/wex.json" 2>&1
+$py - "$tmp/wex.json" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+labels = [f["variable"] for f in o["pushing_up"] + o["pushing_down"]]
+assert len(labels) == len(set(labels)), labels   # one reason per variable
+assert o["status"] in ("scored", "not-enough-data")
+for f in o["pushing_up"] + o["pushing_down"]:
+    assert "not measured" not in f["factor"] and "never" not in f["factor"], f
+PY
+check "reasons are clinical variables, each once, never a missing input" $?
+
 "$bin" train --task mortality2012 --data "$a19" --max-stays 50 --out "$tmp/x.json" >/dev/null 2>"$tmp/e"
 [ $? -ne 0 ] && grep -q "needs PhysioNet 2012" "$tmp/e"
 check "a task given the other data set is refused" $?
