@@ -96,7 +96,13 @@ static void check_ack(const vigil_hl7_result *r)
 {
     static char ack[VIGIL_HL7_ACK_MAX];
     size_t n = 0;
-    vigil_hl7_ack_opts o = {"FUZZACK1", 1735689600000LL, "VIGIL", "RX1"};
+    bool oru = r->kind == VIGIL_HL7_KIND_ORU_R01;
+    vigil_hl7_ack_opts o = {.control_id = "FUZZACK1",
+                            .t_ms = 1735689600000LL,
+                            .app = "VIGIL",
+                            .facility = "RX1",
+                            .warnings = oru ? r->oru.warnings : NULL,
+                            .n_warnings = oru ? r->oru.n_warnings : 0};
     check(vigil_hl7_ack_build(&r->hdr, &r->fault, &o, ack, sizeof ack, &n) == VIGIL_OK);
     check(n == strlen(ack));
     static vigil_hl7_result back;

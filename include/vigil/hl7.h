@@ -133,6 +133,10 @@ typedef enum vigil_hl7_reason {
     VIGIL_HL7_R_TOO_MANY_EVENTS,        /* more than VIGIL_HL7_MAX_EVENTS observation sets */
     VIGIL_HL7_R_INTERNAL,               /* a bug or a caller error */
     VIGIL_HL7_R_UNKNOWN_PATIENT,        /* set by the caller: not on vigil's ward list */
+    VIGIL_HL7_R_SENTINEL,               /* OBX-5 is a device's "no measurement" value (-999 ...) */
+    VIGIL_HL7_R_DEMO,                   /* OBX-8 marks demo or test data: never stored as real */
+    VIGIL_HL7_R_STATUS,                 /* OBX-11 status not accepted from this sender */
+    VIGIL_HL7_R_NO_VITAL_SIGNS,         /* no result carried a vital sign vigil uses */
     VIGIL_HL7_R_COUNT
 } vigil_hl7_reason;
 
@@ -261,12 +265,93 @@ enum {
     VIGIL_HL7_PROC_D = 1u << 2, /* debugging */
 };
 
+/* ---------------------------------------------------- interface profile */
+
+/* The NEWS2 parameters (and the oxygen observations) an OBX can set. */
+typedef enum vigil_hl7_param {
+    VIGIL_HL7_P_RR = 0, /* respiration rate, /min */
+    VIGIL_HL7_P_HR,     /* pulse, /min */
+    VIGIL_HL7_P_SPO2,   /* SpO2, % */
+    VIGIL_HL7_P_SBP,    /* systolic blood pressure, mmHg */
+    VIGIL_HL7_P_TEMP,   /* temperature, Celsius (Fahrenheit converted) */
+    VIGIL_HL7_P_FIO2,   /* inhaled oxygen concentration, % */
+    VIGIL_HL7_P_O2FLOW, /* inhaled oxygen flow, L/min */
+    VIGIL_HL7_P_ACVPU,  /* A C V P U */
+    VIGIL_HL7_P_UNUSED, /* known, not used by NEWS2 (diastolic, panels) */
+    VIGIL_HL7_P_COUNT
+} vigil_hl7_param;
+
+/* "rr", "hr", "spo2", "sbp", "temp", "fio2", "o2_flow", "acvpu", "unused"; "" else. */
+const char *vigil_hl7_param_name(vigil_hl7_param p);
+
+/* Coding systems of OBX-3 a profile accepts (bits). */
+enum {
+    VIGIL_HL7_SYS_LN = 1u << 0,       /* LOINC with coding system LN */
+    VIGIL_HL7_SYS_LN_BLANK = 1u << 1, /* a LOINC code with no coding system */
+    VIGIL_HL7_SYS_MDC = 1u << 2,      /* ISO/IEEE 11073-10101 (MDC), as IHE PCD-01 sends */
+    VIGIL_HL7_SYS_SCT = 1u << 3,      /* SNOMED CT */
+};
+
+#define VIGIL_HL7_PROFILE_LIST_MAX 8   /* demo flags, sentinels */
+#define VIGIL_HL7_PROFILE_CODES_MAX 16 /* local code map entries */
+
+/* One entry of a sender's local code map: OBX-3 code and system -> parameter. */
+typedef struct vigil_hl7_local_code {
+    char code[32];
+    char system[24]; /* OBX-3.3 (or .6); "" matches an empty coding system */
+    vigil_hl7_param param;
+} vigil_hl7_local_code;
+
+/*
+ * How one sender's feed is read (docs/hl7.md "Interface profiles"). Plain
+ * data, copyable; vigil_hl7_profile_init gives the default, and
+ * vigil_hl7_profile_parse reads the small text format of a profile file.
+ */
+typedef struct vigil_hl7_profile {
+    char name[VIGIL_ID_MAX];
+    char sending_app[VIGIL_ID_MAX]; /* MSH-3.1 it applies to; "" = any */
+    char sending_fac[VIGIL_ID_MAX]; /* MSH-4.1 it applies to; "" = any */
+    bool pid3_untyped_mrn;          /* a PID-3 id with no CX.5 type is the hospital number */
+    unsigned systems;               /* VIGIL_HL7_SYS_* accepted */
+    uint32_t statuses;              /* OBX-11 letters accepted: bit (letter - 'A') */
+    bool has_tz;                    /* local_tz set: overrides vigil_hl7_opts.local_tz */
+    vigil_hl7_tz local_tz;
+    size_t n_demo;
+    char demo[VIGIL_HL7_PROFILE_LIST_MAX][16]; /* OBX-8 values marking demo/test data */
+    size_t n_sentinels;
+    double sentinels[VIGIL_HL7_PROFILE_LIST_MAX]; /* OBX-5 values meaning "no measurement" */
+    size_t n_codes;
+    vigil_hl7_local_code codes[VIGIL_HL7_PROFILE_CODES_MAX];
+} vigil_hl7_profile;
+
+/*
+ * The default profile: an untyped PID-3 identifier is the hospital number
+ * when no typed one is sent; LOINC (LN or no system), MDC and SNOMED CT codes; OBX-11 F, C and R;
+ * the caller's time zone; OBX-8 "DEMO" is demo data; sentinels -999,
+ * 8388607 (the IEEE 11073 FLOAT "not a number") and -100.
+ */
+void vigil_hl7_profile_init(vigil_hl7_profile *p);
+
+/*
+ * Read a profile from text[0..len): lines of `key = value`, `#` comments
+ * (docs/hl7.md lists the keys). Starts from the default, so a file states
+ * only what differs. Returns VIGIL_OK, or VIGIL_ERR_PARSE with err naming
+ * the line; on error *out is unchanged. err may be NULL.
+ */
+vigil_status vigil_hl7_profile_parse(const char *text, size_t len, vigil_hl7_profile *out,
+                                     vigil_err *err);
+
 typedef struct vigil_hl7_opts {
     unsigned processing;   /* MSH-11 values accepted (VIGIL_HL7_PROC_*); default P only */
     vigil_hl7_tz local_tz; /* times without offset; default Europe/London */
+    /* Sender profiles, borrowed (must outlive every call using opts): the
+     * first whose sending_app/sending_fac match MSH-3.1/MSH-4.1 applies;
+     * when none does, the built-in default. NULL/0 by default. */
+    const vigil_hl7_profile *profiles;
+    size_t n_profiles;
 } vigil_hl7_opts;
 
-/* Defaults: production messages only, Europe/London local time. */
+/* Defaults: production messages only, Europe/London local time, no profiles. */
 void vigil_hl7_opts_init(vigil_hl7_opts *opts);
 
 /* ---------------------------------------------------------------- header */
@@ -316,14 +401,23 @@ vigil_status vigil_hl7_header_read(const vigil_hl7_msg *msg, const vigil_hl7_opt
 
 /* ------------------------------------------------------------ ORU^R01 */
 
+#define VIGIL_HL7_MAX_WARNINGS 8 /* results refused, reported in the ACK (more are counted) */
+
 /* Counts of what an ORU^R01 carried. */
 typedef struct vigil_hl7_oru_info {
-    size_t n_obx;       /* OBX segments */
-    size_t n_used;      /* OBX that set a NEWS2 parameter */
-    size_t n_unknown;   /* OBX with a code vigil does not know: ignored */
-    size_t n_unused;    /* OBX vigil knows but NEWS2 does not use (diastolic, panels) */
-    size_t n_not_final; /* OBX with result status other than F or C (e.g. P, X): ignored */
+    size_t n_obx;        /* OBX segments */
+    size_t n_used;       /* OBX that set a NEWS2 parameter */
+    size_t n_unknown;    /* OBX with a code vigil does not know: ignored */
+    size_t n_unused;     /* OBX vigil knows but NEWS2 does not use (diastolic, panels) */
+    size_t n_superseded; /* OBX whose parameter a preferred code set (ECG HR over pleth rate) */
+    size_t n_not_final;  /* OBX with a status the profile does not accept (also refused) */
+    size_t n_refused;    /* OBX with a vital sign refused (units, value, status, demo) */
     bool corrected[VIGIL_HL7_MAX_EVENTS]; /* event i holds a corrected (C) result */
+    char profile[VIGIL_ID_MAX];           /* the interface profile applied ("default") */
+    size_t n_warnings;                    /* min(n_refused + notes, VIGIL_HL7_MAX_WARNINGS) */
+    /* Why each refused result was refused (ack AA, reason, location, text), and an
+     * informational note (reason no-vital-signs) when no result carried a vital sign. */
+    vigil_hl7_fault warnings[VIGIL_HL7_MAX_WARNINGS];
 } vigil_hl7_oru_info;
 
 /*
@@ -421,6 +515,10 @@ typedef struct vigil_hl7_ack_opts {
     int64_t t_ms;           /* this ACK's MSH-7, Unix ms UTC */
     const char *app;        /* MSH-3 when the original's MSH-5 is empty; may be NULL */
     const char *facility;   /* MSH-4 when the original's MSH-6 is empty; may be NULL */
+    /* Results refused within an accepted message (vigil_hl7_oru_info.warnings),
+     * each written as one more ERR with ERR-4 W (or I for a note); may be NULL. */
+    const vigil_hl7_fault *warnings;
+    size_t n_warnings;
 } vigil_hl7_ack_opts;
 
 /*

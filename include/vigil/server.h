@@ -202,6 +202,10 @@ typedef struct vigil_server_stats {
                                        the wire (the pause keeps it near mllp_ack_backlog) */
     uint64_t mllp_out_bytes_max;    /* most ACK bytes waiting to be written to one connection */
 
+    /* ORU^R01 results not stored, each also named in its ACK (docs/hl7.md) */
+    uint64_t hl7_results_refused; /* a vital sign refused: units, value, status, demo data */
+    uint64_t hl7_results_unused;  /* a code vigil does not know or NEWS2 does not use */
+    uint64_t hl7_oru_no_vitals;   /* ORU^R01 accepted with no vital sign vigil uses in it */
     /* Time from a message's last byte read to its ACK handed to the socket, in
      * microseconds, over every ACK so far (quarter-millisecond buckets, so an upper
      * bound; over 100 ms counts as 100 ms). 0 when no ACK was sent. */

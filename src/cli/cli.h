@@ -28,6 +28,7 @@ int vigil_cli_evaluate(int argc, char **argv);
 int vigil_cli_train(int argc, char **argv);
 int vigil_cli_explain(int argc, char **argv);
 
+#include "vigil/hl7.h"
 #include <stddef.h>
 
 /* Where the research data are: $VIGIL_DATA_DIR, ../shared/data, or beside the
@@ -38,6 +39,9 @@ void vigil_cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2
 void vigil_cli_progress_done(void);
 void vigil_cli_bar(const char *what, size_t done, size_t total);
 int vigil_cli_serve(int argc, char **argv);
+/* Read an HL7 interface profile file (docs/hl7.md) into *out; 0, or -1 with a
+ * message on stderr naming the file and line. */
+int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out);
 int vigil_cli_replay(int argc, char **argv);
 
 #endif

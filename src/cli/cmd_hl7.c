@@ -26,12 +26,16 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vigil hl7 decode [options] [FILE]\n"
+               "       vigil hl7 check [--profile PROFILE] [options] [FILE]\n"
                "       vigil hl7 fields [FILE]\n"
                "\n"
                "decode: parse an HL7 v2 message (ORU^R01 vital signs; ADT A01, A02, A03,\n"
                "A08) and print one JSON object: the observation sets or ADT event vigil\n"
                "extracts, or why the message is refused (AE or AR, HL7 table 0357 code,\n"
                "location, reason). With --ack the ACK vigil would send is included.\n"
+               "check: decode with --ack, for an interface analyst: what would be stored,\n"
+               "every result not used and why (\"refused\", \"counts\"), under the\n"
+               "sender's interface profile.\n"
                "fields: print every segment as nested arrays (field, repetition,\n"
                "component, subcomponent), escape sequences decoded.\n"
                "Without FILE, or with '-', the message is read from standard input.\n"
@@ -45,6 +49,8 @@ static void usage(FILE *f)
                "  --tz london|utc|refuse  reading of times without a UTC offset\n"
                "                     (default london: Europe/London)\n"
                "  --processing P|PT|PTD   MSH-11 processing ids accepted (default P)\n"
+               "  --profile FILE     a sender's interface profile (docs/hl7.md); may be\n"
+               "                     given several times, chosen by MSH-3/MSH-4\n"
                "  -h, --help         show this help\n"
                "\n"
                "See docs/hl7.md for what is accepted and how it maps to NEWS2.\n"
@@ -185,8 +191,12 @@ static json_t *fault_json(const vigil_hl7_fault *f)
     return j;
 }
 
+#define MAX_PROFILES 16
+
 typedef struct decode_opts {
     vigil_hl7_opts hl7;
+    vigil_hl7_profile profiles[MAX_PROFILES];
+    bool check;
     bool mllp;
     bool ack;
     const char *ack_id;
@@ -216,12 +226,26 @@ static json_t *decode_one(const char *msg, size_t len, decode_opts *d, int *refu
             json_array_append_new(evs, event_json(&r->events[k], r->oru.corrected[k]));
         }
         json_object_set_new(j, "events", evs);
+    }
+    if (r->kind == VIGIL_HL7_KIND_ORU_R01 && d->check) {
+        json_object_set_new(j, "profile", jstr(r->oru.profile, strlen(r->oru.profile)));
+        json_t *w = json_array();
+        for (size_t k = 0; k < r->oru.n_warnings; k++) {
+            json_array_append_new(w, fault_json(&r->oru.warnings[k]));
+        }
+        json_object_set_new(j, "refused", w);
+    }
+    if (r->kind == VIGIL_HL7_KIND_ORU_R01 && (ok || d->check)) {
         json_t *c = json_object();
         json_object_set_new(c, "obx", json_integer((json_int_t)r->oru.n_obx));
         json_object_set_new(c, "used", json_integer((json_int_t)r->oru.n_used));
         json_object_set_new(c, "unknown", json_integer((json_int_t)r->oru.n_unknown));
         json_object_set_new(c, "unused", json_integer((json_int_t)r->oru.n_unused));
         json_object_set_new(c, "not_final", json_integer((json_int_t)r->oru.n_not_final));
+        if (d->check) {
+            json_object_set_new(c, "superseded", json_integer((json_int_t)r->oru.n_superseded));
+            json_object_set_new(c, "refused", json_integer((json_int_t)r->oru.n_refused));
+        }
         json_object_set_new(j, "counts", c);
     }
     if (r->kind == VIGIL_HL7_KIND_ADT && ok) {
@@ -238,9 +262,15 @@ static json_t *decode_one(const char *msg, size_t len, decode_opts *d, int *refu
         } else {
             snprintf(id, sizeof id, "VIGIL%u", d->n);
         }
-        vigil_hl7_ack_opts ao = {id, d->ack_time_set ? d->ack_time : (int64_t)time(NULL) * 1000,
-                                 "VIGIL", NULL};
-        char ack[2048];
+        vigil_hl7_ack_opts ao = {
+            .control_id = id,
+            .t_ms = d->ack_time_set ? d->ack_time : (int64_t)time(NULL) * 1000,
+            .app = "VIGIL",
+            .facility = NULL,
+            .warnings = r->kind == VIGIL_HL7_KIND_ORU_R01 ? r->oru.warnings : NULL,
+            .n_warnings = r->kind == VIGIL_HL7_KIND_ORU_R01 ? r->oru.n_warnings : 0,
+        };
+        char ack[VIGIL_HL7_ACK_MAX];
         size_t an = 0;
         if (vigil_hl7_ack_build(&r->hdr, &r->fault, &ao, ack, sizeof ack, &an) == VIGIL_OK) {
             json_object_set_new(j, "ack", jstr(ack, an));
@@ -387,9 +417,47 @@ static int run_fields(const char *buf, size_t n)
     return print_json(j, true) == 0 ? VIGIL_EXIT_OK : VIGIL_EXIT_IO;
 }
 
+int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0;
+    if (f == NULL || read_all(f, &buf, &n) != 0) {
+        fprintf(stderr, "vigil: cannot read HL7 profile '%s'\n", path);
+        if (f != NULL) {
+            fclose(f);
+        }
+        return -1;
+    }
+    fclose(f);
+    vigil_err e = {0};
+    vigil_status st = vigil_hl7_profile_parse(buf, n, out, &e);
+    free(buf);
+    if (st != VIGIL_OK) {
+        fprintf(stderr, "vigil: HL7 profile '%s': %s\n", path, e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read one profile file into the next slot of d->profiles. */
+static int load_profile(const char *path, decode_opts *d)
+{
+    if (d->hl7.n_profiles == MAX_PROFILES) {
+        fprintf(stderr, "vigil hl7: at most %d profiles\n", MAX_PROFILES);
+        return -1;
+    }
+    if (vigil_cli_hl7_profile_load(path, &d->profiles[d->hl7.n_profiles]) != 0) {
+        return -1;
+    }
+    d->hl7.n_profiles++;
+    d->hl7.profiles = d->profiles;
+    return 0;
+}
+
 static int parse_decode_opts(int argc, char **argv, decode_opts *d)
 {
-    enum { O_MLLP = 1, O_ACK, O_ACK_ID, O_ACK_TIME, O_TZ, O_PROC };
+    enum { O_MLLP = 1, O_ACK, O_ACK_ID, O_ACK_TIME, O_TZ, O_PROC, O_PROFILE };
     static const struct option longopts[] = {
         {"mllp", no_argument, NULL, O_MLLP},
         {"ack", no_argument, NULL, O_ACK},
@@ -397,6 +465,7 @@ static int parse_decode_opts(int argc, char **argv, decode_opts *d)
         {"ack-time", required_argument, NULL, O_ACK_TIME},
         {"tz", required_argument, NULL, O_TZ},
         {"processing", required_argument, NULL, O_PROC},
+        {"profile", required_argument, NULL, O_PROFILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -443,6 +512,11 @@ static int parse_decode_opts(int argc, char **argv, decode_opts *d)
                                                  : 0;
             }
             break;
+        case O_PROFILE:
+            if (load_profile(optarg, d) != 0) {
+                return -1;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -461,7 +535,8 @@ int vigil_cli_hl7(int argc, char **argv)
         return argc < 2 ? VIGIL_EXIT_USAGE : VIGIL_EXIT_OK;
     }
     const char *sub = argv[1];
-    bool is_decode = strcmp(sub, "decode") == 0;
+    bool is_check = strcmp(sub, "check") == 0;
+    bool is_decode = strcmp(sub, "decode") == 0 || is_check;
     if (!is_decode && strcmp(sub, "fields") != 0) {
         fprintf(stderr, "vigil hl7: unknown subcommand '%s'\n", sub);
         usage(stderr);
@@ -470,6 +545,8 @@ int vigil_cli_hl7(int argc, char **argv)
     decode_opts d;
     memset(&d, 0, sizeof d);
     vigil_hl7_opts_init(&d.hl7);
+    d.check = is_check;
+    d.ack = is_check;
     int rc = parse_decode_opts(argc - 1, argv + 1, &d);
     if (rc != 0) {
         return rc > 0 ? VIGIL_EXIT_OK : VIGIL_EXIT_USAGE;

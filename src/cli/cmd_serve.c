@@ -30,7 +30,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: vigil serve --db FILE --http-port N --mllp-port N [--bind ADDR]\n"
                "                   [--model BUNDLE] [--bootstrap-admin USER]\n"
                "                   [--tls-cert FILE --tls-key FILE] [--web-root DIR]\n"
-               "                   [MLLP limits]\n"
+               "                   [--hl7-profile FILE]... [MLLP limits]\n"
                "\n"
                "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
                "the JSON API and FHIR R4 over HTTP. Stops cleanly on SIGTERM or SIGINT.\n"
@@ -48,6 +48,8 @@ static void usage(FILE *f)
                "  --tls-key FILE         its PEM private key (mode 600; both or neither)\n"
                "  --web-root DIR         the web app's files (default: web/ beside this\n"
                "                         program, as the build leaves it; '' for none)\n"
+               "  --hl7-profile FILE     an HL7 sender's interface profile (docs/hl7.md),\n"
+               "                         chosen by MSH-3/MSH-4; repeatable (at most 8)\n"
                "MLLP limits (docs/server.md, Limits):\n"
                "  --mllp-max-conns N     MLLP connections at once (default 64)\n"
                "  --mllp-conns-per-addr N  from one peer address (default 8)\n"
@@ -148,11 +150,13 @@ int vigil_cli_serve(int argc, char **argv)
         {"mllp-conns-per-addr", required_argument, NULL, 'P'},
         {"mllp-idle-timeout", required_argument, NULL, 'I'},
         {"mllp-ack-backlog", required_argument, NULL, 'B'},
+        {"hl7-profile", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     vigil_server_config cfg;
     vigil_server_config_init(&cfg);
+    vigil_hl7_profile profiles[8]; /* outlive the server: it is closed before return */
     const char *model = NULL, *admin = NULL, *web_root = NULL;
     bool have_web_root = false;
     char web_default[4096];
@@ -179,6 +183,15 @@ int vigil_cli_serve(int argc, char **argv)
                 return VIGIL_EXIT_USAGE;
             }
             cfg.mllp_idle_ms = (int64_t)v * 1000;
+            break;
+        case 'F':
+            if (cfg.hl7.n_profiles == sizeof profiles / sizeof profiles[0] ||
+                vigil_cli_hl7_profile_load(optarg, &profiles[cfg.hl7.n_profiles]) != 0) {
+                fprintf(stderr, "vigil serve: --hl7-profile '%s' not loaded\n", optarg);
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.hl7.n_profiles++;
+            cfg.hl7.profiles = profiles;
             break;
         case 'B':
             if (!uint_arg("--mllp-ack-backlog", optarg, 1, 65536, &v)) {

@@ -159,6 +159,35 @@ static void w_erl(wbuf *w, const vigil_hl7_seps *s, const vigil_hl7_loc *loc)
     }
 }
 
+/* One ERR segment: ERR-2 location, ERR-3 table 0357, ERR-4 severity (table
+ * 0516), ERR-5 vigil's reason, ERR-8 the reason in words. */
+static void w_err(wbuf *w, const vigil_hl7_seps *s, const vigil_hl7_fault *fault, char severity)
+{
+    char f = s->field;
+    w_str(w, "ERR");
+    w_chr(w, f);
+    w_chr(w, f); /* ERR-1 (ELD) is for backward compatibility only */
+    w_erl(w, s, &fault->loc);
+    w_chr(w, f);
+    w_uint(w, (unsigned)fault->code);
+    w_chr(w, s->comp);
+    w_esc(w, s, vigil_hl7_errcode_text(fault->code));
+    w_chr(w, s->comp);
+    w_str(w, "HL70357");
+    w_chr(w, f);
+    w_chr(w, severity);
+    w_chr(w, f);
+    w_esc(w, s, vigil_hl7_reason_name(fault->reason));
+    w_chr(w, s->comp);
+    w_chr(w, s->comp);
+    w_str(w, "99VIGIL");
+    w_chr(w, f); /* ERR-6 */
+    w_chr(w, f); /* ERR-7 */
+    w_chr(w, f);
+    w_esc(w, s, fault->text); /* ERR-8 user message */
+    w_chr(w, '\r');
+}
+
 vigil_status vigil_hl7_ack_build(const vigil_hl7_header *orig, const vigil_hl7_fault *fault,
                                  const vigil_hl7_ack_opts *o, char *out, size_t cap, size_t *out_n)
 {
@@ -229,28 +258,13 @@ vigil_status vigil_hl7_ack_build(const vigil_hl7_header *orig, const vigil_hl7_f
     w_chr(&w, '\r');
     /* ERR for AE and AR */
     if (code != VIGIL_HL7_AA && fault != NULL) {
-        w_str(&w, "ERR");
-        w_chr(&w, f);
-        w_chr(&w, f); /* ERR-1 (ELD) is for backward compatibility only */
-        w_erl(&w, s, &fault->loc);
-        w_chr(&w, f);
-        w_uint(&w, (unsigned)fault->code);
-        w_chr(&w, s->comp);
-        w_esc(&w, s, vigil_hl7_errcode_text(fault->code));
-        w_chr(&w, s->comp);
-        w_str(&w, "HL70357");
-        w_chr(&w, f);
-        w_chr(&w, 'E'); /* ERR-4 severity, table 0516: error */
-        w_chr(&w, f);
-        w_esc(&w, s, vigil_hl7_reason_name(fault->reason));
-        w_chr(&w, s->comp);
-        w_chr(&w, s->comp);
-        w_str(&w, "99VIGIL");
-        w_chr(&w, f); /* ERR-6 */
-        w_chr(&w, f); /* ERR-7 */
-        w_chr(&w, f);
-        w_esc(&w, s, fault->text); /* ERR-8 user message */
-        w_chr(&w, '\r');
+        w_err(&w, s, fault, 'E');
+    }
+    /* REQ HL7-ACK-WARNINGS: one ERR per result refused in an accepted message
+     * (ERR-4 W), or a note (I); HL7 2.5.1 allows ERR with MSA-1 AA */
+    for (size_t k = 0; code != VIGIL_HL7_AR && o->warnings != NULL && k < o->n_warnings; k++) {
+        const vigil_hl7_fault *wf = &o->warnings[k];
+        w_err(&w, s, wf, wf->reason == VIGIL_HL7_R_NO_VITAL_SIGNS ? 'I' : 'W');
     }
     if (w.full) {
         out[0] = '\0';

@@ -69,19 +69,57 @@ static vigil_status opt_ident(const vigil_hl7_msg *m, size_t i, unsigned f, unsi
     return VIGIL_OK;
 }
 
-/* A PL field: point of care, room, bed, facility (HD namespace id). */
+/*
+ * A PL component that may carry subcomponents: PL.1 point of care, PL.2
+ * room and PL.3 bed are IS in v2.5.1 and HD (namespace ID & universal ID &
+ * universal ID type) from v2.7; PL.4 facility is an HD. The identifier is
+ * the namespace ID (HD.1). Without it, HD.2 is used only with its type
+ * (HD.3), as HD requires ("the second and third components must either both
+ * be valued or both be not valued"). REQ HL7-SUBCOMPONENT
+ */
+static vigil_status hd_ident(const vigil_hl7_msg *m, size_t i, unsigned f, unsigned comp, char *out,
+                             size_t cap, const char *what, vigil_hl7_fault *fault)
+{
+    vigil_hl7_view whole, ns, uid, type;
+    vigil_hl7_get(m, i, f, 1, comp, 0, &whole);
+    if (memchr(whole.p, m->seps.sub, whole.n) == NULL) {
+        return opt_ident(m, i, f, comp, 0, out, cap, what, fault);
+    }
+    vigil_hl7_get(m, i, f, 1, comp, 1, &ns);
+    vigil_hl7_get(m, i, f, 1, comp, 2, &uid);
+    vigil_hl7_get(m, i, f, 1, comp, 3, &type);
+    if (!vigil__hl7_blank(ns)) {
+        return opt_ident(m, i, f, comp, 1, out, cap, what, fault);
+    }
+    if (!vigil__hl7_blank(uid) && !vigil__hl7_blank(type)) {
+        return opt_ident(m, i, f, comp, 2, out, cap, what, fault);
+    }
+    out[0] = '\0';
+    if (vigil__hl7_blank(uid) && vigil__hl7_blank(type)) {
+        return VIGIL_OK; /* "&&": nothing */
+    }
+    char id[4] = {0};
+    memcpy(id, m->seg[i].p, 3);
+    return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_DATA_TYPE,
+                           VIGIL_HL7_R_BAD_IDENTIFIER, id, vigil__hl7_seq(m, i), f, 1, comp,
+                           "%s-%u.%u %s has no namespace ID (HD.1) and a universal ID without its "
+                           "type (HD.2 and HD.3 go together): which %s is meant is unknown",
+                           id, f, comp, what, what);
+}
+
+/* A PL field: point of care, room, bed, facility (each read as an HD). */
 static vigil_status read_location(const vigil_hl7_msg *m, size_t i, unsigned f, vigil_location *out,
                                   vigil_hl7_fault *fault)
 {
-    vigil_status st = opt_ident(m, i, f, 1, 0, out->ward, sizeof out->ward, "ward", fault);
+    vigil_status st = hd_ident(m, i, f, 1, out->ward, sizeof out->ward, "ward", fault);
     if (st == VIGIL_OK) {
-        st = opt_ident(m, i, f, 2, 0, out->room, sizeof out->room, "room", fault);
+        st = hd_ident(m, i, f, 2, out->room, sizeof out->room, "room", fault);
     }
     if (st == VIGIL_OK) {
-        st = opt_ident(m, i, f, 3, 0, out->bed, sizeof out->bed, "bed", fault);
+        st = hd_ident(m, i, f, 3, out->bed, sizeof out->bed, "bed", fault);
     }
     if (st == VIGIL_OK) {
-        st = opt_ident(m, i, f, 4, 1, out->facility, sizeof out->facility, "facility", fault);
+        st = hd_ident(m, i, f, 4, out->facility, sizeof out->facility, "facility", fault);
     }
     return st;
 }
@@ -199,8 +237,15 @@ vigil_status vigil_hl7_adt_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
     if (pv1 == msg->n_seg) {
         return missing_segment(fault, "PV1", hdr->trigger);
     }
+    vigil_hl7_profile dflt;
+    const vigil_hl7_profile *prof = vigil__hl7_profile_for(opts, hdr, &dflt);
+    vigil_hl7_opts o = *opts;
+    if (prof->has_tz) {
+        o.local_tz = prof->local_tz; /* REQ HL7-PROFILE-TZ */
+    }
+    opts = &o;
     vigil__hl7_patient pat;
-    vigil_status st = vigil__hl7_pid_ids(msg, pid, &pat, fault);
+    vigil_status st = vigil__hl7_pid_ids(msg, pid, prof, &pat, fault);
     if (st != VIGIL_OK) {
         return st;
     }

@@ -69,11 +69,30 @@ typedef struct vigil__hl7_patient {
 /*
  * Read PID-3 of segment i (a PID): the NHS number (CX.5 identifier type NH,
  * or CX.4 assigning authority NHS without a type), validated with
- * vigil_nhs_number_parse, and the first local number (CX.5 MR or PI).
+ * vigil_nhs_number_parse, and the first local number (CX.5 MR or PI); with
+ * profile->pid3_untyped_mrn (profile NULL: the default, on), the first
+ * identifier with no type is the local number when no MR or PI is sent.
  * Needs at least one. Returns VIGIL_OK or an error with fault (AE).
  */
-vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_patient *out,
+vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i,
+                                const vigil_hl7_profile *profile, vigil__hl7_patient *out,
                                 vigil_hl7_fault *fault);
+
+/*
+ * The profile for the message whose header is hdr: the first of
+ * opts->profiles whose sender matches MSH-3.1 and MSH-4.1, else the default
+ * written into *dflt. The result is borrowed from opts or is dflt.
+ */
+const vigil_hl7_profile *vigil__hl7_profile_for(const vigil_hl7_opts *opts,
+                                                const vigil_hl7_header *hdr,
+                                                vigil_hl7_profile *dflt);
+
+/*
+ * True for a placeholder date/time: only zeros (e.g. `00000000`), which
+ * some systems send for "unknown". Read as absent where the field is
+ * optional.
+ */
+int vigil__hl7_placeholder_dtm(vigil_hl7_view v);
 
 /*
  * Read a TS/DTM field (component 1 of segment i, field f) as Unix ms with

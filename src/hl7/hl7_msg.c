@@ -23,6 +23,8 @@ void vigil_hl7_opts_init(vigil_hl7_opts *opts)
     }
     opts->processing = VIGIL_HL7_PROC_P;
     opts->local_tz = VIGIL_HL7_TZ_EUROPE_LONDON;
+    opts->profiles = NULL;
+    opts->n_profiles = 0;
 }
 
 static const char *const versions[] = {"2.3", "2.3.1", "2.4", "2.5",   "2.5.1", "2.6",
@@ -257,10 +259,14 @@ vigil_status vigil_hl7_header_read(const vigil_hl7_msg *msg, const vigil_hl7_opt
 /* -------------------------------------------------------- identifiers */
 
 /* REQ HL7-PID-NHS: PID-3 CX.5 NH (or CX.4 NHS), check digit validated */
-vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_patient *out,
+vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i,
+                                const vigil_hl7_profile *profile, vigil__hl7_patient *out,
                                 vigil_hl7_fault *fault)
 {
     memset(out, 0, sizeof *out);
+    /* REQ HL7-PID-UNTYPED: the first untyped identifier, kept for when no MR/PI comes */
+    bool untyped_ok = profile == NULL || profile->pid3_untyped_mrn;
+    unsigned untyped_rep = 0;
     unsigned seq = vigil__hl7_seq(msg, i);
     /* One walk over the field: each repetition is split where it lies (reading
      * repetition r through vigil_hl7_get rescans the field from its start, which
@@ -284,6 +290,9 @@ vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_p
         int is_nhs = vigil__hl7_eq(type, "NH") || (type.n == 0 && vigil__hl7_eq(auth, "NHS"));
         int is_mrn = vigil__hl7_eq(type, "MR") || vigil__hl7_eq(type, "PI");
         if (!is_nhs && !is_mrn) {
+            if (untyped_ok && untyped_rep == 0 && vigil__hl7_blank(type)) {
+                untyped_rep = r;
+            }
             continue;
         }
         char buf[VIGIL_ID_MAX];
@@ -314,6 +323,18 @@ vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i, vigil__hl7_p
             memcpy(out->mrn, buf, sizeof buf);
         }
     }
+    if (out->mrn[0] == '\0' && untyped_rep != 0) {
+        vigil_hl7_view id;
+        vigil_hl7_get(msg, i, 3, untyped_rep, 1, 0, &id);
+        const char *why = "";
+        if (vigil__hl7_ident(&msg->seps, id, out->mrn, sizeof out->mrn, &why) != VIGIL_OK) {
+            out->mrn[0] = '\0';
+            return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_DATA_TYPE,
+                                   VIGIL_HL7_R_BAD_IDENTIFIER, "PID", seq, 3, untyped_rep, 1,
+                                   "PID-3(%u) local patient identifier (no type) %s", untyped_rep,
+                                   why);
+        }
+    }
     if (out->nhs_number[0] == '\0' && out->mrn[0] == '\0') {
         return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_REQUIRED_MISSING,
                                VIGIL_HL7_R_NO_PATIENT_ID, "PID", seq, 3, 0, 0,
@@ -330,8 +351,8 @@ vigil_status vigil__hl7_ts_field(const vigil_hl7_msg *msg, size_t i, unsigned f,
     *present = 0;
     vigil_hl7_view v;
     vigil_hl7_get(msg, i, f, 1, 1, 0, &v);
-    if (vigil__hl7_blank(v)) {
-        return VIGIL_OK;
+    if (vigil__hl7_blank(v) || vigil__hl7_placeholder_dtm(v)) {
+        return VIGIL_OK; /* REQ HL7-PLACEHOLDER-DATE: 00000000 is "unknown" */
     }
     char id[4] = {0};
     memcpy(id, msg->seg[i].p, 3);

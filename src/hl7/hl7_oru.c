@@ -3,8 +3,10 @@
  * 7.3.1; OBR 7.4.1, OBX 7.4.2) to vigil_obs_event values.
  *
  * What it does: walks PID (patient), OBR (order, OBR-7 observation time)
- * and OBX (one result each) segments; maps OBX-3 codes (LOINC "LN", SNOMED
- * CT "SCT", primary or alternate coding) to NEWS2 parameters; checks the
+ * and OBX (one result each) segments; maps OBX-3 codes (LOINC "LN" or no
+ * system, ISO/IEEE 11073 "MDC" as IHE PCD-01 devices send them, SNOMED CT
+ * "SCT", a sender's local codes; primary or alternate coding) to NEWS2
+ * parameters; checks the
  * value type (OBX-2), value (OBX-5), units (OBX-6), result status (OBX-11)
  * and time (OBX-14, else OBR-7); validates each value against the NEWS2
  * plausibility bounds of vigil/news2.h; groups results into one event per
@@ -14,10 +16,15 @@
  * recorded clinical decision held elsewhere); score NEWS2; keep free text
  * (NTE), names or other personal data; accept retractions (W, D).
  *
- * Invariants: one bad OBX refuses the whole message (AE) with a reason
- * naming the OBX and the value, so a sender never gets AA for a message of
- * which part was dropped. Unknown codes are not errors: they are counted.
- * A parameter not carried stays "not measured", never zero.
+ * Invariants: a fault in one result (value, units, bounds, status, demo
+ * flag, sentinel) refuses that result only, named with its OBX and value in
+ * vigil_hl7_oru_info.warnings (the ACK's ERR with severity W); a message
+ * whose vital signs were all refused is AE, so a sender never gets AA for a
+ * message with vital signs in it of which nothing was stored. Structure,
+ * patient, times and retractions still refuse the whole message. Unknown
+ * codes are not errors: they are counted. A parameter not carried stays
+ * "not measured", never zero. How a sender's feed is read (codes, statuses,
+ * demo flags, sentinels, time zone) is its interface profile (hl7_profile.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -32,54 +39,125 @@
 #define O2FLOW_MIN 0.0 /* L/min */
 #define O2FLOW_MAX 80.0
 
-typedef enum param {
-    P_RR = 0,
-    P_HR,
-    P_SPO2,
-    P_SBP,
-    P_TEMP,
-    P_FIO2,
-    P_O2FLOW,
-    P_ACVPU,
-    P_UNUSED, /* known, not used by NEWS2 */
-    P_COUNT
-} param;
+typedef vigil_hl7_param param;
+#define P_RR VIGIL_HL7_P_RR
+#define P_HR VIGIL_HL7_P_HR
+#define P_SPO2 VIGIL_HL7_P_SPO2
+#define P_SBP VIGIL_HL7_P_SBP
+#define P_TEMP VIGIL_HL7_P_TEMP
+#define P_FIO2 VIGIL_HL7_P_FIO2
+#define P_O2FLOW VIGIL_HL7_P_O2FLOW
+#define P_ACVPU VIGIL_HL7_P_ACVPU
+#define P_UNUSED VIGIL_HL7_P_UNUSED
+#define P_COUNT VIGIL_HL7_P_COUNT
 
 typedef struct code_def {
     const char *code;
-    const char *system;
+    const char *system; /* "LN", "SCT", "MDC" */
     param p;
     const char *name;
+    const char *refid; /* MDC reference id (OBX-3.2), matched when OBX-3.1 is empty */
+    unsigned rank;     /* 0 preferred; a lower rank's value wins over a higher one's */
 } code_def;
 
-/* REQ HL7-ORU-CODES */
+/*
+ * REQ HL7-ORU-CODES. LOINC: the FHIR R4 vital-signs profile codes (and
+ * 20564-1, oxygen saturation in blood). MDC: ISO/IEEE 11073-10101 codes as
+ * IHE PCD-01 devices send them, each checked against a published list
+ * (docs/hl7.md cites them). A monitor sends the same parameter by several
+ * methods at once (ECG heart rate and pulse oximeter rate): the lowest rank
+ * is kept and the others counted as superseded, never a conflict.
+ */
 static const code_def codes[] = {
-    {"9279-1", "LN", P_RR, "respiratory rate"},
-    {"8867-4", "LN", P_HR, "heart rate"},
-    {"59408-5", "LN", P_SPO2, "SpO2 (pulse oximetry)"},
-    {"2708-6", "LN", P_SPO2, "oxygen saturation"},
-    {"8480-6", "LN", P_SBP, "systolic blood pressure"},
-    {"8310-5", "LN", P_TEMP, "body temperature"},
-    {"3150-0", "LN", P_FIO2, "inhaled oxygen concentration"},
-    {"3151-8", "LN", P_O2FLOW, "inhaled oxygen flow rate"},
-    {"67775-7", "LN", P_ACVPU, "level of responsiveness (ACVPU)"},
-    {"1104441000000107", "SCT", P_ACVPU, "ACVPU"},
-    {"85354-9", "LN", P_UNUSED, "blood pressure panel"},
-    {"8462-4", "LN", P_UNUSED, "diastolic blood pressure"},
-    {"8478-0", "LN", P_UNUSED, "mean blood pressure"},
-    {"1104051000000101", "SCT", P_UNUSED, "NEWS2 total score"},
+    {"9279-1", "LN", P_RR, "respiratory rate", NULL, 0},
+    {"8867-4", "LN", P_HR, "heart rate", NULL, 0},
+    {"59408-5", "LN", P_SPO2, "SpO2 (pulse oximetry)", NULL, 0},
+    {"2708-6", "LN", P_SPO2, "oxygen saturation", NULL, 0},
+    {"20564-1", "LN", P_SPO2, "oxygen saturation in blood", NULL, 0},
+    {"8480-6", "LN", P_SBP, "systolic blood pressure", NULL, 0},
+    {"8310-5", "LN", P_TEMP, "body temperature", NULL, 0},
+    {"3150-0", "LN", P_FIO2, "inhaled oxygen concentration", NULL, 0},
+    {"3151-8", "LN", P_O2FLOW, "inhaled oxygen flow rate", NULL, 0},
+    {"67775-7", "LN", P_ACVPU, "level of responsiveness (ACVPU)", NULL, 0},
+    {"1104441000000107", "SCT", P_ACVPU, "ACVPU", NULL, 0},
+    {"85354-9", "LN", P_UNUSED, "blood pressure panel", NULL, 0},
+    {"8462-4", "LN", P_UNUSED, "diastolic blood pressure", NULL, 0},
+    {"8478-0", "LN", P_UNUSED, "mean blood pressure", NULL, 0},
+    {"1104051000000101", "SCT", P_UNUSED, "NEWS2 total score", NULL, 0},
+    /* REQ HL7-ORU-MDC */
+    {"151562", "MDC", P_RR, "respiration rate", "MDC_RESP_RATE", 1},
+    {"151578", "MDC", P_RR, "respiration rate (impedance)", "MDC_TTHOR_RESP_RATE", 2},
+    {"151594", "MDC", P_RR, "respiration rate (CO2)", "MDC_CO2_RESP_RATE", 2},
+    {"151570", "MDC", P_RR, "respiration rate (airway)", "MDC_AWAY_RESP_RATE", 2},
+    {"151658", "MDC", P_RR, "respiration rate (pleth)", "MDC_PULS_OXIM_PLETH_RESP_RATE", 3},
+    {"147842", "MDC", P_HR, "heart rate (ECG)", "MDC_ECG_HEART_RATE", 1},
+    {"149530", "MDC", P_HR, "pulse rate (oximeter)", "MDC_PULS_OXIM_PULS_RATE", 2},
+    {"149514", "MDC", P_HR, "pulse rate", "MDC_PULS_RATE", 2},
+    {"149546", "MDC", P_HR, "pulse rate (non-invasive)", "MDC_PULS_RATE_NON_INV", 3},
+    {"149522", "MDC", P_HR, "pulse rate (invasive)", "MDC_BLD_PULS_RATE_INV", 3},
+    {"150456", "MDC", P_SPO2, "SpO2", "MDC_PULS_OXIM_SAT_O2", 1},
+    {"150021", "MDC", P_SBP, "systolic blood pressure (NIBP)", "MDC_PRESS_BLD_NONINV_SYS", 1},
+    {"150033", "MDC", P_SBP, "systolic blood pressure (arterial)", "MDC_PRESS_BLD_ART_SYS", 2},
+    {"150364", "MDC", P_TEMP, "body temperature", "MDC_TEMP_BODY", 1},
+    {"150344", "MDC", P_TEMP, "temperature", "MDC_TEMP", 1},
+    {"150368", "MDC", P_TEMP, "core temperature", "MDC_TEMP_CORE", 2},
+    {"150392", "MDC", P_TEMP, "tympanic temperature", "MDC_TEMP_TYMP", 2},
+    {"188420", "MDC", P_TEMP, "rectal temperature", "MDC_TEMP_RECT", 2},
+    {"188424", "MDC", P_TEMP, "oral temperature", "MDC_TEMP_ORAL", 2},
+    {"188428", "MDC", P_TEMP, "ear temperature", "MDC_TEMP_EAR", 2},
+    {"188452", "MDC", P_TEMP, "axillary temperature", "MDC_TEMP_AXILLA", 2},
+    {"150020", "MDC", P_UNUSED, "blood pressure (NIBP)", "MDC_PRESS_BLD_NONINV", 0},
+    {"150022", "MDC", P_UNUSED, "diastolic blood pressure (NIBP)", "MDC_PRESS_BLD_NONINV_DIA", 0},
+    {"150023", "MDC", P_UNUSED, "mean blood pressure (NIBP)", "MDC_PRESS_BLD_NONINV_MEAN", 0},
+    {"150034", "MDC", P_UNUSED, "diastolic blood pressure (arterial)", "MDC_PRESS_BLD_ART_DIA", 0},
+    {"150035", "MDC", P_UNUSED, "mean blood pressure (arterial)", "MDC_PRESS_BLD_ART_MEAN", 0},
 };
 
-/* Accepted OBX-6.1 units (compared without case). REQ HL7-ORU-UNITS */
-static const char *const units_rr[] = {"/min", "{breaths}/min", "{breath}/min", "breaths/min",
-                                       NULL};
-static const char *const units_hr[] = {"/min", "{beats}/min", "{beat}/min", "beats/min", NULL};
-static const char *const units_pct[] = {"%", NULL};
-static const char *const units_bp[] = {"mm[Hg]", "mmHg", NULL};
-static const char *const units_temp[] = {"Cel", "[degF]", NULL};
-static const char *const units_flow[] = {"L/min", NULL};
+/* A unit as sent in OBX-6: its text (OBX-6.1, any case), or as an MDC
+ * triple (OBX-6.1 code or OBX-6.2 reference id, OBX-6.3 MDC). */
+typedef struct unit_def {
+    const char *text;
+    const char *mdc_code;  /* NULL: not matched by code */
+    const char *mdc_refid; /* NULL: not an MDC unit */
+    int fahrenheit;        /* converted to Celsius */
+} unit_def;
 
-static const char *const *const units_for[P_COUNT] = {
+/* Accepted units (REQ HL7-ORU-UNITS). MDC unit codes from IHE PCD-01
+ * examples (docs/hl7.md); Fahrenheit only by its reference id. */
+static const unit_def units_rr[] = {{"/min", "264928", "MDC_DIM_RESP_PER_MIN", 0},
+                                    {"{breaths}/min", NULL, NULL, 0},
+                                    {"{breath}/min", NULL, NULL, 0},
+                                    {"breaths/min", NULL, NULL, 0},
+                                    {"bpm", NULL, NULL, 0},
+                                    {"rpm", NULL, NULL, 0},
+                                    {"1/min", NULL, NULL, 0},
+                                    {NULL, NULL, NULL, 0}};
+static const unit_def units_hr[] = {{"/min", "264864", "MDC_DIM_BEAT_PER_MIN", 0},
+                                    {"{beats}/min", NULL, NULL, 0},
+                                    {"{beat}/min", NULL, NULL, 0},
+                                    {"beats/min", NULL, NULL, 0},
+                                    {"bpm", NULL, NULL, 0},
+                                    {"1/min", NULL, NULL, 0},
+                                    {NULL, NULL, NULL, 0}};
+static const unit_def units_pct[] = {{"%", "262688", "MDC_DIM_PERCENT", 0}, {NULL, NULL, NULL, 0}};
+static const unit_def units_bp[] = {{"mm[Hg]", "266016", "MDC_DIM_MMHG", 0},
+                                    {"mmHg", NULL, NULL, 0},
+                                    {"mm Hg", NULL, NULL, 0},
+                                    {NULL, NULL, NULL, 0}};
+static const unit_def units_temp[] = {{"Cel", "268192", "MDC_DIM_DEGC", 0},
+                                      {"degC", NULL, NULL, 0},
+                                      {"\xc2\xb0"
+                                       "C",
+                                       NULL, NULL, 0},
+                                      {"[degF]", NULL, "MDC_DIM_FAHR", 1},
+                                      {"degF", NULL, NULL, 1},
+                                      {"\xc2\xb0"
+                                       "F",
+                                       NULL, NULL, 1},
+                                      {NULL, NULL, NULL, 0}};
+static const unit_def units_flow[] = {{"L/min", NULL, NULL, 0}, {NULL, NULL, NULL, 0}};
+
+static const unit_def *const units_for[P_COUNT] = {
     [P_RR] = units_rr,     [P_HR] = units_hr,    [P_SPO2] = units_pct,    [P_SBP] = units_bp,
     [P_TEMP] = units_temp, [P_FIO2] = units_pct, [P_O2FLOW] = units_flow,
 };
@@ -88,6 +166,7 @@ static const char *const *const units_for[P_COUNT] = {
 typedef struct pending {
     unsigned set; /* bit per param */
     double val[P_COUNT];
+    unsigned rank[P_COUNT]; /* code_def.rank of the value kept */
     vigil_acvpu acvpu;
 } pending;
 
@@ -99,8 +178,11 @@ typedef struct oru_ctx {
     size_t cap;
     size_t n;
     pending pend[VIGIL_HL7_MAX_EVENTS];
-    vigil_hl7_oru_info *info;
-    vigil_hl7_fault *fault;
+    vigil_hl7_oru_info *info; /* the caller's, or own_info */
+    vigil_hl7_fault *fault;   /* the caller's, or own_fault */
+    const vigil_hl7_profile *profile;
+    vigil_hl7_oru_info own_info;
+    vigil_hl7_fault own_fault;
     /* current patient and order */
     int have_pid;
     vigil__hl7_patient pat;
@@ -116,6 +198,7 @@ typedef struct obx {
     size_t i;
     unsigned seq;
     const code_def *def;
+    code_def local; /* def points here for a profile's local code */
 } obx;
 
 static vigil_status obx_fail(oru_ctx *c, const obx *x, vigil_status st, vigil_hl7_errcode code,
@@ -140,17 +223,59 @@ static vigil_status obx_fail(oru_ctx *c, const obx *x, vigil_status st, vigil_hl
                            x->def->system, x->def->code, detail);
 }
 
-/* OBX-3: the primary triple (1, 3) then the alternate (4, 6). */
-static const code_def *lookup_code(const vigil_hl7_msg *m, size_t i)
+static int system_ok(const vigil_hl7_profile *pr, const code_def *d, vigil_hl7_view sys)
 {
+    if (strcmp(d->system, "LN") == 0) {
+        return ((pr->systems & VIGIL_HL7_SYS_LN) && vigil__hl7_eq(sys, "LN")) ||
+               ((pr->systems & VIGIL_HL7_SYS_LN_BLANK) && vigil__hl7_blank(sys));
+    }
+    if (strcmp(d->system, "MDC") == 0) {
+        return (pr->systems & VIGIL_HL7_SYS_MDC) && vigil__hl7_eq(sys, "MDC");
+    }
+    return (pr->systems & VIGIL_HL7_SYS_SCT) && vigil__hl7_eq(sys, d->system);
+}
+
+/* A code of the built-in table: by code, or (MDC) by reference id when OBX-3.1 is empty. */
+static const code_def *builtin_code(const vigil_hl7_profile *pr, vigil_hl7_view id,
+                                    vigil_hl7_view text, vigil_hl7_view sys)
+{
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+        const code_def *d = &codes[k];
+        int hit = vigil__hl7_blank(id) ? d->refid != NULL && vigil__hl7_eq(text, d->refid)
+                                       : vigil__hl7_eq(id, d->code);
+        if (hit && system_ok(pr, d, sys)) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* OBX-3: the profile's local codes, then the primary triple (1, 2, 3), then
+ * the alternate (4, 5, 6). REQ HL7-PROFILE-CODES */
+static const code_def *lookup_code(const oru_ctx *c, obx *x)
+{
+    const vigil_hl7_profile *pr = c->profile;
     for (unsigned alt = 0; alt < 2; alt++) {
-        vigil_hl7_view id, sys;
-        vigil_hl7_get(m, i, 3, 1, 1 + 3 * alt, 0, &id);
-        vigil_hl7_get(m, i, 3, 1, 3 + 3 * alt, 0, &sys);
-        for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
-            if (vigil__hl7_eq(id, codes[k].code) && vigil__hl7_eq(sys, codes[k].system)) {
-                return &codes[k];
+        vigil_hl7_view id, text, sys;
+        vigil_hl7_get(c->msg, x->i, 3, 1, 1 + 3 * alt, 0, &id);
+        vigil_hl7_get(c->msg, x->i, 3, 1, 2 + 3 * alt, 0, &text);
+        vigil_hl7_get(c->msg, x->i, 3, 1, 3 + 3 * alt, 0, &sys);
+        for (size_t k = 0; k < pr->n_codes; k++) {
+            const vigil_hl7_local_code *lc = &pr->codes[k];
+            if (vigil__hl7_eq(id, lc->code) &&
+                (lc->system[0] == '\0' ? vigil__hl7_blank(sys) : vigil__hl7_eq(sys, lc->system))) {
+                x->local.code = lc->code;
+                x->local.system = lc->system[0] != '\0' ? lc->system : "-";
+                x->local.p = lc->param;
+                x->local.name = "local code";
+                x->local.refid = NULL;
+                x->local.rank = 0;
+                return &x->local;
             }
+        }
+        const code_def *d = builtin_code(pr, id, text, sys);
+        if (d != NULL) {
+            return d;
         }
     }
     return NULL;
@@ -176,15 +301,36 @@ static int is_nm(const char *s)
     return digits > 0;
 }
 
-static int units_ok(param p, const char *u)
+/* The accepted unit OBX-6 names for p, or NULL. u is OBX-6.1 decoded. */
+static const unit_def *unit_for(const vigil_hl7_msg *m, size_t i, param p, const char *u)
 {
-    const char *const *list = units_for[p];
-    for (size_t k = 0; list != NULL && list[k] != NULL; k++) {
-        if (vigil_str_ieq(u, list[k])) {
-            return 1;
+    const unit_def *list = units_for[p];
+    vigil_hl7_view text, sys;
+    vigil_hl7_get(m, i, 6, 1, 2, 0, &text);
+    vigil_hl7_get(m, i, 6, 1, 3, 0, &sys);
+    int mdc = vigil__hl7_eq(sys, "MDC");
+    for (size_t k = 0; list != NULL && list[k].text != NULL; k++) {
+        const unit_def *d = &list[k];
+        if (mdc && ((d->mdc_code != NULL && strcmp(u, d->mdc_code) == 0) ||
+                    (d->mdc_refid != NULL && vigil__hl7_eq(text, d->mdc_refid)))) {
+            return d;
+        }
+        if (!mdc && vigil_str_ieq(u, d->text)) {
+            return d;
         }
     }
-    return 0;
+    /* A local unit code with the unit's text in OBX-6.2 (Philips MDIL: 0004-0aa0^bpm^MDIL) */
+    char t[32];
+    if (!mdc && !vigil__hl7_blank(text) && text.n < sizeof t) {
+        memcpy(t, text.p, text.n);
+        t[text.n] = '\0';
+        for (size_t k = 0; list != NULL && list[k].text != NULL; k++) {
+            if (vigil_str_ieq(t, list[k].text)) {
+                return &list[k];
+            }
+        }
+    }
+    return NULL;
 }
 
 /* Check v against the core's bounds for p via vigil_news2_validate. */
@@ -257,22 +403,40 @@ static vigil_status read_numeric(oru_ctx *c, const obx *x, double *out)
         return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_NOT_NUMERIC, 5, 0,
                         "OBX-5 value '%.24s' is not a number", text);
     }
+    for (size_t k = 0; k < c->profile->n_sentinels; k++) {
+        if (v == c->profile->sentinels[k]) { /* REQ HL7-PROFILE-SENTINEL */
+            return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_SENTINEL, 5,
+                            0, "OBX-5 value %s is the device's \"no measurement\" value", text);
+        }
+    }
     vigil_hl7_get(m, x->i, 6, 1, 1, 0, &unit);
     char u[32];
-    if (vigil__hl7_blank(unit)) {
+    u[0] = '\0';
+    vigil_hl7_view unit_text;
+    vigil_hl7_get(m, x->i, 6, 1, 2, 0, &unit_text);
+    if (vigil__hl7_blank(unit) && vigil__hl7_blank(unit_text)) {
         return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_REQUIRED_MISSING,
                         VIGIL_HL7_R_MISSING_FIELD, 6, 1, "OBX-6 units are missing for value %s",
                         text);
     }
-    if (vigil_hl7_unescape(&m->seps, unit, u, sizeof u, NULL) != VIGIL_OK ||
-        !units_ok(x->def->p, u)) {
+    const unit_def *ud = NULL;
+    if (vigil_hl7_unescape(&m->seps, unit, u, sizeof u, NULL) == VIGIL_OK) {
+        ud = unit_for(m, x->i, x->def->p, u);
+    }
+    if (ud == NULL) {
+        char ut[32];
+        if (vigil_hl7_unescape(&m->seps, unit_text, ut, sizeof ut, NULL) != VIGIL_OK) {
+            ut[0] = '\0';
+        }
         return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_BAD_UNITS, 6, 1,
-                        "OBX-6 units '%.24s' are not accepted for this observation", u);
+                        "OBX-6 units '%.24s'%s%.24s%s are not accepted for this observation", u,
+                        ut[0] != '\0' ? " (" : "", ut, ut[0] != '\0' ? ")" : "");
     }
     double conv = v;
-    if (x->def->p == P_TEMP && vigil_str_ieq(u, "[degF]")) {
-        conv = (v - 32.0) * 5.0 / 9.0; /* REQ HL7-ORU-DEGF */
+    if (ud->fahrenheit) {
+        conv = (v - 32.0) * 5.0 / 9.0; /* REQ HL7-ORU-DEGF: never stored as Celsius unconverted */
     }
+    snprintf(u, sizeof u, "%s", ud->text);
     vigil_err e = {0};
     if (check_bounds(x->def->p, conv, &e) != VIGIL_OK) {
         return obx_fail(c, x, VIGIL_ERR_IMPLAUSIBLE, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_IMPLAUSIBLE,
@@ -405,14 +569,23 @@ static vigil_status store_value(oru_ctx *c, const obx *x, size_t e, double v, vi
 {
     pending *pd = &c->pend[e];
     param p = x->def->p;
+    unsigned rank = x->def->rank;
     if ((pd->set & (1u << p)) != 0) {
-        if (same_value(p, pd, v, a)) {
-            return VIGIL_OK; /* e.g. SpO2 sent under both LOINC codes, same value */
+        if (rank > pd->rank[p]) {
+            c->info->n_superseded++; /* a preferred method's value is kept */
+            return VIGIL_OK;
         }
-        return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_DUPLICATE, 5,
-                        0, "a second, different value for the same patient and time");
+        if (rank == pd->rank[p]) {
+            if (same_value(p, pd, v, a)) {
+                return VIGIL_OK; /* e.g. SpO2 sent under both LOINC codes, same value */
+            }
+            return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_DUPLICATE,
+                            5, 0, "a second, different value for the same patient and time");
+        }
+        c->info->n_superseded++; /* this one is preferred: it replaces the value kept */
     }
     pd->set |= 1u << p;
+    pd->rank[p] = rank;
     pd->val[p] = v;
     pd->acvpu = p == P_ACVPU ? a : pd->acvpu;
     vigil_obs *o = &c->events[e].obs;
@@ -444,90 +617,122 @@ static vigil_status store_value(oru_ctx *c, const obx *x, size_t e, double v, vi
     return VIGIL_OK;
 }
 
-/* OBX-11 (table 0085). Returns 1 to use, 0 to skip, or an error. */
-static vigil_status result_status(oru_ctx *c, const obx *x, int *use, int *corrected)
+/* OBX-11 (table 0085). *refuse is set (with the fault) for a status the
+ * profile does not accept; a retraction or an unknown status is an error. */
+static vigil_status result_status(oru_ctx *c, const obx *x, int *refuse, int *corrected)
 {
     vigil_hl7_view s;
     vigil_hl7_get(c->msg, x->i, 11, 1, 1, 0, &s);
-    *use = 0;
+    *refuse = 0;
     *corrected = 0;
     if (vigil__hl7_blank(s)) {
+        *refuse = 1;
         return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_REQUIRED_MISSING,
                         VIGIL_HL7_R_MISSING_FIELD, 11, 0, "OBX-11 result status is empty");
     }
     char st = s.n == 1 ? s.p[0] : '?';
-    switch (st) {
-    case 'F':
-        *use = 1;
-        return VIGIL_OK;
-    case 'C':
-        *use = 1;
-        *corrected = 1;
-        return VIGIL_OK;
-    case 'W':
-    case 'D':
+    if (st == 'W' || st == 'D') {
         /* REQ HL7-ORU-STATUS: a retraction needs a person in vigil, not a silent delete */
         return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_RETRACTION, 11,
                         0,
                         "OBX-11 result status %c (retract) is not taken over HL7: correct the "
                         "record in vigil",
                         st);
-    case 'I':
-    case 'N':
-    case 'O':
-    case 'P':
-    case 'R':
-    case 'S':
-    case 'U':
-    case 'X':
-        return VIGIL_OK; /* not a final value: ignored and counted */
-    default:
+    }
+    if (strchr("CFINOPRSUX", st) == NULL) {
+        *refuse = 1;
         return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_BAD_CODE, 11, 0,
                         "OBX-11 result status '%.*s' is not in HL7 table 0085",
                         (int)(s.n > 4 ? 4 : s.n), s.p);
     }
+    if ((c->profile->statuses & (1u << (st - 'A'))) == 0) {
+        /* REQ HL7-PROFILE-STATUS: e.g. P (preliminary) or X (no result) */
+        c->info->n_not_final++;
+        *refuse = 1;
+        return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE, VIGIL_HL7_R_STATUS, 11, 0,
+                        "OBX-11 result status %c is not accepted from this sender (profile %s)", st,
+                        c->profile->name);
+    }
+    *corrected = st == 'C';
+    return VIGIL_OK;
+}
+
+/* OBX-8 (abnormal flags, any repetition) marking demo or test data. REQ HL7-PROFILE-DEMO */
+static vigil_status demo_check(oru_ctx *c, const obx *x)
+{
+    if (c->profile->n_demo == 0) {
+        return VIGIL_OK;
+    }
+    unsigned n = vigil_hl7_reps(c->msg, x->i, 8);
+    for (unsigned r = 1; r <= n; r++) {
+        vigil_hl7_view f;
+        vigil_hl7_get(c->msg, x->i, 8, r, 1, 0, &f);
+        for (size_t k = 0; k < c->profile->n_demo; k++) {
+            const char *d = c->profile->demo[k];
+            if (f.n == strlen(d) && f.n > 0) {
+                char buf[16];
+                memcpy(buf, f.p, f.n);
+                buf[f.n] = '\0';
+                if (vigil_str_ieq(buf, d)) {
+                    return obx_fail(c, x, VIGIL_ERR_PARSE, VIGIL_HL7_E_TABLE_VALUE,
+                                    VIGIL_HL7_R_DEMO, 8, 1,
+                                    "OBX-8 '%s' marks demo or test data: never stored as real", d);
+                }
+            }
+        }
+    }
+    return VIGIL_OK;
+}
+
+/* Move the fault just written into the message's warnings: this result is
+ * refused, the rest of the message is still read. REQ HL7-ORU-PER-RESULT */
+static vigil_status refuse_result(oru_ctx *c)
+{
+    vigil_hl7_oru_info *in = c->info;
+    in->n_refused++;
+    if (in->n_warnings < VIGIL_HL7_MAX_WARNINGS) {
+        in->warnings[in->n_warnings] = *c->fault;
+        in->warnings[in->n_warnings].ack = VIGIL_HL7_AA;
+        in->n_warnings++;
+    }
+    vigil_hl7_fault_clear(c->fault);
+    return VIGIL_OK;
 }
 
 static vigil_status do_obx(oru_ctx *c, size_t i)
 {
-    obx x = {i, vigil__hl7_seq(c->msg, i), NULL};
-    if (c->info != NULL) {
-        c->info->n_obx++;
-    }
+    obx x;
+    memset(&x, 0, sizeof x);
+    x.i = i;
+    x.seq = vigil__hl7_seq(c->msg, i);
+    c->info->n_obx++;
     if (!c->have_obr) {
         return vigil__hl7_fail(c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE,
                                VIGIL_HL7_E_SEGMENT_SEQUENCE, VIGIL_HL7_R_MISSING_SEGMENT, "OBX",
                                x.seq, 0, 0, 0, "OBX #%u comes before any OBR", x.seq);
     }
-    x.def = lookup_code(c->msg, i);
+    x.def = lookup_code(c, &x);
     if (x.def == NULL) {
-        if (c->info != NULL) {
-            c->info->n_unknown++; /* REQ HL7-ORU-UNKNOWN: ignored and counted */
-        }
+        c->info->n_unknown++; /* REQ HL7-ORU-UNKNOWN: ignored and counted */
         return VIGIL_OK;
     }
     if (x.def->p == P_UNUSED) {
-        if (c->info != NULL) {
-            c->info->n_unused++;
-        }
+        c->info->n_unused++;
         return VIGIL_OK;
     }
-    int use = 0, corrected = 0;
-    vigil_status st = result_status(c, &x, &use, &corrected);
+    int refuse = 0, corrected = 0;
+    vigil_status st = result_status(c, &x, &refuse, &corrected);
     if (st != VIGIL_OK) {
-        return st;
+        return refuse ? refuse_result(c) : st;
     }
-    if (!use) {
-        if (c->info != NULL) {
-            c->info->n_not_final++;
-        }
-        return VIGIL_OK;
+    if (demo_check(c, &x) != VIGIL_OK) {
+        return refuse_result(c);
     }
     double v = NAN;
     vigil_acvpu a = VIGIL_ACVPU_UNKNOWN;
     st = x.def->p == P_ACVPU ? read_acvpu(c, &x, &a) : read_numeric(c, &x, &v);
     if (st != VIGIL_OK) {
-        return st;
+        return refuse_result(c); /* units, value, bounds: this result only */
     }
     int has_t = 0;
     int64_t t = 0;
@@ -556,16 +761,14 @@ static vigil_status do_obx(oru_ctx *c, size_t i)
     if (st != VIGIL_OK) {
         return st;
     }
-    if (c->info != NULL) {
-        c->info->n_used++;
-        c->info->corrected[e] = c->info->corrected[e] || corrected;
-    }
+    c->info->n_used++;
+    c->info->corrected[e] = c->info->corrected[e] || corrected;
     return VIGIL_OK;
 }
 
 static vigil_status do_pid(oru_ctx *c, size_t i)
 {
-    vigil_status st = vigil__hl7_pid_ids(c->msg, i, &c->pat, c->fault);
+    vigil_status st = vigil__hl7_pid_ids(c->msg, i, c->profile, &c->pat, c->fault);
     if (st != VIGIL_OK) {
         return st;
     }
@@ -575,7 +778,17 @@ static vigil_status do_pid(oru_ctx *c, size_t i)
     /* PID-7: only to give NEWS2 the age (under-16 flag); the date itself is not kept */
     vigil_hl7_view v;
     vigil_hl7_get(c->msg, i, 7, 1, 1, 0, &v);
-    if (vigil__hl7_blank(v)) {
+    if (vigil__hl7_blank(v) || vigil__hl7_placeholder_dtm(v)) {
+        return VIGIL_OK; /* REQ HL7-PLACEHOLDER-DATE: 00000000 leaves the age unknown */
+    }
+    size_t nd = 0;
+    while (nd < v.n && v.p[nd] >= '0' && v.p[nd] <= '9') {
+        nd++;
+    }
+    /* REQ HL7-PLACEHOLDER-DATE: a month or day of 00 (19910900) is a placeholder, not a
+     * date: the age is unknown, as for a missing date of birth */
+    if ((nd >= 6 && v.p[4] == '0' && v.p[5] == '0') ||
+        (nd >= 8 && v.p[6] == '0' && v.p[7] == '0')) {
         return VIGIL_OK;
     }
     int64_t ms = 0;
@@ -584,10 +797,6 @@ static vigil_status do_pid(oru_ctx *c, size_t i)
         return vigil__hl7_fail(c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_DATA_TYPE,
                                VIGIL_HL7_R_BAD_TIMESTAMP, "PID", vigil__hl7_seq(c->msg, i), 7, 1, 1,
                                "PID-7 date of birth: %s", e.msg);
-    }
-    size_t nd = 0;
-    while (nd < v.n && v.p[nd] >= '0' && v.p[nd] <= '9') {
-        nd++;
     }
     if (nd >= 8) { /* day precision; "1954" or "1954+0000" leave the age unknown */
         const char *p = v.p;
@@ -630,6 +839,35 @@ static void finish_o2(oru_ctx *c)
     }
 }
 
+/* What the sender is told when the message is accepted with nothing to store,
+ * or refused because every vital sign in it was. REQ HL7-ORU-NOTHING-STORED */
+static vigil_status finish_empty(oru_ctx *c)
+{
+    vigil_hl7_oru_info *in = c->info;
+    if (in->n_refused > 0) {
+        vigil_hl7_fault first = in->warnings[0];
+        return vigil__hl7_fail(
+            c->fault, first.status != VIGIL_OK ? first.status : VIGIL_ERR_PARSE, VIGIL_HL7_AE,
+            first.code, first.reason, first.loc.seg[0] != '\0' ? first.loc.seg : NULL,
+            first.loc.seq, first.loc.field, first.loc.rep, first.loc.comp,
+            "no vital sign stored: %zu result(s) refused; %s", in->n_refused, first.text);
+    }
+    if (in->n_obx == 0) {
+        return vigil__hl7_fail(c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE,
+                               VIGIL_HL7_E_SEGMENT_SEQUENCE, VIGIL_HL7_R_MISSING_SEGMENT, "OBX", 0,
+                               0, 0, 0, "ORU^R01 has no OBX: there is no result to store");
+    }
+    if (in->n_warnings < VIGIL_HL7_MAX_WARNINGS) { /* accepted: a note, ERR-4 I */
+        vigil_hl7_fault *w = &in->warnings[in->n_warnings++];
+        vigil__hl7_fail(w, VIGIL_OK, VIGIL_HL7_AA, VIGIL_HL7_E_ACCEPTED, VIGIL_HL7_R_NO_VITAL_SIGNS,
+                        NULL, 0, 0, 0, 0,
+                        "no result carries a vital sign vigil uses (%zu unknown, %zu not used by "
+                        "NEWS2): nothing stored",
+                        in->n_unknown, in->n_unused);
+    }
+    return VIGIL_OK;
+}
+
 vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_header *hdr,
                                    const vigil_hl7_opts *opts, vigil_obs_event *events, size_t cap,
                                    size_t *out_n, vigil_hl7_oru_info *info, vigil_hl7_fault *fault)
@@ -645,20 +883,28 @@ vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
         return vigil__hl7_fail(fault, VIGIL_ERR_ARG, VIGIL_HL7_AR, VIGIL_HL7_E_INTERNAL,
                                VIGIL_HL7_R_INTERNAL, NULL, 0, 0, 0, 0, "missing argument");
     }
-    vigil_hl7_opts defaults;
+    vigil_hl7_opts o;
     if (opts == NULL) {
-        vigil_hl7_opts_init(&defaults);
-        opts = &defaults;
+        vigil_hl7_opts_init(&o);
+    } else {
+        o = *opts;
     }
     oru_ctx c;
     memset(&c, 0, sizeof c);
+    vigil_hl7_profile dflt;
+    c.profile = vigil__hl7_profile_for(&o, hdr, &dflt);
+    if (c.profile->has_tz) {
+        o.local_tz = c.profile->local_tz; /* REQ HL7-PROFILE-TZ */
+    }
     c.msg = msg;
     c.hdr = hdr;
-    c.opts = opts;
+    c.opts = &o;
     c.events = events;
     c.cap = cap < VIGIL_HL7_MAX_EVENTS ? cap : VIGIL_HL7_MAX_EVENTS;
-    c.info = info;
-    c.fault = fault;
+    c.info = info != NULL ? info : &c.own_info;
+    c.fault = fault != NULL ? fault : &c.own_fault;
+    vigil_hl7_fault_clear(c.fault);
+    snprintf(c.info->profile, sizeof c.info->profile, "%s", c.profile->name);
     size_t n_obr = 0;
     vigil_status st = VIGIL_OK;
     for (size_t i = 1; i < msg->n_seg && st == VIGIL_OK; i++) {
@@ -673,12 +919,12 @@ vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
         }
     }
     if (st == VIGIL_OK && !c.have_pid) {
-        st = vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_SEGMENT_SEQUENCE,
+        st = vigil__hl7_fail(c.fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_SEGMENT_SEQUENCE,
                              VIGIL_HL7_R_MISSING_SEGMENT, "PID", 0, 0, 0, 0,
                              "ORU^R01 has no PID segment: vigil needs the patient");
     }
     if (st == VIGIL_OK && n_obr == 0) {
-        st = vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_SEGMENT_SEQUENCE,
+        st = vigil__hl7_fail(c.fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE, VIGIL_HL7_E_SEGMENT_SEQUENCE,
                              VIGIL_HL7_R_MISSING_SEGMENT, "OBR", 0, 0, 0, 0,
                              "ORU^R01 has no OBR segment");
     }
@@ -687,16 +933,17 @@ vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
         for (size_t k = 0; k < c.n && st == VIGIL_OK; k++) {
             vigil_err e = {0};
             if (vigil_news2_validate(&c.events[k].obs, &e) != VIGIL_OK) {
-                st = vigil__hl7_fail(fault, VIGIL_ERR_INTERNAL, VIGIL_HL7_AE, VIGIL_HL7_E_INTERNAL,
-                                     VIGIL_HL7_R_INTERNAL, NULL, 0, 0, 0, 0,
+                st = vigil__hl7_fail(c.fault, VIGIL_ERR_INTERNAL, VIGIL_HL7_AE,
+                                     VIGIL_HL7_E_INTERNAL, VIGIL_HL7_R_INTERNAL, NULL, 0, 0, 0, 0,
                                      "observation set %zu failed validation: %s", k + 1, e.msg);
             }
         }
     }
+    if (st == VIGIL_OK && c.n == 0) {
+        st = finish_empty(&c);
+    }
     if (st != VIGIL_OK) {
-        if (info != NULL) {
-            memset(info->corrected, 0, sizeof info->corrected);
-        }
+        memset(c.info->corrected, 0, sizeof c.info->corrected);
         return st;
     }
     *out_n = c.n;

@@ -153,6 +153,10 @@ static const char *const reason_names[VIGIL_HL7_R_COUNT] = {
     [VIGIL_HL7_R_TOO_MANY_EVENTS] = "too-many-events",
     [VIGIL_HL7_R_INTERNAL] = "internal",
     [VIGIL_HL7_R_UNKNOWN_PATIENT] = "unknown-patient",
+    [VIGIL_HL7_R_SENTINEL] = "no-measurement",
+    [VIGIL_HL7_R_DEMO] = "demo-data",
+    [VIGIL_HL7_R_STATUS] = "result-status",
+    [VIGIL_HL7_R_NO_VITAL_SIGNS] = "no-vital-signs",
 };
 
 const char *vigil_hl7_reason_name(vigil_hl7_reason r)
@@ -291,6 +295,11 @@ vigil_status vigil_hl7_parse(const char *text, size_t len, vigil_hl7_msg *out,
     if (out == NULL || (text == NULL && len > 0)) {
         return vigil__hl7_fail(fault, VIGIL_ERR_ARG, VIGIL_HL7_AR, VIGIL_HL7_E_INTERNAL,
                                VIGIL_HL7_R_INTERNAL, NULL, 0, 0, 0, 0, "no message given");
+    }
+    /* REQ HL7-BOM: a UTF-8 byte-order mark before MSH is not part of the message */
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        text += 3;
+        len -= 3;
     }
     out->text = text;
     out->len = len;
@@ -711,6 +720,12 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 vigil_status vigil__hl7_ident(const vigil_hl7_seps *seps, vigil_hl7_view v, char *out, size_t cap,
                               const char **why)
 {
+    /* REQ HL7-SUBCOMPONENT: a raw & where one value is expected is refused,
+     * never copied into the identifier (callers read an HD's parts themselves) */
+    if (memchr(v.p, seps->sub, v.n) != NULL) {
+        *why = "has subcomponents where one value is expected";
+        return VIGIL_ERR_PARSE;
+    }
     size_t n = 0;
     vigil_status st = vigil_hl7_unescape(seps, v, out, cap, &n);
     if (st == VIGIL_ERR_NOMEM) {

@@ -238,3 +238,16 @@ void vigil_hl7_dtm_format(int64_t t_ms, char out[21])
     }
     memcpy(o, "+0000", 6);
 }
+
+int vigil__hl7_placeholder_dtm(vigil_hl7_view v)
+{
+    if (v.n < 4) {
+        return 0;
+    }
+    for (size_t k = 0; k < v.n; k++) {
+        if (v.p[k] != '0') {
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -472,7 +472,20 @@ void vigil__srv_hl7_finish(vigil_server *srv, srv_job *job)
     char ctrl[VIGIL_ID_MAX];
     snprintf(ctrl, sizeof ctrl, "VIGIL%lld.%llu", (long long)(srv->started_ms / 1000),
              (unsigned long long)++srv->ack_seq);
-    vigil_hl7_ack_opts o = {ctrl, vigil__srv_now_ms(), "VIGIL", NULL};
+    bool oru = r->kind == VIGIL_HL7_KIND_ORU_R01;
+    vigil_hl7_ack_opts o = {.control_id = ctrl,
+                            .t_ms = vigil__srv_now_ms(),
+                            .app = "VIGIL",
+                            .facility = NULL,
+                            .warnings = oru ? r->oru.warnings : NULL,
+                            .n_warnings = oru ? r->oru.n_warnings : 0};
+    if (oru) { /* every result not stored is counted (and named in the ACK) */
+        atomic_fetch_add(&srv->stats.hl7_results_refused, r->oru.n_refused);
+        atomic_fetch_add(&srv->stats.hl7_results_unused, r->oru.n_unknown + r->oru.n_unused);
+        if (r->fault.ack == VIGIL_HL7_AA && r->n_events == 0) {
+            atomic_fetch_add(&srv->stats.hl7_oru_no_vitals, 1);
+        }
+    }
     char ack[VIGIL_HL7_ACK_MAX];
     size_t n = 0;
     vigil_status s = vigil_hl7_ack_build(&r->hdr, &fault, &o, ack, sizeof ack, &n);

@@ -274,14 +274,18 @@ void vigil_server_stop(vigil_server *srv)
                    "%llu message(s): %llu AA, %llu AE, %llu AR; %llu set(s) in %llu commit(s), "
                    "largest group %llu; ACK p50 <= %.2f ms, p99 <= %.2f ms, max %.2f ms; "
                    "AI after the ACK: %llu scored, %llu skipped, %llu failed; "
-                   "%llu HTTP request(s)",
+                   "%llu HTTP request(s); HL7 results not stored: %llu refused, %llu unused, "
+                   "%llu ORU without vital signs",
                    (unsigned long long)st.hl7_messages, (unsigned long long)st.hl7_aa,
                    (unsigned long long)st.hl7_ae, (unsigned long long)st.hl7_ar,
                    (unsigned long long)st.committed_sets, (unsigned long long)st.commits,
                    (unsigned long long)st.max_group, (double)st.ack_p50_us / 1000.0,
                    (double)st.ack_p99_us / 1000.0, (double)st.ack_max_us / 1000.0,
                    (unsigned long long)st.ai_scored, (unsigned long long)st.ai_skipped,
-                   (unsigned long long)st.ai_failed, (unsigned long long)st.http_requests);
+                   (unsigned long long)st.ai_failed, (unsigned long long)st.http_requests,
+                   (unsigned long long)st.hl7_results_refused,
+                   (unsigned long long)st.hl7_results_unused,
+                   (unsigned long long)st.hl7_oru_no_vitals);
 }
 
 void vigil_server_close(vigil_server *srv)
@@ -354,6 +358,9 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->mllp_backpressure = atomic_load(&srv->stats.mllp_backpressure);
     out->mllp_backlog_max = atomic_load(&srv->stats.mllp_backlog_max);
     out->mllp_out_bytes_max = atomic_load(&srv->stats.mllp_out_bytes_max);
+    out->hl7_results_refused = atomic_load(&srv->stats.hl7_results_refused);
+    out->hl7_results_unused = atomic_load(&srv->stats.hl7_results_unused);
+    out->hl7_oru_no_vitals = atomic_load(&srv->stats.hl7_oru_no_vitals);
     uint64_t n = 0, seen = 0;
     for (size_t b = 0; b <= SRV_ACK_BUCKETS; b++) {
         n += atomic_load(&srv->ack_hist[b]);

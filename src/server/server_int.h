@@ -517,7 +517,8 @@ struct vigil_server {
             committed_sets, max_group, http_requests, alerts_opened, store_failures, ai_scored,
             ai_skipped, ai_failed, mllp_refused_full, mllp_refused_per_addr, mllp_closed_idle,
             mllp_closed_stalled, mllp_closed_framing, mllp_backpressure, mllp_backlog_max,
-            mllp_out_bytes_max;
+            mllp_out_bytes_max, hl7_results_refused, hl7_results_unused,
+            hl7_oru_no_vitals;
     } stats;
 };
 

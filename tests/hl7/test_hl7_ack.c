@@ -44,14 +44,36 @@ static void ack_aa_swaps_sender_and_receiver_and_echoes_the_control_id(void **s)
 static void ack_ae_carries_err_with_location_code_severity_and_reason(void **s)
 {
     (void)s;
-    vigil_hl7_ack_opts o = {"VIGIL0002", ACK_T, NULL, NULL};
+    vigil_hl7_ack_opts o = {"VIGIL0002", ACK_T, NULL, NULL, NULL, 0};
     assert_string_equal(
-        ack_for("bad/implausible_value.hl7", &o, VIGIL_OK),
+        ack_for("bad/retraction_status_w.hl7", &o, VIGIL_OK),
         "MSH|^~\\&|VIGIL|RX1|EOBS|RX1|20250101000000+0000||ACK^R01^ACK|VIGIL0002|P|2.5.1\r"
         "MSA|AE|EOBS20250114083215001\r"
-        "ERR||OBX^7^5^1|102^Data type error^HL70357|E|implausible^^99VIGIL|||"
-        "OBX #7 heart rate (LN 8867-4): value 350 /min is implausible (hr 350 is outside the "
-        "plausible range 10 to 300)\r");
+        "ERR||OBX^7^11^1|207^Application internal error^HL70357|E|retraction^^99VIGIL|||"
+        "OBX #7 heart rate (LN 8867-4): OBX-11 result status W (retract) is not taken over HL7: "
+        "correct the record in vigil\r");
+}
+
+/* REQ HL7-ACK-WARNINGS REQ HL7-ORU-PER-RESULT: the message is accepted with its
+ * other vital signs; the refused result is named in an ERR with severity W */
+static void ack_aa_names_each_refused_result_in_an_err_with_severity_w(void **s)
+{
+    (void)s;
+    vigil_status st;
+    vigil_hl7_result *r = golden_decode("bad/implausible_value.hl7", &st);
+    assert_int_equal(st, VIGIL_OK);
+    assert_int_equal(r->oru.n_warnings, 1);
+    vigil_hl7_ack_opts o = {"VIGIL0002", ACK_T, NULL, NULL, r->oru.warnings, r->oru.n_warnings};
+    char out[VIGIL_HL7_ACK_MAX];
+    size_t n = 0;
+    assert_int_equal(vigil_hl7_ack_build(&r->hdr, &r->fault, &o, out, sizeof out, &n), VIGIL_OK);
+    assert_string_equal(
+        out, "MSH|^~\\&|VIGIL|RX1|EOBS|RX1|20250101000000+0000||ACK^R01^ACK|VIGIL0002|P|2.5.1\r"
+             "MSA|AA|EOBS20250114083215001\r"
+             "ERR||OBX^7^5^1|102^Data type error^HL70357|W|implausible^^99VIGIL|||"
+             "OBX #7 heart rate (LN 8867-4): value 350 /min is implausible (hr 350 is outside the "
+             "plausible range 10 to 300)\r");
+    free(r);
 }
 
 /* REQ HL7-AR-HEADER */
@@ -210,6 +232,7 @@ static void ack_every_golden_message_gets_one_that_parses(void **s)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(ack_aa_swaps_sender_and_receiver_and_echoes_the_control_id),
     cmocka_unit_test(ack_ae_carries_err_with_location_code_severity_and_reason),
+    cmocka_unit_test(ack_aa_names_each_refused_result_in_an_err_with_severity_w),
     cmocka_unit_test(ack_ar_for_an_unsupported_version_answers_in_2_5_1),
     cmocka_unit_test(ack_ar_for_an_unreadable_message_uses_defaults),
     cmocka_unit_test(ack_after_a_late_parse_fault_still_echoes_the_header),

@@ -1,7 +1,10 @@
 /*
  * test_hl7_bad.c: the malformed corpus tests/golden/hl7/bad/*.hl7. Each file
  * is refused with a specific acknowledgement code (AE or AR), HL7 table 0357
- * code, vigil reason and location, and never yields an event.
+ * code, vigil reason and location, and never yields an event. A fault in one
+ * result (units, value, value type, coded value, status) refuses that result
+ * only: the message is accepted (AA) with the other vital signs, and the ACK
+ * names the refused result in an ERR with severity W (check_result).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,42 @@ static void check(const expect *x)
     free(r);
 }
 
+/* REQ HL7-ORU-PER-RESULT: the refused result is named, the rest stored */
+static void check_result(const expect *x)
+{
+    char name[128];
+    snprintf(name, sizeof name, "bad/%s", x->file);
+    vigil_status st;
+    vigil_hl7_result *r = golden_decode(name, &st);
+    assert_int_equal(st, VIGIL_OK);
+    assert_int_equal(r->fault.ack, VIGIL_HL7_AA);
+    assert_true(r->n_events >= 1);
+    assert_int_equal(r->oru.n_refused, 1);
+    assert_int_equal(r->oru.n_warnings, 1);
+    const vigil_hl7_fault *w = &r->oru.warnings[0];
+    if (w->reason != x->reason) {
+        fail_msg("%s: reason %s, wanted %s (%s)", x->file, vigil_hl7_reason_name(w->reason),
+                 vigil_hl7_reason_name(x->reason), w->text);
+    }
+    assert_int_equal(w->code, x->code);
+    assert_string_equal(w->loc.seg, x->seg);
+    assert_int_equal(w->loc.seq, x->seq);
+    assert_int_equal(w->loc.field, x->field);
+    if (strstr(w->text, x->text) == NULL) {
+        fail_msg("%s: '%s' does not say '%s'", x->file, w->text, x->text);
+    }
+    char ack[VIGIL_HL7_ACK_MAX];
+    size_t n = 0;
+    vigil_hl7_ack_opts o = {.control_id = "ACK1",
+                            .app = "VIGIL",
+                            .warnings = r->oru.warnings,
+                            .n_warnings = r->oru.n_warnings};
+    assert_int_equal(vigil_hl7_ack_build(&r->hdr, &r->fault, &o, ack, sizeof ack, &n), VIGIL_OK);
+    assert_non_null(strstr(ack, "MSA|AA|"));
+    assert_non_null(strstr(ack, "|W|"));
+    free(r);
+}
+
 #define AR_ VIGIL_HL7_AR
 #define AE_ VIGIL_HL7_AE
 
@@ -90,7 +129,7 @@ static void bad_nhs_check_digit_is_refused(void **s)
     check(&x);
 }
 
-static void bad_implausible_value_is_refused_naming_obx_and_value(void **s)
+static void bad_implausible_value_refuses_that_result_naming_obx_and_value(void **s)
 {
     (void)s;
     expect x = {"implausible_value.hl7",
@@ -101,23 +140,23 @@ static void bad_implausible_value_is_refused_naming_obx_and_value(void **s)
                 7,
                 5,
                 "OBX #7 heart rate (LN 8867-4): value 350 /min is implausible"};
-    check(&x);
+    check_result(&x);
 }
 
-static void bad_non_numeric_value_is_refused(void **s)
+static void bad_non_numeric_value_refuses_that_result(void **s)
 {
     (void)s;
     expect x = {"non_numeric_value.hl7",        AE_, 102, VIGIL_HL7_R_NOT_NUMERIC, "OBX", 7, 5,
                 "'seventy-two' is not a number"};
-    check(&x);
+    check_result(&x);
 }
 
-static void bad_truncated_segment_is_refused(void **s)
+static void bad_truncated_segment_refuses_that_result(void **s)
 {
     (void)s;
     expect x = {"truncated_segment.hl7",        AE_, 101, VIGIL_HL7_R_MISSING_FIELD, "OBX", 7, 11,
                 "OBX-11 result status is empty"};
-    check(&x);
+    check_result(&x);
 }
 
 static void bad_oversize_message_is_rejected(void **s)
@@ -178,11 +217,11 @@ static void bad_training_processing_id_is_rejected(void **s)
     check(&x);
 }
 
-static void bad_wrong_units_are_refused(void **s)
+static void bad_wrong_units_refuse_that_result(void **s)
 {
     (void)s;
     expect x = {"wrong_units.hl7", AE_, 103, VIGIL_HL7_R_BAD_UNITS, "OBX", 9, 6, "'K'"};
-    check(&x);
+    check_result(&x);
 }
 
 static void bad_no_patient_id_is_refused(void **s)
@@ -247,12 +286,12 @@ static void bad_second_msh_is_rejected(void **s)
     check(&x);
 }
 
-static void bad_value_type_not_nm_is_refused(void **s)
+static void bad_value_type_not_nm_refuses_that_result(void **s)
 {
     (void)s;
     expect x = {"value_type_not_nm.hl7", AE_, 102, VIGIL_HL7_R_VALUE_TYPE, "OBX", 7, 2,
                 "'ST' is not NM"};
-    check(&x);
+    check_result(&x);
 }
 
 static void bad_duplicate_conflict_is_refused(void **s)
@@ -263,12 +302,12 @@ static void bad_duplicate_conflict_is_refused(void **s)
     check(&x);
 }
 
-static void bad_acvpu_not_in_scale_is_refused(void **s)
+static void bad_acvpu_not_in_scale_refuses_that_result(void **s)
 {
     (void)s;
     expect x = {"acvpu_not_in_scale.hl7",  AE_, 103, VIGIL_HL7_R_BAD_CODE, "OBX", 8, 5,
                 "not one of A, C, V, P, U"};
-    check(&x);
+    check_result(&x);
 }
 
 static void bad_missing_control_id_is_rejected(void **s)
@@ -298,16 +337,16 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(bad_wrong_encoding_chars_are_rejected),
     cmocka_unit_test(bad_timestamp_is_refused_naming_obr_7),
     cmocka_unit_test(bad_nhs_check_digit_is_refused),
-    cmocka_unit_test(bad_implausible_value_is_refused_naming_obx_and_value),
-    cmocka_unit_test(bad_non_numeric_value_is_refused),
-    cmocka_unit_test(bad_truncated_segment_is_refused),
+    cmocka_unit_test(bad_implausible_value_refuses_that_result_naming_obx_and_value),
+    cmocka_unit_test(bad_non_numeric_value_refuses_that_result),
+    cmocka_unit_test(bad_truncated_segment_refuses_that_result),
     cmocka_unit_test(bad_oversize_message_is_rejected),
     cmocka_unit_test(bad_binary_junk_is_rejected),
     cmocka_unit_test(bad_unsupported_version_is_rejected),
     cmocka_unit_test(bad_unsupported_message_type_is_rejected),
     cmocka_unit_test(bad_unsupported_event_is_rejected),
     cmocka_unit_test(bad_training_processing_id_is_rejected),
-    cmocka_unit_test(bad_wrong_units_are_refused),
+    cmocka_unit_test(bad_wrong_units_refuse_that_result),
     cmocka_unit_test(bad_no_patient_id_is_refused),
     cmocka_unit_test(bad_ambiguous_local_time_is_refused),
     cmocka_unit_test(bad_retraction_status_w_is_refused),
@@ -315,9 +354,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(bad_adt_admit_without_ward_is_refused),
     cmocka_unit_test(bad_escape_in_identifier_is_refused),
     cmocka_unit_test(bad_second_msh_is_rejected),
-    cmocka_unit_test(bad_value_type_not_nm_is_refused),
+    cmocka_unit_test(bad_value_type_not_nm_refuses_that_result),
     cmocka_unit_test(bad_duplicate_conflict_is_refused),
-    cmocka_unit_test(bad_acvpu_not_in_scale_is_refused),
+    cmocka_unit_test(bad_acvpu_not_in_scale_refuses_that_result),
     cmocka_unit_test(bad_missing_control_id_is_rejected),
     cmocka_unit_test(bad_no_observation_time_is_refused),
 };

@@ -219,17 +219,37 @@ static void hl7_units_are_checked_per_observation(void **s)
         "OBX|1|NM|8480-6^SBP^LN||120|mm[Hg]^millimetre of mercury^UCUM|||||F\r",
         "OBX|1|NM|8310-5^Temp^LN||37|Cel|||||F\r",
         "OBX|1|NM|59408-5^SpO2^LN||95|%|||||F\r",
+        /* synonyms real feeds send (issue 11) */
+        HR("80", "bpm"),
+        HR("80", "beats/min"),
+        HR("80", "264864^MDC_DIM_BEAT_PER_MIN^MDC"),
+        HR("80", "^MDC_DIM_BEAT_PER_MIN^MDC"),
+        "OBX|1|NM|9279-1^RR^LN||16|264928^MDC_DIM_RESP_PER_MIN^MDC|||||F\r",
+        "OBX|1|NM|8480-6^SBP^LN||120|266016^MDC_DIM_MMHG^MDC|||||F\r",
+        "OBX|1|NM|8480-6^SBP^LN||120|mm Hg|||||F\r",
+        "OBX|1|NM|8310-5^Temp^LN||37|268192^MDC_DIM_DEGC^MDC|||||F\r",
+        "OBX|1|NM|59408-5^SpO2^LN||95|262688^MDC_DIM_PERCENT^MDC|||||F\r",
     };
     for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
         free(oru(ok[k], VIGIL_OK));
     }
-    free(refused(HR("80", "bpm"), VIGIL_HL7_R_BAD_UNITS, VIGIL_HL7_E_TABLE_VALUE));
+    free(refused(HR("80", "%"), VIGIL_HL7_R_BAD_UNITS, VIGIL_HL7_E_TABLE_VALUE));
+    /* an MDC unit code is read as MDC only with the MDC coding system */
+    free(refused(HR("80", "262688^MDC_DIM_PERCENT^MDC"), VIGIL_HL7_R_BAD_UNITS,
+                 VIGIL_HL7_E_TABLE_VALUE));
     free(refused(HR("80", ""), VIGIL_HL7_R_MISSING_FIELD, VIGIL_HL7_E_REQUIRED_MISSING));
     free(refused("OBX|1|NM|8310-5^Temp^LN||310|K|||||F\r", VIGIL_HL7_R_BAD_UNITS,
                  VIGIL_HL7_E_TABLE_VALUE));
     free(refused("OBX|1|NM|59408-5^SpO2^LN||0.95|1|||||F\r", VIGIL_HL7_R_BAD_UNITS,
                  VIGIL_HL7_E_TABLE_VALUE));
     vigil_hl7_result *r = oru("OBX|1|NM|8310-5^Temp^LN||98.6|[degF]|||||F\r", VIGIL_OK);
+    assert_num(r->events[0].obs.temp_c, 37.0);
+    free(r);
+    /* degF, and the MDC Fahrenheit reference id: converted, never stored as Celsius */
+    r = oru("OBX|1|NM|8310-5^Temp^LN||100.4|degF|||||F\r", VIGIL_OK);
+    assert_num(r->events[0].obs.temp_c, 38.0);
+    free(r);
+    r = oru("OBX|1|NM|150364^MDC_TEMP_BODY^MDC||98.6|^MDC_DIM_FAHR^MDC|||||F\r", VIGIL_OK);
     assert_num(r->events[0].obs.temp_c, 37.0);
     free(r);
     /* 120 F is 48.9 C: implausible after conversion, named in the original unit */
@@ -239,19 +259,26 @@ static void hl7_units_are_checked_per_observation(void **s)
     free(r);
 }
 
-/* REQ NEWS2-PLAUSIBLE */
-static void hl7_implausible_values_refuse_the_message_naming_obx_and_value(void **s)
+/* REQ NEWS2-PLAUSIBLE REQ HL7-ORU-PER-RESULT */
+static void hl7_implausible_value_refuses_that_result_naming_obx_and_value(void **s)
 {
     (void)s;
-    vigil_hl7_result *r = refused(
-        "OBX|1|NM|9279-1^RR^LN||18|/min|||||F\rOBX|2|NM|8867-4^Heart rate^LN||301|/min|||||F\r",
-        VIGIL_HL7_R_IMPLAUSIBLE, VIGIL_HL7_E_DATA_TYPE);
-    assert_string_equal(r->fault.loc.seg, "OBX");
-    assert_int_equal(r->fault.loc.seq, 2);
-    assert_int_equal(r->fault.loc.field, 5);
-    assert_non_null(strstr(r->fault.text, "OBX #2"));
-    assert_non_null(strstr(r->fault.text, "8867-4"));
-    assert_non_null(strstr(r->fault.text, "301"));
+    vigil_hl7_result *r =
+        oru("OBX|1|NM|9279-1^RR^LN||18|/min|||||F\rOBX|2|NM|8867-4^Heart rate^LN||301|/min|||||F\r",
+            VIGIL_OK);
+    assert_int_equal(r->fault.ack, VIGIL_HL7_AA);
+    assert_int_equal(r->n_events, 1);
+    assert_num(r->events[0].obs.rr_bpm, 18);
+    assert_true(isnan(r->events[0].obs.hr_bpm)); /* not measured, never a wrong value */
+    assert_int_equal(r->oru.n_refused, 1);
+    const vigil_hl7_fault *w = &r->oru.warnings[0];
+    assert_int_equal(w->reason, VIGIL_HL7_R_IMPLAUSIBLE);
+    assert_string_equal(w->loc.seg, "OBX");
+    assert_int_equal(w->loc.seq, 2);
+    assert_int_equal(w->loc.field, 5);
+    assert_non_null(strstr(w->text, "OBX #2"));
+    assert_non_null(strstr(w->text, "8867-4"));
+    assert_non_null(strstr(w->text, "301"));
     free(r);
     /* the bounds themselves are accepted (inclusive) */
     free(oru(HR("300", "/min"), VIGIL_OK));
@@ -293,25 +320,33 @@ static void hl7_numeric_values_must_be_nm(void **s)
                  VIGIL_HL7_E_REQUIRED_MISSING));
 }
 
-/* REQ HL7-ORU-STATUS */
-static void hl7_result_status_f_and_c_are_used_others_ignored_or_refused(void **s)
+/* REQ HL7-ORU-STATUS REQ HL7-PROFILE-STATUS */
+static void hl7_result_status_f_c_and_r_are_used_others_refused(void **s)
 {
     (void)s;
     vigil_hl7_result *r = oru("OBX|1|NM|8867-4^HR^LN||72|/min|||||C\r", VIGIL_OK);
     assert_true(r->oru.corrected[0]);
     free(r);
-    static const char not_final[] = "IPRSXNOU";
+    /* R: "results entered, not verified", what a bedside monitor sends */
+    r = oru("OBX|1|NM|8867-4^HR^LN||72|/min|||||R\r", VIGIL_OK);
+    assert_int_equal(r->n_events, 1);
+    assert_num(r->events[0].obs.hr_bpm, 72);
+    free(r);
+    /* a vital sign with another status is refused, so a message of only those is AE */
+    static const char not_final[] = "IPSXNOU";
     for (size_t k = 0; k < sizeof not_final - 1; k++) {
         char body[128];
         snprintf(body, sizeof body, "OBX|1|NM|8867-4^HR^LN||72|/min|||||%c\r", not_final[k]);
-        r = oru(body, VIGIL_OK);
-        assert_int_equal(r->n_events, 0);
+        r = refused(body, VIGIL_HL7_R_STATUS, VIGIL_HL7_E_TABLE_VALUE);
         assert_int_equal(r->oru.n_not_final, 1);
+        assert_non_null(strstr(r->fault.text, "no vital sign stored"));
         free(r);
     }
-    /* X (cannot be obtained) may come without a value */
-    r = oru("OBX|1|NM|8867-4^HR^LN|||/min|||||X\r", VIGIL_OK);
-    assert_int_equal(r->n_events, 0);
+    /* with a usable one beside it: accepted, the other named */
+    r = oru("OBX|1|NM|8867-4^HR^LN|||/min|||||X\rOBX|2|NM|9279-1^RR^LN||18|/min|||||F\r", VIGIL_OK);
+    assert_int_equal(r->n_events, 1);
+    assert_int_equal(r->oru.n_refused, 1);
+    assert_int_equal(r->oru.warnings[0].reason, VIGIL_HL7_R_STATUS);
     free(r);
     free(refused("OBX|1|NM|8867-4^HR^LN||72|/min|||||W\r", VIGIL_HL7_R_RETRACTION,
                  VIGIL_HL7_E_INTERNAL));
@@ -541,9 +576,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(hl7_golden_custom_delimiters_and_alternate_coding_are_read),
     cmocka_unit_test(hl7_oxygen_is_fio2_above_21_or_flow_above_0),
     cmocka_unit_test(hl7_units_are_checked_per_observation),
-    cmocka_unit_test(hl7_implausible_values_refuse_the_message_naming_obx_and_value),
+    cmocka_unit_test(hl7_implausible_value_refuses_that_result_naming_obx_and_value),
     cmocka_unit_test(hl7_numeric_values_must_be_nm),
-    cmocka_unit_test(hl7_result_status_f_and_c_are_used_others_ignored_or_refused),
+    cmocka_unit_test(hl7_result_status_f_c_and_r_are_used_others_refused),
     cmocka_unit_test(hl7_unknown_codes_are_ignored_and_counted),
     cmocka_unit_test(hl7_acvpu_takes_one_letter_from_a_coded_or_string_value),
     cmocka_unit_test(hl7_observation_time_is_obx_14_else_obr_7),
