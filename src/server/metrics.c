@@ -144,6 +144,15 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
         "vigil_hl7_ack_latency_seconds{quantile=\"0.99\"} %.6f\n"
         "vigil_hl7_ack_latency_seconds{quantile=\"1\"} %.6f\n",
         (double)s.ack_p50_us / 1e6, (double)s.ack_p99_us / 1e6, (double)s.ack_max_us / 1e6);
+    static const char *const results[] = {"refused", "unused"};
+    uint64_t results_n[] = {s.hl7_results_refused, s.hl7_results_unused};
+    labelled(&b, "vigil_hl7_results_not_stored_total",
+             "ORU^R01 results not stored, each named in its ACK: a vital sign refused (units, "
+             "value, status, demo data), or a code not known or not used by NEWS2.",
+             "reason", results, results_n, 2);
+    metric(&b, "vigil_hl7_oru_without_vital_signs_total", "counter",
+           "ORU^R01 messages accepted with no vital sign vigil uses in them.",
+           s.hl7_oru_no_vitals);
     metric(&b, "vigil_commits_total", "counter", "Group commits of observation sets.", s.commits);
     metric(&b, "vigil_committed_sets_total", "counter", "Observation sets stored.",
            s.committed_sets);

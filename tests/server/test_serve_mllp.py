@@ -176,6 +176,41 @@ def future_observation_time_is_refused(s):
     C.check(s.snapshot() == before, "nothing stored for it")
 
 
+def metric(s, name):
+    st, text, _ = s.http("GET", "/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def results_not_stored_are_counted_and_named(s):
+    """Issue 11: one refused result does not lose the others; it is named (ERR W) and counted."""
+    name = 'vigil_hl7_results_not_stored_total{reason="refused"}'
+    before = metric(s, name)
+    nothing = metric(s, "vigil_hl7_oru_without_vital_signs_total")
+    conn = s.mllp()
+    m = ("MSH|^~\\&|COMEN|RX1|VIGIL|RX1|20250114083215+0000||ORU^R01|SENT1|P|2.4\r"
+         "PID|||4711^^^^PI\rOBR|1|||VS|||20250114083000+0000\r"
+         "OBX|1|NM|147842^MDC_ECG_HEART_RATE^MDC||-999|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R\r"
+         "OBX|2|NM|151562^MDC_RESP_RATE^MDC||20|264928^MDC_DIM_RESP_PER_MIN^MDC|||||R\r")
+    raw = conn.request(m.encode())
+    code, _, _ = ack_fields(raw)
+    C.check(code == "AA" and b"|W|no-measurement^^99VIGIL|" in raw,
+            "a sentinel refuses its result only, named in an ERR W (got %r)" % raw[:300])
+    C.check(s.count("obs_set", "source_id = 'SENT1'") == 1, "the other vital sign is stored")
+    m2 = ("MSH|^~\\&|COMEN|RX1|VIGIL|RX1|20250114083215+0000||ORU^R01|PAIN1|P|2.4\r"
+          "PID|||4711^^^^PI\rOBR|1|||VS|||20250114083000+0000\r"
+          "OBX|1|NM|72514-3^Pain^LN||2|{score}|||||F\r")
+    raw = conn.request(m2.encode())
+    C.check(ack_fields(raw)[0] == "AA" and b"|I|no-vital-signs^^99VIGIL|" in raw,
+            "an ORU without vital signs is AA with an ERR I (got %r)" % raw[:300])
+    conn.close()
+    C.check(metric(s, name) == before + 1, "the refused result is counted in /metrics")
+    C.check(metric(s, "vigil_hl7_oru_without_vital_signs_total") == nothing + 1,
+            "the ORU without vital signs is counted in /metrics")
+
+
 with Server() as s:
     golden_messages_are_acknowledged_only_once_stored(s)
     bad_corpus_is_refused_and_nothing_stored(s)
@@ -184,5 +219,6 @@ with Server() as s:
     two_set_message_is_stored_all_or_none(s)
     pipelined_messages_are_acknowledged_in_order(s)
     future_observation_time_is_refused(s)
+    results_not_stored_are_counted_and_named(s)
     C.check(s.stop() == 0, "SIGTERM: exit 0")
 C.done()
