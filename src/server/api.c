@@ -228,7 +228,12 @@ static json_t *alerts_json(const srv_patient *p)
         json_array_append_new(a, alert_json(&p->esc.episode));
     }
     for (size_t i = 0; i < p->esc.n_martha; i++) {
-        json_array_append_new(a, alert_json(&p->esc.martha[i]));
+        json_t *j = alert_json(&p->esc.martha[i]);
+        const srv_alert_link *l = vigil__srv_pat_link(p, p->esc.martha[i].id);
+        json_object_set_new(j, "call_id", l != NULL && l->call_id > 0
+                                              ? json_integer((json_int_t)l->call_id)
+                                              : json_null()); /* for its review */
+        json_array_append_new(a, j);
     }
     return a;
 }

@@ -109,11 +109,11 @@ export async function page(roles) {
     if (['nurse', 'doctor', 'outreach', 'safety-officer'].includes(me.role)) links.push(['/alerts', 'Open alerts']);
     if (me.role === 'safety-officer') links.push(['/safety', "Martha's Rule log"]);
     if (me.role === 'admin') links.push(['/admin', 'Users']);
-    clear(nav);
+    const menu = nav.querySelector('.nhsuk-header__menu');
     for (const [href, text] of links) {
       const a = el('a', { class: 'nhsuk-header__navigation-link', href }, text);
       if (location.pathname === href) a.setAttribute('aria-current', 'page');
-      nav.append(el('li', { class: 'nhsuk-header__navigation-item' }, a));
+      nav.insertBefore(el('li', { class: 'nhsuk-header__navigation-item' }, a), menu);
     }
   }
   const out = document.getElementById('sign-out');

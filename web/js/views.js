@@ -39,8 +39,9 @@ export function news2View(n) {
   if (!n) return el('span', {}, 'No observations yet');
   const [words, cls] = RISK[n.risk] || [n.risk, ''];
   const total = n.complete ? String(n.total) : 'at least ' + n.total;
+  // an incomplete set's band is a lower bound too: never shown as plain "Low risk"
   const parts = [el('span', { class: 'nhsuk-u-font-weight-bold' }, 'NEWS2 ' + total), ' ',
-    tag(words + ' risk', cls)];
+    n.complete ? tag(words + ' risk', cls) : tag('At least ' + words.toLowerCase() + ' risk', 'nhsuk-tag--white')];
   if (n.single_param_3) parts.push(' ', tag('3 in one parameter', 'nhsuk-tag--red'));
   if (!n.complete) {
     const missing = (n.missing || []).map((m) => PARAM_WORDS[m] || m).join(', ');

@@ -1,0 +1,48 @@
+// news2.js: NEWS2 (RCP 2017, chart 1 and 2) worked out in the browser as a nurse
+// types a set, so the form shows the score before it is sent. The server's
+// score (src/core/news2.c) is the one stored and acted on; tests/web checks
+// that the two agree for the sets it records. Bands are also used to draw the
+// chart (patient.js). A missing parameter is missing, never scored 0.
+
+export const BANDS = {
+  rr: [{ hi: 8, s: 3, t: '≤8' }, { hi: 11, s: 1, t: '9–11' }, { hi: 20, s: 0, t: '12–20' }, { hi: 24, s: 2, t: '21–24' }, { hi: Infinity, s: 3, t: '≥25' }],
+  spo2: [{ hi: 91, s: 3, t: '≤91' }, { hi: 93, s: 2, t: '92–93' }, { hi: 95, s: 1, t: '94–95' }, { hi: Infinity, s: 0, t: '≥96' }],
+  sbp: [{ hi: 90, s: 3, t: '≤90' }, { hi: 100, s: 2, t: '91–100' }, { hi: 110, s: 1, t: '101–110' }, { hi: 219, s: 0, t: '111–219' }, { hi: Infinity, s: 3, t: '≥220' }],
+  hr: [{ hi: 40, s: 3, t: '≤40' }, { hi: 50, s: 1, t: '41–50' }, { hi: 90, s: 0, t: '51–90' }, { hi: 110, s: 1, t: '91–110' }, { hi: 130, s: 2, t: '111–130' }, { hi: Infinity, s: 3, t: '≥131' }],
+  temp_c: [{ hi: 35.0, s: 3, t: '≤35.0' }, { hi: 36.0, s: 1, t: '35.1–36.0' }, { hi: 38.0, s: 0, t: '36.1–38.0' }, { hi: 39.0, s: 1, t: '38.1–39.0' }, { hi: Infinity, s: 2, t: '≥39.1' }],
+};
+
+function band(param, v) {
+  return BANDS[param].find((b) => v <= b.hi).s;
+}
+
+function spo2Scale2(v, o2) {
+  if (v <= 83) return 3;
+  if (v <= 85) return 2;
+  if (v <= 87) return 1;
+  if (v <= 92 || o2 !== 'oxygen') return 0;
+  if (v <= 94) return 1;
+  if (v <= 96) return 2;
+  return 3;
+}
+
+/* set: {rr, spo2, o2: 'air'|'oxygen', sbp, hr, acvpu, temp_c} (numbers or null);
+   scale2: the patient's recorded Scale 2 decision. */
+export function news2(set, scale2 = false) {
+  const sub = {};
+  const num = (x) => (x === null || x === undefined || x === '' || Number.isNaN(x) ? null : Number(x));
+  const rr = num(set.rr), spo2 = num(set.spo2), sbp = num(set.sbp), hr = num(set.hr), temp = num(set.temp_c);
+  sub.rr = rr === null ? null : band('rr', rr);
+  sub.spo2 = spo2 === null ? null : scale2 ? spo2Scale2(spo2, set.o2) : band('spo2', spo2);
+  sub.o2 = set.o2 === 'oxygen' ? 2 : set.o2 === 'air' ? 0 : null;
+  sub.sbp = sbp === null ? null : band('sbp', sbp);
+  sub.hr = hr === null ? null : band('hr', hr);
+  sub.acvpu = set.acvpu ? (set.acvpu === 'A' ? 0 : 3) : null;
+  sub.temp = temp === null ? null : band('temp_c', temp);
+  const vals = Object.values(sub);
+  const missing = Object.keys(sub).filter((k) => sub[k] === null);
+  const total = vals.reduce((a, b) => a + (b || 0), 0);
+  const single3 = vals.some((v) => v === 3);
+  const risk = total >= 7 ? 'high' : total >= 5 ? 'medium' : single3 ? 'low-medium' : 'low';
+  return { total, sub, complete: missing.length === 0, missing, single_param_3: single3, risk, spo2_scale: scale2 ? 2 : 1 };
+}
