@@ -408,6 +408,30 @@ vigil_status vigil_store_episodes_open(vigil_store *st, const vigil_actor *who, 
                                        vigil_store_episode_list *out, vigil_err *err);
 void vigil_store_episode_list_fini(vigil_store_episode_list *l);
 
+/* One event of a patient's escalation history: an alert raised, repeated,
+ * acknowledged or closed, a staff concern, a Martha's Rule call or review, a
+ * daily answer, an AI opt-out or its withdrawal, a Scale 2 decision, a plan.
+ * Strings borrowed, valid during the callback only. */
+typedef struct vigil_store_history_event {
+    int64_t t_ms;
+    const char *kind;   /* "alert", "alert-repeat", "ack", "episode-close", "staff-concern",
+                           "marthas-call", "marthas-review", "daily-answer", "ai-optout",
+                           "ai-optout-withdrawn", "scale2", "scale2-end", "plan" */
+    const char *what;   /* a short phrase: "emergency", "declined", "family" ... */
+    const char *by;     /* who (a username, a responder, or "vigil" for the policy) */
+    const char *detail; /* why: a reason, a concern, a note, the trigger ("" when none) */
+} vigil_store_history_event;
+
+typedef vigil_status (*vigil_store_history_cb)(void *ctx, const vigil_store_history_event *e,
+                                              vigil_err *err);
+
+/* Patient patient_id's escalation history, newest first, at most limit
+ * events: one audited read (record "patient.history"). cb's error stops the
+ * walk and is returned. */
+vigil_status vigil_store_patient_history(vigil_store *st, const vigil_actor *who,
+                                         int64_t patient_id, size_t limit,
+                                         vigil_store_history_cb cb, void *ctx, vigil_err *err);
+
 /* ---- concerns and Martha's Rule ----------------------------------------- */
 
 /* A member of staff (who->user) is worried about the patient: concern in their

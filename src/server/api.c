@@ -406,6 +406,37 @@ static json_t *obs_row_json(const vigil_store_obs_row *o)
                      "ai", ai);
 }
 
+static vigil_status history_row(void *ctx, const vigil_store_history_event *e, vigil_err *err)
+{
+    json_t *j = json_pack("{s:o, s:s, s:s, s:s, s:s}", "at", vigil__srv_time_json(e->t_ms), "kind",
+                          e->kind, "what", e->what, "by", e->by, "detail", e->detail);
+    if (j == NULL || json_array_append_new(ctx, j) != 0) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory for the history");
+    }
+    return VIGIL_OK;
+}
+
+/* GET /api/patients/{id}/history: alerts, acknowledgements, concerns, calls,
+ * reviews, answers, opt-outs, Scale 2 and plans, newest first (500 at most). */
+static void h_history(vigil_server *srv, srv_req *r)
+{
+    srv_patient *p = patient_for(srv, r, 0);
+    if (p == NULL) {
+        return;
+    }
+    json_t *rows = json_array();
+    vigil_err err = {0};
+    vigil_status st =
+        vigil_store_patient_history(srv->store, &r->who, p->id, 500, history_row, rows, &err);
+    if (st != VIGIL_OK) {
+        json_decref(rows);
+        vigil__srv_req_store_error(r, st, &err);
+        return;
+    }
+    vigil__srv_req_json(r, 200, json_pack("{s:I, s:o}", "patient_id", (json_int_t)p->id,
+                                          "events", rows));
+}
+
 /* from/to query arguments (ISO 8601), defaulting to the last 72 hours. */
 static bool range_of(vigil_server *srv, srv_req *r, int64_t now, int64_t *from, int64_t *to)
 {
@@ -1075,6 +1106,7 @@ const srv_route vigil__srv_routes[] = {
     {"GET", "/api/wards/{}/patients", h_ward_list, CLINICAL, false, false, false, 0},
     {"GET", "/api/patients/{}", h_patient, CLINICAL, false, false, false, 0},
     {"GET", "/api/patients/{}/observations", h_observations, CLINICAL, false, false, false, 0},
+    {"GET", "/api/patients/{}/history", h_history, CLINICAL, false, false, false, 0},
     {"POST", "/api/patients/{}/observations", h_post_observation, CLINICAL, true, false, false, 0},
     {"POST", "/api/patients/{}/concerns", h_concern, CLINICAL, true, false, false, 0},
     {"POST", "/api/patients/{}/marthas-rule", h_marthas_call, CLINICAL, true, false, false, 0},

@@ -782,6 +782,18 @@ vigil_status vigil_store_episodes_open(vigil_store *st, const vigil_actor *who, 
                                   err);
 }
 
+vigil_status vigil_store_patient_history(vigil_store *st, const vigil_actor *who,
+                                         int64_t patient_id, size_t limit,
+                                         vigil_store_history_cb cb, void *ctx, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    if (cb == NULL || patient_id <= 0 || limit == 0) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "patient_id", "no callback, patient or limit");
+    }
+    return st->ops->patient_history(st->be, who, patient_id, limit, cb, ctx, err);
+}
+
 void vigil_store_episode_list_fini(vigil_store_episode_list *l)
 {
     if (l == NULL) {

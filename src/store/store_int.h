@@ -170,6 +170,9 @@ typedef struct vigil__store_ops {
                               vigil_err *err);
     vigil_status (*episodes_open)(void *be, const vigil_actor *who, const char *ward,
                                   vigil_store_episode_list *out, vigil_err *err);
+    vigil_status (*patient_history)(void *be, const vigil_actor *who, int64_t patient_id,
+                                    size_t limit, vigil_store_history_cb cb, void *ctx,
+                                    vigil_err *err);
 
     vigil_status (*staff_concern)(void *be, const vigil_actor *who, int64_t patient_id,
                                   int64_t t_ms, const char *concern, int64_t *out_id,

@@ -316,11 +316,31 @@ function renderActions(p) {
   }
 }
 
+const HISTORY = {
+  alert: (w) => 'Alert raised: ' + w,
+  'alert-repeat': (w) => 'Alert sent again (' + w + ')',
+  ack: (w) => 'Alert acknowledged: ' + w,
+  'episode-close': () => 'Alert closed',
+  'staff-concern': () => 'Staff concern raised',
+  'marthas-call': (w) => "Martha's Rule call from " + w,
+  'marthas-review': (w) => "Martha's Rule call reviewed: " + w,
+  'daily-answer': (w) => 'Daily question: feels ' + w,
+  'ai-optout': () => 'AI opt-out recorded',
+  'ai-optout-withdrawn': () => 'AI opt-out withdrawn',
+  scale2: () => 'SpO2 Scale 2 decided',
+  'scale2-end': () => 'SpO2 Scale 2 ended',
+  plan: () => 'Revised escalation plan',
+};
+
+function historyWhat(e) {
+  return (HISTORY[e.kind] || ((w) => e.kind + ' ' + w))(e.what);
+}
+
 async function renderHistory() {
   const box = clear(document.getElementById('history'));
   const r = await api('GET', '/api/patients/' + id + '/history');
   if (!r.ok) {
-    box.append(el('p', {}, 'Open alerts and their acknowledgements are shown above.'));
+    box.append(el('p', {}, 'The history could not be loaded: ' + (r.body && r.body.error ? r.body.error.message : r.status)));
     return;
   }
   const ev = r.body.events;
@@ -331,7 +351,7 @@ async function renderHistory() {
   box.append(el('table', { class: 'nhsuk-table' },
     el('caption', { class: 'nhsuk-table__caption nhsuk-u-visually-hidden' }, 'Escalation history, newest first'),
     el('thead', {}, el('tr', {}, ['When', 'What', 'Who', 'Why or details'].map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, ev.map((e) => el('tr', {}, el('td', {}, clock(e.at)), el('td', {}, e.what), el('td', {}, e.who || '-'), el('td', {}, e.detail || ''))))));
+    el('tbody', {}, ev.map((e) => el('tr', {}, el('td', {}, clock(e.at)), el('td', {}, historyWhat(e)), el('td', {}, e.by || '-'), el('td', {}, e.detail || ''))))));
 }
 
 /* A form someone has started: left alone by the refresh. */

@@ -835,6 +835,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .alert_repeat = vigil__sq_alert_repeat,
     .alert_ack = vigil__sq_alert_ack,
     .episodes_open = vigil__sq_episodes_open,
+    .patient_history = vigil__sq_patient_history,
     .staff_concern = vigil__sq_staff_concern,
     .marthas_call_add = vigil__sq_marthas_call_add,
     .marthas_review_add = vigil__sq_marthas_review_add,

@@ -318,6 +318,92 @@ vigil_status vigil__sq_episodes_open(void *be, const vigil_actor *who, const cha
     return VIGIL_OK;
 }
 
+/* ---- a patient's escalation history ----------------------------------------- */
+
+#define EP_OF "JOIN alert a ON a.id = x.alert_id JOIN episode e ON e.id = a.episode_id "
+static const char SQL_HISTORY[] =
+    "SELECT t, kind, what, who, detail FROM ("
+    "SELECT a.raised_ms t, 'alert' kind, e.level what, e.opened_by who, 'raised by ' || e.trigger "
+    "detail FROM alert a JOIN episode e ON e.id = a.episode_id WHERE e.patient_id = ?1 "
+    "UNION ALL SELECT x.t_ms, 'alert-repeat', 'step ' || x.rota_step, x.recorded_by, "
+    "'sent again to ' || x.notified FROM alert_repeat x " EP_OF "WHERE e.patient_id = ?1 "
+    "UNION ALL SELECT x.t_ms, 'ack', x.action, x.username, coalesce(x.reason, '') FROM ack x " EP_OF
+    "WHERE e.patient_id = ?1 "
+    "UNION ALL SELECT closed_ms, 'episode-close', level, closed_by, close_reason FROM episode "
+    "WHERE patient_id = ?1 AND closed_ms IS NOT NULL "
+    "UNION ALL SELECT t_ms, 'staff-concern', '', username, concern FROM staff_concern "
+    "WHERE patient_id = ?1 "
+    "UNION ALL SELECT t_ms, 'marthas-call', caller, recorded_by, concern FROM marthas_call "
+    "WHERE patient_id = ?1 "
+    "UNION ALL SELECT r.t_ms, 'marthas-review', r.outcome, r.responder, "
+    "r.category || coalesce(': ' || r.note, '') FROM marthas_review r "
+    "JOIN marthas_call c ON c.id = r.call_id WHERE c.patient_id = ?1 "
+    "UNION ALL SELECT t_ms, 'daily-answer', answer, asked_by, '' FROM daily_answer "
+    "WHERE patient_id = ?1 "
+    "UNION ALL SELECT from_ms, 'ai-optout', '', recorded_by, coalesce(note, '') FROM ai_optout "
+    "WHERE patient_id = ?1 "
+    "UNION ALL SELECT withdrawn_ms, 'ai-optout-withdrawn', '', withdrawn_by, '' FROM ai_optout "
+    "WHERE patient_id = ?1 AND withdrawn_ms IS NOT NULL "
+    "UNION ALL SELECT from_ms, 'scale2', '', decided_by, reason FROM scale2_decision "
+    "WHERE patient_id = ?1 "
+    "UNION ALL SELECT ended_ms, 'scale2-end', '', ended_by, coalesce(end_reason, '') "
+    "FROM scale2_decision WHERE patient_id = ?1 AND ended_ms IS NOT NULL "
+    "UNION ALL SELECT made_ms, 'plan', '', made_by, reason || ': ' || plan FROM escalation_plan "
+    "WHERE patient_id = ?1"
+    ") ORDER BY t DESC LIMIT ?2";
+
+static const char *text_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t != NULL ? (const char *)t : "";
+}
+
+static vigil_status history_txn(sq *q, const vigil_actor *who, int64_t patient_id, size_t limit,
+                                vigil_store_history_cb cb, void *ctx, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_HISTORY, &st);
+    sq_bind_i64(st, 1, patient_id);
+    sq_bind_i64(st, 2, (int64_t)limit);
+    vigil_status s = VIGIL_OK;
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "patient history", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        vigil_store_history_event e = {sq_col_i64(st, 0), text_col(st, 1), text_col(st, 2),
+                                       text_col(st, 3), text_col(st, 4)};
+        s = cb(ctx, &e, err);
+        if (s != VIGIL_OK) {
+            break;
+        }
+    }
+    if (s != VIGIL_OK) {
+        sq_done(st);
+        return s;
+    }
+    {
+        vigil__audit_ev ev;
+        vigil__audit_ev_set(&ev, who, "patient.history", "patient", patient_id, patient_id,
+                            "escalation history");
+        s = sq_audit(q, &ev, err);
+    }
+    return s;
+}
+
+vigil_status vigil__sq_patient_history(void *be, const vigil_actor *who, int64_t patient_id,
+                                      size_t limit, vigil_store_history_cb cb, void *ctx,
+                                      vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, history_txn(q, who, patient_id, limit, cb, ctx, err), err);
+    }
+    return s;
+}
+
 /* ---- Martha's Rule log --------------------------------------------------- */
 
 static const char SQL_MARTHAS[] =

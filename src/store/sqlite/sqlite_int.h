@@ -231,6 +231,9 @@ vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const cha
 vigil_status vigil__sq_patient_current_get(void *be, const vigil_actor *who, int64_t patient_id,
                                            int64_t now_ms, vigil_store_patient_current *out,
                                            vigil_err *err);
+vigil_status vigil__sq_patient_history(void *be, const vigil_actor *who, int64_t patient_id,
+                                      size_t limit, vigil_store_history_cb cb, void *ctx,
+                                      vigil_err *err);
 vigil_status vigil__sq_episodes_open(void *be, const vigil_actor *who, const char *ward,
                                      vigil_store_episode_list *out, vigil_err *err);
 vigil_status vigil__sq_marthas_walk(void *be, const vigil_actor *who, int64_t from_ms,
