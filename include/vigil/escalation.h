@@ -157,6 +157,29 @@ typedef struct vigil_escalation_inputs {
     vigil_news2 news2;
     int64_t news2_t_ms; /* when it was measured, Unix ms */
 
+    /* REQ ESC-PARTIAL-NEVER-LOWERS. When news2 is incomplete, what the
+     * patient's earlier sets still say: a partial set can add to the level,
+     * never take it below what they support.
+     * - news2_complete: the latest complete set, measured before news2.
+     * - news2_partial_peak: the highest-scoring incomplete set measured
+     *   after that complete set (or on record, when none is complete), when
+     *   it is not news2 itself.
+     * Both are read only when news2 is incomplete. */
+    bool has_news2_complete;
+    vigil_news2 news2_complete;
+    int64_t news2_complete_t_ms;
+    bool has_news2_partial_peak;
+    vigil_news2 news2_partial_peak;
+    int64_t news2_partial_peak_t_ms;
+
+    /* REQ ESC-LATE-SET. A set that arrived after news2 but was measured
+     * before the latest complete set: it is reported (reason news2-late
+     * with its own level), never silently filed. A late set measured after
+     * the latest complete set counts through the fields above instead. */
+    bool has_news2_late;
+    vigil_news2 news2_late;
+    int64_t news2_late_t_ms;
+
     /* The AI risk. ai_risk is a calibrated probability in [0, 1], read only
      * when ai_status != VIGIL_ESC_AI_NONE. */
     vigil_esc_ai_status ai_status;
@@ -258,6 +281,9 @@ typedef enum vigil_esc_reason_code {
     VIGIL_ESC_R_STAFF_CONCERN,
     VIGIL_ESC_R_NEWS2,               /* value: total; value2: 1 if a single parameter scored 3 */
     VIGIL_ESC_R_NEWS2_INCOMPLETE,    /* value: missing-parameter mask; value2: lower-bound total */
+    VIGIL_ESC_R_NEWS2_LAST_COMPLETE, /* value: its total; value2: minutes before the latest set */
+    VIGIL_ESC_R_NEWS2_PARTIAL_PEAK,  /* value: its lower-bound total; value2: minutes before */
+    VIGIL_ESC_R_NEWS2_LATE,          /* value: its total; value2: minutes before the latest set */
     VIGIL_ESC_R_NEWS2_STALE,         /* value: minutes past the score's due time */
     VIGIL_ESC_R_NEWS2_ABSENT,        /* no NEWS2 set on record */
     VIGIL_ESC_R_NEWS2_NOT_VALIDATED, /* value: NEWS2 flags (under 16 / pregnant) */

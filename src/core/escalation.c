@@ -58,6 +58,9 @@ static const char *const reason_names[] = {
     [VIGIL_ESC_R_STAFF_CONCERN] = "staff-concern",
     [VIGIL_ESC_R_NEWS2] = "news2",
     [VIGIL_ESC_R_NEWS2_INCOMPLETE] = "news2-incomplete",
+    [VIGIL_ESC_R_NEWS2_LAST_COMPLETE] = "news2-last-complete",
+    [VIGIL_ESC_R_NEWS2_PARTIAL_PEAK] = "news2-partial-peak",
+    [VIGIL_ESC_R_NEWS2_LATE] = "news2-late",
     [VIGIL_ESC_R_NEWS2_STALE] = "news2-stale",
     [VIGIL_ESC_R_NEWS2_ABSENT] = "news2-absent",
     [VIGIL_ESC_R_NEWS2_NOT_VALIDATED] = "news2-not-validated",
@@ -87,6 +90,12 @@ static const char *const reason_texts[] = {
     [VIGIL_ESC_R_NEWS2] = "the NEWS2 score of the latest observation set",
     [VIGIL_ESC_R_NEWS2_INCOMPLETE] =
         "the NEWS2 set is incomplete: its score is a lower bound; complete the set",
+    [VIGIL_ESC_R_NEWS2_LAST_COMPLETE] =
+        "the last complete NEWS2 set still applies: a newer partial set cannot lower it",
+    [VIGIL_ESC_R_NEWS2_PARTIAL_PEAK] =
+        "an earlier partial set since the last complete set scored higher: it still counts",
+    [VIGIL_ESC_R_NEWS2_LATE] =
+        "a set measured earlier arrived late: review it; newer complete observations stand",
     [VIGIL_ESC_R_NEWS2_STALE] = "the NEWS2 score is past its due time: stale, not current",
     [VIGIL_ESC_R_NEWS2_ABSENT] = "no NEWS2 observation set on record",
     [VIGIL_ESC_R_NEWS2_NOT_VALIDATED] =
@@ -359,16 +368,36 @@ static vigil_esc_level max_level(vigil_esc_level a, vigil_esc_level b)
 /* ------------------------------------------------------------------------ */
 /* Validation                                                               */
 
+static vigil_status check_news2(bool has, const vigil_news2 *n, const char *field, vigil_err *err)
+{
+    if (has && (n->total < 0 || n->total > 20 || (unsigned)n->monitoring >= VIGIL_MON_COUNT ||
+                n->sub[VIGIL_NEWS2_ACVPU] < VIGIL_NEWS2_SUB_MISSING ||
+                n->sub[VIGIL_NEWS2_ACVPU] > 3)) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, field,
+                             "NEWS2 result is not one vigil_news2_score made (total %d)",
+                             n->total);
+    }
+    return VIGIL_OK;
+}
+
 static vigil_status check_inputs(const vigil_escalation_inputs *in, vigil_err *err)
 {
-    if (in->has_news2) {
-        const vigil_news2 *n = &in->news2;
-        if (n->total < 0 || n->total > 20 || (unsigned)n->monitoring >= VIGIL_MON_COUNT ||
-            n->sub[VIGIL_NEWS2_ACVPU] < VIGIL_NEWS2_SUB_MISSING || n->sub[VIGIL_NEWS2_ACVPU] > 3) {
-            return vigil_err_set(err, VIGIL_ERR_ARG, "news2",
-                                 "NEWS2 result is not one vigil_news2_score made (total %d)",
-                                 n->total);
-        }
+    vigil_status st = check_news2(in->has_news2, &in->news2, "news2", err);
+    if (st == VIGIL_OK) {
+        st = check_news2(in->has_news2_complete, &in->news2_complete, "news2_complete", err);
+    }
+    if (st == VIGIL_OK && in->has_news2_complete && !in->news2_complete.complete) {
+        st = vigil_err_set(err, VIGIL_ERR_ARG, "news2_complete", "the set is not complete");
+    }
+    if (st == VIGIL_OK) {
+        st = check_news2(in->has_news2_partial_peak, &in->news2_partial_peak,
+                         "news2_partial_peak", err);
+    }
+    if (st == VIGIL_OK) {
+        st = check_news2(in->has_news2_late, &in->news2_late, "news2_late", err);
+    }
+    if (st != VIGIL_OK) {
+        return st;
     }
     if ((unsigned)in->ai_status >= VIGIL_ESC_AI_STATUS_COUNT) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "ai_status", "AI status %d is not known",
@@ -478,6 +507,68 @@ static void finish_reasons(reason_buf *b, vigil_esc_level final, vigil_escalatio
 /* ------------------------------------------------------------------------ */
 /* Sources                                                                  */
 
+/* Whole minutes from then to now, 0 when then is not before now. */
+static int minutes_before(int64_t then, int64_t now)
+{
+    return then < now ? minutes_between(then, now) : 0;
+}
+
+/* The plan on a complete set n whose NEWS2-alone level is raw: when it
+ * applies, *used becomes the plan's level. Adds the plan's reasons. */
+static bool plan_on(const vigil_esc_plan *p, const vigil_news2 *n, vigil_esc_level raw,
+                    vigil_esc_level *used, vigil_escalation_result *res, reason_buf *rb)
+{
+    if (n->sub[VIGIL_NEWS2_ACVPU] == 3) {
+        /* REQ ESC-PLAN-NOT-CONSCIOUSNESS: new confusion is never usual */
+        add_reason(rb, VIGIL_ESC_R_PLAN_CONSCIOUSNESS, VIGIL_ESC_NONE, false, 0, 0);
+        return false;
+    }
+    if (n->total > p->news2_usual_max) {
+        add_reason(rb, VIGIL_ESC_R_PLAN_ABOVE_USUAL, VIGIL_ESC_NONE, false, n->total,
+                   p->news2_usual_max);
+        return false;
+    }
+    /* REQ ESC-PLAN REQ ESC-PLAN-NEVER-OVERRIDES-CONCERN: replaces the
+     * NEWS2-derived level only; concerns and the AI are separate terms */
+    *used = p->level;
+    res->plan_applied = true;
+    add_reason(rb, VIGIL_ESC_R_PLAN_APPLIED, p->level, true, (int)raw, 0);
+    return true;
+}
+
+/* An incomplete latest set: its lower bound counts as charted (no plan:
+ * REQ ESC-PLAN-COMPLETE-ONLY), and so do the earlier sets it cannot
+ * overrule (REQ ESC-PARTIAL-NEVER-LOWERS): the last complete set (with the
+ * plan, if it applies to that set) and the highest partial set since. */
+static vigil_esc_level news2_partial(const vigil_escalation_inputs *in, bool plan_in_force,
+                                     vigil_escalation_result *res, reason_buf *rb)
+{
+    const vigil_news2 *n = &in->news2;
+    vigil_esc_level used = res->news2_level;
+    add_reason(rb, VIGIL_ESC_R_NEWS2, used, true, n->total, n->single_param_3 ? 1 : 0);
+    if (in->has_news2_partial_peak) {
+        const vigil_news2 *k = &in->news2_partial_peak;
+        vigil_esc_level kl = vigil_escalation_level_from_news2(k);
+        res->news2_level = max_level(res->news2_level, kl);
+        used = max_level(used, kl);
+        add_reason(rb, VIGIL_ESC_R_NEWS2_PARTIAL_PEAK, kl, true, k->total,
+                   minutes_before(in->news2_partial_peak_t_ms, in->news2_t_ms));
+    }
+    if (in->has_news2_complete) {
+        const vigil_news2 *c = &in->news2_complete;
+        vigil_esc_level cl = vigil_escalation_level_from_news2(c);
+        vigil_esc_level cu = cl;
+        bool applied = plan_in_force && plan_on(&in->plan, c, cl, &cu, res, rb);
+        res->news2_level = max_level(res->news2_level, cl);
+        used = max_level(used, cu);
+        add_reason(rb, VIGIL_ESC_R_NEWS2_LAST_COMPLETE, cl, !applied, c->total,
+                   minutes_before(in->news2_complete_t_ms, in->news2_t_ms));
+    } else if (plan_in_force) {
+        add_reason(rb, VIGIL_ESC_R_PLAN_NEEDS_COMPLETE_SET, VIGIL_ESC_NONE, false, 0, 0);
+    }
+    return used;
+}
+
 /* NEWS2 and the plan: sets the NEWS2 source level (after any plan). */
 static void assess_news2(const vigil_escalation_inputs *in, int64_t now_ms,
                          vigil_escalation_result *res, reason_buf *rb)
@@ -500,34 +591,23 @@ static void assess_news2(const vigil_escalation_inputs *in, int64_t now_ms,
     vigil_esc_level raw = vigil_escalation_level_from_news2(n);
     res->news2_level = raw;
     vigil_esc_level used = raw;
-    bool plan_applies = false;
+    if (n->flags & (VIGIL_NEWS2_FLAG_UNDER_16 | VIGIL_NEWS2_FLAG_PREGNANT)) {
+        add_reason(rb, VIGIL_ESC_R_NEWS2_NOT_VALIDATED, VIGIL_ESC_NONE, false, (int)n->flags, 0);
+    }
+    if (in->has_news2_late) {
+        /* REQ ESC-LATE-SET: shown with its own level, never filed unseen */
+        add_reason(rb, VIGIL_ESC_R_NEWS2_LATE,
+                   vigil_escalation_level_from_news2(&in->news2_late), false,
+                   in->news2_late.total, minutes_before(in->news2_late_t_ms, in->news2_t_ms));
+    }
     if (!n->complete) {
         res->news2_incomplete = true;
         add_reason(rb, VIGIL_ESC_R_NEWS2_INCOMPLETE, VIGIL_ESC_NONE, false, (int)n->missing,
                    n->total);
+        res->source_level[VIGIL_ESC_SRC_NEWS2] = news2_partial(in, plan_in_force, res, rb);
+        return;
     }
-    if (n->flags & (VIGIL_NEWS2_FLAG_UNDER_16 | VIGIL_NEWS2_FLAG_PREGNANT)) {
-        add_reason(rb, VIGIL_ESC_R_NEWS2_NOT_VALIDATED, VIGIL_ESC_NONE, false, (int)n->flags, 0);
-    }
-    if (plan_in_force) {
-        if (!n->complete) {
-            /* REQ ESC-PLAN-COMPLETE-ONLY */
-            add_reason(rb, VIGIL_ESC_R_PLAN_NEEDS_COMPLETE_SET, VIGIL_ESC_NONE, false, 0, 0);
-        } else if (n->sub[VIGIL_NEWS2_ACVPU] == 3) {
-            /* REQ ESC-PLAN-NOT-CONSCIOUSNESS: new confusion is never usual */
-            add_reason(rb, VIGIL_ESC_R_PLAN_CONSCIOUSNESS, VIGIL_ESC_NONE, false, 0, 0);
-        } else if (n->total > p->news2_usual_max) {
-            add_reason(rb, VIGIL_ESC_R_PLAN_ABOVE_USUAL, VIGIL_ESC_NONE, false, n->total,
-                       p->news2_usual_max);
-        } else {
-            /* REQ ESC-PLAN REQ ESC-PLAN-NEVER-OVERRIDES-CONCERN: replaces the
-             * NEWS2-derived level only; concerns and the AI are separate terms */
-            plan_applies = true;
-            used = p->level;
-            res->plan_applied = true;
-            add_reason(rb, VIGIL_ESC_R_PLAN_APPLIED, p->level, true, (int)raw, 0);
-        }
-    }
+    bool plan_applies = plan_in_force && plan_on(p, n, raw, &used, res, rb);
     add_reason(rb, VIGIL_ESC_R_NEWS2, raw, !plan_applies, n->total, n->single_param_3 ? 1 : 0);
     res->source_level[VIGIL_ESC_SRC_NEWS2] = used;
 }
@@ -691,6 +771,13 @@ static void step_schedule(const vigil_escalation_config *cfg, vigil_escalation_s
         s->has_complete_set = true;
         s->complete_t_ms = in->news2_t_ms;
         s->complete_monitoring = n->monitoring;
+    }
+    if (in->has_news2 && !n->complete && in->has_news2_complete &&
+        (!s->has_complete_set || in->news2_complete_t_ms > s->complete_t_ms)) {
+        /* the caller's record of the latest complete set (e.g. after a restart) */
+        s->has_complete_set = true;
+        s->complete_t_ms = in->news2_complete_t_ms;
+        s->complete_monitoring = in->news2_complete.monitoring;
     }
     /* REQ ESC-OBS-DUE: the latest complete set sets the clock */
     if (s->has_complete_set) {
@@ -919,6 +1006,21 @@ size_t vigil_escalation_reason_describe(const vigil_esc_reason *r, char *buf, si
                                  "NEWS2 set incomplete (missing %s): %d is a lower bound; "
                                  "complete the set",
                                  tmp, r->value2));
+    case VIGIL_ESC_R_NEWS2_LAST_COMPLETE:
+        return fmt_done(snprintf(buf, cap,
+                                 "NEWS2 %d from the last complete set (%d min before the latest "
+                                 "set) still applies: %s; a partial set cannot lower it",
+                                 r->value, r->value2, lt));
+    case VIGIL_ESC_R_NEWS2_PARTIAL_PEAK:
+        return fmt_done(snprintf(buf, cap,
+                                 "NEWS2 at least %d in a partial set %d min before the latest "
+                                 "set still counts: %s; complete the set",
+                                 r->value, r->value2, lt));
+    case VIGIL_ESC_R_NEWS2_LATE:
+        return fmt_done(snprintf(buf, cap,
+                                 "a set measured %d min before the latest arrived late (NEWS2 "
+                                 "%d, %s): review it; newer complete observations stand",
+                                 r->value2, r->value, lt));
     case VIGIL_ESC_R_NEWS2_STALE:
         return fmt_done(snprintf(
             buf, cap, "NEWS2 score is %d min past its due time: stale, not current", r->value));
