@@ -42,7 +42,7 @@
  * value, copyable. Parameter p is known when (known & (1u << p)). */
 typedef struct vigil_obs_recent {
     unsigned known;
-    vigil_obs obs;                          /* values; only known ones are read */
+    vigil_obs obs;                         /* values; only known ones are read */
     int64_t t_ms[VIGIL_NEWS2_PARAM_COUNT]; /* measured time of each known value */
 } vigil_obs_recent;
 

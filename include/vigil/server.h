@@ -109,6 +109,9 @@ typedef struct vigil_server_config {
                                            this long; default 12 h */
     int64_t future_skew_ms;             /* observation times later than now + this are
                                            refused; default 5 min */
+    int64_t assemble_window_ms;         /* values of one patient measured within this of
+                                           each other form one set (vigil/assemble.h);
+                                           0 to 15 min, default 5 min */
     int64_t tick_ms;                    /* escalation timer (repeats); default 1 s */
 
     /* MLLP limits, so that no one peer can hold the listener (docs/server.md, "Limits") */

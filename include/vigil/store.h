@@ -169,14 +169,18 @@ typedef struct vigil_store_ai {
 
 /*
  * A score for one observation set. news2 must be exactly what
- * vigil_news2_score gives for the set's observations (checked:
- * VIGIL_ERR_MISMATCH otherwise). ai is NULL when no AI score was made
- * (patient opted out, model not loaded).
+ * vigil_news2_score gives for the set's observations, or, when assembled is
+ * given (REQ OBS-ASSEMBLE-WINDOW, vigil/assemble.h), for that assembled set,
+ * which must hold every value the set carries unchanged; the values it adds
+ * come from the patient's other sets measured within the assembly window
+ * (checked: VIGIL_ERR_MISMATCH otherwise). ai is NULL when no AI score was
+ * made (patient opted out, model not loaded). Borrowed for the call.
  */
 typedef struct vigil_store_score {
     vigil_news2 news2;
     const vigil_store_ai *ai;
-    int64_t t_ms; /* when scored */
+    int64_t t_ms;               /* when scored */
+    const vigil_obs *assembled; /* NULL: the set was scored as it arrived */
 } vigil_store_score;
 
 /* The outcome of storing one observation event. */
@@ -619,12 +623,24 @@ typedef struct vigil_store_ward_entry {
     int64_t bed_since_ms;
     int64_t last_obs_id; /* 0 when none */
     int64_t last_obs_ms; /* when the latest set was measured: due/overdue input */
-    bool has_score;      /* of the latest scored set: */
+    bool has_score;      /* of the latest scored set (latest by measured time, a time
+                            ahead of the set's arrival counting as its arrival): */
+    int64_t score_id;
     int64_t score_obs_ms;
+    int64_t score_order_ms; /* min(measured, received): the order "latest" means */
     vigil_news2 news2;
     bool has_ai;
     double ai_prob;
     bool ai_low_confidence;
+    /* When the latest scored set is incomplete (REQ ESC-PARTIAL-NEVER-LOWERS):
+     * the latest complete set's score, and the highest-scoring incomplete
+     * set measured after it (or on record, when none is complete). */
+    bool has_complete_score;
+    int64_t complete_obs_ms;
+    vigil_news2 complete_news2;
+    bool has_partial_peak;
+    int64_t partial_peak_obs_ms;
+    vigil_news2 partial_peak_news2;
     vigil_store_patient_state state;
 } vigil_store_ward_entry;
 

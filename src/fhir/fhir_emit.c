@@ -684,8 +684,11 @@ static vigil_status check_score(const vigil_news2 *s, const vigil_obs_event *ev,
         return vigil_err_set(err, VIGIL_ERR_ARG, "risk", "risk %d is out of range", (int)s->risk);
     }
     for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        /* a sub-score without the event's value is one assembled from a set
+         * measured within the assembly window (vigil/assemble.h); a value
+         * without a sub-score is a contradiction */
         bool have = s->sub[p] != VIGIL_NEWS2_SUB_MISSING;
-        if (have != measured(&ev->obs, (vigil_news2_param)p)) {
+        if (!have && measured(&ev->obs, (vigil_news2_param)p)) {
             return vigil_err_set(err, VIGIL_ERR_ARG, vigil_news2_param_name((vigil_news2_param)p),
                                  "the score and the event disagree on whether %s was measured",
                                  vigil_news2_param_name((vigil_news2_param)p));
@@ -798,8 +801,10 @@ static json_t *news2_note(jb *b, const vigil_news2 *s)
     return notes;
 }
 
-/* Sub-scores as components (chart order) and derivedFrom for those present. */
-static void news2_components(jb *b, json_t *o, const vigil_news2 *s, const char *event_id)
+/* Sub-scores as components (chart order) and derivedFrom for those the
+ * event measured itself (an assembled sub-score comes from another set). */
+static void news2_components(jb *b, json_t *o, const vigil_news2 *s, const vigil_obs *obs,
+                             const char *event_id)
 {
     json_t *derived = jarr(b);
     json_t *comps = jarr(b);
@@ -819,11 +824,13 @@ static void news2_components(jb *b, json_t *o, const vigil_news2 *s, const char 
             jset(b, sq, "system", jstr(b, FHIR_SYS_UCUM));
             jset(b, sq, "code", jstr(b, "{score}"));
             jset(b, comp, "valueQuantity", sq);
-            char vid[80];
-            char ref[96];
-            vital_id(vid, sizeof vid, event_id, (vigil_news2_param)p);
-            snprintf(ref, sizeof ref, "Observation/%s", vid);
-            jpush(b, derived, reference(b, ref));
+            if (measured(obs, (vigil_news2_param)p)) {
+                char vid[80];
+                char ref[96];
+                vital_id(vid, sizeof vid, event_id, (vigil_news2_param)p);
+                snprintf(ref, sizeof ref, "Observation/%s", vid);
+                jpush(b, derived, reference(b, ref));
+            }
         }
         jpush(b, comps, comp);
     }
@@ -850,7 +857,7 @@ static json_t *news2_tree(jb *b, const vigil_obs_event *ev, const vigil_news2 *s
     jset(b, o, "valueQuantity", news2_total(b, s));
     jset(b, o, "interpretation", news2_interpretations(b, s));
     jset(b, o, "note", news2_note(b, s));
-    news2_components(b, o, s, event_id);
+    news2_components(b, o, s, &ev->obs, event_id);
     return o;
 }
 

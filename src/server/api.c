@@ -268,6 +268,50 @@ static json_t *ai_object(double prob, bool low_confidence, const char *version, 
     return o;
 }
 
+/* ["rr", "hr"] for a mask of NEWS2 parameters. */
+static json_t *params_json(unsigned mask)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < VIGIL_NEWS2_PARAM_COUNT; i++) {
+        if (mask & (1u << i)) {
+            json_array_append_new(a, json_string(vigil_news2_param_name((vigil_news2_param)i)));
+        }
+    }
+    return a;
+}
+
+/* REQ ESC-PARTIAL-NEVER-LOWERS: the NEWS2 a nurse is shown. The latest set
+ * when it is complete; else the highest of the latest (partial) set, the
+ * latest complete set and the highest partial set since, so a partial set
+ * never shows a lower figure than the earlier sets support. */
+static json_t *shown_news2_json(const srv_patient *p)
+{
+    if (!p->has_news2) {
+        return json_null();
+    }
+    const vigil_news2 *n = &p->news2;
+    int64_t t = p->news2_t_ms;
+    const char *basis = "latest-set";
+    if (!p->news2.complete && p->has_cnews2 && p->cnews2.total >= n->total) {
+        n = &p->cnews2;
+        t = p->cnews2_t_ms;
+        basis = "last-complete-set";
+    }
+    if (!p->news2.complete && p->has_pk && p->pk.total > n->total) {
+        n = &p->pk;
+        t = p->pk_t_ms;
+        basis = "partial-set-since-last-complete";
+    }
+    json_t *j = vigil__srv_news2_json(n, t);
+    json_object_set_new(j, "basis", json_string(basis));
+    json_object_set_new(j, "latest_set",
+                        json_pack("{s:o, s:b, s:i, s:o}", "measured_at",
+                                  vigil__srv_time_json(p->news2_t_ms), "complete",
+                                  p->news2.complete, "total", p->news2.total, "carried",
+                                  params_json(p->news2_carried)));
+    return j;
+}
+
 /* The ward-list view of one patient at now_ms. */
 static json_t *patient_view(const vigil_server *srv, const srv_patient *p,
                             const vigil_store_ward_entry *e, int64_t now_ms)
@@ -295,8 +339,7 @@ static json_t *patient_view(const vigil_server *srv, const srv_patient *p,
     json_t *who = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)p->id, "nhs_number", p->nhs,
                             "mrn", p->mrn, "name", e != NULL ? e->patient.name : "");
     return json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:{s:b, s:o}, s:o, s:i}",
-                     "patient", who, "ward", p->ward, "bed", p->bed, "news2",
-                     p->has_news2 ? vigil__srv_news2_json(&p->news2, p->news2_t_ms) : json_null(),
+                     "patient", who, "ward", p->ward, "bed", p->bed, "news2", shown_news2_json(p),
                      "ai", ai, "escalation", vigil__srv_esc_json(&res), "observations", obs,
                      "alerts", alerts_json(p), "daily", daily, "ai_opted_out", p->opted_out,
                      "scale2", "in_force", p->scale2, "since",
@@ -397,13 +440,20 @@ static json_t *obs_row_json(const vigil_store_obs_row *o)
         ai = ai_object(o->ai_prob, o->ai_low_confidence, o->model_version, ex, true);
     }
     static const char *const src[] = {"unknown", "hl7", "fhir", "api", "replay"};
-    return json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o}", "obs_id",
+    /* what the set carried itself, and what its score took from values
+     * measured within the assembly window (scored but not in the set) */
+    unsigned carried = vigil_obs_carried(ob), scored = 0;
+    for (int i = 0; o->has_score && i < VIGIL_NEWS2_PARAM_COUNT; i++) {
+        scored |= o->news2.sub[i] != VIGIL_NEWS2_SUB_MISSING ? 1u << i : 0u;
+    }
+    return json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "obs_id",
                      (json_int_t)o->obs_id, "measured_at", vigil__srv_time_json(o->ev.t_ms),
                      "received_at", vigil__srv_time_json(o->received_ms), "source",
                      (unsigned)o->ev.source < 5 ? src[o->ev.source] : "unknown", "source_id",
                      o->ev.source_id, "recorded_by", o->ev.recorded_by, "values", values, "news2",
                      o->has_score ? vigil__srv_news2_json(&o->news2, o->ev.t_ms) : json_null(),
-                     "ai", ai);
+                     "ai", ai, "carried", params_json(carried), "assembled_from_window",
+                     params_json(scored & ~carried));
 }
 
 static vigil_status history_row(void *ctx, const vigil_store_history_event *e, vigil_err *err)
@@ -534,6 +584,13 @@ static bool obs_of(srv_req *r, vigil_obs *ob)
                              "o2 is \"air\" or \"oxygen\"; acvpu is one of A C V P U");
         return false;
     }
+    if (vigil_obs_carried(ob) == 0) {
+        /* REQ OBS-EMPTY-SET-REFUSED */
+        vigil__srv_req_error(r, 422, "unprocessable",
+                             "an observation set needs at least one vital sign: rr, spo2, o2, "
+                             "sbp, hr, acvpu or temp_c");
+        return false;
+    }
     vigil_err err = {0};
     if (vigil_news2_validate(ob, &err) != VIGIL_OK) {
         vigil__srv_req_error(r, 422, "unprocessable", "%s", err.msg);
@@ -602,12 +659,13 @@ static void h_post_observation(vigil_server *srv, srv_req *r)
     }
     vigil_escalation_result res;
     vigil__srv_esc_view(srv, p, now, &res);
-    vigil__srv_req_json(r, out.duplicate ? 200 : 201,
-                        json_pack("{s:I, s:I, s:b, s:o, s:o, s:o}", "obs_id",
-                                  (json_int_t)out.obs_id, "score_id", (json_int_t)out.score_id,
-                                  "duplicate", out.duplicate, "news2",
-                                  vigil__srv_news2_json(&out.news2, ev.t_ms), "ai", ai_json(&out),
-                                  "escalation", vigil__srv_esc_json(&res)));
+    vigil__srv_req_json(
+        r, out.duplicate ? 200 : 201,
+        json_pack("{s:I, s:I, s:b, s:o, s:o, s:o, s:o, s:o}", "obs_id", (json_int_t)out.obs_id,
+                  "score_id", (json_int_t)out.score_id, "duplicate", out.duplicate, "news2",
+                  vigil__srv_news2_json(&out.news2, ev.t_ms), "ai", ai_json(&out), "escalation",
+                  vigil__srv_esc_json(&res), "carried", params_json(vigil_obs_carried(&ev.obs)),
+                  "assembled_from_window", params_json(out.assembled)));
     free(out.ai);
 }
 

@@ -32,6 +32,19 @@ void vigil__srv_esc_inputs(const vigil_server *srv, const srv_patient *p, int64_
         in->news2 = p->news2;
         in->news2_t_ms = p->news2_t_ms;
     }
+    /* REQ ESC-PARTIAL-NEVER-LOWERS: what the earlier sets still say */
+    if (p->has_news2 && !p->news2.complete) {
+        in->has_news2_complete = p->has_cnews2;
+        in->news2_complete = p->cnews2;
+        in->news2_complete_t_ms = p->cnews2_t_ms;
+        in->has_news2_partial_peak = p->has_pk && p->pk_t_ms != p->news2_t_ms;
+        in->news2_partial_peak = p->pk;
+        in->news2_partial_peak_t_ms = p->pk_t_ms;
+    }
+    /* REQ ESC-LATE-SET */
+    in->has_news2_late = p->has_news2 && p->has_late;
+    in->news2_late = p->late;
+    in->news2_late_t_ms = p->late_t_ms;
     in->ai_opted_out = p->opted_out;
     if (p->has_ai && !p->opted_out) {
         in->ai_status = p->ai_low_confidence ? VIGIL_ESC_AI_LOW_CONFIDENCE : VIGIL_ESC_AI_OK;

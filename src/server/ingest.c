@@ -69,6 +69,53 @@ static void score_ai(vigil_server *srv, const srv_patient *p, const vigil_obs_ev
     o->has_ai = true;
 }
 
+/* Same patient by the identifiers a set names (a patient not yet stored). */
+static bool same_identity(const vigil_obs_event *a, const vigil_obs_event *b)
+{
+    return (a->nhs_number[0] != '\0' && strcmp(a->nhs_number, b->nhs_number) == 0) ||
+           (a->mrn[0] != '\0' && strcmp(a->mrn, b->mrn) == 0);
+}
+
+/* REQ OBS-ASSEMBLE-WINDOW: score set k as assembled with the values
+ * measured within the window: the patient's recent values and, for a patient
+ * not yet stored, the earlier sets of this job naming the same patient. The
+ * set itself is stored as it arrived. */
+static vigil_status assemble_and_score(vigil_server *srv, srv_ingest *ing, size_t k, srv_patient *p,
+                                       srv_set_out *o, vigil_err *err)
+{
+    vigil_obs_event *ev = &ing->ev[k];
+    vigil_obs_recent local;
+    vigil_obs_recent *r = &local;
+    if (p != NULL) {
+        r = &p->asm_recent;
+    } else {
+        vigil_obs_recent_init(&local);
+        for (size_t i = 0; i < k; i++) {
+            if (same_identity(&ing->ev[i], ev)) {
+                vigil_obs_recent_note(&local, &ing->ev[i].obs, ing->ev[i].t_ms);
+            }
+        }
+    }
+    o->assembled =
+        vigil_obs_assemble(r, &ev->obs, ev->t_ms, srv->cfg.assemble_window_ms, &o->whole);
+    vigil_status st = vigil_news2_score(&o->whole, &o->news2, err);
+    if (st == VIGIL_OK && p != NULL) {
+        vigil_obs_recent_note(&p->asm_recent, &ev->obs, ev->t_ms);
+    }
+    return st;
+}
+
+/* A job not stored after its sets were noted for assembly: the patients'
+ * recent values are read again from the store when next needed. */
+static void forget_assembly(srv_patient **pats, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (pats[k] != NULL) {
+            pats[k]->asm_loaded = false;
+        }
+    }
+}
+
 /* Check, scale and score the sets of one job. Returns false when refused. */
 static bool prepare_job(vigil_server *srv, srv_ingest *ing, int64_t now_ms, srv_patient **pats)
 {
@@ -76,6 +123,16 @@ static bool prepare_job(vigil_server *srv, srv_ingest *ing, int64_t now_ms, srv_
     for (size_t k = 0; k < ing->n && ing->status == VIGIL_OK; k++) {
         vigil_obs_event *ev = &ing->ev[k];
         char msg[VIGIL_ERR_MSG_MAX];
+        pats[k] = NULL;
+        if (vigil_obs_carried(&ev->obs) == 0) {
+            /* REQ OBS-EMPTY-SET-REFUSED: nothing to score is not a set */
+            snprintf(msg, sizeof msg,
+                     "observation set %zu carries no vital sign (respiration rate, SpO2, "
+                     "air or oxygen, systolic BP, pulse, consciousness or temperature)",
+                     k + 1);
+            refuse(ing, VIGIL_ERR_ARG, msg);
+            break;
+        }
         if (ev->t_ms > now_ms + srv->cfg.future_skew_ms) {
             char t[32];
             vigil__srv_time_format(ev->t_ms, t);
@@ -102,7 +159,11 @@ static bool prepare_job(vigil_server *srv, srv_ingest *ing, int64_t now_ms, srv_
         /* REQ SERVER-SCALE2: the recorded decision, never inferred from the message */
         ev->obs.spo2_scale = p != NULL && p->scale2 ? 2 : 1;
         srv_set_out *o = &ing->out[k];
-        st = vigil_news2_score(&ev->obs, &o->news2, &err);
+        o->received_ms = now_ms;
+        if (p != NULL) {
+            vigil__srv_pat_assembly(srv, &who, p, now_ms);
+        }
+        st = assemble_and_score(srv, ing, k, p, o, &err);
         if (st != VIGIL_OK) {
             snprintf(msg, sizeof msg, "observation set %zu: %.200s", k + 1, err.msg);
             refuse(ing, st, msg);
@@ -112,6 +173,9 @@ static bool prepare_job(vigil_server *srv, srv_ingest *ing, int64_t now_ms, srv_
         if (!ing->ai_async) {
             score_ai(srv, p, ev, o);
         }
+    }
+    if (ing->status != VIGIL_OK) {
+        forget_assembly(pats, ing->n);
     }
     return ing->status == VIGIL_OK;
 }
@@ -167,6 +231,7 @@ static void group_add(group *g, srv_ingest *ing, size_t j, int64_t now_ms)
         srv_set_out *o = &ing->out[k];
         g->scores[i].news2 = o->news2;
         g->scores[i].t_ms = now_ms;
+        g->scores[i].assembled = o->assembled != 0 ? &o->whole : NULL;
         if (o->has_ai) {
             g->ais[i] = (vigil_store_ai){
                 o->ai->risk, o->ai->prob,
@@ -190,6 +255,7 @@ static void job_outcome(vigil_server *srv, srv_ingest *ing, const group *g, size
             snprintf(msg, sizeof msg, "observation set %zu: %.200s", k + 1, pu->msg);
             refuse(ing, pu->status, msg);
             free_ai(ing);
+            forget_assembly(g->pats + f, ing->n);
             return;
         }
     }
@@ -301,6 +367,7 @@ void vigil__srv_ingest_commit(vigil_server *srv, srv_job **jobs, size_t n)
                 ing->internal = true;
                 refuse(ing, s, "the observations could not be stored; send them again");
                 free_ai(ing);
+                forget_assembly(g.pats + g.first[j], ing->n);
                 continue;
             }
             job_outcome(srv, ing, &g, j, touched, &n_touched, &n_sets);

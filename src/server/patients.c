@@ -91,17 +91,32 @@ static void fill(vigil_server *srv, srv_patient *p, const vigil_store_patient_cu
     p->admission_id = e->admission_id;
     memcpy(p->ward, c->ward, sizeof p->ward);
     memcpy(p->bed, e->bed, sizeof p->bed);
-    if (e->has_score && (!p->has_news2 || e->score_obs_ms > p->news2_t_ms)) {
+    if (e->has_score && e->score_id != p->news2_score_id &&
+        (!p->has_news2 || e->score_order_ms > p->news2_order_ms)) {
         /* a later set than this process saw (the cache keeps what it scored itself) */
         p->has_news2 = true;
         p->news2 = e->news2;
         p->news2_t_ms = e->score_obs_ms;
-        p->news2_score_id = c->score_id;
+        p->news2_order_ms = e->score_order_ms;
+        p->news2_carried = ~e->news2.missing & ((1u << VIGIL_NEWS2_PARAM_COUNT) - 1);
+        p->news2_score_id = e->score_id;
         p->has_ai = e->has_ai;
         p->ai_prob = e->ai_prob;
         p->ai_low_confidence = e->ai_low_confidence;
     } else if (e->has_score && p->news2_score_id == 0) {
-        p->news2_score_id = c->score_id;
+        p->news2_score_id = e->score_id;
+    }
+    /* REQ ESC-PARTIAL-NEVER-LOWERS: what the earlier sets say, after a restart too */
+    if (e->has_complete_score && (!p->has_cnews2 || e->complete_obs_ms > p->cnews2_t_ms)) {
+        p->has_cnews2 = true;
+        p->cnews2 = e->complete_news2;
+        p->cnews2_t_ms = e->complete_obs_ms;
+    }
+    if (e->has_partial_peak && (!p->has_cnews2 || e->partial_peak_obs_ms > p->cnews2_t_ms) &&
+        (!p->has_pk || e->partial_peak_news2.total > p->pk.total)) {
+        p->has_pk = true;
+        p->pk = e->partial_peak_news2;
+        p->pk_t_ms = e->partial_peak_obs_ms;
     }
     const vigil_store_patient_state *s = &e->state;
     p->opted_out = s->ai_opted_out;
@@ -254,6 +269,66 @@ srv_patient *vigil__srv_pat_find(vigil_server *srv, const vigil_actor *who, cons
     return NULL;
 }
 
+#define ASSEMBLY_LOAD_MS (60LL * 60 * 1000) /* recent values: the last hour */
+#define ASSEMBLY_LOAD_MAX 64
+
+void vigil__srv_pat_assembly(vigil_server *srv, const vigil_actor *who, srv_patient *p,
+                             int64_t now_ms)
+{
+    if (p->asm_loaded) {
+        return;
+    }
+    vigil_obs_recent_init(&p->asm_recent);
+    p->asm_loaded = true;
+    if (srv->cfg.assemble_window_ms <= 0) {
+        return;
+    }
+    vigil_store_vitals v[ASSEMBLY_LOAD_MAX];
+    size_t n = 0;
+    vigil_err err = {0};
+    vigil_status s =
+        vigil_store_obs_recent(srv->store, who, p->id, now_ms - ASSEMBLY_LOAD_MS,
+                               now_ms + srv->cfg.future_skew_ms, ASSEMBLY_LOAD_MAX, v, &n, &err);
+    if (s != VIGIL_OK) {
+        vigil__srv_log(srv, "store.error", "recent values for assembly not loaded: %s",
+                       vigil_status_str(s));
+        p->asm_loaded = false; /* tried again with the next set */
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        vigil_obs_recent_note(&p->asm_recent, &v[i].obs, v[i].t_ms);
+    }
+}
+
+/* REQ ESC-PARTIAL-NEVER-LOWERS REQ ESC-LATE-SET: keep the latest complete
+ * set, the highest partial set measured after it, and a late set measured
+ * before it. */
+static void note_evidence(srv_patient *p, const vigil_news2 *n, int64_t t_ms, bool late)
+{
+    if (n->complete) {
+        if (!p->has_cnews2 || t_ms >= p->cnews2_t_ms) {
+            p->has_cnews2 = true;
+            p->cnews2 = *n;
+            p->cnews2_t_ms = t_ms;
+            p->has_pk = p->has_pk && p->pk_t_ms > t_ms;
+            p->has_late = p->has_late && p->late_t_ms > t_ms;
+            return;
+        }
+    } else if (!p->has_cnews2 || t_ms > p->cnews2_t_ms) {
+        if (!p->has_pk || n->total > p->pk.total) {
+            p->has_pk = true;
+            p->pk = *n;
+            p->pk_t_ms = t_ms;
+        }
+        return;
+    }
+    if (late) { /* measured before the latest complete set */
+        p->has_late = true;
+        p->late = *n;
+        p->late_t_ms = t_ms;
+    }
+}
+
 void vigil__srv_pat_note_set(vigil_server *srv, srv_patient *p, const vigil_obs_event *ev,
                              const srv_set_out *o)
 {
@@ -261,10 +336,17 @@ void vigil__srv_pat_note_set(vigil_server *srv, srv_patient *p, const vigil_obs_
     if (o->duplicate) {
         return;
     }
-    if (!p->has_news2 || ev->t_ms >= p->news2_t_ms) {
+    /* a time ahead of the set's arrival (within the allowed skew) orders as
+     * its arrival: a fast device clock never hides newer real sets */
+    int64_t order_ms = ev->t_ms < o->received_ms ? ev->t_ms : o->received_ms;
+    bool latest = !p->has_news2 || order_ms >= p->news2_order_ms;
+    note_evidence(p, &o->news2, ev->t_ms, !latest);
+    if (latest) {
         p->has_news2 = true;
         p->news2 = o->news2;
         p->news2_t_ms = ev->t_ms;
+        p->news2_order_ms = order_ms;
+        p->news2_carried = vigil_obs_carried(&ev->obs);
         p->news2_score_id = o->score_id;
         if (!o->ai_pending) { /* pending: the AI's last view stands until its new one */
             p->has_ai = o->has_ai;

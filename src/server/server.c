@@ -42,6 +42,7 @@ void vigil_server_config_init(vigil_server_config *cfg)
     cfg->session_max_ms = 12LL * 3600 * 1000;
     cfg->concern_open_ms = 12LL * 3600 * 1000;
     cfg->future_skew_ms = 5LL * 60 * 1000;
+    cfg->assemble_window_ms = VIGIL_ASSEMBLE_WINDOW_MS_DEFAULT;
     cfg->tick_ms = 1000;
 }
 
@@ -70,6 +71,10 @@ static vigil_status check_config(const vigil_server_config *c, vigil_err *err)
     if (c->session_idle_ms <= 0 || c->session_max_ms <= 0 || c->concern_open_ms <= 0 ||
         c->future_skew_ms < 0 || c->tick_ms <= 0) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "times", "durations must be positive");
+    }
+    if (c->assemble_window_ms < 0 || c->assemble_window_ms > VIGIL_ASSEMBLE_WINDOW_MS_MAX) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "assemble_window",
+                             "the assembly window is 0 to 15 minutes");
     }
     if (c->scorer != NULL && c->scorer->score == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "scorer", "a scorer needs a score function");

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vigil/assemble.h"
 #include "vigil/escalation.h"
 #include "vigil/hl7.h"
 #include "vigil/server.h"
@@ -133,11 +134,26 @@ typedef struct srv_patient {
     int64_t admission_id;
     char ward[VIGIL_STORE_NAME_MAX + 1];
     char bed[VIGIL_STORE_NAME_MAX + 1];
-    /* latest observation set (by measured time) and its score */
+    /* latest observation set (by measured time, a time ahead of its arrival
+     * counting as its arrival: news2_order_ms) and its score (of the set as
+     * assembled, vigil/assemble.h); the parameters it carried itself */
     bool has_news2;
     vigil_news2 news2;
     int64_t news2_t_ms;
+    int64_t news2_order_ms;
     int64_t news2_score_id;
+    unsigned news2_carried;
+    /* REQ ESC-PARTIAL-NEVER-LOWERS: the latest complete set; the highest
+     * partial set measured after it; REQ ESC-LATE-SET: a set that arrived
+     * late, measured before the latest complete set (cleared by a newer
+     * complete set) */
+    bool has_cnews2, has_pk, has_late;
+    vigil_news2 cnews2, pk, late;
+    int64_t cnews2_t_ms, pk_t_ms, late_t_ms;
+    /* the latest value of each NEWS2 parameter (assembly); reloaded from the
+     * store when asm_loaded is false */
+    bool asm_loaded;
+    vigil_obs_recent asm_recent;
     bool has_ai;
     double ai_prob;
     bool ai_low_confidence;
@@ -182,7 +198,10 @@ typedef struct srv_pats {
 typedef struct srv_set_out {
     int64_t patient_id, obs_id, score_id;
     bool duplicate;
-    vigil_news2 news2;
+    vigil_news2 news2;   /* of the set as assembled (vigil/assemble.h) */
+    unsigned assembled;  /* parameters taken from sets measured within the window */
+    vigil_obs whole;     /* the set as assembled (scored) */
+    int64_t received_ms; /* when the set reached the store thread */
     bool has_ai;
     vigil_ai_score *ai; /* owned, NULL when none */
     bool ai_pending;    /* queued for the AI thread (ai_worker.c) */
@@ -354,6 +373,11 @@ void vigil__srv_pat_history(vigil_server *srv, const vigil_actor *who, srv_patie
 /* Record a newly stored set of p (latest score, AI, history). */
 void vigil__srv_pat_note_set(vigil_server *srv, srv_patient *p, const vigil_obs_event *ev,
                              const srv_set_out *o);
+/* Load p's recent values for assembling sets (vigil/assemble.h), when not
+ * loaded. A failure leaves nothing to assemble with (logged): each set is
+ * then scored as it arrived, incomplete where it is. */
+void vigil__srv_pat_assembly(vigil_server *srv, const vigil_actor *who, srv_patient *p,
+                             int64_t now_ms);
 /* Load every open episode into the cache (startup). */
 vigil_status vigil__srv_pats_load_open(vigil_server *srv, vigil_err *err);
 void vigil__srv_pats_fini(srv_pats *pats);

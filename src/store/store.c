@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "store_int.h"
+#include "vigil/assemble.h"
 #include "vigil/util.h"
 
 _Static_assert(VIGIL_PASSWORD_HASH_MAX >= crypto_pwhash_STRBYTES, "hash buffer too small");
@@ -487,11 +488,39 @@ static vigil_status check_ai(const vigil_store_ai *ai, vigil_err *err)
     return VIGIL_OK;
 }
 
+/* REQ OBS-ASSEMBLE-WINDOW: an assembled set keeps every value the set
+ * carried, as it was, and the patient's own SpO2 scale, age and pregnancy. */
+static vigil_status check_assembled(const vigil_obs *obs, const vigil_obs *whole, vigil_err *err)
+{
+    unsigned c = vigil_obs_carried(obs);
+#define KEPT(param, same) (!(c & (1u << (param))) || (same))
+    bool ok = (vigil_obs_carried(whole) & c) == c &&
+              KEPT(VIGIL_NEWS2_RR, whole->rr_bpm == obs->rr_bpm) &&
+              KEPT(VIGIL_NEWS2_SPO2, whole->spo2_pct == obs->spo2_pct) &&
+              KEPT(VIGIL_NEWS2_O2, whole->o2 == obs->o2) &&
+              KEPT(VIGIL_NEWS2_SBP, whole->sbp_mmhg == obs->sbp_mmhg) &&
+              KEPT(VIGIL_NEWS2_HR, whole->hr_bpm == obs->hr_bpm) &&
+              KEPT(VIGIL_NEWS2_ACVPU, whole->acvpu == obs->acvpu) &&
+              KEPT(VIGIL_NEWS2_TEMP, whole->temp_c == obs->temp_c) &&
+              whole->spo2_scale == obs->spo2_scale && whole->pregnant == obs->pregnant &&
+              ((isnan(whole->age_y) && isnan(obs->age_y)) || whole->age_y == obs->age_y);
+#undef KEPT
+    if (!ok) {
+        return vigil_err_set(err, VIGIL_ERR_MISMATCH, "score.assembled",
+                             "the assembled set changes a value the set carries");
+    }
+    return VIGIL_OK;
+}
+
 static vigil_status check_score(const vigil_obs *obs, const vigil_store_score *score,
                                 vigil_err *err)
 {
     CHECK(check_time(score->t_ms, "score.t_ms", err));
-    CHECK(check_news2_matches(obs, &score->news2, err));
+    if (score->assembled != NULL) {
+        CHECK(check_assembled(obs, score->assembled, err));
+    }
+    CHECK(
+        check_news2_matches(score->assembled != NULL ? score->assembled : obs, &score->news2, err));
     if (score->ai != NULL) {
         CHECK(check_ai(score->ai, err));
     }

@@ -334,8 +334,8 @@ static void escalation_plan_applies_to_the_last_complete_set(void **state)
     (void)state;
     vigil_obs usual;
     normal_obs(&usual);
-    usual.rr_bpm = 22;  /* 2 */
-    usual.hr_bpm = 115; /* 2 */
+    usual.rr_bpm = 22;   /* 2 */
+    usual.hr_bpm = 115;  /* 2 */
     usual.temp_c = 38.5; /* 1: total 5, urgent */
     vigil_escalation_inputs in;
     vigil_escalation_inputs_init(&in);

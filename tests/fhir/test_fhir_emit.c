@@ -324,11 +324,34 @@ static void a_score_that_contradicts_itself_or_its_event_is_refused(void **state
     bad = s;
     bad.sub[VIGIL_NEWS2_RR] = 4;
     assert_int_equal(vigil_fhir_news2_json(&ev, &bad, "ev-3", &out, NULL), VIGIL_ERR_ARG);
-    vigil_obs_event other = ev;
-    other.obs.temp_c = NAN; /* the score says temperature was measured */
-    assert_int_equal(vigil_fhir_news2_json(&other, &s, "ev-3", &out, NULL), VIGIL_ERR_ARG);
+    /* the event measured temperature but the score has no temperature */
+    vigil_obs_event no_temp = ev;
+    no_temp.obs.temp_c = NAN;
+    vigil_news2 partial;
+    assert_int_equal(vigil_news2_score(&no_temp.obs, &partial, NULL), VIGIL_OK);
+    assert_int_equal(vigil_fhir_news2_json(&ev, &partial, "ev-3", &out, NULL), VIGIL_ERR_ARG);
     assert_int_equal(vigil_fhir_news2_json(&ev, NULL, "ev-3", &out, NULL), VIGIL_ERR_ARG);
     assert_null(out);
+}
+
+/* REQ OBS-ASSEMBLE-WINDOW: a score assembled with a temperature measured
+ * within the window in another set is written, and its derivedFrom names
+ * only the vital signs this event carried. */
+static void an_assembled_score_derives_only_from_the_event_s_own_values(void **state)
+{
+    (void)state;
+    vigil_obs_event ev;
+    full_event(&ev);
+    vigil_news2 s;
+    assert_int_equal(vigil_news2_score(&ev.obs, &s, NULL), VIGIL_OK);
+    vigil_obs_event other = ev;
+    other.obs.temp_c = NAN; /* the temperature came from another set */
+    char *out = NULL;
+    assert_int_equal(vigil_fhir_news2_json(&other, &s, "ev-3", &out, NULL), VIGIL_OK);
+    assert_non_null(out);
+    assert_null(strstr(out, "ev-3-temp"));
+    assert_non_null(strstr(out, "ev-3-rr"));
+    free(out);
 }
 
 /* Turn a searchset into a transaction of its vital signs (the NEWS2 total
@@ -712,6 +735,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(incomplete_news2_total_is_a_lower_bound_never_shown_complete),
     cmocka_unit_test(complete_news2_total_has_no_comparator_and_all_sub_scores),
     cmocka_unit_test(a_score_that_contradicts_itself_or_its_event_is_refused),
+    cmocka_unit_test(an_assembled_score_derives_only_from_the_event_s_own_values),
     cmocka_unit_test(searchset_round_trips_to_the_same_events),
     cmocka_unit_test(many_generated_events_round_trip_exactly),
     cmocka_unit_test(text_with_quotes_backslashes_and_controls_is_escaped),

@@ -7,8 +7,8 @@ concern raises a low-scoring patient to at least urgent-ward; a Martha's
 Rule call alerts critical-care outreach with its own alert, and its review
 is recorded; observations posted through the API are scored and escalated;
 a "worse" daily answer shows on the ward list; an AI opt-out shows; a
-doctor's plan is recorded; the ward list shows incomplete scores as lower
-bounds.
+doctor's plan is recorded; a partial set posted within the assembly window is scored as one set with the
+complete set before it.
 """
 import os
 import sys
@@ -115,8 +115,11 @@ with Server() as s:
     C.check(st == 422, "unknown member: 422")
     st, js, _ = s.http("POST", "/api/patients/%d/observations" % ids[OTHER], {"hr": 80, "rr": 16},
                        token=nurse)
-    C.check(st == 201 and js["news2"]["complete"] is False and js["news2"]["lower_bound"],
-            "incomplete set: a lower bound")
+    # measured with the complete set above (within the assembly window): one set
+    # (REQ OBS-ASSEMBLE-WINDOW; tests/server/test_serve_partial_sets.py has the rest)
+    C.check(st == 201 and js["news2"]["complete"] and js["carried"] == ["rr", "hr"] and
+            len(js["assembled_from_window"]) == 5,
+            "a partial set within the window is assembled (%s)" % js)
 
     # daily answer, opt-out, plan
     st, js, _ = s.http("POST", "/api/patients/%d/daily-answer" % ids[LOW], {"answer": "worse"},

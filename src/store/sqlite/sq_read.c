@@ -49,9 +49,61 @@ static const char SQL_WARD[] =
     "FROM bed_stay b JOIN admission a ON a.id = b.admission_id "
     "JOIN patient p ON p.id = a.patient_id "
     "WHERE b.ward = ?1 AND b.to_ms IS NULL AND a.discharged_ms IS NULL ORDER BY b.bed, p.id";
+/* The latest set: a set stamped ahead of its arrival (a fast device clock,
+ * within the server's allowed skew) orders as its arrival, so it never hides
+ * a newer real set. Only sets measured within an hour of the latest
+ * measured time can be it (the skew is minutes), which keeps the read on
+ * the (patient_id, t_ms) index. */
 static const char SQL_LATEST_SCORE[] =
+    "SELECT o.t_ms, " SQ_SCORE_COLS ", min(o.t_ms, o.received_ms) "
+    "FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
+    "WHERE o.patient_id = ?1 AND o.t_ms >= (SELECT max(x.t_ms) FROM obs_set x "
+    "WHERE x.patient_id = ?1) - 3600000 "
+    "ORDER BY min(o.t_ms, o.received_ms) DESC, o.id DESC LIMIT 1";
+
+static const char SQL_LATEST_COMPLETE[] =
     "SELECT o.t_ms, " SQ_SCORE_COLS " FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
-    "WHERE o.patient_id = ?1 ORDER BY o.t_ms DESC, o.id DESC LIMIT 1";
+    "WHERE o.patient_id = ?1 AND s.complete = 1 ORDER BY o.t_ms DESC, o.id DESC LIMIT 1";
+static const char SQL_PARTIAL_PEAK[] =
+    "SELECT o.t_ms, " SQ_SCORE_COLS " FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
+    "WHERE o.patient_id = ?1 AND o.t_ms > ?2 AND s.complete = 0 "
+    "ORDER BY s.news2_total DESC, o.t_ms DESC, o.id DESC LIMIT 1";
+
+/* One score row of the patient by sql (?2 = after_ms when given) into
+ * *t_ms and *n; *found false when none. */
+static vigil_status score_row(sq *q, const char *sql, int64_t patient_id, int64_t after_ms,
+                              bool *found, int64_t *t_ms, vigil_news2 *n, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(sql, &st);
+    sq_bind_i64(st, 1, patient_id);
+    if (sqlite3_bind_parameter_count(st) >= 2) {
+        sq_bind_i64(st, 2, after_ms);
+    }
+    *found = false;
+    vigil_status s = sq_step(q, st, found, "score", err);
+    if (s != VIGIL_OK || !*found) {
+        return s;
+    }
+    *t_ms = sq_col_i64(st, 0);
+    vigil__sq_read_news2(st, 1, n);
+    sq_done(st);
+    return VIGIL_OK;
+}
+
+/* REQ ESC-PARTIAL-NEVER-LOWERS: with an incomplete latest set, what the
+ * earlier sets still say. */
+static vigil_status earlier_evidence(sq *q, vigil_store_ward_entry *e, vigil_err *err)
+{
+    vigil_status s = score_row(q, SQL_LATEST_COMPLETE, e->patient.id, 0, &e->has_complete_score,
+                               &e->complete_obs_ms, &e->complete_news2, err);
+    if (s == VIGIL_OK) {
+        s = score_row(q, SQL_PARTIAL_PEAK, e->patient.id,
+                      e->has_complete_score ? e->complete_obs_ms : INT64_MIN, &e->has_partial_peak,
+                      &e->partial_peak_obs_ms, &e->partial_peak_news2, err);
+    }
+    return s;
+}
 
 static vigil_status latest_score(sq *q, vigil_store_ward_entry *e, vigil_err *err)
 {
@@ -65,12 +117,14 @@ static vigil_status latest_score(sq *q, vigil_store_ward_entry *e, vigil_err *er
     }
     e->has_score = true;
     e->score_obs_ms = sq_col_i64(st, 0);
+    e->score_id = sq_col_i64(st, 1);
+    e->score_order_ms = sq_col_i64(st, 1 + SQ_SCORE_NCOLS);
     vigil__sq_read_news2(st, 1, &e->news2);
     e->has_ai = sqlite3_column_type(st, 1 + 17) != SQLITE_NULL;
     e->ai_prob = sq_col_real(st, 1 + 17);
     e->ai_low_confidence = e->has_ai && sqlite3_column_int(st, 1 + 19) != 0;
     sq_done(st);
-    return VIGIL_OK;
+    return e->news2.complete ? VIGIL_OK : earlier_evidence(q, e, err);
 }
 
 static vigil_status ward_txn(sq *q, const vigil_actor *who, const char *ward, int64_t now_ms,
@@ -149,9 +203,6 @@ static const char SQL_CURRENT[] =
     "(SELECT max(o.t_ms) FROM obs_set o WHERE o.patient_id = p.id) "
     "FROM patient p LEFT JOIN admission a ON a.patient_id = p.id AND a.discharged_ms IS NULL "
     "LEFT JOIN bed_stay b ON b.admission_id = a.id AND b.to_ms IS NULL WHERE p.id = ?1";
-static const char SQL_LATEST_SCORE_ID[] =
-    "SELECT s.id FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
-    "WHERE o.patient_id = ?1 ORDER BY o.t_ms DESC, o.id DESC LIMIT 1";
 
 static vigil_status current_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t now_ms,
                                 vigil_store_patient_current *c, vigil_err *err)
@@ -183,15 +234,7 @@ static vigil_status current_txn(sq *q, const vigil_actor *who, int64_t patient_i
     e->last_obs_ms = sq_col_i64(st, 11);
     sq_done(st);
     s = latest_score(q, e, err);
-    if (s == VIGIL_OK && e->has_score) {
-        PREP(SQL_LATEST_SCORE_ID, &st);
-        sq_bind_i64(st, 1, patient_id);
-        s = sq_step(q, st, &row, "latest score", err);
-        if (s == VIGIL_OK && row) {
-            c->score_id = sq_col_i64(st, 0);
-            sq_done(st);
-        }
-    }
+    c->score_id = e->has_score ? e->score_id : 0;
     if (s == VIGIL_OK) {
         s = vigil__sq_state_read(q, patient_id, now_ms, &e->state, err);
     }
