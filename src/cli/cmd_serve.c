@@ -50,6 +50,9 @@ static void usage(FILE *f)
                "                         program, as the build leaves it; '' for none)\n"
                "  --hl7-profile FILE     an HL7 sender's interface profile (docs/hl7.md),\n"
                "                         chosen by MSH-3/MSH-4; repeatable (at most 8)\n"
+               "  --assemble-window S    values of one patient measured within S seconds\n"
+               "                         of each other form one observation set (0-900,\n"
+               "                         default 300; docs/escalation.md)\n"
                "MLLP limits (docs/server.md, Limits):\n"
                "  --mllp-max-conns N     MLLP connections at once (default 64)\n"
                "  --mllp-conns-per-addr N  from one peer address (default 8)\n"
@@ -146,6 +149,7 @@ int vigil_cli_serve(int argc, char **argv)
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'K'},
         {"web-root", required_argument, NULL, 'W'},
+        {"assemble-window", required_argument, NULL, 'A'},
         {"mllp-max-conns", required_argument, NULL, 'X'},
         {"mllp-conns-per-addr", required_argument, NULL, 'P'},
         {"mllp-idle-timeout", required_argument, NULL, 'I'},
@@ -177,6 +181,12 @@ int vigil_cli_serve(int argc, char **argv)
                 return VIGIL_EXIT_USAGE;
             }
             cfg.mllp_conns_per_addr = (unsigned)v;
+            break;
+        case 'A':
+            if (!uint_arg("--assemble-window", optarg, 0, 900, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.assemble_window_ms = (int64_t)v * 1000;
             break;
         case 'I':
             if (!uint_arg("--mllp-idle-timeout", optarg, 1, 86400, &v)) {

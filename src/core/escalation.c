@@ -419,9 +419,9 @@ static vigil_status check_inputs(const vigil_escalation_inputs *in, vigil_err *e
         }
     }
     if (in->plan.present) {
-        vigil_status st = vigil_escalation_plan_check(&in->plan, err);
-        if (st != VIGIL_OK) {
-            return st;
+        vigil_status ps = vigil_escalation_plan_check(&in->plan, err);
+        if (ps != VIGIL_OK) {
+            return ps;
         }
     }
     if ((unsigned)in->feels >= VIGIL_ESC_FEELS_COUNT) {

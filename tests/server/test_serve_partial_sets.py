@@ -182,4 +182,21 @@ with Server() as s:
             "the third FHIR Observation is scored with the first two (%s)"
             % last["assembled_from_window"])
 
+# the window is the site's: 0 assembles nothing, and a partial set still never lowers
+with Server(extra_args=("--assemble-window", "0")) as s:
+    conn = s.mllp()
+    C.check(ack_fields(conn.request(adt("B0", "A01", P, "WARD7B", "BED01")))[0] == "AA",
+            "admitted (window 0)")
+    nurse = s.add_user("nurse7", "nurse", ["WARD7B"])
+    conn.request(oru("W1", nhs=P, t="20250114083000+0000", rr=30, spo2=88, sbp=85, hr=140,
+                     acvpu="V", temp=36.5))
+    conn.request(oru("W2", nhs=P, t="20250114083100+0000", hr=72, **NONE))
+    conn.close()
+    s.settle()
+    st, js, _ = s.http("GET", "/api/wards/WARD7B/patients", token=nurse)
+    p = row(js, P)
+    C.check(p["news2"]["basis"] == "last-complete-set" and p["news2"]["total"] == 15 and
+            p["escalation"]["level"] == "emergency",
+            "window 0: the heart rate stays its own set; NEWS2 15 still shown (%s)" % p["news2"])
+
 sys.exit(C.done())
