@@ -49,7 +49,7 @@
 #include "vigil/ward.h"
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
-#define VIGIL_STORE_SCHEMA_VERSION 4
+#define VIGIL_STORE_SCHEMA_VERSION 5
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */

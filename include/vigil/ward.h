@@ -52,7 +52,11 @@ typedef struct vigil_obs_event {
     int64_t t_ms;                              /* when measured, Unix ms UTC */
     vigil_obs obs;
     vigil_obs_source source;
-    char source_id[VIGIL_ID_MAX];   /* message control id / resource id */
+    char source_id[VIGIL_ID_MAX]; /* message control id / resource id */
+    /* Who sent it, with source_id the key that finds a resend: for HL7 the
+     * sending application and facility (MSH-3, MSH-4), since HL7 makes MSH-10
+     * unique per sending system only; "" when the source has one sender. */
+    char sender[VIGIL_ID_MAX];
     char recorded_by[VIGIL_ID_MAX]; /* user or device id, or "" */
 } vigil_obs_event;
 

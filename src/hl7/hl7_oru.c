@@ -495,6 +495,33 @@ static int64_t age_years(const oru_ctx *c, int64_t t_ms)
     return age;
 }
 
+/*
+ * The sender of the message, kept with each event so that a resend is found
+ * by (sending application, sending facility, control id): HL7 makes MSH-10
+ * unique per sending system only. MSH-3 and MSH-4 as received, joined by
+ * '|'; when that does not fit, a prefix and a 64-bit FNV-1a hash of the
+ * whole. REQ HL7-RESEND-KEY
+ */
+static void sender_key(const vigil_hl7_header *h, char out[VIGIL_ID_MAX])
+{
+    char whole[2 * VIGIL_HL7_HDR_MAX + 2];
+    int n = snprintf(whole, sizeof whole, "%s|%s", h->sending_app, h->sending_fac);
+    if (n > 0 && (size_t)n < VIGIL_ID_MAX) {
+        memcpy(out, whole, (size_t)n + 1);
+        return;
+    }
+    uint64_t x = 1469598103934665603ULL;
+    for (const char *p = whole; *p != '\0'; p++) {
+        x = (x ^ (unsigned char)*p) * 1099511628211ULL;
+    }
+    /* at most 40 bytes of prefix (cut at a UTF-8 character boundary), '~', 16 hex digits */
+    int keep = 40;
+    while (keep > 0 && ((unsigned char)whole[keep] & 0xc0) == 0x80) {
+        keep--;
+    }
+    snprintf(out, VIGIL_ID_MAX, "%.*s~%016llx", keep, whole, (unsigned long long)x);
+}
+
 /* The event for the current patient at time t, created when new. */
 static vigil_status event_for(oru_ctx *c, const obx *x, int64_t t, size_t *out)
 {
@@ -520,6 +547,7 @@ static vigil_status event_for(oru_ctx *c, const obx *x, int64_t t, size_t *out)
     ev->t_ms = t;
     ev->source = VIGIL_SRC_HL7;
     memcpy(ev->source_id, c->hdr->control_id, sizeof ev->source_id);
+    sender_key(c->hdr, ev->sender);
     if (c->have_dob) {
         int64_t age = age_years(c, t);
         if (age < 0) {

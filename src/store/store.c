@@ -536,6 +536,7 @@ static vigil_status check_event(const vigil_obs_event *ev, const vigil_store_sco
     CHECK(check_buf(ev->nhs_number, sizeof ev->nhs_number, "nhs_number", err));
     CHECK(check_buf(ev->mrn, sizeof ev->mrn, "mrn", err));
     CHECK(check_buf(ev->source_id, sizeof ev->source_id, "source_id", err));
+    CHECK(check_buf(ev->sender, sizeof ev->sender, "sender", err));
     CHECK(check_buf(ev->recorded_by, sizeof ev->recorded_by, "recorded_by", err));
     CHECK(check_nhs(ev->nhs_number, err));
     if (ev->nhs_number[0] == '\0' && vigil_str_blank(ev->mrn)) {

@@ -211,6 +211,22 @@ def results_not_stored_are_counted_and_named(s):
             "the ORU without vital signs is counted in /metrics")
 
 
+def control_id_reused_by_another_sender_is_stored(s):
+    """Issue 11: HL7 makes MSH-10 unique per sending system; a resend is keyed on
+    (MSH-3, MSH-4, MSH-10), so a second sender reusing a control id is not AE 205."""
+    conn = s.mllp()
+    acks = []
+    for app, hr in (("MONA", 71), ("MONB", 88), ("MONA", 71)):
+        m = ("MSH|^~\\&|%s|ICU|VIGIL|RX1|20250114083215+0000||ORU^R01|REUSED-1|P|2.6\r"
+             "PID|||4712^^^^PI\rOBR|1|||VS|||20250114083000+0000\r"
+             "OBX|1|NM|147842^MDC_ECG_HEART_RATE^MDC||%d|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R\r"
+             % (app, hr))
+        acks.append(ack_fields(conn.request(m.encode()))[0])
+    conn.close()
+    C.check(acks == ["AA", "AA", "AA"], "two senders, one control id: both AA, the resend AA (%s)" % acks)
+    C.check(s.count("obs_set", "source_id = 'REUSED-1'") == 2, "one set per sender, the resend not stored twice")
+
+
 with Server() as s:
     golden_messages_are_acknowledged_only_once_stored(s)
     bad_corpus_is_refused_and_nothing_stored(s)
@@ -220,5 +236,6 @@ with Server() as s:
     pipelined_messages_are_acknowledged_in_order(s)
     future_observation_time_is_refused(s)
     results_not_stored_are_counted_and_named(s)
+    control_id_reused_by_another_sender_is_stored(s)
     C.check(s.stop() == 0, "SIGTERM: exit 0")
 C.done()

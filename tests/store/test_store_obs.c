@@ -139,6 +139,32 @@ static void same_message_id_from_another_source_is_a_new_set(void **state)
     assert_int_equal(fx_count(f, "SELECT count(*) FROM obs_set"), 4);
 }
 
+/* REQ HL7-RESEND-KEY: HL7 makes MSH-10 unique per sending system only, so a
+ * resend is (sender, control id): another sender reusing the id is a new set,
+ * the same sender again is the same set */
+static void same_control_id_from_another_sender_is_a_new_set(void **state)
+{
+    fx *f = *state;
+    char nhs[11];
+    fx_nhs(2005, nhs);
+    vigil_obs_event ev;
+    fx_event(&ev, nhs, "1", T0); /* devices count control ids from 1 */
+    snprintf(ev.sender, sizeof ev.sender, "MONITOR-A|ICU");
+    int64_t a = fx_put(f, &ev, NULL);
+    snprintf(ev.sender, sizeof ev.sender, "MONITOR-B|ICU");
+    ev.obs.hr_bpm = 91; /* other content: no conflict, another sender's message */
+    int64_t b = fx_put(f, &ev, NULL);
+    assert_true(a != b);
+    vigil_store_put out;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, &out, &e), VIGIL_OK);
+    assert_true(out.duplicate); /* B again: its resend */
+    assert_int_equal(out.obs_id, b);
+    snprintf(ev.sender, sizeof ev.sender, "MONITOR-A|ICU"); /* A's id 1 with B's content */
+    assert_int_equal(vigil_store_put_obs(f->st, &FX_FEED, &ev, NULL, &out, &e), VIGIL_ERR_CONFLICT);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM obs_set WHERE source_id = '1'"), 2);
+}
+
 /* REQ NHS-NUMBER-CHECK */
 static void observation_with_a_wrong_nhs_check_digit_is_refused(void **state)
 {
@@ -616,6 +642,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(resent_identical_message_is_stored_once, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(resent_message_id_with_different_content_is_a_conflict, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(resent_message_id_naming_a_new_patient_leaves_no_patient, fx_setup,
+                                    fx_teardown),
+    cmocka_unit_test_setup_teardown(same_control_id_from_another_sender_is_a_new_set, fx_setup,
                                     fx_teardown),
     cmocka_unit_test_setup_teardown(same_message_id_from_another_source_is_a_new_set, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(observation_with_a_wrong_nhs_check_digit_is_refused, fx_setup, fx_teardown),

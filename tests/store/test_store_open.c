@@ -180,6 +180,43 @@ static void version_3_plan_migrates_without_terms(void **state)
     remove_store(path);
 }
 
+/* Migration 5 (REQ HL7-RESEND-KEY): rows stored before it keep their sets and
+ * have sender ''; a resend as it was sent before (sender '') is still found;
+ * another sender's message with the same control id is a new set. */
+static void version_4_obs_migrate_and_resends_are_keyed_by_sender(void **state)
+{
+    fx *f = *state;
+    char path[400];
+    old_store(f, 4,
+              "INSERT INTO patient (id, nhs_number, created_ms) VALUES (7, '9990000018', 1);"
+              "INSERT INTO obs_set (id, patient_id, t_ms, hr_bpm, spo2_scale, source, source_id,"
+              " received_ms) VALUES (11, 7, 1735689600000, 80, 1, 'hl7', 'M-11', 101);",
+              path, sizeof path);
+    vigil_store *st = NULL;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_open(path, 0, &st, &e), VIGIL_OK);
+    sqlite3 *db = vigil__sqlite_db(st);
+    assert_int_equal(fx_int(db, "PRAGMA user_version"), VIGIL_STORE_SCHEMA_VERSION);
+    assert_int_equal(
+        fx_int(db, "SELECT count(*) FROM obs_set WHERE id = 11 AND source_sender = ''"), 1);
+    vigil_obs_event ev;
+    fx_event(&ev, "9990000018", "M-11", 1735689600000LL);
+    vigil_obs_init(&ev.obs);
+    ev.obs.hr_bpm = 80;
+    vigil_store_put a, b;
+    assert_int_equal(vigil_store_put_obs(st, &FX_FEED, &ev, NULL, &a, &e), VIGIL_OK);
+    assert_true(a.duplicate);
+    assert_int_equal(a.obs_id, 11);
+    snprintf(ev.sender, sizeof ev.sender, "EOBS|RX1");
+    assert_int_equal(vigil_store_put_obs(st, &FX_FEED, &ev, NULL, &b, &e), VIGIL_OK);
+    assert_false(b.duplicate);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM obs_set WHERE source_id = 'M-11'"), 2);
+    assert_int_not_equal(fx_exec(db, "UPDATE obs_set SET source_sender = NULL WHERE id = 11"),
+                         SQLITE_OK);
+    vigil_store_close(st);
+    remove_store(path);
+}
+
 static void version_1_store_migrates_keeping_rows_links_and_constraints(void **state)
 {
     fx *f = *state;
@@ -337,6 +374,8 @@ static const struct CMUnitTest tests[] = {
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(version_1_store_migrates_keeping_rows_links_and_constraints,
                                     fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(version_4_obs_migrate_and_resends_are_keyed_by_sender, fx_setup,
+                                    fx_teardown),
     cmocka_unit_test_setup_teardown(version_3_plan_migrates_without_terms, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(reopening_keeps_data_and_does_not_migrate_again, fx_setup,
                                     fx_teardown),

@@ -387,13 +387,13 @@ static const char SQL_OBS_BY_SOURCE[] =
     "SELECT o.id, o.patient_id, o.t_ms, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), "
     "(SELECT s.id FROM score s WHERE s.obs_set_id = o.id), " OBS_COLS
     " FROM obs_set o JOIN patient p ON p.id = o.patient_id"
-    " WHERE o.source = ?1 AND o.source_id = ?2";
+    " WHERE o.source = ?1 AND o.source_id = ?2 AND o.source_sender = ?3";
 static const char SQL_OBS_INSERT[] =
     "INSERT INTO obs_set (patient_id, admission_id, t_ms, rr_bpm, spo2_pct, spo2_scale, o2, "
     "sbp_mmhg, hr_bpm, acvpu, temp_c, age_y, pregnant, source, source_id, recorded_by, "
-    "received_ms) VALUES (?1, (SELECT id FROM admission WHERE patient_id = ?1 AND "
+    "received_ms, source_sender) VALUES (?1, (SELECT id FROM admission WHERE patient_id = ?1 AND "
     "discharged_ms IS NULL), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-    "?16)";
+    "?16, ?17)";
 static const char SQL_OBS_GET[] =
     "SELECT o.patient_id, " OBS_COLS " FROM obs_set o WHERE o.id = ?1";
 static const char SQL_SCORE_INSERT[] =
@@ -523,6 +523,7 @@ static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found, v
     PREP(SQL_OBS_BY_SOURCE, &st);
     sq_bind_text(st, 1, vigil__store_source_names[ev->source]);
     sq_bind_text(st, 2, ev->source_id);
+    sq_bind_text(st, 3, ev->sender);
     vigil_status s = sq_step(q, st, found, "find resent message", err);
     if (s != VIGIL_OK || !*found) {
         return s;
@@ -589,6 +590,7 @@ static vigil_status put_one(sq *q, const vigil_actor *who, const vigil_store_obs
     sq_bind_text_opt(st, 14, ev->source_id);
     sq_bind_text_opt(st, 15, ev->recorded_by);
     sq_bind_i64(st, 16, vigil__store_now_ms());
+    sq_bind_text(st, 17, ev->sender);
     s = sq_run(q, st, "insert observation set", err);
     if (s == VIGIL_ERR_CONFLICT && ev->source_id[0] != '\0') {
         /* A resent message: the unique index on (source, source_id) finds it

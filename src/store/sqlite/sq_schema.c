@@ -428,7 +428,21 @@ static const char migration_4[] =
     "ALTER TABLE escalation_plan ADD COLUMN news2_usual_max INTEGER\n"
     "  CHECK (news2_usual_max IS NULL OR news2_usual_max BETWEEN 0 AND 20);\n";
 
-const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4};
+/*
+ * Migration 5: a resent message is found by its sender too (issue 11): HL7
+ * makes MSH-10 unique per sending system only, so two senders (or a device
+ * whose counter restarted under another name) may reuse a control id. The
+ * sender is MSH-3 and MSH-4 for HL7, '' for the rest and for rows before.
+ */
+static const char migration_5[] =
+    "ALTER TABLE obs_set ADD COLUMN source_sender TEXT NOT NULL DEFAULT ''\n"
+    "  CHECK (length(source_sender) <= 63);\n"
+    "DROP INDEX obs_set_source;\n"
+    "CREATE UNIQUE INDEX obs_set_source ON obs_set(source, source_sender, source_id)\n"
+    "  WHERE source_id IS NOT NULL;\n";
+
+const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                                migration_5};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 
