@@ -246,7 +246,7 @@ static json_t *alerts_json(const srv_patient *p)
 static json_t *ai_object(double prob, bool low_confidence, const char *version, json_t *ex,
                          bool with_explanation)
 {
-    bool not_scored = low_confidence && prob == 0.0;
+    bool not_scored = !vigil__srv_ai_scored(prob, low_confidence);
     const char *why = json_string_value(json_object_get(ex, "reason"));
     json_t *o = json_pack(
         "{s:s, s:o, s:b, s:s}", "status", not_scored ? "not-enough-data" : "scored", "probability",

@@ -46,7 +46,8 @@ void vigil__srv_esc_inputs(const vigil_server *srv, const srv_patient *p, int64_
     in->news2_late = p->late;
     in->news2_late_t_ms = p->late_t_ms;
     in->ai_opted_out = p->opted_out;
-    if (p->has_ai && !p->opted_out) {
+    /* "not enough data to score" is no AI opinion: never a 0% risk in the reasons */
+    if (p->has_ai && !p->opted_out && vigil__srv_ai_scored(p->ai_prob, p->ai_low_confidence)) {
         in->ai_status = p->ai_low_confidence ? VIGIL_ESC_AI_LOW_CONFIDENCE : VIGIL_ESC_AI_OK;
         in->ai_risk = p->ai_prob;
     }

@@ -366,6 +366,15 @@ srv_patient *vigil__srv_pat_find(vigil_server *srv, const vigil_actor *who, cons
 /* Refresh location and state of p from the store. */
 vigil_status vigil__srv_pat_refresh(vigil_server *srv, const vigil_actor *who, srv_patient *p,
                                     vigil_err *err);
+/* REQ FEAT-ENOUGH-DATA: a stored AI result is a risk, or "not enough data
+ * to score", which the scorer writes as probability 0 with low confidence
+ * (ai_scorer.c; a calibrated probability is never exactly 0). Every reader
+ * asks this, so "not enough data" is never shown or used as a low risk. */
+static inline bool vigil__srv_ai_scored(double prob, bool low_confidence)
+{
+    return !(low_confidence && prob == 0.0);
+}
+
 /* The record for what the store says about a patient now (created if new). */
 srv_patient *vigil__srv_pat_from_current(vigil_server *srv, const vigil_store_patient_current *c);
 /* Load p's recent events for the AI once (no-op without a scorer). */

@@ -41,6 +41,11 @@ with Server(["--model", model]) as s:
     C.check(ai is not None and ai["probability"] is None, "no probability is shown (%s)" % ai)
     C.check(ai is not None and "not enough data to score" in ai.get("reason", ""),
             "a reason is given (%s)" % ai)
+    esc = ward_row(s, nurse)["escalation"]
+    texts = [r["text"] for r in esc["reasons"]]
+    C.check(not esc["ai_used"] and "ai-absent" in [r["code"] for r in esc["reasons"]] and
+            not any(t.startswith("AI risk") for t in texts),
+            "the escalation policy treats it as no AI opinion, never a 0%% risk (%s)" % texts)
     pid = s.db().execute("SELECT id FROM patient WHERE nhs_number=?", (NHS,)).fetchone()[0]
     st, js, _ = s.http("GET", OBS % pid, token=nurse)
     obs_ai = [o["ai"] for o in js.get("observations", []) if o.get("ai") is not None]
