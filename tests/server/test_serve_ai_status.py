@@ -9,6 +9,7 @@ and lists the inputs not yet available apart.
 """
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from serve_util import Checks, Server, ack_fields, adt, oru  # noqa: E402
@@ -58,8 +59,15 @@ with Server(["--model", model]) as s:
         C.check(ack_fields(conn.request(oru("O%d" % (i + 2), nhs=NHS, t=t, rr=rr, hr=hr)))[0] ==
                 "AA", "set %d acknowledged" % (i + 2))
     conn.close()
-    s.settle()
-    ai = ward_row(s, nurse)["ai"]
+    # the AI scores on its own thread after the ACK (docs/server.md): wait for it,
+    # up to 30 s on a loaded machine, rather than race it
+    deadline = time.time() + 30
+    while True:
+        s.settle()
+        ai = ward_row(s, nurse)["ai"]
+        if (ai is not None and ai["status"] == "scored") or time.time() > deadline:
+            break
+        time.sleep(0.2)
     C.check(ai is not None and ai["status"] == "scored", "three sets: scored (%s)" % ai)
     C.check(ai is not None and isinstance(ai["probability"], float) and
             0.0 < ai["probability"] < 1.0, "with a probability (%s)" % ai)
