@@ -137,6 +137,7 @@ typedef enum vigil_hl7_reason {
     VIGIL_HL7_R_DEMO,                   /* OBX-8 marks demo or test data: never stored as real */
     VIGIL_HL7_R_STATUS,                 /* OBX-11 status not accepted from this sender */
     VIGIL_HL7_R_NO_VITAL_SIGNS,         /* no result carried a vital sign vigil uses */
+    VIGIL_HL7_R_UNKNOWN_SENDER,         /* set by the caller: MSH-3/MSH-4 not on its sender list */
     VIGIL_HL7_R_COUNT
 } vigil_hl7_reason;
 

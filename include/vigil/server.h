@@ -124,6 +124,15 @@ typedef struct vigil_server_config {
                                      not yet written to it; at this many the connection is not
                                      read (backpressure) until half are written (1 to 65536) */
 
+    /* MLLP senders (docs/server.md, "MLLP senders"); borrowed until vigil_server_open returns.
+     * n = 0 allows any. A peer address outside mllp_allow is closed at accept; a message whose
+     * MSH-3.1/MSH-4.1 match no hl7_senders entry is refused AR (reason unknown-sender) and
+     * nothing of it is stored. */
+    const char *const *mllp_allow; /* "10.1.2.3", "10.1.0.0/16", "fd00::/8", "::1" */
+    size_t n_mllp_allow;
+    const char *const *hl7_senders; /* "APP/FAC": MSH-3.1 and MSH-4.1; "*" for either is any */
+    size_t n_hl7_senders;
+
     /* HTTPS: a PEM certificate (chain) and its PEM private key, both or
      * neither (NULL: plain HTTP, for a TLS-terminating proxy or loopback
      * only). With them the JSON API, FHIR and the dashboard are served over
@@ -204,6 +213,8 @@ typedef struct vigil_server_stats {
     uint64_t mllp_backlog_max;      /* most messages one connection had read but not answered on
                                        the wire (the pause keeps it near mllp_ack_backlog) */
     uint64_t mllp_out_bytes_max;    /* most ACK bytes waiting to be written to one connection */
+    uint64_t mllp_refused_addr;     /* connections closed at accept: address not on mllp_allow */
+    uint64_t hl7_refused_sender;    /* messages refused AR: MSH-3/MSH-4 not on hl7_senders */
 
     /* ORU^R01 results not stored, each also named in its ACK (docs/hl7.md) */
     uint64_t hl7_results_refused; /* a vital sign refused: units, value, status, demo data */

@@ -61,6 +61,11 @@ static void usage(FILE *f)
                "  --mllp-ack-backlog N   messages read from one connection and not yet\n"
                "                         answered on the wire before it is no longer read\n"
                "                         (default 512)\n"
+               "MLLP senders (docs/server.md, MLLP senders; each repeatable, default any):\n"
+               "  --mllp-allow CIDR      accept MLLP connections only from these addresses\n"
+               "                         or blocks (10.1.2.3, 10.1.0.0/16, fd00::/8)\n"
+               "  --hl7-sender APP/FAC   accept messages only from this MSH-3/MSH-4 pair\n"
+               "                         ('*' for either part: any); others are AR\n"
                "  -h, --help             show this help\n"
                "\n"
                "The AI risk model is trained on ICU research data and must be validated\n"
@@ -116,6 +121,8 @@ static const char *default_web_root(char *buf, size_t cap)
     return buf;
 }
 
+#define SENDERS_MAX 64 /* --mllp-allow and --hl7-sender entries each */
+
 /* A whole number in lo..hi for option name; prints why not. */
 static bool uint_arg(const char *name, const char *s, long lo, long hi, long *out)
 {
@@ -155,6 +162,8 @@ int vigil_cli_serve(int argc, char **argv)
         {"mllp-idle-timeout", required_argument, NULL, 'I'},
         {"mllp-ack-backlog", required_argument, NULL, 'B'},
         {"hl7-profile", required_argument, NULL, 'F'},
+        {"mllp-allow", required_argument, NULL, 'L'},
+        {"hl7-sender", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -168,6 +177,8 @@ int vigil_cli_serve(int argc, char **argv)
     optind = 1;
     int c;
     long v = 0;
+    const char *allow[SENDERS_MAX], *senders[SENDERS_MAX];
+    size_t n_allow = 0, n_senders = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'X':
@@ -202,6 +213,19 @@ int vigil_cli_serve(int argc, char **argv)
             }
             cfg.hl7.n_profiles++;
             cfg.hl7.profiles = profiles;
+            break;
+        case 'L':
+        case 'S':
+            if ((c == 'L' ? n_allow : n_senders) == SENDERS_MAX) {
+                fprintf(stderr, "vigil serve: at most %d --mllp-allow and --hl7-sender each\n",
+                        SENDERS_MAX);
+                return VIGIL_EXIT_USAGE;
+            }
+            if (c == 'L') {
+                allow[n_allow++] = optarg;
+            } else {
+                senders[n_senders++] = optarg;
+            }
             break;
         case 'B':
             if (!uint_arg("--mllp-ack-backlog", optarg, 1, 65536, &v)) {
@@ -257,6 +281,10 @@ int vigil_cli_serve(int argc, char **argv)
         usage(stderr);
         return VIGIL_EXIT_USAGE;
     }
+    cfg.mllp_allow = allow;
+    cfg.n_mllp_allow = n_allow;
+    cfg.hl7_senders = senders;
+    cfg.n_hl7_senders = n_senders;
     if ((cfg.tls_cert_file == NULL) != (cfg.tls_key_file == NULL)) {
         fprintf(stderr, "vigil serve: --tls-cert and --tls-key go together\n");
         return VIGIL_EXIT_USAGE;

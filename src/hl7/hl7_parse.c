@@ -157,6 +157,7 @@ static const char *const reason_names[VIGIL_HL7_R_COUNT] = {
     [VIGIL_HL7_R_DEMO] = "demo-data",
     [VIGIL_HL7_R_STATUS] = "result-status",
     [VIGIL_HL7_R_NO_VITAL_SIGNS] = "no-vital-signs",
+    [VIGIL_HL7_R_UNKNOWN_SENDER] = "unknown-sender",
 };
 
 const char *vigil_hl7_reason_name(vigil_hl7_reason r)

@@ -433,9 +433,11 @@ static void adt_fault(vigil_server *srv, vigil_hl7_fault *f, vigil_status s, con
     snprintf(f->text, sizeof f->text, "%s", e->msg);
 }
 
-static vigil_status adt_apply(vigil_server *srv, const vigil_adt_event *a, vigil_err *err)
+static vigil_status adt_apply(vigil_server *srv, const vigil_adt_event *a, const char *via,
+                              vigil_err *err)
 {
-    const vigil_actor *who = &vigil__srv_hl7_actor;
+    const vigil_actor by = {vigil__srv_hl7_actor.user, via}; /* the peer in the audit record */
+    const vigil_actor *who = &by;
     vigil_patient pt;
     memset(&pt, 0, sizeof pt);
     memcpy(pt.nhs_number, a->nhs_number, sizeof pt.nhs_number);
@@ -499,7 +501,7 @@ void vigil__srv_hl7_prepare(vigil_server *srv, srv_job *job)
         return;
     }
     vigil_err err = {0};
-    vigil_status s = adt_apply(srv, &r->adt, &err);
+    vigil_status s = adt_apply(srv, &r->adt, job->via, &err);
     if (s != VIGIL_OK) {
         adt_fault(srv, &r->fault, s, &err);
     }

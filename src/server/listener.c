@@ -244,8 +244,9 @@ static bool out_append(conn *c, const char *p, size_t n)
     return true;
 }
 
-/* The observation sets of an accepted ORU^R01, for the group commit. */
-static srv_ingest *ingest_of(const vigil_hl7_result *r)
+/* The observation sets of an accepted ORU^R01, for the group commit; their
+ * audit records carry via (the peer and MSH-3/MSH-4). */
+static srv_ingest *ingest_of(const vigil_hl7_result *r, const char *via)
 {
     srv_ingest *ing = calloc(1, sizeof *ing);
     if (ing == NULL) {
@@ -265,7 +266,7 @@ static srv_ingest *ingest_of(const vigil_hl7_result *r)
         vigil__srv_event_source_id(r->hdr.control_id, k, r->n_events, ing->ev[k].source_id);
     }
     snprintf(ing->who_user, sizeof ing->who_user, "%s", vigil__srv_hl7_actor.user);
-    snprintf(ing->who_reason, sizeof ing->who_reason, "%s", vigil__srv_hl7_actor.reason);
+    snprintf(ing->who_reason, sizeof ing->who_reason, "%s", via);
     return ing;
 }
 
@@ -295,8 +296,24 @@ static void on_message(lst *L, size_t i, const char *msg, size_t len)
     job->slot = (uint32_t)i;
     job->gen = c->gen;
     job->hl7 = r;
+    snprintf(job->via, sizeof job->via, "%s from %s (%.40s/%.40s)", vigil__srv_hl7_actor.reason,
+             c->peer_s, r->hdr.sending_app, r->hdr.sending_fac);
+    if (r->hdr.kind != VIGIL_HL7_KIND_NONE && !vigil__srv_sender_allowed(srv, &r->hdr)) {
+        /* REQ SERVER-HL7-SENDERS: refused before anything of it is stored */
+        atomic_fetch_add(&srv->stats.hl7_refused_sender, 1);
+        vigil_hl7_fault_clear(&r->fault);
+        r->fault.ack = VIGIL_HL7_AR;
+        r->fault.code = VIGIL_HL7_E_INTERNAL;
+        r->fault.reason = VIGIL_HL7_R_UNKNOWN_SENDER;
+        r->fault.status = VIGIL_ERR_DENIED;
+        snprintf(r->fault.loc.seg, sizeof r->fault.loc.seg, "MSH");
+        r->fault.loc.seq = 1;
+        r->fault.loc.field = 3;
+        snprintf(r->fault.text, sizeof r->fault.text,
+                 "sending application/facility is not on this service's sender list");
+    }
     if (r->fault.ack == VIGIL_HL7_AA && r->kind == VIGIL_HL7_KIND_ORU_R01 && r->n_events > 0) {
-        job->ing = ingest_of(r);
+        job->ing = ingest_of(r, job->via);
         if (job->ing == NULL) {
             r->fault.ack = VIGIL_HL7_AR;
             r->fault.code = VIGIL_HL7_E_INTERNAL;
@@ -439,6 +456,12 @@ static void on_accept(lst *L)
         }
         char who[64];
         addr_text(&sa, who, sizeof who);
+        if (!vigil__srv_peer_allowed(srv, (const struct sockaddr *)&sa)) {
+            atomic_fetch_add(&srv->stats.mllp_refused_addr, 1);
+            vigil__srv_log_limited(srv, "mllp.refused", "%s: not on the MLLP allowlist", who);
+            close(fd);
+            continue;
+        }
         if (same >= srv->cfg.mllp_conns_per_addr) {
             atomic_fetch_add(&srv->stats.mllp_refused_per_addr, 1);
             vigil__srv_log_limited(srv, "mllp.refused", "%s: %zu connections from this address",

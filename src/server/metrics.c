@@ -111,12 +111,12 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
     b.p[0] = '\0';
     metric(&b, "vigil_mllp_connections_total", "counter", "MLLP connections accepted.",
            s.mllp_conns);
-    static const char *const refused[] = {"full", "per_address"};
-    uint64_t refused_n[] = {s.mllp_refused_full, s.mllp_refused_per_addr};
+    static const char *const refused[] = {"full", "per_address", "not_allowed"};
+    uint64_t refused_n[] = {s.mllp_refused_full, s.mllp_refused_per_addr, s.mllp_refused_addr};
     labelled(&b, "vigil_mllp_refused_total",
-             "MLLP connections closed at accept: every slot in use, or the peer address at "
-             "its limit.",
-             "reason", refused, refused_n, 2);
+             "MLLP connections closed at accept: every slot in use, the peer address at "
+             "its limit, or not on the allowlist.",
+             "reason", refused, refused_n, 3);
     static const char *const closed[] = {"idle", "ack_stalled", "framing"};
     uint64_t closed_n[] = {s.mllp_closed_idle, s.mllp_closed_stalled, s.mllp_closed_framing};
     labelled(&b, "vigil_mllp_closed_total",
@@ -151,8 +151,9 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
              "value, status, demo data), or a code not known or not used by NEWS2.",
              "reason", results, results_n, 2);
     metric(&b, "vigil_hl7_oru_without_vital_signs_total", "counter",
-           "ORU^R01 messages accepted with no vital sign vigil uses in them.",
-           s.hl7_oru_no_vitals);
+           "ORU^R01 messages accepted with no vital sign vigil uses in them.", s.hl7_oru_no_vitals);
+    metric(&b, "vigil_hl7_refused_sender_total", "counter",
+           "HL7 messages refused AR: MSH-3/MSH-4 not on the sender list.", s.hl7_refused_sender);
     metric(&b, "vigil_commits_total", "counter", "Group commits of observation sets.", s.commits);
     metric(&b, "vigil_committed_sets_total", "counter", "Observation sets stored.",
            s.committed_sets);
@@ -185,7 +186,8 @@ json_t *vigil__srv_refusals_json(vigil_server *srv)
     vigil_server_stats_get(srv, &s);
     return json_pack(
         "{s:I, s:I, s:I, s:I}", "mllp_connections_refused",
-        (json_int_t)(s.mllp_refused_full + s.mllp_refused_per_addr), "mllp_connections_closed",
+        (json_int_t)(s.mllp_refused_full + s.mllp_refused_per_addr + s.mllp_refused_addr),
+        "mllp_connections_closed",
         (json_int_t)(s.mllp_closed_idle + s.mllp_closed_stalled + s.mllp_closed_framing),
         "mllp_backpressure", (json_int_t)s.mllp_backpressure, "hl7_refused",
         (json_int_t)(s.hl7_ae + s.hl7_ar));

@@ -176,7 +176,10 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
         vigil_server_close(srv);
         return vigil_err_set(err, VIGIL_ERR_IO, NULL, "eventfd: %s", strerror(errno));
     }
-    s = vigil__srv_tls_load(srv, err);
+    s = vigil__srv_senders_load(srv, err);
+    if (s == VIGIL_OK) {
+        s = vigil__srv_tls_load(srv, err);
+    }
     if (s == VIGIL_OK) {
         s = vigil__srv_static_load(&srv->web, cfg->web_root, err);
         srv->cfg.web_root = NULL; /* borrowed during open only */
@@ -312,6 +315,7 @@ void vigil_server_close(vigil_server *srv)
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);
     vigil__srv_tls_free(srv);
+    vigil__srv_senders_free(srv);
     vigil__srv_static_fini(&srv->web);
     for (int *fd = &srv->http_fd; fd != NULL; fd = fd == &srv->http_fd ? &srv->mllp_fd : NULL) {
         if (*fd >= 0) {
@@ -366,6 +370,8 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->hl7_results_refused = atomic_load(&srv->stats.hl7_results_refused);
     out->hl7_results_unused = atomic_load(&srv->stats.hl7_results_unused);
     out->hl7_oru_no_vitals = atomic_load(&srv->stats.hl7_oru_no_vitals);
+    out->mllp_refused_addr = atomic_load(&srv->stats.mllp_refused_addr);
+    out->hl7_refused_sender = atomic_load(&srv->stats.hl7_refused_sender);
     uint64_t n = 0, seen = 0;
     for (size_t b = 0; b <= SRV_ACK_BUCKETS; b++) {
         n += atomic_load(&srv->ack_hist[b]);

@@ -240,7 +240,8 @@ struct srv_job {
     srv_job_kind kind;
     /* SRV_JOB_HL7 */
     uint32_t slot, gen;
-    int64_t t0_us;         /* monotonic, when the message was read */
+    int64_t t0_us; /* monotonic, when the message was read */
+    char via[160]; /* the audit reason of its writes: "ingest from <peer> (<MSH-3>/<MSH-4>)" */
     vigil_hl7_result *hl7; /* owned */
     char *ack;             /* framed ACK, owned */
     size_t ack_len;
@@ -476,8 +477,35 @@ const char *vigil__srv_csrf_check(const vigil_server *srv, struct MHD_Connection
 #define SRV_ACK_BUCKET_US 250
 #define SRV_ACK_BUCKETS 400 /* up to 100 ms; the last bucket holds the rest */
 
+/* One entry of the MLLP address allowlist (cfg.mllp_allow), parsed. */
+typedef struct srv_cidr {
+    int family; /* AF_INET or AF_INET6 */
+    uint8_t addr[16];
+    unsigned prefix; /* bits */
+} srv_cidr;
+
+/* Parse "a.b.c.d[/n]" or "v6[/n]". VIGIL_ERR_ARG when it is not one. */
+vigil_status vigil__srv_cidr_parse(const char *s, srv_cidr *out);
+/* True when the peer address sa lies in c (a v4-mapped v6 peer matches v4 blocks). */
+struct sockaddr;
+bool vigil__srv_cidr_match(const srv_cidr *c, const struct sockaddr *sa);
+/* True when MSH-3 app and MSH-4 fac (raw HDs: their first component is compared)
+ * match the "APP/FAC" entry ('*' for either part matches any). */
+bool vigil__srv_sender_match(const char *entry, const char *app, const char *fac, char comp);
+/* Read cfg.mllp_allow and cfg.hl7_senders into srv (at open); free them (at close). */
+vigil_status vigil__srv_senders_load(vigil_server *srv, vigil_err *err);
+void vigil__srv_senders_free(vigil_server *srv);
+/* The peer may connect (true when there is no allowlist). */
+bool vigil__srv_peer_allowed(const vigil_server *srv, const struct sockaddr *sa);
+/* The message's MSH-3/MSH-4 are on the sender list (true when there is none). */
+bool vigil__srv_sender_allowed(const vigil_server *srv, const vigil_hl7_header *h);
+
 struct vigil_server {
     vigil_server_config cfg;
+    srv_cidr *allow; /* cfg.mllp_allow parsed, n_allow of them (cfg's pointer cleared) */
+    size_t n_allow;
+    char **senders; /* cfg.hl7_senders copied, n_senders of them */
+    size_t n_senders;
     char *db;
     char *bind;
     vigil_store *store;      /* store thread */
@@ -550,8 +578,8 @@ struct vigil_server {
             committed_sets, max_group, http_requests, alerts_opened, store_failures, ai_scored,
             ai_skipped, ai_failed, mllp_refused_full, mllp_refused_per_addr, mllp_closed_idle,
             mllp_closed_stalled, mllp_closed_framing, mllp_backpressure, mllp_backlog_max,
-            mllp_out_bytes_max, hl7_results_refused, hl7_results_unused,
-            hl7_oru_no_vitals;
+            mllp_out_bytes_max, hl7_results_refused, hl7_results_unused, hl7_oru_no_vitals,
+            mllp_refused_addr, hl7_refused_sender;
     } stats;
 };
 

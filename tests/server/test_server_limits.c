@@ -16,7 +16,10 @@
  * connections and another address still gets in; when every slot is taken
  * the refusal is counted, and the slots come back after the idle timeout; a
  * flood of refusals is logged in a few lines that still count every one
- * (finding 13).
+ * (finding 13); a peer outside the MLLP address allowlist is closed at
+ * accept, a message from an MSH-3/MSH-4 pair not on the sender list is
+ * refused AR and nothing of it is stored, and the audit records of HL7
+ * writes name the peer address and the sender (finding 4).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +27,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,7 +508,178 @@ static void metrics_without_a_session_only_from_loopback_addresses(void **state)
     assert_false(vigil__srv_addr_loopback(NULL));
 }
 
+/* ---- finding 4: who may send ------------------------------------------------- */
+
+static bool in_block(const char *block, const char *addr)
+{
+    srv_cidr c;
+    assert_int_equal(vigil__srv_cidr_parse(block, &c), VIGIL_OK);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+    } else {
+        assert_int_equal(inet_pton(AF_INET6, addr, &a6->sin6_addr), 1);
+        a6->sin6_family = AF_INET6;
+    }
+    return vigil__srv_cidr_match(&c, (const struct sockaddr *)&ss);
+}
+
+static void allowlist_blocks_and_sender_pairs_match_what_they_name(void **state)
+{
+    (void)state;
+    assert_true(in_block("10.1.0.0/16", "10.1.200.3"));
+    assert_false(in_block("10.1.0.0/16", "10.2.0.1"));
+    assert_true(in_block("10.1.2.3", "10.1.2.3"));
+    assert_false(in_block("10.1.2.3", "10.1.2.4"));
+    assert_true(in_block("10.1.2.0/23", "10.1.3.255"));
+    assert_false(in_block("10.1.2.0/23", "10.1.4.0"));
+    assert_true(in_block("0.0.0.0/0", "192.0.2.1"));
+    assert_true(in_block("fd00::/8", "fd12:3456::1"));
+    assert_false(in_block("fd00::/8", "fe80::1"));
+    assert_true(in_block("10.1.0.0/16", "::ffff:10.1.9.9")); /* v4-mapped peer on a v6 socket */
+    assert_false(in_block("::1", "127.0.0.1"));
+    srv_cidr c;
+    const char *bad[] = {"",          "10.1.2.3/33",  "10.1.2",     "fd00::/129",
+                         "10.1.2.3/", "host.example", "10.1.2.3/8x"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(vigil__srv_cidr_parse(bad[k], &c), VIGIL_ERR_ARG);
+    }
+    assert_true(vigil__srv_sender_match("EOBS/RX1", "EOBS", "RX1", '^'));
+    assert_true(vigil__srv_sender_match("EOBS/RX1", "EOBS^1.2.3^ISO", "RX1^^", '^'));
+    assert_false(vigil__srv_sender_match("EOBS/RX1", "EOBSX", "RX1", '^'));
+    assert_false(vigil__srv_sender_match("EOBS/RX1", "EOBS", "RX2", '^'));
+    assert_false(vigil__srv_sender_match("EOBS/RX1", "", "RX1", '^'));
+    assert_true(vigil__srv_sender_match("*/RX1", "ANY", "RX1", '^'));
+    assert_true(vigil__srv_sender_match("PAS/*", "PAS", "", '^'));
+}
+
+/* One message over fd and its ACK's text (NUL-terminated in out); false when
+ * none came. */
+static bool exchange(int fd, const char *msg, char *out, size_t cap)
+{
+    char buf[8192];
+    size_t n = 0;
+    assert_int_equal(vigil_mllp_encode(msg, strlen(msg), buf, sizeof buf, &n), VIGIL_OK);
+    send_all(fd, buf, n);
+    size_t len = 0;
+    int64_t end = now_ms() + 20000;
+    while (now_ms() < end && len + 1 < cap) {
+        ssize_t r = read_some(fd, out + len, cap - len - 1, 100);
+        if (r == 0) {
+            return false;
+        }
+        if (r > 0) {
+            len += (size_t)r;
+            out[len] = '\0';
+            if (memchr(out, VIGIL_MLLP_EB, len) != NULL) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void peer_outside_the_mllp_allowlist_is_closed_at_accept_and_counted(void **state)
+{
+    fx *x = *state;
+    const char *allow[] = {"127.0.0.2", "127.0.1.0/24"};
+    x->cfg.mllp_allow = allow;
+    x->cfg.n_mllp_allow = 2;
+    start(x);
+    int out = dial(x, "127.0.0.1", 0);
+    assert_true(closed_by_server(out, 20000));
+    close(out);
+    assert_int_equal(stats(x).mllp_refused_addr, 1);
+    const char *ok[] = {"127.0.0.2", "127.0.1.9"};
+    for (int k = 0; k < 2; k++) {
+        int fd = dial(x, ok[k], 0);
+        char f[512];
+        size_t fl = framed(f, sizeof f, (unsigned)k, false);
+        send_all(fd, f, fl);
+        assert_true(got_ack(fd, 20000));
+        close(fd);
+    }
+    assert_int_equal(stats(x).mllp_refused_addr, 1);
+}
+
+static int audit_count(fx *x, const char *where)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit WHERE %s", where);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+#define ADT_FMT                                                                                    \
+    "MSH|^~\\&|%s|RX1|VIGIL|RX1|20250114080000+0000||ADT^%s|%s|P|2.5.1\r"                          \
+    "EVN|%s|20250114080000+0000\rPID|1||9990000018^^^NHS^NH||TESTPATIENT^X||19600101|M\r"          \
+    "PV1|1|I|WARD7B^BAY1^BED01^RX1\r"
+#define ORU_FMT                                                                                    \
+    "MSH|^~\\&|%s|RX1|VIGIL|RX1|20250114083000+0000||ORU^R01|%s|P|2.5.1\r"                         \
+    "PID|1||9990000018^^^NHS^NH||X||19540312|F\rOBR|1||O|86290005^Vital signs^SCT|||"              \
+    "20250114083000+0000\rOBX|1|NM|9279-1^RR^LN||16|/"                                             \
+    "min|||||F\rOBX|2|NM|59408-5^SpO2^LN||97|%%|||"                                                \
+    "||F\rOBX|3|NM|3150-0^FiO2^LN||21|%%|||||F\rOBX|4|NM|8480-6^SBP^LN||120|mm[Hg]|||||F\r"        \
+    "OBX|5|NM|8867-4^HR^LN||80|/min|||||F\rOBX|6|CWE|1104441000000107^ACVPU^SCT||A||||||F\r"       \
+    "OBX|7|NM|8310-5^Temp^LN||37.0|Cel|||||F\r"
+
+/* REQ SERVER-HL7-SENDERS */
+static void message_from_an_unlisted_sender_is_refused_ar_and_nothing_of_it_is_stored(void **state)
+{
+    fx *x = *state;
+    const char *senders[] = {"EOBS/RX1", "PAS/RX1"};
+    x->cfg.hl7_senders = senders;
+    x->cfg.n_hl7_senders = 2;
+    start(x);
+    int fd = dial(x, "127.0.0.1", 0);
+    char m[2048], ack[8192];
+    snprintf(m, sizeof m, ADT_FMT, "PAS", "A01", "ADM1", "A01");
+    assert_true(exchange(fd, m, ack, sizeof ack));
+    assert_non_null(strstr(ack, "MSA|AA|ADM1"));
+    /* an unlisted sender: AR unknown-sender, no set stored, no discharge */
+    snprintf(m, sizeof m, ORU_FMT, "EVIL", "EVIL1");
+    assert_true(exchange(fd, m, ack, sizeof ack));
+    assert_non_null(strstr(ack, "MSA|AR|EVIL1"));
+    assert_non_null(strstr(ack, "unknown-sender"));
+    snprintf(m, sizeof m, ADT_FMT, "EVIL", "A03", "EVIL2", "A03");
+    assert_true(exchange(fd, m, ack, sizeof ack));
+    assert_non_null(strstr(ack, "MSA|AR|EVIL2"));
+    vigil_server_stats s = stats(x);
+    assert_int_equal(s.committed_sets, 0);
+    assert_int_equal(s.hl7_refused_sender, 2);
+    /* a listed sender (MSH-3 with its other HD components) is still admitted: stored */
+    snprintf(m, sizeof m, ORU_FMT, "EOBS^1.2.826.0.1^ISO", "GOOD1");
+    assert_true(exchange(fd, m, ack, sizeof ack));
+    if (strstr(ack, "MSA|AA|GOOD1") == NULL) {
+        fail_msg("listed sender not accepted: %s", ack);
+    }
+    assert_int_equal(stats(x).committed_sets, 1);
+    close(fd);
+    vigil_server_close(x->srv);
+    x->srv = NULL;
+    /* the audit records of HL7 writes name the peer and the sender */
+    assert_true(audit_count(x, "reason LIKE 'ingest from 127.0.0.1 (PAS/RX1)%'") >= 1);
+    assert_true(audit_count(x, "reason LIKE 'ingest from 127.0.0.1 (EOBS^1.2.826.0.1^ISO/RX1)%'") >=
+                1);
+    assert_int_equal(audit_count(x, "reason LIKE '%EVIL%'"), 0);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(allowlist_blocks_and_sender_pairs_match_what_they_name),
+    cmocka_unit_test_setup_teardown(peer_outside_the_mllp_allowlist_is_closed_at_accept_and_counted,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(
+        message_from_an_unlisted_sender_is_refused_ar_and_nothing_of_it_is_stored, setup, teardown),
     cmocka_unit_test(metrics_without_a_session_only_from_loopback_addresses),
     cmocka_unit_test_setup_teardown(peer_that_never_reads_its_acks_is_paused_and_then_closed, setup,
                                     teardown),
