@@ -1,10 +1,35 @@
 #!/usr/bin/env python3
-"""demo_ward.py: print the demo ward's list from vigil serve's JSON API, as a nurse sees it.
-usage: demo_ward.py PORT setup ADMIN_PASSWORD NURSE_PASSWORD   (create the demo nurse once)
-       demo_ward.py PORT show NURSE_PASSWORD [WARD]"""
-import http.client, json, sys
+"""demo_ward.py: the demo's people, through vigil serve's JSON API (standard library only).
+
+usage: demo_ward.py PORT setup ADMIN_PASSWORD WARD...      create the demo users, print them
+       demo_ward.py PORT nurse WARD...                      the demo nurse (runs until killed)
+       demo_ward.py PORT status WARD...                     one line per ward
+Passwords are read from the environment: DEMO_PW_<ROLE> (setup prints them), DEMO_PW_BOT.
+
+The demo nurse: the research data have no consciousness level (PhysioNet 2019 has no GCS or
+ACVPU), so every replayed set would be incomplete. Like a ward nurse completing the monitor's
+set, the demo nurse records ACVPU "A" for each new set missing it, as her own set at the same
+measured time (vigil assembles the pieces of one set measured within its window). It is stored
+with source_id "demo-entered:..." and recorded_by "demo-nurse", and the web app shows it as
+"entered by the demo, not measured". Nothing else is invented: a set missing anything else
+stays incomplete.
+"""
+import http.client
+import json
+import os
+import sys
+import time
 
 port = int(sys.argv[1])
+mode = sys.argv[2]
+
+ROLES = [  # username, display name, role, wards ("*" = every ward)
+    ("nurse", "Demo Nurse", "nurse", None),
+    ("doctor", "Demo Doctor", "doctor", None),
+    ("outreach", "Demo Outreach", "outreach", ["*"]),
+    ("safety", "Demo Safety Officer", "safety-officer", ["*"]),
+]
+
 
 def call(method, path, body=None, token=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -17,50 +42,75 @@ def call(method, path, body=None, token=None):
     c.close()
     return r.status, (json.loads(data) if data and data[:1] in b"{[" else data)
 
+
 def login(user, pw):
     st, b = call("POST", "/api/login", {"username": user, "password": pw})
     if st != 200:
-        sys.exit(f"demo: login as {user} failed: {st} {b}")
+        sys.exit(f"demo: sign-in as {user} failed: {st} {b}")
     return b["token"]
 
-if sys.argv[2] == "setup":
-    tok = login("admin", sys.argv[3])
-    st, b = call("POST", "/api/admin/users", {"username": "nurse", "display_name": "Demo Nurse",
-                 "role": "nurse", "password": sys.argv[4], "wards": ["DEMO"]}, tok)
-    if st not in (200, 201, 409):
-        sys.exit(f"demo: creating the demo nurse failed: {st} {b}")
+
+def add_user(tok, name, display, role, wards, pw):
+    st, b = call("POST", "/api/admin/users", {"username": name, "display_name": display,
+                 "role": role, "password": pw, "wards": wards}, tok)
+    if st not in (201, 409):
+        sys.exit(f"demo: creating {name} failed: {st} {b}")
+
+
+if mode == "setup":
+    admin_pw, wards = sys.argv[3], sys.argv[4:]
+    tok = login("admin", admin_pw)
+    for name, display, role, w in ROLES:
+        add_user(tok, name, display, role, w or wards, os.environ["DEMO_PW_" + name.upper()])
+    add_user(tok, "demo-nurse", "Demo nurse (the demo's entries, not measured)", "nurse", wards,
+             os.environ["DEMO_PW_BOT"])
     sys.exit(0)
 
-tok = login("nurse", sys.argv[3])
-ward = sys.argv[4] if len(sys.argv) > 4 else "DEMO"
-st, b = call("GET", f"/api/wards/{ward}/patients", token=tok)
-if st != 200:
-    sys.exit(f"demo: ward list: {st} {b}")
-pts = b.get("patients", b) if isinstance(b, dict) else b
-print(f"{'bed':<8} {'NHS no.':<11} {'NEWS2':<7} {'NEWS2 risk':<11} {'AI risk':<9} {'escalation':<12} {'obs':<9} why (AI)")
-for p in sorted(pts, key=lambda p: p.get("bed") or ""):
-    n2 = p.get("news2") or {}
-    total = n2.get("total")
-    shown = "-" if total is None else (f">={total}" if not n2.get("complete", True) else str(total))
-    ai = p.get("ai") or {}
-    prob = ai.get("prob", ai.get("probability"))
-    ai_s = "-" if prob is None else f"{100*prob:.1f}%" + ("?" if ai.get("low_confidence") else "")
-    if p.get("ai_opted_out"):
-        ai_s = "opted out"
-    esc = (p.get("escalation") or {}).get("level", "-")
-    ob = p.get("observations") or {}
-    obs = "OVERDUE" if ob.get("overdue") else ("stale" if ob.get("stale") else "ok")
-    why = ""
-    if prob is not None and not p.get("ai_opted_out"):
-        st2, ob2 = call("GET", f"/api/patients/{p['patient']['id']}/observations", token=tok)
-        sets = (ob2.get("observations", ob2.get("sets")) if isinstance(ob2, dict) else ob2) or []
-        for o in reversed(sets if isinstance(sets, list) else []):
-            ex = ((o.get("ai") or {}).get("explanation") or {})
-            if ex.get("up"):
-                why = "+ " + ex["up"][0]
-                break
-    print(f"{(p.get('bed') or '-'):<8} {p['patient']['nhs_number']:<11} {shown:<7} "
-          f"{n2.get('risk', '-'):<11} {ai_s:<9} {esc:<12} {obs:<9} {why}")
-print(f"{len(pts)} patients on ward {ward}. '>=' marks an incomplete NEWS2 (a lower bound: the ICU "
-      "data carry no consciousness level, so every set is incomplete and observations show as due); "
-      "'?' a low-confidence AI score. The AI advises; NEWS2 escalation stands.")
+wards = sys.argv[3:]
+
+if mode == "status":
+    tok = login("nurse", os.environ["DEMO_PW_NURSE"])
+    for w in wards:
+        st, b = call("GET", f"/api/wards/{w}/patients", token=tok)
+        if st != 200:
+            print(f"  ward {w}: {st}")
+            continue
+        pts = b["patients"]
+        alerts = sum(1 for p in pts for a in p["alerts"] if not a["acknowledged"])
+        worst = max((p["news2"]["total"] for p in pts if p.get("news2")), default=None)
+        complete = sum(1 for p in pts if p.get("news2") and p["news2"]["complete"])
+        print(f"  ward {w}: {len(pts)} beds, {complete} with a complete NEWS2, highest NEWS2 "
+              f"{worst if worst is not None else '-'}, {alerts} alert(s) not acknowledged")
+    sys.exit(0)
+
+if mode == "nurse":
+    tok = login("demo-nurse", os.environ["DEMO_PW_BOT"])
+    done = set()
+    while True:
+        for w in wards:
+            st, b = call("GET", f"/api/wards/{w}/patients", token=tok)
+            if st == 401:
+                tok = login("demo-nurse", os.environ["DEMO_PW_BOT"])
+                continue
+            if st != 200:
+                continue
+            for p in b["patients"]:
+                pid = p["patient"]["id"]
+                st, o = call("GET", f"/api/patients/{pid}/observations", token=tok)
+                if st != 200:
+                    continue
+                for s in o["observations"][-8:]:
+                    v = s["values"]
+                    key = (pid, s["measured_at"])
+                    if v.get("acvpu") is not None or key in done or \
+                            s["source_id"].startswith("demo-entered:"):
+                        continue
+                    done.add(key)
+                    if all(v.get(k) is None for k in ("rr", "spo2", "sbp", "hr", "temp_c")):
+                        continue
+                    call("POST", f"/api/patients/{pid}/observations",
+                         {"measured_at": s["measured_at"], "acvpu": "A",
+                          "source_id": "demo-entered:%d:%s" % (pid, s["measured_at"])}, tok)
+        time.sleep(1)
+
+sys.exit("demo_ward.py: unknown mode " + mode)

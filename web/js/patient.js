@@ -196,7 +196,7 @@ function setsTable(list) {
       el('td', {}, clock(s.measured_at)), el('td', {}, show(v.rr)), el('td', {}, show(v.spo2) + (v.spo2_scale === 2 ? ' (Scale 2)' : '')),
       el('td', {}, show(v.o2)), el('td', {}, show(v.sbp)), el('td', {}, show(v.hr)), el('td', {}, show(v.acvpu)), el('td', {}, show(v.temp_c)),
       el('td', {}, n ? (n.complete ? String(n.total) : 'at least ' + n.total + ' (incomplete)') + ', ' + n.risk : '-'),
-      el('td', {}, (s.recorded_by || s.source) + (s.entered_by_demo ? ' (entered by the demo, not measured)' : ''))));
+      el('td', {}, (s.recorded_by || s.source) + (String(s.source_id).startsWith('demo-entered:') ? ' (entered by the demo, not measured)' : ''))));
   }
   t.append(body);
   return t;

@@ -57,7 +57,10 @@ export function aiView(ai, optedOut, scoring) {
   if (optedOut) return el('span', {}, tag('AI opted out', 'nhsuk-tag--grey'), ' NEWS2 only');
   if (scoring === 'news2-only') return el('span', {}, 'AI not in use');
   if (!ai) return el('span', {}, 'Not scored yet');
-  if (ai.status === 'not-enough-data') return el('span', {}, tag('Not enough data to score', 'nhsuk-tag--white'));
+  if (ai.status === 'not-enough-data' || ai.probability === null) {
+    return el('div', {}, tag('Not enough data to score', 'nhsuk-tag--white'),
+      ai.reason ? el('div', { class: 'vigil-small' }, ai.reason.replace(/^not enough data to score: /, '')) : null);
+  }
   const pct = Math.round(ai.probability * 1000) / 10;
   const parts = [el('span', { class: 'nhsuk-u-font-weight-bold' }, pct + '%'), ' risk of deterioration'];
   if (ai.low_confidence) parts.push(el('div', {}, tag('Low confidence', 'nhsuk-tag--white')));
