@@ -230,9 +230,9 @@ static json_t *alerts_json(const srv_patient *p)
     for (size_t i = 0; i < p->esc.n_martha; i++) {
         json_t *j = alert_json(&p->esc.martha[i]);
         const srv_alert_link *l = vigil__srv_pat_link(p, p->esc.martha[i].id);
-        json_object_set_new(j, "call_id", l != NULL && l->call_id > 0
-                                              ? json_integer((json_int_t)l->call_id)
-                                              : json_null()); /* for its review */
+        json_object_set_new(j, "call_id",
+                            l != NULL && l->call_id > 0 ? json_integer((json_int_t)l->call_id)
+                                                        : json_null()); /* for its review */
         json_array_append_new(a, j);
     }
     return a;
@@ -248,10 +248,10 @@ static json_t *ai_object(double prob, bool low_confidence, const char *version, 
 {
     bool not_scored = !vigil__srv_ai_scored(prob, low_confidence);
     const char *why = json_string_value(json_object_get(ex, "reason"));
-    json_t *o = json_pack(
-        "{s:s, s:o, s:b, s:s}", "status", not_scored ? "not-enough-data" : "scored", "probability",
-        not_scored ? json_null() : json_real(prob), "low_confidence", low_confidence,
-        "model_version", version);
+    json_t *o =
+        json_pack("{s:s, s:o, s:b, s:s}", "status", not_scored ? "not-enough-data" : "scored",
+                  "probability", not_scored ? json_null() : json_real(prob), "low_confidence",
+                  low_confidence, "model_version", version);
     if (not_scored) {
         json_object_set_new(o, "reason",
                             json_string(why != NULL ? why
@@ -483,8 +483,8 @@ static void h_history(vigil_server *srv, srv_req *r)
         vigil__srv_req_store_error(r, st, &err);
         return;
     }
-    vigil__srv_req_json(r, 200, json_pack("{s:I, s:o}", "patient_id", (json_int_t)p->id,
-                                          "events", rows));
+    vigil__srv_req_json(r, 200,
+                        json_pack("{s:I, s:o}", "patient_id", (json_int_t)p->id, "events", rows));
 }
 
 /* from/to query arguments (ISO 8601), defaulting to the last 72 hours. */
@@ -742,6 +742,22 @@ static void h_marthas_call(vigil_server *srv, srv_req *r)
         return;
     }
     int64_t now = vigil__srv_now_ms(), id = 0;
+    if (p->n_new_calls >= VIGIL_ESC_MARTHA_MAX) {
+        /* calls wait here only while the policy's step cannot be stored: pass them now */
+        vigil__srv_esc_update(srv, p, now, NULL);
+    }
+    if (p->n_new_calls >= VIGIL_ESC_MARTHA_MAX) {
+        /* never store a call the policy would not see (it was dropped, answered 201) */
+        atomic_fetch_add(&srv->stats.store_failures, 1);
+        vigil__srv_log(srv, "store.error",
+                       "Martha's Rule call refused: %d earlier calls not yet passed to the "
+                       "escalation step (its writes fail)",
+                       VIGIL_ESC_MARTHA_MAX);
+        vigil__srv_req_error(r, 503, "unavailable",
+                             "earlier Martha's Rule calls for this patient could not be passed to "
+                             "escalation yet: call critical-care outreach directly and try again");
+        return;
+    }
     vigil_store_marthas_call call = {p->id,  (vigil_store_caller)caller, name, channel, now,
                                      concern};
     vigil_err err = {0};
@@ -750,10 +766,8 @@ static void h_marthas_call(vigil_server *srv, srv_req *r)
         vigil__srv_req_store_error(r, st, &err);
         return;
     }
-    if (p->n_new_calls < VIGIL_ESC_MARTHA_MAX) {
-        p->new_calls[p->n_new_calls++] =
-            (vigil_esc_martha_call){id, (vigil_esc_caller)caller}; /* same order of callers */
-    }
+    p->new_calls[p->n_new_calls++] =
+        (vigil_esc_martha_call){id, (vigil_esc_caller)caller}; /* same order of callers */
     vigil__srv_idmap_put(&srv->pats.call_pat, id, p);
     vigil__srv_log(srv, "escalation.marthas-rule", "call %lld recorded", (long long)id);
     reply_escalation(srv, r, p, 201, "call_id", id);
@@ -763,6 +777,64 @@ static vigil_esc_ack_action ack_action_of(const char *s)
 {
     int i = name_index(s, esc_ack_name, VIGIL_ESC_ACK_ACTION_COUNT);
     return i > 0 ? (vigil_esc_ack_action)i : VIGIL_ESC_ACK_NONE;
+}
+
+/*
+ * Store a Martha's Rule review and acknowledge the call's open alert (the
+ * review answers the call, so its alert stops repeating) in one batch: both
+ * or neither (issue 12 finding 15: a failed acknowledgement used to leave the
+ * review stored, a 201, and the alert repeating with nothing logged). An
+ * alert the policy no longer has open (already acknowledged, closed) is not
+ * a failure. On a store failure the patient's state is put back, the failure
+ * logged and counted, and the status returned for the response.
+ */
+static vigil_status review_and_ack(vigil_server *srv, srv_req *r, srv_patient *p,
+                                   const vigil_store_marthas_review *rev, const char *reason,
+                                   int64_t now, int64_t *out_id, vigil_err *err)
+{
+    srv_patient before;
+    if (p != NULL) {
+        before = *p; /* the ack and the policy step change it in memory */
+    }
+    bool ack_failed = false;
+    vigil_status st = vigil_store_batch_begin(srv->store, err);
+    if (st == VIGIL_OK) {
+        st = vigil_store_marthas_review_add(srv->store, &r->who, rev, out_id, err);
+    }
+    for (size_t i = 0; st == VIGIL_OK && p != NULL && i < p->n_links; i++) {
+        if (p->links[i].call_id != rev->call_id) {
+            continue;
+        }
+        vigil_err e2 = {0};
+        vigil_status a = vigil__srv_esc_ack(srv, p, &r->who, p->links[i].alert_id,
+                                            VIGIL_ESC_ACK_REVIEWED, reason, now, &e2);
+        if (a == VIGIL_ERR_NOT_FOUND || a == VIGIL_ERR_CONFLICT) {
+            vigil__srv_log(srv, "escalation.marthas-rule", "call %lld reviewed; its alert: %s",
+                           (long long)rev->call_id, e2.msg);
+        } else if (a != VIGIL_OK) {
+            st = a;
+            *err = e2;
+            ack_failed = true;
+        }
+        break;
+    }
+    if (st == VIGIL_OK) {
+        st = vigil_store_batch_commit(srv->store, err);
+    } else {
+        vigil_store_batch_rollback(srv->store);
+    }
+    if (st != VIGIL_OK) {
+        if (p != NULL) {
+            *p = before;
+        }
+    }
+    if (ack_failed || st == VIGIL_ERR_IO || st == VIGIL_ERR_NOMEM || st == VIGIL_ERR_INTERNAL) {
+        atomic_fetch_add(&srv->stats.store_failures, 1);
+        vigil__srv_log(srv, "store.error",
+                       "Martha's Rule review of call %lld not stored (nor its acknowledgement): %s",
+                       (long long)rev->call_id, vigil_status_str(st));
+    }
+    return st;
 }
 
 static void h_marthas_review(vigil_server *srv, srv_req *r)
@@ -804,21 +876,10 @@ static void h_marthas_review(vigil_server *srv, srv_req *r)
         note};
     int64_t id = 0;
     vigil_err err = {0};
-    vigil_status st = vigil_store_marthas_review_add(srv->store, &r->who, &rev, &id, &err);
+    vigil_status st = review_and_ack(srv, r, p, &rev, outcome_name(out), now, &id, &err);
     if (st != VIGIL_OK) {
         vigil__srv_req_store_error(r, st, &err);
         return;
-    }
-    /* the review answers the call: its alert stops repeating */
-    if (p != NULL) {
-        for (size_t i = 0; i < p->n_links; i++) {
-            if (p->links[i].call_id == call_id) {
-                vigil_err e2 = {0};
-                vigil__srv_esc_ack(srv, p, &r->who, p->links[i].alert_id, VIGIL_ESC_ACK_REVIEWED,
-                                   outcome_name(out), now, &e2);
-                break;
-            }
-        }
     }
     vigil__srv_req_json(
         r, 201,

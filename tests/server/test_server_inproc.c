@@ -263,6 +263,20 @@ static srv_patient *test_patient(vigil_server *srv)
     return p;
 }
 
+static void on_store_thread(fx *x, void (*fn)(vigil_server *srv, srv_job *job), void *arg);
+
+static void get_patient_id(vigil_server *srv, srv_job *job)
+{
+    *(int64_t *)job->arg = test_patient(srv)->id;
+}
+
+static int64_t test_patient_id(fx *x)
+{
+    int64_t id = 0;
+    on_store_thread(x, get_patient_id, &id);
+    return id;
+}
+
 static void on_store_thread(fx *x, void (*fn)(vigil_server *srv, srv_job *job), void *arg)
 {
     srv_job job;
@@ -798,6 +812,162 @@ static void background_commit_failure_leaves_state_as_stored(void **state)
     assert_int_equal(s2.stored_open, 1);
 }
 
+/* ---- issue 12 finding 15: the clinical path never swallows an error ---------- */
+
+/* A request to one route, run on the store thread as http.c would. */
+typedef struct call_req {
+    const char *method, *path;
+    const char *param;
+    const char *body;
+    srv_req r;
+} call_req;
+
+static void run_route(vigil_server *srv, srv_job *job)
+{
+    call_req *c = job->arg;
+    bool method_ok = false;
+    const srv_route *rt = vigil__srv_route_match(c->method, c->path, &c->r, &method_ok);
+    assert_non_null(rt);
+    c->r.method = c->method;
+    c->r.path = c->path;
+    c->r.query = json_object();
+    c->r.body = json_loads(c->body, 0, NULL);
+    snprintf(c->r.user.username, sizeof c->r.user.username, "doctor1");
+    c->r.user.role = VIGIL_STORE_ROLE_DOCTOR;
+    c->r.user.n_wards = 1;
+    snprintf(c->r.user.wards[0], sizeof c->r.user.wards[0], "*");
+    c->r.who.user = "doctor1";
+    c->r.who.reason = "direct care";
+    rt->fn(srv, &c->r);
+}
+
+static int route(fx *x, const char *method, const char *path, const char *body, json_t **out)
+{
+    call_req c;
+    memset(&c, 0, sizeof c);
+    c.method = method;
+    c.path = path;
+    c.body = body;
+    on_store_thread(x, run_route, &c);
+    int status = c.r.status;
+    if (out != NULL) {
+        *out = c.r.resp != NULL ? json_loads(c.r.resp, 0, NULL) : NULL;
+    }
+    for (size_t i = 0; i < c.r.n_params; i++) {
+        free(c.r.params[i]);
+    }
+    json_decref(c.r.query);
+    json_decref(c.r.body);
+    free(c.r.resp);
+    return status;
+}
+
+static int table_rows(fx *x, const char *table)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+static void sql(fx *x, const char *text)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(x->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    assert_int_equal(sqlite3_exec(db, text, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* The review is stored with its alert's acknowledgement or not at all: a
+ * failing acknowledgement is never answered 201 with the alert repeating. */
+static void marthas_review_whose_acknowledgement_fails_stores_nothing_and_is_not_a_201(void **state)
+{
+    fx *x = *state;
+    x->cfg.scorer = NULL;
+    vigil_store *us = NULL;
+    vigil_err err = {0};
+    assert_int_equal(vigil_store_open(x->db, 0, &us, &err), VIGIL_OK);
+    const char *wards[] = {"*"};
+    int64_t uid = 0;
+    assert_int_equal(vigil_store_user_add(us, &TESTER, "doctor1", "Doctor One",
+                                          VIGIL_STORE_ROLE_DOCTOR, "correct-horse-1", wards, 1,
+                                          &uid, &err),
+                     VIGIL_OK);
+    vigil_store_close(us);
+    start(x);
+    request(x, "M0", "20250114070000+0000", 80, "AA"); /* the patient is known */
+    char path[128];
+    snprintf(path, sizeof path, "/api/patients/%lld/marthas-rule", (long long)test_patient_id(x));
+    json_t *j = NULL;
+    int st = route(x, "POST", path,
+                   "{\"caller\": \"family\", \"channel\": \"phone\", \"concern\": \"worse\"}", &j);
+    assert_int_equal(st, 201);
+    json_int_t call_id = json_integer_value(json_object_get(j, "call_id"));
+    json_decref(j);
+    assert_true(call_id > 0);
+    assert_int_equal(table_rows(x, "ack"), 0);
+    /* every acknowledgement write fails from now on */
+    sql(x, "CREATE TRIGGER test_ack_fails BEFORE INSERT ON ack "
+           "BEGIN SELECT RAISE(ABORT, 'test: acknowledgement write fails'); END;");
+    snprintf(path, sizeof path, "/api/marthas-rule/%lld/review", (long long)call_id);
+    const char *review = "{\"responder\": \"outreach\", \"category\": \"acute-deterioration\", "
+                         "\"outcome\": \"no-change\"}";
+    vigil_server_stats before;
+    vigil_server_stats_get(x->srv, &before);
+    st = route(x, "POST", path, review, NULL);
+    assert_int_not_equal(st, 201);
+    assert_true(st >= 400);
+    assert_int_equal(table_rows(x, "marthas_review"), 0); /* not stored without its ack */
+    vigil_server_stats after;
+    vigil_server_stats_get(x->srv, &after);
+    assert_true(after.store_failures > before.store_failures); /* counted (and logged) */
+    /* once acknowledgements can be written the review goes through, alert acknowledged */
+    sql(x, "DROP TRIGGER test_ack_fails");
+    st = route(x, "POST", path, review, NULL);
+    assert_int_equal(st, 201);
+    assert_int_equal(table_rows(x, "marthas_review"), 1);
+    assert_int_equal(table_rows(x, "ack"), 1);
+}
+
+/* While the policy's writes fail, Martha's Rule calls wait for its step; a
+ * call beyond what can wait is refused (503, counted), never stored and
+ * dropped with a 201. */
+static void marthas_call_that_could_not_reach_escalation_is_refused_not_dropped(void **state)
+{
+    fx *x = *state;
+    x->cfg.scorer = NULL;
+    start(x);
+    request(x, "M0", "20250114070000+0000", 80, "AA");
+    char path[128];
+    snprintf(path, sizeof path, "/api/patients/%lld/marthas-rule", (long long)test_patient_id(x));
+    const char *call = "{\"caller\": \"family\", \"channel\": \"phone\", \"concern\": \"worse\"}";
+    sql(x, "CREATE TRIGGER test_alert_fails BEFORE INSERT ON alert "
+           "BEGIN SELECT RAISE(ABORT, 'test: alert write fails'); END;");
+    for (int k = 0; k < VIGIL_ESC_MARTHA_MAX; k++) {
+        assert_int_equal(route(x, "POST", path, call, NULL), 201);
+    }
+    vigil_server_stats before;
+    vigil_server_stats_get(x->srv, &before);
+    assert_int_equal(route(x, "POST", path, call, NULL), 503);
+    assert_int_equal(table_rows(x, "marthas_call"), VIGIL_ESC_MARTHA_MAX);
+    vigil_server_stats after;
+    vigil_server_stats_get(x->srv, &after);
+    assert_true(after.store_failures > before.store_failures);
+    /* the writes work again: the waiting calls reach the policy and a new call is taken */
+    sql(x, "DROP TRIGGER test_alert_fails");
+    assert_int_equal(route(x, "POST", path, call, NULL), 201);
+    assert_int_equal(table_rows(x, "marthas_call"), VIGIL_ESC_MARTHA_MAX + 1);
+    assert_true(table_rows(x, "alert") >= VIGIL_ESC_MARTHA_MAX);
+}
+
 static void stop_is_idempotent_and_close_frees_everything(void **state)
 {
     fx *x = *state;
@@ -834,6 +1004,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(revised_plan_applies_again_after_a_restart, setup, teardown),
     cmocka_unit_test_setup_teardown(background_commit_failure_leaves_state_as_stored, setup,
                                     teardown),
+    cmocka_unit_test_setup_teardown(
+        marthas_review_whose_acknowledgement_fails_stores_nothing_and_is_not_a_201, setup,
+        teardown),
+    cmocka_unit_test_setup_teardown(
+        marthas_call_that_could_not_reach_escalation_is_refused_not_dropped, setup, teardown),
     cmocka_unit_test_setup_teardown(stop_is_idempotent_and_close_frees_everything, setup, teardown),
 };
 
