@@ -43,5 +43,29 @@ int vigil_cli_serve(int argc, char **argv);
  * message on stderr naming the file and line. */
 int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out);
 int vigil_cli_replay(int argc, char **argv);
+int vigil_cli_validate(int argc, char **argv);
+
+/* The local validation report (docs/eval.md, "Validation report"). */
+#include <jansson.h>
+
+#include "vigil/cohort.h"
+#include "vigil/model.h"
+/* Largest subgroup AUROC gap from the overall AUROC the report accepts. */
+#define VIGIL_CLI_SUBGROUP_TOLERANCE 0.05
+/* SHA-256 of a file as 64 hex digits (cap >= 65); 0, or -1 when unreadable. */
+int vigil_cli_file_sha256(const char *path, char *hex, size_t cap);
+/* The "validation" object of `vigil evaluate --model --json` for an hourly
+ * (2019) cohort: risk and news2 have c->n_rows entries; threshold is the
+ * bundle's. *out is a new reference. */
+vigil_status vigil_cli_validation_json(const vigil_model *m, const char *bundle_path,
+                                       const vigil_cohort *c, const double *risk,
+                                       const double *news2, double threshold, json_t **out,
+                                       vigil_err *err);
+/* `vigil evaluate` with argv, returning its JSON array instead of printing
+ * it (*out a new reference, NULL on failure); the exit status. */
+int vigil_cli_evaluate_json(int argc, char **argv, json_t **out);
+/* Write the validation report of one `vigil evaluate --model --json` entry
+ * as a self-contained HTML file; 0, or -1 with a message on stderr. */
+int vigil_cli_validation_html(const json_t *entry, const json_t *bundle, const char *path);
 
 #endif

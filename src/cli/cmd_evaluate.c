@@ -38,6 +38,7 @@ typedef struct chosen {
 
 typedef struct ev {
     bool json;
+    bool collect; /* hand the JSON to the caller (vigil_cli_evaluate_json) */
     const char *model_path;
     bool record;
     const char *outcomes;
@@ -653,6 +654,15 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
         quality q = quality_of(c);
         quality_json(cj, &q);
         ward_view_json(cj, &wv, sepsis);
+        if (sepsis) {
+            json_t *vj = NULL;
+            if (vigil_cli_validation_json(m, e->model_path, c, risk, news2, info->threshold, &vj,
+                                          &err) != VIGIL_OK) {
+                fprintf(stderr, "vigil evaluate: %s: validation figures: %s\n", set, err.msg);
+                rc = VIGIL_EXIT_DATA;
+            }
+            json_object_set_new(cj, "validation", vj != NULL ? vj : json_null());
+        }
         json_object_set_new(cj, "model", report_json(&rep[0], "model bundle (training data)"));
         json_object_set_new(cj, "news2", report_json(&rep[1], "fixed clinical threshold"));
         if (!sepsis) {
@@ -743,7 +753,7 @@ static int evaluate_model(ev *e, const char **targets, size_t n_targets)
             rc = r;
         }
     }
-    if (e->json) {
+    if (e->json && !e->collect) {
         char *text = json_dumps(e->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text != NULL) {
             puts(text);
@@ -756,13 +766,18 @@ static int evaluate_model(ev *e, const char **targets, size_t n_targets)
 
 int vigil_cli_evaluate(int argc, char **argv)
 {
+    return vigil_cli_evaluate_json(argc, argv, NULL);
+}
+
+int vigil_cli_evaluate_json(int argc, char **argv, json_t **out_json)
+{
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},  {"outcomes", required_argument, NULL, 'o'},
         {"json", no_argument, NULL, 'j'},        {"max-stays", required_argument, NULL, 'm'},
         {"model", required_argument, NULL, 'M'}, {"record", no_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    ev e = {0};
+    ev e = {.collect = out_json != NULL};
     const char *targets[MAX_TARGETS];
     size_t n_targets = 0;
     optind = 1;
@@ -827,6 +842,10 @@ int vigil_cli_evaluate(int argc, char **argv)
         }
     }
     e.out = json_array();
+    e.json = e.json || e.collect;
+    if (out_json != NULL) {
+        *out_json = json_incref(e.out);
+    }
     if (!e.json && e.model_path == NULL) {
         printf("vigil evaluate: baseline early-warning scores on ICU research data.\n"
                "AUROC with 95%% DeLong CI; alerts are score >= threshold; utility is the\n"
@@ -845,7 +864,7 @@ int vigil_cli_evaluate(int argc, char **argv)
             rc = r;
         }
     }
-    if (e.json) {
+    if (e.json && !e.collect) {
         char *text = json_dumps(e.out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text != NULL) {
             puts(text);

@@ -12,6 +12,8 @@ static const vigil_cli_cmd commands[] = {
     {"audit", vigil_cli_audit, "verify a store's hash-chained audit trail"},
     {"data", vigil_cli_data, "read PhysioNet research data and report counts and issues"},
     {"evaluate", vigil_cli_evaluate, "evaluate NEWS2 and other scores on research data"},
+    {"validate", vigil_cli_validate,
+     "write a local validation report (HTML) of a model bundle beside NEWS2"},
     {"explain", vigil_cli_explain, "explain one patient's AI risk in plain words"},
     {"train", vigil_cli_train, "train a model bundle on research data (XGBoost)"},
     {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
