@@ -60,6 +60,13 @@ for name, r in (("internal (calibration split)", ev["internal_calibration_split"
     w(f"| {name} | {r['score']} | {fig(r,'auroc')} ({ci[0]:.3f}-{ci[1]:.3f}) | {fig(r,'auprc')} | "
       f"{fig(r,'brier','%.4f')} | {fig(r,'calibration_slope')} | {fig(r,'sensitivity')} | "
       f"{fig(r,'ppv')} | {'-' if u is None else '%.3f' % u} |")
+cv = ev.get("cross_validation")
+if cv:
+    w(f"| {cv['folds']}-fold cross-validation, out of fold ({cv['rows']} rows) | model | "
+      f"{cv['auroc']:.3f} ({cv['auroc_ci95'][0]:.3f}-{cv['auroc_ci95'][1]:.3f}) | - | - | - | "
+      f"{cv['sensitivity']:.3f} | {cv['ppv']:.3f} | {'-' if 'event1' not in cv else '%.3f' % cv['event1']} |")
+    w(f"| {cv['folds']}-fold cross-validation ({cv['rows']} rows) | NEWS2 | "
+      f"{cv['news2_auroc']:.3f} ({cv['news2_auroc_ci95'][0]:.3f}-{cv['news2_auroc_ci95'][1]:.3f}) | - | - | - | - | - | - |")
 for e in ev["external"]:
     for key in ("model", "news2", "saps1"):
         if key not in e:
@@ -99,10 +106,16 @@ for e in ev["external"]:
 if args.beside:
     w("\n## Beside this model (held out, same command)\n")
     w("| model | feature set | trained on | scored on | AUROC (95% CI) | NEWS2 AUROC | utility / Event 1 | "
-      "at NEWS2 >= 5's sensitivity: share of NEWS2's alert hours | gap sex / age | low-confidence |")
+      "NEWS2-matched threshold from training: share of NEWS2's alert hours | gap sex / age | low-confidence |")
     w("|---|---|---|---|---|---|---|---|---|---|")
     for path in [args.bundle] + args.beside:
         o = json.load(open(path))
+        c = o["evaluation"].get("cross_validation")
+        if c:
+            w(f"| `{o['model_id']}` | {o.get('feature_set', 'research')} | {o['training']['data']} | "
+              f"{c['folds']}-fold cross-validation | {c['auroc']:.3f} ({c['auroc_ci95'][0]:.3f}-"
+              f"{c['auroc_ci95'][1]:.3f}) | {c['news2_auroc']:.3f} | "
+              f"{'-' if 'event1' not in c else '%.3f' % c['event1']} | - | - | - |")
         for e in o["evaluation"]["external"]:
             m, n = e["model"], e["news2"]
             mo = m["overall"]

@@ -27,6 +27,7 @@ int vigil_cli_hl7(int argc, char **argv);
 int vigil_cli_evaluate(int argc, char **argv);
 int vigil_cli_train(int argc, char **argv);
 int vigil_cli_explain(int argc, char **argv);
+int vigil_cli_adapt(int argc, char **argv);
 
 #include "vigil/hl7.h"
 #include <stddef.h>

@@ -41,6 +41,7 @@ typedef struct ev {
     bool collect; /* hand the JSON to the caller (vigil_cli_evaluate_json) */
     const char *model_path;
     bool record;
+    bool explain_audit;
     const char *outcomes;
     size_t max_stays;
     json_t *out;
@@ -72,6 +73,10 @@ static void usage(FILE *f)
                "                   thresholds (chosen on its training data). Default data: the\n"
                "                   shared set it was NOT trained on (2019 A<->B; 2012 set-b)\n"
                "  --record         append the figures to the bundle's evaluation.external list\n"
+               "  --explain-audit  (2019, with --model) what the top explanation reason is: a\n"
+               "                   physiological variable with its value, or not, over every\n"
+               "                   alert hour, every 4th scored hour, and a sample of 150 septic\n"
+               "                   stays 6 h before onset and 150 other stays at mid-stay\n"
                "  -h, --help       show this help\n"
                "\n"
                "Scores: PhysioNet 2019 hourly NEWS2 (>= 5), qSOFA (>= 2) and SIRS (>= 2);\n"
@@ -577,6 +582,120 @@ static void print_ward_view(const ward_view *v, bool sepsis)
     }
 }
 
+/* ------------------------------------------------ explanation audit */
+
+/* Counts of top reasons over one set of rows. */
+typedef struct audit_count {
+    size_t n, physiological, not_physiological, missing, none;
+} audit_count;
+
+typedef struct audit {
+    audit_count alert, every4, sample;
+    size_t sample_septic, sample_other;
+} audit;
+
+/* A group a reason can name that is physiology measured on the patient. */
+static bool physiological(size_t g)
+{
+    if (g < VIGIL_VAR_COUNT) {
+        return g != VIGIL_VAR_AGE;
+    }
+    return g == VIGIL_XG_SHOCK || g == VIGIL_XG_PULSE_PRESSURE || g == VIGIL_XG_NEWS2 ||
+           g == VIGIL_XG_UREA_CREAT;
+}
+
+/* The top reason shown for row x (the first pushing up, else the first
+ * pushing down), classified into *a. */
+static vigil_status audit_row(const vigil_model *m, vigil_model_work *w, const float *x,
+                              double *phi, audit_count *a, vigil_err *err)
+{
+    vigil_model_pred p;
+    vigil_status st = vigil_model_predict(m, w, x, &p, phi, err);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    vigil_factor up[1], down[1];
+    size_t nu = 0, nd = 0;
+    vigil_model_explain(m, x, phi, 1, up, &nu, down, &nd, NULL, 0);
+    a->n++;
+    if (nu + nd == 0) {
+        a->none++;
+        return VIGIL_OK;
+    }
+    size_t g = nu > 0 ? up[0].input : down[0].input;
+    double sum[VIGIL_XG_COUNT];
+    unsigned char state[VIGIL_XG_COUNT];
+    vigil_model_shap_by_group(m, x, phi, sum, state);
+    if (state[g] != VIGIL_XG_PRESENT) {
+        a->missing++;
+    } else if (physiological(g)) {
+        a->physiological++;
+    } else {
+        a->not_physiological++;
+    }
+    return VIGIL_OK;
+}
+
+static vigil_status run_audit(const vigil_model *m, const vigil_model_info *info,
+                              const vigil_cohort *c, const double *risk, audit *out,
+                              vigil_err *err)
+{
+    vigil_model_work *w = NULL;
+    double *phi = malloc(sizeof *phi * (info->n_inputs + 1));
+    vigil_status st = phi == NULL ? vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory")
+                                  : vigil_model_work_new(m, &w, err);
+    size_t k4 = 0;
+    for (size_t i = 0; st == VIGIL_OK && i < c->n_rows; i++) {
+        const float *x = &c->x[i * c->n_feat];
+        if (!vigil_features_enough_data(x, NULL, 0)) {
+            continue;
+        }
+        if (risk[i] >= info->threshold) {
+            st = audit_row(m, w, x, phi, &out->alert, err);
+        }
+        if (st == VIGIL_OK && k4++ % 4 == 0) {
+            st = audit_row(m, w, x, phi, &out->every4, err);
+        }
+    }
+    /* the sample: septic stays 6 h before onset, other stays at mid-stay, in stay order */
+    for (size_t k = 0; st == VIGIL_OK && k < c->n_stays; k++) {
+        const vigil_cohort_stay *s = &c->stays[k];
+        bool septic = s->sepsis && s->onset_row >= 6;
+        size_t *n = septic ? &out->sample_septic : &out->sample_other;
+        if (*n >= 150 || (s->sepsis && !septic)) {
+            continue;
+        }
+        size_t r = s->row0 + (septic ? (size_t)s->onset_row - 6 : s->n_rows / 2);
+        if (r >= s->row0 + s->n_rows || !vigil_features_enough_data(&c->x[r * c->n_feat], NULL, 0)) {
+            continue;
+        }
+        st = audit_row(m, w, &c->x[r * c->n_feat], phi, &out->sample, err);
+        (*n)++;
+    }
+    vigil_model_work_free(w);
+    free(phi);
+    return st;
+}
+
+static json_t *audit_count_json(const audit_count *a)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "rows", (json_int_t)a->n, "physiological",
+                     (json_int_t)a->physiological, "not_physiological",
+                     (json_int_t)a->not_physiological, "missing_input", (json_int_t)a->missing,
+                     "no_reason", (json_int_t)a->none, "physiological_share",
+                     a->n > 0 ? json_real((double)a->physiological / (double)a->n) : json_null());
+}
+
+static void print_audit_count(const char *what, const audit_count *a)
+{
+    printf("    %-58s %7zu rows: physiological %.1f%%, other (age, sex, time) %.1f%%, missing "
+           "input %.1f%%, none %.1f%%\n",
+           what, a->n, a->n ? 100.0 * (double)a->physiological / (double)a->n : 0.0,
+           a->n ? 100.0 * (double)a->not_physiological / (double)a->n : 0.0,
+           a->n ? 100.0 * (double)a->missing / (double)a->n : 0.0,
+           a->n ? 100.0 * (double)a->none / (double)a->n : 0.0);
+}
+
 static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, const char *path)
 {
     bool sepsis = strcmp(info->task, "sepsis2019") == 0;
@@ -630,7 +749,12 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
     }
     burden trained = {0}, matched = {0};
     if (st == VIGIL_OK && sepsis) {
-        st = burden_at(c, risk, news2, info->threshold_news2_matched, &trained, &err);
+        /* a bundle without a NEWS2-matched threshold: the comparison at this data's own match
+         * below still runs (burden_at at the bundle's alert threshold fills sens_news2) */
+        st = burden_at(c, risk, news2,
+                       isnan(info->threshold_news2_matched) ? info->threshold
+                                                            : info->threshold_news2_matched,
+                       &trained, &err);
         vigil_eval_confusion cm;
         if (st == VIGIL_OK) {
             st = vigil_eval_threshold_for_sensitivity(risk, c->label, c->n_rows, trained.sens_news2,
@@ -640,11 +764,26 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
             st = burden_at(c, risk, news2, cm.threshold, &matched, &err);
         }
     }
+    audit au = {0};
+    if (st == VIGIL_OK && sepsis && e->explain_audit) {
+        vigil_cli_progress("explaining the audit rows");
+        st = run_audit(m, info, c, risk, &au, &err);
+        vigil_cli_progress_done();
+    }
     if (st != VIGIL_OK) {
         fprintf(stderr, "vigil evaluate: %s: %s\n", set, err.msg);
         rc = VIGIL_EXIT_DATA;
     } else {
         json_t *cj = json_object();
+        if (sepsis && e->explain_audit) {
+            json_object_set_new(
+                cj, "explanation_audit",
+                json_pack("{s:o,s:o,s:o,s:I,s:I}", "alert_hours", audit_count_json(&au.alert),
+                          "every_4th_scored_hour", audit_count_json(&au.every4), "sample",
+                          audit_count_json(&au.sample), "sample_septic",
+                          (json_int_t)au.sample_septic, "sample_other",
+                          (json_int_t)au.sample_other));
+        }
         json_object_set_new(cj, "model_id", json_string(info->model_id));
         json_object_set_new(cj, "model_version", json_string(info->model_version));
         json_object_set_new(cj, "trained_on", json_string(info->trained_on));
@@ -700,6 +839,15 @@ static int model_on(ev *e, const vigil_model *m, const vigil_model_info *info, c
             }
             print_groups(&rep[0]);
             print_groups(&rep[1]);
+            if (sepsis && e->explain_audit) {
+                printf("  top explanation reason (scored rows only):\n");
+                print_audit_count("alert hours (risk >= the alert threshold)", &au.alert);
+                print_audit_count("every 4th scored hour", &au.every4);
+                char what[96];
+                snprintf(what, sizeof what, "sample: %zu septic stays 6 h before onset + %zu others",
+                         au.sample_septic, au.sample_other);
+                print_audit_count(what, &au.sample);
+            }
         }
         if (e->record) {
             rc = record_in_bundle(e->model_path, cj);
@@ -731,6 +879,15 @@ static int evaluate_model(ev *e, const char **targets, size_t n_targets)
             fprintf(stderr, "vigil evaluate: no --data given and the shared data were not found\n");
             vigil_model_free(m);
             return VIGIL_EXIT_IO;
+        }
+        if (strchr(info.trained_on, '+') != NULL) {
+            fprintf(stderr,
+                    "vigil evaluate: %s was trained on every shared set (%s): there is no held-out "
+                    "set to pick; its figures come from cross-validation "
+                    "(evaluation.cross_validation). Give --data to score other data.\n",
+                    info.model_id, info.trained_on);
+            vigil_model_free(m);
+            return VIGIL_EXIT_USAGE;
         }
         const char *rel = strcmp(info.task, "mortality2012") == 0 ? "physionet2012/set-b.tar.gz"
                           : strstr(info.trained_on, "B") != NULL
@@ -775,7 +932,8 @@ int vigil_cli_evaluate_json(int argc, char **argv, json_t **out_json)
         {"data", required_argument, NULL, 'd'},  {"outcomes", required_argument, NULL, 'o'},
         {"json", no_argument, NULL, 'j'},        {"max-stays", required_argument, NULL, 'm'},
         {"model", required_argument, NULL, 'M'}, {"record", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},        {"explain-audit", no_argument, NULL, 'x'},
+        {NULL, 0, NULL, 0},
     };
     ev e = {.collect = out_json != NULL};
     const char *targets[MAX_TARGETS];
@@ -799,6 +957,9 @@ int vigil_cli_evaluate_json(int argc, char **argv, json_t **out_json)
             break;
         case 'M':
             e.model_path = optarg;
+            break;
+        case 'x':
+            e.explain_audit = true;
             break;
         case 'r':
             e.record = true;

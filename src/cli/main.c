@@ -15,6 +15,7 @@ static const vigil_cli_cmd commands[] = {
     {"validate", vigil_cli_validate,
      "write a local validation report (HTML) of a model bundle beside NEWS2"},
     {"explain", vigil_cli_explain, "explain one patient's AI risk in plain words"},
+    {"adapt", vigil_cli_adapt, "adapt a model bundle's calibration and threshold to a hospital"},
     {"train", vigil_cli_train, "train a model bundle on research data (XGBoost)"},
     {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
     {"serve", vigil_cli_serve, "run the ward service: MLLP/HL7 in, JSON API and FHIR out"},

@@ -24,7 +24,7 @@
 #include "vigil/train.h"
 #include "vigil/trees.h"
 
-enum { SPLIT_TRAIN = 0, SPLIT_VALID, SPLIT_CALIB, SPLIT_COUNT };
+enum { SPLIT_TRAIN = 0, SPLIT_VALID, SPLIT_CALIB, SPLIT_TEST, SPLIT_COUNT };
 
 typedef struct cfg {
     vigil_train_params params;
@@ -35,6 +35,8 @@ typedef struct cfg {
     bool weight_stays; /* "stay_weighting": "inverse_sqrt_length": each stay's rows weigh
                           1/sqrt(rows), so long stays do not dominate */
     size_t max_guard_rows;
+    int cv_folds; /* "cv_folds": K > 1 adds K-fold cross-validated figures before the final
+                     training on everything */
 } cfg;
 
 typedef struct run {
@@ -54,6 +56,7 @@ typedef struct run {
     const char *thr_rule;
     vigil_report internal;
     vigil_report internal_news2;
+    json_t *cv; /* cross-validated figures, or NULL */
 } run;
 
 static void say(const run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -110,6 +113,13 @@ static vigil_status load_cfg(const char *path, cfg *c, vigil_err *err)
             if (!c->weight_stays && strcmp(w, "none") != 0) {
                 st = vigil_err_set(err, VIGIL_ERR_PARSE, k,
                                    "%s: stay_weighting is none or inverse_sqrt_length", path);
+                break;
+            }
+        } else if (strcmp(k, "cv_folds") == 0 && json_is_integer(v)) {
+            c->cv_folds = (int)json_integer_value(v);
+            if (c->cv_folds < 0 || c->cv_folds == 1 || c->cv_folds > 20) {
+                st = vigil_err_set(err, VIGIL_ERR_PARSE, k, "%s: cv_folds is 0 (none) or 2 to 20",
+                                   path);
                 break;
             }
         } else if (strcmp(k, "feature_set") == 0 && json_is_string(v)) {
@@ -179,8 +189,10 @@ static vigil_status select_cols(run *r, vigil_err *err)
     return VIGIL_OK;
 }
 
-/* Patient-level split: a hash of the stay id and the seed. */
-static void split_stays(run *r)
+/* Patient-level split: a hash of the stay id and the seed. With fold >= 0 of
+ * cv_folds, the stays whose hash falls in that fold are SPLIT_TEST and the
+ * rest split as usual by the hash's position within its fold. */
+static void split_stays_fold(run *r, int fold)
 {
     for (size_t k = 0; k < r->c->n_stays; k++) {
         char key[VIGIL_DATA_ID_MAX + 16];
@@ -192,10 +204,23 @@ static void split_stays(run *r)
         h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
         h ^= h >> 31;
         double u = (double)(h >> 11) / 9007199254740992.0;
+        if (fold >= 0) {
+            double f = u * (double)r->cfg.cv_folds;
+            if ((int)f == fold) {
+                r->split[k] = SPLIT_TEST;
+                continue;
+            }
+            u = f - floor(f);
+        }
         r->split[k] = u < r->cfg.valid_frac                       ? SPLIT_VALID
                       : u < r->cfg.valid_frac + r->cfg.calib_frac ? SPLIT_CALIB
                                                                   : SPLIT_TRAIN;
     }
+}
+
+static void split_stays(run *r)
+{
+    split_stays_fold(r, -1);
 }
 
 /* The rows of one split as a float matrix of the selected columns. */
@@ -638,10 +663,15 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     for (size_t k = 0; k < r->c->n_stays; k++) {
         n_split[r->split[k]]++;
     }
+    char sets[VIGIL_COHORT_MAX_SETS * (VIGIL_DATA_ID_MAX + 1)] = "?";
+    for (size_t k = 0, w = 0; k < r->c->n_sets && w < sizeof sets; k++) {
+        int n = snprintf(sets + w, sizeof sets - w, "%s%s", k > 0 ? "+" : "", r->c->sets[k]);
+        w += n > 0 ? (size_t)n : 0;
+    }
     const vigil_train_params *p = &r->cfg.params;
     json_t *training = json_pack(
         "{s:s,s:s,s:{s:I,s:I,s:I},s:i,s:f,s:i,s:f,s:{s:i,s:f,s:f,s:f,s:f,s:f,s:f}}", "data",
-        r->c->n_sets > 0 ? r->c->sets[0] : "?", "split_rule",
+        sets, "split_rule",
         "stay-level hash (FNV-1a + splitmix64 mix) of (seed, stay id): no stay in two splits", "stays", "train",
         (json_int_t)n_split[SPLIT_TRAIN], "valid", (json_int_t)n_split[SPLIT_VALID], "calib",
         (json_int_t)n_split[SPLIT_CALIB], "seed", r->cfg.seed, "best_valid_auroc",
@@ -662,6 +692,9 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     json_object_set_new(ev, "internal_calibration_split", report_brief(&r->internal));
     json_object_set_new(ev, "internal_calibration_split_news2", report_brief(&r->internal_news2));
     json_object_set_new(ev, "external", json_array());
+    if (r->cv != NULL) {
+        json_object_set_new(ev, "cross_validation", json_incref(r->cv));
+    }
     json_object_set_new(b, "evaluation", ev);
     json_object_set_new(b, "model_card", model_card(r, sepsis));
     json_object_set_new(b, "xgboost", xgb);
@@ -701,6 +734,114 @@ static vigil_status internal_eval(run *r, bool sepsis, vigil_err *err)
     return st;
 }
 
+/* Free what one training made, so another can run on the same cohort. */
+static void free_fit(run *r)
+{
+    vigil_train_result_fini(&r->tr);
+    memset(&r->tr, 0, sizeof r->tr);
+    vigil_trees_free(r->trees);
+    vigil_calib_free(r->calib);
+    vigil_range_guard_free(r->guard);
+    vigil_cohort_free(r->cal);
+    free(r->cal_risk);
+    r->trees = NULL;
+    r->calib = NULL;
+    r->guard = NULL;
+    r->cal = NULL;
+    r->cal_risk = NULL;
+}
+
+/* K-fold cross-validation (cv_folds): each fold's stays are scored by a model
+ * trained, calibrated and thresholded on the other folds only (the same
+ * steps as the final model); the figures are over every stay's out-of-fold
+ * risk, Event 1 / utility at each fold's own threshold. */
+static vigil_status cross_validate(run *r, bool sepsis, vigil_err *err)
+{
+    size_t n = r->c->n_rows;
+    double *oof = malloc(sizeof *oof * n), *news2 = malloc(sizeof *news2 * n);
+    double *x = malloc(sizeof *x * r->n_cols);
+    uint8_t *alert = calloc(n, 1);
+    json_t *folds = json_array();
+    vigil_status st = oof == NULL || news2 == NULL || x == NULL || alert == NULL
+                          ? vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory")
+                          : VIGIL_OK;
+    for (int f = 0; st == VIGIL_OK && f < r->cfg.cv_folds; f++) {
+        split_stays_fold(r, f);
+        st = train_trees(r, err);
+        if (st == VIGIL_OK) {
+            st = calibrate(r, err);
+        }
+        if (st == VIGIL_OK) {
+            st = thresholds(r, sepsis, err);
+        }
+        size_t n_test = 0;
+        for (size_t k = 0; st == VIGIL_OK && k < r->c->n_stays; k++) {
+            const vigil_cohort_stay *s = &r->c->stays[k];
+            for (size_t i = 0; r->split[k] == SPLIT_TEST && st == VIGIL_OK && i < s->n_rows; i++) {
+                size_t row = s->row0 + i;
+                const float *fx = &r->c->x[row * r->c->n_feat];
+                for (size_t j = 0; j < r->n_cols; j++) {
+                    x[j] = (double)fx[r->cols[j]];
+                }
+                vigil_trees_pred p;
+                st = vigil_trees_predict(r->trees, x, r->n_cols, &p);
+                oof[row] = vigil_calib_apply(r->calib, p.margin);
+                alert[row] = oof[row] >= r->thr_alert;
+                n_test++;
+            }
+        }
+        if (st == VIGIL_OK) {
+            say(r, "fold %d of %d: %zu test rows, threshold %.4f", f + 1, r->cfg.cv_folds, n_test,
+                r->thr_alert);
+            json_array_append_new(folds, json_pack("{s:I,s:f,s:i}", "test_rows", (json_int_t)n_test,
+                                                   "threshold", r->thr_alert, "rounds",
+                                                   r->tr.best_round + 1));
+        }
+        free_fit(r);
+    }
+    vigil_eval_roc roc = {0}, roc_n = {0};
+    if (st == VIGIL_OK) {
+        for (size_t i = 0; i < n; i++) {
+            const vigil_cohort_stay *s = &r->c->stays[r->c->stay_of[i]];
+            news2[i] = sepsis ? r->c->news2[i] : s->news2_last;
+        }
+        st = vigil_eval_auroc_delong(oof, r->c->label, n, &roc, err);
+    }
+    if (st == VIGIL_OK) {
+        st = vigil_eval_auroc_delong(news2, r->c->label, n, &roc_n, err);
+    }
+    if (st == VIGIL_OK) {
+        size_t tp = 0, fp = 0, fn = 0;
+        for (size_t i = 0; i < n; i++) {
+            tp += alert[i] && r->c->label[i];
+            fp += alert[i] && !r->c->label[i];
+            fn += !alert[i] && r->c->label[i];
+        }
+        double se = tp + fn > 0 ? (double)tp / (double)(tp + fn) : NAN;
+        double ppv = tp + fp > 0 ? (double)tp / (double)(tp + fp) : NAN;
+        r->cv = json_pack("{s:i,s:s,s:I,s:f,s:[f,f],s:f,s:[f,f],s:f,s:f,s:o}", "folds",
+                          r->cfg.cv_folds, "rule",
+                          "stay-level folds by the split hash; each fold scored by a model "
+                          "trained, calibrated and thresholded on the other folds only",
+                          "rows", (json_int_t)n, "auroc", roc.auc, "auroc_ci95", roc.lo, roc.hi,
+                          "news2_auroc", roc_n.auc, "news2_auroc_ci95", roc_n.lo, roc_n.hi,
+                          "sensitivity", se, "ppv", ppv, "per_fold", folds);
+        folds = NULL;
+        if (!sepsis) {
+            json_object_set_new(r->cv, "event1", json_real(fmin(se, ppv)));
+        }
+        say(r, "cross-validated (%d folds): AUROC %.4f (%.4f-%.4f) vs NEWS2 %.4f; sensitivity %.3f, "
+               "PPV %.3f",
+            r->cfg.cv_folds, roc.auc, roc.lo, roc.hi, roc_n.auc, se, ppv);
+    }
+    json_decref(folds);
+    free(oof);
+    free(news2);
+    free(x);
+    free(alert);
+    return st;
+}
+
 vigil_status vigil_pipeline_train(const vigil_pipeline_opts *o, vigil_err *err)
 {
     bool sepsis = strcmp(o->task, "sepsis2019") == 0;
@@ -726,6 +867,9 @@ vigil_status vigil_pipeline_train(const vigil_pipeline_opts *o, vigil_err *err)
         st = r.split == NULL ? vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory")
                              : select_cols(&r, err);
     }
+    if (st == VIGIL_OK && r.cfg.cv_folds > 1) {
+        st = cross_validate(&r, sepsis, err);
+    }
     if (st == VIGIL_OK) {
         split_stays(&r);
         st = train_trees(&r, err);
@@ -746,6 +890,7 @@ vigil_status vigil_pipeline_train(const vigil_pipeline_opts *o, vigil_err *err)
         say(&r, "wrote %s", o->out_path);
     }
     json_decref(r.cfg.exclude);
+    json_decref(r.cv);
     vigil_cohort_free(r.c);
     vigil_cohort_free(r.cal);
     free(r.split);

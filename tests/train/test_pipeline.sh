@@ -87,6 +87,17 @@ check "its inputs hold no time-in-stay, process or ICU-only feature and are decl
 grep -q "data quality: 0 malformed rows" "$tmp/wev.txt" && grep -q "not enough data to score: " "$tmp/wev.txt" \
   && grep -q "low-confidence flag on" "$tmp/wev.txt"
 check "vigil evaluate --model prints the data-quality counts, not-enough-data and low-confidence rates" $?
+"$bin" evaluate --model "$tmp/w.json" --data "$a19" --max-stays 100 --explain-audit --json >"$tmp/wau.json" 2>&1
+$py - "$tmp/wau.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))[0]["explanation_audit"]
+for k in ("alert_hours", "every_4th_scored_hour", "sample"):
+    c = a[k]
+    assert c["missing_input"] == 0, (k, c)     # a missing input is never the top reason
+    assert c["physiological"] + c["not_physiological"] + c["no_reason"] == c["rows"], (k, c)
+assert a["every_4th_scored_hour"]["rows"] > 100 and a["sample"]["rows"] > 0
+PY
+check "the explanation audit counts top reasons and finds no missing input among them" $?
 "$bin" explain --model "$tmp/w.json" --data "$a19" --stay "$stay" --hour 1 >"$tmp/wex.txt" 2>&1
 grep -q "NOT ENOUGH DATA TO SCORE" "$tmp/wex.txt" && ! grep -qi "not measured" "$tmp/wex.txt"
 check "at hour 1 the explanation says not enough data, and no missing input is a reason" $?
@@ -101,6 +112,51 @@ for f in o["pushing_up"] + o["pushing_down"]:
     assert "not measured" not in f["factor"] and "never" not in f["factor"], f
 PY
 check "reasons are clinical variables, each once, never a missing input" $?
+"$bin" adapt --model "$tmp/w.json" --data "$a19" --max-stays 600 --sensitivity 0.6 --sample-frac 0.5 \
+    --out "$tmp/wa.json" >"$tmp/wa.txt" 2>&1
+check "vigil adapt refits calibration and threshold on a local sample" $?
+$py - "$tmp/w.json" "$tmp/wa.json" <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+la = b["local_adaptation"]
+assert b["xgboost"] == a["xgboost"] and b["inputs"] == a["inputs"]          # trees kept
+assert b["calibration"] != a["calibration"] and b["thresholds"]["alert"] != a["thresholds"]["alert"]
+assert la["threshold_before"] == a["thresholds"]["alert"] and la["calibration_before"] == a["calibration"]
+assert abs(la["on_sample"]["sensitivity"] - 0.6) < 0.02                     # asked for on the sample
+assert abs(la["on_sample"]["calibration_slope"] - 1) < 1e-3                 # Platt on the sample
+r = la["rest_of_the_data"]
+assert r["stays"] + la["sample_stays"] == 600 and la["sample_stays"] > 200   # disjoint, cover all
+assert 0 < r["after"]["sensitivity"] < 1 and r["before"]["auroc"] == r["after"]["auroc"]
+assert b["model_version"].endswith("+local") and "vigil adapt" in b["thresholds"]["alert_rule"]
+PY
+check "the adapted bundle keeps the trees, records the sample and reports on the other stays" $?
+"$bin" evaluate --model "$tmp/wa.json" --data "$a19" --max-stays 50 >/dev/null 2>&1
+check "the adapted bundle loads and scores" $?
+"$bin" adapt --model "$tmp/w.json" --data "$a19" --out "$tmp/x.json" >/dev/null 2>&1
+[ $? -eq 2 ]
+check "adapt without a sensitivity or an alert rate is a usage error" $?
+
+cat >"$tmp/cv.json" <<'CFG'
+{"feature_set": "ward-vitals+labs", "cv_folds": 3,
+ "xgboost": {"max_depth": 3, "eta": 0.2, "max_rounds": 30, "early_stopping_rounds": 10, "nthread": 1}}
+CFG
+"$bin" train --task mortality2012 --data "$a12" --max-stays 600 --config "$tmp/cv.json" \
+    --out "$tmp/cv.out.json" >/dev/null 2>&1
+check "mortality training with 3-fold cross-validation succeeds" $?
+$py - "$tmp/cv.out.json" <<'PY'
+import json, sys
+cv = json.load(open(sys.argv[1]))["evaluation"]["cross_validation"]
+assert cv["folds"] == 3 and len(cv["per_fold"]) == 3
+assert sum(f["test_rows"] for f in cv["per_fold"]) == cv["rows"] == 600   # every stay scored once
+assert min(f["test_rows"] for f in cv["per_fold"]) > 100
+assert 0.5 < cv["auroc"] < 1 and cv["auroc_ci95"][0] < cv["auroc"] < cv["auroc_ci95"][1]
+assert 0 <= cv["event1"] <= 1 and 0 < cv["news2_auroc"] < 1
+PY
+check "its cross-validated figures score every stay once, out of fold" $?
+echo '{"cv_folds": 1}' >"$tmp/bad3.json"
+"$bin" train --task mortality2012 --data "$a12" --config "$tmp/bad3.json" --out "$tmp/x.json" >/dev/null 2>"$tmp/e"
+[ $? -ne 0 ] && grep -q "cv_folds" "$tmp/e"
+check "one fold is refused" $?
 
 "$bin" train --task mortality2012 --data "$a19" --max-stays 50 --out "$tmp/x.json" >/dev/null 2>"$tmp/e"
 [ $? -ne 0 ] && grep -q "needs PhysioNet 2012" "$tmp/e"
