@@ -59,11 +59,15 @@ n=${DEMO_PATIENTS:-8}
 speed=${DEMO_SPEED:-360}
 dur=()
 [ -n "${DEMO_SECONDS:-}" ] && dur=(--duration "$DEMO_SECONDS")
+# Each replay its own control ids: both send as VIGIL-REPLAY/REPLAY (MSH-3/4), and two
+# started in the same second would otherwise reuse each other's ids (refused AE 205).
 "$bin" replay --mllp "127.0.0.1:$mllp" --data "$data/physionet2019/training_setA.tar.gz" \
-    --patients "$n" --speed "$speed" --ward AMU "${dur[@]}" >"$tmp/replay-amu.log" 2>&1 &
+    --patients "$n" --speed "$speed" --ward AMU --id-prefix "AMU$(date +%s)." "${dur[@]}" \
+    >"$tmp/replay-amu.log" 2>&1 &
 pids+=($!)
 "$bin" replay --mllp "127.0.0.1:$mllp" --data "$data/physionet2019/training_setB.tar.gz" \
-    --patients "$n" --speed "$speed" --ward RESP "${dur[@]}" >"$tmp/replay-resp.log" 2>&1 &
+    --patients "$n" --speed "$speed" --ward RESP --id-prefix "RSP$(date +%s)." "${dur[@]}" \
+    >"$tmp/replay-resp.log" 2>&1 &
 pids+=($!)
 # The demo nurse's ACVPU is a set of its own at the same measured time: only a server that
 # assembles the pieces of one set (--assemble-window) scores them together. On one that does
