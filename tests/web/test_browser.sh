@@ -20,4 +20,4 @@ if [ ! -f "${VIGIL_BUILD_DIR:-$src/build}/web/index.html" ]; then
   echo "FAIL: the build has no web/index.html (node scripts/web_build.mjs)"
   exit 1
 fi
-exec node "$src/tests/web/app.test.mjs"
+exec node "$src/tests/web/${1:-app.test.mjs}"

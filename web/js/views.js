@@ -48,6 +48,17 @@ export function news2View(n) {
     parts.push(el('div', { class: 'vigil-small' }, tag('Incomplete set', 'nhsuk-tag--white'),
       ' missing: ' + missing));
   }
+  // a newer partial set never lowers what is shown (docs/escalation.md): say which set the
+  // figure comes from and what the latest set carried
+  const latest = n.latest_set;
+  if (latest && n.basis && n.basis !== 'latest-set') {
+    const from = n.basis === 'last-complete-set' ? 'From the last complete set' : 'From a partial set';
+    const carried = (latest.carried || []).map((m) => PARAM_WORDS[m] || m).join(', ') || 'nothing';
+    parts.push(el('div', { class: 'vigil-small', 'data-news2-basis': n.basis },
+      tag('Latest set partial', 'nhsuk-tag--white'),
+      ' ' + from + ' (' + clock(n.measured_at) + '); the latest set (' + clock(latest.measured_at) +
+      ') had only: ' + carried + '.'));
+  }
   if (n.spo2_scale === 2) parts.push(el('div', { class: 'vigil-small' }, 'SpO2 Scale 2'));
   return el('div', {}, parts);
 }
@@ -106,10 +117,15 @@ export function flagsView(p) {
   return el('div', { class: 'vigil-flags' }, f);
 }
 
+/* The trend word comes from complete sets only: a partial set's total ("≥0") is a lower
+ * bound, and comparing it with a complete total would call a falling figure "Steady" or
+ * a deteriorating patient "Falling". */
 export function trendView(totals) {
   if (!totals || totals.length < 2) return el('span', {}, totals && totals.length === 1 ? 'One set so far' : 'No trend yet');
-  const last = totals[totals.length - 1];
-  const prev = totals[totals.length - 2];
+  const complete = totals.filter((x) => typeof x === 'number');
+  if (complete.length < 2) return el('span', {}, 'No trend yet (partial sets): ' + totals.join(', '));
+  const last = complete[complete.length - 1];
+  const prev = complete[complete.length - 2];
   const word = last > prev ? 'Rising' : last < prev ? 'Falling' : 'Steady';
   return el('span', {}, el('span', { class: 'nhsuk-u-font-weight-bold' }, word), ': ' + totals.join(', '));
 }
