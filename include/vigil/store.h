@@ -49,7 +49,7 @@
 #include "vigil/ward.h"
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
-#define VIGIL_STORE_SCHEMA_VERSION 5
+#define VIGIL_STORE_SCHEMA_VERSION 6
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -435,6 +435,56 @@ typedef vigil_status (*vigil_store_history_cb)(void *ctx, const vigil_store_hist
 vigil_status vigil_store_patient_history(vigil_store *st, const vigil_actor *who,
                                          int64_t patient_id, size_t limit,
                                          vigil_store_history_cb cb, void *ctx, vigil_err *err);
+
+/* ---- deterioration outcomes (issue 14) ---------------------------------- */
+
+/* What happened to the patient: the outcomes a local validation and the
+ * live monitoring compare the AI's and NEWS2's alerts with. */
+typedef enum vigil_store_outcome_kind {
+    VIGIL_STORE_OUTCOME_ICU_UNPLANNED = 0, /* unplanned admission to critical care */
+    VIGIL_STORE_OUTCOME_ARREST_CALL,       /* cardiac arrest call */
+    VIGIL_STORE_OUTCOME_DEATH,
+    VIGIL_STORE_OUTCOME_SEPSIS, /* sepsis diagnosis */
+    VIGIL_STORE_OUTCOME_KIND_COUNT
+} vigil_store_outcome_kind;
+
+/* "icu-unplanned", "cardiac-arrest-call", "death", "sepsis"; NULL when invalid. */
+const char *vigil_store_outcome_kind_name(vigil_store_outcome_kind k);
+/* The kind called name; -1 when none. */
+int vigil_store_outcome_kind_from_name(const char *name);
+
+#define VIGIL_STORE_OUTCOME_SOURCE_MAX 15 /* "api", "fhir", "hl7" */
+
+typedef struct vigil_store_outcome {
+    int64_t id;
+    int64_t patient_id;
+    int64_t admission_id;
+    vigil_store_outcome_kind kind;
+    int64_t t_ms;        /* when it happened */
+    int64_t recorded_ms; /* when it was recorded */
+    char source[VIGIL_STORE_OUTCOME_SOURCE_MAX + 1];
+    char recorded_by[VIGIL_STORE_NAME_MAX + 1];
+    char note[VIGIL_STORE_TEXT_MAX + 1];
+} vigil_store_outcome;
+
+/*
+ * Record an outcome of the patient's admission admission_id (0: the
+ * patient's latest admission, open or discharged: outcomes are often coded
+ * after discharge). t_ms is when it happened, not before the admission;
+ * source names the channel ("api", "fhir", "hl7"); note is optional. The same
+ * (admission, kind, t_ms) twice is VIGIL_ERR_CONFLICT. Audited (the API
+ * decides who may record: clinical roles; feeds record as their system actor).
+ */
+vigil_status vigil_store_outcome_record(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                        int64_t admission_id, vigil_store_outcome_kind kind,
+                                        int64_t t_ms, int64_t recorded_ms, const char *source,
+                                        const char *note, int64_t *out_id, vigil_err *err);
+
+/* The patient's outcomes, oldest first, at most cap into out (caller-owned);
+ * *out_n the count. Audited as one read. */
+vigil_status vigil_store_outcomes_of(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                     vigil_store_outcome *out, size_t cap, size_t *out_n,
+                                     vigil_err *err);
 
 /* ---- concerns and Martha's Rule ----------------------------------------- */
 

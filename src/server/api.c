@@ -720,6 +720,78 @@ static void h_concern(vigil_server *srv, srv_req *r)
     reply_escalation(srv, r, p, 201, "concern_id", id);
 }
 
+static json_t *outcome_json(const vigil_store_outcome *o)
+{
+    return json_pack("{s:I, s:I, s:s?, s:o, s:o, s:s, s:s, s:s}", "outcome_id", (json_int_t)o->id,
+                     "admission_id", (json_int_t)o->admission_id, "kind",
+                     vigil_store_outcome_kind_name(o->kind), "t", vigil__srv_time_json(o->t_ms),
+                     "recorded", vigil__srv_time_json(o->recorded_ms), "source", o->source,
+                     "recorded_by", o->recorded_by, "note", o->note);
+}
+
+/* A deterioration outcome of the patient's admission (issue 14): kind,
+ * when it happened (default now), the admission (default the latest). */
+static void h_outcome_add(vigil_server *srv, srv_req *r)
+{
+    static const char *const keys[] = {"kind", "t", "admission_id", "note", NULL};
+    srv_patient *p = patient_for(srv, r, 0);
+    const char *kind_s = p != NULL && only_keys(r, keys) ? need_str(r, "kind") : NULL;
+    int64_t now = vigil__srv_now_ms(), t = 0, id = 0;
+    if (kind_s == NULL || !time_member(r, "t", now, &t)) {
+        return;
+    }
+    int kind = vigil_store_outcome_kind_from_name(kind_s);
+    bool bad = false;
+    const char *note = opt_str(r->body, "note", &bad);
+    json_t *adm_j = json_object_get(r->body, "admission_id");
+    if (kind < 0 || bad ||
+        (adm_j != NULL && (!json_is_integer(adm_j) || json_integer_value(adm_j) <= 0))) {
+        vigil__srv_req_error(r, 422, "unprocessable",
+                             "kind is icu-unplanned, cardiac-arrest-call, death or sepsis; note a "
+                             "string; admission_id a positive integer");
+        return;
+    }
+    int64_t adm = adm_j != NULL ? (int64_t)json_integer_value(adm_j) : 0;
+    vigil_err err = {0};
+    vigil_status st =
+        vigil_store_outcome_record(srv->store, &r->who, p->id, adm, (vigil_store_outcome_kind)kind,
+                                   t, now, "api", note, &id, &err);
+    if (st != VIGIL_OK) {
+        vigil__srv_req_store_error(r, st, &err);
+        return;
+    }
+    vigil__srv_log(srv, "outcome.record", "outcome %lld (%s) recorded", (long long)id, kind_s);
+    vigil__srv_req_json(r, 201, json_pack("{s:I}", "outcome_id", (json_int_t)id));
+}
+
+#define OUTCOMES_MAX 64
+
+static void h_outcomes(vigil_server *srv, srv_req *r)
+{
+    srv_patient *p = patient_for(srv, r, 0);
+    if (p == NULL) {
+        return;
+    }
+    vigil_store_outcome *rows = calloc(OUTCOMES_MAX, sizeof *rows);
+    size_t n = 0;
+    vigil_err err = {0};
+    vigil_status st = rows == NULL ? vigil_err_set(&err, VIGIL_ERR_NOMEM, NULL, "out of memory")
+                                   : vigil_store_outcomes_of(srv->store, &r->who, p->id, rows,
+                                                             OUTCOMES_MAX, &n, &err);
+    if (st != VIGIL_OK) {
+        free(rows);
+        vigil__srv_req_store_error(r, st, &err);
+        return;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(a, outcome_json(&rows[i]));
+    }
+    free(rows);
+    vigil__srv_req_json(r, 200,
+                        json_pack("{s:I, s:o}", "patient_id", (json_int_t)p->id, "outcomes", a));
+}
+
 static void h_marthas_call(vigil_server *srv, srv_req *r)
 {
     static const char *const keys[] = {"caller", "caller_name", "channel", "concern", NULL};
@@ -1228,6 +1300,8 @@ const srv_route vigil__srv_routes[] = {
     {"GET", "/api/patients/{}/history", h_history, CLINICAL, false, false, false, 0},
     {"POST", "/api/patients/{}/observations", h_post_observation, CLINICAL, true, false, false, 0},
     {"POST", "/api/patients/{}/concerns", h_concern, CLINICAL, true, false, false, 0},
+    {"POST", "/api/patients/{}/outcomes", h_outcome_add, CLINICAL, true, false, false, 0},
+    {"GET", "/api/patients/{}/outcomes", h_outcomes, CLINICAL | S, false, false, false, 0},
     {"POST", "/api/patients/{}/marthas-rule", h_marthas_call, CLINICAL, true, false, false, 0},
     {"POST", "/api/marthas-rule/{}/review", h_marthas_review, D | O, true, false, false, 0},
     {"GET", "/api/marthas-rule/export", h_marthas_export, S, false, false, false, 0},

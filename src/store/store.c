@@ -835,6 +835,66 @@ void vigil_store_episode_list_fini(vigil_store_episode_list *l)
 
 /* ---- concerns, Martha's Rule -------------------------------------------- */
 
+static const char *const outcome_kind_names[VIGIL_STORE_OUTCOME_KIND_COUNT] = {
+    [VIGIL_STORE_OUTCOME_ICU_UNPLANNED] = "icu-unplanned",
+    [VIGIL_STORE_OUTCOME_ARREST_CALL] = "cardiac-arrest-call",
+    [VIGIL_STORE_OUTCOME_DEATH] = "death",
+    [VIGIL_STORE_OUTCOME_SEPSIS] = "sepsis",
+};
+
+const char *vigil_store_outcome_kind_name(vigil_store_outcome_kind k)
+{
+    return (unsigned)k < VIGIL_STORE_OUTCOME_KIND_COUNT ? outcome_kind_names[k] : NULL;
+}
+
+int vigil_store_outcome_kind_from_name(const char *name)
+{
+    for (int k = 0; name != NULL && k < VIGIL_STORE_OUTCOME_KIND_COUNT; k++) {
+        if (strcmp(name, outcome_kind_names[k]) == 0) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+vigil_status vigil_store_outcome_record(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                        int64_t admission_id, vigil_store_outcome_kind kind,
+                                        int64_t t_ms, int64_t recorded_ms, const char *source,
+                                        const char *note, int64_t *out_id, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    CHECK(check_id(patient_id, "patient_id", err));
+    if (admission_id != 0) {
+        CHECK(check_id(admission_id, "admission_id", err));
+    }
+    if ((unsigned)kind >= VIGIL_STORE_OUTCOME_KIND_COUNT) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "kind", "unknown outcome kind %d", (int)kind);
+    }
+    CHECK(check_time(t_ms, "t_ms", err));
+    CHECK(check_time(recorded_ms, "recorded_ms", err));
+    CHECK(check_text(source, "source", VIGIL_STORE_OUTCOME_SOURCE_MAX, true, err));
+    CHECK(check_text(note, "note", VIGIL_STORE_TEXT_MAX, false, err));
+    if (out_id == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "out_id", "no output given");
+    }
+    return st->ops->outcome_record(st->be, who, patient_id, admission_id, kind, t_ms, recorded_ms,
+                                   source, note != NULL ? note : "", out_id, err);
+}
+
+vigil_status vigil_store_outcomes_of(vigil_store *st, const vigil_actor *who, int64_t patient_id,
+                                     vigil_store_outcome *out, size_t cap, size_t *out_n,
+                                     vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    CHECK(check_id(patient_id, "patient_id", err));
+    if (out == NULL || out_n == NULL || cap == 0) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
+    }
+    return st->ops->outcomes_of(st->be, who, patient_id, out, cap, out_n, err);
+}
+
 vigil_status vigil_store_staff_concern(vigil_store *st, const vigil_actor *who, int64_t patient_id,
                                        int64_t t_ms, const char *concern, int64_t *out_id,
                                        vigil_err *err)

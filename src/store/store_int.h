@@ -174,6 +174,13 @@ typedef struct vigil__store_ops {
                                     size_t limit, vigil_store_history_cb cb, void *ctx,
                                     vigil_err *err);
 
+    vigil_status (*outcome_record)(void *be, const vigil_actor *who, int64_t patient_id,
+                                   int64_t admission_id, vigil_store_outcome_kind kind,
+                                   int64_t t_ms, int64_t recorded_ms, const char *source,
+                                   const char *note, int64_t *out_id, vigil_err *err);
+    vigil_status (*outcomes_of)(void *be, const vigil_actor *who, int64_t patient_id,
+                                vigil_store_outcome *out, size_t cap, size_t *out_n,
+                                vigil_err *err);
     vigil_status (*staff_concern)(void *be, const vigil_actor *who, int64_t patient_id,
                                   int64_t t_ms, const char *concern, int64_t *out_id,
                                   vigil_err *err);

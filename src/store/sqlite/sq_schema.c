@@ -441,8 +441,30 @@ static const char migration_5[] =
     "CREATE UNIQUE INDEX obs_set_source ON obs_set(source, source_sender, source_id)\n"
     "  WHERE source_id IS NOT NULL;\n";
 
+/*
+ * Migration 6: deterioration outcomes (issue 14), linked to the admission
+ * they ended or complicated, for local validation and live monitoring. One
+ * row per (admission, kind, time): a resent outcome is a conflict.
+ */
+static const char migration_6[] =
+    "CREATE TABLE outcome (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  admission_id INTEGER NOT NULL REFERENCES admission(id),\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('icu-unplanned', 'cardiac-arrest-call', 'death',\n"
+    "                                     'sepsis')),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  recorded_ms INTEGER NOT NULL,\n"
+    "  source TEXT NOT NULL CHECK (length(source) BETWEEN 1 AND 15),\n"
+    "  recorded_by TEXT NOT NULL,\n"
+    "  note TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "CREATE UNIQUE INDEX outcome_once ON outcome(admission_id, kind, t_ms);\n"
+    "CREATE INDEX outcome_time ON outcome(t_ms);\n"
+    "CREATE INDEX outcome_patient ON outcome(patient_id, t_ms);\n";
+
 const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                                migration_5};
+                                                migration_5, migration_6};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

@@ -195,6 +195,13 @@ vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t al
 vigil_status vigil__sq_alert_ack(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
                                  vigil_store_ack_action action, const char *reason, int64_t *out_id,
                                  vigil_err *err);
+vigil_status vigil__sq_outcome_record(void *be, const vigil_actor *who, int64_t patient_id,
+                                      int64_t admission_id, vigil_store_outcome_kind kind,
+                                      int64_t t_ms, int64_t recorded_ms, const char *source,
+                                      const char *note, int64_t *out_id, vigil_err *err);
+vigil_status vigil__sq_outcomes_of(void *be, const vigil_actor *who, int64_t patient_id,
+                                   vigil_store_outcome *out, size_t cap, size_t *out_n,
+                                   vigil_err *err);
 vigil_status vigil__sq_staff_concern(void *be, const vigil_actor *who, int64_t patient_id,
                                      int64_t t_ms, const char *concern, int64_t *out_id,
                                      vigil_err *err);
