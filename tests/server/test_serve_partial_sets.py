@@ -16,6 +16,7 @@ Cases, each from the issue's findings:
 """
 import json
 import os
+import signal
 import sys
 import time
 
@@ -164,6 +165,9 @@ with Server() as s:
             "the newer real set is shown (%s)" % r["news2"])
     conn.close()
 
+    # 9 (below, after 8). after kill -9 and a restart, the store gives back the last
+    # complete set and the partial peak: still emergency for P, urgent-ward for Q
+
     # 8. separate FHIR Observations for one measurement time form one set
     out = s.add_user("outreach1", "outreach", ["*"])
     t = "2025-01-14T10:00:00Z"
@@ -181,6 +185,23 @@ with Server() as s:
             last["news2"]["sub_scores"]["rr"] == 0 and last["news2"]["sub_scores"]["hr"] == 0,
             "the third FHIR Observation is scored with the first two (%s)"
             % last["assembled_from_window"])
+
+    # 9. kill -9 and restart on the same store
+    db = s.db_path
+    s.stop(signal.SIGKILL)
+    with Server(db=db) as s2:
+        token = s2.login("nurse7")
+        st, js, _ = s2.http("GET", "/api/wards/WARD7B/patients", token=token)
+        p = row(js, P)
+        C.check(p["escalation"]["level"] == "emergency" and
+                p["news2"]["basis"] == "last-complete-set" and p["news2"]["total"] == 12,
+                "after a restart the last complete set still counts (%s %s)"
+                % (p["escalation"]["level"], p["news2"]))
+        q = row(js, Q)
+        C.check(q["escalation"]["level"] == "urgent-ward" and
+                "news2-partial-peak" in reasons(q),
+                "after a restart the partial peak still counts (%s %s)"
+                % (q["escalation"]["level"], reasons(q)))
 
 # the window is the site's: 0 assembles nothing, and a partial set still never lowers
 with Server(extra_args=("--assemble-window", "0")) as s:
