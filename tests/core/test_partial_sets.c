@@ -187,6 +187,30 @@ static const vigil_esc_reason *find(const vigil_escalation_result *r, vigil_esc_
     return NULL;
 }
 
+/* Inputs with the latest set measured at latest_t and, when complete is not
+ * NULL, the last complete set measured at complete_t. */
+static void inputs_with(vigil_escalation_inputs *in, const vigil_obs *latest, int64_t latest_t,
+                        const vigil_obs *complete, int64_t complete_t)
+{
+    vigil_escalation_inputs_init(in);
+    in->has_news2 = true;
+    in->news2 = score(latest);
+    in->news2_t_ms = latest_t;
+    if (complete != NULL) {
+        in->has_news2_complete = true;
+        in->news2_complete = score(complete);
+        in->news2_complete_t_ms = complete_t;
+    }
+}
+
+/* One step from a fresh state. */
+static void step_fresh(const vigil_escalation_inputs *in, int64_t now, vigil_escalation_result *res)
+{
+    vigil_escalation_state st;
+    vigil_escalation_state_init(&st);
+    step(&st, in, now, res);
+}
+
 /* REQ ESC-PARTIAL-NEVER-LOWERS: complete set at NEWS2 17, then a heart rate
  * alone an hour later: the level stays emergency, with the reason */
 static void escalation_partial_set_never_lowers_below_last_complete(void **state)
@@ -197,21 +221,14 @@ static void escalation_partial_set_never_lowers_below_last_complete(void **state
     vigil_escalation_state st;
     vigil_escalation_state_init(&st);
     vigil_escalation_inputs in;
-    vigil_escalation_inputs_init(&in);
-    in.has_news2 = true;
-    in.news2 = score(&full);
-    in.news2_t_ms = T0;
+    inputs_with(&in, &full, T0, NULL, 0);
     vigil_escalation_result res;
     step(&st, &in, T0, &res);
     assert_int_equal(res.level, VIGIL_ESC_EMERGENCY);
     int64_t due_after_complete = res.obs_due_ms;
 
     vigil_obs hr = hr_only(72);
-    in.news2 = score(&hr);
-    in.news2_t_ms = T0 + 60 * MIN;
-    in.has_news2_complete = true;
-    in.news2_complete = score(&full);
-    in.news2_complete_t_ms = T0;
+    inputs_with(&in, &hr, T0 + 60 * MIN, &full, T0);
     step(&st, &in, T0 + 60 * MIN, &res);
     assert_int_equal(res.level, VIGIL_ESC_EMERGENCY);
     assert_int_equal(res.news2_level, VIGIL_ESC_EMERGENCY);
@@ -251,18 +268,10 @@ static void escalation_partial_set_can_raise_above_last_complete(void **state)
     vigil_obs rr;
     vigil_obs_init(&rr);
     rr.rr_bpm = 26; /* 3 on its own */
-    vigil_escalation_state st;
-    vigil_escalation_state_init(&st);
     vigil_escalation_inputs in;
-    vigil_escalation_inputs_init(&in);
-    in.has_news2 = true;
-    in.news2 = score(&rr);
-    in.news2_t_ms = T0 + 60 * MIN;
-    in.has_news2_complete = true;
-    in.news2_complete = score(&full);
-    in.news2_complete_t_ms = T0;
+    inputs_with(&in, &rr, T0 + 60 * MIN, &full, T0);
     vigil_escalation_result res;
-    step(&st, &in, T0 + 60 * MIN, &res);
+    step_fresh(&in, T0 + 60 * MIN, &res);
     assert_int_equal(res.level, VIGIL_ESC_URGENT_WARD);
     const vigil_esc_reason *n = find(&res, VIGIL_ESC_R_NEWS2);
     assert_non_null(n);
@@ -278,21 +287,13 @@ static void escalation_later_lower_partial_keeps_the_partial_peak(void **state)
     normal_obs(&full);
     vigil_obs_init(&rr);
     rr.rr_bpm = 26;
-    vigil_escalation_state st;
-    vigil_escalation_state_init(&st);
     vigil_escalation_inputs in;
-    vigil_escalation_inputs_init(&in);
-    in.has_news2 = true;
-    in.news2 = score(&hr);
-    in.news2_t_ms = T0 + 70 * MIN;
-    in.has_news2_complete = true;
-    in.news2_complete = score(&full);
-    in.news2_complete_t_ms = T0;
+    inputs_with(&in, &hr, T0 + 70 * MIN, &full, T0);
     in.has_news2_partial_peak = true;
     in.news2_partial_peak = score(&rr);
     in.news2_partial_peak_t_ms = T0 + 60 * MIN;
     vigil_escalation_result res;
-    step(&st, &in, T0 + 70 * MIN, &res);
+    step_fresh(&in, T0 + 70 * MIN, &res);
     assert_int_equal(res.level, VIGIL_ESC_URGENT_WARD);
     const vigil_esc_reason *k = find(&res, VIGIL_ESC_R_NEWS2_PARTIAL_PEAK);
     assert_non_null(k);
@@ -308,20 +309,12 @@ static void escalation_new_complete_set_lowers_as_charted(void **state)
     vigil_obs full, ok;
     emergency_obs(&full);
     normal_obs(&ok);
-    vigil_escalation_state st;
-    vigil_escalation_state_init(&st);
-    vigil_escalation_inputs in;
-    vigil_escalation_inputs_init(&in);
-    in.has_news2 = true;
-    in.news2 = score(&ok);
-    in.news2_t_ms = T0 + 60 * MIN;
     /* a caller passing an older complete set with a complete latest set:
      * ignored (only a partial latest set reads it) */
-    in.has_news2_complete = true;
-    in.news2_complete = score(&full);
-    in.news2_complete_t_ms = T0;
+    vigil_escalation_inputs in;
+    inputs_with(&in, &ok, T0 + 60 * MIN, &full, T0);
     vigil_escalation_result res;
-    step(&st, &in, T0 + 60 * MIN, &res);
+    step_fresh(&in, T0 + 60 * MIN, &res);
     assert_int_equal(res.level, VIGIL_ESC_NONE);
     assert_null(find(&res, VIGIL_ESC_R_NEWS2_LAST_COMPLETE));
 }
@@ -337,8 +330,9 @@ static void escalation_plan_applies_to_the_last_complete_set(void **state)
     usual.rr_bpm = 22;   /* 2 */
     usual.hr_bpm = 115;  /* 2 */
     usual.temp_c = 38.5; /* 1: total 5, urgent */
+    vigil_obs hr = hr_only(80);
     vigil_escalation_inputs in;
-    vigil_escalation_inputs_init(&in);
+    inputs_with(&in, &hr, T0 + 30 * MIN, &usual, T0);
     in.plan.present = true;
     in.plan.level = VIGIL_ESC_WARD;
     in.plan.news2_usual_max = 6;
@@ -346,13 +340,6 @@ static void escalation_plan_applies_to_the_last_complete_set(void **state)
     in.plan.expires_ms = T0 + 24 * 60 * MIN;
     snprintf(in.plan.by, sizeof in.plan.by, "dr-a");
     snprintf(in.plan.reason, sizeof in.plan.reason, "usual COPD physiology");
-    vigil_obs hr = hr_only(80);
-    in.has_news2 = true;
-    in.news2 = score(&hr);
-    in.news2_t_ms = T0 + 30 * MIN;
-    in.has_news2_complete = true;
-    in.news2_complete = score(&usual);
-    in.news2_complete_t_ms = T0;
     vigil_escalation_state st;
     vigil_escalation_state_init(&st);
     vigil_escalation_result res;
@@ -378,17 +365,12 @@ static void escalation_late_set_is_reported(void **state)
     normal_obs(&ok);
     emergency_obs(&bad);
     vigil_escalation_inputs in;
-    vigil_escalation_inputs_init(&in);
-    in.has_news2 = true;
-    in.news2 = score(&ok);
-    in.news2_t_ms = T0 + 60 * MIN;
+    inputs_with(&in, &ok, T0 + 60 * MIN, NULL, 0);
     in.has_news2_late = true;
     in.news2_late = score(&bad);
     in.news2_late_t_ms = T0;
-    vigil_escalation_state st;
-    vigil_escalation_state_init(&st);
     vigil_escalation_result res;
-    step(&st, &in, T0 + 90 * MIN, &res);
+    step_fresh(&in, T0 + 90 * MIN, &res);
     const vigil_esc_reason *x = find(&res, VIGIL_ESC_R_NEWS2_LATE);
     assert_non_null(x);
     assert_int_equal(x->level, VIGIL_ESC_EMERGENCY);
@@ -405,13 +387,7 @@ static void escalation_refuses_an_incomplete_set_given_as_complete(void **state)
     (void)state;
     vigil_obs hr = hr_only(80);
     vigil_escalation_inputs in;
-    vigil_escalation_inputs_init(&in);
-    in.has_news2 = true;
-    in.news2 = score(&hr);
-    in.news2_t_ms = T0;
-    in.has_news2_complete = true;
-    in.news2_complete = score(&hr);
-    in.news2_complete_t_ms = T0;
+    inputs_with(&in, &hr, T0, &hr, T0); /* an incomplete set given as the complete one */
     vigil_escalation_config cfg;
     vigil_escalation_config_init(&cfg);
     vigil_escalation_state st;
