@@ -427,7 +427,7 @@ typedef struct vigil_store_history_event {
 } vigil_store_history_event;
 
 typedef vigil_status (*vigil_store_history_cb)(void *ctx, const vigil_store_history_event *e,
-                                              vigil_err *err);
+                                               vigil_err *err);
 
 /* Patient patient_id's escalation history, newest first, at most limit
  * events: one audited read (record "patient.history"). cb's error stops the
@@ -567,6 +567,15 @@ vigil_status vigil_store_marthas_review_add(vigil_store *st, const vigil_actor *
  * recorded_by, responder, reviewed_at, minutes_to_review, category,
  * outcome, note. *out_n (optional) gets the number of calls written.
  */
+/*
+ * The same for a reader whose ward scope is wards[0..n_wards) ("*" for every
+ * ward; NULL: every ward): calls of patients on other wards, or not admitted
+ * (unless "*"), are neither written nor audited as read.
+ */
+vigil_status vigil_store_marthas_export_csv_scoped(vigil_store *st, const vigil_actor *who,
+                                                   const char *const *wards, size_t n_wards,
+                                                   int64_t from_ms, int64_t to_ms, FILE *out,
+                                                   size_t *out_n, vigil_err *err);
 vigil_status vigil_store_marthas_export_csv(vigil_store *st, const vigil_actor *who,
                                             int64_t from_ms, int64_t to_ms, FILE *out,
                                             size_t *out_n, vigil_err *err);

@@ -1239,7 +1239,13 @@ static void h_marthas_export(vigil_server *srv, srv_req *r)
     }
     size_t n = 0;
     vigil_err err = {0};
-    vigil_status st = vigil_store_marthas_export_csv(srv->store, &r->who, from, to, mem, &n, &err);
+    /* REQ STORE-MARTHAS-EXPORT-SCOPE: a ward-scoped officer gets their wards' calls only */
+    const char *wards[VIGIL_STORE_WARDS_MAX];
+    for (size_t i = 0; i < r->user.n_wards && i < VIGIL_STORE_WARDS_MAX; i++) {
+        wards[i] = r->user.wards[i];
+    }
+    vigil_status st = vigil_store_marthas_export_csv_scoped(
+        srv->store, &r->who, wards, r->user.n_wards, from, to, mem, &n, &err);
     fclose(mem);
     if (st != VIGIL_OK) {
         free(buf);

@@ -958,7 +958,24 @@ vigil_status vigil_store_marthas_review_add(vigil_store *st, const vigil_actor *
 typedef struct csv_ctx {
     FILE *out;
     size_t n;
+    const char *const *wards; /* the reader's ward scope; NULL: every ward */
+    size_t n_wards;
 } csv_ctx;
+
+/* REQ STORE-MARTHAS-EXPORT-SCOPE: a ward-scoped reader sees its wards' calls only */
+static bool csv_in_scope(const csv_ctx *c, const char *ward)
+{
+    if (c->wards == NULL) {
+        return true;
+    }
+    for (size_t i = 0; i < c->n_wards; i++) {
+        if (strcmp(c->wards[i], "*") == 0 ||
+            (ward != NULL && ward[0] != '\0' && strcmp(c->wards[i], ward) == 0)) {
+            return true;
+        }
+    }
+    return false;
+}
 
 /*
  * RFC 4180 field. Free text that a spreadsheet would run as a formula
@@ -993,6 +1010,9 @@ static void csv_field(FILE *f, const char *s, bool free_text)
 static vigil_status csv_row(void *ctx, const vigil__marthas_row *r, vigil_err *err)
 {
     csv_ctx *c = ctx;
+    if (!csv_in_scope(c, r->ward)) {
+        return VIGIL_ERR_DENIED; /* skipped: neither written nor audited */
+    }
     char called[32], reviewed[32] = "", mins[32] = "";
     vigil__store_iso8601(r->t_ms, called);
     if (r->reviewed) {
@@ -1027,6 +1047,14 @@ vigil_status vigil_store_marthas_export_csv(vigil_store *st, const vigil_actor *
                                             int64_t from_ms, int64_t to_ms, FILE *out,
                                             size_t *out_n, vigil_err *err)
 {
+    return vigil_store_marthas_export_csv_scoped(st, who, NULL, 0, from_ms, to_ms, out, out_n, err);
+}
+
+vigil_status vigil_store_marthas_export_csv_scoped(vigil_store *st, const vigil_actor *who,
+                                                   const char *const *wards, size_t n_wards,
+                                                   int64_t from_ms, int64_t to_ms, FILE *out,
+                                                   size_t *out_n, vigil_err *err)
+{
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
     if (out == NULL || from_ms > to_ms) {
@@ -1043,7 +1071,7 @@ vigil_status vigil_store_marthas_export_csv(vigil_store *st, const vigil_actor *
     fputs("call_id,called_at,patient_id,nhs_number,ward,caller,caller_name,channel,concern,"
           "recorded_by,responder,reviewed_at,minutes_to_review,category,outcome,note\r\n",
           mem);
-    csv_ctx c = {mem, 0};
+    csv_ctx c = {mem, 0, wards, n_wards};
     vigil_status s = st->ops->marthas_walk(st->be, who, from_ms, to_ms, csv_row, &c, err);
     bool mem_ok = fclose(mem) == 0;
     if (s == VIGIL_OK && !mem_ok) {

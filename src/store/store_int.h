@@ -108,6 +108,8 @@ typedef struct vigil__marthas_row {
     const char *note;
 } vigil__marthas_row;
 
+/* VIGIL_ERR_DENIED from the callback skips the row (outside the reader's
+ * scope): it is not audited as read. */
 typedef vigil_status (*vigil__marthas_cb)(void *ctx, const vigil__marthas_row *r, vigil_err *err);
 
 /* Role masks for backend checks. */

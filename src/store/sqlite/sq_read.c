@@ -436,8 +436,8 @@ static vigil_status history_txn(sq *q, const vigil_actor *who, int64_t patient_i
 }
 
 vigil_status vigil__sq_patient_history(void *be, const vigil_actor *who, int64_t patient_id,
-                                      size_t limit, vigil_store_history_cb cb, void *ctx,
-                                      vigil_err *err)
+                                       size_t limit, vigil_store_history_cb cb, void *ctx,
+                                       vigil_err *err)
 {
     sq *q = be;
     vigil_status s = sq_begin(q, err);
@@ -502,10 +502,16 @@ static vigil_status marthas_txn(sq *q, const vigil_actor *who, int64_t from_ms, 
             .outcome = col(st, 14),
             .note = col(st, 15),
         };
-        s = grow((void **)calls, &cap, *n, sizeof **calls, err);
+        s = cb(ctx, &r, err);
+        if (s == VIGIL_ERR_DENIED) {
+            s = VIGIL_OK; /* outside the reader's scope: not read, not audited */
+            continue;
+        }
+        if (s == VIGIL_OK) {
+            s = grow((void **)calls, &cap, *n, sizeof **calls, err);
+        }
         if (s == VIGIL_OK) {
             (*calls)[(*n)++] = (seen){r.call_id, r.patient_id};
-            s = cb(ctx, &r, err);
         }
         if (s != VIGIL_OK) {
             sq_done(st);
