@@ -124,6 +124,10 @@ typedef struct vigil_server_config {
                                      not yet written to it; at this many the connection is not
                                      read (backpressure) until half are written (1 to 65536) */
 
+    /* Sign-ins (argon2id, on an HTTP thread) running or waiting at once; more are answered 503
+     * at once. Default 1; less than http_threads (1 when there is one thread). */
+    unsigned signins_in_flight;
+
     /* MLLP senders (docs/server.md, "MLLP senders"); borrowed until vigil_server_open returns.
      * n = 0 allows any. A peer address outside mllp_allow is closed at accept; a message whose
      * MSH-3.1/MSH-4.1 match no hl7_senders entry is refused AR (reason unknown-sender) and
@@ -215,6 +219,9 @@ typedef struct vigil_server_stats {
     uint64_t mllp_out_bytes_max;    /* most ACK bytes waiting to be written to one connection */
     uint64_t mllp_refused_addr;     /* connections closed at accept: address not on mllp_allow */
     uint64_t hl7_refused_sender;    /* messages refused AR: MSH-3/MSH-4 not on hl7_senders */
+    uint64_t signin_failed;         /* sign-ins refused 401: wrong username or password */
+    uint64_t signin_refused_locked; /* refused 429: the throttle (user|address locked) */
+    uint64_t signin_refused_busy;   /* refused 503: sign-ins in flight or sessions at the limit */
 
     /* ORU^R01 results not stored, each also named in its ACK (docs/hl7.md) */
     uint64_t hl7_results_refused; /* a vital sign refused: units, value, status, demo data */

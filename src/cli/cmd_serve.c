@@ -61,6 +61,7 @@ static void usage(FILE *f)
                "  --mllp-ack-backlog N   messages read from one connection and not yet\n"
                "                         answered on the wire before it is no longer read\n"
                "                         (default 512)\n"
+               "  --signins-in-flight N  sign-ins (argon2id) at once; more get 503 (default 1)\n"
                "MLLP senders (docs/server.md, MLLP senders; each repeatable, default any):\n"
                "  --mllp-allow CIDR      accept MLLP connections only from these addresses\n"
                "                         or blocks (10.1.2.3, 10.1.0.0/16, fd00::/8)\n"
@@ -163,6 +164,7 @@ int vigil_cli_serve(int argc, char **argv)
         {"mllp-ack-backlog", required_argument, NULL, 'B'},
         {"hl7-profile", required_argument, NULL, 'F'},
         {"mllp-allow", required_argument, NULL, 'L'},
+        {"signins-in-flight", required_argument, NULL, 'G'},
         {"hl7-sender", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -213,6 +215,12 @@ int vigil_cli_serve(int argc, char **argv)
             }
             cfg.hl7.n_profiles++;
             cfg.hl7.profiles = profiles;
+            break;
+        case 'G':
+            if (!uint_arg("--signins-in-flight", optarg, 1, 63, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.signins_in_flight = (unsigned)v;
             break;
         case 'L':
         case 'S':

@@ -5,8 +5,12 @@
  * ward scope, creating users (admin), and /health.
  *
  * Why one argon2id at a time: each costs ~70 ms and 64 MiB
- * (docs/store.md); parallel sign-ins could exhaust memory. A sign-in that
- * cannot get the slot within AUTH_WAIT_MS is answered 503.
+ * (docs/store.md); parallel sign-ins could exhaust memory. And it runs on an
+ * HTTP thread, so at most cfg.signins_in_flight sign-ins (running or waiting
+ * for the slot, default 1) hold HTTP threads at once, fewer than there are
+ * HTTP threads: a further one is answered 503 at once (issue 12 finding 8: 60
+ * concurrent bad sign-ins used to hold both threads, so /health and the ward
+ * list took 9-10 s). A waiting one gives up after AUTH_WAIT_MS (503).
  *
  * Does not: decide what a role may do (the route table in api.c) or see a
  * patient. Invariants: tokens are never logged or stored; a failed sign-in
@@ -30,6 +34,7 @@ void vigil__srv_auth_init(srv_auth *a, int64_t idle_ms, int64_t max_ms)
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->argon_mu, NULL);
+    a->in_flight_max = 1;
     a->idle_ms = idle_ms;
     a->max_ms = max_ms;
 }
@@ -74,19 +79,31 @@ vigil_status vigil__srv_session_new(srv_auth *a, const srv_user *u, int64_t now_
     sodium_bin2base64(tok, sizeof tok, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(raw, sizeof raw);
     pthread_mutex_lock(&a->mu);
-    size_t pick = SRV_SESSIONS_MAX;
-    for (size_t i = 0; i < SRV_SESSIONS_MAX && pick == SRV_SESSIONS_MAX; i++) {
-        if (!a->sessions[i].used || expired(a, &a->sessions[i], now_ms)) {
-            pick = i;
+    /* Issue 12 finding 7: a user holds at most SRV_SESSIONS_PER_USER sessions
+     * (a new one ends that user's least recently used), so no one user can
+     * fill the table and sign everyone else out. */
+    size_t pick = SRV_SESSIONS_MAX, mine = 0, my_lru = SRV_SESSIONS_MAX;
+    for (size_t i = 0; i < SRV_SESSIONS_MAX; i++) {
+        srv_session *s = &a->sessions[i];
+        if (!s->used || expired(a, s, now_ms)) {
+            pick = pick == SRV_SESSIONS_MAX ? i : pick;
+            continue;
         }
-    }
-    if (pick == SRV_SESSIONS_MAX) {
-        pick = 0; /* full: the least recently used session ends */
-        for (size_t i = 1; i < SRV_SESSIONS_MAX; i++) {
-            if (a->sessions[i].last_ms < a->sessions[pick].last_ms) {
-                pick = i;
+        if (strcmp(s->user.username, u->username) == 0) {
+            mine++;
+            if (my_lru == SRV_SESSIONS_MAX || s->last_ms < a->sessions[my_lru].last_ms) {
+                my_lru = i;
             }
         }
+    }
+    if (mine >= SRV_SESSIONS_PER_USER) {
+        pick = my_lru; /* the user's own least recently used session ends */
+    }
+    if (pick == SRV_SESSIONS_MAX) {
+        /* full of live sessions of other users: nobody is signed out for this one */
+        pthread_mutex_unlock(&a->mu);
+        sodium_memzero(tok, sizeof tok);
+        return VIGIL_ERR_NOMEM;
     }
     srv_session *s = &a->sessions[pick];
     memset(s, 0, sizeof *s);
@@ -157,32 +174,56 @@ size_t vigil__srv_sessions_end_user(srv_auth *a, const char *username)
     return n;
 }
 
+/* A slot that counts nothing any more: empty, or its window over and not
+ * locked. A slot still counting failures or locked is never reused (issue 12
+ * finding 6: 257 junk sign-ins used to evict a locked user|address). */
+static bool throttle_free(const srv_throttle *t, int64_t now_ms)
+{
+    return t->key[0] == '\0' ||
+           (t->locked_until_ms <= now_ms && now_ms - t->first_ms > THROTTLE_WINDOW_MS);
+}
+
+/* The slot of key; with create, a free slot for it. NULL when there is none:
+ * the table is full of keys still counting (the caller fails closed). */
 static srv_throttle *throttle_find(srv_auth *a, const char *key, bool create, int64_t now_ms)
 {
-    srv_throttle *oldest = &a->throttle[0];
+    srv_throttle *spare = NULL;
     for (size_t i = 0; i < SRV_THROTTLE_SLOTS; i++) {
         srv_throttle *t = &a->throttle[i];
         if (t->key[0] != '\0' && strcmp(t->key, key) == 0) {
             return t;
         }
-        if (t->key[0] == '\0' || t->first_ms < oldest->first_ms) {
-            oldest = t;
+        if (spare == NULL && throttle_free(t, now_ms)) {
+            spare = t;
         }
     }
-    if (!create) {
+    if (!create || spare == NULL) {
         return NULL;
     }
-    memset(oldest, 0, sizeof *oldest);
-    snprintf(oldest->key, sizeof oldest->key, "%s", key);
-    oldest->first_ms = now_ms;
-    return oldest;
+    memset(spare, 0, sizeof *spare);
+    snprintf(spare->key, sizeof spare->key, "%s", key);
+    spare->first_ms = now_ms;
+    return spare;
+}
+
+/* True when a failure of key could be counted (its slot, or a free one). */
+static bool throttle_room(srv_auth *a, const char *key, int64_t now_ms)
+{
+    for (size_t i = 0; i < SRV_THROTTLE_SLOTS; i++) {
+        const srv_throttle *t = &a->throttle[i];
+        if (throttle_free(t, now_ms) || strcmp(t->key, key) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool vigil__srv_throttle_allowed(srv_auth *a, const char *key, int64_t now_ms)
 {
     pthread_mutex_lock(&a->mu);
     srv_throttle *t = throttle_find(a, key, false, now_ms);
-    bool ok = t == NULL || t->locked_until_ms <= now_ms;
+    /* fail closed: a sign-in whose failure could not be counted is not tried */
+    bool ok = t == NULL ? throttle_room(a, key, now_ms) : t->locked_until_ms <= now_ms;
     pthread_mutex_unlock(&a->mu);
     return ok;
 }
@@ -207,13 +248,29 @@ void vigil__srv_throttle_record(srv_auth *a, const char *key, bool ok, int64_t n
     pthread_mutex_unlock(&a->mu);
 }
 
-/* Take the argon2id slot, waiting at most AUTH_WAIT_MS. */
+/* Take the argon2id slot: false at once when a->in_flight_max sign-ins are
+ * already running or waiting, else after waiting at most AUTH_WAIT_MS. */
 static bool argon_lock(srv_auth *a)
 {
+    unsigned n = atomic_fetch_add(&a->in_flight, 1);
+    if (n >= a->in_flight_max) {
+        atomic_fetch_sub(&a->in_flight, 1);
+        return false;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += AUTH_WAIT_MS / 1000;
-    return pthread_mutex_timedlock(&a->argon_mu, &ts) == 0;
+    if (pthread_mutex_timedlock(&a->argon_mu, &ts) != 0) {
+        atomic_fetch_sub(&a->in_flight, 1);
+        return false;
+    }
+    return true;
+}
+
+static void argon_unlock(srv_auth *a)
+{
+    pthread_mutex_unlock(&a->argon_mu);
+    atomic_fetch_sub(&a->in_flight, 1);
 }
 
 static json_t *user_json(const vigil_store_user *u)
@@ -240,12 +297,15 @@ void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char 
     snprintf(key, sizeof key, "%.63s|%s", user, client);
     int64_t now = vigil__srv_now_ms();
     if (!vigil__srv_throttle_allowed(&srv->auth, key, now)) {
-        vigil__srv_log(srv, "auth.locked", "sign-in refused: too many failures");
+        atomic_fetch_add(&srv->stats.signin_refused_locked, 1);
+        vigil__srv_log_limited(srv, "auth.locked", "sign-in refused: too many failures");
         vigil__srv_req_error(r, 429, "too-many-requests",
                              "too many failed sign-ins; try again in 15 minutes");
         return;
     }
     if (!argon_lock(&srv->auth)) {
+        atomic_fetch_add(&srv->stats.signin_refused_busy, 1);
+        vigil__srv_log_limited(srv, "auth.busy", "sign-in refused: busy");
         vigil__srv_req_error(r, 503, "unavailable", "sign-in is busy; try again shortly");
         return;
     }
@@ -253,12 +313,13 @@ void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char 
     vigil_err err = {0};
     vigil_status s = vigil_store_user_login(srv->auth_store, user, pass, &u, &err);
     if (s != VIGIL_OK) {
-        pthread_mutex_unlock(&srv->auth.argon_mu);
+        argon_unlock(&srv->auth);
     }
     now = vigil__srv_now_ms();
     if (s == VIGIL_ERR_DENIED) {
         vigil__srv_throttle_record(&srv->auth, key, false, now);
-        vigil__srv_log(srv, "auth.fail", "sign-in refused");
+        atomic_fetch_add(&srv->stats.signin_failed, 1);
+        vigil__srv_log_limited(srv, "auth.fail", "sign-in refused");
         vigil__srv_req_error(r, 401, "unauthorized", "username or password not recognised");
         return;
     }
@@ -277,8 +338,15 @@ void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char 
     char token[SRV_TOKEN_LEN + 1];
     /* still under argon_mu: a user disabled while signing in loses this
      * session too (vigil__srv_h_user_disable ends sessions under it) */
-    vigil__srv_session_new(&srv->auth, &su, now, token);
-    pthread_mutex_unlock(&srv->auth.argon_mu);
+    vigil_status ss = vigil__srv_session_new(&srv->auth, &su, now, token);
+    argon_unlock(&srv->auth);
+    if (ss != VIGIL_OK) {
+        atomic_fetch_add(&srv->stats.signin_refused_busy, 1);
+        vigil__srv_log_limited(srv, "auth.busy", "sign-in refused: every session slot in use");
+        vigil__srv_req_error(r, 503, "unavailable",
+                             "too many people are signed in; try again shortly");
+        return;
+    }
     snprintf(cookie, cookie_cap, "vigil_session=%s; %s; Max-Age=%lld", token,
              vigil__srv_cookie_attrs(srv), (long long)(srv->cfg.session_max_ms / 1000));
     vigil__srv_log(srv, "auth.login", "user %s signed in (%s)", u.username,
@@ -340,7 +408,7 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r)
     vigil_status s =
         vigil_store_user_add(srv->auth_store, &r->who, username, display, (vigil_store_role)role,
                              password, wards, n_wards, &id, &err);
-    pthread_mutex_unlock(&srv->auth.argon_mu);
+    argon_unlock(&srv->auth);
     if (s != VIGIL_OK) {
         vigil__srv_req_store_error(r, s, &err);
         return;
@@ -373,7 +441,7 @@ void vigil__srv_h_user_disable(vigil_server *srv, srv_req *r)
         vigil_store_user_disable(srv->auth_store, &r->who, username, vigil__srv_now_ms(), &err);
     /* under argon_mu, as sign-in creates sessions: none can slip in between */
     size_t ended = s == VIGIL_OK ? vigil__srv_sessions_end_user(&srv->auth, username) : 0;
-    pthread_mutex_unlock(&srv->auth.argon_mu);
+    argon_unlock(&srv->auth);
     if (s != VIGIL_OK) {
         vigil__srv_req_store_error(r, s, &err);
         return;

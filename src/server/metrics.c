@@ -154,6 +154,11 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
            "ORU^R01 messages accepted with no vital sign vigil uses in them.", s.hl7_oru_no_vitals);
     metric(&b, "vigil_hl7_refused_sender_total", "counter",
            "HL7 messages refused AR: MSH-3/MSH-4 not on the sender list.", s.hl7_refused_sender);
+    static const char *const signin[] = {"failed", "locked", "busy"};
+    uint64_t signin_n[] = {s.signin_failed, s.signin_refused_locked, s.signin_refused_busy};
+    labelled(&b, "vigil_signin_refused_total",
+             "Sign-ins refused: wrong credentials (401), throttled (429), busy (503).", "reason",
+             signin, signin_n, 3);
     metric(&b, "vigil_commits_total", "counter", "Group commits of observation sets.", s.commits);
     metric(&b, "vigil_committed_sets_total", "counter", "Observation sets stored.",
            s.committed_sets);

@@ -35,6 +35,7 @@ void vigil_server_config_init(vigil_server_config *cfg)
     cfg->mllp_conns_per_addr = 8;
     cfg->mllp_idle_ms = 120LL * 1000;
     cfg->mllp_ack_backlog = 512;
+    cfg->signins_in_flight = 1;
     cfg->max_http_conns = 64;
     cfg->http_threads = 2;
     cfg->max_batch = 256;
@@ -57,6 +58,12 @@ static vigil_status check_config(const vigil_server_config *c, vigil_err *err)
     if (c->max_mllp_conns == 0 || c->max_mllp_conns > 4096 || c->max_http_conns == 0 ||
         c->max_http_conns > 4096) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "max_conns", "connection limits are 1 to 4096");
+    }
+    if (c->signins_in_flight == 0 ||
+        (c->http_threads > 1 && c->signins_in_flight >= c->http_threads) ||
+        (c->http_threads <= 1 && c->signins_in_flight > 1)) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "signins_in_flight",
+                             "sign-ins in flight: at least 1 and fewer than the HTTP threads");
     }
     if (c->mllp_conns_per_addr == 0 || c->mllp_ack_backlog == 0 || c->mllp_ack_backlog > 65536 ||
         c->mllp_idle_ms <= 0) {
@@ -157,6 +164,7 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     pthread_mutex_init(&srv->log_mu, NULL);
     vigil__srv_ai_init(srv);
     vigil__srv_auth_init(&srv->auth, cfg->session_idle_ms, cfg->session_max_ms);
+    srv->auth.in_flight_max = cfg->signins_in_flight;
     srv->started_ms = vigil__srv_now_ms();
     srv->last_tick_ms = srv->started_ms;
     if (srv->db == NULL || srv->bind == NULL) {
@@ -372,6 +380,9 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->hl7_oru_no_vitals = atomic_load(&srv->stats.hl7_oru_no_vitals);
     out->mllp_refused_addr = atomic_load(&srv->stats.mllp_refused_addr);
     out->hl7_refused_sender = atomic_load(&srv->stats.hl7_refused_sender);
+    out->signin_failed = atomic_load(&srv->stats.signin_failed);
+    out->signin_refused_locked = atomic_load(&srv->stats.signin_refused_locked);
+    out->signin_refused_busy = atomic_load(&srv->stats.signin_refused_busy);
     uint64_t n = 0, seen = 0;
     for (size_t b = 0; b <= SRV_ACK_BUCKETS; b++) {
         n += atomic_load(&srv->ack_hist[b]);

@@ -67,7 +67,8 @@ bool vigil__srv_scope_ok(const srv_user *u, const char *ward);
 
 #define SRV_TOKEN_LEN 43 /* base64url of 32 random bytes, no padding */
 #define SRV_SESSIONS_MAX 1024
-#define SRV_THROTTLE_SLOTS 256
+#define SRV_SESSIONS_PER_USER 8 /* a user's further sign-in ends their oldest session */
+#define SRV_THROTTLE_SLOTS 4096
 
 typedef struct srv_session {
     bool used;
@@ -88,11 +89,15 @@ typedef struct srv_auth {
     pthread_mutex_t mu; /* sessions and throttle */
     srv_session sessions[SRV_SESSIONS_MAX];
     srv_throttle throttle[SRV_THROTTLE_SLOTS];
-    pthread_mutex_t argon_mu; /* one argon2id (64 MiB) at a time */
+    pthread_mutex_t argon_mu;   /* one argon2id (64 MiB) at a time */
+    _Atomic unsigned in_flight; /* sign-ins running or waiting for argon_mu */
+    unsigned in_flight_max;     /* cfg.signins_in_flight */
     int64_t idle_ms, max_ms;
 } srv_auth;
 
-/* Sessions (thread-safe). token_out gets SRV_TOKEN_LEN chars and a NUL. */
+/* Sessions (thread-safe). token_out gets SRV_TOKEN_LEN chars and a NUL.
+ * VIGIL_ERR_NOMEM when every slot holds a live session of other users (the
+ * sign-in is refused 503; no one is signed out for it). */
 vigil_status vigil__srv_session_new(srv_auth *a, const srv_user *u, int64_t now_ms,
                                     char token_out[SRV_TOKEN_LEN + 1]);
 /* Look a token up, refresh its idle clock; false when unknown or expired. */
@@ -102,7 +107,9 @@ void vigil__srv_session_end(srv_auth *a, const char *token);
 size_t vigil__srv_sessions_end_user(srv_auth *a, const char *username);
 
 /* Login throttle: 5 failures in 15 minutes lock "user|address" for 15
- * minutes. allowed() is false while locked. */
+ * minutes. allowed() is false while locked, and also when the table is full
+ * of keys still counting (fail closed: a slot counting failures or locked is
+ * never reused). */
 bool vigil__srv_throttle_allowed(srv_auth *a, const char *key, int64_t now_ms);
 void vigil__srv_throttle_record(srv_auth *a, const char *key, bool ok, int64_t now_ms);
 
@@ -579,7 +586,8 @@ struct vigil_server {
             ai_skipped, ai_failed, mllp_refused_full, mllp_refused_per_addr, mllp_closed_idle,
             mllp_closed_stalled, mllp_closed_framing, mllp_backpressure, mllp_backlog_max,
             mllp_out_bytes_max, hl7_results_refused, hl7_results_unused, hl7_oru_no_vitals,
-            mllp_refused_addr, hl7_refused_sender;
+            mllp_refused_addr, hl7_refused_sender, signin_failed, signin_refused_locked,
+            signin_refused_busy;
     } stats;
 };
 

@@ -674,7 +674,82 @@ static void message_from_an_unlisted_sender_is_refused_ar_and_nothing_of_it_is_s
     assert_int_equal(audit_count(x, "reason LIKE '%EVIL%'"), 0);
 }
 
+/* ---- finding 8: sign-ins in flight ------------------------------------------- */
+
+/* One HTTP/1.1 request over loopback; the status code (0 when none came). */
+static int http_status(fx *x, const char *method, const char *path, const char *body)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)vigil_server_http_port(x->srv));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     method, path, body != NULL ? strlen(body) : 0, body != NULL ? body : "");
+    send_all(fd, req, (size_t)n);
+    char resp[256];
+    ssize_t r = read_some(fd, resp, sizeof resp - 1, 30000);
+    close(fd);
+    int status = 0;
+    if (r > 0) {
+        resp[r] = '\0';
+        sscanf(resp, "HTTP/1.%*d %d", &status);
+    }
+    return status;
+}
+
+typedef struct login_thread {
+    fx *x;
+    int status;
+} login_thread;
+
+static void *bad_login(void *arg)
+{
+    login_thread *t = arg;
+    t->status =
+        http_status(t->x, "POST", "/api/login", "{\"username\": \"x\", \"password\": \"wrong\"}");
+    return NULL;
+}
+
+/* While a sign-in holds the argon2id slot, further ones are answered 503 at
+ * once (they do not wait on HTTP threads), counted, and other requests are
+ * served. */
+static void sign_ins_beyond_the_in_flight_limit_get_503_and_the_api_stays_up(void **state)
+{
+    fx *x = *state;
+    start(x);
+    srv_auth *a = &x->srv->auth;
+    atomic_fetch_add(&a->in_flight, 1); /* a sign-in running ... */
+    pthread_mutex_lock(&a->argon_mu);   /* ... holding the slot */
+    login_thread t[4];
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++) {
+        t[k] = (login_thread){x, 0};
+        assert_int_equal(pthread_create(&th[k], NULL, bad_login, &t[k]), 0);
+    }
+    for (int k = 0; k < 4; k++) {
+        pthread_join(th[k], NULL);
+        assert_int_equal(t[k].status, 503);
+    }
+    assert_int_equal(http_status(x, "GET", "/health", NULL), 200);
+    assert_int_equal(stats(x).signin_refused_busy, 4);
+    pthread_mutex_unlock(&a->argon_mu);
+    atomic_fetch_sub(&a->in_flight, 1);
+    /* the slot free: a sign-in is tried (and this one fails) */
+    assert_int_equal(
+        http_status(x, "POST", "/api/login", "{\"username\": \"x\", \"password\": \"y\"}"), 401);
+    assert_int_equal(stats(x).signin_failed, 1);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(
+        sign_ins_beyond_the_in_flight_limit_get_503_and_the_api_stays_up, setup, teardown),
     cmocka_unit_test(allowlist_blocks_and_sender_pairs_match_what_they_name),
     cmocka_unit_test_setup_teardown(peer_outside_the_mllp_allowlist_is_closed_at_accept_and_counted,
                                     setup, teardown),

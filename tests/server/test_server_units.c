@@ -154,6 +154,69 @@ static void five_failed_sign_ins_lock_for_fifteen_minutes(void **s)
     free(a);
 }
 
+/* Issue 12 finding 6: junk sign-ins from elsewhere can neither unlock a locked
+ * user|address nor reset the failures it is counting. */
+static void locked_sign_in_stays_locked_whatever_junk_fills_the_throttle(void **s)
+{
+    (void)s;
+    srv_auth *a = malloc(sizeof *a);
+    assert_non_null(a);
+    vigil__srv_auth_init(a, 1000, 5000);
+    const char *k = "nurse.jo|10.0.0.5", *k4 = "dr.patel|10.0.0.6";
+    for (int i = 0; i < 5; i++) {
+        vigil__srv_throttle_record(a, k, false, 1000 + i);
+    }
+    for (int i = 0; i < 4; i++) {
+        vigil__srv_throttle_record(a, k4, false, 1000 + i);
+    }
+    assert_false(vigil__srv_throttle_allowed(a, k, 1010));
+    char junk[64];
+    for (int i = 0; i < 2 * SRV_THROTTLE_SLOTS; i++) {
+        snprintf(junk, sizeof junk, "junk%d|10.9.9.9", i);
+        vigil__srv_throttle_record(a, junk, false, 2000 + i);
+    }
+    assert_false(vigil__srv_throttle_allowed(a, k, 20000));  /* still locked */
+    vigil__srv_throttle_record(a, k4, false, 20000);         /* its fifth failure */
+    assert_false(vigil__srv_throttle_allowed(a, k4, 20001)); /* counted: locked */
+    /* the table is full of keys still counting: a new one fails closed */
+    assert_false(vigil__srv_throttle_allowed(a, "someone|10.1.1.1", 20001));
+    /* once their windows are over, the slots are free again */
+    int64_t later = 20001 + 16LL * 60 * 1000 + 2 * SRV_THROTTLE_SLOTS;
+    assert_true(vigil__srv_throttle_allowed(a, "someone|10.1.1.1", later));
+    vigil__srv_auth_fini(a);
+    free(a);
+}
+
+/* Issue 12 finding 7: one user signing in again and again ends only their own
+ * oldest sessions, never another user's. */
+static void one_user_signing_in_again_and_again_signs_no_one_else_out(void **s)
+{
+    (void)s;
+    srv_auth *a = malloc(sizeof *a);
+    assert_non_null(a);
+    vigil__srv_auth_init(a, 60 * 60 * 1000, 12 * 60 * 60 * 1000);
+    srv_user bob = user_on("WARD7B"), mal = user_on("WARD7B");
+    snprintf(bob.username, sizeof bob.username, "bob");
+    snprintf(mal.username, sizeof mal.username, "mallory");
+    char tb[SRV_TOKEN_LEN + 1], tm[SRV_TOKEN_LEN + 1], first_m[SRV_TOKEN_LEN + 1];
+    assert_int_equal(vigil__srv_session_new(a, &bob, 1000, tb), VIGIL_OK);
+    for (int i = 0; i < 2 * SRV_SESSIONS_MAX; i++) {
+        assert_int_equal(vigil__srv_session_new(a, &mal, 2000 + i, tm), VIGIL_OK);
+        if (i == 0) {
+            memcpy(first_m, tm, sizeof tm);
+        }
+    }
+    srv_user got;
+    assert_true(vigil__srv_session_get(a, tb, 10000, &got));
+    assert_string_equal(got.username, "bob");
+    assert_true(vigil__srv_session_get(a, tm, 10000, &got));       /* her newest works */
+    assert_false(vigil__srv_session_get(a, first_m, 10000, &got)); /* her oldest ended */
+    size_t n = vigil__srv_sessions_end_user(a, "mallory");
+    assert_int_equal(n, SRV_SESSIONS_PER_USER);
+    vigil__srv_auth_fini(a);
+    free(a);
+}
+
 static void ward_scope_needs_the_ward_or_every_ward(void **s)
 {
     (void)s;
@@ -205,6 +268,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(maps_hold_many_keys),
     cmocka_unit_test(sessions_expire_when_idle_or_old_and_end_on_sign_out),
     cmocka_unit_test(five_failed_sign_ins_lock_for_fifteen_minutes),
+    cmocka_unit_test(locked_sign_in_stays_locked_whatever_junk_fills_the_throttle),
+    cmocka_unit_test(one_user_signing_in_again_and_again_signs_no_one_else_out),
     cmocka_unit_test(ward_scope_needs_the_ward_or_every_ward),
     cmocka_unit_test(routes_match_with_parameters_and_tell_a_wrong_method),
 };
