@@ -97,6 +97,11 @@ typedef struct vigil_server_config {
     /* The AI model, borrowed for the server's lifetime; NULL = NEWS2 only
      * (said in /health). */
     const vigil_scorer *scorer;
+    /* Silent mode (issue 14): a second model scoring every HL7 set the live
+     * one scores, after the ACK; its scores are stored (shadow_score) and
+     * never shown, alerted on or used by the escalation policy. Borrowed;
+     * NULL = none; needs scorer. */
+    const vigil_scorer *shadow_scorer;
     vigil_escalation_config escalation; /* vigil_escalation_config_init defaults */
     vigil_hl7_opts hl7;                 /* vigil_hl7_opts_init defaults */
     unsigned max_mllp_conns;            /* default 64: further connections are closed */

@@ -49,7 +49,7 @@
 #include "vigil/ward.h"
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
-#define VIGIL_STORE_SCHEMA_VERSION 6
+#define VIGIL_STORE_SCHEMA_VERSION 7
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -258,6 +258,16 @@ typedef struct vigil_store_ai_item {
 vigil_status vigil_store_put_ai_batch(vigil_store *st, const vigil_actor *who,
                                       const vigil_store_ai_item *items, size_t n,
                                       vigil_status *status, vigil_err *err);
+
+/*
+ * Silent mode (issue 14): a shadow model's score of a stored score row,
+ * kept for local validation and never shown, alerted on or used by the
+ * escalation policy. One per (score, model version): a second is
+ * VIGIL_ERR_CONFLICT; an unknown score VIGIL_ERR_NOT_FOUND. ai is checked
+ * as for vigil_store_put_ai_batch (its explanation is not kept). Audited.
+ */
+vigil_status vigil_store_put_shadow(vigil_store *st, const vigil_actor *who, int64_t score_id,
+                                    const vigil_store_ai *ai, vigil_err *err);
 
 /* One stored observation set with its score, as read back. */
 typedef struct vigil_store_obs_row {

@@ -28,7 +28,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vigil serve --db FILE --http-port N --mllp-port N [--bind ADDR]\n"
-               "                   [--model BUNDLE] [--bootstrap-admin USER]\n"
+               "                   [--model BUNDLE [--shadow-model BUNDLE]]\n"
+               "                   [--bootstrap-admin USER]\n"
                "                   [--tls-cert FILE --tls-key FILE] [--web-root DIR]\n"
                "                   [--hl7-profile FILE]... [MLLP limits]\n"
                "\n"
@@ -41,6 +42,9 @@ static void usage(FILE *f)
                "  --mllp-port N          MLLP port (0: an ephemeral port)\n"
                "  --bind ADDR            address to listen on (default 127.0.0.1)\n"
                "  --model BUNDLE         an AI model bundle (without it: NEWS2 only)\n"
+               "  --shadow-model BUNDLE  silent mode: a second bundle scores every HL7 set\n"
+               "                         beside --model; stored for local validation, never\n"
+               "                         shown or alerted on\n"
                "  --bootstrap-admin USER create admin USER if missing, password from the\n"
                "                         environment variable VIGIL_ADMIN_PASSWORD\n"
                "  --tls-cert FILE        serve HTTP over TLS (HTTPS) with this PEM certificate\n"
@@ -153,6 +157,7 @@ int vigil_cli_serve(int argc, char **argv)
         {"mllp-port", required_argument, NULL, 'M'},
         {"bind", required_argument, NULL, 'b'},
         {"model", required_argument, NULL, 'm'},
+        {"shadow-model", required_argument, NULL, 'Z'},
         {"bootstrap-admin", required_argument, NULL, 'a'},
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'K'},
@@ -172,7 +177,7 @@ int vigil_cli_serve(int argc, char **argv)
     vigil_server_config cfg;
     vigil_server_config_init(&cfg);
     vigil_hl7_profile profiles[8]; /* outlive the server: it is closed before return */
-    const char *model = NULL, *admin = NULL, *web_root = NULL;
+    const char *model = NULL, *shadow_model = NULL, *admin = NULL, *web_root = NULL;
     bool have_web_root = false;
     char web_default[4096];
     bool have_http = false, have_mllp = false;
@@ -264,6 +269,9 @@ int vigil_cli_serve(int argc, char **argv)
         case 'm':
             model = optarg;
             break;
+        case 'Z':
+            shadow_model = optarg;
+            break;
         case 'a':
             admin = optarg;
             break;
@@ -314,6 +322,20 @@ int vigil_cli_serve(int argc, char **argv)
                 "for clinical use; advisory only)\n",
                 scorer.version(scorer.ctx));
     }
+    vigil_scorer shadow = {0};
+    if (shadow_model != NULL) {
+        if (model == NULL) {
+            fprintf(stderr, "vigil serve: --shadow-model needs --model (the live model)\n");
+            return VIGIL_EXIT_USAGE;
+        }
+        if (vigil_ai_scorer_open(shadow_model, &shadow, &err) != VIGIL_OK) {
+            fprintf(stderr, "vigil serve: --shadow-model: %s\n", err.msg);
+            return VIGIL_EXIT_DATA;
+        }
+        cfg.shadow_scorer = &shadow;
+        fprintf(stderr, "vigil serve: shadow model %s (silent: scored and stored, never shown)\n",
+                shadow.version(shadow.ctx));
+    }
     if (admin != NULL && bootstrap_admin(cfg.db, admin, &err) != VIGIL_OK) {
         fprintf(stderr, "vigil serve: --bootstrap-admin: %s\n", err.msg);
         return err.status == VIGIL_ERR_ARG ? VIGIL_EXIT_USAGE : VIGIL_EXIT_IO;
@@ -336,6 +358,9 @@ int vigil_cli_serve(int argc, char **argv)
         if (scorer.close != NULL) {
             scorer.close(scorer.ctx);
         }
+        if (shadow.close != NULL) {
+            shadow.close(shadow.ctx);
+        }
         return VIGIL_EXIT_IO;
     }
     fprintf(stderr, "vigil serve: %s %s:%d mllp %s:%d\n",
@@ -349,6 +374,9 @@ int vigil_cli_serve(int argc, char **argv)
     vigil_server_close(srv);
     if (scorer.close != NULL) {
         scorer.close(scorer.ctx);
+    }
+    if (shadow.close != NULL) {
+        shadow.close(shadow.ctx);
     }
     fprintf(stderr, "vigil serve: stopped\n");
     return VIGIL_EXIT_OK;

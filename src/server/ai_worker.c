@@ -162,6 +162,53 @@ bool vigil__srv_ai_ok(const vigil_ai_score *a)
     return ok;
 }
 
+/* Silent mode: the shadow model scores the same set from the same history;
+ * its result is only ever stored (REQ SERVER-SHADOW-SILENT). */
+static void score_shadow(vigil_server *srv, srv_ai_task *t, const vigil_obs_event *hist,
+                         vigil_ai_score *ai)
+{
+    const vigil_scorer *sc = srv->cfg.shadow_scorer;
+    t->shadow_ok = false;
+    if (sc == NULL || sc->score == NULL) {
+        return;
+    }
+    memset(ai, 0, sizeof *ai);
+    vigil_err err = {0};
+    vigil_status s = sc->score(sc->ctx, hist, t->n_hist, &t->ev, ai, &err);
+    t->shadow_ok = s == VIGIL_OK && vigil__srv_ai_ok(ai);
+    if (t->shadow_ok) {
+        t->shadow_risk = ai->risk;
+        t->shadow_prob = ai->prob;
+        t->shadow_low_confidence = ai->low_confidence;
+        memcpy(t->shadow_version, ai->model_version, sizeof t->shadow_version);
+    } else {
+        vigil__srv_log(srv, "ai.shadow", "shadow scorer %s: not stored",
+                       s != VIGIL_OK ? vigil_status_str(s) : "gave a malformed score");
+    }
+}
+
+/* Store each task's shadow score on its own; a failure is logged and counted,
+ * never affects the live score or the escalation. */
+static void store_shadows(vigil_server *srv, srv_ai_task *list)
+{
+    for (srv_ai_task *t = list; t != NULL; t = t->next) {
+        srv_patient *p = vigil__srv_idmap_get(&srv->pats.by_id, t->patient_id);
+        if (!t->shadow_ok || p == NULL || p->opted_out) {
+            continue; /* REQ SERVER-AI-OPTOUT holds for the shadow model too */
+        }
+        vigil_store_ai ai = {t->shadow_risk, t->shadow_prob, NULL, t->shadow_version,
+                             t->shadow_low_confidence};
+        vigil_err err = {0};
+        vigil_status s =
+            vigil_store_put_shadow(srv->store, &vigil__srv_ai_actor, t->score_id, &ai, &err);
+        if (s != VIGIL_OK) {
+            atomic_fetch_add(&srv->stats.store_failures, 1);
+            vigil__srv_log(srv, "store.error", "shadow score for score %lld not stored: %s",
+                           (long long)t->score_id, vigil_status_str(s));
+        }
+    }
+}
+
 /* Score t with the scorer; hist and ai are the worker's scratch. */
 static void score_one(vigil_server *srv, srv_ai_task *t, vigil_obs_event *hist, vigil_ai_score *ai)
 {
@@ -186,6 +233,7 @@ static void score_one(vigil_server *srv, srv_ai_task *t, vigil_obs_event *hist, 
         vigil__srv_log(srv, "ai.error", "scorer %s: set scored on NEWS2 alone",
                        s != VIGIL_OK ? vigil_status_str(s) : "gave a malformed score");
     }
+    score_shadow(srv, t, hist, ai);
 }
 
 static void *ai_main(void *arg)
@@ -373,6 +421,7 @@ void vigil__srv_ai_store_ready(vigil_server *srv, srv_ai_view **undo_out, size_t
     free(items);
     free(of);
     free(status);
+    store_shadows(srv, list);
     free_tasks(list);
     atomic_fetch_sub(&srv->ai.outstanding, (uint64_t)n);
 }

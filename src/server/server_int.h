@@ -305,6 +305,11 @@ struct srv_ai_task {
     bool low_confidence;
     char model_version[VIGIL_ID_MAX];
     char *explanation; /* owned; NULL when none */
+    /* silent mode: the shadow model's score, stored only (never shown) */
+    bool shadow_ok;
+    double shadow_risk, shadow_prob;
+    bool shadow_low_confidence;
+    char shadow_version[VIGIL_ID_MAX];
     size_t n_hist;
     srv_ai_hist hist[]; /* n_hist, oldest first */
 };

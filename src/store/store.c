@@ -672,6 +672,19 @@ vigil_status vigil_store_put_ai_batch(vigil_store *st, const vigil_actor *who,
     return st->ops->put_ai_batch(st->be, who, items, n, status, err);
 }
 
+vigil_status vigil_store_put_shadow(vigil_store *st, const vigil_actor *who, int64_t score_id,
+                                    const vigil_store_ai *ai, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    CHECK(check_id(score_id, "score_id", err));
+    if (ai == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "ai", "no score given");
+    }
+    CHECK(check_ai(ai, err));
+    return st->ops->put_shadow(st->be, who, score_id, ai, err);
+}
+
 vigil_status vigil__store_check_score(const vigil_obs *obs, const vigil_store_score *score,
                                       vigil_err *err)
 {

@@ -176,6 +176,8 @@ typedef struct vigil__store_ops {
                                     size_t limit, vigil_store_history_cb cb, void *ctx,
                                     vigil_err *err);
 
+    vigil_status (*put_shadow)(void *be, const vigil_actor *who, int64_t score_id,
+                               const vigil_store_ai *ai, vigil_err *err);
     vigil_status (*outcome_record)(void *be, const vigil_actor *who, int64_t patient_id,
                                    int64_t admission_id, vigil_store_outcome_kind kind,
                                    int64_t t_ms, int64_t recorded_ms, const char *source,

@@ -836,6 +836,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .alert_ack = vigil__sq_alert_ack,
     .episodes_open = vigil__sq_episodes_open,
     .patient_history = vigil__sq_patient_history,
+    .put_shadow = vigil__sq_put_shadow,
     .outcome_record = vigil__sq_outcome_record,
     .outcomes_of = vigil__sq_outcomes_of,
     .staff_concern = vigil__sq_staff_concern,

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "sqlite_int.h"
+#include "sqlite/sqlite_int.h"
 
 static const char SQL_OUT_ADM_OF[] =
     "SELECT admitted_ms FROM admission WHERE id = ?1 AND patient_id = ?2";
@@ -176,4 +176,63 @@ vigil_status vigil__sq_outcomes_of(void *be, const vigil_actor *who, int64_t pat
         return s;
     }
     return sq_end(q, list_txn(q, who, patient_id, out, cap, out_n, err), err);
+}
+
+/* ---- silent mode: shadow model scores ------------------------------------ */
+
+static const char SQL_SHADOW_SCORE_OF[] =
+    "SELECT o.patient_id FROM score s JOIN obs_set o ON o.id = s.obs_set_id WHERE s.id = ?1";
+static const char SQL_SHADOW_INSERT[] =
+    "INSERT INTO shadow_score (score_id, model_version, risk, prob, low_confidence, stored_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+static vigil_status shadow_txn(sq *q, const vigil_actor *who, int64_t score_id,
+                               const vigil_store_ai *ai, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vigil_status s = sq_prep(q, SQL_SHADOW_SCORE_OF, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sq_bind_i64(st, 1, score_id);
+    bool row = false;
+    s = sq_step(q, st, &row, "read score", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "score_id", "no score %lld",
+                             (long long)score_id);
+    }
+    int64_t patient_id = sq_col_i64(st, 0);
+    sq_done(st);
+    s = sq_prep(q, SQL_SHADOW_INSERT, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sq_bind_i64(st, 1, score_id);
+    sq_bind_text(st, 2, ai->model_version);
+    sqlite3_bind_double(st, 3, ai->risk);
+    sqlite3_bind_double(st, 4, ai->prob);
+    sqlite3_bind_int(st, 5, ai->low_confidence ? 1 : 0);
+    sq_bind_i64(st, 6, vigil__store_now_ms());
+    s = sq_run(q, st, "store shadow score (one per score and model)", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "score.shadow", "score", score_id, patient_id,
+                        "shadow %.4f model %s (silent: not shown)", ai->prob, ai->model_version);
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_put_shadow(void *be, const vigil_actor *who, int64_t score_id,
+                                  const vigil_store_ai *ai, vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(q, shadow_txn(q, who, score_id, ai, err), err);
 }

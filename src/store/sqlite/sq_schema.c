@@ -463,8 +463,25 @@ static const char migration_6[] =
     "CREATE INDEX outcome_time ON outcome(t_ms);\n"
     "CREATE INDEX outcome_patient ON outcome(patient_id, t_ms);\n";
 
+/*
+ * Migration 7: silent mode (issue 14): a shadow model's score of a stored
+ * score row, for local validation on the live feed; never shown, alerted on
+ * or read by the escalation policy.
+ */
+static const char migration_7[] =
+    "CREATE TABLE shadow_score (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  score_id INTEGER NOT NULL REFERENCES score(id),\n"
+    "  model_version TEXT NOT NULL CHECK (length(model_version) BETWEEN 1 AND 63),\n"
+    "  risk REAL NOT NULL,\n"
+    "  prob REAL NOT NULL CHECK (prob >= 0 AND prob <= 1),\n"
+    "  low_confidence INTEGER NOT NULL CHECK (low_confidence IN (0, 1)),\n"
+    "  stored_ms INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE UNIQUE INDEX shadow_score_once ON shadow_score(score_id, model_version);\n";
+
 const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                                migration_5, migration_6};
+                                                migration_5, migration_6, migration_7};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

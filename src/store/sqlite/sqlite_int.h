@@ -195,6 +195,8 @@ vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t al
 vigil_status vigil__sq_alert_ack(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
                                  vigil_store_ack_action action, const char *reason, int64_t *out_id,
                                  vigil_err *err);
+vigil_status vigil__sq_put_shadow(void *be, const vigil_actor *who, int64_t score_id,
+                                  const vigil_store_ai *ai, vigil_err *err);
 vigil_status vigil__sq_outcome_record(void *be, const vigil_actor *who, int64_t patient_id,
                                       int64_t admission_id, vigil_store_outcome_kind kind,
                                       int64_t t_ms, int64_t recorded_ms, const char *source,

@@ -1,0 +1,79 @@
+"""test_serve_shadow.py: silent mode through a live `vigil serve --model A
+--shadow-model B` (issue 14 item 3; REQ SERVER-SHADOW-SILENT): the shadow
+model scores the same HL7 sets as the live one after the ACK and its scores
+are stored (shadow_score, audited) under its own version; the ward list, the
+patient view and the escalation show only the live model; a patient who opted
+out is scored by neither; --shadow-model alone is refused.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from serve_util import Checks, Server, ack_fields, adt, oru, vigil_bin  # noqa: E402
+
+C = Checks()
+NHS, OPTED = "9990000018", "9990000026"
+model = os.path.join(os.environ.get("VIGIL_SOURCE_DIR", "."), "models", "vigil-sepsis-2019A.json")
+if not os.path.exists(model):
+    print("skip: no shipped model at %s" % model)
+    sys.exit(77)
+tmp = tempfile.TemporaryDirectory(prefix="vigil-shadow-")
+with open(model) as f:
+    b = json.load(f)
+live_version = b["model_id"] + "@" + b["model_version"]
+b["model_version"] += "-shadow-candidate"
+shadow = os.path.join(tmp.name, "shadow.json")
+with open(shadow, "w") as f:
+    json.dump(b, f)
+
+p = subprocess.run([vigil_bin(), "serve", "--db", os.path.join(tmp.name, "x.db"),
+                    "--http-port", "0", "--mllp-port", "0", "--shadow-model", shadow], capture_output=True, text=True, timeout=30)
+C.check(p.returncode == 2 and "needs --model" in p.stderr, "--shadow-model alone is refused")
+
+with Server(["--model", model, "--shadow-model", shadow]) as s:
+    conn = s.mllp()
+    for i, n in enumerate((NHS, OPTED)):
+        C.check(ack_fields(conn.request(adt("A%d" % i, "A01", n, "WARD7B", "BED0%d" % i)))[0]
+                == "AA", "admitted")
+    nurse = s.add_user("nurse7", "nurse", ["WARD7B"])
+    ids = {n: s.db().execute("SELECT id FROM patient WHERE nhs_number=?", (n,)).fetchone()[0]
+           for n in (NHS, OPTED)}
+    st, _, _ = s.http("POST", "/api/patients/%d/ai-optout" % ids[OPTED], {"note": "asked"},
+                      token=nurse)
+    C.check(st == 201, "opt-out recorded")
+    sets = (("20250114080000+0000", 24, 112), ("20250114100000+0000", 26, 118),
+            ("20250114120000+0000", 28, 124))
+    for i, (t, rr, hr) in enumerate(sets):
+        for n in (NHS, OPTED):
+            C.check(ack_fields(conn.request(oru("O%s%d" % (n[-2:], i), nhs=n, t=t, rr=rr,
+                                                hr=hr)))[0] == "AA", "set acknowledged")
+    conn.close()
+    deadline = time.time() + 30
+    while True:
+        n_sh = s.count("shadow_score")
+        if n_sh >= 3 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    rows = s.db().execute(
+        "SELECT sh.model_version, sh.prob, sc.model_version, sc.ai_prob, o.patient_id FROM "
+        "shadow_score sh JOIN score sc ON sc.id = sh.score_id JOIN obs_set o ON "
+        "o.id = sc.obs_set_id ORDER BY sh.id").fetchall()
+    C.check(len(rows) == 3, "every set of the scored patient has a shadow score (%s)" % rows)
+    C.check(all(r[0] == live_version + "-shadow-candidate" and r[2] == live_version for r in rows),
+            "stored under the shadow's version, beside the live model's (%s)" % rows)
+    C.check(all(r[4] == ids[NHS] for r in rows), "the opted-out patient is scored by neither")
+    C.check(all(r[3] is not None and abs(r[1] - r[3]) < 1e-12 for r in rows),
+            "the same model as shadow gives the live model's probability (%s)" % rows)
+    C.check(s.count("audit", "action = 'score.shadow'") == 3, "each shadow score audited")
+    shown = []
+    for path in ("/api/wards/WARD7B/patients", "/api/patients/%d" % ids[NHS],
+                 "/api/patients/%d/observations" % ids[NHS], "/api/patients/%d/history" % ids[NHS]):
+        st, js, raw = s.http("GET", path, token=nurse)
+        shown.append((path, st, "shadow" in json.dumps(js)))
+    C.check(all(st == 200 and not leak for _, st, leak in shown),
+            "no page of the API shows the shadow model (%s)" % shown)
+C.done()
