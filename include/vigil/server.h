@@ -105,7 +105,7 @@ typedef struct vigil_server_config {
     vigil_escalation_config escalation; /* vigil_escalation_config_init defaults */
     vigil_hl7_opts hl7;                 /* vigil_hl7_opts_init defaults */
     unsigned max_mllp_conns;            /* default 64: further connections are closed */
-    unsigned max_http_conns;            /* default 64 */
+    unsigned max_http_conns;            /* default 256 */
     unsigned http_threads;              /* libmicrohttpd thread pool; default 2 */
     unsigned max_batch;                 /* most messages in one group commit; default 256 */
     int64_t session_idle_ms;            /* a session ends after this idle; default 30 min */
@@ -129,6 +129,9 @@ typedef struct vigil_server_config {
                                      not yet written to it; at this many the connection is not
                                      read (backpressure) until half are written (1 to 65536) */
 
+    /* HTTP connections from one client address (issue 12 finding 9: slowloris); default 16,
+     * 0 = no limit (behind a reverse proxy every user has the proxy's address). */
+    unsigned http_conns_per_addr;
     /* Sign-ins (argon2id, on an HTTP thread) running or waiting at once; more are answered 503
      * at once. Default 1; less than http_threads (1 when there is one thread). */
     unsigned signins_in_flight;

@@ -66,6 +66,9 @@ static void usage(FILE *f)
                "                         answered on the wire before it is no longer read\n"
                "                         (default 512)\n"
                "  --signins-in-flight N  sign-ins (argon2id) at once; more get 503 (default 1)\n"
+               "  --http-max-conns N     HTTP connections at once (default 256)\n"
+               "  --http-conns-per-addr N  from one client address (default 16; 0: no limit,\n"
+               "                         for a reverse proxy)\n"
                "MLLP senders (docs/server.md, MLLP senders; each repeatable, default any):\n"
                "  --mllp-allow CIDR      accept MLLP connections only from these addresses\n"
                "                         or blocks (10.1.2.3, 10.1.0.0/16, fd00::/8)\n"
@@ -170,6 +173,8 @@ int vigil_cli_serve(int argc, char **argv)
         {"hl7-profile", required_argument, NULL, 'F'},
         {"mllp-allow", required_argument, NULL, 'L'},
         {"signins-in-flight", required_argument, NULL, 'G'},
+        {"http-conns-per-addr", required_argument, NULL, 'Q'},
+        {"http-max-conns", required_argument, NULL, 'N'},
         {"hl7-sender", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -220,6 +225,18 @@ int vigil_cli_serve(int argc, char **argv)
             }
             cfg.hl7.n_profiles++;
             cfg.hl7.profiles = profiles;
+            break;
+        case 'Q':
+            if (!uint_arg("--http-conns-per-addr", optarg, 0, 4096, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.http_conns_per_addr = (unsigned)v;
+            break;
+        case 'N':
+            if (!uint_arg("--http-max-conns", optarg, 1, 4096, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.max_http_conns = (unsigned)v;
             break;
         case 'G':
             if (!uint_arg("--signins-in-flight", optarg, 1, 63, &v)) {

@@ -500,7 +500,8 @@ vigil_status vigil__srv_http_start(vigil_server *srv, vigil_err *err)
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_LISTEN_SOCKET, srv->http_fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)srv->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)srv->cfg.max_http_conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        (unsigned)srv->cfg.max_http_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)srv->cfg.http_conns_per_addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (srv->mhd == NULL) {

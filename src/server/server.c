@@ -36,7 +36,8 @@ void vigil_server_config_init(vigil_server_config *cfg)
     cfg->mllp_idle_ms = 120LL * 1000;
     cfg->mllp_ack_backlog = 512;
     cfg->signins_in_flight = 1;
-    cfg->max_http_conns = 64;
+    cfg->http_conns_per_addr = 16;
+    cfg->max_http_conns = 256;
     cfg->http_threads = 2;
     cfg->max_batch = 256;
     cfg->session_idle_ms = 30LL * 60 * 1000;

@@ -2,9 +2,13 @@
 `vigil serve`, each as an attacker on the hospital network would try it.
 
 Checks: a ward-scoped safety officer's Martha's Rule export holds its own
-wards' calls only, and only those are audited as read (finding 5).
+wards' calls only, and only those are audited as read (finding 5); 64
+slowloris connections from one address (headers never finished) do not keep
+another address from the API (finding 9).
 """
+import http.client
 import os
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -43,6 +47,30 @@ def marthas_export_is_limited_to_the_officers_wards(s):
     C.check(st == 200 and A_NHS in text and B_NHS in text, "a '*' officer's export has both")
 
 
+def slowloris_from_one_address_leaves_the_api_to_the_others(s):
+    held = []
+    for _ in range(64):
+        try:
+            c = socket.create_connection(("127.0.0.1", s.http_port), timeout=5)
+            c.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1")  # never ends
+            held.append(c)
+        except OSError:
+            pass
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", s.http_port, timeout=20,
+                                       source_address=("127.0.0.2", 0))
+        c.request("GET", "/health")
+        st = c.getresponse().status
+        c.close()
+    except (OSError, http.client.HTTPException) as e:
+        st = "no answer: %r" % e
+    C.check(st == 200, "/health from another address while 64 slowloris connections are "
+            "open from one (got %s)" % st)
+    for c in held:
+        c.close()
+
+
 with Server() as srv:
     marthas_export_is_limited_to_the_officers_wards(srv)
+    slowloris_from_one_address_leaves_the_api_to_the_others(srv)
 C.done()
