@@ -800,6 +800,11 @@ vigil_status vigil_store_user_set_password(vigil_store *st, const vigil_actor *w
                                            const char *username, const char *password,
                                            vigil_err *err);
 
+/* Enable a disabled user again (audited "user.enable"); VIGIL_ERR_NOT_FOUND
+ * when there is no such disabled user. */
+vigil_status vigil_store_user_enable(vigil_store *st, const vigil_actor *who, const char *username,
+                                     vigil_err *err);
+
 /* Disable a user at t_ms: their logins fail from then on. */
 vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who, const char *username,
                                       int64_t t_ms, vigil_err *err);

@@ -1275,6 +1275,11 @@ static void h_user_disable(vigil_server *srv, srv_req *r)
     vigil__srv_h_user_disable(srv, r);
 }
 
+static void h_user_enable(vigil_server *srv, srv_req *r)
+{
+    vigil__srv_h_user_enable(srv, r);
+}
+
 static void h_user_add(vigil_server *srv, srv_req *r)
 {
     vigil__srv_h_user_add(srv, r);
@@ -1321,6 +1326,7 @@ const srv_route vigil__srv_routes[] = {
     {"POST", "/api/patients/{}/escalation-plan", h_plan, D, true, false, false, 0},
     {"POST", "/api/admin/users", h_user_add, A, true, false, true, 0},
     {"POST", "/api/admin/users/{}/disable", h_user_disable, A, false, false, true, 0},
+    {"POST", "/api/admin/users/{}/enable", h_user_enable, A, false, false, true, 0},
     {"POST", "/fhir/Observation", vigil__srv_h_fhir_post_obs, CLINICAL, true, true, true, 0},
     {"POST", "/fhir", vigil__srv_h_fhir_post_bundle, CLINICAL, true, true, true, 0},
     {"GET", "/fhir/Observation", vigil__srv_h_fhir_search, CLINICAL, false, true, false, 0},

@@ -359,7 +359,24 @@ void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char 
     vigil__srv_req_json(r, 200, j);
 }
 
-/* wards: a JSON array of 1..VIGIL_STORE_WARDS_MAX strings. */
+/* A ward or display name: 1..VIGIL_STORE_NAME_MAX bytes, no control
+ * characters (issue 12 finding 14: they were accepted). */
+static bool ward_name_ok(const char *w)
+{
+    size_t n = strlen(w);
+    if (n == 0 || n > VIGIL_STORE_NAME_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)w[i] < 0x20 || (unsigned char)w[i] == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* wards: a JSON array of 1..VIGIL_STORE_WARDS_MAX distinct ward names, or
+ * ["*"] alone. */
 static bool wards_of(json_t *a, const char **out, size_t *n)
 {
     if (!json_is_array(a) || json_array_size(a) == 0 ||
@@ -368,11 +385,35 @@ static bool wards_of(json_t *a, const char **out, size_t *n)
     }
     for (size_t i = 0; i < json_array_size(a); i++) {
         out[i] = json_string_value(json_array_get(a, i));
-        if (out[i] == NULL) {
+        if (out[i] == NULL || !ward_name_ok(out[i]) ||
+            (strcmp(out[i], "*") == 0 && json_array_size(a) > 1)) {
             return false;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(out[k], out[i]) == 0) {
+                return false; /* a duplicate */
+            }
         }
     }
     *n = json_array_size(a);
+    return true;
+}
+
+/* REQ SERVER-USERNAME: 2..63 of [a-z0-9._-], starting with a letter or digit:
+ * lower case only, so two usernames never differ only in case (finding 14). */
+static bool username_ok(const char *u)
+{
+    size_t n = strlen(u);
+    if (n < 2 || n > 63 || !((u[0] >= 'a' && u[0] <= 'z') || (u[0] >= '0' && u[0] <= '9'))) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = u[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-')) {
+            return false;
+        }
+    }
     return true;
 }
 
@@ -385,6 +426,21 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r)
     const char *wards[VIGIL_STORE_WARDS_MAX];
     size_t n_wards = 0;
     int role = -1;
+    static const char *const known[] = {"username", "display_name", "role", "password", "wards"};
+    const char *key;
+    json_t *val;
+    json_object_foreach(r->body, key, val)
+    {
+        (void)val;
+        bool ok = false;
+        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+            ok = ok || strcmp(key, known[i]) == 0;
+        }
+        if (!ok) {
+            vigil__srv_req_error(r, 422, "unprocessable", "unknown member '%.64s'", key);
+            return;
+        }
+    }
     for (int i = 0; role_s != NULL && i < VIGIL_STORE_ROLE_COUNT; i++) {
         if (strcmp(role_s, vigil_store_role_name((vigil_store_role)i)) == 0) {
             role = i;
@@ -399,6 +455,12 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r)
                              VIGIL_STORE_WARDS_MAX);
         return;
     }
+    if (!username_ok(username) || !ward_name_ok(display)) {
+        vigil__srv_req_error(r, 422, "unprocessable",
+                             "username is 2 to 63 of a-z, 0-9, '.', '_', '-' (lower case, "
+                             "starting with a letter or digit); display_name printable text");
+        return;
+    }
     if (!argon_lock(&srv->auth)) {
         vigil__srv_req_error(r, 503, "unavailable", "busy; try again shortly");
         return;
@@ -409,6 +471,11 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r)
         vigil_store_user_add(srv->auth_store, &r->who, username, display, (vigil_store_role)role,
                              password, wards, n_wards, &id, &err);
     argon_unlock(&srv->auth);
+    if (s == VIGIL_ERR_CONFLICT) {
+        /* never the store's own text (finding 14: raw SQLite text was answered) */
+        vigil__srv_req_error(r, 409, "conflict", "a user named '%s' already exists", username);
+        return;
+    }
     if (s != VIGIL_OK) {
         vigil__srv_req_store_error(r, s, &err);
         return;
@@ -451,6 +518,28 @@ void vigil__srv_h_user_disable(vigil_server *srv, srv_req *r)
     vigil__srv_req_json(r, 200,
                         json_pack("{s:s, s:b, s:I}", "username", username, "disabled", 1,
                                   "sessions_ended", (json_int_t)ended));
+}
+
+void vigil__srv_h_user_enable(vigil_server *srv, srv_req *r)
+{
+    const char *username = r->n_params > 0 ? r->params[0] : "";
+    if (!argon_lock(&srv->auth)) { /* srv->auth_store is used under argon_mu */
+        vigil__srv_req_error(r, 503, "unavailable", "busy; try again shortly");
+        return;
+    }
+    vigil_err err = {0};
+    vigil_status s = vigil_store_user_enable(srv->auth_store, &r->who, username, &err);
+    argon_unlock(&srv->auth);
+    if (s == VIGIL_ERR_NOT_FOUND) {
+        vigil__srv_req_error(r, 404, "not-found", "no disabled user named '%s'", username);
+        return;
+    }
+    if (s != VIGIL_OK) {
+        vigil__srv_req_store_error(r, s, &err);
+        return;
+    }
+    vigil__srv_log(srv, "auth.user-enabled", "user %s enabled by %s", username, r->user.username);
+    vigil__srv_req_json(r, 200, json_pack("{s:s, s:b}", "username", username, "disabled", 0));
 }
 
 void vigil__srv_h_health(vigil_server *srv, srv_req *r)

@@ -706,6 +706,8 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r);
 /* POST /api/admin/users/{username}/disable: the user can no longer sign in
  * and every open session of theirs ends at once. */
 void vigil__srv_h_user_disable(vigil_server *srv, srv_req *r);
+/* POST /api/admin/users/{username}/enable: a disabled user may sign in again. */
+void vigil__srv_h_user_enable(vigil_server *srv, srv_req *r);
 void vigil__srv_h_health(vigil_server *srv, srv_req *r);
 /* GET /metrics (metrics.c): every counter in Prometheus text format. */
 void vigil__srv_h_metrics(vigil_server *srv, srv_req *r);

@@ -1434,6 +1434,15 @@ vigil_status vigil_store_user_set_password(vigil_store *st, const vigil_actor *w
     return s;
 }
 
+vigil_status vigil_store_user_enable(vigil_store *st, const vigil_actor *who, const char *username,
+                                     vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    CHECK(check_username(username, err));
+    return st->ops->user_enable(st->be, who, username, err);
+}
+
 vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who, const char *username,
                                       int64_t t_ms, vigil_err *err)
 {

@@ -230,6 +230,8 @@ typedef struct vigil__store_ops {
                              char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err);
     vigil_status (*user_set_hash)(void *be, const vigil_actor *who, const char *username,
                                   const char *hash, vigil_err *err);
+    vigil_status (*user_enable)(void *be, const vigil_actor *who, const char *username,
+                                vigil_err *err);
     vigil_status (*user_disable)(void *be, const vigil_actor *who, const char *username,
                                  int64_t t_ms, vigil_err *err);
 

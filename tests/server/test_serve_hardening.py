@@ -4,7 +4,11 @@
 Checks: a ward-scoped safety officer's Martha's Rule export holds its own
 wards' calls only, and only those are audited as read (finding 5); 64
 slowloris connections from one address (headers never finished) do not keep
-another address from the API (finding 9).
+another address from the API (finding 9); user administration refuses
+unknown members, usernames that are not lower case (so none differ only in
+case), ward names with control characters, duplicate wards, answers a
+duplicate username with its own 409 text (not the store's), and re-enables a
+disabled user (finding 14).
 """
 import http.client
 import os
@@ -70,7 +74,43 @@ def slowloris_from_one_address_leaves_the_api_to_the_others(s):
         c.close()
 
 
+def user_administration_refuses_what_it_cannot_keep_straight(s):
+    admin = s.admin_token()
+
+    def add(body):
+        base = {"username": "nurse14", "display_name": "Nurse", "role": "nurse",
+                "password": "correct-horse-1", "wards": ["WARDA"]}
+        base.update(body)
+        return s.http("POST", "/api/admin/users", base, token=admin)
+
+    cases = [({"shoe_size": 9}, "an unknown member"),
+             ({"username": "Nurse14"}, "upper case (would differ only in case)"),
+             ({"wards": ["WARD\u0007A"]}, "a ward name with a control character"),
+             ({"wards": ["WARDA", "WARDA"]}, "a duplicate ward"),
+             ({"wards": ["*", "WARDA"]}, "'*' with other wards")]
+    for body, what in cases:
+        st, js, _ = add(body)
+        C.check(st == 422, "user with %s: 422 (got %s %s)" % (what, st, js))
+    st, js, _ = add({})
+    C.check(st == 201, "a proper user is added (%s %s)" % (st, js))
+    st, js, _ = add({})
+    msg = (js or {}).get("error", {}).get("message", "")
+    C.check(st == 409 and "already exists" in msg and "sqlite" not in msg.lower()
+            and "UNIQUE" not in msg, "a duplicate username: 409 in our words (%s)" % msg)
+    st, _, _ = s.http("POST", "/api/admin/users/nurse14/disable", token=admin)
+    C.check(st == 200, "disabled")
+    st, _, _ = s.http("POST", "/api/login", {"username": "nurse14", "password": "correct-horse-1"})
+    C.check(st == 401, "a disabled user cannot sign in")
+    st, js, _ = s.http("POST", "/api/admin/users/nurse14/enable", token=admin)
+    C.check(st == 200, "re-enabled (%s %s)" % (st, js))
+    st, _, _ = s.http("POST", "/api/login", {"username": "nurse14", "password": "correct-horse-1"})
+    C.check(st == 200, "and signs in again")
+    st, _, _ = s.http("POST", "/api/admin/users/nurse14/enable", token=admin)
+    C.check(st == 404, "enabling an enabled user: 404")
+
+
 with Server() as srv:
+    user_administration_refuses_what_it_cannot_keep_straight(srv)
     marthas_export_is_limited_to_the_officers_wards(srv)
     slowloris_from_one_address_leaves_the_api_to_the_others(srv)
 C.done()

@@ -857,6 +857,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .user_get = vigil__sq_user_get,
     .user_set_hash = vigil__sq_user_set_hash,
     .user_disable = vigil__sq_user_disable,
+    .user_enable = vigil__sq_user_enable,
     .audit_event = vigil__sq_audit_event,
     .audit_walk = vigil__sq_audit_walk,
     .audit_head = vigil__sq_audit_head,

@@ -33,6 +33,10 @@ static const char SQL_USER_HASH[] = "UPDATE app_user SET password_hash = ?2 WHER
 static const char SQL_USER_DISABLE[] =
     "UPDATE app_user SET disabled_ms = ?2 WHERE username = ?1 AND disabled_ms IS NULL";
 
+/* ?2 is bound (user_update_txn binds it) and only checked, so the statement uses it */
+static const char SQL_USER_ENABLE[] = "UPDATE app_user SET disabled_ms = NULL WHERE username = ?1 "
+                                      "AND disabled_ms IS NOT NULL AND ?2 IS NOT NULL";
+
 static vigil_status user_add_txn(sq *q, const vigil_actor *who, const char *username,
                                  const char *display_name, vigil_store_role role, const char *hash,
                                  const char *const *wards, size_t n_wards, int64_t *out_id,
@@ -192,6 +196,18 @@ vigil_status vigil__sq_user_disable(void *be, const vigil_actor *who, const char
     return sq_end(
         q, user_update_txn(q, who, SQL_USER_DISABLE, username, NULL, t_ms, "user.disable", err),
         err);
+}
+
+vigil_status vigil__sq_user_enable(void *be, const vigil_actor *who, const char *username,
+                                   vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(
+        q, user_update_txn(q, who, SQL_USER_ENABLE, username, NULL, 1, "user.enable", err), err);
 }
 
 /* ---- audit --------------------------------------------------------------- */

@@ -241,8 +241,8 @@ vigil_status vigil__sq_patient_current_get(void *be, const vigil_actor *who, int
                                            int64_t now_ms, vigil_store_patient_current *out,
                                            vigil_err *err);
 vigil_status vigil__sq_patient_history(void *be, const vigil_actor *who, int64_t patient_id,
-                                      size_t limit, vigil_store_history_cb cb, void *ctx,
-                                      vigil_err *err);
+                                       size_t limit, vigil_store_history_cb cb, void *ctx,
+                                       vigil_err *err);
 vigil_status vigil__sq_episodes_open(void *be, const vigil_actor *who, const char *ward,
                                      vigil_store_episode_list *out, vigil_err *err);
 vigil_status vigil__sq_marthas_walk(void *be, const vigil_actor *who, int64_t from_ms,
@@ -256,6 +256,8 @@ vigil_status vigil__sq_user_get(void *be, const char *username, vigil_store_user
                                 char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err);
 vigil_status vigil__sq_user_set_hash(void *be, const vigil_actor *who, const char *username,
                                      const char *hash, vigil_err *err);
+vigil_status vigil__sq_user_enable(void *be, const vigil_actor *who, const char *username,
+                                   vigil_err *err);
 vigil_status vigil__sq_user_disable(void *be, const vigil_actor *who, const char *username,
                                     int64_t t_ms, vigil_err *err);
 vigil_status vigil__sq_audit_event(void *be, const vigil__audit_ev *ev, vigil_err *err);
