@@ -101,4 +101,44 @@ vigil_status vigil_validation_budget_thresholds(const vigil_cohort *c, const dou
                                                 double *out_threshold, bool *out_found,
                                                 vigil_err *err);
 
+/* ------------------------------------------------------------ monitoring */
+
+/* One-sided normal quantile for a control limit with a 0.1% false-alarm
+ * rate per check. */
+#define VIGIL_MONITOR_Z 3.090232306167813
+
+/*
+ * p-chart (Shewhart) with Laney's overdispersion factor: k events in n
+ * trials against reference rate p0 in (0, 1): the upper control limit
+ * p0 + z sigma_z sqrt(p0 (1 - p0) / n) and whether k / n exceeds it.
+ * sigma_z >= 1 widens the binomial limit for rows that are not independent
+ * (hours of one patient); 1 is the plain p-chart. n == 0 never alarms.
+ */
+void vigil_monitor_pchart(size_t k, size_t n, double p0, double z, double sigma_z,
+                          double *out_limit, bool *out_alarm);
+
+/*
+ * Laney's sigma_z from a baseline of m periods (k[i] events in n[i]
+ * trials, p0 the pooled rate): the standard deviation of the standardised
+ * rates z_i = (k_i/n_i - p0) / sqrt(p0 (1 - p0) / n_i): the larger of the
+ * mean moving range / 1.128 (Laney) and the sample SD; at least 1. m >= 2.
+ */
+double vigil_monitor_laney_sigma(const size_t *k, const size_t *n, size_t m, double p0);
+
+/* The z with P(Z > z) = alpha for a standard normal Z; alpha in (0, 0.5). */
+double vigil_monitor_z_upper(double alpha);
+
+/* Chance of a false alarm per monitored quantity and day, shared by the
+ * inputs watched (Bonferroni): 0.1%. */
+#define VIGIL_MONITOR_ALPHA 0.001
+
+/*
+ * Calibration in a window: observed events against the sum of predicted
+ * probabilities (expected); alarm when |O - E| > z sigma_z sqrt(E) (Poisson
+ * with overdispersion sigma_z >= 1), in either direction. *out_oe is O / E
+ * (0 when E is 0; no alarm then).
+ */
+void vigil_monitor_oe(size_t observed, double expected, double z, double sigma_z, double *out_oe,
+                      bool *out_alarm);
+
 #endif

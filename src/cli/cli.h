@@ -45,6 +45,7 @@ int vigil_cli_serve(int argc, char **argv);
 int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out);
 int vigil_cli_replay(int argc, char **argv);
 int vigil_cli_validate(int argc, char **argv);
+int vigil_cli_monitor(int argc, char **argv);
 
 /* The local validation report (docs/eval.md, "Validation report"). */
 #include <jansson.h>

@@ -14,6 +14,8 @@ static const vigil_cli_cmd commands[] = {
     {"evaluate", vigil_cli_evaluate, "evaluate NEWS2 and other scores on research data"},
     {"validate", vigil_cli_validate,
      "write a local validation report (HTML) of a model bundle beside NEWS2"},
+    {"monitor", vigil_cli_monitor,
+     "replay data through the live-monitoring alarms (drift, alert rate, calibration)"},
     {"explain", vigil_cli_explain, "explain one patient's AI risk in plain words"},
     {"adapt", vigil_cli_adapt, "adapt a model bundle's calibration and threshold to a hospital"},
     {"train", vigil_cli_train, "train a model bundle on research data (XGBoost)"},

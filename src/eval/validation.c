@@ -319,3 +319,82 @@ vigil_status vigil_validation_budget_thresholds(const vigil_cohort *c, const dou
     }
     return VIGIL_OK;
 }
+
+void vigil_monitor_pchart(size_t k, size_t n, double p0, double z, double sigma_z,
+                          double *out_limit, bool *out_alarm)
+{
+    if (n == 0) {
+        *out_limit = 1.0;
+        *out_alarm = false;
+        return;
+    }
+    double nn = (double)n;
+    *out_limit = p0 + z * fmax(1.0, sigma_z) * sqrt(p0 * (1.0 - p0) / nn);
+    *out_alarm = (double)k / nn > *out_limit;
+}
+
+double vigil_monitor_laney_sigma(const size_t *k, const size_t *n, size_t m, double p0)
+{
+    if (m < 2 || !(p0 > 0.0 && p0 < 1.0)) {
+        return 1.0;
+    }
+    double sum_mr = 0.0, prev = 0.0;
+    size_t n_mr = 0;
+    bool have = false;
+    for (size_t i = 0; i < m; i++) {
+        if (n[i] == 0) {
+            continue;
+        }
+        double zi = ((double)k[i] / (double)n[i] - p0) / sqrt(p0 * (1.0 - p0) / (double)n[i]);
+        if (have) {
+            sum_mr += fabs(zi - prev);
+            n_mr++;
+        }
+        prev = zi;
+        have = true;
+    }
+    if (n_mr == 0) {
+        return 1.0;
+    }
+    /* the sample SD too: hours of one patient span days, so successive days
+     * are alike and the moving range alone underestimates the spread */
+    double sum = 0.0, sum2 = 0.0;
+    size_t nz = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (n[i] > 0) {
+            double zi = ((double)k[i] / (double)n[i] - p0) / sqrt(p0 * (1.0 - p0) / (double)n[i]);
+            sum += zi;
+            sum2 += zi * zi;
+            nz++;
+        }
+    }
+    double var = nz > 1 ? (sum2 - sum * sum / (double)nz) / (double)(nz - 1) : 0.0;
+    return fmax(1.0, fmax(sum_mr / (double)n_mr / 1.128, sqrt(fmax(0.0, var))));
+}
+
+double vigil_monitor_z_upper(double alpha)
+{
+    double lo = 0.0, hi = 40.0;
+    for (int i = 0; i < 200; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (0.5 * erfc(mid / sqrt(2.0)) > alpha) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return 0.5 * (lo + hi);
+}
+
+void vigil_monitor_oe(size_t observed, double expected, double z, double sigma_z, double *out_oe,
+                      bool *out_alarm)
+{
+    if (!(expected > 0.0)) {
+        *out_oe = 0.0;
+        *out_alarm = false;
+        return;
+    }
+    double o = (double)observed;
+    *out_oe = o / expected;
+    *out_alarm = fabs(o - expected) > z * fmax(1.0, sigma_z) * sqrt(expected);
+}

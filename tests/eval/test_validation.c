@@ -175,6 +175,52 @@ static void budget_threshold_keeps_alerts_within_the_budget(void **state)
     assert_true(found[2] && thr[2] == 0.8); /* 0.3 would make 3 episodes: 900 */
 }
 
+static void pchart_limit_is_binomial_widened_by_sigma_z(void **state)
+{
+    (void)state;
+    double lim;
+    bool alarm;
+    /* p0 0.01, n 10000: sd 0.000995; z 3: limit 0.012985 */
+    vigil_monitor_pchart(130, 10000, 0.01, 3.0, 1.0, &lim, &alarm);
+    assert_true(fabs(lim - (0.01 + 3.0 * sqrt(0.01 * 0.99 / 10000.0))) < 1e-15);
+    assert_true(alarm); /* 0.013 > 0.012985 */
+    vigil_monitor_pchart(129, 10000, 0.01, 3.0, 1.0, &lim, &alarm);
+    assert_false(alarm);
+    vigil_monitor_pchart(130, 10000, 0.01, 3.0, 2.0, &lim, &alarm);
+    assert_false(alarm); /* twice the spread */
+    vigil_monitor_pchart(0, 0, 0.01, 3.0, 1.0, &lim, &alarm);
+    assert_false(alarm);
+}
+
+static void laney_sigma_is_the_spread_of_standardised_rates_at_least_1(void **state)
+{
+    (void)state;
+    /* identical days: no spread beyond the binomial: 1 */
+    const size_t k1[3] = {10, 10, 10}, n[3] = {1000, 1000, 1000};
+    assert_true(vigil_monitor_laney_sigma(k1, n, 3, 0.01) == 1.0);
+    /* z = -3.178, +3.178, -3.178: moving range 6.356 / 1.128 = 5.635; SD 3.670 */
+    const size_t k2[3] = {0, 20, 0};
+    double z = 10.0 / sqrt(0.01 * 0.99 * 1000.0);
+    assert_true(fabs(vigil_monitor_laney_sigma(k2, n, 3, 0.01) - 2.0 * z / 1.128) < 1e-9);
+}
+
+static void oe_alarms_in_both_directions_beyond_poisson_limits(void **state)
+{
+    (void)state;
+    double oe;
+    bool alarm;
+    vigil_monitor_oe(131, 100.0, 3.0, 1.0, &oe, &alarm);
+    assert_true(fabs(oe - 1.31) < 1e-15 && alarm);
+    vigil_monitor_oe(130, 100.0, 3.0, 1.0, &oe, &alarm);
+    assert_false(alarm);
+    vigil_monitor_oe(69, 100.0, 3.0, 1.0, &oe, &alarm);
+    assert_true(alarm);
+    vigil_monitor_oe(5, 0.0, 3.0, 1.0, &oe, &alarm);
+    assert_false(alarm);
+    assert_true(fabs(vigil_monitor_z_upper(0.001) - VIGIL_MONITOR_Z) < 1e-9);
+    assert_true(fabs(vigil_monitor_z_upper(0.025) - VIGIL_EVAL_Z975) < 1e-9);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +232,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(per_admission_score_stops_at_the_first_positive_hour),
         cmocka_unit_test(operating_point_counts_what_the_score_adds_over_news2),
         cmocka_unit_test(budget_threshold_keeps_alerts_within_the_budget),
+        cmocka_unit_test(pchart_limit_is_binomial_widened_by_sigma_z),
+        cmocka_unit_test(laney_sigma_is_the_spread_of_standardised_rates_at_least_1),
+        cmocka_unit_test(oe_alarms_in_both_directions_beyond_poisson_limits),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
