@@ -23,6 +23,7 @@ PKGS=(
   strace                   # tests/reliability: the ACK leaves only after the WAL fsync
   openssl                  # tests/server: a certificate for the HTTPS test
   chromium chromium-driver # tests/web: the browser the tests drive (playwright-core)
+  poppler-utils            # tests/cli/test_validate_print.sh: the report printed to PDF
 )
 # node and npm for the web app's assets and its browser tests: Debian's, unless
 # a node with its own npm is already there (Debian's npm would conflict with it)
