@@ -494,7 +494,10 @@ static int record_in_bundle(const char *path, json_t *entry)
         json_decref(b);
         return VIGIL_EXIT_IO;
     }
-    json_array_append(ext, entry);
+    /* the validation report's curves and tables stay out of the bundle */
+    json_t *kept = json_deep_copy(entry);
+    json_object_del(kept, "validation");
+    json_array_append_new(ext, kept);
     int rc = json_dump_file(b, path, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 ? VIGIL_EXIT_OK
                                                                               : VIGIL_EXIT_IO;
     json_decref(b);

@@ -103,5 +103,15 @@ check("no script, no external resource", "script" not in p.tags and
       not re.search(r"(src|href)=\"?(https?:)?//", text))
 check("bundle markup is shown as text", "<img src=x" not in text and
       "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quoted&quot;" in text)
+# --record keeps the summary figures in the bundle, not the report's curves and tables
+rec = os.path.join(tmp, "recorded.json")
+with open(rec, "w") as f:
+    json.dump(b, f)
+r = subprocess.run([bin_, "evaluate", "--model", rec, "--data", b19, "--max-stays", "50",
+                    "--record", "--json"], capture_output=True, text=True)
+with open(rec) as f:
+    last = json.load(f)["evaluation"]["external"][-1]
+check("--record stores the model's figures without the validation object",
+      r.returncode == 0 and "model" in last and "validation" not in last)
 print(f"{passes} passed, {fails} failed")
 sys.exit(1 if fails else 0)
