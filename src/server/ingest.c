@@ -414,7 +414,12 @@ static void bed_of(const vigil_location *l, char out[VIGIL_STORE_NAME_MAX + 1])
     }
 }
 
-/* Set fault from a store failure of an ADT event. */
+/*
+ * Set fault from a store failure of an ADT event: one ACK text per kind of
+ * error. The store's own checks word their reason for a person and are sent
+ * as they are; a database error (err field "sqlite") is never sent: its SQL
+ * is logged, and the sender gets the text of its kind (issue 11).
+ */
 static void adt_fault(vigil_server *srv, vigil_hl7_fault *f, vigil_status s, const vigil_err *e)
 {
     f->status = s;
@@ -427,9 +432,30 @@ static void adt_fault(vigil_server *srv, vigil_hl7_fault *f, vigil_status s, con
         vigil__srv_log(srv, "store.error", "ADT event not stored: %s", vigil_status_str(s));
         return;
     }
+    bool from_db = strcmp(e->field, "sqlite") == 0 || e->msg[0] == '\0';
     f->ack = VIGIL_HL7_AE;
-    f->code = s == VIGIL_ERR_CONFLICT ? VIGIL_HL7_E_DUPLICATE_KEY : VIGIL_HL7_E_DATA_TYPE;
-    f->reason = s == VIGIL_ERR_CONFLICT ? VIGIL_HL7_R_CONFLICTING_ID : VIGIL_HL7_R_BAD_IDENTIFIER;
+    if (s == VIGIL_ERR_CONFLICT) {
+        f->code = VIGIL_HL7_E_DUPLICATE_KEY;
+        f->reason = VIGIL_HL7_R_CONFLICTING_ID;
+    } else if (s == VIGIL_ERR_ARG && strcmp(e->field, "t_ms") == 0) {
+        f->code = VIGIL_HL7_E_DATA_TYPE;
+        f->reason = VIGIL_HL7_R_BAD_TIMESTAMP;
+    } else if (s == VIGIL_ERR_NOT_FOUND) {
+        f->code = VIGIL_HL7_E_UNKNOWN_KEY;
+        f->reason = VIGIL_HL7_R_UNKNOWN_PATIENT;
+    } else {
+        f->code = VIGIL_HL7_E_INTERNAL;
+        f->reason = VIGIL_HL7_R_INTERNAL;
+    }
+    if (from_db) {
+        vigil__srv_log(srv, "hl7.refused", "ADT event refused by the database: %.200s", e->msg);
+        snprintf(f->text, sizeof f->text, "%s",
+                 s == VIGIL_ERR_CONFLICT
+                     ? "the event conflicts with the patient's record in vigil (identifiers, "
+                       "admission or times): nothing changed"
+                     : "the event could not be applied to the patient's record: nothing changed");
+        return;
+    }
     snprintf(f->text, sizeof f->text, "%s", e->msg);
 }
 

@@ -227,6 +227,39 @@ def control_id_reused_by_another_sender_is_stored(s):
     C.check(s.count("obs_set", "source_id = 'REUSED-1'") == 2, "one set per sender, the resend not stored twice")
 
 
+def discharge_before_the_last_transfer_is_refused_in_words(s):
+    """Issue 11: an A03 dated before the patient's last transfer broke a schema
+    constraint, was answered AE 205 with the SQL text, and left no clear state.
+    Now: AE with the reason in words, nothing changed (still admitted, on the
+    ward of the transfer); the A03 with its true time is then AA."""
+    conn = s.mllp()
+
+    def adt(trig, ctrl, when, ward):
+        m = ("MSH|^~\\&|PAS|RX1|VIGIL|RX1|%s+0000||ADT^%s|%s|P|2.5.1\r"
+             "EVN|%s|%s+0000\rPID|1||9990001006^^^NHS^NH\rPV1|1|I|%s^^B1\r"
+             % (when, trig, ctrl, trig, when, ward))
+        return conn.request(m.encode())
+
+    a1 = ack_fields(adt("A01", "ADT-T1", "20250114080000", "WARDA"))
+    C.check(a1[0] == "AA", "A01 AA (%s)" % a1[2])
+    C.check(ack_fields(adt("A02", "ADT-T2", "20250114100000", "WARDB"))[0] == "AA", "A02 AA")
+    code, _, err = ack_fields(adt("A03", "ADT-T3", "20250114090000", "WARDB"))
+    C.check(code == "AE" and "bad-timestamp" in err and "before the patient's current bed stay" in err
+            and "CHECK" not in err and "sqlite" not in err,
+            "an A03 before the last transfer is AE in words, no SQL (got %s)" % err)
+    pid = "(SELECT id FROM patient WHERE nhs_number = '9990001006')"
+    C.check(s.count("admission", "patient_id = %s AND discharged_ms IS NULL" % pid) == 1,
+            "the patient is still admitted")
+    C.check(s.count("bed_stay", "ward = 'WARDB' AND to_ms IS NULL AND admission_id IN "
+                    "(SELECT id FROM admission WHERE patient_id = %s)" % pid) == 1,
+            "on the ward of the transfer, its stay still open")
+    C.check(ack_fields(adt("A03", "ADT-T4", "20250114110000", "WARDB"))[0] == "AA",
+            "the A03 with its true time is AA")
+    C.check(s.count("admission", "patient_id = %s AND discharged_ms IS NULL" % pid) == 0,
+            "and discharges the patient")
+    conn.close()
+
+
 with Server() as s:
     golden_messages_are_acknowledged_only_once_stored(s)
     bad_corpus_is_refused_and_nothing_stored(s)
@@ -237,5 +270,6 @@ with Server() as s:
     future_observation_time_is_refused(s)
     results_not_stored_are_counted_and_named(s)
     control_id_reused_by_another_sender_is_stored(s)
+    discharge_before_the_last_transfer_is_refused_in_words(s)
     C.check(s.stop() == 0, "SIGTERM: exit 0")
 C.done()
