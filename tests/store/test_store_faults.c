@@ -252,15 +252,17 @@ static void sqlite_errors_reach_the_caller_with_the_sqlite_message(void **state)
     int64_t pid = fx_patient(f, nhs, NULL, NULL), adm = 0;
     vigil_err e = {0};
     assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "1", T0, &adm, &e), VIGIL_OK);
-    /* a move that would end the bed stay before it began: the schema's CHECK */
+    /* a move that would end the bed stay before it began: said in words before the
+     * schema's CHECK would refuse it (issue 11: never the constraint's SQL to a sender) */
     assert_int_equal(vigil_store_move(f->st, &FX_NURSE, adm, "7B", "2", T0 - HOUR_MS, &e),
                      VIGIL_ERR_ARG);
-    assert_string_equal(e.field, "sqlite");
-    assert_non_null(strstr(e.msg, "CHECK constraint failed"));
-    /* a second open admission: the unique index */
+    assert_string_equal(e.field, "t_ms");
+    assert_non_null(strstr(e.msg, "before the patient's current bed stay began"));
+    /* a second open admission: the unique index, with SQLite's message */
     int64_t adm2 = 0;
     assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7B", "1", T0, &adm2, &e),
                      VIGIL_ERR_CONFLICT);
+    assert_string_equal(e.field, "sqlite");
     assert_non_null(strstr(e.msg, "UNIQUE constraint failed"));
     /* the failed calls left no transaction open: a write still works */
     assert_int_equal(vigil_store_move(f->st, &FX_NURSE, adm, "7B", "2", T0 + HOUR_MS, &e),
