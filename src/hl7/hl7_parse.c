@@ -297,6 +297,12 @@ vigil_status vigil_hl7_parse(const char *text, size_t len, vigil_hl7_msg *out,
         return vigil__hl7_fail(fault, VIGIL_ERR_ARG, VIGIL_HL7_AR, VIGIL_HL7_E_INTERNAL,
                                VIGIL_HL7_R_INTERNAL, NULL, 0, 0, 0, 0, "no message given");
     }
+    /* the length first, before any byte is read (a caller's len may be all it knows) */
+    if (len > VIGIL_HL7_MAX_LEN) {
+        return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR, VIGIL_HL7_E_INTERNAL,
+                               VIGIL_HL7_R_OVERSIZE, NULL, 0, 0, 0, 0,
+                               "message of %zu bytes is longer than %d", len, VIGIL_HL7_MAX_LEN);
+    }
     /* REQ HL7-BOM: a UTF-8 byte-order mark before MSH is not part of the message */
     if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
         text += 3;
@@ -309,11 +315,6 @@ vigil_status vigil_hl7_parse(const char *text, size_t len, vigil_hl7_msg *out,
     if (len == 0) {
         return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR, VIGIL_HL7_E_SEGMENT_SEQUENCE,
                                VIGIL_HL7_R_EMPTY, NULL, 0, 0, 0, 0, "empty message");
-    }
-    if (len > VIGIL_HL7_MAX_LEN) {
-        return vigil__hl7_fail(fault, VIGIL_ERR_PARSE, VIGIL_HL7_AR, VIGIL_HL7_E_INTERNAL,
-                               VIGIL_HL7_R_OVERSIZE, NULL, 0, 0, 0, 0,
-                               "message of %zu bytes is longer than %d", len, VIGIL_HL7_MAX_LEN);
     }
     for (size_t k = 0; k < len; k++) {
         unsigned char c = (unsigned char)text[k];
