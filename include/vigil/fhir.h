@@ -107,11 +107,22 @@ int vigil_fhir_issue_http_status(const vigil_fhir_issue *issue);
 
 /* The events read from one request. Caller-owned struct; the events array is
  * allocated by the parser and released by vigil_fhir_batch_fini. */
+/* A transaction entry vigil did not use (not stored), and why (a warning). */
+typedef struct vigil_fhir_skip {
+    size_t entry;           /* 0-based index in Bundle.entry */
+    vigil_fhir_issue issue; /* severity warning, code not-supported */
+} vigil_fhir_skip;
+
 typedef struct vigil_fhir_batch {
     vigil_obs_event *events; /* n_events of them, in order of first appearance */
     size_t n_events;
     size_t n_entries; /* resources read: 1 for an Observation, entry count for a Bundle */
     bool transaction; /* true when the input was a transaction Bundle */
+    /* REQ FHIR-BUNDLE-SKIP: entries holding no vital sign vigil uses (an
+     * Observation of another code, e.g. body weight, or another resource
+     * type), left out and reported; owned, freed by vigil_fhir_batch_fini */
+    vigil_fhir_skip *skipped;
+    size_t n_skipped;
 } vigil_fhir_batch;
 
 /*
@@ -208,6 +219,17 @@ vigil_status vigil_fhir_searchset_json(const vigil_fhir_search_item *items, size
  * "201 Created", and response.location locations[i] when locations and
  * locations[i] are non-NULL.
  */
+/*
+ * The same, where the entries skipped[0..n_skipped) were not used: each of
+ * those gets response.status "200 OK" and response.outcome, an
+ * OperationOutcome holding its warning, instead of "201 Created".
+ */
+vigil_status vigil_fhir_transaction_response_skips_json(size_t n_entries,
+                                                        const char *const *locations,
+                                                        const vigil_fhir_skip *skipped,
+                                                        size_t n_skipped, char **out_json,
+                                                        vigil_err *err);
+
 vigil_status vigil_fhir_transaction_response_json(size_t n_entries, const char *const *locations,
                                                   char **out_json, vigil_err *err);
 

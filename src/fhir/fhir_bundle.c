@@ -166,6 +166,38 @@ static vigil_status entry_request(fhir_ctx *c, json_t *entry)
     return VIGIL_OK;
 }
 
+/* REQ FHIR-BUNDLE-SKIP: an entry with no vital sign vigil uses is left out
+ * with a warning (what HL7 does with an unknown result); true when so. */
+static bool entry_unused(fhir_ctx *c, json_t *entry, vigil_fhir_issue *out)
+{
+    json_t *res = json_object_get(entry, "resource");
+    json_t *rt = json_object_get(res, "resourceType");
+    if (!json_is_object(res) || !json_is_string(rt) ||
+        json_object_get(entry, "modifierExtension") != NULL) {
+        return false; /* malformed: reported by entry_observation */
+    }
+    char why[160];
+    bool obs = strcmp(json_string_value(rt), "Observation") == 0;
+    if (obs && !vigil__fhir_code_unused(res, why, sizeof why)) {
+        return false;
+    }
+    memset(out, 0, sizeof *out);
+    out->severity = VIGIL_FHIR_SEV_WARNING;
+    out->code = VIGIL_FHIR_ISSUE_NOT_SUPPORTED;
+    snprintf(out->expression, sizeof out->expression, "%.120s.resource%s", c->path,
+             obs ? ".code" : ".resourceType");
+    if (obs) {
+        snprintf(out->diagnostics, sizeof out->diagnostics,
+                 "not used: Observation %s is not one vigil scores (docs/fhir.md); not stored",
+                 why);
+    } else {
+        snprintf(out->diagnostics, sizeof out->diagnostics,
+                 "not used: a %.40s entry; vigil takes Observations of vital signs; not stored",
+                 json_string_value(rt));
+    }
+    return true;
+}
+
 /* Read one entry into ev/mask. */
 static vigil_status entry_observation(fhir_ctx *c, json_t *entry, vigil_obs_event *ev,
                                       unsigned *mask)
@@ -225,22 +257,31 @@ static vigil_status read_transaction(fhir_ctx *c, json_t *root, vigil_fhir_batch
     }
     vigil_obs_event *events = NULL;
     unsigned *masks = NULL;
+    vigil_fhir_skip *skips = NULL;
     if (n > 0) {
         events = vigil__fhir_malloc(n * sizeof *events);
         masks = vigil__fhir_malloc(n * sizeof *masks);
-        if (events == NULL || masks == NULL) {
+        skips = vigil__fhir_malloc(n * sizeof *skips);
+        if (events == NULL || masks == NULL || skips == NULL) {
             vigil__fhir_mfree(events);
             vigil__fhir_mfree(masks);
+            vigil__fhir_mfree(skips);
             return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_EXCEPTION, "out of memory");
         }
     }
-    size_t n_events = 0;
+    size_t n_events = 0, n_skipped = 0;
     vigil_status st = VIGIL_OK;
     size_t old = vigil__fhir_push_key(c, "entry");
     for (size_t i = 0; i < n && st == VIGIL_OK; i++) {
         size_t o2 = vigil__fhir_push_index(c, i);
         vigil_obs_event ev;
         unsigned mask = 0;
+        if (json_is_object(json_array_get(entries, i)) &&
+            entry_unused(c, json_array_get(entries, i), &skips[n_skipped].issue)) {
+            skips[n_skipped++].entry = i;
+            vigil__fhir_pop(c, o2);
+            continue;
+        }
         st = entry_observation(c, json_array_get(entries, i), &ev, &mask);
         if (st != VIGIL_OK) {
             break;
@@ -263,10 +304,24 @@ static vigil_status read_transaction(fhir_ctx *c, json_t *root, vigil_fhir_batch
     }
     vigil__fhir_pop(c, old);
     vigil__fhir_mfree(masks);
+    if (st == VIGIL_OK && n_events == 0 && n_skipped > 0) {
+        /* nothing to store: refused with the first entry's reason */
+        vigil__fhir_set_path(c, skips[0].issue.expression);
+        st = vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_NOT_SUPPORTED,
+                              "no entry holds a vital sign vigil uses; %s",
+                              skips[0].issue.diagnostics);
+    }
     if (st != VIGIL_OK) {
         vigil__fhir_mfree(events);
+        vigil__fhir_mfree(skips);
         return st;
     }
+    if (n_skipped == 0) {
+        vigil__fhir_mfree(skips);
+        skips = NULL;
+    }
+    out->skipped = skips;
+    out->n_skipped = n_skipped;
     out->events = events;
     out->n_events = n_events;
     out->n_entries = n;
@@ -347,5 +402,6 @@ void vigil_fhir_batch_fini(vigil_fhir_batch *b)
         return;
     }
     vigil__fhir_mfree(b->events);
+    vigil__fhir_mfree(b->skipped);
     memset(b, 0, sizeof *b);
 }

@@ -956,6 +956,26 @@ vigil_status vigil_fhir_searchset_json(const vigil_fhir_search_item *items, size
 vigil_status vigil_fhir_transaction_response_json(size_t n_entries, const char *const *locations,
                                                   char **out_json, vigil_err *err)
 {
+    return vigil_fhir_transaction_response_skips_json(n_entries, locations, NULL, 0, out_json, err);
+}
+
+/* The warning of entry i, or NULL when it was used. */
+static const vigil_fhir_issue *skip_of(const vigil_fhir_skip *skipped, size_t n, size_t i)
+{
+    for (size_t k = 0; skipped != NULL && k < n; k++) {
+        if (skipped[k].entry == i) {
+            return &skipped[k].issue;
+        }
+    }
+    return NULL;
+}
+
+vigil_status vigil_fhir_transaction_response_skips_json(size_t n_entries,
+                                                        const char *const *locations,
+                                                        const vigil_fhir_skip *skipped,
+                                                        size_t n_skipped, char **out_json,
+                                                        vigil_err *err)
+{
     if (out_json == NULL || n_entries > VIGIL_FHIR_MAX_ENTRIES) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "n_entries",
                              "no output, or more entries than a transaction may hold");
@@ -974,6 +994,24 @@ vigil_status vigil_fhir_transaction_response_json(size_t n_entries, const char *
         for (size_t i = 0; i < n_entries; i++) {
             json_t *e = jobj(&b);
             json_t *r = jobj(&b);
+            const vigil_fhir_issue *w = skip_of(skipped, n_skipped, i);
+            if (w != NULL) { /* REQ FHIR-BUNDLE-SKIP: not stored, said per entry */
+                char *oo = NULL;
+                json_t *outcome = NULL;
+                if (vigil_fhir_outcome_json(w, 1, &oo) == VIGIL_OK) {
+                    outcome = json_loads(oo, 0, NULL);
+                    vigil_fhir_free(oo);
+                }
+                if (outcome == NULL) {
+                    b.ok = false;
+                } else {
+                    jset(&b, r, "status", jstr(&b, "200 OK"));
+                    jset(&b, r, "outcome", outcome);
+                }
+                jset(&b, e, "response", r);
+                jpush(&b, entries, e);
+                continue;
+            }
             jset(&b, r, "status", jstr(&b, "201 Created"));
             if (locations != NULL && locations[i] != NULL) {
                 jset(&b, r, "location", jstr(&b, locations[i]));

@@ -143,6 +143,14 @@ bool vigil__fhir_datetime_format(int64_t t_ms, char *buf, size_t cap);
 void *vigil__fhir_malloc(size_t n);
 void vigil__fhir_mfree(void *p);
 
+/*
+ * True when the Observation res carries no code vigil uses (well-formed
+ * codings, none of a vital sign; or diastolic blood pressure alone), with
+ * the code named in why (cap bytes). False when it has a vital sign code or
+ * its code is malformed (left for vigil__fhir_observation to report).
+ */
+bool vigil__fhir_code_unused(json_t *res, char *why, size_t cap);
+
 /* Parse one Observation object (already known to be an object) into *ev and
  * the mask of NEWS2 parameters it set (bit 1u << vigil_news2_param).
  * fallback_id (may be NULL) becomes source_id when the resource has no id. */

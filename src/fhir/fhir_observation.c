@@ -216,6 +216,31 @@ static vigil_status read_status(fhir_ctx *c, json_t *res)
                                "status '%.40s' is not an R4 ObservationStatus code", s);
 }
 
+bool vigil__fhir_code_unused(json_t *res, char *why, size_t cap)
+{
+    json_t *code = json_object_get(res, "code");
+    if (!json_is_object(code)) {
+        return false;
+    }
+    fhir_ctx scratch;
+    vigil__fhir_ctx_init(&scratch, "Observation");
+    fhir_kind kind = FHIR_KIND_NONE;
+    const char *sys = NULL, *cd = NULL;
+    if (codeable_kind(&scratch, code, &kind, &sys, &cd) != VIGIL_OK) {
+        return false;
+    }
+    if (kind == FHIR_KIND_DBP) {
+        snprintf(why, cap, "diastolic blood pressure (LOINC 8462-4)");
+        return true;
+    }
+    if (kind != FHIR_KIND_NONE) {
+        return false;
+    }
+    snprintf(why, cap, "code %.80s|%.40s", sys != NULL ? sys : "(no system)",
+             cd != NULL ? cd : "(no code)");
+    return true;
+}
+
 static vigil_status read_code(fhir_ctx *c, json_t *res, fhir_kind *kind)
 {
     json_t *code = NULL;

@@ -97,6 +97,7 @@ typedef struct fhir_call {
     srv_req *r;
     bool bundle;
     size_t n_entries;
+    const vigil_fhir_batch *batch; /* the transaction's entries not used (borrowed), or NULL */
 } fhir_call;
 
 /* After the commit, on the store thread: the response. */
@@ -113,7 +114,10 @@ static void respond(vigil_server *srv, srv_job *job)
     vigil_err err = {0};
     char *j = NULL;
     if (fc->bundle) {
-        if (vigil_fhir_transaction_response_json(fc->n_entries, NULL, &j, &err) != VIGIL_OK) {
+        const vigil_fhir_skip *sk = fc->batch != NULL ? fc->batch->skipped : NULL;
+        size_t nsk = fc->batch != NULL ? fc->batch->n_skipped : 0;
+        if (vigil_fhir_transaction_response_skips_json(fc->n_entries, NULL, sk, nsk, &j, &err) !=
+            VIGIL_OK) {
             vigil__srv_fhir_error(r, 500, "exception", "%s", err.msg);
             return;
         }
@@ -137,7 +141,7 @@ static void respond(vigil_server *srv, srv_job *job)
 /* Queue the parsed events (copied) for the group commit and wait for the
  * response. */
 static void ingest(vigil_server *srv, srv_req *r, const vigil_obs_event *evs, size_t n,
-                   size_t n_entries, bool bundle)
+                   size_t n_entries, bool bundle, const vigil_fhir_batch *batch)
 {
     srv_ingest *ing = calloc(1, sizeof *ing);
     if (ing != NULL) {
@@ -160,7 +164,7 @@ static void ingest(vigil_server *srv, srv_req *r, const vigil_obs_event *evs, si
             snprintf(ing->ev[k].recorded_by, sizeof ing->ev[k].recorded_by, "%s", r->user.username);
         }
     }
-    fhir_call fc = {r, bundle, n_entries};
+    fhir_call fc = {r, bundle, n_entries, batch};
     srv_job job;
     vigil__srv_job_init_call(&job);
     job.ing = ing;
@@ -181,7 +185,7 @@ void vigil__srv_h_fhir_post_obs(vigil_server *srv, srv_req *r)
         outcome(r, &issue);
         return;
     }
-    ingest(srv, r, &ev, 1, 1, false);
+    ingest(srv, r, &ev, 1, 1, false, NULL);
 }
 
 void vigil__srv_h_fhir_post_bundle(vigil_server *srv, srv_req *r)
@@ -202,7 +206,7 @@ void vigil__srv_h_fhir_post_bundle(vigil_server *srv, srv_req *r)
             vigil__srv_fhir_error(r, 500, "exception", "%s", err.msg);
         }
     } else {
-        ingest(srv, r, b.events, b.n_events, b.n_entries, true);
+        ingest(srv, r, b.events, b.n_events, b.n_entries, true, &b);
     }
     vigil_fhir_batch_fini(&b);
 }

@@ -208,6 +208,59 @@ static void entries_must_be_post_observation_with_a_request(void **state)
     assert_string_equal(is.expression, "Bundle.entry[1]");
 }
 
+/*
+ * REQ FHIR-BUNDLE-SKIP. Source: the FHIR R4 vital-signs profile's body weight
+ * (LOINC 29463-7, kg; hl7.org/fhir/R4/observation-example.html "body weight")
+ * sent beside vital signs in one transaction, as EHRs do: the vital signs are
+ * taken, the weight is left out and reported per entry, never the whole
+ * transaction refused; a transaction of only such entries stores nothing.
+ */
+static void a_transaction_takes_its_vital_signs_and_reports_each_entry_not_used(void **state)
+{
+    (void)state;
+    vigil_fhir_batch b;
+    vigil_fhir_issue is;
+    json_t *r[] = {obs(A, T, "9279-1", 22, "/min"), obs(A, T, "29463-7", 81.5, "kg"),
+                   obs(A, T, "8867-4", 96, "/min"), json_pack("{s:s}", "resourceType", "Patient")};
+    assert_int_equal(parse(bundle(r, 4), &b, &is), VIGIL_OK);
+    assert_int_equal(b.n_entries, 4);
+    assert_int_equal(b.n_events, 1);
+    assert_true(b.events[0].obs.rr_bpm == 22 && b.events[0].obs.hr_bpm == 96);
+    assert_int_equal(b.n_skipped, 2);
+    assert_int_equal(b.skipped[0].entry, 1);
+    assert_int_equal(b.skipped[0].issue.severity, VIGIL_FHIR_SEV_WARNING);
+    assert_int_equal(b.skipped[0].issue.code, VIGIL_FHIR_ISSUE_NOT_SUPPORTED);
+    assert_string_equal(b.skipped[0].issue.expression, "Bundle.entry[1].resource.code");
+    assert_non_null(strstr(b.skipped[0].issue.diagnostics, "29463-7"));
+    assert_int_equal(b.skipped[1].entry, 3);
+    assert_string_equal(b.skipped[1].issue.expression, "Bundle.entry[3].resource.resourceType");
+    /* the response: 201 for the entries used, 200 with an OperationOutcome warning for the rest */
+    char *j = NULL;
+    vigil_err e = {0};
+    assert_int_equal(vigil_fhir_transaction_response_skips_json(b.n_entries, NULL, b.skipped,
+                                                                b.n_skipped, &j, &e),
+                     VIGIL_OK);
+    json_t *resp = json_loads(j, 0, NULL);
+    vigil_fhir_free(j);
+    assert_non_null(resp);
+    json_t *ent = json_object_get(resp, "entry");
+    assert_int_equal(json_array_size(ent), 4);
+    const char *st0 = json_string_value(
+        json_object_get(json_object_get(json_array_get(ent, 0), "response"), "status"));
+    assert_string_equal(st0, "201 Created");
+    json_t *r1 = json_object_get(json_array_get(ent, 1), "response");
+    assert_string_equal(json_string_value(json_object_get(r1, "status")), "200 OK");
+    json_t *issue0 = json_array_get(json_object_get(json_object_get(r1, "outcome"), "issue"), 0);
+    assert_string_equal(json_string_value(json_object_get(issue0, "severity")), "warning");
+    json_decref(resp);
+    vigil_fhir_batch_fini(&b);
+    /* nothing usable: refused, nothing to store */
+    json_t *r2[] = {obs(A, T, "29463-7", 81.5, "kg")};
+    assert_int_equal(parse(bundle(r2, 1), &b, &is), VIGIL_ERR_PARSE);
+    assert_int_equal(is.code, VIGIL_FHIR_ISSUE_NOT_SUPPORTED);
+    assert_string_equal(is.expression, "Bundle.entry[0].resource.code");
+}
+
 /* REQ FHIR-BUNDLE-TRANSACTION */
 static void only_transaction_bundles_are_taken(void **state)
 {
@@ -305,6 +358,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(air_and_oxygen_in_one_set_conflict_agreeing_sources_merge),
     cmocka_unit_test(one_bad_entry_fails_the_whole_transaction),
     cmocka_unit_test(entries_must_be_post_observation_with_a_request),
+    cmocka_unit_test(a_transaction_takes_its_vital_signs_and_reports_each_entry_not_used),
     cmocka_unit_test(only_transaction_bundles_are_taken),
     cmocka_unit_test(an_empty_transaction_gives_no_events),
     cmocka_unit_test(more_entries_than_the_cap_is_too_costly),

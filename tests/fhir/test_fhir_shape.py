@@ -219,6 +219,8 @@ def instants(doc):
     out = []
     for r in res:
         s = r.get("effectiveDateTime") or r.get("effectiveInstant")
+        if s is None and r.get("resourceType") != "Observation":
+            continue  # an entry vigil does not use (a Patient): no instant
         t = datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
         out.append(round(t.timestamp() * 1000))
     return out
