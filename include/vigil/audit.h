@@ -66,10 +66,12 @@ typedef enum vigil_audit_problem {
     VIGIL_AUDIT_LINK,      /* prev_hash is not the previous record's hash:
                               records removed and renumbered, or reordered */
     VIGIL_AUDIT_TRUNCATED, /* the newest records were removed (head disagrees) */
+    VIGIL_AUDIT_ROW,       /* a clinical row no longer holds the content its audit
+                              record hashed (REQ STORE-AUDIT-ROW-CONTENT) */
     VIGIL_AUDIT_PROBLEM_COUNT
 } vigil_audit_problem;
 
-/* "ok", "record changed", "sequence gap", "broken link", "truncated". */
+/* "ok", "record changed", "sequence gap", "broken link", "truncated", "row changed". */
 const char *vigil_audit_problem_name(vigil_audit_problem p);
 
 typedef struct vigil_audit_report {

@@ -29,7 +29,7 @@
 #define CANON_MAX 1024
 
 static const char *const problem_names[VIGIL_AUDIT_PROBLEM_COUNT] = {
-    "ok", "record changed", "sequence gap", "broken link", "truncated"};
+    "ok", "record changed", "sequence gap", "broken link", "truncated", "row changed"};
 
 const char *vigil_audit_problem_name(vigil_audit_problem p)
 {
@@ -215,6 +215,7 @@ vigil_status vigil__audit_make(const vigil__audit_ev *ev, int64_t t_ms, int64_t 
 /* ---- verification -------------------------------------------------------- */
 
 typedef struct walk {
+    vigil_store *st;
     vigil_audit_report *rep;
     int64_t expect;
     uint8_t prev[VIGIL_AUDIT_HASH_LEN];
@@ -229,6 +230,36 @@ static int fail_at(walk *w, int64_t seq, vigil_audit_problem p, const char *deta
     w->rep->problem = p;
     snprintf(w->rep->detail, sizeof w->rep->detail, "%s", detail);
     return 1;
+}
+
+/*
+ * REQ STORE-AUDIT-ROW-CONTENT: an obs.put record's detail ends with
+ * "content=<digest of the row as stored>"; the row must still give it, so a
+ * vital sign edited in the table is found (issue 12 finding 16). Records
+ * written before the digest existed have none and are not checked.
+ */
+static int row_check(walk *w, const vigil_audit_record *r)
+{
+    const char *tag = strstr(r->detail, " content=");
+    if (strcmp(r->action, "obs.put") != 0 || tag == NULL) {
+        return 0;
+    }
+    char now[VIGIL__ROW_DIGEST_HEX + 1] = "";
+    vigil_err e = {0};
+    vigil_status s = w->st->ops->row_digest(w->st->be, r->entity, r->entity_id, now, &e);
+    if (s != VIGIL_OK && s != VIGIL_ERR_NOT_FOUND) {
+        w->status = vigil_err_set(w->err, s, e.field, "%s", e.msg);
+        return 1;
+    }
+    if (s == VIGIL_OK && strcmp(tag + strlen(" content="), now) == 0) {
+        return 0;
+    }
+    char msg[VIGIL_ERR_MSG_MAX];
+    snprintf(msg, sizeof msg,
+             "%s %lld (audit record %lld) %s: its content no longer matches what was stored",
+             r->entity, (long long)r->entity_id, (long long)r->seq,
+             s == VIGIL_ERR_NOT_FOUND ? "has been deleted" : "has been changed");
+    return fail_at(w, r->seq, VIGIL_AUDIT_ROW, msg);
 }
 
 static int walk_one(void *ctx, const vigil_audit_record *r)
@@ -259,6 +290,9 @@ static int walk_one(void *ctx, const vigil_audit_record *r)
                  (long long)r->seq, r->action, r->actor);
         return fail_at(w, r->seq, VIGIL_AUDIT_CHANGED, msg);
     }
+    if (row_check(w, r) != 0) {
+        return 1;
+    }
     memcpy(w->prev, r->hash, VIGIL_AUDIT_HASH_LEN);
     w->expect++;
     w->rep->n_records++;
@@ -273,7 +307,7 @@ vigil_status vigil_audit_verify(vigil_store *st, vigil_audit_report *out, vigil_
     vigil_audit_report rep;
     memset(&rep, 0, sizeof rep);
     rep.ok = true;
-    walk w = {&rep, 1, {0}, VIGIL_OK, err};
+    walk w = {st, &rep, 1, {0}, VIGIL_OK, err};
     int64_t head_seq = 0;
     uint8_t head_hash[VIGIL_AUDIT_HASH_LEN];
     vigil_status s = st->ops->audit_walk(st->be, walk_one, &w, &head_seq, head_hash, err);

@@ -112,6 +112,8 @@ typedef struct vigil__marthas_row {
  * scope): it is not audited as read. */
 typedef vigil_status (*vigil__marthas_cb)(void *ctx, const vigil__marthas_row *r, vigil_err *err);
 
+#define VIGIL__ROW_DIGEST_HEX 32 /* BLAKE2b-128 of a row's content, in hex */
+
 /* Role masks for backend checks. */
 #define VIGIL__ROLE_BIT(r) (1u << (unsigned)(r))
 
@@ -239,6 +241,11 @@ typedef struct vigil__store_ops {
     vigil_status (*audit_event)(void *be, const vigil__audit_ev *ev, vigil_err *err);
     /* Walk every record in seq order inside one read transaction; head_* get
      * the recorded head from the same snapshot. */
+    /* The digest (VIGIL__ROW_DIGEST_HEX hex chars) of a clinical row's content as
+     * stored (obs_set); VIGIL_ERR_NOT_FOUND when the row is gone. Callable inside
+     * audit_walk's callback (no transaction of its own). */
+    vigil_status (*row_digest)(void *be, const char *entity, int64_t id,
+                               char out[VIGIL__ROW_DIGEST_HEX + 1], vigil_err *err);
     vigil_status (*audit_walk)(void *be, vigil__audit_cb cb, void *ctx, int64_t *head_seq,
                                uint8_t head_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
     vigil_status (*audit_head)(void *be, int64_t *out_seq, uint8_t out_hash[VIGIL_AUDIT_HASH_LEN],

@@ -232,6 +232,45 @@ static void record_hash_matches_an_independent_computation_of_the_format(void **
     assert_int_equal(n, 6);
 }
 
+/* REQ STORE-AUDIT-ROW-CONTENT (issue 12 finding 16): editing a stored vital
+ * sign (or deleting its row) in the table is found by verify, at the obs.put
+ * record of that row; put back, the chain verifies again. */
+static void edited_vital_sign_in_obs_set_is_detected_at_its_audit_record(void **state)
+{
+    fx *f = *state;
+    assert_true(fx_verify(f).ok);
+    sqlite3 *db = fx_raw(f);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT a.seq, o.id, o.hr_bpm FROM audit a JOIN obs_set o "
+                                        "ON a.entity_id = o.id WHERE a.action = 'obs.put' "
+                                        "ORDER BY a.seq LIMIT 1",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int64_t seq = sqlite3_column_int64(q, 0), id = sqlite3_column_int64(q, 1);
+    double hr = sqlite3_column_double(q, 2);
+    sqlite3_finalize(q);
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE obs_set SET hr_bpm = 60 WHERE id = %lld", (long long)id);
+    assert_int_equal(fx_exec(db, sql), SQLITE_OK);
+    vigil_audit_report rep = fx_verify(f);
+    assert_false(rep.ok);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_ROW);
+    assert_int_equal(rep.bad_seq, seq);
+    assert_non_null(strstr(rep.detail, "obs_set"));
+    snprintf(sql, sizeof sql, "UPDATE obs_set SET hr_bpm = %.17g WHERE id = %lld", hr,
+             (long long)id);
+    assert_int_equal(fx_exec(db, sql), SQLITE_OK);
+    assert_true(fx_verify(f).ok);
+    /* a NULL made of a value counts too */
+    snprintf(sql, sizeof sql, "UPDATE obs_set SET temp_c = NULL WHERE id = %lld", (long long)id);
+    assert_int_equal(fx_exec(db, sql), SQLITE_OK);
+    rep = fx_verify(f);
+    assert_int_equal(rep.problem, VIGIL_AUDIT_ROW);
+    sqlite3_close(db);
+}
+
 static void changed_field_is_detected_at_its_record(void **state)
 {
     fx *f = *state;
@@ -391,6 +430,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(every_write_appends_its_audit_record_in_the_same_transaction, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(every_read_of_patient_data_is_audited_with_who_and_why, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(chain_of_an_untouched_store_verifies, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(edited_vital_sign_in_obs_set_is_detected_at_its_audit_record, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(chain_of_an_empty_store_verifies, fx_setup, fx_teardown),
     cmocka_unit_test(detail_cut_to_fit_stays_valid_utf8),
     cmocka_unit_test_setup_teardown(record_hash_matches_an_independent_computation_of_the_format, fx_setup_activity, fx_teardown),

@@ -858,6 +858,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .user_set_hash = vigil__sq_user_set_hash,
     .user_disable = vigil__sq_user_disable,
     .user_enable = vigil__sq_user_enable,
+    .row_digest = vigil__sq_row_digest,
     .audit_event = vigil__sq_audit_event,
     .audit_walk = vigil__sq_audit_walk,
     .audit_head = vigil__sq_audit_head,

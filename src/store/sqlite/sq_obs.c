@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "sqlite/sqlite_int.h"
 
 #define PREP(sql, stp)                                                                             \
@@ -638,14 +640,58 @@ static vigil_status put_one(sq *q, const vigil_actor *who, const vigil_store_obs
         return s;
     }
     o->obs_id = sqlite3_last_insert_rowid(q->db);
-    vigil__audit_ev_set(&aev, who, "obs.put", "obs_set", o->obs_id, o->patient_id, "%s/%s",
-                        vigil__store_source_names[ev->source],
-                        ev->source_id[0] != '\0' ? ev->source_id : "-");
+    char digest[VIGIL__ROW_DIGEST_HEX + 1];
+    s = vigil__sq_row_digest(q, "obs_set", o->obs_id, digest, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    /* REQ STORE-AUDIT-ROW-CONTENT: the row's content is in the chain */
+    vigil__audit_ev_set(&aev, who, "obs.put", "obs_set", o->obs_id, o->patient_id,
+                        "%s/%s content=%s", vigil__store_source_names[ev->source],
+                        ev->source_id[0] != '\0' ? ev->source_id : "-", digest);
     s = sq_audit(q, &aev, err);
     if (s == VIGIL_OK && it->score != NULL) {
         s = insert_score(q, who, o->obs_id, o->patient_id, it->score, &o->score_id, err);
     }
     return s;
+}
+
+/* An obs_set row's clinical content as one text: patient, time, every vital
+ * sign (quote() keeps NULL apart from a value and gives every stored REAL
+ * the same text each time), scale, source and source id. Not admission_id,
+ * which is filled in after the fact. */
+static const char SQL_OBS_CANON[] =
+    "SELECT patient_id || '|' || t_ms || '|' || quote(rr_bpm) || '|' || quote(spo2_pct) || '|' || "
+    "spo2_scale || '|' || quote(o2) || '|' || quote(sbp_mmhg) || '|' || quote(hr_bpm) || '|' || "
+    "quote(acvpu) || '|' || quote(temp_c) || '|' || quote(age_y) || '|' || quote(pregnant) || "
+    "'|' || source || '|' || quote(source_id) FROM obs_set WHERE id = ?1";
+
+vigil_status vigil__sq_row_digest(void *be, const char *entity, int64_t id,
+                                  char out[VIGIL__ROW_DIGEST_HEX + 1], vigil_err *err)
+{
+    sq *q = be;
+    if (strcmp(entity, "obs_set") != 0) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "entity", "no row digest for %s", entity);
+    }
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_OBS_CANON, &st);
+    sq_bind_i64(st, 1, id);
+    bool row = false;
+    vigil_status s = sq_step(q, st, &row, "observation set content", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        sq_done(st);
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "id", "no obs_set %lld", (long long)id);
+    }
+    const unsigned char *text = sqlite3_column_text(st, 0);
+    int n = sqlite3_column_bytes(st, 0);
+    unsigned char h[VIGIL__ROW_DIGEST_HEX / 2];
+    crypto_generichash(h, sizeof h, text, (unsigned long long)(n > 0 ? n : 0), NULL, 0);
+    sq_done(st);
+    sodium_bin2hex(out, VIGIL__ROW_DIGEST_HEX + 1, h, sizeof h);
+    return VIGIL_OK;
 }
 
 /* Errors that belong to one item (its data); anything else (I/O, memory,

@@ -256,6 +256,8 @@ vigil_status vigil__sq_user_get(void *be, const char *username, vigil_store_user
                                 char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err);
 vigil_status vigil__sq_user_set_hash(void *be, const vigil_actor *who, const char *username,
                                      const char *hash, vigil_err *err);
+vigil_status vigil__sq_row_digest(void *be, const char *entity, int64_t id,
+                                  char out[VIGIL__ROW_DIGEST_HEX + 1], vigil_err *err);
 vigil_status vigil__sq_user_enable(void *be, const vigil_actor *who, const char *username,
                                    vigil_err *err);
 vigil_status vigil__sq_user_disable(void *be, const vigil_actor *who, const char *username,
