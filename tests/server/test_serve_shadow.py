@@ -52,7 +52,9 @@ with Server(["--model", model, "--shadow-model", shadow]) as s:
             C.check(ack_fields(conn.request(oru("O%s%d" % (n[-2:], i), nhs=n, t=t, rr=rr,
                                                 hr=hr)))[0] == "AA", "set acknowledged")
     conn.close()
-    deadline = time.time() + 30
+    # the AI thread scores after the ACK: wait for it, up to 90 s on a loaded
+    # machine under the sanitizers (it returns as soon as the scores are there)
+    deadline = time.time() + 90
     while True:
         n_sh = s.count("shadow_score")
         if n_sh >= 3 or time.time() > deadline:
