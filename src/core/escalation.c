@@ -370,12 +370,11 @@ static vigil_esc_level max_level(vigil_esc_level a, vigil_esc_level b)
 
 static vigil_status check_news2(bool has, const vigil_news2 *n, const char *field, vigil_err *err)
 {
-    if (has && (n->total < 0 || n->total > 20 || (unsigned)n->monitoring >= VIGIL_MON_COUNT ||
-                n->sub[VIGIL_NEWS2_ACVPU] < VIGIL_NEWS2_SUB_MISSING ||
-                n->sub[VIGIL_NEWS2_ACVPU] > 3)) {
+    if (has &&
+        (n->total < 0 || n->total > 20 || (unsigned)n->monitoring >= VIGIL_MON_COUNT ||
+         n->sub[VIGIL_NEWS2_ACVPU] < VIGIL_NEWS2_SUB_MISSING || n->sub[VIGIL_NEWS2_ACVPU] > 3)) {
         return vigil_err_set(err, VIGIL_ERR_ARG, field,
-                             "NEWS2 result is not one vigil_news2_score made (total %d)",
-                             n->total);
+                             "NEWS2 result is not one vigil_news2_score made (total %d)", n->total);
     }
     return VIGIL_OK;
 }
@@ -390,8 +389,8 @@ static vigil_status check_inputs(const vigil_escalation_inputs *in, vigil_err *e
         st = vigil_err_set(err, VIGIL_ERR_ARG, "news2_complete", "the set is not complete");
     }
     if (st == VIGIL_OK) {
-        st = check_news2(in->has_news2_partial_peak, &in->news2_partial_peak,
-                         "news2_partial_peak", err);
+        st = check_news2(in->has_news2_partial_peak, &in->news2_partial_peak, "news2_partial_peak",
+                         err);
     }
     if (st == VIGIL_OK) {
         st = check_news2(in->has_news2_late, &in->news2_late, "news2_late", err);
@@ -549,10 +548,14 @@ static vigil_esc_level news2_partial(const vigil_escalation_inputs *in, bool pla
     if (in->has_news2_partial_peak) {
         const vigil_news2 *k = &in->news2_partial_peak;
         vigil_esc_level kl = vigil_escalation_level_from_news2(k);
+        bool is_latest = in->news2_partial_peak_t_ms == in->news2_t_ms && k->total == n->total &&
+                         kl == res->news2_level;
         res->news2_level = max_level(res->news2_level, kl);
         used = max_level(used, kl);
-        add_reason(rb, VIGIL_ESC_R_NEWS2_PARTIAL_PEAK, kl, true, k->total,
-                   minutes_before(in->news2_partial_peak_t_ms, in->news2_t_ms));
+        if (!is_latest) { /* the same set as the latest says nothing new */
+            add_reason(rb, VIGIL_ESC_R_NEWS2_PARTIAL_PEAK, kl, true, k->total,
+                       minutes_before(in->news2_partial_peak_t_ms, in->news2_t_ms));
+        }
     }
     if (in->has_news2_complete) {
         const vigil_news2 *c = &in->news2_complete;
@@ -596,9 +599,9 @@ static void assess_news2(const vigil_escalation_inputs *in, int64_t now_ms,
     }
     if (in->has_news2_late) {
         /* REQ ESC-LATE-SET: shown with its own level, never filed unseen */
-        add_reason(rb, VIGIL_ESC_R_NEWS2_LATE,
-                   vigil_escalation_level_from_news2(&in->news2_late), false,
-                   in->news2_late.total, minutes_before(in->news2_late_t_ms, in->news2_t_ms));
+        add_reason(rb, VIGIL_ESC_R_NEWS2_LATE, vigil_escalation_level_from_news2(&in->news2_late),
+                   false, in->news2_late.total,
+                   minutes_before(in->news2_late_t_ms, in->news2_t_ms));
     }
     if (!n->complete) {
         res->news2_incomplete = true;

@@ -37,7 +37,10 @@ void vigil__srv_esc_inputs(const vigil_server *srv, const srv_patient *p, int64_
         in->has_news2_complete = p->has_cnews2;
         in->news2_complete = p->cnews2;
         in->news2_complete_t_ms = p->cnews2_t_ms;
-        in->has_news2_partial_peak = p->has_pk && p->pk_t_ms != p->news2_t_ms;
+        /* always, even when it may be the latest set itself: a set measured at the
+         * same time can score lower (fuzz/fuzz_escalation.c found one); the core
+         * leaves out the reason when the peak is the latest set */
+        in->has_news2_partial_peak = p->has_pk;
         in->news2_partial_peak = p->pk;
         in->news2_partial_peak_t_ms = p->pk_t_ms;
     }

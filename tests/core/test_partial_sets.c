@@ -302,6 +302,36 @@ static void escalation_later_lower_partial_keeps_the_partial_peak(void **state)
     assert_int_equal(k->value2, 10);
 }
 
+/* REQ ESC-PARTIAL-NEVER-LOWERS: two partial sets measured at the same time,
+ * the later-arriving one scoring lower: the earlier one still counts (found
+ * by fuzz/fuzz_escalation.c: new confusion alone, then RR 22 with oxygen) */
+static void escalation_partial_peak_at_the_latest_time_still_counts(void **state)
+{
+    (void)state;
+    vigil_obs v, rr;
+    vigil_obs_init(&v);
+    v.acvpu = VIGIL_ACVPU_V; /* 3 on its own: urgent-ward */
+    vigil_obs_init(&rr);
+    rr.rr_bpm = 22;          /* 2 */
+    rr.o2 = VIGIL_O2_OXYGEN; /* 2: total 4, no single 3: ward */
+    vigil_escalation_inputs in;
+    inputs_with(&in, &rr, T0, NULL, 0);
+    in.has_news2_partial_peak = true;
+    in.news2_partial_peak = score(&v);
+    in.news2_partial_peak_t_ms = T0;
+    vigil_escalation_result res;
+    step_fresh(&in, T0, &res);
+    assert_int_equal(res.level, VIGIL_ESC_URGENT_WARD);
+    /* the peak given as the latest set itself adds no reason */
+    inputs_with(&in, &v, T0, NULL, 0);
+    in.has_news2_partial_peak = true;
+    in.news2_partial_peak = score(&v);
+    in.news2_partial_peak_t_ms = T0;
+    step_fresh(&in, T0, &res);
+    assert_int_equal(res.level, VIGIL_ESC_URGENT_WARD);
+    assert_null(find(&res, VIGIL_ESC_R_NEWS2_PARTIAL_PEAK));
+}
+
 /* A new complete set is full evidence: it may lower the level. */
 static void escalation_new_complete_set_lowers_as_charted(void **state)
 {
@@ -407,6 +437,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(escalation_partial_set_never_lowers_below_last_complete),
     cmocka_unit_test(escalation_partial_set_can_raise_above_last_complete),
     cmocka_unit_test(escalation_later_lower_partial_keeps_the_partial_peak),
+    cmocka_unit_test(escalation_partial_peak_at_the_latest_time_still_counts),
     cmocka_unit_test(escalation_new_complete_set_lowers_as_charted),
     cmocka_unit_test(escalation_plan_applies_to_the_last_complete_set),
     cmocka_unit_test(escalation_late_set_is_reported),

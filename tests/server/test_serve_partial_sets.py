@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from serve_util import Checks, Server, ack_fields, adt, oru  # noqa: E402
 
 C = Checks()
-P, Q, R = "9990000018", "9990000026", "9990000034"
+P, Q, R, S = "9990000018", "9990000026", "9990000034", "9990000042"
 DAY = "from=2025-01-14T00:00:00Z&to=2025-01-15T00:00:00Z"
 NONE = dict(rr=None, spo2=None, fio2=None, sbp=None, acvpu=None, temp=None)
 
@@ -57,12 +57,12 @@ def fhir_obs(nhs, loinc, display, value, unit, ucum, t):
 
 with Server() as s:
     conn = s.mllp()
-    for i, nhs in enumerate((P, Q, R)):
+    for i, nhs in enumerate((P, Q, R, S)):
         C.check(ack_fields(conn.request(adt("A%d" % i, "A01", nhs, "WARD7B", "BED0%d" % i)))[0]
                 == "AA", "admitted %s" % nhs)
     nurse = s.add_user("nurse7", "nurse", ["WARD7B"])
     ids = {n: s.db().execute("SELECT id FROM patient WHERE nhs_number=?", (n,)).fetchone()[0]
-           for n in (P, Q, R)}
+           for n in (P, Q, R, S)}
 
     # 1. complete set in the emergency band: RR 30 (3), SpO2 88 (3), SBP 85 (3),
     #    HR 140 (3), V (3), temp 36.5 (0), air (0) = 15
@@ -163,7 +163,20 @@ with Server() as s:
     r = row(js, R)
     C.check(r["news2"]["total"] == 0 and r["news2"]["complete"],
             "the newer real set is shown (%s)" % r["news2"])
+    # 7b. two partial sets measured at the same time, the later one lower: the first still
+    #     counts (V alone: a single 3, urgent-ward; then A, SpO2 94 on oxygen: 3, ward)
+    C.check(ack_fields(conn.request(oru("S1", nhs=S, t="20250114070000+0000", hr=None,
+                                        **dict(NONE, acvpu="V"))))[0] == "AA", "S: V alone")
+    C.check(ack_fields(conn.request(oru("S2", nhs=S, t="20250114070000+0000", hr=None,
+                                        **dict(NONE, acvpu="A", spo2=94, fio2=40))))[0] == "AA",
+            "S: A, SpO2 94 on oxygen, same time")
     conn.close()
+    s.settle()
+    st, js, _ = s.http("GET", "/api/wards/WARD7B/patients", token=nurse)
+    sp = row(js, S)
+    C.check(sp["escalation"]["level"] == "urgent-ward",
+            "a lower partial set at the same time never hides the earlier one (%s %s)"
+            % (sp["escalation"]["level"], reasons(sp)))
 
     # 9 (below, after 8). after kill -9 and a restart, the store gives back the last
     # complete set and the partial peak: still emergency for P, urgent-ward for Q
