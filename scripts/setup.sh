@@ -16,6 +16,7 @@ PKGS=(
   libssl-dev               # SHA-256 audit chain
   libarchive-dev zlib1g-dev  # read the data archives in place
   libmicrohttpd-dev        # HTTP server
+  libqrencode-dev          # QR codes on the family page's bedside cards
   libxgboost-dev           # training (not needed at serving time)
   python3 python3-numpy python3-sklearn python3-xgboost python3-pandas  # test oracles, bench peers
   python3-hl7              # HL7 v2 parser: oracle for tests/hl7

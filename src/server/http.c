@@ -336,6 +336,7 @@ static void dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c
 {
     srv_req *r = &c->req;
     reason_of(conn, r->reason, sizeof r->reason);
+    client_of(conn, r->client, sizeof r->client);
     r->who.user = r->user.username[0] != '\0' ? r->user.username : "anonymous";
     r->who.reason = r->reason;
     r->query = json_object();

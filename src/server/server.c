@@ -200,6 +200,9 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
         s = vigil_store_open(srv->db, 0, &srv->auth_store, err);
     }
     if (s == VIGIL_OK) {
+        s = vigil__srv_family_init(srv, err);
+    }
+    if (s == VIGIL_OK) {
         s = listen_on(srv->bind, cfg->http_port, &srv->http_fd, &srv->http_port, err);
     }
     if (s == VIGIL_OK) {
@@ -326,6 +329,7 @@ void vigil_server_close(vigil_server *srv)
     vigil__srv_tls_free(srv);
     vigil__srv_senders_free(srv);
     vigil__srv_static_fini(&srv->web);
+    vigil__srv_family_fini(srv);
     for (int *fd = &srv->http_fd; fd != NULL; fd = fd == &srv->http_fd ? &srv->mllp_fd : NULL) {
         if (*fd >= 0) {
             close(*fd);

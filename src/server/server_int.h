@@ -481,6 +481,31 @@ void vigil__srv_csrf_token(const char *session_token, char out[SRV_TOKEN_LEN + 1
 const char *vigil__srv_csrf_check(const vigil_server *srv, struct MHD_Connection *conn,
                                   const char *session_token, bool by_cookie);
 
+/* ---- Martha's Rule from the bedside (family.c) ---------------------------------- */
+
+#define SRV_BEDSIDE_CODE_MAX 48
+#define SRV_FAMILY_SLOTS 512
+
+typedef struct srv_family_slot {
+    char key[80]; /* "a|<address>" or "c|<code>"; "" = free */
+    int64_t since_ms;
+    int n_bad, n_calls;
+} srv_family_slot;
+
+typedef struct srv_family {
+    uint8_t key[32]; /* the bedside codes' key (<db>.bedside-key) */
+    pthread_mutex_t mu;
+    bool ready; /* mu initialised */
+    srv_family_slot slots[SRV_FAMILY_SLOTS];
+} srv_family;
+
+/* Read (or make, mode 600) the bedside-code key beside the store. */
+vigil_status vigil__srv_family_init(vigil_server *srv, vigil_err *err);
+void vigil__srv_family_fini(vigil_server *srv);
+/* The bedside code of an admission: "<patient>-<admission>-<tag>". */
+void vigil__srv_bedside_code(const vigil_server *srv, int64_t patient_id, int64_t admission_id,
+                             char out[SRV_BEDSIDE_CODE_MAX]);
+
 /* ---- the server -------------------------------------------------------------- */
 
 #define SRV_MLLP_READ_CHUNK 65536
@@ -559,7 +584,8 @@ struct vigil_server {
     pthread_t store_thr, mllp_thr;
     bool store_running, mllp_running;
     struct MHD_Daemon *mhd;
-    srv_static web; /* the web app's files (static.c) */
+    srv_static web;    /* the web app's files (static.c) */
+    srv_family family; /* bedside codes and their rate limits (family.c) */
     bool running;
 
     srv_auth auth;
@@ -640,6 +666,7 @@ typedef struct srv_req {
     srv_user user;
     vigil_actor who; /* user.username and the stated reason */
     char reason[256];
+    char client[64]; /* the peer's address */
     /* response */
     int status;
     char *resp;               /* owned */
@@ -719,6 +746,11 @@ bool vigil__srv_addr_loopback(const struct sockaddr *sa);
 void vigil__srv_h_me(vigil_server *srv, srv_req *r);
 void vigil__srv_h_fhir_post_obs(vigil_server *srv, srv_req *r);
 void vigil__srv_h_fhir_post_bundle(vigil_server *srv, srv_req *r);
+/* Martha's Rule from the bedside (family.c, store thread): no sign-in. */
+void vigil__srv_h_family_concern(vigil_server *srv, srv_req *r);
+void vigil__srv_h_family_daily(vigil_server *srv, srv_req *r);
+/* GET /api/patients/{id}/bedside-code: the code, its page and its QR code. */
+void vigil__srv_h_bedside_code(vigil_server *srv, srv_req *r);
 /* Handlers on the store thread (fhir.c). */
 void vigil__srv_h_fhir_search(vigil_server *srv, srv_req *r);
 

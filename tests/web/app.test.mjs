@@ -6,8 +6,9 @@
 // Paths: the nurse, keyboard only (sign in, the ward, a patient, acknowledge an alert,
 // a form's error summary, a concern holding a stored XSS payload shown as text,
 // record a set with NEWS2 worked out as it is typed and checked against the server's,
-// a Martha's Rule call, the daily answer, sign out, a session that ends returning to
-// the same page after sign-in); a new alert reaching an open ward page (the time
+// a Martha's Rule call, the daily answer, the bedside card, sign out, a session that ends
+// returning to the same page after sign-in); the family page on a phone, keyboard only and
+// without an account (a request for review reaching the store as a call from the family); a new alert reaching an open ward page (the time
 // from the HL7 ACK is printed, not asserted); the doctor (Scale 2); outreach (open
 // alerts, the Martha's Rule review); the safety officer (the log); the handover
 // sheet; the administrator (add and disable a user). No page may throw, and no
@@ -168,7 +169,7 @@ try {
   await tabTo(page, '#marthas button[type=submit]');
   await page.keyboard.press('Enter');
   await waitText(page, '#actions', "Martha's Rule call recorded");
-  C.check(await s.query("SELECT caller FROM marthas_call") === 'family', "Martha's Rule call stored as from the family");
+  C.check(await s.query("SELECT caller FROM marthas_call WHERE channel = 'phone'") === 'family', "Martha's Rule call stored as from the family");
   await tabTo(page, '#daily input[value=better]'); // a radio group is one stop: arrows choose
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
@@ -182,6 +183,33 @@ try {
   await page.waitForSelector('#sheet section');
   C.check((await page.textContent('#sheet')).includes('Situation'), 'handover: SBAR');
   await checkPage(page, 'handover');
+
+  // the bedside card, then the family page on a phone, keyboard only, no account
+  await page.goto(s.url + '/card?id=' + p2);
+  await page.waitForSelector('#card:not([hidden]) svg');
+  const code = (await page.textContent('#code')).trim();
+  C.check(/^[0-9A-Z]+-[0-9A-Z]+-[0-9A-Z]{8}$/.test(code), 'bedside card: a code (' + code + ') and its QR code');
+  await checkPage(page, 'bedside-card');
+  const fctx = await b.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const fp = await fctx.newPage();
+  watch(fp, 'family', problems);
+  await fp.goto(s.url + '/family?code=' + encodeURIComponent(code));
+  await checkPage(fp, 'family-phone');
+  await tabTo(fp, '#concern button[type=submit]');
+  await fp.keyboard.press('Enter');
+  await fp.waitForSelector('#concern .nhsuk-error-summary');
+  await checkPage(fp, 'family-phone-error');
+  await tabTo(fp, '#who-patient');
+  await fp.keyboard.press('ArrowDown'); // a relative or friend
+  await typeInto(fp, '#what', 'Dad is very sleepy and not making sense');
+  await tabTo(fp, '#concern button[type=submit]');
+  await fp.keyboard.press('Enter');
+  await waitText(fp, '#result', 'outreach team has been asked to come');
+  C.check(!(await fp.textContent('body')).includes('9990000026'), 'the family page shows nothing about the patient');
+  C.check(await s.query("SELECT caller || '|' || channel FROM marthas_call WHERE concern LIKE 'Dad%'") === 'family|bedside code',
+    "the family's request stored as a Martha's Rule call from the family");
+  await checkPage(fp, 'family-phone-sent');
+  await fctx.close();
 
   // a new alert reaches the open ward page
   await page.goto(s.url + '/ward');
@@ -235,17 +263,18 @@ try {
   await op.waitForURL(/\/alerts/);
   await op.waitForSelector('#list table');
   const alertsText = await op.textContent('#list');
-  C.check(alertsText.includes("Martha's Rule call") && alertsText.includes('Not acknowledged'), 'outreach: open alerts with the call');
+  C.check(alertsText.includes("Martha's Rule call") && alertsText.includes('Not acknowledged'), 'outreach: open alerts with the calls');
   const firstAcked = await op.$$eval('#list tbody tr', (r) => r.map((x) => x.textContent.includes('Not acknowledged')));
   C.check(firstAcked[0] === true, 'outreach: unacknowledged alerts first');
   await checkPage(op, 'alerts');
   await op.goto(s.url + '/patient?id=' + p1);
   await op.waitForSelector('form[id^=review-]');
+  C.check((await op.$$('form[id^=review-]')).length === 1, 'outreach: the review form for the call');
   await op.check('form[id^=review-] input[value=acute-deterioration]');
   await op.check('form[id^=review-] input[value=change-in-care]');
   await op.click('form[id^=review-] button[type=submit]');
   await waitText(op, '#alerts', 'Review recorded');
-  C.check(await s.query("SELECT outcome FROM marthas_review") === 'change-in-care', "outreach: Martha's Rule review stored");
+  C.check(await s.query("SELECT r.outcome FROM marthas_review r JOIN marthas_call c ON c.id = r.call_id WHERE c.channel = 'phone'") === 'change-in-care', "outreach: Martha's Rule review stored");
   await octx.close();
 
   // ---- the safety officer: the log

@@ -49,7 +49,9 @@ export function signInUrl() {
    sending the user to sign-in) when the session has ended. */
 export async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
-  if (method !== 'GET' && method !== 'HEAD' && path !== '/api/login') {
+  // no session, so no CSRF token: sign-in and the family page (the server checks Origin)
+  const anonymous = path === '/api/login' || path.startsWith('/api/family/');
+  if (method !== 'GET' && method !== 'HEAD' && !anonymous) {
     if (csrf === null) {
       const t = await api('GET', '/api/csrf');
       csrf = t.body.csrf_token;
@@ -62,7 +64,7 @@ export async function api(method, path, body) {
     init.body = JSON.stringify(body);
   }
   const r = await fetch(path, init);
-  if (r.status === 401 && path !== '/api/login') {
+  if (r.status === 401 && !anonymous) {
     location.assign(signInUrl());
     throw new SessionEnded('signed out');
   }

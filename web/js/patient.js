@@ -263,6 +263,7 @@ function renderActions(p) {
   const box = clear(document.getElementById('actions'));
   const clinical = ['nurse', 'doctor', 'outreach'].includes(me.role);
   if (!clinical) return;
+  box.append(el('p', {}, el('a', { href: '/card?id=' + id }, "Print the bedside card (Martha's Rule code for the patient and family)")));
   box.append(obsForm(p));
   box.append(simpleForm('concern', 'Raise a staff concern', [textarea('concern', 'What worries you about this patient?'), button('Raise concern')],
     (f) => (value(f, 'concern') ? [] : [{ field: 'concern', text: 'Enter what worries you' }]),
