@@ -45,6 +45,9 @@ typedef struct vigil_cohort_stay {
     double saps1, sofa; /* NaN when unknown */
     double news2_max48; /* max hourly NEWS2 (lower bound) over hours 0-48 */
     double news2_last;  /* NEWS2 at hour 48 */
+    double last_t_h;    /* time of the stay's last record (hours; NaN when none): a 2012 stay
+                           whose records end well before hour 48 is scored at 48 with what
+                           there is, and counted as cut short (vigil evaluate) */
 } vigil_cohort_stay;
 
 typedef struct vigil_cohort {

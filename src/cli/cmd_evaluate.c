@@ -305,7 +305,10 @@ static vigil_cohort *load_cohort(const ev *e, const char *path, bool with_featur
  * dropped as implausible. */
 typedef struct quality {
     size_t malformed, implausible, files_skipped, stays_without_meas;
+    size_t cut_short; /* 2012 stays whose records end before hour 47 (scored at 48 anyway) */
 } quality;
+
+#define CUT_SHORT_BEFORE_H 47.0
 
 static quality quality_of(const vigil_cohort *c)
 {
@@ -320,6 +323,9 @@ static quality quality_of(const vigil_cohort *c)
                       c->summary.n_issues[VIGIL_DATA_EMPTY_FILE] +
                       c->summary.n_issues[VIGIL_DATA_UNRECOGNISED];
     q.stays_without_meas = c->summary.n_stays_without_meas;
+    for (size_t k = 0; c->format == VIGIL_DATA_PN2012 && k < c->n_stays; k++) {
+        q.cut_short += !(c->stays[k].last_t_h >= CUT_SHORT_BEFORE_H);
+    }
     return q;
 }
 
@@ -330,6 +336,7 @@ static void quality_json(json_t *o, const quality *q)
     json_object_set_new(o, "files_skipped", json_integer((json_int_t)q->files_skipped));
     json_object_set_new(o, "stays_without_measurements",
                         json_integer((json_int_t)q->stays_without_meas));
+    json_object_set_new(o, "stays_cut_short", json_integer((json_int_t)q->cut_short));
 }
 
 static void print_quality(const quality *q)
@@ -338,6 +345,11 @@ static void print_quality(const quality *q)
            "skipped as unreadable, %zu stays without a measurement, %zu implausible values "
            "dropped\n",
            q->malformed, q->files_skipped, q->stays_without_meas, q->implausible);
+    if (q->cut_short > 0) {
+        printf("  %zu stays cut short: their records end before hour %.0f and they are scored at "
+               "hour 48 with what there is\n",
+               q->cut_short, CUT_SHORT_BEFORE_H);
+    }
 }
 
 static int evaluate_one(ev *e, const char *path)

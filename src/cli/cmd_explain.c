@@ -237,6 +237,12 @@ int vigil_cli_explain(int argc, char **argv)
                    pred.low_confidence ? " (LOW CONFIDENCE: some inputs outside the training "
                                          "ranges)"
                                        : "");
+            if (f.stay.format == VIGIL_DATA_PN2012 &&
+                !(f.stay.last_t_h >= (double)VIGIL_COHORT_2012_HOUR - 1.0)) {
+                printf("WARNING: this stay's records end at hour %.1f, before hour %d: it is "
+                       "scored with what there is (a stay cut short or a file cut off).\n",
+                       f.stay.last_t_h, VIGIL_COHORT_2012_HOUR);
+            }
             printf("NEWS2 from the same observations: %s\n", nw);
             printf("Pushing the risk up:\n");
             for (size_t i = 0; i < n_up; i++) {

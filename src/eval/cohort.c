@@ -316,6 +316,7 @@ static vigil_status on_stay(const vigil_stay *s, const vigil_meas *m, size_t n, 
     cs->died = s->in_hospital_death;
     cs->saps1 = s->saps1;
     cs->sofa = s->sofa;
+    cs->last_t_h = s->last_t_h;
     st = vigil_cohort_timeline(b->tl, s, m, n, err);
     if (st != VIGIL_OK) {
         return st;

@@ -158,6 +158,24 @@ echo '{"cv_folds": 1}' >"$tmp/bad3.json"
 [ $? -ne 0 ] && grep -q "cv_folds" "$tmp/e"
 check "one fold is refused" $?
 
+# a stay cut short and a file cut off mid-row are reported, by evaluate and explain
+mkdir -p "$tmp/cut/set-a"
+ids="132539 132540 132541 132551 132588 132598"
+tar -xzf "$a12" -C "$tmp/cut" $(for i in $ids; do echo "set-a/$i.txt"; done)
+awk -F, 'NR == 1 || $1 < "20:00"' "$tmp/cut/set-a/132539.txt" >"$tmp/c" && mv "$tmp/c" "$tmp/cut/set-a/132539.txt"
+head -c -7 "$tmp/cut/set-a/132540.txt" >"$tmp/c" && mv "$tmp/c" "$tmp/cut/set-a/132540.txt"
+grep -E "^(RecordID|$(echo $ids | tr ' ' '|'))," "$data/physionet2012/Outcomes-a.txt" >"$tmp/cut/Outcomes-a.txt"
+"$bin" evaluate --data "$tmp/cut/set-a" --outcomes "$tmp/cut/Outcomes-a.txt" >"$tmp/cut.txt" 2>&1
+grep -q "1 stays cut short" "$tmp/cut.txt" && grep -q "data quality: 1 malformed rows" "$tmp/cut.txt"
+check "plain vigil evaluate reports the stay cut short and the file cut off mid-row" $?
+"$bin" evaluate --model "$tmp/m.json" --data "$tmp/cut/set-a" --outcomes "$tmp/cut/Outcomes-a.txt" \
+    >"$tmp/cutm.txt" 2>&1
+grep -q "1 stays cut short" "$tmp/cutm.txt" && grep -q "data quality: 1 malformed rows" "$tmp/cutm.txt"
+check "vigil evaluate --model reports the same data-quality counts" $?
+"$bin" explain --model "$tmp/m.json" --data "$tmp/cut/set-a" --stay 132539 >"$tmp/cutx.txt" 2>&1
+grep -q "WARNING: this stay's records end at hour 19" "$tmp/cutx.txt"
+check "vigil explain warns that the stay's records end before hour 48" $?
+
 "$bin" train --task mortality2012 --data "$a19" --max-stays 50 --out "$tmp/x.json" >/dev/null 2>"$tmp/e"
 [ $? -ne 0 ] && grep -q "needs PhysioNet 2012" "$tmp/e"
 check "a task given the other data set is refused" $?
