@@ -652,6 +652,7 @@ static bool ward_vital_stat(vigil_feature_stat st)
 
 bool vigil_features_in_set(size_t i, vigil_feature_set s)
 {
+    /* REQ FEAT-WARD-SET */
     if (i >= N_DEFS || (unsigned)s >= VIGIL_FSET_COUNT) {
         return false;
     }

@@ -288,6 +288,7 @@ static bool in_set(const char *name, vigil_feature_set s)
     return vigil_features_in_set(idx(name), s);
 }
 
+/* REQ FEAT-WARD-SET */
 static void ward_feature_sets_leave_out_time_process_and_icu_only_inputs(void **state)
 {
     (void)state;
