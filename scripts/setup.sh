@@ -17,6 +17,7 @@ PKGS=(
   libarchive-dev zlib1g-dev  # read the data archives in place
   libmicrohttpd-dev        # HTTP server
   libqrencode-dev          # QR codes on the family page's bedside cards
+  libcurl4-openssl-dev     # pages to a paging gateway's webhook (HTTPS, timeouts)
   libxgboost-dev           # training (not needed at serving time)
   python3 python3-numpy python3-sklearn python3-xgboost python3-pandas  # test oracles, bench peers
   python3-hl7              # HL7 v2 parser: oracle for tests/hl7

@@ -13,9 +13,11 @@
  * answers, AI opt-outs, Scale 2 decisions and revised escalation plans to
  * signed-in staff, with roles and ward scope enforced on every request.
  *
- * What it does not do: TLS (put it behind a TLS-terminating proxy), page
- * anyone (alerts and repeats are stored and shown; delivery is another
- * system's job), train or load models (the caller passes a vigil_scorer),
+ * With cfg.paging it also pages the rota's holders of each alert and repeat
+ * (an outbox written with the alert; a pager thread delivers through the web
+ * app and a gateway's webhook: docs/server.md "Pages").
+ *
+ * What it does not do: TLS for MLLP, train or load models (the caller passes a vigil_scorer),
  * install signal handlers (the caller's main() does: see src/cli/cmd_serve.c).
  *
  * Durability (REQ SERVER-ACK-AFTER-COMMIT): an HL7 message is acknowledged
@@ -155,6 +157,19 @@ typedef struct vigil_server_config {
      * read once at start and served from the HTTP port; NULL: the API only.
      * Borrowed during vigil_server_open only. */
     const char *web_root;
+    /* Paging (docs/server.md "Pages"): when on, every alert and repeat the
+     * policy stores queues pages to the holders of its rota post in the same
+     * transaction (the outbox), and a pager thread delivers them. Off by
+     * default. Strings borrowed during vigil_server_open only. */
+    bool paging;
+    const char *page_webhook_url;    /* http:// or https://; NULL: the web app channel only */
+    const char *page_webhook_secret; /* HMAC-SHA-256 key; required with a webhook */
+    const char *page_link_base;      /* e.g. "https://vigil.ward.example"; the page's link */
+    const char *page_ca_file;        /* PEM CA bundle for an https webhook; NULL: the system's */
+    int64_t page_connect_timeout_ms; /* default 2 s */
+    int64_t page_timeout_ms;         /* whole request, default 5 s */
+    int64_t page_retry_ms;           /* first retry after this, doubling to 60 s; default 1 s */
+    unsigned page_max_attempts;      /* then the page is failed (logged, counted); default 10 */
     /* Log sink: one line per call, no newline; NULL = stderr. Called from
      * any server thread (serialised by the server). */
     void (*log)(void *ctx, const char *line);

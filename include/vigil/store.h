@@ -49,7 +49,7 @@
 #include "vigil/ward.h"
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
-#define VIGIL_STORE_SCHEMA_VERSION 7
+#define VIGIL_STORE_SCHEMA_VERSION 8
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -746,6 +746,182 @@ typedef struct vigil_store_patient_current {
 vigil_status vigil_store_patient_current_get(vigil_store *st, const vigil_actor *who,
                                              int64_t patient_id, int64_t now_ms,
                                              vigil_store_patient_current *out, vigil_err *err);
+
+/* ---- rotas and pages (docs/store.md "Rotas and pages") ------------------ */
+
+/*
+ * A rota post is (ward, level, step): ward is a ward name or "*" (every
+ * ward without a holder of its own for that post), level is one of the
+ * escalation levels ("ward", "urgent-ward", "urgent", "emergency") or
+ * "in-charge" (step 0 the nurse in charge, step 1 the site manager: paged
+ * when an alert reaches the top of its rota or a post has no holder), and
+ * step is the rota step the policy climbs (0 = first responder). A shift
+ * gives a post to a user from from_ms until to_ms (exclusive); posts may
+ * have several holders at once (cover). Shifts are never deleted: ending
+ * one early records who ended it and when.
+ */
+#define VIGIL_STORE_ROTA_STEPS_MAX 16
+#define VIGIL_STORE_LEVEL_TEXT_MAX 15 /* "urgent-ward", "in-charge" */
+
+typedef struct vigil_store_shift {
+    int64_t id;                              /* 0 before it is stored */
+    char ward[VIGIL_STORE_NAME_MAX + 1];     /* a ward or "*" */
+    char level[VIGIL_STORE_LEVEL_TEXT_MAX + 1];
+    int step;                                /* 0 .. VIGIL_STORE_ROTA_STEPS_MAX - 1 */
+    char username[VIGIL_ID_MAX];             /* an enabled user */
+    int64_t from_ms, to_ms;                  /* to_ms > from_ms */
+    char created_by[VIGIL_ID_MAX];           /* filled on read */
+} vigil_store_shift;
+
+/* Add a shift (audited "rota.shift-add"). who->user must be an enabled user
+ * (the server decides which roles may edit which wards). VIGIL_ERR_ARG for
+ * an unknown level, a step out of range, to_ms <= from_ms;
+ * VIGIL_ERR_NOT_FOUND when username is no enabled user. */
+vigil_status vigil_store_shift_add(vigil_store *st, const vigil_actor *who,
+                                   const vigil_store_shift *s, int64_t *out_id, vigil_err *err);
+
+/* End shift id at t_ms (to_ms becomes min(to_ms, t_ms); audited
+ * "rota.shift-end"). *out (may be NULL) gets the shift as it was.
+ * VIGIL_ERR_NOT_FOUND when there is no such shift in force or to come. */
+vigil_status vigil_store_shift_end(vigil_store *st, const vigil_actor *who, int64_t id,
+                                   int64_t t_ms, vigil_store_shift *out, vigil_err *err);
+
+/* Shifts overlapping [from_ms, to_ms) of ward (and of "*"; NULL: every
+ * ward), by ward, level, step, start; at most max into out; *n the count.
+ * Staff data, not patient data: not audited. */
+vigil_status vigil_store_shifts_get(vigil_store *st, const char *ward, int64_t from_ms,
+                                    int64_t to_ms, vigil_store_shift *out, size_t max, size_t *n,
+                                    vigil_err *err);
+
+/* The users holding post (ward, level, step) at t_ms: the ward's own
+ * holders, else those of "*". At most max into out; *n the count (0: a
+ * gap). */
+vigil_status vigil_store_rota_holders(vigil_store *st, const char *ward, const char *level,
+                                      int step, int64_t t_ms, char (*out)[VIGIL_ID_MAX],
+                                      size_t max, size_t *n, vigil_err *err);
+
+/* A post nobody holds at t_ms. */
+typedef struct vigil_store_rota_gap {
+    char ward[VIGIL_STORE_NAME_MAX + 1];
+    char level[VIGIL_STORE_LEVEL_TEXT_MAX + 1];
+    int step;
+} vigil_store_rota_gap;
+
+/* Every gap at t_ms: for each ward with a patient in a bed now or a shift
+ * of its own, each level's steps 0 .. steps - 1 and in-charge step 0, the
+ * posts with no holder (own or "*"). At most max into out; *n the count
+ * (all of them, even past max). */
+vigil_status vigil_store_rota_gaps(vigil_store *st, int64_t t_ms, int steps,
+                                   vigil_store_rota_gap *out, size_t max, size_t *n,
+                                   vigil_err *err);
+
+/* How a page reaches its recipient: the web app (the responder's signed-in
+ * phone or tablet polls for it) or the webhook of a paging gateway. */
+typedef enum vigil_store_channel {
+    VIGIL_STORE_CHANNEL_WEB = 0,
+    VIGIL_STORE_CHANNEL_WEBHOOK,
+    VIGIL_STORE_CHANNEL_COUNT
+} vigil_store_channel;
+
+/* "web", "webhook". */
+const char *vigil_store_channel_name(vigil_store_channel c);
+
+/* A page to write in the same transaction as the alert or repeat that
+ * causes it (the outbox). Strings borrowed for the call. */
+typedef struct vigil_store_page_req {
+    const char *recipient; /* a username; NULL or "": nobody holds the post (a gap): the page
+                              is stored "unrouted", shown and counted, never sent */
+    vigil_store_channel channel;
+    const char *post;      /* the post paged, e.g. "emergency step 1", "in-charge step 0" */
+    int rota_step;
+} vigil_store_page_req;
+
+/* The delivery state of a page. Delivered, read and acknowledged are
+ * separate times on the page; state is where sending stands. */
+typedef enum vigil_store_page_state {
+    VIGIL_STORE_PAGE_PENDING = 0, /* to send (webhook) or to be fetched (web) */
+    VIGIL_STORE_PAGE_DELIVERED,   /* the gateway took it / the responder's app fetched it */
+    VIGIL_STORE_PAGE_FAILED,      /* given up after the last attempt */
+    VIGIL_STORE_PAGE_CANCELLED,   /* the alert was acknowledged before it was sent */
+    VIGIL_STORE_PAGE_UNROUTED,    /* nobody held the post: never sent */
+    VIGIL_STORE_PAGE_STATE_COUNT
+} vigil_store_page_state;
+
+/* "pending", "delivered", "failed", "cancelled", "unrouted". */
+const char *vigil_store_page_state_name(vigil_store_page_state s);
+
+/* A stored page. */
+typedef struct vigil_store_page {
+    int64_t id; /* the page id: unique in the store, never reused */
+    int64_t alert_id;
+    int64_t patient_id;
+    char ward[VIGIL_STORE_NAME_MAX + 1]; /* where the patient was when it was paged */
+    char bed[VIGIL_STORE_NAME_MAX + 1];
+    char level[VIGIL_STORE_LEVEL_TEXT_MAX + 1];
+    char post[VIGIL_STORE_NAME_MAX + 1];
+    char recipient[VIGIL_ID_MAX]; /* "" when unrouted */
+    vigil_store_channel channel;
+    vigil_store_page_state state;
+    int rota_step;
+    int attempts;
+    int64_t created_ms, next_ms;
+    int64_t delivered_ms, read_ms, acked_ms; /* 0 when not (yet) */
+    char last_error[VIGIL_STORE_NAME_MAX + 1];
+} vigil_store_page;
+
+/*
+ * vigil_store_episode_open and vigil_store_alert_repeat, writing pages[0..n)
+ * in the same transaction (each audited "page.queue"), so a page is queued
+ * exactly when its alert or repeat is stored. n may be 0.
+ */
+vigil_status vigil_store_episode_open_paged(vigil_store *st, const vigil_actor *who,
+                                            int64_t patient_id, vigil_news2_response level,
+                                            vigil_store_trigger trigger, int64_t trigger_ref,
+                                            int64_t supersedes_id, int64_t t_ms,
+                                            const vigil_store_page_req *pages, size_t n_pages,
+                                            int64_t *out_episode_id, int64_t *out_alert_id,
+                                            vigil_err *err);
+vigil_status vigil_store_alert_repeat_paged(vigil_store *st, const vigil_actor *who,
+                                            int64_t alert_id, int64_t t_ms, int rota_step,
+                                            const char *notified,
+                                            const vigil_store_page_req *pages, size_t n_pages,
+                                            vigil_err *err);
+
+/* Pending pages of channel due at now_ms (next_ms <= now_ms), oldest
+ * first, at most max into out; *n the count. */
+vigil_status vigil_store_pages_due(vigil_store *st, vigil_store_channel channel, int64_t now_ms,
+                                   vigil_store_page *out, size_t max, size_t *n, vigil_err *err);
+
+typedef enum vigil_store_attempt_outcome {
+    VIGIL_STORE_ATTEMPT_DELIVERED = 0,
+    VIGIL_STORE_ATTEMPT_RETRY, /* failed; tried again at next_ms */
+    VIGIL_STORE_ATTEMPT_FAILED, /* failed; no more attempts */
+    VIGIL_STORE_ATTEMPT_OUTCOME_COUNT
+} vigil_store_attempt_outcome;
+
+/* Record one delivery attempt of a pending page at t_ms and its outcome
+ * (detail: e.g. "HTTP 503", "timeout"), audited "page.attempt" in the same
+ * transaction; RETRY sets next_ms. VIGIL_ERR_CONFLICT when the page is no
+ * longer pending (acknowledged meanwhile: the attempt is still recorded). */
+vigil_status vigil_store_page_attempt(vigil_store *st, const vigil_actor *who, int64_t page_id,
+                                      int64_t t_ms, vigil_store_attempt_outcome outcome,
+                                      int64_t next_ms, const char *detail, vigil_err *err);
+
+/* The pages to username (who->user) created since since_ms, newest first,
+ * at most max; web pages still pending become delivered at now_ms (audited
+ * "page.delivered"). An audited read ("page.read-list"). */
+vigil_status vigil_store_pages_for(vigil_store *st, const vigil_actor *who, int64_t since_ms,
+                                   int64_t now_ms, vigil_store_page *out, size_t max, size_t *n,
+                                   vigil_err *err);
+
+/* The recipient (who->user) has read page id at t_ms (the first time
+ * counts; audited "page.read"). VIGIL_ERR_NOT_FOUND when it is not theirs. */
+vigil_status vigil_store_page_read(vigil_store *st, const vigil_actor *who, int64_t page_id,
+                                   int64_t t_ms, vigil_store_page *out, vigil_err *err);
+
+/* The pages of alert_id, oldest first (staff view of delivery). */
+vigil_status vigil_store_pages_of_alert(vigil_store *st, int64_t alert_id, vigil_store_page *out,
+                                        size_t max, size_t *n, vigil_err *err);
 
 /* ---- users, roles, passwords --------------------------------------------- */
 

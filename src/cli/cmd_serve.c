@@ -74,6 +74,17 @@ static void usage(FILE *f)
                "                         or blocks (10.1.2.3, 10.1.0.0/16, fd00::/8)\n"
                "  --hl7-sender APP/FAC   accept messages only from this MSH-3/MSH-4 pair\n"
                "                         ('*' for either part: any); others are AR\n"
+               "Pages (docs/server.md, Pages):\n"
+               "  --paging               queue pages to rota holders with every alert and\n"
+               "                         repeat (the web app channel: GET /api/pages)\n"
+               "  --page-webhook URL     also POST pages to a paging gateway (implies\n"
+               "                         --paging); signing secret from VIGIL_PAGE_SECRET\n"
+               "  --page-link-base URL   the base of the link a page carries\n"
+               "  --page-ca FILE         CA bundle to verify an https gateway\n"
+               "  --page-timeout S       whole-request timeout (default 5)\n"
+               "  --page-retry S         first retry after S seconds, doubling (default 1)\n"
+               "  --emergency-repeat S   repeat an unacknowledged emergency alert every S\n"
+               "                         seconds (default 300)\n"
                "  -h, --help             show this help\n"
                "\n"
                "The AI risk model is trained on ICU research data and must be validated\n"
@@ -176,6 +187,13 @@ int vigil_cli_serve(int argc, char **argv)
         {"http-conns-per-addr", required_argument, NULL, 'Q'},
         {"http-max-conns", required_argument, NULL, 'N'},
         {"hl7-sender", required_argument, NULL, 'S'},
+        {"paging", no_argument, NULL, 'g'},
+        {"page-webhook", required_argument, NULL, 'w'},
+        {"page-link-base", required_argument, NULL, 'l'},
+        {"page-ca", required_argument, NULL, 'c'},
+        {"page-timeout", required_argument, NULL, 't'},
+        {"page-retry", required_argument, NULL, 'r'},
+        {"emergency-repeat", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -255,6 +273,36 @@ int vigil_cli_serve(int argc, char **argv)
                 allow[n_allow++] = optarg;
             } else {
                 senders[n_senders++] = optarg;
+            }
+            break;
+        case 'g':
+            cfg.paging = true;
+            break;
+        case 'w':
+            cfg.paging = true;
+            cfg.page_webhook_url = optarg;
+            cfg.page_webhook_secret = getenv("VIGIL_PAGE_SECRET");
+            break;
+        case 'l':
+            cfg.page_link_base = optarg;
+            break;
+        case 'c':
+            cfg.page_ca_file = optarg;
+            break;
+        case 't':
+        case 'r':
+        case 'e':
+            if (!uint_arg(c == 't' ? "--page-timeout" : c == 'r' ? "--page-retry"
+                                                                 : "--emergency-repeat",
+                          optarg, 1, 86400, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            if (c == 't') {
+                cfg.page_timeout_ms = (int64_t)v * 1000;
+            } else if (c == 'r') {
+                cfg.page_retry_ms = (int64_t)v * 1000;
+            } else {
+                cfg.escalation.realert_ms[VIGIL_ESC_EMERGENCY] = (int64_t)v * 1000;
             }
             break;
         case 'B':

@@ -141,12 +141,22 @@ static vigil_status store_action(vigil_server *srv, srv_patient *p,
         }
         return vigil_store_episode_close(srv->store, who, l->episode_id, now_ms,
                                          "level back to none after acknowledgement", err);
-    case VIGIL_ESC_ACT_REALERT:
+    case VIGIL_ESC_ACT_REALERT: {
         if (l == NULL) {
             return VIGIL_OK;
         }
-        return vigil_store_alert_repeat(srv->store, who, l->alert_id, now_ms, (int)a->rota_step,
-                                        vigil_escalation_level_text(a->level), err);
+        /* REQ PAGE-OUTBOX: the repeat's pages are queued in its transaction */
+        srv_page_plan plan;
+        vigil__srv_page_plan(srv, p, a->level, (int)a->rota_step, true, l->call_id > 0, now_ms,
+                             &plan);
+        vigil_status s = vigil_store_alert_repeat_paged(
+            srv->store, who, l->alert_id, now_ms, (int)a->rota_step,
+            vigil_escalation_level_text(a->level), plan.req, plan.n, err);
+        if (s == VIGIL_OK) {
+            vigil__srv_page_plan_stored(srv, &plan);
+        }
+        return s;
+    }
     case VIGIL_ESC_ACT_ALERT: {
         int64_t ep = 0, al = 0, ref = 0, call = 0;
         vigil_store_trigger trig;
@@ -159,12 +169,19 @@ static vigil_status store_action(vigil_server *srv, srv_patient *p,
             trig = trigger_of(res, p, &ref);
             level = vigil__srv_level_to_store(a->level);
         }
-        vigil_status s = vigil_store_episode_open(
+        /* REQ PAGE-OUTBOX: the alert's pages are queued in its transaction;
+         * REQ PAGE-MARTHA-OUTREACH: a call pages outreach directly */
+        srv_page_plan plan;
+        vigil__srv_page_plan(srv, p, a->level, 0, false, a->alert_kind == VIGIL_ESC_ALERT_MARTHA,
+                             now_ms, &plan);
+        vigil_status s = vigil_store_episode_open_paged(
             srv->store, who, p->id, level, trig, ref,
-            a->alert_kind == VIGIL_ESC_ALERT_MARTHA ? 0 : *supersedes, now_ms, &ep, &al, err);
+            a->alert_kind == VIGIL_ESC_ALERT_MARTHA ? 0 : *supersedes, now_ms, plan.req, plan.n,
+            &ep, &al, err);
         if (s != VIGIL_OK) {
             return s;
         }
+        vigil__srv_page_plan_stored(srv, &plan);
         if (a->alert_kind != VIGIL_ESC_ALERT_MARTHA) {
             *supersedes = 0;
         }
@@ -353,6 +370,7 @@ void vigil__srv_esc_run_due(vigil_server *srv, int64_t now_ms)
     free(undo);
     free(snap);
     free(ps);
+    vigil__srv_pager_kick(srv);
 }
 
 void vigil__srv_esc_tick(vigil_server *srv, int64_t now_ms)

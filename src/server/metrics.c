@@ -171,6 +171,23 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
     uint64_t ai_n[] = {s.ai_scored, s.ai_skipped, s.ai_failed};
     labelled(&b, "vigil_ai_sets_total", "HL7 sets and the AI after the ACK.", "outcome", ai, ai_n,
              3);
+    srv_pager_stats pg;
+    vigil__srv_pager_stats(srv, &pg);
+    metric(&b, "vigil_pages_queued_total", "counter",
+           "Pages queued to a rota holder with their alert or repeat (every channel).",
+           pg.queued);
+    metric(&b, "vigil_pages_unrouted_total", "counter",
+           "Pages with nobody on the rota post they were for (a rota gap at alert time).",
+           pg.unrouted);
+    static const char *const pages[] = {"delivered", "retry", "failed"};
+    uint64_t pages_n[] = {pg.delivered, pg.retried, pg.failed};
+    labelled(&b, "vigil_page_attempts_total", "Page delivery attempts by a pushing channel.",
+             "outcome", pages, pages_n, 3);
+    metric(&b, "vigil_pages_fetched_total", "counter",
+           "Pages delivered to a responder's web app when it fetched them.", pg.web_fetched);
+    metric(&b, "vigil_rota_gaps", "gauge",
+           "Rota posts nobody holds now (wards with patients or shifts; counted every 5 s).",
+           pg.rota_gaps);
     metric(&b, "vigil_log_lines_suppressed_total", "counter",
            "Log lines left out by the per-kind rate limit (counted in the log).",
            atomic_load(&srv->log_suppressed));

@@ -46,6 +46,10 @@ void vigil_server_config_init(vigil_server_config *cfg)
     cfg->future_skew_ms = 5LL * 60 * 1000;
     cfg->assemble_window_ms = VIGIL_ASSEMBLE_WINDOW_MS_DEFAULT;
     cfg->tick_ms = 1000;
+    cfg->page_connect_timeout_ms = 2000;
+    cfg->page_timeout_ms = 5000;
+    cfg->page_retry_ms = 1000;
+    cfg->page_max_attempts = 10;
 }
 
 static vigil_status check_config(const vigil_server_config *c, vigil_err *err)
@@ -211,6 +215,9 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     if (s == VIGIL_OK) {
         s = vigil__srv_pats_load_open(srv, err);
     }
+    if (s == VIGIL_OK) {
+        s = vigil__srv_pager_open(srv, err);
+    }
     if (s != VIGIL_OK) {
         vigil_server_close(srv);
         return s;
@@ -252,7 +259,10 @@ vigil_status vigil_server_start(vigil_server *srv, vigil_err *err)
         vigil_server_stop(srv);
         return s;
     }
-    s = vigil__srv_http_start(srv, err);
+    s = vigil__srv_pager_start(srv, err);
+    if (s == VIGIL_OK) {
+        s = vigil__srv_http_start(srv, err);
+    }
     if (s != VIGIL_OK) {
         vigil_server_stop(srv);
         return s;
@@ -286,6 +296,7 @@ void vigil_server_stop(vigil_server *srv)
         srv->store_running = false;
     }
     vigil__srv_ai_stop(srv);
+    vigil__srv_pager_stop(srv);
     srv->running = false;
     vigil_server_stats st;
     vigil_server_stats_get(srv, &st);
@@ -323,6 +334,7 @@ void vigil_server_close(vigil_server *srv)
         j = n;
     }
     vigil__srv_pats_fini(&srv->pats);
+    vigil__srv_pager_close(srv);
     free(srv->esc_due.v);
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);

@@ -506,6 +506,99 @@ void vigil__srv_family_fini(vigil_server *srv);
 void vigil__srv_bedside_code(const vigil_server *srv, int64_t patient_id, int64_t admission_id,
                              char out[SRV_BEDSIDE_CODE_MAX]);
 
+/* ---- pages: the outbox's sender and its channels (pager.c, webhook.c, paging.c) ---- */
+
+typedef struct srv_req srv_req;
+
+/* Counters of paging (atomics: read from any thread). */
+typedef struct srv_pager_stats {
+    uint64_t queued, unrouted, attempts, delivered, retried, failed, web_fetched, rota_gaps;
+} srv_pager_stats;
+
+typedef struct srv_pager srv_pager;
+
+/* A channel that pushes pages (the const table in pager.c: one row per
+ * vigil_store_channel). send delivers one page now: VIGIL_OK delivered;
+ * VIGIL_ERR_IO a failure worth trying again (gateway down, slow, 5xx, 408,
+ * 429); any other status a refusal no retry will change (other 4xx).
+ * detail gets a short outcome for the audit record ("HTTP 200", "timeout").
+ * send NULL: the recipient's app fetches its pages (GET /api/pages). */
+typedef struct srv_channel {
+    const char *name;
+    vigil_status (*send)(srv_pager *pg, const vigil_store_page *page, char *detail, size_t cap);
+} srv_channel;
+
+extern const srv_channel vigil__srv_channels[VIGIL_STORE_CHANNEL_COUNT];
+
+/* The webhook channel (webhook.c): POST the page as JSON (page id,
+ * recipient, ward, bed, level, post, a link that needs sign-in) with an
+ * HMAC-SHA-256 signature header, over TLS for https URLs, with timeouts. */
+vigil_status vigil__srv_webhook_send(srv_pager *pg, const vigil_store_page *page, char *detail,
+                                     size_t cap);
+/* The body the webhook sends and its signature (tests): body is a new
+ * string (free it); sig gets "sha256=<64 hex>" of "<ts>.<body>". */
+char *vigil__srv_webhook_body(const vigil_store_page *page, const char *link_base);
+void vigil__srv_webhook_sign(const char *secret, long long ts, const char *body, char sig[72]);
+
+/* Paging's configuration as the pager keeps it (strings owned). */
+struct srv_pager {
+    vigil_server *srv;
+    char *url, *secret, *link_base, *ca_file; /* url NULL: no webhook */
+    int64_t connect_timeout_ms, timeout_ms, retry_ms;
+    unsigned max_attempts;
+    vigil_store *store; /* the pager thread's own connection */
+    pthread_t thr;
+    bool running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, kick;
+    struct {
+        _Atomic uint64_t queued, unrouted, attempts, delivered, retried, failed, web_fetched,
+            rota_gaps;
+    } n;
+};
+
+/* At open / start / stop / close (no-ops when cfg.paging is off). */
+vigil_status vigil__srv_pager_open(vigil_server *srv, vigil_err *err);
+vigil_status vigil__srv_pager_start(vigil_server *srv, vigil_err *err);
+void vigil__srv_pager_stop(vigil_server *srv);
+void vigil__srv_pager_close(vigil_server *srv);
+/* Wake the pager: pages may have been committed. Any thread. */
+void vigil__srv_pager_kick(vigil_server *srv);
+/* A snapshot of the counters (zeros when paging is off). */
+void vigil__srv_pager_stats(vigil_server *srv, srv_pager_stats *out);
+
+/* The pages an alert or repeat queues (paging.c, store thread): reqs and
+ * the strings they point into. */
+#define SRV_PAGES_MAX 16
+typedef struct srv_page_plan {
+    vigil_store_page_req req[SRV_PAGES_MAX];
+    char who[SRV_PAGES_MAX][VIGIL_ID_MAX];
+    char post[SRV_PAGES_MAX][48];
+    size_t n;
+} srv_page_plan;
+
+/* Who to page for p's alert at level (rota_step 0) or its repeat at
+ * rota_step (repeat true), or for a Martha's Rule call (martha: the
+ * emergency rota, critical-care outreach, at step 0): the holders of the
+ * post on each configured channel; at the top step, and for a post nobody
+ * holds, the in-charge posts too; a post nobody holds is an unrouted page
+ * (a visible gap). out->n 0 when paging is off. */
+void vigil__srv_page_plan(vigil_server *srv, const srv_patient *p, vigil_esc_level level,
+                          int rota_step, bool repeat, bool martha, int64_t now_ms,
+                          srv_page_plan *out);
+/* Rota and page routes (pages_api.c, store thread). */
+void vigil__srv_h_pages(vigil_server *srv, srv_req *r);
+void vigil__srv_h_page_read(vigil_server *srv, srv_req *r);
+void vigil__srv_h_alert_pages(vigil_server *srv, srv_req *r);
+void vigil__srv_h_rota(vigil_server *srv, srv_req *r);
+void vigil__srv_h_rota_add(vigil_server *srv, srv_req *r);
+void vigil__srv_h_rota_end(vigil_server *srv, srv_req *r);
+void vigil__srv_h_rota_gaps(vigil_server *srv, srv_req *r);
+
+/* Count a plan's pages once stored (queued, unrouted). */
+void vigil__srv_page_plan_stored(vigil_server *srv, const srv_page_plan *pl);
+
 /* ---- the server -------------------------------------------------------------- */
 
 #define SRV_MLLP_READ_CHUNK 65536
@@ -586,6 +679,7 @@ struct vigil_server {
     struct MHD_Daemon *mhd;
     srv_static web;    /* the web app's files (static.c) */
     srv_family family; /* bedside codes and their rate limits (family.c) */
+    srv_pager *pager;  /* pages (pager.c); NULL when cfg.paging is off */
     bool running;
 
     srv_auth auth;
@@ -654,7 +748,7 @@ void vigil__srv_http_quiesce(vigil_server *srv);
 void vigil__srv_http_stop(vigil_server *srv);
 
 /* An HTTP request as the store thread sees it. */
-typedef struct srv_req {
+struct srv_req {
     const char *method;
     const char *path;
     char *params[8]; /* path parameters, owned */
@@ -672,7 +766,7 @@ typedef struct srv_req {
     char *resp;               /* owned */
     const char *content_type; /* static */
     char location[256];
-} srv_req;
+};
 
 /* Set an error response {"error": {"code", "message"}}. */
 void vigil__srv_req_error(srv_req *r, int status, const char *code, const char *fmt, ...)

@@ -746,6 +746,19 @@ vigil_status vigil_store_episode_open(vigil_store *st, const vigil_actor *who, i
                                       int64_t *out_episode_id, int64_t *out_alert_id,
                                       vigil_err *err)
 {
+    return vigil_store_episode_open_paged(st, who, patient_id, level, trigger, trigger_ref,
+                                          supersedes_id, t_ms, NULL, 0, out_episode_id,
+                                          out_alert_id, err);
+}
+
+vigil_status vigil_store_episode_open_paged(vigil_store *st, const vigil_actor *who,
+                                            int64_t patient_id, vigil_news2_response level,
+                                            vigil_store_trigger trigger, int64_t trigger_ref,
+                                            int64_t supersedes_id, int64_t t_ms,
+                                            const vigil_store_page_req *pages, size_t n_pages,
+                                            int64_t *out_episode_id, int64_t *out_alert_id,
+                                            vigil_err *err)
+{
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
     CHECK(check_id(patient_id, "patient_id", err));
@@ -757,11 +770,13 @@ vigil_status vigil_store_episode_open(vigil_store *st, const vigil_actor *who, i
         return vigil_err_set(err, VIGIL_ERR_ARG, "trigger_ref", "negative id");
     }
     CHECK(check_time(t_ms, "t_ms", err));
+    CHECK(vigil__store_check_pages(pages, n_pages, err));
     if (out_episode_id == NULL || out_alert_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
     }
     return st->ops->episode_open(st->be, who, patient_id, level, trigger, trigger_ref,
-                                 supersedes_id, t_ms, out_episode_id, out_alert_id, err);
+                                 supersedes_id, t_ms, pages, n_pages, out_episode_id,
+                                 out_alert_id, err);
 }
 
 vigil_status vigil_store_episode_close(vigil_store *st, const vigil_actor *who, int64_t episode_id,
@@ -779,6 +794,16 @@ vigil_status vigil_store_alert_repeat(vigil_store *st, const vigil_actor *who, i
                                       int64_t t_ms, int rota_step, const char *notified,
                                       vigil_err *err)
 {
+    return vigil_store_alert_repeat_paged(st, who, alert_id, t_ms, rota_step, notified, NULL, 0,
+                                          err);
+}
+
+vigil_status vigil_store_alert_repeat_paged(vigil_store *st, const vigil_actor *who,
+                                            int64_t alert_id, int64_t t_ms, int rota_step,
+                                            const char *notified,
+                                            const vigil_store_page_req *pages, size_t n_pages,
+                                            vigil_err *err)
+{
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
     CHECK(check_id(alert_id, "alert_id", err));
@@ -788,7 +813,9 @@ vigil_status vigil_store_alert_repeat(vigil_store *st, const vigil_actor *who, i
                              rota_step);
     }
     CHECK(check_text(notified, "notified", VIGIL_STORE_NAME_MAX, true, err));
-    return st->ops->alert_repeat(st->be, who, alert_id, t_ms, rota_step, notified, err);
+    CHECK(vigil__store_check_pages(pages, n_pages, err));
+    return st->ops->alert_repeat(st->be, who, alert_id, t_ms, rota_step, notified, pages, n_pages,
+                                 err);
 }
 
 vigil_status vigil_store_alert_ack(vigil_store *st, const vigil_actor *who, int64_t alert_id,

@@ -114,6 +114,17 @@ typedef vigil_status (*vigil__marthas_cb)(void *ctx, const vigil__marthas_row *r
 
 #define VIGIL__ROW_DIGEST_HEX 32 /* BLAKE2b-128 of a row's content, in hex */
 
+/* Name tables of rotas and pages (page.c). Rota levels: the four alert
+ * levels, then "in-charge". */
+#define VIGIL__ROTA_LEVELS 5
+extern const char *const vigil__store_rota_level_names[VIGIL__ROTA_LEVELS];
+extern const char *const vigil__store_channel_names[VIGIL_STORE_CHANNEL_COUNT];
+extern const char *const vigil__store_page_state_names[VIGIL_STORE_PAGE_STATE_COUNT];
+extern const char *const vigil__store_attempt_names[VIGIL_STORE_ATTEMPT_OUTCOME_COUNT];
+
+/* Check pages[0..n) to queue with an alert or repeat (page.c). */
+vigil_status vigil__store_check_pages(const vigil_store_page_req *pages, size_t n, vigil_err *err);
+
 /* Role masks for backend checks. */
 #define VIGIL__ROLE_BIT(r) (1u << (unsigned)(r))
 
@@ -164,11 +175,37 @@ typedef struct vigil__store_ops {
     vigil_status (*episode_open)(void *be, const vigil_actor *who, int64_t patient_id,
                                  vigil_news2_response level, vigil_store_trigger trigger,
                                  int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
+                                 const vigil_store_page_req *pages, size_t n_pages,
                                  int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
     vigil_status (*episode_close)(void *be, const vigil_actor *who, int64_t episode_id,
                                   int64_t t_ms, const char *reason, vigil_err *err);
     vigil_status (*alert_repeat)(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
-                                 int rota_step, const char *notified, vigil_err *err);
+                                 int rota_step, const char *notified,
+                                 const vigil_store_page_req *pages, size_t n_pages, vigil_err *err);
+
+    /* rotas and pages (page.c checks the arguments) */
+    vigil_status (*shift_add)(void *be, const vigil_actor *who, const vigil_store_shift *s,
+                              int64_t *out_id, vigil_err *err);
+    vigil_status (*shift_end)(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                              vigil_store_shift *out, vigil_err *err);
+    vigil_status (*shifts_get)(void *be, const char *ward, int64_t from_ms, int64_t to_ms,
+                               vigil_store_shift *out, size_t max, size_t *n, vigil_err *err);
+    vigil_status (*rota_holders)(void *be, const char *ward, const char *level, int step,
+                                 int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max, size_t *n,
+                                 vigil_err *err);
+    vigil_status (*rota_gaps)(void *be, int64_t t_ms, int steps, vigil_store_rota_gap *out,
+                              size_t max, size_t *n, vigil_err *err);
+    vigil_status (*pages_due)(void *be, vigil_store_channel channel, int64_t now_ms,
+                              vigil_store_page *out, size_t max, size_t *n, vigil_err *err);
+    vigil_status (*page_attempt)(void *be, const vigil_actor *who, int64_t page_id, int64_t t_ms,
+                                 vigil_store_attempt_outcome outcome, int64_t next_ms,
+                                 const char *detail, vigil_err *err);
+    vigil_status (*pages_for)(void *be, const vigil_actor *who, int64_t since_ms, int64_t now_ms,
+                              vigil_store_page *out, size_t max, size_t *n, vigil_err *err);
+    vigil_status (*page_read)(void *be, const vigil_actor *who, int64_t page_id, int64_t t_ms,
+                              vigil_store_page *out, vigil_err *err);
+    vigil_status (*pages_of_alert)(void *be, int64_t alert_id, vigil_store_page *out, size_t max,
+                                   size_t *n, vigil_err *err);
     vigil_status (*alert_ack)(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
                               vigil_store_ack_action action, const char *reason, int64_t *out_id,
                               vigil_err *err);

@@ -217,6 +217,39 @@ static void version_4_obs_migrate_and_resends_are_keyed_by_sender(void **state)
     remove_store(path);
 }
 
+/* Migration 8 (issue 16): a store with an open alert from before it opens,
+ * the alert's repeat can queue a page, and the new tables refuse what they
+ * should. */
+static void version_5_store_migrates_and_its_open_alert_can_be_paged(void **state)
+{
+    fx *f = *state;
+    char path[400];
+    old_store(f, 5,
+              "INSERT INTO patient (id, nhs_number, created_ms) VALUES (7, '9990000018', 1);"
+              "INSERT INTO episode (id, patient_id, level, trigger, opened_ms, opened_by)"
+              " VALUES (3, 7, 'emergency', 'news2', 1000, 'vigil');"
+              "INSERT INTO alert (id, episode_id, level, raised_ms) VALUES (4, 3, 'emergency', "
+              "1000);",
+              path, sizeof path);
+    vigil_store *st = NULL;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_open(path, 0, &st, &e), VIGIL_OK);
+    sqlite3 *db = vigil__sqlite_db(st);
+    assert_int_equal(fx_int(db, "PRAGMA user_version"), VIGIL_STORE_SCHEMA_VERSION);
+    vigil_actor pol = {"vigil", "escalation policy"};
+    vigil_store_page_req req = {.recipient = "out.1", .channel = VIGIL_STORE_CHANNEL_WEBHOOK,
+                                .post = "emergency step 1", .rota_step = 1};
+    assert_int_equal(
+        vigil_store_alert_repeat_paged(st, &pol, 4, 2000, 1, "senior", &req, 1, &e), VIGIL_OK);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM page WHERE alert_id = 4 AND ward = '' "
+                                "AND state = 'pending'"),
+                     1);
+    assert_int_not_equal(fx_exec(db, "UPDATE page SET state = 'sent'"), SQLITE_OK);
+    assert_int_not_equal(fx_exec(db, "UPDATE page SET recipient = NULL"), SQLITE_OK);
+    vigil_store_close(st);
+    remove_store(path);
+}
+
 static void version_1_store_migrates_keeping_rows_links_and_constraints(void **state)
 {
     fx *f = *state;
@@ -377,6 +410,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(version_4_obs_migrate_and_resends_are_keyed_by_sender, fx_setup,
                                     fx_teardown),
     cmocka_unit_test_setup_teardown(version_3_plan_migrates_without_terms, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(version_5_store_migrates_and_its_open_alert_can_be_paged,
+                                    fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(reopening_keeps_data_and_does_not_migrate_again, fx_setup,
                                     fx_teardown),
     cmocka_unit_test_setup_teardown(store_uri_for_a_backend_not_built_is_not_found, fx_setup,

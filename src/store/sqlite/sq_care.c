@@ -110,6 +110,7 @@ static vigil_status close_episode(sq *q, const vigil_actor *who, int64_t id, int
 static vigil_status episode_open_txn(sq *q, const vigil_actor *who, int64_t patient_id,
                                      vigil_news2_response level, vigil_store_trigger trigger,
                                      int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
+                                     const vigil_store_page_req *pages, size_t n_pages,
                                      int64_t *out_ep, int64_t *out_alert, vigil_err *err)
 {
     vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
@@ -157,12 +158,16 @@ static vigil_status episode_open_txn(sq *q, const vigil_actor *who, int64_t pati
         snprintf(why, sizeof why, "superseded by episode %lld", (long long)*out_ep);
         s = close_episode(q, who, supersedes_id, patient_id, t_ms, why, *out_ep, err);
     }
+    if (s == VIGIL_OK) {
+        s = vigil__sq_pages_queue(q, who, *out_alert, 0, patient_id, t_ms, pages, n_pages, err);
+    }
     return s;
 }
 
 vigil_status vigil__sq_episode_open(void *be, const vigil_actor *who, int64_t patient_id,
                                     vigil_news2_response level, vigil_store_trigger trigger,
                                     int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
+                                    const vigil_store_page_req *pages, size_t n_pages,
                                     int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err)
 {
     sq *q = be;
@@ -171,7 +176,7 @@ vigil_status vigil__sq_episode_open(void *be, const vigil_actor *who, int64_t pa
     if (s == VIGIL_OK) {
         s = sq_end(q,
                    episode_open_txn(q, who, patient_id, level, trigger, trigger_ref, supersedes_id,
-                                    t_ms, &ep, &al, err),
+                                    t_ms, pages, n_pages, &ep, &al, err),
                    err);
     }
     if (s == VIGIL_OK) {
@@ -219,7 +224,8 @@ static vigil_status alert_patient(sq *q, int64_t alert_id, int64_t *patient_id, 
 }
 
 static vigil_status repeat_txn(sq *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
-                               int rota_step, const char *notified, vigil_err *err)
+                               int rota_step, const char *notified,
+                               const vigil_store_page_req *pages, size_t n_pages, vigil_err *err)
 {
     int64_t patient_id = 0;
     vigil_status s = alert_patient(q, alert_id, &patient_id, err);
@@ -237,18 +243,25 @@ static vigil_status repeat_txn(sq *q, const vigil_actor *who, int64_t alert_id, 
     if (s != VIGIL_OK) {
         return s;
     }
+    int64_t repeat_id = sqlite3_last_insert_rowid(q->db);
     vigil__audit_ev ev;
     vigil__audit_ev_set(&ev, who, "alert.repeat", "alert", alert_id, patient_id,
                         "rota step %d to %s", rota_step, notified);
-    return sq_audit(q, &ev, err);
+    s = sq_audit(q, &ev, err);
+    if (s == VIGIL_OK) {
+        s = vigil__sq_pages_queue(q, who, alert_id, repeat_id, patient_id, t_ms, pages, n_pages,
+                                  err);
+    }
+    return s;
 }
 
 vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id,
                                     int64_t t_ms, int rota_step, const char *notified,
+                                    const vigil_store_page_req *pages, size_t n_pages,
                                     vigil_err *err)
 {
     sq *q = be;
-    TXN(q, repeat_txn(q, who, alert_id, t_ms, rota_step, notified, err));
+    TXN(q, repeat_txn(q, who, alert_id, t_ms, rota_step, notified, pages, n_pages, err));
 }
 
 static vigil_status ack_txn(sq *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
@@ -275,6 +288,10 @@ static vigil_status ack_txn(sq *q, const vigil_actor *who, int64_t alert_id, int
         return s;
     }
     *out_id = sqlite3_last_insert_rowid(q->db);
+    s = vigil__sq_pages_acked(q, alert_id, t_ms, err); /* its pages: acknowledged, unsent cancelled */
+    if (s != VIGIL_OK) {
+        return s;
+    }
     vigil__audit_ev ev;
     vigil__audit_ev_set(&ev, who, "alert.ack", "alert", alert_id, patient_id, "%s%s%s",
                         vigil__store_ack_names[action], reason != NULL ? ": " : "",

@@ -480,8 +480,69 @@ static const char migration_7[] =
     ");\n"
     "CREATE UNIQUE INDEX shadow_score_once ON shadow_score(score_id, model_version);\n";
 
+/*
+ * Migration 8: rotas and the page outbox (issue 16). A shift gives a rota
+ * post (ward or '*', level or 'in-charge', step) to a user for a time; a
+ * page is queued in the same transaction as the alert or repeat that causes
+ * it, its id never reused (AUTOINCREMENT: a receiver de-duplicates on it);
+ * every delivery attempt is kept (append-only) and audited.
+ */
+static const char migration_8[] =
+    "CREATE TABLE rota_shift (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  ward TEXT NOT NULL CHECK (length(ward) BETWEEN 1 AND 127),\n"
+    "  level TEXT NOT NULL CHECK (level = 'ward' OR level = 'urgent-ward' OR level = 'urgent'\n"
+    "    OR level = 'emergency' OR level = 'in-charge'),\n"
+    "  step INTEGER NOT NULL CHECK (step BETWEEN 0 AND 15),\n"
+    "  username TEXT NOT NULL REFERENCES app_user(username),\n"
+    "  from_ms INTEGER NOT NULL,\n"
+    "  to_ms INTEGER NOT NULL CHECK (to_ms > from_ms),\n"
+    "  created_by TEXT NOT NULL,\n"
+    "  created_ms INTEGER NOT NULL,\n"
+    "  ended_by TEXT,\n"
+    "  ended_ms INTEGER\n"
+    ") STRICT;\n"
+    "CREATE INDEX rota_shift_post ON rota_shift(ward, level, step, to_ms);\n"
+    "CREATE TABLE page (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  alert_id INTEGER NOT NULL REFERENCES alert(id),\n"
+    "  repeat_id INTEGER REFERENCES alert_repeat(id),\n"
+    "  patient_id INTEGER NOT NULL REFERENCES patient(id),\n"
+    "  ward TEXT NOT NULL,\n"
+    "  bed TEXT NOT NULL,\n"
+    "  level TEXT NOT NULL,\n"
+    "  post TEXT NOT NULL CHECK (length(post) BETWEEN 1 AND 127),\n"
+    "  rota_step INTEGER NOT NULL CHECK (rota_step BETWEEN 0 AND 15),\n"
+    "  recipient TEXT,\n"
+    "  channel TEXT NOT NULL CHECK (channel = 'web' OR channel = 'webhook'),\n"
+    "  state TEXT NOT NULL CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed'\n"
+    "    OR state = 'cancelled' OR state = 'unrouted'),\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  created_ms INTEGER NOT NULL,\n"
+    "  next_ms INTEGER NOT NULL,\n"
+    "  delivered_ms INTEGER,\n"
+    "  read_ms INTEGER,\n"
+    "  acked_ms INTEGER,\n"
+    "  last_error TEXT NOT NULL DEFAULT '',\n"
+    "  CHECK ((recipient IS NULL) = (state = 'unrouted'))\n"
+    ") STRICT;\n"
+    "CREATE INDEX page_due ON page(channel, next_ms) WHERE state = 'pending';\n"
+    "CREATE INDEX page_recipient ON page(recipient, created_ms);\n"
+    "CREATE INDEX page_alert ON page(alert_id);\n"
+    "CREATE TABLE page_attempt (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  page_id INTEGER NOT NULL REFERENCES page(id),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  outcome TEXT NOT NULL CHECK (outcome = 'delivered' OR outcome = 'retry'\n"
+    "    OR outcome = 'failed'),\n"
+    "  detail TEXT NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX page_attempt_page ON page_attempt(page_id, t_ms);\n"
+    APPEND_ONLY("page_attempt");
+
 const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                                migration_5, migration_6, migration_7};
+                                                migration_5, migration_6, migration_7,
+                                                migration_8};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

@@ -186,12 +186,46 @@ vigil_status vigil__sq_obs_range(void *be, const vigil_actor *who, int64_t patie
 vigil_status vigil__sq_episode_open(void *be, const vigil_actor *who, int64_t patient_id,
                                     vigil_news2_response level, vigil_store_trigger trigger,
                                     int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
+                                    const vigil_store_page_req *pages, size_t n_pages,
                                     int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
 vigil_status vigil__sq_episode_close(void *be, const vigil_actor *who, int64_t episode_id,
                                      int64_t t_ms, const char *reason, vigil_err *err);
 vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id,
                                     int64_t t_ms, int rota_step, const char *notified,
+                                    const vigil_store_page_req *pages, size_t n_pages,
                                     vigil_err *err);
+
+/* Rotas and pages (sq_page.c). queue: pages[0..n) of alert_id (and of
+ * repeat_id, 0 for the alert itself), inside the caller's transaction, each
+ * audited; acked: the alert's pages are acknowledged at t_ms, those still
+ * to send to a gateway cancelled (inside the acknowledgement's). */
+vigil_status vigil__sq_pages_queue(sq *q, const vigil_actor *who, int64_t alert_id,
+                                   int64_t repeat_id, int64_t patient_id, int64_t t_ms,
+                                   const vigil_store_page_req *pages, size_t n, vigil_err *err);
+vigil_status vigil__sq_pages_acked(sq *q, int64_t alert_id, int64_t t_ms, vigil_err *err);
+vigil_status vigil__sq_shift_add(void *be, const vigil_actor *who, const vigil_store_shift *s,
+                                 int64_t *out_id, vigil_err *err);
+vigil_status vigil__sq_shift_end(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                                 vigil_store_shift *out, vigil_err *err);
+vigil_status vigil__sq_shifts_get(void *be, const char *ward, int64_t from_ms, int64_t to_ms,
+                                  vigil_store_shift *out, size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__sq_rota_holders(void *be, const char *ward, const char *level, int step,
+                                    int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max,
+                                    size_t *n, vigil_err *err);
+vigil_status vigil__sq_rota_gaps(void *be, int64_t t_ms, int steps, vigil_store_rota_gap *out,
+                                 size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__sq_pages_due(void *be, vigil_store_channel channel, int64_t now_ms,
+                                 vigil_store_page *out, size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__sq_page_attempt(void *be, const vigil_actor *who, int64_t page_id,
+                                    int64_t t_ms, vigil_store_attempt_outcome outcome,
+                                    int64_t next_ms, const char *detail, vigil_err *err);
+vigil_status vigil__sq_pages_for(void *be, const vigil_actor *who, int64_t since_ms,
+                                 int64_t now_ms, vigil_store_page *out, size_t max, size_t *n,
+                                 vigil_err *err);
+vigil_status vigil__sq_page_read(void *be, const vigil_actor *who, int64_t page_id, int64_t t_ms,
+                                 vigil_store_page *out, vigil_err *err);
+vigil_status vigil__sq_pages_of_alert(void *be, int64_t alert_id, vigil_store_page *out,
+                                      size_t max, size_t *n, vigil_err *err);
 vigil_status vigil__sq_alert_ack(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
                                  vigil_store_ack_action action, const char *reason, int64_t *out_id,
                                  vigil_err *err);

@@ -1,0 +1,296 @@
+/*
+ * pager.c: the page outbox's sender. Pages are queued by the store in the
+ * same transaction as the alert or repeat that causes them (escal.c,
+ * paging.c); this thread, on its own store connection, takes the pending
+ * pages of each pushing channel as they fall due, sends each through its
+ * channel (vigil__srv_channels), and records every attempt and its outcome
+ * (audited) with the next try after a back-off (retry_ms doubling to 60 s)
+ * or, after max_attempts, the page failed (logged and counted). It also
+ * counts the rota's gaps every few seconds for /metrics.
+ *
+ * At least once: a crash after a gateway took a page and before the attempt
+ * was recorded sends it again after the restart with the same page id, which
+ * the gateway de-duplicates on. Nothing is lost: a queued page stays pending
+ * until an attempt is recorded.
+ *
+ * Does not: decide who is paged (paging.c), touch patient state (it only
+ * reads and writes page rows through its own connection).
+ * Spec: docs/server.md "Pages"; issue 16.
+ */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server_int.h"
+
+#define DUE_BATCH 16
+#define POLL_MS 250
+#define GAPS_EVERY_MS 5000
+#define RETRY_MAX_MS 60000
+
+const srv_channel vigil__srv_channels[VIGIL_STORE_CHANNEL_COUNT] = {
+    [VIGIL_STORE_CHANNEL_WEB] = {.name = "web", .send = NULL},
+    [VIGIL_STORE_CHANNEL_WEBHOOK] = {.name = "webhook", .send = vigil__srv_webhook_send},
+};
+
+static const vigil_actor pager_actor = {"vigil-pager", "page delivery"};
+
+static char *dup_opt(const char *s)
+{
+    if (s == NULL || s[0] == '\0') {
+        return NULL;
+    }
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d != NULL) {
+        memcpy(d, s, n);
+    }
+    return d;
+}
+
+vigil_status vigil__srv_pager_open(vigil_server *srv, vigil_err *err)
+{
+    const vigil_server_config *c = &srv->cfg;
+    if (!c->paging) {
+        return VIGIL_OK;
+    }
+    bool has_url = c->page_webhook_url != NULL && c->page_webhook_url[0] != '\0';
+    if (has_url && strncmp(c->page_webhook_url, "http://", 7) != 0 &&
+        strncmp(c->page_webhook_url, "https://", 8) != 0) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "page_webhook_url",
+                             "the webhook URL must start with http:// or https://");
+    }
+    if (has_url && (c->page_webhook_secret == NULL || strlen(c->page_webhook_secret) < 16)) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "page_webhook_secret",
+                             "a webhook needs a signing secret of at least 16 characters");
+    }
+    if (c->page_connect_timeout_ms <= 0 || c->page_timeout_ms <= 0 || c->page_retry_ms <= 0 ||
+        c->page_max_attempts == 0 || c->page_max_attempts > 1000) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "page_timeout",
+                             "page timeouts and retry positive, attempts 1 to 1000");
+    }
+    srv_pager *pg = calloc(1, sizeof *pg);
+    if (pg == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory");
+    }
+    pg->srv = srv;
+    pg->url = dup_opt(c->page_webhook_url);
+    pg->secret = dup_opt(c->page_webhook_secret);
+    pg->link_base = dup_opt(c->page_link_base != NULL ? c->page_link_base : "");
+    pg->ca_file = dup_opt(c->page_ca_file);
+    pg->connect_timeout_ms = c->page_connect_timeout_ms;
+    pg->timeout_ms = c->page_timeout_ms;
+    pg->retry_ms = c->page_retry_ms;
+    pg->max_attempts = c->page_max_attempts;
+    pthread_mutex_init(&pg->mu, NULL);
+    pthread_cond_init(&pg->cv, NULL);
+    srv->pager = pg;
+    /* the borrowed strings are not kept in srv->cfg */
+    srv->cfg.page_webhook_url = srv->cfg.page_webhook_secret = NULL;
+    srv->cfg.page_link_base = srv->cfg.page_ca_file = NULL;
+    if ((has_url && (pg->url == NULL || pg->secret == NULL)) ||
+        curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory (pager)");
+    }
+    return vigil_store_open(srv->db, 0, &pg->store, err);
+}
+
+void vigil__srv_pager_close(vigil_server *srv)
+{
+    srv_pager *pg = srv->pager;
+    if (pg == NULL) {
+        return;
+    }
+    vigil__srv_pager_stop(srv);
+    vigil_store_close(pg->store);
+    if (pg->secret != NULL) {
+        memset(pg->secret, 0, strlen(pg->secret));
+    }
+    free(pg->url);
+    free(pg->secret);
+    free(pg->link_base);
+    free(pg->ca_file);
+    pthread_mutex_destroy(&pg->mu);
+    pthread_cond_destroy(&pg->cv);
+    free(pg);
+    srv->pager = NULL;
+    curl_global_cleanup();
+}
+
+void vigil__srv_pager_kick(vigil_server *srv)
+{
+    srv_pager *pg = srv->pager;
+    if (pg == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&pg->mu);
+    pg->kick = true;
+    pthread_cond_signal(&pg->cv);
+    pthread_mutex_unlock(&pg->mu);
+}
+
+void vigil__srv_pager_stats(vigil_server *srv, srv_pager_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    srv_pager *pg = srv->pager;
+    if (pg == NULL) {
+        return;
+    }
+    out->queued = atomic_load(&pg->n.queued);
+    out->unrouted = atomic_load(&pg->n.unrouted);
+    out->attempts = atomic_load(&pg->n.attempts);
+    out->delivered = atomic_load(&pg->n.delivered);
+    out->retried = atomic_load(&pg->n.retried);
+    out->failed = atomic_load(&pg->n.failed);
+    out->web_fetched = atomic_load(&pg->n.web_fetched);
+    out->rota_gaps = atomic_load(&pg->n.rota_gaps);
+}
+
+/* The wait before attempt n + 1 after n failures: retry_ms doubling, at most 60 s. */
+static int64_t backoff_ms(const srv_pager *pg, int failures)
+{
+    int64_t d = pg->retry_ms;
+    for (int i = 1; i < failures && d < RETRY_MAX_MS; i++) {
+        d *= 2;
+    }
+    return d < RETRY_MAX_MS ? d : RETRY_MAX_MS;
+}
+
+/* Send one due page through its channel and record the attempt. */
+static void send_one(srv_pager *pg, const srv_channel *ch, const vigil_store_page *page)
+{
+    char detail[VIGIL_STORE_NAME_MAX + 1] = "";
+    vigil_status s = ch->send(pg, page, detail, sizeof detail);
+    int64_t now = vigil__srv_now_ms();
+    vigil_store_attempt_outcome out = VIGIL_STORE_ATTEMPT_DELIVERED;
+    int64_t next = 0;
+    atomic_fetch_add(&pg->n.attempts, 1);
+    if (s != VIGIL_OK) {
+        bool retry = s == VIGIL_ERR_IO && (unsigned)page->attempts + 1 < pg->max_attempts;
+        out = retry ? VIGIL_STORE_ATTEMPT_RETRY : VIGIL_STORE_ATTEMPT_FAILED;
+        next = now + backoff_ms(pg, page->attempts + 1);
+    }
+    vigil_err err = {0};
+    vigil_status r = vigil_store_page_attempt(pg->store, &pager_actor, page->id, now, out, next,
+                                              detail, &err);
+    if (r != VIGIL_OK) {
+        /* not recorded: the page stays pending and is sent again (same id) */
+        vigil__srv_log(pg->srv, "store.error", "page %lld attempt not recorded: %s",
+                       (long long)page->id, err.msg);
+        return;
+    }
+    if (out == VIGIL_STORE_ATTEMPT_DELIVERED) {
+        atomic_fetch_add(&pg->n.delivered, 1);
+    } else if (out == VIGIL_STORE_ATTEMPT_RETRY) {
+        atomic_fetch_add(&pg->n.retried, 1);
+        vigil__srv_log_limited(pg->srv, "page.retry", "page %lld via %s: %s; next try in %lld ms",
+                               (long long)page->id, ch->name, detail, (long long)(next - now));
+    } else {
+        atomic_fetch_add(&pg->n.failed, 1);
+        vigil__srv_log(pg->srv, "page.failed", "page %lld to %s via %s failed after %d attempt(s): %s",
+                       (long long)page->id, page->recipient, ch->name, page->attempts + 1,
+                       detail);
+    }
+}
+
+/* One pass over every pushing channel; true when a batch was full (more due). */
+static bool send_due(srv_pager *pg)
+{
+    bool more = false;
+    for (int c = 0; c < VIGIL_STORE_CHANNEL_COUNT; c++) {
+        const srv_channel *ch = &vigil__srv_channels[c];
+        if (ch->send == NULL || (c == VIGIL_STORE_CHANNEL_WEBHOOK && pg->url == NULL)) {
+            continue;
+        }
+        vigil_store_page due[DUE_BATCH];
+        size_t n = 0;
+        vigil_err err = {0};
+        if (vigil_store_pages_due(pg->store, (vigil_store_channel)c, vigil__srv_now_ms(), due,
+                                  DUE_BATCH, &n, &err) != VIGIL_OK) {
+            vigil__srv_log_limited(pg->srv, "store.error", "reading due pages: %s", err.msg);
+            continue;
+        }
+        for (size_t i = 0; i < n && i < DUE_BATCH; i++) {
+            send_one(pg, ch, &due[i]);
+        }
+        more = more || n >= DUE_BATCH;
+    }
+    return more;
+}
+
+static void count_gaps(srv_pager *pg)
+{
+    size_t n = 0;
+    vigil_err err = {0};
+    if (vigil_store_rota_gaps(pg->store, vigil__srv_now_ms(),
+                              (int)pg->srv->cfg.escalation.rota_steps, NULL, 0, &n,
+                              &err) == VIGIL_OK) {
+        atomic_store(&pg->n.rota_gaps, n);
+    }
+}
+
+static void *pager_main(void *arg)
+{
+    srv_pager *pg = arg;
+    int64_t last_gaps = 0;
+    for (;;) {
+        pthread_mutex_lock(&pg->mu);
+        bool stop = pg->stop;
+        pg->kick = false;
+        pthread_mutex_unlock(&pg->mu);
+        if (stop) {
+            break;
+        }
+        bool more = send_due(pg);
+        int64_t now = vigil__srv_now_ms();
+        if (now - last_gaps >= GAPS_EVERY_MS) {
+            count_gaps(pg);
+            last_gaps = now;
+        }
+        if (more) {
+            continue;
+        }
+        pthread_mutex_lock(&pg->mu);
+        if (!pg->stop && !pg->kick) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += (long)POLL_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&pg->cv, &pg->mu, &ts);
+        }
+        pthread_mutex_unlock(&pg->mu);
+    }
+    return NULL;
+}
+
+vigil_status vigil__srv_pager_start(vigil_server *srv, vigil_err *err)
+{
+    srv_pager *pg = srv->pager;
+    if (pg == NULL || pg->running) {
+        return VIGIL_OK;
+    }
+    pg->stop = false;
+    if (pthread_create(&pg->thr, NULL, pager_main, pg) != 0) {
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "cannot start the pager thread");
+    }
+    pg->running = true;
+    return VIGIL_OK;
+}
+
+void vigil__srv_pager_stop(vigil_server *srv)
+{
+    srv_pager *pg = srv->pager;
+    if (pg == NULL || !pg->running) {
+        return;
+    }
+    pthread_mutex_lock(&pg->mu);
+    pg->stop = true;
+    pthread_cond_signal(&pg->cv);
+    pthread_mutex_unlock(&pg->mu);
+    pthread_join(pg->thr, NULL);
+    pg->running = false;
+}
