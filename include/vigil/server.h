@@ -245,6 +245,7 @@ typedef struct vigil_server_stats {
     uint64_t signin_failed;         /* sign-ins refused 401: wrong username or password */
     uint64_t signin_refused_locked; /* refused 429: the throttle (user|address locked) */
     uint64_t signin_refused_busy;   /* refused 503: sign-ins in flight or sessions at the limit */
+    uint64_t http_denied;           /* HTTP requests answered 401 or 403 */
 
     /* ORU^R01 results not stored, each also named in its ACK (docs/hl7.md) */
     uint64_t hl7_results_refused; /* a vital sign refused: units, value, status, demo data */

@@ -447,6 +447,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         dispatch(srv, conn, c);
     }
     atomic_fetch_add(&srv->stats.http_requests, 1);
+    if (c->req.status == 401 || c->req.status == 403) {
+        /* issue 12 finding 12: a denied attempt leaves a (rate-limited) log line and a count */
+        atomic_fetch_add(&srv->stats.http_denied, 1);
+        char client[64];
+        client_of(conn, client, sizeof client);
+        vigil__srv_log_limited(
+            srv, "auth.denied", "%d %s %.96s by %s from %s", c->req.status, method, url,
+            c->req.user.username[0] != '\0' ? c->req.user.username : "-", client);
+    }
     return send_resp(conn, c);
 }
 

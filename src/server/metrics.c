@@ -159,6 +159,8 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
     labelled(&b, "vigil_signin_refused_total",
              "Sign-ins refused: wrong credentials (401), throttled (429), busy (503).", "reason",
              signin, signin_n, 3);
+    metric(&b, "vigil_http_denied_total", "counter", "HTTP requests answered 401 or 403.",
+           s.http_denied);
     metric(&b, "vigil_commits_total", "counter", "Group commits of observation sets.", s.commits);
     metric(&b, "vigil_committed_sets_total", "counter", "Observation sets stored.",
            s.committed_sets);

@@ -400,6 +400,7 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->signin_failed = atomic_load(&srv->stats.signin_failed);
     out->signin_refused_locked = atomic_load(&srv->stats.signin_refused_locked);
     out->signin_refused_busy = atomic_load(&srv->stats.signin_refused_busy);
+    out->http_denied = atomic_load(&srv->stats.http_denied);
     uint64_t n = 0, seen = 0;
     for (size_t b = 0; b <= SRV_ACK_BUCKETS; b++) {
         n += atomic_load(&srv->ack_hist[b]);

@@ -712,7 +712,7 @@ struct vigil_server {
             mllp_closed_stalled, mllp_closed_framing, mllp_backpressure, mllp_backlog_max,
             mllp_out_bytes_max, hl7_results_refused, hl7_results_unused, hl7_oru_no_vitals,
             mllp_refused_addr, hl7_refused_sender, signin_failed, signin_refused_locked,
-            signin_refused_busy;
+            signin_refused_busy, http_denied;
     } stats;
 };
 

@@ -109,8 +109,21 @@ def user_administration_refuses_what_it_cannot_keep_straight(s):
     C.check(st == 404, "enabling an enabled user: 404")
 
 
+def denied_attempts_are_logged_and_counted(s):
+    nurse = s.add_user("nurse12", "nurse", ["WARDZ"])
+    st, _, _ = s.http("GET", "/api/wards/WARDA/patients", token=nurse)
+    st2, _, _ = s.http("GET", "/api/alerts")
+    C.check(st == 403 and st2 == 401, "another ward: 403; no session: 401 (%s %s)" % (st, st2))
+    _, text, _ = s.http("GET", "/metrics")
+    line = [x for x in text.splitlines() if x.startswith("vigil_http_denied_total ")]
+    C.check(line and float(line[0].split()[1]) >= 2, "/metrics counts them (%s)" % line)
+    logged = [x for x in s.log if "auth.denied: 403 GET /api/wards/WARDA/patients by nurse12" in x]
+    C.check(len(logged) == 1, "the denied attempt is in the log with who and what (finding 12)")
+
+
 with Server() as srv:
     user_administration_refuses_what_it_cannot_keep_straight(srv)
+    denied_attempts_are_logged_and_counted(srv)
     marthas_export_is_limited_to_the_officers_wards(srv)
     slowloris_from_one_address_leaves_the_api_to_the_others(srv)
 C.done()
