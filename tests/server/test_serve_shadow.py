@@ -61,7 +61,13 @@ with Server(["--model", model, "--shadow-model", shadow]) as s:
         last = s.db().execute(
             "SELECT sc.ai_prob FROM score sc JOIN obs_set o ON o.id = sc.obs_set_id WHERE "
             "o.patient_id = ? ORDER BY o.t_ms DESC LIMIT 1", (ids[NHS],)).fetchone()
-        if (last is not None and last[0] is not None) or time.time() > deadline:
+        done = last is not None and last[0] is not None
+        if done:  # and the shadow scores of the live ones are stored too (their own batch)
+            live_ids = {r[0] for r in s.db().execute(
+                "SELECT id FROM score WHERE ai_prob IS NOT NULL")}
+            shadow_ids = {r[0] for r in s.db().execute("SELECT score_id FROM shadow_score")}
+            done = live_ids <= shadow_ids
+        if done or time.time() > deadline:
             break
         time.sleep(0.2)
     s.settle()
