@@ -8,6 +8,7 @@
 // - page(): the header (service name, who is signed in, sign-out) and the
 //   signed-in user, for the roles a page allows.
 import { initAll } from '/assets/nhsuk/nhsuk-frontend.min.js';
+import { startPages } from '/js/pages.js';
 
 export class SessionEnded extends Error {}
 
@@ -132,6 +133,7 @@ export async function page(roles) {
     throw new SessionEnded('wrong role');
   }
   initAll();
+  startPages(me);
   return me;
 }
 
