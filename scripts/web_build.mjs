@@ -7,7 +7,7 @@
 // another site at run time (the CSP would refuse it anyway); the NHS font
 // stack falls back to Arial.
 // usage: node scripts/web_build.mjs SOURCE_DIR OUT_DIR
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [src, out] = process.argv.slice(2);
@@ -23,6 +23,16 @@ if (!existsSync(join(dist, 'nhsuk-frontend.min.css'))) {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, 'assets', 'nhsuk'), { recursive: true });
 cpSync(join(src, 'web'), out, { recursive: true });
+// the signed-in pages share one header: web/partials/header.html, put in at its marker
+// (one copy in the source, the same markup in every page served); partials are not served
+const header = readFileSync(join(src, 'web', 'partials', 'header.html'), 'utf8').replace(/\n$/, '');
+const marker = /^ *<!-- vigil:header [^>]*-->$/m;
+for (const f of readdirSync(out)) {
+  if (!f.endsWith('.html')) continue;
+  const page = readFileSync(join(out, f), 'utf8');
+  if (marker.test(page)) writeFileSync(join(out, f), page.replace(marker, header));
+}
+rmSync(join(out, 'partials'), { recursive: true, force: true });
 const css = readFileSync(join(dist, 'nhsuk-frontend.min.css'), 'utf8').replace(/@font-face\{[^}]*\}/g, '');
 if (css.includes('assets.nhs.uk')) {
   console.error('web_build: the nhsuk-frontend CSS still names assets.nhs.uk');
