@@ -413,9 +413,11 @@ typedef struct vigil_hl7_oru_info {
     size_t n_superseded; /* OBX whose parameter a preferred code set (ECG HR over pleth rate) */
     size_t n_not_final;  /* OBX with a status the profile does not accept (also refused) */
     size_t n_refused;    /* OBX with a vital sign refused (units, value, status, demo) */
+    size_t n_conflicting; /* OBX not stored: two different values of one rank for one
+                             parameter of one set (each named in warnings) */
     bool corrected[VIGIL_HL7_MAX_EVENTS]; /* event i holds a corrected (C) result */
     char profile[VIGIL_ID_MAX];           /* the interface profile applied ("default") */
-    size_t n_warnings;                    /* min(n_refused + notes, VIGIL_HL7_MAX_WARNINGS) */
+    size_t n_warnings; /* min(n_refused + conflicts + notes, VIGIL_HL7_MAX_WARNINGS) */
     /* Why each refused result was refused (ack AA, reason, location, text), and an
      * informational note (reason no-vital-signs) when no result carried a vital sign. */
     vigil_hl7_fault warnings[VIGIL_HL7_MAX_WARNINGS];

@@ -250,6 +250,8 @@ typedef struct vigil_server_stats {
     /* ORU^R01 results not stored, each also named in its ACK (docs/hl7.md) */
     uint64_t hl7_results_refused; /* a vital sign refused: units, value, status, demo data */
     uint64_t hl7_results_unused;  /* a code vigil does not know or NEWS2 does not use */
+    uint64_t hl7_results_conflicting; /* two different values of one rank for one parameter
+                                         of one set: neither stored */
     uint64_t hl7_oru_no_vitals;   /* ORU^R01 accepted with no vital sign vigil uses in it */
     /* Time from a message's last byte read to its ACK handed to the socket, in
      * microseconds, over every ACK so far (quarter-millisecond buckets, so an upper

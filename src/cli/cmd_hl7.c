@@ -245,6 +245,8 @@ static json_t *decode_one(const char *msg, size_t len, decode_opts *d, int *refu
         if (d->check) {
             json_object_set_new(c, "superseded", json_integer((json_int_t)r->oru.n_superseded));
             json_object_set_new(c, "refused", json_integer((json_int_t)r->oru.n_refused));
+            json_object_set_new(c, "conflicting",
+                                json_integer((json_int_t)r->oru.n_conflicting));
         }
         json_object_set_new(j, "counts", c);
     }

@@ -164,9 +164,11 @@ static const unit_def *const units_for[P_COUNT] = {
 
 /* Per-event state beyond vigil_obs_event. */
 typedef struct pending {
-    unsigned set; /* bit per param */
+    unsigned set;      /* bit per param */
+    unsigned conflict; /* bit per param: two different values of one rank, neither kept */
     double val[P_COUNT];
-    unsigned rank[P_COUNT]; /* code_def.rank of the value kept */
+    unsigned rank[P_COUNT]; /* code_def.rank of the value kept (or in conflict) */
+    unsigned seq[P_COUNT];  /* OBX-1 of the value kept, for the conflict's words */
     vigil_acvpu acvpu;
 } pending;
 
@@ -593,11 +595,116 @@ static int same_value(param p, const pending *pd, double v, vigil_acvpu a)
     return p == P_ACVPU ? pd->acvpu == a : pd->val[p] == v;
 }
 
-static vigil_status store_value(oru_ctx *c, const obx *x, size_t e, double v, vigil_acvpu a)
+/* The canonical unit of p's value as kept (after conversion), for messages. */
+static const char *const canon_unit[P_COUNT] = {
+    [P_RR] = "/min",  [P_HR] = "/min",     [P_SPO2] = "%",       [P_SBP] = "mm[Hg]",
+    [P_TEMP] = "Cel", [P_FIO2] = "%", [P_O2FLOW] = "L/min", [P_ACVPU] = "",
+};
+
+/* p's value in words: "72 /min" or "A". */
+static void value_text(param p, double v, vigil_acvpu a, char *out, size_t cap)
+{
+    if (p == P_ACVPU) {
+        snprintf(out, cap, "%c", a >= VIGIL_ACVPU_A && a <= VIGIL_ACVPU_U ? "ACVPU"[a - 1] : '?');
+    } else {
+        snprintf(out, cap, "%g %s", v, canon_unit[p] != NULL ? canon_unit[p] : "");
+    }
+}
+
+/* Forget p's value in event e: it is in conflict (REQ HL7-ORU-CONFLICT). */
+static void clear_value(oru_ctx *c, size_t e, param p)
+{
+    vigil_obs *o = &c->events[e].obs;
+    switch (p) {
+    case P_RR:
+        o->rr_bpm = NAN;
+        break;
+    case P_HR:
+        o->hr_bpm = NAN;
+        break;
+    case P_SPO2:
+        o->spo2_pct = NAN;
+        break;
+    case P_SBP:
+        o->sbp_mmhg = NAN;
+        break;
+    case P_TEMP:
+        o->temp_c = NAN;
+        break;
+    case P_ACVPU:
+        o->acvpu = VIGIL_ACVPU_UNKNOWN;
+        break;
+    case P_FIO2:
+    case P_O2FLOW:
+    case P_UNUSED:
+    case P_COUNT:
+        break;
+    }
+}
+
+/*
+ * REQ HL7-ORU-CONFLICT: two different values of one rank for one parameter
+ * of one set (two heart rates from the same method). vigil cannot tell which
+ * is the patient's, so neither is stored; the set's other parameters are
+ * (the conflict does not cost the ward the rest of the set). Each value is
+ * counted (n_conflicting) and the ACK names the parameter and both values in
+ * an ERR of severity W. A later value of the same or a worse rank is not
+ * stored either; a preferred rank's value still is.
+ */
+static vigil_status conflict(oru_ctx *c, const obx *x, size_t e, double v, vigil_acvpu a)
+{
+    pending *pd = &c->pend[e];
+    param p = x->def->p;
+    char now[32], before[32];
+    value_text(p, v, a, now, sizeof now);
+    vigil_hl7_oru_info *in = c->info;
+    if ((pd->conflict & (1u << p)) != 0) {
+        in->n_conflicting++;
+        obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_DUPLICATE, 5, 0,
+                 "value %s not stored: this parameter already has two different values of the "
+                 "same rank for the same patient and time (OBX #%u ...)",
+                 now, pd->seq[p]);
+    } else {
+        value_text(p, pd->val[p], pd->acvpu, before, sizeof before);
+        pd->conflict |= 1u << p;
+        pd->set &= ~(1u << p);
+        clear_value(c, e, p);
+        in->n_used--; /* the first value was counted as used */
+        in->n_conflicting += 2;
+        obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_DUPLICATE, 5, 0,
+                 "value %s conflicts with %s in OBX #%u (same rank, same patient and time): "
+                 "neither is stored, the set's other vital signs are",
+                 now, before, pd->seq[p]);
+    }
+    if (in->n_warnings < VIGIL_HL7_MAX_WARNINGS) {
+        in->warnings[in->n_warnings] = *c->fault;
+        in->warnings[in->n_warnings].ack = VIGIL_HL7_AA;
+        in->n_warnings++;
+    }
+    vigil_hl7_fault_clear(c->fault);
+    return VIGIL_OK;
+}
+
+/* *stored is 0 when the value is in conflict (not used); a superseded value
+ * or the same value again counts as used, as before. */
+static vigil_status store_value(oru_ctx *c, const obx *x, size_t e, double v, vigil_acvpu a,
+                                int *stored)
 {
     pending *pd = &c->pend[e];
     param p = x->def->p;
     unsigned rank = x->def->rank;
+    *stored = 1;
+    if ((pd->conflict & (1u << p)) != 0) {
+        if (rank > pd->rank[p]) {
+            c->info->n_superseded++; /* a preferred method is in conflict: not this one either */
+            return VIGIL_OK;
+        }
+        if (rank == pd->rank[p]) {
+            *stored = 0;
+            return conflict(c, x, e, v, a);
+        }
+        pd->conflict &= ~(1u << p); /* a preferred method's value: kept */
+    }
     if ((pd->set & (1u << p)) != 0) {
         if (rank > pd->rank[p]) {
             c->info->n_superseded++; /* a preferred method's value is kept */
@@ -607,14 +714,15 @@ static vigil_status store_value(oru_ctx *c, const obx *x, size_t e, double v, vi
             if (same_value(p, pd, v, a)) {
                 return VIGIL_OK; /* e.g. SpO2 sent under both LOINC codes, same value */
             }
-            return obx_fail(c, x, VIGIL_ERR_CONFLICT, VIGIL_HL7_E_DATA_TYPE, VIGIL_HL7_R_DUPLICATE,
-                            5, 0, "a second, different value for the same patient and time");
+            *stored = 0;
+            return conflict(c, x, e, v, a);
         }
         c->info->n_superseded++; /* this one is preferred: it replaces the value kept */
     }
     pd->set |= 1u << p;
     pd->rank[p] = rank;
     pd->val[p] = v;
+    pd->seq[p] = x->seq;
     pd->acvpu = p == P_ACVPU ? a : pd->acvpu;
     vigil_obs *o = &c->events[e].obs;
     switch (p) {
@@ -781,8 +889,9 @@ static vigil_status do_obx(oru_ctx *c, size_t i)
     if (st != VIGIL_OK) {
         return st;
     }
-    st = store_value(c, &x, e, v, a);
-    if (st != VIGIL_OK) {
+    int stored = 0;
+    st = store_value(c, &x, e, v, a, &stored);
+    if (st != VIGIL_OK || !stored) {
         return st;
     }
     st = recorded_by(c, &x, &c->events[e]);
@@ -867,18 +976,41 @@ static void finish_o2(oru_ctx *c)
     }
 }
 
+/* A set whose only values were in conflict has nothing left to store: it is
+ * dropped (its results are named in the warnings). REQ HL7-ORU-CONFLICT */
+static void drop_emptied(oru_ctx *c)
+{
+    size_t w = 0;
+    for (size_t k = 0; k < c->n; k++) {
+        if (c->pend[k].set == 0 && c->pend[k].conflict != 0) {
+            continue;
+        }
+        if (w != k) {
+            c->events[w] = c->events[k];
+            c->pend[w] = c->pend[k];
+            c->info->corrected[w] = c->info->corrected[k];
+        }
+        w++;
+    }
+    for (size_t k = w; k < c->n; k++) {
+        c->info->corrected[k] = false;
+    }
+    c->n = w;
+}
+
 /* What the sender is told when the message is accepted with nothing to store,
  * or refused because every vital sign in it was. REQ HL7-ORU-NOTHING-STORED */
 static vigil_status finish_empty(oru_ctx *c)
 {
     vigil_hl7_oru_info *in = c->info;
-    if (in->n_refused > 0) {
+    if (in->n_refused + in->n_conflicting > 0) {
         vigil_hl7_fault first = in->warnings[0];
         return vigil__hl7_fail(
             c->fault, first.status != VIGIL_OK ? first.status : VIGIL_ERR_PARSE, VIGIL_HL7_AE,
             first.code, first.reason, first.loc.seg[0] != '\0' ? first.loc.seg : NULL,
             first.loc.seq, first.loc.field, first.loc.rep, first.loc.comp,
-            "no vital sign stored: %zu result(s) refused; %s", in->n_refused, first.text);
+            "no vital sign stored: %zu result(s) refused; %s",
+            in->n_refused + in->n_conflicting, first.text);
     }
     if (in->n_obx == 0) {
         return vigil__hl7_fail(c->fault, VIGIL_ERR_PARSE, VIGIL_HL7_AE,
@@ -957,6 +1089,7 @@ vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
                              "ORU^R01 has no OBR segment");
     }
     if (st == VIGIL_OK) {
+        drop_emptied(&c);
         finish_o2(&c);
         for (size_t k = 0; k < c.n && st == VIGIL_OK; k++) {
             vigil_err e = {0};

@@ -576,6 +576,7 @@ void vigil__srv_hl7_finish(vigil_server *srv, srv_job *job)
                             .n_warnings = oru ? r->oru.n_warnings : 0};
     if (oru) { /* every result not stored is counted (and named in the ACK) */
         atomic_fetch_add(&srv->stats.hl7_results_refused, r->oru.n_refused);
+        atomic_fetch_add(&srv->stats.hl7_results_conflicting, r->oru.n_conflicting);
         atomic_fetch_add(&srv->stats.hl7_results_unused, r->oru.n_unknown + r->oru.n_unused);
         if (r->fault.ack == VIGIL_HL7_AA && r->n_events == 0) {
             atomic_fetch_add(&srv->stats.hl7_oru_no_vitals, 1);

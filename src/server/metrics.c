@@ -144,12 +144,14 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
         "vigil_hl7_ack_latency_seconds{quantile=\"0.99\"} %.6f\n"
         "vigil_hl7_ack_latency_seconds{quantile=\"1\"} %.6f\n",
         (double)s.ack_p50_us / 1e6, (double)s.ack_p99_us / 1e6, (double)s.ack_max_us / 1e6);
-    static const char *const results[] = {"refused", "unused"};
-    uint64_t results_n[] = {s.hl7_results_refused, s.hl7_results_unused};
+    static const char *const results[] = {"refused", "unused", "conflicting"};
+    uint64_t results_n[] = {s.hl7_results_refused, s.hl7_results_unused,
+                            s.hl7_results_conflicting};
     labelled(&b, "vigil_hl7_results_not_stored_total",
              "ORU^R01 results not stored, each named in its ACK: a vital sign refused (units, "
-             "value, status, demo data), or a code not known or not used by NEWS2.",
-             "reason", results, results_n, 2);
+             "value, status, demo data), a code not known or not used by NEWS2, or two "
+             "different values of one rank for one parameter of one set (neither stored).",
+             "reason", results, results_n, 3);
     metric(&b, "vigil_hl7_oru_without_vital_signs_total", "counter",
            "ORU^R01 messages accepted with no vital sign vigil uses in them.", s.hl7_oru_no_vitals);
     metric(&b, "vigil_hl7_refused_sender_total", "counter",

@@ -394,6 +394,7 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->mllp_out_bytes_max = atomic_load(&srv->stats.mllp_out_bytes_max);
     out->hl7_results_refused = atomic_load(&srv->stats.hl7_results_refused);
     out->hl7_results_unused = atomic_load(&srv->stats.hl7_results_unused);
+    out->hl7_results_conflicting = atomic_load(&srv->stats.hl7_results_conflicting);
     out->hl7_oru_no_vitals = atomic_load(&srv->stats.hl7_oru_no_vitals);
     out->mllp_refused_addr = atomic_load(&srv->stats.mllp_refused_addr);
     out->hl7_refused_sender = atomic_load(&srv->stats.hl7_refused_sender);

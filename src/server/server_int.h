@@ -711,6 +711,7 @@ struct vigil_server {
             ai_skipped, ai_failed, mllp_refused_full, mllp_refused_per_addr, mllp_closed_idle,
             mllp_closed_stalled, mllp_closed_framing, mllp_backpressure, mllp_backlog_max,
             mllp_out_bytes_max, hl7_results_refused, hl7_results_unused, hl7_oru_no_vitals,
+            hl7_results_conflicting,
             mllp_refused_addr, hl7_refused_sender, signin_failed, signin_refused_locked,
             signin_refused_busy, http_denied;
     } stats;

@@ -294,14 +294,6 @@ static void bad_value_type_not_nm_refuses_that_result(void **s)
     check_result(&x);
 }
 
-static void bad_duplicate_conflict_is_refused(void **s)
-{
-    (void)s;
-    expect x = {"duplicate_conflict.hl7", AE_, 102, VIGIL_HL7_R_DUPLICATE, "OBX", 8, 5,
-                "second, different value"};
-    check(&x);
-}
-
 static void bad_acvpu_not_in_scale_refuses_that_result(void **s)
 {
     (void)s;
@@ -355,7 +347,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(bad_escape_in_identifier_is_refused),
     cmocka_unit_test(bad_second_msh_is_rejected),
     cmocka_unit_test(bad_value_type_not_nm_refuses_that_result),
-    cmocka_unit_test(bad_duplicate_conflict_is_refused),
     cmocka_unit_test(bad_acvpu_not_in_scale_refuses_that_result),
     cmocka_unit_test(bad_missing_control_id_is_rejected),
     cmocka_unit_test(bad_no_observation_time_is_refused),

@@ -436,6 +436,64 @@ static void hl7_same_value_twice_is_fine_a_different_one_is_refused(void **s)
     free(r);
 }
 
+/* REQ HL7-ORU-CONFLICT: two heart rates of one rank with different values in
+ * one message: neither is stored, the other vital signs are, AA with an ERR W
+ * naming the parameter and both values. */
+static void hl7_two_different_heart_rates_store_the_other_vitals_and_neither_rate(void **s)
+{
+    (void)s;
+    vigil_hl7_result *r = oru("OBX|1|NM|9279-1^RR^LN||18|/min|||||F\r"
+                              "OBX|2|NM|59408-5^SpO2^LN||97|%|||||F\r"
+                              "OBX|3|NM|8867-4^Heart rate^LN||72|/min|||||F\r"
+                              "OBX|4|NM|8480-6^SBP^LN||128|mm[Hg]|||||F\r"
+                              "OBX|5|NM|8867-4^Heart rate^LN||88|/min|||||F\r"
+                              "OBX|6|NM|8310-5^Temp^LN||36.8|Cel|||||F\r",
+                              VIGIL_OK);
+    assert_int_equal(r->fault.ack, VIGIL_HL7_AA);
+    assert_int_equal(r->n_events, 1);
+    const vigil_obs *o = &r->events[0].obs;
+    assert_num(o->hr_bpm, NAN); /* neither 72 nor 88 */
+    assert_num(o->rr_bpm, 18);
+    assert_num(o->spo2_pct, 97);
+    assert_num(o->sbp_mmhg, 128);
+    assert_num(o->temp_c, 36.8);
+    assert_int_equal(r->oru.n_conflicting, 2);
+    assert_int_equal(r->oru.n_used, 4);
+    assert_int_equal(r->oru.n_refused, 0);
+    assert_int_equal(r->oru.n_warnings, 1);
+    const vigil_hl7_fault *w = &r->oru.warnings[0];
+    assert_int_equal(w->ack, VIGIL_HL7_AA);
+    assert_int_equal(w->reason, VIGIL_HL7_R_DUPLICATE);
+    assert_int_equal(w->loc.seq, 5);
+    assert_non_null(strstr(w->text, "heart rate"));
+    assert_non_null(strstr(w->text, "88 /min conflicts with 72 /min in OBX #3"));
+    assert_non_null(strstr(w->text, "neither is stored"));
+    free(r);
+    /* a third value of the same rank is not stored either; a preferred rank's value is */
+    r = oru("OBX|1|NM|149530^MDC_PULS_OXIM_PULS_RATE^MDC||72|/min|||||R\r"
+            "OBX|2|NM|149514^MDC_PULS_RATE^MDC||88|/min|||||R\r"
+            "OBX|3|NM|149530^MDC_PULS_OXIM_PULS_RATE^MDC||72|/min|||||R\r"
+            "OBX|4|NM|9279-1^RR^LN||18|/min|||||F\r",
+            VIGIL_OK);
+    assert_num(r->events[0].obs.hr_bpm, NAN);
+    assert_int_equal(r->oru.n_conflicting, 3);
+    assert_int_equal(r->oru.n_warnings, 2);
+    free(r);
+    r = oru("OBX|1|NM|149530^MDC_PULS_OXIM_PULS_RATE^MDC||72|/min|||||R\r"
+            "OBX|2|NM|149514^MDC_PULS_RATE^MDC||88|/min|||||R\r"
+            "OBX|3|NM|147842^MDC_ECG_HEART_RATE^MDC||80|/min|||||R\r",
+            VIGIL_OK);
+    assert_num(r->events[0].obs.hr_bpm, 80); /* ECG (rank 1) over the conflicting rank 2 */
+    free(r);
+    /* ACVPU in conflict: named by its letters */
+    r = oru("OBX|1|ST|67775-7^ACVPU^LN||A||||||F\rOBX|2|ST|67775-7^ACVPU^LN||V||||||F\r"
+            "OBX|3|NM|9279-1^RR^LN||18|/min|||||F\r",
+            VIGIL_OK);
+    assert_int_equal(r->events[0].obs.acvpu, VIGIL_ACVPU_UNKNOWN);
+    assert_non_null(strstr(r->oru.warnings[0].text, "value V conflicts with A"));
+    free(r);
+}
+
 static void hl7_more_observation_sets_than_the_cap_are_refused(void **s)
 {
     (void)s;
@@ -583,6 +641,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(hl7_acvpu_takes_one_letter_from_a_coded_or_string_value),
     cmocka_unit_test(hl7_observation_time_is_obx_14_else_obr_7),
     cmocka_unit_test(hl7_same_value_twice_is_fine_a_different_one_is_refused),
+    cmocka_unit_test(hl7_two_different_heart_rates_store_the_other_vitals_and_neither_rate),
     cmocka_unit_test(hl7_more_observation_sets_than_the_cap_are_refused),
     cmocka_unit_test(hl7_patient_identifiers_come_from_pid_3_by_type),
     cmocka_unit_test(hl7_age_comes_from_date_of_birth_which_is_not_kept),

@@ -205,7 +205,22 @@ def results_not_stored_are_counted_and_named(s):
     raw = conn.request(m2.encode())
     C.check(ack_fields(raw)[0] == "AA" and b"|I|no-vital-signs^^99VIGIL|" in raw,
             "an ORU without vital signs is AA with an ERR I (got %r)" % raw[:300])
+    conflicting = 'vigil_hl7_results_not_stored_total{reason="conflicting"}'
+    before_c = metric(s, conflicting)
+    m3 = ("MSH|^~\\&|COMEN|RX1|VIGIL|RX1|20250114083215+0000||ORU^R01|TWOHR1|P|2.4\r"
+          "PID|||4711^^^^PI\rOBR|1|||VS|||20250114084000+0000\r"
+          "OBX|1|NM|8867-4^Heart rate^LN||72|/min|||||F\r"
+          "OBX|2|NM|9279-1^Respiratory rate^LN||19|/min|||||F\r"
+          "OBX|3|NM|8867-4^Heart rate^LN||88|/min|||||F\r")
+    raw = conn.request(m3.encode())
+    C.check(ack_fields(raw)[0] == "AA" and b"|W|duplicate^^99VIGIL|" in raw
+            and b"88 /min conflicts with 72 /min" in raw,
+            "two heart rates of one rank: AA with an ERR W naming both (got %r)" % raw[:400])
+    C.check(s.count("obs_set", "source_id = 'TWOHR1' AND rr_bpm = 19 AND hr_bpm IS NULL") == 1,
+            "the respiration rate is stored, neither heart rate")
     conn.close()
+    C.check(metric(s, conflicting) == before_c + 2,
+            "both conflicting results are counted in /metrics")
     C.check(metric(s, name) == before + 1, "the refused result is counted in /metrics")
     C.check(metric(s, "vigil_hl7_oru_without_vital_signs_total") == nothing + 1,
             "the ORU without vital signs is counted in /metrics")
