@@ -6,6 +6,7 @@ enable_testing()
 set(VIGIL_TEST_ENV
     "VIGIL_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
     "VIGIL_BIN=${CMAKE_BINARY_DIR}/vigil"
+    "VIGIL_TRAIN_BIN=${CMAKE_BINARY_DIR}/vigil-train"
     "VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}"
     "VIGIL_DATA_DIR=${PROJECT_SOURCE_DIR}/../shared/data")
 if(VIGIL_SANITIZE)
@@ -26,6 +27,9 @@ foreach(src ${test_c_srcs})
     target_link_libraries(${exe} PRIVATE PkgConfig::XGBOOST)
   endif()
   add_dependencies(${exe} vigil)
+  if(TARGET vigil-train)
+    add_dependencies(${exe} vigil-train)
+  endif()
   # every cmocka_unit_test(...) registration, its name possibly on the next
   # line (clang-format breaks long ones); each one must yield a name, so a
   # registration this cannot read stops the configure rather than vanish

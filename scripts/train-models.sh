@@ -10,16 +10,17 @@
 #            models/vigil-mortality-2012a.json  the same on set-a only, for set-a -> set-b
 #   beside   build/models/: the ward vitals model, the research variant and the
 #            reverse direction (B -> A) of each, and the 2012 ward model
-# usage: scripts/train-models.sh [DATA_DIR]   (needs build/vigil: make build)
+# usage: scripts/train-models.sh [DATA_DIR]   (needs build/vigil and build/vigil-train: make build)
 # Each training runs on one thread under nice; the whole run takes about 20-25 minutes here.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-${VIGIL_DATA_DIR:-$root/../shared/data}}
 vigil=${VIGIL_BIN:-$root/build/vigil}
+train_bin=${VIGIL_TRAIN_BIN:-$(dirname "$vigil")/vigil-train}
 cd "$root"
 mkdir -p build/models
 train() { # task data config out id
-    nice -n 10 "$vigil" train --task "$1" --data "$2" --config "$3" --out "$4" \
+    nice -n 10 "$train_bin" --task "$1" --data "$2" --config "$3" --out "$4" \
         --model-id "$5" --model-version 2.0.0
 }
 score() { VIGIL_DATA_DIR=$data nice -n 10 "$vigil" evaluate --model "$@"; }

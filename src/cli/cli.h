@@ -25,7 +25,11 @@ int vigil_cli_data(int argc, char **argv);
 int vigil_cli_hl7(int argc, char **argv);
 
 int vigil_cli_evaluate(int argc, char **argv);
+/* vigil-train's command (src/cli/train/, its own binary: never linked into vigil). */
 int vigil_cli_train(int argc, char **argv);
+/* `vigil train`: execs vigil-train beside this binary with the same arguments;
+ * returns only when that fails (VIGIL_EXIT_IO, with a message on stderr). */
+int vigil_cli_train_exec(int argc, char **argv);
 int vigil_cli_explain(int argc, char **argv);
 int vigil_cli_adapt(int argc, char **argv);
 

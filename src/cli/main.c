@@ -18,7 +18,7 @@ static const vigil_cli_cmd commands[] = {
      "replay data through the live-monitoring alarms (drift, alert rate, calibration)"},
     {"explain", vigil_cli_explain, "explain one patient's AI risk in plain words"},
     {"adapt", vigil_cli_adapt, "adapt a model bundle's calibration and threshold to a hospital"},
-    {"train", vigil_cli_train, "train a model bundle on research data (XGBoost)"},
+    {"train", vigil_cli_train_exec, "train a model bundle on research data (runs vigil-train)"},
     {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
     {"serve", vigil_cli_serve, "run the ward service: MLLP/HL7 in, JSON API and FHIR out"},
     {"replay", vigil_cli_replay,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# test_pipeline.sh: `vigil train` end to end on small real slices, then the bundle it
+# test_pipeline.sh: `vigil-train` (and `vigil train`, which runs it) end to end on small real slices, then the bundle it
 # wrote through `vigil evaluate --model`, `vigil explain`, and the refusals.
 set -u
 bin=${VIGIL_BIN:?}
+tbin=${VIGIL_TRAIN_BIN:-$(dirname "$bin")/vigil-train}
 data=${VIGIL_DATA_DIR:-../shared/data}
 a19=$data/physionet2019/training_setA.tar.gz
 a12=$data/physionet2012/set-a.tar.gz
@@ -11,13 +12,15 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 py=/usr/bin/python3
 pass=0; fail=0
 check() { if [ "$2" -eq 0 ]; then echo "ok: $1"; pass=$((pass+1)); else echo "FAIL: $1"; fail=$((fail+1)); fi; }
+"$bin" train --help >"$tmp/h1" 2>&1 && "$tbin" --help >"$tmp/h2" 2>&1 && cmp -s "$tmp/h1" "$tmp/h2"
+check "vigil train runs vigil-train (the same help, exit 0)" $?
 cat >"$tmp/cfg.json" <<'CFG'
 {"xgboost": {"max_depth": 3, "eta": 0.2, "max_rounds": 40, "early_stopping_rounds": 10, "nthread": 1,
              "max_bin": 64, "colsample_bynode": 0.8, "alpha": 0.5},
  "exclude_features": ["hours_since_admit", "*_minall"], "seed": 11}
 CFG
 
-"$bin" train --task sepsis2019 --data "$a19" --max-stays 400 --config "$tmp/cfg.json" \
+"$tbin" --task sepsis2019 --data "$a19" --max-stays 400 --config "$tmp/cfg.json" \
     --out "$tmp/s.json" --model-id test-sepsis >"$tmp/train.out" 2>"$tmp/train.err"
 check "sepsis training on 400 stays of hospital A succeeds" $?
 $py - "$tmp/s.json" <<'PY'
@@ -53,7 +56,7 @@ check "the explanation shows NEWS2, the factors and the warning" $?
 [ $? -ne 0 ] && grep -q "p999999" "$tmp/ex.err"
 check "an unknown stay is refused by name" $?
 
-"$bin" train --task mortality2012 --data "$a12" --max-stays 600 --config "$tmp/cfg.json" \
+"$tbin" --task mortality2012 --data "$a12" --max-stays 600 --config "$tmp/cfg.json" \
     --out "$tmp/m.json" >/dev/null 2>&1
 check "mortality training on 600 stays of set-a succeeds" $?
 $py -c "import json,sys; b=json.load(open(sys.argv[1])); assert b['task']['name']=='mortality2012' and 'news2_matched' not in b['thresholds']" "$tmp/m.json"

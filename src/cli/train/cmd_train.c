@@ -1,19 +1,21 @@
 /*
- * cmd_train.c: `vigil train`, one training data set in, one model bundle out
- * (src/train/pipeline.c). Progress on stderr.
+ * cmd_train.c: `vigil-train` (also reached as `vigil train`), one training data
+ * set in, one model bundle out (src/train/pipeline.c). Progress on stderr.
+ * Built into the vigil-train binary only: the serving binary never links
+ * src/train or libxgboost (STYLE.md section 1; tests/arch/test_layering.sh).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "../cli.h"
 #include "vigil/train.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: vigil train --task sepsis2019|mortality2012 --data PATH --out BUNDLE\n"
+            "usage: vigil-train --task sepsis2019|mortality2012 --data PATH --out BUNDLE\n"
             "                   [--config FILE] [--outcomes FILE] [--model-id ID]\n"
             "                   [--model-version V] [--max-stays N]\n"
             "\n"
@@ -34,7 +36,8 @@ static void usage(FILE *f)
             "  --model-version V default 1.0.0\n"
             "  --max-stays N     only the first N stays (for a quick check)\n"
             "\n"
-            "The result is trained on ICU research data and is not validated for clinical use.\n");
+            "The result is trained on ICU research data and is not validated for clinical use.\n"
+            "'vigil train ...' runs this binary (vigil-train, beside vigil).\n");
 }
 
 static void on_log(const char *line, void *ctx)
@@ -107,7 +110,7 @@ int vigil_cli_train(int argc, char **argv)
             usage(stdout);
             return VIGIL_EXIT_OK;
         default:
-            fprintf(stderr, "Run 'vigil train --help' for the options.\n");
+            fprintf(stderr, "Run 'vigil-train --help' for the options.\n");
             return VIGIL_EXIT_USAGE;
         }
     }
