@@ -49,7 +49,7 @@
 #include "vigil/ward.h"
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
-#define VIGIL_STORE_SCHEMA_VERSION 8
+#define VIGIL_STORE_SCHEMA_VERSION 9
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -808,8 +808,9 @@ typedef struct vigil_store_rota_gap {
 } vigil_store_rota_gap;
 
 /* Every gap at t_ms: for each ward with a patient in a bed now or a shift
- * of its own, each level's steps 0 .. steps - 1 and in-charge step 0, the
- * posts with no holder (own or "*"). At most max into out; *n the count
+ * of its own, each level's steps 0 .. steps - 1 and in-charge steps 0 (the
+ * nurse in charge) and 1 (the site manager), the posts with no holder (own
+ * or "*"). At most max into out; *n the count
  * (all of them, even past max). */
 vigil_status vigil_store_rota_gaps(vigil_store *st, int64_t t_ms, int steps,
                                    vigil_store_rota_gap *out, size_t max, size_t *n,
@@ -867,6 +868,8 @@ typedef struct vigil_store_page {
     int64_t created_ms, next_ms;
     int64_t delivered_ms, read_ms, acked_ms; /* 0 when not (yet) */
     char last_error[VIGIL_STORE_NAME_MAX + 1];
+    int64_t notice_of; /* 0: a page; else this is the acknowledgement notice of that
+                          webhook page, telling the gateway the alert was acknowledged */
 } vigil_store_page;
 
 /*

@@ -186,7 +186,11 @@ static vigil_status store_action(vigil_server *srv, srv_patient *p,
             *supersedes = 0;
         }
         *sa = (stored_alert){a->alert_id, al, ep, call};
-        atomic_fetch_add(&srv->stats.alerts_opened, 1);
+        if (srv->bg_open) {
+            srv->bg_count.alerts_opened++; /* counted once the batch commits */
+        } else {
+            atomic_fetch_add(&srv->stats.alerts_opened, 1);
+        }
         vigil__srv_log(srv, "escalation.alert", "alert %lld episode %lld level %s trigger %s%s",
                        (long long)al, (long long)ep, vigil_escalation_level_name(a->level),
                        vigil_store_trigger_name(trig), a->untracked ? " (untracked)" : "");
@@ -356,8 +360,20 @@ void vigil__srv_esc_run_due(vigil_server *srv, int64_t now_ms)
         ps[i]->esc_due = false;
     }
     esc_snap *snap = batched && n > 0 ? malloc(n * sizeof *snap) : NULL;
+    srv->bg_open = batched;
+    memset(&srv->bg_count, 0, sizeof srv->bg_count);
     update_in_batch(srv, ps, n, now_ms, snap);
-    if (batched && vigil_store_batch_commit(srv->store, &err) != VIGIL_OK) {
+    srv->bg_open = false;
+    bool committed = !batched || vigil_store_batch_commit(srv->store, &err) == VIGIL_OK;
+    if (committed) {
+        atomic_fetch_add(&srv->stats.alerts_opened, srv->bg_count.alerts_opened);
+        if (srv->pager != NULL) {
+            atomic_fetch_add(&srv->pager->n.queued, srv->bg_count.pages_queued);
+            atomic_fetch_add(&srv->pager->n.unrouted, srv->bg_count.pages_unrouted);
+        }
+    }
+    memset(&srv->bg_count, 0, sizeof srv->bg_count);
+    if (!committed) {
         restore(srv, ps, n, snap, &err);
         for (size_t i = n_undo; i-- > 0;) { /* the AI scores were not stored either */
             srv_patient *p = undo[i].p;

@@ -112,9 +112,16 @@ void vigil__srv_page_plan(vigil_server *srv, const srv_patient *p, vigil_esc_lev
 
 void vigil__srv_page_plan_stored(vigil_server *srv, const srv_page_plan *pl)
 {
+    uint64_t routed = 0, unrouted = 0;
     for (size_t i = 0; srv->pager != NULL && i < pl->n; i++) {
-        atomic_fetch_add(pl->req[i].recipient != NULL ? &srv->pager->n.queued
-                                                      : &srv->pager->n.unrouted,
-                         1);
+        routed += pl->req[i].recipient != NULL;
+        unrouted += pl->req[i].recipient == NULL;
+    }
+    if (srv->bg_open) { /* counted when the background batch commits */
+        srv->bg_count.pages_queued += routed;
+        srv->bg_count.pages_unrouted += unrouted;
+    } else if (srv->pager != NULL) {
+        atomic_fetch_add(&srv->pager->n.queued, routed);
+        atomic_fetch_add(&srv->pager->n.unrouted, unrouted);
     }
 }

@@ -693,6 +693,13 @@ struct vigil_server {
     _Atomic uint64_t ack_max_us;
     int64_t last_tick_ms;
     int64_t last_background_ms;
+    /* store thread: while a background batch is open (bg_open), what it stored
+     * is counted here and added to the counters only once it commits (dropped
+     * when it rolls back): a counter never counts a row that is not there */
+    bool bg_open;
+    struct {
+        uint64_t pages_queued, pages_unrouted, alerts_opened;
+    } bg_count;
     char model[VIGIL_ID_MAX];
 
     pthread_mutex_t log_mu;

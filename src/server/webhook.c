@@ -4,8 +4,10 @@
  *
  * The body carries no more patient detail than a pager may show: the page
  * id (the gateway de-duplicates on it: a page may come twice, never with
- * another id), the recipient's username, ward, bed, level, the rota post and
- * a link into vigil that needs sign-in. Headers: X-Vigil-Page-Id,
+ * another id), its event ("page", or "acknowledged" for the notice that the
+ * alert behind an earlier page, acknowledges_page_id, was acknowledged in
+ * vigil, so the gateway can stop the bleep), the recipient's username, ward,
+ * bed, level, the rota post and a link into vigil that needs sign-in. Headers: X-Vigil-Page-Id,
  * X-Vigil-Timestamp (Unix seconds) and X-Vigil-Signature:
  * "sha256=" + hex HMAC-SHA-256 (libsodium) keyed by the configured secret
  * over "<timestamp>.<body>", so the gateway can check origin, integrity and
@@ -30,15 +32,21 @@ char *vigil__srv_webhook_body(const vigil_store_page *page, const char *link_bas
     char link[512];
     snprintf(link, sizeof link, "%s/patient?id=%lld", link_base != NULL ? link_base : "",
              (long long)page->patient_id);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "page_id", "", "to",
-                          page->recipient, "ward", page->ward, "bed", page->bed, "level",
-                          page->level, "post", page->post, "link", link);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "page_id", "", "event",
+                          page->notice_of != 0 ? "acknowledged" : "page", "to", page->recipient,
+                          "ward", page->ward, "bed", page->bed, "level", page->level, "post",
+                          page->post, "link", link);
     if (j == NULL) {
         return NULL;
     }
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)page->id);
     json_object_set_new(j, "page_id", json_string(id));
+    if (page->notice_of != 0) {
+        /* the receipt: the alert behind that page was acknowledged in vigil */
+        snprintf(id, sizeof id, "%lld", (long long)page->notice_of);
+        json_object_set_new(j, "acknowledges_page_id", json_string(id));
+    }
     char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     return s;

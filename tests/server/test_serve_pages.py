@@ -32,7 +32,7 @@ from serve_util import Checks, Server, ack_fields, adt, oru  # noqa: E402
 C = Checks()
 SECRET = "test-page-secret-0123456789"
 HIGH, LOW, THIRD, FOURTH = "9990000018", "9990000026", "9990000034", "9990000042"
-BODY_KEYS = {"page_id", "to", "ward", "bed", "level", "post", "link"}
+BODY_KEYS = {"page_id", "event", "to", "ward", "bed", "level", "post", "link"}
 
 
 class Gateway:
@@ -91,8 +91,15 @@ class Gateway:
         self.httpd.server_close()
 
     def pages(self, ok_only=True):
+        """What the gateway took as pages (not acknowledgement notices)."""
         with self.lock:
-            return [g for g in self.got if g[4] == 200 or not ok_only]
+            return [g for g in self.got if (g[4] == 200 or not ok_only) and
+                    g[2].get("event", "page") == "page"]
+
+    def notices(self):
+        """The acknowledgement notices the gateway took (REQ PAGE-ACK-NOTICE)."""
+        with self.lock:
+            return [g for g in self.got if g[4] == 200 and g[2].get("event") == "acknowledged"]
 
     def unique(self):
         """The gateway's de-duplicated view: page id -> first delivered body."""
@@ -126,7 +133,8 @@ def pages_of(s, alert_id):
     try:
         return con.execute(
             "SELECT id, recipient, channel, state, attempts, post, delivered_ms, read_ms, "
-            "acked_ms FROM page WHERE alert_id = ? ORDER BY id", (alert_id,)).fetchall()
+            "acked_ms FROM page WHERE alert_id = ? AND kind = 'page' ORDER BY id",
+            (alert_id,)).fetchall()
     finally:
         con.close()
 
@@ -282,8 +290,30 @@ try:
     C.check(rows and all(r[8] is not None for r in rows),
             "every page of the alert is acknowledged (%s)" % rows)
     n_before = len(gw.pages())
+    # REQ PAGE-ACK-NOTICE: the gateway is told, once per page it took, so it stops the bleep
+    took = {g[1]: g[2] for g in gw.pages() if g[2]["post"].startswith(("emergency", "in-charge"))
+            and g[2]["ward"] == "WARD7B" and g[2]["bed"].endswith("BED00")}
+    want = sorted(str(r[0]) for r in rows if r[2] == "webhook" and r[3] == "delivered")
+    C.check(want and sorted(want) == sorted(took),
+            "the gateway took the alert's webhook pages %s (%s)" % (want, sorted(took)))
+    notes = wait(lambda: len(gw.notices()) >= len(want) and gw.notices(), 10) or []
+    C.check(sorted(n[2].get("acknowledges_page_id") for n in notes) == want,
+            "one acknowledgement notice per page the gateway took (%s)" %
+            [n[2] for n in notes])
+    for n in notes:
+        of = took.get(n[2].get("acknowledges_page_id"), {})
+        C.check(n[3] and set(n[2]) == BODY_KEYS | {"acknowledges_page_id"} and
+                n[2]["to"] == of.get("to") and n[2]["post"] == of.get("post") and
+                n[1] not in want, "notice %s: signed, to the same person and post, its own id "
+                "(%s)" % (n[1], n[2]))
+    nrows = s.db().execute("SELECT count(*), count(DISTINCT notice_of) FROM page WHERE "
+                           "alert_id = ? AND kind = 'ack' AND state = 'delivered'",
+                           (alert_id,)).fetchone()
+    C.check(nrows == (len(want), len(want)), "the notices are stored delivered, one per page "
+            "(%s)" % (nrows,))
     time.sleep(5)
     C.check(len(gw.pages()) == n_before, "no page after the acknowledgement")
+    C.check(len(gw.notices()) == len(want), "and no second notice (%d)" % len(gw.notices()))
     st, js, _ = s.http("GET", "/api/pages", token=out1)
     web = [p for p in js["pages"] if p["alert_id"] == alert_id and p["channel"] == "web"]
     C.check(web and web[0]["delivered_at"] and web[0]["read_at"] and web[0]["acknowledged_at"],

@@ -778,9 +778,9 @@ static void hook_commits(vigil_server *srv)
 }
 
 /* The escalation's background transaction fails to commit: the set stays
- * acknowledged and stored, no alert is stored, the patient's escalation
- * state is as before (no open episode the store does not have), and the
- * next set raises the alert. */
+ * acknowledged and stored, no alert is stored or counted, the patient's
+ * escalation state is as before (no open episode the store does not have),
+ * and the next set raises the alert. */
 static void background_commit_failure_leaves_state_as_stored(void **state)
 {
     fx *x = *state;
@@ -800,6 +800,7 @@ static void background_commit_failure_leaves_state_as_stored(void **state)
     vigil_server_stats st;
     vigil_server_stats_get(x->srv, &st);
     assert_true(st.store_failures >= 1);
+    assert_int_equal(st.alerts_opened, 0); /* counted only once stored */
     vigil_store_obs_list l;
     stored(x, &l);
     assert_int_equal(l.n, 2); /* the acknowledged sets are there */
@@ -810,6 +811,8 @@ static void background_commit_failure_leaves_state_as_stored(void **state)
     on_store_thread(x, look, &s2);
     assert_true(s2.episode_open);
     assert_int_equal(s2.stored_open, 1);
+    vigil_server_stats_get(x->srv, &st);
+    assert_int_equal(st.alerts_opened, 1);
 }
 
 /* ---- issue 12 finding 15: the clinical path never swallows an error ---------- */

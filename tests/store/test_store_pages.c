@@ -205,15 +205,22 @@ static void rota_holders_are_the_wards_own_else_stars_and_unheld_posts_are_gaps(
     assert_int_equal(n, 0); /* the shift starts later */
     vigil_store_rota_gap gaps[32];
     assert_int_equal(vigil_store_rota_gaps(f->st, T0, 2, gaps, 32, &n, &e), VIGIL_OK);
-    /* WARD7B: ward 0,1 urgent-ward 0,1 urgent 0,1 emergency 1 = 7 gaps */
-    assert_int_equal(n, 7);
-    bool e1 = false;
+    /* WARD7B: ward 0,1 urgent-ward 0,1 urgent 0,1 emergency 1, and no site manager
+     * (in-charge 1) = 8 gaps */
+    assert_int_equal(n, 8);
+    bool e1 = false, site = false;
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(gaps[i].ward, "WARD7B");
-        assert_false(strcmp(gaps[i].level, "in-charge") == 0);
+        assert_false(strcmp(gaps[i].level, "in-charge") == 0 && gaps[i].step == 0);
         e1 = e1 || (strcmp(gaps[i].level, "emergency") == 0 && gaps[i].step == 1);
+        site = site || (strcmp(gaps[i].level, "in-charge") == 0 && gaps[i].step == 1);
     }
     assert_true(e1);
+    assert_true(site); /* REQ ROTA-GAP: the site manager's post is a gap like any other */
+    fx_user(f, "site.mgr", VIGIL_STORE_ROLE_NURSE);
+    ON("*", "in-charge", 1, "site.mgr", T0 - HOUR_MS, T0 + HOUR_MS);
+    assert_int_equal(vigil_store_rota_gaps(f->st, T0, 2, gaps, 32, &n, &e), VIGIL_OK);
+    assert_int_equal(n, 7); /* one site manager for every ward */
     /* ending the nurse in charge's shift opens that gap */
     int64_t nic = fx_count(f, "SELECT id FROM rota_shift WHERE username = 'nic.7b'");
     vigil_store_shift was;
@@ -221,7 +228,7 @@ static void rota_holders_are_the_wards_own_else_stars_and_unheld_posts_are_gaps(
     assert_string_equal(was.username, "nic.7b");
     assert_int_equal(vigil_store_rota_gaps(f->st, T0 + 1, 2, gaps, 32, &n, &e), VIGIL_OK);
     assert_int_equal(n, 8);
-    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action LIKE 'rota.%'"), 5);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action LIKE 'rota.%'"), 6);
     /* a shift for nobody, or backwards, is refused */
     vigil_store_shift bad;
     memset(&bad, 0, sizeof bad);
@@ -237,6 +244,110 @@ static void rota_holders_are_the_wards_own_else_stars_and_unheld_posts_are_gaps(
     assert_int_equal(vigil_store_shift_add(f->st, &ADMIN, &bad, &id, &e), VIGIL_ERR_ARG);
 }
 
+
+/* REQ PAGE-ACK-NOTICE: an acknowledgement tells the gateway, once for each
+ * webhook page it took, through the same outbox; a page never taken is
+ * cancelled and needs no notice; the notices are not the recipient's pages. */
+static void ack_tells_the_gateway_once_for_each_page_it_took(void **state)
+{
+    fx *f = *state;
+    int64_t pid = admitted(f);
+    fx_user(f, "out.1", VIGIL_STORE_ROLE_OUTREACH);
+    fx_user(f, "out.2", VIGIL_STORE_ROLE_OUTREACH);
+    vigil_store_page_req req[3] = {
+        {.recipient = "out.1", .channel = VIGIL_STORE_CHANNEL_WEBHOOK, .post = "emergency step 0"},
+        {.recipient = "out.2", .channel = VIGIL_STORE_CHANNEL_WEBHOOK, .post = "emergency step 0"},
+        {.recipient = "out.1", .channel = VIGIL_STORE_CHANNEL_WEB, .post = "emergency step 0"},
+    };
+    int64_t ep = 0, al = 0, ack = 0;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_episode_open_paged(f->st, &POLICY, pid, VIGIL_RESP_EMERGENCY,
+                                                    VIGIL_STORE_TRIGGER_NEWS2, 0, 0, T0, req, 3,
+                                                    &ep, &al, &e),
+                     VIGIL_OK);
+    vigil_store_page due[4];
+    size_t n = 0;
+    assert_int_equal(vigil_store_pages_due(f->st, VIGIL_STORE_CHANNEL_WEBHOOK, T0, due, 4, &n, &e),
+                     VIGIL_OK);
+    assert_int_equal(n, 2);
+    int64_t took = due[0].recipient[4] == '1' ? due[0].id : due[1].id;
+    assert_int_equal(vigil_store_page_attempt(f->st, &POLICY, took, T0 + 100,
+                                              VIGIL_STORE_ATTEMPT_DELIVERED, 0, "HTTP 200", &e),
+                     VIGIL_OK);
+    vigil_actor out1 = {"out.1", "direct care"};
+    assert_int_equal(vigil_store_alert_ack(f->st, &out1, al, T0 + 3000, VIGIL_STORE_ACK_ATTENDING,
+                                           NULL, &ack, &e),
+                     VIGIL_OK);
+    /* one notice, for the page the gateway took; out.2's never left and is cancelled */
+    assert_int_equal(vigil_store_pages_due(f->st, VIGIL_STORE_CHANNEL_WEBHOOK, T0 + 3000, due, 4,
+                                           &n, &e),
+                     VIGIL_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(due[0].notice_of, took);
+    assert_true(due[0].id > took);
+    assert_string_equal(due[0].recipient, "out.1");
+    assert_string_equal(due[0].post, "emergency step 0");
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM page WHERE kind = 'page' AND "
+                                 "channel = 'webhook' AND state = 'cancelled'"),
+                     1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'page.queue' AND "
+                                 "detail LIKE 'acknowledgement notice of page%'"),
+                     1);
+    /* the notice is the gateway's, not a page in the responder's list */
+    vigil_store_page mine[8];
+    assert_int_equal(vigil_store_pages_for(f->st, &out1, T0 - HOUR_MS, T0 + 4000, mine, 8, &n, &e),
+                     VIGIL_OK);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(mine[i].notice_of, 0);
+    }
+    /* sent: it stays sent; acknowledging again adds no second notice */
+    assert_int_equal(vigil_store_page_attempt(f->st, &POLICY, due[0].id, T0 + 3100,
+                                              VIGIL_STORE_ATTEMPT_DELIVERED, 0, "HTTP 200", &e),
+                     VIGIL_OK);
+    (void)vigil_store_alert_ack(f->st, &out1, al, T0 + 5000, VIGIL_STORE_ACK_REVIEWED, NULL, &ack,
+                                &e);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM page WHERE kind = 'ack'"), 1);
+}
+
+/* A page the gateway took while its alert was being acknowledged (the
+ * pager's attempt lands after the ack cancelled it) is delivered after all,
+ * and the gateway is told of the acknowledgement. */
+static void page_taken_during_its_acknowledgement_is_delivered_and_noticed(void **state)
+{
+    fx *f = *state;
+    int64_t pid = admitted(f);
+    fx_user(f, "out.1", VIGIL_STORE_ROLE_OUTREACH);
+    vigil_store_page_req req = {.recipient = "out.1", .channel = VIGIL_STORE_CHANNEL_WEBHOOK,
+                                .post = "emergency step 0"};
+    int64_t ep = 0, al = 0, ack = 0;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_episode_open_paged(f->st, &POLICY, pid, VIGIL_RESP_EMERGENCY,
+                                                    VIGIL_STORE_TRIGGER_NEWS2, 0, 0, T0, &req, 1,
+                                                    &ep, &al, &e),
+                     VIGIL_OK);
+    int64_t id = fx_count(f, "SELECT id FROM page");
+    vigil_actor out1 = {"out.1", "direct care"};
+    assert_int_equal(vigil_store_alert_ack(f->st, &out1, al, T0 + 1000, VIGIL_STORE_ACK_ATTENDING,
+                                           NULL, &ack, &e),
+                     VIGIL_OK);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM page WHERE state = 'cancelled'"), 1);
+    assert_int_equal(vigil_store_page_attempt(f->st, &POLICY, id, T0 + 1200,
+                                              VIGIL_STORE_ATTEMPT_DELIVERED, 0, "HTTP 200", &e),
+                     VIGIL_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM page WHERE id = %lld AND state = 'delivered' AND "
+             "delivered_ms = %lld",
+             (long long)id, (long long)(T0 + 1200));
+    assert_int_equal(fx_count(f, sql), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM page WHERE kind = 'ack' AND notice_of = %lld AND "
+             "state = 'pending'",
+             (long long)id);
+    assert_int_equal(fx_count(f, sql), 1);
+}
+
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(page_is_queued_with_its_alert_or_not_at_all, fx_setup,
@@ -246,6 +357,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(ack_acknowledges_the_alerts_pages_and_cancels_unsent_ones,
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(rota_holders_are_the_wards_own_else_stars_and_unheld_posts_are_gaps,
+                                    fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(ack_tells_the_gateway_once_for_each_page_it_took, fx_setup,
+                                    fx_teardown),
+    cmocka_unit_test_setup_teardown(page_taken_during_its_acknowledgement_is_delivered_and_noticed,
                                     fx_setup, fx_teardown),
 };
 /* clang-format on */

@@ -288,7 +288,8 @@ static vigil_status ack_txn(sq *q, const vigil_actor *who, int64_t alert_id, int
         return s;
     }
     *out_id = sqlite3_last_insert_rowid(q->db);
-    s = vigil__sq_pages_acked(q, alert_id, t_ms, err); /* its pages: acknowledged, unsent cancelled */
+    s = vigil__sq_pages_acked(q, who, alert_id, t_ms, err); /* pages acked; unsent cancelled;
+                                                            the gateway told */
     if (s != VIGIL_OK) {
         return s;
     }

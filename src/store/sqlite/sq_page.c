@@ -77,10 +77,79 @@ vigil_status vigil__sq_pages_queue(sq *q, const vigil_actor *who, int64_t alert_
 
 static const char SQL_PAGES_ACKED[] =
     "UPDATE page SET acked_ms = ?2, state = CASE WHEN state = 'pending' AND channel = 'webhook' "
-    "THEN 'cancelled' ELSE state END WHERE alert_id = ?1 AND acked_ms IS NULL";
+    "THEN 'cancelled' ELSE state END WHERE alert_id = ?1 AND acked_ms IS NULL AND kind = 'page'";
 
-vigil_status vigil__sq_pages_acked(sq *q, int64_t alert_id, int64_t t_ms, vigil_err *err)
+/* The gateway took these webhook pages (of an alert, or one page) and has
+ * not been told of the alert's acknowledgement: each gets one notice (the
+ * unique index on notice_of). */
+#define SQL_ACK_NOTICE(where)                                                                      \
+    "INSERT INTO page (alert_id, repeat_id, patient_id, ward, bed, level, post, rota_step, "      \
+    "recipient, channel, state, created_ms, next_ms, kind, notice_of) "                           \
+    "SELECT alert_id, repeat_id, patient_id, ward, bed, level, post, rota_step, recipient, "      \
+    "'webhook', 'pending', ?2, ?2, 'ack', id FROM page p WHERE " where " AND kind = 'page' AND "  \
+    "channel = 'webhook' AND state = 'delivered' AND NOT EXISTS "                                 \
+    "(SELECT 1 FROM page n WHERE n.notice_of = p.id) "                                            \
+    "RETURNING id, notice_of, patient_id, recipient"
+static const char SQL_ACK_NOTICE_ALERT[] = SQL_ACK_NOTICE("alert_id = ?1");
+static const char SQL_ACK_NOTICE_PAGE[] = SQL_ACK_NOTICE("id = ?1");
+
+/* Queue the acknowledgement notices that sql (SQL_ACK_NOTICE_*, ?1 bound to
+ * ref) selects, each audited. */
+static vigil_status ack_notices(sq *q, const vigil_actor *who, const char *sql, int64_t ref,
+                                int64_t t_ms, vigil_err *err)
 {
+    sqlite3_stmt *st = NULL;
+    PREP(sql, &st);
+    sq_bind_i64(st, 1, ref);
+    sq_bind_i64(st, 2, t_ms);
+    typedef struct {
+        int64_t id, of, patient;
+        char to[VIGIL_ID_MAX];
+    } notice;
+    notice *v = NULL;
+    size_t n = 0, cap = 0;
+    vigil_status s = VIGIL_OK;
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "queue acknowledgement notice", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        if (n == cap) {
+            size_t nc = cap > 0 ? cap * 2 : 8;
+            notice *nv = realloc(v, nc * sizeof *nv);
+            if (nv == NULL) {
+                s = vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory");
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        v[n].id = sq_col_i64(st, 0);
+        v[n].of = sq_col_i64(st, 1);
+        v[n].patient = sq_col_i64(st, 2);
+        sq_col_text(st, 3, v[n].to, sizeof v[n].to);
+        n++;
+    }
+    sq_done(st);
+    for (size_t i = 0; s == VIGIL_OK && i < n; i++) {
+        vigil__audit_ev ev;
+        vigil__audit_ev_set(&ev, who, "page.queue", "page", v[i].id, v[i].patient,
+                            "acknowledgement notice of page %lld to %s via webhook",
+                            (long long)v[i].of, v[i].to);
+        s = sq_audit(q, &ev, err);
+    }
+    free(v);
+    return s; /* on error the caller's transaction rolls back, notices and all */
+}
+
+vigil_status vigil__sq_pages_acked(sq *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                                   vigil_err *err)
+{
+    vigil_status s = ack_notices(q, who, SQL_ACK_NOTICE_ALERT, alert_id, t_ms, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
     sqlite3_stmt *st = NULL;
     PREP(SQL_PAGES_ACKED, &st);
     sq_bind_i64(st, 1, alert_id);
@@ -90,7 +159,8 @@ vigil_status vigil__sq_pages_acked(sq *q, int64_t alert_id, int64_t t_ms, vigil_
 
 #define PAGE_COLS                                                                                  \
     "id, alert_id, patient_id, ward, bed, level, post, coalesce(recipient, ''), channel, state, " \
-    "rota_step, attempts, created_ms, next_ms, delivered_ms, read_ms, acked_ms, last_error"
+    "rota_step, attempts, created_ms, next_ms, delivered_ms, read_ms, acked_ms, last_error, "     \
+    "coalesce(notice_of, 0)"
 
 static void read_page(sqlite3_stmt *st, vigil_store_page *p)
 {
@@ -115,6 +185,7 @@ static void read_page(sqlite3_stmt *st, vigil_store_page *p)
     p->read_ms = sq_col_i64(st, 15);
     p->acked_ms = sq_col_i64(st, 16);
     sq_col_text(st, 17, p->last_error, sizeof p->last_error);
+    p->notice_of = sq_col_i64(st, 18);
 }
 
 /* Read rows of a bound statement into out (max); *n counts every row. */
@@ -160,6 +231,9 @@ vigil_status vigil__sq_pages_due(void *be, vigil_store_channel channel, int64_t 
 static const char SQL_PAGE_GET[] = "SELECT " PAGE_COLS " FROM page WHERE id = ?1";
 static const char SQL_ATTEMPT_INSERT[] =
     "INSERT INTO page_attempt (page_id, t_ms, outcome, detail) VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_PAGE_LATE_DELIVERED[] =
+    "UPDATE page SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?2, "
+    "last_error = '' WHERE id = ?1 AND state = 'cancelled'";
 static const char SQL_PAGE_AFTER[] =
     "UPDATE page SET attempts = attempts + 1, last_error = ?3, next_ms = ?4, "
     "state = ?5, delivered_ms = CASE WHEN ?5 = 'delivered' THEN ?2 ELSE delivered_ms END "
@@ -220,6 +294,18 @@ static vigil_status attempt_txn(sq *q, const vigil_actor *who, int64_t id, int64
                         vigil__store_attempt_names[outcome], detail[0] != '\0' ? " (" : "",
                         detail, detail[0] != '\0' ? ")" : "");
     s = sq_audit(q, &ev, err);
+    if (s == VIGIL_OK && !was_pending && outcome == VIGIL_STORE_ATTEMPT_DELIVERED &&
+        pg.notice_of == 0 && pg.acked_ms != 0 && pg.state == VIGIL_STORE_PAGE_CANCELLED) {
+        /* the gateway took it while the alert was being acknowledged: it is delivered after
+         * all, and the gateway is told of the acknowledgement like any delivered page */
+        PREP(SQL_PAGE_LATE_DELIVERED, &st);
+        sq_bind_i64(st, 1, id);
+        sq_bind_i64(st, 2, t_ms);
+        s = sq_run(q, st, "page delivered after its acknowledgement", err);
+        if (s == VIGIL_OK) {
+            s = ack_notices(q, who, SQL_ACK_NOTICE_PAGE, id, t_ms, err);
+        }
+    }
     if (s == VIGIL_OK && !was_pending) {
         /* kept (the attempt happened), but the caller learns the page had moved on */
         return VIGIL_OK;
@@ -240,7 +326,7 @@ vigil_status vigil__sq_page_attempt(void *be, const vigil_actor *who, int64_t pa
 }
 
 static const char SQL_PAGES_FOR[] =
-    "SELECT " PAGE_COLS " FROM page WHERE recipient = ?1 AND created_ms >= ?2 "
+    "SELECT " PAGE_COLS " FROM page WHERE recipient = ?1 AND created_ms >= ?2 AND kind = 'page' "
     "ORDER BY created_ms DESC, id DESC LIMIT ?3";
 static const char SQL_PAGE_FETCHED[] =
     "UPDATE page SET state = 'delivered', delivered_ms = ?2, attempts = attempts + 1 "
@@ -578,7 +664,8 @@ static vigil_status ward_gaps(sq *q, const char *ward, int64_t t_ms, int steps,
                               vigil_store_rota_gap *out, size_t max, size_t *n, vigil_err *err)
 {
     for (int l = 0; l < VIGIL__ROTA_LEVELS; l++) {
-        int n_steps = l == VIGIL__ROTA_LEVELS - 1 ? 1 : steps; /* in-charge: the nurse in charge */
+        /* in-charge: step 0 the nurse in charge, step 1 the site manager (usually "*") */
+        int n_steps = l == VIGIL__ROTA_LEVELS - 1 ? 2 : steps;
         for (int step = 0; step < n_steps; step++) {
             char one[1][VIGIL_ID_MAX];
             size_t k = 0;

@@ -540,9 +540,21 @@ static const char migration_8[] =
     "CREATE INDEX page_attempt_page ON page_attempt(page_id, t_ms);\n"
     APPEND_ONLY("page_attempt");
 
-const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                                migration_5, migration_6, migration_7,
-                                                migration_8};
+/*
+ * Migration 9: receipts to the gateway (issue 16). When an alert is
+ * acknowledged, each of its webhook pages the gateway already took gets an
+ * acknowledgement notice (kind 'ack', notice_of the page), sent through the
+ * same outbox, so the gateway can stop the bleep.
+ */
+static const char migration_9[] =
+    "ALTER TABLE page ADD COLUMN kind TEXT NOT NULL DEFAULT 'page' CHECK (kind = 'page' OR "
+    "kind = 'ack');\n"
+    "ALTER TABLE page ADD COLUMN notice_of INTEGER REFERENCES page(id);\n"
+    "CREATE UNIQUE INDEX page_ack_once ON page(notice_of) WHERE notice_of IS NOT NULL;\n";
+
+const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3,
+                                                migration_4, migration_5, migration_6,
+                                                migration_7, migration_8, migration_9};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

@@ -202,7 +202,8 @@ vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t al
 vigil_status vigil__sq_pages_queue(sq *q, const vigil_actor *who, int64_t alert_id,
                                    int64_t repeat_id, int64_t patient_id, int64_t t_ms,
                                    const vigil_store_page_req *pages, size_t n, vigil_err *err);
-vigil_status vigil__sq_pages_acked(sq *q, int64_t alert_id, int64_t t_ms, vigil_err *err);
+vigil_status vigil__sq_pages_acked(sq *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                                   vigil_err *err);
 vigil_status vigil__sq_shift_add(void *be, const vigil_actor *who, const vigil_store_shift *s,
                                  int64_t *out_id, vigil_err *err);
 vigil_status vigil__sq_shift_end(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
