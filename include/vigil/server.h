@@ -170,6 +170,13 @@ typedef struct vigil_server_config {
     int64_t page_timeout_ms;         /* whole request, default 5 s */
     int64_t page_retry_ms;           /* first retry after this, doubling to 60 s; default 1 s */
     unsigned page_max_attempts;      /* then the page is failed (logged, counted); default 10 */
+    /* Non-urgent e-mail summaries (counts per ward, never an alert) through
+     * the site's SMTP relay; NULL: none. Needs paging on. summary_to: one to
+     * eight addresses, comma-separated. */
+    const char *summary_smtp_url;    /* smtp://relay:25 or smtps://relay:465 */
+    const char *summary_from;        /* the sender address */
+    const char *summary_to;
+    int64_t summary_every_ms;        /* the period; default 12 h */
     /* Log sink: one line per call, no newline; NULL = stderr. Called from
      * any server thread (serialised by the server). */
     void (*log)(void *ctx, const char *line);

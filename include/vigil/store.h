@@ -926,6 +926,75 @@ vigil_status vigil_store_page_read(vigil_store *st, const vigil_actor *who, int6
 vigil_status vigil_store_pages_of_alert(vigil_store *st, int64_t alert_id, vigil_store_page *out,
                                         size_t max, size_t *n, vigil_err *err);
 
+/* ---- non-urgent e-mail summaries (issue 16) ------------------------------ */
+
+/* A summary e-mail of one period to one address, queued in the store (the
+ * outbox again) and sent by the pager through a local SMTP relay. Summaries
+ * carry counts per ward only: no patient, bed or NHS number; an alert is
+ * never sent by e-mail (pages have no e-mail channel). */
+typedef struct vigil_store_summary {
+    int64_t id;                              /* never reused: the Message-ID */
+    char recipient[VIGIL_STORE_NAME_MAX + 1]; /* an e-mail address */
+    int64_t from_ms, to_ms;                  /* the period, [from, to) */
+    vigil_store_page_state state;            /* pending, delivered or failed */
+    int attempts;
+    int64_t created_ms, next_ms, delivered_ms;
+    char last_error[VIGIL_STORE_NAME_MAX + 1];
+} vigil_store_summary;
+
+/* True when address is one plain e-mail address (local@domain, no blanks,
+ * control characters, <>, commas or quotes): safe in an SMTP envelope and a
+ * header. */
+bool vigil_store_email_address_ok(const char *address);
+
+/* The end of the last period queued (0: none yet). */
+vigil_status vigil_store_summary_last(vigil_store *st, int64_t *out_to_ms, vigil_err *err);
+
+/* Queue a summary of [from_ms, to_ms) to each of to[0..n) in one
+ * transaction, each audited "summary.queue". VIGIL_ERR_CONFLICT when a
+ * period ending after from_ms is already queued (a period is summarised
+ * once). */
+vigil_status vigil_store_summaries_queue(vigil_store *st, const vigil_actor *who,
+                                         const char *const *to, size_t n, int64_t from_ms,
+                                         int64_t to_ms, vigil_err *err);
+
+/* Pending summaries due at now_ms, oldest first, at most max; *n the count. */
+vigil_status vigil_store_summaries_due(vigil_store *st, int64_t now_ms, vigil_store_summary *out,
+                                       size_t max, size_t *n, vigil_err *err);
+
+/* Record one sending attempt of a pending summary (as
+ * vigil_store_page_attempt; audited "summary.attempt"). */
+vigil_status vigil_store_summary_attempt(vigil_store *st, const vigil_actor *who,
+                                         int64_t summary_id, int64_t t_ms,
+                                         vigil_store_attempt_outcome outcome, int64_t next_ms,
+                                         const char *detail, vigil_err *err);
+
+#define VIGIL_STORE_SUMMARY_LEVELS 4 /* ward, urgent-ward, urgent, emergency */
+
+/* One ward's figures for a period: alerts raised in it by level (indexed as
+ * vigil_news2_response's ward .. emergency, 0..3), how many were
+ * acknowledged by to_ms and how fast, those open and unacknowledged at
+ * to_ms (raised at any time), pages of the period that failed or found
+ * nobody on the rota, and Martha's Rule calls of the period and those not
+ * reviewed by to_ms. The ward is where the patient was when the alert was
+ * raised ("" when not in a bed). */
+typedef struct vigil_store_ward_summary {
+    char ward[VIGIL_STORE_NAME_MAX + 1];
+    unsigned alerts[VIGIL_STORE_SUMMARY_LEVELS];
+    unsigned acked;
+    int64_t ack_median_ms, ack_max_ms; /* -1 when none acknowledged */
+    unsigned unacked_open;
+    unsigned pages_failed, pages_unrouted;
+    unsigned marthas_calls, marthas_unreviewed;
+} vigil_store_ward_summary;
+
+/* Every ward with something to report for [from_ms, to_ms), by ward; at
+ * most max into out, *n all of them. Counts only: not audited as a read of
+ * patient data. */
+vigil_status vigil_store_ward_summaries(vigil_store *st, int64_t from_ms, int64_t to_ms,
+                                        vigil_store_ward_summary *out, size_t max, size_t *n,
+                                        vigil_err *err);
+
 /* ---- users, roles, passwords --------------------------------------------- */
 
 typedef enum vigil_store_role {

@@ -25,6 +25,15 @@
 #include "vigil/store.h"
 #include "vigil/util.h"
 
+
+/* long options without a short letter */
+enum {
+    OPT_SUMMARY_SMTP = 0x200,
+    OPT_SUMMARY_FROM,
+    OPT_SUMMARY_TO,
+    OPT_SUMMARY_EVERY,
+};
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vigil serve --db FILE --http-port N --mllp-port N [--bind ADDR]\n"
@@ -85,6 +94,12 @@ static void usage(FILE *f)
                "  --page-retry S         first retry after S seconds, doubling (default 1)\n"
                "  --emergency-repeat S   repeat an unacknowledged emergency alert every S\n"
                "                         seconds (default 300)\n"
+               "  --summary-smtp URL     e-mail a non-urgent summary (counts per ward, no\n"
+               "                         patient, never an alert) through this SMTP relay,\n"
+               "                         smtp:// or smtps:// (implies --paging)\n"
+               "  --summary-from ADDR    the summaries' sender address\n"
+               "  --summary-to ADDRS     their recipients, comma-separated (1 to 8)\n"
+               "  --summary-every S      the period in seconds (default 43200: 12 h)\n"
                "  -h, --help             show this help\n"
                "\n"
                "The AI risk model is trained on ICU research data and must be validated\n"
@@ -194,6 +209,10 @@ int vigil_cli_serve(int argc, char **argv)
         {"page-timeout", required_argument, NULL, 't'},
         {"page-retry", required_argument, NULL, 'r'},
         {"emergency-repeat", required_argument, NULL, 'e'},
+        {"summary-smtp", required_argument, NULL, OPT_SUMMARY_SMTP},
+        {"summary-from", required_argument, NULL, OPT_SUMMARY_FROM},
+        {"summary-to", required_argument, NULL, OPT_SUMMARY_TO},
+        {"summary-every", required_argument, NULL, OPT_SUMMARY_EVERY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -277,6 +296,22 @@ int vigil_cli_serve(int argc, char **argv)
             break;
         case 'g':
             cfg.paging = true;
+            break;
+        case OPT_SUMMARY_SMTP:
+            cfg.paging = true;
+            cfg.summary_smtp_url = optarg;
+            break;
+        case OPT_SUMMARY_FROM:
+            cfg.summary_from = optarg;
+            break;
+        case OPT_SUMMARY_TO:
+            cfg.summary_to = optarg;
+            break;
+        case OPT_SUMMARY_EVERY:
+            if (!uint_arg("--summary-every", optarg, 1, 7 * 86400, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.summary_every_ms = (int64_t)v * 1000;
             break;
         case 'w':
             cfg.paging = true;

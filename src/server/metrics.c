@@ -189,6 +189,10 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
              "outcome", pages, pages_n, 3);
     metric(&b, "vigil_pages_fetched_total", "counter",
            "Pages delivered to a responder's web app when it fetched them.", pg.web_fetched);
+    metric(&b, "vigil_summaries_sent_total", "counter",
+           "Non-urgent e-mail summaries the SMTP relay took.", pg.summaries_sent);
+    metric(&b, "vigil_summaries_failed_total", "counter",
+           "E-mail summaries given up after their last attempt.", pg.summaries_failed);
     metric(&b, "vigil_rota_gaps", "gauge",
            "Rota posts nobody holds now (wards with patients or shifts; counted every 5 s).",
            pg.rota_gaps);

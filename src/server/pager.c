@@ -27,6 +27,7 @@
 #define DUE_BATCH 16
 #define POLL_MS 250
 #define GAPS_EVERY_MS 5000
+#define SUMMARY_EVERY_MS 1000 /* how often the pager looks for a summary to queue or send */
 #define RETRY_MAX_MS 60000
 
 const srv_channel vigil__srv_channels[VIGIL_STORE_CHANNEL_COUNT] = {
@@ -47,6 +48,58 @@ static char *dup_opt(const char *s)
         memcpy(d, s, n);
     }
     return d;
+}
+
+/* The e-mail summaries' settings (none without an SMTP URL). */
+static vigil_status mail_open(srv_pager *pg, const vigil_server_config *c, vigil_err *err)
+{
+    if (c->summary_smtp_url == NULL || c->summary_smtp_url[0] == '\0') {
+        return VIGIL_OK;
+    }
+    if (strncmp(c->summary_smtp_url, "smtp://", 7) != 0 &&
+        strncmp(c->summary_smtp_url, "smtps://", 8) != 0) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "summary_smtp_url",
+                             "the SMTP relay's URL must start with smtp:// or smtps://");
+    }
+    if (!vigil_store_email_address_ok(c->summary_from)) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "summary_from",
+                             "summaries need a sender address (local@domain)");
+    }
+    if (c->summary_every_ms < 1000 || c->summary_every_ms > INT64_C(7) * 86400 * 1000) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "summary_every",
+                             "the summary period is 1 s to 7 days");
+    }
+    const char *p = c->summary_to != NULL ? c->summary_to : "";
+    while (*p != '\0') {
+        const char *e = strchr(p, ',');
+        size_t k = e != NULL ? (size_t)(e - p) : strlen(p);
+        char one[VIGIL_STORE_NAME_MAX + 1];
+        if (k == 0 || k > VIGIL_STORE_NAME_MAX || pg->n_mail_to == SRV_MAIL_TO_MAX) {
+            return vigil_err_set(err, VIGIL_ERR_ARG, "summary_to",
+                                 "one to %d addresses, comma-separated", SRV_MAIL_TO_MAX);
+        }
+        memcpy(one, p, k);
+        one[k] = '\0';
+        if (!vigil_store_email_address_ok(one)) {
+            return vigil_err_set(err, VIGIL_ERR_ARG, "summary_to",
+                                 "'%.64s' is not an e-mail address", one);
+        }
+        if ((pg->mail_to[pg->n_mail_to++] = dup_opt(one)) == NULL) {
+            return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory (pager)");
+        }
+        p += k + (e != NULL);
+    }
+    if (pg->n_mail_to == 0) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "summary_to",
+                             "summaries need at least one address to send to");
+    }
+    pg->smtp_url = dup_opt(c->summary_smtp_url);
+    pg->mail_from = dup_opt(c->summary_from);
+    pg->summary_every_ms = c->summary_every_ms;
+    if (pg->smtp_url == NULL || pg->mail_from == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory (pager)");
+    }
+    return VIGIL_OK;
 }
 
 vigil_status vigil__srv_pager_open(vigil_server *srv, vigil_err *err)
@@ -86,9 +139,14 @@ vigil_status vigil__srv_pager_open(vigil_server *srv, vigil_err *err)
     pthread_mutex_init(&pg->mu, NULL);
     pthread_cond_init(&pg->cv, NULL);
     srv->pager = pg;
+    vigil_status ms = mail_open(pg, c, err);
     /* the borrowed strings are not kept in srv->cfg */
     srv->cfg.page_webhook_url = srv->cfg.page_webhook_secret = NULL;
     srv->cfg.page_link_base = srv->cfg.page_ca_file = NULL;
+    srv->cfg.summary_smtp_url = srv->cfg.summary_from = srv->cfg.summary_to = NULL;
+    if (ms != VIGIL_OK) {
+        return ms;
+    }
     if ((has_url && (pg->url == NULL || pg->secret == NULL)) ||
         curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory (pager)");
@@ -111,6 +169,11 @@ void vigil__srv_pager_close(vigil_server *srv)
     free(pg->secret);
     free(pg->link_base);
     free(pg->ca_file);
+    free(pg->smtp_url);
+    free(pg->mail_from);
+    for (size_t i = 0; i < pg->n_mail_to; i++) {
+        free(pg->mail_to[i]);
+    }
     pthread_mutex_destroy(&pg->mu);
     pthread_cond_destroy(&pg->cv);
     free(pg);
@@ -145,6 +208,8 @@ void vigil__srv_pager_stats(vigil_server *srv, srv_pager_stats *out)
     out->failed = atomic_load(&pg->n.failed);
     out->web_fetched = atomic_load(&pg->n.web_fetched);
     out->rota_gaps = atomic_load(&pg->n.rota_gaps);
+    out->summaries_sent = atomic_load(&pg->n.summaries_sent);
+    out->summaries_failed = atomic_load(&pg->n.summaries_failed);
 }
 
 /* The wait before attempt n + 1 after n failures: retry_ms doubling, at most 60 s. */
@@ -219,6 +284,114 @@ static bool send_due(srv_pager *pg)
     return more;
 }
 
+/* ---- e-mail summaries (summary_mail.c) ---------------------------------- */
+
+#define SUMMARY_WARDS_MAX 256
+#define SUMMARY_GAPS_MAX 64
+
+/* When a period has ended (periods aligned to the interval), queue its
+ * summary to every address: one transaction; from where the last ended. */
+static void queue_summaries(srv_pager *pg, int64_t now)
+{
+    int64_t every = pg->summary_every_ms;
+    int64_t end = now - now % every;
+    int64_t last = 0;
+    vigil_err err = {0};
+    if (vigil_store_summary_last(pg->store, &last, &err) != VIGIL_OK) {
+        vigil__srv_log_limited(pg->srv, "store.error", "reading summaries: %s", err.msg);
+        return;
+    }
+    if (last >= end) {
+        return;
+    }
+    int64_t from = last > 0 && last > end - INT64_C(7) * 86400 * 1000 ? last : end - every;
+    if (vigil_store_summaries_queue(pg->store, &pager_actor, (const char *const *)pg->mail_to,
+                                    pg->n_mail_to, from, end, &err) != VIGIL_OK) {
+        vigil__srv_log_limited(pg->srv, "store.error", "queueing a summary: %s", err.msg);
+    }
+}
+
+static void send_summary(srv_pager *pg, const vigil_store_summary *m)
+{
+    vigil_store_ward_summary *w = calloc(SUMMARY_WARDS_MAX, sizeof *w);
+    vigil_store_rota_gap *gaps = calloc(SUMMARY_GAPS_MAX, sizeof *gaps);
+    size_t nw = 0, ng = 0;
+    vigil_err err = {0};
+    char detail[VIGIL_STORE_NAME_MAX + 1] = "";
+    int64_t now = vigil__srv_now_ms();
+    vigil_status s = VIGIL_ERR_NOMEM;
+    if (w != NULL && gaps != NULL) {
+        s = vigil_store_ward_summaries(pg->store, m->from_ms, m->to_ms, w, SUMMARY_WARDS_MAX, &nw,
+                                       &err);
+    }
+    if (s == VIGIL_OK) {
+        s = vigil_store_rota_gaps(pg->store, now, (int)pg->srv->cfg.escalation.rota_steps, gaps,
+                                  SUMMARY_GAPS_MAX, &ng, &err);
+    }
+    char *msg = NULL;
+    if (s == VIGIL_OK) {
+        msg = vigil__srv_summary_mail(m, pg->mail_from, w,
+                                      nw < SUMMARY_WARDS_MAX ? nw : SUMMARY_WARDS_MAX, gaps,
+                                      ng < SUMMARY_GAPS_MAX ? ng : SUMMARY_GAPS_MAX,
+                                      pg->link_base, now);
+        s = msg != NULL ? vigil__srv_summary_send(pg, m, msg, detail, sizeof detail)
+                        : VIGIL_ERR_NOMEM;
+    } else {
+        snprintf(detail, sizeof detail, "reading the period: %.80s", err.msg);
+        s = VIGIL_ERR_IO;
+    }
+    free(msg);
+    free(w);
+    free(gaps);
+    now = vigil__srv_now_ms();
+    vigil_store_attempt_outcome out = VIGIL_STORE_ATTEMPT_DELIVERED;
+    int64_t next = 0;
+    if (s != VIGIL_OK) {
+        bool retry = (unsigned)m->attempts + 1 < pg->max_attempts;
+        out = retry ? VIGIL_STORE_ATTEMPT_RETRY : VIGIL_STORE_ATTEMPT_FAILED;
+        next = now + backoff_ms(pg, m->attempts + 1);
+        if (detail[0] == '\0') {
+            snprintf(detail, sizeof detail, "out of memory");
+        }
+    }
+    vigil_err e2 = {0};
+    if (vigil_store_summary_attempt(pg->store, &pager_actor, m->id, now, out, next, detail, &e2) !=
+        VIGIL_OK) {
+        vigil__srv_log(pg->srv, "store.error", "summary %lld attempt not recorded: %s",
+                       (long long)m->id, e2.msg);
+        return;
+    }
+    if (out == VIGIL_STORE_ATTEMPT_DELIVERED) {
+        atomic_fetch_add(&pg->n.summaries_sent, 1);
+    } else if (out == VIGIL_STORE_ATTEMPT_FAILED) {
+        atomic_fetch_add(&pg->n.summaries_failed, 1);
+        vigil__srv_log(pg->srv, "summary.failed", "summary %lld to %s failed after %d attempt(s): %s",
+                       (long long)m->id, m->recipient, m->attempts + 1, detail);
+    } else {
+        vigil__srv_log_limited(pg->srv, "summary.retry", "summary %lld to %s: %s",
+                               (long long)m->id, m->recipient, detail);
+    }
+}
+
+static void summaries(srv_pager *pg)
+{
+    if (pg->smtp_url == NULL) {
+        return;
+    }
+    int64_t now = vigil__srv_now_ms();
+    queue_summaries(pg, now);
+    vigil_store_summary due[4];
+    size_t n = 0;
+    vigil_err err = {0};
+    if (vigil_store_summaries_due(pg->store, now, due, 4, &n, &err) != VIGIL_OK) {
+        vigil__srv_log_limited(pg->srv, "store.error", "reading due summaries: %s", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n && i < 4; i++) {
+        send_summary(pg, &due[i]);
+    }
+}
+
 static void count_gaps(srv_pager *pg)
 {
     size_t n = 0;
@@ -233,7 +406,7 @@ static void count_gaps(srv_pager *pg)
 static void *pager_main(void *arg)
 {
     srv_pager *pg = arg;
-    int64_t last_gaps = 0;
+    int64_t last_gaps = 0, last_summary = 0;
     for (;;) {
         pthread_mutex_lock(&pg->mu);
         bool stop = pg->stop;
@@ -247,6 +420,10 @@ static void *pager_main(void *arg)
         if (now - last_gaps >= GAPS_EVERY_MS) {
             count_gaps(pg);
             last_gaps = now;
+        }
+        if (now - last_summary >= SUMMARY_EVERY_MS) {
+            summaries(pg);
+            last_summary = now;
         }
         if (more) {
             continue;

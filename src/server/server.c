@@ -49,6 +49,7 @@ void vigil_server_config_init(vigil_server_config *cfg)
     cfg->page_connect_timeout_ms = 2000;
     cfg->page_timeout_ms = 5000;
     cfg->page_retry_ms = 1000;
+    cfg->summary_every_ms = INT64_C(12) * 3600 * 1000;
     cfg->page_max_attempts = 10;
 }
 

@@ -513,6 +513,7 @@ typedef struct srv_req srv_req;
 /* Counters of paging (atomics: read from any thread). */
 typedef struct srv_pager_stats {
     uint64_t queued, unrouted, attempts, delivered, retried, failed, web_fetched, rota_gaps;
+    uint64_t summaries_sent, summaries_failed;
 } srv_pager_stats;
 
 typedef struct srv_pager srv_pager;
@@ -538,12 +539,30 @@ vigil_status vigil__srv_webhook_send(srv_pager *pg, const vigil_store_page *page
 /* The body the webhook sends and its signature (tests): body is a new
  * string (free it); sig gets "sha256=<64 hex>" of "<ts>.<body>". */
 char *vigil__srv_webhook_body(const vigil_store_page *page, const char *link_base);
+
+/* The e-mail channel, for non-urgent summaries only (summary_mail.c): the
+ * summary m as an RFC 5322 message (CRLF lines) from `from`: counts per ward
+ * and the rota's gaps, no patient detail; a new string (free it), NULL when
+ * out of memory. Then sent through the SMTP relay: VIGIL_OK taken,
+ * VIGIL_ERR_IO not (try again); detail as for pages. */
+char *vigil__srv_summary_mail(const vigil_store_summary *m, const char *from,
+                              const vigil_store_ward_summary *w, size_t n_wards,
+                              const vigil_store_rota_gap *gaps, size_t n_gaps,
+                              const char *link_base, int64_t now_ms);
+vigil_status vigil__srv_summary_send(srv_pager *pg, const vigil_store_summary *m,
+                                     const char *message, char *detail, size_t cap);
 void vigil__srv_webhook_sign(const char *secret, long long ts, const char *body, char sig[72]);
 
 /* Paging's configuration as the pager keeps it (strings owned). */
+#define SRV_MAIL_TO_MAX 8
 struct srv_pager {
     vigil_server *srv;
     char *url, *secret, *link_base, *ca_file; /* url NULL: no webhook */
+    /* e-mail summaries (summary_mail.c): smtp_url NULL: none */
+    char *smtp_url, *mail_from;
+    char *mail_to[SRV_MAIL_TO_MAX];
+    size_t n_mail_to;
+    int64_t summary_every_ms;
     int64_t connect_timeout_ms, timeout_ms, retry_ms;
     unsigned max_attempts;
     vigil_store *store; /* the pager thread's own connection */
@@ -554,7 +573,7 @@ struct srv_pager {
     bool stop, kick;
     struct {
         _Atomic uint64_t queued, unrouted, attempts, delivered, retried, failed, web_fetched,
-            rota_gaps;
+            rota_gaps, summaries_sent, summaries_failed;
     } n;
 };
 

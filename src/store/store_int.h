@@ -206,6 +206,17 @@ typedef struct vigil__store_ops {
                               vigil_store_page *out, vigil_err *err);
     vigil_status (*pages_of_alert)(void *be, int64_t alert_id, vigil_store_page *out, size_t max,
                                    size_t *n, vigil_err *err);
+    vigil_status (*summary_last)(void *be, int64_t *out_to_ms, vigil_err *err);
+    vigil_status (*summaries_queue)(void *be, const vigil_actor *who, const char *const *to,
+                                    size_t n, int64_t from_ms, int64_t to_ms, vigil_err *err);
+    vigil_status (*summaries_due)(void *be, int64_t now_ms, vigil_store_summary *out, size_t max,
+                                  size_t *n, vigil_err *err);
+    vigil_status (*summary_attempt)(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                                    vigil_store_attempt_outcome outcome, int64_t next_ms,
+                                    const char *detail, vigil_err *err);
+    vigil_status (*ward_summaries)(void *be, int64_t from_ms, int64_t to_ms,
+                                   vigil_store_ward_summary *out, size_t max, size_t *n,
+                                   vigil_err *err);
     vigil_status (*alert_ack)(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
                               vigil_store_ack_action action, const char *reason, int64_t *out_id,
                               vigil_err *err);

@@ -541,16 +541,40 @@ static const char migration_8[] =
     APPEND_ONLY("page_attempt");
 
 /*
- * Migration 9: receipts to the gateway (issue 16). When an alert is
- * acknowledged, each of its webhook pages the gateway already took gets an
- * acknowledgement notice (kind 'ack', notice_of the page), sent through the
- * same outbox, so the gateway can stop the bleep.
+ * Migration 9: receipts to the gateway and e-mail summaries (issue 16).
+ * When an alert is acknowledged, each of its webhook pages the gateway
+ * already took gets an acknowledgement notice (kind 'ack', notice_of the
+ * page), sent through the same outbox, so the gateway can stop the bleep.
+ * Non-urgent summaries (counts per ward, never an alert) are queued per
+ * period and address and sent by e-mail; every attempt kept (append-only).
  */
 static const char migration_9[] =
     "ALTER TABLE page ADD COLUMN kind TEXT NOT NULL DEFAULT 'page' CHECK (kind = 'page' OR "
     "kind = 'ack');\n"
     "ALTER TABLE page ADD COLUMN notice_of INTEGER REFERENCES page(id);\n"
-    "CREATE UNIQUE INDEX page_ack_once ON page(notice_of) WHERE notice_of IS NOT NULL;\n";
+    "CREATE UNIQUE INDEX page_ack_once ON page(notice_of) WHERE notice_of IS NOT NULL;\n"
+    "CREATE TABLE summary_mail (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  recipient TEXT NOT NULL CHECK (length(recipient) BETWEEN 3 AND 127),\n"
+    "  from_ms INTEGER NOT NULL,\n"
+    "  to_ms INTEGER NOT NULL CHECK (to_ms > from_ms),\n"
+    "  state TEXT NOT NULL CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed'),\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  created_ms INTEGER NOT NULL,\n"
+    "  next_ms INTEGER NOT NULL,\n"
+    "  delivered_ms INTEGER,\n"
+    "  last_error TEXT NOT NULL DEFAULT ''\n"
+    ") STRICT;\n"
+    "CREATE INDEX summary_mail_due ON summary_mail(next_ms) WHERE state = 'pending';\n"
+    "CREATE TABLE summary_attempt (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  summary_id INTEGER NOT NULL REFERENCES summary_mail(id),\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  outcome TEXT NOT NULL CHECK (outcome = 'delivered' OR outcome = 'retry'\n"
+    "    OR outcome = 'failed'),\n"
+    "  detail TEXT NOT NULL\n"
+    ") STRICT;\n"
+    APPEND_ONLY("summary_attempt");
 
 const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3,
                                                 migration_4, migration_5, migration_6,

@@ -202,6 +202,17 @@ vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t al
 vigil_status vigil__sq_pages_queue(sq *q, const vigil_actor *who, int64_t alert_id,
                                    int64_t repeat_id, int64_t patient_id, int64_t t_ms,
                                    const vigil_store_page_req *pages, size_t n, vigil_err *err);
+vigil_status vigil__sq_summary_last(void *be, int64_t *out_to_ms, vigil_err *err);
+vigil_status vigil__sq_summaries_queue(void *be, const vigil_actor *who, const char *const *to,
+                                       size_t n, int64_t from_ms, int64_t to_ms, vigil_err *err);
+vigil_status vigil__sq_summaries_due(void *be, int64_t now_ms, vigil_store_summary *out,
+                                     size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__sq_summary_attempt(void *be, const vigil_actor *who, int64_t id,
+                                       int64_t t_ms, vigil_store_attempt_outcome outcome,
+                                       int64_t next_ms, const char *detail, vigil_err *err);
+vigil_status vigil__sq_ward_summaries(void *be, int64_t from_ms, int64_t to_ms,
+                                      vigil_store_ward_summary *out, size_t max, size_t *n,
+                                      vigil_err *err);
 vigil_status vigil__sq_pages_acked(sq *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
                                    vigil_err *err);
 vigil_status vigil__sq_shift_add(void *be, const vigil_actor *who, const vigil_store_shift *s,
