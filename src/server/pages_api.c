@@ -374,6 +374,9 @@ void vigil__srv_h_rota_gaps(vigil_server *srv, srv_req *r)
                                            v[i].level, "step", v[i].step));
     }
     free(v);
-    vigil__srv_req_json(r, 200, json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(a),
-                                          "gaps", a));
+    /* paging: whether an alert pages anyone at all (off: the rota is not used, and a
+     * gap is no hazard worth a banner) */
+    vigil__srv_req_json(r, 200, json_pack("{s:I, s:o, s:b}", "count",
+                                          (json_int_t)json_array_size(a), "gaps", a, "paging",
+                                          srv->pager != NULL));
 }

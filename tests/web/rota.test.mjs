@@ -65,6 +65,15 @@ try {
   // -- the nurse: her own ward yes, '*' no (the server decides; the page says why)
   const np = await (await b.newContext()).newPage();
   await signIn(np, 'nurse1', PASSWORD);
+  // REQ ROTA-GAP: a gap is itself an alert to the nurse (in charge) on every page
+  await np.goto(s.url + '/ward?ward=WARD7B');
+  await np.waitForSelector('[data-rota-gaps]', { timeout: 10000 }).then(() => C.check(true, ''),
+    () => C.check(false, "the nurse's ward page shows the rota's gaps"));
+  const banner = (await np.textContent('[data-rota-gaps]').catch(() => '')) || '';
+  C.check(/Rota gaps: \d+ post/.test(banner) && /ward WARD7B \(/.test(banner) && /site manager/.test(banner) &&
+    /Fill them on the rota/.test(banner), 'the gaps in words with the way to fill them: ' + banner);
+  const va = await axe(np);
+  C.check(va.length === 0, 'axe on the ward page with the gaps banner: ' + JSON.stringify(va));
   await np.goto(s.url + '/rota');
   await np.waitForSelector('#add-shift');
   await np.fill('#add-shift input[name=ward]', '*');

@@ -64,11 +64,44 @@ async function poll(box, announce) {
   }
 }
 
+const POST_WORDS = (level, step) => (level === 'in-charge'
+  ? (step === 0 ? 'nurse in charge' : step === 1 ? 'site manager' : 'in charge, step ' + (step + 1))
+  : (LEVEL_WORDS[level] || level) + ', call ' + (step + 1));
+
+/* REQ ROTA-GAP: a gap in the rota is itself an alert to the nurse in charge and the
+ * safety view: with paging on, the posts nobody holds on the user's wards (the server
+ * scopes them) at the top of every page, with the way to fill them. */
+async function pollGaps(box) {
+  const r = await api('GET', '/api/rota/gaps');
+  if (!r.ok) return;
+  const gaps = r.body.paging ? r.body.gaps : [];
+  const byWard = new Map();
+  for (const g of gaps) {
+    if (!byWard.has(g.ward)) byWard.set(g.ward, []);
+    byWard.get(g.ward).push(POST_WORDS(g.level, g.step));
+  }
+  clear(box).append(...(gaps.length === 0 ? [] : [el('div', { class: 'nhsuk-warning-callout', 'data-rota-gaps': String(gaps.length) },
+    el('h2', { class: 'nhsuk-warning-callout__label' },
+      el('span', { role: 'text' }, el('span', { class: 'nhsuk-u-visually-hidden' }, 'Important: '),
+        'Rota gaps: ' + gaps.length + ' post(s) nobody holds')),
+    el('p', {}, 'An alert for these reaches nobody by pager: ',
+      [...byWard].map(([w, posts]) => (w === '*' ? 'every ward' : 'ward ' + w) + ' (' + posts.join('; ') + ')').join(', '), '. ',
+      el('a', { href: '/rota' }, 'Fill them on the rota')))]));
+  box.hidden = gaps.length === 0;
+}
+
 /* Start paging in the page for a signed-in clinical user. */
 export function startPages(me) {
-  if (!['nurse', 'doctor', 'outreach'].includes(me.role)) return;
   const main = document.getElementById('maincontent');
   if (!main) return;
+  if (['nurse', 'safety-officer'].includes(me.role) && location.pathname !== '/rota') {
+    const gaps = el('section', { id: 'rota-gaps', 'aria-label': 'Rota gaps', hidden: true });
+    main.prepend(gaps);
+    const tickGaps = () => pollGaps(gaps).catch(() => {});
+    tickGaps();
+    setInterval(tickGaps, 15000);
+  }
+  if (!['nurse', 'doctor', 'outreach'].includes(me.role)) return;
   const box = el('section', { id: 'pages', 'aria-label': 'Pages for you', hidden: true });
   const announce = el('div', { class: 'nhsuk-u-visually-hidden', 'aria-live': 'assertive', id: 'pages-announce' });
   main.prepend(box, announce);
