@@ -35,6 +35,8 @@ typedef struct http_ctx {
     char *body;
     size_t len, cap, limit;
     int early;          /* an HTTP status decided before the body was read; 0 = none */
+    bool close;         /* answer with Connection: close (framing fault, oversize body) */
+    size_t discarded;   /* body bytes thrown away after an oversize body was refused */
     const char *e_code; /* with its error code and message */
     char e_msg[160];
     char token[SRV_TOKEN_LEN + 1];
@@ -158,6 +160,10 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, http_ctx *c)
     if (c->cookie[0] != '\0') {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, c->cookie);
     }
+    if (c->close) {
+        /* libmicrohttpd closes the connection after this response */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
     if (r->status == 401) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
     }
@@ -250,7 +256,15 @@ static bool content_type_ok(struct MHD_Connection *conn, bool fhir)
            (fhir && n == 21 && strncmp(ct, "application/fhir+json", 21) == 0);
 }
 
-/* First call: route, session, role, content type, declared length. */
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    vigil__srv_framing_add(cls, key, value);
+    return MHD_YES;
+}
+
+/* First call: framing, route, session, role, content type, declared length. */
 static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c, const char *url,
                        const char *method)
 {
@@ -259,6 +273,19 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
     c->req.method = method;
     c->req.path = url;
     c->limit = API_BODY_MAX;
+    srv_framing fr = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_header, &fr);
+    const char *fault = vigil__srv_framing_fault(&fr);
+    if (fault != NULL) {
+        /* issue 12 finding 11: a length two parsers could read two ways is
+         * refused before anything else, and the connection closed, so no
+         * request hidden in the body is ever read */
+        c->early = 400;
+        c->close = true;
+        c->e_code = "bad-request";
+        snprintf(c->e_msg, sizeof c->e_msg, "%s", fault);
+        return;
+    }
     if (c->route == NULL && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
         c->file = vigil__srv_static_find(&srv->web, url);
         if (c->file != NULL) {
@@ -320,6 +347,7 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
     long long n = 0;
     if (cl != NULL && sscanf(cl, "%lld", &n) == 1 && n > (long long)c->limit) {
         c->early = 413;
+        c->close = true;
         c->e_code = c->route->fhir ? "too-costly" : "too-large";
         snprintf(c->e_msg, sizeof c->e_msg, "the body is larger than %zu bytes", c->limit);
     }
@@ -397,8 +425,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         *con_cls = c;
         first_call(srv, conn, c, url, method);
-        if (c->early == 413) {
-            /* refuse now: reading a body we will not use costs memory and time */
+        if (c->close) {
+            /* refuse now (413, 400 framing): reading a body we will not use
+             * costs memory and time; libmicrohttpd closes the connection */
             early_error(c, c->early, c->e_code, c->e_msg);
             c->early = -1;
             return send_resp(conn, c);
@@ -408,14 +437,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (c->early == 413 && c->close) {
+            /* a chunked body past the limit: read on (up to the limit again)
+             * so that the 413 can be sent once it ends; libmicrohttpd 0.9.75
+             * cannot answer in the middle of a body */
+            c->discarded += n;
+            return c->discarded <= c->limit ? MHD_YES : MHD_NO;
+        }
         if (c->early != 0 || c->file != NULL) {
             return MHD_YES; /* discarded: the answer is already decided */
         }
         if (c->len + n > c->limit) {
-            early_error(c, 413, c->route->fhir ? "too-costly" : "too-large",
-                        "the body is larger than the limit");
-            c->early = -1;
-            return send_resp(conn, c);
+            c->early = 413;
+            c->close = true;
+            c->e_code = c->route->fhir ? "too-costly" : "too-large";
+            snprintf(c->e_msg, sizeof c->e_msg, "the body is larger than %zu bytes", c->limit);
+            free(c->body);
+            c->body = NULL;
+            c->len = c->cap = 0;
+            c->discarded = n;
+            return MHD_YES;
         }
         if (c->len + n + 1 > c->cap) {
             size_t ncap = c->cap == 0 ? 4096 : c->cap;

@@ -481,6 +481,18 @@ void vigil__srv_csrf_token(const char *session_token, char out[SRV_TOKEN_LEN + 1
 const char *vigil__srv_csrf_check(const vigil_server *srv, struct MHD_Connection *conn,
                                   const char *session_token, bool by_cookie);
 
+/* Request framing (framing.c, issue 12 finding 11): feed each request header
+ * in turn (zero the struct first), then ask for a fault: NULL when the body's
+ * length is unambiguous, else why not (the request is refused 400 and its
+ * connection closed). Pure: no I/O, no allocation. */
+typedef struct srv_framing {
+    unsigned n_length, n_coding; /* Content-Length, Transfer-Encoding headers seen */
+    bool bad_name, bad_length, bad_coding;
+} srv_framing;
+
+void vigil__srv_framing_add(srv_framing *f, const char *key, const char *value);
+const char *vigil__srv_framing_fault(const srv_framing *f);
+
 /* ---- Martha's Rule from the bedside (family.c) ---------------------------------- */
 
 #define SRV_BEDSIDE_CODE_MAX 48

@@ -262,6 +262,48 @@ static void routes_match_with_parameters_and_tell_a_wrong_method(void **s)
     free(r.params[0]);
 }
 
+/* issue 12 finding 11: headers fed one at a time, as http.c does. */
+static const char *framing_of(const char *const *kv)
+{
+    srv_framing f = {0};
+    for (size_t i = 0; kv[i] != NULL; i += 2) {
+        vigil__srv_framing_add(&f, kv[i], kv[i + 1]);
+    }
+    return vigil__srv_framing_fault(&f);
+}
+
+static void ambiguous_body_lengths_are_framing_faults(void **s)
+{
+    (void)s;
+    const char *ok1[] = {"Host", "x", "Content-Length", "12", NULL};
+    const char *ok2[] = {"Transfer-Encoding", "chunked", NULL};
+    const char *ok3[] = {"transfer-encoding", "Chunked", "X-Vigil-Reason", "a b", NULL};
+    const char *none[] = {"Host", "x", NULL};
+    assert_null(framing_of(ok1));
+    assert_null(framing_of(ok2));
+    assert_null(framing_of(ok3));
+    assert_null(framing_of(none));
+    const char *two_cl[] = {"Content-Length", "2", "content-length", "2", NULL};
+    const char *cl_te[] = {"Content-Length", "2", "Transfer-Encoding", "chunked", NULL};
+    const char *te_cl[] = {"Transfer-Encoding", "chunked", "Content-Length", "2", NULL};
+    const char *space[] = {"Content-Length ", "2", NULL};
+    const char *tab[] = {"Content-Length\t", "2", NULL};
+    const char *empty[] = {"", "2", NULL};
+    const char *gzip[] = {"Transfer-Encoding", "gzip", NULL};
+    const char *list[] = {"Transfer-Encoding", "chunked, chunked", NULL};
+    const char *two_te[] = {"Transfer-Encoding", "chunked", "Transfer-Encoding", "chunked", NULL};
+    const char *plus[] = {"Content-Length", "+2", NULL};
+    const char *huge[] = {"Content-Length", "1234567890123456789", NULL};
+    const char *const *bad[] = {two_cl, cl_te, te_cl, space, tab, empty,
+                                gzip,   list,  two_te, plus, huge};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_non_null(framing_of(bad[i]));
+    }
+    srv_framing f = {0};
+    vigil__srv_framing_add(&f, "Transfer-Encoding", NULL);
+    assert_non_null(vigil__srv_framing_fault(&f));
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(time_parse_reads_zones_and_refuses_local_times),
     cmocka_unit_test(source_ids_are_unique_per_set_and_fit),
@@ -272,6 +314,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(one_user_signing_in_again_and_again_signs_no_one_else_out),
     cmocka_unit_test(ward_scope_needs_the_ward_or_every_ward),
     cmocka_unit_test(routes_match_with_parameters_and_tell_a_wrong_method),
+    cmocka_unit_test(ambiguous_body_lengths_are_framing_faults),
 };
 
 VIGIL_TEST_MAIN(tests)
