@@ -1048,6 +1048,16 @@ vigil_status vigil_store_user_set_password(vigil_store *st, const vigil_actor *w
                                            const char *username, const char *password,
                                            vigil_err *err);
 
+/* Record refused access as one audit record "access.denied" (entity
+ * "route", no patient): who tried (who->user, "anonymous" without a
+ * session) and, in detail, a summary such as "403 GET /api/patients/{} x12
+ * from 10.0.0.5 since 2026-12-07T03:50:00Z" (cut to fit). The server
+ * aggregates (one record per user, route, status and minute, with its count)
+ * so a flood of denials cannot flood the store. VIGIL_ERR_ARG for a bad actor
+ * or an empty detail. */
+vigil_status vigil_store_audit_denied(vigil_store *st, const vigil_actor *who, const char *detail,
+                                      vigil_err *err);
+
 /* Enable a disabled user again (audited "user.enable"); VIGIL_ERR_NOT_FOUND
  * when there is no such disabled user. */
 vigil_status vigil_store_user_enable(vigil_store *st, const vigil_actor *who, const char *username,

@@ -6,7 +6,9 @@
  * Martha's Rule export, and the route table with the roles each route allows.
  *
  * Every handler here runs on the store thread. Each patient request is
- * checked against the user's ward scope first (403 otherwise), and every
+ * checked against the user's ward scope first (404, exactly as for a
+ * patient who does not exist, so that a user cannot learn who is on another
+ * ward: issue 12 finding 12), and every
  * read or write of patient data goes through a store call that writes its
  * audit record with the session's user and the stated reason
  * (X-Vigil-Reason, default "direct care").
@@ -55,7 +57,8 @@ static srv_patient *patient_for(vigil_server *srv, srv_req *r, size_t i)
         return NULL;
     }
     if (!vigil__srv_scope_ok(&r->user, p->ward)) {
-        vigil__srv_req_error(r, 403, "forbidden", "the patient is not on a ward in your scope");
+        /* issue 12 finding 12: exactly as if there were no such patient */
+        vigil__srv_req_out_of_scope(r, "no such patient");
         return NULL;
     }
     return p;
@@ -920,7 +923,11 @@ static void h_marthas_review(vigil_server *srv, srv_req *r)
     }
     srv_patient *p = vigil__srv_idmap_get(&srv->pats.call_pat, call_id);
     if (!vigil__srv_scope_ok(&r->user, p != NULL ? p->ward : "")) {
-        vigil__srv_req_error(r, 403, "forbidden", "the call's patient is not in your scope");
+        if (p != NULL) {
+            vigil__srv_req_out_of_scope(r, "no such call");
+        } else {
+            vigil__srv_req_error(r, 404, "not-found", "no such call");
+        }
         return;
     }
     if (!only_keys(r, keys)) {
@@ -972,7 +979,7 @@ static void h_ack(vigil_server *srv, srv_req *r)
         return;
     }
     if (!vigil__srv_scope_ok(&r->user, p->ward)) {
-        vigil__srv_req_error(r, 403, "forbidden", "the patient is not on a ward in your scope");
+        vigil__srv_req_out_of_scope(r, "no open alert %ld", alert_id);
         return;
     }
     if (!only_keys(r, keys)) {

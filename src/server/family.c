@@ -434,11 +434,12 @@ void vigil__srv_h_bedside_code(vigil_server *srv, srv_req *r)
         vigil__srv_req_error(r, 503, "unavailable", "the store did not answer");
         return;
     }
-    if (p == NULL || !vigil__srv_scope_ok(&r->user, p->ward)) {
-        vigil__srv_req_error(r, p == NULL ? 404 : 403, p == NULL ? "not-found" : "forbidden",
-                             p == NULL ? "no such patient"
-                                       : "the patient is not on a ward in "
-                                         "your scope");
+    if (p == NULL) {
+        vigil__srv_req_error(r, 404, "not-found", "no such patient");
+        return;
+    }
+    if (!vigil__srv_scope_ok(&r->user, p->ward)) {
+        vigil__srv_req_out_of_scope(r, "no such patient"); /* issue 12 finding 12 */
         return;
     }
     if (p->admission_id == 0) {

@@ -5,8 +5,9 @@
  * vital signs and NEWS2 totals from date=ge<dateTime>, default the last 7
  * days, oldest first, at most 500 sets). Every error is an
  * OperationOutcome, with the HTTP status vigil_fhir_issue_http_status gives
- * for what the parser found, 401/403 for sign-in and scope, 503 when the
- * store failed (send again).
+ * for what the parser found, 401/403 for sign-in and scope (a search for a
+ * patient out of scope is the empty searchset of an unknown one: issue 12
+ * finding 12), 503 when the store failed (send again).
  *
  * Parsing runs on the HTTP thread (vigil/fhir.h is pure); the sets then join
  * the store thread's group commit like HL7 messages, and the response is
@@ -253,8 +254,10 @@ void vigil__srv_h_fhir_search(vigil_server *srv, srv_req *r)
         return;
     }
     if (p != NULL && !vigil__srv_scope_ok(&r->user, p->ward)) {
-        vigil__srv_fhir_error(r, 403, "forbidden", "the patient is not on a ward in your scope");
-        return;
+        /* issue 12 finding 12: the same empty searchset as for a patient
+         * vigil does not know, audited as a denial */
+        p = NULL;
+        r->scope_denied = true;
     }
     /* date=ge<dateTime>: from then on; default the last 7 days */
     int64_t now = vigil__srv_now_ms(), from = now - SEARCH_WINDOW_MS;

@@ -13,7 +13,8 @@
  *
  * Does not: look at patient data (the store thread does: api.c, fhir.c).
  * Invariants: 401 when there is no valid session, 403 when the role may not
- * use the route (ward scope is checked on the store thread, also 403); every
+ * use the route (ward scope is checked on the store thread: 404 for a patient
+ * out of scope, as for none); framing faults 400 and closed (framing.c); every
  * error body is {"error": {"code", "message"}} (OperationOutcome on /fhir).
  */
 #include <arpa/inet.h>
@@ -78,6 +79,17 @@ void vigil__srv_req_error(srv_req *r, int status, const char *code, const char *
     }
     vigil__srv_req_json(r, status,
                         json_pack("{s:{s:s, s:o}}", "error", "code", code, "message", m));
+}
+
+void vigil__srv_req_out_of_scope(srv_req *r, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    vigil__srv_req_error(r, 404, "not-found", "%s", msg);
+    r->scope_denied = true;
 }
 
 int vigil__srv_http_status(vigil_status st, const char **code)
@@ -488,14 +500,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         dispatch(srv, conn, c);
     }
     atomic_fetch_add(&srv->stats.http_requests, 1);
-    if (c->req.status == 401 || c->req.status == 403) {
-        /* issue 12 finding 12: a denied attempt leaves a (rate-limited) log line and a count */
+    if (c->req.status == 401 || c->req.status == 403 || c->req.scope_denied) {
+        /* issue 12 finding 12: a denied attempt leaves a (rate-limited) log
+         * line, a count and (aggregated by minute) an audit record */
         atomic_fetch_add(&srv->stats.http_denied, 1);
         char client[64];
         client_of(conn, client, sizeof client);
-        vigil__srv_log_limited(
-            srv, "auth.denied", "%d %s %.96s by %s from %s", c->req.status, method, url,
-            c->req.user.username[0] != '\0' ? c->req.user.username : "-", client);
+        vigil__srv_log_limited(srv, "auth.denied", "%d%s %s %.96s by %s from %s", c->req.status,
+                               c->req.scope_denied ? " (out of scope)" : "", method, url,
+                               c->req.user.username[0] != '\0' ? c->req.user.username : "-",
+                               client);
+        vigil__srv_denial_note(&srv->denials, c->req.status, c->req.user.username, method,
+                               c->route != NULL ? c->route->pattern : url, client,
+                               vigil__srv_now_ms());
     }
     return send_resp(conn, c);
 }

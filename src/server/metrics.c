@@ -161,7 +161,7 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
     labelled(&b, "vigil_signin_refused_total",
              "Sign-ins refused: wrong credentials (401), throttled (429), busy (503).", "reason",
              signin, signin_n, 3);
-    metric(&b, "vigil_http_denied_total", "counter", "HTTP requests answered 401 or 403.",
+    metric(&b, "vigil_http_denied_total", "counter", "HTTP requests answered 401 or 403, or 404 for a patient out of scope.",
            s.http_denied);
     metric(&b, "vigil_commits_total", "counter", "Group commits of observation sets.", s.commits);
     metric(&b, "vigil_committed_sets_total", "counter", "Observation sets stored.",

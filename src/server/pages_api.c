@@ -125,7 +125,8 @@ void vigil__srv_h_alert_pages(vigil_server *srv, srv_req *r)
     }
     srv_patient *p = vigil__srv_idmap_get(&srv->pats.alert_pat, id);
     if (p != NULL && !vigil__srv_scope_ok(&r->user, p->ward)) {
-        vigil__srv_req_error(r, 403, "forbidden", "the patient is not on a ward in your scope");
+        /* issue 12 finding 12: as if there were no such alert */
+        vigil__srv_req_out_of_scope(r, "no open alert %lld", (long long)id);
         return;
     }
     if (p == NULL && !vigil__srv_scope_ok(&r->user, NULL)) {

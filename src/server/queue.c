@@ -207,6 +207,7 @@ void *vigil__srv_store_main(void *arg)
         if (now - srv->last_tick_ms >= srv->cfg.tick_ms || now < srv->last_tick_ms) {
             srv->last_tick_ms = now;
             vigil__srv_esc_tick(srv, now); /* marks patients due */
+            vigil__srv_denials_flush(srv, now, false); /* minutes that are over */
         }
         /* the background transaction: at most every SRV_BACKGROUND_MS while
          * messages keep coming, at once when the queue is empty */
@@ -221,6 +222,7 @@ void *vigil__srv_store_main(void *arg)
             }
         }
         if (finish && !vigil__srv_background_pending(srv)) {
+            vigil__srv_denials_flush(srv, now, true); /* HTTP has stopped: no more come */
             /* only this thread queues AI work, and none is outstanding: no
              * internal job can be on its way */
             pthread_mutex_lock(&srv->q_mu);

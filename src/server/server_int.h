@@ -481,6 +481,40 @@ void vigil__srv_csrf_token(const char *session_token, char out[SRV_TOKEN_LEN + 1
 const char *vigil__srv_csrf_check(const vigil_server *srv, struct MHD_Connection *conn,
                                   const char *session_token, bool by_cookie);
 
+/* Denials in the audit trail (denials.c, issue 12 finding 12): one slot per
+ * user, method, route pattern, status and minute, with its count. */
+#define SRV_DENIALS_MAX 256
+
+typedef struct srv_denial {
+    bool used;
+    int status; /* 401, 403, 404 (a patient out of scope); 0 in the "(other)" slot */
+    int64_t minute; /* Unix minutes */
+    uint64_t n;
+    char user[VIGIL_ID_MAX];
+    char method[8];
+    char route[64];
+    char client[64]; /* the first address seen */
+} srv_denial;
+
+typedef struct srv_denials {
+    pthread_mutex_t mu;
+    srv_denial v[SRV_DENIALS_MAX];
+    srv_denial other;    /* this minute's denials once every slot is taken */
+    uint64_t other_lost; /* "(other)" counts replaced before they were written */
+} srv_denials;
+
+void vigil__srv_denials_init(srv_denials *t);
+void vigil__srv_denials_fini(srv_denials *t);
+/* Count one denial (any thread). user NULL or "" is "anonymous". */
+void vigil__srv_denial_note(srv_denials *t, int status, const char *user, const char *method,
+                            const char *route, const char *client, int64_t now_ms);
+/* Take up to cap slots whose minute is over (every slot when all) into out;
+ * they are free again. Returns how many. */
+size_t vigil__srv_denials_take(srv_denials *t, int64_t now_ms, bool all, srv_denial *out,
+                               size_t cap);
+/* Store thread: write the slots taken as audit records (access.denied). */
+void vigil__srv_denials_flush(vigil_server *srv, int64_t now_ms, bool all);
+
 /* Request framing (framing.c, issue 12 finding 11): feed each request header
  * in turn (zero the struct first), then ask for a fault: NULL when the body's
  * length is unambiguous, else why not (the request is refused 400 and its
@@ -743,6 +777,7 @@ struct vigil_server {
         uint64_t suppressed;
     } loglim[SRV_LOGLIM_KINDS];
     _Atomic uint64_t log_suppressed;
+    srv_denials denials; /* refused requests awaiting their audit record (denials.c) */
     struct {
         _Atomic uint64_t mllp_conns, hl7_messages, hl7_aa, hl7_ae, hl7_ar, mllp_errors, commits,
             committed_sets, max_group, http_requests, alerts_opened, store_failures, ai_scored,
@@ -801,6 +836,7 @@ struct srv_req {
     char reason[256];
     char client[64]; /* the peer's address */
     /* response */
+    bool scope_denied; /* answered as not found because it is out of the user's ward scope */
     int status;
     char *resp;               /* owned */
     const char *content_type; /* static */
@@ -815,6 +851,15 @@ void vigil__srv_req_error(srv_req *r, int status, const char *code, const char *
     ;
 /* Set a JSON response (steals j). */
 void vigil__srv_req_json(srv_req *r, int status, json_t *j);
+/* A patient (or their alert, call, ...) outside the user's ward scope:
+ * answered exactly as when there is none (404 not-found, the words of fmt,
+ * which must be the handler's own not-found words), and audited as a denial
+ * (issue 12 finding 12). */
+void vigil__srv_req_out_of_scope(srv_req *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 /* The HTTP status and error code for a store/policy status. */
 int vigil__srv_http_status(vigil_status st, const char **code);
 /* The error response for a store/policy failure: its status mapped as

@@ -1461,6 +1461,19 @@ vigil_status vigil_store_user_set_password(vigil_store *st, const vigil_actor *w
     return s;
 }
 
+vigil_status vigil_store_audit_denied(vigil_store *st, const vigil_actor *who, const char *detail,
+                                      vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    if (detail == NULL || detail[0] == '\0') {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "detail", "no detail given");
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "access.denied", "route", 0, 0, "%s", detail);
+    return st->ops->audit_event(st->be, &ev, err);
+}
+
 vigil_status vigil_store_user_enable(vigil_store *st, const vigil_actor *who, const char *username,
                                      vigil_err *err)
 {

@@ -2,7 +2,7 @@
 `vigil serve`, and the audit trail of API reads.
 
 Checks: /health needs no sign-in and says NEWS2-only without a model; no
-token is 401, a wrong ward is 403, a role that may not use a route is 403
+token is 401, a wrong ward is 403 (a patient on it 404, as for none), a role that may not use a route is 403
 (a nurse cannot record a Scale 2 decision, an admin cannot read a ward, a
 nurse cannot add users); a wrong password is 401 and five failures lock the
 account for that address (429) even with the right password; signing out
@@ -64,9 +64,10 @@ with Server() as s:
     st, js, _ = s.http("GET", "/api/wards/WARD7B/patients", token=nurse12)
     C.check(st == 403 and is_error(js, "forbidden"), "wrong ward: 403")
     st, js, _ = s.http("GET", "/api/patients/%d" % pid7, token=nurse12)
-    C.check(st == 403, "patient on another ward: 403")
+    C.check(st == 404 and is_error(js, "not-found"),
+            "patient on another ward: 404, as for no patient (issue 12 finding 12)")
     st, js, _ = s.http("GET", "/api/patients/%d/observations" % pid7, token=nurse12)
-    C.check(st == 403, "another ward's observations: 403")
+    C.check(st == 404, "another ward's observations: 404")
     st, js, _ = s.http("GET", "/api/patients/%d" % pid7, token=outreach)
     C.check(st == 200, "outreach with every ward reads the patient")
     st, js, _ = s.http("GET", "/api/wards/WARD7B/patients", token=s.admin_token())

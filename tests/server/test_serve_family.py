@@ -1,7 +1,7 @@
 """test_serve_family.py: Martha's Rule from the bedside, without an account (issue 13 item 7).
 
 Checks: a clinician gets the bedside code of a patient on a ward in scope (with its QR code), not
-of one elsewhere (403); with the code, anyone can ask for an urgent review: stored as a Martha's
+of one elsewhere (404, as for no patient); with the code, anyone can ask for an urgent review: stored as a Martha's
 Rule call from the family (channel "bedside code"), audited as "family (bedside code)", alerting
 outreach at emergency level; the answer names nothing about the patient (no NHS number, ward or
 bed); the daily answer is stored; the code is typed loosely (lower case, O for 0); a wrong or
@@ -38,7 +38,7 @@ with Server(db=os.path.join(keep.name, "ward.db")) as s:
     C.check(js["url"] == "http://ward.example/family?code=" + js["code"], "the QR code holds the page's address")
     code = js["code"]
     st, js, _ = s.http("GET", "/api/patients/%d/bedside-code" % pid2, token=nurse)
-    C.check(st == 403, "no code for a patient on another ward (%s)" % st)
+    C.check(st == 404, "no code for a patient on another ward: 404, as for none (%s)" % st)
     st, _, _ = s.http("GET", "/api/patients/%d/bedside-code" % pid)
     C.check(st == 401, "the code needs a sign-in to get")
     key = s.db_path + ".bedside-key"

@@ -8,7 +8,7 @@ refused with the issue code in bad/expected.tsv and the HTTP status
 vigil_fhir_issue_http_status gives for it (400 structure, 413 too-costly,
 422 otherwise), nothing is stored, and the server stays up; a transaction
 with one bad entry stores nothing; a nurse cannot post for a patient outside
-her wards (403); the search returns a searchset with the vital signs and the
+her wards (403; a search for one is an empty searchset); the search returns a searchset with the vital signs and the
 NEWS2 totals.
 """
 import glob
@@ -126,7 +126,9 @@ with Server() as s:
             "searchset holds vital signs and NEWS2 totals")
     st, js, _ = s.http("GET", "/fhir/Observation?patient=https://fhir.nhs.uk/Id/nhs-number|"
                        "4010232137&date=ge2024-01-01T00:00:00Z", token=nurse)
-    C.check(st == 403, "search for a patient outside the nurse's wards: 403")
+    C.check(st == 200 and js["type"] == "searchset" and js["total"] == 0
+            and not js.get("entry"),
+            "search for a patient outside the nurse's wards: an empty searchset (%s)" % st)
     st, js, _ = s.http("GET", "/fhir/Observation?patient=1234567890", token=nurse)
     C.check(st == 400 and is_outcome(js, "invalid"), "bad NHS number in a search: 400")
     st, js, _ = s.http("GET", "/fhir/Observation?patient=9990000018", token=out)

@@ -8,15 +8,22 @@ another address from the API (finding 9); user administration refuses
 unknown members, usernames that are not lower case (so none differ only in
 case), ward names with control characters, duplicate wards, answers a
 duplicate username with its own 409 text (not the store's), and re-enables a
-disabled user (finding 14).
+disabled user (finding 14). A patient on another ward looks exactly like no
+patient at all, on every patient route (the same status and body: 404), and a
+FHIR search for one is the same empty searchset as for an NHS number vigil
+does not know; every denial (401, 403, 404 for scope) reaches the audit trail
+in the store, aggregated: a flood of 300 is one record per user, route and
+minute with its count (finding 12).
 """
 import http.client
+import json
 import os
 import socket
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serve_util import Checks, Server, ack_fields, adt  # noqa: E402
+from serve_util import Checks, Server, ack_fields, adt, oru, vigil_bin  # noqa: E402
 
 C = Checks()
 A_NHS, B_NHS = "9990000018", "9990000026"
@@ -121,9 +128,111 @@ def denied_attempts_are_logged_and_counted(s):
     C.check(len(logged) == 1, "the denied attempt is in the log with who and what (finding 12)")
 
 
+NOBODY = 987654  # a patient id that does not exist
+UNKNOWN_NHS = "9434765870"  # a valid NHS number vigil does not know
+
+
+def patients_on_other_wards_look_like_no_patient_at_all(s):
+    """Runs after marthas_export_...: A on WARDA, B on WARDB, a Martha's Rule call each."""
+    db = s.db()
+    b_id = db.execute("SELECT id FROM patient WHERE nhs_number=?", (B_NHS,)).fetchone()[0]
+    b_call = db.execute("SELECT c.id FROM marthas_call c WHERE c.patient_id=?",
+                        (b_id,)).fetchone()[0]
+    db.close()
+    conn = s.mllp()
+    code = ack_fields(conn.request(oru("HIGHB", nhs=B_NHS, rr=25, spo2=91, hr=131, sbp=90,
+                                       t="20250114110000+0000")))[0]
+    conn.close()
+    C.check(code == "AA", "a high-scoring set for B")
+    s.settle()
+    db = s.db()
+    row = db.execute("SELECT a.id FROM alert a JOIN episode e ON e.id = a.episode_id "
+                     "WHERE e.patient_id=? ORDER BY a.id DESC", (b_id,)).fetchone()
+    db.close()
+    b_alert = row[0] if row else None
+    C.check(b_alert is not None, "B has an open alert")
+    nurse = s.add_user("nurse12a", "nurse", ["WARDA"])
+    doctor = s.add_user("doctor12a", "doctor", ["WARDA"])
+    routes = [("GET", "/api/patients/%d", None), ("GET", "/api/patients/%d/observations", None),
+              ("GET", "/api/patients/%d/history", None),
+              ("GET", "/api/patients/%d/bedside-code", None),
+              ("GET", "/api/patients/%d/outcomes", None),
+              ("POST", "/api/patients/%d/observations", {"rr": 18}),
+              ("POST", "/api/patients/%d/concerns", {"concern": "worried"}),
+              ("POST", "/api/patients/%d/outcomes", {"kind": "death"}),
+              ("POST", "/api/patients/%d/marthas-rule",
+               {"caller": "family", "channel": "phone", "concern": "not himself"}),
+              ("POST", "/api/patients/%d/daily-answer", {"answer": "worse"}),
+              ("POST", "/api/patients/%d/ai-optout", {"reason": "asked"}),
+              ("DELETE", "/api/patients/%d/ai-optout", None)]
+    doctor_routes = [("POST", "/api/patients/%d/scale2", {"reason": "COPD"}),
+                     ("POST", "/api/patients/%d/scale2/end", {}),
+                     ("POST", "/api/patients/%d/escalation-plan", {"ceiling": "ward"})]
+    for token, rs in ((nurse, routes), (doctor, doctor_routes)):
+        for method, path, body in rs:
+            st_b, js_b, _ = s.http(method, path % b_id, body, token=token)
+            st_n, js_n, _ = s.http(method, path % NOBODY, body, token=token)
+            C.check(st_b == 404 and (st_b, js_b) == (st_n, js_n),
+                    "%s %s: a patient on another ward is answered as no patient (%s %s / %s %s)"
+                    % (method, path, st_b, js_b, st_n, js_n))
+    for method, path, body, token in (
+            ("POST", "/api/alerts/%d/ack", {"action": "attending"}, nurse),
+            ("GET", "/api/alerts/%d/pages", None, nurse),
+            ("POST", "/api/marthas-rule/%d/review",
+             {"responder": "Dr A", "category": "acute-deterioration", "outcome": "no-change"},
+             doctor)):
+        real = b_alert if "alert" in path else b_call
+        st_b, js_b, _ = s.http(method, path % real, body, token=token)
+        st_n, js_n, _ = s.http(method, path % NOBODY, body, token=token)
+        same = json.dumps(js_b).replace(str(real), "N") == json.dumps(js_n).replace(str(NOBODY), "N")
+        C.check(st_b == 404 and st_n == 404 and same,
+                "%s %s: another ward's is answered as none (%s %s / %s %s)"
+                % (method, path, st_b, js_b, st_n, js_n))
+    st_b, js_b, _ = s.http("GET", "/fhir/Observation?patient=" + B_NHS, token=nurse)
+    st_n, js_n, _ = s.http("GET", "/fhir/Observation?patient=" + UNKNOWN_NHS, token=nurse)
+    C.check(st_b == 200 and (st_b, json.dumps(js_b).replace(B_NHS, "N")) ==
+            (st_n, json.dumps(js_n).replace(UNKNOWN_NHS, "N")) and js_b.get("total") == 0,
+            "FHIR search for another ward's patient: the empty searchset of an unknown one "
+            "(%s %s / %s %s)" % (st_b, js_b, st_n, js_n))
+    return b_id
+
+
+def a_flood_of_denials_is_one_audit_record_per_user_route_and_minute(s, b_id):
+    """Last: stops the server (the denials of the minute are written at stop)."""
+    nurse = s.add_user("nurse12f", "nurse", ["WARDA"])
+    for _ in range(300):
+        st, _, _ = s.http("GET", "/api/patients/%d" % b_id, token=nurse)
+    C.check(st == 404, "the flood is answered 404")
+    st, _, _ = s.http("GET", "/api/alerts/1/pages", token="x" * 43)
+    C.check(st == 401, "a bad token: 401")
+    rc = s.stop()
+    C.check(rc == 0, "the server stops cleanly (%s)" % rc)
+    db = s.db()
+    rows = db.execute("SELECT detail FROM audit WHERE action='access.denied' AND actor=?",
+                      ("nurse12f",)).fetchall()
+    n = [int(d.split(" x", 1)[1].split(" ", 1)[0]) for (d,) in rows
+         if d.startswith("404 GET /api/patients/{} x")]
+    C.check(1 <= len(rows) <= 2 and sum(n) == 300,
+            "300 denials by one user on one route: %d audit record(s) counting %d (%s)"
+            % (len(rows), sum(n), rows[:2]))
+    anon = db.execute("SELECT detail FROM audit WHERE action='access.denied' "
+                      "AND actor='anonymous'").fetchall()
+    C.check(any(d.startswith("401 GET /api/alerts/{}/pages x1 from 127.0.0.1")
+                for (d,) in anon), "a 401 is audited as anonymous (%s)" % anon)
+    scope = db.execute("SELECT count(*) FROM audit WHERE action='access.denied' AND "
+                       "actor='nurse12a' AND detail LIKE '404 % /api/patients/{}%'").fetchone()[0]
+    C.check(scope >= 10, "each route of the out-of-scope probes is audited (%d)" % scope)
+    db.close()
+    r = subprocess.run([vigil_bin(), "audit", "verify", "--db", s.db_path],
+                       capture_output=True, text=True)
+    C.check(r.returncode == 0, "the audit chain still verifies (%s)" % r.stdout[-200:])
+
+
 with Server() as srv:
     user_administration_refuses_what_it_cannot_keep_straight(srv)
     denied_attempts_are_logged_and_counted(srv)
     marthas_export_is_limited_to_the_officers_wards(srv)
     slowloris_from_one_address_leaves_the_api_to_the_others(srv)
+    pid_b = patients_on_other_wards_look_like_no_patient_at_all(srv)
+    a_flood_of_denials_is_one_audit_record_per_user_route_and_minute(srv, pid_b)
 C.done()

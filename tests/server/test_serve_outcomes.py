@@ -45,7 +45,7 @@ with Server() as s:
     st, js, _ = s.http("POST", path, {"kind": "death", "extra": 1}, token=doctor)
     C.check(st == 422, "an unknown member: 422 (%s)" % st)
     st, js, _ = s.http("POST", path, {"kind": "death"}, token=other)
-    C.check(st == 403, "a nurse of another ward: 403 (%s)" % st)
+    C.check(st == 404, "a nurse of another ward: 404, as for no patient (%s)" % st)
 
     st, js, _ = s.http("GET", path, token=doctor)
     kinds = [o["kind"] for o in (js or {}).get("outcomes", [])]

@@ -116,17 +116,17 @@ static vigil_status resolve_patient(sq *q, const vigil_actor *who, const vigil_p
         return s;
     }
     if (f_nhs && f_mrn && by_nhs.id != by_mrn.id) {
+        /* no patient ids in the text: it reaches API users (issue 12 finding 12) */
         return vigil_err_set(err, VIGIL_ERR_CONFLICT, "patient",
                              "the NHS number and the hospital number belong to two different "
-                             "patients (%lld and %lld)",
-                             (long long)by_nhs.id, (long long)by_mrn.id);
+                             "patients");
     }
     vigil__audit_ev ev;
     if (f_nhs || f_mrn) {
         const vigil_patient *p = f_nhs ? &by_nhs : &by_mrn;
         if (differs(p->nhs_number, want->nhs_number) || differs(p->mrn, want->mrn)) {
             return vigil_err_set(err, VIGIL_ERR_CONFLICT, "patient",
-                                 "patient %lld is stored with a different %s", (long long)p->id,
+                                 "the patient is stored with a different %s",
                                  differs(p->mrn, want->mrn) ? "hospital number" : "NHS number");
         }
         *out_id = p->id;
