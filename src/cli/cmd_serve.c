@@ -74,7 +74,9 @@ static void usage(FILE *f)
                "  --mllp-ack-backlog N   messages read from one connection and not yet\n"
                "                         answered on the wire before it is no longer read\n"
                "                         (default 512)\n"
-               "  --signins-in-flight N  sign-ins (argon2id) at once; more get 503 (default 1)\n"
+               "  --signins-in-flight N  sign-ins (argon2id) at once; more get 503 (default 1;\n"
+               "                         fewer than --http-threads)\n"
+               "  --http-threads N       threads answering HTTP (1-64, default 2)\n"
                "  --http-max-conns N     HTTP connections at once (default 256)\n"
                "  --http-conns-per-addr N  from one client address (default 16; 0: no limit,\n"
                "                         for a reverse proxy)\n"
@@ -201,6 +203,7 @@ int vigil_cli_serve(int argc, char **argv)
         {"signins-in-flight", required_argument, NULL, 'G'},
         {"http-conns-per-addr", required_argument, NULL, 'Q'},
         {"http-max-conns", required_argument, NULL, 'N'},
+        {"http-threads", required_argument, NULL, 'T'},
         {"hl7-sender", required_argument, NULL, 'S'},
         {"paging", no_argument, NULL, 'g'},
         {"page-webhook", required_argument, NULL, 'w'},
@@ -274,6 +277,12 @@ int vigil_cli_serve(int argc, char **argv)
                 return VIGIL_EXIT_USAGE;
             }
             cfg.max_http_conns = (unsigned)v;
+            break;
+        case 'T':
+            if (!uint_arg("--http-threads", optarg, 1, 64, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.http_threads = (unsigned)v;
             break;
         case 'G':
             if (!uint_arg("--signins-in-flight", optarg, 1, 63, &v)) {

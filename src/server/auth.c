@@ -5,12 +5,14 @@
  * ward scope, creating users (admin), and /health.
  *
  * Why one argon2id at a time: each costs ~70 ms and 64 MiB
- * (docs/store.md); parallel sign-ins could exhaust memory. And it runs on an
- * HTTP thread, so at most cfg.signins_in_flight sign-ins (running or waiting
- * for the slot, default 1) hold HTTP threads at once, fewer than there are
- * HTTP threads: a further one is answered 503 at once (issue 12 finding 8: 60
- * concurrent bad sign-ins used to hold both threads, so /health and the ward
- * list took 9-10 s). A waiting one gives up after AUTH_WAIT_MS (503).
+ * (docs/store.md); parallel sign-ins could exhaust memory. Sign-in runs on
+ * the sign-in thread (signer.c), never on an HTTP thread, and at most
+ * cfg.signins_in_flight sign-ins (queued or running, default 1) wait there: a
+ * further one is answered 503 at once (issue 12 finding 8: 60 concurrent bad
+ * sign-ins used to hold both HTTP threads, so /health and the ward list took
+ * 9-10 s). Creating, disabling and enabling users still take the argon2id
+ * slot on an HTTP thread (admin only); a waiting one gives up after
+ * AUTH_WAIT_MS (503).
  *
  * Does not: decide what a role may do (the route table in api.c) or see a
  * patient. Invariants: tokens are never logged or stored; a failed sign-in

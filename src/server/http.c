@@ -31,6 +31,10 @@
 #define API_BODY_MAX (64u * 1024u)
 
 typedef struct http_ctx {
+    srv_signin signin; /* first: signer.c hands it back (a sign-in's job) */
+    struct MHD_Connection *conn; /* while suspended for the sign-in thread */
+    bool suspended;              /* queued there; the answer is sent once resumed */
+    char client[64];
     const srv_route *route;
     srv_req req;
     char *body;
@@ -371,8 +375,18 @@ static void on_store_thread(vigil_server *srv, srv_job *job)
     c->route->fn(srv, &c->req);
 }
 
-/* Last call: parse the body and run the route. */
-static void dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c)
+/* The sign-in thread (signer.c): argon2id there, then back to libmicrohttpd. */
+static void signin_run(vigil_server *srv, srv_signin *s)
+{
+    http_ctx *c = (http_ctx *)(void *)s;
+    vigil__srv_h_login(srv, &c->req, c->client, c->cookie, sizeof c->cookie);
+    vigil__srv_signer_done(srv);
+    MHD_resume_connection(c->conn); /* the answer goes out from on_request */
+}
+
+/* Last call: parse the body and run the route. true when the request was
+ * handed to the sign-in thread (its connection suspended: no answer yet). */
+static bool dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c)
 {
     srv_req *r = &c->req;
     reason_of(conn, r->reason, sizeof r->reason);
@@ -389,14 +403,25 @@ static void dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c
         if (r->body == NULL || !json_is_object(r->body)) {
             vigil__srv_req_error(r, 400, "bad-request", "the body is not a JSON object%s%s",
                                  r->body == NULL ? ": " : "", r->body == NULL ? je.text : "");
-            return;
+            return false;
         }
     }
     if (c->route->special == SRV_ROUTE_LOGIN) {
-        char client[64];
-        client_of(conn, client, sizeof client);
-        vigil__srv_h_login(srv, r, client, c->cookie, sizeof c->cookie);
-        return;
+        /* argon2id never runs on an HTTP thread: /health and the ward list
+         * never wait for a sign-in (signer.c) */
+        if (!vigil__srv_signer_reserve(srv)) {
+            atomic_fetch_add(&srv->stats.signin_refused_busy, 1);
+            vigil__srv_log_limited(srv, "auth.busy", "sign-in refused: busy");
+            vigil__srv_req_error(r, 503, "unavailable", "sign-in is busy; try again shortly");
+            return false;
+        }
+        client_of(conn, c->client, sizeof c->client);
+        c->conn = conn;
+        c->signin.run = signin_run;
+        c->suspended = true;
+        MHD_suspend_connection(conn);
+        vigil__srv_signer_push(srv, &c->signin);
+        return true;
     }
     if (c->route->http_thread) {
         c->route->fn(srv, r);
@@ -411,7 +436,7 @@ static void dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c
             snprintf(c->cookie, sizeof c->cookie, "vigil_session=; %s; Max-Age=0",
                      vigil__srv_cookie_attrs(srv));
         }
-        return;
+        return false;
     }
     srv_job job;
     vigil__srv_job_init_call(&job);
@@ -421,6 +446,7 @@ static void dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c
         early_error(c, 503, "unavailable", "the service is stopping");
     }
     vigil__srv_job_fini_call(&job);
+    return false;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -490,14 +516,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (c->early < 0) {
         return MHD_YES; /* already answered */
     }
-    if (c->file != NULL) {
+    if (c->suspended) {
+        c->suspended = false; /* resumed by the sign-in thread: its answer is ready */
+    } else if (c->file != NULL) {
         atomic_fetch_add(&srv->stats.http_requests, 1);
         return (enum MHD_Result)vigil__srv_static_send(conn, c->file);
-    }
-    if (c->early > 0) {
+    } else if (c->early > 0) {
         early_error(c, c->early, c->e_code, c->e_msg);
-    } else {
-        dispatch(srv, conn, c);
+    } else if (dispatch(srv, conn, c)) {
+        return MHD_YES; /* answered once the sign-in thread resumes it */
     }
     atomic_fetch_add(&srv->stats.http_requests, 1);
     if (c->req.status == 401 || c->req.status == 403 || c->req.scope_denied) {
@@ -553,7 +580,8 @@ const char *vigil__srv_cookie_attrs(const vigil_server *srv)
 
 vigil_status vigil__srv_http_start(vigil_server *srv, vigil_err *err)
 {
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME; /* sign-ins wait off the thread (signer.c) */
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls.cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key},
@@ -564,6 +592,10 @@ vigil_status vigil__srv_http_start(vigil_server *srv, vigil_err *err)
     } else {
         tls[0].option = MHD_OPTION_END;
     }
+    vigil_status ss = vigil__srv_signer_start(srv, err);
+    if (ss != VIGIL_OK) {
+        return ss;
+    }
     srv->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_LISTEN_SOCKET, srv->http_fd, MHD_OPTION_THREAD_POOL_SIZE,
@@ -573,6 +605,7 @@ vigil_status vigil__srv_http_start(vigil_server *srv, vigil_err *err)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (srv->mhd == NULL) {
+        vigil__srv_signer_stop(srv);
         return vigil_err_set(err, VIGIL_ERR_IO, "http",
                              srv->tls.cert != NULL
                                  ? "the HTTPS daemon could not start: check that the certificate "
@@ -595,6 +628,7 @@ void vigil__srv_http_quiesce(vigil_server *srv)
 
 void vigil__srv_http_stop(vigil_server *srv)
 {
+    vigil__srv_signer_stop(srv); /* resumes every connection it holds first */
     if (srv->mhd != NULL) {
         MHD_stop_daemon(srv->mhd);
         srv->mhd = NULL;

@@ -169,6 +169,7 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     pthread_mutex_init(&srv->done_mu, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
     vigil__srv_denials_init(&srv->denials);
+    vigil__srv_signer_init(&srv->signer);
     vigil__srv_ai_init(srv);
     vigil__srv_auth_init(&srv->auth, cfg->session_idle_ms, cfg->session_max_ms);
     srv->auth.in_flight_max = cfg->signins_in_flight;
@@ -361,6 +362,7 @@ void vigil_server_close(vigil_server *srv)
     pthread_mutex_destroy(&srv->done_mu);
     pthread_mutex_destroy(&srv->log_mu);
     vigil__srv_denials_fini(&srv->denials);
+    vigil__srv_signer_fini(&srv->signer);
     vigil__srv_ai_fini(srv);
     free(srv->db);
     free(srv->bind);

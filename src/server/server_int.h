@@ -481,6 +481,37 @@ void vigil__srv_csrf_token(const char *session_token, char out[SRV_TOKEN_LEN + 1
 const char *vigil__srv_csrf_check(const vigil_server *srv, struct MHD_Connection *conn,
                                   const char *session_token, bool by_cookie);
 
+/* Sign-ins off the HTTP threads (signer.c): a job queued by http.c with its
+ * connection suspended; run resumes it. */
+typedef struct srv_signin srv_signin;
+struct srv_signin {
+    srv_signin *next;
+    void (*run)(vigil_server *srv, srv_signin *s);
+};
+
+typedef struct srv_signer {
+    pthread_t thr;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    srv_signin *head, *tail;
+    unsigned n; /* queued or running (at most cfg.signins_in_flight) */
+    bool running, stop;
+} srv_signer;
+
+void vigil__srv_signer_init(srv_signer *q);
+void vigil__srv_signer_fini(srv_signer *q);
+vigil_status vigil__srv_signer_start(vigil_server *srv, vigil_err *err);
+/* Refuse new sign-ins, run those queued, join the thread. */
+void vigil__srv_signer_stop(vigil_server *srv);
+/* Take a place in the queue: false when cfg.signins_in_flight are queued or
+ * running, or the server is stopping (answer 503). Then suspend the
+ * connection and push the job (always accepted after a reservation). */
+bool vigil__srv_signer_reserve(vigil_server *srv);
+void vigil__srv_signer_push(vigil_server *srv, srv_signin *s);
+/* The job's run: its place is free again (call before resuming the
+ * connection, so a client's next sign-in finds it free). */
+void vigil__srv_signer_done(vigil_server *srv);
+
 /* Denials in the audit trail (denials.c, issue 12 finding 12): one slot per
  * user, method, route pattern, status and minute, with its count. */
 #define SRV_DENIALS_MAX 256
@@ -778,6 +809,7 @@ struct vigil_server {
     } loglim[SRV_LOGLIM_KINDS];
     _Atomic uint64_t log_suppressed;
     srv_denials denials; /* refused requests awaiting their audit record (denials.c) */
+    srv_signer signer;   /* the sign-in thread (signer.c) */
     struct {
         _Atomic uint64_t mllp_conns, hl7_messages, hl7_aa, hl7_ae, hl7_ar, mllp_errors, commits,
             committed_sets, max_group, http_requests, alerts_opened, store_failures, ai_scored,
