@@ -4,7 +4,7 @@
 #
 # usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]
 #   SECONDS_PER_TARGET  default 20
-#   TARGET              hl7, mllp (default: all of fuzz/fuzz_*.c)
+#   TARGET              hl7, mllp, fhir, escalation, http (default: all of fuzz/fuzz_*.c)
 # env: FUZZ_OUT (default fuzz-out/, git-ignored): binaries, the growing corpus
 #      and crash artifacts; FUZZ_CC (default clang-14).
 # A crash, leak or failed invariant stops the run with a non-zero exit and
@@ -34,13 +34,24 @@ lib=("$root"/src/hl7/*.c "$root"/src/fhir/*.c "$root"/src/core/*.c "$root"/src/u
 extra_cflags=$(pkg-config --cflags jansson libcrypto 2>/dev/null || true)
 extra_libs=$(pkg-config --libs jansson libcrypto 2>/dev/null || true)
 
+# the HTTP request path (fuzz_http) needs the server and what it links to
+srv_lib=("$root"/src/server/*.c "$root"/src/store/*.c "$root"/src/store/sqlite/*.c
+         "$root"/src/model/*.c)
+srv_pkgs="libmicrohttpd libqrencode libsodium sqlite3 libcurl"
+
 for t in "${targets[@]}"; do
   src="$root/fuzz/fuzz_$t.c"
   [ -f "$src" ] || { echo "fuzz.sh: no $src" >&2; exit 2; }
   echo "== build fuzz_$t"
+  more=() more_cflags="" more_libs=""
+  if [ "$t" = http ]; then
+    more=("${srv_lib[@]}")
+    more_cflags="-I$root/src/server -I$root/src/store $(pkg-config --cflags $srv_pkgs)"
+    more_libs="$(pkg-config --libs $srv_pkgs) -lpthread"
+  fi
   # shellcheck disable=SC2086
-  "$cc" "${cflags[@]}" $extra_cflags -o "$out/fuzz_$t" "$src" "${lib[@]}" \
-      $extra_libs -lm
+  "$cc" "${cflags[@]}" $extra_cflags $more_cflags -o "$out/fuzz_$t" "$src" "${lib[@]}" \
+      "${more[@]}" $extra_libs $more_libs -lm
 done
 
 failed=()
