@@ -10,7 +10,7 @@
  * docs/store.md ("vigil-audit-v1"). The store also keeps the chain's head
  * (last seq and hash), so removing the newest records is detected too.
  *
- * What it does not do: stop someone who can rewrite the whole file from
+ * What it does not do: stop someone who can rewrite the whole database from
  * recomputing every hash. Against that, publish the head
  * (vigil_audit_head) somewhere else and compare (docs/store.md).
  *

@@ -6,20 +6,21 @@
  * revised escalation plans, users and roles; every write and every read of
  * patient data leaves a hash-chained audit record (vigil/audit.h).
  *
- * A vigil_store is an opaque handle over a backend chosen by the URI given
- * to vigil_store_open: SQLite today ("sqlite:PATH", "file:PATH" or a plain
- * path), PostgreSQL later. Backend-independent rules (NHS number check
- * digit, plausibility, reasons that must be given, roles that may decide)
- * are checked here before any SQL runs; the backend adds schema constraints
- * as a second line. See docs/store.md.
+ * A vigil_store is an opaque handle over a backend chosen by the scheme of
+ * the URI given to vigil_store_open (a registry of the backends built in;
+ * docs/store.md lists them and what each URI form means). Backend-independent
+ * rules (NHS number check digit, plausibility, reasons that must be given,
+ * roles that may decide) are checked here before the backend is called; the
+ * backend adds its own constraints as a second line. See docs/store.md.
  *
  * Does not: decide escalation policy (levels, intervals, who is paged: that
  * is core/server), authorise requests (server), or keep data in memory
  * between calls.
  *
  * Durability: every write function returns VIGIL_OK only after its
- * transaction has committed durably (SQLite: WAL, synchronous=FULL), so a
- * caller may acknowledge a message as soon as the call returns. On error
+ * transaction has committed durably (on stable storage, surviving a crash
+ * or power loss of the machine; how each backend ensures it: docs/store.md),
+ * so a caller may acknowledge a message as soon as the call returns. On error
  * nothing of the call is written, except where a function says otherwise
  * (the batch put).
  *
@@ -29,7 +30,7 @@
  * made. A read whose audit record cannot be written fails.
  *
  * Thread safety: a vigil_store must not be used by two threads at once;
- * open one per thread (they may share a database file). Functions that take
+ * open one per thread (they may open the same URI). Functions that take
  * no vigil_store are reentrant.
  *
  * Times are Unix milliseconds UTC (int64_t, suffix _ms); 0 means "none"
@@ -48,7 +49,8 @@
 #include "vigil/status.h"
 #include "vigil/ward.h"
 
-/* The schema version this code writes (SQLite: PRAGMA user_version). */
+/* The schema version this code writes; each backend records it in the
+ * database it migrates (docs/store.md, "Migrations"). */
 #define VIGIL_STORE_SCHEMA_VERSION 9
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
@@ -74,19 +76,20 @@ typedef struct vigil_actor {
 /* ---- opening ------------------------------------------------------------ */
 
 enum {
-    VIGIL_STORE_READONLY = 1u << 0, /* no writes, no migration; the file must exist
+    VIGIL_STORE_READONLY = 1u << 0, /* no writes, no migration; the store must exist
                                        at the current schema version */
 };
 
 /*
  * Open (creating if needed, unless READONLY) the store at uri and bring its
  * schema to VIGIL_STORE_SCHEMA_VERSION, one migration per transaction.
- * uri: "sqlite:PATH", "file:PATH[?query]" (SQLite URI) or a plain PATH.
- * Returns VIGIL_ERR_NOT_FOUND for a scheme with no backend built in
- * ("postgresql://..."), VIGIL_ERR_MISMATCH for a database newer than this
- * code or one that is not a vigil store, VIGIL_ERR_IO when the file cannot
- * be opened or WAL cannot be enabled. *out is set only on success; release
- * it with vigil_store_close.
+ * uri: "SCHEME:REST" for a backend registered under SCHEME, or a plain
+ * path for the default backend (docs/store.md, "Opening").
+ * Returns VIGIL_ERR_NOT_FOUND for a scheme with no backend built in,
+ * VIGIL_ERR_MISMATCH for a database newer than this code or one that is not
+ * a vigil store, VIGIL_ERR_IO when the store cannot be opened or cannot give
+ * the durability above. *out is set only on success; release it with
+ * vigil_store_close.
  */
 vigil_status vigil_store_open(const char *uri, unsigned flags, vigil_store **out, vigil_err *err);
 
@@ -95,7 +98,7 @@ void vigil_store_close(vigil_store *st);
 
 /*
  * Batches: the store calls made between vigil_store_batch_begin and
- * vigil_store_batch_commit share ONE durable transaction (one fsync). Each
+ * vigil_store_batch_commit share ONE durable transaction (one commit). Each
  * call is still all or none on its own (a savepoint) and still returns its
  * own status, but nothing of the batch is durable until the commit returns
  * VIGIL_OK; if the commit fails, or after vigil_store_batch_rollback,
@@ -107,7 +110,7 @@ vigil_status vigil_store_batch_begin(vigil_store *st, vigil_err *err);
 vigil_status vigil_store_batch_commit(vigil_store *st, vigil_err *err);
 void vigil_store_batch_rollback(vigil_store *st);
 
-/* Backend name: "sqlite". Static string. */
+/* The name of the store's backend ("sqlite"). Static string. */
 const char *vigil_store_backend_name(const vigil_store *st);
 
 /* ---- patients, admissions, bed moves ------------------------------------ */

@@ -242,18 +242,9 @@ vigil_status vigil_store_open(const char *uri, unsigned flags, vigil_store **out
     }
     const vigil__store_ops *ops = NULL;
     const char *target = uri;
-    if (strncmp(uri, "sqlite:", 7) == 0) {
-        ops = &vigil__sqlite_ops;
-        target = uri + 7;
-    } else if (strncmp(uri, "file:", 5) == 0) {
-        ops = &vigil__sqlite_ops; /* a SQLite URI, passed on whole */
-    } else if (strstr(uri, "://") != NULL) {
-        const char *colon = strchr(uri, ':');
-        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "uri",
-                             "no store backend for scheme '%.*s' in this build",
-                             (int)(colon - uri > 32 ? 32 : colon - uri), uri);
-    } else {
-        ops = &vigil__sqlite_ops;
+    vigil_status fs = vigil__store_backend_find(uri, &ops, &target, err);
+    if (fs != VIGIL_OK) {
+        return fs;
     }
     if (target[0] == '\0') {
         return vigil_err_set(err, VIGIL_ERR_ARG, "uri", "store URI '%s' names no file", uri);
@@ -1167,6 +1158,32 @@ vigil_status vigil_store_ai_optout_withdraw(vigil_store *st, const vigil_actor *
     return st->ops->ai_optout_withdraw(st->be, who, patient_id, t_ms, err);
 }
 
+/* The rule "only a registered, enabled <role> may do this", once for every
+ * backend: the acting user is read through the backend's user_get (no audit
+ * record: it reads no patient data) before the write. A user refused here
+ * writes nothing. Roles are set when a user is added and never change; a
+ * user disabled between this read and the write's commit is ordered before
+ * the disabling. */
+static vigil_status require_role(vigil_store *st, const vigil_actor *who, unsigned mask,
+                                 const char *doing, vigil_err *err)
+{
+    vigil_store_user u;
+    vigil_status s = st->ops->user_get(st->be, who->user, &u, NULL, err);
+    if (s != VIGIL_OK && s != VIGIL_ERR_NOT_FOUND) {
+        return s;
+    }
+    if (s == VIGIL_ERR_NOT_FOUND || u.disabled || (unsigned)u.role >= VIGIL_STORE_ROLE_COUNT ||
+        (mask & VIGIL__ROLE_BIT(u.role)) == 0) {
+        return vigil_err_set(
+            err, VIGIL_ERR_DENIED, "actor.user", "%s must be done by a registered %s; '%s' is not one",
+            doing, (mask == VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)) ? "doctor" : "clinician",
+            who->user);
+    }
+    return VIGIL_OK;
+}
+
+#define DOCTOR_ONLY VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)
+
 vigil_status vigil_store_scale2_set(vigil_store *st, const vigil_actor *who, int64_t patient_id,
                                     int64_t t_ms, const char *reason, int64_t *out_id,
                                     vigil_err *err)
@@ -1180,6 +1197,8 @@ vigil_status vigil_store_scale2_set(vigil_store *st, const vigil_actor *who, int
     if (out_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out_id", "no output given");
     }
+    /* REQ NEWS2-SCALE2-EXPLICIT: a doctor's recorded decision */
+    CHECK(require_role(st, who, DOCTOR_ONLY, "a Scale 2 decision", err));
     return st->ops->scale2_set(st->be, who, patient_id, t_ms, reason, out_id, err);
 }
 
@@ -1191,6 +1210,7 @@ vigil_status vigil_store_scale2_end(vigil_store *st, const vigil_actor *who, int
     CHECK(check_id(patient_id, "patient_id", err));
     CHECK(check_time(t_ms, "t_ms", err));
     CHECK(check_text(reason, "reason", VIGIL_STORE_TEXT_MAX, true, err));
+    CHECK(require_role(st, who, DOCTOR_ONLY, "ending a Scale 2 decision", err));
     return st->ops->scale2_end(st->be, who, patient_id, t_ms, reason, err);
 }
 
@@ -1221,6 +1241,7 @@ vigil_status vigil_store_plan_add(vigil_store *st, const vigil_actor *who,
         return vigil_err_set(err, VIGIL_ERR_ARG, "news2_usual_max",
                              "news2_usual_max must be 0-20, not %d", plan->news2_usual_max);
     }
+    CHECK(require_role(st, who, DOCTOR_ONLY, "a revised escalation plan", err));
     return st->ops->plan_add(st->be, who, plan, out_id, err);
 }
 
@@ -1232,6 +1253,7 @@ vigil_status vigil_store_plan_revoke(vigil_store *st, const vigil_actor *who, in
     CHECK(check_id(plan_id, "plan_id", err));
     CHECK(check_time(t_ms, "t_ms", err));
     CHECK(check_text(reason, "reason", VIGIL_STORE_TEXT_MAX, true, err));
+    CHECK(require_role(st, who, DOCTOR_ONLY, "revoking an escalation plan", err));
     return st->ops->plan_revoke(st->be, who, plan_id, t_ms, reason, err);
 }
 

@@ -307,7 +307,15 @@ struct vigil_store {
     void *be;
 };
 
-/* The SQLite backend (sqlite/sq_open.c). */
-extern const vigil__store_ops vigil__sqlite_ops;
+/* The backend a store URI opens, from the registry (backends.c) by its
+ * scheme, and what that backend is given (*out_target: after the scheme, or
+ * the whole URI). VIGIL_ERR_NOT_FOUND naming the scheme when no backend
+ * built in takes it. */
+vigil_status vigil__store_backend_find(const char *uri, const vigil__store_ops **out_ops,
+                                       const char **out_target, vigil_err *err);
+
+/* The backends, each its own CMake target (VIGIL_STORE_<NAME>), registered
+ * in backends.c only. */
+extern const vigil__store_ops vigil__sqlite_ops; /* sqlite/sq_core.c */
 
 #endif

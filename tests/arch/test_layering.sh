@@ -40,6 +40,10 @@ fresh; f=$(ls "$tmp/t"/src/server/*.c | head -n 1)
 printf '#include "../model/model_int.h"\n' >>"$f"
 expect_fail "another module's private header is caught" "private to model" $py "$chk" "$tmp/t"
 
+fresh; printf '#include "sqlite/sqlite_int.h"\n' >>"$tmp/t/src/store/store.c"
+expect_fail "the store reaching into a backend's private header is caught" \
+    "private to store/sqlite" $py "$chk" "$tmp/t"
+
 if [ -x "$build/vigil-train" ]; then
     expect_fail "a serving binary that links libxgboost is caught" "needs libxgboost" \
         $py "$chk" "$src" "$build" "$build/vigil-train"

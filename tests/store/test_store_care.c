@@ -392,6 +392,53 @@ static void scale2_decision_needs_a_doctor_and_a_reason(void **state)
                      1);
 }
 
+/* REQ NEWS2-SCALE2-EXPLICIT: the doctor-only rule is the store's (store.c), whatever the
+ * backend: an unknown user, a nurse and a disabled doctor are refused with the same words,
+ * and nothing of a refused call is written, its audit record included. */
+static void scale2_and_plans_refuse_unknown_nurse_and_disabled_doctor_and_write_nothing(
+    void **state)
+{
+    fx *f = *state;
+    char nhs[11];
+    fx_nhs(3013, nhs);
+    int64_t pid = fx_patient(f, nhs, NULL, NULL);
+    fx_user(f, "nurse.jo", VIGIL_STORE_ROLE_NURSE);
+    fx_user(f, "dr.patel", VIGIL_STORE_ROLE_DOCTOR);
+    fx_user(f, "dr.gone", VIGIL_STORE_ROLE_DOCTOR);
+    vigil_actor admin = {"admin", "user management"};
+    assert_int_equal(vigil_store_user_disable(f->st, &admin, "dr.gone", T0, NULL), VIGIL_OK);
+    const vigil_actor gone = {"dr.gone", "direct care"};
+    const vigil_actor nobody = {"dr.nobody", "direct care"};
+    const vigil_actor *refused[] = {&FX_NURSE, &gone, &nobody};
+    vigil_store_plan p = {pid,           T0, "usual HR 110-125", "HR up to 130 expected",
+                          T0 + HOUR_MS, T0 + 2 * HOUR_MS, VIGIL_ESC_WARD, 4};
+    int64_t id = 0, plan_id = 0;
+    assert_int_equal(vigil_store_plan_add(f->st, &FX_DOCTOR, &p, &plan_id, NULL), VIGIL_OK);
+    int64_t before = fx_audit_count(f);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        vigil_err e = {0};
+        char want[160];
+        snprintf(want, sizeof want,
+                 "a Scale 2 decision must be done by a registered doctor; '%s' is not one",
+                 refused[i]->user);
+        assert_int_equal(vigil_store_scale2_set(f->st, refused[i], pid, T0, "COPD", &id, &e),
+                         VIGIL_ERR_DENIED);
+        assert_string_equal(e.msg, want);
+        assert_string_equal(e.field, "actor.user");
+        assert_int_equal(vigil_store_scale2_end(f->st, refused[i], pid, T0, "better", &e),
+                         VIGIL_ERR_DENIED);
+        assert_int_equal(vigil_store_plan_add(f->st, refused[i], &p, &id, &e), VIGIL_ERR_DENIED);
+        assert_non_null(strstr(e.msg, "a revised escalation plan must be done by a registered"));
+        assert_int_equal(vigil_store_plan_revoke(f->st, refused[i], plan_id, T0 + 1, "no", &e),
+                         VIGIL_ERR_DENIED);
+        assert_non_null(strstr(e.msg, "revoking an escalation plan must be done"));
+    }
+    assert_int_equal(fx_audit_count(f), before);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM scale2_decision"), 0);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM escalation_plan WHERE revoked_ms IS NULL"),
+                     1);
+}
+
 /* REQ ESC-PLAN-EXPIRES */
 static void revised_plan_needs_a_doctor_and_lapses_at_expiry(void **state)
 {
@@ -488,6 +535,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(marthas_rule_export_gives_csv_with_time_to_review_and_outcome, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(ai_opt_out_and_its_withdrawal_record_who_and_when, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(scale2_decision_needs_a_doctor_and_a_reason, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(scale2_and_plans_refuse_unknown_nurse_and_disabled_doctor_and_write_nothing, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(revised_plan_needs_a_doctor_and_lapses_at_expiry, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(staff_concern_is_recorded_in_their_words, fx_setup, fx_teardown),
 };

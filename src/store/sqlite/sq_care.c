@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "sqlite/sqlite_int.h"
+#include "sqlite_int.h"
 
 #define PREP(sql, stp)                                                                             \
     do {                                                                                           \
@@ -23,7 +23,6 @@
     } while (0)
 
 #define ANY_ROLE 0xffffffffu
-#define DOCTOR VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)
 
 static const char SQL_PAT_EXISTS[] = "SELECT 1 FROM patient WHERE id = ?1";
 
@@ -548,11 +547,7 @@ vigil_status vigil__sq_ai_optout_withdraw(void *be, const vigil_actor *who, int6
 static vigil_status scale2_set_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
                                    const char *reason, int64_t *out_id, vigil_err *err)
 {
-    /* REQ NEWS2-SCALE2-EXPLICIT: a doctor's recorded decision */
-    vigil_status s = sq_require_role(q, who, DOCTOR, "a Scale 2 decision", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
+    /* the doctor-only rule is checked above the backend (store.c) */
     return insert_ptt(q, who, SQL_S2_INSERT, patient_id, t_ms, who->user, reason, "scale2.set",
                       "scale2_decision", reason, out_id, err);
 }
@@ -567,10 +562,6 @@ vigil_status vigil__sq_scale2_set(void *be, const vigil_actor *who, int64_t pati
 static vigil_status scale2_end_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
                                    const char *reason, vigil_err *err)
 {
-    vigil_status s = sq_require_role(q, who, DOCTOR, "ending a Scale 2 decision", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
     return end_ptt(q, who, SQL_S2_END, patient_id, t_ms, reason, "scale2.end", "scale2_decision",
                    err);
 }
@@ -585,10 +576,7 @@ vigil_status vigil__sq_scale2_end(void *be, const vigil_actor *who, int64_t pati
 static vigil_status plan_add_txn(sq *q, const vigil_actor *who, const vigil_store_plan *p,
                                  int64_t *out_id, vigil_err *err)
 {
-    vigil_status s = sq_require_role(q, who, DOCTOR, "a revised escalation plan", err);
-    if (s == VIGIL_OK) {
-        s = sq_require_row(q, SQL_PAT_EXISTS, p->patient_id, "patient", err);
-    }
+    vigil_status s = sq_require_row(q, SQL_PAT_EXISTS, p->patient_id, "patient", err);
     if (s != VIGIL_OK) {
         return s;
     }
@@ -629,15 +617,11 @@ vigil_status vigil__sq_plan_add(void *be, const vigil_actor *who, const vigil_st
 static vigil_status plan_revoke_txn(sq *q, const vigil_actor *who, int64_t plan_id, int64_t t_ms,
                                     const char *reason, vigil_err *err)
 {
-    vigil_status s = sq_require_role(q, who, DOCTOR, "revoking an escalation plan", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
     sqlite3_stmt *st = NULL;
     PREP(SQL_PLAN_GET, &st);
     sq_bind_i64(st, 1, plan_id);
     bool row = false;
-    s = sq_step(q, st, &row, "read plan", err);
+    vigil_status s = sq_step(q, st, &row, "read plan", err);
     if (s != VIGIL_OK) {
         return s;
     }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite/sqlite_int.h"
+#include "sqlite_int.h"
 
 #define BUSY_TIMEOUT_MS 5000
 

@@ -17,7 +17,7 @@
 
 #include <sodium.h>
 
-#include "sqlite/sqlite_int.h"
+#include "sqlite_int.h"
 
 #define PREP(sql, stp)                                                                             \
     do {                                                                                           \

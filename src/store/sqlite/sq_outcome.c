@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "sqlite/sqlite_int.h"
+#include "sqlite_int.h"
 
 static const char SQL_OUT_ADM_OF[] =
     "SELECT admitted_ms FROM admission WHERE id = ?1 AND patient_id = ?2";

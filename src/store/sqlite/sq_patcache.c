@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite/sqlite_int.h"
+#include "sqlite_int.h"
 
 #define WAYS 4
 #define SETS 1024 /* power of two: 4,096 keys, twice those of 1,000 beds */

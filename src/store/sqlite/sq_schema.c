@@ -13,7 +13,7 @@
  * rules (and more) before SQL runs. STRICT tables refuse values of the
  * wrong type. Spec: docs/store.md "Schema".
  */
-#include "sqlite/sqlite_int.h"
+#include "sqlite_int.h"
 
 /* REQ NHS-NUMBER-CHECK in SQL: modulus 11 over the first nine digits,
  * weights 10..2; a remainder giving 10 never matches a digit. */

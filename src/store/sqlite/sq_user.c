@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "sqlite/sqlite_int.h"
+#include "sqlite_int.h"
 
 #define PREP(sql, stp)                                                                             \
     do {                                                                                           \
