@@ -46,7 +46,7 @@ for t in "${targets[@]}"; do
   more=() more_cflags="" more_libs=""
   if [ "$t" = http ]; then
     more=("${srv_lib[@]}")
-    more_cflags="-I$root/src/server -I$root/src/store $(pkg-config --cflags $srv_pkgs)"
+    more_cflags="-I$root/src/server -I$root/src/store -DVIGIL_STORE_HAVE_SQLITE=1 $(pkg-config --cflags $srv_pkgs)"
     more_libs="$(pkg-config --libs $srv_pkgs) -lpthread"
   fi
   # shellcheck disable=SC2086
