@@ -113,6 +113,27 @@ void vigil_store_batch_rollback(vigil_store *st);
 /* The name of the store's backend ("sqlite"). Static string. */
 const char *vigil_store_backend_name(const vigil_store *st);
 
+/*
+ * Fault injection, for tests (docs/store.md, "Conformance and faults"): a
+ * store opened as "faulty:URI" is the store at URI (any other store URI)
+ * with every call passed through, until armed here. VIGIL_STORE_FAULT_CALL:
+ * after n_pass more calls the next one fails with VIGIL_ERR_IO before it
+ * reaches the store (nothing written). VIGIL_STORE_FAULT_COMMIT: after n_pass
+ * more commits (a batch's commit, or a writing call's own commit outside a
+ * batch) the next one is rolled back and fails with VIGIL_ERR_IO, as a
+ * commit the engine refused. Each fires once; n_pass -1 disarms. Returns
+ * VIGIL_ERR_ARG when st was not opened through "faulty:". May be called from
+ * any thread (the counters are atomic).
+ */
+typedef enum vigil_store_fault {
+    VIGIL_STORE_FAULT_CALL,
+    VIGIL_STORE_FAULT_COMMIT,
+    VIGIL_STORE_FAULT_COUNT
+} vigil_store_fault;
+vigil_status vigil_store_fault_arm(vigil_store *st, vigil_store_fault kind, int n_pass);
+/* Faults of kind injected so far into st; -1 when st is not a faulty: store. */
+long vigil_store_fault_injected(vigil_store *st, vigil_store_fault kind);
+
 /* ---- patients, admissions, bed moves ------------------------------------ */
 
 typedef struct vigil_patient {

@@ -22,7 +22,6 @@
 #include <sqlite3.h>
 
 #include "server/server_int.h"
-#include "store/sqlite/sqlite_int.h"
 #include "vigil/audit.h"
 #include "vigil/mllp.h"
 #include "vigil/server.h"
@@ -83,6 +82,7 @@ static const char *fake_version(void *ctx)
 typedef struct fx {
     char dir[256];
     char db[320];
+    char faulty[340]; /* "faulty:" + db: the store with faults injected on demand */
     fake f;
     vigil_scorer scorer;
     vigil_server_config cfg;
@@ -757,24 +757,13 @@ static void revised_plan_applies_again_after_a_restart(void **state)
     assert_string_equal(seen.by, "dr.patel");
 }
 
-/* Commits of the server's store connection: after `pass` more commits, the
- * next one fails (SQLite turns it into a rollback). Store thread only. */
-static _Atomic int commits_to_pass = -1; /* -1: none fails */
-
-static int failing_commit(void *ctx)
+/* The server's store thread opens its store through the faulty: backend
+ * (vigil_store_fault_arm), so its commits can be made to fail whatever the
+ * engine: no hook into SQLite. */
+static void use_faulty_store(fx *x)
 {
-    (void)ctx;
-    int n = atomic_load(&commits_to_pass);
-    if (n < 0) {
-        return 0;
-    }
-    atomic_store(&commits_to_pass, n - 1);
-    return n == 0; /* non-zero: this commit becomes a rollback */
-}
-
-static void hook_commits(vigil_server *srv)
-{
-    sqlite3_commit_hook(vigil__sqlite_db(srv->store), failing_commit, NULL);
+    snprintf(x->faulty, sizeof x->faulty, "faulty:%s", x->db);
+    x->cfg.db = x->faulty;
 }
 
 /* The escalation's background transaction fails to commit: the set stays
@@ -785,16 +774,18 @@ static void background_commit_failure_leaves_state_as_stored(void **state)
 {
     fx *x = *state;
     x->cfg.scorer = NULL;
-    before_start = hook_commits;
+    use_faulty_store(x);
     start(x);
     request(x, "M0", "20250114070000+0000", 80, "AA"); /* the patient is known and cached */
     seen s = {true, 99};
     on_store_thread(x, look, &s);
-    atomic_store(&commits_to_pass, 1); /* the group's commit passes, the background's fails */
+    /* the group's commit passes, the background's fails */
+    assert_int_equal(vigil_store_fault_arm(x->srv->store, VIGIL_STORE_FAULT_COMMIT, 1), VIGIL_OK);
     request(x, "M1", "20250114080000+0000", 135, "AA");
     s = (seen){true, 99};
     on_store_thread(x, look, &s);
-    assert_int_equal(atomic_load(&commits_to_pass), -1); /* the failing commit happened */
+    /* the failing commit happened */
+    assert_int_equal(vigil_store_fault_injected(x->srv->store, VIGIL_STORE_FAULT_COMMIT), 1);
     assert_false(s.episode_open);
     assert_int_equal(s.stored_open, 0);
     vigil_server_stats st;
