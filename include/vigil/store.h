@@ -934,6 +934,16 @@ vigil_status vigil_store_page_attempt(vigil_store *st, const vigil_actor *who, i
                                       int64_t t_ms, vigil_store_attempt_outcome outcome,
                                       int64_t next_ms, const char *detail, vigil_err *err);
 
+/* A pending page fails for good at t_ms (as vigil_store_page_attempt with
+ * VIGIL_STORE_ATTEMPT_FAILED), and, in the same transaction, fallback[0..n)
+ * are queued for its alert (REQ PAGE-FAILED-IN-CHARGE: the nurse in charge
+ * learns that a page reached nobody). n may be 0. A page no longer pending
+ * gets the attempt recorded and no fallback. */
+vigil_status vigil_store_page_failed(vigil_store *st, const vigil_actor *who, int64_t page_id,
+                                     int64_t t_ms, const char *detail,
+                                     const vigil_store_page_req *fallback, size_t n,
+                                     vigil_err *err);
+
 /* The pages to username (who->user) created since since_ms, newest first,
  * at most max; web pages still pending become delivered at now_ms (audited
  * "page.delivered"). An audited read ("page.read-list"). */

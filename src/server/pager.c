@@ -222,6 +222,42 @@ static int64_t backoff_ms(const srv_pager *pg, int failures)
     return d < RETRY_MAX_MS ? d : RETRY_MAX_MS;
 }
 
+/* Record page's failure and, in the same transaction, a web page to each
+ * nurse in charge of its ward (their own, else "*"), or an unrouted one
+ * when nobody holds that post, naming who was not reached. */
+static vigil_status fail_to_in_charge(srv_pager *pg, const vigil_store_page *page, int64_t now,
+                                      const char *detail, vigil_err *err)
+{
+    char holders[4][VIGIL_ID_MAX];
+    size_t n = 0;
+    if (vigil_store_rota_holders(pg->store, page->ward[0] != '\0' ? page->ward : "*",
+                                 "in-charge", 0, now, holders, 4, &n, err) != VIGIL_OK) {
+        n = 0; /* still recorded failed, with an unrouted notice */
+    }
+    char post[VIGIL_STORE_NAME_MAX + 1];
+    snprintf(post, sizeof post, "failed page: %.40s to %.40s", page->post, page->recipient);
+    vigil_store_page_req req[4];
+    size_t k = 0;
+    for (size_t i = 0; i < n && i < 4; i++) {
+        req[k++] = (vigil_store_page_req){.recipient = holders[i],
+                                          .channel = VIGIL_STORE_CHANNEL_WEB,
+                                          .post = post,
+                                          .rota_step = 0};
+    }
+    if (n == 0) {
+        req[k++] = (vigil_store_page_req){
+            .recipient = NULL, .channel = VIGIL_STORE_CHANNEL_WEB, .post = post, .rota_step = 0};
+    }
+    vigil_status s = vigil_store_page_failed(pg->store, &pager_actor, page->id, now, detail, req,
+                                             k, err);
+    if (s == VIGIL_OK) {
+        vigil__srv_log(pg->srv, "page.failed-to-in-charge",
+                       "page %lld to %s failed; %zu nurse(s) in charge of %s told in the web app",
+                       (long long)page->id, page->recipient, n, page->ward);
+    }
+    return s;
+}
+
 /* Send one due page through its channel and record the attempt. */
 static void send_one(srv_pager *pg, const srv_channel *ch, const vigil_store_page *page)
 {
@@ -237,8 +273,14 @@ static void send_one(srv_pager *pg, const srv_channel *ch, const vigil_store_pag
         next = now + backoff_ms(pg, page->attempts + 1);
     }
     vigil_err err = {0};
-    vigil_status r = vigil_store_page_attempt(pg->store, &pager_actor, page->id, now, out, next,
-                                              detail, &err);
+    vigil_status r;
+    if (out == VIGIL_STORE_ATTEMPT_FAILED && page->notice_of == 0) {
+        /* REQ PAGE-FAILED-IN-CHARGE: a page that reached nobody tells the nurse in charge */
+        r = fail_to_in_charge(pg, page, now, detail, &err);
+    } else {
+        r = vigil_store_page_attempt(pg->store, &pager_actor, page->id, now, out, next, detail,
+                                     &err);
+    }
     if (r != VIGIL_OK) {
         /* not recorded: the page stays pending and is sent again (same id) */
         vigil__srv_log(pg->srv, "store.error", "page %lld attempt not recorded: %s",

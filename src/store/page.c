@@ -209,6 +209,29 @@ vigil_status vigil_store_pages_due(vigil_store *st, vigil_store_channel channel,
     return st->ops->pages_due(st->be, channel, now_ms, out, max, n, err);
 }
 
+vigil_status vigil_store_page_failed(vigil_store *st, const vigil_actor *who, int64_t page_id,
+                                     int64_t t_ms, const char *detail,
+                                     const vigil_store_page_req *fallback, size_t n,
+                                     vigil_err *err)
+{
+    vigil_status r = check_st(st, err);
+    if (r == VIGIL_OK) {
+        r = vigil__store_check_actor(who, err);
+    }
+    if (r == VIGIL_OK) {
+        r = need(page_id > 0 && time_ok(t_ms) && short_text(detail, VIGIL_STORE_NAME_MAX, false),
+                 "page_id", "a page and a time", err);
+    }
+    if (r == VIGIL_OK) {
+        r = vigil__store_check_pages(fallback, n, err);
+    }
+    if (r != VIGIL_OK) {
+        return r;
+    }
+    return st->ops->page_failed(st->be, who, page_id, t_ms, detail != NULL ? detail : "",
+                                fallback, n, err);
+}
+
 vigil_status vigil_store_page_attempt(vigil_store *st, const vigil_actor *who, int64_t page_id,
                                       int64_t t_ms, vigil_store_attempt_outcome outcome,
                                       int64_t next_ms, const char *detail, vigil_err *err)

@@ -206,6 +206,9 @@ typedef struct vigil__store_ops {
                               vigil_store_page *out, vigil_err *err);
     vigil_status (*pages_of_alert)(void *be, int64_t alert_id, vigil_store_page *out, size_t max,
                                    size_t *n, vigil_err *err);
+    vigil_status (*page_failed)(void *be, const vigil_actor *who, int64_t page_id, int64_t t_ms,
+                                const char *detail, const vigil_store_page_req *fallback,
+                                size_t n, vigil_err *err);
     vigil_status (*summary_last)(void *be, int64_t *out_to_ms, vigil_err *err);
     vigil_status (*summaries_queue)(void *be, const vigil_actor *who, const char *const *to,
                                     size_t n, int64_t from_ms, int64_t to_ms, vigil_err *err);

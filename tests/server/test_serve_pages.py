@@ -37,7 +37,8 @@ BODY_KEYS = {"page_id", "event", "to", "ward", "bed", "level", "post", "link"}
 
 class Gateway:
     """A paging gateway: records every POST; mode: ok | fail-first (500 once per page
-    id, then 200) | slow (sleep before answering) | hang (take the body, answer late)."""
+    id, then 200) | refuse (403: no retry will help) | slow (sleep before answering) |
+    hang (take the body, answer late)."""
 
     def __init__(self, port=0):
         self.mode = "ok"
@@ -68,6 +69,8 @@ class Gateway:
                     if gw.mode == "fail-first" and pid not in gw.seen_fail:
                         gw.seen_fail.add(pid)
                         status = 500
+                    elif gw.mode == "refuse":
+                        status = 403
                     gw.got.append((time.time(), pid, body, hmac.compare_digest(sig, want),
                                    status))
                     mode, delay = gw.mode, gw.delay
@@ -335,6 +338,33 @@ try:
     st, _, _ = s.http("POST", "/api/alerts/%d/ack" % call_alert, {"action": "attending"},
                       token=out1)
     C.check(st == 200, "call acknowledged")
+
+    # -- a page that fails for good (the gateway refuses it: 403) reaches the nurse in
+    # charge in the web app, in the same transaction as its failure (REQ PAGE-FAILED-IN-CHARGE)
+    gw.mode = "refuse"
+    C.check(ack_fields(conn.request(oru("L2", nhs=LOW, rr=25, spo2=91, hr=131, sbp=90)))[0] ==
+            "AA", "an emergency set for the second patient")
+    s.settle()
+    low_alert = s.db().execute("SELECT max(a.id) FROM alert a JOIN episode e ON e.id = "
+                               "a.episode_id WHERE e.patient_id = ?", (ids[LOW],)).fetchone()[0]
+    failed = wait(lambda: s.db().execute(
+        "SELECT id, recipient, post FROM page WHERE alert_id = ? AND channel = 'webhook' AND "
+        "state = 'failed'", (low_alert,)).fetchall(), 10)
+    C.check(failed and failed[0][1] == "outreach1", "the refused page is failed at once, no "
+            "retry (%s)" % failed)
+    fb = s.db().execute("SELECT recipient, channel, post, state FROM page WHERE alert_id = ? "
+                        "AND post LIKE 'failed page:%'", (low_alert,)).fetchall()
+    C.check(len(fb) == 1 and fb[0][0] == "nurse7" and fb[0][1] == "web" and
+            "outreach1" in fb[0][2] and "emergency step 0" in fb[0][2],
+            "the nurse in charge gets a web page naming the failed one (%s)" % fb)
+    st, js, _ = s.http("GET", "/api/pages", token=nurse)
+    mine = [p for p in (js or {}).get("pages", []) if p["alert_id"] == low_alert and
+            p["post"].startswith("failed page:")]
+    C.check(st == 200 and len(mine) == 1, "and sees it in the web app (%s)" % mine)
+    gw.mode = "ok"
+    st, _, _ = s.http("POST", "/api/alerts/%d/ack" % low_alert, {"action": "attending"},
+                      token=out1)
+    C.check(st == 200, "that alert acknowledged")
 
     # -- slow gateway: timeout, retried, delivered once fast again
     gw.mode, gw.delay = "slow", 3.5

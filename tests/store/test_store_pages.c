@@ -348,6 +348,52 @@ static void page_taken_during_its_acknowledgement_is_delivered_and_noticed(void 
     assert_int_equal(fx_count(f, sql), 1);
 }
 
+/* REQ PAGE-FAILED-IN-CHARGE: a page that fails for good and the web page
+ * telling the nurse in charge are one transaction; a page that had already
+ * left pending gets the attempt recorded and no fallback. */
+static void failed_page_and_its_fallback_are_stored_together(void **state)
+{
+    fx *f = *state;
+    int64_t pid = admitted(f);
+    fx_user(f, "out.1", VIGIL_STORE_ROLE_OUTREACH);
+    fx_user(f, "nic.7b", VIGIL_STORE_ROLE_NURSE);
+    vigil_store_page_req req = {.recipient = "out.1", .channel = VIGIL_STORE_CHANNEL_WEBHOOK,
+                                .post = "emergency step 0"};
+    int64_t ep = 0, al = 0;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_episode_open_paged(f->st, &POLICY, pid, VIGIL_RESP_EMERGENCY,
+                                                    VIGIL_STORE_TRIGGER_NEWS2, 0, 0, T0, &req, 1,
+                                                    &ep, &al, &e),
+                     VIGIL_OK);
+    int64_t id = fx_count(f, "SELECT id FROM page");
+    vigil_store_page_req fb = {.recipient = "nic.7b", .channel = VIGIL_STORE_CHANNEL_WEB,
+                               .post = "failed page: emergency step 0 to out.1"};
+    /* the fallback's insert fails: the failure is not recorded either */
+    sqlite3 *db = fx_raw(f);
+    assert_int_equal(fx_exec(db, "CREATE TRIGGER no_fallback BEFORE INSERT ON page BEGIN "
+                                 "SELECT RAISE(ABORT, 'refused'); END"),
+                     SQLITE_OK);
+    assert_int_not_equal(
+        vigil_store_page_failed(f->st, &POLICY, id, T0 + 100, "HTTP 403", &fb, 1, &e), VIGIL_OK);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM page WHERE state = 'pending'"), 1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM page_attempt"), 0);
+    assert_int_equal(fx_exec(db, "DROP TRIGGER no_fallback"), SQLITE_OK);
+    assert_int_equal(
+        vigil_store_page_failed(f->st, &POLICY, id, T0 + 200, "HTTP 403", &fb, 1, &e), VIGIL_OK);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM page WHERE state = 'failed' AND "
+                                 "last_error = 'HTTP 403'"),
+                     1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM page WHERE recipient = 'nic.7b' AND "
+                                 "channel = 'web' AND state = 'pending' AND post LIKE "
+                                 "'failed page:%'"),
+                     1);
+    /* already failed: recorded, no second fallback */
+    assert_int_equal(
+        vigil_store_page_failed(f->st, &POLICY, id, T0 + 300, "HTTP 403", &fb, 1, &e), VIGIL_OK);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM page WHERE recipient = 'nic.7b'"), 1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM page_attempt"), 2);
+}
+
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(page_is_queued_with_its_alert_or_not_at_all, fx_setup,
@@ -362,6 +408,8 @@ static const struct CMUnitTest tests[] = {
                                     fx_teardown),
     cmocka_unit_test_setup_teardown(page_taken_during_its_acknowledgement_is_delivered_and_noticed,
                                     fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(failed_page_and_its_fallback_are_stored_together, fx_setup,
+                                    fx_teardown),
 };
 /* clang-format on */
 

@@ -843,6 +843,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .pages_for = vigil__sq_pages_for,
     .page_read = vigil__sq_page_read,
     .pages_of_alert = vigil__sq_pages_of_alert,
+    .page_failed = vigil__sq_page_failed,
     .summary_last = vigil__sq_summary_last,
     .summaries_queue = vigil__sq_summaries_queue,
     .summaries_due = vigil__sq_summaries_due,

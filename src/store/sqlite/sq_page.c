@@ -325,6 +325,35 @@ vigil_status vigil__sq_page_attempt(void *be, const vigil_actor *who, int64_t pa
     return sq_end(q, attempt_txn(q, who, page_id, t_ms, outcome, next_ms, detail, err), err);
 }
 
+static vigil_status failed_txn(sq *q, const vigil_actor *who, int64_t id, int64_t t_ms,
+                               const char *detail, const vigil_store_page_req *fallback,
+                               size_t n, vigil_err *err)
+{
+    vigil_store_page pg;
+    vigil_status s = page_get(q, id, &pg, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    s = attempt_txn(q, who, id, t_ms, VIGIL_STORE_ATTEMPT_FAILED, 0, detail, err);
+    if (s != VIGIL_OK || pg.state != VIGIL_STORE_PAGE_PENDING || n == 0) {
+        return s;
+    }
+    return vigil__sq_pages_queue(q, who, pg.alert_id, 0, pg.patient_id, t_ms, fallback, n, err);
+}
+
+vigil_status vigil__sq_page_failed(void *be, const vigil_actor *who, int64_t page_id,
+                                   int64_t t_ms, const char *detail,
+                                   const vigil_store_page_req *fallback, size_t n,
+                                   vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(q, failed_txn(q, who, page_id, t_ms, detail, fallback, n, err), err);
+}
+
 static const char SQL_PAGES_FOR[] =
     "SELECT " PAGE_COLS " FROM page WHERE recipient = ?1 AND created_ms >= ?2 AND kind = 'page' "
     "ORDER BY created_ms DESC, id DESC LIMIT ?3";

@@ -202,6 +202,10 @@ vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t al
 vigil_status vigil__sq_pages_queue(sq *q, const vigil_actor *who, int64_t alert_id,
                                    int64_t repeat_id, int64_t patient_id, int64_t t_ms,
                                    const vigil_store_page_req *pages, size_t n, vigil_err *err);
+vigil_status vigil__sq_page_failed(void *be, const vigil_actor *who, int64_t page_id,
+                                   int64_t t_ms, const char *detail,
+                                   const vigil_store_page_req *fallback, size_t n,
+                                   vigil_err *err);
 vigil_status vigil__sq_summary_last(void *be, int64_t *out_to_ms, vigil_err *err);
 vigil_status vigil__sq_summaries_queue(void *be, const vigil_actor *who, const char *const *to,
                                        size_t n, int64_t from_ms, int64_t to_ms, vigil_err *err);
