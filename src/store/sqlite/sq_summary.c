@@ -418,7 +418,9 @@ vigil_status vigil__sq_ward_summaries(void *be, int64_t from_ms, int64_t to_ms,
         s = counts(q, &w, SQL_CALLS, 2, from_ms, to_ms, err);
     }
     if (s == VIGIL_OK) {
-        qsort(w.v, w.n, sizeof *w.v, by_ward);
+        if (w.n > 1) {
+            qsort(w.v, w.n, sizeof *w.v, by_ward);
+        }
         *n = w.n;
         for (size_t i = 0; i < w.n && i < max; i++) {
             out[i] = w.v[i];
