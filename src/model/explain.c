@@ -256,6 +256,49 @@ size_t vigil_explain_group(size_t j)
     return strncmp(fi->name, "news2_", 6) == 0 ? (size_t)VIGIL_XG_NEWS2 : (size_t)VIGIL_XG_COUNT;
 }
 
+/* REQ EXPLAIN-UK-UNITS: labs are worded in the units UK laboratories report
+ * (SI), converted from the model's canonical unit (vigil/vars.h, unchanged)
+ * by the factors of the AMA Manual of Style SI conversion table (Young DS,
+ * "Implementation of SI units for clinical laboratory data", Ann Intern Med
+ * 1987;106:114-29): value in the display unit = canonical value x factor.
+ * Urea: the US report urea nitrogen (BUN) in mg/dL, the UK urea in mmol/L;
+ * one urea molecule carries two nitrogen atoms, so 1 mg/dL BUN = 10 mg/L /
+ * 28.0 g/mol of N2 = 0.357 mmol/L urea. Variables not listed (lactate,
+ * potassium, sodium: mmol/L already; calcium, mixed in the data) keep their
+ * canonical unit. */
+static const struct {
+    vigil_var var;
+    const char *label;
+    const char *unit;
+    double factor;
+    int decimals; /* as UK laboratories report it: creatinine 133, urea 10.0 */
+} uk_lab_units[] = {
+    {.var = VIGIL_VAR_CREATININE, .label = "creatinine", .unit = "umol/L", .factor = 88.4, .decimals = 0},
+    {.var = VIGIL_VAR_BUN, .label = "urea", .unit = "mmol/L", .factor = 0.357, .decimals = 1},
+    {.var = VIGIL_VAR_GLUCOSE, .label = "glucose", .unit = "mmol/L", .factor = 0.0555, .decimals = 1},
+    {.var = VIGIL_VAR_BILI_TOTAL, .label = "total bilirubin", .unit = "umol/L", .factor = 17.1, .decimals = 0},
+    {.var = VIGIL_VAR_BILI_DIRECT, .label = "direct bilirubin", .unit = "umol/L", .factor = 17.1, .decimals = 0},
+    {.var = VIGIL_VAR_HGB, .label = "haemoglobin", .unit = "g/L", .factor = 10.0, .decimals = 0},
+    {.var = VIGIL_VAR_WBC, .label = "white cell count", .unit = "x10^9/L", .factor = 1.0, .decimals = 1},
+    {.var = VIGIL_VAR_PLATELETS, .label = "platelets", .unit = "x10^9/L", .factor = 1.0, .decimals = 0},
+    {.var = VIGIL_VAR_ALBUMIN, .label = "albumin", .unit = "g/L", .factor = 10.0, .decimals = 0},
+    {.var = VIGIL_VAR_MAGNESIUM, .label = "magnesium", .unit = "mmol/L", .factor = 0.4114, .decimals = 2},
+    {.var = VIGIL_VAR_PHOSPHATE, .label = "phosphate", .unit = "mmol/L", .factor = 0.3229, .decimals = 2},
+    {.var = VIGIL_VAR_CHOLESTEROL, .label = "cholesterol", .unit = "mmol/L", .factor = 0.02586, .decimals = 1},
+    {.var = VIGIL_VAR_FIBRINOGEN, .label = "fibrinogen", .unit = "g/L", .factor = 0.01, .decimals = 1},
+};
+
+/* The UK display row of variable g, or NULL (shown in its canonical unit). */
+static int uk_unit_row(size_t g)
+{
+    for (size_t i = 0; i < sizeof uk_lab_units / sizeof uk_lab_units[0]; i++) {
+        if ((size_t)uk_lab_units[i].var == g) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 const char *vigil_explain_group_label(size_t g)
 {
     static const char *const extra[] = {
@@ -267,7 +310,8 @@ const char *vigil_explain_group_label(size_t g)
         [VIGIL_XG_TIME - VIGIL_VAR_COUNT] = "time in the unit",
     };
     if (g < VIGIL_VAR_COUNT) {
-        return vigil_var_get((vigil_var)g)->label;
+        int uk = uk_unit_row(g);
+        return uk >= 0 ? uk_lab_units[uk].label : vigil_var_get((vigil_var)g)->label;
     }
     return g < VIGIL_XG_COUNT ? extra[g - VIGIL_VAR_COUNT] : "?";
 }
@@ -352,6 +396,10 @@ static void change_words(const vigil_var_info *vi, const float *f, double last, 
     }
 }
 
+/* The urea:creatinine ratio as UK laboratories give it (urea mmol/L over
+ * creatinine mmol/L) from the model's BUN/creatinine ratio in mg/dL. */
+#define UK_UREA_CREAT_FACTOR (0.357 / (88.4 / 1000.0))
+
 /* One reason in words, from the patient's values of group g. */
 void vigil_explain_group_words(size_t g, const float *f, char *out, size_t cap)
 {
@@ -360,6 +408,15 @@ void vigil_explain_group_words(size_t g, const float *f, char *out, size_t cap)
     fmt_num(num, sizeof num, v);
     if (g < VIGIL_VAR_COUNT && g != VIGIL_VAR_AGE && g != VIGIL_VAR_ACVPU) {
         const vigil_var_info *vi = vigil_var_get((vigil_var)g);
+        const char *label = vi->label, *unit = unit_sp(vi);
+        int uk = uk_unit_row(g);
+        double scale = 1.0;
+        if (uk >= 0) {
+            label = uk_lab_units[uk].label;
+            unit = uk_lab_units[uk].unit;
+            scale = uk_lab_units[uk].factor;
+            snprintf(num, sizeof num, "%.*f", uk_lab_units[uk].decimals, v * scale);
+        }
         if (vi->kind == VIGIL_VAR_KIND_VITAL) {
             change_words(vi, f, v, more, sizeof more);
         } else {
@@ -367,7 +424,11 @@ void vigil_explain_group_words(size_t g, const float *f, char *out, size_t cap)
             snprintf(name, sizeof name, "%s_dprev", vi->name);
             double d = value_of(f, name);
             char a[32];
-            fmt_num(a, sizeof a, v - d);
+            if (uk >= 0) {
+                snprintf(a, sizeof a, "%.*f", uk_lab_units[uk].decimals, (v - d) * scale);
+            } else {
+                fmt_num(a, sizeof a, v - d);
+            }
             if (isnan(d)) {
                 snprintf(more, sizeof more, " (first result)");
             } else if (strcmp(a, num) == 0) {
@@ -376,8 +437,7 @@ void vigil_explain_group_words(size_t g, const float *f, char *out, size_t cap)
                 snprintf(more, sizeof more, ", %s from %s", d > 0 ? "up" : "down", a);
             }
         }
-        snprintf(out, cap, "%s %s%s%s%s", vi->label, num, unit_sp(vi)[0] != '\0' ? " " : "",
-                 unit_sp(vi), more);
+        snprintf(out, cap, "%s %s%s%s%s", label, num, unit[0] != '\0' ? " " : "", unit, more);
         return;
     }
     switch (g) {
@@ -411,6 +471,7 @@ void vigil_explain_group_words(size_t g, const float *f, char *out, size_t cap)
         }
         break;
     case VIGIL_XG_UREA_CREAT:
+        snprintf(num, sizeof num, "%.0f", v * UK_UREA_CREAT_FACTOR);
         snprintf(out, cap, "urea/creatinine ratio %s", num);
         break;
     case VIGIL_XG_SEX:

@@ -92,7 +92,7 @@ static void each_variable_is_worded_from_its_own_values(void **state)
     /* no change over 6 h: the next horizon that moved */
     words_are(VIGIL_VAR_TEMP, x, "temperature 37.2 deg C, down from 38.2 over 24 h");
     words_are(VIGIL_VAR_HR, x, "heart rate 120 beats/min");
-    words_are(VIGIL_VAR_CREATININE, x, "creatinine 2.1 mg/dL, up from 1.1");
+    words_are(VIGIL_VAR_CREATININE, x, "creatinine 186 umol/L, up from 97");
     /* one result: said so, never "one result so far" for a lab never taken */
     words_are(VIGIL_VAR_LACTATE, x, "lactate 3 mmol/L (first result)");
     words_are(VIGIL_XG_SHOCK, x, "shock index 1.25 (heart rate 120 / systolic BP 96)");
@@ -103,6 +103,43 @@ static void each_variable_is_worded_from_its_own_values(void **state)
     describe_is(x, "creatinine_dprev", "creatinine up since the previous result, 1.1 to 2.1 mg/dL");
     describe_is(x, "bun_dprev", "blood urea nitrogen never measured");
     describe_is(x, "news2_total", "NEWS2 from the observations available: no value yet");
+}
+
+/* REQ EXPLAIN-UK-UNITS: labs read in the units a UK laboratory reports (AMA SI
+ * conversion factors: creatinine x 88.4, BUN to urea x 0.357, glucose x 0.0555,
+ * bilirubin x 17.1, haemoglobin x 10); the model's inputs stay in their
+ * canonical US units. */
+static void labs_are_worded_in_uk_units(void **state)
+{
+    (void)state;
+    float x[VIGIL_FEATURES_COUNT];
+    for (size_t i = 0; i < VIGIL_FEATURES_COUNT; i++) {
+        x[i] = NAN;
+    }
+    x[idx("creatinine_last")] = 1.5f; /* mg/dL */
+    x[idx("bun_last")] = 28.0f;       /* mg/dL urea nitrogen */
+    x[idx("bun_dprev")] = 14.0f;
+    x[idx("glucose_last")] = 180.0f;  /* mg/dL */
+    x[idx("bili_total_last")] = 2.0f; /* mg/dL */
+    x[idx("hgb_last")] = 9.5f;        /* g/dL */
+    x[idx("hgb_dprev")] = -1.5f;
+    x[idx("wbc_last")] = 14.2f;       /* 10^3/uL */
+    x[idx("platelets_last")] = 105.0f;
+    x[idx("potassium_last")] = 5.9f; /* mmol/L in both */
+    x[idx("bun_creatinine")] = 20.0f; /* mg/dL over mg/dL */
+    words_are(VIGIL_VAR_CREATININE, x, "creatinine 133 umol/L (first result)");
+    words_are(VIGIL_VAR_BUN, x, "urea 10.0 mmol/L, up from 5.0");
+    words_are(VIGIL_VAR_GLUCOSE, x, "glucose 10.0 mmol/L (first result)");
+    words_are(VIGIL_VAR_BILI_TOTAL, x, "total bilirubin 34 umol/L (first result)");
+    words_are(VIGIL_VAR_HGB, x, "haemoglobin 95 g/L, down from 110");
+    words_are(VIGIL_VAR_WBC, x, "white cell count 14.2 x10^9/L (first result)");
+    words_are(VIGIL_VAR_PLATELETS, x, "platelets 105 x10^9/L (first result)");
+    words_are(VIGIL_VAR_POTASSIUM, x, "potassium 5.9 mmol/L (first result)");
+    /* 20 (mg/dL BUN per mg/dL creatinine) = 7.14 mmol/L urea per 0.0884 mmol/L */
+    words_are(VIGIL_XG_UREA_CREAT, x, "urea/creatinine ratio 81");
+    assert_string_equal(vigil_explain_group_label(VIGIL_VAR_BUN), "urea");
+    /* the model's input is unchanged */
+    assert_true(x[idx("creatinine_last")] == 1.5f);
 }
 
 static void every_feature_belongs_to_one_explanation_group(void **state)
@@ -126,6 +163,7 @@ static void every_feature_belongs_to_one_explanation_group(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(explanation_words_come_from_the_patients_values),
     cmocka_unit_test(each_variable_is_worded_from_its_own_values),
+    cmocka_unit_test(labs_are_worded_in_uk_units),
     cmocka_unit_test(every_feature_belongs_to_one_explanation_group),
 };
 
