@@ -43,6 +43,16 @@ w(f"Model: XGBoost gradient-boosted trees, {tr['rounds']} rounds (early stopping
   f"lambda {x['lambda']:g}"
   + "".join(f", {k} {x[k]:g}" for k in ("alpha", "colsample_bynode", "max_bin") if k in x)
   + f", scale_pos_weight {tr['scale_pos_weight']:g}. Calibration: Platt scaling on the margin.\n")
+mono = tr.get("monotone", {"rule": "none"})
+if mono["rule"] == "clinical":
+    w("Monotone constraints (src/train/monotone.c, where the clinical direction is unambiguous): "
+      "with the other inputs fixed, the risk never falls as these rise: "
+      + (", ".join(f"`{n}`" for n in mono["increasing"]) or "none")
+      + "; never falls as these fall: "
+      + (", ".join(f"`{n}`" for n in mono["decreasing"]) or "none")
+      + ". Raw respiration rate, pulse, blood pressure and temperature are U-shaped and left free.\n")
+else:
+    w("Monotone constraints: none.\n")
 w("## Thresholds (chosen on the training data's calibration split)\n")
 w(f"- alert: risk >= {thr['alert']:.4f} ({thr['alert_rule']})")
 if "news2_matched" in thr:

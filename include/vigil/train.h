@@ -39,6 +39,9 @@ typedef struct vigil_train_params {
     double max_delta_step;
     int nthread; /* 0 = all cores */
     int seed;
+    /* XGBoost monotone_constraints, one per column (+1 increasing, -1
+     * decreasing, 0 free), or NULL for none. Borrowed for the training call. */
+    const signed char *monotone;
 } vigil_train_params;
 
 /* Sensible defaults (depth 5, eta 0.05, up to 600 rounds, stop after 40). */
@@ -72,6 +75,15 @@ vigil_status vigil_train_xgb(const vigil_matrix *train, const vigil_matrix *vali
 
 void vigil_train_result_fini(vigil_train_result *r);
 
+/*
+ * The clinical direction of feature j's effect on risk where it is
+ * unambiguous (src/train/monotone.c, REQ TRAIN-MONOTONE): +1 when a higher
+ * value is never reassuring (a NEWS2 sub-score, lactate), -1 when a lower
+ * value is never reassuring (SpO2, platelets), 0 when not constrained
+ * (U-shaped raw vitals such as respiration rate, or ambiguous). Pure.
+ */
+int vigil_train_clinical_direction(size_t j);
+
 /* ------------------------------------------------------------ pipeline */
 
 /*
@@ -82,7 +94,8 @@ void vigil_train_result_fini(vigil_train_result *r);
  * and write the bundle with its internal validation figures and model card.
  * Nothing here reads a test set. Configuration (JSON): "xgboost" {params},
  * "exclude_features" [names or shell patterns such as "*_hsince"], "valid_frac",
- * "calib_frac", "seed", "stay_weighting" ("none" or "inverse_sqrt_length": each
+ * "calib_frac", "seed", "monotone" ("none" or "clinical": XGBoost monotone
+ * constraints from vigil_train_clinical_direction), "stay_weighting" ("none" or "inverse_sqrt_length": each
  * stay's rows weigh 1/sqrt(rows)).
  */
 typedef struct vigil_pipeline_opts {

@@ -32,6 +32,8 @@ typedef struct cfg {
     int seed;
     json_t *exclude; /* array of names, owned */
     vigil_feature_set set; /* "feature_set": which features a model may read */
+    bool monotone; /* "monotone": "clinical": XGBoost monotone constraints on the features
+                      whose clinical direction is unambiguous (vigil_train_clinical_direction) */
     bool weight_stays; /* "stay_weighting": "inverse_sqrt_length": each stay's rows weigh
                           1/sqrt(rows), so long stays do not dominate */
     size_t max_guard_rows;
@@ -113,6 +115,14 @@ static vigil_status load_cfg(const char *path, cfg *c, vigil_err *err)
             if (!c->weight_stays && strcmp(w, "none") != 0) {
                 st = vigil_err_set(err, VIGIL_ERR_PARSE, k,
                                    "%s: stay_weighting is none or inverse_sqrt_length", path);
+                break;
+            }
+        } else if (strcmp(k, "monotone") == 0 && json_is_string(v)) {
+            const char *w = json_string_value(v);
+            c->monotone = strcmp(w, "clinical") == 0;
+            if (!c->monotone && strcmp(w, "none") != 0) {
+                st = vigil_err_set(err, VIGIL_ERR_PARSE, k, "%s: monotone is none or clinical",
+                                   path);
                 break;
             }
         } else if (strcmp(k, "cv_folds") == 0 && json_is_integer(v)) {
@@ -287,9 +297,23 @@ static vigil_status train_trees(run *r, vigil_err *err)
                 }
             }
         }
+        signed char *mono = NULL;
+        vigil_train_params params = r->cfg.params;
+        if (r->cfg.monotone) {
+            mono = malloc(r->n_cols > 0 ? r->n_cols : 1);
+            for (size_t j = 0; mono != NULL && j < r->n_cols; j++) {
+                mono[j] = (signed char)vigil_train_clinical_direction(r->cols[j]);
+            }
+            params.monotone = mono;
+        }
         vigil_matrix mt = {xt, yt, wt, nt, r->n_cols};
         vigil_matrix mv = {xv, yv, NULL, nv, r->n_cols};
-        st = vigil_train_xgb(&mt, &mv, &r->cfg.params, on_round, r, &r->tr, err);
+        if ((r->cfg.weight_stays && wt == NULL) || (r->cfg.monotone && mono == NULL)) {
+            st = vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory");
+        } else {
+            st = vigil_train_xgb(&mt, &mv, &params, on_round, r, &r->tr, err);
+        }
+        free(mono);
         free(wt);
     }
     if (st == VIGIL_OK) {
@@ -594,6 +618,25 @@ static json_t *declared_inputs(const run *r)
     return a;
 }
 
+/* The constraints the trees were trained under: the rule and the inputs it
+ * constrained, each way (the bundle's training record). */
+static json_t *monotone_json(const run *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "rule", json_string(r->cfg.monotone ? "clinical" : "none"));
+    json_t *inc = json_array(), *dec = json_array();
+    for (size_t j = 0; r->cfg.monotone && j < r->n_cols; j++) {
+        int d = vigil_train_clinical_direction(r->cols[j]);
+        if (d != 0) {
+            json_array_append_new(d > 0 ? inc : dec,
+                                  json_string(vigil_features_info(r->cols[j])->name));
+        }
+    }
+    json_object_set_new(o, "increasing", inc);
+    json_object_set_new(o, "decreasing", dec);
+    return o;
+}
+
 static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
 {
     json_error_t je;
@@ -685,6 +728,7 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     json_object_set_new(px, "max_bin", json_integer(p->max_bin));
     json_object_set_new(px, "max_delta_step", json_real(p->max_delta_step));
     json_object_set_new(training, "excluded_features", json_incref(r->cfg.exclude));
+    json_object_set_new(training, "monotone", monotone_json(r));
     json_object_set_new(training, "stay_weighting",
                         json_string(r->cfg.weight_stays ? "inverse_sqrt_length" : "none"));
     json_object_set_new(b, "training", training);

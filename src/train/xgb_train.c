@@ -31,6 +31,7 @@ void vigil_train_params_default(vigil_train_params *p)
     p->max_delta_step = 0.0;
     p->nthread = 0;
     p->seed = 7;
+    p->monotone = NULL;
 }
 
 vigil_status vigil_train_params_load(const char *path, vigil_train_params *p, vigil_err *err)
@@ -133,6 +134,30 @@ static int set_param(BoosterHandle h, const char *k, double v)
     return XGBoosterSetParam(h, k, buf);
 }
 
+/* "(0,1,-1,...)": XGBoost's monotone_constraints text, one entry per column.
+ * malloc'd; NULL when out of memory. */
+static char *monotone_string(const signed char *dir, size_t n)
+{
+    char *s = malloc(3 * n + 3);
+    if (s == NULL) {
+        return NULL;
+    }
+    size_t o = 0;
+    s[o++] = '(';
+    for (size_t j = 0; j < n; j++) {
+        if (j > 0) {
+            s[o++] = ',';
+        }
+        if (dir[j] < 0) {
+            s[o++] = '-';
+        }
+        s[o++] = dir[j] != 0 ? '1' : '0';
+    }
+    s[o++] = ')';
+    s[o] = '\0';
+    return s;
+}
+
 /* The validation AUC from an eval string "[3]\ttrain-auc:0.8\tvalid-auc:0.7". */
 static double parse_valid_auc(const char *s)
 {
@@ -196,6 +221,11 @@ vigil_status vigil_train_xgb(const vigil_matrix *train, const vigil_matrix *vali
         bad |= set_param(h, "seed", p->seed);
         if (p->nthread > 0) {
             bad |= set_param(h, "nthread", p->nthread);
+        }
+        if (p->monotone != NULL) {
+            char *mc = monotone_string(p->monotone, train->n_cols);
+            bad |= mc == NULL ? 1 : XGBoosterSetParam(h, "monotone_constraints", mc);
+            free(mc);
         }
         if (bad != 0) {
             st = xgb_fail(err, "parameters");

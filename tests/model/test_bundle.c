@@ -200,6 +200,114 @@ static void explanation_matches_shap_signs_and_order(void **state)
     vigil_model_free(m);
 }
 
+/* A value in NEWS2's 3-point band on the dangerous side of its variable
+ * (RCP NEWS2 chart 1), or a lactate of 4 mmol/L or more (Surviving Sepsis
+ * Campaign): a reading no nurse would accept as reassuring. `constrained`:
+ * the variable is one-sided and trained under a monotone constraint
+ * (src/train/monotone.c), so it must never be shown as lowering risk;
+ * respiration rate, systolic BP and pulse are U-shaped and left free. */
+static const struct {
+    size_t group;
+    const char *feature;
+    double bound;
+    int below; /* 1: <= bound is clearly worse; 0: >= bound */
+    int constrained;
+} worse_rule[] = {
+    {.group = VIGIL_VAR_SPO2, .feature = "spo2_last", .bound = 91, .below = 1, .constrained = 1},
+    {.group = VIGIL_VAR_LACTATE, .feature = "lactate_last", .bound = 4, .below = 0,
+     .constrained = 1},
+    {.group = VIGIL_VAR_RESP, .feature = "resp_last", .bound = 25, .below = 0, .constrained = 0},
+    {.group = VIGIL_VAR_SBP, .feature = "sbp_last", .bound = 90, .below = 1, .constrained = 0},
+    {.group = VIGIL_VAR_HR, .feature = "hr_last", .bound = 131, .below = 0, .constrained = 0},
+};
+
+/* The rule group g's latest value breaks, or -1. */
+static int clearly_worse_than_normal(size_t g, const float *f)
+{
+    for (size_t i = 0; i < sizeof worse_rule / sizeof worse_rule[0]; i++) {
+        if (worse_rule[i].group != g) {
+            continue;
+        }
+        size_t j = 0;
+        assert_int_equal(vigil_features_find(worse_rule[i].feature, &j), VIGIL_OK);
+        double v = (double)f[j];
+        if (!isnan(v) && (worse_rule[i].below ? v <= worse_rule[i].bound : v >= worse_rule[i].bound)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* REQ TRAIN-MONOTONE: on real rows of both hospitals (600 stays), no
+ * one-sided variable whose latest value is clearly worse than normal (SpO2
+ * <= 91%, lactate >= 4 mmol/L) is ever a reason the risk is lower. Stay
+ * p100200 of hospital B (SpO2 82%, down from 100) was one, with 175 more
+ * SpO2 cases in these rows, before the clinical monotone constraints. The
+ * U-shaped vitals are counted and printed, not required (docs/model.md). */
+static void no_clearly_abnormal_value_is_shown_as_lowering_risk(void **state)
+{
+    (void)state;
+    if (paths() != 0) {
+        skip();
+    }
+    char b_path[1024];
+    snprintf(b_path, sizeof b_path, "%s/physionet2019/training_setB.tar.gz",
+             getenv("VIGIL_DATA_DIR"));
+    const char *sets[2] = {data_path, b_path};
+    vigil_err err = {0};
+    vigil_model *m = NULL;
+    assert_int_equal(vigil_model_load(bundle_path, &m, &err), VIGIL_OK);
+    vigil_model_info info;
+    vigil_model_get_info(m, &info);
+    vigil_model_work *w = NULL;
+    assert_int_equal(vigil_model_work_new(m, &w, &err), VIGIL_OK);
+    double *phi = malloc(sizeof *phi * (info.n_inputs + 1));
+    enum { N_RULES = sizeof worse_rule / sizeof worse_rule[0] };
+    size_t abnormal[N_RULES] = {0}, wrong[N_RULES] = {0};
+    for (size_t s = 0; s < 2; s++) {
+        vigil_cohort *c = NULL;
+        vigil_cohort_opts co = {.with_features = true, .max_stays = 300};
+        assert_int_equal(vigil_cohort_load(sets[s], &co, &c, &err), VIGIL_OK);
+        for (size_t r = 0; r < c->n_rows; r++) {
+            const float *f = &c->x[r * c->n_feat];
+            vigil_model_pred p;
+            assert_int_equal(vigil_model_predict(m, w, f, &p, phi, &err), VIGIL_OK);
+            vigil_factor up[VIGIL_XG_COUNT], down[VIGIL_XG_COUNT];
+            size_t nu = 0, nd = 0;
+            vigil_model_explain(m, f, phi, VIGIL_XG_COUNT, up, &nu, down, &nd, NULL, 0);
+            for (size_t g = 0; g < VIGIL_XG_COUNT; g++) {
+                int k = clearly_worse_than_normal(g, f);
+                abnormal[k >= 0 ? k : 0] += k >= 0;
+            }
+            for (size_t i = 0; i < nd; i++) {
+                int k = clearly_worse_than_normal(down[i].input, f);
+                if (k < 0) {
+                    continue;
+                }
+                wrong[k]++;
+                if (worse_rule[k].constrained) {
+                    print_error("%s row %zu (stay %s): shown as lowering risk (%.3f): %s\n",
+                                s == 0 ? "A" : "B", r, c->stays[c->stay_of[r]].id,
+                                down[i].contribution, down[i].text);
+                }
+            }
+        }
+        vigil_cohort_free(c);
+    }
+    for (size_t k = 0; k < N_RULES; k++) {
+        print_message("%s %s %g: %zu rows, %zu shown as lowering risk%s\n", worse_rule[k].feature,
+                      worse_rule[k].below ? "<=" : ">=", worse_rule[k].bound, abnormal[k],
+                      wrong[k], worse_rule[k].constrained ? "" : " (U-shaped, not required)");
+        if (worse_rule[k].constrained) {
+            assert_true(abnormal[k] > 100);
+            assert_int_equal(wrong[k], 0);
+        }
+    }
+    free(phi);
+    vigil_model_work_free(w);
+    vigil_model_free(m);
+}
+
 /* REQ MODEL-FEATURE-HASH */
 static void bundle_with_another_feature_spec_is_refused(void **state)
 {
@@ -248,6 +356,7 @@ static void malformed_bundles_are_refused_cleanly(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(bundle_equals_xgboost_on_10000_real_rows),
     cmocka_unit_test(explanation_matches_shap_signs_and_order),
+    cmocka_unit_test(no_clearly_abnormal_value_is_shown_as_lowering_risk),
     cmocka_unit_test(bundle_with_another_feature_spec_is_refused),
     cmocka_unit_test(malformed_bundles_are_refused_cleanly),
 };

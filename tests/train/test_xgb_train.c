@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/features.h"
 #include "vigil/train.h"
+#include "vigil/trees.h"
 #include "vigil_test.h"
 
 typedef struct {
@@ -161,6 +163,77 @@ static void max_bin_and_colsample_bynode_reach_xgboost(void **state)
     unmake(&va);
 }
 
+/* Margin at x0 = a with x1, x2 fixed at 0.5. */
+static double margin_at(const vigil_train_result *r, double a)
+{
+    vigil_trees *t = NULL;
+    vigil_err e = {0};
+    assert_int_equal(vigil_trees_load_json(r->model_json, r->model_json_len, &t, &e), VIGIL_OK);
+    double x[3] = {a, 0.5, 0.5};
+    vigil_trees_pred p;
+    assert_int_equal(vigil_trees_predict(t, x, 3, &p), VIGIL_OK);
+    vigil_trees_free(t);
+    return p.margin;
+}
+
+/* REQ TRAIN-MONOTONE: a monotone constraint reaches XGBoost: risk rises with
+ * x0 in the data, and a decreasing constraint on x0 forbids the model to
+ * follow it; without the constraint it does. */
+static void monotone_constraint_reaches_xgboost(void **state)
+{
+    (void)state;
+    synth tr, va;
+    make(&tr, 4000, 1, false);
+    make(&va, 1000, 2, false);
+    vigil_train_params p;
+    vigil_train_params_default(&p);
+    p.max_rounds = 60;
+    p.nthread = 1;
+    vigil_err e = {0};
+    vigil_train_result free_fit = {0}, bound = {0};
+    assert_int_equal(vigil_train_xgb(&tr.m, &va.m, &p, NULL, NULL, &free_fit, &e), VIGIL_OK);
+    const signed char dir[3] = {-1, 0, 0};
+    p.monotone = dir;
+    assert_int_equal(vigil_train_xgb(&tr.m, &va.m, &p, NULL, NULL, &bound, &e), VIGIL_OK);
+    assert_true(margin_at(&free_fit, 0.9) > margin_at(&free_fit, 0.1) + 1.0);
+    for (int i = 0; i < 10; i++) {
+        double a = 0.05 + 0.1 * i;
+        assert_true(margin_at(&bound, a + 0.1) <= margin_at(&bound, a));
+    }
+    vigil_train_result_fini(&free_fit);
+    vigil_train_result_fini(&bound);
+    unmake(&tr);
+    unmake(&va);
+}
+
+/* REQ TRAIN-MONOTONE: the clinical table: SpO2 lower is worse, NEWS2
+ * sub-scores and lactate higher are worse, U-shaped raw vitals are free. */
+static void clinical_directions_constrain_only_one_sided_features(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int dir;
+    } want[] = {
+        {"spo2_last", -1},     {"spo2_min24", -1},  {"spo2_d6", -1},   {"spo2_sd6", +1},
+        {"news2_rr", +1},      {"news2_phys", +1},  {"resp_abn6", +1}, {"lactate_last", +1},
+        {"creatinine_last", +1}, {"platelets_last", -1}, {"shock_index", +1},
+        {"resp_last", 0},      {"hr_last", 0},      {"sbp_min24", 0},  {"temp_last", 0},
+        {"lactate_dprev", 0},  {"potassium_last", 0}, {"age", 0},      {"sex", 0},
+        {"spo2_hsince", 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        size_t j = 0;
+        assert_int_equal(vigil_features_find(want[i].name, &j), VIGIL_OK);
+        if (vigil_train_clinical_direction(j) != want[i].dir) {
+            print_error("%s: %d, want %d\n", want[i].name, vigil_train_clinical_direction(j),
+                        want[i].dir);
+        }
+        assert_int_equal(vigil_train_clinical_direction(j), want[i].dir);
+    }
+    assert_int_equal(vigil_train_clinical_direction(VIGIL_FEATURES_COUNT), 0);
+}
+
 static void train_refuses_single_class_and_mismatched_widths(void **state)
 {
     (void)state;
@@ -212,6 +285,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(train_learns_signal_and_saves_json_model),
     cmocka_unit_test(train_stops_early_on_noise),
     cmocka_unit_test(max_bin_and_colsample_bynode_reach_xgboost),
+    cmocka_unit_test(monotone_constraint_reaches_xgboost),
+    cmocka_unit_test(clinical_directions_constrain_only_one_sided_features),
     cmocka_unit_test(train_refuses_single_class_and_mismatched_widths),
     cmocka_unit_test(params_load_reads_known_keys_and_refuses_unknown),
 };
