@@ -4,20 +4,10 @@
  * end to end onto simulated ward days (--rows-per-day hourly rows a day),
  * optionally with a feed fault injected from a given day (a unit change in
  * one input, --drift; a calibration drift of the model's odds, --odds).
- * Per day it checks, against control limits (vigil/validation.h):
- *  - input drift: per measured model input (the *_last features), the share
- *    of values outside the bundle's training range [p005, p995] on a
- *    p-chart whose reference is the larger of the training share (1%) and
- *    the share over the first --baseline-days days (the site's own phase I);
- *  - alert rate: the share of hours with risk >= the bundle's threshold,
- *    on a p-chart against the baseline days;
- *  - calibration: observed events against the expected (sum of risk) over
- *    the last 7 days, the expected rescaled by the baseline's O:E, Poisson
- *    limits in both directions;
- * and reports the 7-day rolling AUROC. Alarms from day --baseline-days on.
- * Phases: parse options, load and inject, score, check per day, print.
- * What it does not do: run inside `vigil serve` (see docs/eval.md, "Live
- * monitoring": not done).
+ * The checks themselves are vigil/monitor.h's (src/monitor), the code the
+ * live server's monitor thread runs: this file only lays the rows out as
+ * days (row r on day r / rows-per-day, its admission the stay) and prints.
+ * Phases: parse options, load and inject, score, build rows, compute, print.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -29,9 +19,9 @@
 #include "cli.h"
 #include "vigil/cohort.h"
 #include "vigil/model.h"
-#include "vigil/validation.h"
+#include "vigil/monitor.h"
 
-#define MAX_MON 32
+#define MAX_MON VIGIL_MONITOR_MAX_INPUTS
 #define WINDOW_DAYS 7
 
 typedef struct mopts {
@@ -46,10 +36,9 @@ typedef struct mopts {
 } mopts;
 
 typedef struct mon_input {
-    char name[64];
+    char name[VIGIL_MONITOR_NAME_MAX + 1];
     size_t col;
     double lo, hi;
-    double p0, sigma; /* reference rate and Laney's sigma_z from the baseline */
 } mon_input;
 
 static void usage(FILE *f)
@@ -199,111 +188,6 @@ static size_t monitored(const vigil_model *m, const json_t *bundle, mon_input *o
     return n;
 }
 
-/* Counts of one input on rows [r0, r1): present values and those outside range. */
-static void count_input(const vigil_cohort *c, const mon_input *mi, size_t r0, size_t r1, size_t *n,
-                        size_t *n_out)
-{
-    *n = *n_out = 0;
-    for (size_t r = r0; r < r1; r++) {
-        float v = c->x[r * c->n_feat + mi->col];
-        if (!isnan(v)) {
-            (*n)++;
-            *n_out += v < mi->lo || v > mi->hi;
-        }
-    }
-}
-
-typedef struct totals {
-    size_t alerts, events;
-    double expected;
-} totals;
-
-static totals window_totals(const vigil_cohort *c, const double *risk, double thr, size_t r0,
-                            size_t r1)
-{
-    totals t = {0};
-    for (size_t r = r0; r < r1; r++) {
-        t.alerts += risk[r] >= thr;
-        t.events += c->label[r];
-        t.expected += risk[r];
-    }
-    return t;
-}
-
-typedef struct summary {
-    size_t input_alarm_days, alert_alarm_days, calib_alarm_days;
-    long first_input_alarm, first_alert_alarm, first_calib_alarm;
-} summary;
-
-/* The site's reference from the baseline days. */
-typedef struct reference {
-    double alert_p0, alert_sigma;
-    double oe_base, oe_sigma; /* expected is multiplied by oe_base */
-} reference;
-
-static json_t *day_json(const mopts *o, const vigil_cohort *c, const double *risk, double thr,
-                        mon_input *mi, size_t n_mi, size_t day, const reference *ref, summary *sum)
-{
-    size_t rpd = o->rows_per_day, r0 = day * rpd, r1 = r0 + rpd;
-    json_t *d = json_object();
-    json_object_set_new(d, "day", json_integer((json_int_t)day));
-    bool monitoring = day >= o->baseline_days;
-    json_t *alarms = json_array();
-    /* 0.1% a day for the inputs together (Bonferroni) */
-    double z_input = vigil_monitor_z_upper(VIGIL_MONITOR_ALPHA / (double)n_mi);
-    for (size_t k = 0; k < n_mi; k++) {
-        size_t n, n_out;
-        count_input(c, &mi[k], r0, r1, &n, &n_out);
-        double lim;
-        bool alarm;
-        vigil_monitor_pchart(n_out, n, mi[k].p0, z_input, mi[k].sigma, &lim, &alarm);
-        if (monitoring && alarm) {
-            json_array_append_new(alarms,
-                                  json_pack("{s:s,s:f,s:f}", "input", mi[k].name, "out_of_range",
-                                            (double)n_out / (double)n, "limit", lim));
-        }
-    }
-    size_t n_alarm = json_array_size(alarms);
-    json_object_set_new(d, "input_alarms", alarms);
-    totals t = window_totals(c, risk, thr, r0, r1);
-    double lim;
-    bool a_alarm, c_alarm = false;
-    vigil_monitor_pchart(t.alerts, rpd, ref->alert_p0, VIGIL_MONITOR_Z, ref->alert_sigma, &lim,
-                         &a_alarm);
-    a_alarm = a_alarm && monitoring;
-    json_object_set_new(d, "alert_rate", json_real((double)t.alerts / (double)rpd));
-    json_object_set_new(d, "alert_rate_limit", json_real(lim));
-    json_object_set_new(d, "alert_alarm", json_boolean(a_alarm));
-    if (day + 1 >= WINDOW_DAYS) {
-        size_t w0 = (day + 1 - WINDOW_DAYS) * rpd;
-        totals w = window_totals(c, risk, thr, w0, r1);
-        double oe;
-        vigil_monitor_oe(w.events, w.expected * ref->oe_base, VIGIL_MONITOR_Z, ref->oe_sigma, &oe,
-                         &c_alarm);
-        c_alarm = c_alarm && monitoring;
-        json_object_set_new(d, "oe_7d_vs_baseline", json_real(oe));
-        double auc = NAN;
-        uint8_t *y = c->label + w0;
-        bool has = vigil_eval_auroc(risk + w0, y, r1 - w0, &auc, NULL) == VIGIL_OK;
-        json_object_set_new(d, "auroc_7d", has ? json_real(auc) : json_null());
-    }
-    json_object_set_new(d, "calibration_alarm", json_boolean(c_alarm));
-    long dl = (long)day;
-    if (n_alarm > 0) {
-        sum->input_alarm_days++;
-        sum->first_input_alarm = sum->first_input_alarm < 0 ? dl : sum->first_input_alarm;
-    }
-    if (a_alarm) {
-        sum->alert_alarm_days++;
-        sum->first_alert_alarm = sum->first_alert_alarm < 0 ? dl : sum->first_alert_alarm;
-    }
-    if (c_alarm) {
-        sum->calib_alarm_days++;
-        sum->first_calib_alarm = sum->first_calib_alarm < 0 ? dl : sum->first_calib_alarm;
-    }
-    return d;
-}
-
 /* Inject the requested faults into x and risk (after scoring). */
 static int inject_drift(const mopts *o, const vigil_model *m, vigil_cohort *c)
 {
@@ -341,48 +225,157 @@ static void inject_odds(const mopts *o, const vigil_cohort *c, double *risk)
     }
 }
 
-/* Reference rates from the baseline days, with their day-to-day spread. */
-static void baselines(const mopts *o, const vigil_cohort *c, const double *risk, double thr,
-                      mon_input *mi, size_t n_mi, reference *ref)
+/* The module's rows from the replayed cohort: row r is on day r / rows-per-day, its
+ * admission the stay it belongs to. */
+static vigil_status build_rows(const mopts *o, const vigil_cohort *c, const double *risk,
+                               const mon_input *mi, size_t n_mi, size_t n_rows, int32_t **out_day,
+                               float **out_x, int8_t **out_label, vigil_monitor_rows *rows)
 {
-    size_t bd = o->baseline_days, rpd = o->rows_per_day, r1 = bd * rpd;
-    size_t *k = calloc(bd, sizeof *k), *n = calloc(bd, sizeof *n);
-    *ref = (reference){0.5, 1.0, 1.0, 1.0};
-    if (k == NULL || n == NULL) {
-        free(k);
-        free(n);
-        return;
+    int32_t *day = malloc(sizeof *day * n_rows);
+    float *x = malloc(sizeof *x * n_rows * n_mi);
+    int8_t *label = malloc(n_rows);
+    if (day == NULL || x == NULL || label == NULL) {
+        free(day);
+        free(x);
+        free(label);
+        return VIGIL_ERR_NOMEM;
     }
-    for (size_t m = 0; m < n_mi; m++) {
-        size_t sk = 0, sn = 0;
-        for (size_t d = 0; d < bd; d++) {
-            count_input(c, &mi[m], d * rpd, (d + 1) * rpd, &n[d], &k[d]);
-            sk += k[d];
-            sn += n[d];
+    for (size_t r = 0; r < n_rows; r++) {
+        day[r] = (int32_t)(r / o->rows_per_day);
+        label[r] = (int8_t)c->label[r];
+        for (size_t k = 0; k < n_mi; k++) {
+            x[r * n_mi + k] = c->x[r * c->n_feat + mi[k].col];
         }
-        mi[m].p0 = fmax(0.01, sn > 0 ? (double)sk / (double)sn : 0.0);
-        mi[m].sigma = vigil_monitor_laney_sigma(k, n, bd, mi[m].p0);
     }
-    totals t = window_totals(c, risk, thr, 0, r1);
-    ref->alert_p0 = fmin(0.999, fmax(1.0 / (double)r1, (double)t.alerts / (double)r1));
-    ref->oe_base = t.expected > 0 && t.events > 0 ? (double)t.events / t.expected : 1.0;
-    for (size_t d = 0; d < bd; d++) {
-        n[d] = rpd;
-        k[d] = window_totals(c, risk, thr, d * rpd, (d + 1) * rpd).alerts;
+    *rows = (vigil_monitor_rows){
+        .n = n_rows, .day = day, .unit = c->stay_of, .x = x, .risk = risk, .label = label};
+    *out_day = day;
+    *out_x = x;
+    *out_label = label;
+    return VIGIL_OK;
+}
+
+static json_t *day_json(const vigil_monitor_cfg *cfg, const vigil_monitor_day *d)
+{
+    json_t *alarms = json_array();
+    for (size_t k = 0; k < cfg->n_inputs; k++) {
+        if (d->in[k].alarm) {
+            json_array_append_new(alarms,
+                                  json_pack("{s:s,s:f,s:i,s:i,s:f}", "input", cfg->inputs[k].name,
+                                            "out_of_range", d->in[k].share, "admissions",
+                                            (json_int_t)d->in[k].n_units, "admissions_out",
+                                            (json_int_t)d->in[k].n_out, "limit", d->in[k].limit));
+        }
     }
-    ref->alert_sigma = vigil_monitor_laney_sigma(k, n, bd, ref->alert_p0);
-    /* calibration: the mean moving range of the daily standardised O - E */
-    double prev = 0, sum_mr = 0;
-    for (size_t d = 0; d < bd; d++) {
-        totals w = window_totals(c, risk, thr, d * rpd, (d + 1) * rpd);
-        double e = w.expected * ref->oe_base;
-        double z = e > 0 ? ((double)w.events - e) / sqrt(e) : 0.0;
-        sum_mr += d > 0 ? fabs(z - prev) : 0.0;
-        prev = z;
+    json_t *j =
+        json_pack("{s:i,s:o,s:f,s:f,s:f,s:b}", "day", (json_int_t)d->day, "input_alarms", alarms,
+                  "alert_rate", d->alert_rate, "admission_days_alerted", d->unit_alert_rate,
+                  "alert_rate_limit", d->alert_limit, "alert_alarm", d->alert_alarm);
+    if (d->has_window) {
+        json_object_set_new(j, "oe_7d_vs_baseline", json_real(d->oe));
+        json_object_set_new(j, "auroc_7d", isnan(d->auroc) ? json_null() : json_real(d->auroc));
     }
-    ref->oe_sigma = bd > 1 ? fmax(1.0, sum_mr / (double)(bd - 1) / 1.128) : 1.0;
-    free(k);
-    free(n);
+    json_object_set_new(j, "calibration_alarm", json_boolean(d->calib_alarm));
+    return j;
+}
+
+typedef struct summary {
+    size_t input_alarm_days, input_alarms, alert_alarm_days, calib_alarm_days;
+    long first_input_alarm, first_alert_alarm, first_calib_alarm;
+} summary;
+
+static void summarise(const vigil_monitor_day *days, size_t n_days, summary *s)
+{
+    *s = (summary){.first_input_alarm = -1, .first_alert_alarm = -1, .first_calib_alarm = -1};
+    for (size_t d = 0; d < n_days; d++) {
+        long dl = (long)d;
+        s->input_alarms += days[d].n_input_alarms;
+        if (days[d].n_input_alarms > 0) {
+            s->input_alarm_days++;
+            s->first_input_alarm = s->first_input_alarm < 0 ? dl : s->first_input_alarm;
+        }
+        if (days[d].alert_alarm) {
+            s->alert_alarm_days++;
+            s->first_alert_alarm = s->first_alert_alarm < 0 ? dl : s->first_alert_alarm;
+        }
+        if (days[d].calib_alarm) {
+            s->calib_alarm_days++;
+            s->first_calib_alarm = s->first_calib_alarm < 0 ? dl : s->first_calib_alarm;
+        }
+    }
+}
+
+static void print(const mopts *o, const vigil_model_info *info, const vigil_monitor_cfg *cfg,
+                  const vigil_monitor_day *days, size_t n_days)
+{
+    summary sum;
+    summarise(days, n_days, &sum);
+    json_t *per_day = json_array();
+    for (size_t d = 0; d < n_days; d++) {
+        json_array_append_new(per_day, day_json(cfg, &days[d]));
+    }
+    json_t *out = json_pack(
+        "{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o}", "model", info->model_id, "days",
+        (json_int_t)n_days, "baseline_days", (json_int_t)o->baseline_days, "monitored_inputs",
+        (json_int_t)cfg->n_inputs, "min_admissions", (json_int_t)cfg->min_units, "input_alarm_days",
+        (json_int_t)sum.input_alarm_days, "input_alarms", (json_int_t)sum.input_alarms,
+        "alert_alarm_days", (json_int_t)sum.alert_alarm_days, "calibration_alarm_days",
+        (json_int_t)sum.calib_alarm_days, "first_input_alarm_day",
+        (json_int_t)sum.first_input_alarm, "first_alert_alarm_day",
+        (json_int_t)sum.first_alert_alarm, "first_calibration_alarm_day",
+        (json_int_t)sum.first_calib_alarm, "per_day", per_day);
+    if (o->json) {
+        char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(text != NULL ? text : "null");
+        free(text);
+    } else {
+        printf("vigil monitor: %s, %zu simulated days of %zu hourly rows (%zu baseline), %zu "
+               "inputs watched\n"
+               "days with an alarm after the baseline: input drift %zu (first day %ld), alert "
+               "rate %zu (first %ld), calibration %zu (first %ld)\n",
+               info->model_id, n_days, o->rows_per_day, o->baseline_days, cfg->n_inputs,
+               sum.input_alarm_days, sum.first_input_alarm, sum.alert_alarm_days,
+               sum.first_alert_alarm, sum.calib_alarm_days, sum.first_calib_alarm);
+    }
+    json_decref(out);
+}
+
+static int monitor_days(const mopts *o, const vigil_model_info *info, const vigil_cohort *c,
+                        const double *risk, const mon_input *mi, size_t n_mi, size_t n_days)
+{
+    vigil_monitor_cfg cfg;
+    vigil_monitor_cfg_defaults(&cfg);
+    cfg.n_inputs = n_mi;
+    cfg.threshold = info->threshold;
+    cfg.baseline_days = o->baseline_days;
+    cfg.window_days = WINDOW_DAYS;
+    for (size_t k = 0; k < n_mi && k < MAX_MON; k++) {
+        memcpy(cfg.inputs[k].name, mi[k].name, sizeof cfg.inputs[k].name);
+        cfg.inputs[k].lo = mi[k].lo;
+        cfg.inputs[k].hi = mi[k].hi;
+    }
+    int32_t *day = NULL;
+    float *x = NULL;
+    int8_t *label = NULL;
+    vigil_monitor_rows rows;
+    vigil_monitor_day *days = malloc(sizeof *days * n_days);
+    vigil_err err = {0};
+    vigil_status s = days == NULL ? VIGIL_ERR_NOMEM
+                                  : build_rows(o, c, risk, mi, n_mi, n_days * o->rows_per_day, &day,
+                                               &x, &label, &rows);
+    if (s == VIGIL_OK) {
+        s = vigil_monitor_compute(&cfg, &rows, n_days, days, NULL, &err);
+    }
+    if (s == VIGIL_OK) {
+        print(o, info, &cfg, days, n_days);
+    } else {
+        fprintf(stderr, "vigil monitor: %s\n", err.msg[0] ? err.msg : vigil_status_str(s));
+    }
+    free(day);
+    free(x);
+    free(label);
+    free(days);
+    return s == VIGIL_OK ? VIGIL_EXIT_OK : VIGIL_EXIT_DATA;
 }
 
 static int run(const mopts *o, const vigil_model *m, const json_t *bundle, vigil_cohort *c)
@@ -392,9 +385,9 @@ static int run(const mopts *o, const vigil_model *m, const json_t *bundle, vigil
     mon_input mi[MAX_MON];
     size_t n_mi = monitored(m, bundle, mi);
     size_t n_days = c->n_rows / o->rows_per_day;
-    if (n_days <= o->baseline_days || n_mi == 0) {
+    if (n_days <= o->baseline_days || n_mi == 0 || o->baseline_days < 2 || o->baseline_days > 64) {
         fprintf(stderr,
-                "vigil monitor: %zu days of data (more than %zu baseline days needed) "
+                "vigil monitor: %zu days of data (more than %zu baseline days needed, 2 to 64) "
                 "and %zu monitored inputs\n",
                 n_days, o->baseline_days, n_mi);
         return VIGIL_EXIT_DATA;
@@ -408,43 +401,12 @@ static int run(const mopts *o, const vigil_model *m, const json_t *bundle, vigil
         fprintf(stderr, "vigil monitor: scoring: %s\n", risk == NULL ? "out of memory" : err.msg);
         rc = VIGIL_EXIT_DATA;
     }
-    if (rc != VIGIL_EXIT_OK) {
-        free(risk);
-        return rc;
+    if (rc == VIGIL_EXIT_OK) {
+        inject_odds(o, c, risk);
+        rc = monitor_days(o, &info, c, risk, mi, n_mi, n_days);
     }
-    inject_odds(o, c, risk);
-    reference ref;
-    baselines(o, c, risk, info.threshold, mi, n_mi, &ref);
-    summary sum = {.first_input_alarm = -1, .first_alert_alarm = -1, .first_calib_alarm = -1};
-    json_t *days = json_array();
-    for (size_t d = 0; d < n_days; d++) {
-        json_array_append_new(days, day_json(o, c, risk, info.threshold, mi, n_mi, d, &ref, &sum));
-    }
-    json_t *out = json_pack(
-        "{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o}", "model", info.model_id, "days",
-        (json_int_t)n_days, "baseline_days", (json_int_t)o->baseline_days, "monitored_inputs",
-        (json_int_t)n_mi, "input_alarm_days", (json_int_t)sum.input_alarm_days, "alert_alarm_days",
-        (json_int_t)sum.alert_alarm_days, "calibration_alarm_days",
-        (json_int_t)sum.calib_alarm_days, "first_input_alarm_day",
-        (json_int_t)sum.first_input_alarm, "first_alert_alarm_day",
-        (json_int_t)sum.first_alert_alarm, "first_calibration_alarm_day",
-        (json_int_t)sum.first_calib_alarm, "per_day", days);
-    if (o->json) {
-        char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(text != NULL ? text : "null");
-        free(text);
-    } else {
-        printf("vigil monitor: %s, %zu simulated days of %zu hourly rows (%zu baseline), %zu "
-               "inputs watched\n"
-               "days with an alarm after the baseline: input drift %zu (first day %ld), alert "
-               "rate %zu (first %ld), calibration %zu (first %ld)\n",
-               info.model_id, n_days, o->rows_per_day, o->baseline_days, n_mi, sum.input_alarm_days,
-               sum.first_input_alarm, sum.alert_alarm_days, sum.first_alert_alarm,
-               sum.calib_alarm_days, sum.first_calib_alarm);
-    }
-    json_decref(out);
     free(risk);
-    return VIGIL_EXIT_OK;
+    return rc;
 }
 
 int vigil_cli_monitor(int argc, char **argv)
