@@ -111,4 +111,14 @@ vigil_status vigil_monitor_compute(const vigil_monitor_cfg *cfg, const vigil_mon
                                    size_t n_days, vigil_monitor_day *out_days,
                                    vigil_monitor_ref *out_ref, vigil_err *err);
 
+/*
+ * The label of a stored set for the live monitor: 1 when the admission's
+ * first outcome at or after the set (outcome_ms, -1 none) is within
+ * horizon_ms of it; 0 when there is none and now_ms is at least delay_ms
+ * past the end of the horizon (outcomes are coded late); -1 (not known yet)
+ * otherwise. Times Unix ms.
+ */
+int8_t vigil_monitor_label(int64_t t_ms, int64_t outcome_ms, int64_t now_ms, int64_t horizon_ms,
+                           int64_t delay_ms);
+
 #endif

@@ -42,6 +42,7 @@
 
 #include "vigil/escalation.h"
 #include "vigil/hl7.h"
+#include "vigil/monitor.h"
 #include "vigil/status.h"
 #include "vigil/ward.h"
 
@@ -177,6 +178,19 @@ typedef struct vigil_server_config {
     const char *summary_from;        /* the sender address */
     const char *summary_to;
     int64_t summary_every_ms;        /* the period; default 12 h */
+    /* Live monitoring (issue 14; docs/server.md "Monitoring"): a monitor
+     * thread on its own read-only store connection recomputes vigil/monitor.h's
+     * checks per ward and age band every monitor_period_ms, plus feed health;
+     * shown on /metrics and GET /api/monitor. NULL = off. Copied at open: the
+     * inputs are store vital signs named "rr_bpm", "spo2_pct", "sbp_mmhg",
+     * "hr_bpm", "temp_c" with the model's training ranges. */
+    const vigil_monitor_cfg *monitor;
+    int64_t monitor_period_ms;      /* default 60 s */
+    int64_t monitor_horizon_ms;     /* an outcome within this of a set makes it an event;
+                                       default 24 h */
+    int64_t monitor_label_delay_ms; /* a set with no outcome counts as a non-event this long
+                                       after its horizon ends (coding delay); default 24 h */
+    int64_t monitor_history_ms;     /* sets read at most this far back; default 90 days */
     /* Log sink: one line per call, no newline; NULL = stderr. Called from
      * any server thread (serialised by the server). */
     void (*log)(void *ctx, const char *line);
@@ -185,6 +199,16 @@ typedef struct vigil_server_config {
 
 /* Fill cfg with the defaults above (db NULL, ports 0, no scorer). */
 void vigil_server_config_init(vigil_server_config *cfg);
+
+/*
+ * The live monitor's report (GET /api/monitor's JSON for the "*" scope,
+ * without the server's refusal counters) computed at now_ms from the store
+ * cfg->db, read-only, with cfg's monitor settings: the same code the monitor
+ * thread runs (`vigil monitor --db`). *out_json is malloc'd (caller frees).
+ * No server runs. Thread-safe.
+ */
+vigil_status vigil_server_monitor_report(const vigil_server_config *cfg, int64_t now_ms,
+                                         char **out_json, vigil_err *err);
 
 /* ------------------------------------------------------------------------ */
 /* Lifecycle                                                                */

@@ -1108,4 +1108,37 @@ vigil_status vigil_password_hash(const char *password, char out[VIGIL_PASSWORD_H
 /* True when password matches hash (constant time in the password). */
 bool vigil_password_verify(const char *hash, const char *password);
 
+/* ---- monitoring rows (issue 14: the live monitor, validate --db) --------- */
+
+/* One stored observation set as the monitoring reads it: no name, no NHS
+ * number; the admission it belongs to, its ward at the time, the vital signs
+ * as measured, the live AI's probability, and what is known of its outcome. */
+typedef struct vigil_store_set_row {
+    int64_t obs_id, patient_id, admission_id;
+    int64_t t_ms;                        /* when measured */
+    int64_t received_ms;                 /* when vigil received it */
+    char ward[VIGIL_STORE_NAME_MAX + 1]; /* the bed stay's ward at t_ms ("" when none) */
+    double age_y;                        /* NaN when not recorded */
+    double rr_bpm, spo2_pct, sbp_mmhg, hr_bpm, temp_c; /* NaN when not measured */
+    int news2_total;       /* -1 when the set has no score */
+    double ai_prob;        /* the live model's probability; NaN when not scored by it */
+    int64_t outcome_ms;    /* the admission's first outcome at or after t_ms; -1 when none */
+    int64_t discharged_ms; /* -1 while admitted */
+} vigil_store_set_row;
+
+/* Called once per row; a non-OK return stops the walk and is returned.
+ * row is borrowed for the call. */
+typedef vigil_status (*vigil_store_set_row_cb)(void *ctx, const vigil_store_set_row *row,
+                                               vigil_err *err);
+
+/*
+ * Every observation set of an admission measured in [from_ms, to_ms), in
+ * (admission, time, id) order, in one read transaction (a consistent
+ * snapshot; works on a VIGIL_STORE_READONLY connection). Not audited: the
+ * rows leave the store only as aggregate monitoring figures (callers that
+ * show rows to a person audit that themselves). Thread-safe per connection.
+ */
+vigil_status vigil_store_set_rows(vigil_store *st, int64_t from_ms, int64_t to_ms,
+                                  vigil_store_set_row_cb cb, void *ctx, vigil_err *err);
+
 #endif

@@ -34,6 +34,7 @@ int vigil_cli_explain(int argc, char **argv);
 int vigil_cli_adapt(int argc, char **argv);
 
 #include "vigil/hl7.h"
+#include "vigil/monitor.h"
 #include <stddef.h>
 
 /* Where the research data are: $VIGIL_DATA_DIR, ../shared/data, or beside the
@@ -50,6 +51,12 @@ int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out);
 int vigil_cli_replay(int argc, char **argv);
 int vigil_cli_validate(int argc, char **argv);
 int vigil_cli_monitor(int argc, char **argv);
+/* The live monitor's configuration from a model bundle: its *_last inputs that
+ * are stored vital signs (renamed rr_bpm, spo2_pct, sbp_mmhg, hr_bpm, temp_c)
+ * with their training ranges, and its threshold; defaults otherwise
+ * (`vigil serve`, `vigil monitor --db`). */
+vigil_status vigil_cli_live_monitor_cfg(const char *bundle_path, vigil_monitor_cfg *cfg,
+                                        vigil_err *err);
 
 /* The local validation report (docs/eval.md, "Validation report"). */
 #include <jansson.h>

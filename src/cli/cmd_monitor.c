@@ -15,17 +15,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "vigil/cohort.h"
 #include "vigil/model.h"
 #include "vigil/monitor.h"
+#include "vigil/server.h"
 
 #define MAX_MON VIGIL_MONITOR_MAX_INPUTS
 #define WINDOW_DAYS 7
 
 typedef struct mopts {
-    const char *model, *data;
+    const char *model, *data, *db;
+    long long at_ms; /* --db: the time the report is for (Unix ms); -1 = now */
     size_t max_stays, rows_per_day, baseline_days;
     const char *drift_input;
     double drift_scale, drift_offset;
@@ -47,10 +50,13 @@ static void usage(FILE *f)
             "usage: vigil monitor --model BUNDLE --data PATH [--max-stays N]\n"
             "                     [--rows-per-day N] [--baseline-days N]\n"
             "                     [--drift INPUT:SCALE:OFFSET:DAY] [--odds FACTOR:DAY] [--json]\n"
+            "       vigil monitor --model BUNDLE --db STORE [--at-ms T] [--baseline-days N]\n"
             "\n"
             "Replay research data as simulated ward days through vigil's monitoring\n"
             "alarms: input drift against the bundle's training ranges, the alert rate,\n"
             "calibration (observed:expected over 7 days) and the rolling AUROC.\n"
+            "With --db: the live monitor's report (JSON, as GET /api/monitor gives it)\n"
+            "computed from a vigil store, read-only, at time T (Unix ms; default now).\n"
             "\n"
             "  --rows-per-day N     hourly rows per simulated day (default 600: 25 beds)\n"
             "  --baseline-days N    days that set the site's reference (default 14)\n"
@@ -106,11 +112,17 @@ static int parse(int argc, char **argv, mopts *o)
         {"drift", required_argument, NULL, 'D'},
         {"odds", required_argument, NULL, 'O'},
         {"json", no_argument, NULL, 'j'},
+        {"db", required_argument, NULL, 'B'},
+        {"at-ms", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (mopts){
-        .rows_per_day = 600, .baseline_days = 14, .odds = 1.0, .drift_day = -1, .odds_day = -1};
+    *o = (mopts){.rows_per_day = 600,
+                 .baseline_days = 14,
+                 .odds = 1.0,
+                 .drift_day = -1,
+                 .odds_day = -1,
+                 .at_ms = -1};
     optind = 1;
     int c;
     bool ok = true;
@@ -146,6 +158,13 @@ static int parse(int argc, char **argv, mopts *o)
         case 'j':
             o->json = true;
             break;
+        case 'B':
+            o->db = optarg;
+            break;
+        case 'T':
+            o->at_ms = strtoll(optarg, &end, 10);
+            ok = *end == '\0' && o->at_ms >= 0;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -153,9 +172,9 @@ static int parse(int argc, char **argv, mopts *o)
             ok = false;
         }
     }
-    if (!ok || optind < argc || o->model == NULL || o->data == NULL) {
-        fprintf(stderr, "vigil monitor: bad or missing options (--model and --data are needed); "
-                        "run 'vigil monitor --help'\n");
+    if (!ok || optind < argc || o->model == NULL || (o->data == NULL) == (o->db == NULL)) {
+        fprintf(stderr, "vigil monitor: bad or missing options (--model and one of --data and "
+                        "--db are needed); run 'vigil monitor --help'\n");
         return VIGIL_EXIT_USAGE;
     }
     return VIGIL_EXIT_OK;
@@ -409,12 +428,43 @@ static int run(const mopts *o, const vigil_model *m, const json_t *bundle, vigil
     return rc;
 }
 
+/* --db: the live monitor's report from a store, by the server's own code. */
+static int monitor_db(const mopts *o)
+{
+    vigil_monitor_cfg mon;
+    vigil_err err = {0};
+    if (vigil_cli_live_monitor_cfg(o->model, &mon, &err) != VIGIL_OK) {
+        fprintf(stderr, "vigil monitor: %s: %s\n", o->model, err.msg);
+        return VIGIL_EXIT_DATA;
+    }
+    mon.baseline_days = o->baseline_days;
+    vigil_server_config cfg;
+    vigil_server_config_init(&cfg);
+    cfg.db = o->db;
+    cfg.monitor = &mon;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now =
+        o->at_ms >= 0 ? (int64_t)o->at_ms : (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    char *text = NULL;
+    if (vigil_server_monitor_report(&cfg, now, &text, &err) != VIGIL_OK) {
+        fprintf(stderr, "vigil monitor: %s: %s\n", o->db, err.msg);
+        return err.status == VIGIL_ERR_ARG ? VIGIL_EXIT_USAGE : VIGIL_EXIT_DATA;
+    }
+    puts(text);
+    free(text);
+    return VIGIL_EXIT_OK;
+}
+
 int vigil_cli_monitor(int argc, char **argv)
 {
     mopts o;
     int rc = parse(argc, argv, &o);
     if (rc != VIGIL_EXIT_OK) {
         return rc < 0 ? VIGIL_EXIT_OK : rc;
+    }
+    if (o.db != NULL) {
+        return monitor_db(&o);
     }
     vigil_model *m = NULL;
     vigil_err err = {0};

@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "vigil/ai_scorer.h"
+#include "vigil/monitor.h"
 #include "vigil/server.h"
 #include "vigil/store.h"
 #include "vigil/util.h"
@@ -66,6 +67,10 @@ static void usage(FILE *f)
                "  --assemble-window S    values of one patient measured within S seconds\n"
                "                         of each other form one observation set (0-900,\n"
                "                         default 300; docs/escalation.md)\n"
+               "  --monitor-period S     live monitoring (with --model; docs/server.md,\n"
+               "                         Monitoring) every S seconds (default 60)\n"
+               "  --monitor-baseline-days N  days that set the reference (2-64, default 14)\n"
+               "  --no-monitor           no live monitoring\n"
                "MLLP limits (docs/server.md, Limits):\n"
                "  --mllp-max-conns N     MLLP connections at once (default 64)\n"
                "  --mllp-conns-per-addr N  from one peer address (default 8)\n"
@@ -216,6 +221,9 @@ int vigil_cli_serve(int argc, char **argv)
         {"summary-from", required_argument, NULL, OPT_SUMMARY_FROM},
         {"summary-to", required_argument, NULL, OPT_SUMMARY_TO},
         {"summary-every", required_argument, NULL, OPT_SUMMARY_EVERY},
+        {"monitor-period", required_argument, NULL, 'p'},
+        {"monitor-baseline-days", required_argument, NULL, 'y'},
+        {"no-monitor", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -225,7 +233,9 @@ int vigil_cli_serve(int argc, char **argv)
     const char *model = NULL, *shadow_model = NULL, *admin = NULL, *web_root = NULL;
     bool have_web_root = false;
     char web_default[4096];
-    bool have_http = false, have_mllp = false;
+    bool have_http = false, have_mllp = false, monitor_on = true;
+    size_t monitor_baseline = 14;
+    vigil_monitor_cfg mon;
     optind = 1;
     int c;
     long v = 0;
@@ -394,6 +404,21 @@ int vigil_cli_serve(int argc, char **argv)
             web_root = optarg;
             have_web_root = true;
             break;
+        case 'p':
+        case 'y':
+            if (!uint_arg(c == 'p' ? "--monitor-period" : "--monitor-baseline-days", optarg,
+                          c == 'p' ? 1 : 2, c == 'p' ? 86400 : 64, &v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            if (c == 'p') {
+                cfg.monitor_period_ms = (int64_t)v * 1000;
+            } else {
+                monitor_baseline = (size_t)v;
+            }
+            break;
+        case 'n':
+            monitor_on = false;
+            break;
         case 'h':
             usage(stdout);
             return VIGIL_EXIT_OK;
@@ -430,6 +455,17 @@ int vigil_cli_serve(int argc, char **argv)
                 "vigil serve: AI model %s (trained on ICU research data; not validated "
                 "for clinical use; advisory only)\n",
                 scorer.version(scorer.ctx));
+    }
+    if (model != NULL && monitor_on) {
+        if (vigil_cli_live_monitor_cfg(model, &mon, &err) != VIGIL_OK) {
+            fprintf(stderr, "vigil serve: --model (monitoring): %s\n", err.msg);
+            if (scorer.close != NULL) {
+                scorer.close(scorer.ctx);
+            }
+            return VIGIL_EXIT_DATA;
+        }
+        mon.baseline_days = monitor_baseline;
+        cfg.monitor = &mon;
     }
     vigil_scorer shadow = {0};
     if (shadow_model != NULL) {

@@ -399,3 +399,12 @@ vigil_status vigil_monitor_compute(const vigil_monitor_cfg *cfg, const vigil_mon
     free(days);
     return VIGIL_OK;
 }
+
+int8_t vigil_monitor_label(int64_t t_ms, int64_t outcome_ms, int64_t now_ms, int64_t horizon_ms,
+                           int64_t delay_ms)
+{
+    if (outcome_ms >= t_ms && outcome_ms - t_ms <= horizon_ms) {
+        return 1;
+    }
+    return now_ms - t_ms >= horizon_ms + delay_ms ? 0 : -1;
+}

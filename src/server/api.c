@@ -1336,6 +1336,7 @@ const srv_route vigil__srv_routes[] = {
     {"POST", "/api/rota", vigil__srv_h_rota_add, N | A, true, false, false, 0},
     {"POST", "/api/rota/{}/end", vigil__srv_h_rota_end, N | A, false, false, false, 0},
     {"GET", "/api/rota/gaps", vigil__srv_h_rota_gaps, ANYONE, false, false, false, 0},
+    {"GET", "/api/monitor", vigil__srv_h_monitor, S | A, false, false, true, 0},
     {"POST", "/api/patients/{}/daily-answer", h_daily, CLINICAL, true, false, false, 0},
     {"POST", "/api/patients/{}/ai-optout", h_optout, CLINICAL, true, false, false, 0},
     {"DELETE", "/api/patients/{}/ai-optout", h_optout_withdraw, CLINICAL, false, false, false, 0},

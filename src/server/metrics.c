@@ -199,6 +199,11 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
     metric(&b, "vigil_log_lines_suppressed_total", "counter",
            "Log lines left out by the per-kind rate limit (counted in the log).",
            atomic_load(&srv->log_suppressed));
+    char *mon = vigil__srv_monitor_metrics(srv);
+    if (mon != NULL) {
+        put(&b, "%s", mon);
+        free(mon);
+    }
     if (b.failed) {
         free(b.p);
         vigil__srv_req_error(r, 500, "internal", "out of memory");

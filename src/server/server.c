@@ -51,6 +51,10 @@ void vigil_server_config_init(vigil_server_config *cfg)
     cfg->page_retry_ms = 1000;
     cfg->summary_every_ms = INT64_C(12) * 3600 * 1000;
     cfg->page_max_attempts = 10;
+    cfg->monitor_period_ms = 60LL * 1000;
+    cfg->monitor_horizon_ms = 24LL * 3600 * 1000;
+    cfg->monitor_label_delay_ms = 24LL * 3600 * 1000;
+    cfg->monitor_history_ms = 90LL * 86400 * 1000;
 }
 
 static vigil_status check_config(const vigil_server_config *c, vigil_err *err)
@@ -221,6 +225,9 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     if (s == VIGIL_OK) {
         s = vigil__srv_pager_open(srv, err);
     }
+    if (s == VIGIL_OK) {
+        s = vigil__srv_monitor_open(srv, err);
+    }
     if (s != VIGIL_OK) {
         vigil_server_close(srv);
         return s;
@@ -264,6 +271,9 @@ vigil_status vigil_server_start(vigil_server *srv, vigil_err *err)
     }
     s = vigil__srv_pager_start(srv, err);
     if (s == VIGIL_OK) {
+        s = vigil__srv_monitor_start(srv, err);
+    }
+    if (s == VIGIL_OK) {
         s = vigil__srv_http_start(srv, err);
     }
     if (s != VIGIL_OK) {
@@ -300,6 +310,7 @@ void vigil_server_stop(vigil_server *srv)
     }
     vigil__srv_ai_stop(srv);
     vigil__srv_pager_stop(srv);
+    vigil__srv_monitor_stop(srv);
     srv->running = false;
     vigil_server_stats st;
     vigil_server_stats_get(srv, &st);
@@ -338,6 +349,7 @@ void vigil_server_close(vigil_server *srv)
     }
     vigil__srv_pats_fini(&srv->pats);
     vigil__srv_pager_close(srv);
+    vigil__srv_monitor_close(srv);
     free(srv->esc_due.v);
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);

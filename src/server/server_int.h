@@ -664,6 +664,18 @@ void vigil__srv_pager_kick(vigil_server *srv);
 /* A snapshot of the counters (zeros when paging is off). */
 void vigil__srv_pager_stats(vigil_server *srv, srv_pager_stats *out);
 
+/* ---- live monitoring (monitor_thread.c; issue 14) ---- */
+typedef struct srv_monitor srv_monitor;
+/* At open / start / stop / close (no-ops when cfg.monitor is NULL). */
+vigil_status vigil__srv_monitor_open(vigil_server *srv, vigil_err *err);
+vigil_status vigil__srv_monitor_start(vigil_server *srv, vigil_err *err);
+void vigil__srv_monitor_stop(vigil_server *srv);
+void vigil__srv_monitor_close(vigil_server *srv);
+/* The latest run's /metrics lines (malloc'd; NULL when off or not yet run). Any thread. */
+char *vigil__srv_monitor_metrics(vigil_server *srv);
+/* GET /api/monitor: the latest report, ward-scoped (HTTP thread). */
+void vigil__srv_h_monitor(vigil_server *srv, srv_req *r);
+
 /* The pages an alert or repeat queues (paging.c, store thread): reqs and
  * the strings they point into. */
 #define SRV_PAGES_MAX 16
@@ -776,6 +788,7 @@ struct vigil_server {
     srv_static web;    /* the web app's files (static.c) */
     srv_family family; /* bedside codes and their rate limits (family.c) */
     srv_pager *pager;  /* pages (pager.c); NULL when cfg.paging is off */
+    srv_monitor *monitor; /* live monitoring (monitor_thread.c); NULL when off */
     bool running;
 
     srv_auth auth;

@@ -303,6 +303,9 @@ typedef struct vigil__store_ops {
                                vigil_err *err);
     vigil_status (*audit_read)(void *be, const vigil_actor *who, int64_t from_seq,
                                vigil_audit_record *out, size_t max, size_t *out_n, vigil_err *err);
+    /* monitoring rows (set_rows.c checks the arguments) */
+    vigil_status (*set_rows)(void *be, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
+                             void *ctx, vigil_err *err);
 } vigil__store_ops;
 
 struct vigil_store {

@@ -1,0 +1,87 @@
+/*
+ * sq_set_rows.c: the monitoring rows (vigil_store_set_rows, issue 14): each
+ * observation set of an admission in a time range with its ward at the
+ * time, its vital signs, its NEWS2 total and live AI probability, and the
+ * admission's first outcome at or after it and its discharge, in
+ * (admission, time) order, from one read snapshot. Not audited (aggregate
+ * figures only; vigil/store.h). Works on a read-only connection.
+ * Does not: label sets (the caller decides what an outcome within a horizon
+ * means), group by ward, or read shadow scores.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "sqlite_int.h"
+
+static const char SQL_SET_ROWS[] =
+    "SELECT o.id, o.patient_id, o.admission_id, o.t_ms, o.received_ms,\n"
+    "  COALESCE((SELECT b.ward FROM bed_stay b WHERE b.admission_id = o.admission_id\n"
+    "            AND b.from_ms <= o.t_ms ORDER BY b.from_ms DESC, b.id DESC LIMIT 1),\n"
+    "           (SELECT b.ward FROM bed_stay b WHERE b.admission_id = o.admission_id\n"
+    "            ORDER BY b.from_ms, b.id LIMIT 1), ''),\n"
+    "  o.age_y, o.rr_bpm, o.spo2_pct, o.sbp_mmhg, o.hr_bpm, o.temp_c, s.news2_total, s.ai_prob,\n"
+    "  (SELECT MIN(x.t_ms) FROM outcome x WHERE x.admission_id = o.admission_id\n"
+    "   AND x.t_ms >= o.t_ms),\n"
+    "  a.discharged_ms\n"
+    "FROM obs_set o JOIN admission a ON a.id = o.admission_id\n"
+    "LEFT JOIN score s ON s.obs_set_id = o.id\n"
+    "WHERE o.t_ms >= ?1 AND o.t_ms < ?2\n"
+    "ORDER BY o.admission_id, o.t_ms, o.id";
+
+static void read_row(sqlite3_stmt *st, vigil_store_set_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->obs_id = sq_col_i64(st, 0);
+    r->patient_id = sq_col_i64(st, 1);
+    r->admission_id = sq_col_i64(st, 2);
+    r->t_ms = sq_col_i64(st, 3);
+    r->received_ms = sq_col_i64(st, 4);
+    sq_col_text(st, 5, r->ward, sizeof r->ward);
+    r->age_y = sq_col_real(st, 6);
+    r->rr_bpm = sq_col_real(st, 7);
+    r->spo2_pct = sq_col_real(st, 8);
+    r->sbp_mmhg = sq_col_real(st, 9);
+    r->hr_bpm = sq_col_real(st, 10);
+    r->temp_c = sq_col_real(st, 11);
+    r->news2_total = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 12);
+    r->ai_prob = sq_col_real(st, 13);
+    r->outcome_ms = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 : sq_col_i64(st, 14);
+    r->discharged_ms = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1 : sq_col_i64(st, 15);
+}
+
+static vigil_status walk(sq *q, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
+                         void *ctx, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vigil_status s = sq_prep(q, SQL_SET_ROWS, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sq_bind_i64(st, 1, from_ms);
+    sq_bind_i64(st, 2, to_ms);
+    for (;;) {
+        bool row = false;
+        s = sq_step(q, st, &row, "read monitoring rows", err);
+        if (s != VIGIL_OK || !row) {
+            return s;
+        }
+        vigil_store_set_row r;
+        read_row(st, &r);
+        s = cb(ctx, &r, err);
+        if (s != VIGIL_OK) {
+            sq_done(st);
+            return s;
+        }
+    }
+}
+
+vigil_status vigil__sq_set_rows(void *be, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
+                                void *ctx, vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin_read(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(q, walk(q, from_ms, to_ms, cb, ctx, err), err);
+}
