@@ -36,10 +36,12 @@ ALLOWED = {
     "store/sqlite": {"store", "core", "util"},
     "store/pg": {"store", "core", "util"},
     "replay": {"hl7", "data", "core", "util"},
-    "server": {"store", "model", "hl7", "fhir", "core", "util"},
+    # the monitoring checks (no I/O), shared by `vigil monitor` and the server's monitor thread
+    "monitor": {"eval", "model", "data", "core", "util"},
+    "server": {"store", "monitor", "model", "hl7", "fhir", "core", "util"},
     # the serving CLI: every module but training; cli/train is the training binary
-    "cli": {"util", "core", "model", "data", "eval", "hl7", "fhir", "store", "store/sqlite",
-            "store/pg", "replay", "server"},
+    "cli": {"util", "core", "model", "data", "eval", "monitor", "hl7", "fhir", "store",
+            "store/sqlite", "store/pg", "replay", "server"},
     "cli/train": {"util", "core", "model", "data", "eval", "train", "cli"},
 }
 
@@ -52,6 +54,7 @@ HEADER_MODULE = {
     "trees": "model",
     "cohort": "eval", "eval": "eval", "report": "eval", "validation": "eval",
     "data": "data", "fhir": "fhir", "hl7": "hl7", "mllp": "hl7", "replay": "replay",
+    "monitor": "monitor",
     "server": "server", "ai_scorer": "server",
     "store": "store", "audit": "store",
     "train": "train",
