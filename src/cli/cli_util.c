@@ -2,7 +2,6 @@
  * cli_util.c: helpers the subcommands share: where the research data live,
  * and a progress line on stderr (only on a terminal).
  */
-#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -21,8 +21,9 @@
  * set per patient every hour or more) nothing is ever skipped.
  *
  * Does not: decide anything clinical (escal.c does, from what is stored),
- * or score HTTP observations (a nurse's own entry is scored before its
- * response: ingest.c). Invariants: srv->ai.outstanding counts tasks queued,
+ * or score HTTP observations with the live model (a nurse's own entry is
+ * scored before its response: ingest.c); in silent mode it scores them with
+ * the shadow model only, after the response (shadow_only tasks). Invariants: srv->ai.outstanding counts tasks queued,
  * being scored, or waiting in the store queue; the store thread exits only
  * when it is 0 (every result stored or dropped); opt-outs made while a task
  * waited are honoured when its result arrives.
@@ -88,7 +89,7 @@ void vigil__srv_ai_drain(vigil_server *srv)
 }
 
 void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_obs_event *ev,
-                           int64_t score_id)
+                           int64_t score_id, bool shadow_only)
 {
     size_t nh = p->hist != NULL ? p->n_hist : 0;
     srv_ai_task *t = malloc(sizeof *t + nh * sizeof t->hist[0]);
@@ -100,6 +101,7 @@ void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_
     memset(t, 0, sizeof *t);
     t->patient_id = p->id;
     t->score_id = score_id;
+    t->shadow_only = shadow_only;
     t->ev = *ev;
     t->n_hist = nh;
     if (nh > 0) {
@@ -107,7 +109,9 @@ void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_
     }
     pthread_mutex_lock(&srv->ai.mu);
     srv_ai_task **at = &srv->ai.head;
-    while (*at != NULL && (*at)->patient_id != p->id) {
+    /* coalesce only with a task of the same kind: a shadow-only task never
+     * takes a live score's place, nor the other way round */
+    while (*at != NULL && ((*at)->patient_id != p->id || (*at)->shadow_only != shadow_only)) {
         at = &(*at)->next;
     }
     if (*at != NULL && (*at)->ev.t_ms > ev->t_ms) {
@@ -214,6 +218,10 @@ static void score_one(vigil_server *srv, srv_ai_task *t, vigil_obs_event *hist, 
 {
     const vigil_scorer *sc = srv->cfg.scorer;
     vigil__srv_ai_events(t->hist, t->n_hist, hist);
+    if (t->shadow_only) {
+        score_shadow(srv, t, hist, ai);
+        return;
+    }
     memset(ai, 0, sizeof *ai);
     vigil_err err = {0};
     vigil_status s = sc->score(sc->ctx, hist, t->n_hist, &t->ev, ai, &err);
@@ -376,6 +384,9 @@ void vigil__srv_ai_store_ready(vigil_server *srv, srv_ai_view **undo_out, size_t
         srv_patient *p = vigil__srv_idmap_get(&srv->pats.by_id, t->patient_id);
         if (p == NULL || p->opted_out) {
             continue; /* REQ SERVER-AI-OPTOUT: an opt-out made meanwhile wins */
+        }
+        if (t->shadow_only) {
+            continue; /* the live score was stored with the set (store_shadows below) */
         }
         if (!t->ok) {
             if (p->news2_score_id == t->score_id && p->has_ai) {

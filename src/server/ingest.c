@@ -282,8 +282,12 @@ static void job_outcome(vigil_server *srv, srv_ingest *ing, const group *g, size
             (*n_sets)++;
             if (ing->ai_async && srv->cfg.scorer != NULL && srv->cfg.scorer->score != NULL &&
                 !p->opted_out && o->score_id > 0) {
-                vigil__srv_ai_enqueue(srv, p, &ing->ev[k], o->score_id); /* before note_set */
+                vigil__srv_ai_enqueue(srv, p, &ing->ev[k], o->score_id, false); /* before note_set */
                 o->ai_pending = true;
+            } else if (!ing->ai_async && o->has_ai && srv->cfg.shadow_scorer != NULL &&
+                       !p->opted_out && o->score_id > 0) {
+                /* silent mode for an HTTP set: the shadow model after the response */
+                vigil__srv_ai_enqueue(srv, p, &ing->ev[k], o->score_id, true);
             }
             vigil__srv_pat_note_set(srv, p, &ing->ev[k], o);
             bool seen = false;

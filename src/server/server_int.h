@@ -300,7 +300,8 @@ struct srv_ai_task {
     srv_ai_task *next;
     int64_t patient_id, score_id;
     vigil_obs_event ev;
-    bool ok; /* scored and well formed; then: */
+    bool shadow_only; /* the live score is stored already (an HTTP set): shadow only */
+    bool ok;          /* scored and well formed; then: */
     double risk, prob;
     bool low_confidence;
     char model_version[VIGIL_ID_MAX];
@@ -330,9 +331,11 @@ vigil_status vigil__srv_ai_start(vigil_server *srv, vigil_err *err);
 /* Stop it; call after the store thread has ended. */
 void vigil__srv_ai_stop(vigil_server *srv);
 /* Store thread: queue set ev of p (stored with score score_id) for the AI;
- * call before p's history records ev. */
+ * call before p's history records ev. shadow_only: the live model scored it
+ * already (an HTTP set, scored before its response): only the shadow model
+ * (silent mode) scores it here. */
 void vigil__srv_ai_enqueue(vigil_server *srv, const srv_patient *p, const vigil_obs_event *ev,
-                           int64_t score_id);
+                           int64_t score_id, bool shadow_only);
 /* Store thread: take a SRV_JOB_AI's results (freeing the job) for the next
  * background transaction. */
 void vigil__srv_ai_accept(vigil_server *srv, srv_job *job);

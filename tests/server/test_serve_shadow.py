@@ -1,6 +1,7 @@
 """test_serve_shadow.py: silent mode through a live `vigil serve --model A
 --shadow-model B` (issue 14 item 3; REQ SERVER-SHADOW-SILENT): the shadow
-model scores the same HL7 sets as the live one after the ACK and its scores
+model scores the same HL7 sets as the live one after the ACK, and the sets
+posted through the API after the response (issue 14 item 5), and its scores
 are stored (shadow_score, audited) under its own version; the ward list, the
 patient view and the escalation show only the live model; a patient who opted
 out is scored by neither; --shadow-model alone is refused.
@@ -70,6 +71,28 @@ with Server(["--model", model, "--shadow-model", shadow]) as s:
         if done or time.time() > deadline:
             break
         time.sleep(0.2)
+    # a set posted through the API (issue 14 item 5): the live model scores it
+    # before the response, the shadow model after it
+    api = {}
+    for n in (NHS, OPTED):
+        st, js, _ = s.http("POST", "/api/patients/%d/observations" % ids[n],
+                           {"rr": 22, "spo2": 95, "o2": "air", "sbp": 105, "hr": 95,
+                            "acvpu": "A", "temp_c": 38.5}, token=nurse)
+        C.check(st == 201, "API observation stored (%s)" % st)
+        s.settle()
+        api[n] = s.db().execute(
+            "SELECT sc.id, sc.ai_prob FROM score sc JOIN obs_set o ON o.id = sc.obs_set_id "
+            "WHERE o.source = 'api' AND o.patient_id = ?", (ids[n],)).fetchone()
+    C.check(api[NHS] is not None and api[NHS][1] is not None, "the live model scored it")
+    deadline = time.time() + 90
+    while s.db().execute("SELECT count(*) FROM shadow_score WHERE score_id = ?",
+                         (api[NHS][0],)).fetchone()[0] == 0 and time.time() < deadline:
+        time.sleep(0.2)
+    C.check(s.db().execute("SELECT count(*) FROM shadow_score WHERE score_id = ?",
+                           (api[NHS][0],)).fetchone()[0] == 1,
+            "a set posted through the API has its shadow score too")
+    C.check(api[OPTED] is not None and api[OPTED][1] is None,
+            "the opted-out patient's API set: no live score")
     s.settle()
     live = {r[0] for r in s.db().execute("SELECT id FROM score WHERE ai_prob IS NOT NULL")}
     rows = s.db().execute(

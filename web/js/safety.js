@@ -1,6 +1,9 @@
 // safety.js: the Martha's Rule log for a month (patient safety officer), read
-// from the monthly CSV export the API gives, with the CSV to download.
-import { page, el, clear, clock, showErrors, SessionEnded } from '/js/app.js';
+// from the monthly CSV export the API gives, with the CSV to download; and the
+// live model and feed monitoring (GET /api/monitor, ward-scoped by the server;
+// docs/server.md "Monitoring"): alarms in words, figures per ward and age
+// band, feed health per ward. Refreshed every minute.
+import { page, api, el, clear, clock, showErrors, SessionEnded } from '/js/app.js';
 
 /* RFC 4180 CSV: quoted fields, doubled quotes, CRLF rows. */
 function parseCsv(text) {
@@ -45,6 +48,88 @@ async function show(month) {
       el('td', {}, x[col('responder')] || 'Not reviewed yet'), el('td', {}, x[col('minutes_to_review')]), el('td', {}, x[col('outcome')]))))));
 }
 
+const INPUT_WORDS = { hr_bpm: 'heart rate', rr_bpm: 'respiratory rate', spo2_pct: 'SpO2', temp_c: 'temperature', sbp_mmhg: 'systolic blood pressure' };
+
+function groupWords(g) {
+  if (g === 'all') return 'All wards';
+  if (g.startsWith('ward:')) return 'Ward ' + g.slice(5);
+  const age = { 'age:<65': 'Age under 65', 'age:65-79': 'Age 65 to 79', 'age:80+': 'Age 80 and over' };
+  return age[g] || g;
+}
+
+const pct = (x) => (x === null || x === undefined ? 'not known' : (100 * x).toFixed(1) + '%');
+const num = (x, d = 2) => (x === null || x === undefined ? 'not known' : Number(x).toFixed(d));
+
+/* One alarm in words. */
+function alarmWords(a) {
+  const where = groupWords(a.group);
+  if (a.check.startsWith('input:')) {
+    const name = a.check.slice(6);
+    return where + ': ' + (INPUT_WORDS[name] || name) + ' outside the training range in ' + pct(a.value) +
+      ' of admissions in the last 24 hours (limit ' + pct(a.limit) + '). A unit or device change?';
+  }
+  if (a.check === 'alert-rate') return where + ': AI alerts on ' + pct(a.value) + ' of admission-days (limit ' + pct(a.limit) + ').';
+  if (a.check === 'calibration') return where + ': observed to expected events ' + num(a.value) + ' over the window: the model is miscalibrated.';
+  if (a.check === 'feed-gap') return where + ': no observations for ' + Math.round(a.value) + ' minutes (usually within ' + Math.round(a.limit) + '). Is the feed down?';
+  if (a.check === 'feed-late') return where + ': ' + pct(a.value) + ' of sets arrived more than an hour late.';
+  if (a.check === 'feed-refused') return 'HL7 messages refused: ' + pct(a.value) + ' since the last check.';
+  return where + ': ' + a.check;
+}
+
+function groupRow(g) {
+  const alarmed = g.inputs.filter((i) => i.alarm).map((i) => INPUT_WORDS[i.input] || i.input);
+  return el('tr', {}, el('th', { scope: 'row' }, groupWords(g.group)),
+    el('td', {}, String(g.alerts.sets)),
+    el('td', {}, pct(g.alerts.share) + (g.alerts.alarm ? ' (alarm)' : '')),
+    el('td', {}, g.calibration.has_window && g.calibration.labelled > 0 ? num(g.calibration.oe) + (g.calibration.alarm ? ' (alarm)' : '') : 'not enough outcomes yet'),
+    el('td', {}, g.auroc_window === null ? 'not enough outcomes yet' : num(g.auroc_window, 3)),
+    el('td', {}, alarmed.length ? 'Out of range: ' + alarmed.join(', ') : 'None'));
+}
+
+function feedRow(f) {
+  return el('tr', {}, el('th', { scope: 'row' }, 'Ward ' + f.ward),
+    el('td', {}, f.silent_min + ' minutes'),
+    el('td', {}, f.usual_gap_p95_min === null ? 'not known' : Math.round(f.usual_gap_p95_min) + ' minutes'),
+    el('td', {}, f.late_24h + ' of ' + f.sets_24h),
+    el('td', {}, f.gap_alarm || f.late_alarm
+      ? el('strong', { class: 'nhsuk-tag nhsuk-tag--red' }, f.gap_alarm ? 'Silent' : 'Late sets')
+      : el('strong', { class: 'nhsuk-tag nhsuk-tag--green' }, 'OK')));
+}
+
+async function showMonitor() {
+  const status = clear(document.getElementById('monitor-status'));
+  const alarms = clear(document.getElementById('monitor-alarms'));
+  const groups = clear(document.getElementById('monitor-groups'));
+  const feed = clear(document.getElementById('monitor-feed'));
+  const r = await api('GET', '/api/monitor');
+  if (r.status === 404) { status.append('Monitoring is off: the server runs without an AI model.'); return; }
+  if (!r.ok) { status.append('Could not load the monitoring: ' + r.status); return; }
+  const m = r.body;
+  if (m.state === 'starting') { status.append('Monitoring is starting.'); return; }
+  status.append(m.state === 'monitoring'
+    ? 'Computed at ' + clock(m.computed) + ' from ' + m.sets + ' observation sets over ' + m.days + ' days (the first ' + m.baseline_days + ' set the reference).'
+    : 'Collecting the reference: ' + m.days + ' of ' + (m.baseline_days + 1) + ' days needed. Feed health is checked already.');
+  if (m.alarms.length) {
+    alarms.append(el('div', { class: 'nhsuk-warning-callout' },
+      el('h3', { class: 'nhsuk-warning-callout__label' }, el('span', { role: 'text' }, el('span', { class: 'nhsuk-u-visually-hidden' }, 'Important: '), m.alarms.length + ' monitoring alarm' + (m.alarms.length === 1 ? '' : 's'))),
+      el('ul', { class: 'nhsuk-list nhsuk-list--bullet' }, m.alarms.map((a) => el('li', { 'data-check': a.check, 'data-group': a.group }, alarmWords(a))))));
+  } else {
+    alarms.append(el('p', { class: 'nhsuk-body' }, 'No monitoring alarms.'));
+  }
+  if (m.groups.length) {
+    groups.append(el('table', { class: 'nhsuk-table' },
+      el('caption', { class: 'nhsuk-table__caption' }, 'The live model over the last 24 hours, by ward and age band'),
+      el('thead', {}, el('tr', {}, ['Group', 'Sets scored', 'Admission-days with an AI alert', 'Observed to expected (' + m.window_days + ' days)', 'AUROC (' + m.window_days + ' days)', 'Inputs'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, m.groups.map(groupRow))));
+  }
+  if (m.feed.length) {
+    feed.append(el('table', { class: 'nhsuk-table' },
+      el('caption', { class: 'nhsuk-table__caption' }, 'Feed health by ward'),
+      el('thead', {}, el('tr', {}, ['Ward', 'Since the last set', 'Usual longest gap', 'Late sets (24 hours)', 'Status'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, m.feed.map(feedRow))));
+  }
+}
+
 async function main() {
   await page(['safety-officer']);
   const form = document.getElementById('month-form');
@@ -61,5 +146,7 @@ async function main() {
     await show(m);
   });
   await show(form.month.value);
+  await showMonitor();
+  setInterval(() => { showMonitor().catch(() => {}); }, 60000);
 }
 main().catch((e) => { if (!(e instanceof SessionEnded)) throw e; });
