@@ -236,4 +236,45 @@ vigil_status vigil_fhir_transaction_response_json(size_t n_entries, const char *
 /* Release a string from the builders above. No-op on NULL. */
 void vigil_fhir_free(char *json);
 
+/* ---- deterioration outcomes in (issue 14 item 3; docs/fhir.md "Outcomes") ---- */
+
+typedef enum vigil_fhir_outcome_kind {
+    VIGIL_FHIR_OUTCOME_NONE = 0, /* a resource vigil read that records no outcome */
+    VIGIL_FHIR_OUTCOME_DEATH,    /* Encounter: dischargeDisposition exp (expired) */
+    VIGIL_FHIR_OUTCOME_TRANSFER, /* Encounter: ended with a hospitalization.destination
+                                    (the server decides whether it is critical care) */
+    VIGIL_FHIR_OUTCOME_SEPSIS,   /* Condition: a sepsis code (SNOMED CT or ICD-10) */
+    VIGIL_FHIR_OUTCOME_COUNT
+} vigil_fhir_outcome_kind;
+
+#define VIGIL_FHIR_CODE_MAX 63
+
+/* What an Encounter or Condition says about a deterioration outcome. */
+typedef struct vigil_fhir_outcome {
+    vigil_fhir_outcome_kind kind;
+    char nhs_number[VIGIL_NHS_NUMBER_LEN + 1]; /* subject, or "" */
+    char mrn[VIGIL_ID_MAX];                    /* subject Patient/<id> or local id, or "" */
+    int64_t t_ms;                              /* Encounter period.end; Condition onset or
+                                                  recordedDate */
+    char destination[VIGIL_ID_MAX]; /* TRANSFER: destination display or identifier value */
+    char code[VIGIL_FHIR_CODE_MAX + 1]; /* the code that made it an outcome ("exp",
+                                           "91302008", "A41.9") */
+    char resource_id[VIGIL_ID_MAX];     /* the resource's id, or "" */
+} vigil_fhir_outcome;
+
+/*
+ * Parse an Encounter (status finished; period.end; hospitalization.
+ * dischargeDisposition coded in http://terminology.hl7.org/CodeSystem/
+ * discharge-disposition, "exp" = died; or hospitalization.destination, a
+ * transfer) or a Condition (code.coding: SNOMED CT sepsis concepts 91302008,
+ * 76571007, 10001005, or ICD-10 A40, A41, R65.2, R57.2 and their children;
+ * verificationStatus not refuted or entered-in-error; onsetDateTime or
+ * recordedDate) from json[0..len). Other resources are refused
+ * (not-supported). A valid resource that names no outcome gives kind NONE.
+ * Returns VIGIL_OK, VIGIL_ERR_PARSE (issue says why), VIGIL_ERR_ARG; on error
+ * *out is unchanged. Reentrant.
+ */
+vigil_status vigil_fhir_parse_outcome(const char *json, size_t len, vigil_fhir_outcome *out,
+                                      vigil_fhir_issue *issue);
+
 #endif

@@ -464,6 +464,7 @@ typedef struct vigil_adt_event {
     char nhs_number[VIGIL_NHS_NUMBER_LEN + 1]; /* validated, or "" */
     char mrn[VIGIL_ID_MAX];                    /* local hospital number, or "" */
     char visit_number[VIGIL_ID_MAX];           /* PV1-19.1, or "" */
+    char discharge_disposition[16]; /* PV1-36.1 (user table 0112: the site's codes), or "" */
     char patient_class[4];                     /* PV1-2, e.g. "I" inpatient, or "" */
     vigil_location location;                   /* PV1-3 assigned location */
     vigil_location prior_location;             /* PV1-6 prior location (A02) */

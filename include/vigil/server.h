@@ -185,6 +185,15 @@ typedef struct vigil_server_config {
      * inputs are store vital signs named "rr_bpm", "spo2_pct", "sbp_mmhg",
      * "hr_bpm", "temp_c" with the model's training ranges. */
     const vigil_monitor_cfg *monitor;
+    /* Outcomes from the feeds (issue 14 item 3; docs/server.md "Outcomes in"):
+     * an ADT A02 or FHIR Encounter destination onto one of these wards is an
+     * unplanned critical-care admission; an A03 whose PV1-36 (user table 0112)
+     * is one of hl7_death_dispositions is a death (n = 0: the UB-04 expired
+     * codes 20, 40, 41, 42). Each at most 16, copied at open. */
+    const char *const *critical_care_wards;
+    size_t n_critical_care_wards;
+    const char *const *hl7_death_dispositions;
+    size_t n_hl7_death_dispositions;
     int64_t monitor_period_ms;      /* default 60 s */
     int64_t monitor_horizon_ms;     /* an outcome within this of a set makes it an event;
                                        default 24 h */

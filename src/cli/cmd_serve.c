@@ -33,6 +33,8 @@ enum {
     OPT_SUMMARY_FROM,
     OPT_SUMMARY_TO,
     OPT_SUMMARY_EVERY,
+    OPT_CRITICAL_CARE,
+    OPT_DEATH_DISPOSITION,
 };
 
 static void usage(FILE *f)
@@ -71,6 +73,10 @@ static void usage(FILE *f)
                "                         Monitoring) every S seconds (default 60)\n"
                "  --monitor-baseline-days N  days that set the reference (2-64, default 14)\n"
                "  --no-monitor           no live monitoring\n"
+               "  --critical-care-ward W an ADT A02 or FHIR Encounter destination onto ward W\n"
+               "                         is an unplanned critical-care admission (repeatable)\n"
+               "  --death-disposition C  an ADT A03 with PV1-36 = C is a death (repeatable;\n"
+               "                         default the UB-04 expired codes 20, 40, 41, 42)\n"
                "MLLP limits (docs/server.md, Limits):\n"
                "  --mllp-max-conns N     MLLP connections at once (default 64)\n"
                "  --mllp-conns-per-addr N  from one peer address (default 8)\n"
@@ -224,6 +230,8 @@ int vigil_cli_serve(int argc, char **argv)
         {"monitor-period", required_argument, NULL, 'p'},
         {"monitor-baseline-days", required_argument, NULL, 'y'},
         {"no-monitor", no_argument, NULL, 'n'},
+        {"critical-care-ward", required_argument, NULL, OPT_CRITICAL_CARE},
+        {"death-disposition", required_argument, NULL, OPT_DEATH_DISPOSITION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -241,6 +249,8 @@ int vigil_cli_serve(int argc, char **argv)
     long v = 0;
     const char *allow[SENDERS_MAX], *senders[SENDERS_MAX];
     size_t n_allow = 0, n_senders = 0;
+    const char *icu_wards[16], *death_codes[16];
+    size_t n_icu = 0, n_death = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'X':
@@ -419,6 +429,19 @@ int vigil_cli_serve(int argc, char **argv)
         case 'n':
             monitor_on = false;
             break;
+        case OPT_CRITICAL_CARE:
+        case OPT_DEATH_DISPOSITION:
+            if ((c == OPT_CRITICAL_CARE ? n_icu : n_death) == 16) {
+                fprintf(stderr, "vigil serve: at most 16 of --%s\n",
+                        c == OPT_CRITICAL_CARE ? "critical-care-ward" : "death-disposition");
+                return VIGIL_EXIT_USAGE;
+            }
+            if (c == OPT_CRITICAL_CARE) {
+                icu_wards[n_icu++] = optarg;
+            } else {
+                death_codes[n_death++] = optarg;
+            }
+            break;
         case 'h':
             usage(stdout);
             return VIGIL_EXIT_OK;
@@ -435,6 +458,10 @@ int vigil_cli_serve(int argc, char **argv)
     cfg.n_mllp_allow = n_allow;
     cfg.hl7_senders = senders;
     cfg.n_hl7_senders = n_senders;
+    cfg.critical_care_wards = icu_wards;
+    cfg.n_critical_care_wards = n_icu;
+    cfg.hl7_death_dispositions = death_codes;
+    cfg.n_hl7_death_dispositions = n_death;
     if ((cfg.tls_cert_file == NULL) != (cfg.tls_key_file == NULL)) {
         fprintf(stderr, "vigil serve: --tls-cert and --tls-key go together\n");
         return VIGIL_EXIT_USAGE;

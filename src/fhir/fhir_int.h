@@ -122,6 +122,12 @@ vigil_status vigil__fhir_get_number(fhir_ctx *c, json_t *obj, const char *key, b
 vigil_status vigil__fhir_copy_id(fhir_ctx *c, const char *key, const char *s, char *dst,
                                  size_t cap);
 
+/* A resource's subject (REQ FHIR-SUBJECT): Patient/<id> (the hospital
+ * number), a conditional reference or identifier with an NHS number, into
+ * ev->nhs_number and ev->mrn (fhir_observation.c; also Encounter and
+ * Condition, fhir_outcome.c). */
+vigil_status vigil__fhir_read_subject(fhir_ctx *c, json_t *res, vigil_obs_event *ev);
+
 /* True when s is a FHIR id: [A-Za-z0-9.-]{1,64}. */
 bool vigil__fhir_is_id(const char *s);
 /* True when s[0..n) is well-formed UTF-8. */

@@ -389,7 +389,7 @@ static vigil_status subject_identifier(fhir_ctx *c, json_t *ident, vigil_obs_eve
     return VIGIL_OK;
 }
 
-static vigil_status read_subject(fhir_ctx *c, json_t *res, vigil_obs_event *ev)
+vigil_status vigil__fhir_read_subject(fhir_ctx *c, json_t *res, vigil_obs_event *ev)
 {
     json_t *subj = NULL;
     TRY(vigil__fhir_get_object(c, res, "subject", true, &subj));
@@ -871,7 +871,7 @@ vigil_status vigil__fhir_observation(fhir_ctx *c, json_t *res, const char *fallb
     TRY(read_status(c, res));
     TRY(read_code(c, res, &kind));
     TRY(read_category(c, res, kind));
-    TRY(read_subject(c, res, ev));
+    TRY(vigil__fhir_read_subject(c, res, ev));
     TRY(read_effective(c, res, ev));
     TRY(read_values(&r, res, kind));
     TRY(read_performer(c, res, ev));

@@ -6,7 +6,8 @@
  * What it does: reads the patient identifiers (PID-3), the event time
  * (EVN-6, else EVN-2, else MSH-7), the patient class (PV1-2), the assigned
  * and prior locations (PV1-3, PV1-6: ward^room^bed^facility), the visit
- * number (PV1-19) and the admit and discharge times (PV1-44, PV1-45).
+ * number (PV1-19), the discharge disposition (PV1-36, user-defined table
+ * 0112) and the admit and discharge times (PV1-44, PV1-45).
  *
  * What it does not do: keep names, addresses, dates of birth, next of kin,
  * allergies or diagnoses (data minimisation: vigil needs to know who is in
@@ -191,6 +192,11 @@ static vigil_status read_pv1(const vigil_hl7_msg *m, size_t pv1, const vigil_hl7
     if (st == VIGIL_OK) {
         st = opt_ident(m, pv1, 19, 1, 0, ev->visit_number, sizeof ev->visit_number, "visit number",
                        fault);
+    }
+    if (st == VIGIL_OK) {
+        /* PV1-36 discharge disposition (IS, user table 0112: the site's codes) */
+        st = opt_ident(m, pv1, 36, 1, 0, ev->discharge_disposition,
+                       sizeof ev->discharge_disposition, "discharge disposition", fault);
     }
     int has = 0;
     if (st == VIGIL_OK) {

@@ -1348,6 +1348,8 @@ const srv_route vigil__srv_routes[] = {
     {"POST", "/api/admin/users/{}/enable", h_user_enable, A, false, false, true, 0},
     {"POST", "/fhir/Observation", vigil__srv_h_fhir_post_obs, CLINICAL, true, true, true, 0},
     {"POST", "/fhir", vigil__srv_h_fhir_post_bundle, CLINICAL, true, true, true, 0},
+    {"POST", "/fhir/Encounter", vigil__srv_h_fhir_post_outcome, CLINICAL, true, true, false, 0},
+    {"POST", "/fhir/Condition", vigil__srv_h_fhir_post_outcome, CLINICAL, true, true, false, 0},
     {"GET", "/fhir/Observation", vigil__srv_h_fhir_search, CLINICAL, false, true, false, 0},
 };
 const size_t vigil__srv_n_routes = sizeof vigil__srv_routes / sizeof vigil__srv_routes[0];

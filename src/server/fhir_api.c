@@ -64,6 +64,11 @@ static void outcome(srv_req *r, const vigil_fhir_issue *issue)
     r->content_type = FHIR_CT;
 }
 
+void vigil__srv_fhir_issue(srv_req *r, const vigil_fhir_issue *issue)
+{
+    outcome(r, issue);
+}
+
 /* Take a builder's string as the response body. */
 static void take(srv_req *r, int status, char *j)
 {

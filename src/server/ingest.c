@@ -282,7 +282,8 @@ static void job_outcome(vigil_server *srv, srv_ingest *ing, const group *g, size
             (*n_sets)++;
             if (ing->ai_async && srv->cfg.scorer != NULL && srv->cfg.scorer->score != NULL &&
                 !p->opted_out && o->score_id > 0) {
-                vigil__srv_ai_enqueue(srv, p, &ing->ev[k], o->score_id, false); /* before note_set */
+                /* before note_set */
+                vigil__srv_ai_enqueue(srv, p, &ing->ev[k], o->score_id, false);
                 o->ai_pending = true;
             } else if (!ing->ai_async && o->has_ai && srv->cfg.shadow_scorer != NULL &&
                        !p->opted_out && o->score_id > 0) {
@@ -490,6 +491,9 @@ static vigil_status adt_apply(vigil_server *srv, const vigil_adt_event *a, const
     bed_of(&a->location, bed);
     const char *ward = a->location.ward;
     bool moved = ward[0] != '\0' && (strcmp(ward, p->ward) != 0 || strcmp(bed, p->bed) != 0);
+    char prior_ward[VIGIL_STORE_NAME_MAX + 1];
+    memcpy(prior_ward, p->ward, sizeof prior_ward);
+    int64_t adm_before = p->admission_id;
     switch (a->kind) {
     case VIGIL_ADT_ADMIT:
     case VIGIL_ADT_TRANSFER:
@@ -515,6 +519,10 @@ static vigil_status adt_apply(vigil_server *srv, const vigil_adt_event *a, const
     default:
         s = vigil_err_set(err, VIGIL_ERR_ARG, "adt", "unsupported ADT event");
         break;
+    }
+    if (s == VIGIL_OK) {
+        /* issue 14 item 3: a death or an unplanned critical-care admission */
+        s = vigil__srv_outcome_from_adt(srv, who, a, id, adm_before, prior_ward, err);
     }
     if (s != VIGIL_OK) {
         return s;

@@ -198,6 +198,9 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
     }
     s = vigil__srv_senders_load(srv, err);
     if (s == VIGIL_OK) {
+        s = vigil__srv_outcomes_load(srv, err);
+    }
+    if (s == VIGIL_OK) {
         s = vigil__srv_tls_load(srv, err);
     }
     if (s == VIGIL_OK) {

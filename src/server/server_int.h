@@ -24,6 +24,7 @@
 
 #include "vigil/assemble.h"
 #include "vigil/escalation.h"
+#include "vigil/fhir.h"
 #include "vigil/hl7.h"
 #include "vigil/server.h"
 #include "vigil/store.h"
@@ -667,6 +668,24 @@ void vigil__srv_pager_kick(vigil_server *srv);
 /* A snapshot of the counters (zeros when paging is off). */
 void vigil__srv_pager_stats(vigil_server *srv, srv_pager_stats *out);
 
+/* ---- outcomes from the feeds (outcomes_in.c; issue 14 item 3) ---- */
+#define SRV_OUTCOME_LIST_MAX 16
+/* Copy cfg's critical-care wards and death dispositions (at open). */
+vigil_status vigil__srv_outcomes_load(vigil_server *srv, vigil_err *err);
+/* Store thread, after an ADT event was applied: a death (A03 with a death
+ * disposition) or an unplanned critical-care admission (A02 from a ward that
+ * is not critical care onto one that is) recorded against the admission
+ * (admission_id 0: the patient's latest); a resent event is not recorded
+ * twice. prior_ward: the patient's ward before the event. */
+vigil_status vigil__srv_outcome_from_adt(vigil_server *srv, const vigil_actor *who,
+                                         const vigil_adt_event *a, int64_t patient_id,
+                                         int64_t admission_id, const char *prior_ward,
+                                         vigil_err *err);
+/* The OperationOutcome response for a FHIR parser refusal (fhir_api.c). */
+void vigil__srv_fhir_issue(srv_req *r, const vigil_fhir_issue *issue);
+/* POST /fhir/Encounter, /fhir/Condition (store thread). */
+void vigil__srv_h_fhir_post_outcome(vigil_server *srv, srv_req *r);
+
 /* ---- live monitoring (monitor_thread.c; issue 14) ---- */
 typedef struct srv_monitor srv_monitor;
 /* At open / start / stop / close (no-ops when cfg.monitor is NULL). */
@@ -747,6 +766,11 @@ struct vigil_server {
     size_t n_allow;
     char **senders; /* cfg.hl7_senders copied, n_senders of them */
     size_t n_senders;
+    /* outcomes from the feeds (outcomes_in.c): copied from cfg at open */
+    char critical_care[SRV_OUTCOME_LIST_MAX][VIGIL_STORE_NAME_MAX + 1];
+    size_t n_critical_care;
+    char death_codes[SRV_OUTCOME_LIST_MAX][16];
+    size_t n_death_codes;
     char *db;
     char *bind;
     vigil_store *store;      /* store thread */

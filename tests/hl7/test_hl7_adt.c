@@ -121,6 +121,21 @@ static void hl7_admit_and_transfer_need_a_ward_discharge_and_update_do_not(void 
     free(r);
 }
 
+/* issue 14 item 3: PV1-36 discharge disposition (user table 0112) */
+static void hl7_a03_reads_the_discharge_disposition_in_pv1_36(void **s)
+{
+    (void)s;
+    static const char pid[] = "PID|1||9990000026^^^NHS^NH\r";
+    vigil_hl7_result *r = adt("A03", "", pid, "PV1|1|I|W1|||||||||||||||||||||||||||||||||20\r");
+    assert_int_equal(r->fault.ack, VIGIL_HL7_AA);
+    assert_string_equal(r->adt.discharge_disposition, "20");
+    free(r);
+    r = adt("A03", "", pid, "PV1|1|I|W1\r");
+    assert_int_equal(r->fault.ack, VIGIL_HL7_AA);
+    assert_string_equal(r->adt.discharge_disposition, "");
+    free(r);
+}
+
 static void hl7_adt_needs_pid_and_pv1_and_usable_fields(void **s)
 {
     (void)s;
@@ -171,6 +186,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(hl7_golden_a08_update_in_version_2_4_is_accepted),
     cmocka_unit_test(hl7_admit_and_transfer_need_a_ward_discharge_and_update_do_not),
     cmocka_unit_test(hl7_adt_needs_pid_and_pv1_and_usable_fields),
+    cmocka_unit_test(hl7_a03_reads_the_discharge_disposition_in_pv1_36),
 };
 
 VIGIL_TEST_MAIN(tests)
