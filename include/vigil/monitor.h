@@ -48,6 +48,8 @@ typedef struct vigil_monitor_cfg {
     size_t baseline_days; /* days [0, baseline_days) set the reference; >= 2 */
     size_t window_days;   /* calibration and AUROC window, days (7) */
     size_t min_units;     /* an input-day with fewer admissions measured is not charted */
+    bool auroc_last_day_only; /* the window AUROC of the last day only (the live monitor
+                                 reports that day; every day costs a pass over the rows) */
 } vigil_monitor_cfg;
 
 /* The defaults: 14 baseline days, a 7-day window, 10 admissions measured. */

@@ -351,7 +351,9 @@ static void fill_day(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *r, 
         vigil_monitor_oe(o->w_events, o->w_expected, VIGIL_MONITOR_Z, ref->oe_sigma, &o->oe,
                          &c_alarm);
         o->calib_alarm = c_alarm && o->monitoring;
-        o->auroc = window_auroc(r, (int32_t)d0, (int32_t)d, score, y);
+        if (!cfg->auroc_last_day_only || d + 1 == n_days) {
+            o->auroc = window_auroc(r, (int32_t)d0, (int32_t)d, score, y);
+        }
     }
 }
 

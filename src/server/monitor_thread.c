@@ -159,7 +159,12 @@ static void group_free(group_rows *g)
 static bool group_build(const srv_monitor *mon, const mread *m, int64_t t0_ms, int kind, size_t key,
                         group_rows *g)
 {
-    size_t n_in = mon->cfg.n_inputs, n = m->n > 0 ? m->n : 1;
+    size_t n_in = mon->cfg.n_inputs, n = 0;
+    for (size_t i = 0; i < m->n; i++) { /* this group's rows only: a ward is a few of them */
+        const mrow *r = &m->rows[i];
+        n += !((kind == 1 && r->ward != key) || (kind == 2 && r->age != key));
+    }
+    n = n > 0 ? n : 1;
     *g = (group_rows){.day = malloc(n * sizeof(int32_t)),
                       .unit = malloc(n * sizeof(int64_t)),
                       .x = malloc(n * (n_in > 0 ? n_in : 1) * sizeof(float)),
@@ -536,6 +541,7 @@ static vigil_status monitor_new(const vigil_server_config *c, srv_monitor **out,
         return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory");
     }
     mon->cfg = *c->monitor;
+    mon->cfg.auroc_last_day_only = true; /* only today is reported */
     for (size_t k = 0; k < mon->cfg.n_inputs; k++) {
         int v = -1;
         for (int j = 0; j < V_COUNT; j++) {

@@ -155,6 +155,20 @@ static void doubled_odds_are_alarmed_within_the_window(void **state)
     free(w);
 }
 
+static void the_window_auroc_can_be_asked_of_the_last_day_only(void **state)
+{
+    (void)state;
+    ward *w = ward_new(-1, 1.0, -1);
+    assert_int_equal(vigil_monitor_compute(&w->cfg, &w->rows, DAYS, w->days, NULL, NULL), VIGIL_OK);
+    double every = w->days[DAYS - 1].auroc;
+    assert_false(isnan(w->days[DAYS - 2].auroc));
+    w->cfg.auroc_last_day_only = true;
+    assert_int_equal(vigil_monitor_compute(&w->cfg, &w->rows, DAYS, w->days, NULL, NULL), VIGIL_OK);
+    assert_true(isnan(w->days[DAYS - 2].auroc));
+    assert_true(w->days[DAYS - 1].auroc == every);
+    free(w);
+}
+
 static void an_admission_going_back_a_day_is_refused(void **state)
 {
     (void)state;
@@ -178,6 +192,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_day_with_too_few_admissions_measured_is_not_charted),
         cmocka_unit_test(three_of_sixteen_out_at_a_2pct_reference_is_not_an_alarm),
         cmocka_unit_test(doubled_odds_are_alarmed_within_the_window),
+        cmocka_unit_test(the_window_auroc_can_be_asked_of_the_last_day_only),
         cmocka_unit_test(an_admission_going_back_a_day_is_refused),
     };
     if (argc > 1) {

