@@ -50,6 +50,11 @@ int vigil_cli_serve(int argc, char **argv);
 int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out);
 int vigil_cli_replay(int argc, char **argv);
 int vigil_cli_validate(int argc, char **argv);
+/* `vigil validate --db STORE --from DATE --to DATE` (validate_db.c): the live
+ * model's figures from a store over a date range, as JSON to out ("-" or
+ * NULL: stdout). An exit code. */
+int vigil_cli_validate_db(const char *model, const char *db, const char *from, const char *to,
+                          const char *out);
 int vigil_cli_monitor(int argc, char **argv);
 /* The live monitor's configuration from a model bundle: its *_last inputs that
  * are stored vital signs (renamed rr_bpm, spo2_pct, sbp_mmhg, hr_bpm, temp_c)

@@ -17,6 +17,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: vigil validate --model BUNDLE --data PATH [--outcomes FILE]\n"
                "                      [--max-stays N] --out REPORT.html\n"
+               "       vigil validate --model BUNDLE --db STORE --from YYYY-MM-DD\n"
+               "                      --to YYYY-MM-DD [--out FIGURES.json]\n"
                "\n"
                "Write a local validation report of a model bundle on a hospital's own data,\n"
                "beside NEWS2: intended use, the frozen model's version and SHA-256, the\n"
@@ -33,11 +35,15 @@ static void usage(FILE *f)
                "  --outcomes FILE  an outcomes file, passed to the loader\n"
                "  --max-stays N    only the first N stays (for a quick look)\n"
                "  --out FILE       the HTML report to write\n"
+               "  --db STORE       instead of --data: the live store's sets, AI scores and\n"
+               "                   outcomes measured from --from to --to (dates, UTC,\n"
+               "                   inclusive), read-only: the figures as JSON (an outcome\n"
+               "                   within 24 h after a set makes it an event)\n"
                "  -h, --help       show this help\n");
 }
 
 typedef struct vopts {
-    const char *model, *data, *outcomes, *out, *max_stays;
+    const char *model, *data, *outcomes, *out, *max_stays, *db, *from, *to;
 } vopts;
 
 static int parse(int argc, char **argv, vopts *o)
@@ -48,6 +54,9 @@ static int parse(int argc, char **argv, vopts *o)
         {"outcomes", required_argument, NULL, 'o'},
         {"out", required_argument, NULL, 'O'},
         {"max-stays", required_argument, NULL, 'm'},
+        {"db", required_argument, NULL, 'D'},
+        {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -70,6 +79,15 @@ static int parse(int argc, char **argv, vopts *o)
         case 'm':
             o->max_stays = optarg;
             break;
+        case 'D':
+            o->db = optarg;
+            break;
+        case 'F':
+            o->from = optarg;
+            break;
+        case 'T':
+            o->to = optarg;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -77,6 +95,14 @@ static int parse(int argc, char **argv, vopts *o)
             fprintf(stderr, "Run 'vigil validate --help' for the options.\n");
             return VIGIL_EXIT_USAGE;
         }
+    }
+    if (o->db != NULL) {
+        if (optind < argc || o->model == NULL || o->data != NULL || o->from == NULL ||
+            o->to == NULL) {
+            fprintf(stderr, "vigil validate: --db needs --model, --from and --to (not --data)\n");
+            return VIGIL_EXIT_USAGE;
+        }
+        return VIGIL_EXIT_OK;
     }
     if (optind < argc || o->model == NULL || o->data == NULL || o->out == NULL) {
         fprintf(stderr, "vigil validate: --model, --data and --out are needed\n");
@@ -91,6 +117,9 @@ int vigil_cli_validate(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc != VIGIL_EXIT_OK) {
         return rc < 0 ? VIGIL_EXIT_OK : rc;
+    }
+    if (o.db != NULL) {
+        return vigil_cli_validate_db(o.model, o.db, o.from, o.to, o.out);
     }
     char *ev_argv[12];
     int n = 0;
