@@ -45,7 +45,9 @@ export class Server {
     s.log = [];
     await new Promise((resolve, reject) => {
       let buf = '';
-      const t = setTimeout(() => reject(new Error('vigil serve did not start: ' + s.log.join('\n'))), 30000);
+      // 90 s: a server loading a model bundle under the sanitizers on a loaded machine
+      // took longer than 30 s (web.test_monitor_view in make check-asan)
+      const t = setTimeout(() => reject(new Error('vigil serve did not start: ' + s.log.join('\n'))), 90000);
       s.proc.stderr.on('data', (d) => {
         buf += d.toString();
         let i;
