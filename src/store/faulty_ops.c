@@ -293,6 +293,18 @@ static vigil_status faulty_pages_of_alert(void *be, int64_t alert_id, vigil_stor
     return vigil__faulty_leave(f, "pages_of_alert", fail_commit, rc, err);
 }
 
+static vigil_status faulty_page_failed(void *be, const vigil_actor *who, int64_t page_id, int64_t t_ms, const char *detail, const vigil_store_page_req *fallback, size_t n, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "page_failed", true, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->page_failed(f->inner->be, who, page_id, t_ms, detail, fallback, n, err);
+    return vigil__faulty_leave(f, "page_failed", fail_commit, rc, err);
+}
+
 static vigil_status faulty_summary_last(void *be, int64_t *out_to_ms, vigil_err *err)
 {
     vigil__faulty *f = be;
@@ -713,6 +725,18 @@ static vigil_status faulty_audit_read(void *be, const vigil_actor *who, int64_t 
     return vigil__faulty_leave(f, "audit_read", fail_commit, rc, err);
 }
 
+static vigil_status faulty_set_rows(void *be, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb, void *ctx, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "set_rows", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->set_rows(f->inner->be, from_ms, to_ms, cb, ctx, err);
+    return vigil__faulty_leave(f, "set_rows", fail_commit, rc, err);
+}
+
 const vigil__store_ops vigil__faulty_ops = {
     .name = "faulty",
     .open = vigil__faulty_open,
@@ -744,6 +768,7 @@ const vigil__store_ops vigil__faulty_ops = {
     .pages_for = faulty_pages_for,
     .page_read = faulty_page_read,
     .pages_of_alert = faulty_pages_of_alert,
+    .page_failed = faulty_page_failed,
     .summary_last = faulty_summary_last,
     .summaries_queue = faulty_summaries_queue,
     .summaries_due = faulty_summaries_due,
@@ -779,4 +804,5 @@ const vigil__store_ops vigil__faulty_ops = {
     .audit_walk = faulty_audit_walk,
     .audit_head = faulty_audit_head,
     .audit_read = faulty_audit_read,
+    .set_rows = faulty_set_rows,
 };
