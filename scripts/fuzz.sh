@@ -4,9 +4,12 @@
 #
 # usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]
 #   SECONDS_PER_TARGET  default 20
-#   TARGET              hl7, mllp, fhir, escalation, http (default: all of fuzz/fuzz_*.c)
+#   TARGET              hl7, mllp, fhir, escalation, http, model_bundle
+#                       (default: all of fuzz/fuzz_*.c)
 # env: FUZZ_OUT (default fuzz-out/, git-ignored): binaries, the growing corpus
-#      and crash artifacts; FUZZ_CC (default clang-14).
+#      and crash artifacts; FUZZ_CC (default clang-14); FUZZ_RUNS: stop each
+#      target after this many executions instead of after SECONDS_PER_TARGET
+#      (the long runs: FUZZ_RUNS=10000000 nice scripts/fuzz.sh 0 hl7).
 # A crash, leak or failed invariant stops the run with a non-zero exit and
 # leaves the input in FUZZ_OUT/crash-*: add it as a regression test.
 set -euo pipefail
@@ -29,15 +32,16 @@ cflags=(-g -O1 -std=c11 -Wall -Wextra -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -fno-omit-frame-pointer
         -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DVIGIL_VERSION=\"fuzz\"
         -I"$root/include" -I"$root/src/fhir")
-# the library code the targets reach: hl7, fhir and what they depend on (core, util)
-lib=("$root"/src/hl7/*.c "$root"/src/fhir/*.c "$root"/src/core/*.c "$root"/src/util/*.c)
+# the library code the targets reach: hl7, fhir, model (the bundle loader) and
+# what they depend on (core, util)
+lib=("$root"/src/hl7/*.c "$root"/src/fhir/*.c "$root"/src/model/*.c "$root"/src/core/*.c
+     "$root"/src/util/*.c)
 extra_cflags=$(pkg-config --cflags jansson libcrypto 2>/dev/null || true)
 extra_libs=$(pkg-config --libs jansson libcrypto 2>/dev/null || true)
 
 # the HTTP request path (fuzz_http) needs the server and what it links to
-srv_lib=("$root"/src/server/*.c "$root"/src/store/*.c "$root"/src/store/sqlite/*.c
-         "$root"/src/model/*.c)
-srv_pkgs="libmicrohttpd libqrencode libsodium sqlite3 libcurl"
+srv_lib=("$root"/src/server/*.c "$root"/src/store/*.c "$root"/src/store/sqlite/*.c)
+srv_pkgs="libmicrohttpd gnutls libqrencode libsodium sqlite3 libcurl"
 
 for t in "${targets[@]}"; do
   src="$root/fuzz/fuzz_$t.c"
@@ -60,11 +64,17 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   dict=()
   [ -f "$root/fuzz/$t.dict" ] && dict=(-dict="$root/fuzz/$t.dict")
-  echo "== run fuzz_$t for ${secs}s"
+  limit=(-max_total_time="$secs")
+  what="for ${secs}s"
+  if [ -n "${FUZZ_RUNS:-}" ]; then
+    limit=(-runs="$FUZZ_RUNS")
+    what="for $FUZZ_RUNS executions"
+  fi
+  echo "== run fuzz_$t $what"
   log="$out/fuzz_$t.log"
   # new inputs go to the first (working) corpus; the committed seeds stay as they are
   set +e
-  "$out/fuzz_$t" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  "$out/fuzz_$t" "${dict[@]}" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
       -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/" \
       "$corpus" "$root/fuzz/corpus/$t" >"$log" 2>&1
   status=$?
@@ -80,4 +90,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz.sh: failed: ${failed[*]}" >&2
   exit 1
 fi
-echo "fuzz.sh: all targets ran ${secs}s without a failure"
+echo "fuzz.sh: all targets ran ${FUZZ_RUNS:+$FUZZ_RUNS executions}${FUZZ_RUNS:-${secs}s} without a failure"

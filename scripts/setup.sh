@@ -16,6 +16,7 @@ PKGS=(
   libssl-dev               # SHA-256 audit chain
   libarchive-dev zlib1g-dev  # read the data archives in place
   libmicrohttpd-dev        # HTTP server
+  libgnutls28-dev          # MLLP over TLS (HTTPS goes through libmicrohttpd's GnuTLS)
   libqrencode-dev          # QR codes on the family page's bedside cards
   libcurl4-openssl-dev     # pages to a paging gateway's webhook (HTTPS, timeouts)
   libxgboost-dev           # training (not needed at serving time)

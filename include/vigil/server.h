@@ -17,7 +17,7 @@
  * (an outbox written with the alert; a pager thread delivers through the web
  * app and a gateway's webhook: docs/server.md "Pages").
  *
- * What it does not do: TLS for MLLP, train or load models (the caller passes a vigil_scorer),
+ * What it does not do: train or load models (the caller passes a vigil_scorer),
  * install signal handlers (the caller's main() does: see src/cli/cmd_serve.c).
  *
  * Durability (REQ SERVER-ACK-AFTER-COMMIT): an HL7 message is acknowledged
@@ -154,6 +154,17 @@ typedef struct vigil_server_config {
      * TLS only and the session cookie is marked Secure. */
     const char *tls_cert_file;
     const char *tls_key_file;
+    /* MLLP over TLS (docs/server.md, "MLLP over TLS"): a PEM certificate
+     * (chain) and its key, both or neither (NULL: plain MLLP); TLS 1.2 or 1.3
+     * only. With mllp_tls_ca_file (PEM CA certificates) every client must
+     * present a certificate that chains to one of them (mutual TLS: sender
+     * authentication) and its subject is written in the audit record of what
+     * the connection stores, beside the peer address. Read at open (a bad
+     * file, or a key not the certificate's, is refused with the reason);
+     * borrowed during vigil_server_open only. */
+    const char *mllp_tls_cert_file;
+    const char *mllp_tls_key_file;
+    const char *mllp_tls_ca_file;
     /* The web app's folder (a build's web/: pages, scripts, nhsuk-frontend),
      * read once at start and served from the HTTP port; NULL: the API only.
      * Borrowed during vigil_server_open only. */
@@ -276,6 +287,8 @@ typedef struct vigil_server_stats {
     uint64_t mllp_closed_idle;      /* closed: no complete message within mllp_idle_ms */
     uint64_t mllp_closed_stalled;   /* closed: its ACKs were left unread for mllp_idle_ms */
     uint64_t mllp_closed_framing;   /* closed after an oversize frame or repeated framing errors */
+    uint64_t mllp_closed_tls;       /* closed: the TLS handshake failed (not TLS, an old
+                                       version, no or an untrusted client certificate) */
     uint64_t mllp_backpressure;     /* times a connection was paused at its ACK backlog */
     uint64_t mllp_backlog_max;      /* most messages one connection had read but not answered on
                                        the wire (the pause keeps it near mllp_ack_backlog) */

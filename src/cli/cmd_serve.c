@@ -35,6 +35,9 @@ enum {
     OPT_SUMMARY_EVERY,
     OPT_CRITICAL_CARE,
     OPT_DEATH_DISPOSITION,
+    OPT_MLLP_TLS_CERT,
+    OPT_MLLP_TLS_KEY,
+    OPT_MLLP_TLS_CA,
 };
 
 static void usage(FILE *f)
@@ -43,6 +46,8 @@ static void usage(FILE *f)
                "                   [--model BUNDLE [--shadow-model BUNDLE]]\n"
                "                   [--bootstrap-admin USER]\n"
                "                   [--tls-cert FILE --tls-key FILE] [--web-root DIR]\n"
+               "                   [--mllp-tls-cert FILE --mllp-tls-key FILE\n"
+               "                    [--mllp-tls-ca FILE]]\n"
                "                   [--hl7-profile FILE]... [MLLP limits]\n"
                "\n"
                "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
@@ -96,6 +101,12 @@ static void usage(FILE *f)
                "                         or blocks (10.1.2.3, 10.1.0.0/16, fd00::/8)\n"
                "  --hl7-sender APP/FAC   accept messages only from this MSH-3/MSH-4 pair\n"
                "                         ('*' for either part: any); others are AR\n"
+               "MLLP over TLS (docs/server.md, MLLP over TLS; TLS 1.2 and 1.3 only):\n"
+               "  --mllp-tls-cert FILE   serve MLLP over TLS only, with this PEM certificate\n"
+               "  --mllp-tls-key FILE    its PEM private key (mode 600; both or neither)\n"
+               "  --mllp-tls-ca FILE     PEM CA certificates: every MLLP client must present\n"
+               "                         a certificate they issued (mutual TLS); its subject\n"
+               "                         is written in the audit record\n"
                "Pages (docs/server.md, Pages):\n"
                "  --paging               queue pages to rota holders with every alert and\n"
                "                         repeat (the web app channel: GET /api/pages)\n"
@@ -203,6 +214,9 @@ int vigil_cli_serve(int argc, char **argv)
         {"bootstrap-admin", required_argument, NULL, 'a'},
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'K'},
+        {"mllp-tls-cert", required_argument, NULL, OPT_MLLP_TLS_CERT},
+        {"mllp-tls-key", required_argument, NULL, OPT_MLLP_TLS_KEY},
+        {"mllp-tls-ca", required_argument, NULL, OPT_MLLP_TLS_CA},
         {"web-root", required_argument, NULL, 'W'},
         {"assemble-window", required_argument, NULL, 'A'},
         {"mllp-max-conns", required_argument, NULL, 'X'},
@@ -410,6 +424,15 @@ int vigil_cli_serve(int argc, char **argv)
         case 'K':
             cfg.tls_key_file = optarg;
             break;
+        case OPT_MLLP_TLS_CERT:
+            cfg.mllp_tls_cert_file = optarg;
+            break;
+        case OPT_MLLP_TLS_KEY:
+            cfg.mllp_tls_key_file = optarg;
+            break;
+        case OPT_MLLP_TLS_CA:
+            cfg.mllp_tls_ca_file = optarg;
+            break;
         case 'W':
             web_root = optarg;
             have_web_root = true;
@@ -464,6 +487,12 @@ int vigil_cli_serve(int argc, char **argv)
     cfg.n_hl7_death_dispositions = n_death;
     if ((cfg.tls_cert_file == NULL) != (cfg.tls_key_file == NULL)) {
         fprintf(stderr, "vigil serve: --tls-cert and --tls-key go together\n");
+        return VIGIL_EXIT_USAGE;
+    }
+    if ((cfg.mllp_tls_cert_file == NULL) != (cfg.mllp_tls_key_file == NULL) ||
+        (cfg.mllp_tls_ca_file != NULL && cfg.mllp_tls_cert_file == NULL)) {
+        fprintf(stderr, "vigil serve: --mllp-tls-cert and --mllp-tls-key go together, and "
+                        "--mllp-tls-ca needs them\n");
         return VIGIL_EXIT_USAGE;
     }
     if (!have_web_root) {
@@ -534,6 +563,10 @@ int vigil_cli_serve(int argc, char **argv)
             shadow.close(shadow.ctx);
         }
         return VIGIL_EXIT_IO;
+    }
+    if (cfg.mllp_tls_cert_file != NULL) {
+        fprintf(stderr, "vigil serve: MLLP over TLS (1.2, 1.3)%s\n",
+                cfg.mllp_tls_ca_file != NULL ? ", client certificates required" : "");
     }
     fprintf(stderr, "vigil serve: %s %s:%d mllp %s:%d\n",
             cfg.tls_cert_file != NULL ? "https" : "http", cfg.bind, vigil_server_http_port(srv),

@@ -24,6 +24,17 @@
  * Every refusal and close is counted (vigil_server_stats) and logged through
  * the rate-limited log (one line per kind per second, with a count).
  *
+ * TLS (mllp_tls.c, when cfg.mllp_tls_* are set): each accepted connection,
+ * after the address checks above, first runs a non-blocking GnuTLS handshake
+ * in this same loop (its epoll direction is the one GnuTLS asks for); until it
+ * completes nothing is read as MLLP, and the idle timeout covers a stalled
+ * handshake. A failed handshake (plain MLLP, an old version, no or an
+ * untrusted client certificate when a CA is set) closes the connection. Then
+ * bytes go through the session instead of recv()/send(); bytes GnuTLS has
+ * decrypted but not handed over are invisible to epoll, so each loop reads
+ * them (read_pending). The verified client certificate's subject goes into
+ * the audit reason of what the connection stores.
+ *
  * Framing errors are logged and counted; the decoder resynchronises on the
  * next start block. A frame too long for the decoder (VIGIL_HL7_MAX_LEN), or
  * more than ERRORS_MAX framing errors in a row, closes the connection: no
@@ -98,6 +109,11 @@ typedef struct conn {
     bool in_ep;      /* in the epoll set (left out while it wants nothing, so a hung-up
                         socket waiting for its ACKs does not wake the loop) */
     unsigned errors;
+    srv_tls_conn *tls;  /* NULL for plain MLLP */
+    bool hs_done;       /* TLS: handshake complete (always true for plain MLLP) */
+    bool hs_want_write; /* TLS handshake: waiting for the socket to be writable */
+    char subject[112];  /* TLS: the verified client certificate's subject, or "" (its first
+                           80 characters go into the audit reason, at most 255 in all) */
 } conn;
 
 typedef struct lst {
@@ -135,6 +151,9 @@ static void rearm(lst *L, size_t i)
     memset(&ev, 0, sizeof ev);
     ev.data.u64 = TAG_CONN + i;
     ev.events = (c->reading && !c->closing ? EPOLLIN : 0u) | (c->want_out ? EPOLLOUT : 0u);
+    if (!c->hs_done && !c->closing) {
+        ev.events = c->hs_want_write ? EPOLLOUT : EPOLLIN;
+    }
     if (ev.events == 0) {
         if (c->in_ep) {
             epoll_ctl(L->ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -151,6 +170,12 @@ static void conn_close(lst *L, size_t i)
     if (c->in_ep) {
         epoll_ctl(L->ep, EPOLL_CTL_DEL, c->fd, NULL);
     }
+    if (c->tls != NULL) {
+        if (c->hs_done) {
+            vigil__srv_tls_conn_bye(c->tls);
+        }
+        vigil__srv_tls_conn_free(c->tls);
+    }
     close(c->fd);
     vigil_mllp_decoder_free(c->dec);
     free(c->out);
@@ -163,13 +188,24 @@ static void conn_close(lst *L, size_t i)
 
 static void resume_if_below(lst *L, size_t i);
 
+/* recv()/send() on the socket, or through its TLS session. */
+static ssize_t conn_recv(conn *c, char *buf, size_t cap)
+{
+    return c->tls != NULL ? vigil__srv_tls_recv(c->tls, buf, cap) : recv(c->fd, buf, cap, 0);
+}
+
+static ssize_t conn_send(conn *c, const char *p, size_t n)
+{
+    return c->tls != NULL ? vigil__srv_tls_send(c->tls, p, n) : send(c->fd, p, n, MSG_NOSIGNAL);
+}
+
 /* Write what is pending; close when a closing connection is done. An ACK is
  * answered (leaves the backlog) once its last byte is written. */
 static void flush_out(lst *L, size_t i)
 {
     conn *c = &L->c[i];
     while (c->out_off < c->out_len) {
-        ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        ssize_t w = conn_send(c, c->out + c->out_off, c->out_len - c->out_off);
         if (w > 0) {
             c->out_off += (size_t)w;
             c->last_write_ms = mono_ms();
@@ -296,8 +332,10 @@ static void on_message(lst *L, size_t i, const char *msg, size_t len)
     job->slot = (uint32_t)i;
     job->gen = c->gen;
     job->hl7 = r;
-    snprintf(job->via, sizeof job->via, "%s from %s (%.40s/%.40s)", vigil__srv_hl7_actor.reason,
-             c->peer_s, r->hdr.sending_app, r->hdr.sending_fac);
+    /* REQ SERVER-MLLP-TLS-SUBJECT: the verified client certificate beside the peer */
+    snprintf(job->via, sizeof job->via, "%s from %s (%.40s/%.40s)%s%.80s",
+             vigil__srv_hl7_actor.reason, c->peer_s, r->hdr.sending_app, r->hdr.sending_fac,
+             c->subject[0] != '\0' ? " cert " : "", c->subject);
     if (r->hdr.kind != VIGIL_HL7_KIND_NONE && !vigil__srv_sender_allowed(srv, &r->hdr)) {
         /* REQ SERVER-HL7-SENDERS: refused before anything of it is stored */
         atomic_fetch_add(&srv->stats.hl7_refused_sender, 1);
@@ -367,7 +405,7 @@ static void on_readable(lst *L, size_t i)
     conn *c = &L->c[i];
     char buf[SRV_MLLP_READ_CHUNK];
     for (int rounds = 0; rounds < 16 && c->used && c->reading && !c->closing; rounds++) {
-        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+        ssize_t n = conn_recv(c, buf, sizeof buf);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -400,6 +438,54 @@ static void on_readable(lst *L, size_t i)
     if (c->used && c->closing) {
         flush_out(L, i);
     }
+}
+
+/* One step of connection i's TLS handshake; closes it when the handshake fails. */
+static void on_handshake(lst *L, size_t i)
+{
+    conn *c = &L->c[i];
+    char why[200];
+    srv_tls_step st =
+        vigil__srv_tls_handshake(c->tls, vigil__srv_mllp_tls_requires_cert(L->srv->mllp_tls),
+                                 c->subject, sizeof c->subject, why, sizeof why);
+    if (st == SRV_TLS_FAILED) {
+        /* REQ SERVER-MLLP-TLS-MUTUAL: no verified certificate, nothing read */
+        atomic_fetch_add(&L->srv->stats.mllp_closed_tls, 1);
+        vigil__srv_log_limited(L->srv, "mllp.tls", "%s: %s: closed", c->peer_s, why);
+        conn_close(L, i);
+        return;
+    }
+    if (st == SRV_TLS_DONE) {
+        c->hs_done = true;
+        c->reading = true;
+        if (c->subject[0] != '\0') {
+            vigil__srv_log_limited(L->srv, "mllp.tls", "%s: client certificate %s", c->peer_s,
+                                   c->subject);
+        }
+    } else {
+        c->hs_want_write = st == SRV_TLS_WANT_WRITE;
+    }
+    rearm(L, i);
+}
+
+/* TLS: read what GnuTLS has already decrypted (epoll does not see it). True
+ * when some connection still holds such bytes (its reading is paused, or it
+ * had more than one call takes). */
+static bool read_pending(lst *L)
+{
+    bool more = false;
+    for (size_t i = 0; L->srv->mllp_tls != NULL && i < L->n_c; i++) {
+        conn *c = &L->c[i];
+        if (!c->used || c->tls == NULL || !c->hs_done || c->closing ||
+            vigil__srv_tls_pending(c->tls) == 0) {
+            continue;
+        }
+        if (c->reading) {
+            on_readable(L, i);
+        }
+        more = more || (c->used && c->reading && !c->closing && vigil__srv_tls_pending(c->tls) > 0);
+    }
+    return more;
 }
 
 /* Same peer address (the port aside)? */
@@ -481,11 +567,21 @@ static void on_accept(lst *L)
             close(fd);
             continue;
         }
+        if (srv->mllp_tls != NULL) {
+            c->tls = vigil__srv_tls_conn_new(srv->mllp_tls, fd);
+            if (c->tls == NULL) {
+                vigil_mllp_decoder_free(c->dec);
+                c->dec = NULL;
+                close(fd);
+                continue;
+            }
+        }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->used = true;
         c->fd = fd;
-        c->reading = true;
+        c->hs_done = c->tls == NULL;
+        c->reading = c->hs_done; /* TLS: nothing is read as MLLP before the handshake */
         c->peer = sa;
         memcpy(c->peer_s, who, sizeof c->peer_s);
         c->last_msg_ms = c->last_write_ms = mono_ms();
@@ -578,9 +674,11 @@ static void sweep(lst *L)
             conn_close(L, i);
         } else if (!waiting_acks && c->inflight == 0 && !c->closing &&
                    now - c->last_msg_ms > limit) {
+            /* REQ SERVER-MLLP-TLS-IDLE: a stalled handshake is idle too */
             atomic_fetch_add(&srv->stats.mllp_closed_idle, 1);
-            vigil__srv_log_limited(srv, "mllp.close", "%s: no complete message for %lld ms: closed",
-                                   c->peer_s, (long long)limit);
+            vigil__srv_log_limited(srv, "mllp.close", "%s: %s for %lld ms: closed", c->peer_s,
+                                   c->hs_done ? "no complete message" : "no TLS handshake",
+                                   (long long)limit);
             conn_close(L, i);
         }
     }
@@ -645,8 +743,9 @@ void *vigil__srv_mllp_main(void *arg)
     }
     L.last_sweep_ms = mono_ms();
     struct epoll_event evs[64];
+    bool pending = false;
     for (;;) {
-        int n = epoll_wait(L.ep, evs, 64, 200);
+        int n = epoll_wait(L.ep, evs, 64, pending ? 0 : 200);
         for (int k = 0; k < n; k++) {
             uint64_t tag = evs[k].data.u64;
             if (tag == TAG_LISTEN) {
@@ -667,6 +766,10 @@ void *vigil__srv_mllp_main(void *arg)
                 if (i >= L.n_c || !L.c[i].used) {
                     continue;
                 }
+                if (!L.c[i].hs_done && !L.c[i].closing) {
+                    on_handshake(&L, i);
+                    continue;
+                }
                 if (evs[k].events & EPOLLOUT) {
                     flush_out(&L, i);
                 }
@@ -680,6 +783,7 @@ void *vigil__srv_mllp_main(void *arg)
                 }
             }
         }
+        pending = read_pending(&L);
         sweep(&L);
         if (L.stopping) {
             on_done(&L);

@@ -117,12 +117,13 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
              "MLLP connections closed at accept: every slot in use, the peer address at "
              "its limit, or not on the allowlist.",
              "reason", refused, refused_n, 3);
-    static const char *const closed[] = {"idle", "ack_stalled", "framing"};
-    uint64_t closed_n[] = {s.mllp_closed_idle, s.mllp_closed_stalled, s.mllp_closed_framing};
+    static const char *const closed[] = {"idle", "ack_stalled", "framing", "tls_handshake"};
+    uint64_t closed_n[] = {s.mllp_closed_idle, s.mllp_closed_stalled, s.mllp_closed_framing,
+                           s.mllp_closed_tls};
     labelled(&b, "vigil_mllp_closed_total",
              "MLLP connections closed by the server: no complete message within the idle "
-             "timeout, ACKs left unread, framing errors.",
-             "reason", closed, closed_n, 3);
+             "timeout, ACKs left unread, framing errors, a failed TLS handshake.",
+             "reason", closed, closed_n, 4);
     metric(&b, "vigil_mllp_framing_errors_total", "counter", "MLLP framing errors.", s.mllp_errors);
     metric(&b, "vigil_mllp_backpressure_total", "counter",
            "Times a connection was no longer read at its ACK backlog.", s.mllp_backpressure);
@@ -223,7 +224,8 @@ json_t *vigil__srv_refusals_json(vigil_server *srv)
         "{s:I, s:I, s:I, s:I}", "mllp_connections_refused",
         (json_int_t)(s.mllp_refused_full + s.mllp_refused_per_addr + s.mllp_refused_addr),
         "mllp_connections_closed",
-        (json_int_t)(s.mllp_closed_idle + s.mllp_closed_stalled + s.mllp_closed_framing),
+        (json_int_t)(s.mllp_closed_idle + s.mllp_closed_stalled + s.mllp_closed_framing +
+                     s.mllp_closed_tls),
         "mllp_backpressure", (json_int_t)s.mllp_backpressure, "hl7_refused",
         (json_int_t)(s.hl7_ae + s.hl7_ar));
 }

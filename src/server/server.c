@@ -204,6 +204,9 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
         s = vigil__srv_tls_load(srv, err);
     }
     if (s == VIGIL_OK) {
+        s = vigil__srv_mllp_tls_load(srv, err);
+    }
+    if (s == VIGIL_OK) {
         s = vigil__srv_static_load(&srv->web, cfg->web_root, err);
         srv->cfg.web_root = NULL; /* borrowed during open only */
     }
@@ -357,6 +360,8 @@ void vigil_server_close(vigil_server *srv)
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);
     vigil__srv_tls_free(srv);
+    vigil__srv_mllp_tls_free(srv->mllp_tls);
+    srv->mllp_tls = NULL;
     vigil__srv_senders_free(srv);
     vigil__srv_static_fini(&srv->web);
     vigil__srv_family_fini(srv);
@@ -409,6 +414,7 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->mllp_closed_idle = atomic_load(&srv->stats.mllp_closed_idle);
     out->mllp_closed_stalled = atomic_load(&srv->stats.mllp_closed_stalled);
     out->mllp_closed_framing = atomic_load(&srv->stats.mllp_closed_framing);
+    out->mllp_closed_tls = atomic_load(&srv->stats.mllp_closed_tls);
     out->mllp_backpressure = atomic_load(&srv->stats.mllp_backpressure);
     out->mllp_backlog_max = atomic_load(&srv->stats.mllp_backlog_max);
     out->mllp_out_bytes_max = atomic_load(&srv->stats.mllp_out_bytes_max);

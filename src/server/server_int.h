@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
 
 #include "vigil/assemble.h"
 #include "vigil/escalation.h"
@@ -249,7 +250,7 @@ struct srv_job {
     /* SRV_JOB_HL7 */
     uint32_t slot, gen;
     int64_t t0_us; /* monotonic, when the message was read */
-    char via[160]; /* the audit reason of its writes: "ingest from <peer> (<MSH-3>/<MSH-4>)" */
+    char via[256]; /* the audit reason of its writes: "ingest from <peer> (<MSH-3>/<MSH-4>)" */
     vigil_hl7_result *hl7; /* owned */
     char *ack;             /* framed ACK, owned */
     size_t ack_len;
@@ -321,6 +322,39 @@ struct srv_ai_task {
  * is set (vigil__srv_cookie_attrs). */
 vigil_status vigil__srv_tls_load(vigil_server *srv, vigil_err *err);
 void vigil__srv_tls_free(vigil_server *srv);
+/* A PEM file's text (at most 256 KiB, holding a "-----BEGIN " line) into a
+ * malloc'd string *out; what names the field in err. */
+vigil_status vigil__srv_pem_read(const char *path, const char *what, char **out, vigil_err *err);
+
+/* MLLP over TLS (mllp_tls.c), GnuTLS, non-blocking, driven by the listener's
+ * epoll loop. srv_mllp_tls: the credentials (certificate, key, optional CA:
+ * then client certificates are required and verified), loaded at open from
+ * cfg.mllp_tls_* into srv->mllp_tls (NULL: plain MLLP). srv_tls_conn: one
+ * connection's session (listener thread only). */
+typedef struct srv_mllp_tls srv_mllp_tls;
+typedef struct srv_tls_conn srv_tls_conn;
+typedef enum { SRV_TLS_DONE, SRV_TLS_WANT_READ, SRV_TLS_WANT_WRITE, SRV_TLS_FAILED } srv_tls_step;
+/* Refuses a bad certificate, key (or one not the certificate's) or CA with the reason. */
+vigil_status vigil__srv_mllp_tls_load(vigil_server *srv, vigil_err *err);
+void vigil__srv_mllp_tls_free(srv_mllp_tls *t);
+bool vigil__srv_mllp_tls_requires_cert(const srv_mllp_tls *t);
+/* A server session on the connected non-blocking socket fd; NULL when out of memory. */
+srv_tls_conn *vigil__srv_tls_conn_new(const srv_mllp_tls *t, int fd);
+/* Send close_notify if the socket takes it now (never waits). */
+void vigil__srv_tls_conn_bye(srv_tls_conn *c);
+void vigil__srv_tls_conn_free(srv_tls_conn *c);
+/* One step of the handshake. DONE: with require_cert, subject holds the
+ * verified client certificate's DN (printable ASCII, cut to cap). WANT_*: call
+ * again when the socket is readable / writable. FAILED: why says why. */
+srv_tls_step vigil__srv_tls_handshake(srv_tls_conn *c, bool require_cert, char *subject, size_t cap,
+                                      char *why, size_t why_cap);
+/* Like recv()/send() on the socket: bytes, 0 at the peer's end, or -1 with
+ * errno EAGAIN (call again when readable / writable) or another error. A send
+ * that returned EAGAIN must be called again with the same bytes first. */
+ssize_t vigil__srv_tls_recv(srv_tls_conn *c, char *buf, size_t cap);
+ssize_t vigil__srv_tls_send(srv_tls_conn *c, const char *buf, size_t n);
+/* Decrypted bytes GnuTLS holds that epoll cannot see. */
+size_t vigil__srv_tls_pending(const srv_tls_conn *c);
 /* "HttpOnly; SameSite=Strict; Path=/" and, over HTTPS, "; Secure". */
 const char *vigil__srv_cookie_attrs(const vigil_server *srv);
 
@@ -802,6 +836,7 @@ struct vigil_server {
     struct {
         char *cert, *key;
     } tls;
+    srv_mllp_tls *mllp_tls; /* MLLP over TLS (mllp_tls.c); NULL for plain MLLP */
 
     /* finished HL7 jobs back to the MLLP thread */
     pthread_mutex_t done_mu;
@@ -858,7 +893,7 @@ struct vigil_server {
             mllp_out_bytes_max, hl7_results_refused, hl7_results_unused, hl7_oru_no_vitals,
             hl7_results_conflicting,
             mllp_refused_addr, hl7_refused_sender, signin_failed, signin_refused_locked,
-            signin_refused_busy, http_denied;
+            signin_refused_busy, http_denied, mllp_closed_tls;
     } stats;
 };
 

@@ -6,7 +6,8 @@
  * impersonate the ward service.
  *
  * Does not: parse or check the PEM itself (GnuTLS does, when the daemon
- * starts: a bad pair stops vigil_server_start with a reason).
+ * starts: a bad pair stops vigil_server_start with a reason). MLLP over TLS
+ * is mllp_tls.c (it reads its PEM files with vigil__srv_pem_read).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 
 #define PEM_MAX (256 * 1024)
 
-static vigil_status read_pem(const char *path, const char *what, char **out, vigil_err *err)
+vigil_status vigil__srv_pem_read(const char *path, const char *what, char **out, vigil_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
@@ -62,9 +63,9 @@ vigil_status vigil__srv_tls_load(vigil_server *srv, vigil_err *err)
         return vigil_err_set(err, VIGIL_ERR_ARG, "tls",
                              "HTTPS needs both a certificate file and its key file");
     }
-    vigil_status s = read_pem(cert, "tls_cert", &srv->tls.cert, err);
+    vigil_status s = vigil__srv_pem_read(cert, "tls_cert", &srv->tls.cert, err);
     if (s == VIGIL_OK) {
-        s = read_pem(key, "tls_key", &srv->tls.key, err);
+        s = vigil__srv_pem_read(key, "tls_key", &srv->tls.key, err);
     }
     if (s != VIGIL_OK) {
         vigil__srv_tls_free(srv);
