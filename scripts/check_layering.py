@@ -65,6 +65,7 @@ SYSTEM_ONLY = [
     (re.compile(r"^sqlite3\.h$"), ("src/store/sqlite/",)),
     (re.compile(r"^libpq-fe\.h$"), ("src/store/pg/",)),
     (re.compile(r"^xgboost/"), ("src/train/",)),
+    (re.compile(r"^gnutls/"), ("src/server/",)),
     (re.compile(r"^(microhttpd\.h|curl/|sys/socket\.h|sys/epoll\.h|netinet/|arpa/|netdb\.h)"),
      ("src/server/", "src/cli/", "src/replay/")),
 ]
