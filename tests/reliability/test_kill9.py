@@ -53,8 +53,10 @@ model = os.path.join(os.environ.get("VIGIL_SOURCE_DIR", "."), "models", "vigil-s
 extra = ["--model", model] if os.path.exists(model) else []
 srv = Serve(db, port, extra=extra)
 replay = subprocess.Popen(
+    # enough patients that replay is still sending at the last kill even when a loaded
+    # machine (or a sanitizer build loading the model) makes each restart slow
     [vigil_bin(), "replay", "--mllp", "127.0.0.1:%d" % port, "--data", data,
-     "--patients", str(max(150, 10 * cycles)), "--rate", "300", "--window", "16", "--ack-log", acklog,
+     "--patients", str(max(300, 20 * cycles)), "--rate", "300", "--window", "16", "--ack-log", acklog,
      "--ack-timeout", "5", "--reconnect", "60", "--json"],
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
