@@ -17,6 +17,7 @@
 
 #include "vigil/calibrate.h"
 #include "vigil/cohort.h"
+#include "vigil/eval.h"
 #include "vigil/features.h"
 #include "vigil/model.h"
 #include "vigil/range_guard.h"
@@ -34,6 +35,8 @@ typedef struct cfg {
     vigil_feature_set set; /* "feature_set": which features a model may read */
     bool monotone; /* "monotone": "clinical": XGBoost monotone constraints on the features
                       whose clinical direction is unambiguous (vigil_train_clinical_direction) */
+    bool enough_data_rows; /* "train_rows": "enough_data": train and stop early only on the
+                              hours the AI would score (REQ FEAT-ENOUGH-DATA) */
     bool weight_stays; /* "stay_weighting": "inverse_sqrt_length": each stay's rows weigh
                           1/sqrt(rows), so long stays do not dominate */
     size_t max_guard_rows;
@@ -125,6 +128,14 @@ static vigil_status load_cfg(const char *path, cfg *c, vigil_err *err)
                                    path);
                 break;
             }
+        } else if (strcmp(k, "train_rows") == 0 && json_is_string(v)) {
+            const char *w = json_string_value(v);
+            c->enough_data_rows = strcmp(w, "enough_data") == 0;
+            if (!c->enough_data_rows && strcmp(w, "all") != 0) {
+                st = vigil_err_set(err, VIGIL_ERR_PARSE, k, "%s: train_rows is all or enough_data",
+                                   path);
+                break;
+            }
         } else if (strcmp(k, "cv_folds") == 0 && json_is_integer(v)) {
             c->cv_folds = (int)json_integer_value(v);
             if (c->cv_folds < 0 || c->cv_folds == 1 || c->cv_folds > 20) {
@@ -148,6 +159,11 @@ static vigil_status load_cfg(const char *path, cfg *c, vigil_err *err)
         }
     }
     json_decref(root);
+    if (st == VIGIL_OK && c->enough_data_rows && c->weight_stays) {
+        st = vigil_err_set(err, VIGIL_ERR_ARG, "train_rows",
+                           "%s: train_rows enough_data and stay_weighting cannot be combined",
+                           path);
+    }
     if (st == VIGIL_OK &&
         (c->valid_frac <= 0 || c->calib_frac <= 0 || c->valid_frac + c->calib_frac >= 0.9)) {
         st = vigil_err_set(err, VIGIL_ERR_ARG, "valid_frac",
@@ -233,6 +249,14 @@ static void split_stays(run *r)
     split_stays_fold(r, -1);
 }
 
+/* Whether row (of the cohort) enters training: every row, or with
+ * "train_rows": "enough_data" only the hours the AI would score. */
+static bool row_used(const run *r, size_t row)
+{
+    return !r->cfg.enough_data_rows ||
+           vigil_features_enough_data(&r->c->x[row * r->c->n_feat], NULL, 0);
+}
+
 /* The rows of one split as a float matrix of the selected columns. */
 static vigil_status matrix(const run *r, int which, float **x, float **y, size_t *n_out,
                            vigil_err *err)
@@ -240,7 +264,9 @@ static vigil_status matrix(const run *r, int which, float **x, float **y, size_t
     const vigil_cohort *c = r->c;
     size_t n = 0;
     for (size_t k = 0; k < c->n_stays; k++) {
-        n += r->split[k] == which ? c->stays[k].n_rows : 0;
+        for (size_t i = 0; r->split[k] == which && i < c->stays[k].n_rows; i++) {
+            n += row_used(r, c->stays[k].row0 + i);
+        }
     }
     *x = malloc(sizeof **x * (n > 0 ? n : 1) * r->n_cols);
     *y = malloc(sizeof **y * (n > 0 ? n : 1));
@@ -252,13 +278,17 @@ static vigil_status matrix(const run *r, int which, float **x, float **y, size_t
         if (r->split[k] != which) {
             continue;
         }
-        for (size_t i = 0; i < c->stays[k].n_rows; i++, o++) {
+        for (size_t i = 0; i < c->stays[k].n_rows; i++) {
             size_t row = c->stays[k].row0 + i;
+            if (!row_used(r, row)) {
+                continue;
+            }
             const float *f = &c->x[row * c->n_feat];
             for (size_t j = 0; j < r->n_cols; j++) {
                 (*x)[o * r->n_cols + j] = f[r->cols[j]];
             }
             (*y)[o] = (float)c->label[row];
+            o++;
         }
     }
     *n_out = n;
@@ -729,6 +759,8 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     json_object_set_new(px, "max_delta_step", json_real(p->max_delta_step));
     json_object_set_new(training, "excluded_features", json_incref(r->cfg.exclude));
     json_object_set_new(training, "monotone", monotone_json(r));
+    json_object_set_new(training, "train_rows",
+                        json_string(r->cfg.enough_data_rows ? "enough_data" : "all"));
     json_object_set_new(training, "stay_weighting",
                         json_string(r->cfg.weight_stays ? "inverse_sqrt_length" : "none"));
     json_object_set_new(b, "training", training);
@@ -755,6 +787,27 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     return st;
 }
 
+/* The calibration split's AUROC over the hours the AI would score (REQ
+ * FEAT-ENOUGH-DATA), the rows a ward sees: logged for comparing configs. */
+static void say_scored_rows_auroc(const run *r)
+{
+    size_t n = r->cal->n_rows, m = 0;
+    double *score = malloc(sizeof *score * (n > 0 ? n : 1));
+    uint8_t *y = malloc(n > 0 ? n : 1);
+    for (size_t i = 0; score != NULL && y != NULL && i < n; i++) {
+        if (vigil_features_enough_data(&r->cal->x[i * r->cal->n_feat], NULL, 0)) {
+            score[m] = r->cal_risk[i];
+            y[m++] = r->cal->label[i];
+        }
+    }
+    double auc = NAN;
+    if (score != NULL && y != NULL && vigil_eval_auroc(score, y, m, &auc, NULL) == VIGIL_OK) {
+        say(r, "calibration split, scored rows (%zu of %zu): model AUROC %.4f", m, n, auc);
+    }
+    free(score);
+    free(y);
+}
+
 static vigil_status internal_eval(run *r, bool sepsis, vigil_err *err)
 {
     vigil_status st =
@@ -774,6 +827,9 @@ static vigil_status internal_eval(run *r, bool sepsis, vigil_err *err)
     if (st == VIGIL_OK) {
         say(r, "calibration split: model AUROC %.4f vs NEWS2 %.4f", r->internal.overall.auroc.auc,
             r->internal_news2.overall.auroc.auc);
+        if (sepsis) {
+            say_scored_rows_auroc(r);
+        }
     }
     return st;
 }
