@@ -19,6 +19,7 @@ PKGS=(
   libgnutls28-dev          # MLLP over TLS (HTTPS goes through libmicrohttpd's GnuTLS)
   libqrencode-dev          # QR codes on the family page's bedside cards
   libcurl4-openssl-dev     # pages to a paging gateway's webhook (HTTPS, timeouts)
+  tzdata                   # IANA time zones (TZif, /usr/share/zoneinfo): senders' local times
   libxgboost-dev           # training (not needed at serving time)
   python3 python3-numpy python3-sklearn python3-xgboost python3-pandas  # test oracles, bench peers
   python3-hl7              # HL7 v2 parser: oracle for tests/hl7

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "vigil/status.h"
+#include "vigil/tz.h"
 #include "vigil/ward.h"
 
 #define VIGIL_HL7_MAX_SEGMENTS 512 /* a longer message is refused (AR) */
@@ -232,6 +233,8 @@ typedef enum vigil_hl7_tz {
                                        repeated hour are refused as ambiguous */
     VIGIL_HL7_TZ_UTC,               /* treat as UTC */
     VIGIL_HL7_TZ_REFUSE,            /* refuse: every time must carry an offset */
+    VIGIL_HL7_TZ_ZONE,              /* an IANA zone (vigil/tz.h) given beside it; a local time
+                                       skipped or repeated by a clock change is refused */
     VIGIL_HL7_TZ_COUNT
 } vigil_hl7_tz;
 
@@ -254,6 +257,12 @@ typedef enum vigil_hl7_prec {
  */
 vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_prec, vigil_hl7_tz tz,
                                  int64_t *out_ms, vigil_err *err);
+
+/* As vigil_hl7_dtm_parse, with the zone for VIGIL_HL7_TZ_ZONE (borrowed; NULL
+ * refuses a local time, naming no zone). REQ HL7-TIME-ZONE */
+vigil_status vigil_hl7_dtm_parse_zone(const char *s, size_t n, vigil_hl7_prec min_prec,
+                                      vigil_hl7_tz tz, const vigil_tz *zone, int64_t *out_ms,
+                                      vigil_err *err);
 
 /* Format Unix ms as YYYYMMDDHHMMSS+0000 (20 bytes and a NUL). */
 void vigil_hl7_dtm_format(int64_t t_ms, char out[21]);
@@ -317,6 +326,11 @@ typedef struct vigil_hl7_profile {
     uint32_t statuses;              /* OBX-11 letters accepted: bit (letter - 'A') */
     bool has_tz;                    /* local_tz set: overrides vigil_hl7_opts.local_tz */
     vigil_hl7_tz local_tz;
+    char tz_name[VIGIL_TZ_NAME_MAX]; /* local_tz VIGIL_HL7_TZ_ZONE: the IANA name */
+    /* local_tz VIGIL_HL7_TZ_ZONE: the zone, loaded by whoever read the file
+     * (vigil_hl7_profile_parse does no I/O and leaves it NULL; a NULL zone
+     * refuses local times). Borrowed: must outlive every use of the profile. */
+    const vigil_tz *zone;
     size_t n_demo;
     char demo[VIGIL_HL7_PROFILE_LIST_MAX][16]; /* OBX-8 values marking demo/test data */
     size_t n_sentinels;
@@ -345,6 +359,7 @@ vigil_status vigil_hl7_profile_parse(const char *text, size_t len, vigil_hl7_pro
 typedef struct vigil_hl7_opts {
     unsigned processing;   /* MSH-11 values accepted (VIGIL_HL7_PROC_*); default P only */
     vigil_hl7_tz local_tz; /* times without offset; default Europe/London */
+    const vigil_tz *zone;  /* local_tz VIGIL_HL7_TZ_ZONE: the zone (borrowed) */
     /* Sender profiles, borrowed (must outlive every call using opts): the
      * first whose sending_app/sending_fac match MSH-3.1/MSH-4.1 applies;
      * when none does, the built-in default. NULL/0 by default. */

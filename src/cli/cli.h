@@ -48,6 +48,9 @@ int vigil_cli_serve(int argc, char **argv);
 /* Read an HL7 interface profile file (docs/hl7.md) into *out; 0, or -1 with a
  * message on stderr naming the file and line. */
 int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out);
+/* The IANA zone called name, loaded once per process (tzdata's TZif files);
+ * NULL with a message on stderr when it cannot be loaded. Lives until exit. */
+const vigil_tz *vigil_cli_tz_get(const char *name);
 int vigil_cli_replay(int argc, char **argv);
 int vigil_cli_validate(int argc, char **argv);
 /* `vigil validate --db STORE --from DATE --to DATE` (validate_db.c): the live

@@ -46,8 +46,9 @@ static void usage(FILE *f)
                "  --ack              include the ACK message (\"ack\")\n"
                "  --ack-id ID        the ACK's MSH-10 (default VIGIL<n>)\n"
                "  --ack-time TS      the ACK's MSH-7 as YYYYMMDDHHMM[SS]+ZZZZ (default now)\n"
-               "  --tz london|utc|refuse  reading of times without a UTC offset\n"
-               "                     (default london: Europe/London)\n"
+               "  --tz london|utc|refuse|ZONE  reading of times without a UTC offset\n"
+               "                     (default london: Europe/London; ZONE an IANA zone\n"
+               "                     such as Europe/Paris, from /usr/share/zoneinfo)\n"
                "  --processing P|PT|PTD   MSH-11 processing ids accepted (default P)\n"
                "  --profile FILE     a sender's interface profile (docs/hl7.md); may be\n"
                "                     given several times, chosen by MSH-3/MSH-4\n"
@@ -419,6 +420,34 @@ static int run_fields(const char *buf, size_t n)
     return print_json(j, true) == 0 ? VIGIL_EXIT_OK : VIGIL_EXIT_IO;
 }
 
+/*
+ * The IANA zones this process has loaded, each once, for profiles and --tz.
+ * Process-lifetime configuration of main()'s commands (never freed: the
+ * server and the decoder borrow them until exit); immutable once loaded, so
+ * the server's threads may share them.
+ */
+static vigil_tz *zones[16];
+static size_t n_zones;
+
+const vigil_tz *vigil_cli_tz_get(const char *name)
+{
+    for (size_t k = 0; k < n_zones; k++) {
+        if (strcmp(vigil_tz_name(zones[k]), name) == 0) {
+            return zones[k];
+        }
+    }
+    if (n_zones == sizeof zones / sizeof zones[0]) {
+        fprintf(stderr, "vigil: at most %zu time zones\n", sizeof zones / sizeof zones[0]);
+        return NULL;
+    }
+    vigil_err e = {0};
+    if (vigil_tz_load(name, NULL, &zones[n_zones], &e) != VIGIL_OK) {
+        fprintf(stderr, "vigil: %s\n", e.msg);
+        return NULL;
+    }
+    return zones[n_zones++];
+}
+
 int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out)
 {
     FILE *f = fopen(path, "rb");
@@ -438,6 +467,14 @@ int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out)
     if (st != VIGIL_OK) {
         fprintf(stderr, "vigil: HL7 profile '%s': %s\n", path, e.msg);
         return -1;
+    }
+    if (out->local_tz == VIGIL_HL7_TZ_ZONE) { /* REQ HL7-TIME-ZONE */
+        out->zone = vigil_cli_tz_get(out->tz_name);
+        if (out->zone == NULL) {
+            fprintf(stderr, "vigil: HL7 profile '%s': time_zone %s cannot be loaded\n", path,
+                    out->tz_name);
+            return -1;
+        }
     }
     return 0;
 }
@@ -501,8 +538,13 @@ static int parse_decode_opts(int argc, char **argv, decode_opts *d)
             } else if (strcmp(optarg, "refuse") == 0) {
                 d->hl7.local_tz = VIGIL_HL7_TZ_REFUSE;
             } else {
-                fprintf(stderr, "vigil hl7: --tz must be london, utc or refuse\n");
-                return -1;
+                d->hl7.zone = vigil_cli_tz_get(optarg);
+                if (d->hl7.zone == NULL) {
+                    fprintf(stderr, "vigil hl7: --tz must be london, utc, refuse or an IANA "
+                                    "time zone (Europe/Paris)\n");
+                    return -1;
+                }
+                d->hl7.local_tz = VIGIL_HL7_TZ_ZONE;
             }
             break;
         case O_PROC:

@@ -248,6 +248,7 @@ vigil_status vigil_hl7_adt_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
     vigil_hl7_opts o = *opts;
     if (prof->has_tz) {
         o.local_tz = prof->local_tz; /* REQ HL7-PROFILE-TZ */
+        o.zone = prof->zone;
     }
     opts = &o;
     vigil__hl7_patient pat;

@@ -23,6 +23,7 @@ void vigil_hl7_opts_init(vigil_hl7_opts *opts)
     }
     opts->processing = VIGIL_HL7_PROC_P;
     opts->local_tz = VIGIL_HL7_TZ_EUROPE_LONDON;
+    opts->zone = NULL;
     opts->profiles = NULL;
     opts->n_profiles = 0;
 }
@@ -247,8 +248,13 @@ vigil_status vigil_hl7_header_read(const vigil_hl7_msg *msg, const vigil_hl7_opt
                                    VIGIL_HL7_R_BAD_TIMESTAMP, "MSH", 1, 7, 1, 1,
                                    "MSH-7 date/time of message: %s", e.msg);
         }
-        /* Read again in the sender's zone when there is no offset (UTC was only a check). */
-        if (vigil_hl7_dtm_parse(v.p, v.n, VIGIL_HL7_PREC_YEAR, opts->local_tz, &out->t_ms, &e) ==
+        /* Read again in the sender's zone when there is no offset (UTC was only a check):
+         * the sender's profile's zone when it states one. REQ HL7-PROFILE-TZ */
+        vigil_hl7_profile dflt;
+        const vigil_hl7_profile *prof = vigil__hl7_profile_for(opts, out, &dflt);
+        vigil_hl7_tz tz = prof->has_tz ? prof->local_tz : opts->local_tz;
+        const vigil_tz *zone = prof->has_tz ? prof->zone : opts->zone;
+        if (vigil_hl7_dtm_parse_zone(v.p, v.n, VIGIL_HL7_PREC_YEAR, tz, zone, &out->t_ms, &e) ==
             VIGIL_OK) {
             out->has_time = true;
         }
@@ -358,7 +364,8 @@ vigil_status vigil__hl7_ts_field(const vigil_hl7_msg *msg, size_t i, unsigned f,
     memcpy(id, msg->seg[i].p, 3);
     unsigned seq = vigil__hl7_seq(msg, i);
     vigil_err e = {0};
-    vigil_status st = vigil_hl7_dtm_parse(v.p, v.n, min_prec, opts->local_tz, out_ms, &e);
+    vigil_status st =
+        vigil_hl7_dtm_parse_zone(v.p, v.n, min_prec, opts->local_tz, opts->zone, out_ms, &e);
     if (st != VIGIL_OK) {
         return vigil__hl7_fail(fault, st, VIGIL_HL7_AE, VIGIL_HL7_E_DATA_TYPE,
                                st == VIGIL_ERR_CONFLICT ? VIGIL_HL7_R_AMBIGUOUS_TIME

@@ -1055,6 +1055,7 @@ vigil_status vigil_hl7_oru_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
     c.profile = vigil__hl7_profile_for(&o, hdr, &dflt);
     if (c.profile->has_tz) {
         o.local_tz = c.profile->local_tz; /* REQ HL7-PROFILE-TZ */
+        o.zone = c.profile->zone;
     }
     c.msg = msg;
     c.hdr = hdr;

@@ -160,7 +160,21 @@ static vigil_status set_tz(const line_ctx *c, const char *v)
     } else if (strcmp(v, "refuse") == 0) {
         c->p->local_tz = VIGIL_HL7_TZ_REFUSE;
     } else {
-        return bad(c, "time zone is not Europe/London, UTC or refuse", v);
+        /* REQ HL7-TIME-ZONE: any IANA zone; whoever read the file loads it
+         * (vigil_tz_load), this code does no I/O */
+        size_t n = strlen(v);
+        int ok = n > 0 && n < sizeof c->p->tz_name && v[0] != '/' && strstr(v, "..") == NULL;
+        for (size_t k = 0; ok && k < n; k++) {
+            char ch = v[k];
+            ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                 ch == '_' || ch == '-' || ch == '+' || ch == '/';
+        }
+        if (!ok) {
+            return bad(c, "time zone is not an IANA zone name (Area/Location), UTC or refuse", v);
+        }
+        c->p->local_tz = VIGIL_HL7_TZ_ZONE;
+        snprintf(c->p->tz_name, sizeof c->p->tz_name, "%s", v);
+        c->p->zone = NULL;
     }
     c->p->has_tz = true;
     return VIGIL_OK;

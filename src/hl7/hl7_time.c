@@ -3,8 +3,9 @@
  * TS, component 1) to Unix milliseconds UTC, and back for the ACK's MSH-7.
  *
  * Does not do: the TS "degree of precision" component (deprecated; callers
- * read component 1 only), time zones other than UTC offsets, UTC and
- * Europe/London, or leap seconds (second 60 is refused).
+ * read component 1 only), or leap seconds (second 60 is refused). Time
+ * zones: UTC offsets, UTC, the built-in Europe/London rule, and any IANA
+ * zone loaded by the caller (vigil/tz.h, the system's TZif files).
  *
  * Invariants: a value is accepted only if every digit group is in range
  * (month 1-12, the day exists in that month, hour 0-23, minute and second
@@ -115,6 +116,13 @@ static int all_digits(const char *s, size_t n)
 vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_prec, vigil_hl7_tz tz,
                                  int64_t *out_ms, vigil_err *err)
 {
+    return vigil_hl7_dtm_parse_zone(s, n, min_prec, tz, NULL, out_ms, err);
+}
+
+vigil_status vigil_hl7_dtm_parse_zone(const char *s, size_t n, vigil_hl7_prec min_prec,
+                                      vigil_hl7_tz tz, const vigil_tz *zone, int64_t *out_ms,
+                                      vigil_err *err)
+{
     if (s == NULL || out_ms == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "time", "no date/time given");
     }
@@ -200,6 +208,19 @@ vigil_status vigil_hl7_dtm_parse(const char *s, size_t n, vigil_hl7_prec min_pre
             return VIGIL_OK;
         }
         return london_to_utc(y, local, out_ms, err);
+    case VIGIL_HL7_TZ_ZONE:
+        if (nd < 10) {
+            *out_ms = local; /* a date: no time of day to shift */
+            return VIGIL_OK;
+        }
+        if (zone == NULL) {
+            return vigil_err_set(err, VIGIL_ERR_PARSE, "time",
+                                 "'%.*s' has no UTC offset and the sender's time zone is not "
+                                 "loaded",
+                                 shown, s);
+        }
+        /* REQ HL7-TIME-ZONE: the sender's IANA zone; skipped or repeated local times refused */
+        return vigil_tz_local_to_utc(zone, local, out_ms, err);
     case VIGIL_HL7_TZ_REFUSE:
     case VIGIL_HL7_TZ_COUNT:
         break;

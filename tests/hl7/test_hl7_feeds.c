@@ -440,6 +440,89 @@ static void a_profile_file_is_read_and_its_errors_name_the_line(void **s)
     assert_non_null(strstr(e.msg, "line 1"));
 }
 
+/* A French sender's monitor writes local times without an offset (as the GE
+ * B40 example above does). REQ HL7-TIME-ZONE */
+static char *paris_oru(const char *when)
+{
+    static char text[1024];
+    snprintf(text, sizeof text,
+             "MSH|^~\\&|PARIS_ICU|HOPITAL|||%s||ORU^R01^ORU_R01|P%s|P|2.6\r"
+             "PID|||HED12^^^PID^MR\r"
+             "OBR|1|||182777000^monitoring of patient^SCT|||%s\r"
+             "OBX|1|NM|147842^MDC_ECG_HEART_RATE^MDC||80|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R\r",
+             when, when, when);
+    return text;
+}
+
+static void a_sender_time_zone_reads_its_local_times_across_its_clock_changes(void **s)
+{
+    (void)s;
+    vigil_hl7_profile p = profile_of("name = paris\nsending_application = PARIS_ICU\n"
+                                     "time_zone = Europe/Paris\n");
+    assert_int_equal(p.local_tz, VIGIL_HL7_TZ_ZONE);
+    assert_string_equal(p.tz_name, "Europe/Paris");
+    vigil_hl7_opts o;
+    vigil_hl7_opts_init(&o);
+    o.profiles = &p;
+    o.n_profiles = 1;
+    /* not loaded (the parser does no I/O): local times are refused, never read as London */
+    vigil_hl7_result *r = decode(paris_oru("202503300300"), &o, VIGIL_ERR_PARSE);
+    assert_int_equal(r->fault.reason, VIGIL_HL7_R_BAD_TIMESTAMP);
+    assert_non_null(strstr(r->fault.text, "not loaded"));
+    free(r);
+    vigil_tz *paris = NULL;
+    vigil_err e = {0};
+    if (vigil_tz_load("Europe/Paris", NULL, &paris, &e) != VIGIL_OK) {
+        fail_msg("%s", e.msg);
+    }
+    p.zone = paris;
+    static const struct {
+        const char *local;
+        int64_t want; /* Unix ms (Python zoneinfo) */
+    } ok[] = {
+        {"202503300159", 1743296340000LL}, /* CET, a minute before clocks go forward */
+        {"202503300300", 1743296400000LL}, /* CEST, a minute after */
+        {"202510260159", 1761436740000LL}, /* CEST, before clocks go back */
+        {"202510260300", 1761444000000LL}, /* CET, after */
+        {"202501141015", 1736846100000LL}, /* winter: UTC+1 (London would give 10:15 UTC) */
+    };
+    for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
+        r = decode(paris_oru(ok[k].local), &o, VIGIL_OK);
+        assert_int_equal(r->n_events, 1);
+        assert_int_equal(r->events[0].t_ms, ok[k].want);
+        assert_true(r->hdr.has_time);
+        assert_int_equal(r->hdr.t_ms, ok[k].want); /* MSH-7 in the sender's zone too */
+        free(r);
+    }
+    /* skipped (02:30 on 30 March) and repeated (02:30 on 26 October): refused with the reason */
+    r = decode(paris_oru("202503300230"), &o, VIGIL_ERR_CONFLICT);
+    assert_int_equal(r->fault.reason, VIGIL_HL7_R_AMBIGUOUS_TIME);
+    assert_non_null(strstr(r->fault.text, "does not exist in Europe/Paris"));
+    free(r);
+    r = decode(paris_oru("202510260230"), &o, VIGIL_ERR_CONFLICT);
+    assert_int_equal(r->fault.reason, VIGIL_HL7_R_AMBIGUOUS_TIME);
+    assert_non_null(strstr(r->fault.text, "happens twice in Europe/Paris"));
+    free(r);
+    /* an offset, when sent, always wins over the zone */
+    r = decode(paris_oru("202510260230+0100"), &o, VIGIL_OK);
+    assert_int_equal(r->events[0].t_ms, 1761442200000LL);
+    free(r);
+    /* ADT: PV1-44 admit time and EVN-2 in the same zone */
+    r = decode("MSH|^~\\&|PARIS_ICU|HOPITAL|||20250309023000||ADT^A01|A1|P|2.5.1\r"
+               "EVN|A01|202507011200\r"
+               "PID|||HED12^^^PID^MR\r"
+               "PV1|1|I|REA^1^2||||||||||||||||V1|||||||||||||||||||||||||202507011130\r",
+               &o, VIGIL_OK);
+    assert_int_equal(r->adt.t_ms, 1751364000000LL);     /* 12:00 CEST = 10:00 UTC */
+    assert_int_equal(r->adt.admit_t_ms, 1751362200000LL); /* 11:30 CEST */
+    free(r);
+    vigil_tz_free(paris);
+    /* a name that cannot be a zone refuses the profile file */
+    vigil_hl7_profile q;
+    const char bad[] = "time_zone = ../../etc/passwd\n";
+    assert_int_equal(vigil_hl7_profile_parse(bad, strlen(bad), &q, &e), VIGIL_ERR_PARSE);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(pcd01_device_message_with_mdc_codes_and_status_r_is_stored),
     cmocka_unit_test(ecg_heart_rate_is_preferred_to_a_pulse_rate_of_another_method),
@@ -453,6 +536,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(subcomponents_in_pv1_3_give_the_namespace_id_never_the_whole_field),
     cmocka_unit_test(an_oru_without_results_is_refused_with_a_reason),
     cmocka_unit_test(a_profile_file_is_read_and_its_errors_name_the_line),
+    cmocka_unit_test(a_sender_time_zone_reads_its_local_times_across_its_clock_changes),
 };
 
 VIGIL_TEST_MAIN(tests)
