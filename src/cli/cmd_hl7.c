@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "vigil/hl7.h"
 #include "vigil/mllp.h"
+#include "vigil/vitals.h"
 
 #define MAX_INPUT (4u * 1024u * 1024u)
 
@@ -126,19 +127,21 @@ static json_t *event_json(const vigil_obs_event *ev, bool corrected)
     json_object_set_new(j, "mrn", jstr(ev->mrn, strlen(ev->mrn)));
     json_object_set_new(j, "t_ms", json_integer(ev->t_ms));
     json_object_set_new(j, "time", jtime(ev->t_ms));
-    json_object_set_new(j, "rr", jnum(o->rr_bpm));
-    json_object_set_new(j, "spo2", jnum(o->spo2_pct));
-    json_object_set_new(j, "spo2_scale", json_integer(o->spo2_scale));
-    json_object_set_new(j, "o2",
-                        o->o2 == VIGIL_O2_AIR      ? json_string("air")
-                        : o->o2 == VIGIL_O2_OXYGEN ? json_string("oxygen")
-                                                   : json_null());
-    json_object_set_new(j, "sbp", jnum(o->sbp_mmhg));
-    json_object_set_new(j, "hr", jnum(o->hr_bpm));
-    json_object_set_new(j, "acvpu",
-                        o->acvpu == VIGIL_ACVPU_UNKNOWN ? json_null()
-                                                        : json_string(vigil_acvpu_name(o->acvpu)));
-    json_object_set_new(j, "temp_c", jnum(o->temp_c));
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) { /* the vital-sign table's keys */
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        json_t *x = json_null();
+        if (v->type == VIGIL_VITAL_NUMBER) {
+            x = jnum(vigil_vital_number(o, v));
+        } else if (v->type == VIGIL_VITAL_O2 && o->o2 != VIGIL_O2_UNKNOWN) {
+            x = json_string(o->o2 == VIGIL_O2_AIR ? "air" : "oxygen");
+        } else if (v->type == VIGIL_VITAL_ACVPU && o->acvpu != VIGIL_ACVPU_UNKNOWN) {
+            x = json_string(vigil_acvpu_name(o->acvpu));
+        }
+        json_object_set_new(j, v->key, x);
+        if (v->param == VIGIL_NEWS2_SPO2) {
+            json_object_set_new(j, "spo2_scale", json_integer(o->spo2_scale));
+        }
+    }
     json_object_set_new(j, "age", jnum(o->age_y));
     json_object_set_new(j, "recorded_by", jstr(ev->recorded_by, strlen(ev->recorded_by)));
     json_object_set_new(j, "source_id", jstr(ev->source_id, strlen(ev->source_id)));

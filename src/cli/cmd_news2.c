@@ -14,6 +14,7 @@
 #include "vigil/news2.h"
 #include "vigil/obs_text.h"
 #include "vigil/util.h"
+#include "vigil/vitals.h"
 
 #define MAX_COLS 64
 #define ID_MAX 128
@@ -54,12 +55,18 @@ static void usage(FILE *f)
             "  -h, --help         show this help\n"
             "\n"
             "Values outside physiological possibility are refused, naming field and value:\n"
-            "  rr %g-%g, spo2 %g-%g, sbp %g-%g, hr %g-%g, temp_c %g-%g, age %g-%g.\n"
+            " ");
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) { /* bounds from the vital-sign table */
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        if (v->type == VIGIL_VITAL_NUMBER) {
+            fprintf(f, " %s %g-%g,", v->key, v->min, v->max);
+        }
+    }
+    fprintf(f,
+            " age %g-%g.\n"
             "\n"
             "exit status: 0 all sets scored; 1 some sets refused; 2 usage error;\n"
             "3 input could not be read.\n",
-            VIGIL_RR_MIN, VIGIL_RR_MAX, VIGIL_SPO2_MIN, VIGIL_SPO2_MAX, VIGIL_SBP_MIN,
-            VIGIL_SBP_MAX, VIGIL_HR_MIN, VIGIL_HR_MAX, VIGIL_TEMP_MIN, VIGIL_TEMP_MAX,
             VIGIL_AGE_MIN, VIGIL_AGE_MAX);
 }
 
@@ -135,9 +142,11 @@ static void csv_cell(FILE *out, const char *s)
 
 static void write_csv_header(FILE *out)
 {
-    fputs("id,time,total,complete,risk,rr,spo2,o2,sbp,hr,acvpu,temp,scale,monitoring,"
-          "response,missing,flags\n",
-          out);
+    fputs("id,time,total,complete,risk", out);
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) { /* the vital-sign table's names */
+        fprintf(out, ",%s", vigil_news2_param_name((vigil_news2_param)p));
+    }
+    fputs(",scale,monitoring,response,missing,flags\n", out);
 }
 
 static void write_csv(FILE *out, const row *r, const vigil_news2 *s)

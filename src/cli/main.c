@@ -21,6 +21,7 @@ static const vigil_cli_cmd commands[] = {
     {"train", vigil_cli_train_exec, "train a model bundle on research data (runs vigil-train)"},
     {"hl7", vigil_cli_hl7, "check HL7 v2 messages: extracted events, refusals, ACKs"},
     {"serve", vigil_cli_serve, "run the ward service: MLLP/HL7 in, JSON API and FHIR out"},
+    {"vitals", vigil_cli_vitals, "print the table of vital signs vigil reads (JSON, --js)"},
     {"replay", vigil_cli_replay,
      "send PhysioNet stays as HL7 over MLLP: demo ward and load generator"},
 };

@@ -13,59 +13,18 @@
 #include <math.h>
 #include <string.h>
 
-/* Is parameter p present in obs? One switch over the NEWS2 parameters, in
- * chart order, so a new parameter fails to compile here until handled. */
+#include "vigil/vitals.h"
+
+/* Is parameter p present in obs? Copy it. The vital-sign table
+ * (vigil/vitals.h) knows where each parameter lives. */
 static int has_param(const vigil_obs *o, vigil_news2_param p)
 {
-    switch (p) {
-    case VIGIL_NEWS2_RR:
-        return !isnan(o->rr_bpm);
-    case VIGIL_NEWS2_SPO2:
-        return !isnan(o->spo2_pct);
-    case VIGIL_NEWS2_O2:
-        return o->o2 != VIGIL_O2_UNKNOWN;
-    case VIGIL_NEWS2_SBP:
-        return !isnan(o->sbp_mmhg);
-    case VIGIL_NEWS2_HR:
-        return !isnan(o->hr_bpm);
-    case VIGIL_NEWS2_ACVPU:
-        return o->acvpu != VIGIL_ACVPU_UNKNOWN;
-    case VIGIL_NEWS2_TEMP:
-        return !isnan(o->temp_c);
-    case VIGIL_NEWS2_PARAM_COUNT:
-        break;
-    }
-    return 0;
+    return vigil_vital_present(o, p);
 }
 
-/* Copy parameter p from src to dst. */
 static void copy_param(vigil_obs *dst, const vigil_obs *src, vigil_news2_param p)
 {
-    switch (p) {
-    case VIGIL_NEWS2_RR:
-        dst->rr_bpm = src->rr_bpm;
-        break;
-    case VIGIL_NEWS2_SPO2:
-        dst->spo2_pct = src->spo2_pct;
-        break;
-    case VIGIL_NEWS2_O2:
-        dst->o2 = src->o2;
-        break;
-    case VIGIL_NEWS2_SBP:
-        dst->sbp_mmhg = src->sbp_mmhg;
-        break;
-    case VIGIL_NEWS2_HR:
-        dst->hr_bpm = src->hr_bpm;
-        break;
-    case VIGIL_NEWS2_ACVPU:
-        dst->acvpu = src->acvpu;
-        break;
-    case VIGIL_NEWS2_TEMP:
-        dst->temp_c = src->temp_c;
-        break;
-    case VIGIL_NEWS2_PARAM_COUNT:
-        break;
-    }
+    vigil_vital_copy(dst, src, p);
 }
 
 void vigil_obs_recent_init(vigil_obs_recent *r)

@@ -15,6 +15,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "vigil/vitals.h"
+
 /* Half-up rounding. The small epsilon absorbs binary representation error
  * (38.05 is stored as 38.04999...); it is far below any device resolution. */
 #define ROUND_EPS 1e-9
@@ -211,23 +213,21 @@ vigil_status vigil_news2_validate(const vigil_obs *obs, vigil_err *err)
     if (obs == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, NULL, "no observation set given");
     }
-    /* REQ NEWS2-PLAUSIBLE */
-    const struct {
-        double v, lo, hi;
-        const char *name;
-    } checks[] = {
-        {obs->rr_bpm, VIGIL_RR_MIN, VIGIL_RR_MAX, "rr"},
-        {obs->spo2_pct, VIGIL_SPO2_MIN, VIGIL_SPO2_MAX, "spo2"},
-        {obs->sbp_mmhg, VIGIL_SBP_MIN, VIGIL_SBP_MAX, "sbp"},
-        {obs->hr_bpm, VIGIL_HR_MIN, VIGIL_HR_MAX, "hr"},
-        {obs->temp_c, VIGIL_TEMP_MIN, VIGIL_TEMP_MAX, "temp_c"},
-        {obs->age_y, VIGIL_AGE_MIN, VIGIL_AGE_MAX, "age"},
-    };
-    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
-        vigil_status st = check_range(checks[i].v, checks[i].lo, checks[i].hi, checks[i].name, err);
+    /* REQ NEWS2-PLAUSIBLE: each numeric vital sign's bounds from the table
+     * (vigil/vitals.h), in chart order, then the age */
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        if (v->type != VIGIL_VITAL_NUMBER) {
+            continue;
+        }
+        vigil_status st = check_range(vigil_vital_number(obs, v), v->min, v->max, v->key, err);
         if (st != VIGIL_OK) {
             return st;
         }
+    }
+    vigil_status st = check_range(obs->age_y, VIGIL_AGE_MIN, VIGIL_AGE_MAX, "age", err);
+    if (st != VIGIL_OK) {
+        return st;
     }
     /* REQ NEWS2-SCALE2-EXPLICIT: only 1 or 2; nothing else is guessed */
     if (obs->spo2_scale != 1 && obs->spo2_scale != 2) {
@@ -360,13 +360,10 @@ vigil_status vigil_news2_score(const vigil_obs *obs, vigil_news2 *out, vigil_err
     return VIGIL_OK;
 }
 
-static const char *const param_names[VIGIL_NEWS2_PARAM_COUNT] = {
-    "rr", "spo2", "o2", "sbp", "hr", "acvpu", "temp",
-};
-
 const char *vigil_news2_param_name(vigil_news2_param p)
 {
-    return (unsigned)p < VIGIL_NEWS2_PARAM_COUNT ? param_names[p] : "?";
+    const vigil_vital *v = vigil_vital_get(p);
+    return v != NULL ? v->name : "?";
 }
 
 static const char *const risk_names[VIGIL_RISK_COUNT] = {

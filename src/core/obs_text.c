@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vigil/util.h"
+#include "vigil/vitals.h"
 
 typedef enum { F_NUM, F_SCALE, F_O2, F_ACVPU, F_PREG } field_kind;
 
@@ -20,24 +21,32 @@ typedef struct field_def {
     const char *unit;
 } field_def;
 
-static const field_def fields[] = {
-    {"rr", F_NUM, offsetof(vigil_obs, rr_bpm), VIGIL_RR_MIN, VIGIL_RR_MAX, "breaths/min"},
-    {"spo2", F_NUM, offsetof(vigil_obs, spo2_pct), VIGIL_SPO2_MIN, VIGIL_SPO2_MAX, "%"},
+/* The fields that are not vital signs; the vital signs come from the table
+ * (vigil/vitals.h): the column is the row's JSON key, its bounds and unit. */
+static const field_def others[] = {
     {"scale", F_SCALE, 0, 1, 2, ""},
-    {"o2", F_O2, 0, 0, 0, ""},
-    {"sbp", F_NUM, offsetof(vigil_obs, sbp_mmhg), VIGIL_SBP_MIN, VIGIL_SBP_MAX, "mmHg"},
-    {"hr", F_NUM, offsetof(vigil_obs, hr_bpm), VIGIL_HR_MIN, VIGIL_HR_MAX, "beats/min"},
-    {"acvpu", F_ACVPU, 0, 0, 0, ""},
-    {"temp_c", F_NUM, offsetof(vigil_obs, temp_c), VIGIL_TEMP_MIN, VIGIL_TEMP_MAX, "C"},
     {"age", F_NUM, offsetof(vigil_obs, age_y), VIGIL_AGE_MIN, VIGIL_AGE_MAX, "years"},
     {"pregnant", F_PREG, 0, 0, 0, ""},
 };
 
-static const field_def *find(const char *name)
+/* The field called name, written into *tmp for a vital sign. */
+static const field_def *find_in(const char *name, field_def *tmp)
 {
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (strcmp(fields[i].name, name) == 0) {
-            return &fields[i];
+    const vigil_vital *v = vigil_vital_by_key(name);
+    if (v != NULL) {
+        static const field_kind kinds[VIGIL_VITAL_TYPE_COUNT] = {
+            [VIGIL_VITAL_NUMBER] = F_NUM, [VIGIL_VITAL_O2] = F_O2, [VIGIL_VITAL_ACVPU] = F_ACVPU};
+        tmp->name = v->key;
+        tmp->kind = kinds[v->type];
+        tmp->offset = v->offset;
+        tmp->lo = v->min;
+        tmp->hi = v->max;
+        tmp->unit = v->unit;
+        return tmp;
+    }
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        if (strcmp(others[i].name, name) == 0) {
+            return &others[i];
         }
     }
     return NULL;
@@ -45,7 +54,8 @@ static const field_def *find(const char *name)
 
 bool vigil_obs_text_known(const char *name)
 {
-    return name != NULL && find(name) != NULL;
+    field_def tmp;
+    return name != NULL && find_in(name, &tmp) != NULL;
 }
 
 static vigil_status set_num(vigil_obs *obs, const field_def *f, const char *value, vigil_err *err)
@@ -118,7 +128,8 @@ static vigil_status set_enum(vigil_obs *obs, const field_def *f, const char *val
 
 vigil_status vigil_obs_set_text(vigil_obs *obs, const char *name, const char *value, vigil_err *err)
 {
-    const field_def *f = name != NULL ? find(name) : NULL;
+    field_def tmp;
+    const field_def *f = name != NULL ? find_in(name, &tmp) : NULL;
     if (f == NULL) {
         return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, name, "unknown field '%s'",
                              name != NULL ? name : "");

@@ -105,31 +105,7 @@ static vigil_status merge(fhir_ctx *c, vigil_obs_event *into, unsigned *into_mas
                                     vigil_news2_param_name((vigil_news2_param)p));
         }
         *into_mask |= bit;
-        switch ((vigil_news2_param)p) {
-        case VIGIL_NEWS2_RR:
-            into->obs.rr_bpm = from->obs.rr_bpm;
-            break;
-        case VIGIL_NEWS2_SPO2:
-            into->obs.spo2_pct = from->obs.spo2_pct;
-            break;
-        case VIGIL_NEWS2_O2:
-            into->obs.o2 = from->obs.o2;
-            break;
-        case VIGIL_NEWS2_SBP:
-            into->obs.sbp_mmhg = from->obs.sbp_mmhg;
-            break;
-        case VIGIL_NEWS2_HR:
-            into->obs.hr_bpm = from->obs.hr_bpm;
-            break;
-        case VIGIL_NEWS2_ACVPU:
-            into->obs.acvpu = from->obs.acvpu;
-            break;
-        case VIGIL_NEWS2_TEMP:
-            into->obs.temp_c = from->obs.temp_c;
-            break;
-        default:
-            break;
-        }
+        vigil_vital_copy(&into->obs, &from->obs, (vigil_news2_param)p);
     }
     if (into->recorded_by[0] == '\0') {
         memcpy(into->recorded_by, from->recorded_by, sizeof into->recorded_by);

@@ -16,21 +16,28 @@
 
 #include "fhir_int.h"
 
-/* REQ FHIR-CODES */
+/* REQ FHIR-CODES: the LOINC and SNOMED CT codes of the vital-sign table
+ * (vigil/vitals.h), and here only the blood pressure panel and diastolic
+ * pressure, read past to reach the systolic value. */
 static const fhir_code_entry codes[] = {
-    {FHIR_SYS_LOINC, "9279-1", FHIR_KIND_RR},
-    {FHIR_SYS_LOINC, "8867-4", FHIR_KIND_HR},
-    {FHIR_SYS_LOINC, "2708-6", FHIR_KIND_SPO2},
-    {FHIR_SYS_LOINC, "59408-5", FHIR_KIND_SPO2},
     {FHIR_SYS_LOINC, "85354-9", FHIR_KIND_BP_PANEL},
-    {FHIR_SYS_LOINC, "8480-6", FHIR_KIND_SBP},
     {FHIR_SYS_LOINC, "8462-4", FHIR_KIND_DBP},
-    {FHIR_SYS_LOINC, "8310-5", FHIR_KIND_TEMP},
-    {FHIR_SYS_LOINC, "3150-0", FHIR_KIND_FIO2},
-    {FHIR_SYS_LOINC, "3151-8", FHIR_KIND_O2_FLOW},
-    {FHIR_SYS_SNOMED, "1104441000000107", FHIR_KIND_ACVPU},
-    {FHIR_SYS_SNOMED, "722742002", FHIR_KIND_ROOM_AIR},
-    {FHIR_SYS_SNOMED, "371825009", FHIR_KIND_ON_O2},
+};
+
+/* The FHIR kind of each NEWS2 parameter's value codes; O2 by its form. */
+static const fhir_kind kind_of_param[VIGIL_NEWS2_PARAM_COUNT] = {
+    [VIGIL_NEWS2_RR] = FHIR_KIND_RR,   [VIGIL_NEWS2_SPO2] = FHIR_KIND_SPO2,
+    [VIGIL_NEWS2_O2] = FHIR_KIND_NONE, [VIGIL_NEWS2_SBP] = FHIR_KIND_SBP,
+    [VIGIL_NEWS2_HR] = FHIR_KIND_HR,   [VIGIL_NEWS2_ACVPU] = FHIR_KIND_ACVPU,
+    [VIGIL_NEWS2_TEMP] = FHIR_KIND_TEMP,
+};
+
+static const fhir_kind kind_of_form[VIGIL_VITAL_FORM_COUNT] = {
+    [VIGIL_VITAL_FORM_VALUE] = FHIR_KIND_NONE,
+    [VIGIL_VITAL_FORM_FIO2] = FHIR_KIND_FIO2,
+    [VIGIL_VITAL_FORM_O2_FLOW] = FHIR_KIND_O2_FLOW,
+    [VIGIL_VITAL_FORM_ROOM_AIR] = FHIR_KIND_ROOM_AIR,
+    [VIGIL_VITAL_FORM_ON_O2] = FHIR_KIND_ON_O2,
 };
 
 fhir_kind vigil__fhir_kind_of(const char *system, const char *code)
@@ -43,7 +50,30 @@ fhir_kind vigil__fhir_kind_of(const char *system, const char *code)
             return codes[i].kind;
         }
     }
-    return FHIR_KIND_NONE;
+    const char *sys = strcmp(system, FHIR_SYS_LOINC) == 0    ? "LN"
+                      : strcmp(system, FHIR_SYS_SNOMED) == 0 ? "SCT"
+                                                             : NULL;
+    const vigil_vital *row = NULL;
+    const vigil_vital_code *c = sys != NULL ? vigil_vital_code_find(sys, code, &row) : NULL;
+    if (c == NULL) {
+        return FHIR_KIND_NONE;
+    }
+    return c->form == VIGIL_VITAL_FORM_VALUE ? kind_of_param[row->param] : kind_of_form[c->form];
+}
+
+fhir_kind vigil__fhir_kind_of_param(vigil_news2_param p)
+{
+    return (unsigned)p < VIGIL_NEWS2_PARAM_COUNT ? kind_of_param[p] : FHIR_KIND_NONE;
+}
+
+vigil_news2_param vigil__fhir_param_of_kind(fhir_kind k)
+{
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        if (kind_of_param[p] == k && k != FHIR_KIND_NONE) {
+            return (vigil_news2_param)p;
+        }
+    }
+    return VIGIL_NEWS2_PARAM_COUNT;
 }
 
 static const char *const kind_labels[FHIR_KIND_COUNT] = {

@@ -488,24 +488,31 @@ static json_t *observation_head(jb *b, const vigil_obs_event *ev, const char *id
 
 static bool measured(const vigil_obs *o, vigil_news2_param p)
 {
-    switch (p) {
-    case VIGIL_NEWS2_RR:
-        return !isnan(o->rr_bpm);
-    case VIGIL_NEWS2_SPO2:
-        return !isnan(o->spo2_pct);
-    case VIGIL_NEWS2_O2:
-        return o->o2 != VIGIL_O2_UNKNOWN;
-    case VIGIL_NEWS2_SBP:
-        return !isnan(o->sbp_mmhg);
-    case VIGIL_NEWS2_HR:
-        return !isnan(o->hr_bpm);
-    case VIGIL_NEWS2_ACVPU:
-        return o->acvpu != VIGIL_ACVPU_UNKNOWN;
-    case VIGIL_NEWS2_TEMP:
-        return !isnan(o->temp_c);
-    default:
-        return false;
+    return vigil_vital_present(o, p);
+}
+
+/* The code of a vital sign's Observation: the table's codes that vigil
+ * writes in FHIR (those with a display), the first as the primary coding;
+ * text is the row's. LOINC or SNOMED CT. */
+static json_t *vital_code(jb *b, const vigil_vital *v)
+{
+    json_t *code = NULL;
+    for (size_t k = 0; k < VIGIL_VITAL_CODES_MAX && v->codes[k].code != NULL; k++) {
+        const vigil_vital_code *c = &v->codes[k];
+        if (c->fhir_display == NULL || c->form != VIGIL_VITAL_FORM_VALUE) {
+            continue;
+        }
+        const char *sys = strcmp(c->system, "SCT") == 0 ? FHIR_SYS_SNOMED : FHIR_SYS_LOINC;
+        if (code == NULL) {
+            code = concept(b, sys, c->code, c->fhir_display, v->fhir_text);
+        } else {
+            jpush(b, json_object_get(code, "coding"), coding(b, sys, c->code, c->fhir_display));
+        }
     }
+    if (code == NULL) {
+        b->ok = false;
+    }
+    return code;
 }
 
 static void vital_id(char *buf, size_t cap, const char *event_id, vigil_news2_param p)
@@ -522,67 +529,39 @@ static json_t *vital_tree(jb *b, const vigil_obs_event *ev, vigil_news2_param p,
     const vigil_obs *o = &ev->obs;
     json_t *obs = NULL;
     json_t *code = NULL;
-    switch (p) {
-    case VIGIL_NEWS2_RR:
-        code = concept
-        (b, FHIR_SYS_LOINC, "9279-1", "Respiratory rate", "Respiratory rate");
-        obs =
-            observation_head(b, ev, id, PROFILE_R4("resprate"), "vital-signs", "Vital Signs", code);
-        jset(b, obs, "valueQuantity", quantity(b, o->rr_bpm, "breaths/minute", "/min"));
+    const vigil_vital *v = vigil_vital_get(p);
+    switch (v != NULL ? v->type : VIGIL_VITAL_TYPE_COUNT) {
+    case VIGIL_VITAL_NUMBER:
+        /* the vital-sign table: code, profile, unit (REQ FHIR-EMIT-VITALS) */
+        code = vital_code(b, v);
+        obs = observation_head(b, ev, id, v->fhir_profile, "vital-signs", "Vital Signs", code);
+        jset(b, obs, "valueQuantity",
+             quantity(b, vigil_vital_number(o, v), v->ucum_text, v->ucum));
         break;
-    case VIGIL_NEWS2_HR:
-        code = concept
-        (b, FHIR_SYS_LOINC, "8867-4", "Heart rate", "Heart rate");
-        obs = observation_head(b, ev, id, PROFILE_R4("heartrate"), "vital-signs", "Vital Signs",
-                               code);
-        jset(b, obs, "valueQuantity", quantity(b, o->hr_bpm, "beats/minute", "/min"));
-        break;
-    case VIGIL_NEWS2_SPO2: {
-        /* R4 oxygensat needs 2708-6; 59408-5 says it was pulse oximetry */
-        code = concept(b, FHIR_SYS_LOINC, "2708-6", "Oxygen saturation in Arterial blood",
-                       "Oxygen saturation");
-        json_t *arr = json_object_get(code, "coding");
-        jpush(b, arr,
-              coding(b, FHIR_SYS_LOINC, "59408-5",
-                     "Oxygen saturation in Arterial blood by Pulse oximetry"));
-        obs = observation_head(b, ev, id, PROFILE_R4("oxygensat"), "vital-signs", "Vital Signs",
-                               code);
-        jset(b, obs, "valueQuantity", quantity(b, o->spo2_pct, "%", "%"));
-        break;
-    }
-    case VIGIL_NEWS2_SBP:
-        code = concept
-        (b, FHIR_SYS_LOINC, "8480-6", "Systolic blood pressure", "Systolic blood pressure");
-        obs = observation_head(b, ev, id, PROFILE_R4("vitalsigns"), "vital-signs", "Vital Signs",
-                               code);
-        jset(b, obs, "valueQuantity", quantity(b, o->sbp_mmhg, "millimeter of mercury", "mm[Hg]"));
-        break;
-    case VIGIL_NEWS2_TEMP:
-        code = concept
-        (b, FHIR_SYS_LOINC, "8310-5", "Body temperature", "Body temperature");
-        obs =
-            observation_head(b, ev, id, PROFILE_R4("bodytemp"), "vital-signs", "Vital Signs", code);
-        jset(b, obs, "valueQuantity", quantity(b, o->temp_c, "degree Celsius", "Cel"));
-        break;
-    case VIGIL_NEWS2_ACVPU: {
-        code = concept(b, FHIR_SYS_SNOMED, "1104441000000107",
-                       "ACVPU (Alert Confusion Voice Pain Unresponsive) scale score", "ACVPU");
-        obs = observation_head(b, ev, id, PROFILE_UKCORE("UKCore-Observation-ACVPU"), "vital-signs",
-                               "Vital Signs", code);
+    case VIGIL_VITAL_ACVPU: {
+        code = vital_code(b, v);
+        obs = observation_head(b, ev, id, v->fhir_profile, "vital-signs", "Vital Signs", code);
         jset(b, obs, "valueCodeableConcept",
              concept(b, FHIR_SYS_SNOMED, vigil__fhir_acvpu_snomed(o->acvpu),
                      vigil__fhir_acvpu_display(o->acvpu), vigil_acvpu_name(o->acvpu)));
         break;
     }
-    case VIGIL_NEWS2_O2: {
+    case VIGIL_VITAL_O2: {
         /* UKCore-InspiredOxygen: the code says air or oxygen; vigil keeps no
          * flow rate, so no value is written */
         bool on = o->o2 == VIGIL_O2_OXYGEN;
-        code = concept(b, FHIR_SYS_SNOMED, on ? "371825009" : "722742002",
-                       on ? "Patient on oxygen" : "Breathing room air",
+        vigil_vital_form want = on ? VIGIL_VITAL_FORM_ON_O2 : VIGIL_VITAL_FORM_ROOM_AIR;
+        const vigil_vital_code *c = NULL;
+        for (size_t k = 0; k < VIGIL_VITAL_CODES_MAX && v->codes[k].code != NULL; k++) {
+            c = v->codes[k].form == want ? &v->codes[k] : c;
+        }
+        if (c == NULL) {
+            b->ok = false;
+            break;
+        }
+        code = concept(b, FHIR_SYS_SNOMED, c->code, c->fhir_display,
                        on ? "On supplemental oxygen" : "Breathing room air");
-        obs = observation_head(b, ev, id, PROFILE_UKCORE("UKCore-Observation-InspiredOxygen"),
-                               "vital-signs", "Vital Signs", code);
+        obs = observation_head(b, ev, id, v->fhir_profile, "vital-signs", "Vital Signs", code);
         break;
     }
     default:

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vigil/fhir.h"
+#include "vigil/vitals.h"
 
 /* Code systems (FHIR R4 terminology pages, UK Core). */
 #define FHIR_SYS_LOINC "http://loinc.org"
@@ -50,6 +51,10 @@ typedef struct fhir_code_entry {
 /* Look (system, code) up in the observation-code table; FHIR_KIND_NONE when
  * vigil does not know it. */
 fhir_kind vigil__fhir_kind_of(const char *system, const char *code);
+/* The kind of a NEWS2 parameter's value codes, and back (VIGIL_NEWS2_PARAM_COUNT
+ * for a kind that is not one parameter's value: O2 forms, panels). */
+fhir_kind vigil__fhir_kind_of_param(vigil_news2_param p);
+vigil_news2_param vigil__fhir_param_of_kind(fhir_kind k);
 /* Human name of a kind for diagnostics ("respiratory rate"). */
 const char *vigil__fhir_kind_label(fhir_kind k);
 /* True for kinds whose profile is the R4 vital-signs profile (LOINC coded,

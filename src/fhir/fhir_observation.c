@@ -68,25 +68,30 @@ static const struct unit_rule {
     {FHIR_KIND_O2_FLOW, "l/min", 0.0, 1.0},
 };
 
-static const struct bound_rule {
+typedef struct bound_rule {
     fhir_kind kind;
     double lo, hi;
     const char *unit; /* canonical unit, for messages */
-} bound_rules[] = {
-    {FHIR_KIND_RR, VIGIL_RR_MIN, VIGIL_RR_MAX, "/min"},
-    {FHIR_KIND_HR, VIGIL_HR_MIN, VIGIL_HR_MAX, "/min"},
-    {FHIR_KIND_SPO2, VIGIL_SPO2_MIN, VIGIL_SPO2_MAX, "%"},
-    {FHIR_KIND_SBP, VIGIL_SBP_MIN, VIGIL_SBP_MAX, "mm[Hg]"},
-    {FHIR_KIND_TEMP, VIGIL_TEMP_MIN, VIGIL_TEMP_MAX, "Cel"},
+} bound_rule;
+
+/* The oxygen observations' own bounds; the vital signs' come from the table. */
+static const bound_rule o2_bound_rules[] = {
     {FHIR_KIND_FIO2, FHIR_FIO2_MIN, FHIR_FIO2_MAX, "%"},
     {FHIR_KIND_O2_FLOW, FHIR_O2_FLOW_MIN, FHIR_O2_FLOW_MAX, "L/min"},
 };
 
-static const struct bound_rule *bounds_of(fhir_kind k)
+/* k's bounds: a numeric vital sign's from the table (vigil/vitals.h, REQ
+ * NEWS2-PLAUSIBLE), written into *tmp; NULL for a kind without bounds. */
+static const bound_rule *bounds_of(fhir_kind k, bound_rule *tmp)
 {
-    for (size_t i = 0; i < sizeof bound_rules / sizeof bound_rules[0]; i++) {
-        if (bound_rules[i].kind == k) {
-            return &bound_rules[i];
+    const vigil_vital *v = vigil_vital_get(vigil__fhir_param_of_kind(k));
+    if (v != NULL && v->type == VIGIL_VITAL_NUMBER) {
+        *tmp = (bound_rule){k, v->min, v->max, v->ucum};
+        return tmp;
+    }
+    for (size_t i = 0; i < sizeof o2_bound_rules / sizeof o2_bound_rules[0]; i++) {
+        if (o2_bound_rules[i].kind == k) {
+            return &o2_bound_rules[i];
         }
     }
     return NULL;
@@ -567,7 +572,8 @@ static vigil_status read_quantity(obs_read *r, json_t *q, fhir_kind kind, double
                                    vigil__fhir_kind_label(kind), accepted);
     }
     double canon = (v + u->add) * u->mul;
-    const struct bound_rule *b = bounds_of(kind);
+    bound_rule btmp;
+    const bound_rule *b = bounds_of(kind, &btmp);
     /* REQ NEWS2-PLAUSIBLE, REQ FHIR-O2-BOUNDS */
     if (b != NULL && !(isfinite(canon) && canon >= b->lo && canon <= b->hi)) {
         size_t o2 = vigil__fhir_push_key(c, "value");
@@ -671,27 +677,13 @@ static vigil_status read_acvpu(obs_read *r, const char *vkey, json_t *v)
 
 static vigil_status set_numeric(obs_read *r, fhir_kind kind, double v)
 {
+    const vigil_vital *row = vigil_vital_get(vigil__fhir_param_of_kind(kind));
+    if (row != NULL && row->type == VIGIL_VITAL_NUMBER) { /* the table says where it lives */
+        vigil_vital_set_number(&r->ev->obs, row, v);
+        r->mask |= 1u << row->param;
+        return VIGIL_OK;
+    }
     switch (kind) {
-    case FHIR_KIND_RR:
-        r->ev->obs.rr_bpm = v;
-        r->mask |= 1u << VIGIL_NEWS2_RR;
-        return VIGIL_OK;
-    case FHIR_KIND_HR:
-        r->ev->obs.hr_bpm = v;
-        r->mask |= 1u << VIGIL_NEWS2_HR;
-        return VIGIL_OK;
-    case FHIR_KIND_SPO2:
-        r->ev->obs.spo2_pct = v;
-        r->mask |= 1u << VIGIL_NEWS2_SPO2;
-        return VIGIL_OK;
-    case FHIR_KIND_SBP:
-        r->ev->obs.sbp_mmhg = v;
-        r->mask |= 1u << VIGIL_NEWS2_SBP;
-        return VIGIL_OK;
-    case FHIR_KIND_TEMP:
-        r->ev->obs.temp_c = v;
-        r->mask |= 1u << VIGIL_NEWS2_TEMP;
-        return VIGIL_OK;
     case FHIR_KIND_FIO2:
         /* REQ FHIR-O2-FIO2: <= 21% is room air, > 21% supplemental oxygen */
         return set_o2(r, v <= FHIR_FIO2_AIR_MAX ? VIGIL_O2_AIR : VIGIL_O2_OXYGEN,

@@ -32,6 +32,7 @@
 
 #include "hl7_int.h"
 #include "vigil/util.h"
+#include "vigil/vitals.h"
 
 /* REQ HL7-O2-FLAG bounds for the oxygen observations (not NEWS2 parameters themselves) */
 #define FIO2_MIN 21.0 /* % : room air */
@@ -60,58 +61,57 @@ typedef struct code_def {
     unsigned rank;     /* 0 preferred; a lower rank's value wins over a higher one's */
 } code_def;
 
+/* The NEWS2 parameter (row of the vital-sign table, vigil/vitals.h) each
+ * HL7 parameter sets; FiO2 and O2 flow both give air or oxygen. */
+static const vigil_news2_param news2_of[P_COUNT] = {
+    [P_RR] = VIGIL_NEWS2_RR,     [P_HR] = VIGIL_NEWS2_HR,   [P_SPO2] = VIGIL_NEWS2_SPO2,
+    [P_SBP] = VIGIL_NEWS2_SBP,   [P_TEMP] = VIGIL_NEWS2_TEMP, [P_FIO2] = VIGIL_NEWS2_O2,
+    [P_O2FLOW] = VIGIL_NEWS2_O2, [P_ACVPU] = VIGIL_NEWS2_ACVPU, [P_UNUSED] = VIGIL_NEWS2_PARAM_COUNT,
+};
+
 /*
- * REQ HL7-ORU-CODES. LOINC: the FHIR R4 vital-signs profile codes (and
- * 20564-1, oxygen saturation in blood). MDC: ISO/IEEE 11073-10101 codes as
- * IHE PCD-01 devices send them, each checked against a published list
- * (docs/hl7.md cites them). A monitor sends the same parameter by several
- * methods at once (ECG heart rate and pulse oximeter rate): the lowest rank
- * is kept and the others counted as superseded, never a conflict.
+ * REQ HL7-ORU-CODES: the codes of the vital-sign table (vigil/vitals.h:
+ * LOINC, ISO/IEEE 11073 MDC as IHE PCD-01 devices send them, SNOMED CT),
+ * and here only the codes vigil knows but NEWS2 does not use, counted as
+ * unused. A monitor sends the same parameter by several methods at once
+ * (ECG heart rate and pulse oximeter rate): the lowest rank is kept and the
+ * others counted as superseded, never a conflict.
  */
-static const code_def codes[] = {
-    {"9279-1", "LN", P_RR, "respiratory rate", NULL, 0},
-    {"8867-4", "LN", P_HR, "heart rate", NULL, 0},
-    {"59408-5", "LN", P_SPO2, "SpO2 (pulse oximetry)", NULL, 0},
-    {"2708-6", "LN", P_SPO2, "oxygen saturation", NULL, 0},
-    {"20564-1", "LN", P_SPO2, "oxygen saturation in blood", NULL, 0},
-    {"8480-6", "LN", P_SBP, "systolic blood pressure", NULL, 0},
-    {"8310-5", "LN", P_TEMP, "body temperature", NULL, 0},
-    {"3150-0", "LN", P_FIO2, "inhaled oxygen concentration", NULL, 0},
-    {"3151-8", "LN", P_O2FLOW, "inhaled oxygen flow rate", NULL, 0},
-    {"67775-7", "LN", P_ACVPU, "level of responsiveness (ACVPU)", NULL, 0},
-    {"1104441000000107", "SCT", P_ACVPU, "ACVPU", NULL, 0},
+static const code_def unused_codes[] = {
     {"85354-9", "LN", P_UNUSED, "blood pressure panel", NULL, 0},
     {"8462-4", "LN", P_UNUSED, "diastolic blood pressure", NULL, 0},
     {"8478-0", "LN", P_UNUSED, "mean blood pressure", NULL, 0},
     {"1104051000000101", "SCT", P_UNUSED, "NEWS2 total score", NULL, 0},
-    /* REQ HL7-ORU-MDC */
-    {"151562", "MDC", P_RR, "respiration rate", "MDC_RESP_RATE", 1},
-    {"151578", "MDC", P_RR, "respiration rate (impedance)", "MDC_TTHOR_RESP_RATE", 2},
-    {"151594", "MDC", P_RR, "respiration rate (CO2)", "MDC_CO2_RESP_RATE", 2},
-    {"151570", "MDC", P_RR, "respiration rate (airway)", "MDC_AWAY_RESP_RATE", 2},
-    {"151658", "MDC", P_RR, "respiration rate (pleth)", "MDC_PULS_OXIM_PLETH_RESP_RATE", 3},
-    {"147842", "MDC", P_HR, "heart rate (ECG)", "MDC_ECG_HEART_RATE", 1},
-    {"149530", "MDC", P_HR, "pulse rate (oximeter)", "MDC_PULS_OXIM_PULS_RATE", 2},
-    {"149514", "MDC", P_HR, "pulse rate", "MDC_PULS_RATE", 2},
-    {"149546", "MDC", P_HR, "pulse rate (non-invasive)", "MDC_PULS_RATE_NON_INV", 3},
-    {"149522", "MDC", P_HR, "pulse rate (invasive)", "MDC_BLD_PULS_RATE_INV", 3},
-    {"150456", "MDC", P_SPO2, "SpO2", "MDC_PULS_OXIM_SAT_O2", 1},
-    {"150021", "MDC", P_SBP, "systolic blood pressure (NIBP)", "MDC_PRESS_BLD_NONINV_SYS", 1},
-    {"150033", "MDC", P_SBP, "systolic blood pressure (arterial)", "MDC_PRESS_BLD_ART_SYS", 2},
-    {"150364", "MDC", P_TEMP, "body temperature", "MDC_TEMP_BODY", 1},
-    {"150344", "MDC", P_TEMP, "temperature", "MDC_TEMP", 1},
-    {"150368", "MDC", P_TEMP, "core temperature", "MDC_TEMP_CORE", 2},
-    {"150392", "MDC", P_TEMP, "tympanic temperature", "MDC_TEMP_TYMP", 2},
-    {"188420", "MDC", P_TEMP, "rectal temperature", "MDC_TEMP_RECT", 2},
-    {"188424", "MDC", P_TEMP, "oral temperature", "MDC_TEMP_ORAL", 2},
-    {"188428", "MDC", P_TEMP, "ear temperature", "MDC_TEMP_EAR", 2},
-    {"188452", "MDC", P_TEMP, "axillary temperature", "MDC_TEMP_AXILLA", 2},
     {"150020", "MDC", P_UNUSED, "blood pressure (NIBP)", "MDC_PRESS_BLD_NONINV", 0},
     {"150022", "MDC", P_UNUSED, "diastolic blood pressure (NIBP)", "MDC_PRESS_BLD_NONINV_DIA", 0},
     {"150023", "MDC", P_UNUSED, "mean blood pressure (NIBP)", "MDC_PRESS_BLD_NONINV_MEAN", 0},
     {"150034", "MDC", P_UNUSED, "diastolic blood pressure (arterial)", "MDC_PRESS_BLD_ART_DIA", 0},
     {"150035", "MDC", P_UNUSED, "mean blood pressure (arterial)", "MDC_PRESS_BLD_ART_MEAN", 0},
 };
+
+/* The HL7 parameter a code of the table sets; P_COUNT when HL7 does not read
+ * it (the SNOMED CT air/oxygen codes: a FHIR way, HL7 feeds send FiO2 or flow). */
+static param param_of(const vigil_vital *row, const vigil_vital_code *c)
+{
+    switch (c->form) {
+    case VIGIL_VITAL_FORM_FIO2:
+        return P_FIO2;
+    case VIGIL_VITAL_FORM_O2_FLOW:
+        return P_O2FLOW;
+    case VIGIL_VITAL_FORM_VALUE:
+        for (int p = 0; p < P_COUNT; p++) {
+            if (news2_of[p] == row->param && p != P_FIO2 && p != P_O2FLOW) {
+                return (param)p;
+            }
+        }
+        return P_COUNT;
+    case VIGIL_VITAL_FORM_ROOM_AIR:
+    case VIGIL_VITAL_FORM_ON_O2:
+    case VIGIL_VITAL_FORM_COUNT:
+        break;
+    }
+    return P_COUNT;
+}
 
 /* A unit as sent in OBX-6: its text (OBX-6.1, any case), or as an MDC
  * triple (OBX-6.1 code or OBX-6.2 reference id, OBX-6.3 MDC). */
@@ -237,16 +237,37 @@ static int system_ok(const vigil_hl7_profile *pr, const code_def *d, vigil_hl7_v
     return (pr->systems & VIGIL_HL7_SYS_SCT) && vigil__hl7_eq(sys, d->system);
 }
 
-/* A code of the built-in table: by code, or (MDC) by reference id when OBX-3.1 is empty. */
-static const code_def *builtin_code(const vigil_hl7_profile *pr, vigil_hl7_view id,
-                                    vigil_hl7_view text, vigil_hl7_view sys)
+/* A built-in code: by code, or (MDC) by reference id when OBX-3.1 is empty. */
+static int code_hit(const vigil_hl7_profile *pr, const code_def *d, vigil_hl7_view id,
+                    vigil_hl7_view text, vigil_hl7_view sys)
 {
-    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
-        const code_def *d = &codes[k];
-        int hit = vigil__hl7_blank(id) ? d->refid != NULL && vigil__hl7_eq(text, d->refid)
-                                       : vigil__hl7_eq(id, d->code);
-        if (hit && system_ok(pr, d, sys)) {
-            return d;
+    int hit = vigil__hl7_blank(id) ? d->refid != NULL && vigil__hl7_eq(text, d->refid)
+                                   : vigil__hl7_eq(id, d->code);
+    return hit && system_ok(pr, d, sys);
+}
+
+/* A code of the vital-sign table (written into *tmp) or of the unused ones. */
+static const code_def *builtin_code(const vigil_hl7_profile *pr, vigil_hl7_view id,
+                                    vigil_hl7_view text, vigil_hl7_view sys, code_def *tmp)
+{
+    for (int r = 0; r < VIGIL_NEWS2_PARAM_COUNT; r++) {
+        const vigil_vital *row = vigil_vital_get((vigil_news2_param)r);
+        for (size_t k = 0; k < VIGIL_VITAL_CODES_MAX && row->codes[k].code != NULL; k++) {
+            const vigil_vital_code *c = &row->codes[k];
+            param p = param_of(row, c);
+            if (p == P_COUNT) {
+                continue;
+            }
+            code_def d = {c->code, c->system, p, c->text, c->refid, c->rank};
+            if (code_hit(pr, &d, id, text, sys)) {
+                *tmp = d;
+                return tmp;
+            }
+        }
+    }
+    for (size_t k = 0; k < sizeof unused_codes / sizeof unused_codes[0]; k++) {
+        if (code_hit(pr, &unused_codes[k], id, text, sys)) {
+            return &unused_codes[k];
         }
     }
     return NULL;
@@ -275,7 +296,7 @@ static const code_def *lookup_code(const oru_ctx *c, obx *x)
                 return &x->local;
             }
         }
-        const code_def *d = builtin_code(pr, id, text, sys);
+        const code_def *d = builtin_code(pr, id, text, sys, &x->local);
         if (d != NULL) {
             return d;
         }
@@ -338,42 +359,28 @@ static const unit_def *unit_for(const vigil_hl7_msg *m, size_t i, param p, const
 /* Check v against the core's bounds for p via vigil_news2_validate. */
 static vigil_status check_bounds(param p, double v, vigil_err *e)
 {
-    vigil_obs o;
-    vigil_obs_init(&o);
-    switch (p) {
-    case P_RR:
-        o.rr_bpm = v;
-        break;
-    case P_HR:
-        o.hr_bpm = v;
-        break;
-    case P_SPO2:
-        o.spo2_pct = v;
-        break;
-    case P_SBP:
-        o.sbp_mmhg = v;
-        break;
-    case P_TEMP:
-        o.temp_c = v;
-        break;
-    case P_FIO2:
+    if (p == P_FIO2) {
         if (v < FIO2_MIN || v > FIO2_MAX) {
             return vigil_err_set(e, VIGIL_ERR_IMPLAUSIBLE, "fio2",
                                  "outside the plausible range %g to %g %%", FIO2_MIN, FIO2_MAX);
         }
         return VIGIL_OK;
-    case P_O2FLOW:
+    }
+    if (p == P_O2FLOW) {
         if (v < O2FLOW_MIN || v > O2FLOW_MAX) {
             return vigil_err_set(e, VIGIL_ERR_IMPLAUSIBLE, "o2_flow",
                                  "outside the plausible range %g to %g L/min", O2FLOW_MIN,
                                  O2FLOW_MAX);
         }
         return VIGIL_OK;
-    case P_ACVPU:
-    case P_UNUSED:
-    case P_COUNT:
+    }
+    const vigil_vital *row = (unsigned)p < P_COUNT ? vigil_vital_get(news2_of[p]) : NULL;
+    if (row == NULL || row->type != VIGIL_VITAL_NUMBER) {
         return VIGIL_OK;
     }
+    vigil_obs o;
+    vigil_obs_init(&o);
+    vigil_vital_set_number(&o, row, v);
     /* REQ NEWS2-PLAUSIBLE: the core's bounds, one source of truth */
     return vigil_news2_validate(&o, e);
 }
@@ -595,11 +602,19 @@ static int same_value(param p, const pending *pd, double v, vigil_acvpu a)
     return p == P_ACVPU ? pd->acvpu == a : pd->val[p] == v;
 }
 
-/* The canonical unit of p's value as kept (after conversion), for messages. */
-static const char *const canon_unit[P_COUNT] = {
-    [P_RR] = "/min",  [P_HR] = "/min",     [P_SPO2] = "%",       [P_SBP] = "mm[Hg]",
-    [P_TEMP] = "Cel", [P_FIO2] = "%", [P_O2FLOW] = "L/min", [P_ACVPU] = "",
-};
+/* The unit of p's value as kept (after conversion), for messages: the
+ * table's UCUM code; the oxygen observations' own. */
+static const char *canon_unit(param p)
+{
+    if (p == P_FIO2) {
+        return "%";
+    }
+    if (p == P_O2FLOW) {
+        return "L/min";
+    }
+    const vigil_vital *row = (unsigned)p < P_COUNT ? vigil_vital_get(news2_of[p]) : NULL;
+    return row != NULL ? row->ucum : "";
+}
 
 /* p's value in words: "72 /min" or "A". */
 static void value_text(param p, double v, vigil_acvpu a, char *out, size_t cap)
@@ -607,38 +622,15 @@ static void value_text(param p, double v, vigil_acvpu a, char *out, size_t cap)
     if (p == P_ACVPU) {
         snprintf(out, cap, "%c", a >= VIGIL_ACVPU_A && a <= VIGIL_ACVPU_U ? "ACVPU"[a - 1] : '?');
     } else {
-        snprintf(out, cap, "%g %s", v, canon_unit[p] != NULL ? canon_unit[p] : "");
+        snprintf(out, cap, "%g %s", v, canon_unit(p));
     }
 }
 
 /* Forget p's value in event e: it is in conflict (REQ HL7-ORU-CONFLICT). */
 static void clear_value(oru_ctx *c, size_t e, param p)
 {
-    vigil_obs *o = &c->events[e].obs;
-    switch (p) {
-    case P_RR:
-        o->rr_bpm = NAN;
-        break;
-    case P_HR:
-        o->hr_bpm = NAN;
-        break;
-    case P_SPO2:
-        o->spo2_pct = NAN;
-        break;
-    case P_SBP:
-        o->sbp_mmhg = NAN;
-        break;
-    case P_TEMP:
-        o->temp_c = NAN;
-        break;
-    case P_ACVPU:
-        o->acvpu = VIGIL_ACVPU_UNKNOWN;
-        break;
-    case P_FIO2:
-    case P_O2FLOW:
-    case P_UNUSED:
-    case P_COUNT:
-        break;
+    if (p != P_FIO2 && p != P_O2FLOW && (unsigned)p < P_COUNT) {
+        vigil_vital_clear(&c->events[e].obs, news2_of[p]);
     }
 }
 
@@ -725,30 +717,10 @@ static vigil_status store_value(oru_ctx *c, const obx *x, size_t e, double v, vi
     pd->seq[p] = x->seq;
     pd->acvpu = p == P_ACVPU ? a : pd->acvpu;
     vigil_obs *o = &c->events[e].obs;
-    switch (p) {
-    case P_RR:
-        o->rr_bpm = v;
-        break;
-    case P_HR:
-        o->hr_bpm = v;
-        break;
-    case P_SPO2:
-        o->spo2_pct = v;
-        break;
-    case P_SBP:
-        o->sbp_mmhg = v;
-        break;
-    case P_TEMP:
-        o->temp_c = v;
-        break;
-    case P_ACVPU:
+    if (p == P_ACVPU) {
         o->acvpu = a;
-        break;
-    case P_FIO2:
-    case P_O2FLOW:
-    case P_UNUSED:
-    case P_COUNT:
-        break;
+    } else if (p != P_FIO2 && p != P_O2FLOW) { /* the oxygen flag is set at the end */
+        vigil_vital_set_number(o, vigil_vital_get(news2_of[p]), v);
     }
     return VIGIL_OK;
 }

@@ -16,12 +16,14 @@
  * Does not: authenticate (http.c) or sign in (auth.c).
  * Spec: docs/server.md (endpoints and roles); ../shared/spec/escalation.md.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server_int.h"
 #include "vigil/util.h"
+#include "vigil/vitals.h"
 
 #define N (1u << VIGIL_STORE_ROLE_NURSE)
 #define D (1u << VIGIL_STORE_ROLE_DOCTOR)
@@ -426,17 +428,34 @@ static json_t *num_or_null(double v)
     return v == v ? json_real(v) : json_null();
 }
 
+/* A set's values under the vital-sign table's JSON keys, chart order (the
+ * SpO2 scale after SpO2); null when not measured. */
+static json_t *obs_values_json(const vigil_obs *ob)
+{
+    static const char *const o2[] = {NULL, "air", "oxygen"};
+    json_t *values = json_object();
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        json_t *x = json_null();
+        if (v->type == VIGIL_VITAL_NUMBER) {
+            x = num_or_null(vigil_vital_number(ob, v));
+        } else if (v->type == VIGIL_VITAL_O2 && (unsigned)ob->o2 < 3 && o2[ob->o2] != NULL) {
+            x = json_string(o2[ob->o2]);
+        } else if (v->type == VIGIL_VITAL_ACVPU && ob->acvpu != VIGIL_ACVPU_UNKNOWN) {
+            x = json_string(vigil_acvpu_name(ob->acvpu));
+        }
+        json_object_set_new(values, v->key, x);
+        if (v->param == VIGIL_NEWS2_SPO2) {
+            json_object_set_new(values, "spo2_scale", json_integer(ob->spo2_scale));
+        }
+    }
+    return values;
+}
+
 static json_t *obs_row_json(const vigil_store_obs_row *o)
 {
     const vigil_obs *ob = &o->ev.obs;
-    static const char *const o2[] = {NULL, "air", "oxygen"};
-    json_t *values = json_pack(
-        "{s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o}", "rr", num_or_null(ob->rr_bpm), "spo2",
-        num_or_null(ob->spo2_pct), "spo2_scale", ob->spo2_scale, "o2",
-        (unsigned)ob->o2 < 3 && o2[ob->o2] != NULL ? json_string(o2[ob->o2]) : json_null(), "sbp",
-        num_or_null(ob->sbp_mmhg), "hr", num_or_null(ob->hr_bpm), "acvpu",
-        ob->acvpu != VIGIL_ACVPU_UNKNOWN ? json_string(vigil_acvpu_name(ob->acvpu)) : json_null(),
-        "temp_c", num_or_null(ob->temp_c));
+    json_t *values = obs_values_json(ob);
     json_t *ai = json_null();
     if (o->has_ai) {
         json_t *ex = o->explanation_json != NULL ? json_loads(o->explanation_json, 0, NULL) : NULL;
@@ -553,16 +572,29 @@ static bool vital(srv_req *r, const char *k, double *out)
 /* The observation set in a POST body. */
 static bool obs_of(srv_req *r, vigil_obs *ob)
 {
-    static const char *const keys[] = {"measured_at", "rr",    "spo2",   "o2",        "sbp",
-                                       "hr",          "acvpu", "temp_c", "source_id", NULL};
+    /* the members: the vital-sign table's JSON keys (vigil/vitals.h) */
+    const char *keys[VIGIL_NEWS2_PARAM_COUNT + 3];
+    size_t nk = 0;
+    keys[nk++] = "measured_at";
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        keys[nk++] = vigil_vital_get((vigil_news2_param)p)->key;
+    }
+    keys[nk++] = "source_id";
+    keys[nk] = NULL;
     if (!only_keys(r, keys)) {
         return false;
     }
     vigil_obs_init(ob);
-    if (!vital(r, "rr", &ob->rr_bpm) || !vital(r, "spo2", &ob->spo2_pct) ||
-        !vital(r, "sbp", &ob->sbp_mmhg) || !vital(r, "hr", &ob->hr_bpm) ||
-        !vital(r, "temp_c", &ob->temp_c)) {
-        return false;
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        double x = NAN;
+        if (v->type != VIGIL_VITAL_NUMBER) {
+            continue;
+        }
+        if (!vital(r, v->key, &x)) {
+            return false;
+        }
+        vigil_vital_set_number(ob, v, x);
     }
     bool bad = false;
     const char *o2 = opt_str(r->body, "o2", &bad);
@@ -589,9 +621,19 @@ static bool obs_of(srv_req *r, vigil_obs *ob)
     }
     if (vigil_obs_carried(ob) == 0) {
         /* REQ OBS-EMPTY-SET-REFUSED */
+        char names[128];
+        size_t used = 0;
+        names[0] = '\0';
+        for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT && used < sizeof names; p++) {
+            int n = snprintf(names + used, sizeof names - used, "%s%s",
+                             p == 0                                ? ""
+                             : p == VIGIL_NEWS2_PARAM_COUNT - 1 ? " or "
+                                                                : ", ",
+                             vigil_vital_get((vigil_news2_param)p)->key);
+            used += n > 0 ? (size_t)n : 0;
+        }
         vigil__srv_req_error(r, 422, "unprocessable",
-                             "an observation set needs at least one vital sign: rr, spo2, o2, "
-                             "sbp, hr, acvpu or temp_c");
+                             "an observation set needs at least one vital sign: %s", names);
         return false;
     }
     vigil_err err = {0};

@@ -21,6 +21,7 @@
 #include "store_int.h"
 #include "vigil/assemble.h"
 #include "vigil/util.h"
+#include "vigil/vitals.h"
 
 _Static_assert(VIGIL_PASSWORD_HASH_MAX >= crypto_pwhash_STRBYTES, "hash buffer too small");
 
@@ -484,18 +485,12 @@ static vigil_status check_ai(const vigil_store_ai *ai, vigil_err *err)
 static vigil_status check_assembled(const vigil_obs *obs, const vigil_obs *whole, vigil_err *err)
 {
     unsigned c = vigil_obs_carried(obs);
-#define KEPT(param, same) (!(c & (1u << (param))) || (same))
-    bool ok = (vigil_obs_carried(whole) & c) == c &&
-              KEPT(VIGIL_NEWS2_RR, whole->rr_bpm == obs->rr_bpm) &&
-              KEPT(VIGIL_NEWS2_SPO2, whole->spo2_pct == obs->spo2_pct) &&
-              KEPT(VIGIL_NEWS2_O2, whole->o2 == obs->o2) &&
-              KEPT(VIGIL_NEWS2_SBP, whole->sbp_mmhg == obs->sbp_mmhg) &&
-              KEPT(VIGIL_NEWS2_HR, whole->hr_bpm == obs->hr_bpm) &&
-              KEPT(VIGIL_NEWS2_ACVPU, whole->acvpu == obs->acvpu) &&
-              KEPT(VIGIL_NEWS2_TEMP, whole->temp_c == obs->temp_c) &&
-              whole->spo2_scale == obs->spo2_scale && whole->pregnant == obs->pregnant &&
+    bool ok = (vigil_obs_carried(whole) & c) == c && whole->spo2_scale == obs->spo2_scale &&
+              whole->pregnant == obs->pregnant &&
               ((isnan(whole->age_y) && isnan(obs->age_y)) || whole->age_y == obs->age_y);
-#undef KEPT
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT && ok; p++) { /* the vital-sign table */
+        ok = !(c & (1u << p)) || vigil_vital_equal(whole, obs, (vigil_news2_param)p);
+    }
     if (!ok) {
         return vigil_err_set(err, VIGIL_ERR_MISMATCH, "score.assembled",
                              "the assembled set changes a value the set carries");

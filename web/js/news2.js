@@ -3,6 +3,11 @@
 // score (src/core/news2.c) is the one stored and acted on; tests/web checks
 // that the two agree for the sets it records. Bands are also used to draw the
 // chart (patient.js). A missing parameter is missing, never scored 0.
+// Which parameters there are, their keys and names come from the one table of
+// vital signs (src/core/vitals.c), written into /js/vitals.js by the build;
+// the scoring rule of each is here, as in news2.c.
+
+import { VITALS } from '/js/vitals.js';
 
 export const BANDS = {
   rr: [{ hi: 8, s: 3, t: '≤8' }, { hi: 11, s: 1, t: '9–11' }, { hi: 20, s: 0, t: '12–20' }, { hi: 24, s: 2, t: '21–24' }, { hi: Infinity, s: 3, t: '≥25' }],
@@ -31,14 +36,15 @@ function spo2Scale2(v, o2) {
 export function news2(set, scale2 = false) {
   const sub = {};
   const num = (x) => (x === null || x === undefined || x === '' || Number.isNaN(x) ? null : Number(x));
-  const rr = num(set.rr), spo2 = num(set.spo2), sbp = num(set.sbp), hr = num(set.hr), temp = num(set.temp_c);
-  sub.rr = rr === null ? null : band('rr', rr);
-  sub.spo2 = spo2 === null ? null : scale2 ? spo2Scale2(spo2, set.o2) : band('spo2', spo2);
-  sub.o2 = set.o2 === 'oxygen' ? 2 : set.o2 === 'air' ? 0 : null;
-  sub.sbp = sbp === null ? null : band('sbp', sbp);
-  sub.hr = hr === null ? null : band('hr', hr);
-  sub.acvpu = set.acvpu ? (set.acvpu === 'A' ? 0 : 3) : null;
-  sub.temp = temp === null ? null : band('temp_c', temp);
+  // one sub-score per row of the table, in chart order, under the row's name
+  for (const v of VITALS) {
+    const x = set[v.key];
+    if (v.type === 'o2') sub[v.name] = x === 'oxygen' ? 2 : x === 'air' ? 0 : null;
+    else if (v.type === 'acvpu') sub[v.name] = x ? (x === 'A' ? 0 : 3) : null;
+    else if (num(x) === null) sub[v.name] = null;
+    else if (v.name === 'spo2' && scale2) sub[v.name] = spo2Scale2(num(x), set.o2);
+    else sub[v.name] = band(v.key, num(x));
+  }
   const vals = Object.values(sub);
   const missing = Object.keys(sub).filter((k) => sub[k] === null);
   const total = vals.reduce((a, b) => a + (b || 0), 0);

@@ -8,6 +8,9 @@ import { api, page, el, clear, param, clock, age, SessionEnded } from '/js/app.j
 import { news2View, aiView, levelView, flagsView, patientName, tag, PARAM_WORDS } from '/js/views.js';
 import { input, textarea, radios, button, value, actionForm, confirmPanel } from '/js/forms.js';
 import { news2, BANDS } from '/js/news2.js';
+import { VITALS } from '/js/vitals.js';
+
+const NUMBERS = VITALS.filter((p) => p.type === 'number');
 
 const id = param('id');
 let me = null;
@@ -217,19 +220,19 @@ function obsForm(p) {
     preview, button('Record set')], {
     check: (f) => {
       const e = [];
-      const lim = { rr: [1, 80, 'Respiration rate'], spo2: [40, 100, 'SpO2'], sbp: [40, 300, 'Systolic blood pressure'], hr: [20, 250, 'Pulse'], temp_c: [25, 45, 'Temperature'] };
-      for (const [k, [lo, hi, w]] of Object.entries(lim)) {
+      // the plausible bounds of the table (src/core/vitals.c), the server's own
+      for (const { key: k, min: lo, max: hi, label } of NUMBERS) {
         const v = value(f, k);
+        const w = label.charAt(0).toUpperCase() + label.slice(1);
         if (v !== '' && (!/^\d+(\.\d+)?$/.test(v) || +v < lo || +v > hi)) e.push({ field: k, text: w + ' must be a number from ' + lo + ' to ' + hi });
       }
-      const any = ['rr', 'spo2', 'o2', 'sbp', 'hr', 'acvpu', 'temp_c'].some((k) => value(f, k) !== '');
+      const any = VITALS.some((p) => value(f, p.key) !== '');
       if (!any) e.push({ field: 'rr', text: 'Enter at least one observation' });
       return e;
     },
     send: (f) => {
       const body = {};
-      for (const k of ['rr', 'spo2', 'sbp', 'hr', 'temp_c']) if (value(f, k) !== '') body[k] = Number(value(f, k));
-      for (const k of ['o2', 'acvpu']) if (value(f, k) !== '') body[k] = value(f, k);
+      for (const p of VITALS) if (value(f, p.key) !== '') body[p.key] = p.type === 'number' ? Number(value(f, p.key)) : value(f, p.key);
       return api('POST', '/api/patients/' + id + '/observations', body);
     },
     done: async (r) => {
@@ -241,9 +244,7 @@ function obsForm(p) {
   });
   form.addEventListener('input', () => {
     const set = {};
-    for (const k of ['rr', 'spo2', 'sbp', 'hr', 'temp_c']) set[k] = value(form, k) === '' ? null : Number(value(form, k));
-    set.o2 = value(form, 'o2') || null;
-    set.acvpu = value(form, 'acvpu') || null;
+    for (const p of VITALS) set[p.key] = value(form, p.key) === '' ? null : p.type === 'number' ? Number(value(form, p.key)) : value(form, p.key);
     const n = news2(set, view && view.scale2.in_force);
     clear(preview).append(el('span', { class: 'nhsuk-u-font-weight-bold', id: 'news2-preview-total' }, 'NEWS2 ' + (n.complete ? '' : 'at least ') + n.total),
       ' (' + n.risk + ' risk' + (n.single_param_3 ? ', 3 in one parameter' : '') + ')',

@@ -2,6 +2,7 @@
 // flags are shown, the same on every page. Colour is never the only signal:
 // every tag carries its words.
 import { el, age, clock } from '/js/app.js';
+import { VITALS } from '/js/vitals.js';
 
 const RISK = {
   low: ['Low', 'nhsuk-tag--green'],
@@ -19,16 +20,8 @@ const LEVEL = {
   emergency: ['Emergency', 'nhsuk-tag--red'],
 };
 
-export const PARAM_WORDS = {
-  rr: 'respiration rate',
-  spo2: 'SpO2',
-  o2: 'air or oxygen',
-  sbp: 'systolic blood pressure',
-  hr: 'pulse',
-  acvpu: 'consciousness',
-  temp: 'temperature',
-  temp_c: 'temperature',
-};
+// each vital sign's words by its name and its JSON key (the table, /js/vitals.js)
+export const PARAM_WORDS = Object.fromEntries(VITALS.flatMap((v) => [[v.name, v.label], [v.key, v.label]]));
 
 export function tag(text, cls) {
   return el('strong', { class: 'nhsuk-tag ' + (cls || '') }, text);
