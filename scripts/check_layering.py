@@ -47,9 +47,9 @@ ALLOWED = {
 
 # include/vigil/<name>.h -> the module that implements it. A new header must be added here.
 HEADER_MODULE = {
-    "status": "util", "util": "util",
+    "status": "util", "util": "util", "tz": "util",
     "assemble": "core", "escalation": "core", "news2": "core", "obs_text": "core",
-    "vars": "core", "ward": "core",
+    "vars": "core", "vitals": "core", "ward": "core",
     "calibrate": "model", "features": "model", "model": "model", "range_guard": "model",
     "trees": "model",
     "cohort": "eval", "eval": "eval", "report": "eval", "validation": "eval",
