@@ -4,7 +4,7 @@
 #
 # usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]
 #   SECONDS_PER_TARGET  default 20
-#   TARGET              hl7, mllp, fhir, escalation, http, model_bundle
+#   TARGET              hl7, mllp, fhir, escalation, http, model_bundle, tz
 #                       (default: all of fuzz/fuzz_*.c)
 # env: FUZZ_OUT (default fuzz-out/, git-ignored): binaries, the growing corpus
 #      and crash artifacts; FUZZ_CC (default clang-14); FUZZ_RUNS: stop each
