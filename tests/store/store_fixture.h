@@ -21,7 +21,8 @@
 
 typedef struct fx {
     char dir[256];
-    char path[320];
+    char path[320]; /* the SQLite file under dir the raw reads (fx_raw) open */
+    char uri[400];  /* what the store is opened as (fx_paths) */
     vigil_store *st;
 } fx;
 
@@ -39,6 +40,28 @@ static inline void fx_paths(fx *f)
         fail_msg("mkdtemp failed");
     }
     snprintf(f->path, sizeof f->path, "%s/ward.db", f->dir);
+    /* $VIGIL_TEST_STORE_URI, each "{dir}" replaced by this test's fresh folder
+     * ("faulty:{dir}/ward.db": the same suite through the faulty: wrapper), or
+     * the plain path (docs/store.md, "Conformance and faults") */
+    const char *tmpl = getenv("VIGIL_TEST_STORE_URI");
+    if (tmpl == NULL || tmpl[0] == '\0') {
+        snprintf(f->uri, sizeof f->uri, "%s", f->path);
+        return;
+    }
+    size_t n = 0;
+    for (const char *c = tmpl; *c != '\0' && n + 1 < sizeof f->uri; c++) {
+        if (strncmp(c, "{dir}", 5) == 0) {
+            int w = snprintf(f->uri + n, sizeof f->uri - n, "%s", f->dir);
+            n = w < 0 ? n : n + (size_t)w;
+            c += 4;
+        } else {
+            f->uri[n++] = *c;
+        }
+    }
+    if (n >= sizeof f->uri) {
+        fail_msg("VIGIL_TEST_STORE_URI too long");
+    }
+    f->uri[n] = '\0';
 }
 
 static inline void fx_remove_files(const fx *f)
@@ -57,7 +80,7 @@ static inline int fx_setup(void **state)
     fx *f = calloc(1, sizeof *f);
     fx_paths(f);
     vigil_err e = {0};
-    if (vigil_store_open(f->path, 0, &f->st, &e) != VIGIL_OK) {
+    if (vigil_store_open(f->uri, 0, &f->st, &e) != VIGIL_OK) {
         fprintf(stderr, "open: %s\n", e.msg);
         fx_remove_files(f);
         free(f);
@@ -82,7 +105,7 @@ static inline void fx_reopen(fx *f)
     vigil_store_close(f->st);
     f->st = NULL;
     vigil_err e = {0};
-    assert_int_equal(vigil_store_open(f->path, 0, &f->st, &e), VIGIL_OK);
+    assert_int_equal(vigil_store_open(f->uri, 0, &f->st, &e), VIGIL_OK);
 }
 
 /* A raw connection to the same file, for checks and tampering. */
