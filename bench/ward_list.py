@@ -10,13 +10,18 @@ set), then, while HL7 ingest runs at 200 sets/s over MLLP:
   3. the ward page itself (GET /ward, the file), 50 users every 2 s;
   4. the peer: the same ward's rows read straight from SQLite (the store's own ward-list
      query, sqlite3 module, its own connection, WAL), every 2 s x 50 and flat out.
-p50/p99 in ms for each, the JSON's size, the server's ACK p99 for the ingest. The client
-is Python on the same 2-core machine, so the figures include its cost.
+p50/p99 in ms for each, the JSON's size, the server's ACK p99 for the ingest. The HTTP
+load comes from bench_http_get (bench/bench_http_get.c: one thread, poll, keep-alive;
+`make bench` or `cmake --build build --target bench_http_get`), found beside VIGIL_BIN;
+without it, 50 Python threads (then the client, on the same cores, limits the flat-out
+figure). The load average at the start and end is printed: the machine is shared.
 """
 import http.client
 import os
 import sqlite3
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -112,6 +117,40 @@ def user(port, token, path, period, until, out):
     c.close()
 
 
+def cpu_s(pid):
+    """The server's CPU time (user + system) in seconds: a figure the machine's other load
+    changes less than wall-clock throughput."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def c_client():
+    exe = os.path.join(os.path.dirname(os.environ.get("VIGIL_BIN", "build/vigil")), "bench_http_get")
+    return exe if os.access(exe, os.X_OK) else None
+
+
+def run_users_c(exe, port, tokens, path, period, secs):
+    """The same load from bench_http_get: (p50, p99, n, ok, rps, bytes)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tokens") as f:
+        f.write("\n".join(t for t in tokens if t) + "\n")
+        f.flush()
+        args = [exe, str(port), path, str(USERS), str(int(period * 1000)), str(secs)]
+        if any(tokens):
+            args.append(f.name)
+        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    kv = dict(x.split("=") for x in out.split())
+    if kv["ok"] != kv["n"]:
+        print("  %d responses not 200" % (int(kv["n"]) - int(kv["ok"])))
+    return kv
+
+
+def show_c(name, kv, rate=False):
+    extra = " (%.0f req/s)" % float(kv["rps"]) if rate else ""
+    print("%-44s n=%-6s p50 %7.2f ms  p99 %7.2f ms%s" %
+          (name, kv["n"], float(kv["p50_ms"]), float(kv["p99_ms"]), extra))
+
+
 def run_users(port, tokens, path, period, secs):
     out = []
     until = time.perf_counter() + secs
@@ -154,6 +193,7 @@ def sqlite_peer(db, period, secs):
 
 
 def main():
+    print("load average at start: %.2f %.2f %.2f" % os.getloadavg())
     nhs = nhs_numbers(WARDS * BEDS)
     # every simulated user comes from 127.0.0.1: lift the per-address cap, as behind a proxy
     with Server(["--http-conns-per-addr", "0"]) as s:
@@ -167,14 +207,28 @@ def main():
         ing.start()
         time.sleep(2)
         api = "/api/wards/W00/patients"
-        lat, size = run_users(s.http_port, tokens, api, 2.0, SECONDS)
-        show("API ward list, 50 users every 2 s + ingest", lat)
-        print("  ward list JSON for 30 beds: %d bytes" % size)
-        t = time.perf_counter()
-        lat, _ = run_users(s.http_port, tokens, api, 0, 10)
-        show("API ward list, 50 users flat out + ingest", lat, time.perf_counter() - t)
-        lat, size = run_users(s.http_port, [None], "/ward", 2.0, min(SECONDS, 10))
-        show("ward page file, 50 users every 2 s + ingest", lat)
+        exe = c_client()
+        print("client: %s" % (exe or "Python threads (bench_http_get not built)"))
+        if exe:
+            kv = run_users_c(exe, s.http_port, tokens, api, 2.0, SECONDS)
+            show_c("API ward list, 50 users every 2 s + ingest", kv)
+            print("  ward list JSON for 30 beds: %s bytes" % kv["bytes"])
+            c0 = cpu_s(s.proc.pid)
+            kv = run_users_c(exe, s.http_port, tokens, api, 0, 10)
+            show_c("API ward list, 50 users flat out + ingest", kv, True)
+            print("  server CPU per ward list, flat out (ingest's share included): %.2f ms" %
+                  ((cpu_s(s.proc.pid) - c0) * 1000 / max(1, int(kv["n"]))))
+            show_c("ward page file, 50 users every 2 s + ingest",
+                   run_users_c(exe, s.http_port, [None], "/ward", 2.0, min(SECONDS, 10)))
+        else:
+            lat, size = run_users(s.http_port, tokens, api, 2.0, SECONDS)
+            show("API ward list, 50 users every 2 s + ingest", lat)
+            print("  ward list JSON for 30 beds: %d bytes" % size)
+            t = time.perf_counter()
+            lat, _ = run_users(s.http_port, tokens, api, 0, 10)
+            show("API ward list, 50 users flat out + ingest", lat, time.perf_counter() - t)
+            lat, size = run_users(s.http_port, [None], "/ward", 2.0, min(SECONDS, 10))
+            show("ward page file, 50 users every 2 s + ingest", lat)
         lat = sqlite_peer(s.db_path, 2.0, min(SECONDS, 10))
         show("peer: same rows from SQLite, 50 x every 2 s", lat)
         t = time.perf_counter()
@@ -185,6 +239,7 @@ def main():
         show("ingest ACK round trip at %d sets/s (client)" % RATE, acks)
         s.stop()
         print([x for x in s.log if "stop:" in x][-1][:240])
+    print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
 
 
 main()

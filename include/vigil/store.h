@@ -110,6 +110,16 @@ vigil_status vigil_store_batch_begin(vigil_store *st, vigil_err *err);
 vigil_status vigil_store_batch_commit(vigil_store *st, vigil_err *err);
 void vigil_store_batch_rollback(vigil_store *st);
 
+/*
+ * Make durable (on the disk) the commits that were made without waiting for
+ * it: the ward list's read-audit transactions (vigil_store_ward_list_get) are
+ * committed before it returns, so they survive a crash of the process, but
+ * they reach the disk with the next durable commit or with this call.
+ * VIGIL_OK at once when there is nothing to make durable. Not thread-safe
+ * (the store's thread).
+ */
+vigil_status vigil_store_sync(vigil_store *st, vigil_err *err);
+
 /* The name of the store's backend ("sqlite"). Static string. */
 const char *vigil_store_backend_name(const vigil_store *st);
 
@@ -745,9 +755,13 @@ typedef struct vigil_store_ward_list {
 /*
  * The patients currently on ward (open admission, current bed stay on that
  * ward), by bed, each with its latest observation time, latest score
- * (news2.monitoring is the due-time input) and state at now_ms (audited
- * read, one record per patient). *out is empty on error; release it with
- * vigil_store_ward_list_fini.
+ * (news2.monitoring is the due-time input) and state at now_ms. Audited
+ * read: one `ward.list` record names every patient shown (their ids in its
+ * detail; a ward too long for one record's detail gets one record per part,
+ * "part i/n"). The read's transaction commits before this returns but
+ * without an fsync of its own: it reaches the disk with the next synchronous
+ * commit or vigil_store_sync (the server calls it every second). *out is
+ * empty on error; release it with vigil_store_ward_list_fini.
  */
 vigil_status vigil_store_ward_list_get(vigil_store *st, const vigil_actor *who, const char *ward,
                                        int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);

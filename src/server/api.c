@@ -399,7 +399,9 @@ static void h_ward_list(vigil_server *srv, srv_req *r)
         }
     }
     vigil_store_ward_list_fini(&l);
-    vigil__srv_req_json(r, 200,
+    /* every object here is new (ai_object without an explanation, strings
+     * copied): safe to write out and release on the HTTP thread */
+    vigil__srv_req_json_later(r, 200,
                         json_pack("{s:s, s:o, s:o, s:s}", "ward", ward, "at",
                                   vigil__srv_time_json(now), "patients", rows, "scoring",
                                   srv->cfg.scorer != NULL ? "news2+ai" : "news2-only"));

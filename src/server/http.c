@@ -56,6 +56,8 @@ void vigil__srv_req_json(srv_req *r, int status, json_t *j)
 {
     free(r->resp);
     r->resp = NULL;
+    json_decref(r->resp_json);
+    r->resp_json = NULL;
     r->status = status;
     r->content_type = "application/json";
     if (j == NULL) {
@@ -68,6 +70,18 @@ void vigil__srv_req_json(srv_req *r, int status, json_t *j)
     if (r->resp == NULL) {
         r->status = 500;
     }
+}
+
+void vigil__srv_req_json_later(srv_req *r, int status, json_t *j)
+{
+    vigil__srv_req_json(r, status, json_object()); /* clears what was set */
+    free(r->resp);
+    r->resp = NULL;
+    if (j == NULL) {
+        r->status = 500;
+        return;
+    }
+    r->resp_json = j;
 }
 
 void vigil__srv_req_error(srv_req *r, int status, const char *code, const char *fmt, ...)
@@ -156,6 +170,14 @@ static void early_error(http_ctx *c, int status, const char *code, const char *m
 static enum MHD_Result send_resp(struct MHD_Connection *conn, http_ctx *c)
 {
     srv_req *r = &c->req;
+    if (r->resp_json != NULL) {
+        r->resp = json_dumps(r->resp_json, JSON_COMPACT);
+        json_decref(r->resp_json);
+        r->resp_json = NULL;
+        if (r->resp == NULL) {
+            r->status = 500;
+        }
+    }
     if (r->resp == NULL) {
         vigil__srv_req_error(r, r->status >= 400 ? r->status : 500, "internal",
                              "no response was built");
@@ -559,6 +581,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     json_decref(c->req.query);
     json_decref(c->req.body);
+    json_decref(c->req.resp_json);
     free(c->req.resp);
     free(c->body);
     free(c);

@@ -12,7 +12,8 @@
  * The escalation policy's writes and the AI's scores go into a background
  * transaction after the ACKs (at most every SRV_BACKGROUND_MS while busy, at
  * once when idle, before any HTTP request); the escalation timer (every
- * cfg.tick_ms) marks patients for it.
+ * cfg.tick_ms) marks patients for it and fsyncs the ward list's read
+ * audits when no synchronous commit has since.
  *
  * Does not: touch sockets. Invariants: a job is completed (ACK handed back,
  * waiter woken) only after its work committed or was refused; the thread
@@ -175,6 +176,17 @@ static void deadline(struct timespec *ts, int64_t ms)
     }
 }
 
+/* REQ STORE-READ-AUDIT-SYNC: the ward list's audit records are committed
+ * without an fsync of their own; the next synchronous commit or this, every
+ * tick and at the end, puts them on the disk. */
+static void sync_reads(vigil_server *srv)
+{
+    vigil_err err = {0};
+    if (vigil_store_sync(srv->store, &err) != VIGIL_OK) {
+        vigil__srv_log(srv, "store.error", "read audit not synced: %s", err.msg);
+    }
+}
+
 void *vigil__srv_store_main(void *arg)
 {
     vigil_server *srv = arg;
@@ -208,6 +220,7 @@ void *vigil__srv_store_main(void *arg)
             srv->last_tick_ms = now;
             vigil__srv_esc_tick(srv, now); /* marks patients due */
             vigil__srv_denials_flush(srv, now, false); /* minutes that are over */
+            sync_reads(srv);
         }
         /* the background transaction: at most every SRV_BACKGROUND_MS while
          * messages keep coming, at once when the queue is empty */
@@ -223,6 +236,7 @@ void *vigil__srv_store_main(void *arg)
         }
         if (finish && !vigil__srv_background_pending(srv)) {
             vigil__srv_denials_flush(srv, now, true); /* HTTP has stopped: no more come */
+            sync_reads(srv);
             /* only this thread queues AI work, and none is outstanding: no
              * internal job can be on its way */
             pthread_mutex_lock(&srv->q_mu);

@@ -946,6 +946,7 @@ struct srv_req {
     bool scope_denied; /* answered as not found because it is out of the user's ward scope */
     int status;
     char *resp;               /* owned */
+    json_t *resp_json;        /* owned: written out on the HTTP thread (vigil__srv_req_json_later) */
     const char *content_type; /* static */
     char location[256];
 };
@@ -967,6 +968,11 @@ void vigil__srv_req_out_of_scope(srv_req *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* The same, written out (json_dumps) on the HTTP thread rather than the
+ * store thread, which the ward list's 50-60 kB spent most of its time on.
+ * Steals j; j must share no object with anything the store thread keeps
+ * (it is released on the HTTP thread). */
+void vigil__srv_req_json_later(srv_req *r, int status, json_t *j);
 /* The HTTP status and error code for a store/policy status. */
 int vigil__srv_http_status(vigil_status st, const char **code);
 /* The error response for a store/policy failure: its status mapped as

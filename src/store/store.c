@@ -295,6 +295,12 @@ void vigil_store_batch_rollback(vigil_store *st)
     }
 }
 
+vigil_status vigil_store_sync(vigil_store *st, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    return st->ops->sync(st->be, err);
+}
+
 const char *vigil_store_backend_name(const vigil_store *st)
 {
     return st != NULL ? st->ops->name : "";

@@ -159,6 +159,7 @@ typedef struct vigil__store_ops {
     vigil_status (*batch_begin)(void *be, vigil_err *err);
     vigil_status (*batch_commit)(void *be, vigil_err *err);
     void (*batch_rollback)(void *be);
+    vigil_status (*sync)(void *be, vigil_err *err);
     vigil_status (*put_score)(void *be, const vigil_actor *who, int64_t obs_id,
                               const vigil_store_score *score, int64_t *out_id, vigil_err *err);
     /* status[i] is preset to VIGIL_OK for items store.c accepted and to the

@@ -388,6 +388,93 @@ static void audit_read_returns_records_and_is_itself_audited(void **state)
     assert_true(fx_verify(f).ok);
 }
 
+/* REQ WEB-WARD-LIST-AUDIT: a ward list writes one `ward.list` record per
+ * part (not one per patient) and the records together name every patient
+ * shown. 80 patients' ids do not fit one record's detail: two parts. */
+static void ward_list_is_audited_in_records_naming_every_patient_shown(void **state)
+{
+    fx *f = *state;
+    enum { N = 80 };
+    int64_t ids[N];
+    for (int i = 0; i < N; i++) {
+        char nhs[11], mrn[16], bed[8];
+        fx_nhs(6000 + (unsigned)i, nhs);
+        snprintf(mrn, sizeof mrn, "W%d", i);
+        snprintf(bed, sizeof bed, "%d", i);
+        ids[i] = fx_patient(f, nhs, mrn, "Pat");
+        int64_t adm = 0;
+        assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, ids[i], "7C", bed, T0, &adm, NULL),
+                         VIGIL_OK);
+    }
+    int64_t before = fx_audit_count(f);
+    vigil_store_ward_list l;
+    assert_int_equal(vigil_store_ward_list_get(f->st, &FX_NURSE, "7C", T0 + HOUR_MS, &l, NULL),
+                     VIGIL_OK);
+    assert_int_equal(l.n, N);
+    assert_int_equal(fx_audit_count(f), before + 2);
+    sqlite3 *db = fx_raw(f);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT detail, actor, reason FROM audit WHERE action = "
+                                        "'ward.list' ORDER BY seq",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    bool seen[N] = {false};
+    int parts = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 0);
+        assert_string_equal(sqlite3_column_text(st, 1), "nurse.jo");
+        assert_string_equal(sqlite3_column_text(st, 2), "direct care");
+        char head[64];
+        snprintf(head, sizeof head, "ward 7C (part %d/2): patients ", ++parts);
+        assert_int_equal(strncmp(d, head, strlen(head)), 0);
+        for (const char *p = d + strlen(head); *p != '\0';) {
+            char *end = NULL;
+            long long id = strtoll(p, &end, 10);
+            assert_true(end > p);
+            bool found = false;
+            for (int i = 0; i < N; i++) {
+                if (ids[i] == id) {
+                    assert_false(seen[i]); /* named once */
+                    seen[i] = found = true;
+                }
+            }
+            assert_true(found);
+            p = *end == ' ' ? end + 1 : end;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(parts, 2);
+    for (size_t i = 0; i < l.n; i++) { /* every patient shown is named */
+        bool named = false;
+        for (int k = 0; k < N; k++) {
+            named = named || (ids[k] == l.rows[i].patient.id && seen[k]);
+        }
+        assert_true(named);
+    }
+    vigil_store_ward_list_fini(&l);
+    assert_true(fx_verify(f).ok);
+}
+
+/* REQ STORE-READ-AUDIT-SYNC: the ward list commits without an fsync of its
+ * own, then the connection is back to synchronous=FULL for every other
+ * commit; vigil_store_sync syncs it (and is a no-op with nothing to sync). */
+static void ward_list_commit_leaves_the_store_synchronous_full(void **state)
+{
+    fx *f = *state;
+    (void)activity(f);
+    sqlite3 *db = vigil__sqlite_db(f->st);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2); /* FULL */
+    sqlite3_finalize(st);
+    assert_int_equal(vigil_store_sync(f->st, NULL), VIGIL_OK);
+    assert_int_equal(vigil_store_sync(f->st, NULL), VIGIL_OK);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'ward.list'"), 1);
+}
+
 /* Run `vigil audit verify --db path`; returns the exit status, out gets stdout. */
 static int run_cli(const char *path, char *out, size_t cap)
 {
@@ -430,6 +517,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(every_write_appends_its_audit_record_in_the_same_transaction, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(every_read_of_patient_data_is_audited_with_who_and_why, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(chain_of_an_untouched_store_verifies, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(ward_list_is_audited_in_records_naming_every_patient_shown, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(ward_list_commit_leaves_the_store_synchronous_full, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(edited_vital_sign_in_obs_set_is_detected_at_its_audit_record, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(chain_of_an_empty_store_verifies, fx_setup, fx_teardown),
     cmocka_unit_test(detail_cut_to_fit_stays_valid_utf8),

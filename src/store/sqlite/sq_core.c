@@ -145,6 +145,8 @@ static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_BEGIN_READ[] = "BEGIN DEFERRED";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SYNC_NORMAL[] = "PRAGMA synchronous = NORMAL";
+static const char SQL_SYNC_FULL[] = "PRAGMA synchronous = FULL";
 
 static void rollback(sq *q);
 
@@ -175,22 +177,46 @@ static vigil_status op_begin(sq *q, vigil_err *err)
     return run_cached(q, SQL_OP_SAVEPOINT, "savepoint", err);
 }
 
+/* Back to synchronous=FULL after a transaction committed without an fsync
+ * (SQLite takes the setting only outside a transaction). If that fails the
+ * store must not go on committing without fsyncs: the call fails (s kept if
+ * it already had). */
+static vigil_status sync_full(sq *q, vigil_status s, vigil_err *err)
+{
+    vigil_err e2 = {0};
+    vigil_status fs = run_cached(q, SQL_SYNC_FULL, "synchronous", s == VIGIL_OK ? err : &e2);
+    return s != VIGIL_OK ? s : fs;
+}
+
 vigil_status sq_begin(sq *q, vigil_err *err)
 {
     if (q->readonly) {
+        q->no_sync = false;
         return vigil_err_set(err, VIGIL_ERR_DENIED, "store", "store opened read-only");
     }
     if (q->batch) {
+        q->no_sync = false; /* the batch's commit decides */
         return op_begin(q, err);
     }
     q->head.valid = false;
     q->head.dirty = false;
+    if (q->no_sync) {
+        vigil_status ns = run_cached(q, SQL_SYNC_NORMAL, "synchronous", err);
+        if (ns != VIGIL_OK) {
+            q->no_sync = false;
+            return sync_full(q, ns, err);
+        }
+    }
     vigil_status s = run_cached(q, SQL_BEGIN, "begin", err);
     if (s == VIGIL_OK) {
         s = sq_patcache_sync(q, err); /* the write lock is held: nobody else commits now */
         if (s != VIGIL_OK) {
             rollback(q);
         }
+    }
+    if (s != VIGIL_OK && q->no_sync) {
+        q->no_sync = false;
+        s = sync_full(q, s, err);
     }
     return s;
 }
@@ -247,15 +273,41 @@ vigil_status sq_end(sq *q, vigil_status s, vigil_err *err)
     if (s == VIGIL_OK && q->head.dirty) {
         s = write_head(q, err);
     }
+    bool no_sync = q->no_sync;
+    q->no_sync = false;
     if (s == VIGIL_OK) {
         s = run_cached(q, SQL_COMMIT, "commit", err);
+        if (s == VIGIL_OK) {
+            q->unsynced = no_sync; /* a synchronous commit syncs the whole WAL */
+        }
     }
     if (s != VIGIL_OK) {
         rollback(q);
     }
     q->head.valid = false;
     q->head.dirty = false;
-    return s;
+    return no_sync ? sync_full(q, s, err) : s;
+}
+
+/* REQ STORE-READ-AUDIT-SYNC: the WAL holds every commit (SQLite writes each
+ * transaction's frames before COMMIT returns), so one fsync of it makes the
+ * commits made without one durable. */
+vigil_status vigil__sq_sync(void *be, vigil_err *err)
+{
+    sq *q = be;
+    if (!q->unsynced) {
+        return VIGIL_OK;
+    }
+    sqlite3_file *wal = NULL;
+    int rc = sqlite3_file_control(q->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    if (rc == SQLITE_OK && wal != NULL && wal->pMethods != NULL) {
+        rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    }
+    if (rc != SQLITE_OK) {
+        return sq_fail(q, rc, "sync", err);
+    }
+    q->unsynced = false;
+    return VIGIL_OK;
 }
 
 vigil_status vigil__sq_batch_begin(void *be, vigil_err *err)
@@ -826,6 +878,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .batch_begin = vigil__sq_batch_begin,
     .batch_commit = vigil__sq_batch_commit,
     .batch_rollback = vigil__sq_batch_rollback,
+    .sync = vigil__sq_sync,
     .put_score = vigil__sq_put_score,
     .put_ai_batch = vigil__sq_put_ai_batch,
     .obs_recent = vigil__sq_obs_recent,

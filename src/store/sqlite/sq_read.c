@@ -6,8 +6,10 @@
  * Does not: compute due or overdue times (the ward list returns their
  * inputs: last observation time and the NEWS2 monitoring frequency).
  * Invariants: each read runs in one write transaction so its audit
- * records (one per patient or per call shown) commit with it; a read
- * whose audit cannot be written fails.
+ * records commit with it; a read whose audit cannot be written fails. The
+ * ward list's transaction commits without an fsync of its own (synced with
+ * the next synchronous commit or vigil_store_sync): committed, so a crash of
+ * the process keeps it; a power cut may lose the last second of read audits.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +129,63 @@ static vigil_status latest_score(sq *q, vigil_store_ward_entry *e, vigil_err *er
     return e->news2.complete ? VIGIL_OK : earlier_evidence(q, e, err);
 }
 
+/* The ids of rows [from, to) as "12 13 14"; the index after the last that
+ * fits in cap bytes (at least one more than from). */
+static size_t ids_text(const vigil_store_ward_list *l, size_t from, char *out, size_t cap)
+{
+    size_t used = 0, i = from;
+    out[0] = '\0';
+    for (; i < l->n; i++) {
+        char one[32];
+        int n = snprintf(one, sizeof one, "%s%lld", i > from ? " " : "",
+                         (long long)l->rows[i].patient.id);
+        if (n < 0 || used + (size_t)n + 1 > cap) {
+            break;
+        }
+        memcpy(out + used, one, (size_t)n + 1);
+        used += (size_t)n;
+    }
+    return i > from ? i : from + 1;
+}
+
+/* REQ WEB-WARD-LIST-AUDIT: one `ward.list` record names every patient shown
+ * (their ids); a ward whose ids do not fit one record's detail gets one
+ * record per part. Replaces a record per patient: the read's cost was its
+ * audit (issue 13 item 10). */
+static vigil_status audit_ward(sq *q, const vigil_actor *who, const char *ward,
+                               const vigil_store_ward_list *l, vigil_err *err)
+{
+    enum { IDS_MAX = VIGIL_AUDIT_TEXT_MAX - 64 }; /* room for "ward W (part i/n): " */
+    char ids[IDS_MAX];
+    size_t parts = 0;
+    for (size_t i = 0; i < l->n; parts++) {
+        i = ids_text(l, i, ids, sizeof ids);
+    }
+    if (parts == 0) {
+        vigil__audit_ev ev;
+        vigil__audit_ev_set(&ev, who, "ward.list", "ward", 0, 0, "ward %s: no patients", ward);
+        return sq_audit(q, &ev, err);
+    }
+    size_t part = 0;
+    for (size_t i = 0; i < l->n; part++) {
+        size_t next = ids_text(l, i, ids, sizeof ids);
+        vigil__audit_ev ev;
+        if (parts == 1) {
+            vigil__audit_ev_set(&ev, who, "ward.list", "ward", (int64_t)(next - i), 0,
+                                "ward %s: patients %s", ward, ids);
+        } else {
+            vigil__audit_ev_set(&ev, who, "ward.list", "ward", (int64_t)(next - i), 0,
+                                "ward %s (part %zu/%zu): patients %s", ward, part + 1, parts, ids);
+        }
+        vigil_status s = sq_audit(q, &ev, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        i = next;
+    }
+    return VIGIL_OK;
+}
+
 static vigil_status ward_txn(sq *q, const vigil_actor *who, const char *ward, int64_t now_ms,
                              vigil_store_ward_list *l, vigil_err *err)
 {
@@ -165,14 +224,8 @@ static vigil_status ward_txn(sq *q, const vigil_actor *who, const char *ward, in
         if (s == VIGIL_OK) {
             s = vigil__sq_state_read(q, e->patient.id, now_ms, &e->state, err);
         }
-        if (s == VIGIL_OK) {
-            vigil__audit_ev ev;
-            vigil__audit_ev_set(&ev, who, "ward.list", "admission", e->admission_id, e->patient.id,
-                                "ward %s", ward);
-            s = sq_audit(q, &ev, err);
-        }
     }
-    return s;
+    return s == VIGIL_OK ? audit_ward(q, who, ward, l, err) : s;
 }
 
 vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const char *ward,
@@ -180,6 +233,9 @@ vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const cha
 {
     sq *q = be;
     vigil_store_ward_list l = {0, NULL};
+    /* REQ STORE-READ-AUDIT-SYNC: committed before the list is returned,
+     * fsynced with the next synchronous commit or vigil_store_sync */
+    q->no_sync = true;
     vigil_status s = sq_begin(q, err);
     if (s == VIGIL_OK) {
         s = sq_end(q, ward_txn(q, who, ward, now_ms, &l, err), err);

@@ -42,6 +42,8 @@ typedef struct sq {
     sqlite3 *db;
     bool readonly;
     bool batch;       /* inside vigil_store_batch_begin .. commit: calls are savepoints */
+    bool no_sync;     /* this transaction commits without an fsync (a read's audit) */
+    bool unsynced;    /* a commit since the last fsync of the WAL was made without one */
     sq_head op_saved; /* the head when the current call of the batch began */
     sq_head head;
     sq_slot cache[SQ_CACHE_SLOTS];
@@ -171,6 +173,7 @@ vigil_status vigil__sq_put_obs_batch(void *be, const vigil_actor *who,
 vigil_status vigil__sq_batch_begin(void *be, vigil_err *err);
 vigil_status vigil__sq_batch_commit(void *be, vigil_err *err);
 void vigil__sq_batch_rollback(void *be);
+vigil_status vigil__sq_sync(void *be, vigil_err *err);
 vigil_status vigil__sq_put_score(void *be, const vigil_actor *who, int64_t obs_id,
                                  const vigil_store_score *score, int64_t *out_id, vigil_err *err);
 vigil_status vigil__sq_put_ai_batch(void *be, const vigil_actor *who,
