@@ -27,6 +27,7 @@ PKGS=(
   strace                   # tests/reliability: the ACK leaves only after the WAL fsync
   openssl                  # tests/server: a certificate for the HTTPS test
   chromium chromium-driver # tests/web: the browser the tests drive (playwright-core)
+  zbar-tools               # tests/web: zbarimg decodes the bedside card's QR code
   poppler-utils            # tests/cli/test_validate_print.sh: the report printed to PDF
 )
 # node and npm for the web app's assets and its browser tests: Debian's, unless

@@ -1115,6 +1115,29 @@ vigil_status vigil_store_user_enable(vigil_store *st, const vigil_actor *who, co
 vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who, const char *username,
                                       int64_t t_ms, vigil_err *err);
 
+/* One user as the admin's list shows them: never their password hash. */
+typedef struct vigil_store_user_row {
+    vigil_store_user user;
+    int64_t created_ms;
+    int64_t disabled_ms;   /* 0 while enabled */
+    int64_t last_login_ms; /* the latest successful sign-in (audit "auth.login"), 0 if none */
+} vigil_store_user_row;
+
+typedef struct vigil_store_user_list {
+    size_t n;
+    vigil_store_user_row *rows;
+} vigil_store_user_list;
+
+/*
+ * Every user, by username, with wards, enabled or not, and last sign-in
+ * (audited read "user.list"). The last sign-in is read from the audit chain
+ * (one pass over its auth.login records: the cost grows with the chain).
+ * *out is empty on error; release it with vigil_store_user_list_fini.
+ */
+vigil_status vigil_store_user_list_get(vigil_store *st, const vigil_actor *who,
+                                       vigil_store_user_list *out, vigil_err *err);
+void vigil_store_user_list_fini(vigil_store_user_list *l);
+
 /* Hash a password into out ("$argon2id$..." NUL-terminated). Reentrant. */
 vigil_status vigil_password_hash(const char *password, char out[VIGIL_PASSWORD_HASH_MAX],
                                  vigil_err *err);

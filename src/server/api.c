@@ -1336,6 +1336,11 @@ static void h_user_add(vigil_server *srv, srv_req *r)
     vigil__srv_h_user_add(srv, r);
 }
 
+static void h_user_list(vigil_server *srv, srv_req *r)
+{
+    vigil__srv_h_user_list(srv, r);
+}
+
 static void h_login(vigil_server *srv, srv_req *r)
 {
     (void)srv;
@@ -1370,7 +1375,7 @@ const srv_route vigil__srv_routes[] = {
     {"GET", "/api/patients/{}/outcomes", h_outcomes, CLINICAL | S, false, false, false, 0},
     {"POST", "/api/patients/{}/marthas-rule", h_marthas_call, CLINICAL, true, false, false, 0},
     {"POST", "/api/marthas-rule/{}/review", h_marthas_review, D | O, true, false, false, 0},
-    {"GET", "/api/marthas-rule/export", h_marthas_export, S, false, false, false, 0},
+    {"GET", "/api/marthas-rule/export", h_marthas_export, S | D | O, false, false, false, 0},
     {"POST", "/api/alerts/{}/ack", h_ack, CLINICAL, true, false, false, 0},
     {"GET", "/api/alerts", h_alerts, CLINICAL | S, false, false, false, 0},
     {"GET", "/api/alerts/{}/pages", vigil__srv_h_alert_pages, CLINICAL | S, false, false, false, 0},
@@ -1388,6 +1393,7 @@ const srv_route vigil__srv_routes[] = {
     {"POST", "/api/patients/{}/scale2/end", h_scale2_end, D, true, false, false, 0},
     {"POST", "/api/patients/{}/escalation-plan", h_plan, D, true, false, false, 0},
     {"POST", "/api/admin/users", h_user_add, A, true, false, true, 0},
+    {"GET", "/api/admin/users", h_user_list, A, false, false, true, 0},
     {"POST", "/api/admin/users/{}/disable", h_user_disable, A, false, false, true, 0},
     {"POST", "/api/admin/users/{}/enable", h_user_enable, A, false, false, true, 0},
     {"POST", "/fhir/Observation", vigil__srv_h_fhir_post_obs, CLINICAL, true, true, true, 0},

@@ -544,6 +544,40 @@ void vigil__srv_h_user_enable(vigil_server *srv, srv_req *r)
     vigil__srv_req_json(r, 200, json_pack("{s:s, s:b}", "username", username, "disabled", 0));
 }
 
+void vigil__srv_h_user_list(vigil_server *srv, srv_req *r)
+{
+    if (!argon_lock(&srv->auth)) { /* srv->auth_store is used under argon_mu */
+        vigil__srv_req_error(r, 503, "unavailable", "busy; try again shortly");
+        return;
+    }
+    vigil_store_user_list l;
+    vigil_err err = {0};
+    vigil_status s = vigil_store_user_list_get(srv->auth_store, &r->who, &l, &err);
+    argon_unlock(&srv->auth);
+    if (s != VIGIL_OK) {
+        vigil__srv_req_store_error(r, s, &err);
+        return;
+    }
+    json_t *users = json_array();
+    for (size_t i = 0; i < l.n; i++) {
+        const vigil_store_user_row *u = &l.rows[i];
+        json_t *w = json_array();
+        for (size_t k = 0; k < u->user.n_wards; k++) {
+            json_array_append_new(w, json_string(u->user.wards[k]));
+        }
+        json_array_append_new(
+            users,
+            json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:o, s:o}", "username", u->user.username,
+                      "display_name", u->user.display_name, "role",
+                      vigil_store_role_name(u->user.role), "wards", w, "enabled",
+                      !u->user.disabled, "disabled_at", vigil__srv_time_json(u->disabled_ms),
+                      "last_sign_in", vigil__srv_time_json(u->last_login_ms), "created_at",
+                      vigil__srv_time_json(u->created_ms)));
+    }
+    vigil_store_user_list_fini(&l);
+    vigil__srv_req_json(r, 200, json_pack("{s:o}", "users", users));
+}
+
 void vigil__srv_h_health(vigil_server *srv, srv_req *r)
 {
     bool ai = srv->cfg.scorer != NULL;

@@ -1026,6 +1026,9 @@ void vigil__srv_h_user_add(vigil_server *srv, srv_req *r);
 void vigil__srv_h_user_disable(vigil_server *srv, srv_req *r);
 /* POST /api/admin/users/{username}/enable: a disabled user may sign in again. */
 void vigil__srv_h_user_enable(vigil_server *srv, srv_req *r);
+/* GET /api/admin/users: every user (username, name, role, wards, enabled,
+ * last sign-in), never a password hash. */
+void vigil__srv_h_user_list(vigil_server *srv, srv_req *r);
 void vigil__srv_h_health(vigil_server *srv, srv_req *r);
 /* GET /metrics (metrics.c): every counter in Prometheus text format. */
 void vigil__srv_h_metrics(vigil_server *srv, srv_req *r);

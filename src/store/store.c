@@ -1497,6 +1497,27 @@ vigil_status vigil_store_audit_denied(vigil_store *st, const vigil_actor *who, c
     return st->ops->audit_event(st->be, &ev, err);
 }
 
+vigil_status vigil_store_user_list_get(vigil_store *st, const vigil_actor *who,
+                                       vigil_store_user_list *out, vigil_err *err)
+{
+    CHECK(check_store(st, err));
+    CHECK(check_actor(who, err));
+    if (out == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
+    }
+    memset(out, 0, sizeof *out); /* empty, so _fini is safe whatever happens */
+    return st->ops->user_list(st->be, who, out, err);
+}
+
+void vigil_store_user_list_fini(vigil_store_user_list *l)
+{
+    if (l != NULL) {
+        free(l->rows);
+        l->rows = NULL;
+        l->n = 0;
+    }
+}
+
 vigil_status vigil_store_user_enable(vigil_store *st, const vigil_actor *who, const char *username,
                                      vigil_err *err)
 {

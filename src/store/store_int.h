@@ -288,6 +288,8 @@ typedef struct vigil__store_ops {
                                 vigil_err *err);
     vigil_status (*user_disable)(void *be, const vigil_actor *who, const char *username,
                                  int64_t t_ms, vigil_err *err);
+    vigil_status (*user_list)(void *be, const vigil_actor *who, vigil_store_user_list *out,
+                              vigil_err *err);
 
     /* Append one audit record in its own durable transaction. */
     vigil_status (*audit_event)(void *be, const vigil__audit_ev *ev, vigil_err *err);

@@ -11,8 +11,12 @@ content types 415, oversize bodies 413, unknown routes 404 and wrong
 methods 405, all as {"error": {"code", "message"}}; every patient read is
 audited with the signed-in user and the stated reason; an administrator
 disabling a user ends all of that user's sessions at once and the user can
-no longer sign in (a nurse cannot disable anyone, nor an admin themselves).
+no longer sign in (a nurse cannot disable anyone, nor an admin themselves);
+the administrator's list of users (GET /api/admin/users: username, name,
+role, wards, enabled, last sign-in, never a hash; audited; a nurse gets 403)
+follows disabling and enabling.
 """
+import json
 import os
 import sys
 
@@ -162,6 +166,40 @@ with Server() as s:
     C.check(s.count("audit", "action = 'user.disable'") == 1, "the disabling is audited")
     st, _, _ = s.http("GET", "/api/me", token=nurse7)
     C.check(st == 200, "other users' sessions go on")
+    # the administrator's list of users: never a password hash; a nurse gets 403
+    st, js, _ = s.http("GET", "/api/admin/users", token=nurse7)
+    C.check(st == 403 and is_error(js, "forbidden"), "a nurse cannot list users (%s)" % st)
+    st, js, _ = s.http("POST", "/api/admin/users",
+                       {"username": "newcomer", "display_name": "New Comer", "role": "doctor",
+                        "password": PASSWORD, "wards": ["WARD7B", "WARD9"]},
+                       token=s.admin_token())
+    C.check(st == 201, "a user added (%s)" % st)
+    st, js, _ = s.http("GET", "/api/admin/users", token=s.admin_token())
+    raw = json.dumps(js)
+    users = {u["username"]: u for u in js["users"]} if st == 200 else {}
+    C.check(st == 200 and [u["username"] for u in js["users"]] == sorted(users),
+            "admin lists the users by username (%s)" % st)
+    C.check("argon2" not in raw and PASSWORD not in raw and
+            all("password" not in k and "hash" not in k for u in users.values() for k in u),
+            "the list has no password hash")
+    C.check(set(users.get("nurse7", {})) == {"username", "display_name", "role", "wards", "enabled",
+                                             "disabled_at", "last_sign_in", "created_at"},
+            "each user: username, name, role, wards, enabled, last sign-in")
+    n7 = users.get("nurse7", {})
+    C.check(n7.get("role") == "nurse" and n7.get("wards") == ["WARD7B"] and n7.get("enabled") is True
+            and n7.get("last_sign_in") is not None, "nurse7: role, wards, enabled, signed in (%s)" % n7)
+    nc = users.get("newcomer", {})
+    C.check(nc.get("role") == "doctor" and nc.get("wards") == ["WARD7B", "WARD9"] and
+            nc.get("last_sign_in") is None, "a user who never signed in: last sign-in null (%s)" % nc)
+    lv = users.get("leaver7", {})
+    C.check(lv.get("enabled") is False and lv.get("disabled_at") is not None,
+            "the leaver shows disabled (%s)" % lv)
+    C.check(s.count("audit", "action = 'user.list'") == 1, "the list is an audited read")
+    st, js, _ = s.http("POST", "/api/admin/users/leaver7/enable", token=s.admin_token())
+    st, js, _ = s.http("GET", "/api/admin/users", token=s.admin_token())
+    lv = [u for u in js["users"] if u["username"] == "leaver7"]
+    C.check(st == 200 and lv and lv[0]["enabled"] is True and lv[0]["disabled_at"] is None,
+            "enabled again, the list says so (%s)" % lv)
 
     C.check(not any("correct-horse" in line or nurse7 in line for line in s.log),
             "no password or token in the log")

@@ -56,6 +56,15 @@ def marthas_export_is_limited_to_the_officers_wards(s):
     st, csv, _ = s.http("GET", "/api/marthas-rule/export", token=officer_all)
     text = csv if isinstance(csv, str) else str(csv)
     C.check(st == 200 and A_NHS in text and B_NHS in text, "a '*' officer's export has both")
+    # outreach and doctors read the log of their own wards (to find the calls they must
+    # review); a nurse does not
+    outreach_a = s.add_user("outreach5a", "outreach", ["WARDA"])
+    st, csv, _ = s.http("GET", "/api/marthas-rule/export", token=outreach_a)
+    text = csv if isinstance(csv, str) else str(csv)
+    C.check(st == 200 and A_NHS in text and B_NHS not in text,
+            "a WARDA outreach user's log has WARDA's call only (%s)" % st)
+    st, _, _ = s.http("GET", "/api/marthas-rule/export", token=nurse)
+    C.check(st == 403, "a nurse cannot read the Martha's Rule log (%s)" % st)
 
 
 def slowloris_from_one_address_leaves_the_api_to_the_others(s):

@@ -6,14 +6,19 @@
 // Paths: the nurse, keyboard only (sign in, the ward, a patient, acknowledge an alert,
 // a form's error summary, a concern holding a stored XSS payload shown as text,
 // record a set with NEWS2 worked out as it is typed and checked against the server's,
-// a Martha's Rule call, the daily answer, the bedside card, sign out, a session that ends
+// a Martha's Rule call, the daily answer, the bedside card (its QR code decoded by zbarimg
+// to the family page's address with the code), sign out, a session that ends
 // returning to the same page after sign-in); the family page on a phone, keyboard only and
 // without an account (a request for review reaching the store as a call from the family); a new alert reaching an open ward page (the time
 // from the HL7 ACK is printed, not asserted); the doctor (Scale 2); outreach (open
-// alerts, the Martha's Rule review); the safety officer (the log); the handover
-// sheet; the administrator (add and disable a user). No page may throw, and no
+// alerts, the Martha's Rule review on the patient page and, for the family's call, in the
+// log); the safety officer (the log: each call's review status, time to review, reviewer); the handover
+// sheet; the administrator (the list of users with role, wards, status and last sign-in;
+// add a user, disable and enable from the list, keyboard only). No page may throw, and no
 // Content-Security-Policy refusal may happen.
-import { Server, Checks, browser, axe, shot, adt, oru, PASSWORD } from './harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Server, Checks, browser, axe, shot, adt, oru, PASSWORD, SHOTS } from './harness.mjs';
 
 const C = new Checks();
 const WARD = 'WARD7B';
@@ -190,6 +195,14 @@ try {
   const code = (await page.textContent('#code')).trim();
   C.check(/^[0-9A-Z]+-[0-9A-Z]+-[0-9A-Z]{8}$/.test(code), 'bedside card: a code (' + code + ') and its QR code');
   await checkPage(page, 'bedside-card');
+  // the QR code as drawn, read back by a real decoder (zbar-tools' zbarimg, from scripts/setup.sh)
+  const qrPng = join(SHOTS, 'bedside-card-qr.png');
+  await (await page.$('#qr svg')).screenshot({ path: qrPng });
+  const zbar = spawnSync('zbarimg', ['--raw', '-q', qrPng], { encoding: 'utf8' });
+  C.check(!zbar.error, 'zbarimg runs (scripts/setup.sh installs zbar-tools): ' + (zbar.error ? zbar.error.message : 'ok'));
+  const decoded = (zbar.stdout || '').trim();
+  C.check(decoded === s.url + '/family?code=' + code,
+    'bedside card: the QR code decodes to the family page with the code (' + JSON.stringify(decoded) + ')');
   const fctx = await b.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const fp = await fctx.newPage();
   watch(fp, 'family', problems);
@@ -275,6 +288,23 @@ try {
   await op.click('form[id^=review-] button[type=submit]');
   await waitText(op, '#alerts', 'Review recorded');
   C.check(await s.query("SELECT r.outcome FROM marthas_review r JOIN marthas_call c ON c.id = r.call_id WHERE c.channel = 'phone'") === 'change-in-care', "outreach: Martha's Rule review stored");
+  // outreach: the Martha's Rule log, each call with its review status; the family's call reviewed there
+  await op.goto(s.url + '/safety');
+  await op.waitForSelector('#calls');
+  const famCall = await s.query("SELECT id FROM marthas_call WHERE channel = 'bedside code'");
+  const phoneCall = await s.query("SELECT id FROM marthas_call WHERE channel = 'phone'");
+  const famRow = `#calls tr[data-call="${famCall}"]`;
+  const famBefore = await op.textContent(famRow);
+  C.check(famBefore.includes('Not reviewed') && /Waiting \d/.test(famBefore), "outreach log: the family's call not reviewed, waiting: " + famBefore);
+  C.check((await op.textContent(`#calls tr[data-call="${phoneCall}"]`)).includes('Reviewed'), "outreach log: the phone call reviewed");
+  await checkPage(op, 'marthas-log-outreach');
+  await op.check('#reviews form input[value=communication-coordination]');
+  await op.check('#reviews form input[value=no-change]');
+  await op.click('#reviews form button[type=submit]');
+  await waitText(op, '#reviews', 'Review recorded');
+  await waitText(op, famRow, 'Reviewed');
+  C.check(/\d+ min/.test(await op.textContent(famRow)) && (await op.textContent(famRow)).includes('outreach1'), "outreach log: the family's call reviewed, with its time to review and who");
+  C.check(await s.query("SELECT r.outcome || '|' || r.responder FROM marthas_review r JOIN marthas_call c ON c.id = r.call_id WHERE c.channel = 'bedside code'") === 'no-change|outreach1', "outreach: the family's call review stored");
   await octx.close();
 
   // ---- the safety officer: the log
@@ -285,6 +315,9 @@ try {
   await sp.waitForURL(/\/safety/);
   await sp.waitForSelector('#log table');
   C.check((await sp.textContent('#log')).includes('Mum is not herself today'), "safety: the Martha's Rule log shows the call");
+  const famSafety = await sp.textContent(`#calls tr[data-call="${famCall}"]`);
+  C.check(famSafety.includes('Reviewed') && /\d+ min/.test(famSafety) && famSafety.includes('outreach1'), "safety: each call's review status, time to review and reviewer: " + famSafety);
+  C.check((await sp.$$('#reviews form')).length === 0, 'safety: the officer reads the log; no review forms');
   await checkPage(sp, 'safety');
   await sctx.close();
 
@@ -298,6 +331,11 @@ try {
   await ap.click('#sign-in');
   await ap.waitForURL(/\/admin/);
   await ap.waitForSelector('#add-user');
+  await ap.waitForSelector('#user-table tr[data-user=nurse1]');
+  const n1 = await ap.textContent('#user-table tr[data-user=nurse1]');
+  C.check(n1.includes('Nurse') && n1.includes(WARD) && n1.includes('Enabled') && !n1.includes('Never'),
+    'admin: the user list shows nurse1 with role, ward, enabled and a last sign-in: ' + n1);
+  C.check(!(await ap.textContent('#users')).includes('argon2'), 'admin: no password hash on the page');
   await checkPage(ap, 'admin');
   await ap.fill('#add-user input[name=username]', 'nurse2');
   await ap.fill('#add-user input[name=display_name]', 'Nadia Nurse');
@@ -310,6 +348,20 @@ try {
   await ap.click('#disable-user button[type=submit]');
   await waitText(ap, '#done', 'User disabled');
   C.check(await s.query("SELECT disabled_ms IS NOT NULL FROM app_user WHERE username='nurse2'") === '1', 'admin: nurse2 added and disabled');
+  await waitText(ap, '#user-table tr[data-user=nurse2]', 'Disabled');
+  C.check((await ap.textContent('#user-table tr[data-user=nurse2]')).includes('Never'), 'admin: nurse2 never signed in');
+  // enable and disable again from the list, keyboard only
+  await tabTo(ap, '#user-table button[data-user=nurse2]');
+  await ap.keyboard.press('Enter');
+  await waitText(ap, '#done', 'User nurse2 enabled');
+  await waitText(ap, '#user-table tr[data-user=nurse2]', 'Enabled');
+  C.check(await s.query("SELECT disabled_ms IS NULL FROM app_user WHERE username='nurse2'") === '1', 'admin: nurse2 enabled from the list');
+  await ap.click('#user-table button[data-user=nurse2]');
+  await waitText(ap, '#done', 'User nurse2 disabled');
+  await waitText(ap, '#user-table tr[data-user=nurse2]', 'Disabled');
+  C.check(await s.query("SELECT disabled_ms IS NOT NULL FROM app_user WHERE username='nurse2'") === '1', 'admin: nurse2 disabled from the list');
+  C.check((await ap.textContent('#user-table tr[data-user=admin]')).includes('This is you'), 'admin: no button to disable oneself');
+  await checkPage(ap, 'admin-users');
   await actx.close();
 } catch (e) {
   C.check(false, 'the run stopped: ' + (e && e.stack ? e.stack : e));

@@ -1,10 +1,63 @@
-// admin.js: add a user (role and wards) and disable a leaver (their open
-// sessions end at once). Administrator only.
-import { api, page, el, clear } from '/js/app.js';
+// admin.js: the users (role, wards, enabled, last sign-in) with disable and
+// enable on each; add a user (role and wards); disable a leaver by name (their
+// open sessions end at once). Administrator only.
+import { api, page, el, clear, clock, SessionEnded } from '/js/app.js';
 import { input, radios, button, value, actionForm, confirmPanel } from '/js/forms.js';
+import { tag } from '/js/views.js';
+
+const ROLE = { nurse: 'Nurse', doctor: 'Doctor', outreach: 'Critical-care outreach', 'safety-officer': 'Patient safety officer', admin: 'Administrator' };
+let me = null;
+
+function done(text) {
+  confirmPanel(clear(document.getElementById('done')), text);
+}
+
+/* Disable or enable one user from the list; the list is read again after. */
+function toggle(u) {
+  const disable = u.enabled;
+  const label = (disable ? 'Disable ' : 'Enable ') + u.username;
+  return el('button', {
+    class: 'nhsuk-button nhsuk-button--small nhsuk-u-margin-bottom-0 ' + (disable ? 'nhsuk-button--warning' : 'nhsuk-button--secondary'),
+    type: 'button', 'data-user': u.username, 'aria-label': label,
+    onclick: async (ev) => {
+      ev.target.disabled = true;
+      try {
+        const r = await api('POST', '/api/admin/users/' + encodeURIComponent(u.username) + (disable ? '/disable' : '/enable'));
+        if (!r.ok) {
+          done('Could not ' + (disable ? 'disable ' : 'enable ') + u.username + ': ' + ((r.body && r.body.error && r.body.error.message) || r.status));
+        } else {
+          done(disable ? 'User ' + u.username + ' disabled; ' + r.body.sessions_ended + ' open session(s) ended' : 'User ' + u.username + ' enabled');
+        }
+        await list();
+      } finally {
+        ev.target.disabled = false;
+      }
+    },
+  }, disable ? 'Disable' : 'Enable');
+}
+
+async function list() {
+  const r = await api('GET', '/api/admin/users');
+  const box = clear(document.getElementById('users'));
+  if (!r.ok) {
+    box.append(el('p', {}, 'Could not load the users: ' + r.status));
+    return;
+  }
+  const users = r.body.users;
+  box.append(el('table', { class: 'nhsuk-table', id: 'user-table' },
+    el('caption', { class: 'nhsuk-table__caption' }, users.length + ' user' + (users.length === 1 ? '' : 's')),
+    el('thead', { class: 'nhsuk-table__head' }, el('tr', {}, ['Username', 'Name', 'Role', 'Wards', 'Status', 'Last sign-in', 'Action'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', { class: 'nhsuk-table__body' }, users.map((u) => el('tr', { 'data-user': u.username },
+      el('td', {}, u.username), el('td', {}, u.display_name), el('td', {}, ROLE[u.role] || u.role),
+      el('td', {}, u.wards.map((w) => (w === '*' ? 'every ward' : w)).join(', ')),
+      el('td', {}, u.enabled ? tag('Enabled', 'nhsuk-tag--green') : tag('Disabled', 'nhsuk-tag--grey')),
+      el('td', {}, u.last_sign_in ? clock(u.last_sign_in) : 'Never'),
+      el('td', {}, u.username === me.username ? 'This is you' : toggle(u)))))));
+}
 
 async function main() {
-  await page(['admin']);
+  me = await page(['admin']);
+  await list();
   const box = document.getElementById('forms');
   box.append(actionForm('add-user', [
     el('h2', { class: 'nhsuk-heading-m' }, 'Add a user'),
@@ -24,7 +77,7 @@ async function main() {
       return e;
     },
     send: (f) => api('POST', '/api/admin/users', { username: value(f, 'username'), display_name: value(f, 'display_name'), role: value(f, 'role'), password: f.elements.password.value, wards: value(f, 'wards').split(',').map((w) => w.trim()).filter(Boolean) }),
-    done: async (r) => confirmPanel(clear(document.getElementById('done')), 'User ' + r.body.username + ' added'),
+    done: async (r) => { done('User ' + r.body.username + ' added'); await list(); },
   }));
   box.append(actionForm('disable-user', [
     el('h2', { class: 'nhsuk-heading-m' }, 'Disable a leaver'),
@@ -32,7 +85,7 @@ async function main() {
     button('Disable user', { warning: true })], {
     check: (f) => (value(f, 'leaver') ? [] : [{ field: 'leaver', text: 'Enter the username' }]),
     send: (f) => api('POST', '/api/admin/users/' + encodeURIComponent(value(f, 'leaver')) + '/disable'),
-    done: async (r) => confirmPanel(clear(document.getElementById('done')), 'User disabled; ' + r.body.sessions_ended + ' open session(s) ended'),
+    done: async (r) => { done('User disabled; ' + r.body.sessions_ended + ' open session(s) ended'); await list(); },
   }));
 }
-main();
+main().catch((e) => { if (!(e instanceof SessionEnded)) throw e; });

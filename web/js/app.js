@@ -110,7 +110,7 @@ export async function page(roles) {
     const links = [];
     if (['nurse', 'doctor', 'outreach'].includes(me.role)) links.push(['/ward', 'Ward']);
     if (['nurse', 'doctor', 'outreach', 'safety-officer'].includes(me.role)) links.push(['/alerts', 'Open alerts']);
-    if (me.role === 'safety-officer') links.push(['/safety', "Martha's Rule log"]);
+    if (['safety-officer', 'doctor', 'outreach'].includes(me.role)) links.push(['/safety', "Martha's Rule log"]);
     links.push(['/rota', 'Rota']);
     if (me.role === 'admin') links.push(['/admin', 'Users']);
     const menu = nav.querySelector('.nhsuk-header__menu');

@@ -2,7 +2,7 @@
 // inputs, hints by aria-describedby), and the submit handling every action
 // shares: the NHS error summary and field messages (app.js showErrors) for
 // what the page finds and for what the server refuses.
-import { el, showErrors, errorText } from '/js/app.js';
+import { el, api, showErrors, errorText } from '/js/app.js';
 
 let seq = 0;
 const uid = (name) => 'f' + (++seq) + '-' + name;
@@ -80,4 +80,18 @@ export function confirmPanel(where, text) {
   where.prepend(p);
   p.focus();
   setTimeout(() => p.remove(), 8000);
+}
+
+/* The review of a Martha's Rule call (doctors, outreach): what it was about, its
+   outcome, a note; recorded by responder. Used on the patient page and the log. */
+export function marthasReviewForm(id, callId, responder, done, heading = 'Record the review of this call', level = 'h4') {
+  return actionForm(id, [
+    el(level, { class: 'nhsuk-heading-xs' }, heading),
+    radios('category', 'What the call was about', [['acute-deterioration', 'Acute deterioration'], ['communication-coordination', 'Communication or coordination']]),
+    radios('outcome', 'Outcome', [['change-in-care', 'Change in care'], ['transfer-higher-level', 'Transfer to a higher level of care'], ['no-change', 'No change']]),
+    textarea('note', 'Note (optional)'), button('Record review')], {
+    check: (f) => [!value(f, 'category') && { field: 'category', text: 'Choose what the call was about' }, !value(f, 'outcome') && { field: 'outcome', text: 'Choose the outcome' }].filter(Boolean),
+    send: (f) => api('POST', '/api/marthas-rule/' + callId + '/review', { responder, category: value(f, 'category'), outcome: value(f, 'outcome'), ...(value(f, 'note') ? { note: value(f, 'note') } : {}) }),
+    done,
+  });
 }

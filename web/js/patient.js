@@ -6,7 +6,7 @@
 // Refreshes every 5 s while no form is being filled in.
 import { api, page, el, clear, param, clock, age, SessionEnded } from '/js/app.js';
 import { news2View, aiView, levelView, flagsView, patientName, tag, PARAM_WORDS } from '/js/views.js';
-import { input, textarea, radios, button, value, actionForm, confirmPanel } from '/js/forms.js';
+import { input, textarea, radios, button, value, actionForm, confirmPanel, marthasReviewForm } from '/js/forms.js';
 import { news2, BANDS } from '/js/news2.js';
 import { VITALS } from '/js/vitals.js';
 
@@ -87,15 +87,8 @@ function renderAlerts(p) {
 }
 
 function reviewForm(a) {
-  return actionForm('review-' + a.alert_id, [
-    el('h4', { class: 'nhsuk-heading-xs' }, 'Record the review of this call'),
-    radios('category', 'What the call was about', [['acute-deterioration', 'Acute deterioration'], ['communication-coordination', 'Communication or coordination']]),
-    radios('outcome', 'Outcome', [['change-in-care', 'Change in care'], ['transfer-higher-level', 'Transfer to a higher level of care'], ['no-change', 'No change']]),
-    textarea('note', 'Note (optional)'), button('Record review')], {
-    check: (f) => [!value(f, 'category') && { field: 'category', text: 'Choose what the call was about' }, !value(f, 'outcome') && { field: 'outcome', text: 'Choose the outcome' }].filter(Boolean),
-    send: (f) => api('POST', '/api/marthas-rule/' + a.call_id + '/review', { responder: me.username, category: value(f, 'category'), outcome: value(f, 'outcome'), ...(value(f, 'note') ? { note: value(f, 'note') } : {}) }),
-    done: async () => { await refresh(true); confirmPanel(document.getElementById('alerts'), 'Review recorded'); },
-  });
+  return marthasReviewForm('review-' + a.alert_id, a.call_id, me.username,
+    async () => { await refresh(true); confirmPanel(document.getElementById('alerts'), 'Review recorded'); });
 }
 
 function renderAi(p, data) {

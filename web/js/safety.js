@@ -1,9 +1,16 @@
-// safety.js: the Martha's Rule log for a month (patient safety officer), read
-// from the monthly CSV export the API gives, with the CSV to download; and the
-// live model and feed monitoring (GET /api/monitor, ward-scoped by the server;
-// docs/server.md "Monitoring"): alarms in words, figures per ward and age
+// safety.js: the Martha's Rule log for a month, read from the monthly CSV export
+// the API gives (of the user's wards), with the CSV to download: each call with its
+// review status in words, the time it took to review (or how long it has waited),
+// who reviewed it and the outcome. The patient safety officer reads it; doctors and
+// outreach also record the review of each call still waiting, here. For the safety
+// officer, the live model and feed monitoring (GET /api/monitor, ward-scoped by the
+// server; docs/server.md "Monitoring"): alarms in words, figures per ward and age
 // band, feed health per ward. Refreshed every minute.
-import { page, api, el, clear, clock, showErrors, SessionEnded } from '/js/app.js';
+import { page, api, el, clear, clock, age, showErrors, SessionEnded } from '/js/app.js';
+import { marthasReviewForm, confirmPanel } from '/js/forms.js';
+import { tag } from '/js/views.js';
+
+let me = null;
 
 /* RFC 4180 CSV: quoted fields, doubled quotes, CRLF rows. */
 function parseCsv(text) {
@@ -31,6 +38,7 @@ async function show(month) {
   document.getElementById('download').setAttribute('href', url);
   const r = await fetch(url, { credentials: 'same-origin' });
   const box = clear(document.getElementById('log'));
+  const reviews = clear(document.getElementById('reviews'));
   if (!r.ok) {
     clear(document.getElementById('status')).append('Could not load the log: ' + r.status);
     return;
@@ -40,12 +48,28 @@ async function show(month) {
   const col = (name) => head.indexOf(name);
   clear(document.getElementById('status')).append(rows.length + " Martha's Rule call" + (rows.length === 1 ? '' : 's') + ' in ' + month);
   if (!rows.length) return;
-  box.append(el('table', { class: 'nhsuk-table' },
+  const reviewed = (x) => !!x[col('reviewed_at')];
+  const status = (x) => (reviewed(x) ? tag('Reviewed', 'nhsuk-tag--green') : tag('Not reviewed', 'nhsuk-tag--red'));
+  const timeTo = (x) => (reviewed(x) ? x[col('minutes_to_review')] + ' min' : 'Waiting ' + age(x[col('called_at')]));
+  box.append(el('table', { class: 'nhsuk-table', id: 'calls' },
     el('caption', { class: 'nhsuk-table__caption nhsuk-u-visually-hidden' }, "Martha's Rule calls"),
-    el('thead', {}, el('tr', {}, ['Called', 'Ward', 'Caller', 'Concern', 'Reviewed by', 'Minutes to review', 'Outcome'].map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, rows.map((x) => el('tr', {}, el('td', {}, clock(x[col('called_at')])), el('td', {}, x[col('ward')]),
+    el('thead', {}, el('tr', {}, ['Called', 'Ward', 'Caller', 'Concern', 'Review', 'Time to review', 'Reviewed by', 'Outcome'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, rows.map((x) => el('tr', { 'data-call': x[col('call_id')] }, el('td', {}, clock(x[col('called_at')])), el('td', {}, x[col('ward')]),
       el('td', {}, x[col('caller')] + (x[col('caller_name')] ? ' (' + x[col('caller_name')] + ')' : '')), el('td', {}, x[col('concern')]),
-      el('td', {}, x[col('responder')] || 'Not reviewed yet'), el('td', {}, x[col('minutes_to_review')]), el('td', {}, x[col('outcome')]))))));
+      el('td', {}, status(x)), el('td', {}, timeTo(x)),
+      el('td', {}, x[col('responder')] || 'Not reviewed yet'), el('td', {}, x[col('outcome')]))))));
+  const waiting = rows.filter((x) => !reviewed(x));
+  if (!['doctor', 'outreach'].includes(me.role) || !waiting.length) return;
+  reviews.append(el('h2', { class: 'nhsuk-heading-m' }, 'Calls waiting for review'));
+  for (const x of waiting) {
+    const id = x[col('call_id')];
+    reviews.append(el('section', { class: 'nhsuk-u-margin-bottom-6', id: 'call-' + id },
+      el('p', { class: 'nhsuk-body' }, 'Called ' + clock(x[col('called_at')]) + ' on ' + x[col('ward')] + ' by ' + x[col('caller')] + ': ' + x[col('concern')]),
+      marthasReviewForm('review-call-' + id, id, me.username, async () => {
+        await show(month);
+        confirmPanel(document.getElementById('reviews'), 'Review recorded');
+      }, 'Record the review of this call', 'h3')));
+  }
 }
 
 const INPUT_WORDS = { hr_bpm: 'heart rate', rr_bpm: 'respiratory rate', spo2_pct: 'SpO2', temp_c: 'temperature', sbp_mmhg: 'systolic blood pressure' };
@@ -131,7 +155,7 @@ async function showMonitor() {
 }
 
 async function main() {
-  await page(['safety-officer']);
+  me = await page(['safety-officer', 'doctor', 'outreach']);
   const form = document.getElementById('month-form');
   const now = new Date();
   form.month.value = now.getUTCFullYear() + '-' + String(now.getUTCMonth() + 1).padStart(2, '0');
@@ -146,6 +170,11 @@ async function main() {
     await show(m);
   });
   await show(form.month.value);
+  if (me.role !== 'safety-officer') {
+    // doctors and outreach come for the log and its reviews; monitoring is the officer's
+    for (const id of ['monitor-heading', 'monitor-status']) document.getElementById(id).hidden = true;
+    return;
+  }
   await showMonitor();
   setInterval(() => { showMonitor().catch(() => {}); }, 60000);
 }

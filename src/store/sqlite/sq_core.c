@@ -924,6 +924,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .patient_current_get = vigil__sq_patient_current_get,
     .user_add = vigil__sq_user_add,
     .user_get = vigil__sq_user_get,
+    .user_list = vigil__sq_user_list,
     .user_set_hash = vigil__sq_user_set_hash,
     .user_disable = vigil__sq_user_disable,
     .user_enable = vigil__sq_user_enable,

@@ -6,6 +6,7 @@
  * Does not: hash or verify passwords (store.c, libsodium), authorise who
  * may add users (the server), or verify the chain (audit.c).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sqlite_int.h"
@@ -147,6 +148,135 @@ vigil_status vigil__sq_user_get(void *be, const char *username, vigil_store_user
         *out = u;
     }
     return s;
+}
+
+/* ---- the admin's list ----------------------------------------------------- */
+
+static const char SQL_USER_LIST[] =
+    "SELECT id, username, display_name, role, created_ms, coalesce(disabled_ms, 0) "
+    "FROM app_user ORDER BY username";
+static const char SQL_USER_LAST_LOGIN[] =
+    "SELECT actor, max(t_ms) FROM audit WHERE action = 'auth.login' GROUP BY actor";
+
+static vigil_status user_list_rows(sq *q, vigil_store_user_list *l, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_USER_LIST, &st);
+    size_t cap = 0;
+    for (;;) {
+        bool row = false;
+        vigil_status s = sq_step(q, st, &row, "list users", err);
+        if (s != VIGIL_OK || !row) {
+            return s;
+        }
+        if (l->n == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            vigil_store_user_row *nr = realloc(l->rows, ncap * sizeof *nr);
+            if (nr == NULL) {
+                sq_done(st);
+                return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory listing users");
+            }
+            l->rows = nr;
+            cap = ncap;
+        }
+        vigil_store_user_row *r = &l->rows[l->n];
+        memset(r, 0, sizeof *r);
+        r->user.id = sq_col_i64(st, 0);
+        sq_col_text(st, 1, r->user.username, sizeof r->user.username);
+        sq_col_text(st, 2, r->user.display_name, sizeof r->user.display_name);
+        int role = sq_col_enum(st, 3, vigil__store_role_names, VIGIL_STORE_ROLE_COUNT);
+        if (role < 0) {
+            sq_done(st);
+            return vigil_err_set(err, VIGIL_ERR_INTERNAL, "app_user",
+                                 "user '%s' has a damaged role", r->user.username);
+        }
+        r->user.role = (vigil_store_role)role;
+        r->created_ms = sq_col_i64(st, 4);
+        r->disabled_ms = sq_col_i64(st, 5);
+        r->user.disabled = r->disabled_ms != 0;
+        l->n++;
+    }
+}
+
+static vigil_status user_list_wards(sq *q, vigil_store_user_list *l, vigil_err *err)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        vigil_store_user *u = &l->rows[i].user;
+        sqlite3_stmt *st = NULL;
+        PREP(SQL_USER_WARDS, &st);
+        sq_bind_i64(st, 1, u->id);
+        for (;;) {
+            bool row = false;
+            vigil_status s = sq_step(q, st, &row, "read user wards", err);
+            if (s != VIGIL_OK) {
+                return s;
+            }
+            if (!row) {
+                break;
+            }
+            if (u->n_wards < VIGIL_STORE_WARDS_MAX) {
+                sq_col_text(st, 0, u->wards[u->n_wards], sizeof u->wards[0]);
+                u->n_wards++;
+            }
+        }
+    }
+    return VIGIL_OK;
+}
+
+/* Each user's last successful sign-in, from the audit chain. */
+static vigil_status user_list_logins(sq *q, vigil_store_user_list *l, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_USER_LAST_LOGIN, &st);
+    for (;;) {
+        bool row = false;
+        vigil_status s = sq_step(q, st, &row, "last sign-in", err);
+        if (s != VIGIL_OK || !row) {
+            return s;
+        }
+        const char *actor = (const char *)sqlite3_column_text(st, 0);
+        for (size_t i = 0; actor != NULL && i < l->n; i++) {
+            if (strcmp(l->rows[i].user.username, actor) == 0) {
+                l->rows[i].last_login_ms = sq_col_i64(st, 1);
+            }
+        }
+    }
+}
+
+static vigil_status user_list_txn(sq *q, const vigil_actor *who, vigil_store_user_list *l,
+                                  vigil_err *err)
+{
+    vigil_status s = user_list_rows(q, l, err);
+    if (s == VIGIL_OK) {
+        s = user_list_wards(q, l, err);
+    }
+    if (s == VIGIL_OK) {
+        s = user_list_logins(q, l, err);
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "user.list", "app_user", (int64_t)l->n, 0,
+                        "%zu user(s): names, roles, wards, enabled, last sign-in", l->n);
+    return sq_audit(q, &ev, err);
+}
+
+vigil_status vigil__sq_user_list(void *be, const vigil_actor *who, vigil_store_user_list *out,
+                                 vigil_err *err)
+{
+    sq *q = be;
+    vigil_store_user_list l = {0, NULL};
+    vigil_status s = sq_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = sq_end(q, user_list_txn(q, who, &l, err), err);
+    }
+    if (s != VIGIL_OK) {
+        vigil_store_user_list_fini(&l);
+        return s;
+    }
+    *out = l;
+    return VIGIL_OK;
 }
 
 static vigil_status user_update_txn(sq *q, const vigil_actor *who, const char *sql,

@@ -305,6 +305,8 @@ vigil_status vigil__sq_user_add(void *be, const vigil_actor *who, const char *us
                                 const char *display_name, vigil_store_role role, const char *hash,
                                 const char *const *wards, size_t n_wards, int64_t *out_id,
                                 vigil_err *err);
+vigil_status vigil__sq_user_list(void *be, const vigil_actor *who, vigil_store_user_list *out,
+                                 vigil_err *err);
 vigil_status vigil__sq_user_get(void *be, const char *username, vigil_store_user *out,
                                 char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err);
 vigil_status vigil__sq_user_set_hash(void *be, const vigil_actor *who, const char *username,
