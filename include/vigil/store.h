@@ -759,7 +759,7 @@ typedef struct vigil_store_ward_list {
  * read: one `ward.list` record names every patient shown (their ids in its
  * detail; a ward too long for one record's detail gets one record per part,
  * "part i/n"). The read's transaction commits before this returns but
- * without an fsync of its own: it reaches the disk with the next synchronous
+ * without waiting for the disk: it reaches the disk with the next durable
  * commit or vigil_store_sync (the server calls it every second). *out is
  * empty on error; release it with vigil_store_ward_list_fini.
  */
