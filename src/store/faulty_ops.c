@@ -89,6 +89,18 @@ static vigil_status faulty_put_obs_batch(void *be, const vigil_actor *who, const
     return vigil__faulty_leave(f, "put_obs_batch", fail_commit, rc, err);
 }
 
+static vigil_status faulty_sync(void *be, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "sync", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->sync(f->inner->be, err);
+    return vigil__faulty_leave(f, "sync", fail_commit, rc, err);
+}
+
 static vigil_status faulty_put_score(void *be, const vigil_actor *who, int64_t obs_id, const vigil_store_score *score, int64_t *out_id, vigil_err *err)
 {
     vigil__faulty *f = be;
@@ -665,6 +677,18 @@ static vigil_status faulty_user_disable(void *be, const vigil_actor *who, const 
     return vigil__faulty_leave(f, "user_disable", fail_commit, rc, err);
 }
 
+static vigil_status faulty_user_list(void *be, const vigil_actor *who, vigil_store_user_list *out, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "user_list", true, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->user_list(f->inner->be, who, out, err);
+    return vigil__faulty_leave(f, "user_list", fail_commit, rc, err);
+}
+
 static vigil_status faulty_audit_event(void *be, const vigil__audit_ev *ev, vigil_err *err)
 {
     vigil__faulty *f = be;
@@ -751,6 +775,7 @@ const vigil__store_ops vigil__faulty_ops = {
     .batch_begin = vigil__faulty_batch_begin,
     .batch_commit = vigil__faulty_batch_commit,
     .batch_rollback = vigil__faulty_batch_rollback,
+    .sync = faulty_sync,
     .put_score = faulty_put_score,
     .put_ai_batch = faulty_put_ai_batch,
     .obs_recent = faulty_obs_recent,
@@ -799,6 +824,7 @@ const vigil__store_ops vigil__faulty_ops = {
     .user_set_hash = faulty_user_set_hash,
     .user_enable = faulty_user_enable,
     .user_disable = faulty_user_disable,
+    .user_list = faulty_user_list,
     .audit_event = faulty_audit_event,
     .row_digest = faulty_row_digest,
     .audit_walk = faulty_audit_walk,
