@@ -21,6 +21,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from serve_util import Checks, Server, ack_fields, adt, oru, vigil_bin  # noqa: E402
@@ -133,7 +134,13 @@ def denied_attempts_are_logged_and_counted(s):
     _, text, _ = s.http("GET", "/metrics")
     line = [x for x in text.splitlines() if x.startswith("vigil_http_denied_total ")]
     C.check(line and float(line[0].split()[1]) >= 2, "/metrics counts them (%s)" % line)
-    logged = [x for x in s.log if "auth.denied: 403 GET /api/wards/WARDA/patients by nurse12" in x]
+    # the log comes through the server's stderr on a reader thread: give it time to arrive
+    want = "auth.denied: 403 GET /api/wards/WARDA/patients by nurse12"
+    for _ in range(50):
+        logged = [x for x in s.log if want in x]
+        if logged:
+            break
+        time.sleep(0.1)
     C.check(len(logged) == 1, "the denied attempt is in the log with who and what (finding 12)")
 
 

@@ -309,9 +309,12 @@ try:
                 n[2]["to"] == of.get("to") and n[2]["post"] == of.get("post") and
                 n[1] not in want, "notice %s: signed, to the same person and post, its own id "
                 "(%s)" % (n[1], n[2]))
-    nrows = s.db().execute("SELECT count(*), count(DISTINCT notice_of) FROM page WHERE "
-                           "alert_id = ? AND kind = 'ack' AND state = 'delivered'",
-                           (alert_id,)).fetchone()
+    # the gateway answered; the pager records each attempt just after: wait for it
+    def noted():
+        return s.db().execute("SELECT count(*), count(DISTINCT notice_of) FROM page WHERE "
+                              "alert_id = ? AND kind = 'ack' AND state = 'delivered'",
+                              (alert_id,)).fetchone()
+    nrows = wait(lambda: noted() == (len(want), len(want)) and noted(), 10) or noted()
     C.check(nrows == (len(want), len(want)), "the notices are stored delivered, one per page "
             "(%s)" % (nrows,))
     time.sleep(5)
