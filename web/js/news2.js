@@ -17,8 +17,16 @@ export const BANDS = {
   temp_c: [{ hi: 35.0, s: 3, t: '≤35.0' }, { hi: 36.0, s: 1, t: '35.1–36.0' }, { hi: 38.0, s: 0, t: '36.1–38.0' }, { hi: 39.0, s: 1, t: '38.1–39.0' }, { hi: Infinity, s: 2, t: '≥39.1' }],
 };
 
+/* As the core (docs/core.md NEWS2-ROUNDING): RR, SpO2, SBP and pulse rounded half-up to an
+   integer, temperature half-up to one decimal, before the band is looked up, so the preview
+   never differs from the score stored (a pulse of 90.4 is 0 points, 90.5 is 1). */
+function rounded(param, v) {
+  return param === 'temp_c' ? Math.floor(v * 10 + 0.5 + 1e-9) / 10 : Math.floor(v + 0.5 + 1e-9);
+}
+
 function band(param, v) {
-  return BANDS[param].find((b) => v <= b.hi).s;
+  const r = rounded(param, v);
+  return BANDS[param].find((b) => r <= b.hi).s;
 }
 
 function spo2Scale2(v, o2) {
@@ -42,7 +50,7 @@ export function news2(set, scale2 = false) {
     if (v.type === 'o2') sub[v.name] = x === 'oxygen' ? 2 : x === 'air' ? 0 : null;
     else if (v.type === 'acvpu') sub[v.name] = x ? (x === 'A' ? 0 : 3) : null;
     else if (num(x) === null) sub[v.name] = null;
-    else if (v.name === 'spo2' && scale2) sub[v.name] = spo2Scale2(num(x), set.o2);
+    else if (v.name === 'spo2' && scale2) sub[v.name] = spo2Scale2(rounded('spo2', num(x)), set.o2);
     else sub[v.name] = band(v.key, num(x));
   }
   const vals = Object.values(sub);
