@@ -465,6 +465,9 @@ static void ward_list_commit_leaves_the_store_synchronous_full(void **state)
     fx *f = *state;
     (void)activity(f);
     sqlite3 *db = vigil__sqlite_db(f->st);
+    if (db == NULL) {
+        skip(); /* a SQLite property: not asked of a store through another backend (faulty:) */
+    }
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
