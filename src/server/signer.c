@@ -25,11 +25,13 @@ static void *signer_main(void *arg)
     srv_signer *q = &srv->signer;
     for (;;) {
         pthread_mutex_lock(&q->mu);
-        while (q->head == NULL && !q->stop) {
+        /* a place reserved but not yet pushed keeps the thread: its
+         * connection is about to be suspended and must be resumed */
+        while (q->head == NULL && !(q->stop && q->n == 0)) {
             pthread_cond_wait(&q->cv, &q->mu);
         }
         srv_signin *s = q->head;
-        if (s == NULL) { /* stopping, and nothing is left */
+        if (s == NULL) { /* stopping, and nothing is left or reserved */
             pthread_mutex_unlock(&q->mu);
             return NULL;
         }
