@@ -378,6 +378,7 @@ static void failed_page_and_its_fallback_are_stored_together(void **state)
     assert_int_equal(fx_count(f, "SELECT count(*) FROM page WHERE state = 'pending'"), 1);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM page_attempt"), 0);
     assert_int_equal(fx_exec(db, "DROP TRIGGER no_fallback"), SQLITE_OK);
+    sqlite3_close(db);
     assert_int_equal(
         vigil_store_page_failed(f->st, &POLICY, id, T0 + 200, "HTTP 403", &fb, 1, &e), VIGIL_OK);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM page WHERE state = 'failed' AND "
