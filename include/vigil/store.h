@@ -51,7 +51,7 @@
 
 /* The schema version this code writes; each backend records it in the
  * database it migrates (docs/store.md, "Migrations"). */
-#define VIGIL_STORE_SCHEMA_VERSION 9
+#define VIGIL_STORE_SCHEMA_VERSION 10
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -152,13 +152,17 @@ typedef struct vigil_patient {
     char mrn[VIGIL_ID_MAX];                    /* local hospital number, or "" */
     char name[VIGIL_STORE_NAME_MAX + 1];       /* display name, or "" */
     char birth_date[11];                       /* YYYY-MM-DD, or "" */
+    vigil_admin_sex sex;                             /* administrative sex; NONE when not recorded */
 } vigil_patient;
 
 /*
  * Find the patient with p's NHS number or MRN, or create one. At least one
  * identifier is required; an NHS number must pass its check digit
  * (REQ NHS-NUMBER-CHECK). An identifier the stored patient lacks is added;
- * name and birth date are filled when stored empty. VIGIL_ERR_CONFLICT when
+ * name and birth date are filled when stored empty. Administrative sex is
+ * the latest stated (it may change): a given female, male or other replaces
+ * the stored value, unknown only fills an empty one, NONE changes nothing
+ * (REQ STORE-SEX-LATEST; also for the patient of vigil_store_put_obs). VIGIL_ERR_CONFLICT when
  * the NHS number and the MRN belong to different patients, or the stored
  * patient has a different value. *out_id gets the patient id.
  */
@@ -1156,6 +1160,7 @@ typedef struct vigil_store_set_row {
     int64_t received_ms;                 /* when vigil received it */
     char ward[VIGIL_STORE_NAME_MAX + 1]; /* the bed stay's ward at t_ms ("" when none) */
     double age_y;                        /* NaN when not recorded */
+    vigil_admin_sex sex;                       /* the patient's, as stored now; NONE when not recorded */
     double rr_bpm, spo2_pct, sbp_mmhg, hr_bpm, temp_c; /* NaN when not measured */
     int news2_total;       /* -1 when the set has no score */
     double ai_prob;        /* the live model's probability; NaN when not scored by it */

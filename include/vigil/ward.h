@@ -31,6 +31,29 @@ vigil_status vigil_nhs_number_parse(const char *text, char out[VIGIL_NHS_NUMBER_
 /* True when text is a valid NHS number (as above). */
 bool vigil_nhs_number_valid(const char *text);
 
+/*
+ * Administrative sex, as the feeds send it: HL7 v2 PID-8 (table 0001: F, M,
+ * O/A/N/X, U) and FHIR R4 Patient.gender (AdministrativeGender: female,
+ * male, other, unknown). NONE is "not given" (an empty field), which never
+ * overwrites a stored value; UNKNOWN is a value a sender stated.
+ */
+typedef enum vigil_admin_sex {
+    VIGIL_ADMIN_SEX_NONE = 0,
+    VIGIL_ADMIN_SEX_FEMALE,
+    VIGIL_ADMIN_SEX_MALE,
+    VIGIL_ADMIN_SEX_OTHER,
+    VIGIL_ADMIN_SEX_UNKNOWN,
+    VIGIL_ADMIN_SEX_COUNT
+} vigil_admin_sex;
+
+/* The FHIR AdministrativeGender code of s ("female", ...; "" for NONE), the
+ * text the store and the API use. Never NULL; "" for a value out of range. */
+const char *vigil_admin_sex_name(vigil_admin_sex s);
+
+/* The sex named name (a vigil_admin_sex_name, "" for NONE); VIGIL_ERR_ARG for any
+ * other text (*out unchanged). */
+vigil_status vigil_admin_sex_parse(const char *name, vigil_admin_sex *out, vigil_err *err);
+
 /* Where an observation set came from. */
 typedef enum vigil_obs_source {
     VIGIL_SRC_UNKNOWN = 0,
@@ -58,6 +81,7 @@ typedef struct vigil_obs_event {
      * unique per sending system only; "" when the source has one sender. */
     char sender[VIGIL_ID_MAX];
     char recorded_by[VIGIL_ID_MAX]; /* user or device id, or "" */
+    vigil_admin_sex sex; /* the patient's administrative sex when the message states it */
 } vigil_obs_event;
 
 void vigil_obs_event_init(vigil_obs_event *ev);

@@ -57,6 +57,31 @@ bool vigil_nhs_number_valid(const char *text)
     return vigil_nhs_number_parse(text, NULL, NULL) == VIGIL_OK;
 }
 
+static const char *const sex_names[VIGIL_ADMIN_SEX_COUNT] = {
+    [VIGIL_ADMIN_SEX_NONE] = "",
+    [VIGIL_ADMIN_SEX_FEMALE] = "female",
+    [VIGIL_ADMIN_SEX_MALE] = "male",
+    [VIGIL_ADMIN_SEX_OTHER] = "other",
+    [VIGIL_ADMIN_SEX_UNKNOWN] = "unknown",
+};
+
+const char *vigil_admin_sex_name(vigil_admin_sex s)
+{
+    return (unsigned)s < VIGIL_ADMIN_SEX_COUNT ? sex_names[s] : "";
+}
+
+vigil_status vigil_admin_sex_parse(const char *name, vigil_admin_sex *out, vigil_err *err)
+{
+    for (unsigned i = 0; i < VIGIL_ADMIN_SEX_COUNT; i++) {
+        if (strcmp(name, sex_names[i]) == 0) {
+            *out = (vigil_admin_sex)i;
+            return VIGIL_OK;
+        }
+    }
+    return vigil_err_set(err, VIGIL_ERR_ARG, "sex",
+                         "sex '%.40s' is not one of female, male, other, unknown", name);
+}
+
 void vigil_obs_event_init(vigil_obs_event *ev)
 {
     memset(ev, 0, sizeof *ev);

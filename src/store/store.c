@@ -333,6 +333,9 @@ static vigil_status check_patient(const vigil_patient *p, vigil_err *err)
     CHECK(check_buf(p->name, sizeof p->name, "name", err));
     CHECK(check_buf(p->birth_date, sizeof p->birth_date, "birth_date", err));
     CHECK(check_nhs(p->nhs_number, err));
+    if ((unsigned)p->sex >= VIGIL_ADMIN_SEX_COUNT) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "sex", "sex %d is not a vigil_admin_sex", (int)p->sex);
+    }
     if (p->nhs_number[0] == '\0' && vigil_str_blank(p->mrn)) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "patient",
                              "a patient needs an NHS number or a hospital number (MRN)");
@@ -538,6 +541,9 @@ static vigil_status check_event(const vigil_obs_event *ev, const vigil_store_sco
     CHECK(check_time(ev->t_ms, "t_ms", err));
     if ((unsigned)ev->source >= VIGIL_SRC_COUNT) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "source", "unknown source %d", (int)ev->source);
+    }
+    if ((unsigned)ev->sex >= VIGIL_ADMIN_SEX_COUNT) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "sex", "sex %d is not a vigil_admin_sex", (int)ev->sex);
     }
     CHECK(vigil_news2_validate(&ev->obs, err));
     if (score != NULL) {

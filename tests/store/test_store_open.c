@@ -250,6 +250,76 @@ static void version_5_store_migrates_and_its_open_alert_can_be_paged(void **stat
     remove_store(path);
 }
 
+/* set_rows callback: the sex of the last row seen. */
+static vigil_status last_sex(void *ctx, const vigil_store_set_row *row, vigil_err *err)
+{
+    (void)err;
+    *(vigil_admin_sex *)ctx = row->sex;
+    return VIGIL_OK;
+}
+
+/* Migration 10 (issue 14): a patient stored before it has no sex (''); the
+ * latest stated sex is kept (REQ STORE-SEX-LATEST: unknown does not erase a
+ * stated one, NONE changes nothing); an observation event carries it to its
+ * patient; the monitoring rows read it; the schema refuses other text; the
+ * date-range index exists. */
+static void version_9_patient_migrates_without_sex_and_keeps_the_latest_stated(void **state)
+{
+    fx *f = *state;
+    char path[400];
+    old_store(f, 9,
+              "INSERT INTO patient (id, nhs_number, created_ms) VALUES (7, '9990000018', 1);"
+              "INSERT INTO admission (id, patient_id, admitted_ms) VALUES (3, 7, 1);",
+              path, sizeof path);
+    vigil_store *st = NULL;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_open(path, 0, &st, &e), VIGIL_OK);
+    sqlite3 *db = vigil__sqlite_db(st);
+    assert_int_equal(fx_int(db, "PRAGMA user_version"), VIGIL_STORE_SCHEMA_VERSION);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM patient WHERE id = 7 AND sex = ''"), 1);
+    assert_int_equal(
+        fx_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'obs_set_t'"),
+        1);
+    vigil_patient p;
+    assert_int_equal(vigil_store_patient_get(st, &FX_NURSE, 7, &p, &e), VIGIL_OK);
+    assert_int_equal(p.sex, VIGIL_ADMIN_SEX_NONE);
+
+    vigil_obs_event ev;
+    fx_event(&ev, "9990000018", "M-1", 1735689600000LL);
+    ev.sex = VIGIL_ADMIN_SEX_FEMALE;
+    vigil_store_put out;
+    assert_int_equal(vigil_store_put_obs(st, &FX_FEED, &ev, NULL, &out, &e), VIGIL_OK);
+    assert_int_equal(out.patient_id, 7);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM patient WHERE id = 7 AND sex = 'female'"),
+                     1);
+    vigil_admin_sex seen = VIGIL_ADMIN_SEX_NONE;
+    assert_int_equal(vigil_store_set_rows(st, 0, INT64_MAX, last_sex, &seen, &e), VIGIL_OK);
+    assert_int_equal(seen, VIGIL_ADMIN_SEX_FEMALE);
+
+    vigil_patient want;
+    memset(&want, 0, sizeof want);
+    memcpy(want.nhs_number, "9990000018", 11);
+    int64_t id = 0;
+    want.sex = VIGIL_ADMIN_SEX_UNKNOWN; /* does not erase female */
+    assert_int_equal(vigil_store_patient_ensure(st, &FX_FEED, &want, &id, &e), VIGIL_OK);
+    want.sex = VIGIL_ADMIN_SEX_NONE;
+    assert_int_equal(vigil_store_patient_ensure(st, &FX_FEED, &want, &id, &e), VIGIL_OK);
+    assert_int_equal(vigil_store_patient_get(st, &FX_NURSE, 7, &p, &e), VIGIL_OK);
+    assert_int_equal(p.sex, VIGIL_ADMIN_SEX_FEMALE);
+    want.sex = VIGIL_ADMIN_SEX_MALE; /* a stated change is kept, and audited */
+    assert_int_equal(vigil_store_patient_ensure(st, &FX_FEED, &want, &id, &e), VIGIL_OK);
+    assert_int_equal(vigil_store_patient_get(st, &FX_NURSE, 7, &p, &e), VIGIL_OK);
+    assert_int_equal(p.sex, VIGIL_ADMIN_SEX_MALE);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM audit WHERE action = 'patient.update' "
+                                "AND patient_id = 7 AND detail LIKE '% sex'"),
+                     2);
+    want.sex = (vigil_admin_sex)VIGIL_ADMIN_SEX_COUNT;
+    assert_int_equal(vigil_store_patient_ensure(st, &FX_FEED, &want, &id, &e), VIGIL_ERR_ARG);
+    assert_int_not_equal(fx_exec(db, "UPDATE patient SET sex = 'F' WHERE id = 7"), SQLITE_OK);
+    vigil_store_close(st);
+    remove_store(path);
+}
+
 static void version_1_store_migrates_keeping_rows_links_and_constraints(void **state)
 {
     fx *f = *state;
@@ -411,6 +481,8 @@ static const struct CMUnitTest tests[] = {
                                     fx_teardown),
     cmocka_unit_test_setup_teardown(version_3_plan_migrates_without_terms, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(version_5_store_migrates_and_its_open_alert_can_be_paged,
+                                    fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(version_9_patient_migrates_without_sex_and_keeps_the_latest_stated,
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(reopening_keeps_data_and_does_not_migrate_again, fx_setup,
                                     fx_teardown),

@@ -437,6 +437,16 @@ int64_t sq_col_i64(sqlite3_stmt *st, int i)
     return (int64_t)sqlite3_column_int64(st, i);
 }
 
+vigil_admin_sex sq_col_sex(sqlite3_stmt *st, int i)
+{
+    char t[16];
+    vigil_admin_sex sx = VIGIL_ADMIN_SEX_NONE;
+    if (!sq_col_text(st, i, t, sizeof t) || vigil_admin_sex_parse(t, &sx, NULL) != VIGIL_OK) {
+        return VIGIL_ADMIN_SEX_NONE;
+    }
+    return sx;
+}
+
 double sq_col_real(sqlite3_stmt *st, int i)
 {
     if (sqlite3_column_type(st, i) == SQLITE_NULL) {

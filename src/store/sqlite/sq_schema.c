@@ -576,9 +576,23 @@ static const char migration_9[] =
     ") STRICT;\n"
     APPEND_ONLY("summary_attempt");
 
+/*
+ * Migration 10 (issue 14): the patient's administrative sex (HL7 PID-8, FHIR
+ * Patient.gender, the API), so the live monitor and `vigil validate --db`
+ * have a sex subgroup; '' for patients stored before and when never stated.
+ * And obs_set(t_ms): the monitor's and validate's reads of a date range
+ * (vigil_store_set_rows) otherwise scan every set ever stored (docs/store.md
+ * "Indexes", measured). Additive only: a column with a default, an index.
+ */
+static const char migration_10[] =
+    "ALTER TABLE patient ADD COLUMN sex TEXT NOT NULL DEFAULT ''\n"
+    "  CHECK (sex IN ('', 'female', 'male', 'other', 'unknown'));\n"
+    "CREATE INDEX obs_set_t ON obs_set(t_ms);\n";
+
 const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3,
                                                 migration_4, migration_5, migration_6,
-                                                migration_7, migration_8, migration_9};
+                                                migration_7, migration_8, migration_9,
+                                                migration_10};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

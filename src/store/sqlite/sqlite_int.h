@@ -136,6 +136,9 @@ bool sq_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap);
 /* Column i as int64 (NULL gives 0) / as double (NULL gives NaN). */
 int64_t sq_col_i64(sqlite3_stmt *st, int i);
 double sq_col_real(sqlite3_stmt *st, int i);
+/* Column i as an administrative sex (vigil_admin_sex_name text); NONE for NULL or
+ * any other text. */
+vigil_admin_sex sq_col_sex(sqlite3_stmt *st, int i);
 /* Column i as an enum through a name table; -1 for NULL or unknown. */
 int sq_col_enum(sqlite3_stmt *st, int i, const char *const *names, int n);
 
