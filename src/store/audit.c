@@ -12,6 +12,11 @@
  * Length prefixes make the encoding unambiguous (no separator can be
  * forged by a field's content); seq inside the hash makes order part of it.
  *
+ * Appends (vigil__audit_append): every backend's write transactions add
+ * their records through it, so the rule "lock the head, then read it, then
+ * chain after it" is here once; a backend supplies the storage primitives
+ * (vigil__audit_io: lock-and-read the head, insert a record, write the head).
+ *
  * Does not: store records (backends do) or anchor the head outside the
  * database (an operator's job; docs/store.md).
  */
@@ -210,6 +215,54 @@ vigil_status vigil__audit_make(const vigil__audit_ev *ev, int64_t t_ms, int64_t 
     out->patient_id = ev->patient_id;
     memcpy(out->prev_hash, head_hash, VIGIL_AUDIT_HASH_LEN);
     return vigil_audit_hash(head_hash, out, out->hash, err);
+}
+
+/* ---- the chain's appends, driven here for every backend ------------------ */
+
+void vigil__audit_chain_reset(vigil__audit_chain *c)
+{
+    c->valid = false;
+    c->dirty = false;
+}
+
+vigil_status vigil__audit_append(vigil__audit_chain *c, const vigil__audit_io *io, void *be,
+                                 const vigil__audit_ev *ev, vigil_err *err)
+{
+    if (!c->valid) {
+        /* the first record of this transaction: the head is locked before it
+         * is read, so no other transaction (connection, process, node) can
+         * append after the same head until this one ends */
+        vigil_status s = io->head_lock(be, &c->seq, c->hash, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        c->valid = true;
+    }
+    vigil_audit_record r;
+    vigil_status s = vigil__audit_make(ev, vigil__store_now_ms(), c->seq, c->hash, &r, err);
+    if (s == VIGIL_OK) {
+        s = io->insert(be, &r, err);
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    c->seq = r.seq;
+    memcpy(c->hash, r.hash, VIGIL_AUDIT_HASH_LEN);
+    c->dirty = true;
+    return VIGIL_OK;
+}
+
+vigil_status vigil__audit_flush(vigil__audit_chain *c, const vigil__audit_io *io, void *be,
+                                vigil_err *err)
+{
+    if (!c->dirty) {
+        return VIGIL_OK;
+    }
+    vigil_status s = io->head_set(be, c->seq, c->hash, err);
+    if (s == VIGIL_OK) {
+        c->dirty = false;
+    }
+    return s;
 }
 
 /* ---- verification -------------------------------------------------------- */

@@ -816,6 +816,33 @@ vigil_status vigil_store_alert_repeat_paged(vigil_store *st, const vigil_actor *
                                  err);
 }
 
+/* The rule "only a registered, enabled <role> may do this", once for every
+ * backend: the acting user is read through the backend's user_get (no audit
+ * record: it reads no patient data) before the write. A user refused here
+ * writes nothing. Roles are set when a user is added and never change; a
+ * user disabled between this read and the write's commit is ordered before
+ * the disabling. */
+static vigil_status require_role(vigil_store *st, const vigil_actor *who, unsigned mask,
+                                 const char *doing, vigil_err *err)
+{
+    vigil_store_user u;
+    vigil_status s = st->ops->user_get(st->be, who->user, &u, NULL, err);
+    if (s != VIGIL_OK && s != VIGIL_ERR_NOT_FOUND) {
+        return s;
+    }
+    if (s == VIGIL_ERR_NOT_FOUND || u.disabled || (unsigned)u.role >= VIGIL_STORE_ROLE_COUNT ||
+        (mask & VIGIL__ROLE_BIT(u.role)) == 0) {
+        return vigil_err_set(
+            err, VIGIL_ERR_DENIED, "actor.user", "%s must be done by a registered %s; '%s' is not one",
+            doing, (mask == VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)) ? "doctor" : "clinician",
+            who->user);
+    }
+    return VIGIL_OK;
+}
+
+#define DOCTOR_ONLY VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)
+#define ANY_ROLE 0xffffffffu
+
 vigil_status vigil_store_alert_ack(vigil_store *st, const vigil_actor *who, int64_t alert_id,
                                    int64_t t_ms, vigil_store_ack_action action, const char *reason,
                                    int64_t *out_ack_id, vigil_err *err)
@@ -833,6 +860,9 @@ vigil_status vigil_store_alert_ack(vigil_store *st, const vigil_actor *who, int6
     if (out_ack_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out_ack_id", "no output given");
     }
+    /* only a registered, enabled user acknowledges (before the backend: a
+     * refused acknowledgement writes nothing, whatever the alert) */
+    CHECK(require_role(st, who, ANY_ROLE, "acknowledging an alert", err));
     return st->ops->alert_ack(st->be, who, alert_id, t_ms, action, reason, out_ack_id, err);
 }
 
@@ -1165,31 +1195,6 @@ vigil_status vigil_store_ai_optout_withdraw(vigil_store *st, const vigil_actor *
     return st->ops->ai_optout_withdraw(st->be, who, patient_id, t_ms, err);
 }
 
-/* The rule "only a registered, enabled <role> may do this", once for every
- * backend: the acting user is read through the backend's user_get (no audit
- * record: it reads no patient data) before the write. A user refused here
- * writes nothing. Roles are set when a user is added and never change; a
- * user disabled between this read and the write's commit is ordered before
- * the disabling. */
-static vigil_status require_role(vigil_store *st, const vigil_actor *who, unsigned mask,
-                                 const char *doing, vigil_err *err)
-{
-    vigil_store_user u;
-    vigil_status s = st->ops->user_get(st->be, who->user, &u, NULL, err);
-    if (s != VIGIL_OK && s != VIGIL_ERR_NOT_FOUND) {
-        return s;
-    }
-    if (s == VIGIL_ERR_NOT_FOUND || u.disabled || (unsigned)u.role >= VIGIL_STORE_ROLE_COUNT ||
-        (mask & VIGIL__ROLE_BIT(u.role)) == 0) {
-        return vigil_err_set(
-            err, VIGIL_ERR_DENIED, "actor.user", "%s must be done by a registered %s; '%s' is not one",
-            doing, (mask == VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)) ? "doctor" : "clinician",
-            who->user);
-    }
-    return VIGIL_OK;
-}
-
-#define DOCTOR_ONLY VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)
 
 vigil_status vigil_store_scale2_set(vigil_store *st, const vigil_actor *who, int64_t patient_id,
                                     int64_t t_ms, const char *reason, int64_t *out_id,

@@ -11,6 +11,7 @@
 #ifndef VIGIL_STORE_INT_H
 #define VIGIL_STORE_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vigil/audit.h"
@@ -83,6 +84,55 @@ void vigil__store_cut_utf8(char *s);
 vigil_status vigil__audit_make(const vigil__audit_ev *ev, int64_t t_ms, int64_t head_seq,
                                const uint8_t head_hash[VIGIL_AUDIT_HASH_LEN],
                                vigil_audit_record *out, vigil_err *err);
+
+/*
+ * The audit chain's appends, driven by audit.c for every backend. A backend's
+ * write transaction appends each audit record with vigil__audit_append, which
+ * builds it after the chain's head (vigil__audit_make) and has the backend
+ * store it. The first append of a transaction takes the head lock
+ * (vigil__audit_io.head_lock): until that transaction ends no other one, on
+ * any connection, in any process or node sharing the database, can append,
+ * so the chain never forks. The head row is written once, just before the
+ * commit (vigil__audit_flush).
+ */
+typedef struct vigil__audit_chain {
+    bool valid; /* seq and hash were read under the head lock in this transaction */
+    bool dirty; /* records were appended since: the head row must be written */
+    int64_t seq;
+    uint8_t hash[VIGIL_AUDIT_HASH_LEN];
+} vigil__audit_chain;
+
+/* A backend's storage primitives for the chain. Each is called only inside
+ * the backend's open write transaction, on its own handle be. */
+typedef struct vigil__audit_io {
+    /* Lock the chain's head until the current transaction ends, then read it
+     * (seq 0 and 32 zero bytes before the first record). SQLite: the
+     * database's write lock, which its write transactions take when they begin
+     * (BEGIN IMMEDIATE; VIGIL_ERR_INTERNAL outside one). PostgreSQL: a
+     * transaction-scoped advisory lock, or SELECT ... FOR UPDATE on the head
+     * row. */
+    vigil_status (*head_lock)(void *be, int64_t *out_seq, uint8_t out_hash[VIGIL_AUDIT_HASH_LEN],
+                              vigil_err *err);
+    /* Store one record as made (seq, prev_hash and hash set). */
+    vigil_status (*insert)(void *be, const vigil_audit_record *r, vigil_err *err);
+    /* Write the head row: the last record's seq and hash. */
+    vigil_status (*head_set)(void *be, int64_t seq, const uint8_t hash[VIGIL_AUDIT_HASH_LEN],
+                             vigil_err *err);
+} vigil__audit_io;
+
+/* Forget the head: at each transaction's start and end (a savepoint's
+ * rollback restores the copy of *c taken when it was set instead). */
+void vigil__audit_chain_reset(vigil__audit_chain *c);
+
+/* Append ev's record in be's current write transaction: the head is locked
+ * and read on the transaction's first append, then advanced in *c. On error
+ * the head in *c is not advanced (the backend rolls back what it stored). */
+vigil_status vigil__audit_append(vigil__audit_chain *c, const vigil__audit_io *io, void *be,
+                                 const vigil__audit_ev *ev, vigil_err *err);
+
+/* Before the commit: write the head row when records were appended. */
+vigil_status vigil__audit_flush(vigil__audit_chain *c, const vigil__audit_io *io, void *be,
+                                vigil_err *err);
 
 /* Callback for walking audit records: return 0 to continue, non-zero to stop. */
 typedef int (*vigil__audit_cb)(void *ctx, const vigil_audit_record *r);

@@ -128,6 +128,70 @@ static void chain_of_an_untouched_store_verifies(void **state)
     assert_true(rep.ok);
 }
 
+/* One appender: 60 rounds, every third a batch of three records (the head
+ * carried across the batch's savepoints), the others one record each: 100
+ * records. Exits 0 when every call succeeded. */
+static void appender(const char *uri, int id)
+{
+    vigil_store *st = NULL;
+    if (vigil_store_open(uri, 0, &st, NULL) != VIGIL_OK) {
+        _exit(3);
+    }
+    vigil_actor who = {id == 0 ? "appender.a" : "appender.b", "chain test"};
+    int rc = 0;
+    for (int k = 0; k < 60 && rc == 0; k++) {
+        char detail[64];
+        snprintf(detail, sizeof detail, "round %d", k);
+        if (k % 3 != 0) {
+            rc = vigil_store_audit_denied(st, &who, detail, NULL) == VIGIL_OK ? 0 : 1;
+            continue;
+        }
+        rc = vigil_store_batch_begin(st, NULL) == VIGIL_OK ? 0 : 2;
+        for (int i = 0; i < 3 && rc == 0; i++) {
+            rc = vigil_store_audit_denied(st, &who, detail, NULL) == VIGIL_OK ? 0 : 1;
+        }
+        if (rc == 0) {
+            rc = vigil_store_batch_commit(st, NULL) == VIGIL_OK ? 0 : 2;
+        } else {
+            vigil_store_batch_rollback(st);
+        }
+    }
+    vigil_store_close(st);
+    _exit(rc);
+}
+
+/* The head is locked for the whole of a transaction that appends (audit.c's
+ * vigil__audit_append and the backend's head_lock): two processes appending
+ * to one store at once both succeed every time and leave one unbroken chain
+ * holding all their records, whatever the backend. */
+static void two_processes_appending_at_once_leave_one_unbroken_chain(void **state)
+{
+    fx *f = *state;
+    int64_t seq0 = 0, seq1 = 0;
+    uint8_t head[VIGIL_AUDIT_HASH_LEN];
+    assert_int_equal(vigil_audit_head(f->st, &seq0, head, NULL), VIGIL_OK);
+    pid_t pid[2];
+    for (int i = 0; i < 2; i++) {
+        pid[i] = fork();
+        assert_true(pid[i] >= 0);
+        if (pid[i] == 0) {
+            appender(f->uri, i);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        int wst = 0;
+        assert_int_equal(waitpid(pid[i], &wst, 0), pid[i]);
+        assert_true(WIFEXITED(wst));
+        assert_int_equal(WEXITSTATUS(wst), 0);
+    }
+    assert_int_equal(vigil_audit_head(f->st, &seq1, head, NULL), VIGIL_OK);
+    assert_int_equal(seq1, seq0 + 200);
+    vigil_audit_report rep = fx_verify(f);
+    assert_true(rep.ok);
+    assert_int_equal(rep.n_records, seq1);
+    assert_memory_equal(rep.head, head, VIGIL_AUDIT_HASH_LEN);
+}
+
 /* A detail cut to fit ends on a whole UTF-8 character: every cut point
  * inside a two-, three- and four-byte character. */
 static void detail_cut_to_fit_stays_valid_utf8(void **state)
@@ -532,6 +596,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(reordered_records_are_detected, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(removed_newest_records_are_detected_as_truncation, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(audit_table_refuses_update_and_delete, fx_setup_activity, fx_teardown),
+    cmocka_unit_test_setup_teardown(two_processes_appending_at_once_leave_one_unbroken_chain, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(audit_read_returns_records_and_is_itself_audited, fx_setup_activity, fx_teardown),
     cmocka_unit_test_setup_teardown(audit_verify_command_prints_ok_or_the_first_failure, fx_setup_activity, fx_teardown),
 };

@@ -189,6 +189,56 @@ static void acknowledgement_records_who_when_and_what_they_did(void **state)
     vigil_store_episode_list_fini(&l);
 }
 
+/* The acknowledgement's rule is the store's (store.c), whatever the backend: an unknown user
+ * and a disabled one are refused before anything is written (no acknowledgement, no audit
+ * record), and an unknown user learns nothing of which alerts exist. */
+static void acknowledgement_by_unknown_or_disabled_user_is_refused_and_writes_nothing(
+    void **state)
+{
+    fx *f = *state;
+    char nhs[11];
+    fx_nhs(3014, nhs);
+    int64_t pid = fx_patient(f, nhs, NULL, NULL);
+    int64_t adm = 0;
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "3", T0, &adm, NULL), VIGIL_OK);
+    fx_user(f, "nurse.gone", VIGIL_STORE_ROLE_NURSE);
+    vigil_actor admin = {"admin", "user management"};
+    assert_int_equal(vigil_store_user_disable(f->st, &admin, "nurse.gone", T0, NULL), VIGIL_OK);
+    int64_t ep = 0, al = 0, ack = 0;
+    assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, pid, VIGIL_RESP_URGENT,
+                                              VIGIL_STORE_TRIGGER_NEWS2, 0, 0, T0, &ep, &al, NULL),
+                     VIGIL_OK);
+    const vigil_actor gone = {"nurse.gone", "direct care"};
+    const vigil_actor nobody = {"mallory", "direct care"};
+    const vigil_actor *refused[] = {&gone, &nobody};
+    int64_t seq_before = 0, seq_after = 0;
+    uint8_t h[VIGIL_AUDIT_HASH_LEN];
+    assert_int_equal(vigil_audit_head(f->st, &seq_before, h, NULL), VIGIL_OK);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        vigil_err e = {0};
+        char want[160];
+        snprintf(want, sizeof want,
+                 "acknowledging an alert must be done by a registered clinician; '%s' is not one",
+                 refused[i]->user);
+        assert_int_equal(vigil_store_alert_ack(f->st, refused[i], al, T0 + MIN_MS,
+                                               VIGIL_STORE_ACK_ATTENDING, NULL, &ack, &e),
+                         VIGIL_ERR_DENIED);
+        assert_string_equal(e.msg, want);
+        assert_string_equal(e.field, "actor.user");
+        /* an alert that does not exist: refused for who they are, not "no alert" */
+        assert_int_equal(vigil_store_alert_ack(f->st, refused[i], al + 1000, T0 + MIN_MS,
+                                               VIGIL_STORE_ACK_ATTENDING, NULL, &ack, &e),
+                         VIGIL_ERR_DENIED);
+    }
+    assert_int_equal(vigil_audit_head(f->st, &seq_after, h, NULL), VIGIL_OK);
+    assert_int_equal(seq_after, seq_before);
+    vigil_store_episode_list l;
+    assert_int_equal(vigil_store_episodes_open(f->st, &FX_NURSE, "7A", &l, NULL), VIGIL_OK);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.rows[0].n_acks, 0);
+    vigil_store_episode_list_fini(&l);
+}
+
 static void higher_level_opens_a_new_episode_and_closes_the_old(void **state)
 {
     fx *f = *state;
@@ -530,6 +580,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(ward_list_shows_latest_score_due_inputs_and_patient_state, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(declining_to_escalate_without_a_reason_is_refused, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(acknowledgement_records_who_when_and_what_they_did, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(acknowledgement_by_unknown_or_disabled_user_is_refused_and_writes_nothing, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(higher_level_opens_a_new_episode_and_closes_the_old, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(marthas_rule_log_is_append_only, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(marthas_rule_export_gives_csv_with_time_to_review_and_outcome, fx_setup, fx_teardown),

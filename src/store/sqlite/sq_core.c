@@ -1,8 +1,9 @@
 /*
  * sq_core.c: the SQLite backend's connection: open (WAL, synchronous=FULL,
  * foreign keys, busy timeout, defensive mode), schema migrations keyed by
- * PRAGMA user_version, the statement cache, error mapping, transactions and
- * the audit append, and the backend's function table.
+ * PRAGMA user_version, the statement cache, error mapping, transactions, the
+ * audit chain's storage primitives (audit.c's vigil__audit_append drives
+ * them), and the backend's function table.
  *
  * Does not: know any table but audit/audit_head (the other ops live in
  * sq_obs.c, sq_care.c, sq_read.c, sq_user.c).
@@ -198,8 +199,7 @@ vigil_status sq_begin(sq *q, vigil_err *err)
         q->no_sync = false; /* the batch's commit decides */
         return op_begin(q, err);
     }
-    q->head.valid = false;
-    q->head.dirty = false;
+    vigil__audit_chain_reset(&q->head);
     if (q->no_sync) {
         vigil_status ns = run_cached(q, SQL_SYNC_NORMAL, "synchronous", err);
         if (ns != VIGIL_OK) {
@@ -270,7 +270,7 @@ vigil_status sq_end(sq *q, vigil_status s, vigil_err *err)
     if (q->batch) {
         return op_end(q, s, err);
     }
-    if (s == VIGIL_OK && q->head.dirty) {
+    if (s == VIGIL_OK) {
         s = write_head(q, err);
     }
     bool no_sync = q->no_sync;
@@ -284,8 +284,7 @@ vigil_status sq_end(sq *q, vigil_status s, vigil_err *err)
     if (s != VIGIL_OK) {
         rollback(q);
     }
-    q->head.valid = false;
-    q->head.dirty = false;
+    vigil__audit_chain_reset(&q->head);
     return no_sync ? sync_full(q, s, err) : s;
 }
 
@@ -331,7 +330,7 @@ vigil_status vigil__sq_batch_commit(void *be, vigil_err *err)
     }
     q->batch = false;
     if (sqlite3_get_autocommit(q->db)) {
-        q->head.valid = q->head.dirty = false;
+        vigil__audit_chain_reset(&q->head);
         return vigil_err_set(err, VIGIL_ERR_IO, "store",
                              "the batch's transaction was rolled back by an error");
     }
@@ -352,7 +351,7 @@ static const char SQL_SAVEPOINT[] = "SAVEPOINT item";
 static const char SQL_RELEASE[] = "RELEASE item";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO item";
 
-vigil_status sq_savepoint(sq *q, sq_head *saved, vigil_err *err)
+vigil_status sq_savepoint(sq *q, vigil__audit_chain *saved, vigil_err *err)
 {
     *saved = q->head;
     return run_cached(q, SQL_SAVEPOINT, "savepoint", err);
@@ -363,7 +362,7 @@ vigil_status sq_release(sq *q, vigil_err *err)
     return run_cached(q, SQL_RELEASE, "release savepoint", err);
 }
 
-vigil_status sq_rollback_to(sq *q, const sq_head *saved, vigil_err *err)
+vigil_status sq_rollback_to(sq *q, const vigil__audit_chain *saved, vigil_err *err)
 {
     sq_patcache_clear(q);
     vigil_status s = run_cached(q, SQL_ROLLBACK_TO, "rollback to savepoint", err);
@@ -462,34 +461,6 @@ int sq_col_enum(sqlite3_stmt *st, int i, const char *const *names, int n)
 
 /* ---- shared checks ------------------------------------------------------- */
 
-static const char SQL_USER_ROLE[] =
-    "SELECT role FROM app_user WHERE username = ?1 AND disabled_ms IS NULL";
-
-vigil_status sq_require_role(sq *q, const vigil_actor *who, unsigned mask, const char *doing,
-                             vigil_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    vigil_status ps = sq_prep(q, SQL_USER_ROLE, &st, err);
-    if (ps != VIGIL_OK) {
-        return ps;
-    }
-    sq_bind_text(st, 1, who->user);
-    bool row = false;
-    vigil_status s = sq_step(q, st, &row, "user role", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    int role = row ? sq_col_enum(st, 0, vigil__store_role_names, VIGIL_STORE_ROLE_COUNT) : -1;
-    sq_done(st);
-    if (role < 0 || (mask & VIGIL__ROLE_BIT(role)) == 0) {
-        return vigil_err_set(
-            err, VIGIL_ERR_DENIED, "actor.user",
-            "%s must be done by a registered %s; '%s' is not one", doing,
-            (mask == VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)) ? "doctor" : "clinician", who->user);
-    }
-    return VIGIL_OK;
-}
-
 vigil_status sq_require_row(sq *q, const char *sql_exists, int64_t id, const char *what,
                             vigil_err *err)
 {
@@ -541,7 +512,7 @@ vigil_status sq_open_row(sq *q, const char *sql, int64_t id, const char *field, 
     return VIGIL_OK;
 }
 
-/* ---- audit append -------------------------------------------------------- */
+/* ---- audit: the chain's storage primitives (audit.c drives them) ---------- */
 
 static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
 static const char SQL_AUDIT_INSERT[] =
@@ -549,10 +520,19 @@ static const char SQL_AUDIT_INSERT[] =
     "detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char SQL_HEAD_SET[] = "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1";
 
-/* Read the chain's head inside the current transaction. */
-static vigil_status read_head(sq *q, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH_LEN],
+/* The head's lock is the database's write lock: every write transaction
+ * takes it when it begins (BEGIN IMMEDIATE, sq_begin), before it reads
+ * anything, and holds it to its end, so no other connection or process can
+ * append meanwhile. Refused outside a write transaction, where the head could
+ * move under the read. */
+static vigil_status head_lock(void *be, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH_LEN],
                               vigil_err *err)
 {
+    sq *q = be;
+    if (sqlite3_txn_state(q->db, "main") != SQLITE_TXN_WRITE) {
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "audit",
+                             "the audit head is locked only by a write transaction");
+    }
     sqlite3_stmt *st = NULL;
     vigil_status ps = sq_prep(q, SQL_HEAD, &st, err);
     if (ps != VIGIL_OK) {
@@ -574,62 +554,56 @@ static vigil_status read_head(sq *q, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH
     return VIGIL_OK;
 }
 
-static vigil_status write_head(sq *q, vigil_err *err)
+static vigil_status record_insert(void *be, const vigil_audit_record *r, vigil_err *err)
 {
+    sq *q = be;
+    sqlite3_stmt *st = NULL;
+    vigil_status s = sq_prep(q, SQL_AUDIT_INSERT, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sq_bind_i64(st, 1, r->seq);
+    sq_bind_i64(st, 2, r->t_ms);
+    sq_bind_text(st, 3, r->actor);
+    sq_bind_text(st, 4, r->action);
+    sq_bind_text(st, 5, r->entity);
+    sq_bind_i64(st, 6, r->entity_id);
+    sq_bind_i64(st, 7, r->patient_id);
+    sq_bind_text(st, 8, r->reason);
+    sq_bind_text(st, 9, r->detail);
+    sqlite3_bind_blob(st, 10, r->prev_hash, VIGIL_AUDIT_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 11, r->hash, VIGIL_AUDIT_HASH_LEN, SQLITE_STATIC);
+    return sq_run(q, st, "audit append", err);
+}
+
+static vigil_status head_set(void *be, int64_t seq, const uint8_t hash[VIGIL_AUDIT_HASH_LEN],
+                             vigil_err *err)
+{
+    sq *q = be;
     sqlite3_stmt *st = NULL;
     vigil_status s = sq_prep(q, SQL_HEAD_SET, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }
-    sq_bind_i64(st, 1, q->head.seq);
-    sqlite3_bind_blob(st, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN, SQLITE_STATIC);
-    s = sq_run(q, st, "audit head", err);
-    if (s == VIGIL_OK) {
-        q->head.dirty = false;
-    }
-    return s;
+    sq_bind_i64(st, 1, seq);
+    sqlite3_bind_blob(st, 2, hash, VIGIL_AUDIT_HASH_LEN, SQLITE_STATIC);
+    return sq_run(q, st, "audit head", err);
+}
+
+static const vigil__audit_io sq_audit_io = {
+    .head_lock = head_lock,
+    .insert = record_insert,
+    .head_set = head_set,
+};
+
+static vigil_status write_head(sq *q, vigil_err *err)
+{
+    return vigil__audit_flush(&q->head, &sq_audit_io, q, err);
 }
 
 vigil_status sq_audit(sq *q, const vigil__audit_ev *ev, vigil_err *err)
 {
-    vigil_status s = VIGIL_OK;
-    if (!q->head.valid) {
-        /* BEGIN IMMEDIATE holds the write lock: nobody else can move it */
-        s = read_head(q, &q->head.seq, q->head.hash, err);
-        if (s != VIGIL_OK) {
-            return s;
-        }
-        q->head.valid = true;
-    }
-    vigil_audit_record r;
-    s = vigil__audit_make(ev, vigil__store_now_ms(), q->head.seq, q->head.hash, &r, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    sqlite3_stmt *st = NULL;
-    s = sq_prep(q, SQL_AUDIT_INSERT, &st, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    sq_bind_i64(st, 1, r.seq);
-    sq_bind_i64(st, 2, r.t_ms);
-    sq_bind_text(st, 3, r.actor);
-    sq_bind_text(st, 4, r.action);
-    sq_bind_text(st, 5, r.entity);
-    sq_bind_i64(st, 6, r.entity_id);
-    sq_bind_i64(st, 7, r.patient_id);
-    sq_bind_text(st, 8, r.reason);
-    sq_bind_text(st, 9, r.detail);
-    sqlite3_bind_blob(st, 10, r.prev_hash, VIGIL_AUDIT_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 11, r.hash, VIGIL_AUDIT_HASH_LEN, SQLITE_STATIC);
-    s = sq_run(q, st, "audit append", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    q->head.seq = r.seq;
-    memcpy(q->head.hash, r.hash, VIGIL_AUDIT_HASH_LEN);
-    q->head.dirty = true;
-    return VIGIL_OK;
+    return vigil__audit_append(&q->head, &sq_audit_io, q, ev, err);
 }
 
 /* ---- migrations ---------------------------------------------------------- */

@@ -795,7 +795,7 @@ static vigil_status batch_txn(sq *q, const vigil_actor *who, const vigil_store_o
 {
     bool savepoint = n > 1;
     for (;;) {
-        sq_head saved;
+        vigil__audit_chain saved;
         vigil_status s = savepoint ? sq_savepoint(q, &saved, err) : VIGIL_OK;
         size_t bad = SIZE_MAX;
         for (size_t i = 0; s == VIGIL_OK && bad == SIZE_MAX && i < n;) {

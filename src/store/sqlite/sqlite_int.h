@@ -4,8 +4,9 @@
  * and the schema migrations.
  *
  * Invariants: every public op runs in one transaction (BEGIN IMMEDIATE, so
- * the write lock is taken before anything is read and audit heads cannot
- * race), appends its audit record(s) inside it, and returns only after
+ * the write lock is taken before anything is read: it is the audit head's
+ * lock audit.c asks for, sq_core.c's head_lock), appends its audit record(s)
+ * inside it through vigil__audit_append, and returns only after
  * COMMIT with synchronous=FULL; every statement is reset after use so no
  * read stays open past its op; every SQLite error becomes a vigil_status
  * with SQLite's message in vigil_err.
@@ -26,16 +27,6 @@ typedef struct sq_slot {
     sqlite3_stmt *stmt;
 } sq_slot;
 
-/* The audit chain's head as the current write transaction sees it: read
- * once per transaction, advanced in memory by each append, and written to
- * audit_head once, just before COMMIT (sq_end). */
-typedef struct sq_head {
-    bool valid; /* read in this transaction */
-    bool dirty; /* advanced since it was read */
-    int64_t seq;
-    uint8_t hash[VIGIL_AUDIT_HASH_LEN];
-} sq_head;
-
 typedef struct sq_patcache sq_patcache;
 
 typedef struct sq {
@@ -44,8 +35,8 @@ typedef struct sq {
     bool batch;       /* inside vigil_store_batch_begin .. commit: calls are savepoints */
     bool no_sync;     /* this transaction commits without an fsync (a read's audit) */
     bool unsynced;    /* a commit since the last fsync of the WAL was made without one */
-    sq_head op_saved; /* the head when the current call of the batch began */
-    sq_head head;
+    vigil__audit_chain op_saved; /* the head when the current call of the batch began */
+    vigil__audit_chain head;     /* audit.c's view of the chain in this transaction */
     sq_slot cache[SQ_CACHE_SLOTS];
     sq_patcache *patcache; /* sq_patcache.c; NULL until the first patient is read */
     int64_t data_version;  /* PRAGMA data_version when the cache was last checked */
@@ -104,9 +95,9 @@ vigil_status sq_audit(sq *q, const vigil__audit_ev *ev, vigil_err *err);
 /* Savepoints inside a write transaction: the in-memory head must roll back
  * with the records. sq_savepoint / sq_release / sq_rollback_to take the
  * caller's copy of the head to restore. */
-vigil_status sq_savepoint(sq *q, sq_head *saved, vigil_err *err);
+vigil_status sq_savepoint(sq *q, vigil__audit_chain *saved, vigil_err *err);
 vigil_status sq_release(sq *q, vigil_err *err);
-vigil_status sq_rollback_to(sq *q, const sq_head *saved, vigil_err *err);
+vigil_status sq_rollback_to(sq *q, const vigil__audit_chain *saved, vigil_err *err);
 
 /* The patient cache (sq_patcache.c): rows read by NHS number or hospital
  * number, kept exactly as stored. attach installs the hooks that empty it
@@ -141,11 +132,6 @@ double sq_col_real(sqlite3_stmt *st, int i);
 vigil_admin_sex sq_col_sex(sqlite3_stmt *st, int i);
 /* Column i as an enum through a name table; -1 for NULL or unknown. */
 int sq_col_enum(sqlite3_stmt *st, int i, const char *const *names, int n);
-
-/* The caller must hold one of the roles in mask (VIGIL__ROLE_BIT): looks up
- * who->user among enabled users. VIGIL_ERR_DENIED otherwise. */
-vigil_status sq_require_role(sq *q, const vigil_actor *who, unsigned mask, const char *doing,
-                             vigil_err *err);
 
 /* Row `id` of a (patient_id, closed) query must exist and be open: gives its
  * patient. NOT_FOUND "no <noun> N" / CONFLICT "<noun> N <closed_words>". */
