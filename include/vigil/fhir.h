@@ -277,4 +277,25 @@ typedef struct vigil_fhir_outcome {
 vigil_status vigil_fhir_parse_outcome(const char *json, size_t len, vigil_fhir_outcome *out,
                                       vigil_fhir_issue *issue);
 
+/* ---- patients in (issue 14: the sex subgroup; docs/fhir.md "Patient") ---- */
+
+/* Who a Patient resource is and its administrative sex. */
+typedef struct vigil_fhir_patient {
+    char nhs_number[VIGIL_NHS_NUMBER_LEN + 1]; /* identifier in the NHS number system, or "" */
+    char mrn[VIGIL_ID_MAX]; /* the resource id (what Patient/<id> references name), else the
+                               first other identifier's value, or "" */
+    vigil_admin_sex sex;    /* gender; NONE when absent */
+} vigil_fhir_patient;
+
+/*
+ * Parse a FHIR R4 Patient from json[0..len): identifier (the NHS number
+ * system, checked; any other system a local number), id, gender (female,
+ * male, other, unknown: REQ FHIR-PATIENT-GENDER). Needs an NHS number or a
+ * local number. Other members are ignored; a modifierExtension is refused.
+ * Returns VIGIL_OK, VIGIL_ERR_PARSE (issue says why), VIGIL_ERR_ARG; on
+ * error *out is unchanged. Reentrant.
+ */
+vigil_status vigil_fhir_parse_patient(const char *json, size_t len, vigil_fhir_patient *out,
+                                      vigil_fhir_issue *issue);
+
 #endif

@@ -489,6 +489,7 @@ typedef struct vigil_adt_event {
     bool has_discharge_t;
     int64_t discharge_t_ms;       /* PV1-45 */
     char source_id[VIGIL_ID_MAX]; /* MSH-10 */
+    vigil_admin_sex sex;          /* PID-8; NONE when not given */
 } vigil_adt_event;
 
 void vigil_adt_event_init(vigil_adt_event *ev);

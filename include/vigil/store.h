@@ -1183,4 +1183,16 @@ typedef vigil_status (*vigil_store_set_row_cb)(void *ctx, const vigil_store_set_
 vigil_status vigil_store_set_rows(vigil_store *st, int64_t from_ms, int64_t to_ms,
                                   vigil_store_set_row_cb cb, void *ctx, vigil_err *err);
 
+/*
+ * The ward of the patient's open bed stay into out_ward ("" when not
+ * admitted or not in a bed), for an access decision taken BEFORE any
+ * audited read (issue 12: no read is audited for a patient the user may not
+ * see). Not audited: it reveals only where a patient is, which the caller
+ * uses to refuse or to go on to an audited read, never shows. NOT_FOUND when
+ * there is no such patient; ARG on a bad argument. Thread-safe per
+ * connection; works on a VIGIL_STORE_READONLY connection.
+ */
+vigil_status vigil_store_patient_ward(vigil_store *st, int64_t patient_id,
+                                      char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
+
 #endif

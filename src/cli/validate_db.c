@@ -8,7 +8,9 @@
  * is left out, vigil_monitor_label). Per set and per admission (the largest
  * score up to its first event): AUROC with DeLong CI, AUPRC, Brier,
  * calibration slope and intercept, observed:expected, the operating point at
- * the bundle's threshold and NEWS2 >= 5, and by age band. JSON.
+ * the bundle's threshold and NEWS2 >= 5, by age band and by administrative
+ * sex (female, male, other, unknown as stored; sets of patients with no sex
+ * recorded are counted and left out of that split). JSON.
  *
  * Does not: write the HTML report (vigil_cli_validation_html renders the
  * hourly research cohort's figures, whose alert rates and lead times assume
@@ -35,6 +37,7 @@ typedef struct vrow {
     int64_t adm;
     double age_y, prob, news2;
     int8_t label;
+    uint8_t sex; /* vigil_admin_sex */
 } vrow;
 
 typedef struct vread {
@@ -66,7 +69,12 @@ static vigil_status take(void *ctx, const vigil_store_set_row *r, vigil_err *err
         v->rows = p;
         v->cap = cap;
     }
-    v->rows[v->n++] = (vrow){r->admission_id, r->age_y, r->ai_prob, (double)r->news2_total, label};
+    v->rows[v->n++] = (vrow){.adm = r->admission_id,
+                             .age_y = r->age_y,
+                             .prob = r->ai_prob,
+                             .news2 = (double)r->news2_total,
+                             .label = label,
+                             .sex = (uint8_t)r->sex};
     return VIGIL_OK;
 }
 
@@ -133,8 +141,9 @@ static vigil_status figures(const vread *v, double threshold, json_t *o, vigil_e
     size_t n = v->n > 0 ? v->n : 1;
     double *p = malloc(n * sizeof *p), *n2 = malloc(n * sizeof *n2);
     uint8_t *y = malloc(n);
-    int *band = malloc(n * sizeof *band);
-    vigil_status s = p == NULL || n2 == NULL || y == NULL || band == NULL
+    int *band = malloc(n * sizeof *band), *sex = malloc(n * sizeof *sex);
+    size_t n_no_sex = 0;
+    vigil_status s = p == NULL || n2 == NULL || y == NULL || band == NULL || sex == NULL
                          ? vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory")
                          : VIGIL_OK;
     double sum_y = 0, sum_p = 0;
@@ -148,8 +157,13 @@ static vigil_status figures(const vread *v, double threshold, json_t *o, vigil_e
         band[i] = vigil_eval_age_band_of(v->rows[i].age_y, &b, NULL) == VIGIL_OK
                       ? (int)b
                       : VIGIL_EVAL_GROUP_NONE;
+        /* group id = sex - 1: female 0, male 1, other 2, unknown 3 */
+        sex[i] = v->rows[i].sex == VIGIL_ADMIN_SEX_NONE ? VIGIL_EVAL_GROUP_NONE
+                                                        : (int)v->rows[i].sex - 1;
+        n_no_sex += v->rows[i].sex == VIGIL_ADMIN_SEX_NONE;
     }
-    vigil_eval_summary sm, sn, am, an, groups[VIGIL_EVAL_AGE_BAND_COUNT];
+    vigil_eval_summary sm, sn, am, an, groups[VIGIL_EVAL_AGE_BAND_COUNT],
+        by_sex[VIGIL_ADMIN_SEX_COUNT - 1];
     if (s == VIGIL_OK) {
         s = vigil_eval_summarize(p, y, v->n, true, threshold, VIGIL_EVAL_MIN_CLASS, &sm, err);
     }
@@ -159,6 +173,10 @@ static vigil_status figures(const vread *v, double threshold, json_t *o, vigil_e
     if (s == VIGIL_OK) {
         s = vigil_eval_subgroups(p, y, band, v->n, VIGIL_EVAL_AGE_BAND_COUNT, true, threshold,
                                  VIGIL_EVAL_MIN_CLASS, groups, err);
+    }
+    if (s == VIGIL_OK) {
+        s = vigil_eval_subgroups(p, y, sex, v->n, VIGIL_ADMIN_SEX_COUNT - 1, true, threshold,
+                                 VIGIL_EVAL_MIN_CLASS, by_sex, err);
     }
     size_t k = 0;
     if (s == VIGIL_OK) {
@@ -183,11 +201,19 @@ static vigil_status figures(const vread *v, double threshold, json_t *o, vigil_e
                                 summary_json(&groups[b]));
         }
         json_object_set_new(o, "model_by_age_band", g);
+        g = json_object();
+        for (size_t x = 0; x + 1 < VIGIL_ADMIN_SEX_COUNT; x++) {
+            json_object_set_new(g, vigil_admin_sex_name((vigil_admin_sex)(x + 1)),
+                                summary_json(&by_sex[x]));
+        }
+        json_object_set_new(o, "model_by_sex", g);
+        json_object_set_new(o, "sets_without_sex", json_integer((json_int_t)n_no_sex));
     }
     free(p);
     free(n2);
     free(y);
     free(band);
+    free(sex);
     return s;
 }
 

@@ -133,6 +133,10 @@ vigil_status vigil__fhir_copy_id(fhir_ctx *c, const char *key, const char *s, ch
  * Condition, fhir_outcome.c). */
 vigil_status vigil__fhir_read_subject(fhir_ctx *c, json_t *res, vigil_obs_event *ev);
 
+/* An NHS number identifier value: exactly 10 digits with a valid check
+ * digit (REQ NHS-NUMBER-CHECK), else "value" at the current path. */
+vigil_status vigil__fhir_nhs_number(fhir_ctx *c, const char *v, char out[VIGIL_NHS_NUMBER_LEN + 1]);
+
 /* True when s is a FHIR id: [A-Za-z0-9.-]{1,64}. */
 bool vigil__fhir_is_id(const char *s);
 /* True when s[0..n) is well-formed UTF-8. */

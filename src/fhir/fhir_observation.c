@@ -323,7 +323,7 @@ static vigil_status read_category(fhir_ctx *c, json_t *res, fhir_kind kind)
 }
 
 /* An NHS number as FHIR carries it: exactly 10 digits, valid check digit. */
-static vigil_status nhs_number(fhir_ctx *c, const char *v, char out[VIGIL_NHS_NUMBER_LEN + 1])
+vigil_status vigil__fhir_nhs_number(fhir_ctx *c, const char *v, char out[VIGIL_NHS_NUMBER_LEN + 1])
 {
     size_t n = strlen(v);
     bool all_digits = n == VIGIL_NHS_NUMBER_LEN;
@@ -358,7 +358,7 @@ static vigil_status subject_reference(fhir_ctx *c, const char *ref, vigil_obs_ev
     }
     if (strncmp(ref, cond, sizeof cond - 1) == 0) {
         /* conditional reference, resolved by NHS number (transactions) */
-        TRY(nhs_number(c, ref + sizeof cond - 1, ev->nhs_number));
+        TRY(vigil__fhir_nhs_number(c, ref + sizeof cond - 1, ev->nhs_number));
         vigil__fhir_pop(c, old);
         return VIGIL_OK;
     }
@@ -378,7 +378,7 @@ static vigil_status subject_identifier(fhir_ctx *c, json_t *ident, vigil_obs_eve
     size_t o2 = vigil__fhir_push_key(c, "value");
     if (strcmp(sys, FHIR_SYS_NHS_NUMBER) == 0) {
         char nhs[VIGIL_NHS_NUMBER_LEN + 1];
-        TRY(nhs_number(c, val, nhs));
+        TRY(vigil__fhir_nhs_number(c, val, nhs));
         if (ev->nhs_number[0] != '\0' && strcmp(ev->nhs_number, nhs) != 0) {
             return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_INVALID,
                                     "NHS number %s differs from %s in subject.reference", nhs,

@@ -258,6 +258,7 @@ vigil_status vigil_hl7_adt_extract(const vigil_hl7_msg *msg, const vigil_hl7_hea
     }
     memcpy(ev.nhs_number, pat.nhs_number, sizeof ev.nhs_number);
     memcpy(ev.mrn, pat.mrn, sizeof ev.mrn);
+    ev.sex = pat.sex; /* REQ HL7-PID8-SEX */
     st = event_time(msg, hdr, opts, &ev, fault);
     if (st == VIGIL_OK) {
         st = read_pv1(msg, pv1, opts, &ev, fault);

@@ -60,10 +60,12 @@ unsigned vigil__hl7_seq(const vigil_hl7_msg *msg, size_t i);
 vigil_status vigil__hl7_ident(const vigil_hl7_seps *seps, vigil_hl7_view v, char *out, size_t cap,
                               const char **why);
 
-/* Patient identifiers from PID-3 (shared by ORU and ADT). */
+/* Patient identifiers from PID-3 and administrative sex from PID-8 (shared
+ * by ORU and ADT). */
 typedef struct vigil__hl7_patient {
     char nhs_number[VIGIL_NHS_NUMBER_LEN + 1];
     char mrn[VIGIL_ID_MAX];
+    vigil_admin_sex sex; /* PID-8; NONE when empty or not a table 0001 code */
 } vigil__hl7_patient;
 
 /*
@@ -72,7 +74,8 @@ typedef struct vigil__hl7_patient {
  * vigil_nhs_number_parse, and the first local number (CX.5 MR or PI); with
  * profile->pid3_untyped_mrn (profile NULL: the default, on), the first
  * identifier with no type is the local number when no MR or PI is sent.
- * Needs at least one. Returns VIGIL_OK or an error with fault (AE).
+ * Needs at least one. Also PID-8 administrative sex (REQ HL7-PID8-SEX).
+ * Returns VIGIL_OK or an error with fault (AE).
  */
 vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i,
                                 const vigil_hl7_profile *profile, vigil__hl7_patient *out,

@@ -265,6 +265,33 @@ vigil_status vigil_hl7_header_read(const vigil_hl7_msg *msg, const vigil_hl7_opt
 /* -------------------------------------------------------- identifiers */
 
 /* REQ HL7-PID-NHS: PID-3 CX.5 NH (or CX.4 NHS), check digit validated */
+/*
+ * REQ HL7-PID8-SEX: PID-8 (HL7 table 0001) as FHIR AdministrativeGender, as
+ * the HL7 v2-to-FHIR ConceptMap table-hl70001-to-administrative-gender maps
+ * it: F female, M male, O and A (ambiguous) other, U unknown; N (not
+ * applicable) is read as unknown. Anything else, or an empty field, is "not
+ * given": sex never refuses a set of vital signs.
+ */
+static vigil_admin_sex pid8_sex(const vigil_hl7_msg *msg, size_t i)
+{
+    vigil_hl7_view v;
+    vigil_hl7_get(msg, i, 8, 1, 1, 0, &v);
+    static const struct {
+        const char *code;
+        vigil_admin_sex sex;
+    } map[] = {
+        {.code = "F", .sex = VIGIL_ADMIN_SEX_FEMALE}, {.code = "M", .sex = VIGIL_ADMIN_SEX_MALE},
+        {.code = "O", .sex = VIGIL_ADMIN_SEX_OTHER},  {.code = "A", .sex = VIGIL_ADMIN_SEX_OTHER},
+        {.code = "U", .sex = VIGIL_ADMIN_SEX_UNKNOWN}, {.code = "N", .sex = VIGIL_ADMIN_SEX_UNKNOWN},
+    };
+    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++) {
+        if (vigil__hl7_eq(v, map[k].code)) {
+            return map[k].sex;
+        }
+    }
+    return VIGIL_ADMIN_SEX_NONE;
+}
+
 vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i,
                                 const vigil_hl7_profile *profile, vigil__hl7_patient *out,
                                 vigil_hl7_fault *fault)
@@ -347,6 +374,7 @@ vigil_status vigil__hl7_pid_ids(const vigil_hl7_msg *msg, size_t i,
                                "PID-3 has neither an NHS number (type NH) nor a local number "
                                "(type MR or PI)");
     }
+    out->sex = pid8_sex(msg, i);
     return VIGIL_OK;
 }
 

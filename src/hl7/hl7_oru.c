@@ -553,6 +553,7 @@ static vigil_status event_for(oru_ctx *c, const obx *x, int64_t t, size_t *out)
     vigil_obs_event_init(ev);
     memcpy(ev->nhs_number, c->pat.nhs_number, sizeof ev->nhs_number);
     memcpy(ev->mrn, c->pat.mrn, sizeof ev->mrn);
+    ev->sex = c->pat.sex; /* REQ HL7-PID8-SEX */
     ev->t_ms = t;
     ev->source = VIGIL_SRC_HL7;
     memcpy(ev->source_id, c->hdr->control_id, sizeof ev->source_id);

@@ -49,18 +49,20 @@ static srv_patient *patient_for(vigil_server *srv, srv_req *r, size_t i)
     }
     vigil_status st;
     vigil_err err = {0};
-    srv_patient *p = vigil__srv_pat_get(srv, &r->who, id, &st, &err);
+    bool denied = false;
+    /* scope first: nothing is read (or audited) for a patient out of scope */
+    srv_patient *p = vigil__srv_pat_get_for(srv, &r->user, &r->who, id, &denied, &st, &err);
+    if (denied) {
+        /* issue 12 finding 12: exactly as if there were no such patient */
+        vigil__srv_req_out_of_scope(r, "no such patient");
+        return NULL;
+    }
     if (p == NULL) {
         if (st == VIGIL_ERR_NOT_FOUND) {
             vigil__srv_req_error(r, 404, "not-found", "no such patient");
         } else {
             vigil__srv_req_store_error(r, st, &err);
         }
-        return NULL;
-    }
-    if (!vigil__srv_scope_ok(&r->user, p->ward)) {
-        /* issue 12 finding 12: exactly as if there were no such patient */
-        vigil__srv_req_out_of_scope(r, "no such patient");
         return NULL;
     }
     return p;
@@ -811,6 +813,43 @@ static void h_outcome_add(vigil_server *srv, srv_req *r)
     vigil__srv_req_json(r, 201, json_pack("{s:I}", "outcome_id", (json_int_t)id));
 }
 
+/* POST /api/patients/{id}/sex {"sex": "female"}: the patient's administrative
+ * sex (REQ STORE-SEX-LATEST in the store), for the monitor's sex subgroup
+ * (issue 14 item 2). Answers the stored value. */
+static void h_sex_set(vigil_server *srv, srv_req *r)
+{
+    static const char *const keys[] = {"sex", NULL};
+    srv_patient *p = patient_for(srv, r, 0);
+    const char *sex_s = p != NULL && only_keys(r, keys) ? need_str(r, "sex") : NULL;
+    if (sex_s == NULL) {
+        return;
+    }
+    vigil_admin_sex sex = VIGIL_ADMIN_SEX_NONE;
+    if (vigil_admin_sex_parse(sex_s, &sex, NULL) != VIGIL_OK || sex == VIGIL_ADMIN_SEX_NONE) {
+        vigil__srv_req_error(r, 422, "unprocessable", "sex is female, male, other or unknown");
+        return;
+    }
+    vigil_err err = {0};
+    vigil_patient pt;
+    memset(&pt, 0, sizeof pt);
+    memcpy(pt.nhs_number, p->nhs, sizeof pt.nhs_number);
+    memcpy(pt.mrn, p->mrn, sizeof pt.mrn);
+    pt.sex = sex;
+    int64_t id = 0;
+    vigil_status st = vigil_store_patient_ensure(srv->store, &r->who, &pt, &id, &err);
+    if (st == VIGIL_OK && id == p->id) {
+        st = vigil_store_patient_get(srv->store, &r->who, id, &pt, &err);
+    } else if (st == VIGIL_OK) {
+        st = vigil_err_set(&err, VIGIL_ERR_CONFLICT, "patient", "the patient's identifiers moved");
+    }
+    if (st != VIGIL_OK) {
+        vigil__srv_req_store_error(r, st, &err);
+        return;
+    }
+    vigil__srv_req_json(r, 200, json_pack("{s:I, s:s}", "patient_id", (json_int_t)id, "sex",
+                                          vigil_admin_sex_name(pt.sex)));
+}
+
 #define OUTCOMES_MAX 64
 
 static void h_outcomes(vigil_server *srv, srv_req *r)
@@ -1373,6 +1412,7 @@ const srv_route vigil__srv_routes[] = {
     {"POST", "/api/patients/{}/concerns", h_concern, CLINICAL, true, false, false, 0},
     {"POST", "/api/patients/{}/outcomes", h_outcome_add, CLINICAL, true, false, false, 0},
     {"GET", "/api/patients/{}/outcomes", h_outcomes, CLINICAL | S, false, false, false, 0},
+    {"POST", "/api/patients/{}/sex", h_sex_set, CLINICAL, true, false, false, 0},
     {"POST", "/api/patients/{}/marthas-rule", h_marthas_call, CLINICAL, true, false, false, 0},
     {"POST", "/api/marthas-rule/{}/review", h_marthas_review, D | O, true, false, false, 0},
     {"GET", "/api/marthas-rule/export", h_marthas_export, S | D | O, false, false, false, 0},
@@ -1400,6 +1440,7 @@ const srv_route vigil__srv_routes[] = {
     {"POST", "/fhir", vigil__srv_h_fhir_post_bundle, CLINICAL, true, true, true, 0},
     {"POST", "/fhir/Encounter", vigil__srv_h_fhir_post_outcome, CLINICAL, true, true, false, 0},
     {"POST", "/fhir/Condition", vigil__srv_h_fhir_post_outcome, CLINICAL, true, true, false, 0},
+    {"POST", "/fhir/Patient", vigil__srv_h_fhir_post_patient, CLINICAL, true, true, false, 0},
     {"GET", "/fhir/Observation", vigil__srv_h_fhir_search, CLINICAL, false, true, false, 0},
 };
 const size_t vigil__srv_n_routes = sizeof vigil__srv_routes / sizeof vigil__srv_routes[0];

@@ -440,7 +440,13 @@ void vigil__srv_h_bedside_code(vigil_server *srv, srv_req *r)
     }
     vigil_status st;
     vigil_err err = {0};
-    srv_patient *p = vigil__srv_pat_get(srv, &r->who, id, &st, &err);
+    bool denied = false;
+    /* scope first: nothing is read (or audited) for a patient out of scope */
+    srv_patient *p = vigil__srv_pat_get_for(srv, &r->user, &r->who, id, &denied, &st, &err);
+    if (denied) {
+        vigil__srv_req_out_of_scope(r, "no such patient"); /* issue 12 finding 12 */
+        return;
+    }
     if (p != NULL && vigil__srv_pat_refresh(srv, &r->who, p, &err) != VIGIL_OK) {
         vigil__srv_req_error(r, 503, "unavailable", "the store did not answer");
         return;

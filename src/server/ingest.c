@@ -473,6 +473,7 @@ static vigil_status adt_apply(vigil_server *srv, const vigil_adt_event *a, const
     memset(&pt, 0, sizeof pt);
     memcpy(pt.nhs_number, a->nhs_number, sizeof pt.nhs_number);
     memcpy(pt.mrn, a->mrn, sizeof pt.mrn);
+    pt.sex = a->sex;
     int64_t id = 0;
     vigil_status s = vigil_store_patient_ensure(srv->store, who, &pt, &id, err);
     if (s != VIGIL_OK) {

@@ -6,7 +6,9 @@
  * recorded (vigil_monitor_label), lays them on days from the first one
  * read (rolling 24 h days ending now: the last day is always the last
  * 24 h), and runs vigil_monitor_compute, the computation `vigil monitor`
- * replays, on each group: all wards, each ward, each age band. Today's
+ * replays, on each group: all wards, each ward, each age band, and female
+ * and male (administrative sex as stored: issue 14 item 2; other and unknown
+ * are too few for a chart of their own and stay in "all"). Today's
  * figures, the alarms and feed health are kept as one JSON report (GET
  * /api/monitor, ward-scoped there) and as /metrics text.
  *
@@ -56,6 +58,7 @@ typedef struct mrow {
     double prob;
     int8_t label;
     uint8_t age;
+    uint8_t sex; /* vigil_admin_sex */
     uint16_t ward;
 } mrow;
 
@@ -132,6 +135,7 @@ static vigil_status take_row(void *ctx, const vigil_store_set_row *r, vigil_err 
     o->prob = r->ai_prob;
     o->label = vigil_monitor_label(r->t_ms, r->outcome_ms, m->now_ms, m->horizon_ms, m->delay_ms);
     o->age = age_band(r->age_y);
+    o->sex = (uint8_t)r->sex;
     o->ward = w;
     return VIGIL_OK;
 }
@@ -155,14 +159,31 @@ static void group_free(group_rows *g)
     free(g->label);
 }
 
-/* kind: 0 all, 1 ward == key, 2 age band == key. */
+/* Group kinds: all rows, a ward, an age band, an administrative sex. */
+enum { G_ALL, G_WARD, G_AGE, G_SEX };
+
+/* Whether row r belongs to group (kind, key). */
+static bool in_group(const mrow *r, int kind, size_t key)
+{
+    switch (kind) {
+    case G_WARD:
+        return r->ward == key;
+    case G_AGE:
+        return r->age == key;
+    case G_SEX:
+        return r->sex == key;
+    default:
+        return true;
+    }
+}
+
 static bool group_build(const srv_monitor *mon, const mread *m, int64_t t0_ms, int kind, size_t key,
                         group_rows *g)
 {
     size_t n_in = mon->cfg.n_inputs, n = 0;
     for (size_t i = 0; i < m->n; i++) { /* this group's rows only: a ward is a few of them */
         const mrow *r = &m->rows[i];
-        n += !((kind == 1 && r->ward != key) || (kind == 2 && r->age != key));
+        n += in_group(r, kind, key);
     }
     n = n > 0 ? n : 1;
     *g = (group_rows){.day = malloc(n * sizeof(int32_t)),
@@ -177,7 +198,7 @@ static bool group_build(const srv_monitor *mon, const mread *m, int64_t t0_ms, i
     size_t k = 0;
     for (size_t i = 0; i < m->n; i++) {
         const mrow *r = &m->rows[i];
-        if ((kind == 1 && r->ward != key) || (kind == 2 && r->age != key)) {
+        if (!in_group(r, kind, key)) {
             continue;
         }
         g->day[k] = (int32_t)((r->t_ms - t0_ms) / DAY_MS);
@@ -371,7 +392,7 @@ static char *metrics_text(const srv_monitor *mon, const json_t *report)
     }
     const json_t *alarms = json_object_get(report, "alarms"), *groups;
     fprintf(f, "# HELP vigil_monitor_alarm A monitoring check outside its control limit now "
-               "(issue 14): check and group (all, ward:NAME, age:BAND).\n"
+               "(issue 14): check and group (all, ward:NAME, age:BAND, sex:SEX).\n"
                "# TYPE vigil_monitor_alarm gauge\n");
     size_t i;
     const json_t *a;
@@ -434,14 +455,20 @@ static vigil_status compute(srv_monitor *mon, int64_t now_ms, json_t **out, vigi
     bool monitoring = s == VIGIL_OK && n_days > mon->cfg.baseline_days;
     bool ok = true;
     if (monitoring) {
-        ok = run_group(mon, m, t0, n_days, 0, 0, "all", NULL, groups, alarms);
+        ok = run_group(mon, m, t0, n_days, G_ALL, 0, "all", NULL, groups, alarms);
         for (size_t w = 0; ok && w < m->n_wards; w++) {
             char g[VIGIL_STORE_NAME_MAX + 8];
             snprintf(g, sizeof g, "ward:%s", m->wards[w]);
-            ok = run_group(mon, m, t0, n_days, 1, w, g, m->wards[w], groups, alarms);
+            ok = run_group(mon, m, t0, n_days, G_WARD, w, g, m->wards[w], groups, alarms);
         }
         for (size_t a = 0; ok && a < AGE_UNKNOWN; a++) {
-            ok = run_group(mon, m, t0, n_days, 2, a, age_names[a], NULL, groups, alarms);
+            ok = run_group(mon, m, t0, n_days, G_AGE, a, age_names[a], NULL, groups, alarms);
+        }
+        static const vigil_admin_sex charted[] = {VIGIL_ADMIN_SEX_FEMALE, VIGIL_ADMIN_SEX_MALE};
+        for (size_t k = 0; ok && k < sizeof charted / sizeof charted[0]; k++) {
+            char g[32];
+            snprintf(g, sizeof g, "sex:%s", vigil_admin_sex_name(charted[k]));
+            ok = run_group(mon, m, t0, n_days, G_SEX, (size_t)charted[k], g, NULL, groups, alarms);
         }
     }
     for (size_t w = 0; s == VIGIL_OK && ok && w < m->n_wards; w++) {

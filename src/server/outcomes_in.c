@@ -18,6 +18,11 @@
  *    /fhir/Condition (vigil/fhir.h parses them).
  * A resent message or resource (same admission, kind and time) is not
  * recorded twice (the store's CONFLICT is taken as "already recorded").
+ * Also a FHIR Patient's administrative sex (POST /fhir/Patient, issue 14
+ * item 2: the monitor's sex subgroup): a Patient belongs to no ward, so only
+ * a user whose scope is every ward ("*", an integration account) may post
+ * one; it finds or creates the patient (vigil_store_patient_ensure) and
+ * reads nothing back.
  * Store thread only. Does not: decide what an outcome means for the model
  * (the monitor and `vigil validate` do).
  */
@@ -237,5 +242,40 @@ void vigil__srv_h_fhir_post_outcome(vigil_server *srv, srv_req *r)
              vigil_store_outcome_kind_name((vigil_store_outcome_kind)kind));
     } else {
         info(r, 200, "this outcome was recorded already");
+    }
+}
+
+void vigil__srv_h_fhir_post_patient(vigil_server *srv, srv_req *r)
+{
+    vigil_fhir_patient fp;
+    vigil_fhir_issue issue;
+    memset(&issue, 0, sizeof issue);
+    if (vigil_fhir_parse_patient(r->raw, r->raw_len, &fp, &issue) != VIGIL_OK) {
+        vigil__srv_fhir_issue(r, &issue);
+        return;
+    }
+    /* a Patient is on no ward: all-ward scope only, decided before any read */
+    if (!vigil__srv_scope_ok(&r->user, NULL)) {
+        vigil__srv_fhir_error(r, 403, "forbidden",
+                              "a Patient resource needs a user whose scope is every ward");
+        return;
+    }
+    vigil_patient pt;
+    memset(&pt, 0, sizeof pt);
+    memcpy(pt.nhs_number, fp.nhs_number, sizeof pt.nhs_number);
+    memcpy(pt.mrn, fp.mrn, sizeof pt.mrn);
+    pt.sex = fp.sex;
+    vigil_err err = {0};
+    int64_t id = 0;
+    vigil_status s = vigil_store_patient_ensure(srv->store, &r->who, &pt, &id, &err);
+    if (s == VIGIL_ERR_CONFLICT) {
+        vigil__srv_fhir_error(r, 409, "conflict", "%s", err.msg);
+    } else if (s == VIGIL_ERR_ARG) {
+        vigil__srv_fhir_error(r, 422, "processing", "%s", err.msg);
+    } else if (s != VIGIL_OK) {
+        vigil__srv_fhir_error(r, 503, "transient", "the patient could not be stored; send it again");
+    } else {
+        info(r, 200, "patient recorded%s%s", fp.sex != VIGIL_ADMIN_SEX_NONE ? "; gender " : "",
+             vigil_admin_sex_name(fp.sex));
     }
 }

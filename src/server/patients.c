@@ -238,6 +238,28 @@ srv_patient *vigil__srv_pat_get(vigil_server *srv, const vigil_actor *who, int64
     return p;
 }
 
+srv_patient *vigil__srv_pat_get_for(vigil_server *srv, const srv_user *u, const vigil_actor *who,
+                                    int64_t id, bool *denied, vigil_status *st, vigil_err *err)
+{
+    *denied = false;
+    *st = VIGIL_OK;
+    srv_patient *p = vigil__srv_idmap_get(&srv->pats.by_id, id);
+    char ward[VIGIL_STORE_NAME_MAX + 1];
+    if (p != NULL && p->loaded) {
+        memcpy(ward, p->ward, sizeof ward);
+    } else {
+        *st = vigil_store_patient_ward(srv->store, id, ward, err);
+        if (*st != VIGIL_OK) {
+            return NULL;
+        }
+    }
+    if (!vigil__srv_scope_ok(u, ward)) {
+        *denied = true;
+        return NULL;
+    }
+    return vigil__srv_pat_get(srv, who, id, st, err);
+}
+
 srv_patient *vigil__srv_pat_find(vigil_server *srv, const vigil_actor *who, const char *nhs,
                                  const char *mrn, vigil_status *st, vigil_err *err)
 {

@@ -410,6 +410,14 @@ extern const vigil_actor vigil__srv_hl7_actor;
  * who). NULL with *st set when the store fails or there is no such patient. */
 srv_patient *vigil__srv_pat_get(vigil_server *srv, const vigil_actor *who, int64_t id,
                                 vigil_status *st, vigil_err *err);
+/* As vigil__srv_pat_get for a signed-in user: the patient's ward is checked
+ * against u's scope FIRST (the cached record's ward, else
+ * vigil_store_patient_ward, which is not audited), so a patient the user may
+ * not see is never loaded and no read is audited for it (issue 12). NULL
+ * with *denied true when out of scope; NULL with *st set when the store
+ * fails or there is no such patient. */
+srv_patient *vigil__srv_pat_get_for(vigil_server *srv, const srv_user *u, const vigil_actor *who,
+                                    int64_t id, bool *denied, vigil_status *st, vigil_err *err);
 /* The record for an event's identifiers, or NULL (*st VIGIL_OK) when the
  * store has no such patient yet. */
 srv_patient *vigil__srv_pat_find(vigil_server *srv, const vigil_actor *who, const char *nhs,
@@ -719,6 +727,8 @@ vigil_status vigil__srv_outcome_from_adt(vigil_server *srv, const vigil_actor *w
 void vigil__srv_fhir_issue(srv_req *r, const vigil_fhir_issue *issue);
 /* POST /fhir/Encounter, /fhir/Condition (store thread). */
 void vigil__srv_h_fhir_post_outcome(vigil_server *srv, srv_req *r);
+/* POST /fhir/Patient: administrative sex (outcomes_in.c; issue 14 item 2). */
+void vigil__srv_h_fhir_post_patient(vigil_server *srv, srv_req *r);
 
 /* ---- live monitoring (monitor_thread.c; issue 14) ---- */
 typedef struct srv_monitor srv_monitor;

@@ -761,6 +761,18 @@ static vigil_status faulty_set_rows(void *be, int64_t from_ms, int64_t to_ms, vi
     return vigil__faulty_leave(f, "set_rows", fail_commit, rc, err);
 }
 
+static vigil_status faulty_patient_ward(void *be, int64_t patient_id, char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "patient_ward", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->patient_ward(f->inner->be, patient_id, out_ward, err);
+    return vigil__faulty_leave(f, "patient_ward", fail_commit, rc, err);
+}
+
 const vigil__store_ops vigil__faulty_ops = {
     .name = "faulty",
     .open = vigil__faulty_open,
@@ -831,4 +843,5 @@ const vigil__store_ops vigil__faulty_ops = {
     .audit_head = faulty_audit_head,
     .audit_read = faulty_audit_read,
     .set_rows = faulty_set_rows,
+    .patient_ward = faulty_patient_ward,
 };

@@ -359,6 +359,9 @@ typedef struct vigil__store_ops {
     /* monitoring rows (set_rows.c checks the arguments) */
     vigil_status (*set_rows)(void *be, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
                              void *ctx, vigil_err *err);
+    /* the ward of a patient's open bed stay, unaudited (set_rows.c checks) */
+    vigil_status (*patient_ward)(void *be, int64_t patient_id,
+                                 char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
 } vigil__store_ops;
 
 struct vigil_store {

@@ -5,8 +5,10 @@ item 4): the live model's figures from a store over a date range. A `vigil serve
 live model scores them), 12 of them a death recorded through the API 6 hours after
 their last set. The figures equal an independent computation from the store file:
 the sets used, events (an outcome within 24 h after a set), AUROC (Mann-Whitney,
-ties halved) of the stored AI probability and of NEWS2, observed:expected; a range
-with no sets gives counts of zero; bad dates are refused."""
+ties halved) of the stored AI probability and of NEWS2, observed:expected; by
+administrative sex (the ADT's PID-8 says male; every odd patient is set female
+through POST /api/patients/{id}/sex), each group's sets and events equal the
+store's; a range with no sets gives counts of zero; bad dates are refused."""
 import datetime
 import json
 import os
@@ -68,6 +70,10 @@ with Server(["--model", MODEL, "--no-monitor"]) as s:
                     "measured_at": iso(start + k * 60 + j * 6 * HOUR)}
             st, js, _ = s.http("POST", "/api/patients/%d/observations" % pid, body, token=nurse)
             ok = ok and st == 201
+        if k % 2 == 1:
+            st, js, _ = s.http("POST", "/api/patients/%d/sex" % pid, {"sex": "female"},
+                               token=nurse)
+            ok = ok and st == 200 and js.get("sex") == "female"
         if ill:
             st, _, _ = s.http("POST", "/api/patients/%d/outcomes" % pid,
                               {"kind": "death", "t": iso(start + k * 60 + 5 * 6 * HOUR + 6 * HOUR)},
@@ -106,6 +112,20 @@ with Server(["--model", MODEL, "--no-monitor"]) as s:
             and abs(m["observed_expected"] - sum(y) / sum(prob)) < 1e-9,
             "observed:expected %s" % m.get("observed_expected"))
     C.check(got.get("per_admission", {}).get("admissions") == 30, "30 admissions")
+    con = s.db()
+    by_sex = con.execute(
+        "SELECT p.sex, o.t_ms, (SELECT MIN(x.t_ms) FROM outcome x WHERE x.admission_id = "
+        "o.admission_id AND x.t_ms >= o.t_ms) FROM obs_set o JOIN patient p ON p.id = o.patient_id "
+        "JOIN score sc ON sc.obs_set_id = o.id WHERE sc.ai_prob IS NOT NULL").fetchall()
+    con.close()
+    for sex in ("female", "male"):
+        ys = [int(r[2] is not None and r[2] - r[1] <= 24 * HOUR * 1000) for r in by_sex if r[0] == sex]
+        g = got.get("model_by_sex", {}).get(sex, {})
+        C.check(len(ys) == 90 and g.get("n") == len(ys) and g.get("n_pos") == sum(ys),
+                "%s: %s sets, %s events (store: %d, %d)" % (sex, g.get("n"), g.get("n_pos"),
+                                                          len(ys), sum(ys)))
+    C.check(got.get("model_by_sex", {}).get("other", {}).get("n") == 0
+            and got.get("sets_without_sex") == 0, "no other, unknown or unrecorded sex")
     print("validate --db: model AUROC %.3f, NEWS2 AUROC %.3f, O:E %.2f (synthetic ward)"
           % (m.get("auroc") or 0, n2.get("auroc") or 0, m.get("observed_expected") or 0))
 

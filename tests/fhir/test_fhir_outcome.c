@@ -179,6 +179,57 @@ static void other_resources_and_subjectless_ones_are_refused(void **state)
     assert_string_equal(is.expression, "Encounter.subject");
 }
 
+/* Parse text as a Patient; the status, with *o and *is filled. */
+static vigil_status patient(const char *text, vigil_fhir_patient *o, vigil_fhir_issue *is)
+{
+    memset(o, 0, sizeof *o);
+    memset(is, 0, sizeof *is);
+    return vigil_fhir_parse_patient(text, strlen(text), o, is);
+}
+
+/* REQ FHIR-PATIENT-GENDER: Patient.gender (AdministrativeGender, a required
+ * binding) is the administrative sex; identifiers as Observation.subject
+ * names them (NHS number system, else the id as the hospital number). */
+static void patient_gender_and_identifiers_are_read_and_bad_codes_refused(void **s)
+{
+    (void)s;
+    vigil_fhir_patient o;
+    vigil_fhir_issue is;
+    assert_int_equal(patient("{\"resourceType\":\"Patient\",\"id\":\"RX1-42\",\"identifier\":"
+                             "[{\"system\":\"" NHS_SYS "\",\"value\":\"9434765919\"}],"
+                             "\"name\":[{\"family\":\"Smith\"}],\"gender\":\"female\"}",
+                             &o, &is),
+                     VIGIL_OK);
+    assert_string_equal(o.nhs_number, "9434765919");
+    assert_string_equal(o.mrn, "RX1-42");
+    assert_int_equal(o.sex, VIGIL_ADMIN_SEX_FEMALE);
+    assert_int_equal(patient("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
+                             "\"https://rx1.example/mrn\",\"value\":\"A7\"}],\"gender\":\"unknown\"}",
+                             &o, &is),
+                     VIGIL_OK);
+    assert_string_equal(o.mrn, "A7");
+    assert_int_equal(o.sex, VIGIL_ADMIN_SEX_UNKNOWN);
+    assert_int_equal(patient("{\"resourceType\":\"Patient\",\"id\":\"p1\"}", &o, &is), VIGIL_OK);
+    assert_int_equal(o.sex, VIGIL_ADMIN_SEX_NONE);
+    /* F is HL7 v2, not FHIR: refused, with where */
+    assert_int_not_equal(
+        patient("{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"F\"}", &o, &is),
+        VIGIL_OK);
+    assert_int_equal(is.code, VIGIL_FHIR_ISSUE_CODE_INVALID);
+    assert_string_equal(is.expression, "Patient.gender");
+    assert_int_not_equal(
+        patient("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"" NHS_SYS
+                "\",\"value\":\"9434765918\"}]}",
+                &o, &is),
+        VIGIL_OK); /* check digit */
+    assert_int_equal(is.code, VIGIL_FHIR_ISSUE_VALUE);
+    assert_int_not_equal(patient("{\"resourceType\":\"Patient\",\"gender\":\"male\"}", &o, &is),
+                         VIGIL_OK);
+    assert_int_equal(is.code, VIGIL_FHIR_ISSUE_REQUIRED);
+    assert_int_not_equal(patient("{\"resourceType\":\"Person\",\"id\":\"p1\"}", &o, &is), VIGIL_OK);
+    assert_int_equal(is.code, VIGIL_FHIR_ISSUE_NOT_SUPPORTED);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +240,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(sepsis_condition_by_snomed_or_icd10_is_sepsis_at_onset),
         cmocka_unit_test(refuted_sepsis_is_no_outcome_and_recorded_date_stands_in_for_onset),
         cmocka_unit_test(other_resources_and_subjectless_ones_are_refused),
+        cmocka_unit_test(patient_gender_and_identifiers_are_read_and_bad_codes_refused),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

@@ -136,6 +136,21 @@ static void hl7_a03_reads_the_discharge_disposition_in_pv1_36(void **s)
     free(r);
 }
 
+/* REQ HL7-PID8-SEX: an ADT event carries PID-8 too */
+static void hl7_adt_reads_the_administrative_sex_in_pid_8(void **s)
+{
+    (void)s;
+    vigil_hl7_result *r = adt("A01", "", "PID|1||9990000026^^^NHS^NH||||19540101|F\r",
+                              "PV1|1|I|W1^B1^1\r");
+    assert_int_equal(r->fault.ack, VIGIL_HL7_AA);
+    assert_int_equal(r->adt.sex, VIGIL_ADMIN_SEX_FEMALE);
+    free(r);
+    r = adt("A08", "", "PID|1||9990000026^^^NHS^NH\r", "PV1|1|I\r");
+    assert_int_equal(r->fault.ack, VIGIL_HL7_AA);
+    assert_int_equal(r->adt.sex, VIGIL_ADMIN_SEX_NONE);
+    free(r);
+}
+
 static void hl7_adt_needs_pid_and_pv1_and_usable_fields(void **s)
 {
     (void)s;
@@ -187,6 +202,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(hl7_admit_and_transfer_need_a_ward_discharge_and_update_do_not),
     cmocka_unit_test(hl7_adt_needs_pid_and_pv1_and_usable_fields),
     cmocka_unit_test(hl7_a03_reads_the_discharge_disposition_in_pv1_36),
+    cmocka_unit_test(hl7_adt_reads_the_administrative_sex_in_pid_8),
 };
 
 VIGIL_TEST_MAIN(tests)

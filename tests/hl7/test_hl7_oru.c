@@ -567,6 +567,43 @@ static void hl7_patient_identifiers_come_from_pid_3_by_type(void **s)
     }
 }
 
+/* REQ HL7-PID8-SEX: PID-8 (table 0001) is the event's administrative sex,
+ * mapped as the HL7 v2-to-FHIR ConceptMap; an empty or unknown code is "not
+ * given" and never refuses the set. */
+static void hl7_pid_8_gives_the_administrative_sex_and_never_refuses(void **s)
+{
+    (void)s;
+    static const char obr[] =
+        "OBR|1||||||20250114083000+0000\rOBX|1|NM|8867-4^HR^LN||72|/min|||||F\r";
+    static const struct {
+        const char *pid;
+        vigil_admin_sex sex;
+    } cases[] = {
+        {"PID|1||9990000018^^^NHS^NH||||19540101|F\r", VIGIL_ADMIN_SEX_FEMALE},
+        {"PID|1||9990000018^^^NHS^NH||||19540101|M\r", VIGIL_ADMIN_SEX_MALE},
+        {"PID|1||9990000018^^^NHS^NH|||||O\r", VIGIL_ADMIN_SEX_OTHER},
+        {"PID|1||9990000018^^^NHS^NH|||||A\r", VIGIL_ADMIN_SEX_OTHER},
+        {"PID|1||9990000018^^^NHS^NH|||||U\r", VIGIL_ADMIN_SEX_UNKNOWN},
+        {"PID|1||9990000018^^^NHS^NH|||||N\r", VIGIL_ADMIN_SEX_UNKNOWN},
+        {"PID|1||9990000018^^^NHS^NH|||||\r", VIGIL_ADMIN_SEX_NONE},
+        {"PID|1||9990000018^^^NHS^NH\r", VIGIL_ADMIN_SEX_NONE},
+        {"PID|1||9990000018^^^NHS^NH|||||female\r", VIGIL_ADMIN_SEX_NONE},
+        {"PID|1||9990000018^^^NHS^NH|||||f\r", VIGIL_ADMIN_SEX_NONE},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char text[512];
+        vigil_hl7_result *r = decode_str(msg3(text, sizeof text, cases[k].pid, obr));
+        if (r->fault.reason != VIGIL_HL7_R_NONE) {
+            fail_msg("case %zu refused: %s", k, r->fault.text);
+        }
+        assert_int_equal(r->n_events, 1);
+        if (r->events[0].sex != cases[k].sex) {
+            fail_msg("case %zu: sex %d, wanted %d", k, (int)r->events[0].sex, (int)cases[k].sex);
+        }
+        free(r);
+    }
+}
+
 static void hl7_age_comes_from_date_of_birth_which_is_not_kept(void **s)
 {
     (void)s;
@@ -644,6 +681,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(hl7_two_different_heart_rates_store_the_other_vitals_and_neither_rate),
     cmocka_unit_test(hl7_more_observation_sets_than_the_cap_are_refused),
     cmocka_unit_test(hl7_patient_identifiers_come_from_pid_3_by_type),
+    cmocka_unit_test(hl7_pid_8_gives_the_administrative_sex_and_never_refuses),
     cmocka_unit_test(hl7_age_comes_from_date_of_birth_which_is_not_kept),
     cmocka_unit_test(hl7_segment_order_needs_pid_then_obr_then_obx),
 };

@@ -8,7 +8,9 @@ W1 and not W2; the figures equal an independent count from the store file,
 and `vigil monitor --db` (the offline path) gives the same report at the same
 time;
 /metrics carries vigil_monitor_alarm lines; GET /api/monitor is for safety
-officers and admins only and ward-scoped.
+officers and admins only and ward-scoped. W1's patients are female and W2's
+male (PID-8 of their sets, issue 14 item 2): the sex subgroups are charted
+and the drift shows in sex:male, not sex:female, with W2's figures.
 """
 import json
 import os
@@ -74,7 +76,10 @@ with Server(["--model", MODEL, "--monitor-period", "1", "--monitor-baseline-days
             hr = 70 + (k * 3 + j) % 25
             if ward == "W2" and t >= now - 24 * HOUR + 300:
                 hr *= 2
-            a = ack_fields(conn.request(oru("O%d-%d" % (i, j), nhs=nhs, t=hl7_time(t), hr=hr)))
+            msg = oru("O%d-%d" % (i, j), nhs=nhs, t=hl7_time(t), hr=hr)
+            if ward == "W2":  # PID-8: W2's patients are male
+                msg = msg.replace(b"|19540312|F\r", b"|19540312|M\r")
+            a = ack_fields(conn.request(msg))
             sent += 1
             acked += a[0] == "AA"
             t += 3 * HOUR
@@ -109,6 +114,14 @@ with Server(["--model", MODEL, "--monitor-period", "1", "--monitor-baseline-days
             "figures for all wards and each ward (%s)" % [g["group"] for g in rep.get("groups", [])])
     C.check(any(g["group"].startswith("age:") for g in rep.get("groups", [])),
             "and for an age band")
+    C.check(group("sex:female") is not None and group("sex:male") is not None,
+            "and for each administrative sex")
+    C.check(alarm("input:hr_bpm", "sex:male") and not alarm("input:hr_bpm", "sex:female"),
+            "the doubled heart rate shows in the male subgroup (W2's patients), not the female")
+    con = s.db()
+    sexes = dict(con.execute("SELECT sex, count(*) FROM patient GROUP BY sex").fetchall())
+    con.close()
+    C.check(sexes == {"female": 12, "male": 12}, "PID-8 stored for each patient (%s)" % sexes)
     C.check(alarm("input:hr_bpm", "ward:W2"), "the doubled heart rate on W2 is alarmed")
     C.check(not alarm("input:hr_bpm", "ward:W1"), "W1's heart rate is not")
     C.check(not any(a["check"].startswith("input:") and a["check"] != "input:hr_bpm"
@@ -131,6 +144,8 @@ with Server(["--model", MODEL, "--monitor-period", "1", "--monitor-baseline-days
     recent = [r for r in rows if r[2] > last - 20 * HOUR * 1000]
     adm = {r[0] for r in recent}
     out = {r[0] for r in recent if r[1] < lo or r[1] > hi}
+    male_hr = next(i for i in group("sex:male")["inputs"] if i["input"] == "hr_bpm")
+    C.check(male_hr == hr_fig, "sex:male's heart-rate figures are W2's (%s)" % male_hr)
     C.check(hr_fig["admissions"] == len(adm) == 12 and hr_fig["admissions_out"] == len(out) == 12,
             "W2 today: %d admissions measured, %d out of range (store: %d, %d)"
             % (hr_fig["admissions"], hr_fig["admissions_out"], len(adm), len(out)))

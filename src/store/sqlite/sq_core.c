@@ -918,4 +918,5 @@ const vigil__store_ops vigil__sqlite_ops = {
     .audit_head = vigil__sq_audit_head,
     .audit_read = vigil__sq_audit_read,
     .set_rows = vigil__sq_set_rows,
+    .patient_ward = vigil__sq_patient_ward,
 };

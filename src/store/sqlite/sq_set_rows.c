@@ -91,3 +91,47 @@ vigil_status vigil__sq_set_rows(void *be, int64_t from_ms, int64_t to_ms, vigil_
     }
     return sq_end(q, walk(q, from_ms, to_ms, cb, ctx, err), err);
 }
+
+/* The open admission's open bed stay, as vigil_store_patient_current reads
+ * it (sq_read.c SQL_CURRENT), without its audit record. */
+static const char SQL_PATIENT_WARD[] =
+    "SELECT coalesce((SELECT b.ward FROM admission a JOIN bed_stay b ON b.admission_id = a.id\n"
+    "  AND b.to_ms IS NULL WHERE a.patient_id = p.id AND a.discharged_ms IS NULL), '')\n"
+    "FROM patient p WHERE p.id = ?1";
+
+static vigil_status ward_of(sq *q, int64_t patient_id, char *out, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vigil_status s = sq_prep(q, SQL_PATIENT_WARD, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    sq_bind_i64(st, 1, patient_id);
+    bool row = false;
+    s = sq_step(q, st, &row, "read the patient's ward", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "patient_id", "no such patient");
+    }
+    sq_col_text(st, 0, out, VIGIL_STORE_NAME_MAX + 1);
+    sq_done(st);
+    return VIGIL_OK;
+}
+
+vigil_status vigil__sq_patient_ward(void *be, int64_t patient_id,
+                                    char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err)
+{
+    sq *q = be;
+    char ward[VIGIL_STORE_NAME_MAX + 1] = "";
+    vigil_status s = sq_begin_read(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    s = sq_end(q, ward_of(q, patient_id, ward, err), err);
+    if (s == VIGIL_OK) {
+        memcpy(out_ward, ward, sizeof ward);
+    }
+    return s;
+}

@@ -324,6 +324,10 @@ vigil_status vigil__sq_audit_read(void *be, const vigil_actor *who, int64_t from
 #define SQ_SCORE_NCOLS 20
 void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out);
 
+/* sq_set_rows.c: the ward of a patient's open bed stay, unaudited
+ * (vigil_store_patient_ward). */
+vigil_status vigil__sq_patient_ward(void *be, int64_t patient_id,
+                                    char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
 /* sq_set_rows.c: the monitoring rows (vigil_store_set_rows). */
 vigil_status vigil__sq_set_rows(void *be, int64_t from_ms, int64_t to_ms,
                                 vigil_store_set_row_cb cb, void *ctx, vigil_err *err);
