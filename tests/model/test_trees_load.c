@@ -192,6 +192,22 @@ static void trees_load_refuses_non_finite_or_mistyped_values(void **state)
     expect_refused_json(root, VIGIL_ERR_PARSE, "num_nodes", "not an integer");
 }
 
+/* num_nodes is a claim checked against the arrays before anything is allocated: a
+   bundle of 2.6 KB claiming 2^31-1 nodes asked for 17 GB (fuzz_model_bundle's
+   out-of-memory; its input is fuzz/corpus/model_bundle/regress-num-nodes-2e9.json). */
+static void trees_load_checks_num_nodes_against_the_arrays_before_allocating(void **state)
+{
+    (void)state;
+    static const char *const claims[] = {"2147483647", "1000000", "4"};
+    for (size_t k = 0; k < sizeof claims / sizeof claims[0]; k++) {
+        json_t *root = stump();
+        json_object_set_new(json_object_get(tree0(root), "tree_param"), "num_nodes",
+                            json_string(claims[k]));
+        expect_refused_json(root, VIGIL_ERR_PARSE, "/trees/0/left_children",
+                            "tree_param.num_nodes says");
+    }
+}
+
 static void trees_load_refuses_bad_base_scores(void **state)
 {
     (void)state;
@@ -352,6 +368,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(trees_load_refuses_truncated_arrays),
     cmocka_unit_test(trees_load_refuses_broken_tree_structure),
     cmocka_unit_test(trees_load_refuses_non_finite_or_mistyped_values),
+    cmocka_unit_test(trees_load_checks_num_nodes_against_the_arrays_before_allocating),
     cmocka_unit_test(trees_load_refuses_bad_base_scores),
     cmocka_unit_test(trees_load_refuses_models_vigil_does_not_serve),
     cmocka_unit_test(trees_load_refuses_xgboost_models_of_other_kinds),
