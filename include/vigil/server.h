@@ -145,7 +145,11 @@ typedef struct vigil_server_config {
      * nothing of it is stored. */
     const char *const *mllp_allow; /* "10.1.2.3", "10.1.0.0/16", "fd00::/8", "::1" */
     size_t n_mllp_allow;
-    const char *const *hl7_senders; /* "APP/FAC": MSH-3.1 and MSH-4.1; "*" for either is any */
+    /* "APP/FAC": MSH-3.1 and MSH-4.1; "*" for either is any. "APP/FAC|SUBJECT" also binds the
+     * sender to a TLS client certificate (REQ SERVER-HL7-SENDER-CERT): the entry matches only
+     * a message on an MLLP-over-TLS connection whose verified certificate subject (RFC 4514,
+     * as the audit record shows it) is exactly SUBJECT ('|' cannot occur in MSH-3/MSH-4). */
+    const char *const *hl7_senders;
     size_t n_hl7_senders;
 
     /* HTTPS: a PEM certificate (chain) and its PEM private key, both or

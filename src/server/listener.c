@@ -336,7 +336,7 @@ static void on_message(lst *L, size_t i, const char *msg, size_t len)
     snprintf(job->via, sizeof job->via, "%s from %s (%.40s/%.40s)%s%.80s",
              vigil__srv_hl7_actor.reason, c->peer_s, r->hdr.sending_app, r->hdr.sending_fac,
              c->subject[0] != '\0' ? " cert " : "", c->subject);
-    if (r->hdr.kind != VIGIL_HL7_KIND_NONE && !vigil__srv_sender_allowed(srv, &r->hdr)) {
+    if (r->hdr.kind != VIGIL_HL7_KIND_NONE && !vigil__srv_sender_allowed(srv, &r->hdr, c->subject)) {
         /* REQ SERVER-HL7-SENDERS: refused before anything of it is stored */
         atomic_fetch_add(&srv->stats.hl7_refused_sender, 1);
         vigil_hl7_fault_clear(&r->fault);

@@ -17,9 +17,9 @@
  *
  * Versions: TLS 1.2 and 1.3 only (the priority string below).
  *
- * Does not: check the subject against a list (the address allowlist, the
- * MSH-3/MSH-4 sender list and the CA say who may send), revocation (no
- * CRL/OCSP), or session resumption.
+ * Does not: check the subject against a list itself (senders.c does, for
+ * an --hl7-sender entry bound to a subject: REQ SERVER-HL7-SENDER-CERT),
+ * revocation (no CRL/OCSP), or session resumption.
  * Invariants: sessions are touched only by the listener thread; the
  * credentials are read-only once loaded and outlive every session.
  */

@@ -8,7 +8,9 @@
  * spoofed by a host on the same network segment; they keep out the hosts
  * that have no business sending (a misconfigured engine, a test box, a
  * scanner) and say who sent what in the audit trail. Strong sender identity
- * needs MLLP over TLS with client certificates (not built yet: docs/server.md).
+ * needs MLLP over TLS with client certificates (mllp_tls.c); an entry
+ * "APP/FAC|SUBJECT" binds the pair to one certificate subject, so a trusted
+ * certificate cannot send as another system (REQ SERVER-HL7-SENDER-CERT).
  *
  * Invariants: both lists are read once at open (vigil__srv_senders_load)
  * and never change; the listener thread reads them without locks.
@@ -106,8 +108,39 @@ bool vigil__srv_sender_match(const char *entry, const char *app, const char *fac
     if (slash == NULL) {
         return false;
     }
+    size_t fac_n = strcspn(slash + 1, "|"); /* "|SUBJECT" binds a certificate: not the facility */
     return first_comp_is(app, comp, entry, (size_t)(slash - entry)) &&
-           first_comp_is(fac, comp, slash + 1, strlen(slash + 1));
+           first_comp_is(fac, comp, slash + 1, fac_n);
+}
+
+/* REQ SERVER-HL7-SENDER-CERT: an entry "APP/FAC|SUBJECT" holds only for a
+ * connection whose verified client certificate subject is SUBJECT; an entry
+ * without one holds for any connection. */
+static bool subject_ok(const char *entry, const char *subject)
+{
+    const char *bar = strchr(entry, '|');
+    if (bar == NULL) {
+        return true;
+    }
+    return subject != NULL && subject[0] != '\0' && strcmp(bar + 1, subject) == 0;
+}
+
+/* "APP/FAC" or "APP/FAC|SUBJECT": one slash, both parts non-empty, a
+ * non-empty subject after the bar. */
+static bool sender_entry_ok(const char *e)
+{
+    if (e == NULL) {
+        return false;
+    }
+    const char *bar = strchr(e, '|');
+    size_t pair_n = bar != NULL ? (size_t)(bar - e) : strlen(e);
+    const char *slash = memchr(e, '/', pair_n);
+    if (slash == NULL || slash == e || (size_t)(slash - e) + 1 >= pair_n ||
+        memchr(slash + 1, '/', pair_n - (size_t)(slash - e) - 1) != NULL ||
+        pair_n > 2 * VIGIL_HL7_HDR_MAX) {
+        return false;
+    }
+    return bar == NULL || (bar[1] != '\0' && strlen(bar + 1) <= 255);
 }
 
 vigil_status vigil__srv_senders_load(vigil_server *srv, vigil_err *err)
@@ -137,11 +170,10 @@ vigil_status vigil__srv_senders_load(vigil_server *srv, vigil_err *err)
         }
         for (size_t k = 0; k < c->n_hl7_senders; k++) {
             const char *e = c->hl7_senders[k];
-            const char *slash = e != NULL ? strchr(e, '/') : NULL;
-            if (slash == NULL || slash == e || slash[1] == '\0' || strchr(slash + 1, '/') != NULL ||
-                strlen(e) > 2 * VIGIL_HL7_HDR_MAX) {
+            if (!sender_entry_ok(e)) {
                 return vigil_err_set(err, VIGIL_ERR_ARG, "hl7_senders",
-                                     "'%s' is not APP/FAC (MSH-3 and MSH-4; * for any)",
+                                     "'%s' is not APP/FAC or APP/FAC|CERTIFICATE-SUBJECT (MSH-3 and "
+                                     "MSH-4; * for any)",
                                      e != NULL ? e : "");
             }
             size_t n = strlen(e);
@@ -184,14 +216,16 @@ bool vigil__srv_peer_allowed(const vigil_server *srv, const struct sockaddr *sa)
     return false;
 }
 
-bool vigil__srv_sender_allowed(const vigil_server *srv, const vigil_hl7_header *h)
+bool vigil__srv_sender_allowed(const vigil_server *srv, const vigil_hl7_header *h,
+                               const char *subject)
 {
     if (srv->n_senders == 0) {
         return true;
     }
     for (size_t k = 0; k < srv->n_senders; k++) {
         if (vigil__srv_sender_match(srv->senders[k], h->sending_app, h->sending_fac,
-                                    h->seps.comp)) {
+                                    h->seps.comp) &&
+            subject_ok(srv->senders[k], subject)) {
             return true;
         }
     }

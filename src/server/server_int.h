@@ -802,7 +802,8 @@ void vigil__srv_senders_free(vigil_server *srv);
 /* The peer may connect (true when there is no allowlist). */
 bool vigil__srv_peer_allowed(const vigil_server *srv, const struct sockaddr *sa);
 /* The message's MSH-3/MSH-4 are on the sender list (true when there is none). */
-bool vigil__srv_sender_allowed(const vigil_server *srv, const vigil_hl7_header *h);
+bool vigil__srv_sender_allowed(const vigil_server *srv, const vigil_hl7_header *h,
+                               const char *subject);
 
 struct vigil_server {
     vigil_server_config cfg;

@@ -19,6 +19,10 @@ Checks, with a CA given (mutual TLS):
    listener pauses while GnuTLS still holds decrypted records, all get AA
    in order;
 Without a CA: a client with no certificate gets AA (encryption only).
+A sender bound to a certificate (--hl7-sender 'EOBS/RX1|CN=ward7-monitor-1,O=Ward 7',
+REQ SERVER-HL7-SENDER-CERT): another certificate the CA issued, sending as EOBS/RX1,
+gets AR and nothing is stored; the bound certificate gets AA; an unbound entry
+(PAS/RX1) is still open to any trusted certificate; a bad entry stops the server.
 Refusing to start: a key that is not the certificate's, a CA file that is
 not PEM, a missing key file, --mllp-tls-ca without a certificate: each stops
 the server with a reason naming the file or the option.
@@ -267,6 +271,26 @@ with Server(["--mllp-tls-cert", srv_crt, "--mllp-tls-key", srv_key]) as s:
     C.check(reasons and all(" cert " not in r for r in reasons), "and no subject is recorded")
 
 
+# a sender bound to one certificate subject
+cli2_crt, cli2_key = make_leaf("monitor2", "ward-ca", "/O=Ward 7/CN=ward7-monitor-2", False)
+bound = ["--mllp-tls-cert", srv_crt, "--mllp-tls-key", srv_key, "--mllp-tls-ca", ca,
+         "--hl7-sender", "EOBS/RX1|CN=ward7-monitor-1,O=Ward 7", "--hl7-sender", "PAS/RX1"]
+with Server(bound) as s:
+    ok, ack = try_request(s.mllp_port, client_ctx(cli2_crt, cli2_key), oru("BIND-2", hr=151))
+    f = ack_fields(ack) if ack is not None else None
+    C.check(ok and f is not None and f[0] == "AR" and "unknown-sender" in f[2],
+            "a trusted certificate of another subject sending as EOBS/RX1 gets AR (%r)" % (f,))
+    C.check(s.count("obs_set", "hr_bpm = 151") == 0, "and nothing of it is stored")
+    ok, ack = try_request(s.mllp_port, client_ctx(cli_crt, cli_key), oru("BIND-1", hr=152))
+    C.check(ack is not None and ack_fields(ack)[0] == "AA",
+            "the bound certificate gets AA (%r)" % (ack,))
+    C.check(s.count("obs_set", "hr_bpm = 152") == 1, "and its set is stored")
+    pas = oru("BIND-3", hr=153).replace(b"MSH|^~\\&|EOBS|RX1|", b"MSH|^~\\&|PAS|RX1|")
+    ok, ack = try_request(s.mllp_port, client_ctx(cli2_crt, cli2_key), pas)
+    C.check(ack is not None and ack_fields(ack)[0] == "AA",
+            "an unbound entry (PAS/RX1) is open to any trusted certificate (%r)" % (ack,))
+
+
 def refuses(extra, want):
     with tempfile.TemporaryDirectory(prefix="vigil-mllp-tls-db-") as d:
         r = subprocess.run([vigil_bin(), "serve", "--db", os.path.join(d, "w.db"), "--http-port",
@@ -285,4 +309,5 @@ refuses(["--mllp-tls-cert", srv_crt, "--mllp-tls-key", srv_key, "--mllp-tls-ca",
         "holds no PEM block")
 refuses(["--mllp-tls-cert", srv_crt, "--mllp-tls-key", path("missing.key")], "missing.key")
 refuses(["--mllp-tls-ca", ca], "--mllp-tls-ca needs them")
+refuses(["--hl7-sender", "EOBS/RX1|"], "APP/FAC|CERTIFICATE-SUBJECT")
 C.done()

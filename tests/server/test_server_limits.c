@@ -554,6 +554,9 @@ static void allowlist_blocks_and_sender_pairs_match_what_they_name(void **state)
     assert_false(vigil__srv_sender_match("EOBS/RX1", "", "RX1", '^'));
     assert_true(vigil__srv_sender_match("*/RX1", "ANY", "RX1", '^'));
     assert_true(vigil__srv_sender_match("PAS/*", "PAS", "", '^'));
+    /* REQ SERVER-HL7-SENDER-CERT: "|SUBJECT" binds a certificate, it is not the facility */
+    assert_true(vigil__srv_sender_match("EOBS/RX1|CN=m1,O=Ward 7", "EOBS", "RX1", '^'));
+    assert_false(vigil__srv_sender_match("EOBS/RX1|CN=m1", "EOBS", "RX1|CN=m1", '^'));
 }
 
 /* One message over fd and its ACK's text (NUL-terminated in out); false when
