@@ -11,7 +11,9 @@
  *  - alert rate: the day's share of admission-days with a scored set at or
  *    above the threshold, exact p-chart against the baseline days;
  *  - calibration: observed events against expected (sum of risk, rescaled by
- *    the baseline's O:E) over the last window days, limits both ways;
+ *    the baseline's O:E) over the last window days, exact compound-Poisson
+ *    limits both ways with the baseline's admission-clustered design effect
+ *    (a minimum of labelled admission-days);
  *  - discrimination: the AUROC over the last window days (reported, no
  *    alarm).
  * Definitions and the measured false-alarm counts: docs/eval.md ("Live
@@ -91,7 +93,10 @@ typedef struct vigil_monitor_day {
     size_t w_events, w_labelled; /* over the window's scored, labelled sets */
     double w_expected;           /* sum of risk, times the baseline's O:E */
     double oe;                   /* w_events / w_expected (0 when expected is 0) */
-    bool calib_alarm;
+    double calib_lo, calib_hi;   /* control limits on w_events (event hours) */
+    double calib_p;              /* the smaller exact tail probability of w_events */
+    bool calib_charted;          /* enough labelled admission-days in the window */
+    bool calib_alarm;            /* charted, after the baseline, outside the limits */
     double auroc; /* over the window; NaN when one class is missing */
 } vigil_monitor_day;
 
@@ -100,7 +105,9 @@ typedef struct vigil_monitor_ref {
     double in_p0[VIGIL_MONITOR_MAX_INPUTS], in_sigma[VIGIL_MONITOR_MAX_INPUTS];
     double alpha_input; /* the per-input false-alarm rate a day (Bonferroni) */
     double alert_p0, alert_sigma;
-    double oe_base, oe_sigma;
+    double oe_base;          /* the baseline's O:E, rescaling expected */
+    double oe_design_effect; /* cluster-robust / Poisson variance of O - E (>= 1) */
+    double oe_sigma;         /* sqrt(oe_design_effect) */
 } vigil_monitor_ref;
 
 /*

@@ -292,6 +292,11 @@ static json_t *day_json(const vigil_monitor_cfg *cfg, const vigil_monitor_day *d
                   "alert_rate_limit", d->alert_limit, "alert_alarm", d->alert_alarm);
     if (d->has_window) {
         json_object_set_new(j, "oe_7d_vs_baseline", json_real(d->oe));
+        json_object_set_new(j, "events_7d", json_integer((json_int_t)d->w_events));
+        json_object_set_new(j, "expected_7d", json_real(d->w_expected));
+        json_object_set_new(j, "calibration_limits",
+                            json_pack("[f,f]", d->calib_lo, d->calib_hi));
+        json_object_set_new(j, "calibration_p", json_real(d->calib_p));
         json_object_set_new(j, "auroc_7d", isnan(d->auroc) ? json_null() : json_real(d->auroc));
     }
     json_object_set_new(j, "calibration_alarm", json_boolean(d->calib_alarm));
@@ -325,7 +330,7 @@ static void summarise(const vigil_monitor_day *days, size_t n_days, summary *s)
 }
 
 static void print(const mopts *o, const vigil_model_info *info, const vigil_monitor_cfg *cfg,
-                  const vigil_monitor_day *days, size_t n_days)
+                  const vigil_monitor_ref *ref, const vigil_monitor_day *days, size_t n_days)
 {
     summary sum;
     summarise(days, n_days, &sum);
@@ -343,6 +348,8 @@ static void print(const mopts *o, const vigil_model_info *info, const vigil_moni
         (json_int_t)sum.first_input_alarm, "first_alert_alarm_day",
         (json_int_t)sum.first_alert_alarm, "first_calibration_alarm_day",
         (json_int_t)sum.first_calib_alarm, "per_day", per_day);
+    json_object_set_new(out, "calibration_design_effect", json_real(ref->oe_design_effect));
+    json_object_set_new(out, "baseline_oe", json_real(ref->oe_base));
     if (o->json) {
         char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         puts(text != NULL ? text : "null");
@@ -377,16 +384,17 @@ static int monitor_days(const mopts *o, const vigil_model_info *info, const vigi
     float *x = NULL;
     int8_t *label = NULL;
     vigil_monitor_rows rows;
+    vigil_monitor_ref ref;
     vigil_monitor_day *days = malloc(sizeof *days * n_days);
     vigil_err err = {0};
     vigil_status s = days == NULL ? VIGIL_ERR_NOMEM
                                   : build_rows(o, c, risk, mi, n_mi, n_days * o->rows_per_day, &day,
                                                &x, &label, &rows);
     if (s == VIGIL_OK) {
-        s = vigil_monitor_compute(&cfg, &rows, n_days, days, NULL, &err);
+        s = vigil_monitor_compute(&cfg, &rows, n_days, days, &ref, &err);
     }
     if (s == VIGIL_OK) {
-        print(o, info, &cfg, days, n_days);
+        print(o, info, &cfg, &ref, days, n_days);
     } else {
         fprintf(stderr, "vigil monitor: %s\n", err.msg[0] ? err.msg : vigil_status_str(s));
     }

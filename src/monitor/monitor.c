@@ -39,6 +39,7 @@ typedef struct tally {
     size_t *in_n, *in_k;
     size_t *scored, *alerts, *events, *labelled;
     size_t *u_scored, *u_alerted; /* admission-days scored; with an alert */
+    size_t *u_labelled;           /* admission-days with a scored, labelled set */
     double *expected;             /* sum of risk over scored, labelled sets */
 } tally;
 
@@ -53,6 +54,7 @@ static void tally_free(tally *t)
     free(t->expected);
     free(t->u_scored);
     free(t->u_alerted);
+    free(t->u_labelled);
 }
 
 static bool tally_alloc(tally *t, size_t n_in, size_t n_days)
@@ -68,10 +70,11 @@ static bool tally_alloc(tally *t, size_t n_in, size_t n_days)
         .expected = calloc(n_days, sizeof(double)),
         .u_scored = calloc(n_days, sizeof(size_t)),
         .u_alerted = calloc(n_days, sizeof(size_t)),
+        .u_labelled = calloc(n_days, sizeof(size_t)),
     };
     if (t->in_n == NULL || t->in_k == NULL || t->scored == NULL || t->alerts == NULL ||
         t->events == NULL || t->labelled == NULL || t->expected == NULL || t->u_scored == NULL ||
-        t->u_alerted == NULL) {
+        t->u_alerted == NULL || t->u_labelled == NULL) {
         tally_free(t);
         return false;
     }
@@ -131,6 +134,58 @@ static double beta_inc(double a, double b, double x)
         return exp(lbt) * beta_cf(a, b, x) / a;
     }
     return 1.0 - exp(lbt) * beta_cf(b, a, 1.0 - x) / b;
+}
+
+/* The regularised lower incomplete gamma function P(a, x), a > 0, x >= 0
+ * (series for x < a + 1, else continued fraction: Press et al., Numerical
+ * Recipes, 3rd ed., 6.2). */
+static double gamma_p(double a, double x)
+{
+    if (x <= 0.0) {
+        return 0.0;
+    }
+    double gln = lgamma(a);
+    if (x < a + 1.0) {
+        double ap = a, del = 1.0 / a, sum = del;
+        for (int n = 0; n < 1000; n++) {
+            ap += 1.0;
+            del *= x / ap;
+            sum += del;
+            if (fabs(del) < fabs(sum) * 1e-15) {
+                break;
+            }
+        }
+        return sum * exp(-x + a * log(x) - gln);
+    }
+    const double tiny = 1e-300;
+    double b = x + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
+    for (int i = 1; i < 1000; i++) {
+        double an = -i * (i - a);
+        b += 2.0;
+        d = an * d + b;
+        d = fabs(d) < tiny ? tiny : d;
+        c = b + an / c;
+        c = fabs(c) < tiny ? tiny : c;
+        d = 1.0 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1.0) < 1e-15) {
+            break;
+        }
+    }
+    return 1.0 - exp(-x + a * log(x) - gln) * h;
+}
+
+/* P(N >= k) and P(N <= k) for N ~ Poisson(mu), continuous in k >= 0
+ * (P(k, mu) and Q(k + 1, mu)), so a design effect can scale k and mu. */
+static double poisson_upper(double k, double mu)
+{
+    return k <= 0.0 ? 1.0 : gamma_p(k, mu);
+}
+
+static double poisson_lower(double k, double mu)
+{
+    return 1.0 - gamma_p(k + 1.0, mu);
 }
 
 /* P(X >= k) for X ~ Binomial(n, p), continuous in k and n (I_p(k, n - k + 1)),
@@ -198,13 +253,15 @@ static void tally_cluster(const vigil_monitor_cfg *cfg, const vigil_monitor_rows
                           size_t i1, size_t n_days, tally *t)
 {
     size_t d = (size_t)r->day[i0], n_in = cfg->n_inputs;
-    bool scored = false, alerted = false;
+    bool scored = false, alerted = false, labelled = false;
     for (size_t i = i0; i < i1; i++) {
         scored = scored || row_scored(r, i);
+        labelled = labelled || row_labelled(r, i);
         alerted = alerted || (row_scored(r, i) && r->risk[i] >= cfg->threshold);
     }
     t->u_scored[d] += scored;
     t->u_alerted[d] += alerted;
+    t->u_labelled[d] += labelled;
     for (size_t k = 0; k < n_in; k++) {
         bool measured = false, out = false;
         for (size_t i = i0; i < i1; i++) {
@@ -243,8 +300,33 @@ static void tally_rows(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *r
 }
 
 /* The reference of each chart from the baseline days. */
-static void reference(const vigil_monitor_cfg *cfg, const tally *t, size_t n_days,
-                      vigil_monitor_ref *ref)
+/*
+ * The calibration chart's design effect (docs/eval.md "Calibration limit"):
+ * the cluster-robust variance of O - E over the baseline's admissions,
+ * sum_c (O_c - b E_c)^2, against its Poisson value, sum_c b E_c (b the
+ * baseline's O:E). An admission's event hours come in a run (a label stays 1
+ * from before onset to the end of the stay) and are predicted together, so
+ * hours are not independent trials; admissions are. At least 1.
+ */
+static double oe_design_effect(const vigil_monitor_rows *r, size_t baseline_days, double b)
+{
+    double num = 0.0, den = 0.0, oc = 0.0, ec = 0.0;
+    for (size_t i = 0; i < r->n; i++) {
+        if ((size_t)r->day[i] < baseline_days && row_labelled(r, i)) {
+            oc += r->label[i] == 1;
+            ec += b * r->risk[i];
+        }
+        if (i + 1 == r->n || r->unit[i + 1] != r->unit[i]) {
+            num += (oc - ec) * (oc - ec);
+            den += ec;
+            oc = ec = 0.0;
+        }
+    }
+    return den > 0.0 ? fmax(1.0, num / den) : 1.0;
+}
+
+static void reference(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *rows, const tally *t,
+                      size_t n_days, vigil_monitor_ref *ref)
 {
     size_t bd = cfg->baseline_days;
     memset(ref, 0, sizeof *ref);
@@ -276,15 +358,8 @@ static void reference(const vigil_monitor_cfg *cfg, const tally *t, size_t n_day
     ref->alert_p0 = ss > 0 ? fmin(0.999, fmax(1.0 / (double)ss, (double)sa / (double)ss)) : 0.5;
     ref->alert_sigma = vigil_monitor_laney_sigma(t->u_alerted, t->u_scored, bd, ref->alert_p0);
     ref->oe_base = sx > 0 && se > 0 ? (double)se / sx : 1.0;
-    /* calibration: the mean moving range of the daily standardised O - E */
-    double prev = 0, sum_mr = 0;
-    for (size_t d = 0; d < bd; d++) {
-        double e = t->expected[d] * ref->oe_base;
-        double z = e > 0 ? ((double)t->events[d] - e) / sqrt(e) : 0.0;
-        sum_mr += d > 0 ? fabs(z - prev) : 0.0;
-        prev = z;
-    }
-    ref->oe_sigma = bd > 1 ? fmax(1.0, sum_mr / (double)(bd - 1) / 1.128) : 1.0;
+    ref->oe_design_effect = oe_design_effect(rows, bd, ref->oe_base);
+    ref->oe_sigma = sqrt(ref->oe_design_effect);
 }
 
 /* AUROC over the scored, labelled rows of days [d0, d1]. */
@@ -304,6 +379,57 @@ static double window_auroc(const vigil_monitor_rows *r, int32_t d0, int32_t d1, 
         auc = NAN;
     }
     return auc;
+}
+
+/*
+ * The calibration chart of one window (docs/eval.md "Calibration limit").
+ * Under "calibrated as in the baseline" the window's event hours O are a
+ * compound Poisson count: admissions (independent) bring their event hours
+ * in runs, so O = phi N with N ~ Poisson(E / phi), phi the baseline's design
+ * effect (oe_design_effect: the cluster-robust variance of O - E over its
+ * Poisson value). The alarm is the exact Poisson tail of the effective
+ * count O / phi against E / phi, either direction, each at half of
+ * VIGIL_MONITOR_ALPHA (the same exact-tail-with-design-effect rule as the
+ * input charts). The limits, in event hours, are where the tails reach it.
+ * A window with fewer than min_units labelled admission-days is not charted.
+ */
+static void calib_chart(vigil_monitor_day *o, const vigil_monitor_ref *ref, bool charted)
+{
+    double phi = fmax(1.0, ref->oe_design_effect), a = VIGIL_MONITOR_ALPHA / 2.0;
+    double mu = o->w_expected / phi, k = (double)o->w_events / phi;
+    o->oe = o->w_expected > 0.0 ? (double)o->w_events / o->w_expected : 0.0;
+    o->calib_charted = charted && mu > 0.0;
+    if (!(mu > 0.0)) {
+        o->calib_lo = o->calib_hi = 0.0;
+        return;
+    }
+    /* the limits: the smallest k with P(N >= k) <= a; the largest with P(N <= k) <= a */
+    double lo = mu, hi = mu + 40.0 * sqrt(mu) + 40.0;
+    for (int i = 0; i < 100; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (poisson_upper(mid, mu) > a) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    o->calib_hi = phi * hi;
+    lo = 0.0;
+    hi = mu;
+    if (poisson_lower(0.0, mu) > a) {
+        hi = 0.0; /* even no event at all is within the limit */
+    }
+    for (int i = 0; hi > 0.0 && i < 100; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (poisson_lower(mid, mu) <= a) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    o->calib_lo = phi * lo;
+    o->calib_p = fmin(poisson_upper(k, mu), poisson_lower(k, mu));
+    o->calib_alarm = o->calib_charted && o->monitoring && o->calib_p <= a;
 }
 
 static void fill_day(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *r, const tally *t,
@@ -347,10 +473,11 @@ static void fill_day(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *r, 
             e += t->expected[w];
         }
         o->w_expected = e * ref->oe_base;
-        bool c_alarm = false;
-        vigil_monitor_oe(o->w_events, o->w_expected, VIGIL_MONITOR_Z, ref->oe_sigma, &o->oe,
-                         &c_alarm);
-        o->calib_alarm = c_alarm && o->monitoring;
+        size_t units = 0;
+        for (size_t w = d0; w <= d; w++) {
+            units += t->u_labelled[w];
+        }
+        calib_chart(o, ref, units >= cfg->min_units);
         if (!cfg->auroc_last_day_only || d + 1 == n_days) {
             o->auroc = window_auroc(r, (int32_t)d0, (int32_t)d, score, y);
         }
@@ -387,7 +514,7 @@ vigil_status vigil_monitor_compute(const vigil_monitor_cfg *cfg, const vigil_mon
     }
     tally_rows(cfg, rows, n_days, &t);
     vigil_monitor_ref ref;
-    reference(cfg, &t, n_days, &ref);
+    reference(cfg, rows, &t, n_days, &ref);
     for (size_t d = 0; d < n_days; d++) {
         fill_day(cfg, rows, &t, n_days, d, &ref, score, y, &days[d]);
     }

@@ -252,14 +252,16 @@ static json_t *day_json(const srv_monitor *mon, const vigil_monitor_day *d, cons
         add_alarm(alarms, "calibration", group, ward, d->oe, NAN);
     }
     return json_pack(
-        "{s:s,s:s?,s:I,s:o,s:{s:I,s:I,s:f,s:I,s:I,s:f,s:f,s:b},s:{s:b,s:I,s:I,s:f,s:f,s:b},s:o}",
+        "{s:s,s:s?,s:I,s:o,s:{s:I,s:I,s:f,s:I,s:I,s:f,s:f,s:b},s:{s:b,s:I,s:I,s:f,s:f,s:b,s:b,s:f,"
+        "s:f},s:o}",
         "group", group, "ward", ward, "day", (json_int_t)d->day, "inputs", ins, "alerts", "sets",
         (json_int_t)d->n_scored, "sets_alerting", (json_int_t)d->n_alerts, "share_of_sets",
         d->alert_rate, "admission_days", (json_int_t)d->n_units_scored, "admission_days_alerting",
         (json_int_t)d->n_units_alerted, "share", d->unit_alert_rate, "limit", d->alert_limit,
         "alarm", d->alert_alarm, "calibration", "has_window", d->has_window, "labelled",
         (json_int_t)d->w_labelled, "events", (json_int_t)d->w_events, "expected", d->w_expected,
-        "oe", d->oe, "alarm", d->calib_alarm, "auroc_window", num_or_null(d->auroc));
+        "oe", d->oe, "alarm", d->calib_alarm, "charted", d->calib_charted, "events_low",
+        d->calib_lo, "events_high", d->calib_hi, "auroc_window", num_or_null(d->auroc));
 }
 
 /* One group's today: appended to groups (and its alarms); false on failure. */

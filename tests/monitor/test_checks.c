@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vigil/monitor.h"
+#include "vigil/validation.h"
 
 #define DAYS 40
 #define ADM 20 /* admissions a day, each for one day */
@@ -155,6 +156,68 @@ static void doubled_odds_are_alarmed_within_the_window(void **state)
     free(w);
 }
 
+/* A ward whose events come in runs: an admission is septic with chance q and
+ * then every one of its 24 hours is an event, each hour predicted at q
+ * (calibrated hour by hour). Event hours are then far from independent
+ * trials: the design effect is 24 (1 - q), and the exact compound-Poisson
+ * limit holds the unchanged ward, which a Poisson limit on hours does not. */
+static ward *clustered_ward(double q)
+{
+    ward *w = ward_new(-1, 1.0, -1);
+    uint64_t seed = 777;
+    for (size_t u = 0; u < DAYS * ADM; u++) {
+        int8_t y = (int8_t)(uniform(&seed) < q);
+        for (size_t h = 0; h < HOURS; h++) {
+            w->risk[u * HOURS + h] = q;
+            w->label[u * HOURS + h] = y;
+        }
+    }
+    return w;
+}
+
+static void clustered_event_hours_widen_the_calibration_limit_by_the_design_effect(void **state)
+{
+    (void)state;
+    ward *w = clustered_ward(0.1);
+    vigil_monitor_ref ref;
+    assert_int_equal(vigil_monitor_compute(&w->cfg, &w->rows, DAYS, w->days, &ref, NULL), VIGIL_OK);
+    /* 24 (1 - q) = 21.6 in expectation; 14 baseline days of 280 admissions */
+    if (ref.oe_design_effect < 12.0 || ref.oe_design_effect > 32.0) {
+        fail_msg("design effect %.2f, expected about 21.6", ref.oe_design_effect);
+    }
+    size_t poisson_alarms = 0;
+    for (size_t d = w->cfg.baseline_days; d < DAYS; d++) {
+        const vigil_monitor_day *o = &w->days[d];
+        assert_true(o->calib_charted);
+        assert_false(o->calib_alarm);
+        assert_true(o->calib_lo <= (double)o->w_events && (double)o->w_events <= o->calib_hi);
+        double oe = 0.0;
+        bool alarm = false;
+        vigil_monitor_oe(o->w_events, o->w_expected, VIGIL_MONITOR_Z, 1.0, &oe, &alarm);
+        poisson_alarms += alarm;
+    }
+    assert_true(poisson_alarms > 0); /* the hour-Poisson limit would have alarmed */
+    free(w);
+}
+
+static void a_window_with_too_few_labelled_admissions_is_not_charted(void **state)
+{
+    (void)state;
+    ward *w = ward_new(-1, 2.0, 20);
+    /* days 20 to 39: only the first 1 admission a day has its outcome known */
+    for (size_t i = 0; i < N; i++) {
+        if (w->day[i] >= 20 && w->unit[i] % ADM >= 1) {
+            w->label[i] = -1;
+        }
+    }
+    assert_int_equal(vigil_monitor_compute(&w->cfg, &w->rows, DAYS, w->days, NULL, NULL), VIGIL_OK);
+    for (size_t d = 27; d < DAYS; d++) { /* 7 labelled admission-days a window: under 10 */
+        assert_false(w->days[d].calib_charted);
+        assert_false(w->days[d].calib_alarm);
+    }
+    free(w);
+}
+
 static void the_window_auroc_can_be_asked_of_the_last_day_only(void **state)
 {
     (void)state;
@@ -192,6 +255,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_day_with_too_few_admissions_measured_is_not_charted),
         cmocka_unit_test(three_of_sixteen_out_at_a_2pct_reference_is_not_an_alarm),
         cmocka_unit_test(doubled_odds_are_alarmed_within_the_window),
+        cmocka_unit_test(clustered_event_hours_widen_the_calibration_limit_by_the_design_effect),
+        cmocka_unit_test(a_window_with_too_few_labelled_admissions_is_not_charted),
         cmocka_unit_test(the_window_auroc_can_be_asked_of_the_last_day_only),
         cmocka_unit_test(an_admission_going_back_a_day_is_refused),
     };
