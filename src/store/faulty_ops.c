@@ -593,28 +593,76 @@ static vigil_status faulty_patient_state_get(void *be, const vigil_actor *who, i
     return vigil__faulty_leave(f, "patient_state_get", fail_commit, rc, err);
 }
 
-static vigil_status faulty_ward_list_get(void *be, const vigil_actor *who, const char *ward, int64_t now_ms, vigil_store_ward_list *out, vigil_err *err)
+static vigil_status faulty_read_txn(void *be, bool durable, vigil__txn_fn fn, void *ctx, vigil_err *err)
 {
     vigil__faulty *f = be;
     bool fail_commit = false;
-    vigil_status rc = vigil__faulty_enter(f, "ward_list_get", true, &fail_commit, err);
+    vigil_status rc = vigil__faulty_enter(f, "read_txn", true, &fail_commit, err);
     if (rc != VIGIL_OK) {
         return rc;
     }
-    rc = f->inner->ops->ward_list_get(f->inner->be, who, ward, now_ms, out, err);
-    return vigil__faulty_leave(f, "ward_list_get", fail_commit, rc, err);
+    rc = f->inner->ops->read_txn(f->inner->be, durable, fn, ctx, err);
+    return vigil__faulty_leave(f, "read_txn", fail_commit, rc, err);
 }
 
-static vigil_status faulty_patient_current_get(void *be, const vigil_actor *who, int64_t patient_id, int64_t now_ms, vigil_store_patient_current *out, vigil_err *err)
+static vigil_status faulty_ward_beds(void *be, const char *ward, vigil_store_ward_list *out, vigil_err *err)
 {
     vigil__faulty *f = be;
     bool fail_commit = false;
-    vigil_status rc = vigil__faulty_enter(f, "patient_current_get", true, &fail_commit, err);
+    vigil_status rc = vigil__faulty_enter(f, "ward_beds", false, &fail_commit, err);
     if (rc != VIGIL_OK) {
         return rc;
     }
-    rc = f->inner->ops->patient_current_get(f->inner->be, who, patient_id, now_ms, out, err);
-    return vigil__faulty_leave(f, "patient_current_get", fail_commit, rc, err);
+    rc = f->inner->ops->ward_beds(f->inner->be, ward, out, err);
+    return vigil__faulty_leave(f, "ward_beds", fail_commit, rc, err);
+}
+
+static vigil_status faulty_patient_place(void *be, int64_t patient_id, vigil_store_patient_current *out, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "patient_place", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->patient_place(f->inner->be, patient_id, out, err);
+    return vigil__faulty_leave(f, "patient_place", fail_commit, rc, err);
+}
+
+static vigil_status faulty_score_pick(void *be, int64_t patient_id, vigil__score_pick which, int64_t after_ms, vigil__score_row *out, bool *found, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "score_pick", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->score_pick(f->inner->be, patient_id, which, after_ms, out, found, err);
+    return vigil__faulty_leave(f, "score_pick", fail_commit, rc, err);
+}
+
+static vigil_status faulty_state_at(void *be, int64_t patient_id, int64_t now_ms, vigil_store_patient_state *out, int64_t *out_valid_until_ms, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "state_at", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->state_at(f->inner->be, patient_id, now_ms, out, out_valid_until_ms, err);
+    return vigil__faulty_leave(f, "state_at", fail_commit, rc, err);
+}
+
+static vigil_status faulty_audit_append(void *be, const vigil__audit_ev *ev, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "audit_append", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->audit_append(f->inner->be, ev, err);
+    return vigil__faulty_leave(f, "audit_append", fail_commit, rc, err);
 }
 
 static vigil_status faulty_user_add(void *be, const vigil_actor *who, const char *username, const char *display_name, vigil_store_role role, const char *hash, const char *const *wards, size_t n_wards, int64_t *out_id, vigil_err *err)
@@ -829,8 +877,12 @@ const vigil__store_ops vigil__faulty_ops = {
     .plan_add = faulty_plan_add,
     .plan_revoke = faulty_plan_revoke,
     .patient_state_get = faulty_patient_state_get,
-    .ward_list_get = faulty_ward_list_get,
-    .patient_current_get = faulty_patient_current_get,
+    .read_txn = faulty_read_txn,
+    .ward_beds = faulty_ward_beds,
+    .patient_place = faulty_patient_place,
+    .score_pick = faulty_score_pick,
+    .state_at = faulty_state_at,
+    .audit_append = faulty_audit_append,
     .user_add = faulty_user_add,
     .user_get = faulty_user_get,
     .user_set_hash = faulty_user_set_hash,

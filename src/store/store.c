@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "store_int.h"
+#include "wardlist_int.h"
 #include "vigil/assemble.h"
 #include "vigil/util.h"
 #include "vigil/vitals.h"
@@ -1294,7 +1295,7 @@ vigil_status vigil_store_ward_list_get(vigil_store *st, const vigil_actor *who, 
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
     }
     memset(out, 0, sizeof *out); /* empty, so _fini is safe whatever happens */
-    return st->ops->ward_list_get(st->be, who, ward, now_ms, out, err);
+    return vigil__store_ward_list(st, who, ward, now_ms, out, err);
 }
 
 vigil_status vigil_store_patient_current_get(vigil_store *st, const vigil_actor *who,
@@ -1308,7 +1309,7 @@ vigil_status vigil_store_patient_current_get(vigil_store *st, const vigil_actor 
     if (out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
     }
-    return st->ops->patient_current_get(st->be, who, patient_id, now_ms, out, err);
+    return vigil__store_patient_current(st, who, patient_id, now_ms, out, err);
 }
 
 void vigil_store_ward_list_fini(vigil_store_ward_list *l)

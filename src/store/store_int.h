@@ -162,6 +162,34 @@ typedef struct vigil__marthas_row {
  * scope): it is not audited as read. */
 typedef vigil_status (*vigil__marthas_cb)(void *ctx, const vigil__marthas_row *r, vigil_err *err);
 
+/* The body of a backend transaction (read_txn): VIGIL_OK commits. */
+typedef vigil_status (*vigil__txn_fn)(void *ctx, vigil_err *err);
+
+/* Which scored set score_pick reads (REQ ESC-PARTIAL-NEVER-LOWERS). */
+typedef enum vigil__score_pick {
+    /* the latest by min(measured, received) among the sets measured within an
+     * hour of the latest measured one (a fast device clock never hides a newer
+     * set), then by id */
+    VIGIL__SCORE_LATEST = 0,
+    VIGIL__SCORE_LATEST_COMPLETE, /* the latest complete set, by measured time then id */
+    /* the highest-scoring incomplete set measured after after_ms (then latest,
+     * then highest id) */
+    VIGIL__SCORE_PARTIAL_PEAK,
+    VIGIL__SCORE_PICK_COUNT
+} vigil__score_pick;
+
+/* A scored set as the ward list needs it. AI fields only for
+ * VIGIL__SCORE_LATEST (has_ai false otherwise). */
+typedef struct vigil__score_row {
+    int64_t score_id;
+    int64_t obs_ms;   /* when measured */
+    int64_t order_ms; /* min(measured, received) */
+    vigil_news2 news2;
+    bool has_ai;
+    double ai_prob;
+    bool ai_low_confidence;
+} vigil__score_row;
+
 #define VIGIL__ROW_DIGEST_HEX 32 /* BLAKE2b-128 of a row's content, in hex */
 
 /* Name tables of rotas and pages (page.c). Rota levels: the four alert
@@ -318,11 +346,39 @@ typedef struct vigil__store_ops {
     vigil_status (*patient_state_get)(void *be, const vigil_actor *who, int64_t patient_id,
                                       int64_t now_ms, vigil_store_patient_state *out,
                                       vigil_err *err);
-    vigil_status (*ward_list_get)(void *be, const vigil_actor *who, const char *ward,
-                                  int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
-    vigil_status (*patient_current_get)(void *be, const vigil_actor *who, int64_t patient_id,
-                                        int64_t now_ms, vigil_store_patient_current *out,
-                                        vigil_err *err);
+
+    /* The ward list's and the patient view's primitive reads; wardlist.c
+     * assembles them (which score rows, the audit record, the cache). */
+    /* Run fn(ctx) inside ONE write transaction and commit it when fn returns
+     * VIGIL_OK (roll back otherwise; fn's status is returned). durable:
+     * false commits without waiting for the disk (made durable by the next
+     * durable commit or sync; REQ STORE-READ-AUDIT-SYNC). Inside a batch it
+     * is one of the batch's calls. fn calls the functions below. */
+    vigil_status (*read_txn)(void *be, bool durable, vigil__txn_fn fn, void *ctx, vigil_err *err);
+    /* The open bed stays on ward (open admission), by bed then patient id:
+     * each row's patient, admission_id, bed, bed_since_ms, last_obs_id and
+     * last_obs_ms set, the rest zero. out->rows malloc'd (out empty on error). */
+    vigil_status (*ward_beds)(void *be, const char *ward, vigil_store_ward_list *out,
+                              vigil_err *err);
+    /* One patient's identity, open admission (admission_id and admitted_ms 0
+     * when none), current ward and bed and latest set (out->entry's fields as
+     * for ward_beds; the rest zero). VIGIL_ERR_NOT_FOUND: no such patient. */
+    vigil_status (*patient_place)(void *be, int64_t patient_id,
+                                  vigil_store_patient_current *out, vigil_err *err);
+    /* One scored set of the patient chosen by which (see vigil__score_pick);
+     * *found false (out untouched) when there is none. */
+    vigil_status (*score_pick)(void *be, int64_t patient_id, vigil__score_pick which,
+                               int64_t after_ms, vigil__score_row *out, bool *found,
+                               vigil_err *err);
+    /* The patient state at now_ms (vigil_store_patient_state), unaudited, and
+     * *out_valid_until_ms: the earliest time after now_ms at which the same
+     * stored rows give another state (a plan's start or expiry), INT64_MAX
+     * when none; a backend that cannot tell returns now_ms + 1. */
+    vigil_status (*state_at)(void *be, int64_t patient_id, int64_t now_ms,
+                             vigil_store_patient_state *out, int64_t *out_valid_until_ms,
+                             vigil_err *err);
+    /* Append one audit record to the chain inside the current read_txn. */
+    vigil_status (*audit_append)(void *be, const vigil__audit_ev *ev, vigil_err *err);
 
     /* hash is the argon2id string; never a password. */
     vigil_status (*user_add)(void *be, const vigil_actor *who, const char *username,

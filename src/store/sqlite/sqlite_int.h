@@ -277,11 +277,19 @@ vigil_status vigil__sq_state_read(sq *q, int64_t patient_id, int64_t now_ms,
 vigil_status vigil__sq_patient_state_get(void *be, const vigil_actor *who, int64_t patient_id,
                                          int64_t now_ms, vigil_store_patient_state *out,
                                          vigil_err *err);
-vigil_status vigil__sq_ward_list_get(void *be, const vigil_actor *who, const char *ward,
-                                     int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
-vigil_status vigil__sq_patient_current_get(void *be, const vigil_actor *who, int64_t patient_id,
-                                           int64_t now_ms, vigil_store_patient_current *out,
-                                           vigil_err *err);
+vigil_status vigil__sq_state_at(void *be, int64_t patient_id, int64_t now_ms,
+                                vigil_store_patient_state *out, int64_t *out_valid_until_ms,
+                                vigil_err *err);
+vigil_status vigil__sq_read_txn(void *be, bool durable, vigil__txn_fn fn, void *ctx,
+                                vigil_err *err);
+vigil_status vigil__sq_audit_append(void *be, const vigil__audit_ev *ev, vigil_err *err);
+vigil_status vigil__sq_ward_beds(void *be, const char *ward, vigil_store_ward_list *out,
+                                 vigil_err *err);
+vigil_status vigil__sq_patient_place(void *be, int64_t patient_id,
+                                     vigil_store_patient_current *out, vigil_err *err);
+vigil_status vigil__sq_score_pick(void *be, int64_t patient_id, vigil__score_pick which,
+                                  int64_t after_ms, vigil__score_row *out, bool *found,
+                                  vigil_err *err);
 vigil_status vigil__sq_patient_history(void *be, const vigil_actor *who, int64_t patient_id,
                                        size_t limit, vigil_store_history_cb cb, void *ctx,
                                        vigil_err *err);
