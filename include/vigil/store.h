@@ -78,6 +78,9 @@ typedef struct vigil_actor {
 enum {
     VIGIL_STORE_READONLY = 1u << 0, /* no writes, no migration; the store must exist
                                        at the current schema version */
+    VIGIL_STORE_NO_ROW_CACHE = 1u << 1, /* read every ward-list row from the backend, keeping
+                                           none between calls (docs/store.md, "The ward
+                                           list's rows in memory"): for tests and diagnosis */
 };
 
 /*

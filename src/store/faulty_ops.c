@@ -665,6 +665,18 @@ static vigil_status faulty_audit_append(void *be, const vigil__audit_ev *ev, vig
     return vigil__faulty_leave(f, "audit_append", fail_commit, rc, err);
 }
 
+static vigil_status faulty_data_version(void *be, int64_t *out, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "data_version", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->data_version(f->inner->be, out, err);
+    return vigil__faulty_leave(f, "data_version", fail_commit, rc, err);
+}
+
 static vigil_status faulty_user_add(void *be, const vigil_actor *who, const char *username, const char *display_name, vigil_store_role role, const char *hash, const char *const *wards, size_t n_wards, int64_t *out_id, vigil_err *err)
 {
     vigil__faulty *f = be;
@@ -883,6 +895,7 @@ const vigil__store_ops vigil__faulty_ops = {
     .score_pick = faulty_score_pick,
     .state_at = faulty_state_at,
     .audit_append = faulty_audit_append,
+    .data_version = faulty_data_version,
     .user_add = faulty_user_add,
     .user_get = faulty_user_get,
     .user_set_hash = faulty_user_set_hash,

@@ -239,7 +239,7 @@ vigil_status vigil_store_open(const char *uri, unsigned flags, vigil_store **out
     if (uri == NULL || uri[0] == '\0' || out == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "uri", "no store URI given");
     }
-    if ((flags & ~(unsigned)VIGIL_STORE_READONLY) != 0) {
+    if ((flags & ~(unsigned)(VIGIL_STORE_READONLY | VIGIL_STORE_NO_ROW_CACHE)) != 0) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "flags", "unknown open flags 0x%x", flags);
     }
     const vigil__store_ops *ops = NULL;
@@ -259,7 +259,8 @@ vigil_status vigil_store_open(const char *uri, unsigned flags, vigil_store **out
         return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory opening store");
     }
     st->ops = ops;
-    vigil_status s = ops->open(target, flags, &st->be, err);
+    st->flags = flags;
+    vigil_status s = ops->open(target, flags & (unsigned)VIGIL_STORE_READONLY, &st->be, err);
     if (s != VIGIL_OK) {
         free(st);
         return s;
@@ -274,25 +275,32 @@ void vigil_store_close(vigil_store *st)
         return;
     }
     st->ops->close(st->be);
+    vigil__wl_free(st);
     free(st);
 }
 
 vigil_status vigil_store_batch_begin(vigil_store *st, vigil_err *err)
 {
     CHECK(check_store(st, err));
-    return st->ops->batch_begin(st->be, err);
+    vigil_status s = st->ops->batch_begin(st->be, err);
+    st->in_batch = s == VIGIL_OK; /* the ward list reads around its cache until the end */
+    return s;
 }
 
 vigil_status vigil_store_batch_commit(vigil_store *st, vigil_err *err)
 {
     CHECK(check_store(st, err));
-    return st->ops->batch_commit(st->be, err);
+    vigil_status s = st->ops->batch_commit(st->be, err);
+    st->in_batch = false;
+    return s == VIGIL_OK ? s : vigil__wl_wrote(st, 0, s); /* a failed batch wrote nothing */
 }
 
 void vigil_store_batch_rollback(vigil_store *st)
 {
     if (st != NULL) {
         st->ops->batch_rollback(st->be);
+        st->in_batch = false;
+        (void)vigil__wl_wrote(st, 0, VIGIL_OK); /* rows read inside the batch are gone */
     }
 }
 
@@ -363,7 +371,8 @@ vigil_status vigil_store_patient_ensure(vigil_store *st, const vigil_actor *who,
     if (out_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out_id", "no output given");
     }
-    return st->ops->patient_ensure(st->be, who, p, out_id, err);
+    vigil_status s = st->ops->patient_ensure(st->be, who, p, out_id, err);
+    return vigil__wl_wrote(st, s == VIGIL_OK ? *out_id : 0, s);
 }
 
 vigil_status vigil_store_patient_get(vigil_store *st, const vigil_actor *who, int64_t patient_id,
@@ -408,8 +417,8 @@ vigil_status vigil_store_admit(vigil_store *st, const vigil_actor *who, int64_t 
     if (out_admission_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out_admission_id", "no output given");
     }
-    return st->ops->admit(st->be, who, patient_id, ward, bed != NULL ? bed : "", t_ms,
-                          out_admission_id, err);
+    return vigil__wl_wrote(st, patient_id, st->ops->admit(st->be, who, patient_id, ward, bed != NULL ? bed : "", t_ms,
+                          out_admission_id, err));
 }
 
 vigil_status vigil_store_move(vigil_store *st, const vigil_actor *who, int64_t admission_id,
@@ -421,7 +430,7 @@ vigil_status vigil_store_move(vigil_store *st, const vigil_actor *who, int64_t a
     CHECK(check_text(ward, "ward", VIGIL_STORE_NAME_MAX, true, err));
     CHECK(check_text(bed, "bed", VIGIL_STORE_NAME_MAX, false, err));
     CHECK(check_time(t_ms, "t_ms", err));
-    return st->ops->move(st->be, who, admission_id, ward, bed != NULL ? bed : "", t_ms, err);
+    return vigil__wl_wrote(st, 0, st->ops->move(st->be, who, admission_id, ward, bed != NULL ? bed : "", t_ms, err));
 }
 
 vigil_status vigil_store_discharge(vigil_store *st, const vigil_actor *who, int64_t admission_id,
@@ -431,7 +440,7 @@ vigil_status vigil_store_discharge(vigil_store *st, const vigil_actor *who, int6
     CHECK(check_actor(who, err));
     CHECK(check_id(admission_id, "admission_id", err));
     CHECK(check_time(t_ms, "t_ms", err));
-    return st->ops->discharge(st->be, who, admission_id, t_ms, err);
+    return vigil__wl_wrote(st, 0, st->ops->discharge(st->be, who, admission_id, t_ms, err));
 }
 
 /* ---- observations -------------------------------------------------------- */
@@ -605,7 +614,9 @@ vigil_status vigil_store_put_obs_batch(vigil_store *st, const vigil_actor *who,
         }
     }
     refuse_units(items, n, out);
-    return st->ops->put_obs_batch(st->be, who, items, n, out, err);
+    vigil_status s = st->ops->put_obs_batch(st->be, who, items, n, out, err);
+    vigil__wl_wrote_obs(st, out, n, s);
+    return s;
 }
 
 vigil_status vigil_store_put_obs(vigil_store *st, const vigil_actor *who, const vigil_obs_event *ev,
@@ -627,7 +638,9 @@ vigil_status vigil_store_put_obs(vigil_store *st, const vigil_actor *who, const 
         return s;
     }
     memset(o, 0, sizeof *o);
-    CHECK(st->ops->put_obs_batch(st->be, who, &item, 1, o, err));
+    s = st->ops->put_obs_batch(st->be, who, &item, 1, o, err);
+    vigil__wl_wrote_obs(st, o, 1, s);
+    CHECK(s);
     if (o->status != VIGIL_OK) {
         return vigil_err_set(err, o->status, NULL, "%s", o->msg);
     }
@@ -649,7 +662,7 @@ vigil_status vigil_store_put_score(vigil_store *st, const vigil_actor *who, int6
         CHECK(check_ai(score->ai, err));
     }
     /* the NEWS2 match is checked by the backend against the stored set */
-    return st->ops->put_score(st->be, who, obs_id, score, out_score_id, err);
+    return vigil__wl_wrote(st, 0, st->ops->put_score(st->be, who, obs_id, score, out_score_id, err));
 }
 
 vigil_status vigil_store_put_ai_batch(vigil_store *st, const vigil_actor *who,
@@ -668,7 +681,9 @@ vigil_status vigil_store_put_ai_batch(vigil_store *st, const vigil_actor *who,
             status[i] = check_ai(&items[i].ai, &e);
         }
     }
-    return st->ops->put_ai_batch(st->be, who, items, n, status, err);
+    vigil_status s = st->ops->put_ai_batch(st->be, who, items, n, status, err);
+    vigil__wl_wrote_ai(st, items, n, s);
+    return s;
 }
 
 vigil_status vigil_store_put_shadow(vigil_store *st, const vigil_actor *who, int64_t score_id,
@@ -773,9 +788,9 @@ vigil_status vigil_store_episode_open_paged(vigil_store *st, const vigil_actor *
     if (out_episode_id == NULL || out_alert_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
     }
-    return st->ops->episode_open(st->be, who, patient_id, level, trigger, trigger_ref,
+    return vigil__wl_wrote(st, supersedes_id == 0 ? patient_id : 0, st->ops->episode_open(st->be, who, patient_id, level, trigger, trigger_ref,
                                  supersedes_id, t_ms, pages, n_pages, out_episode_id,
-                                 out_alert_id, err);
+                                 out_alert_id, err));
 }
 
 vigil_status vigil_store_episode_close(vigil_store *st, const vigil_actor *who, int64_t episode_id,
@@ -786,7 +801,7 @@ vigil_status vigil_store_episode_close(vigil_store *st, const vigil_actor *who, 
     CHECK(check_id(episode_id, "episode_id", err));
     CHECK(check_time(t_ms, "t_ms", err));
     CHECK(check_text(reason, "reason", VIGIL_STORE_TEXT_MAX, true, err));
-    return st->ops->episode_close(st->be, who, episode_id, t_ms, reason, err);
+    return vigil__wl_wrote(st, 0, st->ops->episode_close(st->be, who, episode_id, t_ms, reason, err));
 }
 
 vigil_status vigil_store_alert_repeat(vigil_store *st, const vigil_actor *who, int64_t alert_id,
@@ -864,7 +879,8 @@ vigil_status vigil_store_alert_ack(vigil_store *st, const vigil_actor *who, int6
     /* only a registered, enabled user acknowledges (before the backend: a
      * refused acknowledgement writes nothing, whatever the alert) */
     CHECK(require_role(st, who, ANY_ROLE, "acknowledging an alert", err));
-    return st->ops->alert_ack(st->be, who, alert_id, t_ms, action, reason, out_ack_id, err);
+    return vigil__wl_wrote(st, 0, st->ops->alert_ack(st->be, who, alert_id, t_ms, action, reason,
+                                                     out_ack_id, err));
 }
 
 vigil_status vigil_store_episodes_open(vigil_store *st, const vigil_actor *who, const char *ward,
@@ -947,8 +963,8 @@ vigil_status vigil_store_outcome_record(vigil_store *st, const vigil_actor *who,
     if (out_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out_id", "no output given");
     }
-    return st->ops->outcome_record(st->be, who, patient_id, admission_id, kind, t_ms, recorded_ms,
-                                   source, note != NULL ? note : "", out_id, err);
+    return vigil__wl_wrote(st, patient_id, st->ops->outcome_record(st->be, who, patient_id, admission_id, kind, t_ms, recorded_ms,
+                                   source, note != NULL ? note : "", out_id, err));
 }
 
 vigil_status vigil_store_outcomes_of(vigil_store *st, const vigil_actor *who, int64_t patient_id,
@@ -976,7 +992,7 @@ vigil_status vigil_store_staff_concern(vigil_store *st, const vigil_actor *who, 
     if (out_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out_id", "no output given");
     }
-    return st->ops->staff_concern(st->be, who, patient_id, t_ms, concern, out_id, err);
+    return vigil__wl_wrote(st, patient_id, st->ops->staff_concern(st->be, who, patient_id, t_ms, concern, out_id, err));
 }
 
 vigil_status vigil_store_marthas_call_add(vigil_store *st, const vigil_actor *who,
@@ -997,7 +1013,7 @@ vigil_status vigil_store_marthas_call_add(vigil_store *st, const vigil_actor *wh
     CHECK(check_text(call->channel, "channel", VIGIL_STORE_NAME_MAX, true, err));
     CHECK(check_time(call->t_ms, "t_ms", err));
     CHECK(check_text(call->concern, "concern", VIGIL_STORE_TEXT_MAX, true, err));
-    return st->ops->marthas_call_add(st->be, who, call, out_id, err);
+    return vigil__wl_wrote(st, call->patient_id, st->ops->marthas_call_add(st->be, who, call, out_id, err));
 }
 
 vigil_status vigil_store_marthas_review_add(vigil_store *st, const vigil_actor *who,
@@ -1021,7 +1037,7 @@ vigil_status vigil_store_marthas_review_add(vigil_store *st, const vigil_actor *
                              (int)rev->outcome);
     }
     CHECK(check_text(rev->note, "note", VIGIL_STORE_TEXT_MAX, false, err));
-    return st->ops->marthas_review_add(st->be, who, rev, out_id, err);
+    return vigil__wl_wrote(st, 0, st->ops->marthas_review_add(st->be, who, rev, out_id, err));
 }
 
 typedef struct csv_ctx {
@@ -1169,7 +1185,7 @@ vigil_status vigil_store_daily_answer(vigil_store *st, const vigil_actor *who, i
     if ((unsigned)answer >= VIGIL_STORE_FEEL_COUNT || out_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "answer", "answer must be better, same or worse");
     }
-    return st->ops->daily_answer(st->be, who, patient_id, t_ms, answer, out_id, err);
+    return vigil__wl_wrote(st, patient_id, st->ops->daily_answer(st->be, who, patient_id, t_ms, answer, out_id, err));
 }
 
 vigil_status vigil_store_ai_optout(vigil_store *st, const vigil_actor *who, int64_t patient_id,
@@ -1183,7 +1199,7 @@ vigil_status vigil_store_ai_optout(vigil_store *st, const vigil_actor *who, int6
     if (out_id == NULL) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "out_id", "no output given");
     }
-    return st->ops->ai_optout(st->be, who, patient_id, t_ms, note, out_id, err);
+    return vigil__wl_wrote(st, patient_id, st->ops->ai_optout(st->be, who, patient_id, t_ms, note, out_id, err));
 }
 
 vigil_status vigil_store_ai_optout_withdraw(vigil_store *st, const vigil_actor *who,
@@ -1193,7 +1209,7 @@ vigil_status vigil_store_ai_optout_withdraw(vigil_store *st, const vigil_actor *
     CHECK(check_actor(who, err));
     CHECK(check_id(patient_id, "patient_id", err));
     CHECK(check_time(t_ms, "t_ms", err));
-    return st->ops->ai_optout_withdraw(st->be, who, patient_id, t_ms, err);
+    return vigil__wl_wrote(st, patient_id, st->ops->ai_optout_withdraw(st->be, who, patient_id, t_ms, err));
 }
 
 
@@ -1212,7 +1228,7 @@ vigil_status vigil_store_scale2_set(vigil_store *st, const vigil_actor *who, int
     }
     /* REQ NEWS2-SCALE2-EXPLICIT: a doctor's recorded decision */
     CHECK(require_role(st, who, DOCTOR_ONLY, "a Scale 2 decision", err));
-    return st->ops->scale2_set(st->be, who, patient_id, t_ms, reason, out_id, err);
+    return vigil__wl_wrote(st, patient_id, st->ops->scale2_set(st->be, who, patient_id, t_ms, reason, out_id, err));
 }
 
 vigil_status vigil_store_scale2_end(vigil_store *st, const vigil_actor *who, int64_t patient_id,
@@ -1224,7 +1240,7 @@ vigil_status vigil_store_scale2_end(vigil_store *st, const vigil_actor *who, int
     CHECK(check_time(t_ms, "t_ms", err));
     CHECK(check_text(reason, "reason", VIGIL_STORE_TEXT_MAX, true, err));
     CHECK(require_role(st, who, DOCTOR_ONLY, "ending a Scale 2 decision", err));
-    return st->ops->scale2_end(st->be, who, patient_id, t_ms, reason, err);
+    return vigil__wl_wrote(st, patient_id, st->ops->scale2_end(st->be, who, patient_id, t_ms, reason, err));
 }
 
 vigil_status vigil_store_plan_add(vigil_store *st, const vigil_actor *who,
@@ -1255,7 +1271,7 @@ vigil_status vigil_store_plan_add(vigil_store *st, const vigil_actor *who,
                              "news2_usual_max must be 0-20, not %d", plan->news2_usual_max);
     }
     CHECK(require_role(st, who, DOCTOR_ONLY, "a revised escalation plan", err));
-    return st->ops->plan_add(st->be, who, plan, out_id, err);
+    return vigil__wl_wrote(st, plan->patient_id, st->ops->plan_add(st->be, who, plan, out_id, err));
 }
 
 vigil_status vigil_store_plan_revoke(vigil_store *st, const vigil_actor *who, int64_t plan_id,
@@ -1267,7 +1283,7 @@ vigil_status vigil_store_plan_revoke(vigil_store *st, const vigil_actor *who, in
     CHECK(check_time(t_ms, "t_ms", err));
     CHECK(check_text(reason, "reason", VIGIL_STORE_TEXT_MAX, true, err));
     CHECK(require_role(st, who, DOCTOR_ONLY, "revoking an escalation plan", err));
-    return st->ops->plan_revoke(st->be, who, plan_id, t_ms, reason, err);
+    return vigil__wl_wrote(st, 0, st->ops->plan_revoke(st->be, who, plan_id, t_ms, reason, err));
 }
 
 vigil_status vigil_store_patient_state_get(vigil_store *st, const vigil_actor *who,

@@ -379,6 +379,11 @@ typedef struct vigil__store_ops {
                              vigil_err *err);
     /* Append one audit record to the chain inside the current read_txn. */
     vigil_status (*audit_append)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+    /* Inside read_txn: a number that differs from the one an earlier
+     * transaction of this connection saw whenever another connection or process
+     * has committed to the store in between (SQLite: PRAGMA data_version). A
+     * backend that cannot tell gives a new number each time. */
+    vigil_status (*data_version)(void *be, int64_t *out, vigil_err *err);
 
     /* hash is the argon2id string; never a password. */
     vigil_status (*user_add)(void *be, const vigil_actor *who, const char *username,
@@ -420,9 +425,14 @@ typedef struct vigil__store_ops {
                                  char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
 } vigil__store_ops;
 
+typedef struct vigil__wl_cache vigil__wl_cache; /* wardlist.c */
+
 struct vigil_store {
     const vigil__store_ops *ops;
     void *be;
+    unsigned flags;      /* as opened (VIGIL_STORE_*) */
+    bool in_batch;       /* between batch_begin and its commit or rollback */
+    vigil__wl_cache *wl; /* the ward list's rows in memory; NULL until the first */
 };
 
 /* The backend a store URI opens, from the registry (backends.c) by its

@@ -15,4 +15,17 @@ vigil_status vigil__store_patient_current(vigil_store *st, const vigil_actor *wh
                                           int64_t patient_id, int64_t now_ms,
                                           vigil_store_patient_current *out, vigil_err *err);
 
+/* A write through st may have changed patient_id's row (0: any patient's,
+ * when the write names no patient): its row is read again from the backend
+ * the next time. Called after every write, whatever it returned; returns s. */
+vigil_status vigil__wl_wrote(vigil_store *st, int64_t patient_id, vigil_status s);
+/* The same for the patients of put_obs_batch's out[0..n) (any patient's when
+ * the call failed as a whole). */
+void vigil__wl_wrote_obs(vigil_store *st, const vigil_store_put *out, size_t n, vigil_status s);
+/* The same for put_ai_batch: the rows showing one of the scores. */
+void vigil__wl_wrote_ai(vigil_store *st, const vigil_store_ai_item *items, size_t n,
+                        vigil_status s);
+/* Release the rows (vigil_store_close). */
+void vigil__wl_free(vigil_store *st);
+
 #endif

@@ -910,6 +910,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .score_pick = vigil__sq_score_pick,
     .state_at = vigil__sq_state_at,
     .audit_append = vigil__sq_audit_append,
+    .data_version = vigil__sq_data_version,
     .user_add = vigil__sq_user_add,
     .user_get = vigil__sq_user_get,
     .user_list = vigil__sq_user_list,

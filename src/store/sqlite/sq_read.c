@@ -66,6 +66,14 @@ vigil_status vigil__sq_audit_append(void *be, const vigil__audit_ev *ev, vigil_e
     return sq_audit(be, ev, err);
 }
 
+vigil_status vigil__sq_data_version(void *be, int64_t *out, vigil_err *err)
+{
+    (void)err;
+    const sq *q = be;
+    *out = q->data_version; /* read at this transaction's BEGIN (sq_patcache_sync) */
+    return VIGIL_OK;
+}
+
 static const char SQL_WARD[] =
     "SELECT p.id, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), p.name, p.birth_date, a.id, "
     "b.bed, b.from_ms, "

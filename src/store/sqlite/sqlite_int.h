@@ -283,6 +283,7 @@ vigil_status vigil__sq_state_at(void *be, int64_t patient_id, int64_t now_ms,
 vigil_status vigil__sq_read_txn(void *be, bool durable, vigil__txn_fn fn, void *ctx,
                                 vigil_err *err);
 vigil_status vigil__sq_audit_append(void *be, const vigil__audit_ev *ev, vigil_err *err);
+vigil_status vigil__sq_data_version(void *be, int64_t *out, vigil_err *err);
 vigil_status vigil__sq_ward_beds(void *be, const char *ward, vigil_store_ward_list *out,
                                  vigil_err *err);
 vigil_status vigil__sq_patient_place(void *be, int64_t patient_id,
