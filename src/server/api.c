@@ -261,11 +261,7 @@ static json_t *ai_object(double prob, bool low_confidence, const char *version, 
                   low_confidence, "model_version", version);
     if (not_scored) {
         json_object_set_new(o, "reason",
-                            json_string(why != NULL ? why
-                                                    : "not enough data to score: the AI needs "
-                                                      "respiration rate, SpO2, temperature, "
-                                                      "systolic BP and pulse within 12 h and at "
-                                                      "least 2 observation sets in 24 h"));
+                            json_string(why != NULL ? why : VIGIL__SRV_AI_NOT_ENOUGH_DATA));
     }
     if (with_explanation) {
         json_object_set_new(o, "explanation", ex != NULL ? ex : json_null());
@@ -319,9 +315,10 @@ static json_t *shown_news2_json(const srv_patient *p)
     return j;
 }
 
-/* The ward-list view of one patient at now_ms. */
-static json_t *patient_view(const vigil_server *srv, const srv_patient *p,
-                            const vigil_store_ward_entry *e, int64_t now_ms)
+/* The ward-list view of one patient at now_ms (ward_json.c writes the same
+ * bytes for the ward list: change both). */
+json_t *vigil__srv_patient_view(const vigil_server *srv, const srv_patient *p,
+                                const vigil_store_ward_entry *e, int64_t now_ms)
 {
     vigil_escalation_result res;
     vigil__srv_esc_view(srv, p, now_ms, &res);
@@ -389,24 +386,28 @@ static void h_ward_list(vigil_server *srv, srv_req *r)
         vigil__srv_req_store_error(r, st, &err);
         return;
     }
-    json_t *rows = json_array();
+    srv_patient **ps = l.n > 0 ? malloc(l.n * sizeof *ps) : NULL;
+    if (l.n > 0 && ps == NULL) {
+        vigil_store_ward_list_fini(&l);
+        vigil__srv_req_error(r, 500, "internal", "out of memory");
+        return;
+    }
     for (size_t i = 0; i < l.n; i++) {
         vigil_store_patient_current c;
         memset(&c, 0, sizeof c);
         c.entry = l.rows[i];
         snprintf(c.ward, sizeof c.ward, "%s", ward);
-        srv_patient *p = vigil__srv_pat_from_current(srv, &c);
-        if (p != NULL) {
-            json_array_append_new(rows, patient_view(srv, p, &l.rows[i], now));
-        }
+        ps[i] = vigil__srv_pat_from_current(srv, &c);
     }
+    /* written straight into the response (ward_json.c), without a jansson
+     * tree: the same bytes (issue 13 item 10) */
+    vigil__srv_req_json_text(
+        r, 200,
+        vigil__srv_ward_list_text(srv, ward, now,
+                                  srv->cfg.scorer != NULL ? "news2+ai" : "news2-only", ps,
+                                  l.rows, l.n));
+    free(ps);
     vigil_store_ward_list_fini(&l);
-    /* every object here is new (ai_object without an explanation, strings
-     * copied): safe to write out and release on the HTTP thread */
-    vigil__srv_req_json_later(r, 200,
-                        json_pack("{s:s, s:o, s:o, s:s}", "ward", ward, "at",
-                                  vigil__srv_time_json(now), "patients", rows, "scoring",
-                                  srv->cfg.scorer != NULL ? "news2+ai" : "news2-only"));
 }
 
 static void h_patient(vigil_server *srv, srv_req *r)
@@ -424,7 +425,7 @@ static void h_patient(vigil_server *srv, srv_req *r)
         return;
     }
     p = vigil__srv_pat_from_current(srv, &c);
-    vigil__srv_req_json(r, 200, patient_view(srv, p, &c.entry, now));
+    vigil__srv_req_json(r, 200, vigil__srv_patient_view(srv, p, &c.entry, now));
 }
 
 static json_t *num_or_null(double v)

@@ -84,6 +84,16 @@ void vigil__srv_req_json_later(srv_req *r, int status, json_t *j)
     r->resp_json = j;
 }
 
+void vigil__srv_req_json_text(srv_req *r, int status, char *text)
+{
+    vigil__srv_req_json(r, status, json_object()); /* clears what was set */
+    free(r->resp);
+    r->resp = text;
+    if (text == NULL) {
+        r->status = 500;
+    }
+}
+
 void vigil__srv_req_error(srv_req *r, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];

@@ -984,6 +984,8 @@ void vigil__srv_req_out_of_scope(srv_req *r, const char *fmt, ...)
  * Steals j; j must share no object with anything the store thread keeps
  * (it is released on the HTTP thread). */
 void vigil__srv_req_json_later(srv_req *r, int status, json_t *j);
+/* Answer with JSON text already written (text malloc'd, taken; NULL: 500). */
+void vigil__srv_req_json_text(srv_req *r, int status, char *text);
 /* The HTTP status and error code for a store/policy status. */
 int vigil__srv_http_status(vigil_status st, const char **code);
 /* The error response for a store/policy failure: its status mapped as
@@ -1070,6 +1072,21 @@ vigil_status vigil__srv_time_parse(const char *s, int64_t *out_ms);
 json_t *vigil__srv_news2_json(const vigil_news2 *n, int64_t t_ms);
 /* JSON for an escalation result (level, reasons, schedule flags). */
 json_t *vigil__srv_esc_json(const vigil_escalation_result *res);
+/* The ward-list view of one patient at now_ms (api.c; e may be NULL). */
+json_t *vigil__srv_patient_view(const vigil_server *srv, const srv_patient *p,
+                                const vigil_store_ward_entry *e, int64_t now_ms);
+/* The reason an AI view with no score gives when its scorer gave none. */
+#define VIGIL__SRV_AI_NOT_ENOUGH_DATA                                                              \
+    "not enough data to score: the AI needs respiration rate, SpO2, temperature, systolic BP "    \
+    "and pulse within 12 h and at least 2 observation sets in 24 h"
+/* The ward list's JSON (ward_json.c): {"ward", "at", "patients": the view of
+ * each ps[i] that is not NULL with rows[i], as vigil__srv_patient_view gives
+ * it, "scoring"}, written straight into one malloc'd string (NULL when out of
+ * memory), byte for byte what json_dumps(JSON_COMPACT) of the jansson views
+ * gives. Store thread (reads the patients). */
+char *vigil__srv_ward_list_text(const vigil_server *srv, const char *ward, int64_t now_ms,
+                                const char *scoring, srv_patient *const *ps,
+                                const vigil_store_ward_entry *rows, size_t n);
 
 /* Derive the source id of event i of n of a message with control id ctrl
  * (unique per event, deterministic, < VIGIL_ID_MAX bytes). */

@@ -1,8 +1,10 @@
 /*
  * test_server_units.c: the server's small parts on their own: times, per-set
  * source ids, the maps, sessions (expiry, sign-out), the sign-in throttle,
- * ward scope and route matching.
+ * ward scope and route matching; the ward list's JSON written directly is
+ * byte for byte the jansson views.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,6 +306,163 @@ static void ambiguous_body_lengths_are_framing_faults(void **s)
     assert_non_null(vigil__srv_framing_fault(&f));
 }
 
+/* ---- the ward list's JSON ----------------------------------------------------- */
+
+static uint64_t rng_next(uint64_t *r)
+{
+    *r ^= *r << 13; /* xorshift64: the same patients every run */
+    *r ^= *r >> 7;
+    *r ^= *r << 17;
+    return *r;
+}
+
+static int rnd(uint64_t *r, int n)
+{
+    return (int)(rng_next(r) % (uint64_t)n);
+}
+
+static void random_news2(uint64_t *r, vigil_news2 *n)
+{
+    vigil_obs o;
+    vigil_obs_init(&o);
+    o.rr_bpm = 6 + rnd(r, 30);
+    o.spo2_pct = rnd(r, 4) == 0 ? NAN : 84 + rnd(r, 16);
+    o.o2 = rnd(r, 2) == 0 ? VIGIL_O2_AIR : VIGIL_O2_OXYGEN;
+    o.sbp_mmhg = rnd(r, 5) == 0 ? NAN : 80 + rnd(r, 150);
+    o.hr_bpm = 35 + rnd(r, 120);
+    o.acvpu = rnd(r, 3) == 0 ? VIGIL_ACVPU_UNKNOWN : VIGIL_ACVPU_A;
+    o.temp_c = rnd(r, 4) == 0 ? NAN : 34.5 + rnd(r, 60) / 10.0;
+    o.spo2_scale = 1 + rnd(r, 2);
+    assert_int_equal(vigil_news2_score(&o, n, NULL), VIGIL_OK);
+}
+
+static const char *const odd_text[] = {
+    "Ann Able", "O'Brien \"Jo\"", "back\\slash", "tab\there", "line\nbreak",
+    "bell\a\x01\x1f", "Zoë Ångström 山田", "</script><script>alert(1)</script>", "",
+};
+
+static void random_patient(uint64_t *r, srv_patient *p, vigil_store_ward_entry *e, int64_t now)
+{
+    memset(p, 0, sizeof *p);
+    memset(e, 0, sizeof *e);
+    p->id = 1 + rnd(r, 100000);
+    snprintf(p->nhs, sizeof p->nhs, "%010d", rnd(r, 1000000000));
+    snprintf(p->mrn, sizeof p->mrn, "%s", odd_text[rnd(r, 9)]);
+    snprintf(p->ward, sizeof p->ward, "W%02d", rnd(r, 3));
+    snprintf(p->bed, sizeof p->bed, "%s", odd_text[rnd(r, 9)]);
+    snprintf(e->patient.name, sizeof e->patient.name, "%s", odd_text[rnd(r, 9)]);
+    e->last_obs_ms = rnd(r, 4) == 0 ? 0 : now - rnd(r, 86400) * 1000LL;
+    e->state.n_unreviewed_marthas = rnd(r, 3);
+    p->has_news2 = rnd(r, 5) != 0;
+    random_news2(r, &p->news2);
+    p->news2_t_ms = now - rnd(r, 86400) * 1000LL;
+    p->news2_carried = (unsigned)rnd(r, 128);
+    p->has_cnews2 = rnd(r, 2) == 0;
+    random_news2(r, &p->cnews2);
+    p->cnews2_t_ms = p->news2_t_ms - rnd(r, 7200) * 1000LL;
+    p->has_pk = rnd(r, 2) == 0;
+    random_news2(r, &p->pk);
+    p->pk_t_ms = p->news2_t_ms - rnd(r, 3600) * 1000LL;
+    p->has_ai = rnd(r, 3) != 0;
+    static const double probs[] = {0.0, 1e-05, 0.1, 0.3125, 0.5, 1.0, 0.999999999, 2.5e-09};
+    p->ai_prob = rnd(r, 2) == 0 ? probs[rnd(r, 8)] : (double)rnd(r, 1000000) / 999983.0;
+    p->ai_low_confidence = rnd(r, 3) == 0;
+    snprintf(p->ai_version, sizeof p->ai_version, "%s", rnd(r, 2) ? "gbt-2025.1" : odd_text[rnd(r, 9)]);
+    p->opted_out = rnd(r, 4) == 0;
+    p->scale2 = rnd(r, 4) == 0;
+    p->scale2_since_ms = rnd(r, 3) == 0 ? 0 : now - rnd(r, 86400) * 1000LL;
+    p->plan_stored = rnd(r, 3) == 0;
+    p->plan_review_ms = now + rnd(r, 86400) * 1000LL;
+    p->plan_expires_ms = rnd(r, 4) == 0 ? 0 : p->plan_review_ms + rnd(r, 86400) * 1000LL;
+    p->plan.present = p->plan_stored && rnd(r, 2) == 0;
+    if (p->plan.present) {
+        p->plan.level = (vigil_esc_level)rnd(r, 3);
+        p->plan.news2_usual_max = rnd(r, 8);
+        p->plan.recorded_ms = now - 3600000;
+        p->plan.expires_ms = p->plan_review_ms;
+    }
+    p->has_daily = rnd(r, 2) == 0;
+    p->daily = (vigil_store_feeling)rnd(r, 3);
+    p->daily_ms = now - rnd(r, 90000) * 1000LL;
+    p->concern_open = rnd(r, 5) == 0;
+    p->concern_ms = now - rnd(r, 7200) * 1000LL;
+    vigil_escalation_state_init(&p->esc);
+    p->esc.episode_open = rnd(r, 2) == 0;
+    vigil_esc_alert *a = &p->esc.episode;
+    a->id = 10 + (uint64_t)rnd(r, 1000);
+    a->kind = VIGIL_ESC_ALERT_EPISODE;
+    a->level = (vigil_esc_level)(1 + rnd(r, 4));
+    a->opened_ms = now - rnd(r, 7200) * 1000LL;
+    a->last_sent_ms = a->opened_ms + rnd(r, 600) * 1000LL;
+    a->n_sent = 1u + (unsigned)rnd(r, 4);
+    a->rota_step = (unsigned)rnd(r, 3);
+    if (rnd(r, 2) == 0) {
+        a->ack.action = (vigil_esc_ack_action)(1 + rnd(r, 4));
+        snprintf(a->ack.by, sizeof a->ack.by, "%s", odd_text[rnd(r, 8)]);
+        a->ack.at_ms = a->opened_ms + 60000;
+    }
+    p->esc.n_martha = (size_t)rnd(r, 3);
+    for (size_t k = 0; k < p->esc.n_martha; k++) {
+        vigil_esc_alert *m = &p->esc.martha[k];
+        m->id = 2000 + k;
+        m->kind = VIGIL_ESC_ALERT_MARTHA;
+        m->level = VIGIL_ESC_EMERGENCY;
+        m->opened_ms = now - rnd(r, 3600) * 1000LL;
+        m->last_sent_ms = m->opened_ms;
+        m->n_sent = 1;
+        m->martha_seq = (int64_t)k + 1;
+        if (rnd(r, 2) == 0 && p->n_links < SRV_LINKS_MAX) {
+            p->links[p->n_links++] = (srv_alert_link){(int64_t)m->id, 0, rnd(r, 3) * 7};
+        }
+    }
+}
+
+static void ward_list_json_is_byte_for_byte_the_patient_views(void **s)
+{
+    (void)s;
+    vigil_server *srv = calloc(1, sizeof *srv);
+    assert_non_null(srv);
+    vigil_escalation_config_init(&srv->cfg.escalation);
+    srv->cfg.concern_open_ms = 3600000;
+    enum { N = 400 };
+    srv_patient *pats = calloc(N, sizeof *pats);
+    srv_patient **ps = calloc(N, sizeof *ps);
+    vigil_store_ward_entry *rows = calloc(N, sizeof *rows);
+    assert_true(pats != NULL && ps != NULL && rows != NULL);
+    uint64_t r = 0x13b01;
+    const int64_t now = INT64_C(1765100000000);
+    json_t *views = json_array();
+    for (size_t i = 0; i < N; i++) {
+        random_patient(&r, &pats[i], &rows[i], now);
+        ps[i] = i % 37 == 5 ? NULL : &pats[i]; /* a patient the cache could not hold is left out */
+        if (ps[i] != NULL) {
+            json_t *v = vigil__srv_patient_view(srv, ps[i], &rows[i], now);
+            assert_non_null(v); /* jansson built it: the test's texts are valid UTF-8 */
+            json_array_append_new(views, v);
+        }
+    }
+    json_t *want_j = json_pack("{s:s, s:o, s:o, s:s}", "ward", "W\"1", "at",
+                               vigil__srv_time_json(now), "patients", views, "scoring",
+                               "news2-only");
+    char *want = json_dumps(want_j, JSON_COMPACT);
+    char *got = vigil__srv_ward_list_text(srv, "W\"1", now, "news2-only", ps, rows, N);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_true(strlen(want) > 100000);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    json_decref(want_j);
+    char *empty = vigil__srv_ward_list_text(srv, "7A", now, "news2+ai", ps, rows, 0);
+    assert_string_equal(empty, "{\"ward\":\"7A\",\"at\":\"2025-12-07T09:33:20.000Z\","
+                               "\"patients\":[],\"scoring\":\"news2+ai\"}");
+    free(empty);
+    free(rows);
+    free(ps);
+    free(pats);
+    free(srv);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(time_parse_reads_zones_and_refuses_local_times),
     cmocka_unit_test(source_ids_are_unique_per_set_and_fit),
@@ -315,6 +474,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(ward_scope_needs_the_ward_or_every_ward),
     cmocka_unit_test(routes_match_with_parameters_and_tell_a_wrong_method),
     cmocka_unit_test(ambiguous_body_lengths_are_framing_faults),
+    cmocka_unit_test(ward_list_json_is_byte_for_byte_the_patient_views),
 };
 
 VIGIL_TEST_MAIN(tests)
