@@ -29,7 +29,8 @@ static void usage(FILE *f)
             "  --model BUNDLE  a model bundle (vigil train)\n"
             "  --data PATH     folder or archive holding the stay\n"
             "  --stay ID       the stay id (file name: p100123, or 2012 RecordID)\n"
-            "  --hour H        hour of the stay (default: its last hour; 2012: 48)\n"
+            "  --hour H        hour of the stay, within its records (default: its last hour;\n"
+            "                  2012: 48); an hour past the last record is refused\n"
             "  --top K         factors each way (default 5)\n"
             "  --json          machine-readable output\n");
 }
@@ -72,6 +73,36 @@ static void news2_words(const vigil_news2 *n2, char *out, size_t cap)
         snprintf(out, cap, "at least %d (incomplete: %s not recorded), at least %s risk", n2->total,
                  missing, vigil_news2_risk_name(n2->risk));
     }
+}
+
+
+/* The hour asked for must lie within the stay's records: past the last one
+ * the features would describe a patient nobody observed (the 2019 data end
+ * when the stay ends) and before the first one there is nothing. The 2012
+ * task's own hour 48 is the exception: it is scored with what there is and
+ * a stay cut short is warned about below. */
+static vigil_status hour_in_stay(const find *f, long hour, const char *stay_id, vigil_err *err)
+{
+    long first = vigil_timeline_first_hour(f->tl), last = vigil_timeline_last_hour(f->tl);
+    if (first == VIGIL_TIMELINE_NO_HOUR) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "stay",
+                             "stay %s has no records: nothing to score", stay_id);
+    }
+    if (f->stay.format == VIGIL_DATA_PN2012 && hour == VIGIL_COHORT_2012_HOUR) {
+        return VIGIL_OK;
+    }
+    if (hour > last) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "hour",
+                             "hour %ld is after stay %s's last record (hour %ld): the AI scores "
+                             "only the hours its records cover",
+                             hour, stay_id, last);
+    }
+    if (hour < first) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "hour",
+                             "hour %ld is before stay %s's first record (hour %ld)", hour, stay_id,
+                             first);
+    }
+    return VIGIL_OK;
 }
 
 int vigil_cli_explain(int argc, char **argv)
@@ -153,6 +184,9 @@ int vigil_cli_explain(int argc, char **argv)
     if (st == VIGIL_OK && hour == VIGIL_TIMELINE_NO_HOUR) {
         hour = f.stay.format == VIGIL_DATA_PN2012 ? VIGIL_COHORT_2012_HOUR
                                                   : vigil_timeline_last_hour(f.tl);
+    }
+    if (st == VIGIL_OK) {
+        st = hour_in_stay(&f, hour, stay_id, &err);
     }
     size_t nf = vigil_features_count();
     float *x = malloc(sizeof *x * nf);

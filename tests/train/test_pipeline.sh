@@ -115,6 +115,13 @@ for f in o["pushing_up"] + o["pushing_down"]:
     assert "not measured" not in f["factor"] and "never" not in f["factor"], f
 PY
 check "reasons are clinical variables, each once, never a missing input" $?
+# an hour past the stay's last record is refused, never scored as if the patient were observed
+last=$(tar -xzOf "$a19" "$(tar -tzf "$a19" | grep "/$stay.psv$")" | awk -F'|' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "ICULOS") c = i } NR > 1 { h = $c } END { print h }')
+"$bin" explain --model "$tmp/w.json" --data "$a19" --stay "$stay" --hour "$last" >/dev/null 2>&1
+check "vigil explain scores the stay's last recorded hour ($last)" $?
+"$bin" explain --model "$tmp/w.json" --data "$a19" --stay "$stay" --hour $((last + 6)) --json >"$tmp/past.json" 2>"$tmp/past.err"
+[ $? -ne 0 ] && [ ! -s "$tmp/past.json" ] && grep -q "after stay $stay's last record (hour $last)" "$tmp/past.err"
+check "vigil explain refuses an hour past the stay's last record, naming it" $?
 "$bin" adapt --model "$tmp/w.json" --data "$a19" --max-stays 600 --sensitivity 0.6 --sample-frac 0.5 \
     --out "$tmp/wa.json" >"$tmp/wa.txt" 2>&1
 check "vigil adapt refits calibration and threshold on a local sample" $?
