@@ -215,6 +215,23 @@ static vigil_status raw_tree_parse(const json_t *tj, size_t t, raw_tree *r, vigi
     if (st != VIGIL_OK) {
         return st;
     }
+    static const struct {
+        const char *key;
+        int kind; /* 0 int, 1 real */
+    } fields[] = {{"left_children", 0}, {"right_children", 0}, {"split_indices", 0},
+                  {"default_left", 0},  {"split_conditions", 1}, {"sum_hessian", 1},
+                  {"base_weights", 2}};
+    /* num_nodes is only a claim until every per-node array is seen to hold that many
+       entries; nothing is allocated before (fuzz_model_bundle: a num_nodes of 2^31-1
+       in a bundle of 4 KB asked for 17 GB). Checked before split_type, so a false
+       claim is reported against the first per-node array with the count it says. */
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        json_t *arr = NULL;
+        st = get_array(tj, where, fields[k].key, (size_t)nn, &arr, err);
+        if (st != VIGIL_OK) {
+            return st;
+        }
+    }
     /* Categorical splits: vigil serves numeric splits only. */
     json_t *stype = json_object_get(tj, "split_type");
     if (stype != NULL) {
@@ -238,22 +255,6 @@ static vigil_status raw_tree_parse(const json_t *tj, size_t t, raw_tree *r, vigi
                              "%s: categorical splits are not supported", ptr);
     }
 
-    static const struct {
-        const char *key;
-        int kind; /* 0 int, 1 real */
-    } fields[] = {{"left_children", 0}, {"right_children", 0}, {"split_indices", 0},
-                  {"default_left", 0},  {"split_conditions", 1}, {"sum_hessian", 1},
-                  {"base_weights", 2}};
-    /* num_nodes is only a claim until every per-node array is seen to hold that many
-       entries; nothing is allocated before (fuzz_model_bundle: a num_nodes of 2^31-1
-       in a bundle of 4 KB asked for 17 GB). */
-    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
-        json_t *arr = NULL;
-        st = get_array(tj, where, fields[k].key, (size_t)nn, &arr, err);
-        if (st != VIGIL_OK) {
-            return st;
-        }
-    }
     size_t n = (size_t)nn;
     r->n = n;
     r->left = malloc(n * sizeof *r->left);
