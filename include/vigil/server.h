@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
 
 #include "vigil/escalation.h"
 #include "vigil/hl7.h"
@@ -317,5 +318,39 @@ typedef struct vigil_server_stats {
 } vigil_server_stats;
 
 void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out);
+
+/*
+ * MLLP over TLS, the sending side (`vigil replay --tls-ca`; mllp_tls_client.c):
+ * GnuTLS, the listener's priority (TLS 1.2 and 1.3 only). A vigil_tls_client
+ * holds the trusted CAs and an optional client certificate and key (for a
+ * listener with mllp_tls_ca_file: mutual TLS); vigil_tls_conn is one
+ * connection's session. One thread per connection; the client is read-only
+ * once open and must outlive its connections.
+ */
+typedef struct vigil_tls_client vigil_tls_client;
+typedef struct vigil_tls_conn vigil_tls_conn;
+
+/* Read ca_file (PEM CA certificates, at least one) and, when cert_file is
+ * not NULL, the client certificate and its key_file (both PEM); a missing
+ * file, no certificate, or a key not the certificate's is refused with the
+ * reason in err. */
+vigil_status vigil_server_tls_client_open(const char *ca_file, const char *cert_file,
+                                          const char *key_file, vigil_tls_client **out,
+                                          vigil_err *err);
+void vigil_server_tls_client_close(vigil_tls_client *c);
+/* TLS on the connected socket fd, blocking for the handshake (at most
+ * timeout_ms), then the socket is made non-blocking. The listener's
+ * certificate must chain to the client's CAs and name host (an IP literal
+ * against its IP subjectAltName); otherwise VIGIL_ERR_IO with the reason.
+ * fd stays the caller's: close it after vigil_server_tls_end. */
+vigil_status vigil_server_tls_connect(const vigil_tls_client *c, int fd, const char *host,
+                                      int timeout_ms, vigil_tls_conn **out, vigil_err *err);
+/* Like recv()/send() on a non-blocking socket: bytes, 0 at the peer's end,
+ * or -1 with errno EAGAIN (call again when readable / writable) or EPROTO /
+ * EPIPE. A send that returned EAGAIN must be called again with the same bytes. */
+ssize_t vigil_server_tls_recv(vigil_tls_conn *t, char *buf, size_t cap);
+ssize_t vigil_server_tls_send(vigil_tls_conn *t, const char *buf, size_t n);
+/* Send close_notify when bye (never waits) and free the session; NULL is a no-op. */
+void vigil_server_tls_end(vigil_tls_conn *t, bool bye);
 
 #endif

@@ -17,6 +17,13 @@
  * --ack-log writes one line per message acknowledged AA:
  *     <control id> TAB <ADT|ORU> TAB <NHS number> TAB <event or observation time, Unix ms>
  *
+ * MLLP over TLS (--tls-ca, with --tls-cert/--tls-key for mutual TLS, as
+ * `vigil serve --mllp-tls-*` takes it; vigil_server_tls_*, TLS 1.2 and 1.3):
+ * the server certificate must chain to --tls-ca and name the host (an IP
+ * literal against its IP subjectAltName); the handshake is blocking, the
+ * records then go through the same non-blocking loop. A handshake that fails
+ * (bad certificate either side) ends the run: retrying would not mend it.
+ *
  * What it does not do: send to a non-loopback address without
  * --allow-remote (the patients are synthetic: they must never reach a real
  * ward list); send discharges or transfers; invent values (see replay.h).
@@ -56,6 +63,7 @@
 #include "vigil/hl7.h"
 #include "vigil/mllp.h"
 #include "vigil/replay.h"
+#include "vigil/server.h"
 #include "vigil/util.h"
 
 #define WINDOW_MAX 512 /* the server reads at most 512 messages ahead per connection */
@@ -63,6 +71,7 @@
 #define ACK_BUF_MAX 65536 /* an ACK is at most VIGIL_HL7_ACK_MAX; leave room for several */
 #define REASONS_SHOWN 5   /* AE/AR reasons printed on stderr */
 #define TIMEOUTS_MAX 5    /* ACK timeouts in a row before giving up */
+#define LOST_MAX 10       /* connections lost in a row, no ACK between, before giving up */
 
 static volatile sig_atomic_t g_stop;
 
@@ -105,6 +114,10 @@ static void usage(FILE *f)
             "  --id-prefix TEXT   control id prefix (default RP<unix time>.)\n"
             "  --json             print the summary as JSON on stdout\n"
             "  --allow-remote     allow a HOST that is not a loopback address\n"
+            "  --tls-ca FILE      MLLP over TLS: trust the listener's certificate if it\n"
+            "                     chains to these PEM CA certificates\n"
+            "  --tls-cert FILE    with --tls-key: present this client certificate (PEM)\n"
+            "  --tls-key FILE     its private key (PEM), for a listener that asks for one\n"
             "  -h, --help         show this help\n",
             WINDOW_MAX);
 }
@@ -127,7 +140,8 @@ typedef struct rmsg {
 
 typedef struct opts {
     const char *mllp, *out, *data, *ward, *ack_log, *id_prefix;
-    int only; /* 0 all, 'a' admissions only, 'o' observations only */
+    const char *tls_ca, *tls_cert, *tls_key; /* MLLP over TLS; NULL: plain */
+    int only;                                /* 0 all, 'a' admissions only, 'o' observations only */
     size_t patients;
     double hours, speed, rate, duration, ack_timeout, reconnect;
     bool rate_mode, rate_max, json, allow_remote;
@@ -372,11 +386,14 @@ typedef struct rlink {
     ward *w;
     char host[256], port[16];
     int fd;
+    vigil_tls_client *cred; /* --tls-ca given: every connection is TLS */
+    vigil_tls_conn *tls;    /* the current connection's, NULL when plain */
     vigil_mllp_decoder *dec;
     slot *q; /* FIFO ring of o->window slots */
     size_t q_head, q_len, q_sent, q_off;
     size_t next; /* next message to queue */
     unsigned timeouts_in_row;
+    unsigned lost_in_row; /* connections closed with messages unacknowledged, no ACK since */
     double t_start;
     char prefix[48];
     FILE *ack_log;
@@ -436,6 +453,17 @@ static bool is_loopback(const struct addrinfo *a)
     return false;
 }
 
+/* TLS on the connected L->fd; false with the reason printed. */
+static bool tls_start(rlink *L)
+{
+    vigil_err err = {0};
+    if (vigil_server_tls_connect(L->cred, L->fd, L->host, 10000, &L->tls, &err) != VIGIL_OK) {
+        fprintf(stderr, "vigil replay: %s:%s: %s\n", L->host, L->port, err.msg);
+        return false;
+    }
+    return true;
+}
+
 /* One connection attempt: 1 connected, 0 refused or unreachable (retry), -1 never. */
 static int try_connect(rlink *L)
 {
@@ -474,6 +502,11 @@ static int try_connect(rlink *L)
         close(fd);
     }
     freeaddrinfo(res);
+    if (rc > 0 && L->cred != NULL && !tls_start(L)) {
+        close(L->fd);
+        L->fd = -1;
+        rc = -1; /* a certificate that does not fit will not fit on the next try */
+    }
     return rc;
 }
 
@@ -509,6 +542,8 @@ static bool connect_retry(rlink *L, bool first)
 
 static void drop(rlink *L, const char *why)
 {
+    vigil_server_tls_end(L->tls, false);
+    L->tls = NULL;
     if (L->fd >= 0) {
         close(L->fd);
         L->fd = -1;
@@ -516,6 +551,7 @@ static void drop(rlink *L, const char *why)
     if (L->q_len > 0) {
         fprintf(stderr, "vigil replay: connection lost (%s): %zu message(s) to send again\n", why,
                 L->q_len);
+        L->lost_in_row++;
     }
     L->q_sent = 0;
     L->q_off = 0;
@@ -564,6 +600,7 @@ static void handle_ack(rlink *L, const char *text, size_t len)
     double now = now_mono_s();
     s->done = true;
     L->timeouts_in_row = 0;
+    L->lost_in_row = 0;
     L->st.lat_ms[L->st.n_lat] = (float)((now - s->first_s) * 1000.0);
     L->st.lat_sched_ms[L->st.n_lat] = (float)((now - s->sched_s) * 1000.0);
     L->st.n_lat++;
@@ -604,7 +641,8 @@ static bool read_acks(rlink *L)
 {
     char buf[ACK_BUF_MAX];
     for (int rounds = 0; rounds < 64; rounds++) {
-        ssize_t n = recv(L->fd, buf, sizeof buf, MSG_DONTWAIT);
+        ssize_t n = L->tls != NULL ? vigil_server_tls_recv(L->tls, buf, sizeof buf)
+                                   : recv(L->fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n == 0) {
             drop(L, "closed by the listener");
             return false;
@@ -643,7 +681,10 @@ static bool write_some(rlink *L)
             L->q_sent++;
             continue;
         }
-        ssize_t n = send(L->fd, s->buf + L->q_off, s->len - L->q_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            L->tls != NULL
+                ? vigil_server_tls_send(L->tls, s->buf + L->q_off, s->len - L->q_off)
+                : send(L->fd, s->buf + L->q_off, s->len - L->q_off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
                 return true;
@@ -687,6 +728,15 @@ static int run(rlink *L)
         }
         if (g_stop && L->fd < 0) {
             break;
+        }
+        if (L->fd < 0 && L->lost_in_row >= LOST_MAX) {
+            /* a listener that accepts and closes without a word (a TLS port
+             * spoken to in plain MLLP, a proxy with nothing behind it) */
+            fprintf(stderr,
+                    "vigil replay: the connection was closed %d times in a row with no ACK: "
+                    "giving up\n",
+                    LOST_MAX);
+            return VIGIL_EXIT_IO;
         }
         if (L->fd < 0 && !connect_retry(L, false)) {
             return VIGIL_EXIT_IO;
@@ -900,6 +950,9 @@ static int parse_opts(int argc, char **argv, opts *o)
         {"allow-remote", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {"only", required_argument, NULL, 'O'},
+        {"tls-ca", required_argument, NULL, 'C'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -1001,6 +1054,15 @@ static int parse_opts(int argc, char **argv, opts *o)
                 return VIGIL_EXIT_USAGE;
             }
             break;
+        case 'C':
+            o->tls_ca = optarg;
+            break;
+        case 'c':
+            o->tls_cert = optarg;
+            break;
+        case 'k':
+            o->tls_key = optarg;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -1016,6 +1078,12 @@ static int parse_opts(int argc, char **argv, opts *o)
     }
     if (have_speed && o->rate_mode) {
         fprintf(stderr, "vigil replay: --speed and --rate: choose one\n");
+        return VIGIL_EXIT_USAGE;
+    }
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL) ||
+        (o->tls_cert != NULL && o->tls_ca == NULL) || (o->tls_ca != NULL && o->mllp == NULL)) {
+        fprintf(stderr, "vigil replay: --tls-cert and --tls-key go together, and need --tls-ca "
+                        "and --mllp\n");
         return VIGIL_EXIT_USAGE;
     }
     if (o->id_prefix != NULL && strlen(o->id_prefix) > 40) {
@@ -1114,6 +1182,15 @@ int vigil_cli_replay(int argc, char **argv)
         L.q[i].buf = malloc(FRAME_MAX);
         ok = L.q[i].buf != NULL;
     }
+    if (ok && o.tls_ca != NULL) {
+        vigil_err err = {0};
+        if (vigil_server_tls_client_open(o.tls_ca, o.tls_cert, o.tls_key, &L.cred, &err) !=
+            VIGIL_OK) {
+            fprintf(stderr, "vigil replay: %s\n", err.msg);
+            rc = VIGIL_EXIT_USAGE;
+            ok = false;
+        }
+    }
     if (ok && o.ack_log != NULL) {
         L.ack_log = fopen(o.ack_log, "w");
         if (L.ack_log == NULL) {
@@ -1145,9 +1222,11 @@ int vigil_cli_replay(int argc, char **argv)
     if (L.ack_log != NULL && fclose(L.ack_log) != 0) {
         rc = VIGIL_EXIT_IO;
     }
+    vigil_server_tls_end(L.tls, true);
     if (L.fd >= 0) {
         close(L.fd);
     }
+    vigil_server_tls_client_close(L.cred);
     for (unsigned i = 0; L.q != NULL && i < o.window; i++) {
         free(L.q[i].buf);
     }

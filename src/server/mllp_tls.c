@@ -33,8 +33,6 @@
 
 #include "server_int.h"
 
-#define MLLP_TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-
 struct srv_mllp_tls {
     gnutls_certificate_credentials_t cred;
     gnutls_priority_t prio;
@@ -148,10 +146,10 @@ vigil_status vigil__srv_mllp_tls_load(vigil_server *srv, vigil_err *err)
         s = load_ca(t, ca, err);
     }
     if (s == VIGIL_OK) {
-        rc = gnutls_priority_init(&t->prio, MLLP_TLS_PRIORITY, NULL);
+        rc = gnutls_priority_init(&t->prio, VIGIL_SERVER_MLLP_TLS_PRIORITY, NULL);
         if (rc < 0) {
             t->prio = NULL;
-            s = gnutls_fail(err, "mllp_tls", "priority", MLLP_TLS_PRIORITY, rc);
+            s = gnutls_fail(err, "mllp_tls", "priority", VIGIL_SERVER_MLLP_TLS_PRIORITY, rc);
         }
     }
     if (s != VIGIL_OK) {

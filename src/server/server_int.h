@@ -332,6 +332,8 @@ vigil_status vigil__srv_pem_read(const char *path, const char *what, char **out,
  * cfg.mllp_tls_* into srv->mllp_tls (NULL: plain MLLP). srv_tls_conn: one
  * connection's session (listener thread only). */
 typedef struct srv_mllp_tls srv_mllp_tls;
+/* The GnuTLS priority of both sides (mllp_tls.c, mllp_tls_client.c). */
+#define VIGIL_SERVER_MLLP_TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 typedef struct srv_tls_conn srv_tls_conn;
 typedef enum { SRV_TLS_DONE, SRV_TLS_WANT_READ, SRV_TLS_WANT_WRITE, SRV_TLS_FAILED } srv_tls_step;
 /* Refuses a bad certificate, key (or one not the certificate's) or CA with the reason. */
