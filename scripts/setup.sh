@@ -12,6 +12,8 @@ PKGS=(
   libcmocka-dev            # unit tests under CTest
   libjansson-dev           # JSON (FHIR, API, model bundles)
   libsqlite3-dev sqlite3   # embedded store
+  libpq-dev                # the PostgreSQL store backend (src/store/pg)
+  postgresql-15 postgresql-common  # tests: a throw-away PostgreSQL 15 (pg_virtualenv)
   libsodium-dev            # argon2id passwords, random tokens
   libssl-dev               # SHA-256 audit chain
   libarchive-dev zlib1g-dev  # read the data archives in place

@@ -7,6 +7,7 @@
  * Spec: docs/store.md "Audit chain".
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,7 +45,10 @@ static void hex(const uint8_t *h, size_t n, char *out)
 static int verify(const char *db)
 {
     char uri[4096];
-    if ((size_t)snprintf(uri, sizeof uri, "sqlite:%s", db) >= sizeof uri) {
+    /* a store URI ("postgresql://...") as given; a path is SQLite's file */
+    bool is_uri = strstr(db, "://") != NULL;
+    int w = is_uri ? snprintf(uri, sizeof uri, "%s", db) : snprintf(uri, sizeof uri, "sqlite:%s", db);
+    if (w < 0 || (size_t)w >= sizeof uri) {
         fprintf(stderr, "vigil audit: path too long\n");
         return VIGIL_EXIT_USAGE;
     }

@@ -164,7 +164,9 @@ vigil_status vigil__srv_family_init(vigil_server *srv, vigil_err *err)
             break;
         }
     }
-    if (strncmp(db, "file:", 5) == 0 || strcmp(db, ":memory:") == 0 || db[0] == '\0') {
+    /* a store with no file (a postgresql:// URI): a key for this run only */
+    if (strncmp(db, "file:", 5) == 0 || strcmp(db, ":memory:") == 0 || db[0] == '\0' ||
+        strstr(db, "://") != NULL) {
         randombytes_buf(srv->family.key, sizeof srv->family.key); /* codes last one run */
         return VIGIL_OK;
     }

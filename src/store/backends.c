@@ -28,6 +28,11 @@ static const store_scheme schemes[] = {
     /* a SQLite URI ("file:PATH?mode=ro"), passed on whole */
     {.prefix = "file:", .ops = &vigil__sqlite_ops, .strip = false, .plain_paths = false},
 #endif
+#ifdef VIGIL_STORE_HAVE_PG
+    /* a libpq connection URI, passed on whole (libpq parses both schemes) */
+    {.prefix = "postgresql:", .ops = &vigil__pg_ops, .strip = false, .plain_paths = false},
+    {.prefix = "postgres:", .ops = &vigil__pg_ops, .strip = false, .plain_paths = false},
+#endif
     /* any other store URI, wrapped for fault injection (tests) */
     {.prefix = "faulty:", .ops = &vigil__faulty_ops, .strip = true, .plain_paths = false},
     {.prefix = NULL, .ops = NULL, .strip = false, .plain_paths = false},

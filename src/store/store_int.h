@@ -445,6 +445,7 @@ vigil_status vigil__store_backend_find(const char *uri, const vigil__store_ops *
 /* The backends, each its own CMake target (VIGIL_STORE_<NAME>), registered
  * in backends.c only. */
 extern const vigil__store_ops vigil__sqlite_ops; /* sqlite/sq_core.c */
+extern const vigil__store_ops vigil__pg_ops;     /* pg/pg_ops.c */
 /* "faulty:URI": another store with failures injected on demand
  * (faulty.c, faulty_ops.c); always built, it only wraps the others. */
 extern const vigil__store_ops vigil__faulty_ops;

@@ -7,6 +7,7 @@
 #define VIGIL_STORE_FIXTURE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include "vigil/store.h"
 #include "vigil/ward.h"
 #include "vigil_test.h"
+#ifdef VIGIL_TEST_HAVE_PG
+#include <libpq-fe.h>
+#endif
 
 typedef struct fx {
     char dir[256];
@@ -108,9 +112,21 @@ static inline void fx_reopen(fx *f)
     assert_int_equal(vigil_store_open(f->uri, 0, &f->st, &e), VIGIL_OK);
 }
 
-/* A raw connection to the same file, for checks and tampering. */
+/* The store is a PostgreSQL database (store_pg.*: tests/store/pg_cluster.sh). */
+static inline bool fx_is_pg(const fx *f)
+{
+    return strncmp(f->uri, "postgresql:", 11) == 0 || strncmp(f->uri, "postgres:", 9) == 0;
+}
+
+/* A raw connection to the same file, for checks and tampering: SQLite's own;
+ * on PostgreSQL the case is skipped, saying so (counted in docs/store.md). */
 static inline sqlite3 *fx_raw(const fx *f)
 {
+    if (fx_is_pg(f)) {
+        fprintf(stderr, "SKIP: reads or tampers with SQLite's file (fx_raw); not run on "
+                        "PostgreSQL\n");
+        skip();
+    }
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
@@ -137,8 +153,38 @@ static inline int fx_exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+#ifdef VIGIL_TEST_HAVE_PG
+/* One integer from sql on the PostgreSQL database (-1 when no row). */
+static inline int64_t fx_pg_int(const fx *f, const char *sql)
+{
+    PGconn *c = PQconnectdb(f->uri);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fail_msg("connect %s: %s", f->uri, PQerrorMessage(c));
+    }
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    }
+    int64_t v = -1;
+    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+        const char *t = PQgetvalue(r, 0, 0);
+        /* a boolean as SQLite gives it: 1 or 0 */
+        v = strcmp(t, "t") == 0 ? 1 : strcmp(t, "f") == 0 ? 0 : strtoll(t, NULL, 10);
+    }
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+#endif
+
+/* One integer read by sql (plain SQL both engines take) from the store. */
 static inline int64_t fx_count(const fx *f, const char *sql)
 {
+#ifdef VIGIL_TEST_HAVE_PG
+    if (fx_is_pg(f)) {
+        return fx_pg_int(f, sql);
+    }
+#endif
     sqlite3 *db = fx_raw(f);
     int64_t v = fx_int(db, sql);
     sqlite3_close(db);

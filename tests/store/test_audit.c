@@ -577,8 +577,11 @@ static void audit_verify_command_prints_ok_or_the_first_failure(void **state)
     vigil_store_close(f->st); /* as an operator would run it: another process */
     f->st = NULL;
     char out[1024];
-    assert_int_equal(run_cli(f->path, out, sizeof out), 0);
+    assert_int_equal(run_cli(f->uri, out, sizeof out), 0);
     assert_non_null(strstr(out, "OK: 6 audit record(s), chain intact"));
+    if (fx_is_pg(f)) {
+        return; /* the tampering below edits SQLite's file (tamper_open) */
+    }
     sqlite3 *db = tamper_open(f);
     assert_int_equal(fx_exec(db, "UPDATE audit SET actor = 'someone.else' WHERE seq = 2"),
                      SQLITE_OK);

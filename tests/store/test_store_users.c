@@ -64,17 +64,30 @@ static void stored_user_has_a_hash_and_never_the_password(void **state)
     assert_int_equal(vigil_store_user_add(f->st, &ADMIN, "sister.k", "Sister Kaur",
                                           VIGIL_STORE_ROLE_NURSE, secret, wards, 3, &id, &e),
                      VIGIL_OK);
-    assert_int_equal(fx_count(f, "SELECT count(*) FROM app_user WHERE password_hash GLOB "
-                                 "'$argon2id$*' AND role = 'nurse'"),
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM app_user WHERE password_hash LIKE "
+                                 "'$argon2id$%' AND role = 'nurse'"),
                      1);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM user_ward"), 2);
     vigil_store_close(f->st); /* checkpoint: the WAL goes into the main file */
     f->st = NULL;
     char wal[400];
     snprintf(wal, sizeof wal, "%s-wal", f->path);
-    assert_false(file_contains(f->path, secret));
-    assert_false(file_contains(wal, secret));
-    assert_true(file_contains(f->path, "Sister Kaur")); /* the scan does find stored text */
+    if (fx_is_pg(f)) {
+        /* no file to scan: every text column of the tables written holds no secret */
+        assert_int_equal(fx_count(f, "SELECT count(*) FROM app_user u WHERE strpos(u::text, "
+                                     "'Tr0ub4dor') > 0"),
+                         0);
+        assert_int_equal(fx_count(f, "SELECT count(*) FROM audit a WHERE strpos(a::text, "
+                                     "'Tr0ub4dor') > 0"),
+                         0);
+        assert_int_equal(fx_count(f, "SELECT count(*) FROM app_user u WHERE strpos(u::text, "
+                                     "'Sister Kaur') > 0"),
+                         1); /* the scan does find stored text */
+    } else {
+        assert_false(file_contains(f->path, secret));
+        assert_false(file_contains(wal, secret));
+        assert_true(file_contains(f->path, "Sister Kaur")); /* the scan does find stored text */
+    }
     fx_reopen(f);
     vigil_store_user u;
     assert_int_equal(vigil_store_user_get(f->st, "sister.k", &u, &e), VIGIL_OK);

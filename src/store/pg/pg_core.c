@@ -1,0 +1,1053 @@
+/*
+ * pg_core.c: the PostgreSQL backend's connection: open (libpq, a
+ * postgresql:// or postgres:// URI, synchronous_commit = on), schema
+ * migrations keyed by the vigil_schema_version table, prepared statements,
+ * error mapping, transactions and the audit append, and the backend's
+ * function table.
+ *
+ * Does not: know any table but audit/audit_head and vigil_schema_version
+ * (the ops live in pg_obs.c, pg_care.c, pg_user.c, ...).
+ * Invariants: see pg_int.h. Spec: PostgreSQL 15 manual, "libpq - C
+ * Library" (PQprepare, PQexecPrepared), "WAL Configuration"
+ * (synchronous_commit = on: COMMIT returns after the commit record is
+ * flushed), "Explicit Locking" (row locks: SELECT ... FOR UPDATE).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_int.h"
+
+/* Oids of the built-in types parameters are declared as (pg_type.dat). */
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_TEXT 25
+#define OID_FLOAT8 701
+
+/* The advisory lock that serialises migrations of one database ("VIGL"). */
+#define PG_MIGRATE_LOCK "1447642956"
+
+/* ---- errors -------------------------------------------------------------- */
+
+static vigil_status status_of_sqlstate(const char *state)
+{
+    if (state == NULL) {
+        return VIGIL_ERR_IO; /* no server answer: the connection failed */
+    }
+    if (strcmp(state, "23505") == 0) {
+        return VIGIL_ERR_CONFLICT; /* unique_violation */
+    }
+    if (strcmp(state, "23503") == 0) {
+        return VIGIL_ERR_NOT_FOUND; /* foreign_key_violation */
+    }
+    if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0) {
+        return VIGIL_ERR_ARG; /* check, not null, data exceptions */
+    }
+    if (strcmp(state, "P0001") == 0) {
+        return VIGIL_ERR_DENIED; /* raised by an append-only trigger */
+    }
+    if (strcmp(state, "53200") == 0) {
+        return VIGIL_ERR_NOMEM; /* out_of_memory */
+    }
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "40", 2) == 0 ||
+        strncmp(state, "53", 2) == 0 || strncmp(state, "57", 2) == 0 ||
+        strncmp(state, "58", 2) == 0 || strcmp(state, "25P02") == 0) {
+        return VIGIL_ERR_IO; /* connection, rollback, resources, shutdown, system */
+    }
+    return VIGIL_ERR_INTERNAL;
+}
+
+vigil_status pg_fail(pgc *q, const PGresult *res, const char *what, vigil_err *err)
+{
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (msg == NULL) {
+        msg = q != NULL && q->conn != NULL ? PQerrorMessage(q->conn) : "no connection";
+    }
+    if (q != NULL && q->in_tx && q->batch) {
+        q->tx_failed = true; /* until the call's savepoint is rolled back */
+    }
+    char m[200];
+    snprintf(m, sizeof m, "%s", msg);
+    size_t n = strlen(m);
+    while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' ')) {
+        m[--n] = '\0';
+    }
+    return vigil_err_set(err, status_of_sqlstate(state), "postgresql", "%s: %s (SQLSTATE %s)",
+                         what, m, state != NULL ? state : "none");
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+/* The SQL with each ?N written $N, and the highest N. */
+static vigil_status convert_sql(const char *sql, char **out, int *n_params, vigil_err *err)
+{
+    size_t len = strlen(sql);
+    char *t = malloc(len + 1);
+    if (t == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory preparing a statement");
+    }
+    int max = 0;
+    size_t j = 0;
+    bool quoted = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = sql[i];
+        if (c == '\'') {
+            quoted = !quoted;
+        }
+        if (c == '?' && !quoted && i + 1 < len && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+            int v = 0;
+            for (size_t k = i + 1; k < len && sql[k] >= '0' && sql[k] <= '9'; k++) {
+                v = v * 10 + (sql[k] - '0');
+            }
+            max = v > max ? v : max;
+            c = '$';
+        }
+        t[j++] = c;
+    }
+    t[j] = '\0';
+    if (max > PG_MAX_PARAMS) {
+        free(t);
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "postgresql",
+                             "a statement has %d parameters (at most %d)", max, PG_MAX_PARAMS);
+    }
+    *out = t;
+    *n_params = max;
+    return VIGIL_OK;
+}
+
+static void clear_binds(pg_stmt *st)
+{
+    for (int i = 0; i < PG_MAX_PARAMS; i++) {
+        st->val[i] = NULL;
+        st->len[i] = 0;
+        st->fmt[i] = 0;
+    }
+}
+
+vigil_status pg_prep(pgc *q, const char *sql, pg_stmt **out, vigil_err *err)
+{
+    size_t h = (size_t)(((uintptr_t)sql >> 3) * 2654435761u) & (PG_CACHE_SLOTS - 1);
+    for (size_t probe = 0; probe < PG_CACHE_SLOTS; probe++) {
+        pg_stmt **slot = &q->cache[(h + probe) & (PG_CACHE_SLOTS - 1)];
+        if (*slot != NULL && (*slot)->sql == sql) {
+            pg_done(*slot);
+            *out = *slot;
+            return VIGIL_OK;
+        }
+        if (*slot == NULL) {
+            pg_stmt *st = calloc(1, sizeof *st);
+            if (st == NULL) {
+                return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory");
+            }
+            char *conv = NULL;
+            vigil_status s = convert_sql(sql, &conv, &st->n_params, err);
+            if (s != VIGIL_OK) {
+                free(st);
+                return s;
+            }
+            free(conv); /* converted again when prepared (pg_step) */
+            st->q = q;
+            st->sql = sql;
+            st->row = -1;
+            snprintf(st->name, sizeof st->name, "v%d", q->n_prepared++);
+            *slot = st;
+            *out = st;
+            return VIGIL_OK;
+        }
+    }
+    return vigil_err_set(err, VIGIL_ERR_INTERNAL, "postgresql", "statement cache full");
+}
+
+void pg_done(pg_stmt *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    PQclear(st->res);
+    st->res = NULL;
+    st->row = -1;
+    st->ran = false;
+    clear_binds(st);
+}
+
+/* Prepare st on the server with the types of its first binding (a NULL
+ * first binding leaves the type to the server). */
+static vigil_status prepare(pgc *q, pg_stmt *st, vigil_err *err)
+{
+    char *conv = NULL;
+    int n = 0;
+    vigil_status s = convert_sql(st->sql, &conv, &n, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    PGresult *r = PQprepare(q->conn, st->name, conv, n, st->type);
+    free(conv);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        s = pg_fail(q, r, "prepare", err);
+        PQclear(r);
+        return s;
+    }
+    PQclear(r);
+    st->prepared = true;
+    return VIGIL_OK;
+}
+
+static void decode_blobs(pg_stmt *st)
+{
+    int nf = PQnfields(st->res);
+    for (int c = 0; c < PG_BLOB_COLS && c < nf; c++) {
+        st->blob_len[c] = 0;
+        if (PQftype(st->res, c) != OID_BYTEA || PQgetisnull(st->res, st->row, c)) {
+            continue;
+        }
+        size_t n = 0;
+        unsigned char *b =
+            PQunescapeBytea((const unsigned char *)PQgetvalue(st->res, st->row, c), &n);
+        if (b != NULL) {
+            if (n > sizeof st->blob[c]) {
+                n = sizeof st->blob[c];
+            }
+            memcpy(st->blob[c], b, n);
+            st->blob_len[c] = n;
+            PQfreemem(b);
+        }
+    }
+}
+
+vigil_status pg_step(pgc *q, pg_stmt *st, bool *row, const char *what, vigil_err *err)
+{
+    *row = false;
+    if (!st->ran) {
+        vigil_status s = st->prepared ? VIGIL_OK : prepare(q, st, err);
+        if (s != VIGIL_OK) {
+            pg_done(st);
+            return s;
+        }
+        PGresult *r = PQexecPrepared(q->conn, st->name, st->n_params, st->val, st->len, st->fmt, 0);
+        ExecStatusType rs = PQresultStatus(r);
+        if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
+            s = pg_fail(q, r, what, err);
+            PQclear(r);
+            pg_done(st);
+            return s;
+        }
+        const char *ch = PQcmdTuples(r);
+        q->changes = ch != NULL && ch[0] != '\0' ? strtoll(ch, NULL, 10) : 0;
+        st->res = r;
+        st->ran = true;
+        st->row = -1;
+    }
+    st->row++;
+    if (st->row < PQntuples(st->res)) {
+        decode_blobs(st);
+        *row = true;
+        return VIGIL_OK;
+    }
+    pg_done(st);
+    return VIGIL_OK;
+}
+
+vigil_status pg_run(pgc *q, pg_stmt *st, const char *what, vigil_err *err)
+{
+    bool row = false;
+    vigil_status s = pg_step(q, st, &row, what, err);
+    if (s == VIGIL_OK && row) {
+        q->last_id = pg_col_i64(st, 0);
+        pg_done(st);
+    }
+    return s;
+}
+
+vigil_status pg_exec(pgc *q, const char *sql, vigil_err *err)
+{
+    PGresult *r = PQexec(q->conn, sql);
+    ExecStatusType rs = PQresultStatus(r);
+    vigil_status s = VIGIL_OK;
+    if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+        s = pg_fail(q, r, "exec", err);
+    }
+    PQclear(r);
+    return s;
+}
+
+bool pg_autocommit(const pgc *q)
+{
+    return !q->in_tx;
+}
+
+int64_t pg_last_id(const pgc *q)
+{
+    return q->last_id;
+}
+
+int64_t pg_changes(const pgc *q)
+{
+    return q->changes;
+}
+
+int pg_param_count(const pg_stmt *st)
+{
+    return st->n_params;
+}
+
+/* ---- binding and columns ------------------------------------------------- */
+
+static void bind(pg_stmt *st, int i, const char *v, int len, int fmt, Oid type)
+{
+    if (i < 1 || i > PG_MAX_PARAMS) {
+        return;
+    }
+    st->val[i - 1] = v;
+    st->len[i - 1] = len;
+    st->fmt[i - 1] = fmt;
+    if (!st->prepared && type != 0) {
+        st->type[i - 1] = type;
+    }
+}
+
+void pg_bind_null(pg_stmt *st, int i)
+{
+    bind(st, i, NULL, 0, 0, 0);
+}
+
+void pg_bind_text(pg_stmt *st, int i, const char *s)
+{
+    bind(st, i, s != NULL ? s : "", 0, 0, OID_TEXT);
+}
+
+void pg_bind_text_opt(pg_stmt *st, int i, const char *s)
+{
+    if (s == NULL || s[0] == '\0') {
+        bind(st, i, NULL, 0, 0, OID_TEXT);
+    } else {
+        bind(st, i, s, 0, 0, OID_TEXT);
+    }
+}
+
+void pg_bind_i64(pg_stmt *st, int i, int64_t v)
+{
+    if (i < 1 || i > PG_MAX_PARAMS) {
+        return;
+    }
+    snprintf(st->num[i - 1], PG_NUM_LEN, "%lld", (long long)v);
+    bind(st, i, st->num[i - 1], 0, 0, OID_INT8);
+}
+
+void pg_bind_int(pg_stmt *st, int i, int v)
+{
+    pg_bind_i64(st, i, v);
+}
+
+void pg_bind_i64_opt(pg_stmt *st, int i, int64_t v)
+{
+    if (v == 0) {
+        bind(st, i, NULL, 0, 0, OID_INT8);
+    } else {
+        pg_bind_i64(st, i, v);
+    }
+}
+
+void pg_bind_real(pg_stmt *st, int i, double v)
+{
+    if (i < 1 || i > PG_MAX_PARAMS) {
+        return;
+    }
+    if (isnan(v)) {
+        bind(st, i, NULL, 0, 0, OID_FLOAT8);
+        return;
+    }
+    snprintf(st->num[i - 1], PG_NUM_LEN, "%.17g", v);
+    bind(st, i, st->num[i - 1], 0, 0, OID_FLOAT8);
+}
+
+void pg_bind_real_opt(pg_stmt *st, int i, double v)
+{
+    pg_bind_real(st, i, v);
+}
+
+void pg_bind_blob(pg_stmt *st, int i, const void *p, int n)
+{
+    bind(st, i, p, n, 1, OID_BYTEA);
+}
+
+static bool col_ok(const pg_stmt *st, int i)
+{
+    return st->res != NULL && st->row >= 0 && st->row < PQntuples(st->res) && i >= 0 &&
+           i < PQnfields(st->res);
+}
+
+const char *pg_col_cstr(pg_stmt *st, int i)
+{
+    if (!col_ok(st, i) || PQgetisnull(st->res, st->row, i)) {
+        return NULL;
+    }
+    return PQgetvalue(st->res, st->row, i);
+}
+
+int pg_col_type(pg_stmt *st, int i)
+{
+    return pg_col_cstr(st, i) == NULL ? PG_NULL : 1;
+}
+
+bool pg_col_text(pg_stmt *st, int i, char *dst, size_t cap)
+{
+    const char *t = pg_col_cstr(st, i);
+    if (t == NULL) {
+        dst[0] = '\0';
+        return true;
+    }
+    size_t n = strlen(t);
+    bool fits = n < cap;
+    if (!fits) {
+        n = cap - 1;
+    }
+    memcpy(dst, t, n);
+    dst[n] = '\0';
+    return fits;
+}
+
+int64_t pg_col_i64(pg_stmt *st, int i)
+{
+    const char *t = pg_col_cstr(st, i);
+    if (t == NULL) {
+        return 0;
+    }
+    if (t[0] == 't' && t[1] == '\0') {
+        return 1; /* a boolean (SQLite gives 1/0 for comparisons) */
+    }
+    if (t[0] == 'f' && t[1] == '\0') {
+        return 0;
+    }
+    return strtoll(t, NULL, 10);
+}
+
+int pg_col_int(pg_stmt *st, int i)
+{
+    return (int)pg_col_i64(st, i);
+}
+
+double pg_col_real(pg_stmt *st, int i)
+{
+    const char *t = pg_col_cstr(st, i);
+    if (t == NULL) {
+        return NAN;
+    }
+    return strtod(t, NULL);
+}
+
+const void *pg_col_blob(pg_stmt *st, int i)
+{
+    if (i < 0 || i >= PG_BLOB_COLS || pg_col_cstr(st, i) == NULL) {
+        return NULL;
+    }
+    return st->blob[i];
+}
+
+int pg_col_bytes(pg_stmt *st, int i)
+{
+    if (i >= 0 && i < PG_BLOB_COLS && col_ok(st, i) && PQftype(st->res, i) == OID_BYTEA) {
+        return (int)st->blob_len[i];
+    }
+    const char *t = pg_col_cstr(st, i);
+    return t != NULL ? (int)strlen(t) : 0;
+}
+
+int pg_col_enum(pg_stmt *st, int i, const char *const *names, int n)
+{
+    return vigil__store_lookup(names, n, pg_col_cstr(st, i));
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+/* A command with no result: PQexec, its status mapped. The COMMIT of a
+ * transaction the server already aborted answers "ROLLBACK": a failure. */
+static vigil_status command(pgc *q, const char *sql, const char *what, vigil_err *err)
+{
+    PGresult *r = PQexec(q->conn, sql);
+    vigil_status s = VIGIL_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        s = pg_fail(q, r, what, err);
+    } else if (strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+        s = vigil_err_set(err, VIGIL_ERR_IO, "postgresql",
+                          "commit: the server rolled the transaction back (%s)", PQcmdStatus(r));
+    }
+    PQclear(r);
+    return s;
+}
+
+static void rollback(pgc *q)
+{
+    if (q->in_tx) {
+        vigil_err ignored;
+        (void)command(q, "ROLLBACK", "rollback", &ignored);
+        q->in_tx = false;
+    }
+    q->tx_failed = false;
+}
+
+static vigil_status op_begin(pgc *q, vigil_err *err)
+{
+    if (!q->in_tx || q->tx_failed) {
+        return vigil_err_set(err, VIGIL_ERR_IO, "store",
+                             "the batch's transaction was rolled back by an earlier error");
+    }
+    q->op_saved = q->head;
+    return command(q, "SAVEPOINT op", "savepoint", err);
+}
+
+vigil_status pg_begin(pgc *q, vigil_err *err)
+{
+    if (q->readonly) {
+        q->no_sync = false;
+        return vigil_err_set(err, VIGIL_ERR_DENIED, "store", "store opened read-only");
+    }
+    if (q->batch) {
+        q->no_sync = false; /* the batch's commit decides */
+        return op_begin(q, err);
+    }
+    q->head.valid = false;
+    q->head.dirty = false;
+    vigil_status s = command(q, "BEGIN", "begin", err);
+    if (s != VIGIL_OK) {
+        q->no_sync = false;
+        return s;
+    }
+    q->in_tx = true;
+    q->tx_failed = false;
+    if (q->no_sync) {
+        /* a read's audit: committed without waiting for the WAL flush; the
+         * next synchronous commit (or vigil_store_sync) flushes it */
+        s = command(q, "SET LOCAL synchronous_commit = off", "synchronous_commit", err);
+        if (s != VIGIL_OK) {
+            q->no_sync = false;
+            rollback(q);
+        }
+    }
+    return s;
+}
+
+vigil_status pg_begin_read(pgc *q, vigil_err *err)
+{
+    if (q->batch) {
+        return op_begin(q, err);
+    }
+    vigil_status s = command(q, "BEGIN READ ONLY", "begin", err);
+    if (s == VIGIL_OK) {
+        q->in_tx = true;
+        q->tx_failed = false;
+    }
+    return s;
+}
+
+static vigil_status write_head(pgc *q, vigil_err *err);
+
+static vigil_status op_end(pgc *q, vigil_status s, vigil_err *err)
+{
+    if (!q->in_tx) {
+        return s != VIGIL_OK ? s
+                             : vigil_err_set(err, VIGIL_ERR_IO, "store",
+                                             "the batch's transaction was rolled back");
+    }
+    if (s == VIGIL_OK && !q->tx_failed) {
+        return command(q, "RELEASE SAVEPOINT op", "release savepoint", err);
+    }
+    vigil_err ignored;
+    q->tx_failed = false;
+    if (command(q, "ROLLBACK TO SAVEPOINT op", "rollback to savepoint", &ignored) == VIGIL_OK &&
+        command(q, "RELEASE SAVEPOINT op", "release savepoint", &ignored) == VIGIL_OK) {
+        q->head = q->op_saved;
+    } else {
+        q->tx_failed = true;
+    }
+    return s != VIGIL_OK ? s
+                         : vigil_err_set(err, VIGIL_ERR_IO, "store", "a statement of the call failed");
+}
+
+vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err)
+{
+    if (q->batch) {
+        return op_end(q, s, err);
+    }
+    if (s == VIGIL_OK && q->head.dirty) {
+        s = write_head(q, err);
+    }
+    bool no_sync = q->no_sync;
+    q->no_sync = false;
+    if (s == VIGIL_OK && q->in_tx) {
+        /* REQ STORE-DURABLE-ACK: synchronous_commit = on: COMMIT returns
+         * after the commit record is flushed */
+        s = command(q, "COMMIT", "commit", err);
+        q->in_tx = false;
+        if (s == VIGIL_OK && no_sync) {
+            q->unsynced = true;
+        } else if (s == VIGIL_OK) {
+            q->unsynced = false; /* the flush covers every earlier commit */
+        }
+    }
+    if (s != VIGIL_OK) {
+        rollback(q);
+    }
+    q->head.valid = false;
+    q->head.dirty = false;
+    return s;
+}
+
+/* REQ STORE-READ-AUDIT-SYNC: a synchronous commit flushes the WAL up to its
+ * own record, so every commit made before it without waiting is durable
+ * after it; a transaction given an id writes a commit record. */
+vigil_status vigil__pg_sync(void *be, vigil_err *err)
+{
+    pgc *q = be;
+    if (!q->unsynced || q->in_tx) {
+        return VIGIL_OK;
+    }
+    vigil_status s = command(q, "BEGIN", "begin", err);
+    if (s == VIGIL_OK) {
+        q->in_tx = true;
+        s = pg_exec(q, "SELECT pg_current_xact_id()", err);
+    }
+    if (s == VIGIL_OK) {
+        s = command(q, "COMMIT", "commit", err);
+        q->in_tx = false;
+    }
+    if (s != VIGIL_OK) {
+        rollback(q);
+        return s;
+    }
+    q->unsynced = false;
+    return VIGIL_OK;
+}
+
+vigil_status vigil__pg_batch_begin(void *be, vigil_err *err)
+{
+    pgc *q = be;
+    if (q->batch) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "store", "a batch is already open");
+    }
+    vigil_status s = pg_begin(q, err);
+    if (s == VIGIL_OK) {
+        q->batch = true;
+    }
+    return s;
+}
+
+vigil_status vigil__pg_batch_commit(void *be, vigil_err *err)
+{
+    pgc *q = be;
+    if (!q->batch) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "store", "no batch is open");
+    }
+    q->batch = false;
+    if (!q->in_tx || q->tx_failed) {
+        rollback(q);
+        q->head.valid = q->head.dirty = false;
+        return vigil_err_set(err, VIGIL_ERR_IO, "store",
+                             "the batch's transaction was rolled back by an error");
+    }
+    return pg_end(q, VIGIL_OK, err);
+}
+
+void vigil__pg_batch_rollback(void *be)
+{
+    pgc *q = be;
+    if (q->batch) {
+        q->batch = false;
+        (void)pg_end(q, VIGIL_ERR_ARG, NULL);
+    }
+}
+
+vigil_status pg_savepoint(pgc *q, pg_head *saved, vigil_err *err)
+{
+    *saved = q->head;
+    return command(q, "SAVEPOINT item", "savepoint", err);
+}
+
+vigil_status pg_release(pgc *q, vigil_err *err)
+{
+    return command(q, "RELEASE SAVEPOINT item", "release savepoint", err);
+}
+
+vigil_status pg_rollback_to(pgc *q, const pg_head *saved, vigil_err *err)
+{
+    vigil_status s = command(q, "ROLLBACK TO SAVEPOINT item", "rollback to savepoint", err);
+    if (s == VIGIL_OK) {
+        s = command(q, "RELEASE SAVEPOINT item", "release savepoint", err);
+    }
+    if (s == VIGIL_OK) {
+        q->head = *saved;
+        q->tx_failed = false;
+    }
+    return s;
+}
+
+/* ---- shared checks ------------------------------------------------------- */
+
+static const char SQL_USER_ROLE[] =
+    "SELECT role FROM app_user WHERE username = ?1 AND disabled_ms IS NULL";
+
+vigil_status pg_require_role(pgc *q, const vigil_actor *who, unsigned mask, const char *doing,
+                             vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status ps = pg_prep(q, SQL_USER_ROLE, &st, err);
+    if (ps != VIGIL_OK) {
+        return ps;
+    }
+    pg_bind_text(st, 1, who->user);
+    bool row = false;
+    vigil_status s = pg_step(q, st, &row, "user role", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    int role = row ? pg_col_enum(st, 0, vigil__store_role_names, VIGIL_STORE_ROLE_COUNT) : -1;
+    pg_done(st);
+    if (role < 0 || (mask & VIGIL__ROLE_BIT(role)) == 0) {
+        return vigil_err_set(
+            err, VIGIL_ERR_DENIED, "actor.user",
+            "%s must be done by a registered %s; '%s' is not one", doing,
+            (mask == VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)) ? "doctor" : "clinician", who->user);
+    }
+    return VIGIL_OK;
+}
+
+vigil_status pg_require_row(pgc *q, const char *sql_exists, int64_t id, const char *what,
+                            vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status ps = pg_prep(q, sql_exists, &st, err);
+    if (ps != VIGIL_OK) {
+        return ps;
+    }
+    pg_bind_i64(st, 1, id);
+    bool row = false;
+    vigil_status s = pg_step(q, st, &row, what, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_done(st);
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, what, "no %s with id %lld", what,
+                             (long long)id);
+    }
+    return VIGIL_OK;
+}
+
+vigil_status pg_open_row(pgc *q, const char *sql, int64_t id, const char *field, const char *noun,
+                         const char *closed_words, int64_t *patient_id, vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status s = pg_prep(q, sql, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_bind_i64(st, 1, id);
+    bool row = false;
+    char what[64];
+    snprintf(what, sizeof what, "read %s", noun);
+    s = pg_step(q, st, &row, what, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, field, "no %s %lld", noun, (long long)id);
+    }
+    *patient_id = pg_col_i64(st, 0);
+    bool closed = pg_col_int(st, 1) != 0;
+    pg_done(st);
+    if (closed) {
+        return vigil_err_set(err, VIGIL_ERR_CONFLICT, field, "%s %lld %s", noun, (long long)id,
+                             closed_words);
+    }
+    return VIGIL_OK;
+}
+
+/* ---- audit append -------------------------------------------------------- */
+
+/* FOR UPDATE: the head row stays locked until this transaction ends, so a
+ * second connection (another process, another node) appending waits here
+ * and then reads the head this one commits. */
+static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+static const char SQL_AUDIT_INSERT[] =
+    "INSERT INTO audit (seq, t_ms, actor, action, entity, entity_id, patient_id, reason, "
+    "detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+static const char SQL_HEAD_SET[] = "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1";
+
+static vigil_status read_head(pgc *q, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH_LEN],
+                              vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status ps = pg_prep(q, SQL_HEAD, &st, err);
+    if (ps != VIGIL_OK) {
+        return ps;
+    }
+    bool row = false;
+    vigil_status s = pg_step(q, st, &row, "audit head", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row || pg_col_bytes(st, 1) != VIGIL_AUDIT_HASH_LEN) {
+        pg_done(st);
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "audit",
+                             "the audit head is missing or damaged");
+    }
+    *seq = pg_col_i64(st, 0);
+    memcpy(hash, pg_col_blob(st, 1), VIGIL_AUDIT_HASH_LEN);
+    pg_done(st);
+    return VIGIL_OK;
+}
+
+static vigil_status write_head(pgc *q, vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status s = pg_prep(q, SQL_HEAD_SET, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_bind_i64(st, 1, q->head.seq);
+    pg_bind_blob(st, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN);
+    s = pg_run(q, st, "audit head", err);
+    if (s == VIGIL_OK) {
+        q->head.dirty = false;
+    }
+    return s;
+}
+
+vigil_status pg_audit(pgc *q, const vigil__audit_ev *ev, vigil_err *err)
+{
+    vigil_status s = VIGIL_OK;
+    if (!q->head.valid) {
+        s = read_head(q, &q->head.seq, q->head.hash, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        q->head.valid = true;
+    }
+    vigil_audit_record r;
+    s = vigil__audit_make(ev, vigil__store_now_ms(), q->head.seq, q->head.hash, &r, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_stmt *st = NULL;
+    s = pg_prep(q, SQL_AUDIT_INSERT, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_bind_i64(st, 1, r.seq);
+    pg_bind_i64(st, 2, r.t_ms);
+    pg_bind_text(st, 3, r.actor);
+    pg_bind_text(st, 4, r.action);
+    pg_bind_text(st, 5, r.entity);
+    pg_bind_i64(st, 6, r.entity_id);
+    pg_bind_i64(st, 7, r.patient_id);
+    pg_bind_text(st, 8, r.reason);
+    pg_bind_text(st, 9, r.detail);
+    pg_bind_blob(st, 10, r.prev_hash, VIGIL_AUDIT_HASH_LEN);
+    pg_bind_blob(st, 11, r.hash, VIGIL_AUDIT_HASH_LEN);
+    s = pg_run(q, st, "audit append", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    q->head.seq = r.seq;
+    memcpy(q->head.hash, r.hash, VIGIL_AUDIT_HASH_LEN);
+    q->head.dirty = true;
+    return VIGIL_OK;
+}
+
+/* ---- migrations ---------------------------------------------------------- */
+
+/* One integer from sql (no parameters), or -1 when no row / NULL. */
+static vigil_status query_int(pgc *q, const char *sql, int64_t *out, vigil_err *err)
+{
+    PGresult *r = PQexec(q->conn, sql);
+    vigil_status s = VIGIL_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        s = pg_fail(q, r, sql, err);
+    } else if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0)) {
+        *out = -1;
+    } else {
+        *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    }
+    PQclear(r);
+    return s;
+}
+
+/* The schema version, 0 for an empty database; MISMATCH for a database
+ * with tables but no version table (not a vigil store). Inside a
+ * transaction holding the migration lock. */
+static vigil_status schema_version(pgc *q, bool create, int64_t *out, vigil_err *err)
+{
+    int64_t has = 0;
+    vigil_status s =
+        query_int(q, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND "
+                     "tablename = 'vigil_schema_version'",
+                  &has, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (has == 0) {
+        int64_t n_tables = 0;
+        s = query_int(q, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+                      &n_tables, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+        if (n_tables != 0) {
+            return vigil_err_set(err, VIGIL_ERR_MISMATCH, "store",
+                                 "this PostgreSQL schema is not a vigil store (%lld tables, no "
+                                 "vigil_schema_version)",
+                                 (long long)n_tables);
+        }
+        *out = 0;
+        if (!create) {
+            return VIGIL_OK;
+        }
+        return pg_exec(q,
+                       "CREATE TABLE vigil_schema_version (\n"
+                       "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+                       "  version INTEGER NOT NULL\n"
+                       ");\n"
+                       "INSERT INTO vigil_schema_version (id, version) VALUES (1, 0);",
+                       err);
+    }
+    return query_int(q, "SELECT version FROM vigil_schema_version WHERE id = 1", out, err);
+}
+
+/* One migration in one transaction, under the migration lock, the version
+ * read again inside it (two processes opening at once do not both run it). */
+static vigil_status migrate_step(pgc *q, const char *sql, int to, vigil_err *err)
+{
+    vigil_status s = command(q, "BEGIN", "begin", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    q->in_tx = true;
+    s = pg_exec(q, "SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ")", err);
+    int64_t v = 0;
+    if (s == VIGIL_OK) {
+        s = schema_version(q, true, &v, err);
+    }
+    bool done = s == VIGIL_OK && v >= to;
+    if (s == VIGIL_OK && !done) {
+        s = pg_exec(q, sql, err);
+    }
+    if (s == VIGIL_OK && !done) {
+        char set[96];
+        snprintf(set, sizeof set, "UPDATE vigil_schema_version SET version = %d WHERE id = 1", to);
+        s = pg_exec(q, set, err);
+    }
+    if (s == VIGIL_OK) {
+        s = command(q, "COMMIT", "commit", err);
+        q->in_tx = false;
+    }
+    if (s != VIGIL_OK) {
+        rollback(q);
+        if (err != NULL) {
+            char m[VIGIL_ERR_MSG_MAX];
+            snprintf(m, sizeof m, "%s", err->msg);
+            snprintf(err->msg, sizeof err->msg, "schema migration to version %d failed: %.200s",
+                     to, m);
+        }
+    }
+    return s;
+}
+
+static vigil_status migrate(pgc *q, vigil_err *err)
+{
+    int64_t v = 0;
+    vigil_status s = schema_version(q, false, &v, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (v > vigil__pg_n_migrations) {
+        return vigil_err_set(err, VIGIL_ERR_MISMATCH, "store",
+                             "the database is at schema version %lld, newer than this vigil "
+                             "(version %d): refusing to open it",
+                             (long long)v, vigil__pg_n_migrations);
+    }
+    for (int i = (int)v; i < vigil__pg_n_migrations; i++) {
+        s = migrate_step(q, vigil__pg_migrations[i], i + 1, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+    }
+    return VIGIL_OK;
+}
+
+/* ---- open / close -------------------------------------------------------- */
+
+void vigil__pg_close(void *be)
+{
+    pgc *q = be;
+    if (q == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < PG_CACHE_SLOTS; i++) {
+        if (q->cache[i] != NULL) {
+            PQclear(q->cache[i]->res);
+            free(q->cache[i]);
+        }
+    }
+    PQfinish(q->conn);
+    free(q);
+}
+
+/* Notices (CREATE ... IF NOT EXISTS and the like) are not errors: dropped
+ * rather than written to stderr by libpq. */
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+vigil_status vigil__pg_open(const char *target, unsigned flags, void **out_be, vigil_err *err)
+{
+    pgc *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory opening store");
+    }
+    q->readonly = (flags & VIGIL_STORE_READONLY) != 0;
+    q->conn = PQconnectdb(target);
+    vigil_status s = VIGIL_OK;
+    if (q->conn == NULL) {
+        s = vigil_err_set(err, VIGIL_ERR_NOMEM, "postgresql", "connect: out of memory");
+    } else if (PQstatus(q->conn) != CONNECTION_OK) {
+        char m[200];
+        snprintf(m, sizeof m, "%s", PQerrorMessage(q->conn));
+        m[strcspn(m, "\n")] = '\0';
+        s = vigil_err_set(err, VIGIL_ERR_IO, "postgresql", "connect: %s", m);
+    }
+    if (s == VIGIL_OK) {
+        PQsetNoticeProcessor(q->conn, quiet_notice, NULL);
+        /* on whatever the server's default: an ACK follows a flushed commit */
+        s = pg_exec(q,
+                    "SET synchronous_commit = on; SET client_min_messages = warning; "
+                    "SET default_transaction_isolation = 'read committed'",
+                    err);
+    }
+    if (s == VIGIL_OK && !q->readonly) {
+        s = migrate(q, err);
+    } else if (s == VIGIL_OK) {
+        int64_t v = 0;
+        s = schema_version(q, false, &v, err);
+        if (s == VIGIL_OK && v != vigil__pg_n_migrations) {
+            s = vigil_err_set(err, VIGIL_ERR_MISMATCH, "store",
+                              "read-only open needs schema version %d; the database is at %lld",
+                              vigil__pg_n_migrations, (long long)v);
+        }
+    }
+    if (s != VIGIL_OK) {
+        vigil__pg_close(q);
+        return s;
+    }
+    *out_be = q;
+    return VIGIL_OK;
+}
+
+vigil_status vigil__pg_unported(const char *op, vigil_err *err)
+{
+    return vigil_err_set(err, VIGIL_ERR_INTERNAL, "store",
+                         "%s is not in the PostgreSQL backend yet (issue 15)", op);
+}

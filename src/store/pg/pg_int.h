@@ -1,0 +1,376 @@
+/*
+ * pg_int.h: private to the PostgreSQL backend of src/store: the connection
+ * state, prepared statements, error mapping, transactions, the audit append
+ * and the schema migrations.
+ *
+ * The op files (pg_obs.c, pg_user.c, ...) are ports of the SQLite backend's
+ * (sq_*.c) and use the same shape of statement API: pg_prep gives a statement
+ * (prepared on the server once per connection, PQprepare, the first time it
+ * runs, with the types of its first binding), pg_bind_* bind parameters
+ * (numbered from 1; the SQL is written with ?N, and sent as $N), pg_step runs
+ * it (PQexecPrepared) and walks its rows, pg_col_* read the current row,
+ * pg_done drops the result. Parameters and results travel as text, except
+ * BYTEA parameters (binary).
+ *
+ * Invariants: every public op runs in one transaction (BEGIN ... COMMIT with
+ * synchronous_commit = on, so a returned commit is flushed to the WAL on
+ * disk); an op that appends audit records first locks the chain's head row
+ * (SELECT ... FROM audit_head FOR UPDATE), so appends from several
+ * connections and processes are serialised by the database, each reading the
+ * head the previous commit left; every libpq error becomes a vigil_status
+ * with the server's message and SQLSTATE in vigil_err.
+ */
+#ifndef VIGIL_STORE_PG_INT_H
+#define VIGIL_STORE_PG_INT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../store_int.h"
+
+#define PG_CACHE_SLOTS 256 /* power of two, > number of distinct statements */
+#define PG_MAX_PARAMS 48   /* most parameters of one statement */
+#define PG_NUM_LEN 32      /* a number as text */
+#define PG_BLOB_COLS 16    /* BYTEA columns are read among the first 16 */
+
+/* A column's type as pg_col_type reports it (only NULL-ness matters). */
+#define PG_NULL 5
+
+typedef struct pgc pgc;
+
+/* One statement: its SQL (a static string: the cache key), its server-side
+ * name once prepared, the parameters bound for the next run, and the result
+ * being walked. */
+typedef struct pg_stmt {
+    pgc *q;
+    const char *sql;
+    char name[16];
+    bool prepared;
+    int n_params; /* highest ?N in the SQL */
+    const char *val[PG_MAX_PARAMS];
+    int len[PG_MAX_PARAMS];
+    int fmt[PG_MAX_PARAMS];
+    Oid type[PG_MAX_PARAMS];
+    char num[PG_MAX_PARAMS][PG_NUM_LEN];
+    PGresult *res;
+    int row;     /* current row of res, -1 before the first step */
+    bool ran;    /* executed since the last pg_done */
+    uint8_t blob[PG_BLOB_COLS][64]; /* decoded BYTEA columns of the current row */
+    size_t blob_len[PG_BLOB_COLS];
+} pg_stmt;
+
+/* The audit chain's head as the current write transaction sees it: read
+ * (and locked) once per transaction, advanced in memory by each append, and
+ * written to audit_head once, just before COMMIT (pg_end). */
+typedef struct pg_head {
+    bool valid;
+    bool dirty;
+    int64_t seq;
+    uint8_t hash[VIGIL_AUDIT_HASH_LEN];
+} pg_head;
+
+struct pgc {
+    PGconn *conn;
+    bool readonly;
+    bool batch;      /* inside vigil_store_batch_begin .. commit: calls are savepoints */
+    bool in_tx;      /* a transaction is open on the connection */
+    bool tx_failed;  /* the open transaction hit an error the batch cannot go past */
+    bool no_sync;    /* this transaction commits without waiting for the flush (a read's audit) */
+    bool unsynced;   /* a commit since the last flushed one did not wait for its flush */
+    pg_head op_saved; /* the head when the current call of the batch began */
+    pg_head head;
+    int64_t last_id;  /* the first column of the last row an INSERT ... RETURNING gave */
+    int64_t changes;  /* rows the last statement run to its end changed */
+    int n_prepared;
+    pg_stmt *cache[PG_CACHE_SLOTS];
+};
+
+/* The schema as migrations: steps[i] brings vigil_schema_version i to i + 1
+ * (pg_schema.c). */
+extern const char *const vigil__pg_migrations[];
+extern const int vigil__pg_n_migrations;
+
+/* Map a failed result (or the connection's error when res is NULL) to a
+ * vigil_status, with "what: server message (SQLSTATE)". */
+vigil_status pg_fail(pgc *q, const PGresult *res, const char *what, vigil_err *err);
+
+/* The cached statement for sql (a static string: its address is the cache
+ * key), with no bindings and no result. */
+vigil_status pg_prep(pgc *q, const char *sql, pg_stmt **out, vigil_err *err);
+
+/* Run (the first time) and step once: *row is true while a row is current.
+ * At the end the result is dropped (as by pg_done). On error too. */
+vigil_status pg_step(pgc *q, pg_stmt *st, bool *row, const char *what, vigil_err *err);
+
+/* Run a statement to its end (any rows it returns are dropped; the first
+ * column of the first one is kept in q->last_id: INSERT ... RETURNING id). */
+vigil_status pg_run(pgc *q, pg_stmt *st, const char *what, vigil_err *err);
+
+/* Drop the result and the bindings. */
+void pg_done(pg_stmt *st);
+
+/* Run a one-off SQL text (no parameters, results dropped). */
+vigil_status pg_exec(pgc *q, const char *sql, vigil_err *err);
+
+/* BEGIN / BEGIN (read) / end: commit when s is VIGIL_OK (rolling back if the
+ * commit fails), else roll back; returns the final status. Inside a batch
+ * they are a savepoint, its release and its rollback instead. */
+vigil_status pg_begin(pgc *q, vigil_err *err);
+vigil_status pg_begin_read(pgc *q, vigil_err *err);
+vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err);
+
+/* Append one audit record inside the current write transaction (the head
+ * row is locked by the first append of the transaction). */
+vigil_status pg_audit(pgc *q, const vigil__audit_ev *ev, vigil_err *err);
+
+/* Savepoints inside a write transaction; the caller keeps the head to
+ * restore. */
+vigil_status pg_savepoint(pgc *q, pg_head *saved, vigil_err *err);
+vigil_status pg_release(pgc *q, vigil_err *err);
+vigil_status pg_rollback_to(pgc *q, const pg_head *saved, vigil_err *err);
+
+/* Is the connection outside a transaction (as sqlite3_get_autocommit)? */
+bool pg_autocommit(const pgc *q);
+/* The id the last INSERT ... RETURNING id gave; the rows the last statement
+ * changed. */
+int64_t pg_last_id(const pgc *q);
+int64_t pg_changes(const pgc *q);
+
+/* Binding (strings are borrowed: they must outlive the step). _opt binds
+ * NULL for NULL or "", 0, NaN. */
+void pg_bind_text(pg_stmt *st, int i, const char *s);
+void pg_bind_text_opt(pg_stmt *st, int i, const char *s);
+void pg_bind_i64(pg_stmt *st, int i, int64_t v);
+void pg_bind_int(pg_stmt *st, int i, int v);
+void pg_bind_i64_opt(pg_stmt *st, int i, int64_t v);
+void pg_bind_real(pg_stmt *st, int i, double v);
+void pg_bind_real_opt(pg_stmt *st, int i, double v);
+void pg_bind_null(pg_stmt *st, int i);
+void pg_bind_blob(pg_stmt *st, int i, const void *p, int n);
+
+/* Column i of the current row. text copies into dst (NULL gives ""; false
+ * when cut); i64/int: NULL gives 0, booleans 1/0; real: NULL gives NaN;
+ * cstr: NULL for NULL; type: PG_NULL for NULL (else 1); blob: a BYTEA
+ * column (i < 4) decoded, its length from pg_col_bytes. */
+bool pg_col_text(pg_stmt *st, int i, char *dst, size_t cap);
+int64_t pg_col_i64(pg_stmt *st, int i);
+int pg_col_int(pg_stmt *st, int i);
+double pg_col_real(pg_stmt *st, int i);
+const char *pg_col_cstr(pg_stmt *st, int i);
+int pg_col_type(pg_stmt *st, int i);
+const void *pg_col_blob(pg_stmt *st, int i);
+int pg_col_bytes(pg_stmt *st, int i);
+int pg_col_enum(pg_stmt *st, int i, const char *const *names, int n);
+int pg_param_count(const pg_stmt *st);
+
+/* Row `id` of a (patient_id, closed) query must exist and be open: gives its
+ * patient. NOT_FOUND "no <noun> N" / CONFLICT "<noun> N <closed_words>". */
+vigil_status pg_open_row(pgc *q, const char *sql, int64_t id, const char *field, const char *noun,
+                         const char *closed_words, int64_t *patient_id, vigil_err *err);
+
+/* Does row id exist? VIGIL_ERR_NOT_FOUND naming what when not. */
+vigil_status pg_require_row(pgc *q, const char *sql_exists, int64_t id, const char *what,
+                            vigil_err *err);
+
+/* The caller must hold one of the roles in mask (VIGIL__ROLE_BIT). */
+vigil_status pg_require_role(pgc *q, const vigil_actor *who, unsigned mask, const char *doing,
+                             vigil_err *err);
+
+/* The "not in this backend yet" answer of an op not ported (pg_todo.c). */
+vigil_status vigil__pg_unported(const char *op, vigil_err *err);
+
+/* Connection, sync and batches (pg_core.c). */
+vigil_status vigil__pg_open(const char *target, unsigned flags, void **out_be, vigil_err *err);
+void vigil__pg_close(void *be);
+vigil_status vigil__pg_sync(void *be, vigil_err *err);
+vigil_status vigil__pg_batch_begin(void *be, vigil_err *err);
+vigil_status vigil__pg_batch_commit(void *be, vigil_err *err);
+void vigil__pg_batch_rollback(void *be);
+
+/* Ops split by topic across files. */
+vigil_status vigil__pg_patient_ensure(void *be, const vigil_actor *who, const vigil_patient *p,
+                                      int64_t *out_id, vigil_err *err);
+vigil_status vigil__pg_patient_get(void *be, const vigil_actor *who, int64_t id, vigil_patient *out,
+                                   vigil_err *err);
+vigil_status vigil__pg_patient_find(void *be, const vigil_actor *who, const char *nhs,
+                                    const char *mrn, vigil_patient *out, vigil_err *err);
+vigil_status vigil__pg_admit(void *be, const vigil_actor *who, int64_t patient_id, const char *ward,
+                             const char *bed, int64_t t_ms, int64_t *out_id, vigil_err *err);
+vigil_status vigil__pg_move(void *be, const vigil_actor *who, int64_t admission_id,
+                            const char *ward, const char *bed, int64_t t_ms, vigil_err *err);
+vigil_status vigil__pg_discharge(void *be, const vigil_actor *who, int64_t admission_id,
+                                 int64_t t_ms, vigil_err *err);
+vigil_status vigil__pg_put_obs_batch(void *be, const vigil_actor *who,
+                                     const vigil_store_obs_item *items, size_t n,
+                                     vigil_store_put *out, vigil_err *err);
+vigil_status vigil__pg_batch_begin(void *be, vigil_err *err);
+vigil_status vigil__pg_batch_commit(void *be, vigil_err *err);
+void vigil__pg_batch_rollback(void *be);
+vigil_status vigil__pg_sync(void *be, vigil_err *err);
+vigil_status vigil__pg_put_score(void *be, const vigil_actor *who, int64_t obs_id,
+                                 const vigil_store_score *score, int64_t *out_id, vigil_err *err);
+vigil_status vigil__pg_put_ai_batch(void *be, const vigil_actor *who,
+                                    const vigil_store_ai_item *items, size_t n,
+                                    vigil_status *status, vigil_err *err);
+vigil_status vigil__pg_obs_recent(void *be, const vigil_actor *who, int64_t patient_id,
+                                  int64_t from_ms, int64_t to_ms, size_t max,
+                                  vigil_store_vitals *out, size_t *n, vigil_err *err);
+vigil_status vigil__pg_obs_range(void *be, const vigil_actor *who, int64_t patient_id,
+                                 int64_t from_ms, int64_t to_ms, size_t max_rows,
+                                 vigil_store_obs_list *out, vigil_err *err);
+
+vigil_status vigil__pg_episode_open(void *be, const vigil_actor *who, int64_t patient_id,
+                                    vigil_news2_response level, vigil_store_trigger trigger,
+                                    int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
+                                    const vigil_store_page_req *pages, size_t n_pages,
+                                    int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
+vigil_status vigil__pg_episode_close(void *be, const vigil_actor *who, int64_t episode_id,
+                                     int64_t t_ms, const char *reason, vigil_err *err);
+vigil_status vigil__pg_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id,
+                                    int64_t t_ms, int rota_step, const char *notified,
+                                    const vigil_store_page_req *pages, size_t n_pages,
+                                    vigil_err *err);
+
+/* Rotas and pages (pg_page.c). queue: pages[0..n) of alert_id (and of
+ * repeat_id, 0 for the alert itself), inside the caller's transaction, each
+ * audited; acked: the alert's pages are acknowledged at t_ms, those still
+ * to send to a gateway cancelled (inside the acknowledgement's). */
+vigil_status vigil__pg_pages_queue(pgc *q, const vigil_actor *who, int64_t alert_id,
+                                   int64_t repeat_id, int64_t patient_id, int64_t t_ms,
+                                   const vigil_store_page_req *pages, size_t n, vigil_err *err);
+vigil_status vigil__pg_page_failed(void *be, const vigil_actor *who, int64_t page_id,
+                                   int64_t t_ms, const char *detail,
+                                   const vigil_store_page_req *fallback, size_t n,
+                                   vigil_err *err);
+vigil_status vigil__pg_summary_last(void *be, int64_t *out_to_ms, vigil_err *err);
+vigil_status vigil__pg_summaries_queue(void *be, const vigil_actor *who, const char *const *to,
+                                       size_t n, int64_t from_ms, int64_t to_ms, vigil_err *err);
+vigil_status vigil__pg_summaries_due(void *be, int64_t now_ms, vigil_store_summary *out,
+                                     size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__pg_summary_attempt(void *be, const vigil_actor *who, int64_t id,
+                                       int64_t t_ms, vigil_store_attempt_outcome outcome,
+                                       int64_t next_ms, const char *detail, vigil_err *err);
+vigil_status vigil__pg_ward_summaries(void *be, int64_t from_ms, int64_t to_ms,
+                                      vigil_store_ward_summary *out, size_t max, size_t *n,
+                                      vigil_err *err);
+vigil_status vigil__pg_pages_acked(pgc *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                                   vigil_err *err);
+vigil_status vigil__pg_shift_add(void *be, const vigil_actor *who, const vigil_store_shift *s,
+                                 int64_t *out_id, vigil_err *err);
+vigil_status vigil__pg_shift_end(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                                 vigil_store_shift *out, vigil_err *err);
+vigil_status vigil__pg_shifts_get(void *be, const char *ward, int64_t from_ms, int64_t to_ms,
+                                  vigil_store_shift *out, size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__pg_rota_holders(void *be, const char *ward, const char *level, int step,
+                                    int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max,
+                                    size_t *n, vigil_err *err);
+vigil_status vigil__pg_rota_gaps(void *be, int64_t t_ms, int steps, vigil_store_rota_gap *out,
+                                 size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__pg_pages_due(void *be, vigil_store_channel channel, int64_t now_ms,
+                                 vigil_store_page *out, size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__pg_page_attempt(void *be, const vigil_actor *who, int64_t page_id,
+                                    int64_t t_ms, vigil_store_attempt_outcome outcome,
+                                    int64_t next_ms, const char *detail, vigil_err *err);
+vigil_status vigil__pg_pages_for(void *be, const vigil_actor *who, int64_t since_ms,
+                                 int64_t now_ms, vigil_store_page *out, size_t max, size_t *n,
+                                 vigil_err *err);
+vigil_status vigil__pg_page_read(void *be, const vigil_actor *who, int64_t page_id, int64_t t_ms,
+                                 vigil_store_page *out, vigil_err *err);
+vigil_status vigil__pg_pages_of_alert(void *be, int64_t alert_id, vigil_store_page *out,
+                                      size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__pg_alert_ack(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
+                                 vigil_store_ack_action action, const char *reason, int64_t *out_id,
+                                 vigil_err *err);
+vigil_status vigil__pg_put_shadow(void *be, const vigil_actor *who, int64_t score_id,
+                                  const vigil_store_ai *ai, vigil_err *err);
+vigil_status vigil__pg_outcome_record(void *be, const vigil_actor *who, int64_t patient_id,
+                                      int64_t admission_id, vigil_store_outcome_kind kind,
+                                      int64_t t_ms, int64_t recorded_ms, const char *source,
+                                      const char *note, int64_t *out_id, vigil_err *err);
+vigil_status vigil__pg_outcomes_of(void *be, const vigil_actor *who, int64_t patient_id,
+                                   vigil_store_outcome *out, size_t cap, size_t *out_n,
+                                   vigil_err *err);
+vigil_status vigil__pg_staff_concern(void *be, const vigil_actor *who, int64_t patient_id,
+                                     int64_t t_ms, const char *concern, int64_t *out_id,
+                                     vigil_err *err);
+vigil_status vigil__pg_marthas_call_add(void *be, const vigil_actor *who,
+                                        const vigil_store_marthas_call *call, int64_t *out_id,
+                                        vigil_err *err);
+vigil_status vigil__pg_marthas_review_add(void *be, const vigil_actor *who,
+                                          const vigil_store_marthas_review *rev, int64_t *out_id,
+                                          vigil_err *err);
+vigil_status vigil__pg_daily_answer(void *be, const vigil_actor *who, int64_t patient_id,
+                                    int64_t t_ms, vigil_store_feeling answer, int64_t *out_id,
+                                    vigil_err *err);
+vigil_status vigil__pg_ai_optout(void *be, const vigil_actor *who, int64_t patient_id, int64_t t_ms,
+                                 const char *note, int64_t *out_id, vigil_err *err);
+vigil_status vigil__pg_ai_optout_withdraw(void *be, const vigil_actor *who, int64_t patient_id,
+                                          int64_t t_ms, vigil_err *err);
+vigil_status vigil__pg_scale2_set(void *be, const vigil_actor *who, int64_t patient_id,
+                                  int64_t t_ms, const char *reason, int64_t *out_id,
+                                  vigil_err *err);
+vigil_status vigil__pg_scale2_end(void *be, const vigil_actor *who, int64_t patient_id,
+                                  int64_t t_ms, const char *reason, vigil_err *err);
+vigil_status vigil__pg_plan_add(void *be, const vigil_actor *who, const vigil_store_plan *plan,
+                                int64_t *out_id, vigil_err *err);
+vigil_status vigil__pg_plan_revoke(void *be, const vigil_actor *who, int64_t plan_id, int64_t t_ms,
+                                   const char *reason, vigil_err *err);
+
+vigil_status vigil__pg_state_read(pgc *q, int64_t patient_id, int64_t now_ms,
+                                  vigil_store_patient_state *out, vigil_err *err);
+vigil_status vigil__pg_patient_state_get(void *be, const vigil_actor *who, int64_t patient_id,
+                                         int64_t now_ms, vigil_store_patient_state *out,
+                                         vigil_err *err);
+vigil_status vigil__pg_ward_list_get(void *be, const vigil_actor *who, const char *ward,
+                                     int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
+vigil_status vigil__pg_patient_current_get(void *be, const vigil_actor *who, int64_t patient_id,
+                                           int64_t now_ms, vigil_store_patient_current *out,
+                                           vigil_err *err);
+vigil_status vigil__pg_patient_history(void *be, const vigil_actor *who, int64_t patient_id,
+                                       size_t limit, vigil_store_history_cb cb, void *ctx,
+                                       vigil_err *err);
+vigil_status vigil__pg_episodes_open(void *be, const vigil_actor *who, const char *ward,
+                                     vigil_store_episode_list *out, vigil_err *err);
+vigil_status vigil__pg_marthas_walk(void *be, const vigil_actor *who, int64_t from_ms,
+                                    int64_t to_ms, vigil__marthas_cb cb, void *ctx, vigil_err *err);
+
+vigil_status vigil__pg_user_add(void *be, const vigil_actor *who, const char *username,
+                                const char *display_name, vigil_store_role role, const char *hash,
+                                const char *const *wards, size_t n_wards, int64_t *out_id,
+                                vigil_err *err);
+vigil_status vigil__pg_user_list(void *be, const vigil_actor *who, vigil_store_user_list *out,
+                                 vigil_err *err);
+vigil_status vigil__pg_user_get(void *be, const char *username, vigil_store_user *out,
+                                char hash_out[VIGIL_PASSWORD_HASH_MAX], vigil_err *err);
+vigil_status vigil__pg_user_set_hash(void *be, const vigil_actor *who, const char *username,
+                                     const char *hash, vigil_err *err);
+vigil_status vigil__pg_row_digest(void *be, const char *entity, int64_t id,
+                                  char out[VIGIL__ROW_DIGEST_HEX + 1], vigil_err *err);
+vigil_status vigil__pg_user_enable(void *be, const vigil_actor *who, const char *username,
+                                   vigil_err *err);
+vigil_status vigil__pg_user_disable(void *be, const vigil_actor *who, const char *username,
+                                    int64_t t_ms, vigil_err *err);
+vigil_status vigil__pg_audit_event(void *be, const vigil__audit_ev *ev, vigil_err *err);
+vigil_status vigil__pg_audit_walk(void *be, vigil__audit_cb cb, void *ctx, int64_t *head_seq,
+                                  uint8_t head_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
+vigil_status vigil__pg_audit_head(void *be, int64_t *out_seq,
+                                  uint8_t out_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
+vigil_status vigil__pg_audit_read(void *be, const vigil_actor *who, int64_t from_seq,
+                                  vigil_audit_record *out, size_t max, size_t *out_n,
+                                  vigil_err *err);
+
+/* Reading a score row (columns from PG_SCORE_COLS at offset c) into news2
+ * and AI fields. */
+#define PG_SCORE_COLS                                                                              \
+    "s.id, s.scored_ms, s.news2_total, s.sub_rr, s.sub_spo2, s.sub_o2, s.sub_sbp, s.sub_hr, "      \
+    "s.sub_acvpu, s.sub_temp, s.complete, s.risk, s.monitoring, s.response, s.flags, "             \
+    "s.spo2_scale, s.ai_risk, s.ai_prob, s.model_version, coalesce(s.ai_low_confidence, 0)"
+#define PG_SCORE_NCOLS 20
+void vigil__pg_read_news2(pg_stmt *st, int c, vigil_news2 *out);
+
+/* pg_set_rows.c: the monitoring rows (vigil_store_set_rows). */
+vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms,
+                                vigil_store_set_row_cb cb, void *ctx, vigil_err *err);
+
+#endif

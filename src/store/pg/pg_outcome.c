@@ -1,0 +1,238 @@
+/*
+ * pg_outcome.c: deterioration outcomes (unplanned critical-care admission,
+ * cardiac arrest call, death, sepsis diagnosis) linked to admissions, for
+ * local validation and live monitoring (issue 14; schema: migration 6).
+ * Each write and each read appends its audit record in the same
+ * transaction. Does not decide what counts as an outcome of an alert: the
+ * evaluation reads outcomes and alerts side by side.
+ */
+#include <string.h>
+
+#include "pg_int.h"
+
+static const char SQL_OUT_ADM_OF[] =
+    "SELECT admitted_ms FROM admission WHERE id = ?1 AND patient_id = ?2";
+static const char SQL_OUT_LATEST_ADM[] =
+    "SELECT id, admitted_ms FROM admission WHERE patient_id = ?1 ORDER BY admitted_ms DESC, id "
+    "DESC LIMIT 1";
+static const char SQL_OUT_INSERT[] =
+    "INSERT INTO outcome (patient_id, admission_id, kind, t_ms, recorded_ms, source, "
+    "recorded_by, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id";
+static const char SQL_OUT_LIST[] =
+    "SELECT id, patient_id, admission_id, kind, t_ms, recorded_ms, source, recorded_by, note "
+    "FROM outcome WHERE patient_id = ?1 ORDER BY t_ms, id LIMIT ?2";
+
+/* The admission the outcome belongs to (the patient's latest when *adm is
+ * 0) and its start. */
+static vigil_status find_admission(pgc *q, int64_t patient_id, int64_t *adm, int64_t *admitted_ms,
+                                   vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status s = pg_prep(q, *adm != 0 ? SQL_OUT_ADM_OF : SQL_OUT_LATEST_ADM, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (*adm != 0) {
+        pg_bind_i64(st, 1, *adm);
+        pg_bind_i64(st, 2, patient_id);
+    } else {
+        pg_bind_i64(st, 1, patient_id);
+    }
+    bool row = false;
+    s = pg_step(q, st, &row, "find admission", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "admission_id",
+                             *adm != 0 ? "no admission %lld of patient %lld"
+                                       : "patient %lld has no admission",
+                             (long long)(*adm != 0 ? *adm : patient_id), (long long)patient_id);
+    }
+    if (*adm != 0) {
+        *admitted_ms = pg_col_i64(st, 0);
+    } else {
+        *adm = pg_col_i64(st, 0);
+        *admitted_ms = pg_col_i64(st, 1);
+    }
+    pg_done(st);
+    return VIGIL_OK;
+}
+
+static vigil_status record_txn(pgc *q, const vigil_actor *who, int64_t patient_id, int64_t adm,
+                               vigil_store_outcome_kind kind, int64_t t_ms, int64_t recorded_ms,
+                               const char *source, const char *note, int64_t *out_id,
+                               vigil_err *err)
+{
+    int64_t admitted_ms = 0;
+    vigil_status s = find_admission(q, patient_id, &adm, &admitted_ms, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (t_ms < admitted_ms) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "t_ms",
+                             "the outcome is dated before admission %lld began", (long long)adm);
+    }
+    pg_stmt *st = NULL;
+    s = pg_prep(q, SQL_OUT_INSERT, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    const char *name = vigil_store_outcome_kind_name(kind);
+    pg_bind_i64(st, 1, patient_id);
+    pg_bind_i64(st, 2, adm);
+    pg_bind_text(st, 3, name);
+    pg_bind_i64(st, 4, t_ms);
+    pg_bind_i64(st, 5, recorded_ms);
+    pg_bind_text(st, 6, source);
+    pg_bind_text(st, 7, who->user);
+    pg_bind_text(st, 8, note);
+    s = pg_run(q, st, "record outcome (one per admission, kind and time)", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    *out_id = pg_last_id(q);
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "outcome.record", "outcome", *out_id, patient_id,
+                        "%s of admission %lld from %s", name, (long long)adm, source);
+    return pg_audit(q, &ev, err);
+}
+
+vigil_status vigil__pg_outcome_record(void *be, const vigil_actor *who, int64_t patient_id,
+                                      int64_t admission_id, vigil_store_outcome_kind kind,
+                                      int64_t t_ms, int64_t recorded_ms, const char *source,
+                                      const char *note, int64_t *out_id, vigil_err *err)
+{
+    pgc *q = be;
+    int64_t id = 0;
+    vigil_status s = pg_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = pg_end(q,
+                   record_txn(q, who, patient_id, admission_id, kind, t_ms, recorded_ms, source,
+                              note, &id, err),
+                   err);
+    }
+    if (s == VIGIL_OK) {
+        *out_id = id;
+    }
+    return s;
+}
+
+static vigil_status list_txn(pgc *q, const vigil_actor *who, int64_t patient_id,
+                             vigil_store_outcome *out, size_t cap, size_t *out_n, vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status s = pg_prep(q, SQL_OUT_LIST, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_bind_i64(st, 1, patient_id);
+    pg_bind_i64(st, 2, (int64_t)cap);
+    size_t n = 0;
+    for (;;) {
+        bool row = false;
+        s = pg_step(q, st, &row, "list outcomes", err);
+        if (s != VIGIL_OK || !row) {
+            break;
+        }
+        vigil_store_outcome *o = &out[n++];
+        memset(o, 0, sizeof *o);
+        char kind[32];
+        o->id = pg_col_i64(st, 0);
+        o->patient_id = pg_col_i64(st, 1);
+        o->admission_id = pg_col_i64(st, 2);
+        pg_col_text(st, 3, kind, sizeof kind);
+        o->kind = (vigil_store_outcome_kind)vigil_store_outcome_kind_from_name(kind);
+        o->t_ms = pg_col_i64(st, 4);
+        o->recorded_ms = pg_col_i64(st, 5);
+        pg_col_text(st, 6, o->source, sizeof o->source);
+        pg_col_text(st, 7, o->recorded_by, sizeof o->recorded_by);
+        pg_col_text(st, 8, o->note, sizeof o->note);
+        if (n == cap) {
+            pg_done(st);
+            break;
+        }
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "outcome.list", "patient", patient_id, patient_id, "%zu outcomes",
+                        n);
+    s = pg_audit(q, &ev, err);
+    if (s == VIGIL_OK) {
+        *out_n = n;
+    }
+    return s;
+}
+
+vigil_status vigil__pg_outcomes_of(void *be, const vigil_actor *who, int64_t patient_id,
+                                   vigil_store_outcome *out, size_t cap, size_t *out_n,
+                                   vigil_err *err)
+{
+    pgc *q = be;
+    vigil_status s = pg_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return pg_end(q, list_txn(q, who, patient_id, out, cap, out_n, err), err);
+}
+
+/* ---- silent mode: shadow model scores ------------------------------------ */
+
+static const char SQL_SHADOW_SCORE_OF[] =
+    "SELECT o.patient_id FROM score s JOIN obs_set o ON o.id = s.obs_set_id WHERE s.id = ?1";
+static const char SQL_SHADOW_INSERT[] =
+    "INSERT INTO shadow_score (score_id, model_version, risk, prob, low_confidence, stored_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
+
+static vigil_status shadow_txn(pgc *q, const vigil_actor *who, int64_t score_id,
+                               const vigil_store_ai *ai, vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status s = pg_prep(q, SQL_SHADOW_SCORE_OF, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_bind_i64(st, 1, score_id);
+    bool row = false;
+    s = pg_step(q, st, &row, "read score", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "score_id", "no score %lld",
+                             (long long)score_id);
+    }
+    int64_t patient_id = pg_col_i64(st, 0);
+    pg_done(st);
+    s = pg_prep(q, SQL_SHADOW_INSERT, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_bind_i64(st, 1, score_id);
+    pg_bind_text(st, 2, ai->model_version);
+    pg_bind_real(st, 3, ai->risk);
+    pg_bind_real(st, 4, ai->prob);
+    pg_bind_int(st, 5, ai->low_confidence ? 1 : 0);
+    pg_bind_i64(st, 6, vigil__store_now_ms());
+    s = pg_run(q, st, "store shadow score (one per score and model)", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    vigil__audit_ev ev;
+    vigil__audit_ev_set(&ev, who, "score.shadow", "score", score_id, patient_id,
+                        "shadow %.4f model %s (silent: not shown)", ai->prob, ai->model_version);
+    return pg_audit(q, &ev, err);
+}
+
+vigil_status vigil__pg_put_shadow(void *be, const vigil_actor *who, int64_t score_id,
+                                  const vigil_store_ai *ai, vigil_err *err)
+{
+    pgc *q = be;
+    vigil_status s = pg_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return pg_end(q, shadow_txn(q, who, score_id, ai, err), err);
+}

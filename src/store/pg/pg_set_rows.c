@@ -1,0 +1,90 @@
+/*
+ * pg_set_rows.c: the monitoring rows (vigil_store_set_rows, issue 14): each
+ * observation set of an admission in a time range with its ward at the
+ * time, its vital signs, its NEWS2 total and live AI probability, and the
+ * admission's first outcome at or after it and its discharge, in
+ * (admission, time) order, from one read snapshot. Not audited (aggregate
+ * figures only; vigil/store.h). Works on a read-only connection.
+ * Does not: label sets (the caller decides what an outcome within a horizon
+ * means), group by ward, or read shadow scores.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "pg_int.h"
+
+/* The ward at the time through a join, not a correlated subquery: SQLite
+ * then builds an automatic index on bed_stay(admission_id) for the query
+ * (measured: 97,080 sets of 3,000 admissions, 7 s of CPU as a subquery, 0.06 s
+ * as a join). A set before its admission's first bed stay has ward "". */
+static const char SQL_SET_ROWS[] =
+    "SELECT o.id, o.patient_id, o.admission_id, o.t_ms, o.received_ms, COALESCE(b.ward, ''),\n"
+    "  o.age_y, o.rr_bpm, o.spo2_pct, o.sbp_mmhg, o.hr_bpm, o.temp_c, s.news2_total, s.ai_prob,\n"
+    /* by patient first: outcome_patient (patient_id, t_ms) is the index there is */
+    "  (SELECT MIN(x.t_ms) FROM outcome x WHERE x.patient_id = o.patient_id\n"
+    "   AND x.admission_id = o.admission_id AND x.t_ms >= o.t_ms),\n"
+    "  a.discharged_ms\n"
+    "FROM obs_set o JOIN admission a ON a.id = o.admission_id\n"
+    "LEFT JOIN score s ON s.obs_set_id = o.id\n"
+    "LEFT JOIN bed_stay b ON b.admission_id = o.admission_id AND b.from_ms <= o.t_ms\n"
+    "  AND (b.to_ms IS NULL OR b.to_ms > o.t_ms)\n"
+    "WHERE o.t_ms >= ?1 AND o.t_ms < ?2\n"
+    "ORDER BY o.admission_id, o.t_ms, o.id";
+
+static void read_row(pg_stmt *st, vigil_store_set_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->obs_id = pg_col_i64(st, 0);
+    r->patient_id = pg_col_i64(st, 1);
+    r->admission_id = pg_col_i64(st, 2);
+    r->t_ms = pg_col_i64(st, 3);
+    r->received_ms = pg_col_i64(st, 4);
+    pg_col_text(st, 5, r->ward, sizeof r->ward);
+    r->age_y = pg_col_real(st, 6);
+    r->rr_bpm = pg_col_real(st, 7);
+    r->spo2_pct = pg_col_real(st, 8);
+    r->sbp_mmhg = pg_col_real(st, 9);
+    r->hr_bpm = pg_col_real(st, 10);
+    r->temp_c = pg_col_real(st, 11);
+    r->news2_total = pg_col_type(st, 12) == PG_NULL ? -1 : pg_col_int(st, 12);
+    r->ai_prob = pg_col_real(st, 13);
+    r->outcome_ms = pg_col_type(st, 14) == PG_NULL ? -1 : pg_col_i64(st, 14);
+    r->discharged_ms = pg_col_type(st, 15) == PG_NULL ? -1 : pg_col_i64(st, 15);
+}
+
+static vigil_status walk(pgc *q, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
+                         void *ctx, vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status s = pg_prep(q, SQL_SET_ROWS, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_bind_i64(st, 1, from_ms);
+    pg_bind_i64(st, 2, to_ms);
+    for (;;) {
+        bool row = false;
+        s = pg_step(q, st, &row, "read monitoring rows", err);
+        if (s != VIGIL_OK || !row) {
+            return s;
+        }
+        vigil_store_set_row r;
+        read_row(st, &r);
+        s = cb(ctx, &r, err);
+        if (s != VIGIL_OK) {
+            pg_done(st);
+            return s;
+        }
+    }
+}
+
+vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
+                                void *ctx, vigil_err *err)
+{
+    pgc *q = be;
+    vigil_status s = pg_begin_read(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return pg_end(q, walk(q, from_ms, to_ms, cb, ctx, err), err);
+}
