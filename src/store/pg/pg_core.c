@@ -455,6 +455,16 @@ int pg_col_bytes(pg_stmt *st, int i)
     return t != NULL ? (int)strlen(t) : 0;
 }
 
+vigil_admin_sex pg_col_sex(pg_stmt *st, int i)
+{
+    char t[16];
+    vigil_admin_sex sx = VIGIL_ADMIN_SEX_NONE;
+    if (!pg_col_text(st, i, t, sizeof t) || vigil_admin_sex_parse(t, &sx, NULL) != VIGIL_OK) {
+        return VIGIL_ADMIN_SEX_NONE;
+    }
+    return sx;
+}
+
 int pg_col_enum(pg_stmt *st, int i, const char *const *names, int n)
 {
     return vigil__store_lookup(names, n, pg_col_cstr(st, i));
@@ -508,8 +518,7 @@ vigil_status pg_begin(pgc *q, vigil_err *err)
         q->no_sync = false; /* the batch's commit decides */
         return op_begin(q, err);
     }
-    q->head.valid = false;
-    q->head.dirty = false;
+    vigil__audit_chain_reset(&q->head);
     vigil_status s = command(q, "BEGIN", "begin", err);
     if (s != VIGIL_OK) {
         q->no_sync = false;
@@ -571,7 +580,7 @@ vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err)
     if (q->batch) {
         return op_end(q, s, err);
     }
-    if (s == VIGIL_OK && q->head.dirty) {
+    if (s == VIGIL_OK) {
         s = write_head(q, err);
     }
     bool no_sync = q->no_sync;
@@ -590,8 +599,7 @@ vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err)
     if (s != VIGIL_OK) {
         rollback(q);
     }
-    q->head.valid = false;
-    q->head.dirty = false;
+    vigil__audit_chain_reset(&q->head);
     return s;
 }
 
@@ -643,7 +651,7 @@ vigil_status vigil__pg_batch_commit(void *be, vigil_err *err)
     q->batch = false;
     if (!q->in_tx || q->tx_failed) {
         rollback(q);
-        q->head.valid = q->head.dirty = false;
+        vigil__audit_chain_reset(&q->head);
         return vigil_err_set(err, VIGIL_ERR_IO, "store",
                              "the batch's transaction was rolled back by an error");
     }
@@ -659,7 +667,7 @@ void vigil__pg_batch_rollback(void *be)
     }
 }
 
-vigil_status pg_savepoint(pgc *q, pg_head *saved, vigil_err *err)
+vigil_status pg_savepoint(pgc *q, vigil__audit_chain *saved, vigil_err *err)
 {
     *saved = q->head;
     return command(q, "SAVEPOINT item", "savepoint", err);
@@ -670,7 +678,7 @@ vigil_status pg_release(pgc *q, vigil_err *err)
     return command(q, "RELEASE SAVEPOINT item", "release savepoint", err);
 }
 
-vigil_status pg_rollback_to(pgc *q, const pg_head *saved, vigil_err *err)
+vigil_status pg_rollback_to(pgc *q, const vigil__audit_chain *saved, vigil_err *err)
 {
     vigil_status s = command(q, "ROLLBACK TO SAVEPOINT item", "rollback to savepoint", err);
     if (s == VIGIL_OK) {
@@ -684,34 +692,6 @@ vigil_status pg_rollback_to(pgc *q, const pg_head *saved, vigil_err *err)
 }
 
 /* ---- shared checks ------------------------------------------------------- */
-
-static const char SQL_USER_ROLE[] =
-    "SELECT role FROM app_user WHERE username = ?1 AND disabled_ms IS NULL";
-
-vigil_status pg_require_role(pgc *q, const vigil_actor *who, unsigned mask, const char *doing,
-                             vigil_err *err)
-{
-    pg_stmt *st = NULL;
-    vigil_status ps = pg_prep(q, SQL_USER_ROLE, &st, err);
-    if (ps != VIGIL_OK) {
-        return ps;
-    }
-    pg_bind_text(st, 1, who->user);
-    bool row = false;
-    vigil_status s = pg_step(q, st, &row, "user role", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    int role = row ? pg_col_enum(st, 0, vigil__store_role_names, VIGIL_STORE_ROLE_COUNT) : -1;
-    pg_done(st);
-    if (role < 0 || (mask & VIGIL__ROLE_BIT(role)) == 0) {
-        return vigil_err_set(
-            err, VIGIL_ERR_DENIED, "actor.user",
-            "%s must be done by a registered %s; '%s' is not one", doing,
-            (mask == VIGIL__ROLE_BIT(VIGIL_STORE_ROLE_DOCTOR)) ? "doctor" : "clinician", who->user);
-    }
-    return VIGIL_OK;
-}
 
 vigil_status pg_require_row(pgc *q, const char *sql_exists, int64_t id, const char *what,
                             vigil_err *err)
@@ -764,20 +744,26 @@ vigil_status pg_open_row(pgc *q, const char *sql, int64_t id, const char *field,
     return VIGIL_OK;
 }
 
-/* ---- audit append -------------------------------------------------------- */
+/* ---- audit: the chain's storage primitives (audit.c drives them) ---------- */
 
 /* FOR UPDATE: the head row stays locked until this transaction ends, so a
  * second connection (another process, another node) appending waits here
- * and then reads the head this one commits. */
+ * and then reads the head this one committed (READ COMMITTED reads the
+ * locked row's newest version). */
 static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
 static const char SQL_AUDIT_INSERT[] =
     "INSERT INTO audit (seq, t_ms, actor, action, entity, entity_id, patient_id, reason, "
     "detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char SQL_HEAD_SET[] = "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1";
 
-static vigil_status read_head(pgc *q, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH_LEN],
+static vigil_status head_lock(void *be, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH_LEN],
                               vigil_err *err)
 {
+    pgc *q = be;
+    if (!q->in_tx) {
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "audit",
+                             "the audit head is locked only inside a write transaction");
+    }
     pg_stmt *st = NULL;
     vigil_status ps = pg_prep(q, SQL_HEAD, &st, err);
     if (ps != VIGIL_OK) {
@@ -799,61 +785,56 @@ static vigil_status read_head(pgc *q, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HAS
     return VIGIL_OK;
 }
 
-static vigil_status write_head(pgc *q, vigil_err *err)
+static vigil_status record_insert(void *be, const vigil_audit_record *r, vigil_err *err)
 {
+    pgc *q = be;
+    pg_stmt *st = NULL;
+    vigil_status s = pg_prep(q, SQL_AUDIT_INSERT, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_bind_i64(st, 1, r->seq);
+    pg_bind_i64(st, 2, r->t_ms);
+    pg_bind_text(st, 3, r->actor);
+    pg_bind_text(st, 4, r->action);
+    pg_bind_text(st, 5, r->entity);
+    pg_bind_i64(st, 6, r->entity_id);
+    pg_bind_i64(st, 7, r->patient_id);
+    pg_bind_text(st, 8, r->reason);
+    pg_bind_text(st, 9, r->detail);
+    pg_bind_blob(st, 10, r->prev_hash, VIGIL_AUDIT_HASH_LEN);
+    pg_bind_blob(st, 11, r->hash, VIGIL_AUDIT_HASH_LEN);
+    return pg_run(q, st, "audit append", err);
+}
+
+static vigil_status head_set(void *be, int64_t seq, const uint8_t hash[VIGIL_AUDIT_HASH_LEN],
+                             vigil_err *err)
+{
+    pgc *q = be;
     pg_stmt *st = NULL;
     vigil_status s = pg_prep(q, SQL_HEAD_SET, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }
-    pg_bind_i64(st, 1, q->head.seq);
-    pg_bind_blob(st, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN);
-    s = pg_run(q, st, "audit head", err);
-    if (s == VIGIL_OK) {
-        q->head.dirty = false;
-    }
-    return s;
+    pg_bind_i64(st, 1, seq);
+    pg_bind_blob(st, 2, hash, VIGIL_AUDIT_HASH_LEN);
+    return pg_run(q, st, "audit head", err);
+}
+
+static const vigil__audit_io pg_audit_io = {
+    .head_lock = head_lock,
+    .insert = record_insert,
+    .head_set = head_set,
+};
+
+static vigil_status write_head(pgc *q, vigil_err *err)
+{
+    return vigil__audit_flush(&q->head, &pg_audit_io, q, err);
 }
 
 vigil_status pg_audit(pgc *q, const vigil__audit_ev *ev, vigil_err *err)
 {
-    vigil_status s = VIGIL_OK;
-    if (!q->head.valid) {
-        s = read_head(q, &q->head.seq, q->head.hash, err);
-        if (s != VIGIL_OK) {
-            return s;
-        }
-        q->head.valid = true;
-    }
-    vigil_audit_record r;
-    s = vigil__audit_make(ev, vigil__store_now_ms(), q->head.seq, q->head.hash, &r, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    pg_stmt *st = NULL;
-    s = pg_prep(q, SQL_AUDIT_INSERT, &st, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    pg_bind_i64(st, 1, r.seq);
-    pg_bind_i64(st, 2, r.t_ms);
-    pg_bind_text(st, 3, r.actor);
-    pg_bind_text(st, 4, r.action);
-    pg_bind_text(st, 5, r.entity);
-    pg_bind_i64(st, 6, r.entity_id);
-    pg_bind_i64(st, 7, r.patient_id);
-    pg_bind_text(st, 8, r.reason);
-    pg_bind_text(st, 9, r.detail);
-    pg_bind_blob(st, 10, r.prev_hash, VIGIL_AUDIT_HASH_LEN);
-    pg_bind_blob(st, 11, r.hash, VIGIL_AUDIT_HASH_LEN);
-    s = pg_run(q, st, "audit append", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    q->head.seq = r.seq;
-    memcpy(q->head.hash, r.hash, VIGIL_AUDIT_HASH_LEN);
-    q->head.dirty = true;
-    return VIGIL_OK;
+    return vigil__audit_append(&q->head, &pg_audit_io, q, ev, err);
 }
 
 /* ---- migrations ---------------------------------------------------------- */
@@ -1044,10 +1025,4 @@ vigil_status vigil__pg_open(const char *target, unsigned flags, void **out_be, v
     }
     *out_be = q;
     return VIGIL_OK;
-}
-
-vigil_status vigil__pg_unported(const char *op, vigil_err *err)
-{
-    return vigil_err_set(err, VIGIL_ERR_INTERNAL, "store",
-                         "%s is not in the PostgreSQL backend yet (issue 15)", op);
 }

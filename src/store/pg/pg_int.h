@@ -60,16 +60,6 @@ typedef struct pg_stmt {
     size_t blob_len[PG_BLOB_COLS];
 } pg_stmt;
 
-/* The audit chain's head as the current write transaction sees it: read
- * (and locked) once per transaction, advanced in memory by each append, and
- * written to audit_head once, just before COMMIT (pg_end). */
-typedef struct pg_head {
-    bool valid;
-    bool dirty;
-    int64_t seq;
-    uint8_t hash[VIGIL_AUDIT_HASH_LEN];
-} pg_head;
-
 struct pgc {
     PGconn *conn;
     bool readonly;
@@ -78,8 +68,8 @@ struct pgc {
     bool tx_failed;  /* the open transaction hit an error the batch cannot go past */
     bool no_sync;    /* this transaction commits without waiting for the flush (a read's audit) */
     bool unsynced;   /* a commit since the last flushed one did not wait for its flush */
-    pg_head op_saved; /* the head when the current call of the batch began */
-    pg_head head;
+    vigil__audit_chain op_saved; /* the head when the current call of the batch began */
+    vigil__audit_chain head; /* audit.c drives it (vigil__audit_append) */
     int64_t last_id;  /* the first column of the last row an INSERT ... RETURNING gave */
     int64_t changes;  /* rows the last statement run to its end changed */
     int n_prepared;
@@ -126,9 +116,9 @@ vigil_status pg_audit(pgc *q, const vigil__audit_ev *ev, vigil_err *err);
 
 /* Savepoints inside a write transaction; the caller keeps the head to
  * restore. */
-vigil_status pg_savepoint(pgc *q, pg_head *saved, vigil_err *err);
+vigil_status pg_savepoint(pgc *q, vigil__audit_chain *saved, vigil_err *err);
 vigil_status pg_release(pgc *q, vigil_err *err);
-vigil_status pg_rollback_to(pgc *q, const pg_head *saved, vigil_err *err);
+vigil_status pg_rollback_to(pgc *q, const vigil__audit_chain *saved, vigil_err *err);
 
 /* Is the connection outside a transaction (as sqlite3_get_autocommit)? */
 bool pg_autocommit(const pgc *q);
@@ -162,6 +152,8 @@ int pg_col_type(pg_stmt *st, int i);
 const void *pg_col_blob(pg_stmt *st, int i);
 int pg_col_bytes(pg_stmt *st, int i);
 int pg_col_enum(pg_stmt *st, int i, const char *const *names, int n);
+/* Column i as an administrative sex ('' or unknown text: NONE). */
+vigil_admin_sex pg_col_sex(pg_stmt *st, int i);
 int pg_param_count(const pg_stmt *st);
 
 /* Row `id` of a (patient_id, closed) query must exist and be open: gives its
@@ -172,13 +164,6 @@ vigil_status pg_open_row(pgc *q, const char *sql, int64_t id, const char *field,
 /* Does row id exist? VIGIL_ERR_NOT_FOUND naming what when not. */
 vigil_status pg_require_row(pgc *q, const char *sql_exists, int64_t id, const char *what,
                             vigil_err *err);
-
-/* The caller must hold one of the roles in mask (VIGIL__ROLE_BIT). */
-vigil_status pg_require_role(pgc *q, const vigil_actor *who, unsigned mask, const char *doing,
-                             vigil_err *err);
-
-/* The "not in this backend yet" answer of an op not ported (pg_todo.c). */
-vigil_status vigil__pg_unported(const char *op, vigil_err *err);
 
 /* Connection, sync and batches (pg_core.c). */
 vigil_status vigil__pg_open(const char *target, unsigned flags, void **out_be, vigil_err *err);

@@ -32,16 +32,17 @@ static const char *const acvpu_names[VIGIL_ACVPU_COUNT] = {"", "A", "C", "V", "P
 
 /* ---- patients ------------------------------------------------------------ */
 
-#define PAT_COLS "id, coalesce(nhs_number, ''), coalesce(mrn, ''), name, birth_date"
+#define PAT_COLS "id, coalesce(nhs_number, ''), coalesce(mrn, ''), name, birth_date, sex"
 static const char SQL_PAT_BY_ID[] = "SELECT " PAT_COLS " FROM patient WHERE id = ?1";
 static const char SQL_PAT_BY_NHS[] = "SELECT " PAT_COLS " FROM patient WHERE nhs_number = ?1";
 static const char SQL_PAT_BY_MRN[] = "SELECT " PAT_COLS " FROM patient WHERE mrn = ?1";
 static const char SQL_PAT_INSERT[] = "INSERT INTO patient (nhs_number, mrn, name, birth_date, "
-                                     "created_ms) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
+                                     "created_ms, sex) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
 static const char SQL_PAT_FILL[] =
     "UPDATE patient SET nhs_number = coalesce(nhs_number, ?2), mrn = coalesce(mrn, ?3), "
     "name = CASE WHEN name = '' THEN ?4 ELSE name END, "
-    "birth_date = CASE WHEN birth_date = '' THEN ?5 ELSE birth_date END WHERE id = ?1";
+    "birth_date = CASE WHEN birth_date = '' THEN ?5 ELSE birth_date END, "
+    "sex = CASE WHEN ?6 = '' THEN sex ELSE ?6 END WHERE id = ?1";
 
 /* Look a patient up by id (key NULL) or by text key; *found says whether. */
 static vigil_status read_patient(pgc *q, const char *sql, const char *key, int64_t id, bool *found,
@@ -64,6 +65,7 @@ static vigil_status read_patient(pgc *q, const char *sql, const char *key, int64
     pg_col_text(st, 2, out->mrn, sizeof out->mrn);
     pg_col_text(st, 3, out->name, sizeof out->name);
     pg_col_text(st, 4, out->birth_date, sizeof out->birth_date);
+    out->sex = pg_col_sex(st, 5);
     pg_done(st);
     return VIGIL_OK;
 }
@@ -76,6 +78,17 @@ static bool differs(const char *stored, const char *given)
 static bool fills(const char *stored, const char *given)
 {
     return given[0] != '\0' && stored[0] == '\0';
+}
+
+/* REQ STORE-SEX-LATEST: administrative sex may change, so a stated female,
+ * male or other replaces the stored value; "unknown" only fills an empty
+ * one (a feed that does not know must not erase what another stated). */
+static bool sex_changes(vigil_admin_sex stored, vigil_admin_sex given)
+{
+    if (given == VIGIL_ADMIN_SEX_NONE || given == stored || (unsigned)given >= VIGIL_ADMIN_SEX_COUNT) {
+        return false;
+    }
+    return given != VIGIL_ADMIN_SEX_UNKNOWN || stored == VIGIL_ADMIN_SEX_NONE;
 }
 
 /* read_patient by NHS number or hospital number (the SQLite backend keeps
@@ -125,7 +138,9 @@ static vigil_status resolve_patient(pgc *q, const vigil_actor *who, const vigil_
         }
         *out_id = p->id;
         bool fill_ids = fills(p->nhs_number, want->nhs_number) || fills(p->mrn, want->mrn);
-        if (!fill_ids && !fills(p->name, want->name) && !fills(p->birth_date, want->birth_date)) {
+        bool sex = sex_changes(p->sex, want->sex);
+        if (!fill_ids && !fills(p->name, want->name) && !fills(p->birth_date, want->birth_date) &&
+            !sex) {
             return VIGIL_OK;
         }
         pg_stmt *st = NULL;
@@ -135,15 +150,16 @@ static vigil_status resolve_patient(pgc *q, const vigil_actor *who, const vigil_
         pg_bind_text_opt(st, 3, want->mrn);
         pg_bind_text(st, 4, want->name);
         pg_bind_text(st, 5, want->birth_date);
+        pg_bind_text(st, 6, sex ? vigil_admin_sex_name(want->sex) : "");
         s = pg_run(q, st, "update patient", err);
         if (s != VIGIL_OK) {
             return s;
         }
         vigil__audit_ev_set(
-            &ev, who, "patient.update", "patient", p->id, p->id, "filled in:%s%s%s%s",
+            &ev, who, "patient.update", "patient", p->id, p->id, "filled in:%s%s%s%s%s",
             fills(p->nhs_number, want->nhs_number) ? " nhs_number" : "",
             fills(p->mrn, want->mrn) ? " mrn" : "", fills(p->name, want->name) ? " name" : "",
-            fills(p->birth_date, want->birth_date) ? " birth_date" : "");
+            fills(p->birth_date, want->birth_date) ? " birth_date" : "", sex ? " sex" : "");
         return pg_audit(q, &ev, err);
     }
     pg_stmt *st = NULL;
@@ -153,6 +169,7 @@ static vigil_status resolve_patient(pgc *q, const vigil_actor *who, const vigil_
     pg_bind_text(st, 3, want->name);
     pg_bind_text(st, 4, want->birth_date);
     pg_bind_i64(st, 5, vigil__store_now_ms());
+    pg_bind_text(st, 6, vigil_admin_sex_name(want->sex));
     s = pg_run(q, st, "insert patient", err);
     if (s != VIGIL_OK) {
         return s;
@@ -583,6 +600,7 @@ static vigil_status put_one(pgc *q, const vigil_actor *who, const vigil_store_ob
     memset(&want, 0, sizeof want);
     memcpy(want.nhs_number, ev->nhs_number, sizeof want.nhs_number);
     memcpy(want.mrn, ev->mrn, sizeof want.mrn);
+    want.sex = ev->sex;
     s = resolve_patient(q, who, &want, &o->patient_id, err);
     if (s != VIGIL_OK) {
         return s;
@@ -790,7 +808,7 @@ static vigil_status batch_txn(pgc *q, const vigil_actor *who, const vigil_store_
 {
     bool savepoint = n > 1;
     for (;;) {
-        pg_head saved;
+        vigil__audit_chain saved;
         vigil_status s = savepoint ? pg_savepoint(q, &saved, err) : VIGIL_OK;
         size_t bad = SIZE_MAX;
         for (size_t i = 0; s == VIGIL_OK && bad == SIZE_MAX && i < n;) {

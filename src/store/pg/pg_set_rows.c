@@ -1,7 +1,8 @@
 /*
  * pg_set_rows.c: the monitoring rows (vigil_store_set_rows, issue 14): each
  * observation set of an admission in a time range with its ward at the
- * time, its vital signs, its NEWS2 total and live AI probability, and the
+ * time, its vital signs, its patient's administrative sex (as stored
+ * now), its NEWS2 total and live AI probability, and the
  * admission's first outcome at or after it and its discharge, in
  * (admission, time) order, from one read snapshot. Not audited (aggregate
  * figures only; vigil/store.h). Works on a read-only connection.
@@ -23,8 +24,9 @@ static const char SQL_SET_ROWS[] =
     /* by patient first: outcome_patient (patient_id, t_ms) is the index there is */
     "  (SELECT MIN(x.t_ms) FROM outcome x WHERE x.patient_id = o.patient_id\n"
     "   AND x.admission_id = o.admission_id AND x.t_ms >= o.t_ms),\n"
-    "  a.discharged_ms\n"
+    "  a.discharged_ms, p.sex\n"
     "FROM obs_set o JOIN admission a ON a.id = o.admission_id\n"
+    "JOIN patient p ON p.id = o.patient_id\n"
     "LEFT JOIN score s ON s.obs_set_id = o.id\n"
     "LEFT JOIN bed_stay b ON b.admission_id = o.admission_id AND b.from_ms <= o.t_ms\n"
     "  AND (b.to_ms IS NULL OR b.to_ms > o.t_ms)\n"
@@ -50,6 +52,7 @@ static void read_row(pg_stmt *st, vigil_store_set_row *r)
     r->ai_prob = pg_col_real(st, 13);
     r->outcome_ms = pg_col_type(st, 14) == PG_NULL ? -1 : pg_col_i64(st, 14);
     r->discharged_ms = pg_col_type(st, 15) == PG_NULL ? -1 : pg_col_i64(st, 15);
+    r->sex = pg_col_sex(st, 16);
 }
 
 static vigil_status walk(pgc *q, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
