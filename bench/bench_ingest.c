@@ -60,6 +60,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef VIGIL_BENCH_HAVE_PG
+#include <libpq-fe.h>
+#endif
+
 #include "vigil/ai_scorer.h"
 #include "vigil/data.h"
 #include "vigil/replay.h"
@@ -204,6 +208,8 @@ typedef struct cfg {
     double seconds;
     unsigned patients, window, beds;
     bool rates_with_model; /* --rates-with-model: the AI scores every set in the rate runs too */
+    const char *pg;        /* --pg URI: vigil's store on PostgreSQL (emptied first) */
+    const char *pg_raw;    /* --pg-raw URI: the raw libpq peer's database (emptied first) */
 } cfg;
 
 typedef struct lat4 {
@@ -562,6 +568,206 @@ static bool raw_run(const char *path, const row *rows, size_t n_rows, size_t n, 
     return ok;
 }
 
+/* ---- the peer on PostgreSQL: raw libpq ------------------------------------------- */
+
+#ifdef VIGIL_BENCH_HAVE_PG
+static bool pg_ok(PGconn *c, PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok) {
+        fprintf(stderr, "bench_ingest: raw libpq: %s", PQerrorMessage(c));
+    }
+    PQclear(r);
+    return ok;
+}
+
+/* Empty a PostgreSQL database's public schema (the bench's own databases). */
+static bool pg_empty(const char *uri)
+{
+    PGconn *c = PQconnectdb(uri);
+    bool ok = PQstatus(c) == CONNECTION_OK &&
+              pg_ok(c, PQexec(c, "SET client_min_messages = warning; DROP SCHEMA public CASCADE; "
+                                 "CREATE SCHEMA public"));
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "bench_ingest: %s: %s", uri, PQerrorMessage(c));
+    }
+    PQfinish(c);
+    return ok;
+}
+
+static void pg_real(char buf[32], double v, const char **out)
+{
+    if (isnan(v)) {
+        *out = NULL;
+    } else {
+        snprintf(buf, 32, "%.17g", v);
+        *out = buf;
+    }
+}
+
+/* One set as raw_run's insert_set does, through prepared statements: its
+ * obs_set row and, when full, its score and two audit rows; ids from
+ * RETURNING. */
+static bool pg_insert_set(PGconn *c, const row *r, const char *prefix, size_t k, bool full)
+{
+    char sid[32], pat[24], t[24], num[6][32];
+    const char *v[10];
+    snprintf(sid, sizeof sid, "%s.%06zu", prefix, k + 1);
+    snprintf(pat, sizeof pat, "%u", r->patient);
+    snprintf(t, sizeof t, "%lld", 1735689600000LL + (long long)llround(r->t_h * 3600.0) * 1000);
+    v[0] = pat;
+    v[1] = t;
+    pg_real(num[0], r->v[VIGIL_REPLAY_RR], &v[2]);
+    pg_real(num[1], r->v[VIGIL_REPLAY_SPO2], &v[3]);
+    v[4] = isnan(r->v[VIGIL_REPLAY_FIO2]) ? NULL
+                                          : (r->v[VIGIL_REPLAY_FIO2] > 21.0 ? "oxygen" : "air");
+    pg_real(num[2], r->v[VIGIL_REPLAY_SBP], &v[5]);
+    pg_real(num[3], r->v[VIGIL_REPLAY_HR], &v[6]);
+    pg_real(num[4], r->v[VIGIL_REPLAY_TEMP], &v[7]);
+    v[8] = sid;
+    v[9] = "1735689600000";
+    PGresult *res = PQexecPrepared(c, "ins", 10, v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        return pg_ok(c, res);
+    }
+    char obs[24], score[24];
+    snprintf(obs, sizeof obs, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (!full) {
+        return true;
+    }
+    const char *sv[1] = {obs};
+    res = PQexecPrepared(c, "sc", 1, sv, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        return pg_ok(c, res);
+    }
+    snprintf(score, sizeof score, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    uint8_t h[2][32];
+    memset(h[0], (int)(k & 0xff), sizeof h[0]);
+    memset(h[1], (int)((k + 1) & 0xff), sizeof h[1]);
+    bool ok = true;
+    for (int a = 0; ok && a < 2; a++) {
+        char detail[96];
+        if (a == 0) {
+            snprintf(detail, sizeof detail, "hl7/RAW.%06zu", k + 1);
+        } else {
+            snprintf(detail, sizeof detail, "obs %s news2 5 risk medium no ai", obs);
+        }
+        const char *av[7] = {a == 0 ? "obs.put" : "score.put", a == 0 ? "obs_set" : "score",
+                             a == 0 ? obs : score, pat, detail, (const char *)h[a],
+                             (const char *)h[1 - a]};
+        int len[7] = {0, 0, 0, 0, 0, 32, 32};
+        int fmt[7] = {0, 0, 0, 0, 0, 1, 1};
+        ok = pg_ok(c, PQexecPrepared(c, "au", 7, av, len, fmt, 0));
+    }
+    return ok;
+}
+
+/* raw_run on PostgreSQL: the same tables in PostgreSQL's types, the same
+ * rows, grouping and prior fill; durability as vigil's connections have it
+ * (synchronous_commit = on: COMMIT returns after the WAL flush). */
+static bool raw_run_pg(const char *uri, const row *rows, size_t n_rows, size_t n, size_t prior,
+                       size_t group, bool full, raw_out *out)
+{
+    if (!pg_empty(uri)) {
+        return false;
+    }
+    PGconn *c = PQconnectdb(uri);
+    bool ok = PQstatus(c) == CONNECTION_OK;
+    ok = ok &&
+         pg_ok(c, PQexec(c,
+                         "SET synchronous_commit = on;"
+                         "CREATE TABLE obs_set (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY"
+                         " KEY, patient_id BIGINT NOT NULL, t_ms BIGINT NOT NULL, rr_bpm DOUBLE"
+                         " PRECISION, spo2_pct DOUBLE PRECISION, spo2_scale BIGINT NOT NULL, o2"
+                         " TEXT, sbp_mmhg DOUBLE PRECISION, hr_bpm DOUBLE PRECISION, temp_c DOUBLE"
+                         " PRECISION, source TEXT NOT NULL, source_id TEXT, received_ms BIGINT NOT"
+                         " NULL);"
+                         "CREATE UNIQUE INDEX obs_set_source ON obs_set(source, source_id)"
+                         " WHERE source_id IS NOT NULL;"
+                         "CREATE INDEX obs_set_patient_t ON obs_set(patient_id, t_ms);"
+                         "CREATE TABLE score (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY"
+                         " KEY, obs_set_id BIGINT NOT NULL UNIQUE, scored_ms BIGINT NOT NULL,"
+                         " news2_total BIGINT NOT NULL, sub_rr BIGINT, sub_spo2 BIGINT, sub_o2"
+                         " BIGINT, sub_sbp BIGINT, sub_hr BIGINT, sub_acvpu BIGINT, sub_temp"
+                         " BIGINT, complete BIGINT NOT NULL, risk TEXT NOT NULL, monitoring TEXT"
+                         " NOT NULL, response TEXT NOT NULL, flags BIGINT NOT NULL, spo2_scale"
+                         " BIGINT NOT NULL);"
+                         "CREATE TABLE audit (seq BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY"
+                         " KEY, t_ms BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+                         " entity TEXT NOT NULL, entity_id BIGINT NOT NULL, patient_id BIGINT NOT"
+                         " NULL, reason TEXT NOT NULL, detail TEXT NOT NULL, prev_hash BYTEA NOT"
+                         " NULL, hash BYTEA NOT NULL);"
+                         "CREATE INDEX audit_patient ON audit(patient_id, seq);"));
+    ok = ok && pg_ok(c, PQprepare(c, "ins",
+                                  "INSERT INTO obs_set (patient_id, t_ms, rr_bpm, spo2_pct, "
+                                  "spo2_scale, o2, sbp_mmhg, hr_bpm, temp_c, source, source_id, "
+                                  "received_ms) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, 'hl7', "
+                                  "$9, $10) RETURNING id",
+                                  10, NULL));
+    ok = ok && pg_ok(c, PQprepare(c, "sc",
+                                  "INSERT INTO score (obs_set_id, scored_ms, news2_total, sub_rr,"
+                                  " sub_spo2, sub_o2, sub_sbp, sub_hr, sub_acvpu, sub_temp, "
+                                  "complete, risk, monitoring, response, flags, spo2_scale) VALUES"
+                                  " ($1, 1735689600000, 5, 1, 1, 0, 1, 1, NULL, 1, 0, 'medium',"
+                                  " 'hourly', 'urgent-ward', 0, 1) RETURNING id",
+                                  1, NULL));
+    ok = ok && pg_ok(c, PQprepare(c, "au",
+                                  "INSERT INTO audit (t_ms, actor, action, entity, entity_id,"
+                                  " patient_id, reason, detail, prev_hash, hash) VALUES"
+                                  " (1735689600000, 'hl7-listener', $1, $2, $3, $4, 'ingest', $5,"
+                                  " $6, $7)",
+                                  7, NULL));
+    for (size_t j = 0; ok && j < prior; j++) {
+        if (j % 5000 == 0) {
+            ok = pg_ok(c, PQexec(c, j == 0 ? "BEGIN" : "COMMIT; BEGIN"));
+        }
+        ok = ok && pg_insert_set(c, &rows[j % n_rows], "PRE", j, full);
+        if (ok && j + 1 == prior) {
+            ok = pg_ok(c, PQexec(c, "COMMIT"));
+        }
+    }
+    size_t n_commits = (n + group - 1) / group;
+    double *lat = calloc(n_commits + 1, sizeof *lat);
+    ok = ok && lat != NULL;
+    double t0 = now_s();
+    size_t k = 0, nc = 0;
+    for (size_t i = 0; ok && i < n; i += group) {
+        double tc = now_s();
+        ok = pg_ok(c, PQexec(c, "BEGIN"));
+        for (k = i; ok && k < i + group && k < n; k++) {
+            ok = pg_insert_set(c, &rows[k], "RAW", k, full);
+        }
+        ok = ok && pg_ok(c, PQexec(c, "COMMIT"));
+        lat[nc++] = (now_s() - tc) * 1000.0;
+    }
+    double dt = now_s() - t0;
+    PQfinish(c);
+    if (ok) {
+        qsort(lat, nc, sizeof *lat, cmp_double);
+        out->rows_per_s = (double)n / dt;
+        out->commit_ms =
+            (lat4){pct(lat, nc, 0.5), pct(lat, nc, 0.95), pct(lat, nc, 0.99), lat[nc - 1]};
+    }
+    free(lat);
+    return ok;
+}
+#endif
+
+/* The raw peer on the engine vigil's store is on this run. */
+static bool raw_peer(const cfg *c, const char *path, const row *rows, size_t n_rows, size_t n,
+                     size_t prior, size_t group, bool full, raw_out *out)
+{
+#ifdef VIGIL_BENCH_HAVE_PG
+    if (c->pg != NULL) {
+        return raw_run_pg(c->pg_raw, rows, n_rows, n, prior, group, full, out);
+    }
+#endif
+    return raw_run(path, rows, n_rows, n, prior, group, full, out);
+}
+
 /* ---- the runs -------------------------------------------------------------------- */
 
 typedef struct run_out {
@@ -794,6 +1000,10 @@ int main(int argc, char **argv)
             ok = uint_arg(v, 1, 100000, &c.patients);
         } else if (ok && strcmp(a, "--window") == 0) {
             ok = uint_arg(v, 1, 512, &c.window);
+        } else if (ok && strcmp(a, "--pg") == 0) {
+            c.pg = v;
+        } else if (ok && strcmp(a, "--pg-raw") == 0) {
+            c.pg_raw = v;
         } else if (ok && strcmp(a, "--beds") == 0) {
             ok = uint_arg(v, 0, 100000, &c.beds);
         } else {
@@ -802,7 +1012,7 @@ int main(int argc, char **argv)
         if (!ok) {
             fprintf(stderr, "usage: bench_ingest [--vigil PATH] [--data PATH] [--dir DIR] "
                             "[--rates 200,500,1000] [--seconds S] [--patients N] [--window W] "
-                            "[--beds N] [--model PATH] [--rates-with-model]\n");
+                            "[--beds N] [--model PATH] [--rates-with-model] [--pg URI --pg-raw URI]\n");
             return 2;
         }
         i++;
@@ -832,6 +1042,22 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     char db[4200], rawdb[4200];
     snprintf(db, sizeof db, "%s/bench_ingest.db", c.dir);
+    if ((c.pg == NULL) != (c.pg_raw == NULL)) {
+        fprintf(stderr, "bench_ingest: --pg and --pg-raw go together\n");
+        return 2;
+    }
+    if (c.pg != NULL) {
+#ifdef VIGIL_BENCH_HAVE_PG
+        /* vigil's store on PostgreSQL, emptied first (the bench's own database) */
+        if (!pg_empty(c.pg) || snprintf(db, sizeof db, "%s", c.pg) >= (int)sizeof db) {
+            return 1;
+        }
+        c.beds = 0; /* the memory runs need a fresh store each: SQLite only */
+#else
+        fprintf(stderr, "bench_ingest: built without PostgreSQL (VIGIL_STORE_PG)\n");
+        return 2;
+#endif
+    }
     snprintf(rawdb, sizeof rawdb, "%s/bench_ingest_raw.db", c.dir);
     const char *sfx[] = {"", "-wal", "-shm"};
     for (int k = 0; k < 3; k++) {
@@ -843,7 +1069,12 @@ int main(int argc, char **argv)
     printf("HL7 ingest over loopback: vigil serve (in a child process) fed by vigil replay\n"
            "(%u PhysioNet 2019 stays, ORU^R01, window %u, %g s per rate), store and raw peer in "
            "%s (WAL, synchronous=FULL)\n",
-           c.patients, c.window, c.seconds, c.dir);
+           c.patients, c.window, c.seconds, c.pg != NULL ? "PostgreSQL" : c.dir);
+    if (c.pg != NULL) {
+        printf("(on PostgreSQL: vigil's store %s, the raw libpq peer in %s, both "
+               "synchronous_commit = on; the tables below say sqlite for the peer)\n",
+               c.pg, c.pg_raw);
+    }
     long rss = 0, hwm = 0;
     if (!admit(&c, db, c.patients, NULL, &rss, &hwm, 0.0)) {
         return 1;
@@ -870,10 +1101,10 @@ int main(int argc, char **argv)
         if (n < 200) {
             n = n_rows < 200 ? n_rows : 200;
         }
-        if (!raw_run(rawdb, rows, n_rows, n, prior, g, false, &o->raw) ||
+        if (!raw_peer(&c, rawdb, rows, n_rows, n, prior, g, false, &o->raw) ||
             (o->offered == 0.0 &&
-             (!raw_run(rawdb, rows, n_rows, n, prior, g, true, &o->raw_full) ||
-              !raw_run(rawdb, rows, n_rows, n, 0, g, true, &o->raw_full_empty)))) {
+             (!raw_peer(&c, rawdb, rows, n_rows, n, prior, g, true, &o->raw_full) ||
+              !raw_peer(&c, rawdb, rows, n_rows, n, 0, g, true, &o->raw_full_empty)))) {
             return 1;
         }
         o->prior = prior;
@@ -881,7 +1112,7 @@ int main(int argc, char **argv)
         n_runs++;
     }
     raw_out raw1;
-    if (!raw_run(rawdb, rows, n_rows, n_rows < 2000 ? n_rows : 2000, 0, 1, false, &raw1)) {
+    if (!raw_peer(&c, rawdb, rows, n_rows, n_rows < 2000 ? n_rows : 2000, 0, 1, false, &raw1)) {
         return 1;
     }
     printf("\n%-8s %8s %8s %6s | %-33s | %-13s | %-24s | %6s\n", "offered", "msgs/s", "sets/s",

@@ -577,7 +577,8 @@ static void audit_verify_command_prints_ok_or_the_first_failure(void **state)
     vigil_store_close(f->st); /* as an operator would run it: another process */
     f->st = NULL;
     char out[1024];
-    assert_int_equal(run_cli(f->uri, out, sizeof out), 0);
+    /* the CLI takes a path (SQLite) or a store URI with "://" (PostgreSQL) */
+    assert_int_equal(run_cli(fx_is_pg(f) ? f->uri : f->path, out, sizeof out), 0);
     assert_non_null(strstr(out, "OK: 6 audit record(s), chain intact"));
     if (fx_is_pg(f)) {
         return; /* the tampering below edits SQLite's file (tamper_open) */

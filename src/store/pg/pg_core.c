@@ -508,6 +508,35 @@ static vigil_status op_begin(pgc *q, vigil_err *err)
     return command(q, "SAVEPOINT op", "savepoint", err);
 }
 
+static vigil_status session_setup(pgc *q, vigil_err *err);
+
+/* A connection the server dropped (PostgreSQL restarted, a failover) is
+ * opened again before the next transaction, its statements prepared again
+ * as they are next used: the call that met the broken connection failed
+ * (VIGIL_ERR_IO, nothing acknowledged), the ones after it go on. */
+static vigil_status reconnect(pgc *q, vigil_err *err)
+{
+    if (PQstatus(q->conn) == CONNECTION_OK) {
+        return VIGIL_OK;
+    }
+    PQreset(q->conn);
+    if (PQstatus(q->conn) != CONNECTION_OK) {
+        char m[200];
+        snprintf(m, sizeof m, "%s", PQerrorMessage(q->conn));
+        m[strcspn(m, "\n")] = '\0';
+        return vigil_err_set(err, VIGIL_ERR_IO, "postgresql", "reconnect: %s", m);
+    }
+    for (size_t i = 0; i < PG_CACHE_SLOTS; i++) {
+        if (q->cache[i] != NULL) {
+            pg_done(q->cache[i]);
+            q->cache[i]->prepared = false;
+        }
+    }
+    q->in_tx = false;
+    q->tx_failed = false;
+    return session_setup(q, err);
+}
+
 vigil_status pg_begin(pgc *q, vigil_err *err)
 {
     if (q->readonly) {
@@ -519,7 +548,10 @@ vigil_status pg_begin(pgc *q, vigil_err *err)
         return op_begin(q, err);
     }
     vigil__audit_chain_reset(&q->head);
-    vigil_status s = command(q, "BEGIN", "begin", err);
+    vigil_status s = reconnect(q, err);
+    if (s == VIGIL_OK) {
+        s = command(q, "BEGIN", "begin", err);
+    }
     if (s != VIGIL_OK) {
         q->no_sync = false;
         return s;
@@ -543,7 +575,10 @@ vigil_status pg_begin_read(pgc *q, vigil_err *err)
     if (q->batch) {
         return op_begin(q, err);
     }
-    vigil_status s = command(q, "BEGIN READ ONLY", "begin", err);
+    vigil_status s = reconnect(q, err);
+    if (s == VIGIL_OK) {
+        s = command(q, "BEGIN READ ONLY", "begin", err);
+    }
     if (s == VIGIL_OK) {
         q->in_tx = true;
         q->tx_failed = false;
@@ -983,6 +1018,15 @@ static void quiet_notice(void *arg, const char *message)
     (void)message;
 }
 
+/* On whatever the server's default: an ACK follows a flushed commit. */
+static vigil_status session_setup(pgc *q, vigil_err *err)
+{
+    return pg_exec(q,
+                   "SET synchronous_commit = on; SET client_min_messages = warning; "
+                   "SET default_transaction_isolation = 'read committed'",
+                   err);
+}
+
 vigil_status vigil__pg_open(const char *target, unsigned flags, void **out_be, vigil_err *err)
 {
     pgc *q = calloc(1, sizeof *q);
@@ -1002,11 +1046,7 @@ vigil_status vigil__pg_open(const char *target, unsigned flags, void **out_be, v
     }
     if (s == VIGIL_OK) {
         PQsetNoticeProcessor(q->conn, quiet_notice, NULL);
-        /* on whatever the server's default: an ACK follows a flushed commit */
-        s = pg_exec(q,
-                    "SET synchronous_commit = on; SET client_min_messages = warning; "
-                    "SET default_transaction_isolation = 'read committed'",
-                    err);
+        s = session_setup(q, err);
     }
     if (s == VIGIL_OK && !q->readonly) {
         s = migrate(q, err);
