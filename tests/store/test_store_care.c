@@ -51,6 +51,35 @@ static void admission_moves_and_discharge_drive_the_ward_list(void **state)
     assert_int_equal(vigil_store_move(f->st, &FX_NURSE, a1, "7C", "1", T0, &e), VIGIL_ERR_ARG);
 }
 
+/* The unaudited ward lookup behind the server's ward scope check: the ward
+ * of the open admission's open bed stay, empty when there is none, and no
+ * audit record of its own. */
+static void patient_ward_is_the_open_bed_stays_ward_and_writes_no_audit(void **state)
+{
+    fx *f = *state;
+    char nhs[11];
+    fx_nhs(3011, nhs);
+    int64_t pid = fx_patient(f, nhs, NULL, "Eve");
+    char ward[VIGIL_STORE_NAME_MAX + 1] = "x";
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_patient_ward(f->st, pid, ward, &e), VIGIL_OK);
+    assert_string_equal(ward, ""); /* never admitted */
+    int64_t adm = 0;
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "04", T0, &adm, &e), VIGIL_OK);
+    int64_t before = fx_audit_count(f);
+    assert_int_equal(vigil_store_patient_ward(f->st, pid, ward, &e), VIGIL_OK);
+    assert_string_equal(ward, "7A");
+    assert_int_equal(fx_audit_count(f), before);
+    assert_int_equal(vigil_store_move(f->st, &FX_NURSE, adm, "7B", "02", T0 + HOUR_MS, &e),
+                     VIGIL_OK);
+    assert_int_equal(vigil_store_patient_ward(f->st, pid, ward, &e), VIGIL_OK);
+    assert_string_equal(ward, "7B");
+    assert_int_equal(vigil_store_discharge(f->st, &FX_NURSE, adm, T0 + 2 * HOUR_MS, &e), VIGIL_OK);
+    assert_int_equal(vigil_store_patient_ward(f->st, pid, ward, &e), VIGIL_OK);
+    assert_string_equal(ward, "");
+    assert_int_equal(vigil_store_patient_ward(f->st, pid + 1000, ward, &e), VIGIL_ERR_NOT_FOUND);
+}
+
 static void ward_list_shows_latest_score_due_inputs_and_patient_state(void **state)
 {
     fx *f = *state;
@@ -577,6 +606,7 @@ static void staff_concern_is_recorded_in_their_words(void **state)
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(admission_moves_and_discharge_drive_the_ward_list, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(patient_ward_is_the_open_bed_stays_ward_and_writes_no_audit, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(ward_list_shows_latest_score_due_inputs_and_patient_state, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(declining_to_escalate_without_a_reason_is_refused, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(acknowledgement_records_who_when_and_what_they_did, fx_setup, fx_teardown),

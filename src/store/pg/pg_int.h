@@ -358,4 +358,9 @@ void vigil__pg_read_news2(pg_stmt *st, int c, vigil_news2 *out);
 vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms,
                                 vigil_store_set_row_cb cb, void *ctx, vigil_err *err);
 
+/* pg_set_rows.c: the ward of a patient's open bed stay, unaudited
+ * (vigil_store_patient_ward). */
+vigil_status vigil__pg_patient_ward(void *be, int64_t patient_id,
+                                    char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
+
 #endif

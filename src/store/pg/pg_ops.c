@@ -76,4 +76,5 @@ const vigil__store_ops vigil__pg_ops = {
     .audit_head = vigil__pg_audit_head,
     .audit_read = vigil__pg_audit_read,
     .set_rows = vigil__pg_set_rows,
+    .patient_ward = vigil__pg_patient_ward,
 };

@@ -91,3 +91,47 @@ vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms, vigil_
     }
     return pg_end(q, walk(q, from_ms, to_ms, cb, ctx, err), err);
 }
+
+/* The open admission's open bed stay, as vigil_store_patient_current reads
+ * it (pg_read.c SQL_CURRENT), without its audit record. */
+static const char SQL_PATIENT_WARD[] =
+    "SELECT coalesce((SELECT b.ward FROM admission a JOIN bed_stay b ON b.admission_id = a.id\n"
+    "  AND b.to_ms IS NULL WHERE a.patient_id = p.id AND a.discharged_ms IS NULL), '')\n"
+    "FROM patient p WHERE p.id = ?1";
+
+static vigil_status ward_of(pgc *q, int64_t patient_id, char *out, vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    vigil_status s = pg_prep(q, SQL_PATIENT_WARD, &st, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    pg_bind_i64(st, 1, patient_id);
+    bool row = false;
+    s = pg_step(q, st, &row, "read the patient's ward", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "patient_id", "no such patient");
+    }
+    pg_col_text(st, 0, out, VIGIL_STORE_NAME_MAX + 1);
+    pg_done(st);
+    return VIGIL_OK;
+}
+
+vigil_status vigil__pg_patient_ward(void *be, int64_t patient_id,
+                                    char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err)
+{
+    pgc *q = be;
+    char ward[VIGIL_STORE_NAME_MAX + 1] = "";
+    vigil_status s = pg_begin_read(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    s = pg_end(q, ward_of(q, patient_id, ward, err), err);
+    if (s == VIGIL_OK) {
+        memcpy(out_ward, ward, sizeof ward);
+    }
+    return s;
+}
