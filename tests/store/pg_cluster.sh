@@ -64,12 +64,18 @@ run)
     echo "createdb $db failed" >&2
     exit 1
   fi
+  # a second database for a case that compares two stores (fx_paths_twin)
+  if ! createdb "${db}_b"; then
+    echo "createdb ${db}_b failed" >&2
+    exit 1
+  fi
   out="$dir/out.$db"
-  VIGIL_TEST_STORE_URI="postgresql:///$db" "$@" >"$out" 2>&1
+  VIGIL_TEST_STORE_URI="postgresql:///$db" VIGIL_TEST_STORE_URI_TWIN="postgresql:///${db}_b" \
+    "$@" >"$out" 2>&1
   rc=$?
   cat "$out"
   # dropped in the background (the cluster goes at stop anyway)
-  (dropdb --if-exists "$db" >/dev/null 2>&1 &)
+  (dropdb --if-exists "$db" >/dev/null 2>&1; dropdb --if-exists "${db}_b" >/dev/null 2>&1 &)
   # a cmocka case that skipped itself (SQLite-only) is a skip for CTest too
   if [ $rc -eq 0 ] && grep -q '^\[  SKIPPED \]' "$out"; then
     rm -f "$out"

@@ -68,6 +68,19 @@ static inline void fx_paths(fx *f)
     f->uri[n] = '\0';
 }
 
+/* A second, independent store beside the case's own (to compare two
+ * stores): a fresh folder as fx_paths gives, or on a backend whose URI names
+ * one database per case ($VIGIL_TEST_STORE_URI), the second database the
+ * runner made for it ($VIGIL_TEST_STORE_URI_TWIN, tests/store/pg_cluster.sh). */
+static inline void fx_paths_twin(fx *f)
+{
+    fx_paths(f);
+    const char *twin = getenv("VIGIL_TEST_STORE_URI_TWIN");
+    if (twin != NULL && twin[0] != '\0') {
+        snprintf(f->uri, sizeof f->uri, "%s", twin);
+    }
+}
+
 static inline void fx_remove_files(const fx *f)
 {
     char p[400];

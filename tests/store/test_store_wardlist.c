@@ -435,7 +435,7 @@ static void cached_rows_equal_fresh_rows_after_every_kind_of_write(void **state)
     fx *a = *state;
     fx *b = calloc(1, sizeof *b);
     assert_non_null(b);
-    fx_paths(b);
+    fx_paths_twin(b);
     vigil_err e = {0};
     assert_int_equal(vigil_store_open(b->uri, VIGIL_STORE_NO_ROW_CACHE, &b->st, &e), VIGIL_OK);
     twin t;

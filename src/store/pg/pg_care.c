@@ -768,6 +768,43 @@ vigil_status vigil__pg_state_read(pgc *q, int64_t patient_id, int64_t now_ms,
     return s;
 }
 
+static const char SQL_ST_NEXT_PLAN[] =
+    "SELECT min(made_ms) FROM escalation_plan WHERE patient_id = ?1 AND revoked_ms IS NULL "
+    "AND made_ms > ?2";
+
+vigil_status vigil__pg_state_at(void *be, int64_t patient_id, int64_t now_ms,
+                                vigil_store_patient_state *out, int64_t *out_valid_until_ms,
+                                vigil_err *err)
+{
+    pgc *q = be;
+    vigil_store_patient_state x;
+    vigil_status s = vigil__pg_state_read(q, patient_id, now_ms, &x, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    /* the plan answer changes when the plan in force expires or a later
+     * plan's time comes; revoking or adding one is a write */
+    int64_t until = x.plan_active ? x.plan_expires_ms : INT64_MAX;
+    pg_stmt *st = NULL;
+    PREP(SQL_ST_NEXT_PLAN, &st);
+    pg_bind_i64(st, 1, patient_id);
+    pg_bind_i64(st, 2, now_ms);
+    bool row = false;
+    s = pg_step(q, st, &row, "read patient state", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (row) {
+        if (pg_col_type(st, 0) != PG_NULL && pg_col_i64(st, 0) < until) {
+            until = pg_col_i64(st, 0);
+        }
+        pg_done(st);
+    }
+    *out = x;
+    *out_valid_until_ms = until;
+    return VIGIL_OK;
+}
+
 static vigil_status state_txn(pgc *q, const vigil_actor *who, int64_t patient_id, int64_t now_ms,
                               vigil_store_patient_state *out, vigil_err *err)
 {

@@ -72,6 +72,7 @@ struct pgc {
     vigil__audit_chain head; /* audit.c drives it (vigil__audit_append) */
     int64_t last_id;  /* the first column of the last row an INSERT ... RETURNING gave */
     int64_t changes;  /* rows the last statement run to its end changed */
+    int64_t data_version; /* the last number data_version gave (a new one each call) */
     int n_prepared;
     pg_stmt *cache[PG_CACHE_SLOTS];
 };
@@ -307,11 +308,20 @@ vigil_status vigil__pg_state_read(pgc *q, int64_t patient_id, int64_t now_ms,
 vigil_status vigil__pg_patient_state_get(void *be, const vigil_actor *who, int64_t patient_id,
                                          int64_t now_ms, vigil_store_patient_state *out,
                                          vigil_err *err);
-vigil_status vigil__pg_ward_list_get(void *be, const vigil_actor *who, const char *ward,
-                                     int64_t now_ms, vigil_store_ward_list *out, vigil_err *err);
-vigil_status vigil__pg_patient_current_get(void *be, const vigil_actor *who, int64_t patient_id,
-                                           int64_t now_ms, vigil_store_patient_current *out,
-                                           vigil_err *err);
+vigil_status vigil__pg_state_at(void *be, int64_t patient_id, int64_t now_ms,
+                                vigil_store_patient_state *out, int64_t *out_valid_until_ms,
+                                vigil_err *err);
+vigil_status vigil__pg_read_txn(void *be, bool durable, vigil__txn_fn fn, void *ctx,
+                                vigil_err *err);
+vigil_status vigil__pg_audit_append(void *be, const vigil__audit_ev *ev, vigil_err *err);
+vigil_status vigil__pg_data_version(void *be, int64_t *out, vigil_err *err);
+vigil_status vigil__pg_ward_beds(void *be, const char *ward, vigil_store_ward_list *out,
+                                 vigil_err *err);
+vigil_status vigil__pg_patient_place(void *be, int64_t patient_id,
+                                     vigil_store_patient_current *out, vigil_err *err);
+vigil_status vigil__pg_score_pick(void *be, int64_t patient_id, vigil__score_pick which,
+                                  int64_t after_ms, vigil__score_row *out, bool *found,
+                                  vigil_err *err);
 vigil_status vigil__pg_patient_history(void *be, const vigil_actor *who, int64_t patient_id,
                                        size_t limit, vigil_store_history_cb cb, void *ctx,
                                        vigil_err *err);

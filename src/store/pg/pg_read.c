@@ -1,15 +1,18 @@
 /*
- * pg_read.c: PostgreSQL backend: the reads the ward service shows: the ward
- * list, open escalation episodes, and the Martha's Rule log walk that
- * store.c turns into the monthly CSV.
+ * pg_read.c: PostgreSQL backend: the ward list's and the patient view's
+ * primitive reads (bed stays, one patient's place, one chosen score row, the
+ * read transaction and its audit append; src/store/wardlist.c assembles
+ * them), open escalation episodes, a patient's escalation history, and the
+ * Martha's Rule log walk that store.c turns into the monthly CSV.
  *
- * Does not: compute due or overdue times (the ward list returns their
- * inputs: last observation time and the NEWS2 monitoring frequency).
- * Invariants: each read runs in one write transaction so its audit
- * records commit with it; a read whose audit cannot be written fails. The
- * ward list's transaction commits without an fsync of its own (synced with
- * the next synchronous commit or vigil_store_sync): committed, so a crash of
- * the process keeps it; a power cut may lose the last second of read audits.
+ * Does not: compute due or overdue times, choose which score rows a ward
+ * list shows, or write the ward list's audit record (wardlist.c).
+ * Invariants: each audited read runs in one write transaction so its audit
+ * records commit with it; a read whose audit cannot be written fails. A
+ * read_txn that is not durable commits without waiting for the WAL flush
+ * (synced with the next synchronous commit or vigil_store_sync): a crash of
+ * the server process keeps it; a PostgreSQL crash may lose the last moments
+ * of read audits.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +43,38 @@ static vigil_status grow(void **rows, size_t *cap, size_t n, size_t elem, vigil_
     return VIGIL_OK;
 }
 
-/* ---- ward list ----------------------------------------------------------- */
+/* ---- the ward list's and the patient view's primitive reads ---------------
+ * (src/store/wardlist.c chooses what to read and writes the audit record) */
+
+vigil_status vigil__pg_read_txn(void *be, bool durable, vigil__txn_fn fn, void *ctx,
+                                vigil_err *err)
+{
+    pgc *q = be;
+    /* REQ STORE-READ-AUDIT-SYNC: committed before the read returns; not
+     * durable: committed with synchronous_commit off for this transaction,
+     * flushed with the next durable commit or vigil_store_sync */
+    q->no_sync = !durable;
+    vigil_status s = pg_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = pg_end(q, fn(ctx, err), err);
+    }
+    return s;
+}
+
+vigil_status vigil__pg_audit_append(void *be, const vigil__audit_ev *ev, vigil_err *err)
+{
+    return pg_audit(be, ev, err);
+}
+
+vigil_status vigil__pg_data_version(void *be, int64_t *out, vigil_err *err)
+{
+    (void)err;
+    pgc *q = be;
+    /* PostgreSQL has no PRAGMA data_version: a new number each time, as
+     * store_int.h allows (the ward list's row cache reads every row again) */
+    *out = ++q->data_version;
+    return VIGIL_OK;
+}
 
 static const char SQL_WARD[] =
     "SELECT p.id, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), p.name, p.birth_date, a.id, "
@@ -51,144 +85,12 @@ static const char SQL_WARD[] =
     "FROM bed_stay b JOIN admission a ON a.id = b.admission_id "
     "JOIN patient p ON p.id = a.patient_id "
     "WHERE b.ward = ?1 AND b.to_ms IS NULL AND a.discharged_ms IS NULL ORDER BY b.bed, p.id";
-/* The latest set: a set stamped ahead of its arrival (a fast device clock,
- * within the server's allowed skew) orders as its arrival, so it never hides
- * a newer real set. Only sets measured within an hour of the latest
- * measured time can be it (the skew is minutes), which keeps the read on
- * the (patient_id, t_ms) index. */
-static const char SQL_LATEST_SCORE[] =
-    "SELECT o.t_ms, " PG_SCORE_COLS ", LEAST(o.t_ms, o.received_ms) "
-    "FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
-    "WHERE o.patient_id = ?1 AND o.t_ms >= (SELECT max(x.t_ms) FROM obs_set x "
-    "WHERE x.patient_id = ?1) - 3600000 "
-    "ORDER BY LEAST(o.t_ms, o.received_ms) DESC, o.id DESC LIMIT 1";
 
-static const char SQL_LATEST_COMPLETE[] =
-    "SELECT o.t_ms, " PG_SCORE_COLS " FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
-    "WHERE o.patient_id = ?1 AND s.complete = 1 ORDER BY o.t_ms DESC, o.id DESC LIMIT 1";
-static const char SQL_PARTIAL_PEAK[] =
-    "SELECT o.t_ms, " PG_SCORE_COLS " FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
-    "WHERE o.patient_id = ?1 AND o.t_ms > ?2 AND s.complete = 0 "
-    "ORDER BY s.news2_total DESC, o.t_ms DESC, o.id DESC LIMIT 1";
-
-/* One score row of the patient by sql (?2 = after_ms when given) into
- * *t_ms and *n; *found false when none. */
-static vigil_status score_row(pgc *q, const char *sql, int64_t patient_id, int64_t after_ms,
-                              bool *found, int64_t *t_ms, vigil_news2 *n, vigil_err *err)
+vigil_status vigil__pg_ward_beds(void *be, const char *ward, vigil_store_ward_list *out,
+                                 vigil_err *err)
 {
-    pg_stmt *st = NULL;
-    PREP(sql, &st);
-    pg_bind_i64(st, 1, patient_id);
-    if (pg_param_count(st) >= 2) {
-        pg_bind_i64(st, 2, after_ms);
-    }
-    *found = false;
-    vigil_status s = pg_step(q, st, found, "score", err);
-    if (s != VIGIL_OK || !*found) {
-        return s;
-    }
-    *t_ms = pg_col_i64(st, 0);
-    vigil__pg_read_news2(st, 1, n);
-    pg_done(st);
-    return VIGIL_OK;
-}
-
-/* REQ ESC-PARTIAL-NEVER-LOWERS: with an incomplete latest set, what the
- * earlier sets still say. */
-static vigil_status earlier_evidence(pgc *q, vigil_store_ward_entry *e, vigil_err *err)
-{
-    vigil_status s = score_row(q, SQL_LATEST_COMPLETE, e->patient.id, 0, &e->has_complete_score,
-                               &e->complete_obs_ms, &e->complete_news2, err);
-    if (s == VIGIL_OK) {
-        s = score_row(q, SQL_PARTIAL_PEAK, e->patient.id,
-                      e->has_complete_score ? e->complete_obs_ms : INT64_MIN, &e->has_partial_peak,
-                      &e->partial_peak_obs_ms, &e->partial_peak_news2, err);
-    }
-    return s;
-}
-
-static vigil_status latest_score(pgc *q, vigil_store_ward_entry *e, vigil_err *err)
-{
-    pg_stmt *st = NULL;
-    PREP(SQL_LATEST_SCORE, &st);
-    pg_bind_i64(st, 1, e->patient.id);
-    bool row = false;
-    vigil_status s = pg_step(q, st, &row, "latest score", err);
-    if (s != VIGIL_OK || !row) {
-        return s;
-    }
-    e->has_score = true;
-    e->score_obs_ms = pg_col_i64(st, 0);
-    e->score_id = pg_col_i64(st, 1);
-    e->score_order_ms = pg_col_i64(st, 1 + PG_SCORE_NCOLS);
-    vigil__pg_read_news2(st, 1, &e->news2);
-    e->has_ai = pg_col_type(st, 1 + 17) != PG_NULL;
-    e->ai_prob = pg_col_real(st, 1 + 17);
-    e->ai_low_confidence = e->has_ai && pg_col_int(st, 1 + 19) != 0;
-    pg_done(st);
-    return e->news2.complete ? VIGIL_OK : earlier_evidence(q, e, err);
-}
-
-/* The ids of rows [from, to) as "12 13 14"; the index after the last that
- * fits in cap bytes (at least one more than from). */
-static size_t ids_text(const vigil_store_ward_list *l, size_t from, char *out, size_t cap)
-{
-    size_t used = 0, i = from;
-    out[0] = '\0';
-    for (; i < l->n; i++) {
-        char one[32];
-        int n = snprintf(one, sizeof one, "%s%lld", i > from ? " " : "",
-                         (long long)l->rows[i].patient.id);
-        if (n < 0 || used + (size_t)n + 1 > cap) {
-            break;
-        }
-        memcpy(out + used, one, (size_t)n + 1);
-        used += (size_t)n;
-    }
-    return i > from ? i : from + 1;
-}
-
-/* REQ WEB-WARD-LIST-AUDIT: one `ward.list` record names every patient shown
- * (their ids); a ward whose ids do not fit one record's detail gets one
- * record per part. Replaces a record per patient: the read's cost was its
- * audit (issue 13 item 10). */
-static vigil_status audit_ward(pgc *q, const vigil_actor *who, const char *ward,
-                               const vigil_store_ward_list *l, vigil_err *err)
-{
-    enum { IDS_MAX = VIGIL_AUDIT_TEXT_MAX - 64 }; /* room for "ward W (part i/n): " */
-    char ids[IDS_MAX];
-    size_t parts = 0;
-    for (size_t i = 0; i < l->n; parts++) {
-        i = ids_text(l, i, ids, sizeof ids);
-    }
-    if (parts == 0) {
-        vigil__audit_ev ev;
-        vigil__audit_ev_set(&ev, who, "ward.list", "ward", 0, 0, "ward %s: no patients", ward);
-        return pg_audit(q, &ev, err);
-    }
-    size_t part = 0;
-    for (size_t i = 0; i < l->n; part++) {
-        size_t next = ids_text(l, i, ids, sizeof ids);
-        vigil__audit_ev ev;
-        if (parts == 1) {
-            vigil__audit_ev_set(&ev, who, "ward.list", "ward", (int64_t)(next - i), 0,
-                                "ward %s: patients %s", ward, ids);
-        } else {
-            vigil__audit_ev_set(&ev, who, "ward.list", "ward", (int64_t)(next - i), 0,
-                                "ward %s (part %zu/%zu): patients %s", ward, part + 1, parts, ids);
-        }
-        vigil_status s = pg_audit(q, &ev, err);
-        if (s != VIGIL_OK) {
-            return s;
-        }
-        i = next;
-    }
-    return VIGIL_OK;
-}
-
-static vigil_status ward_txn(pgc *q, const vigil_actor *who, const char *ward, int64_t now_ms,
-                             vigil_store_ward_list *l, vigil_err *err)
-{
+    pgc *q = be;
+    vigil_store_ward_list l = {0, NULL};
     pg_stmt *st = NULL;
     PREP(SQL_WARD, &st);
     pg_bind_text(st, 1, ward);
@@ -200,12 +102,12 @@ static vigil_status ward_txn(pgc *q, const vigil_actor *who, const char *ward, i
         if (s != VIGIL_OK || !row) {
             break;
         }
-        s = grow((void **)&l->rows, &cap, l->n, sizeof *l->rows, err);
+        s = grow((void **)&l.rows, &cap, l.n, sizeof *l.rows, err);
         if (s != VIGIL_OK) {
             pg_done(st);
-            return s;
+            break;
         }
-        vigil_store_ward_entry *e = &l->rows[l->n++];
+        vigil_store_ward_entry *e = &l.rows[l.n++];
         memset(e, 0, sizeof *e);
         e->patient.id = pg_col_i64(st, 0);
         pg_col_text(st, 1, e->patient.nhs_number, sizeof e->patient.nhs_number);
@@ -218,28 +120,6 @@ static vigil_status ward_txn(pgc *q, const vigil_actor *who, const char *ward, i
         e->last_obs_id = pg_col_i64(st, 8);
         e->last_obs_ms = pg_col_i64(st, 9);
     }
-    for (size_t i = 0; s == VIGIL_OK && i < l->n; i++) {
-        vigil_store_ward_entry *e = &l->rows[i];
-        s = latest_score(q, e, err);
-        if (s == VIGIL_OK) {
-            s = vigil__pg_state_read(q, e->patient.id, now_ms, &e->state, err);
-        }
-    }
-    return s == VIGIL_OK ? audit_ward(q, who, ward, l, err) : s;
-}
-
-vigil_status vigil__pg_ward_list_get(void *be, const vigil_actor *who, const char *ward,
-                                     int64_t now_ms, vigil_store_ward_list *out, vigil_err *err)
-{
-    pgc *q = be;
-    vigil_store_ward_list l = {0, NULL};
-    /* REQ STORE-READ-AUDIT-SYNC: committed before the list is returned,
-     * fsynced with the next synchronous commit or vigil_store_sync */
-    q->no_sync = true;
-    vigil_status s = pg_begin(q, err);
-    if (s == VIGIL_OK) {
-        s = pg_end(q, ward_txn(q, who, ward, now_ms, &l, err), err);
-    }
     if (s != VIGIL_OK) {
         vigil_store_ward_list_fini(&l);
         return s;
@@ -247,8 +127,6 @@ vigil_status vigil__pg_ward_list_get(void *be, const vigil_actor *who, const cha
     *out = l;
     return VIGIL_OK;
 }
-
-/* ---- one patient now ------------------------------------------------------ */
 
 static const char SQL_CURRENT[] =
     "SELECT p.id, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), p.name, p.birth_date, "
@@ -260,9 +138,10 @@ static const char SQL_CURRENT[] =
     "FROM patient p LEFT JOIN admission a ON a.patient_id = p.id AND a.discharged_ms IS NULL "
     "LEFT JOIN bed_stay b ON b.admission_id = a.id AND b.to_ms IS NULL WHERE p.id = ?1";
 
-static vigil_status current_txn(pgc *q, const vigil_actor *who, int64_t patient_id, int64_t now_ms,
-                                vigil_store_patient_current *c, vigil_err *err)
+vigil_status vigil__pg_patient_place(void *be, int64_t patient_id,
+                                     vigil_store_patient_current *out, vigil_err *err)
 {
+    pgc *q = be;
     pg_stmt *st = NULL;
     PREP(SQL_CURRENT, &st);
     pg_bind_i64(st, 1, patient_id);
@@ -275,49 +154,86 @@ static vigil_status current_txn(pgc *q, const vigil_actor *who, int64_t patient_
         return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "patient_id", "no patient %lld",
                              (long long)patient_id);
     }
-    vigil_store_ward_entry *e = &c->entry;
+    vigil_store_patient_current c;
+    memset(&c, 0, sizeof c);
+    vigil_store_ward_entry *e = &c.entry;
     e->patient.id = pg_col_i64(st, 0);
     pg_col_text(st, 1, e->patient.nhs_number, sizeof e->patient.nhs_number);
     pg_col_text(st, 2, e->patient.mrn, sizeof e->patient.mrn);
     pg_col_text(st, 3, e->patient.name, sizeof e->patient.name);
     pg_col_text(st, 4, e->patient.birth_date, sizeof e->patient.birth_date);
     e->admission_id = pg_col_i64(st, 5);
-    c->admitted_ms = pg_col_i64(st, 6);
-    pg_col_text(st, 7, c->ward, sizeof c->ward);
+    c.admitted_ms = pg_col_i64(st, 6);
+    pg_col_text(st, 7, c.ward, sizeof c.ward);
     pg_col_text(st, 8, e->bed, sizeof e->bed);
     e->bed_since_ms = pg_col_i64(st, 9);
     e->last_obs_id = pg_col_i64(st, 10);
     e->last_obs_ms = pg_col_i64(st, 11);
     pg_done(st);
-    s = latest_score(q, e, err);
-    c->score_id = e->has_score ? e->score_id : 0;
-    if (s == VIGIL_OK) {
-        s = vigil__pg_state_read(q, patient_id, now_ms, &e->state, err);
-    }
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    vigil__audit_ev ev;
-    vigil__audit_ev_set(&ev, who, "patient.current", "patient", patient_id, patient_id,
-                        "admission, bed, latest score, state");
-    return pg_audit(q, &ev, err);
+    *out = c;
+    return VIGIL_OK;
 }
 
-vigil_status vigil__pg_patient_current_get(void *be, const vigil_actor *who, int64_t patient_id,
-                                           int64_t now_ms, vigil_store_patient_current *out,
-                                           vigil_err *err)
+/* The latest set: a set stamped ahead of its arrival (a fast device clock,
+ * within the server's allowed skew) orders as its arrival, so it never hides
+ * a newer real set. Only sets measured within an hour of the latest
+ * measured time can be it (the skew is minutes), which keeps the read on
+ * the (patient_id, t_ms) index. */
+static const char SQL_LATEST_SCORE[] =
+    "SELECT o.t_ms, " PG_SCORE_COLS ", LEAST(o.t_ms, o.received_ms) "
+    "FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
+    "WHERE o.patient_id = ?1 AND o.t_ms >= (SELECT max(x.t_ms) FROM obs_set x "
+    "WHERE x.patient_id = ?1) - 3600000 "
+    "ORDER BY LEAST(o.t_ms, o.received_ms) DESC, o.id DESC LIMIT 1";
+static const char SQL_LATEST_COMPLETE[] =
+    "SELECT o.t_ms, " PG_SCORE_COLS ", LEAST(o.t_ms, o.received_ms) "
+    "FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
+    "WHERE o.patient_id = ?1 AND s.complete = 1 ORDER BY o.t_ms DESC, o.id DESC LIMIT 1";
+static const char SQL_PARTIAL_PEAK[] =
+    "SELECT o.t_ms, " PG_SCORE_COLS ", LEAST(o.t_ms, o.received_ms) "
+    "FROM obs_set o JOIN score s ON s.obs_set_id = o.id "
+    "WHERE o.patient_id = ?1 AND o.t_ms > ?2 AND s.complete = 0 "
+    "ORDER BY s.news2_total DESC, o.t_ms DESC, o.id DESC LIMIT 1";
+
+static const char *const SQL_PICK[VIGIL__SCORE_PICK_COUNT] = {
+    [VIGIL__SCORE_LATEST] = SQL_LATEST_SCORE,
+    [VIGIL__SCORE_LATEST_COMPLETE] = SQL_LATEST_COMPLETE,
+    [VIGIL__SCORE_PARTIAL_PEAK] = SQL_PARTIAL_PEAK,
+};
+
+vigil_status vigil__pg_score_pick(void *be, int64_t patient_id, vigil__score_pick which,
+                                  int64_t after_ms, vigil__score_row *out, bool *found,
+                                  vigil_err *err)
 {
     pgc *q = be;
-    vigil_store_patient_current c;
-    memset(&c, 0, sizeof c);
-    vigil_status s = pg_begin(q, err);
-    if (s == VIGIL_OK) {
-        s = pg_end(q, current_txn(q, who, patient_id, now_ms, &c, err), err);
+    *found = false;
+    if ((unsigned)which >= VIGIL__SCORE_PICK_COUNT) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "which", "no such score pick");
     }
-    if (s == VIGIL_OK) {
-        *out = c;
+    pg_stmt *st = NULL;
+    PREP(SQL_PICK[which], &st);
+    pg_bind_i64(st, 1, patient_id);
+    if (which == VIGIL__SCORE_PARTIAL_PEAK) {
+        pg_bind_i64(st, 2, after_ms);
     }
-    return s;
+    vigil_status s = pg_step(q, st, found, "score", err);
+    if (s != VIGIL_OK || !*found) {
+        return s;
+    }
+    vigil__score_row r;
+    memset(&r, 0, sizeof r);
+    r.obs_ms = pg_col_i64(st, 0);
+    r.score_id = pg_col_i64(st, 1);
+    vigil__pg_read_news2(st, 1, &r.news2);
+    r.order_ms = pg_col_i64(st, 1 + PG_SCORE_NCOLS);
+    if (which == VIGIL__SCORE_LATEST) {
+        r.has_ai = pg_col_type(st, 1 + 17) != PG_NULL;
+        r.ai_prob = pg_col_real(st, 1 + 17);
+        r.ai_low_confidence = r.has_ai && pg_col_int(st, 1 + 19) != 0;
+    }
+    pg_done(st);
+    *out = r;
+    return VIGIL_OK;
 }
 
 /* ---- open episodes ------------------------------------------------------- */
