@@ -50,7 +50,12 @@ if mono["rule"] == "clinical":
       + (", ".join(f"`{n}`" for n in mono["increasing"]) or "none")
       + "; never falls as these fall: "
       + (", ".join(f"`{n}`" for n in mono["decreasing"]) or "none")
-      + ". Raw respiration rate, pulse, blood pressure and temperature are U-shaped and left free.\n")
+      + (". Respiration rate, pulse, systolic BP and temperature are U-shaped: a ward model reads "
+         "them through their constrained distances above and below normal (`*_above*`, "
+         "`*_below*`, feature spec v4) and their free course (changes, SD, means), never their "
+         "raw level (docs/model.md, section 15).\n"
+         if any(n.endswith(("_above", "_below")) for n in mono["increasing"])
+         else ". Raw respiration rate, pulse, blood pressure and temperature are U-shaped and left free.\n"))
 else:
     w("Monotone constraints: none.\n")
 w("## Thresholds (chosen on the training data's calibration split)\n")

@@ -21,7 +21,7 @@ cd "$root"
 mkdir -p build/models
 train() { # task data config out id
     nice -n 10 "$train_bin" --task "$1" --data "$2" --config "$3" --out "$4" \
-        --model-id "$5" --model-version 2.1.0
+        --model-id "$5" --model-version 2.2.0
 }
 score() { VIGIL_DATA_DIR=$data nice -n 10 "$vigil" evaluate --model "$@"; }
 a19=$data/physionet2019/training_setA.tar.gz

@@ -133,11 +133,11 @@ vigil_status vigil_timeline_news2(const vigil_timeline *tl, long hour, vigil_new
 
 /* ---------------------------------------------------------------- features */
 
-#define VIGIL_FEATURES_VERSION 3
+#define VIGIL_FEATURES_VERSION 4
 
-/* Number of features: 8 vitals x 24 + 36 labs/charting x 6 + 7 derived +
+/* Number of features: 8 vitals x 30 + 36 labs/charting x 6 + 7 derived +
  * 16 NEWS2 + 2 demographic + 2 time (checked at compile time). */
-#define VIGIL_FEATURES_COUNT 435
+#define VIGIL_FEATURES_COUNT 483
 
 typedef enum vigil_feature_group {
     VIGIL_FG_VITAL_LATEST = 0, /* vital: last value, hours since, never-measured flag */
@@ -178,6 +178,12 @@ typedef enum vigil_feature_stat {
     VIGIL_FS_DEVBASE, /* latest minus the mean over (h-24, h-6]: own baseline (spec v3) */
     VIGIL_FS_ABN6,    /* fraction of (h-6, h]'s values outside the normal range (spec v3) */
     VIGIL_FS_ABN24,   /* same over (h-24, h] (spec v3) */
+    VIGIL_FS_ABOVE,   /* max(0, latest - where "above normal" starts) (spec v4) */
+    VIGIL_FS_BELOW,   /* max(0, where "below normal" starts - latest) (spec v4) */
+    VIGIL_FS_ABOVE6,  /* max(0, max over (h-6, h] - reference) (spec v4) */
+    VIGIL_FS_BELOW6,  /* max(0, reference - min over (h-6, h]) (spec v4) */
+    VIGIL_FS_ABOVE24, /* the same over (h-24, h] (spec v4) */
+    VIGIL_FS_BELOW24, /* the same over (h-24, h] (spec v4) */
     VIGIL_FS_OTHER, /* derived, NEWS2, demographic and time features */
     VIGIL_FS_COUNT
 } vigil_feature_stat;

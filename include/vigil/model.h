@@ -83,9 +83,15 @@ vigil_status vigil_model_predict_batch(const vigil_model *m, const float *featur
  * Explanations are by clinical variable (docs/model.md, "Explanations").
  * Every feature belongs to exactly one explanation group: the vigil_var it
  * reads (its NEWS2 sub-score included: news2_rr belongs to "resp"), or one
- * of the groups below for features of several variables. TreeSHAP values
- * are additive, so a group's contribution, the sum of its features' values,
- * is still exact (REQ MODEL-SHAP-BY-VAR).
+ * of the groups below for features of several variables. A vital sign has
+ * two groups (feature spec v4): its level (the vigil_var: latest value,
+ * distances above and below normal, worst excursion over 6 and 24 h, NEWS2
+ * points) and its course over the last 24 h (VIGIL_XG_COURSE + k: changes,
+ * slopes, variability, 6/24 h means, deviation from the own baseline, time
+ * outside the normal range), so a calm day is its own reason and never
+ * makes a bad reading look reassuring. TreeSHAP values are additive, so a
+ * group's contribution, the sum of its features' values, is still exact
+ * (REQ MODEL-SHAP-BY-VAR).
  */
 enum {
     VIGIL_XG_SHOCK = VIGIL_VAR_COUNT, /* shock indices */
@@ -93,9 +99,19 @@ enum {
     VIGIL_XG_NEWS2,      /* NEWS2 totals and their trajectory */
     VIGIL_XG_UREA_CREAT, /* urea/creatinine ratio */
     VIGIL_XG_SEX,
-    VIGIL_XG_TIME, /* time in the unit (research variant only) */
-    VIGIL_XG_COUNT
+    VIGIL_XG_TIME,   /* time in the unit (research variant only) */
+    VIGIL_XG_COURSE, /* first course group: VIGIL_XG_COURSE + k for the k-th vital */
+    VIGIL_XG_COUNT = VIGIL_XG_COURSE + 8
 };
+
+/* The course group of vital v (VIGIL_XG_COUNT when v is not a vital sign
+ * with a course: heart rate, SpO2, temperature, systolic, MAP, diastolic,
+ * respiration rate, EtCO2). */
+size_t vigil_explain_course_group(vigil_var v);
+
+/* The variable group g speaks of: g itself for a variable, the vital for a
+ * course group; -1 for the other groups. */
+int vigil_explain_group_var(size_t g);
 
 /* The explanation group of feature j (VIGIL_XG_COUNT when out of range). */
 size_t vigil_explain_group(size_t j);

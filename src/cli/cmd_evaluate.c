@@ -616,7 +616,7 @@ static bool physiological(size_t g)
         return g != VIGIL_VAR_AGE;
     }
     return g == VIGIL_XG_SHOCK || g == VIGIL_XG_PULSE_PRESSURE || g == VIGIL_XG_NEWS2 ||
-           g == VIGIL_XG_UREA_CREAT;
+           g == VIGIL_XG_UREA_CREAT || (g >= VIGIL_XG_COURSE && g < VIGIL_XG_COUNT);
 }
 
 /* The top reason shown for row x (the first pushing up, else the first

@@ -1,7 +1,8 @@
 /*
  * explain.c: a model's exact TreeSHAP values turned into the few reasons a
- * nurse reads, one per clinical variable: "respiration rate 28 breaths/min,
- * up from 18 over 6 h". A variable's contribution is the sum of its
+ * nurse reads, one per clinical variable ("respiration rate 28 breaths/min")
+ * and, for a vital sign, one for its course ("respiration rate over 24 h:
+ * 11 to 28 breaths/min, up from 18 over 6 h"). A variable's contribution is the sum of its
  * features' SHAP values (exact: SHAP values are additive); words come from
  * the patient's own values and the variable table (vigil/vars.h), never
  * from the model. A variable with no value is never a reason: it is listed
@@ -124,6 +125,19 @@ static void describe_var(const vigil_feature_info *fi, double v, const float *f,
     case VIGIL_FS_N24:
         snprintf(out, cap, "%s measured %s times in 24 h", vi->label, num);
         break;
+    case VIGIL_FS_ABOVE:
+    case VIGIL_FS_BELOW:
+        snprintf(out, cap, "%s %s %s %s normal", vi->label, num, unit_sp(vi),
+                 fi->stat == VIGIL_FS_ABOVE ? "above" : "below");
+        break;
+    case VIGIL_FS_ABOVE6:
+    case VIGIL_FS_ABOVE24:
+    case VIGIL_FS_BELOW6:
+    case VIGIL_FS_BELOW24:
+        snprintf(out, cap, "%s up to %s %s %s normal in %d h", vi->label, num, unit_sp(vi),
+                 fi->stat == VIGIL_FS_ABOVE6 || fi->stat == VIGIL_FS_ABOVE24 ? "above" : "below",
+                 fi->stat == VIGIL_FS_ABOVE6 || fi->stat == VIGIL_FS_BELOW6 ? 6 : 24);
+        break;
     case VIGIL_FS_DPREV: {
         char name[64];
         snprintf(name, sizeof name, "%s_last", vi->name);
@@ -238,6 +252,59 @@ static const struct {
     {"hours_since_first_record", VIGIL_XG_TIME},
 };
 
+/* The vitals with a course group, in VIGIL_XG_COURSE + k order. */
+static const vigil_var course_vars[VIGIL_XG_COUNT - VIGIL_XG_COURSE] = {
+    VIGIL_VAR_HR,  VIGIL_VAR_SPO2, VIGIL_VAR_TEMP, VIGIL_VAR_SBP,
+    VIGIL_VAR_MAP, VIGIL_VAR_DBP,  VIGIL_VAR_RESP, VIGIL_VAR_ETCO2,
+};
+#define N_COURSE (sizeof course_vars / sizeof course_vars[0])
+
+size_t vigil_explain_course_group(vigil_var v)
+{
+    for (size_t k = 0; k < N_COURSE; k++) {
+        if (course_vars[k] == v) {
+            return VIGIL_XG_COURSE + k;
+        }
+    }
+    return VIGIL_XG_COUNT;
+}
+
+int vigil_explain_group_var(size_t g)
+{
+    if (g < VIGIL_VAR_COUNT) {
+        return (int)g;
+    }
+    if (g >= VIGIL_XG_COURSE && g < VIGIL_XG_COUNT) {
+        return (int)course_vars[g - VIGIL_XG_COURSE];
+    }
+    return -1;
+}
+
+/* A vital's statistics that describe its course over hours rather than its
+ * level now (docs/model.md, section 15). */
+static bool course_stat(vigil_feature_stat st)
+{
+    switch (st) {
+    case VIGIL_FS_D1:
+    case VIGIL_FS_D3:
+    case VIGIL_FS_D6:
+    case VIGIL_FS_D12:
+    case VIGIL_FS_D24:
+    case VIGIL_FS_SLOPE6:
+    case VIGIL_FS_SLOPE12:
+    case VIGIL_FS_SD6:
+    case VIGIL_FS_SD24:
+    case VIGIL_FS_DEVBASE:
+    case VIGIL_FS_MEAN6:
+    case VIGIL_FS_MEAN24:
+    case VIGIL_FS_ABN6:
+    case VIGIL_FS_ABN24:
+        return true;
+    default:
+        return false;
+    }
+}
+
 size_t vigil_explain_group(size_t j)
 {
     const vigil_feature_info *fi = vigil_features_info(j);
@@ -245,7 +312,8 @@ size_t vigil_explain_group(size_t j)
         return VIGIL_XG_COUNT;
     }
     if (fi->var >= 0) {
-        return (size_t)fi->var;
+        size_t course = vigil_explain_course_group((vigil_var)fi->var);
+        return course < VIGIL_XG_COUNT && course_stat(fi->stat) ? course : (size_t)fi->var;
     }
     for (size_t i = 0; i < sizeof multi / sizeof multi[0]; i++) {
         if (strcmp(multi[i].name, fi->name) == 0) {
@@ -308,7 +376,17 @@ const char *vigil_explain_group_label(size_t g)
         [VIGIL_XG_UREA_CREAT - VIGIL_VAR_COUNT] = "urea/creatinine ratio",
         [VIGIL_XG_SEX - VIGIL_VAR_COUNT] = "sex",
         [VIGIL_XG_TIME - VIGIL_VAR_COUNT] = "time in the unit",
+        [VIGIL_XG_COURSE + 0 - VIGIL_VAR_COUNT] = "heart rate over 24 h",
+        [VIGIL_XG_COURSE + 1 - VIGIL_VAR_COUNT] = "oxygen saturation over 24 h",
+        [VIGIL_XG_COURSE + 2 - VIGIL_VAR_COUNT] = "temperature over 24 h",
+        [VIGIL_XG_COURSE + 3 - VIGIL_VAR_COUNT] = "systolic blood pressure over 24 h",
+        [VIGIL_XG_COURSE + 4 - VIGIL_VAR_COUNT] = "mean arterial pressure over 24 h",
+        [VIGIL_XG_COURSE + 5 - VIGIL_VAR_COUNT] = "diastolic blood pressure over 24 h",
+        [VIGIL_XG_COURSE + 6 - VIGIL_VAR_COUNT] = "respiration rate over 24 h",
+        [VIGIL_XG_COURSE + 7 - VIGIL_VAR_COUNT] = "end-tidal CO2 over 24 h",
     };
+    _Static_assert(sizeof extra / sizeof extra[0] == VIGIL_XG_COUNT - VIGIL_VAR_COUNT,
+                   "a label for every group");
     if (g < VIGIL_VAR_COUNT) {
         int uk = uk_unit_row(g);
         return uk >= 0 ? uk_lab_units[uk].label : vigil_var_get((vigil_var)g)->label;
@@ -341,6 +419,11 @@ static double group_value(size_t g, const float *f)
     case VIGIL_VAR_ACVPU:
         return value_of(f, "news2_acvpu");
     default:
+        if (g >= VIGIL_XG_COURSE && g < VIGIL_XG_COUNT) {
+            /* a course needs two readings in 24 h: one reading has none */
+            snprintf(name, sizeof name, "%s_sd24", vigil_var_name(course_vars[g - VIGIL_XG_COURSE]));
+            return value_of(f, name);
+        }
         snprintf(name, sizeof name, "%s_last", vigil_var_name((vigil_var)g));
         return value_of(f, name);
     }
@@ -396,6 +479,27 @@ static void change_words(const vigil_var_info *vi, const float *f, double last, 
     }
 }
 
+/* "respiration rate over 24 h: 11 to 28 breaths/min, up from 18 over 6 h",
+ * from the patient's own 24 h range and latest change. */
+static void course_words(const vigil_var_info *vi, const float *f, char *out, size_t cap)
+{
+    char name[64], lo[32], hi[32], more[96];
+    snprintf(name, sizeof name, "%s_min24", vi->name);
+    fmt_num(lo, sizeof lo, value_of(f, name));
+    snprintf(name, sizeof name, "%s_max24", vi->name);
+    fmt_num(hi, sizeof hi, value_of(f, name));
+    snprintf(name, sizeof name, "%s_last", vi->name);
+    change_words(vi, f, value_of(f, name), more, sizeof more);
+    const char *unit = unit_sp(vi);
+    if (strcmp(lo, hi) == 0) {
+        snprintf(out, cap, "%s over 24 h: steady at %s%s%s%s", vi->label, lo,
+                 unit[0] != '\0' ? " " : "", unit, more);
+    } else {
+        snprintf(out, cap, "%s over 24 h: %s to %s%s%s%s", vi->label, lo, hi,
+                 unit[0] != '\0' ? " " : "", unit, more);
+    }
+}
+
 /* The urea:creatinine ratio as UK laboratories give it (urea mmol/L over
  * creatinine mmol/L) from the model's BUN/creatinine ratio in mg/dL. */
 #define UK_UREA_CREAT_FACTOR (0.357 / (88.4 / 1000.0))
@@ -418,7 +522,7 @@ void vigil_explain_group_words(size_t g, const float *f, char *out, size_t cap)
             snprintf(num, sizeof num, "%.*f", uk_lab_units[uk].decimals, v * scale);
         }
         if (vi->kind == VIGIL_VAR_KIND_VITAL) {
-            change_words(vi, f, v, more, sizeof more);
+            more[0] = '\0'; /* its changes are its course group's words */
         } else {
             char name[64];
             snprintf(name, sizeof name, "%s_dprev", vi->name);
@@ -438,6 +542,10 @@ void vigil_explain_group_words(size_t g, const float *f, char *out, size_t cap)
             }
         }
         snprintf(out, cap, "%s %s%s%s%s", label, num, unit[0] != '\0' ? " " : "", unit, more);
+        return;
+    }
+    if (g >= VIGIL_XG_COURSE && g < VIGIL_XG_COUNT) {
+        course_words(vigil_var_get(course_vars[g - VIGIL_XG_COURSE]), f, out, cap);
         return;
     }
     switch (g) {

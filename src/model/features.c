@@ -105,7 +105,13 @@ typedef struct feat_def {
     F(s, sd24, VITAL_WINDOW, SD24, var)                                                    \
     F(s, devbase, VITAL_CHANGE, DEVBASE, var)                                              \
     F(s, abn6, VITAL_WINDOW, ABN6, var)                                                    \
-    F(s, abn24, VITAL_WINDOW, ABN24, var)
+    F(s, abn24, VITAL_WINDOW, ABN24, var)                                                  \
+    F(s, above, VITAL_LATEST, ABOVE, var)                                                  \
+    F(s, below, VITAL_LATEST, BELOW, var)                                                  \
+    F(s, above6, VITAL_WINDOW, ABOVE6, var)                                                \
+    F(s, below6, VITAL_WINDOW, BELOW6, var)                                                \
+    F(s, above24, VITAL_WINDOW, ABOVE24, var)                                              \
+    F(s, below24, VITAL_WINDOW, BELOW24, var)
 
 #define LAB_DEFS(var, s)                                                                   \
     F(s, last, LAB, LAST, var)                                                             \
@@ -299,15 +305,45 @@ static double stdev(const vigil__series *s, size_t a, size_t b)
 /* The normal range of each vital for the time-outside-range features: the
  * NEWS2 zero-point bands (RCP 2017, Scale 1) for the NEWS2 parameters;
  * MAP 65-110 mmHg, DBP 50-90 mmHg and EtCO2 35-45 mmHg otherwise. Bounds
- * inclusive. */
+ * inclusive. `below_from` and `above_from` are where the distance features
+ * (spec v4) start: on the side where sepsis and shock move the vital
+ * (pulse and respiration up, temperature up, blood pressure down, SpO2
+ * down) from a healthy adult's typical value (pulse 70/min, respiration
+ * 16/min, 37.0 C, systolic 120 mmHg, MAP 85, diastolic 70, SpO2 98%), so
+ * the whole gradient is read; on the other side from the normal range's
+ * edge, so that side is zero for almost every patient and a patient who
+ * never went there is not "reassured" by it. EtCO2: the range's edges. */
 static const struct {
     vigil_var var;
-    double lo, hi;
+    double lo, hi, below_from, above_from;
 } normal_range[] = {
-    {VIGIL_VAR_HR, 51, 90},    {VIGIL_VAR_SPO2, 96, 100}, {VIGIL_VAR_TEMP, 36.1, 38.0},
-    {VIGIL_VAR_SBP, 111, 219}, {VIGIL_VAR_MAP, 65, 110},  {VIGIL_VAR_DBP, 50, 90},
-    {VIGIL_VAR_RESP, 12, 20},  {VIGIL_VAR_ETCO2, 35, 45},
+    {VIGIL_VAR_HR, 51, 90, 51, 70},          {VIGIL_VAR_SPO2, 96, 100, 98, 100},
+    {VIGIL_VAR_TEMP, 36.1, 38.0, 36.1, 37},  {VIGIL_VAR_SBP, 111, 219, 120, 219},
+    {VIGIL_VAR_MAP, 65, 110, 85, 110},       {VIGIL_VAR_DBP, 50, 90, 70, 90},
+    {VIGIL_VAR_RESP, 12, 20, 12, 16},        {VIGIL_VAR_ETCO2, 35, 45, 35, 45},
 };
+
+/* Where var's distance below (above: 1) normal starts (NaN when none). */
+static double distance_from(vigil_var var, int above)
+{
+    for (size_t k = 0; k < sizeof normal_range / sizeof normal_range[0]; k++) {
+        if (normal_range[k].var == var) {
+            return above ? normal_range[k].above_from : normal_range[k].below_from;
+        }
+    }
+    return NAN;
+}
+
+/* How far x lies beyond ref in the direction sign (+1 above, -1 below):
+ * 0 on the other side, NaN when x is NaN. */
+static double beyond(double x, double ref, double sign)
+{
+    if (isnan(x)) {
+        return NAN;
+    }
+    double d = sign * (x - ref);
+    return d > 0.0 ? d : 0.0;
+}
 
 /* Fraction of v[a..b) outside var's normal range (NaN when empty). */
 static double abnormal_frac(const vigil__series *s, vigil_var var, size_t a, size_t b)
@@ -368,6 +404,16 @@ static void vital_stats(const vigil_timeline *tl, vigil_var var, long hour, stat
     st[VIGIL_FS_DEVBASE] = last - bmean;
     st[VIGIL_FS_ABN6] = abnormal_frac(s, var, i6, i);
     st[VIGIL_FS_ABN24] = abnormal_frac(s, var, i24, i);
+    /* distance from the reference, each side apart (spec v4): the latest
+     * value and the farthest excursion over 6 and 24 h, which is never
+     * smaller than the latest one's, so a calm day cannot hide a bad hour */
+    double up = distance_from(var, 1), down = distance_from(var, 0);
+    st[VIGIL_FS_ABOVE] = beyond(last, up, 1.0);
+    st[VIGIL_FS_BELOW] = beyond(last, down, -1.0);
+    st[VIGIL_FS_ABOVE6] = beyond(st[VIGIL_FS_MAX6], up, 1.0);
+    st[VIGIL_FS_BELOW6] = beyond(st[VIGIL_FS_MIN6], down, -1.0);
+    st[VIGIL_FS_ABOVE24] = beyond(st[VIGIL_FS_MAX24], up, 1.0);
+    st[VIGIL_FS_BELOW24] = beyond(st[VIGIL_FS_MIN24], down, -1.0);
 }
 
 static void lab_stats(const vigil_timeline *tl, vigil_var var, long hour, stats st)
@@ -476,7 +522,8 @@ static const vigil_feature_stat vital_tmpl[] = {
     VIGIL_FS_D6,    VIGIL_FS_SLOPE6, VIGIL_FS_SLOPE12, VIGIL_FS_MIN6,   VIGIL_FS_MAX6,
     VIGIL_FS_MEAN6, VIGIL_FS_MIN24,  VIGIL_FS_MAX24,   VIGIL_FS_MEAN24, VIGIL_FS_N24,
     VIGIL_FS_MINALL, VIGIL_FS_MAXALL, VIGIL_FS_D12,    VIGIL_FS_D24,    VIGIL_FS_SD6,
-    VIGIL_FS_SD24,   VIGIL_FS_DEVBASE, VIGIL_FS_ABN6,  VIGIL_FS_ABN24,
+    VIGIL_FS_SD24,   VIGIL_FS_DEVBASE, VIGIL_FS_ABN6,  VIGIL_FS_ABN24,  VIGIL_FS_ABOVE,
+    VIGIL_FS_BELOW,  VIGIL_FS_ABOVE6,  VIGIL_FS_BELOW6, VIGIL_FS_ABOVE24, VIGIL_FS_BELOW24,
 };
 static const vigil_feature_stat lab_tmpl[] = {VIGIL_FS_LAST,  VIGIL_FS_HSINCE, VIGIL_FS_MISS,
                                               VIGIL_FS_DPREV, VIGIL_FS_MINALL, VIGIL_FS_MAXALL};

@@ -7,10 +7,12 @@
  * shock index, lactate, creatinine, urea or bilirubin, and lower platelets
  * or Glasgow coma score are never reassuring (NEWS2: RCP 2017, chart 1;
  * Sepsis-3 SOFA components: Singer et al., JAMA 2016;315:801-10, table 1).
- * Deliberately NOT constrained: the raw levels and trends of respiration
- * rate, heart rate, blood pressure and temperature (U-shaped: too low and
- * too high are both dangerous; their danger reaches the model through the
- * constrained NEWS2 sub-scores and out-of-range fractions), variability
+ * A U-shaped vital (respiration rate, heart rate, blood pressure,
+ * temperature) is constrained through its distances above and below a
+ * reference value (feature spec v4), each one-sided.
+ * Deliberately NOT constrained: the raw levels and trends of those vitals
+ * (too low and too high are both dangerous: a ward model reads the
+ * distances in place of the raw levels), variability
  * (SD), lab changes, potassium, sodium, glucose, haemoglobin, white cells,
  * age and sex. Training only: inference is unchanged.
  */
@@ -35,6 +37,24 @@ static const struct {
     {.pattern = "spo2_devbase", .direction = -1},
     /* SpO2 cannot rise far above normal, so its variability means dips */
     {.pattern = "spo2_sd*", .direction = +1},
+    /* distance from the reference value, each side apart (spec v4): for a
+     * U-shaped vital, farther from normal on either side is never
+     * reassuring (SpO2 only below: a high saturation is not a danger) */
+    {.pattern = "spo2_below*", .direction = +1},
+    {.pattern = "hr_above*", .direction = +1},
+    {.pattern = "hr_below*", .direction = +1},
+    {.pattern = "resp_above*", .direction = +1},
+    {.pattern = "resp_below*", .direction = +1},
+    {.pattern = "sbp_above*", .direction = +1},
+    {.pattern = "sbp_below*", .direction = +1},
+    {.pattern = "temp_above*", .direction = +1},
+    {.pattern = "temp_below*", .direction = +1},
+    {.pattern = "map_above*", .direction = +1},
+    {.pattern = "map_below*", .direction = +1},
+    {.pattern = "dbp_above*", .direction = +1},
+    {.pattern = "dbp_below*", .direction = +1},
+    {.pattern = "etco2_above*", .direction = +1},
+    {.pattern = "etco2_below*", .direction = +1},
     /* distance from normal: the share of readings outside the normal range */
     {.pattern = "*_abn6", .direction = +1},
     {.pattern = "*_abn24", .direction = +1},

@@ -88,9 +88,18 @@ static void each_variable_is_worded_from_its_own_values(void **state)
     x[idx("news2_phys_d6")] = 3;
     x[idx("age")] = 78;
     x[idx("sex")] = 0;
-    words_are(VIGIL_VAR_RESP, x, "respiration rate 28 breaths/min, up from 18 over 6 h");
+    x[idx("resp_min24")] = 11;
+    x[idx("resp_max24")] = 28;
+    x[idx("temp_min24")] = 37.2f;
+    x[idx("temp_max24")] = 37.2f;
+    /* spec v4: a vital's level and its course are two reasons */
+    words_are(VIGIL_VAR_RESP, x, "respiration rate 28 breaths/min");
+    words_are(vigil_explain_course_group(VIGIL_VAR_RESP), x,
+              "respiration rate over 24 h: 11 to 28 breaths/min, up from 18 over 6 h");
     /* no change over 6 h: the next horizon that moved */
-    words_are(VIGIL_VAR_TEMP, x, "temperature 37.2 deg C, down from 38.2 over 24 h");
+    words_are(VIGIL_VAR_TEMP, x, "temperature 37.2 deg C");
+    words_are(vigil_explain_course_group(VIGIL_VAR_TEMP), x,
+              "temperature over 24 h: steady at 37.2 deg C, down from 38.2 over 24 h");
     words_are(VIGIL_VAR_HR, x, "heart rate 120 beats/min");
     words_are(VIGIL_VAR_CREATININE, x, "creatinine 186 umol/L, up from 97");
     /* one result: said so, never "one result so far" for a lab never taken */
@@ -154,7 +163,19 @@ static void every_feature_belongs_to_one_explanation_group(void **state)
         assert_string_not_equal(vigil_explain_group_label(g), "?");
     }
     assert_int_equal(vigil_explain_group(idx("news2_rr")), VIGIL_VAR_RESP);
-    assert_int_equal(vigil_explain_group(idx("resp_abn24")), VIGIL_VAR_RESP);
+    /* spec v4: the level (latest, distances, worst excursion, NEWS2 points)
+     * and the course (changes, variability, means, time outside) apart */
+    assert_int_equal(vigil_explain_group(idx("resp_above24")), VIGIL_VAR_RESP);
+    assert_int_equal(vigil_explain_group(idx("resp_max24")), VIGIL_VAR_RESP);
+    assert_int_equal(vigil_explain_group(idx("resp_abn24")),
+                     vigil_explain_course_group(VIGIL_VAR_RESP));
+    assert_int_equal(vigil_explain_group(idx("resp_mean24")),
+                     vigil_explain_course_group(VIGIL_VAR_RESP));
+    assert_int_equal(vigil_explain_group(idx("sbp_d6")), vigil_explain_course_group(VIGIL_VAR_SBP));
+    assert_int_equal(vigil_explain_group_var(vigil_explain_course_group(VIGIL_VAR_SBP)),
+                     VIGIL_VAR_SBP);
+    assert_int_equal(vigil_explain_group(idx("creatinine_dprev")), VIGIL_VAR_CREATININE);
+    assert_int_equal(vigil_explain_course_group(VIGIL_VAR_CREATININE), VIGIL_XG_COUNT);
     assert_int_equal(vigil_explain_group(idx("age_shock_index")), VIGIL_XG_SHOCK);
     assert_int_equal(vigil_explain_group(idx("news2_phys_d6")), VIGIL_XG_NEWS2);
     assert_int_equal(vigil_explain_group(VIGIL_FEATURES_COUNT), VIGIL_XG_COUNT);

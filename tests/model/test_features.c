@@ -49,9 +49,9 @@ static void features_have_unique_names_named_after_their_variables(void **state)
             assert_int_equal(f->stat, VIGIL_FS_OTHER);
         }
     }
-    assert_int_equal(per_group[VIGIL_FG_VITAL_LATEST], 8 * 3);
+    assert_int_equal(per_group[VIGIL_FG_VITAL_LATEST], 8 * 5);
     assert_int_equal(per_group[VIGIL_FG_VITAL_CHANGE], 8 * 8);
-    assert_int_equal(per_group[VIGIL_FG_VITAL_WINDOW], 8 * 13);
+    assert_int_equal(per_group[VIGIL_FG_VITAL_WINDOW], 8 * 17);
     assert_int_equal(per_group[VIGIL_FG_LAB], 36 * 6);
     assert_int_equal(per_group[VIGIL_FG_DERIVED], 7);
     assert_int_equal(per_group[VIGIL_FG_NEWS2], 16);
@@ -79,7 +79,7 @@ static void features_spec_hash_is_fnv1a_of_the_spec_text(void **state)
     assert_true(need < sizeof text);
     assert_int_equal(vigil_features_spec(text, sizeof text), need);
     assert_int_equal(strlen(text), need);
-    assert_int_equal(strncmp(text, "vigil-features v3\nhr_last\nhr_hsince\n", 36), 0);
+    assert_int_equal(strncmp(text, "vigil-features v4\nhr_last\nhr_hsince\n", 36), 0);
     assert_true(vigil_features_spec_hash() == vigil_fnv1a64(text, need));
     char hex[17];
     vigil_features_spec_hash_hex(hex);
@@ -88,7 +88,7 @@ static void features_spec_hash_is_fnv1a_of_the_spec_text(void **state)
     assert_string_equal(hex, want);
     /* Golden: changing names, order or version changes this; update it only
      * together with VIGIL_FEATURES_VERSION in a reviewed commit. */
-    assert_string_equal(hex, "e594f5ec0c93276c");
+    assert_string_equal(hex, "cac3110724049d01");
     /* truncation still terminates */
     char small[10];
     assert_int_equal(vigil_features_spec(small, sizeof small), need);
@@ -165,6 +165,21 @@ static void features_match_values_worked_out_by_hand(void **state)
     expect(x, "sbp_slope12", 20.0 / 6.75);
     expect(x, "sbp_mean24", 110);
     expect(x, "sbp_n24", 2);
+    /* spec v4: distances from the reference (pulse 70, systolic 120), each
+     * side apart; the window ones from the farthest excursion */
+    expect(x, "hr_above", 24);
+    expect(x, "hr_below", 0);
+    expect(x, "hr_above6", 24);
+    expect(x, "hr_below6", 0);
+    expect(x, "hr_above24", 24);
+    expect(x, "sbp_above", 0);
+    expect(x, "sbp_below", 0);
+    expect(x, "sbp_below6", 0);   /* only the 120 in (2, 8] */
+    expect(x, "sbp_below24", 20); /* the 100 at 0:30 */
+    expect(x, "sbp_above24", 0);
+    expect(x, "spo2_below", 3);
+    expect(x, "temp_above", NAN); /* never measured */
+    expect(x, "temp_below24", NAN);
     /* never measured */
     expect(x, "temp_last", NAN);
     expect(x, "temp_hsince", NAN);
