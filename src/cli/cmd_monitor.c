@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "vigil/cohort.h"
+#include "vigil/features.h"
 #include "vigil/model.h"
 #include "vigil/monitor.h"
 #include "vigil/server.h"
@@ -204,11 +205,34 @@ static size_t monitored(const vigil_model *m, const json_t *bundle, mon_input *o
         mi->lo = lo;
         mi->hi = hi;
     }
+    /* the vitals the model reads only through other features (feature spec
+     * v4): their training ranges are under monitor_ranges */
+    const char *key;
+    const json_t *r;
+    json_object_foreach((json_t *)json_object_get(bundle, "monitor_ranges"), key, r)
+    {
+        size_t col = 0;
+        bool seen = false;
+        for (size_t k = 0; k < n; k++) {
+            seen = seen || strcmp(out[k].name, key) == 0;
+        }
+        if (seen || n >= MAX_MON || vigil_features_find(key, &col) != VIGIL_OK ||
+            !json_is_number(json_object_get(r, "p005")) ||
+            !json_is_number(json_object_get(r, "p995"))) {
+            continue;
+        }
+        mon_input *mi = &out[n++];
+        snprintf(mi->name, sizeof mi->name, "%s", key);
+        mi->col = col;
+        mi->lo = json_number_value(json_object_get(r, "p005"));
+        mi->hi = json_number_value(json_object_get(r, "p995"));
+    }
     return n;
 }
 
 /* Inject the requested faults into x and risk (after scoring). */
-static int inject_drift(const mopts *o, const vigil_model *m, vigil_cohort *c)
+static int inject_drift(const mopts *o, const vigil_model *m, const json_t *bundle,
+                        vigil_cohort *c)
 {
     if (o->drift_input == NULL) {
         return VIGIL_EXIT_OK;
@@ -219,6 +243,13 @@ static int inject_drift(const mopts *o, const vigil_model *m, vigil_cohort *c)
     for (size_t i = 0; i < info.n_inputs; i++) {
         if (strcmp(vigil_model_input_name(m, i), o->drift_input) == 0) {
             col = vigil_model_input_feature(m, i);
+        }
+    }
+    if (col == SIZE_MAX &&
+        json_object_get(json_object_get(bundle, "monitor_ranges"), o->drift_input) != NULL) {
+        size_t f = 0;
+        if (vigil_features_find(o->drift_input, &f) == VIGIL_OK) {
+            col = f; /* a monitored vital the model reads through other features */
         }
     }
     if (col == SIZE_MAX) {
@@ -419,7 +450,7 @@ static int run(const mopts *o, const vigil_model *m, const json_t *bundle, vigil
                 n_days, o->baseline_days, n_mi);
         return VIGIL_EXIT_DATA;
     }
-    int rc = inject_drift(o, m, c);
+    int rc = inject_drift(o, m, bundle, c);
     double *risk = malloc(sizeof *risk * c->n_rows);
     vigil_err err = {0};
     if (rc == VIGIL_EXIT_OK &&

@@ -4,6 +4,7 @@
  * in cli_util.c: vigil-train links that file and never the monitor.
  */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,9 @@
 #include "vigil/model.h"
 
 /* The live monitor's inputs: the model's *_last features that are stored
- * vital signs, renamed to the store's names, with their training ranges;
+ * vital signs, and the stored vital signs under the bundle's monitor_ranges
+ * (the ones a model reads only through other features), renamed to the
+ * store's names, with their training ranges;
  * the alert threshold from the bundle (docs/server.md "Monitoring"). */
 vigil_status vigil_cli_live_monitor_cfg(const char *bundle_path, vigil_monitor_cfg *cfg,
                                         vigil_err *err)
@@ -50,6 +53,24 @@ vigil_status vigil_cli_live_monitor_cfg(const char *bundle_path, vigil_monitor_c
                 in->lo = json_number_value(json_object_get(r, "p005"));
                 in->hi = json_number_value(json_object_get(r, "p995"));
             }
+        }
+    }
+    /* a vital the model reads only through other features (feature spec v4:
+     * distances from normal) has its raw range under monitor_ranges */
+    const json_t *mon = json_object_get(b, "monitor_ranges");
+    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++) {
+        const json_t *r = json_object_get(mon, map[k].feature);
+        bool seen = false;
+        for (size_t j = 0; j < cfg->n_inputs; j++) {
+            seen = seen || strcmp(cfg->inputs[j].name, map[k].vital) == 0;
+        }
+        if (!seen && json_is_number(json_object_get(r, "p005")) &&
+            json_is_number(json_object_get(r, "p995")) &&
+            cfg->n_inputs < VIGIL_MONITOR_MAX_INPUTS) {
+            vigil_monitor_input *in = &cfg->inputs[cfg->n_inputs++];
+            snprintf(in->name, sizeof in->name, "%s", map[k].vital);
+            in->lo = json_number_value(json_object_get(r, "p005"));
+            in->hi = json_number_value(json_object_get(r, "p995"));
         }
     }
     vigil_model_free(m);

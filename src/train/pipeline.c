@@ -667,6 +667,78 @@ static json_t *monotone_json(const run *r)
     return o;
 }
 
+/* The stored vital signs the live monitor watches for input drift
+ * (src/cli/monitor_cfg.c), with their training ranges whether or not the
+ * model reads them: a ward model reads respiration rate, pulse, systolic BP
+ * and temperature only through their distances from normal (feature spec
+ * v4), and the monitor still needs each raw vital's range. The same sample
+ * of training rows as the inputs' ranges (docs/server.md "Monitoring"). */
+static const char *const monitor_vitals[] = {"hr_last", "resp_last", "spo2_last", "temp_last",
+                                             "sbp_last"};
+#define N_MONITOR_VITALS (sizeof monitor_vitals / sizeof monitor_vitals[0])
+
+static vigil_status monitor_ranges(const run *r, json_t **out, vigil_err *err)
+{
+    size_t col[N_MONITOR_VITALS];
+    for (size_t v = 0; v < N_MONITOR_VITALS; v++) {
+        vigil_status st = vigil_features_find(monitor_vitals[v], &col[v]);
+        if (st != VIGIL_OK) {
+            return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "no feature %s",
+                                 monitor_vitals[v]);
+        }
+    }
+    const vigil_cohort *c = r->c;
+    size_t nt = 0;
+    for (size_t k = 0; k < c->n_stays; k++) {
+        for (size_t i = 0; r->split[k] == SPLIT_TRAIN && i < c->stays[k].n_rows; i++) {
+            nt += row_used(r, c->stays[k].row0 + i);
+        }
+    }
+    size_t step = nt > r->cfg.max_guard_rows ? nt / r->cfg.max_guard_rows + 1 : 1;
+    size_t ng = (nt + step - 1) / step;
+    double *g = malloc(sizeof *g * (ng > 0 ? ng : 1) * N_MONITOR_VITALS);
+    if (g == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory");
+    }
+    size_t t = 0, o = 0;
+    for (size_t k = 0; k < c->n_stays; k++) {
+        for (size_t i = 0; r->split[k] == SPLIT_TRAIN && i < c->stays[k].n_rows; i++) {
+            size_t row = c->stays[k].row0 + i;
+            if (!row_used(r, row)) {
+                continue;
+            }
+            if (t++ % step == 0) {
+                for (size_t v = 0; v < N_MONITOR_VITALS; v++) {
+                    g[o * N_MONITOR_VITALS + v] = (double)c->x[row * c->n_feat + col[v]];
+                }
+                o++;
+            }
+        }
+    }
+    vigil_range_guard *guard = NULL;
+    vigil_status st = vigil_range_guard_fit(g, o, N_MONITOR_VITALS, &guard, err);
+    free(g);
+    if (st != VIGIL_OK) {
+        return st;
+    }
+    json_t *obj = json_object();
+    for (size_t v = 0; obj != NULL && v < N_MONITOR_VITALS; v++) {
+        vigil_range rg;
+        if (vigil_range_guard_get(guard, v, &rg) == VIGIL_OK && rg.n_present > 0) {
+            json_object_set_new(obj, monitor_vitals[v],
+                                json_pack("{s:f,s:f,s:f,s:f,s:I}", "min", rg.min, "p005", rg.p005,
+                                          "p995", rg.p995, "max", rg.max, "n_present",
+                                          (json_int_t)rg.n_present));
+        }
+    }
+    vigil_range_guard_free(guard);
+    if (obj == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory");
+    }
+    *out = obj;
+    return VIGIL_OK;
+}
+
 static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
 {
     json_error_t je;
@@ -723,6 +795,14 @@ static vigil_status write_bundle(run *r, bool sepsis, vigil_err *err)
     json_object_set_new(b, "calibration_input", json_string("margin"));
     json_object_set_new(b, "calibration", cal);
     json_object_set_new(b, "ranges", rng);
+    json_t *mon = NULL;
+    st = monitor_ranges(r, &mon, err);
+    if (st != VIGIL_OK) {
+        json_decref(xgb);
+        json_decref(b);
+        return st;
+    }
+    json_object_set_new(b, "monitor_ranges", mon);
     json_t *thr = json_object();
     json_object_set_new(thr, "alert", json_real(r->thr_alert));
     json_object_set_new(thr, "alert_rule", json_string(r->thr_rule));

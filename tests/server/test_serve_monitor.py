@@ -47,8 +47,10 @@ def hl7_time(t):
 def hr_range():
     with open(MODEL) as f:
         b = json.load(f)
-    i = b["inputs"].index("hr_last")
-    r = b["ranges"]["features"][i]
+    if "hr_last" in b["inputs"]:
+        r = b["ranges"]["features"][b["inputs"].index("hr_last")]
+    else:  # read through its distances from normal (feature spec v4): the raw range apart
+        r = b["monitor_ranges"]["hr_last"]
     return r["p005"], r["p995"]
 
 
