@@ -1162,9 +1162,9 @@ typedef struct vigil_store_set_row {
     int64_t t_ms;                        /* when measured */
     int64_t received_ms;                 /* when vigil received it */
     char ward[VIGIL_STORE_NAME_MAX + 1]; /* the bed stay's ward at t_ms ("" when none) */
-    double age_y;                        /* NaN when not recorded */
-    vigil_admin_sex sex;                       /* the patient's, as stored now; NONE when not recorded */
-    double rr_bpm, spo2_pct, sbp_mmhg, hr_bpm, temp_c; /* NaN when not measured */
+    vigil_obs obs; /* the set as stored: its vital signs (vigil/vitals.h reads them), age_y
+                      (NaN when not recorded), spo2_scale, pregnant */
+    vigil_admin_sex sex; /* the patient's, as stored now; NONE when not recorded */
     int news2_total;       /* -1 when the set has no score */
     double ai_prob;        /* the live model's probability; NaN when not scored by it */
     int64_t outcome_ms;    /* the admission's first outcome at or after t_ms; -1 when none */

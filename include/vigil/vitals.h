@@ -63,6 +63,12 @@ typedef struct vigil_vital {
     const char *label;  /* words: "respiration rate" */
     size_t offset;      /* VIGIL_VITAL_NUMBER: offsetof(vigil_obs, the double) */
     const char *column; /* the obs_set column in the store: "rr_bpm" */
+    /* The column is in the first version of the obs_set row digest of the
+     * audit chain (docs/store.md, "Audit chain format"): written there
+     * always, NULL included, in table order. A parameter added later leaves
+     * it false: its column joins the digest only when it holds a value, so
+     * the digests of rows stored before it existed do not change. */
+    bool digest_v1;
     double min, max;    /* VIGIL_VITAL_NUMBER: plausibility bounds, inclusive */
     const char *unit;   /* unit in words (CSV messages, the web app): "breaths/min" */
     const char *ucum;   /* UCUM code stored and sent: "/min" */

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "vigil/model.h"
+#include "vigil/vitals.h"
 
 /* The live monitor's inputs: the model's *_last features that are stored
  * vital signs, and the stored vital signs under the bundle's monitor_ranges
@@ -20,11 +21,13 @@ vigil_status vigil_cli_live_monitor_cfg(const char *bundle_path, vigil_monitor_c
                                         vigil_err *err)
 {
     static const struct {
-        const char *feature, *vital;
+        const char *feature;
+        vigil_news2_param vital; /* named by its store column (vigil/vitals.h) */
     } map[] = {
-        {"hr_last", "hr_bpm"},     {"resp_last", "rr_bpm"},    {"rr_last", "rr_bpm"},
-        {"spo2_last", "spo2_pct"}, {"o2sat_last", "spo2_pct"}, {"temp_last", "temp_c"},
-        {"sbp_last", "sbp_mmhg"},
+        {"hr_last", VIGIL_NEWS2_HR},      {"resp_last", VIGIL_NEWS2_RR},
+        {"rr_last", VIGIL_NEWS2_RR},      {"spo2_last", VIGIL_NEWS2_SPO2},
+        {"o2sat_last", VIGIL_NEWS2_SPO2}, {"temp_last", VIGIL_NEWS2_TEMP},
+        {"sbp_last", VIGIL_NEWS2_SBP},
     };
     vigil_model *m = NULL;
     json_error_t je;
@@ -49,7 +52,7 @@ vigil_status vigil_cli_live_monitor_cfg(const char *bundle_path, vigil_monitor_c
             if (strcmp(name, map[k].feature) == 0 && json_is_number(json_object_get(r, "p005")) &&
                 cfg->n_inputs < VIGIL_MONITOR_MAX_INPUTS) {
                 vigil_monitor_input *in = &cfg->inputs[cfg->n_inputs++];
-                snprintf(in->name, sizeof in->name, "%s", map[k].vital);
+                snprintf(in->name, sizeof in->name, "%s", vigil_vital_get(map[k].vital)->column);
                 in->lo = json_number_value(json_object_get(r, "p005"));
                 in->hi = json_number_value(json_object_get(r, "p995"));
             }

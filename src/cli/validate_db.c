@@ -70,7 +70,7 @@ static vigil_status take(void *ctx, const vigil_store_set_row *r, vigil_err *err
         v->cap = cap;
     }
     v->rows[v->n++] = (vrow){.adm = r->admission_id,
-                             .age_y = r->age_y,
+                             .age_y = r->obs.age_y,
                              .prob = r->ai_prob,
                              .news2 = (double)r->news2_total,
                              .label = label,

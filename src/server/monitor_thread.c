@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "server_int.h"
+#include "vigil/vitals.h"
 
 #define DAY_MS (86400LL * 1000)
 #define MAX_WARDS 256
@@ -42,10 +43,9 @@
 #define REFUSED_MIN 20
 #define REFUSED_SHARE 0.05
 
-/* The store vital each input name reads. */
-typedef enum vital { V_RR, V_SPO2, V_SBP, V_HR, V_TEMP, V_COUNT } vital;
-static const char *const vital_names[V_COUNT] = {"rr_bpm", "spo2_pct", "sbp_mmhg", "hr_bpm",
-                                                 "temp_c"};
+/* An input is named by its vital sign's store column (vigil/vitals.h, a
+ * numeric row: "hr_bpm"); each row keeps every parameter (NaN when not a
+ * number or not measured). */
 
 /* Age bands of the subgroup checks. */
 enum { AGE_UNDER_65, AGE_65_79, AGE_80_UP, AGE_UNKNOWN, AGE_COUNT };
@@ -54,7 +54,7 @@ static const char *const age_names[AGE_COUNT] = {"age:<65", "age:65-79", "age:80
 /* One set, compactly (a store holds millions). */
 typedef struct mrow {
     int64_t adm, t_ms, recv_ms;
-    float v[V_COUNT];
+    float v[VIGIL_NEWS2_PARAM_COUNT];
     double prob;
     int8_t label;
     uint8_t age;
@@ -73,7 +73,7 @@ typedef struct mread {
 struct srv_monitor {
     vigil_server *srv;
     vigil_monitor_cfg cfg;
-    vital in_vital[VIGIL_MONITOR_MAX_INPUTS];
+    vigil_news2_param in_vital[VIGIL_MONITOR_MAX_INPUTS];
     int64_t period_ms, horizon_ms, delay_ms, history_ms;
     vigil_store *store; /* this thread's own, read-only */
     pthread_t thr;
@@ -125,16 +125,15 @@ static vigil_status take_row(void *ctx, const vigil_store_set_row *r, vigil_err 
         return VIGIL_OK; /* more wards than charted: left out (logged by the caller's count) */
     }
     mrow *o = &m->rows[m->n++];
-    double v[V_COUNT] = {r->rr_bpm, r->spo2_pct, r->sbp_mmhg, r->hr_bpm, r->temp_c};
-    for (size_t k = 0; k < V_COUNT; k++) {
-        o->v[k] = (float)v[k];
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        o->v[p] = (float)vigil_vital_number(&r->obs, vigil_vital_get((vigil_news2_param)p));
     }
     o->adm = r->admission_id;
     o->t_ms = r->t_ms;
     o->recv_ms = r->received_ms;
     o->prob = r->ai_prob;
     o->label = vigil_monitor_label(r->t_ms, r->outcome_ms, m->now_ms, m->horizon_ms, m->delay_ms);
-    o->age = age_band(r->age_y);
+    o->age = age_band(r->obs.age_y);
     o->sex = (uint8_t)r->sex;
     o->ward = w;
     return VIGIL_OK;
@@ -573,8 +572,12 @@ static vigil_status monitor_new(const vigil_server_config *c, srv_monitor **out,
     mon->cfg.auroc_last_day_only = true; /* only today is reported */
     for (size_t k = 0; k < mon->cfg.n_inputs; k++) {
         int v = -1;
-        for (int j = 0; j < V_COUNT; j++) {
-            v = strcmp(mon->cfg.inputs[k].name, vital_names[j]) == 0 ? j : v;
+        for (int j = 0; j < VIGIL_NEWS2_PARAM_COUNT; j++) {
+            const vigil_vital *row = vigil_vital_get((vigil_news2_param)j);
+            if (row->type == VIGIL_VITAL_NUMBER &&
+                strcmp(mon->cfg.inputs[k].name, row->column) == 0) {
+                v = j;
+            }
         }
         if (v < 0) {
             free(mon);
@@ -582,7 +585,7 @@ static vigil_status monitor_new(const vigil_server_config *c, srv_monitor **out,
                                  "monitoring input %s is not a stored vital sign",
                                  c->monitor->inputs[k].name);
         }
-        mon->in_vital[k] = (vital)v;
+        mon->in_vital[k] = (vigil_news2_param)v;
     }
     mon->period_ms = c->monitor_period_ms;
     mon->horizon_ms = c->monitor_horizon_ms;

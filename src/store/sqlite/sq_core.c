@@ -818,6 +818,9 @@ static vigil_status sq_open_be(const char *target, unsigned flags, void **out_be
     if (s == VIGIL_OK) {
         s = configure(q, err);
     }
+    if (s == VIGIL_OK) {
+        s = sq_obs_sql_build(&q->obs_sql, err); /* once: never per set */
+    }
     if (s == VIGIL_OK && !q->readonly) {
         s = vigil__sqlite_migrate(q->db, vigil__sqlite_migrations, vigil__sqlite_n_migrations, err);
     } else if (s == VIGIL_OK) {

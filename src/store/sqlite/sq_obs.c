@@ -27,9 +27,6 @@
         }                                                                                          \
     } while (0)
 
-static const char *const o2_names[VIGIL_O2_COUNT] = {"", "air", "oxygen"};
-static const char *const acvpu_names[VIGIL_ACVPU_COUNT] = {"", "A", "C", "V", "P", "U"};
-
 /* ---- patients ------------------------------------------------------------ */
 
 #define PAT_COLS "id, coalesce(nhs_number, ''), coalesce(mrn, ''), name, birth_date, sex"
@@ -421,64 +418,12 @@ vigil_status vigil__sq_discharge(void *be, const vigil_actor *who, int64_t admis
 
 /* ---- observation sets ---------------------------------------------------- */
 
-#define OBS_COLS                                                                                   \
-    "o.rr_bpm, o.spo2_pct, o.spo2_scale, o.o2, o.sbp_mmhg, o.hr_bpm, o.acvpu, o.temp_c, "          \
-    "o.age_y, o.pregnant"
-
-static const char SQL_OBS_BY_SOURCE[] =
-    "SELECT o.id, o.patient_id, o.t_ms, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), "
-    "(SELECT s.id FROM score s WHERE s.obs_set_id = o.id), " OBS_COLS
-    " FROM obs_set o JOIN patient p ON p.id = o.patient_id"
-    " WHERE o.source = ?1 AND o.source_id = ?2 AND o.source_sender = ?3";
-static const char SQL_OBS_INSERT[] =
-    "INSERT INTO obs_set (patient_id, admission_id, t_ms, rr_bpm, spo2_pct, spo2_scale, o2, "
-    "sbp_mmhg, hr_bpm, acvpu, temp_c, age_y, pregnant, source, source_id, recorded_by, "
-    "received_ms, source_sender) VALUES (?1, (SELECT id FROM admission WHERE patient_id = ?1 AND "
-    "discharged_ms IS NULL), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-    "?16, ?17)";
-static const char SQL_OBS_GET[] =
-    "SELECT o.patient_id, " OBS_COLS " FROM obs_set o WHERE o.id = ?1";
+/* The statements naming the vital-sign columns are q->obs_sql (sq_obs_sql.c). */
 static const char SQL_SCORE_INSERT[] =
     "INSERT INTO score (obs_set_id, scored_ms, news2_total, sub_rr, sub_spo2, sub_o2, sub_sbp, "
     "sub_hr, sub_acvpu, sub_temp, complete, risk, monitoring, response, flags, spo2_scale, "
     "ai_risk, ai_prob, explanation, model_version, ai_low_confidence) VALUES (?1, ?2, ?3, ?4, ?5, "
     "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
-
-/* Read the 10 observation columns starting at c into obs. */
-static void read_obs(sqlite3_stmt *st, int c, vigil_obs *obs)
-{
-    vigil_obs_init(obs);
-    obs->rr_bpm = sq_col_real(st, c);
-    obs->spo2_pct = sq_col_real(st, c + 1);
-    obs->spo2_scale = sqlite3_column_int(st, c + 2);
-    int o2 = sq_col_enum(st, c + 3, o2_names, VIGIL_O2_COUNT);
-    obs->o2 = o2 > 0 ? (vigil_o2)o2 : VIGIL_O2_UNKNOWN;
-    obs->sbp_mmhg = sq_col_real(st, c + 4);
-    obs->hr_bpm = sq_col_real(st, c + 5);
-    int a = sq_col_enum(st, c + 6, acvpu_names, VIGIL_ACVPU_COUNT);
-    obs->acvpu = a > 0 ? (vigil_acvpu)a : VIGIL_ACVPU_UNKNOWN;
-    obs->temp_c = sq_col_real(st, c + 7);
-    obs->age_y = sq_col_real(st, c + 8);
-    if (sqlite3_column_type(st, c + 9) == SQLITE_NULL) {
-        obs->pregnant = VIGIL_UNKNOWN;
-    } else {
-        obs->pregnant = sqlite3_column_int(st, c + 9) ? VIGIL_YES : VIGIL_NO;
-    }
-}
-
-static bool same_real(double a, double b)
-{
-    return (isnan(a) && isnan(b)) || a == b;
-}
-
-static bool same_obs(const vigil_obs *a, const vigil_obs *b)
-{
-    return same_real(a->rr_bpm, b->rr_bpm) && same_real(a->spo2_pct, b->spo2_pct) &&
-           a->spo2_scale == b->spo2_scale && a->o2 == b->o2 &&
-           same_real(a->sbp_mmhg, b->sbp_mmhg) && same_real(a->hr_bpm, b->hr_bpm) &&
-           a->acvpu == b->acvpu && same_real(a->temp_c, b->temp_c) &&
-           same_real(a->age_y, b->age_y) && a->pregnant == b->pregnant;
-}
 
 void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out)
 {
@@ -562,7 +507,7 @@ static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found, v
                                 vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
-    PREP(SQL_OBS_BY_SOURCE, &st);
+    PREP(q->obs_sql.by_source, &st);
     sq_bind_text(st, 1, vigil__store_source_names[ev->source]);
     sq_bind_text(st, 2, ev->source_id);
     sq_bind_text(st, 3, ev->sender);
@@ -578,10 +523,11 @@ static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found, v
     sq_col_text(st, 3, nhs, sizeof nhs);
     sq_col_text(st, 4, mrn, sizeof mrn);
     o->score_id = sq_col_i64(st, 5);
-    read_obs(st, 6, &stored);
+    sq_obs_read(st, 6, &stored);
     sq_done(st);
-    bool same = t_ms == ev->t_ms && same_obs(&stored, &ev->obs) && !differs(nhs, ev->nhs_number) &&
-                !differs(mrn, ev->mrn) && (ev->nhs_number[0] == '\0' || nhs[0] != '\0') &&
+    bool same = t_ms == ev->t_ms && sq_obs_same(&stored, &ev->obs) &&
+                !differs(nhs, ev->nhs_number) && !differs(mrn, ev->mrn) &&
+                (ev->nhs_number[0] == '\0' || nhs[0] != '\0') &&
                 (ev->mrn[0] == '\0' || mrn[0] != '\0');
     if (!same) {
         int64_t id = o->obs_id;
@@ -611,29 +557,16 @@ static vigil_status put_one(sq *q, const vigil_actor *who, const vigil_store_obs
         return s;
     }
     sqlite3_stmt *st = NULL;
-    PREP(SQL_OBS_INSERT, &st);
-    const vigil_obs *ob = &ev->obs;
+    PREP(q->obs_sql.insert, &st);
     sq_bind_i64(st, 1, o->patient_id);
     sq_bind_i64(st, 2, ev->t_ms);
-    sq_bind_real_opt(st, 3, ob->rr_bpm);
-    sq_bind_real_opt(st, 4, ob->spo2_pct);
-    sqlite3_bind_int(st, 5, ob->spo2_scale);
-    sq_bind_text_opt(st, 6, o2_names[ob->o2]);
-    sq_bind_real_opt(st, 7, ob->sbp_mmhg);
-    sq_bind_real_opt(st, 8, ob->hr_bpm);
-    sq_bind_text_opt(st, 9, acvpu_names[ob->acvpu]);
-    sq_bind_real_opt(st, 10, ob->temp_c);
-    sq_bind_real_opt(st, 11, ob->age_y);
-    if (ob->pregnant == VIGIL_UNKNOWN) {
-        sqlite3_bind_null(st, 12);
-    } else {
-        sqlite3_bind_int(st, 12, ob->pregnant == VIGIL_YES);
-    }
-    sq_bind_text(st, 13, vigil__store_source_names[ev->source]);
-    sq_bind_text_opt(st, 14, ev->source_id);
-    sq_bind_text_opt(st, 15, ev->recorded_by);
-    sq_bind_i64(st, 16, vigil__store_now_ms());
-    sq_bind_text(st, 17, ev->sender);
+    sq_obs_bind(st, 3, &ev->obs);
+    const int c = 3 + SQ_OBS_NCOLS;
+    sq_bind_text(st, c, vigil__store_source_names[ev->source]);
+    sq_bind_text_opt(st, c + 1, ev->source_id);
+    sq_bind_text_opt(st, c + 2, ev->recorded_by);
+    sq_bind_i64(st, c + 3, vigil__store_now_ms());
+    sq_bind_text(st, c + 4, ev->sender);
     s = sq_run(q, st, "insert observation set", err);
     if (s == VIGIL_ERR_CONFLICT && ev->source_id[0] != '\0') {
         /* A resent message: the unique index on (source, source_id) finds it
@@ -674,16 +607,6 @@ static vigil_status put_one(sq *q, const vigil_actor *who, const vigil_store_obs
     return s;
 }
 
-/* An obs_set row's clinical content as one text: patient, time, every vital
- * sign (quote() keeps NULL apart from a value and gives every stored REAL
- * the same text each time), scale, source and source id. Not admission_id,
- * which is filled in after the fact. */
-static const char SQL_OBS_CANON[] =
-    "SELECT patient_id || '|' || t_ms || '|' || quote(rr_bpm) || '|' || quote(spo2_pct) || '|' || "
-    "spo2_scale || '|' || quote(o2) || '|' || quote(sbp_mmhg) || '|' || quote(hr_bpm) || '|' || "
-    "quote(acvpu) || '|' || quote(temp_c) || '|' || quote(age_y) || '|' || quote(pregnant) || "
-    "'|' || source || '|' || quote(source_id) FROM obs_set WHERE id = ?1";
-
 vigil_status vigil__sq_row_digest(void *be, const char *entity, int64_t id,
                                   char out[VIGIL__ROW_DIGEST_HEX + 1], vigil_err *err)
 {
@@ -692,7 +615,7 @@ vigil_status vigil__sq_row_digest(void *be, const char *entity, int64_t id,
         return vigil_err_set(err, VIGIL_ERR_ARG, "entity", "no row digest for %s", entity);
     }
     sqlite3_stmt *st = NULL;
-    PREP(SQL_OBS_CANON, &st);
+    PREP(q->obs_sql.canon, &st); /* its text: sq_obs_sql.c build_canon */
     sq_bind_i64(st, 1, id);
     bool row = false;
     vigil_status s = sq_step(q, st, &row, "observation set content", err);
@@ -846,7 +769,7 @@ static vigil_status put_score_txn(sq *q, const vigil_actor *who, int64_t obs_id,
                                   const vigil_store_score *score, int64_t *out_id, vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
-    PREP(SQL_OBS_GET, &st);
+    PREP(q->obs_sql.get, &st);
     sq_bind_i64(st, 1, obs_id);
     bool row = false;
     vigil_status s = sq_step(q, st, &row, "read observation set", err);
@@ -859,7 +782,7 @@ static vigil_status put_score_txn(sq *q, const vigil_actor *who, int64_t obs_id,
     }
     int64_t patient_id = sq_col_i64(st, 0);
     vigil_obs obs;
-    read_obs(st, 1, &obs);
+    sq_obs_read(st, 1, &obs);
     sq_done(st);
     s = vigil__store_check_score(&obs, score, err);
     if (s != VIGIL_OK) {
@@ -998,18 +921,13 @@ static vigil_status audit_obs_read(sq *q, const vigil_actor *who, int64_t patien
     return sq_audit(q, &ev, err);
 }
 
-/* the latest first, by the (patient_id, t_ms) index */
-static const char SQL_OBS_RECENT[] =
-    "SELECT o.t_ms, " OBS_COLS " FROM obs_set o WHERE o.patient_id = ?1 AND o.t_ms BETWEEN ?2"
-    " AND ?3 ORDER BY o.t_ms DESC, o.id DESC LIMIT ?4";
-
 static vigil_status recent_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t from_ms,
                                int64_t to_ms, size_t max, vigil_store_vitals *out, size_t *n,
                                vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
     vigil_status s =
-        prep_patient_range(q, SQL_OBS_RECENT, patient_id, from_ms, to_ms, max, &st, err);
+        prep_patient_range(q, q->obs_sql.recent, patient_id, from_ms, to_ms, max, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }
@@ -1021,7 +939,7 @@ static vigil_status recent_txn(sq *q, const vigil_actor *who, int64_t patient_id
             break;
         }
         out[k].t_ms = sq_col_i64(st, 0);
-        read_obs(st, 1, &out[k].obs);
+        sq_obs_read(st, 1, &out[k].obs);
         k++;
     }
     if (s != VIGIL_OK) {
@@ -1050,15 +968,10 @@ vigil_status vigil__sq_obs_recent(void *be, const vigil_actor *who, int64_t pati
     return s;
 }
 
-static const char SQL_OBS_RANGE[] =
-    "SELECT o.id, o.patient_id, coalesce(o.admission_id, 0), o.received_ms, o.t_ms, o.source, "
-    "coalesce(o.source_id, ''), coalesce(o.recorded_by, ''), coalesce(p.nhs_number, ''), "
-    "coalesce(p.mrn, ''), " OBS_COLS ", s.explanation, " SQ_SCORE_COLS
-    " FROM obs_set o JOIN patient p ON p.id = o.patient_id"
-    " LEFT JOIN score s ON s.obs_set_id = o.id"
-    " WHERE o.patient_id = ?1 AND o.t_ms BETWEEN ?2 AND ?3 ORDER BY o.t_ms, o.id LIMIT ?4";
-
-#define RANGE_SCORE_COL 21 /* first SQ_SCORE_COLS column in SQL_OBS_RANGE */
+/* q->obs_sql.range: 10 columns, the set's, s.explanation, then SQ_SCORE_COLS */
+#define RANGE_SET_COL 10
+#define RANGE_EXPLANATION_COL (RANGE_SET_COL + SQ_OBS_NCOLS)
+#define RANGE_SCORE_COL (RANGE_EXPLANATION_COL + 1)
 
 static vigil_status read_range_row(sqlite3_stmt *st, vigil_store_obs_row *r, vigil_err *err)
 {
@@ -1075,7 +988,7 @@ static vigil_status read_range_row(sqlite3_stmt *st, vigil_store_obs_row *r, vig
     sq_col_text(st, 7, r->ev.recorded_by, sizeof r->ev.recorded_by);
     sq_col_text(st, 8, r->ev.nhs_number, sizeof r->ev.nhs_number);
     sq_col_text(st, 9, r->ev.mrn, sizeof r->ev.mrn);
-    read_obs(st, 10, &r->ev.obs);
+    sq_obs_read(st, RANGE_SET_COL, &r->ev.obs);
     const int c = RANGE_SCORE_COL;
     if (sqlite3_column_type(st, c) == SQLITE_NULL) {
         return VIGIL_OK;
@@ -1089,9 +1002,9 @@ static vigil_status read_range_row(sqlite3_stmt *st, vigil_store_obs_row *r, vig
     r->ai_prob = sq_col_real(st, c + 17);
     sq_col_text(st, c + 18, r->model_version, sizeof r->model_version);
     r->ai_low_confidence = r->has_ai && sqlite3_column_int(st, c + 19) != 0;
-    const unsigned char *ex = sqlite3_column_text(st, 20);
+    const unsigned char *ex = sqlite3_column_text(st, RANGE_EXPLANATION_COL);
     if (ex != NULL) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 20);
+        size_t n = (size_t)sqlite3_column_bytes(st, RANGE_EXPLANATION_COL);
         r->explanation_json = malloc(n + 1);
         if (r->explanation_json == NULL) {
             return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory reading scores");
@@ -1108,7 +1021,7 @@ static vigil_status range_txn(sq *q, const vigil_actor *who, int64_t patient_id,
     sqlite3_stmt *st = NULL;
     size_t limit = max_rows >= (size_t)INT64_MAX ? max_rows : max_rows + 1; /* +1: truncated? */
     vigil_status s =
-        prep_patient_range(q, SQL_OBS_RANGE, patient_id, from_ms, to_ms, limit, &st, err);
+        prep_patient_range(q, q->obs_sql.range, patient_id, from_ms, to_ms, limit, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }

@@ -6,6 +6,9 @@
  * admission's first outcome at or after it and its discharge, in
  * (admission, time) order, from one read snapshot. Not audited (aggregate
  * figures only; vigil/store.h). Works on a read-only connection.
+ * The statement is written from the vital-sign table at open (sq_obs_sql.c
+ * build_set_rows): columns 0-5 ids, times and ward, then the set's
+ * SQ_OBS_NCOLS, then score, AI, outcome and discharge.
  * Does not: label sets (the caller decides what an outcome within a horizon
  * means), group by ward, or read shadow scores.
  */
@@ -13,25 +16,6 @@
 #include <string.h>
 
 #include "sqlite_int.h"
-
-/* The ward at the time through a join, not a correlated subquery: SQLite
- * then builds an automatic index on bed_stay(admission_id) for the query
- * (measured: 97,080 sets of 3,000 admissions, 7 s of CPU as a subquery, 0.06 s
- * as a join). A set before its admission's first bed stay has ward "". */
-static const char SQL_SET_ROWS[] =
-    "SELECT o.id, o.patient_id, o.admission_id, o.t_ms, o.received_ms, COALESCE(b.ward, ''),\n"
-    "  o.age_y, o.rr_bpm, o.spo2_pct, o.sbp_mmhg, o.hr_bpm, o.temp_c, s.news2_total, s.ai_prob,\n"
-    /* by patient first: outcome_patient (patient_id, t_ms) is the index there is */
-    "  (SELECT MIN(x.t_ms) FROM outcome x WHERE x.patient_id = o.patient_id\n"
-    "   AND x.admission_id = o.admission_id AND x.t_ms >= o.t_ms),\n"
-    "  a.discharged_ms, p.sex\n"
-    "FROM obs_set o JOIN admission a ON a.id = o.admission_id\n"
-    "JOIN patient p ON p.id = o.patient_id\n"
-    "LEFT JOIN score s ON s.obs_set_id = o.id\n"
-    "LEFT JOIN bed_stay b ON b.admission_id = o.admission_id AND b.from_ms <= o.t_ms\n"
-    "  AND (b.to_ms IS NULL OR b.to_ms > o.t_ms)\n"
-    "WHERE o.t_ms >= ?1 AND o.t_ms < ?2\n"
-    "ORDER BY o.admission_id, o.t_ms, o.id";
 
 static void read_row(sqlite3_stmt *st, vigil_store_set_row *r)
 {
@@ -42,24 +26,20 @@ static void read_row(sqlite3_stmt *st, vigil_store_set_row *r)
     r->t_ms = sq_col_i64(st, 3);
     r->received_ms = sq_col_i64(st, 4);
     sq_col_text(st, 5, r->ward, sizeof r->ward);
-    r->age_y = sq_col_real(st, 6);
-    r->rr_bpm = sq_col_real(st, 7);
-    r->spo2_pct = sq_col_real(st, 8);
-    r->sbp_mmhg = sq_col_real(st, 9);
-    r->hr_bpm = sq_col_real(st, 10);
-    r->temp_c = sq_col_real(st, 11);
-    r->news2_total = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 12);
-    r->ai_prob = sq_col_real(st, 13);
-    r->outcome_ms = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 : sq_col_i64(st, 14);
-    r->discharged_ms = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1 : sq_col_i64(st, 15);
-    r->sex = sq_col_sex(st, 16);
+    sq_obs_read(st, 6, &r->obs);
+    const int c = 6 + SQ_OBS_NCOLS;
+    r->news2_total = sqlite3_column_type(st, c) == SQLITE_NULL ? -1 : sqlite3_column_int(st, c);
+    r->ai_prob = sq_col_real(st, c + 1);
+    r->outcome_ms = sqlite3_column_type(st, c + 2) == SQLITE_NULL ? -1 : sq_col_i64(st, c + 2);
+    r->discharged_ms = sqlite3_column_type(st, c + 3) == SQLITE_NULL ? -1 : sq_col_i64(st, c + 3);
+    r->sex = sq_col_sex(st, c + 4);
 }
 
 static vigil_status walk(sq *q, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
                          void *ctx, vigil_err *err)
 {
     sqlite3_stmt *st = NULL;
-    vigil_status s = sq_prep(q, SQL_SET_ROWS, &st, err);
+    vigil_status s = sq_prep(q, q->obs_sql.set_rows, &st, err); /* sq_obs_sql.c */
     if (s != VIGIL_OK) {
         return s;
     }

@@ -29,6 +29,27 @@ typedef struct sq_slot {
 
 typedef struct sq_patcache sq_patcache;
 
+/*
+ * The statements that name obs_set's vital-sign columns, written once per
+ * connection (at open) from the vital-sign table, vigil/vitals.h, by
+ * sq_obs_sql.c: adding a parameter adds its column here with no edit.
+ * Their addresses are their statement-cache keys (stable for the
+ * connection's life). A set's columns are always read and bound as
+ * SQ_OBS_NCOLS in a row: one per table row in table order, then
+ * spo2_scale, age_y, pregnant (sq_obs_read, sq_obs_bind).
+ */
+#define SQ_OBS_NCOLS (VIGIL_NEWS2_PARAM_COUNT + 3)
+#define SQ_OBS_SQL_MAX 2048
+typedef struct sq_obs_sql {
+    char by_source[SQ_OBS_SQL_MAX]; /* a stored set by (source, source_id, sender) */
+    char insert[SQ_OBS_SQL_MAX];    /* a new set */
+    char get[SQ_OBS_SQL_MAX];       /* a set's patient and content by id */
+    char canon[SQ_OBS_SQL_MAX];     /* a set's content as one text: the audit row digest */
+    char recent[SQ_OBS_SQL_MAX];    /* a patient's latest sets */
+    char range[SQ_OBS_SQL_MAX];     /* a patient's sets with their scores */
+    char set_rows[SQ_OBS_SQL_MAX];  /* the monitoring rows (sq_set_rows.c) */
+} sq_obs_sql;
+
 typedef struct sq {
     sqlite3 *db;
     bool readonly;
@@ -40,6 +61,7 @@ typedef struct sq {
     sq_slot cache[SQ_CACHE_SLOTS];
     sq_patcache *patcache; /* sq_patcache.c; NULL until the first patient is read */
     int64_t data_version;  /* PRAGMA data_version when the cache was last checked */
+    sq_obs_sql obs_sql;    /* written at open, read-only after */
 } sq;
 
 /* The vigil application id in the SQLite header ("VIGL"). */
@@ -337,6 +359,21 @@ void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out);
  * (vigil_store_patient_ward). */
 vigil_status vigil__sq_patient_ward(void *be, int64_t patient_id,
                                     char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
+
+/* sq_obs_sql.c: write q's obs_sql from the vital-sign table (at open).
+ * VIGIL_ERR_INTERNAL when a statement does not fit (a table far larger
+ * than today's). */
+vigil_status sq_obs_sql_build(sq_obs_sql *out, vigil_err *err);
+
+/* Read the SQ_OBS_NCOLS set columns starting at column c into obs. */
+void sq_obs_read(sqlite3_stmt *st, int c, vigil_obs *obs);
+
+/* Bind obs to the SQ_OBS_NCOLS parameters starting at ?i. */
+void sq_obs_bind(sqlite3_stmt *st, int i, const vigil_obs *obs);
+
+/* True when a and b hold the same set content (unmeasured equals unmeasured). */
+bool sq_obs_same(const vigil_obs *a, const vigil_obs *b);
+
 /* sq_set_rows.c: the monitoring rows (vigil_store_set_rows). */
 vigil_status vigil__sq_set_rows(void *be, int64_t from_ms, int64_t to_ms,
                                 vigil_store_set_row_cb cb, void *ctx, vigil_err *err);
