@@ -51,6 +51,13 @@ typedef struct vigil_vital_code {
     unsigned rank;     /* device method preference: a lower rank's value wins (MDC) */
     vigil_vital_form form;
     const char *fhir_display; /* display when vigil writes this code in FHIR; NULL: never */
+    /* VIGIL_VITAL_FORM_FIO2 and _O2_FLOW: the value's unit (UCUM), its
+     * plausible bounds (inclusive: outside them a device or typing error)
+     * and the most that still means breathing air; every reader (HL7, FHIR)
+     * takes them from here (REQ VITALS-O2-BOUNDS). 0 for other forms. */
+    const char *o2_ucum;
+    double o2_min, o2_max, o2_air_max;
+    bool hl7_out; /* the code vigil writes in HL7 v2 (vigil replay): one per row and form */
 } vigil_vital_code;
 
 #define VIGIL_VITAL_CODES_MAX 12
@@ -75,6 +82,17 @@ typedef struct vigil_vital {
     const char *ucum_text;    /* FHIR Quantity.unit: "breaths/minute" */
     const char *fhir_profile; /* the profile of the Observation vigil writes */
     const char *fhir_text;    /* its code.text */
+    /* The web app (through build/web/js/vitals.js): the entry form's label,
+     * the sets table's column heading, decimals shown and typed (0: whole
+     * numbers), and the chart's panel: its axis label and value range
+     * (VIGIL_VITAL_NUMBER; chart_label NULL: no panel). The range is the
+     * usual span shown, not a bound: a value outside is drawn at the edge
+     * of its band, and the bands are the scoring rule's. */
+    const char *form_label; /* "Respiration rate (breaths per minute)" */
+    const char *heading;    /* "Resp." */
+    int decimals;
+    const char *chart_label; /* "Respirations (per min)" */
+    double chart_lo, chart_hi;
     vigil_vital_code codes[VIGIL_VITAL_CODES_MAX]; /* built-in codes; end at code == NULL */
 } vigil_vital;
 
@@ -90,6 +108,10 @@ const vigil_vital *vigil_vital_by_key(const char *key);
  */
 const vigil_vital_code *vigil_vital_code_find(const char *system, const char *code,
                                               const vigil_vital **out_row);
+
+/* The first code of the table whose value has form f (VIGIL_VITAL_FORM_FIO2:
+ * LOINC 3150-0, with its bounds); NULL when none. */
+const vigil_vital_code *vigil_vital_code_of_form(vigil_vital_form f);
 
 /* True when obs holds a value of p (a number, air/oxygen, a level). */
 bool vigil_vital_present(const vigil_obs *obs, vigil_news2_param p);

@@ -29,6 +29,9 @@
 /* A LOINC or SNOMED CT code (rank 0). */
 #define CODE(sys, c, words, display)                                                               \
     {.system = (sys), .code = (c), .text = (words), .fhir_display = (display)}
+/* A LOINC code vigil also writes in HL7 v2 (vigil replay). */
+#define CODE_OUT(sys, c, words, display)                                                           \
+    {.system = (sys), .code = (c), .text = (words), .fhir_display = (display), .hl7_out = true}
 /* An MDC code with its reference id and rank. */
 #define MDC(c, ref, words, r) {.system = "MDC", .code = (c), .refid = (ref), .text = (words), .rank = (r)}
 
@@ -51,9 +54,14 @@ static const vigil_vital table[VIGIL_NEWS2_PARAM_COUNT] = {
             .ucum_text = "breaths/minute",
             .fhir_profile = R4("resprate"),
             .fhir_text = "Respiratory rate",
+            .form_label = "Respiration rate (breaths per minute)",
+            .heading = "Resp.",
+            .chart_label = "Respirations (per min)",
+            .chart_lo = 4.0,
+            .chart_hi = 32.0,
             .codes =
                 {
-                    CODE("LN", "9279-1", "respiratory rate", "Respiratory rate"),
+                    CODE_OUT("LN", "9279-1", "respiratory rate", "Respiratory rate"),
                     MDC("151562", "MDC_RESP_RATE", "respiration rate", 1),
                     MDC("151578", "MDC_TTHOR_RESP_RATE", "respiration rate (impedance)", 2),
                     MDC("151594", "MDC_CO2_RESP_RATE", "respiration rate (CO2)", 2),
@@ -78,12 +86,17 @@ static const vigil_vital table[VIGIL_NEWS2_PARAM_COUNT] = {
             .ucum_text = "%",
             .fhir_profile = R4("oxygensat"),
             .fhir_text = "Oxygen saturation",
+            .form_label = "SpO2 (%)",
+            .heading = "SpO2",
+            .chart_label = "SpO2 Scale 1 (%)",
+            .chart_lo = 84.0,
+            .chart_hi = 100.0,
             .codes =
                 {
                     /* R4 oxygensat needs 2708-6; 59408-5 says it was pulse oximetry */
                     CODE("LN", "2708-6", "oxygen saturation",
                          "Oxygen saturation in Arterial blood"),
-                    CODE("LN", "59408-5", "SpO2 (pulse oximetry)",
+                    CODE_OUT("LN", "59408-5", "SpO2 (pulse oximetry)",
                          "Oxygen saturation in Arterial blood by Pulse oximetry"),
                     CODE("LN", "20564-1", "oxygen saturation in blood", NULL),
                     MDC("150456", "MDC_PULS_OXIM_SAT_O2", "SpO2", 1),
@@ -103,16 +116,31 @@ static const vigil_vital table[VIGIL_NEWS2_PARAM_COUNT] = {
             .ucum_text = "",
             .fhir_profile = UKCORE("UKCore-Observation-InspiredOxygen"),
             .fhir_text = "",
+            .form_label = "Air or oxygen",
+            .heading = "Air/O2",
             .codes =
                 {
+                    /* REQ VITALS-O2-BOUNDS: below room air's 21 % less 1 point of
+                     * device error, or a flow beyond high-flow nasal cannulae, is a
+                     * device or typing error; 21 % or less is air, any flow oxygen
+                     * (REQ HL7-O2-FLAG, FHIR-O2-FIO2, FHIR-O2-FLOW) */
                     {.system = "LN",
                      .code = "3150-0",
                      .text = "inhaled oxygen concentration",
-                     .form = VIGIL_VITAL_FORM_FIO2},
+                     .form = VIGIL_VITAL_FORM_FIO2,
+                     .o2_ucum = "%",
+                     .o2_min = 20.0,
+                     .o2_max = 100.0,
+                     .o2_air_max = 21.0,
+                     .hl7_out = true},
                     {.system = "LN",
                      .code = "3151-8",
                      .text = "inhaled oxygen flow rate",
-                     .form = VIGIL_VITAL_FORM_O2_FLOW},
+                     .form = VIGIL_VITAL_FORM_O2_FLOW,
+                     .o2_ucum = "L/min",
+                     .o2_min = 0.0,
+                     .o2_max = 80.0,
+                     .o2_air_max = 0.0},
                     {.system = "SCT",
                      .code = "722742002",
                      .text = "breathing room air",
@@ -142,9 +170,14 @@ static const vigil_vital table[VIGIL_NEWS2_PARAM_COUNT] = {
             .ucum_text = "millimeter of mercury",
             .fhir_profile = R4("vitalsigns"),
             .fhir_text = "Systolic blood pressure",
+            .form_label = "Systolic blood pressure (mmHg)",
+            .heading = "Systolic BP",
+            .chart_label = "Systolic BP (mmHg)",
+            .chart_lo = 60.0,
+            .chart_hi = 240.0,
             .codes =
                 {
-                    CODE("LN", "8480-6", "systolic blood pressure", "Systolic blood pressure"),
+                    CODE_OUT("LN", "8480-6", "systolic blood pressure", "Systolic blood pressure"),
                     MDC("150021", "MDC_PRESS_BLD_NONINV_SYS", "systolic blood pressure (NIBP)", 1),
                     MDC("150033", "MDC_PRESS_BLD_ART_SYS", "systolic blood pressure (arterial)",
                         2),
@@ -167,9 +200,14 @@ static const vigil_vital table[VIGIL_NEWS2_PARAM_COUNT] = {
             .ucum_text = "beats/minute",
             .fhir_profile = R4("heartrate"),
             .fhir_text = "Heart rate",
+            .form_label = "Pulse (beats per minute)",
+            .heading = "Pulse",
+            .chart_label = "Pulse (per min)",
+            .chart_lo = 30.0,
+            .chart_hi = 150.0,
             .codes =
                 {
-                    CODE("LN", "8867-4", "heart rate", "Heart rate"),
+                    CODE_OUT("LN", "8867-4", "heart rate", "Heart rate"),
                     MDC("147842", "MDC_ECG_HEART_RATE", "heart rate (ECG)", 1),
                     MDC("149530", "MDC_PULS_OXIM_PULS_RATE", "pulse rate (oximeter)", 2),
                     MDC("149514", "MDC_PULS_RATE", "pulse rate", 2),
@@ -191,6 +229,8 @@ static const vigil_vital table[VIGIL_NEWS2_PARAM_COUNT] = {
             .ucum_text = "",
             .fhir_profile = UKCORE("UKCore-Observation-ACVPU"),
             .fhir_text = "ACVPU",
+            .form_label = "Consciousness (ACVPU)",
+            .heading = "ACVPU",
             .codes =
                 {
                     CODE("SCT", "1104441000000107", "ACVPU",
@@ -215,9 +255,15 @@ static const vigil_vital table[VIGIL_NEWS2_PARAM_COUNT] = {
             .ucum_text = "degree Celsius",
             .fhir_profile = R4("bodytemp"),
             .fhir_text = "Body temperature",
+            .form_label = "Temperature (°C)",
+            .heading = "Temp.",
+            .decimals = 1,
+            .chart_label = "Temperature (°C)",
+            .chart_lo = 34.0,
+            .chart_hi = 40.5,
             .codes =
                 {
-                    CODE("LN", "8310-5", "body temperature", "Body temperature"),
+                    CODE_OUT("LN", "8310-5", "body temperature", "Body temperature"),
                     MDC("150364", "MDC_TEMP_BODY", "body temperature", 1),
                     MDC("150344", "MDC_TEMP", "temperature", 1),
                     MDC("150368", "MDC_TEMP_CORE", "core temperature", 2),
@@ -262,6 +308,18 @@ const vigil_vital_code *vigil_vital_code_find(const char *system, const char *co
                     *out_row = &table[i];
                 }
                 return c;
+            }
+        }
+    }
+    return NULL;
+}
+
+const vigil_vital_code *vigil_vital_code_of_form(vigil_vital_form f)
+{
+    for (size_t i = 0; i < VIGIL_NEWS2_PARAM_COUNT; i++) {
+        for (size_t k = 0; k < VIGIL_VITAL_CODES_MAX && table[i].codes[k].code != NULL; k++) {
+            if (table[i].codes[k].form == f) {
+                return &table[i].codes[k];
             }
         }
     }

@@ -35,14 +35,6 @@
         }                                                                                          \
     } while (0)
 
-/* Plausibility bounds for inspired oxygen (REQ FHIR-O2-BOUNDS): an FiO2
- * below room air's 21% (less 1 point of device error) or a flow beyond
- * high-flow nasal cannulae is a device or typing error. */
-#define FHIR_FIO2_MIN 20.0
-#define FHIR_FIO2_MAX 100.0
-#define FHIR_FIO2_AIR_MAX 21.0
-#define FHIR_O2_FLOW_MIN 0.0
-#define FHIR_O2_FLOW_MAX 80.0
 
 /* One Observation being read. */
 typedef struct obs_read {
@@ -74,14 +66,18 @@ typedef struct bound_rule {
     const char *unit; /* canonical unit, for messages */
 } bound_rule;
 
-/* The oxygen observations' own bounds; the vital signs' come from the table. */
-static const bound_rule o2_bound_rules[] = {
-    {FHIR_KIND_FIO2, FHIR_FIO2_MIN, FHIR_FIO2_MAX, "%"},
-    {FHIR_KIND_O2_FLOW, FHIR_O2_FLOW_MIN, FHIR_O2_FLOW_MAX, "L/min"},
-};
+/* The table's code for an oxygen kind (its bounds and air threshold, REQ
+ * VITALS-O2-BOUNDS); NULL for other kinds. */
+static const vigil_vital_code *o2_code_of(fhir_kind k)
+{
+    return k == FHIR_KIND_FIO2      ? vigil_vital_code_of_form(VIGIL_VITAL_FORM_FIO2)
+           : k == FHIR_KIND_O2_FLOW ? vigil_vital_code_of_form(VIGIL_VITAL_FORM_O2_FLOW)
+                                    : NULL;
+}
 
-/* k's bounds: a numeric vital sign's from the table (vigil/vitals.h, REQ
- * NEWS2-PLAUSIBLE), written into *tmp; NULL for a kind without bounds. */
+/* k's bounds, all from the table (vigil/vitals.h): a numeric vital sign's
+ * (REQ NEWS2-PLAUSIBLE) or an oxygen code's, written into *tmp; NULL for a
+ * kind without bounds. */
 static const bound_rule *bounds_of(fhir_kind k, bound_rule *tmp)
 {
     const vigil_vital *v = vigil_vital_get(vigil__fhir_param_of_kind(k));
@@ -89,10 +85,10 @@ static const bound_rule *bounds_of(fhir_kind k, bound_rule *tmp)
         *tmp = (bound_rule){k, v->min, v->max, v->ucum};
         return tmp;
     }
-    for (size_t i = 0; i < sizeof o2_bound_rules / sizeof o2_bound_rules[0]; i++) {
-        if (o2_bound_rules[i].kind == k) {
-            return &o2_bound_rules[i];
-        }
+    const vigil_vital_code *c = o2_code_of(k);
+    if (c != NULL) {
+        *tmp = (bound_rule){k, c->o2_min, c->o2_max, c->o2_ucum};
+        return tmp;
     }
     return NULL;
 }
@@ -685,12 +681,12 @@ static vigil_status set_numeric(obs_read *r, fhir_kind kind, double v)
     }
     switch (kind) {
     case FHIR_KIND_FIO2:
-        /* REQ FHIR-O2-FIO2: <= 21% is room air, > 21% supplemental oxygen */
-        return set_o2(r, v <= FHIR_FIO2_AIR_MAX ? VIGIL_O2_AIR : VIGIL_O2_OXYGEN,
-                      "inhaled oxygen concentration");
-    case FHIR_KIND_O2_FLOW:
-        /* REQ FHIR-O2-FLOW: 0 L/min is room air, any flow supplemental */
-        return set_o2(r, v > 0.0 ? VIGIL_O2_OXYGEN : VIGIL_O2_AIR, "inhaled oxygen flow rate");
+    case FHIR_KIND_O2_FLOW: {
+        /* REQ FHIR-O2-FIO2: <= 21% is room air, > 21% supplemental oxygen;
+         * REQ FHIR-O2-FLOW: 0 L/min is room air, any flow supplemental */
+        const vigil_vital_code *c = o2_code_of(kind);
+        return set_o2(r, v <= c->o2_air_max ? VIGIL_O2_AIR : VIGIL_O2_OXYGEN, c->text);
+    }
     default:
         return vigil__fhir_fail(r->c, VIGIL_FHIR_ISSUE_EXCEPTION, "internal: kind %d", (int)kind);
     }

@@ -34,12 +34,6 @@
 #include "vigil/util.h"
 #include "vigil/vitals.h"
 
-/* REQ HL7-O2-FLAG bounds for the oxygen observations (not NEWS2 parameters themselves) */
-#define FIO2_MIN 21.0 /* % : room air */
-#define FIO2_MAX 100.0
-#define O2FLOW_MIN 0.0 /* L/min */
-#define O2FLOW_MAX 80.0
-
 typedef vigil_hl7_param param;
 #define P_RR VIGIL_HL7_P_RR
 #define P_HR VIGIL_HL7_P_HR
@@ -356,21 +350,24 @@ static const unit_def *unit_for(const vigil_hl7_msg *m, size_t i, param p, const
     return NULL;
 }
 
+/* The table's code for an oxygen parameter (FiO2, O2 flow: their bounds,
+ * unit and air threshold); NULL for the others. */
+static const vigil_vital_code *o2_code_of(param p)
+{
+    return p == P_FIO2     ? vigil_vital_code_of_form(VIGIL_VITAL_FORM_FIO2)
+           : p == P_O2FLOW ? vigil_vital_code_of_form(VIGIL_VITAL_FORM_O2_FLOW)
+                           : NULL;
+}
+
 /* Check v against the core's bounds for p via vigil_news2_validate. */
 static vigil_status check_bounds(param p, double v, vigil_err *e)
 {
-    if (p == P_FIO2) {
-        if (v < FIO2_MIN || v > FIO2_MAX) {
-            return vigil_err_set(e, VIGIL_ERR_IMPLAUSIBLE, "fio2",
-                                 "outside the plausible range %g to %g %%", FIO2_MIN, FIO2_MAX);
-        }
-        return VIGIL_OK;
-    }
-    if (p == P_O2FLOW) {
-        if (v < O2FLOW_MIN || v > O2FLOW_MAX) {
-            return vigil_err_set(e, VIGIL_ERR_IMPLAUSIBLE, "o2_flow",
-                                 "outside the plausible range %g to %g L/min", O2FLOW_MIN,
-                                 O2FLOW_MAX);
+    const vigil_vital_code *o2 = o2_code_of(p);
+    if (o2 != NULL) { /* REQ VITALS-O2-BOUNDS: the table's, as the FHIR reader's */
+        if (v < o2->o2_min || v > o2->o2_max) {
+            return vigil_err_set(e, VIGIL_ERR_IMPLAUSIBLE, p == P_FIO2 ? "fio2" : "o2_flow",
+                                 "outside the plausible range %g to %g %s", o2->o2_min,
+                                 o2->o2_max, o2->o2_ucum);
         }
         return VIGIL_OK;
     }
@@ -607,11 +604,9 @@ static int same_value(param p, const pending *pd, double v, vigil_acvpu a)
  * table's UCUM code; the oxygen observations' own. */
 static const char *canon_unit(param p)
 {
-    if (p == P_FIO2) {
-        return "%";
-    }
-    if (p == P_O2FLOW) {
-        return "L/min";
+    const vigil_vital_code *o2 = o2_code_of(p);
+    if (o2 != NULL) {
+        return o2->o2_ucum;
     }
     const vigil_vital *row = (unsigned)p < P_COUNT ? vigil_vital_get(news2_of[p]) : NULL;
     return row != NULL ? row->ucum : "";
@@ -931,19 +926,20 @@ static vigil_status do_obr(oru_ctx *c, size_t i)
                                &c->obr_t_ms, c->fault);
 }
 
-/* REQ HL7-O2-FLAG: FiO2 > 21 % or flow > 0 L/min is oxygen; 21 % or 0 L/min is air. */
+/* REQ HL7-O2-FLAG: FiO2 > 21 % or flow > 0 L/min is oxygen; 21 % or 0 L/min
+ * is air (the thresholds: the table's o2_air_max). */
 static void finish_o2(oru_ctx *c)
 {
+    const param o2_params[] = {P_FIO2, P_O2FLOW};
     for (size_t k = 0; k < c->n; k++) {
         const pending *pd = &c->pend[k];
         int oxygen = 0, air = 0;
-        if (pd->set & (1u << P_FIO2)) {
-            oxygen |= pd->val[P_FIO2] > FIO2_MIN;
-            air |= pd->val[P_FIO2] <= FIO2_MIN;
-        }
-        if (pd->set & (1u << P_O2FLOW)) {
-            oxygen |= pd->val[P_O2FLOW] > 0.0;
-            air |= pd->val[P_O2FLOW] <= 0.0;
+        for (size_t i = 0; i < sizeof o2_params / sizeof o2_params[0]; i++) {
+            param p = o2_params[i];
+            if (pd->set & (1u << p)) {
+                oxygen |= pd->val[p] > o2_code_of(p)->o2_air_max;
+                air |= pd->val[p] <= o2_code_of(p)->o2_air_max;
+            }
         }
         c->events[k].obs.o2 = oxygen ? VIGIL_O2_OXYGEN : air ? VIGIL_O2_AIR : VIGIL_O2_UNKNOWN;
     }

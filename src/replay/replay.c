@@ -21,26 +21,62 @@
 #include "vigil/hl7.h"
 #include "vigil/news2.h"
 #include "vigil/replay.h"
+#include "vigil/vitals.h"
 
-/* OBX code, display name, UCUM unit and the bounds vigil's HL7 reader accepts. */
+/* Which parameter of the vital-sign table each replayed vital is, and in
+ * which form (FiO2: the O2 row's inhaled oxygen concentration). Code,
+ * words, unit and bounds (those vigil's HL7 reader accepts) all come from
+ * the table (vigil/vitals.h): the code it marks hl7_out. */
 typedef struct vital_def {
     const char *name;
-    const char *loinc;
-    const char *display;
-    const char *unit;
-    double min, max;
+    vigil_news2_param param;
+    vigil_vital_form form;
 } vital_def;
 
 static const vital_def VITALS[VIGIL_REPLAY_VITAL_COUNT] = {
-    {"rr", "9279-1", "Respiratory rate", "/min", VIGIL_RR_MIN, VIGIL_RR_MAX},
-    {"spo2", "59408-5", "Oxygen saturation by Pulse oximetry", "%", VIGIL_SPO2_MIN, VIGIL_SPO2_MAX},
-    {"fio2", "3150-0", "Inhaled oxygen concentration", "%", 21.0, 100.0},
-    {"sbp", "8480-6", "Systolic blood pressure", "mm[Hg]", VIGIL_SBP_MIN, VIGIL_SBP_MAX},
-    {"hr", "8867-4", "Heart rate", "/min", VIGIL_HR_MIN, VIGIL_HR_MAX},
-    {"temp", "8310-5", "Body temperature", "Cel", VIGIL_TEMP_MIN, VIGIL_TEMP_MAX},
+    [VIGIL_REPLAY_RR] = {"rr", VIGIL_NEWS2_RR, VIGIL_VITAL_FORM_VALUE},
+    [VIGIL_REPLAY_SPO2] = {"spo2", VIGIL_NEWS2_SPO2, VIGIL_VITAL_FORM_VALUE},
+    [VIGIL_REPLAY_FIO2] = {"fio2", VIGIL_NEWS2_O2, VIGIL_VITAL_FORM_FIO2},
+    [VIGIL_REPLAY_SBP] = {"sbp", VIGIL_NEWS2_SBP, VIGIL_VITAL_FORM_VALUE},
+    [VIGIL_REPLAY_HR] = {"hr", VIGIL_NEWS2_HR, VIGIL_VITAL_FORM_VALUE},
+    [VIGIL_REPLAY_TEMP] = {"temp", VIGIL_NEWS2_TEMP, VIGIL_VITAL_FORM_VALUE},
 };
 
 _Static_assert(sizeof VITALS / sizeof VITALS[0] == VIGIL_REPLAY_VITAL_COUNT, "one row per vital");
+
+/* What is sent for replayed vital k, from the table. */
+typedef struct vital_wire {
+    const char *code, *display, *unit;
+    double min, max;
+} vital_wire;
+
+static vital_wire wire_of(int k)
+{
+    const vigil_vital *row = vigil_vital_get(VITALS[k].param);
+    const vigil_vital_code *c = NULL;
+    for (size_t i = 0; i < VIGIL_VITAL_CODES_MAX && row->codes[i].code != NULL && c == NULL; i++) {
+        if (row->codes[i].hl7_out && row->codes[i].form == VITALS[k].form) {
+            c = &row->codes[i];
+        }
+    }
+    /* tests/replay/test_replay.c checks every replayed vital has one */
+    vital_wire w = {"", "", "", 0.0, -1.0};
+    if (c == NULL) {
+        return w;
+    }
+    w.code = c->code;
+    w.display = c->fhir_display != NULL ? c->fhir_display : c->text;
+    if (VITALS[k].form == VIGIL_VITAL_FORM_VALUE) {
+        w.unit = row->ucum;
+        w.min = row->min;
+        w.max = row->max;
+    } else {
+        w.unit = c->o2_ucum;
+        w.min = c->o2_min;
+        w.max = c->o2_max;
+    }
+    return w;
+}
 
 const char *vigil_replay_vital_name(vigil_replay_vital v)
 {
@@ -96,7 +132,8 @@ vigil_status vigil_replay_sets(const vigil_meas *meas, size_t n_meas, vigil_repl
         if (k == VIGIL_REPLAY_FIO2) {
             v = round(v * 1000.0) / 10.0; /* fraction to %, to 0.1 % */
         }
-        if (v < VITALS[k].min || v > VITALS[k].max) {
+        vital_wire wv = wire_of(k);
+        if (!(v >= wv.min && v <= wv.max)) {
             c.n_out_of_bounds[k]++;
             continue;
         }
@@ -493,9 +530,9 @@ vigil_status vigil_replay_oru_r01(const vigil_replay_patient *p, const vigil_rep
         }
         char num[32];
         vigil_replay_format_number(s->v[k], num);
-        const vital_def *d = &VITALS[k];
-        put(&w, "OBX|%d|NM|%s^%s^LN||%s|%s^%s^UCUM|||||F|||%s||REPLAY\r", ++i, d->loinc, d->display,
-            num, d->unit, d->unit, t);
+        vital_wire d = wire_of(k);
+        put(&w, "OBX|%d|NM|%s^%s^LN||%s|%s^%s^UCUM|||||F|||%s||REPLAY\r", ++i, d.code, d.display,
+            num, d.unit, d.unit, t);
     }
     return finish(&w, out_n, err);
 }

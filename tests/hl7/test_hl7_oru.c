@@ -198,7 +198,7 @@ static void hl7_oxygen_is_fio2_above_21_or_flow_above_0(void **s)
         assert_int_equal(r->events[0].obs.spo2_scale, 1);
         free(r);
     }
-    free(refused("OBX|1|NM|3150-0^FiO2^LN||20|%|||||F\r", VIGIL_HL7_R_IMPLAUSIBLE,
+    free(refused("OBX|1|NM|3150-0^FiO2^LN||19.9|%|||||F\r", VIGIL_HL7_R_IMPLAUSIBLE,
                  VIGIL_HL7_E_DATA_TYPE));
     free(refused("OBX|1|NM|3151-8^O2 flow^LN||90|L/min|||||F\r", VIGIL_HL7_R_IMPLAUSIBLE,
                  VIGIL_HL7_E_DATA_TYPE));

@@ -77,7 +77,7 @@ static void sets_group_by_time_keep_only_vitals_and_leave_out_what_hl7_refuses(v
 {
     (void)state;
     const vigil_meas m[] = {
-        {2.0, 80.0, VIGIL_VAR_HR},   {2.0, 0.2, VIGIL_VAR_FIO2}, /* 20 %: below 21 */
+        {2.0, 80.0, VIGIL_VAR_HR},   {2.0, 0.19, VIGIL_VAR_FIO2}, /* 19 %: below 20 */
         {1.0, 36.6, VIGIL_VAR_TEMP}, {1.0, 7.31, VIGIL_VAR_PH},  /* not a vital */
         {1.0, 0.5, VIGIL_VAR_FIO2},  {2.0, 120.0, VIGIL_VAR_SBP},
         {2.0, 110.0, VIGIL_VAR_SBP}, /* second SBP at 2 h: the later one is sent */
@@ -337,6 +337,52 @@ static void round_trip_archive(const char *path, size_t max_files, trip *t)
     vigil_data_close(d);
 }
 
+/* Every replayed vital, with its code, unit and bounds from the vital-sign
+ * table (REQ VITALS-O2-BOUNDS for FiO2), is read back by the HL7 reader at
+ * each bound and in the middle; a value just outside is left out and
+ * counted, as the reader would refuse it. */
+static void every_replayed_vital_reads_back_at_its_table_bounds(void **state)
+{
+    (void)state;
+    vigil_replay_patient p = patient_for("p000007", "W1", 70.0, VIGIL_SEX_FEMALE);
+    static const struct {
+        vigil_var var;
+        int k;
+        double lo, hi, scale; /* the table's bounds; the data set's value = sent / scale */
+    } v[] = {
+        {VIGIL_VAR_RESP, VIGIL_REPLAY_RR, VIGIL_RR_MIN, VIGIL_RR_MAX, 1.0},
+        {VIGIL_VAR_SPO2, VIGIL_REPLAY_SPO2, VIGIL_SPO2_MIN, VIGIL_SPO2_MAX, 1.0},
+        {VIGIL_VAR_FIO2, VIGIL_REPLAY_FIO2, 20.0, 100.0, 100.0},
+        {VIGIL_VAR_SBP, VIGIL_REPLAY_SBP, VIGIL_SBP_MIN, VIGIL_SBP_MAX, 1.0},
+        {VIGIL_VAR_HR, VIGIL_REPLAY_HR, VIGIL_HR_MIN, VIGIL_HR_MAX, 1.0},
+        {VIGIL_VAR_TEMP, VIGIL_REPLAY_TEMP, VIGIL_TEMP_MIN, VIGIL_TEMP_MAX, 1.0},
+    };
+    trip t = {0};
+    for (size_t i = 0; i < N_OF(v); i++) {
+        const double at[] = {v[i].lo, (v[i].lo + v[i].hi) / 2, v[i].hi};
+        for (size_t j = 0; j < N_OF(at); j++) {
+            vigil_meas m = {1.0, at[j] / v[i].scale, v[i].var};
+            vigil_replay_set s;
+            size_t n = 0;
+            assert_int_equal(vigil_replay_sets(&m, 1, &s, 1, &n, NULL), VIGIL_OK);
+            assert_int_equal(n, 1);
+            assert_true(fabs(s.v[v[i].k] - at[j]) < 1e-9);
+            char ctrl[32];
+            snprintf(ctrl, sizeof ctrl, "B-%zu-%zu", i, j);
+            check_oru(&p, &s, T_ADMIT + 60000, ctrl, &t);
+        }
+        vigil_meas out = {1.0, (v[i].hi + 0.5) / v[i].scale, v[i].var};
+        vigil_replay_set s;
+        size_t n = 0;
+        vigil_replay_counts c;
+        memset(&c, 0, sizeof c);
+        assert_int_equal(vigil_replay_sets(&out, 1, &s, 1, &n, &c), VIGIL_OK);
+        assert_int_equal(n, 0);
+        assert_int_equal(c.n_out_of_bounds[v[i].k], 1);
+    }
+    assert_int_equal(t.values, 3 * N_OF(v));
+}
+
 static void real_2019_stays_round_trip_through_the_hl7_reader(void **state)
 {
     (void)state;
@@ -374,6 +420,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(sets_group_by_time_keep_only_vitals_and_leave_out_what_hl7_refuses),
     cmocka_unit_test(adt_a01_reads_back_with_every_identifier_the_bed_and_the_admit_time),
     cmocka_unit_test(message_options_and_buffers_are_checked),
+    cmocka_unit_test(every_replayed_vital_reads_back_at_its_table_bounds),
     cmocka_unit_test(real_2019_stays_round_trip_through_the_hl7_reader),
     cmocka_unit_test(real_2012_stays_round_trip_through_the_hl7_reader),
 };
