@@ -52,6 +52,11 @@ int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out);
 /* The IANA zone called name, loaded once per process (tzdata's TZif files);
  * NULL with a message on stderr when it cannot be loaded. Lives until exit. */
 const vigil_tz *vigil_cli_tz_get(const char *name);
+/* The --tz option of `vigil hl7` and `vigil serve` (REQ HL7-TIME-ZONE-DEFAULT):
+ * arg london, utc, refuse or an IANA zone (Europe/Paris) sets how o reads a
+ * local time without a UTC offset from a sender whose profile names no zone.
+ * 0, or -1 with a message on stderr naming cmd ("vigil serve"). */
+int vigil_cli_tz_option(const char *cmd, const char *arg, vigil_hl7_opts *o);
 int vigil_cli_replay(int argc, char **argv);
 int vigil_cli_validate(int argc, char **argv);
 /* `vigil validate --db STORE --from DATE --to DATE` (validate_db.c): the live

@@ -451,6 +451,28 @@ const vigil_tz *vigil_cli_tz_get(const char *name)
     return zones[n_zones++];
 }
 
+int vigil_cli_tz_option(const char *cmd, const char *arg, vigil_hl7_opts *o)
+{
+    if (strcmp(arg, "london") == 0) {
+        o->local_tz = VIGIL_HL7_TZ_EUROPE_LONDON;
+    } else if (strcmp(arg, "utc") == 0) {
+        o->local_tz = VIGIL_HL7_TZ_UTC;
+    } else if (strcmp(arg, "refuse") == 0) {
+        o->local_tz = VIGIL_HL7_TZ_REFUSE;
+    } else {
+        const vigil_tz *z = vigil_cli_tz_get(arg);
+        if (z == NULL) {
+            fprintf(stderr, "%s: --tz must be london, utc, refuse or an IANA time zone "
+                            "(Europe/Paris)\n",
+                    cmd);
+            return -1;
+        }
+        o->zone = z;
+        o->local_tz = VIGIL_HL7_TZ_ZONE;
+    }
+    return 0;
+}
+
 int vigil_cli_hl7_profile_load(const char *path, vigil_hl7_profile *out)
 {
     FILE *f = fopen(path, "rb");
@@ -534,20 +556,8 @@ static int parse_decode_opts(int argc, char **argv, decode_opts *d)
             d->ack_time_set = true;
             break;
         case O_TZ:
-            if (strcmp(optarg, "london") == 0) {
-                d->hl7.local_tz = VIGIL_HL7_TZ_EUROPE_LONDON;
-            } else if (strcmp(optarg, "utc") == 0) {
-                d->hl7.local_tz = VIGIL_HL7_TZ_UTC;
-            } else if (strcmp(optarg, "refuse") == 0) {
-                d->hl7.local_tz = VIGIL_HL7_TZ_REFUSE;
-            } else {
-                d->hl7.zone = vigil_cli_tz_get(optarg);
-                if (d->hl7.zone == NULL) {
-                    fprintf(stderr, "vigil hl7: --tz must be london, utc, refuse or an IANA "
-                                    "time zone (Europe/Paris)\n");
-                    return -1;
-                }
-                d->hl7.local_tz = VIGIL_HL7_TZ_ZONE;
+            if (vigil_cli_tz_option("vigil hl7", optarg, &d->hl7) != 0) {
+                return -1;
             }
             break;
         case O_PROC:

@@ -38,6 +38,7 @@ enum {
     OPT_MLLP_TLS_CERT,
     OPT_MLLP_TLS_KEY,
     OPT_MLLP_TLS_CA,
+    OPT_TZ,
 };
 
 static void usage(FILE *f)
@@ -48,7 +49,7 @@ static void usage(FILE *f)
                "                   [--tls-cert FILE --tls-key FILE] [--web-root DIR]\n"
                "                   [--mllp-tls-cert FILE --mllp-tls-key FILE\n"
                "                    [--mllp-tls-ca FILE]]\n"
-               "                   [--hl7-profile FILE]... [MLLP limits]\n"
+               "                   [--hl7-profile FILE]... [--tz ZONE] [MLLP limits]\n"
                "\n"
                "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
                "the JSON API and FHIR R4 over HTTP. Stops cleanly on SIGTERM or SIGINT.\n"
@@ -70,7 +71,10 @@ static void usage(FILE *f)
                "  --web-root DIR         the web app's files (default: web/ beside this\n"
                "                         program, as the build leaves it; '' for none)\n"
                "  --hl7-profile FILE     an HL7 sender's interface profile (docs/hl7.md),\n"
-               "                         chosen by MSH-3/MSH-4; repeatable (at most 8)\n"
+               "                         chosen by MSH-3/MSH-4; repeatable (at most 8)\n"               "  --tz ZONE              HL7 times without a UTC offset, from a sender whose\n"
+               "                         profile names no time_zone, are local times in\n"
+               "                         ZONE: an IANA zone (Europe/Paris), london (the\n"
+               "                         default: Europe/London), utc, or refuse\n"
                "  --assemble-window S    values of one patient measured within S seconds\n"
                "                         of each other form one observation set (0-900,\n"
                "                         default 300; docs/escalation.md)\n"
@@ -226,6 +230,7 @@ int vigil_cli_serve(int argc, char **argv)
         {"mllp-idle-timeout", required_argument, NULL, 'I'},
         {"mllp-ack-backlog", required_argument, NULL, 'B'},
         {"hl7-profile", required_argument, NULL, 'F'},
+        {"tz", required_argument, NULL, OPT_TZ},
         {"mllp-allow", required_argument, NULL, 'L'},
         {"signins-in-flight", required_argument, NULL, 'G'},
         {"http-conns-per-addr", required_argument, NULL, 'Q'},
@@ -301,6 +306,11 @@ int vigil_cli_serve(int argc, char **argv)
             }
             cfg.hl7.n_profiles++;
             cfg.hl7.profiles = profiles;
+            break;
+        case OPT_TZ: /* REQ HL7-TIME-ZONE-DEFAULT */
+            if (vigil_cli_tz_option("vigil serve", optarg, &cfg.hl7) != 0) {
+                return VIGIL_EXIT_USAGE;
+            }
             break;
         case 'Q':
             if (!uint_arg("--http-conns-per-addr", optarg, 0, 4096, &v)) {
