@@ -27,35 +27,55 @@ typedef struct row {
     vigil_obs obs;
 } row;
 
+/* A parameter's value in words for the help: its unit, or its choices. */
+static const char *value_words(const vigil_vital *v, bool option)
+{
+    switch (v->type) {
+    case VIGIL_VITAL_O2:
+        return option ? "air|oxygen" : "air or oxygen";
+    case VIGIL_VITAL_ACVPU:
+        return option ? "A|C|V|P|U" : "A, C, V, P or U";
+    default:
+        return option ? "N" : v->unit;
+    }
+}
+
+/* The help: every parameter, its CSV column, option and bounds from the
+ * vital-sign table (vigil/vitals.h). */
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: vigil news2 [options] [FILE]\n"
-            "       vigil news2 [options] --rr N --spo2 N --o2 air|oxygen --sbp N --hr N\n"
-            "                   --acvpu A|C|V|P|U --temp N [--scale 1|2] [--age N] [--pregnant "
-            "yes|no]\n"
-            "\n"
-            "Score observation sets with NEWS2 (Royal College of Physicians, 2017).\n"
-            "\n"
-            "FILE is CSV with a header row naming any of these columns, in any order:\n"
-            "  id, time, rr (breaths/min), spo2 (%%), scale (1 or 2), o2 (air or oxygen),\n"
-            "  sbp (mmHg), hr (beats/min), acvpu (A, C, V, P or U), temp_c (degrees C),\n"
-            "  age (years), pregnant (yes or no).\n"
-            "A missing column or an empty cell means 'not measured': the set is then\n"
-            "reported as incomplete, naming what is missing, and its total is a lower\n"
-            "bound. Without FILE, or with '-', sets are read from standard input.\n"
-            "Scale 2 is used only where scale is 2: a clinician's recorded decision.\n"
-            "\n"
-            "options:\n"
-            "  --format json|csv  output one JSON object per line (default) or CSV\n"
-            "  --strict           stop at the first refused line\n"
-            "  --id TEXT, --time TEXT, --rr N, --spo2 N, --scale 1|2, --o2 air|oxygen,\n"
-            "  --sbp N, --hr N, --acvpu L, --temp N, --age N, --pregnant yes|no\n"
-            "                     score one set given on the command line\n"
-            "  -h, --help         show this help\n"
-            "\n"
-            "Values outside physiological possibility are refused, naming field and value:\n"
-            " ");
+    fprintf(f, "usage: vigil news2 [options] [FILE]\n"
+               "       vigil news2 [options]");
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        fprintf(f, "%s--%s %s", p == 4 ? "\n                   " : " ", v->name, value_words(v, true));
+    }
+    fprintf(f, "\n                   [--scale 1|2] [--age N] [--pregnant yes|no]\n"
+               "\n"
+               "Score observation sets with NEWS2 (Royal College of Physicians, 2017).\n"
+               "\n"
+               "FILE is CSV with a header row naming any of these columns, in any order:\n"
+               "  id, time,");
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        fprintf(f, "%s%s (%s),", p == 3 ? "\n  " : " ", v->key, value_words(v, false));
+    }
+    fprintf(f, "\n  scale (1 or 2), age (years), pregnant (yes or no).\n"
+               "A missing column or an empty cell means 'not measured': the set is then\n"
+               "reported as incomplete, naming what is missing, and its total is a lower\n"
+               "bound. Without FILE, or with '-', sets are read from standard input.\n"
+               "Scale 2 is used only where scale is 2: a clinician's recorded decision.\n"
+               "\n"
+               "options:\n"
+               "  --format json|csv  output one JSON object per line (default) or CSV\n"
+               "  --strict           stop at the first refused line\n"
+               "  --id TEXT, --time TEXT, --scale 1|2, --age N, --pregnant yes|no and each\n"
+               "  parameter above, by its column or by its short name (vigil vitals)\n"
+               "                     score one set given on the command line\n"
+               "  -h, --help         show this help\n"
+               "\n"
+               "Values outside physiological possibility are refused, naming field and value:\n"
+               " ");
     for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) { /* bounds from the vital-sign table */
         const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
         if (v->type == VIGIL_VITAL_NUMBER) {
@@ -360,25 +380,32 @@ enum { OPT_FORMAT = 256, OPT_STRICT, OPT_FIELD };
 
 int vigil_cli_news2(int argc, char **argv)
 {
-    static const struct option longopts[] = {
+    /* the fixed options, then each parameter by its key and, when it differs,
+     * its name (--temp_c, --temp): from the vital-sign table */
+    static const struct option fixed[] = {
         {"format", required_argument, NULL, OPT_FORMAT},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"help", no_argument, NULL, 'h'},
         {"id", required_argument, NULL, OPT_FIELD},
         {"time", required_argument, NULL, OPT_FIELD},
-        {"rr", required_argument, NULL, OPT_FIELD},
-        {"spo2", required_argument, NULL, OPT_FIELD},
         {"scale", required_argument, NULL, OPT_FIELD},
-        {"o2", required_argument, NULL, OPT_FIELD},
-        {"sbp", required_argument, NULL, OPT_FIELD},
-        {"hr", required_argument, NULL, OPT_FIELD},
-        {"acvpu", required_argument, NULL, OPT_FIELD},
-        {"temp", required_argument, NULL, OPT_FIELD},
-        {"temp_c", required_argument, NULL, OPT_FIELD},
         {"age", required_argument, NULL, OPT_FIELD},
         {"pregnant", required_argument, NULL, OPT_FIELD},
-        {NULL, 0, NULL, 0},
     };
+    enum { N_FIXED = sizeof fixed / sizeof fixed[0] };
+    struct option longopts[N_FIXED + 2 * VIGIL_NEWS2_PARAM_COUNT + 1];
+    size_t n_opts = 0;
+    for (size_t i = 0; i < N_FIXED; i++) {
+        longopts[n_opts++] = fixed[i];
+    }
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        longopts[n_opts++] = (struct option){v->key, required_argument, NULL, OPT_FIELD};
+        if (strcmp(v->name, v->key) != 0) {
+            longopts[n_opts++] = (struct option){v->name, required_argument, NULL, OPT_FIELD};
+        }
+    }
+    longopts[n_opts] = (struct option){NULL, 0, NULL, 0};
     out_format fmt = FMT_JSON;
     bool strict = false;
     bool single = false;
@@ -410,8 +437,9 @@ int vigil_cli_news2(int argc, char **argv)
             break;
         case OPT_FIELD: {
             const char *name = longopts[idx].name;
-            if (strcmp(name, "temp") == 0) {
-                name = "temp_c";
+            for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) { /* --temp: the row's key */
+                const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+                name = strcmp(name, v->name) == 0 ? v->key : name;
             }
             vigil_err e = {0};
             if (row_set(&one, name, optarg, &e) != VIGIL_OK) {

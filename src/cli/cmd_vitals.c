@@ -41,6 +41,16 @@ static json_t *row_json(const vigil_vital *v)
     json_object_set_new(r, "min", v->type == VIGIL_VITAL_NUMBER ? json_real(v->min) : json_null());
     json_object_set_new(r, "max", v->type == VIGIL_VITAL_NUMBER ? json_real(v->max) : json_null());
     json_object_set_new(r, "column", json_string(v->column));
+    json_object_set_new(r, "form_label", json_string(v->form_label));
+    json_object_set_new(r, "heading", json_string(v->heading));
+    json_object_set_new(r, "decimals", json_integer(v->decimals));
+    if (v->type == VIGIL_VITAL_NUMBER && v->chart_label != NULL) {
+        json_object_set_new(r, "chart",
+                            json_pack("{s:s, s:f, s:f}", "label", v->chart_label, "lo",
+                                      v->chart_lo, "hi", v->chart_hi));
+    } else {
+        json_object_set_new(r, "chart", json_null());
+    }
     json_t *codes = json_array();
     for (size_t k = 0; k < VIGIL_VITAL_CODES_MAX && v->codes[k].code != NULL; k++) {
         const vigil_vital_code *c = &v->codes[k];

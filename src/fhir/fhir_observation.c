@@ -769,6 +769,18 @@ static vigil_status read_value(obs_read *r, json_t *o, fhir_kind kind, bool valu
 
 /* Components: the BP panel's systolic, a pulse oximetry reading's inspired
  * oxygen (US Core style 3150-0 / 3151-8). Others are skipped. */
+/* The systolic pressure's LOINC code, named in messages: the table's (8480-6). */
+static const char *sbp_code(void)
+{
+    const vigil_vital *v = vigil_vital_get(VIGIL_NEWS2_SBP);
+    for (size_t k = 0; k < VIGIL_VITAL_CODES_MAX && v->codes[k].code != NULL; k++) {
+        if (strcmp(v->codes[k].system, "LN") == 0) {
+            return v->codes[k].code;
+        }
+    }
+    return "?";
+}
+
 static vigil_status read_components(obs_read *r, json_t *res, fhir_kind kind)
 {
     fhir_ctx *c = r->c;
@@ -801,7 +813,7 @@ static vigil_status read_components(obs_read *r, json_t *res, fhir_kind kind)
         if (wanted) {
             if (ck == FHIR_KIND_SBP && systolic) {
                 return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_DUPLICATE,
-                                        "a second systolic (8480-6) component");
+                                        "a second systolic (%s) component", sbp_code());
             }
             systolic = systolic || ck == FHIR_KIND_SBP;
             bool absent = false;
@@ -811,8 +823,9 @@ static vigil_status read_components(obs_read *r, json_t *res, fhir_kind kind)
     }
     if (kind == FHIR_KIND_BP_PANEL && !systolic) {
         return vigil__fhir_fail(c, VIGIL_FHIR_ISSUE_REQUIRED,
-                                "the blood pressure panel has no systolic (LOINC 8480-6) "
-                                "component");
+                                "the blood pressure panel has no systolic (LOINC %s) "
+                                "component",
+                                sbp_code());
     }
     vigil__fhir_pop(c, old);
     return VIGIL_OK;

@@ -28,18 +28,18 @@
  * words, unit and bounds (those vigil's HL7 reader accepts) all come from
  * the table (vigil/vitals.h): the code it marks hl7_out. */
 typedef struct vital_def {
-    const char *name;
+    const char *name; /* NULL: the row's name (vigil_vital.name) */
     vigil_news2_param param;
     vigil_vital_form form;
 } vital_def;
 
 static const vital_def VITALS[VIGIL_REPLAY_VITAL_COUNT] = {
-    [VIGIL_REPLAY_RR] = {"rr", VIGIL_NEWS2_RR, VIGIL_VITAL_FORM_VALUE},
-    [VIGIL_REPLAY_SPO2] = {"spo2", VIGIL_NEWS2_SPO2, VIGIL_VITAL_FORM_VALUE},
+    [VIGIL_REPLAY_RR] = {NULL, VIGIL_NEWS2_RR, VIGIL_VITAL_FORM_VALUE},
+    [VIGIL_REPLAY_SPO2] = {NULL, VIGIL_NEWS2_SPO2, VIGIL_VITAL_FORM_VALUE},
     [VIGIL_REPLAY_FIO2] = {"fio2", VIGIL_NEWS2_O2, VIGIL_VITAL_FORM_FIO2},
-    [VIGIL_REPLAY_SBP] = {"sbp", VIGIL_NEWS2_SBP, VIGIL_VITAL_FORM_VALUE},
-    [VIGIL_REPLAY_HR] = {"hr", VIGIL_NEWS2_HR, VIGIL_VITAL_FORM_VALUE},
-    [VIGIL_REPLAY_TEMP] = {"temp", VIGIL_NEWS2_TEMP, VIGIL_VITAL_FORM_VALUE},
+    [VIGIL_REPLAY_SBP] = {NULL, VIGIL_NEWS2_SBP, VIGIL_VITAL_FORM_VALUE},
+    [VIGIL_REPLAY_HR] = {NULL, VIGIL_NEWS2_HR, VIGIL_VITAL_FORM_VALUE},
+    [VIGIL_REPLAY_TEMP] = {NULL, VIGIL_NEWS2_TEMP, VIGIL_VITAL_FORM_VALUE},
 };
 
 _Static_assert(sizeof VITALS / sizeof VITALS[0] == VIGIL_REPLAY_VITAL_COUNT, "one row per vital");
@@ -80,7 +80,10 @@ static vital_wire wire_of(int k)
 
 const char *vigil_replay_vital_name(vigil_replay_vital v)
 {
-    return (unsigned)v < VIGIL_REPLAY_VITAL_COUNT ? VITALS[v].name : "?";
+    if ((unsigned)v >= VIGIL_REPLAY_VITAL_COUNT) {
+        return "?";
+    }
+    return VITALS[v].name != NULL ? VITALS[v].name : vigil_vital_get(VITALS[v].param)->name;
 }
 
 /* ---- observation sets --------------------------------------------------- */

@@ -602,8 +602,16 @@ static bool obs_of(srv_req *r, vigil_obs *ob)
         vigil_vital_set_number(ob, v, x);
     }
     bool bad = false;
-    const char *o2 = opt_str(r->body, "o2", &bad);
-    const char *acvpu = opt_str(r->body, "acvpu", &bad);
+    const char *o2 = NULL; /* the rows of the other kinds, by their keys */
+    const char *acvpu = NULL;
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        if (v->type == VIGIL_VITAL_O2) {
+            o2 = opt_str(r->body, v->key, &bad);
+        } else if (v->type == VIGIL_VITAL_ACVPU) {
+            acvpu = opt_str(r->body, v->key, &bad);
+        }
+    }
     if (o2 != NULL) {
         ob->o2 = strcmp(o2, "air") == 0      ? VIGIL_O2_AIR
                  : strcmp(o2, "oxygen") == 0 ? VIGIL_O2_OXYGEN

@@ -18,7 +18,7 @@
 // Content-Security-Policy refusal may happen.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Server, Checks, browser, axe, shot, adt, oru, PASSWORD, SHOTS } from './harness.mjs';
+import { Server, Checks, browser, axe, shot, adt, oru, PASSWORD, SHOTS, BIN } from './harness.mjs';
 
 const C = new Checks();
 const WARD = 'WARD7B';
@@ -121,6 +121,12 @@ try {
   C.check((await page.textContent('#mhra')).includes('darker skin'), 'patient: the caution names darker skin');
   C.check(await page.isVisible('#chart svg'), 'patient: NEWS2 chart drawn');
   C.check((await page.textContent('#chart svg')).includes('21–24: score 2'), 'patient: chart bands named in text');
+  // the chart's panels are the table's rows with a chart range, in its order (`vigil vitals`,
+  // written into /js/vitals.js), and the consciousness row is the table's (issue 11)
+  const table = JSON.parse(spawnSync(BIN, ['vitals'], { encoding: 'utf8' }).stdout);
+  const axes = await page.$$eval('#chart svg text.axis-label', (ts) => ts.map((t) => t.textContent));
+  const want = [...table.filter((v) => v.chart).map((v) => v.chart.label), table.find((v) => v.type === 'acvpu').form_label];
+  C.check(want.length > 1 && want.every((l, i) => axes[i] === l), 'patient: the chart panels are the vital-sign table\'s, in its order: ' + axes.join(' | '));
   await checkPage(page, 'patient');
 
   // acknowledge the alert

@@ -116,13 +116,8 @@ function renderAi(p, data) {
 }
 
 /* ---- the chart: one panel per parameter, its NEWS2 bands drawn and named, sets as columns ---- */
-const PANELS = [
-  { key: 'rr', name: 'Respirations (per min)', lo: 4, hi: 32 },
-  { key: 'spo2', name: 'SpO2 Scale 1 (%)', lo: 84, hi: 100 },
-  { key: 'sbp', name: 'Systolic BP (mmHg)', lo: 60, hi: 240 },
-  { key: 'hr', name: 'Pulse (per min)', lo: 30, hi: 150 },
-  { key: 'temp_c', name: 'Temperature (°C)', lo: 34, hi: 40.5 },
-];
+// each numeric row of the table with a chart range (src/core/vitals.c, /js/vitals.js)
+const PANELS = VITALS.filter((v) => v.chart).map((v) => ({ key: v.key, name: v.chart.label, lo: v.chart.lo, hi: v.chart.hi, step: 10 ** -v.decimals }));
 
 function chart(list) {
   const shown = list.slice(-16);
@@ -140,8 +135,7 @@ function chart(list) {
     const top = 30 + k * (ph + gap);
     const bands = BANDS[pn.key];
     const rowH = ph / bands.length;
-    const step = pn.key === 'temp_c' ? 0.1 : 1;
-    const edges = bands.map((b, i) => [i === 0 ? pn.lo : bands[i - 1].hi + step, b.hi === Infinity ? pn.hi : b.hi]);
+    const edges = bands.map((b, i) => [i === 0 ? pn.lo : bands[i - 1].hi + pn.step, b.hi === Infinity ? pn.hi : b.hi]);
     const y = (v) => {
       let i = bands.findIndex((b) => v <= b.hi);
       if (i < 0) i = bands.length - 1;
@@ -168,18 +162,19 @@ function chart(list) {
     if (pts.length > 1) svg.append(el('polyline', { class: 'series', points: pts.join(' ') }));
   });
   const top = 30 + PANELS.length * (ph + gap);
-  svg.append(el('text', { class: 'axis-label', x: 4, y: top + 10 }, 'Consciousness (ACVPU)'));
+  const levels = VITALS.find((v) => v.type === 'acvpu'); // the consciousness row of the table
+  svg.append(el('text', { class: 'axis-label', x: 4, y: top + 10 }, levels.form_label));
   svg.append(el('text', { class: 'axis-label', x: 4, y: top + 38 }, 'NEWS2 total'));
   shown.forEach((s, i) => {
     const x = left + colW * (i + 0.5);
-    svg.append(el('text', { class: 'value', x, y: top + 10, 'text-anchor': 'middle' }, s.values.acvpu || '–'));
+    svg.append(el('text', { class: 'value', x, y: top + 10, 'text-anchor': 'middle' }, s.values[levels.key] || '–'));
     if (s.news2) svg.append(el('text', { class: 'axis-label', x, y: top + 38, 'text-anchor': 'middle' }, (s.news2.complete ? '' : '≥') + s.news2.total));
   });
   return svg;
 }
 
 function setsTable(list) {
-  const head = ['Measured', 'Resp.', 'SpO2', 'Air/O2', 'Systolic BP', 'Pulse', 'ACVPU', 'Temp.', 'NEWS2', 'Recorded by'];
+  const head = ['Measured', ...VITALS.map((p) => p.heading), 'NEWS2', 'Recorded by'];
   const t = el('table', { class: 'nhsuk-table' },
     el('caption', { class: 'nhsuk-table__caption nhsuk-u-visually-hidden' }, 'Observation sets, newest first'),
     el('thead', { class: 'nhsuk-table__head' }, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))));
@@ -189,8 +184,8 @@ function setsTable(list) {
     const n = s.news2;
     const show = (x) => (x === null || x === undefined ? 'missing' : String(x));
     body.append(el('tr', { class: 'nhsuk-table__row' },
-      el('td', {}, clock(s.measured_at)), el('td', {}, show(v.rr)), el('td', {}, show(v.spo2) + (v.spo2_scale === 2 ? ' (Scale 2)' : '')),
-      el('td', {}, show(v.o2)), el('td', {}, show(v.sbp)), el('td', {}, show(v.hr)), el('td', {}, show(v.acvpu)), el('td', {}, show(v.temp_c)),
+      el('td', {}, clock(s.measured_at)),
+      ...VITALS.map((p) => el('td', {}, show(v[p.key]) + (p.name === 'spo2' && v.spo2_scale === 2 ? ' (Scale 2)' : ''))),
       el('td', {}, n ? (n.complete ? String(n.total) : 'at least ' + n.total + ' (incomplete)') + ', ' + n.risk : '-'),
       el('td', {}, (s.recorded_by || s.source) + (String(s.source_id).startsWith('demo-entered:') ? ' (entered by the demo, not measured)' : ''))));
   }
@@ -199,17 +194,22 @@ function setsTable(list) {
 }
 
 /* ---- actions ---- */
+// one form field per row of the table, in chart order: a number, or the choices of its kind
+const CHOICES = {
+  o2: [[['air', 'Air'], ['oxygen', 'Oxygen']], { inline: true }],
+  acvpu: [[['A', 'Alert'], ['C', 'New confusion'], ['V', 'Responds to voice'], ['P', 'Responds to pain'], ['U', 'Unresponsive']], {}],
+};
+function vitalInput(v, p) {
+  if (v.type !== 'number') return radios(v.key, v.form_label, CHOICES[v.type][0], CHOICES[v.type][1]);
+  const hint = v.name === 'spo2' && p.scale2.in_force ? 'Scale 2 is in force for this patient' : null;
+  return input(v.key, v.form_label, { inputmode: v.decimals > 0 ? 'decimal' : 'numeric', hint });
+}
+
 function obsForm(p) {
   const preview = el('div', { class: 'nhsuk-inset-text', 'aria-live': 'polite', id: 'news2-preview' }, 'NEWS2 is worked out as you type.');
   const form = actionForm('record-set', [
     el('h3', { class: 'nhsuk-heading-s' }, 'Record an observation set'),
-    input('rr', 'Respiration rate (breaths per minute)', { inputmode: 'numeric' }),
-    input('spo2', 'SpO2 (%)', { inputmode: 'numeric', hint: p.scale2.in_force ? 'Scale 2 is in force for this patient' : null }),
-    radios('o2', 'Air or oxygen', [['air', 'Air'], ['oxygen', 'Oxygen']], { inline: true }),
-    input('sbp', 'Systolic blood pressure (mmHg)', { inputmode: 'numeric' }),
-    input('hr', 'Pulse (beats per minute)', { inputmode: 'numeric' }),
-    radios('acvpu', 'Consciousness (ACVPU)', [['A', 'Alert'], ['C', 'New confusion'], ['V', 'Responds to voice'], ['P', 'Responds to pain'], ['U', 'Unresponsive']]),
-    input('temp_c', 'Temperature (°C)', { inputmode: 'decimal' }),
+    ...VITALS.map((v) => vitalInput(v, p)),
     preview, button('Record set')], {
     check: (f) => {
       const e = [];
@@ -220,7 +220,7 @@ function obsForm(p) {
         if (v !== '' && (!/^\d+(\.\d+)?$/.test(v) || +v < lo || +v > hi)) e.push({ field: k, text: w + ' must be a number from ' + lo + ' to ' + hi });
       }
       const any = VITALS.some((p) => value(f, p.key) !== '');
-      if (!any) e.push({ field: 'rr', text: 'Enter at least one observation' });
+      if (!any) e.push({ field: VITALS[0].key, text: 'Enter at least one observation' });
       return e;
     },
     send: (f) => {

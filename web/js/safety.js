@@ -9,6 +9,7 @@
 import { page, api, el, clear, clock, age, showErrors, SessionEnded } from '/js/app.js';
 import { marthasReviewForm, confirmPanel } from '/js/forms.js';
 import { tag } from '/js/views.js';
+import { VITALS } from '/js/vitals.js';
 
 let me = null;
 
@@ -72,7 +73,8 @@ async function show(month) {
   }
 }
 
-const INPUT_WORDS = { hr_bpm: 'heart rate', rr_bpm: 'respiratory rate', spo2_pct: 'SpO2', temp_c: 'temperature', sbp_mmhg: 'systolic blood pressure' };
+// a monitoring input is named by its vital sign's store column: its words from the table
+const INPUT_WORDS = Object.fromEntries(VITALS.map((v) => [v.column, v.label]));
 
 function groupWords(g) {
   if (g === 'all') return 'All wards';
