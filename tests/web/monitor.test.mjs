@@ -71,7 +71,8 @@ try {
   await signIn(page, 'safety1');
   await page.waitForSelector('#monitor-alarms li');
   const hr = await page.textContent('[data-check="input:hr_bpm"][data-group="ward:W2"]').catch(() => '');
-  C.check(/Ward W2: heart rate outside the training range/.test(hr), 'the heart-rate alarm on W2 in words: ' + hr);
+  // the input named in the words of the vital-sign table's row with its column (src/core/vitals.c: 'pulse')
+  C.check(/Ward W2: pulse outside the training range/.test(hr), 'the heart-rate alarm on W2 in words: ' + hr);
   C.check(await page.$('[data-check="input:hr_bpm"][data-group="ward:W1"]') === null, 'none on W1');
   const gap = await page.textContent('[data-check="feed-gap"][data-group="ward:W1"]').catch(() => '');
   C.check(/Ward W1: no observations for \d+ minutes/.test(gap), 'the silent feed of W1 in words: ' + gap);
