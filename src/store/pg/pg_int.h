@@ -364,6 +364,14 @@ vigil_status vigil__pg_audit_read(void *be, const vigil_actor *who, int64_t from
 #define PG_SCORE_NCOLS 20
 void vigil__pg_read_news2(pg_stmt *st, int c, vigil_news2 *out);
 
+/* An obs_set row's 10 observation columns (table alias o), in the order
+ * vigil__pg_read_obs reads them from its column c. Not yet written from the
+ * vital-sign table (scripts/check_vital_names.py lists this debt). */
+#define PG_OBS_COLS                                                                                \
+    "o.rr_bpm, o.spo2_pct, o.spo2_scale, o.o2, o.sbp_mmhg, o.hr_bpm, o.acvpu, o.temp_c, "          \
+    "o.age_y, o.pregnant"
+void vigil__pg_read_obs(pg_stmt *st, int c, vigil_obs *obs);
+
 /* pg_set_rows.c: the monitoring rows (vigil_store_set_rows). */
 vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms,
                                 vigil_store_set_row_cb cb, void *ctx, vigil_err *err);

@@ -415,9 +415,7 @@ vigil_status vigil__pg_discharge(void *be, const vigil_actor *who, int64_t admis
 
 /* ---- observation sets ---------------------------------------------------- */
 
-#define OBS_COLS                                                                                   \
-    "o.rr_bpm, o.spo2_pct, o.spo2_scale, o.o2, o.sbp_mmhg, o.hr_bpm, o.acvpu, o.temp_c, "          \
-    "o.age_y, o.pregnant"
+#define OBS_COLS PG_OBS_COLS
 
 static const char SQL_OBS_BY_SOURCE[] =
     "SELECT o.id, o.patient_id, o.t_ms, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), "
@@ -439,8 +437,8 @@ static const char SQL_SCORE_INSERT[] =
     "ai_risk, ai_prob, explanation, model_version, ai_low_confidence) VALUES (?1, ?2, ?3, ?4, ?5, "
     "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) RETURNING id";
 
-/* Read the 10 observation columns starting at c into obs. */
-static void read_obs(pg_stmt *st, int c, vigil_obs *obs)
+/* Read the 10 observation columns (PG_OBS_COLS) starting at c into obs. */
+void vigil__pg_read_obs(pg_stmt *st, int c, vigil_obs *obs)
 {
     vigil_obs_init(obs);
     obs->rr_bpm = pg_col_real(st, c);
@@ -573,7 +571,7 @@ static vigil_status find_resent(pgc *q, const vigil_obs_event *ev, bool *found, 
     pg_col_text(st, 3, nhs, sizeof nhs);
     pg_col_text(st, 4, mrn, sizeof mrn);
     o->score_id = pg_col_i64(st, 5);
-    read_obs(st, 6, &stored);
+    vigil__pg_read_obs(st, 6, &stored);
     pg_done(st);
     bool same = t_ms == ev->t_ms && same_obs(&stored, &ev->obs) && !differs(nhs, ev->nhs_number) &&
                 !differs(mrn, ev->mrn) && (ev->nhs_number[0] == '\0' || nhs[0] != '\0') &&
@@ -872,7 +870,7 @@ static vigil_status put_score_txn(pgc *q, const vigil_actor *who, int64_t obs_id
     }
     int64_t patient_id = pg_col_i64(st, 0);
     vigil_obs obs;
-    read_obs(st, 1, &obs);
+    vigil__pg_read_obs(st, 1, &obs);
     pg_done(st);
     s = vigil__store_check_score(&obs, score, err);
     if (s != VIGIL_OK) {
@@ -1034,7 +1032,7 @@ static vigil_status recent_txn(pgc *q, const vigil_actor *who, int64_t patient_i
             break;
         }
         out[k].t_ms = pg_col_i64(st, 0);
-        read_obs(st, 1, &out[k].obs);
+        vigil__pg_read_obs(st, 1, &out[k].obs);
         k++;
     }
     if (s != VIGIL_OK) {
@@ -1088,7 +1086,7 @@ static vigil_status read_range_row(pg_stmt *st, vigil_store_obs_row *r, vigil_er
     pg_col_text(st, 7, r->ev.recorded_by, sizeof r->ev.recorded_by);
     pg_col_text(st, 8, r->ev.nhs_number, sizeof r->ev.nhs_number);
     pg_col_text(st, 9, r->ev.mrn, sizeof r->ev.mrn);
-    read_obs(st, 10, &r->ev.obs);
+    vigil__pg_read_obs(st, 10, &r->ev.obs);
     const int c = RANGE_SCORE_COL;
     if (pg_col_type(st, c) == PG_NULL) {
         return VIGIL_OK;

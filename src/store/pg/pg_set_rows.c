@@ -20,7 +20,7 @@
  * as a join). A set before its admission's first bed stay has ward "". */
 static const char SQL_SET_ROWS[] =
     "SELECT o.id, o.patient_id, o.admission_id, o.t_ms, o.received_ms, COALESCE(b.ward, ''),\n"
-    "  o.age_y, o.rr_bpm, o.spo2_pct, o.sbp_mmhg, o.hr_bpm, o.temp_c, s.news2_total, s.ai_prob,\n"
+    "  " PG_OBS_COLS ", s.news2_total, s.ai_prob,\n"
     /* by patient first: outcome_patient (patient_id, t_ms) is the index there is */
     "  (SELECT MIN(x.t_ms) FROM outcome x WHERE x.patient_id = o.patient_id\n"
     "   AND x.admission_id = o.admission_id AND x.t_ms >= o.t_ms),\n"
@@ -42,17 +42,12 @@ static void read_row(pg_stmt *st, vigil_store_set_row *r)
     r->t_ms = pg_col_i64(st, 3);
     r->received_ms = pg_col_i64(st, 4);
     pg_col_text(st, 5, r->ward, sizeof r->ward);
-    r->age_y = pg_col_real(st, 6);
-    r->rr_bpm = pg_col_real(st, 7);
-    r->spo2_pct = pg_col_real(st, 8);
-    r->sbp_mmhg = pg_col_real(st, 9);
-    r->hr_bpm = pg_col_real(st, 10);
-    r->temp_c = pg_col_real(st, 11);
-    r->news2_total = pg_col_type(st, 12) == PG_NULL ? -1 : pg_col_int(st, 12);
-    r->ai_prob = pg_col_real(st, 13);
-    r->outcome_ms = pg_col_type(st, 14) == PG_NULL ? -1 : pg_col_i64(st, 14);
-    r->discharged_ms = pg_col_type(st, 15) == PG_NULL ? -1 : pg_col_i64(st, 15);
-    r->sex = pg_col_sex(st, 16);
+    vigil__pg_read_obs(st, 6, &r->obs); /* columns 6-15 */
+    r->news2_total = pg_col_type(st, 16) == PG_NULL ? -1 : pg_col_int(st, 16);
+    r->ai_prob = pg_col_real(st, 17);
+    r->outcome_ms = pg_col_type(st, 18) == PG_NULL ? -1 : pg_col_i64(st, 18);
+    r->discharged_ms = pg_col_type(st, 19) == PG_NULL ? -1 : pg_col_i64(st, 19);
+    r->sex = pg_col_sex(st, 20);
 }
 
 static vigil_status walk(pgc *q, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
