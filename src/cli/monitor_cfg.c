@@ -65,13 +65,13 @@ vigil_status vigil_cli_live_monitor_cfg(const char *bundle_path, vigil_monitor_c
         const json_t *r = json_object_get(mon, map[k].feature);
         bool seen = false;
         for (size_t j = 0; j < cfg->n_inputs; j++) {
-            seen = seen || strcmp(cfg->inputs[j].name, map[k].vital) == 0;
+            seen = seen || strcmp(cfg->inputs[j].name, vigil_vital_get(map[k].vital)->column) == 0;
         }
         if (!seen && json_is_number(json_object_get(r, "p005")) &&
             json_is_number(json_object_get(r, "p995")) &&
             cfg->n_inputs < VIGIL_MONITOR_MAX_INPUTS) {
             vigil_monitor_input *in = &cfg->inputs[cfg->n_inputs++];
-            snprintf(in->name, sizeof in->name, "%s", map[k].vital);
+            snprintf(in->name, sizeof in->name, "%s", vigil_vital_get(map[k].vital)->column);
             in->lo = json_number_value(json_object_get(r, "p005"));
             in->hi = json_number_value(json_object_get(r, "p995"));
         }
