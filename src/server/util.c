@@ -203,10 +203,47 @@ int64_t vigil__srv_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* n as exactly width decimal digits at p (n < 10^width). */
+static void put_digits(char *p, int width, int64_t n)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + n % 10);
+        n /= 10;
+    }
+}
+
+/* The last second of 9999-12-31: past it a year has five digits. */
+#define TIME_FAST_MAX_S INT64_C(253402300799)
+
 void vigil__srv_time_format(int64_t t_ms, char out[32])
 {
     int64_t s = t_ms >= 0 ? t_ms / 1000 : -((-t_ms + 999) / 1000);
     int ms = (int)(t_ms - s * 1000);
+    if (s >= 0 && s <= TIME_FAST_MAX_S) {
+        /* 1970-9999, without gmtime_r and snprintf (the ward list writes ten
+         * times a row: issue 13 item 10); the same text (test:
+         * time_format_matches_gmtime_over_the_whole_fast_range). Days to a
+         * civil date: H. Hinnant's days_from_civil inverse, eras of 400 years
+         * from 0000-03-01. */
+        int64_t days = s / 86400, sod = s % 86400;
+        int64_t z = days + 719468, era = z / 146097;
+        int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+        int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
+        int64_t d = doy - (153 * mp + 2) / 5 + 1;
+        int64_t m = mp < 10 ? mp + 3 : mp - 9;
+        int64_t y = yoe + era * 400 + (m <= 2);
+        memcpy(out, "0000-00-00T00:00:00.000Z", 25);
+        put_digits(out, 4, y);
+        put_digits(out + 5, 2, m);
+        put_digits(out + 8, 2, d);
+        put_digits(out + 11, 2, sod / 3600);
+        put_digits(out + 14, 2, sod / 60 % 60);
+        put_digits(out + 17, 2, sod % 60);
+        put_digits(out + 20, 3, ms);
+        return;
+    }
     time_t tt = (time_t)s;
     struct tm tm;
     if (gmtime_r(&tt, &tm) == NULL) {

@@ -34,12 +34,14 @@ typedef struct jw {
     bool after_key;       /* a key was just written: the value needs no comma */
 } jw;
 
+/* Append n bytes (the text is terminated once, at the end). After an
+ * out-of-memory the text is thrown away, so what is appended does not matter. */
 static void jw_raw(jw *w, const char *s, size_t n)
 {
-    if (w->oom) {
-        return;
-    }
     if (w->n + n + 1 > w->cap) {
+        if (w->oom) {
+            return;
+        }
         size_t cap = w->cap == 0 ? 4096 : w->cap;
         while (w->n + n + 1 > cap) {
             cap *= 2;
@@ -54,10 +56,8 @@ static void jw_raw(jw *w, const char *s, size_t n)
     }
     memcpy(w->s + w->n, s, n);
     w->n += n;
-    w->s[w->n] = '\0';
 }
 
-/* A comma before a value or key that is not the first of its level. */
 static void jw_sep(jw *w)
 {
     if (w->after_key) {
@@ -74,6 +74,19 @@ static void jw_sep(jw *w)
 
 static void jw_escaped(jw *w, const char *s)
 {
+    size_t plain = 0; /* the common case: nothing to escape, one copy */
+    while (s[plain] != '\0' && (unsigned char)s[plain] >= 0x20 && s[plain] != '"' &&
+           s[plain] != '\\') {
+        plain++;
+    }
+    if (s[plain] == '\0' && plain + 2 < 256) {
+        char b[256];
+        b[0] = '"';
+        memcpy(b + 1, s, plain);
+        b[plain + 1] = '"';
+        jw_raw(w, b, plain + 2);
+        return;
+    }
     jw_raw(w, "\"", 1);
     const char *run = s;
     for (const char *c = s; *c != '\0'; c++) {
@@ -132,7 +145,19 @@ static void jw_close(jw *w, char c)
     jw_raw(w, &c, 1);
 }
 
-static void jw_key(jw *w, const char *k)
+/* "k": (k: a name that needs no escaping) written as one piece of n bytes. */
+static void jw_key_quoted(jw *w, const char *quoted, size_t n)
+{
+    jw_sep(w);
+    jw_raw(w, quoted, n);
+    w->after_key = true;
+}
+
+/* A literal key: quoted at compile time. */
+#define JW_KEY(w, lit) jw_key_quoted((w), "\"" lit "\":", sizeof("\"" lit "\":") - 1)
+
+/* A key that is not a literal (escaped like any string). */
+static void jw_key_text(jw *w, const char *k)
 {
     jw_sep(w);
     jw_escaped(w, k);
@@ -160,10 +185,18 @@ static void jw_bool(jw *w, bool b)
 
 static void jw_int(jw *w, long long v)
 {
-    char b[32];
-    int k = snprintf(b, sizeof b, "%lld", v);
+    char b[24];
+    size_t k = sizeof b;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        b[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        b[--k] = '-';
+    }
     jw_sep(w);
-    jw_raw(w, b, (size_t)k);
+    jw_raw(w, b + k, sizeof b - k);
 }
 
 /* As jansson writes a real (its jsonp_dtostr at precision 17). */
@@ -211,13 +244,13 @@ static void jw_time(jw *w, int64_t t_ms)
 static void news2_open(jw *w, const vigil_news2 *n, int64_t t_ms)
 {
     jw_open(w, '{');
-    jw_key(w, "total");
+    JW_KEY(w, "total");
     jw_int(w, n->total);
-    jw_key(w, "complete");
+    JW_KEY(w, "complete");
     jw_bool(w, n->complete);
-    jw_key(w, "lower_bound");
+    JW_KEY(w, "lower_bound");
     jw_bool(w, !n->complete);
-    jw_key(w, "missing");
+    JW_KEY(w, "missing");
     jw_open(w, '[');
     for (int i = 0; i < VIGIL_NEWS2_PARAM_COUNT; i++) {
         if (n->sub[i] == VIGIL_NEWS2_SUB_MISSING) {
@@ -225,10 +258,10 @@ static void news2_open(jw *w, const vigil_news2 *n, int64_t t_ms)
         }
     }
     jw_close(w, ']');
-    jw_key(w, "sub_scores");
+    JW_KEY(w, "sub_scores");
     jw_open(w, '{');
     for (int i = 0; i < VIGIL_NEWS2_PARAM_COUNT; i++) {
-        jw_key(w, vigil_news2_param_name((vigil_news2_param)i));
+        jw_key_text(w, vigil_news2_param_name((vigil_news2_param)i));
         if (n->sub[i] == VIGIL_NEWS2_SUB_MISSING) {
             jw_null(w);
         } else {
@@ -236,19 +269,19 @@ static void news2_open(jw *w, const vigil_news2 *n, int64_t t_ms)
         }
     }
     jw_close(w, '}');
-    jw_key(w, "risk");
+    JW_KEY(w, "risk");
     jw_str(w, vigil_news2_risk_name(n->risk));
-    jw_key(w, "monitoring");
+    JW_KEY(w, "monitoring");
     jw_str(w, vigil_news2_monitoring_name(n->monitoring));
-    jw_key(w, "response");
+    JW_KEY(w, "response");
     jw_str(w, vigil_news2_response_name(n->response));
-    jw_key(w, "response_text");
+    JW_KEY(w, "response_text");
     jw_str(w, vigil_news2_response_text(n->response));
-    jw_key(w, "single_param_3");
+    JW_KEY(w, "single_param_3");
     jw_bool(w, n->single_param_3);
-    jw_key(w, "spo2_scale");
+    JW_KEY(w, "spo2_scale");
     jw_int(w, n->spo2_scale);
-    jw_key(w, "flags");
+    JW_KEY(w, "flags");
     jw_open(w, '[');
     for (unsigned b = 0; b < VIGIL_NEWS2_FLAG_COUNT_; b++) {
         if (n->flags & (1u << b)) {
@@ -256,7 +289,7 @@ static void news2_open(jw *w, const vigil_news2 *n, int64_t t_ms)
         }
     }
     jw_close(w, ']');
-    jw_key(w, "measured_at");
+    JW_KEY(w, "measured_at");
     jw_time(w, t_ms);
 }
 
@@ -292,17 +325,17 @@ static void shown_news2(jw *w, const srv_patient *p)
         basis = "partial-set-since-last-complete";
     }
     news2_open(w, n, t);
-    jw_key(w, "basis");
+    JW_KEY(w, "basis");
     jw_str(w, basis);
-    jw_key(w, "latest_set");
+    JW_KEY(w, "latest_set");
     jw_open(w, '{');
-    jw_key(w, "measured_at");
+    JW_KEY(w, "measured_at");
     jw_time(w, p->news2_t_ms);
-    jw_key(w, "complete");
+    JW_KEY(w, "complete");
     jw_bool(w, p->news2.complete);
-    jw_key(w, "total");
+    JW_KEY(w, "total");
     jw_int(w, p->news2.total);
-    jw_key(w, "carried");
+    JW_KEY(w, "carried");
     params(w, p->news2_carried);
     jw_close(w, '}');
     jw_close(w, '}');
@@ -313,20 +346,20 @@ static void ai(jw *w, double prob, bool low_confidence, const char *version)
 {
     bool not_scored = !vigil__srv_ai_scored(prob, low_confidence);
     jw_open(w, '{');
-    jw_key(w, "status");
+    JW_KEY(w, "status");
     jw_str(w, not_scored ? "not-enough-data" : "scored");
-    jw_key(w, "probability");
+    JW_KEY(w, "probability");
     if (not_scored) {
         jw_null(w);
     } else {
         jw_real(w, prob);
     }
-    jw_key(w, "low_confidence");
+    JW_KEY(w, "low_confidence");
     jw_bool(w, low_confidence);
-    jw_key(w, "model_version");
+    JW_KEY(w, "model_version");
     jw_str(w, version);
     if (not_scored) {
-        jw_key(w, "reason");
+        JW_KEY(w, "reason");
         jw_str(w, VIGIL__SRV_AI_NOT_ENOUGH_DATA);
     }
     jw_close(w, '}');
@@ -336,51 +369,51 @@ static void ai(jw *w, double prob, bool low_confidence, const char *version)
 static void escalation(jw *w, const vigil_escalation_result *res)
 {
     jw_open(w, '{');
-    jw_key(w, "level");
+    JW_KEY(w, "level");
     jw_str(w, vigil_escalation_level_name(res->level));
-    jw_key(w, "level_text");
+    JW_KEY(w, "level_text");
     jw_str(w, vigil_escalation_level_text(res->level));
-    jw_key(w, "clinical_level");
+    JW_KEY(w, "clinical_level");
     jw_str(w, vigil_escalation_level_name(res->clinical_level));
-    jw_key(w, "reasons");
+    JW_KEY(w, "reasons");
     jw_open(w, '[');
     for (size_t i = 0; i < res->n_reasons; i++) {
         const vigil_esc_reason *x = &res->reasons[i];
         char text[256];
         vigil_escalation_reason_describe(x, text, sizeof text);
         jw_open(w, '{');
-        jw_key(w, "code");
+        JW_KEY(w, "code");
         jw_str(w, vigil_escalation_reason_name(x->code));
-        jw_key(w, "level");
+        JW_KEY(w, "level");
         jw_str(w, vigil_escalation_level_name(x->level));
-        jw_key(w, "drives");
+        JW_KEY(w, "drives");
         jw_bool(w, x->drives);
-        jw_key(w, "text");
+        JW_KEY(w, "text");
         jw_str(w, text);
         jw_close(w, '}');
     }
     jw_close(w, ']');
-    jw_key(w, "news2_incomplete");
+    JW_KEY(w, "news2_incomplete");
     jw_bool(w, res->news2_incomplete);
-    jw_key(w, "news2_stale");
+    JW_KEY(w, "news2_stale");
     jw_bool(w, res->news2_stale);
-    jw_key(w, "obs_due_at");
+    JW_KEY(w, "obs_due_at");
     jw_time(w, res->has_obs_due ? res->obs_due_ms : 0);
-    jw_key(w, "obs_overdue");
+    JW_KEY(w, "obs_overdue");
     jw_bool(w, res->obs_overdue);
-    jw_key(w, "ai_used");
+    JW_KEY(w, "ai_used");
     jw_bool(w, res->ai_used);
-    jw_key(w, "ai_opted_out");
+    JW_KEY(w, "ai_opted_out");
     jw_bool(w, res->ai_opted_out);
-    jw_key(w, "ai_low_confidence");
+    JW_KEY(w, "ai_low_confidence");
     jw_bool(w, res->ai_low_confidence);
-    jw_key(w, "plan_applied");
+    JW_KEY(w, "plan_applied");
     jw_bool(w, res->plan_applied);
-    jw_key(w, "worse");
+    JW_KEY(w, "worse");
     jw_bool(w, res->ward_list_worse);
-    jw_key(w, "daily_question_due");
+    JW_KEY(w, "daily_question_due");
     jw_bool(w, res->feels_due);
-    jw_key(w, "open_martha_calls");
+    JW_KEY(w, "open_martha_calls");
     jw_int(w, (long long)res->n_martha_open);
     jw_close(w, '}');
 }
@@ -389,34 +422,34 @@ static void escalation(jw *w, const vigil_escalation_result *res)
 static void alert_open(jw *w, const vigil_esc_alert *a)
 {
     jw_open(w, '{');
-    jw_key(w, "alert_id");
+    JW_KEY(w, "alert_id");
     jw_int(w, (long long)a->id);
-    jw_key(w, "kind");
+    JW_KEY(w, "kind");
     jw_str(w, a->kind == VIGIL_ESC_ALERT_MARTHA ? "marthas-rule" : "episode");
-    jw_key(w, "level");
+    JW_KEY(w, "level");
     jw_str(w, vigil_escalation_level_name(a->level));
-    jw_key(w, "notify");
+    JW_KEY(w, "notify");
     jw_str(w, vigil_escalation_level_text(a->level));
-    jw_key(w, "raised_at");
+    JW_KEY(w, "raised_at");
     jw_time(w, a->opened_ms);
-    jw_key(w, "last_sent_at");
+    JW_KEY(w, "last_sent_at");
     jw_time(w, a->last_sent_ms);
-    jw_key(w, "n_sent");
+    JW_KEY(w, "n_sent");
     jw_int(w, (int)a->n_sent);
-    jw_key(w, "rota_step");
+    JW_KEY(w, "rota_step");
     jw_int(w, (int)a->rota_step);
-    jw_key(w, "acknowledged");
+    JW_KEY(w, "acknowledged");
     jw_bool(w, a->ack.action != VIGIL_ESC_ACK_NONE);
-    jw_key(w, "ack");
+    JW_KEY(w, "ack");
     if (a->ack.action == VIGIL_ESC_ACK_NONE) {
         jw_null(w);
     } else {
         jw_open(w, '{');
-        jw_key(w, "action");
+        JW_KEY(w, "action");
         jw_str(w, vigil_escalation_ack_action_name(a->ack.action));
-        jw_key(w, "by");
+        JW_KEY(w, "by");
         jw_str(w, a->ack.by);
-        jw_key(w, "at");
+        JW_KEY(w, "at");
         jw_time(w, a->ack.at_ms);
         jw_close(w, '}');
     }
@@ -432,7 +465,7 @@ static void alerts(jw *w, const srv_patient *p)
     for (size_t i = 0; i < p->esc.n_martha; i++) {
         alert_open(w, &p->esc.martha[i]);
         const srv_alert_link *l = vigil__srv_pat_link(p, p->esc.martha[i].id);
-        jw_key(w, "call_id");
+        JW_KEY(w, "call_id");
         if (l != NULL && l->call_id > 0) {
             jw_int(w, (long long)l->call_id);
         } else {
@@ -450,80 +483,80 @@ static void patient_view(jw *w, const vigil_server *srv, const srv_patient *p,
     vigil_escalation_result res;
     vigil__srv_esc_view(srv, p, now_ms, &res);
     jw_open(w, '{');
-    jw_key(w, "patient");
+    JW_KEY(w, "patient");
     jw_open(w, '{');
-    jw_key(w, "id");
+    JW_KEY(w, "id");
     jw_int(w, (long long)p->id);
-    jw_key(w, "nhs_number");
+    JW_KEY(w, "nhs_number");
     jw_str(w, p->nhs);
-    jw_key(w, "mrn");
+    JW_KEY(w, "mrn");
     jw_str(w, p->mrn);
-    jw_key(w, "name");
+    JW_KEY(w, "name");
     jw_str(w, e != NULL ? e->patient.name : "");
     jw_close(w, '}');
-    jw_key(w, "ward");
+    JW_KEY(w, "ward");
     jw_str(w, p->ward);
-    jw_key(w, "bed");
+    JW_KEY(w, "bed");
     jw_str(w, p->bed);
-    jw_key(w, "news2");
+    JW_KEY(w, "news2");
     shown_news2(w, p);
-    jw_key(w, "ai");
+    JW_KEY(w, "ai");
     if (p->has_news2 && p->has_ai && !p->opted_out) {
         ai(w, p->ai_prob, p->ai_low_confidence, p->ai_version);
     } else {
         jw_null(w);
     }
-    jw_key(w, "escalation");
+    JW_KEY(w, "escalation");
     escalation(w, &res);
-    jw_key(w, "observations");
+    JW_KEY(w, "observations");
     jw_open(w, '{');
-    jw_key(w, "last_at");
+    JW_KEY(w, "last_at");
     jw_time(w, e != NULL ? e->last_obs_ms : p->news2_t_ms);
-    jw_key(w, "due_at");
+    JW_KEY(w, "due_at");
     jw_time(w, res.has_obs_due ? res.obs_due_ms : 0);
-    jw_key(w, "overdue");
+    JW_KEY(w, "overdue");
     jw_bool(w, res.obs_overdue);
-    jw_key(w, "stale");
+    JW_KEY(w, "stale");
     jw_bool(w, res.news2_stale);
     jw_close(w, '}');
-    jw_key(w, "alerts");
+    JW_KEY(w, "alerts");
     alerts(w, p);
-    jw_key(w, "daily");
+    JW_KEY(w, "daily");
     jw_open(w, '{');
-    jw_key(w, "answer");
+    JW_KEY(w, "answer");
     if (p->has_daily) {
         jw_str(w, vigil_store_feeling_name(p->daily));
     } else {
         jw_null(w);
     }
-    jw_key(w, "at");
+    JW_KEY(w, "at");
     jw_time(w, p->has_daily ? p->daily_ms : 0);
-    jw_key(w, "worse");
+    JW_KEY(w, "worse");
     jw_bool(w, res.ward_list_worse);
-    jw_key(w, "due");
+    JW_KEY(w, "due");
     jw_bool(w, res.feels_due);
     jw_close(w, '}');
-    jw_key(w, "ai_opted_out");
+    JW_KEY(w, "ai_opted_out");
     jw_bool(w, p->opted_out);
-    jw_key(w, "scale2");
+    JW_KEY(w, "scale2");
     jw_open(w, '{');
-    jw_key(w, "in_force");
+    JW_KEY(w, "in_force");
     jw_bool(w, p->scale2);
-    jw_key(w, "since");
+    JW_KEY(w, "since");
     jw_time(w, p->scale2 ? p->scale2_since_ms : 0);
     jw_close(w, '}');
-    jw_key(w, "plan");
+    JW_KEY(w, "plan");
     jw_open(w, '{');
-    jw_key(w, "active");
+    JW_KEY(w, "active");
     jw_bool(w, p->plan_stored);
-    jw_key(w, "applies_here");
+    JW_KEY(w, "applies_here");
     jw_bool(w, p->plan.present);
-    jw_key(w, "review_at");
+    JW_KEY(w, "review_at");
     jw_time(w, p->plan_stored ? p->plan_review_ms : 0);
-    jw_key(w, "expires_at");
+    JW_KEY(w, "expires_at");
     jw_time(w, p->plan_stored ? p->plan_expires_ms : 0);
     jw_close(w, '}');
-    jw_key(w, "marthas_unreviewed");
+    JW_KEY(w, "marthas_unreviewed");
     jw_int(w, e != NULL ? e->state.n_unreviewed_marthas : 0);
     jw_close(w, '}');
 }
@@ -535,11 +568,11 @@ char *vigil__srv_ward_list_text(const vigil_server *srv, const char *ward, int64
     jw w;
     memset(&w, 0, sizeof w);
     jw_open(&w, '{');
-    jw_key(&w, "ward");
+    JW_KEY(&w, "ward");
     jw_str(&w, ward);
-    jw_key(&w, "at");
+    JW_KEY(&w, "at");
     jw_time(&w, now_ms);
-    jw_key(&w, "patients");
+    JW_KEY(&w, "patients");
     jw_open(&w, '[');
     for (size_t i = 0; i < n; i++) {
         if (ps[i] != NULL) {
@@ -547,12 +580,13 @@ char *vigil__srv_ward_list_text(const vigil_server *srv, const char *ward, int64
         }
     }
     jw_close(&w, ']');
-    jw_key(&w, "scoring");
+    JW_KEY(&w, "scoring");
     jw_str(&w, scoring);
     jw_close(&w, '}');
     if (w.oom) {
         free(w.s);
         return NULL;
     }
+    w.s[w.n] = '\0'; /* jw_raw keeps a byte for it */
     return w.s;
 }

@@ -5,8 +5,10 @@
  * byte for byte the jansson views.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/server_int.h"
 #include "vigil_test.h"
@@ -29,6 +31,71 @@ static void time_parse_reads_zones_and_refuses_local_times(void **s)
     char b[32];
     vigil__srv_time_format(INT64_C(1751634900250), b);
     assert_string_equal(b, "2025-07-04T13:15:00.250Z");
+}
+
+/* What vigil__srv_time_format wrote before its fast path: gmtime_r and
+ * snprintf. */
+static void time_reference(int64_t t_ms, char out[32])
+{
+    int64_t s = t_ms >= 0 ? t_ms / 1000 : -((-t_ms + 999) / 1000);
+    int ms = (int)(t_ms - s * 1000);
+    time_t tt = (time_t)s;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL) {
+        snprintf(out, 32, "invalid");
+        return;
+    }
+    char b[96];
+    snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    snprintf(out, 32, "%.31s", b);
+}
+
+static void time_format_matches_gmtime_over_the_whole_fast_range(void **s)
+{
+    (void)s;
+    const int64_t edges[] = {0,
+                             999,
+                             1000,
+                             86399999,
+                             86400000,
+                             INT64_C(951782400000) /* 2000-02-29 */,
+                             INT64_C(951868799999),
+                             INT64_C(4107542400000) /* 2100-03-01 */,
+                             INT64_C(4107455999999),
+                             INT64_C(253402300799999) /* 9999-12-31 end */,
+                             INT64_C(253402300800000) /* 10000: the slow path */,
+                             -1,
+                             -1000,
+                             -1001,
+                             INT64_C(-62135596800000),
+                             INT64_C(1751634900250)};
+    char got[32], want[32];
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        vigil__srv_time_format(edges[i], got);
+        time_reference(edges[i], want);
+        assert_string_equal(got, want);
+    }
+    /* every day's first and last millisecond from 1970 to 2200, then random
+     * instants up to 9999 */
+    for (int64_t day = 0; day < 230 * 366; day++) {
+        for (int k = 0; k < 2; k++) {
+            int64_t t = day * 86400000 + (k == 0 ? 0 : 86399999);
+            vigil__srv_time_format(t, got);
+            time_reference(t, want);
+            assert_string_equal(got, want);
+        }
+    }
+    uint64_t x = UINT64_C(0x9E3779B97F4A7C15);
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int64_t t = (int64_t)(x % UINT64_C(253402300800000));
+        vigil__srv_time_format(t, got);
+        time_reference(t, want);
+        assert_string_equal(got, want);
+    }
 }
 
 static void source_ids_are_unique_per_set_and_fit(void **s)
@@ -345,7 +412,10 @@ static void random_patient(uint64_t *r, srv_patient *p, vigil_store_ward_entry *
 {
     memset(p, 0, sizeof *p);
     memset(e, 0, sizeof *e);
-    p->id = 1 + rnd(r, 100000);
+    /* now and then an id no store gives, so every digit path of the writer
+     * is compared: negative, the most negative */
+    int sign = rnd(r, 40);
+    p->id = sign == 0 ? INT64_MIN : sign == 1 ? -(1 + rnd(r, 100000)) : 1 + rnd(r, 100000);
     snprintf(p->nhs, sizeof p->nhs, "%010d", rnd(r, 1000000000));
     snprintf(p->mrn, sizeof p->mrn, "%s", odd_text[rnd(r, 9)]);
     snprintf(p->ward, sizeof p->ward, "W%02d", rnd(r, 3));
@@ -465,6 +535,7 @@ static void ward_list_json_is_byte_for_byte_the_patient_views(void **s)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(time_parse_reads_zones_and_refuses_local_times),
+    cmocka_unit_test(time_format_matches_gmtime_over_the_whole_fast_range),
     cmocka_unit_test(source_ids_are_unique_per_set_and_fit),
     cmocka_unit_test(maps_hold_many_keys),
     cmocka_unit_test(sessions_expire_when_idle_or_old_and_end_on_sign_out),
