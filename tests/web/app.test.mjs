@@ -154,6 +154,16 @@ try {
   C.check(await page.$$eval('#history img, #history script', (n) => n.length) === 0, 'stored XSS made no element');
   C.check((await page.textContent('#history')).includes(XSS), 'stored XSS shown as its text');
 
+  // the 5 s refresh replaces the escalation history, never leaves it standing empty
+  // while it waits for the server (it did, for a request's length, every 5 s)
+  await page.evaluate(() => {
+    window.__historyEmpty = 0;
+    const h = document.getElementById('history');
+    new MutationObserver(() => { if (!h.firstChild) window.__historyEmpty++; }).observe(h, { childList: true });
+  });
+  await page.waitForTimeout(5600);
+  C.check(await page.evaluate(() => window.__historyEmpty) === 0, 'the refresh never leaves the escalation history empty');
+
   // record a set, NEWS2 as it is typed
   await typeInto(page, '#record-set input[name=rr]', '23');
   await typeInto(page, '#record-set input[name=spo2]', '95');

@@ -332,8 +332,10 @@ function historyWhat(e) {
 }
 
 async function renderHistory() {
-  const box = clear(document.getElementById('history'));
+  /* read first, then replace: the history never stands empty while a refresh waits
+     for the server (it blanked every 5 s for a request's length) */
   const r = await api('GET', '/api/patients/' + id + '/history');
+  const box = clear(document.getElementById('history'));
   if (!r.ok) {
     box.append(el('p', {}, 'The history could not be loaded: ' + (r.body && r.body.error ? r.body.error.message : r.status)));
     return;
