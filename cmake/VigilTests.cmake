@@ -9,6 +9,12 @@ set(VIGIL_TEST_ENV
     "VIGIL_TRAIN_BIN=${CMAKE_BINARY_DIR}/vigil-train"
     "VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}"
     "VIGIL_DATA_DIR=${PROJECT_SOURCE_DIR}/../shared/data")
+# whether this build has the PostgreSQL backend (tests that need it skip without)
+if(VIGIL_STORE_PG)
+  list(APPEND VIGIL_TEST_ENV "VIGIL_STORE_PG_BUILT=1")
+else()
+  list(APPEND VIGIL_TEST_ENV "VIGIL_STORE_PG_BUILT=0")
+endif()
 if(VIGIL_SANITIZE)
   list(APPEND VIGIL_TEST_ENV "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0"
        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")

@@ -41,9 +41,15 @@ if os.environ.get("VIGIL_PG_INNER") != "1":
         print("SKIP: PostgreSQL 15 or pg_virtualenv not installed (scripts/setup.sh installs "
               "postgresql-15 postgresql-common)")
         sys.exit(77)
+    if os.environ.get("VIGIL_STORE_PG_BUILT") == "0":
+        print("SKIP: this build has no PostgreSQL backend (VIGIL_STORE_PG is OFF: configure with "
+              "-DVIGIL_STORE_PG=ON once libpq-dev is installed)")
+        sys.exit(77)
     vigil_bin()
     replay_data()
-    env = dict(os.environ, VIGIL_PG_INNER="1")
+    # a port of its own: pg_virtualenv's pg_createcluster counts only the clusters of
+    # its own throw-away config, so two at once (store_pg.cluster_start) both took 5432
+    env = dict(os.environ, VIGIL_PG_INNER="1", PGPORT=str(free_port()))
     r = subprocess.run(["pg_virtualenv", "-t", "-v", "15", "-o", "fsync=on",
                         sys.executable, os.path.abspath(__file__)], env=env)
     sys.exit(r.returncode)

@@ -33,6 +33,11 @@ start)
   # the cluster lives as long as this background pg_virtualenv, which waits
   # for DIR/stop; fsync=on: pg_virtualenv turns it off by default, and the
   # suite checks durable commits
+  # a port of its own: pg_createcluster counts only the clusters of this
+  # throw-away config, so two clusters at once (reliability.test_kill9_pg) both
+  # took 5432 and the second did not start
+  PGPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  export PGPORT
   setsid pg_virtualenv -t -v 15 -o fsync=on -o synchronous_commit=on -o max_connections=200 \
     sh -c 'env | grep "^PG" | sed "s/^/export /" >"$0/env.tmp" && mv "$0/env.tmp" "$0/env";
            while [ ! -e "$0/stop" ]; do sleep 0.2; done' "$dir" \
