@@ -7,7 +7,8 @@ Checks, each violation one line on stdout, exit 1 when there is any:
   includes  every quoted include in src/<mod>/ and include/vigil/ maps to the module that
             implements it (HEADER_MODULE); the edge must be in ALLOWED; a private header
             (`*_int.h`, or any file under src/) of another module is never included;
-            engine and network headers (SYSTEM_ONLY) only in the modules that own them.
+            engine and network headers (SYSTEM_ONLY) only in the modules that own them;
+            test-support headers (TEST_ONLY) nowhere in src/ but their implementation.
   archives  (with BUILD_DIR) every symbol a module's archive leaves undefined and another
             module's archive defines: that edge must be in ALLOWED too, so a link that
             breaks the layering fails even without an include (an `extern` prototype).
@@ -56,9 +57,12 @@ HEADER_MODULE = {
     "data": "data", "fhir": "fhir", "hl7": "hl7", "mllp": "hl7", "replay": "replay",
     "monitor": "monitor",
     "server": "server", "ai_scorer": "server",
-    "store": "store", "audit": "store",
+    "store": "store", "audit": "store", "store_test": "store",
     "train": "train",
 }
+
+# Public headers for tests only: no file under src/ includes them but their implementation.
+TEST_ONLY = {"vigil/store_test.h": "src/store/store_test.c"}
 
 # System headers only the named source folders may include (prefix match on the path).
 SYSTEM_ONLY = [
@@ -118,6 +122,9 @@ def check_includes(src_dir):
                     if pat.search(inc) and not rel.startswith(owners):
                         bad.append(f"{where}: {mod} includes <{inc}>, which only "
                                    f"{', '.join(owners)} may use")
+                continue
+            if inc in TEST_ONLY and rel != TEST_ONLY[inc] and not rel.startswith("include/"):
+                bad.append(f"{where}: {mod} includes {inc}, test support only")
                 continue
             if inc.startswith("vigil/"):
                 target = HEADER_MODULE.get(os.path.splitext(inc[len("vigil/"):])[0])

@@ -7,10 +7,12 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -34,6 +36,46 @@ static inline char *vigil_test_mkdtemp(char *out, size_t cap, const char *name)
         return NULL;
     }
     return mkdtemp(out);
+}
+
+/*
+ * The store URI a test opens in its fresh directory dir: $VIGIL_TEST_STORE_URI
+ * with each "{dir}" replaced by dir ("faulty:{dir}/ward.db", or a PostgreSQL
+ * URI), else the plain path dir/ward.db (SQLite). Returns false when it does
+ * not fit in cap.
+ */
+static inline bool vigil_test_store_uri(char *out, size_t cap, const char *dir)
+{
+    const char *tmpl = getenv("VIGIL_TEST_STORE_URI");
+    if (tmpl == NULL || tmpl[0] == '\0') {
+        int w = snprintf(out, cap, "%s/ward.db", dir);
+        return w >= 0 && (size_t)w < cap;
+    }
+    size_t n = 0;
+    for (const char *c = tmpl; *c != '\0'; c++) {
+        if (strncmp(c, "{dir}", 5) == 0) {
+            int w = snprintf(out + n, cap - n, "%s", dir);
+            if (w < 0 || (size_t)w >= cap - n) {
+                return false;
+            }
+            n += (size_t)w;
+            c += 4;
+        } else {
+            if (n + 1 >= cap) {
+                return false;
+            }
+            out[n++] = *c;
+        }
+    }
+    out[n] = '\0';
+    return true;
+}
+
+/* The store at uri is an SQLite file (a path, or faulty: on one): raw
+ * SQLite checks apply. */
+static inline bool vigil_test_store_is_sqlite(const char *uri)
+{
+    return strstr(uri, "://") == NULL;
 }
 
 #define VIGIL_TEST_MAIN(tests)                                                                     \

@@ -833,6 +833,18 @@ static vigil_status faulty_patient_ward(void *be, int64_t patient_id, char out_w
     return vigil__faulty_leave(f, "patient_ward", fail_commit, rc, err);
 }
 
+static vigil_status faulty_count_rows(void *be, const char *table, const char *where, int64_t *out_n, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "count_rows", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->count_rows(f->inner->be, table, where, out_n, err);
+    return vigil__faulty_leave(f, "count_rows", fail_commit, rc, err);
+}
+
 const vigil__store_ops vigil__faulty_ops = {
     .name = "faulty",
     .open = vigil__faulty_open,
@@ -909,4 +921,5 @@ const vigil__store_ops vigil__faulty_ops = {
     .audit_read = faulty_audit_read,
     .set_rows = faulty_set_rows,
     .patient_ward = faulty_patient_ward,
+    .count_rows = faulty_count_rows,
 };

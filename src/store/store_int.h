@@ -423,6 +423,10 @@ typedef struct vigil__store_ops {
     /* the ward of a patient's open bed stay, unaudited (set_rows.c checks) */
     vigil_status (*patient_ward)(void *be, int64_t patient_id,
                                  char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
+    /* test support (vigil/store_test.h; store_test.c checks table): rows of
+     * table matching the SQL condition where (NULL: all). Unaudited. */
+    vigil_status (*count_rows)(void *be, const char *table, const char *where, int64_t *out_n,
+                               vigil_err *err);
 } vigil__store_ops;
 
 typedef struct vigil__wl_cache vigil__wl_cache; /* wardlist.c */

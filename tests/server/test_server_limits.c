@@ -27,7 +27,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +37,14 @@
 #include "server/server_int.h"
 #include "vigil/mllp.h"
 #include "vigil/server.h"
+#include "vigil/store.h"
+#include "vigil/store_test.h"
 #include "vigil_test.h"
 
 typedef struct fx {
     char dir[256];
-    char db[320];
+    char path[320]; /* the SQLite file under dir (when the store is one) */
+    char db[400];   /* the store URI the server opens (vigil_test_store_uri) */
     vigil_server_config cfg;
     vigil_server *srv;
 } fx;
@@ -59,7 +61,10 @@ static int setup(void **state)
     if (x == NULL || vigil_test_mkdtemp(x->dir, sizeof x->dir, "vigil-lim") == NULL) {
         return -1;
     }
-    snprintf(x->db, sizeof x->db, "%s/ward.db", x->dir);
+    snprintf(x->path, sizeof x->path, "%s/ward.db", x->dir);
+    if (!vigil_test_store_uri(x->db, sizeof x->db, x->dir)) {
+        return -1;
+    }
     vigil_server_config_init(&x->cfg);
     x->cfg.db = x->db;
     x->cfg.log = quiet;
@@ -74,7 +79,7 @@ static int teardown(void **state)
     char p[400];
     const char *suffix[] = {"", "-wal", "-shm"};
     for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", x->db, suffix[i]);
+        snprintf(p, sizeof p, "%s%s", x->path, suffix[i]);
         unlink(p);
     }
     rmdir(x->dir);
@@ -608,19 +613,16 @@ static void peer_outside_the_mllp_allowlist_is_closed_at_accept_and_counted(void
     assert_int_equal(stats(x).mllp_refused_addr, 1);
 }
 
+/* Audit records matching where, through a store handle of its own (any backend). */
 static int audit_count(fx *x, const char *where)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit WHERE %s", where);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int n = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
-    return n;
+    vigil_store *st = NULL;
+    vigil_err err = {0};
+    assert_int_equal(vigil_store_open(x->db, 0, &st, &err), VIGIL_OK);
+    int64_t n = -1;
+    assert_int_equal(vigil_store_count_rows(st, "audit", where, &n, &err), VIGIL_OK);
+    vigil_store_close(st);
+    return (int)n;
 }
 
 #define ADT_FMT                                                                                    \

@@ -13,15 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/sqlite/sqlite_int.h"
 #include "vigil/audit.h"
 #include "vigil/news2.h"
 #include "vigil/store.h"
+#include "vigil/store_test.h"
 #include "vigil/ward.h"
 #include "vigil_test.h"
-#ifdef VIGIL_TEST_HAVE_PG
-#include <libpq-fe.h>
-#endif
 
 typedef struct fx {
     char dir[256];
@@ -47,25 +44,9 @@ static inline void fx_paths(fx *f)
     /* $VIGIL_TEST_STORE_URI, each "{dir}" replaced by this test's fresh folder
      * ("faulty:{dir}/ward.db": the same suite through the faulty: wrapper), or
      * the plain path (docs/store.md, "Conformance and faults") */
-    const char *tmpl = getenv("VIGIL_TEST_STORE_URI");
-    if (tmpl == NULL || tmpl[0] == '\0') {
-        snprintf(f->uri, sizeof f->uri, "%s", f->path);
-        return;
-    }
-    size_t n = 0;
-    for (const char *c = tmpl; *c != '\0' && n + 1 < sizeof f->uri; c++) {
-        if (strncmp(c, "{dir}", 5) == 0) {
-            int w = snprintf(f->uri + n, sizeof f->uri - n, "%s", f->dir);
-            n = w < 0 ? n : n + (size_t)w;
-            c += 4;
-        } else {
-            f->uri[n++] = *c;
-        }
-    }
-    if (n >= sizeof f->uri) {
+    if (!vigil_test_store_uri(f->uri, sizeof f->uri, f->dir)) {
         fail_msg("VIGIL_TEST_STORE_URI too long");
     }
-    f->uri[n] = '\0';
 }
 
 /* A second, independent store beside the case's own (to compare two
@@ -131,13 +112,31 @@ static inline bool fx_is_pg(const fx *f)
     return strncmp(f->uri, "postgresql:", 11) == 0 || strncmp(f->uri, "postgres:", 9) == 0;
 }
 
-/* A raw connection to the same file, for checks and tampering: SQLite's own;
- * on PostgreSQL the case is skipped, saying so (counted in docs/store.md). */
+/* The store is an SQLite file at f->path (opened as a path, or through
+ * faulty: on one): what the raw-SQLite checks below need. */
+static inline bool fx_is_sqlite(const fx *f)
+{
+    return vigil_test_store_is_sqlite(f->uri);
+}
+
+/* Skip the calling test unless the store is an SQLite file: for the checks
+ * of a SQLite property (its schema, pragmas, triggers, raw tampering). */
+static inline void fx_need_sqlite(const fx *f, const char *why)
+{
+    if (!fx_is_sqlite(f)) {
+        fprintf(stderr, "skipped: %s is SQLite's own (%s); the store here is %s\n", why,
+                "raw access to its file", f->uri);
+        skip();
+    }
+}
+
+/* A raw connection to the same SQLite file, for checks of SQLite's own
+ * properties and tampering (fx_need_sqlite first). */
 static inline sqlite3 *fx_raw(const fx *f)
 {
-    if (fx_is_pg(f)) {
-        fprintf(stderr, "SKIP: reads or tampers with SQLite's file (fx_raw); not run on "
-                        "PostgreSQL\n");
+    if (!fx_is_sqlite(f)) {
+        fprintf(stderr, "skipped: reads or tampers with SQLite's file (fx_raw); the store here "
+                        "is %s\n", f->uri);
         skip();
     }
     sqlite3 *db = NULL;
@@ -166,41 +165,58 @@ static inline int fx_exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-#ifdef VIGIL_TEST_HAVE_PG
-/* One integer from sql on the PostgreSQL database (-1 when no row). */
-static inline int64_t fx_pg_int(const fx *f, const char *sql)
+/* Rows of a table matching a condition, through the store whatever its
+ * backend (vigil_store_count_rows): sql is "SELECT count(*) FROM table" with
+ * an optional " WHERE condition" (SQL both SQLite and PostgreSQL read). */
+static inline int64_t fx_count_in(vigil_store *st, const char *sql)
 {
-    PGconn *c = PQconnectdb(f->uri);
-    if (PQstatus(c) != CONNECTION_OK) {
-        fail_msg("connect %s: %s", f->uri, PQerrorMessage(c));
+    static const char head[] = "SELECT count(*) FROM ";
+    if (strncmp(sql, head, sizeof head - 1) != 0) {
+        fail_msg("fx_count takes \"SELECT count(*) FROM table [WHERE ...]\", not: %s", sql);
+        return -1;
     }
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    const char *t = sql + sizeof head - 1;
+    size_t n = strcspn(t, " ");
+    char table[64];
+    if (n == 0 || n >= sizeof table) {
+        fail_msg("fx_count: no table in: %s", sql);
+        return -1;
+    }
+    memcpy(table, t, n);
+    table[n] = '\0';
+    const char *where = NULL;
+    if (t[n] != '\0') {
+        if (strncmp(t + n, " WHERE ", 7) != 0) {
+            fail_msg("fx_count: only \"WHERE condition\" may follow the table in: %s", sql);
+            return -1;
+        }
+        where = t + n + 7;
     }
     int64_t v = -1;
-    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
-        const char *t = PQgetvalue(r, 0, 0);
-        /* a boolean as SQLite gives it: 1 or 0 */
-        v = strcmp(t, "t") == 0 ? 1 : strcmp(t, "f") == 0 ? 0 : strtoll(t, NULL, 10);
+    vigil_err e = {0};
+    if (vigil_store_count_rows(st, table, where, &v, &e) != VIGIL_OK) {
+        fail_msg("count rows %s: %s", sql, e.msg);
     }
-    PQclear(r);
-    PQfinish(c);
     return v;
 }
-#endif
 
-/* One integer read by sql (plain SQL both engines take) from the store. */
+/* fx_count_in on the test's store. */
 static inline int64_t fx_count(const fx *f, const char *sql)
 {
-#ifdef VIGIL_TEST_HAVE_PG
-    if (fx_is_pg(f)) {
-        return fx_pg_int(f, sql);
+    return fx_count_in(f->st, sql);
+}
+
+/* fx_count_in on a second handle of the same store, opened for the call: what
+ * another connection (process, node) sees, i.e. what was committed. */
+static inline int64_t fx_count_other(const fx *f, const char *sql)
+{
+    vigil_store *other = NULL;
+    vigil_err e = {0};
+    if (vigil_store_open(f->uri, 0, &other, &e) != VIGIL_OK) {
+        fail_msg("open a second handle: %s", e.msg);
     }
-#endif
-    sqlite3 *db = fx_raw(f);
-    int64_t v = fx_int(db, sql);
-    sqlite3_close(db);
+    int64_t v = fx_count_in(other, sql);
+    vigil_store_close(other);
     return v;
 }
 

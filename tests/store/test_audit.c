@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 #include <sys/wait.h>
 
+#include "store/sqlite/sqlite_int.h" /* vigil__sqlite_db: the synchronous=FULL check */
 #include "store_fixture.h"
 
 /* Some activity: a patient, two observation sets, a ward list read. */
@@ -40,6 +41,7 @@ static int fx_setup_activity(void **state)
 
 static sqlite3 *tamper_open(const fx *f)
 {
+    fx_need_sqlite(f, "tampering with the audit table's rows by raw SQL");
     sqlite3 *db = fx_raw(f);
     assert_int_equal(fx_exec(db, "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete"),
                      SQLITE_OK);
@@ -270,41 +272,35 @@ static void put_s(uint8_t **p, const char *s)
 static void record_hash_matches_an_independent_computation_of_the_format(void **state)
 {
     fx *f = *state;
-    sqlite3 *db = fx_raw(f);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT seq, t_ms, actor, action, entity, entity_id, "
-                                        "patient_id, reason, detail, prev_hash, hash FROM audit "
-                                        "ORDER BY seq",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    /* the records as the store gives them back, whatever the backend */
+    static vigil_audit_record rec[8];
+    size_t n_rec = 0;
+    assert_int_equal(vigil_audit_read(f->st, &FX_NURSE, 1, rec, 6, &n_rec, NULL), VIGIL_OK);
     uint8_t prev[32] = {0};
     int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    for (size_t i = 0; i < n_rec; i++) {
+        const vigil_audit_record *r = &rec[i];
         uint8_t buf[2048], *p = buf;
         memcpy(p, prev, 32);
         p += 32;
         memcpy(p, "vigil-audit-v1", 14);
         p += 14;
-        put_u64(&p, (uint64_t)sqlite3_column_int64(st, 0));
-        put_u64(&p, (uint64_t)sqlite3_column_int64(st, 1));
-        put_s(&p, (const char *)sqlite3_column_text(st, 2));
-        put_s(&p, (const char *)sqlite3_column_text(st, 3));
-        put_s(&p, (const char *)sqlite3_column_text(st, 4));
-        put_u64(&p, (uint64_t)sqlite3_column_int64(st, 5));
-        put_u64(&p, (uint64_t)sqlite3_column_int64(st, 6));
-        put_s(&p, (const char *)sqlite3_column_text(st, 7));
-        put_s(&p, (const char *)sqlite3_column_text(st, 8));
+        put_u64(&p, (uint64_t)r->seq);
+        put_u64(&p, (uint64_t)r->t_ms);
+        put_s(&p, r->actor);
+        put_s(&p, r->action);
+        put_s(&p, r->entity);
+        put_u64(&p, (uint64_t)r->entity_id);
+        put_u64(&p, (uint64_t)r->patient_id);
+        put_s(&p, r->reason);
+        put_s(&p, r->detail);
         uint8_t h[32];
         SHA256(buf, (size_t)(p - buf), h);
-        assert_int_equal(sqlite3_column_bytes(st, 9), 32);
-        assert_memory_equal(sqlite3_column_blob(st, 9), prev, 32);
-        assert_memory_equal(sqlite3_column_blob(st, 10), h, 32);
+        assert_memory_equal(r->prev_hash, prev, 32);
+        assert_memory_equal(r->hash, h, 32);
         memcpy(prev, h, 32);
         n++;
     }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
     assert_int_equal(n, 6);
 }
 
@@ -315,6 +311,7 @@ static void edited_vital_sign_in_obs_set_is_detected_at_its_audit_record(void **
 {
     fx *f = *state;
     assert_true(fx_verify(f).ok);
+    fx_need_sqlite(f, "editing an obs_set row by raw SQL");
     sqlite3 *db = fx_raw(f);
     sqlite3_stmt *q = NULL;
     assert_int_equal(sqlite3_prepare_v2(db,
@@ -438,6 +435,7 @@ static void removed_newest_records_are_detected_as_truncation(void **state)
 static void audit_table_refuses_update_and_delete(void **state)
 {
     fx *f = *state;
+    fx_need_sqlite(f, "the audit table's triggers");
     sqlite3 *db = fx_raw(f);
     assert_int_equal(fx_exec(db, "UPDATE audit SET reason = 'x' WHERE seq = 1"), SQLITE_CONSTRAINT);
     assert_int_equal(fx_exec(db, "DELETE FROM audit WHERE seq = 6"), SQLITE_CONSTRAINT);
@@ -488,22 +486,20 @@ static void ward_list_is_audited_in_records_naming_every_patient_shown(void **st
                      VIGIL_OK);
     assert_int_equal(l.n, N);
     assert_int_equal(fx_audit_count(f), before + 2);
-    if (fx_is_pg(f)) { /* fx_raw skips the rest there: the list is freed first */
-        vigil_store_ward_list_fini(&l);
-    }
-    sqlite3 *db = fx_raw(f);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT detail, actor, reason FROM audit WHERE action = "
-                                        "'ward.list' ORDER BY seq",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    static vigil_audit_record rec[8];
+    size_t n_rec = 0;
+    assert_int_equal(vigil_audit_read(f->st, &FX_NURSE, before + 1, rec, 8, &n_rec, NULL),
+                     VIGIL_OK);
+    assert_int_equal(n_rec, 2);
     bool seen[N] = {false};
     int parts = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *d = (const char *)sqlite3_column_text(st, 0);
-        assert_string_equal(sqlite3_column_text(st, 1), "nurse.jo");
-        assert_string_equal(sqlite3_column_text(st, 2), "direct care");
+    for (size_t r = 0; r < n_rec; r++) {
+        if (strcmp(rec[r].action, "ward.list") != 0) {
+            continue;
+        }
+        const char *d = rec[r].detail;
+        assert_string_equal(rec[r].actor, "nurse.jo");
+        assert_string_equal(rec[r].reason, "direct care");
         char head[64];
         snprintf(head, sizeof head, "ward 7C (part %d/2): patients ", ++parts);
         assert_int_equal(strncmp(d, head, strlen(head)), 0);
@@ -522,8 +518,6 @@ static void ward_list_is_audited_in_records_naming_every_patient_shown(void **st
             p = *end == ' ' ? end + 1 : end;
         }
     }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
     assert_int_equal(parts, 2);
     for (size_t i = 0; i < l.n; i++) { /* every patient shown is named */
         bool named = false;
@@ -577,6 +571,7 @@ static int run_cli(const char *path, char *out, size_t cap)
 static void audit_verify_command_prints_ok_or_the_first_failure(void **state)
 {
     fx *f = *state;
+    fx_need_sqlite(f, "`vigil audit verify --db` on the file");
     vigil_store_close(f->st); /* as an operator would run it: another process */
     f->st = NULL;
     char out[1024];

@@ -14,6 +14,7 @@
  */
 #include <sys/stat.h>
 
+#include "store/sqlite/sqlite_int.h"
 #include "store_fixture.h"
 
 static sqlite3_mem_methods real_mem;

@@ -38,6 +38,7 @@ static void filled_in_hospital_number_is_seen_by_the_next_set(void **state)
 static void change_committed_by_another_connection_is_seen(void **state)
 {
     fx *f = *state;
+    fx_need_sqlite(f, "the SQLite backend's patient cache, changed under it by raw SQL");
     char nhs[11];
     fx_nhs(4102, nhs);
     vigil_store_put a, b;

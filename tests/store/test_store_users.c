@@ -162,6 +162,7 @@ static void disabled_user_cannot_sign_in_and_new_password_replaces_old(void **st
 static void stored_enum_names_are_the_ones_the_schema_accepts(void **state)
 {
     fx *f = *state;
+    fx_need_sqlite(f, "the SQLite schema's CHECKs, by raw INSERT");
     sqlite3 *db = fx_raw(f);
     char nhs[11];
     fx_nhs(4002, nhs);

@@ -374,6 +374,10 @@ void sq_obs_bind(sqlite3_stmt *st, int i, const vigil_obs *obs);
 /* True when a and b hold the same set content (unmeasured equals unmeasured). */
 bool sq_obs_same(const vigil_obs *a, const vigil_obs *b);
 
+/* sq_core.c: test support (vigil_store_count_rows). */
+vigil_status vigil__sq_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
+                                  vigil_err *err);
+
 /* sq_set_rows.c: the monitoring rows (vigil_store_set_rows). */
 vigil_status vigil__sq_set_rows(void *be, int64_t from_ms, int64_t to_ms,
                                 vigil_store_set_row_cb cb, void *ctx, vigil_err *err);
