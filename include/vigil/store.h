@@ -51,7 +51,7 @@
 
 /* The schema version this code writes; each backend records it in the
  * database it migrates (docs/store.md, "Migrations"). */
-#define VIGIL_STORE_SCHEMA_VERSION 10
+#define VIGIL_STORE_SCHEMA_VERSION 11
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -1151,6 +1151,28 @@ vigil_status vigil_password_hash(const char *password, char out[VIGIL_PASSWORD_H
 
 /* True when password matches hash (constant time in the password). */
 bool vigil_password_verify(const char *hash, const char *password);
+
+/* ---- secrets shared by the nodes of one store (issue 15) ----------------- */
+
+#define VIGIL_STORE_SECRET_NAME_MAX 63 /* bytes of a name: a-z, 0-9, '-' and '.' */
+#define VIGIL_STORE_SECRET_MAX 64      /* bytes of a secret */
+
+/*
+ * The secret called name, kept in the store so every process and node using
+ * it has the same one (the bedside codes' key, "bedside-code-key"). When the
+ * store has no secret of that name, candidate (len bytes, 1 to
+ * VIGIL_STORE_SECRET_MAX: fresh random bytes, or a key the caller kept
+ * elsewhere before) is stored; either way out (len bytes) gets the one
+ * stored. Atomic: callers racing on any connections, processes or nodes all
+ * get the first one committed. A stored secret is never changed or removed.
+ * Not audited (no patient data). candidate and out are borrowed for the
+ * call and may be the same buffer.
+ * VIGIL_ERR_ARG for a bad name, length or pointer; VIGIL_ERR_MISMATCH when
+ * the stored secret is not len bytes (out unchanged); VIGIL_ERR_DENIED on a
+ * store opened read-only. Same thread rules as every call on st.
+ */
+vigil_status vigil_store_secret_ensure(vigil_store *st, const char *name, const uint8_t *candidate,
+                                       size_t len, uint8_t *out, vigil_err *err);
 
 /* ---- monitoring rows (issue 14: the live monitor, validate --db) --------- */
 

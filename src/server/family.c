@@ -11,9 +11,11 @@
  *
  * The code is "<patient id>-<admission id>-<tag>" (base32, Crockford's
  * alphabet without I L O U), the tag 40 bits of the keyed BLAKE2b of both ids
- * under a key kept beside the store (<db>.bedside-key, 32 random bytes, mode
- * 600, made at first start), so no table is needed and a code cannot be made
- * without the key. It works only while that admission is open: it ends at
+ * under a key kept in the store (its secret "bedside-code-key", 32 random
+ * bytes stored at the first start, so every node on one database shares it;
+ * a key file a store had beside it before, <db>.bedside-key, is moved in
+ * then), so no table of codes is needed and a code cannot be made without
+ * the key. It works only while that admission is open: it ends at
  * discharge, and a new admission has a new code.
  *
  * Invariants: the family answers never name, place or describe the patient
@@ -147,14 +149,13 @@ static bool code_parse(const vigil_server *srv, const char *typed, int64_t *pati
     return true;
 }
 
-vigil_status vigil__srv_family_init(vigil_server *srv, vigil_err *err)
+/* The key a store file had beside it before the store kept it (<db>.bedside-key,
+ * issue 13): into key, *found set, when the store URI names a file (a plain
+ * path, or one under "sqlite:" or a test's "faulty:") and that file exists. A
+ * key file there but not 32 bytes is an error, as it always was. */
+static vigil_status file_key(const char *db, uint8_t key[32], bool *found, vigil_err *err)
 {
-    pthread_mutex_init(&srv->family.mu, NULL);
-    srv->family.ready = true;
-    char path[4096];
-    const char *db = srv->db;
-    /* the file the store URI names: "faulty:" (a test's wrapper) and "sqlite:" carry a path
-     * (issue 15: a store with no file, PostgreSQL, will need the key kept elsewhere) */
+    *found = false;
     for (;;) {
         if (strncmp(db, "faulty:", 7) == 0) {
             db += 7;
@@ -164,38 +165,56 @@ vigil_status vigil__srv_family_init(vigil_server *srv, vigil_err *err)
             break;
         }
     }
-    /* a store with no file (a postgresql:// URI): a key for this run only */
-    if (strncmp(db, "file:", 5) == 0 || strcmp(db, ":memory:") == 0 || db[0] == '\0' ||
-        strstr(db, "://") != NULL) {
-        randombytes_buf(srv->family.key, sizeof srv->family.key); /* codes last one run */
-        return VIGIL_OK;
+    const char *colon = strchr(db, ':');
+    const char *slash = strchr(db, '/');
+    if (db[0] == '\0' || (colon != NULL && (slash == NULL || colon < slash))) {
+        return VIGIL_OK; /* "file:", ":memory:", "postgresql://": no file beside */
     }
+    char path[4096];
     int n = snprintf(path, sizeof path, "%s.bedside-key", db);
     if (n < 0 || (size_t)n >= sizeof path) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "db", "the store path is too long");
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        randombytes_buf(srv->family.key, sizeof srv->family.key);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        bool ok =
-            fd >= 0 &&
-            write(fd, srv->family.key, sizeof srv->family.key) == (ssize_t)sizeof srv->family.key &&
-            fsync(fd) == 0;
-        if (fd >= 0) {
-            close(fd);
-        }
-        return ok ? VIGIL_OK
-                  : vigil_err_set(err, VIGIL_ERR_IO, "bedside-key",
-                                  "cannot write the bedside-code key %s", path);
+        return VIGIL_OK;
     }
-    ssize_t got = read(fd, srv->family.key, sizeof srv->family.key);
+    ssize_t got = read(fd, key, 32);
     close(fd);
-    if (got != (ssize_t)sizeof srv->family.key) {
+    if (got != 32) {
         return vigil_err_set(err, VIGIL_ERR_IO, "bedside-key",
                              "the bedside-code key %s is not 32 bytes", path);
     }
+    *found = true;
     return VIGIL_OK;
+}
+
+/* REQ FAMILY-KEY-SHARED: the key is the store's (vigil_store_secret_ensure),
+ * so every node on one database makes and accepts the same codes; the first
+ * start stores it (a file key kept beside the store before, or 32 random
+ * bytes), atomically whatever the race between nodes. */
+vigil_status vigil__srv_family_init(vigil_server *srv, vigil_err *err)
+{
+    pthread_mutex_init(&srv->family.mu, NULL);
+    srv->family.ready = true;
+    uint8_t cand[sizeof srv->family.key];
+    bool from_file = false;
+    vigil_status s = file_key(srv->db, cand, &from_file, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!from_file) {
+        randombytes_buf(cand, sizeof cand);
+    }
+    s = vigil_store_secret_ensure(srv->store, "bedside-code-key", cand, sizeof cand,
+                                  srv->family.key, err);
+    if (s == VIGIL_OK && from_file && sodium_memcmp(cand, srv->family.key, sizeof cand) != 0) {
+        vigil__srv_log(srv, "bedside-key",
+                       "the store holds another bedside-code key than the file beside it: the "
+                       "store's is used; codes made with the file's no longer work");
+    }
+    sodium_memzero(cand, sizeof cand);
+    return s;
 }
 
 void vigil__srv_family_fini(vigil_server *srv)

@@ -618,7 +618,7 @@ typedef struct srv_family_slot {
 } srv_family_slot;
 
 typedef struct srv_family {
-    uint8_t key[32]; /* the bedside codes' key (<db>.bedside-key) */
+    uint8_t key[32]; /* the bedside codes' key (the store's secret "bedside-code-key") */
     pthread_mutex_t mu;
     bool ready; /* mu initialised */
     srv_family_slot slots[SRV_FAMILY_SLOTS];

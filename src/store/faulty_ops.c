@@ -833,6 +833,18 @@ static vigil_status faulty_patient_ward(void *be, int64_t patient_id, char out_w
     return vigil__faulty_leave(f, "patient_ward", fail_commit, rc, err);
 }
 
+static vigil_status faulty_secret_ensure(void *be, const char *name, const uint8_t *candidate, size_t len, uint8_t out[VIGIL_STORE_SECRET_MAX], size_t *out_len, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "secret_ensure", true, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->secret_ensure(f->inner->be, name, candidate, len, out, out_len, err);
+    return vigil__faulty_leave(f, "secret_ensure", fail_commit, rc, err);
+}
+
 static vigil_status faulty_count_rows(void *be, const char *table, const char *where, int64_t *out_n, vigil_err *err)
 {
     vigil__faulty *f = be;
@@ -921,5 +933,6 @@ const vigil__store_ops vigil__faulty_ops = {
     .audit_read = faulty_audit_read,
     .set_rows = faulty_set_rows,
     .patient_ward = faulty_patient_ward,
+    .secret_ensure = faulty_secret_ensure,
     .count_rows = faulty_count_rows,
 };

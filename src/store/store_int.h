@@ -423,6 +423,12 @@ typedef struct vigil__store_ops {
     /* the ward of a patient's open bed stay, unaudited (set_rows.c checks) */
     vigil_status (*patient_ward)(void *be, int64_t patient_id,
                                  char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
+    /* the secret name (secret.c checks name and len): candidate stored when the
+     * store has none of that name, atomically across every connection, process
+     * and node; out/out_len get the stored one. Unaudited. */
+    vigil_status (*secret_ensure)(void *be, const char *name, const uint8_t *candidate, size_t len,
+                                  uint8_t out[VIGIL_STORE_SECRET_MAX], size_t *out_len,
+                                  vigil_err *err);
     /* test support (vigil/store_test.h; store_test.c checks table): rows of
      * table matching the SQL condition where (NULL: all). Unaudited. */
     vigil_status (*count_rows)(void *be, const char *table, const char *where, int64_t *out_n,

@@ -7,11 +7,14 @@ outreach at emergency level; the answer names nothing about the patient (no NHS 
 bed); the daily answer is stored; the code is typed loosely (lower case, O for 0); a wrong or
 altered code is 404 with the same words; a request from another site is 403; three calls an hour
 per code, then 429; ten wrong codes from one address, then 429 even for a good code; the code
-ends at discharge (404); the key is kept beside the store (mode 600), so the same code works
-after a restart.
+ends at discharge (404); the key is kept in the store (its secret "bedside-code-key", no file
+beside it), so the same code works after a restart and on a second node of the same store; a key
+file a store had beside it before (<db>.bedside-key) is moved into the store, so codes made with
+it still work. The codes are recomputed here from the stored key (BLAKE2b-40 keyed, as
+family.c), so the key checked is the key used.
 """
+import hashlib
 import os
-import stat
 import sys
 import tempfile
 
@@ -20,6 +23,32 @@ from serve_util import Checks, Server, ack_fields, adt, oru  # noqa: E402
 
 C = Checks()
 NHS, NHS2 = "9990000018", "9990000026"
+B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's, as family.c
+
+
+def b32(v):
+    s = ""
+    while True:
+        s = B32[v % 32] + s
+        v //= 32
+        if v == 0:
+            return s
+
+
+def code_under(key, pid, adm):
+    """The bedside code family.c makes under key (REQ FAMILY-KEY-SHARED)."""
+    msg = b"vigil bedside v1" + adm.to_bytes(8, "little") + pid.to_bytes(8, "little")
+    v = int.from_bytes(hashlib.blake2b(msg, digest_size=5, key=key).digest(), "big")
+    return "%s-%s-%s" % (b32(pid), b32(adm), "".join(B32[(v >> (5 * (7 - i))) & 31] for i in range(8)))
+
+
+def stored_key(s):
+    row = s.db().execute("SELECT value FROM secret WHERE name = 'bedside-code-key'").fetchone()
+    return row[0] if row else None
+
+
+def admission_of(s, pid):
+    return s.db().execute("SELECT max(id) FROM admission WHERE patient_id = ?", (pid,)).fetchone()[0]
 
 keep = tempfile.TemporaryDirectory(prefix="vigil-family-")
 with Server(db=os.path.join(keep.name, "ward.db")) as s:
@@ -41,8 +70,15 @@ with Server(db=os.path.join(keep.name, "ward.db")) as s:
     C.check(st == 404, "no code for a patient on another ward: 404, as for none (%s)" % st)
     st, _, _ = s.http("GET", "/api/patients/%d/bedside-code" % pid)
     C.check(st == 401, "the code needs a sign-in to get")
-    key = s.db_path + ".bedside-key"
-    C.check(os.path.exists(key) and stat.S_IMODE(os.stat(key).st_mode) == 0o600, "key beside the store, mode 600")
+    key = stored_key(s)
+    C.check(key is not None and len(key) == 32, "the key is the store's secret, 32 bytes")
+    C.check(code == code_under(key, pid, admission_of(s, pid)), "the code is made with the store's key")
+    C.check(not os.path.exists(s.db_path + ".bedside-key"), "no key file beside the store")
+    with Server(db=s.db_path) as node2:  # a second node on the same store, at once
+        st, js, _ = node2.http("GET", "/api/patients/%d/bedside-code" % pid, token=node2.login("nurse7"))
+        C.check(st == 200 and js["code"] == code, "a second node makes the same code (%s)" % st)
+        st, js, _ = node2.http("POST", "/api/family/daily-answer", {"code": code, "answer": "same"})
+        C.check(st == 201, "and takes the first node's code (%s %s)" % (st, js))
 
     loose = code.lower().replace("0", "o")
     st, js, _ = s.http("POST", "/api/family/concern",
@@ -109,5 +145,24 @@ with Server(db=os.path.join(keep.name, "ward.db")) as s:
 with Server(db=db) as s2:
     st, js, _ = s2.http("POST", "/api/family/daily-answer", {"code": code2, "answer": "better"})
     C.check(st == 201, "after a restart the same code still works (%s %s)" % (st, js))
+
+# a store whose key was a file beside it (before issue 15): the file's key moves into the store,
+# so the codes already printed on bedside cards keep working
+old = tempfile.TemporaryDirectory(prefix="vigil-family-file-")
+db3 = os.path.join(old.name, "ward.db")
+file_key = bytes(range(7, 39))
+with open(db3 + ".bedside-key", "wb") as fh:
+    fh.write(file_key)
+os.chmod(db3 + ".bedside-key", 0o600)
+with Server(db=db3) as s3:
+    conn = s3.mllp()
+    C.check(ack_fields(conn.request(adt("A9", "A01", NHS, "WARD7B", bed="BED04")))[0] == "AA", "admitted")
+    conn.close()
+    pid3 = s3.db().execute("SELECT id FROM patient WHERE nhs_number=?", (NHS,)).fetchone()[0]
+    st, js, _ = s3.http("GET", "/api/patients/%d/bedside-code" % pid3,
+                        token=s3.add_user("nurse7", "nurse", ["WARD7B"]))
+    C.check(st == 200 and js["code"] == code_under(file_key, pid3, admission_of(s3, pid3)),
+            "a key file beside the store is moved in: the code is the file key's (%s)" % st)
+    C.check(stored_key(s3) == file_key, "the store's secret is the file's key")
 
 C.done()

@@ -330,6 +330,32 @@ static void version_9_patient_migrates_without_sex_and_keeps_the_latest_stated(v
     remove_store(path);
 }
 
+/* Migration 11 (issue 15): a version-10 store keeps its rows and gains an
+ * empty secret table; the first vigil_store_secret_ensure stores its
+ * candidate. */
+static void version_10_store_migrates_and_gains_an_empty_secret_table(void **state)
+{
+    fx *f = *state;
+    char path[400];
+    old_store(f, 10, "INSERT INTO patient (id, nhs_number, created_ms) VALUES (7, '9990000018', 1);",
+              path, sizeof path);
+    vigil_store *st = NULL;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_open(path, 0, &st, &e), VIGIL_OK);
+    sqlite3 *db = vigil__sqlite_db(st);
+    assert_int_equal(fx_int(db, "PRAGMA user_version"), VIGIL_STORE_SCHEMA_VERSION);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM secret"), 0);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM patient WHERE id = 7"), 1);
+    uint8_t k[32], out[32];
+    memset(k, 9, sizeof k);
+    assert_int_equal(vigil_store_secret_ensure(st, "bedside-code-key", k, sizeof k, out, &e),
+                     VIGIL_OK);
+    assert_memory_equal(out, k, sizeof k);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM secret WHERE length(value) = 32"), 1);
+    vigil_store_close(st);
+    remove_store(path);
+}
+
 static void version_1_store_migrates_keeping_rows_links_and_constraints(void **state)
 {
     fx *f = *state;
@@ -499,6 +525,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(version_5_store_migrates_and_its_open_alert_can_be_paged,
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(version_9_patient_migrates_without_sex_and_keeps_the_latest_stated,
+                                    fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(version_10_store_migrates_and_gains_an_empty_secret_table,
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(reopening_keeps_data_and_does_not_migrate_again, fx_setup,
                                     fx_teardown),

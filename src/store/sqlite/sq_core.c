@@ -959,5 +959,6 @@ const vigil__store_ops vigil__sqlite_ops = {
     .audit_read = vigil__sq_audit_read,
     .set_rows = vigil__sq_set_rows,
     .patient_ward = vigil__sq_patient_ward,
+    .secret_ensure = vigil__sq_secret_ensure,
     .count_rows = vigil__sq_count_rows,
 };

@@ -589,10 +589,24 @@ static const char migration_10[] =
     "  CHECK (sex IN ('', 'female', 'male', 'other', 'unknown'));\n"
     "CREATE INDEX obs_set_t ON obs_set(t_ms);\n";
 
+/*
+ * Migration 11 (issue 15): secrets every node sharing the store must share:
+ * the bedside codes' key, kept before in a file beside the database, which a
+ * store without a file (PostgreSQL) or a second node cannot use. Stored once
+ * and never changed (append-only). Additive only.
+ */
+static const char migration_11[] =
+    "CREATE TABLE secret (\n"
+    "  name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),\n"
+    "  value BLOB NOT NULL CHECK (length(value) BETWEEN 1 AND 64),\n"
+    "  created_ms INTEGER NOT NULL\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    APPEND_ONLY("secret");
+
 const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3,
                                                 migration_4, migration_5, migration_6,
                                                 migration_7, migration_8, migration_9,
-                                                migration_10};
+                                                migration_10, migration_11};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

@@ -340,6 +340,61 @@ vigil_status vigil__sq_user_enable(void *be, const vigil_actor *who, const char 
         q, user_update_txn(q, who, SQL_USER_ENABLE, username, NULL, 1, "user.enable", err), err);
 }
 
+/* ---- secrets ------------------------------------------------------------- */
+
+/* DO NOTHING on the name only: a value the schema refuses is still an error */
+static const char SQL_SECRET_INSERT[] = "INSERT INTO secret (name, value, created_ms) "
+                                        "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING";
+static const char SQL_SECRET_GET[] = "SELECT value FROM secret WHERE name = ?1";
+
+static vigil_status secret_txn(sq *q, const char *name, const uint8_t *candidate, size_t len,
+                               uint8_t out[VIGIL_STORE_SECRET_MAX], size_t *out_len, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_SECRET_INSERT, &st);
+    sq_bind_text(st, 1, name);
+    sqlite3_bind_blob(st, 2, candidate, (int)len, SQLITE_STATIC);
+    sq_bind_i64(st, 3, vigil__store_now_ms());
+    vigil_status s = sq_run(q, st, "store a secret", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    PREP(SQL_SECRET_GET, &st);
+    sq_bind_text(st, 1, name);
+    bool row = false;
+    s = sq_step(q, st, &row, "read a secret", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "secret", "secret '%s' not kept", name);
+    }
+    int n = sqlite3_column_bytes(st, 0);
+    const void *v = sqlite3_column_blob(st, 0);
+    if (v == NULL || n <= 0 || n > VIGIL_STORE_SECRET_MAX) {
+        sq_done(st);
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "secret", "secret '%s' unreadable", name);
+    }
+    memcpy(out, v, (size_t)n);
+    *out_len = (size_t)n;
+    sq_done(st);
+    return VIGIL_OK;
+}
+
+/* The write lock (BEGIN IMMEDIATE) orders racing first starts: the first
+ * commit's value is the one every later call reads. */
+vigil_status vigil__sq_secret_ensure(void *be, const char *name, const uint8_t *candidate,
+                                     size_t len, uint8_t out[VIGIL_STORE_SECRET_MAX],
+                                     size_t *out_len, vigil_err *err)
+{
+    sq *q = be;
+    vigil_status s = sq_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return sq_end(q, secret_txn(q, name, candidate, len, out, out_len, err), err);
+}
+
 /* ---- audit --------------------------------------------------------------- */
 
 #define AUDIT_COLS                                                                                 \

@@ -374,6 +374,11 @@ void sq_obs_bind(sqlite3_stmt *st, int i, const vigil_obs *obs);
 /* True when a and b hold the same set content (unmeasured equals unmeasured). */
 bool sq_obs_same(const vigil_obs *a, const vigil_obs *b);
 
+/* sq_user.c: a secret stored once (vigil_store_secret_ensure). */
+vigil_status vigil__sq_secret_ensure(void *be, const char *name, const uint8_t *candidate,
+                                     size_t len, uint8_t out[VIGIL_STORE_SECRET_MAX],
+                                     size_t *out_len, vigil_err *err);
+
 /* sq_core.c: test support (vigil_store_count_rows). */
 vigil_status vigil__sq_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
                                   vigil_err *err);
