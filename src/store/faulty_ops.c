@@ -221,28 +221,28 @@ static vigil_status faulty_shifts_get(void *be, const char *ward, int64_t from_m
     return vigil__faulty_leave(f, "shifts_get", fail_commit, rc, err);
 }
 
-static vigil_status faulty_rota_holders(void *be, const char *ward, const char *level, int step, int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max, size_t *n, vigil_err *err)
+static vigil_status faulty_post_holders(void *be, const char *ward, const char *level, int step, int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max, size_t *n, vigil_err *err)
 {
     vigil__faulty *f = be;
     bool fail_commit = false;
-    vigil_status rc = vigil__faulty_enter(f, "rota_holders", false, &fail_commit, err);
+    vigil_status rc = vigil__faulty_enter(f, "post_holders", false, &fail_commit, err);
     if (rc != VIGIL_OK) {
         return rc;
     }
-    rc = f->inner->ops->rota_holders(f->inner->be, ward, level, step, t_ms, out, max, n, err);
-    return vigil__faulty_leave(f, "rota_holders", fail_commit, rc, err);
+    rc = f->inner->ops->post_holders(f->inner->be, ward, level, step, t_ms, out, max, n, err);
+    return vigil__faulty_leave(f, "post_holders", fail_commit, rc, err);
 }
 
-static vigil_status faulty_rota_gaps(void *be, int64_t t_ms, int steps, vigil_store_rota_gap *out, size_t max, size_t *n, vigil_err *err)
+static vigil_status faulty_rota_state(void *be, int64_t t_ms, vigil__rota_state *out, vigil_err *err)
 {
     vigil__faulty *f = be;
     bool fail_commit = false;
-    vigil_status rc = vigil__faulty_enter(f, "rota_gaps", false, &fail_commit, err);
+    vigil_status rc = vigil__faulty_enter(f, "rota_state", false, &fail_commit, err);
     if (rc != VIGIL_OK) {
         return rc;
     }
-    rc = f->inner->ops->rota_gaps(f->inner->be, t_ms, steps, out, max, n, err);
-    return vigil__faulty_leave(f, "rota_gaps", fail_commit, rc, err);
+    rc = f->inner->ops->rota_state(f->inner->be, t_ms, out, err);
+    return vigil__faulty_leave(f, "rota_state", fail_commit, rc, err);
 }
 
 static vigil_status faulty_pages_due(void *be, vigil_store_channel channel, int64_t now_ms, vigil_store_page *out, size_t max, size_t *n, vigil_err *err)
@@ -882,8 +882,8 @@ const vigil__store_ops vigil__faulty_ops = {
     .shift_add = faulty_shift_add,
     .shift_end = faulty_shift_end,
     .shifts_get = faulty_shifts_get,
-    .rota_holders = faulty_rota_holders,
-    .rota_gaps = faulty_rota_gaps,
+    .post_holders = faulty_post_holders,
+    .rota_state = faulty_rota_state,
     .pages_due = faulty_pages_due,
     .page_attempt = faulty_page_attempt,
     .pages_for = faulty_pages_for,

@@ -8,11 +8,18 @@
  * never reused, which a receiver de-duplicates on. Attempts and their
  * outcomes are audited with the page.
  *
+ * The rota's rules are here, above the backend's reads (post_holders,
+ * rota_state): a post with no holder of the ward's own falls back to "*"'s
+ * (REQ ROTA-STAR-FALLBACK), and which posts of which wards are gaps (REQ
+ * ROTA-GAP).
+ *
  * Does not: decide who is paged (the server reads the rota and decides),
  * send anything (the server's pager thread), decide who may edit a rota
  * (the server's role checks).
  * Spec: docs/store.md "Rotas and pages"; ../shared/spec/escalation.md.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -175,7 +182,32 @@ vigil_status vigil_store_rota_holders(vigil_store *st, const char *ward, const c
     if (r != VIGIL_OK) {
         return r;
     }
-    return st->ops->rota_holders(st->be, ward, level, step, t_ms, out, max, n, err);
+    /* REQ ROTA-STAR-FALLBACK: the ward's own holders, else those of "*" */
+    size_t got = 0;
+    r = st->ops->post_holders(st->be, ward, level, step, t_ms, out, max, &got, err);
+    if (r == VIGIL_OK && got == 0 && strcmp(ward, "*") != 0) {
+        r = st->ops->post_holders(st->be, "*", level, step, t_ms, out, max, &got, err);
+    }
+    *n = r == VIGIL_OK ? (got < max ? got : max) : 0;
+    return r;
+}
+
+void vigil__rota_state_fini(vigil__rota_state *s)
+{
+    free(s->wards);
+    free(s->held);
+    memset(s, 0, sizeof *s);
+}
+
+static bool held(const vigil__rota_state *rs, const char *ward, const char *level, int step)
+{
+    for (size_t i = 0; i < rs->n_held; i++) {
+        const vigil_store_rota_gap *h = &rs->held[i];
+        if (h->step == step && strcmp(h->level, level) == 0 && strcmp(h->ward, ward) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 vigil_status vigil_store_rota_gaps(vigil_store *st, int64_t t_ms, int steps,
@@ -191,7 +223,36 @@ vigil_status vigil_store_rota_gaps(vigil_store *st, int64_t t_ms, int steps,
     if (r != VIGIL_OK) {
         return r;
     }
-    return st->ops->rota_gaps(st->be, t_ms, steps, out, max, n, err);
+    vigil__rota_state rs;
+    r = st->ops->rota_state(st->be, t_ms, &rs, err);
+    if (r != VIGIL_OK) {
+        return r;
+    }
+    /* REQ ROTA-GAP: each watched ward's posts (every level's steps; in charge:
+     * step 0 the nurse in charge, step 1 the site manager, usually "*"), a gap
+     * when neither the ward's own post nor "*"'s is held */
+    *n = 0;
+    for (size_t w = 0; w < rs.n_wards; w++) {
+        for (int l = 0; l < VIGIL__ROTA_LEVELS; l++) {
+            const char *level = vigil__store_rota_level_names[l];
+            int n_steps = l == VIGIL__ROTA_LEVELS - 1 ? 2 : steps;
+            for (int step = 0; step < n_steps; step++) {
+                if (held(&rs, rs.wards[w], level, step) || held(&rs, "*", level, step)) {
+                    continue;
+                }
+                if (*n < max) {
+                    vigil_store_rota_gap *g = &out[*n];
+                    memset(g, 0, sizeof *g);
+                    snprintf(g->ward, sizeof g->ward, "%s", rs.wards[w]);
+                    snprintf(g->level, sizeof g->level, "%s", level);
+                    g->step = step;
+                }
+                (*n)++;
+            }
+        }
+    }
+    vigil__rota_state_fini(&rs);
+    return VIGIL_OK;
 }
 
 vigil_status vigil_store_pages_due(vigil_store *st, vigil_store_channel channel, int64_t now_ms,

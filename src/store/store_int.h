@@ -200,6 +200,22 @@ extern const char *const vigil__store_channel_names[VIGIL_STORE_CHANNEL_COUNT];
 extern const char *const vigil__store_page_state_names[VIGIL_STORE_PAGE_STATE_COUNT];
 extern const char *const vigil__store_attempt_names[VIGIL_STORE_ATTEMPT_OUTCOME_COUNT];
 
+/* What the rota's gaps at a time are worked out from (page.c,
+ * REQ ROTA-GAP), read by the backend's rota_state in one snapshot. */
+typedef struct vigil__rota_state {
+    /* the wards to watch: an open bed stay there, or a shift of the ward's
+     * own (never "*") not over by the time; by name, each once; malloc'd */
+    char (*wards)[VIGIL_STORE_NAME_MAX + 1];
+    size_t n_wards;
+    /* each post (ward or "*", level, step) an enabled user holds at the time,
+     * once; malloc'd */
+    vigil_store_rota_gap *held;
+    size_t n_held;
+} vigil__rota_state;
+
+/* Release what a rota_state read holds; the struct is then empty. */
+void vigil__rota_state_fini(vigil__rota_state *s);
+
 /* Check pages[0..n) to queue with an alert or repeat (page.c). */
 vigil_status vigil__store_check_pages(const vigil_store_page_req *pages, size_t n, vigil_err *err);
 
@@ -269,11 +285,15 @@ typedef struct vigil__store_ops {
                               vigil_store_shift *out, vigil_err *err);
     vigil_status (*shifts_get)(void *be, const char *ward, int64_t from_ms, int64_t to_ms,
                                vigil_store_shift *out, size_t max, size_t *n, vigil_err *err);
-    vigil_status (*rota_holders)(void *be, const char *ward, const char *level, int step,
+    /* The enabled users holding exactly the post (ward or "*", level, step) at
+     * t_ms, earliest shift first: at most max into out, *n all of them. No
+     * fallback to "*" (page.c's rule). Unaudited. */
+    vigil_status (*post_holders)(void *be, const char *ward, const char *level, int step,
                                  int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max, size_t *n,
                                  vigil_err *err);
-    vigil_status (*rota_gaps)(void *be, int64_t t_ms, int steps, vigil_store_rota_gap *out,
-                              size_t max, size_t *n, vigil_err *err);
+    /* In one snapshot, what page.c works the gaps out from (vigil__rota_state).
+     * *out is empty on error. Unaudited. */
+    vigil_status (*rota_state)(void *be, int64_t t_ms, vigil__rota_state *out, vigil_err *err);
     vigil_status (*pages_due)(void *be, vigil_store_channel channel, int64_t now_ms,
                               vigil_store_page *out, size_t max, size_t *n, vigil_err *err);
     vigil_status (*page_attempt)(void *be, const vigil_actor *who, int64_t page_id, int64_t t_ms,

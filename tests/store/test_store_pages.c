@@ -237,7 +237,7 @@ static void rota_holders_are_the_wards_own_else_stars_and_unheld_posts_are_gaps(
     assert_int_equal(
         vigil_store_rota_holders(f->st, "WARD9", "emergency", 0, T0, who, 4, &n, &e), VIGIL_OK);
     assert_int_equal(n, 1);
-    assert_string_equal(who[0], "out.1"); /* "*" covers the rest */
+    assert_string_equal(who[0], "out.1"); /* "*" covers the rest: REQ ROTA-STAR-FALLBACK */
     assert_int_equal(
         vigil_store_rota_holders(f->st, "WARD7B", "emergency", 1, T0, who, 4, &n, &e), VIGIL_OK);
     assert_int_equal(n, 0); /* the shift starts later */

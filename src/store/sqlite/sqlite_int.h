@@ -239,11 +239,10 @@ vigil_status vigil__sq_shift_end(void *be, const vigil_actor *who, int64_t id, i
                                  vigil_store_shift *out, vigil_err *err);
 vigil_status vigil__sq_shifts_get(void *be, const char *ward, int64_t from_ms, int64_t to_ms,
                                   vigil_store_shift *out, size_t max, size_t *n, vigil_err *err);
-vigil_status vigil__sq_rota_holders(void *be, const char *ward, const char *level, int step,
-                                    int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max,
-                                    size_t *n, vigil_err *err);
-vigil_status vigil__sq_rota_gaps(void *be, int64_t t_ms, int steps, vigil_store_rota_gap *out,
-                                 size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__sq_post_holders(void *be, const char *ward, const char *level, int step,
+                                    int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max, size_t *n,
+                                    vigil_err *err);
+vigil_status vigil__sq_rota_state(void *be, int64_t t_ms, vigil__rota_state *out, vigil_err *err);
 vigil_status vigil__sq_pages_due(void *be, vigil_store_channel channel, int64_t now_ms,
                                  vigil_store_page *out, size_t max, size_t *n, vigil_err *err);
 vigil_status vigil__sq_page_attempt(void *be, const vigil_actor *who, int64_t page_id,
