@@ -1066,3 +1066,29 @@ vigil_status vigil__pg_open(const char *target, unsigned flags, void **out_be, v
     *out_be = q;
     return VIGIL_OK;
 }
+
+/* ---- test support -------------------------------------------------------- */
+
+/* Rows of table matching where (store_test.c checked the table's name; the
+ * condition is the test's own SQL, run as given). Inside the caller's open
+ * batch when there is one. */
+vigil_status vigil__pg_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
+                                  vigil_err *err)
+{
+    pgc *q = be;
+    char sql[1024];
+    int w = snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"%s%s", table,
+                     where != NULL ? " WHERE " : "", where != NULL ? where : "");
+    if (w < 0 || (size_t)w >= sizeof sql) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "where", "condition too long");
+    }
+    PGresult *r = PQexec(q->conn, sql);
+    vigil_status s = VIGIL_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1) {
+        s = vigil_err_set(err, VIGIL_ERR_ARG, "where", "count rows: %s", PQresultErrorMessage(r));
+    } else {
+        *out_n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    }
+    PQclear(r);
+    return s;
+}

@@ -248,11 +248,10 @@ vigil_status vigil__pg_shift_end(void *be, const vigil_actor *who, int64_t id, i
                                  vigil_store_shift *out, vigil_err *err);
 vigil_status vigil__pg_shifts_get(void *be, const char *ward, int64_t from_ms, int64_t to_ms,
                                   vigil_store_shift *out, size_t max, size_t *n, vigil_err *err);
-vigil_status vigil__pg_rota_holders(void *be, const char *ward, const char *level, int step,
-                                    int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max,
-                                    size_t *n, vigil_err *err);
-vigil_status vigil__pg_rota_gaps(void *be, int64_t t_ms, int steps, vigil_store_rota_gap *out,
-                                 size_t max, size_t *n, vigil_err *err);
+vigil_status vigil__pg_post_holders(void *be, const char *ward, const char *level, int step,
+                                    int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max, size_t *n,
+                                    vigil_err *err);
+vigil_status vigil__pg_rota_state(void *be, int64_t t_ms, vigil__rota_state *out, vigil_err *err);
 vigil_status vigil__pg_pages_due(void *be, vigil_store_channel channel, int64_t now_ms,
                                  vigil_store_page *out, size_t max, size_t *n, vigil_err *err);
 vigil_status vigil__pg_page_attempt(void *be, const vigil_actor *who, int64_t page_id,
@@ -378,6 +377,13 @@ vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms,
 
 /* pg_set_rows.c: the ward of a patient's open bed stay, unaudited
  * (vigil_store_patient_ward). */
+/* pg_user.c: a secret stored once (vigil_store_secret_ensure). */
+vigil_status vigil__pg_secret_ensure(void *be, const char *name, const uint8_t *candidate,
+                                     size_t len, uint8_t out[VIGIL_STORE_SECRET_MAX],
+                                     size_t *out_len, vigil_err *err);
+/* pg_core.c: test support (vigil_store_count_rows). */
+vigil_status vigil__pg_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
+                                  vigil_err *err);
 vigil_status vigil__pg_patient_ward(void *be, int64_t patient_id,
                                     char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
 

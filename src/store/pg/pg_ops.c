@@ -31,8 +31,8 @@ const vigil__store_ops vigil__pg_ops = {
     .shift_add = vigil__pg_shift_add,
     .shift_end = vigil__pg_shift_end,
     .shifts_get = vigil__pg_shifts_get,
-    .rota_holders = vigil__pg_rota_holders,
-    .rota_gaps = vigil__pg_rota_gaps,
+    .post_holders = vigil__pg_post_holders,
+    .rota_state = vigil__pg_rota_state,
     .pages_due = vigil__pg_pages_due,
     .page_attempt = vigil__pg_page_attempt,
     .pages_for = vigil__pg_pages_for,
@@ -82,4 +82,6 @@ const vigil__store_ops vigil__pg_ops = {
     .audit_read = vigil__pg_audit_read,
     .set_rows = vigil__pg_set_rows,
     .patient_ward = vigil__pg_patient_ward,
+    .secret_ensure = vigil__pg_secret_ensure,
+    .count_rows = vigil__pg_count_rows,
 };

@@ -500,6 +500,9 @@ static const char SQL_HOLDERS[] =
 static const char SQL_ROTA_WARDS[] =
     "SELECT ward FROM bed_stay WHERE to_ms IS NULL UNION SELECT ward FROM rota_shift WHERE "
     "ward <> '*' AND to_ms > ?1 ORDER BY 1";
+static const char SQL_ROTA_HELD[] =
+    "SELECT DISTINCT ward, level, step FROM rota_shift WHERE from_ms <= ?1 AND to_ms > ?1 "
+    "AND username IN (SELECT username FROM app_user WHERE disabled_ms IS NULL)";
 
 static void read_shift(pg_stmt *st, vigil_store_shift *s)
 {
@@ -638,7 +641,7 @@ vigil_status vigil__pg_shifts_get(void *be, const char *ward, int64_t from_ms, i
     return pg_end(q, r, err);
 }
 
-/* Holders of one exact post (no "*" fallback) into out; *n counts all. */
+/* Holders of one exact post (no "*" fallback: page.c's rule) into out; *n counts all. */
 static vigil_status holders_exact(pgc *q, const char *ward, const char *level, int step,
                                   int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max, size_t *n,
                                   vigil_err *err)
@@ -663,19 +666,9 @@ static vigil_status holders_exact(pgc *q, const char *ward, const char *level, i
     }
 }
 
-static vigil_status holders(pgc *q, const char *ward, const char *level, int step, int64_t t_ms,
-                            char (*out)[VIGIL_ID_MAX], size_t max, size_t *n, vigil_err *err)
-{
-    vigil_status r = holders_exact(q, ward, level, step, t_ms, out, max, n, err);
-    if (r == VIGIL_OK && *n == 0 && strcmp(ward, "*") != 0) {
-        r = holders_exact(q, "*", level, step, t_ms, out, max, n, err);
-    }
-    return r;
-}
-
-vigil_status vigil__pg_rota_holders(void *be, const char *ward, const char *level, int step,
-                                    int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max,
-                                    size_t *n, vigil_err *err)
+vigil_status vigil__pg_post_holders(void *be, const char *ward, const char *level, int step,
+                                    int64_t t_ms, char (*out)[VIGIL_ID_MAX], size_t max, size_t *n,
+                                    vigil_err *err)
 {
     pgc *q = be;
     vigil_status r = pg_begin_read(q, err);
@@ -683,51 +676,33 @@ vigil_status vigil__pg_rota_holders(void *be, const char *ward, const char *leve
         return r;
     }
     size_t got = 0;
-    r = pg_end(q, holders(q, ward, level, step, t_ms, out, max, &got, err), err);
-    *n = r == VIGIL_OK ? (got < max ? got : max) : 0;
+    r = pg_end(q, holders_exact(q, ward, level, step, t_ms, out, max, &got, err), err);
+    *n = r == VIGIL_OK ? got : 0;
     return r;
 }
 
-/* The gaps of one ward (its own posts or "*"'s). */
-static vigil_status ward_gaps(pgc *q, const char *ward, int64_t t_ms, int steps,
-                              vigil_store_rota_gap *out, size_t max, size_t *n, vigil_err *err)
+/* Grow a malloc'd array of n items of size sz to hold one more. */
+static vigil_status grow(void **arr, size_t n, size_t *cap, size_t sz, vigil_err *err)
 {
-    for (int l = 0; l < VIGIL__ROTA_LEVELS; l++) {
-        /* in-charge: step 0 the nurse in charge, step 1 the site manager (usually "*") */
-        int n_steps = l == VIGIL__ROTA_LEVELS - 1 ? 2 : steps;
-        for (int step = 0; step < n_steps; step++) {
-            char one[1][VIGIL_ID_MAX];
-            size_t k = 0;
-            vigil_status r = holders(q, ward, vigil__store_rota_level_names[l], step, t_ms, one,
-                                     1, &k, err);
-            if (r != VIGIL_OK) {
-                return r;
-            }
-            if (k > 0) {
-                continue;
-            }
-            if (*n < max) {
-                vigil_store_rota_gap *g = &out[*n];
-                memset(g, 0, sizeof *g);
-                snprintf(g->ward, sizeof g->ward, "%s", ward);
-                snprintf(g->level, sizeof g->level, "%s", vigil__store_rota_level_names[l]);
-                g->step = step;
-            }
-            (*n)++;
-        }
+    if (n < *cap) {
+        return VIGIL_OK;
     }
+    size_t nc = *cap > 0 ? *cap * 2 : 16;
+    void *na = realloc(*arr, nc * sz);
+    if (na == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, "rota", "out of memory");
+    }
+    *arr = na;
+    *cap = nc;
     return VIGIL_OK;
 }
 
-static vigil_status gaps_txn(pgc *q, int64_t t_ms, int steps, vigil_store_rota_gap *out,
-                             size_t max, size_t *n, vigil_err *err)
+static vigil_status state_txn(pgc *q, int64_t t_ms, vigil__rota_state *out, vigil_err *err)
 {
     pg_stmt *st = NULL;
     PREP(SQL_ROTA_WARDS, &st);
     pg_bind_i64(st, 1, t_ms);
-    /* the wards first (a statement cannot stay open while holders() runs) */
-    char(*wards)[VIGIL_STORE_NAME_MAX + 1] = NULL;
-    size_t n_wards = 0, cap = 0;
+    size_t cap = 0;
     vigil_status r = VIGIL_OK;
     for (;;) {
         bool row = false;
@@ -735,34 +710,49 @@ static vigil_status gaps_txn(pgc *q, int64_t t_ms, int steps, vigil_store_rota_g
         if (r != VIGIL_OK || !row) {
             break;
         }
-        if (n_wards == cap) {
-            size_t nc = cap > 0 ? cap * 2 : 16;
-            void *nw = realloc(wards, nc * sizeof *wards);
-            if (nw == NULL) {
-                pg_done(st);
-                r = vigil_err_set(err, VIGIL_ERR_NOMEM, "wards", "out of memory");
-                break;
-            }
-            wards = nw;
-            cap = nc;
+        r = grow((void **)&out->wards, out->n_wards, &cap, sizeof *out->wards, err);
+        if (r != VIGIL_OK) {
+            pg_done(st);
+            return r;
         }
-        pg_col_text(st, 0, wards[n_wards++], sizeof wards[0]);
+        pg_col_text(st, 0, out->wards[out->n_wards++], sizeof out->wards[0]);
     }
-    *n = 0;
-    for (size_t i = 0; r == VIGIL_OK && i < n_wards; i++) {
-        r = ward_gaps(q, wards[i], t_ms, steps, out, max, n, err);
+    if (r != VIGIL_OK) {
+        return r;
     }
-    free(wards);
-    return r;
+    PREP(SQL_ROTA_HELD, &st);
+    pg_bind_i64(st, 1, t_ms);
+    cap = 0;
+    for (;;) {
+        bool row = false;
+        r = pg_step(q, st, &row, "rota posts held", err);
+        if (r != VIGIL_OK || !row) {
+            return r;
+        }
+        r = grow((void **)&out->held, out->n_held, &cap, sizeof *out->held, err);
+        if (r != VIGIL_OK) {
+            pg_done(st);
+            return r;
+        }
+        vigil_store_rota_gap *h = &out->held[out->n_held++];
+        memset(h, 0, sizeof *h);
+        pg_col_text(st, 0, h->ward, sizeof h->ward);
+        pg_col_text(st, 1, h->level, sizeof h->level);
+        h->step = (int)pg_col_i64(st, 2);
+    }
 }
 
-vigil_status vigil__pg_rota_gaps(void *be, int64_t t_ms, int steps, vigil_store_rota_gap *out,
-                                 size_t max, size_t *n, vigil_err *err)
+vigil_status vigil__pg_rota_state(void *be, int64_t t_ms, vigil__rota_state *out, vigil_err *err)
 {
     pgc *q = be;
+    memset(out, 0, sizeof *out);
     vigil_status r = pg_begin_read(q, err);
     if (r != VIGIL_OK) {
         return r;
     }
-    return pg_end(q, gaps_txn(q, t_ms, steps, out, max, n, err), err);
+    r = pg_end(q, state_txn(q, t_ms, out, err), err);
+    if (r != VIGIL_OK) {
+        vigil__rota_state_fini(out);
+    }
+    return r;
 }

@@ -418,6 +418,18 @@ static const char migration_1[] =
     "  FOR EACH ROW EXECUTE FUNCTION vigil_audit_head_kept();\n";
 /* clang-format on */
 
-const char *const vigil__pg_migrations[] = {migration_1};
+/* Migration 2 (SQLite's 11, issue 15): secrets every node of one store
+ * shares (the bedside codes' key), stored once, never changed. */
+/* clang-format off */
+static const char migration_2[] =
+    "CREATE TABLE secret (\n"
+    "  name TEXT COLLATE \"C\" PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),\n"
+    "  value BYTEA NOT NULL CHECK (length(value) BETWEEN 1 AND 64),\n"
+    "  created_ms BIGINT NOT NULL\n"
+    ");\n"
+    APPEND_ONLY("secret");
+/* clang-format on */
+
+const char *const vigil__pg_migrations[] = {migration_1, migration_2};
 const int vigil__pg_n_migrations =
     (int)(sizeof vigil__pg_migrations / sizeof vigil__pg_migrations[0]);

@@ -500,3 +500,58 @@ vigil_status vigil__pg_audit_read(void *be, const vigil_actor *who, int64_t from
     }
     return s;
 }
+
+/* ---- secrets ------------------------------------------------------------- */
+
+/* DO NOTHING on the name only: a value the schema refuses is still an error.
+ * READ COMMITTED: a racing insert waits for the first one's commit, then
+ * does nothing, and the SELECT (a new snapshot) reads the first one's value. */
+static const char SQL_SECRET_INSERT[] = "INSERT INTO secret (name, value, created_ms) "
+                                        "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING";
+static const char SQL_SECRET_GET[] = "SELECT value FROM secret WHERE name = ?1";
+
+static vigil_status secret_txn(pgc *q, const char *name, const uint8_t *candidate, size_t len,
+                               uint8_t out[VIGIL_STORE_SECRET_MAX], size_t *out_len, vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    PREP(SQL_SECRET_INSERT, &st);
+    pg_bind_text(st, 1, name);
+    pg_bind_blob(st, 2, candidate, (int)len);
+    pg_bind_i64(st, 3, vigil__store_now_ms());
+    vigil_status s = pg_run(q, st, "store a secret", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    PREP(SQL_SECRET_GET, &st);
+    pg_bind_text(st, 1, name);
+    bool row = false;
+    s = pg_step(q, st, &row, "read a secret", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (!row) {
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "secret", "secret '%s' not kept", name);
+    }
+    int n = pg_col_bytes(st, 0);
+    const void *v = pg_col_blob(st, 0);
+    if (v == NULL || n <= 0 || n > VIGIL_STORE_SECRET_MAX) {
+        pg_done(st);
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "secret", "secret '%s' unreadable", name);
+    }
+    memcpy(out, v, (size_t)n);
+    *out_len = (size_t)n;
+    pg_done(st);
+    return VIGIL_OK;
+}
+
+vigil_status vigil__pg_secret_ensure(void *be, const char *name, const uint8_t *candidate,
+                                     size_t len, uint8_t out[VIGIL_STORE_SECRET_MAX],
+                                     size_t *out_len, vigil_err *err)
+{
+    pgc *q = be;
+    vigil_status s = pg_begin(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    return pg_end(q, secret_txn(q, name, candidate, len, out, out_len, err), err);
+}
