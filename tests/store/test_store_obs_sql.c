@@ -6,6 +6,7 @@
 #include <math.h>
 #include <sodium.h>
 
+#include "store/store_int.h"
 #include "store_fixture.h"
 #include "vigil/vitals.h"
 
