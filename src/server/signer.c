@@ -16,13 +16,27 @@
  * job lives in the request's context until run has resumed it).
  */
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "server_int.h"
+
+/* The sign-in thread's nice value: argon2id is the one CPU-bound job in the
+ * server, and a flood of sign-ins (issue 12 finding 8) kept a core busy
+ * beside HL7 ingest; below the clinical threads, a sign-in waits for the CPU
+ * only while ingest and the API need it. */
+#define SIGNER_NICE 10
 
 static void *signer_main(void *arg)
 {
     vigil_server *srv = arg;
     srv_signer *q = &srv->signer;
+    /* Linux: a thread's nice is its own (tid); raising it needs no privilege.
+     * A failure leaves the thread at the process's priority. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SIGNER_NICE);
+    (void)prctl(PR_SET_NAME, "vigil-signer", 0, 0, 0);
     for (;;) {
         pthread_mutex_lock(&q->mu);
         /* a place reserved but not yet pushed keeps the thread: its
