@@ -70,6 +70,7 @@ SYSTEM_ONLY = [
     (re.compile(r"^libpq-fe\.h$"), ("src/store/pg/",)),
     (re.compile(r"^xgboost/"), ("src/train/",)),
     (re.compile(r"^gnutls/"), ("src/server/",)),
+    (re.compile(r"^argon2\.h$"), ("src/store/password.c",)),
     (re.compile(r"^(microhttpd\.h|curl/|sys/socket\.h|sys/epoll\.h|netinet/|arpa/|netdb\.h)"),
      ("src/server/", "src/cli/", "src/replay/")),
 ]

@@ -42,7 +42,7 @@ extra_libs=$(pkg-config --libs jansson libcrypto 2>/dev/null || true)
 # the HTTP request path (fuzz_http) needs the server and what it links to
 srv_lib=("$root"/src/server/*.c "$root"/src/store/*.c "$root"/src/store/sqlite/*.c
          "$root"/src/monitor/*.c "$root"/src/eval/*.c "$root"/src/data/*.c)
-srv_pkgs="libmicrohttpd gnutls libqrencode libsodium sqlite3 libcurl libarchive zlib"
+srv_pkgs="libmicrohttpd gnutls libqrencode libsodium libargon2 sqlite3 libcurl libarchive zlib"
 
 for t in "${targets[@]}"; do
   src="$root/fuzz/fuzz_$t.c"

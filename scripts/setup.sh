@@ -14,7 +14,8 @@ PKGS=(
   libsqlite3-dev sqlite3   # embedded store
   libpq-dev                # the PostgreSQL store backend (src/store/pg)
   postgresql-15 postgresql-common  # tests: a throw-away PostgreSQL 15 (pg_virtualenv)
-  libsodium-dev            # argon2id passwords, random tokens
+  libsodium-dev            # argon2id password hashes, random tokens
+  libargon2-dev            # argon2id sign-in checks in a reserved arena (flat memory under a flood)
   libssl-dev               # SHA-256 audit chain
   libarchive-dev zlib1g-dev  # read the data archives in place
   libmicrohttpd-dev        # HTTP server

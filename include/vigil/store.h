@@ -1149,8 +1149,20 @@ void vigil_store_user_list_fini(vigil_store_user_list *l);
 vigil_status vigil_password_hash(const char *password, char out[VIGIL_PASSWORD_HASH_MAX],
                                  vigil_err *err);
 
-/* True when password matches hash (constant time in the password). */
+/* True when password matches hash (constant time in the password). A hash
+ * not in libsodium's argon2id form, or asking for more than 256 MiB, 16
+ * passes or 4 lanes, is false. Uses the calling thread's reserved memory when
+ * it has some (below), else allocates for the call. */
 bool vigil_password_verify(const char *hash, const char *password);
+
+/* Reserve, and touch, the calling thread's memory for checking passwords
+ * (64 MiB, argon2id's interactive limit), kept until
+ * vigil_password_scratch_release on the same thread: a thread checking many
+ * sign-ins then holds one fixed block instead of mapping and unmapping 64 MiB
+ * for each (flat memory under a flood of sign-ins, issue 12). Idempotent.
+ * VIGIL_ERR_NOMEM when it cannot be had: checks then allocate per call. */
+vigil_status vigil_password_scratch_reserve(vigil_err *err);
+void vigil_password_scratch_release(void);
 
 /* ---- secrets shared by the nodes of one store (issue 15) ----------------- */
 

@@ -37,6 +37,12 @@ static void *signer_main(void *arg)
      * A failure leaves the thread at the process's priority. */
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SIGNER_NICE);
     (void)prctl(PR_SET_NAME, "vigil-signer", 0, 0, 0);
+    /* argon2id's 64 MiB, reserved once: the server's memory stays flat
+     * through a flood of sign-ins (password.c says why) */
+    vigil_err err = {0};
+    if (vigil_password_scratch_reserve(&err) != VIGIL_OK) {
+        vigil__srv_log(srv, "auth.memory", "sign-ins allocate per check: %s", err.msg);
+    }
     for (;;) {
         pthread_mutex_lock(&q->mu);
         /* a place reserved but not yet pushed keeps the thread: its
@@ -47,6 +53,7 @@ static void *signer_main(void *arg)
         srv_signin *s = q->head;
         if (s == NULL) { /* stopping, and nothing is left or reserved */
             pthread_mutex_unlock(&q->mu);
+            vigil_password_scratch_release();
             return NULL;
         }
         q->head = s->next;

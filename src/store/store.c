@@ -2,7 +2,7 @@
  * store.c: the vigil_store interface. Chooses a backend from the URI,
  * checks every backend-independent rule before a backend sees the call, and
  * owns the formats that must not depend on the backend (names of stored
- * enums, the Martha's Rule CSV, password hashing).
+ * enums, the Martha's Rule CSV; password hashes are password.c's).
  *
  * Does not: run SQL (backends do), decide escalation policy, authorise.
  * Invariant: a backend op is called only with arguments that passed the
@@ -23,8 +23,6 @@
 #include "vigil/assemble.h"
 #include "vigil/util.h"
 #include "vigil/vitals.h"
-
-_Static_assert(VIGIL_PASSWORD_HASH_MAX >= crypto_pwhash_STRBYTES, "hash buffer too small");
 
 /* ---- names --------------------------------------------------------------- */
 
@@ -1345,57 +1343,8 @@ void vigil_store_ward_list_fini(vigil_store_ward_list *l)
 static const char dummy_hash[] = "$argon2id$v=19$m=65536,t=2,p=1$sHc8yB0Y75jwhkqdjLpjxw$"
                                  "QCj2l1Z85qHMwFw7C56S69lQtx78a3ljQ58YhI6noLI";
 
+/* the longest password a sign-in checks (password.c refuses longer) */
 #define PASSWORD_MAX_BYTES 1024
-
-static vigil_status check_password(const char *pw, vigil_err *err)
-{
-    if (pw == NULL) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "password", "no password given");
-    }
-    size_t bytes = strlen(pw), chars = 0;
-    for (const unsigned char *p = (const unsigned char *)pw; *p != '\0'; p++) {
-        chars += (*p & 0xC0u) != 0x80u; /* count UTF-8 lead bytes */
-    }
-    if (chars < VIGIL_PASSWORD_MIN || bytes > PASSWORD_MAX_BYTES) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "password", "a password needs %d to %d characters",
-                             VIGIL_PASSWORD_MIN, PASSWORD_MAX_BYTES);
-    }
-    return VIGIL_OK;
-}
-
-vigil_status vigil_password_hash(const char *password, char out[VIGIL_PASSWORD_HASH_MAX],
-                                 vigil_err *err)
-{
-    CHECK(check_password(password, err));
-    if (out == NULL) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "out", "no output given");
-    }
-    if (sodium_init() < 0) {
-        return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "libsodium failed to initialise");
-    }
-    char h[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(h, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-        return vigil_err_set(err, VIGIL_ERR_NOMEM, "password",
-                             "argon2id could not get its %zu bytes of memory",
-                             (size_t)crypto_pwhash_MEMLIMIT_INTERACTIVE);
-    }
-    memcpy(out, h, sizeof h);
-    sodium_memzero(h, sizeof h);
-    return VIGIL_OK;
-}
-
-bool vigil_password_verify(const char *hash, const char *password)
-{
-    if (hash == NULL || password == NULL || sodium_init() < 0) {
-        return false;
-    }
-    if (strncmp(hash, "$argon2id$", 10) != 0 ||
-        memchr(hash, '\0', crypto_pwhash_STRBYTES) == NULL) {
-        return false;
-    }
-    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-}
 
 static vigil_status check_username(const char *u, vigil_err *err)
 {
