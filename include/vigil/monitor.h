@@ -89,6 +89,12 @@ typedef struct vigil_monitor_day {
     size_t n_units_scored, n_units_alerted; /* admission-days scored; with an alert */
     double unit_alert_rate, alert_limit;    /* the charted share and its upper limit */
     bool alert_alarm;
+    /* the quiet-AI chart over the window (has_window): admission-days scored
+     * and alerted, their share, its lower limit; an alarm when the AI alerts
+     * far less than in the baseline (REQ MON-ALERT-LOW) */
+    size_t w_units_scored, w_units_alerted;
+    double w_alert_share, alert_low_limit;
+    bool alert_low_charted, alert_low_alarm;
     bool has_window;             /* day + 1 >= window_days */
     size_t w_events, w_labelled; /* over the window's scored, labelled sets */
     double w_expected;           /* sum of risk, times the baseline's O:E */
@@ -105,6 +111,7 @@ typedef struct vigil_monitor_ref {
     double in_p0[VIGIL_MONITOR_MAX_INPUTS], in_sigma[VIGIL_MONITOR_MAX_INPUTS];
     double alpha_input; /* the per-input false-alarm rate a day (Bonferroni) */
     double alert_p0, alert_sigma;
+    double alert_window_de; /* the quiet-AI chart's design effect (>= 1) */
     double oe_base;          /* the baseline's O:E, rescaling expected */
     double oe_design_effect; /* cluster-robust / Poisson variance of O - E (>= 1) */
     double oe_sigma;         /* sqrt(oe_design_effect) */

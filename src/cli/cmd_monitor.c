@@ -329,19 +329,25 @@ static json_t *day_json(const vigil_monitor_cfg *cfg, const vigil_monitor_day *d
                             json_pack("[f,f]", d->calib_lo, d->calib_hi));
         json_object_set_new(j, "calibration_p", json_real(d->calib_p));
         json_object_set_new(j, "auroc_7d", isnan(d->auroc) ? json_null() : json_real(d->auroc));
+        json_object_set_new(j, "alert_share_7d", json_real(d->w_alert_share));
+        json_object_set_new(j, "alert_share_7d_low_limit", json_real(d->alert_low_limit));
     }
+    json_object_set_new(j, "alert_low_alarm", json_boolean(d->alert_low_alarm));
     json_object_set_new(j, "calibration_alarm", json_boolean(d->calib_alarm));
     return j;
 }
 
 typedef struct summary {
-    size_t input_alarm_days, input_alarms, alert_alarm_days, calib_alarm_days;
-    long first_input_alarm, first_alert_alarm, first_calib_alarm;
+    size_t input_alarm_days, input_alarms, alert_alarm_days, alert_low_days, calib_alarm_days;
+    long first_input_alarm, first_alert_alarm, first_alert_low, first_calib_alarm;
 } summary;
 
 static void summarise(const vigil_monitor_day *days, size_t n_days, summary *s)
 {
-    *s = (summary){.first_input_alarm = -1, .first_alert_alarm = -1, .first_calib_alarm = -1};
+    *s = (summary){.first_input_alarm = -1,
+                   .first_alert_alarm = -1,
+                   .first_alert_low = -1,
+                   .first_calib_alarm = -1};
     for (size_t d = 0; d < n_days; d++) {
         long dl = (long)d;
         s->input_alarms += days[d].n_input_alarms;
@@ -352,6 +358,10 @@ static void summarise(const vigil_monitor_day *days, size_t n_days, summary *s)
         if (days[d].alert_alarm) {
             s->alert_alarm_days++;
             s->first_alert_alarm = s->first_alert_alarm < 0 ? dl : s->first_alert_alarm;
+        }
+        if (days[d].alert_low_alarm) {
+            s->alert_low_days++;
+            s->first_alert_low = s->first_alert_low < 0 ? dl : s->first_alert_low;
         }
         if (days[d].calib_alarm) {
             s->calib_alarm_days++;
@@ -379,6 +389,10 @@ static void print(const mopts *o, const vigil_model_info *info, const vigil_moni
         (json_int_t)sum.first_input_alarm, "first_alert_alarm_day",
         (json_int_t)sum.first_alert_alarm, "first_calibration_alarm_day",
         (json_int_t)sum.first_calib_alarm, "per_day", per_day);
+    json_object_set_new(out, "alert_low_alarm_days", json_integer((json_int_t)sum.alert_low_days));
+    json_object_set_new(out, "first_alert_low_alarm_day",
+                        json_integer((json_int_t)sum.first_alert_low));
+    json_object_set_new(out, "alert_low_design_effect", json_real(ref->alert_window_de));
     json_object_set_new(out, "calibration_design_effect", json_real(ref->oe_design_effect));
     json_object_set_new(out, "baseline_oe", json_real(ref->oe_base));
     if (o->json) {
@@ -389,10 +403,12 @@ static void print(const mopts *o, const vigil_model_info *info, const vigil_moni
         printf("vigil monitor: %s, %zu simulated days of %zu hourly rows (%zu baseline), %zu "
                "inputs watched\n"
                "days with an alarm after the baseline: input drift %zu (first day %ld), alert "
-               "rate %zu (first %ld), calibration %zu (first %ld)\n",
+               "rate %zu (first %ld), AI gone quiet %zu (first %ld), calibration %zu (first "
+               "%ld)\n",
                info->model_id, n_days, o->rows_per_day, o->baseline_days, cfg->n_inputs,
                sum.input_alarm_days, sum.first_input_alarm, sum.alert_alarm_days,
-               sum.first_alert_alarm, sum.calib_alarm_days, sum.first_calib_alarm);
+               sum.first_alert_alarm, sum.alert_low_days, sum.first_alert_low,
+               sum.calib_alarm_days, sum.first_calib_alarm);
     }
     json_decref(out);
 }

@@ -201,6 +201,18 @@ static double binom_upper(double k, double n, double p)
     return beta_inc(k, n - k + 1.0, p);
 }
 
+/* P(X <= k) for X ~ Binomial(n, p), continuous in k and n (I_{1-p}(n - k, k + 1)). */
+static double binom_lower(double k, double n, double p)
+{
+    if (k >= n) {
+        return 1.0;
+    }
+    if (k < 0.0) {
+        return 0.0;
+    }
+    return beta_inc(n - k, k + 1.0, 1.0 - p);
+}
+
 /*
  * The exact p-chart of an input: k of n admissions out of range against p0,
  * with Laney's sigma_z as a design effect (n and k divided by sigma_z^2: the
@@ -325,6 +337,40 @@ static double oe_design_effect(const vigil_monitor_rows *r, size_t baseline_days
     return den > 0.0 ? fmax(1.0, num / den) : 1.0;
 }
 
+/*
+ * The quiet-AI chart's design effect: the cluster-robust variance of the
+ * baseline's alerted admission-days, sum_c (a_c - p0 n_c)^2 over admissions c
+ * (a_c of n_c scored admission-days alerted), against its binomial value,
+ * sum_c n_c p0 (1 - p0). An admission alerting one day tends to alert the
+ * next, so a window's admission-days are not independent trials; admissions
+ * are. At least 1.
+ */
+static double alert_design_effect(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *r,
+                                  double p0)
+{
+    double num = 0.0, den = 0.0, ac = 0.0, nc = 0.0;
+    bool scored = false, alerted = false;
+    for (size_t i = 0; i < r->n; i++) {
+        bool base = (size_t)r->day[i] < cfg->baseline_days;
+        if (base && row_scored(r, i)) {
+            scored = true;
+            alerted = alerted || r->risk[i] >= cfg->threshold;
+        }
+        bool day_end = i + 1 == r->n || r->unit[i + 1] != r->unit[i] || r->day[i + 1] != r->day[i];
+        if (day_end) {
+            nc += scored;
+            ac += alerted;
+            scored = alerted = false;
+        }
+        if (i + 1 == r->n || r->unit[i + 1] != r->unit[i]) {
+            num += (ac - p0 * nc) * (ac - p0 * nc);
+            den += nc * p0 * (1.0 - p0);
+            ac = nc = 0.0;
+        }
+    }
+    return den > 0.0 ? fmax(1.0, num / den) : 1.0;
+}
+
 static void reference(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *rows, const tally *t,
                       size_t n_days, vigil_monitor_ref *ref)
 {
@@ -357,6 +403,10 @@ static void reference(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *ro
     }
     ref->alert_p0 = ss > 0 ? fmin(0.999, fmax(1.0 / (double)ss, (double)sa / (double)ss)) : 0.5;
     ref->alert_sigma = vigil_monitor_laney_sigma(t->u_alerted, t->u_scored, bd, ref->alert_p0);
+    /* the window's design effect: between admissions, or between days when
+     * the days vary more (a busy week's case mix), whichever is larger */
+    ref->alert_window_de = fmax(alert_design_effect(cfg, rows, ref->alert_p0),
+                                fmax(1.0, ref->alert_sigma) * fmax(1.0, ref->alert_sigma));
     ref->oe_base = sx > 0 && se > 0 ? (double)se / sx : 1.0;
     ref->oe_design_effect = oe_design_effect(rows, bd, ref->oe_base);
     ref->oe_sigma = sqrt(ref->oe_design_effect);
@@ -432,6 +482,45 @@ static void calib_chart(vigil_monitor_day *o, const vigil_monitor_ref *ref, bool
     o->calib_alarm = o->calib_charted && o->monitoring && o->calib_p <= a;
 }
 
+/*
+ * The quiet-AI chart (REQ MON-ALERT-LOW): the window's share of admission-days
+ * with an AI alert against the baseline's, lower side only (the daily chart
+ * above takes the upper side). A model whose outputs fall (odds halved), or a
+ * feed that stops carrying what it scores on, alerts less: the risk is false
+ * reassurance, and no outcome is needed to see it. Exact binomial lower tail
+ * with the admission-clustered design effect, alpha VIGIL_MONITOR_ALPHA a
+ * day; charted with at least min_units admission-days in the window.
+ */
+static void alert_low_chart(vigil_monitor_day *o, const vigil_monitor_ref *ref, size_t k,
+                            size_t n, size_t min_units)
+{
+    o->w_units_scored = n;
+    o->w_units_alerted = k;
+    o->w_alert_share = n > 0 ? (double)k / (double)n : 0.0;
+    o->alert_low_charted = n >= min_units && n > 0;
+    o->alert_low_limit = 0.0;
+    o->alert_low_alarm = false;
+    if (!o->alert_low_charted) {
+        return;
+    }
+    double de = fmax(1.0, ref->alert_window_de), ne = (double)n / de, a = VIGIL_MONITOR_ALPHA;
+    /* the limit: the largest count whose lower tail is at most alpha */
+    double lo = 0.0, hi = ne * ref->alert_p0;
+    if (binom_lower(0.0, ne, ref->alert_p0) > a) {
+        hi = 0.0; /* even no alert at all is within the limit */
+    }
+    for (int i = 0; hi > 0.0 && i < 100; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (binom_lower(mid, ne, ref->alert_p0) <= a) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    o->alert_low_limit = lo / ne;
+    o->alert_low_alarm = o->monitoring && binom_lower((double)k / de, ne, ref->alert_p0) <= a;
+}
+
 static void fill_day(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *r, const tally *t,
                      size_t n_days, size_t d, const vigil_monitor_ref *ref, double *score,
                      uint8_t *y, vigil_monitor_day *o)
@@ -478,6 +567,12 @@ static void fill_day(const vigil_monitor_cfg *cfg, const vigil_monitor_rows *r, 
             units += t->u_labelled[w];
         }
         calib_chart(o, ref, units >= cfg->min_units);
+        size_t wk = 0, wn = 0;
+        for (size_t w = d0; w <= d; w++) {
+            wk += t->u_alerted[w];
+            wn += t->u_scored[w];
+        }
+        alert_low_chart(o, ref, wk, wn, cfg->min_units);
         if (!cfg->auroc_last_day_only || d + 1 == n_days) {
             o->auroc = window_auroc(r, (int32_t)d0, (int32_t)d, score, y);
         }

@@ -247,17 +247,23 @@ static json_t *day_json(const srv_monitor *mon, const vigil_monitor_day *d, cons
     if (d->alert_alarm) {
         add_alarm(alarms, "alert-rate", group, ward, d->unit_alert_rate, d->alert_limit);
     }
+    if (d->alert_low_alarm) {
+        add_alarm(alarms, "alert-rate-low", group, ward, d->w_alert_share, d->alert_low_limit);
+    }
     if (d->calib_alarm) {
         add_alarm(alarms, "calibration", group, ward, d->oe, NAN);
     }
     return json_pack(
-        "{s:s,s:s?,s:I,s:o,s:{s:I,s:I,s:f,s:I,s:I,s:f,s:f,s:b},s:{s:b,s:I,s:I,s:f,s:f,s:b,s:b,s:f,"
-        "s:f},s:o}",
+        "{s:s,s:s?,s:I,s:o,s:{s:I,s:I,s:f,s:I,s:I,s:f,s:f,s:b,s:{s:b,s:I,s:I,s:f,s:f,s:b}},"
+        "s:{s:b,s:I,s:I,s:f,s:f,s:b,s:b,s:f,s:f},s:o}",
         "group", group, "ward", ward, "day", (json_int_t)d->day, "inputs", ins, "alerts", "sets",
         (json_int_t)d->n_scored, "sets_alerting", (json_int_t)d->n_alerts, "share_of_sets",
         d->alert_rate, "admission_days", (json_int_t)d->n_units_scored, "admission_days_alerting",
         (json_int_t)d->n_units_alerted, "share", d->unit_alert_rate, "limit", d->alert_limit,
-        "alarm", d->alert_alarm, "calibration", "has_window", d->has_window, "labelled",
+        "alarm", d->alert_alarm, "window", "charted", d->alert_low_charted, "admission_days",
+        (json_int_t)d->w_units_scored, "admission_days_alerting", (json_int_t)d->w_units_alerted,
+        "share", d->w_alert_share, "low_limit", d->alert_low_limit, "low_alarm",
+        d->alert_low_alarm, "calibration", "has_window", d->has_window, "labelled",
         (json_int_t)d->w_labelled, "events", (json_int_t)d->w_events, "expected", d->w_expected,
         "oe", d->oe, "alarm", d->calib_alarm, "charted", d->calib_charted, "events_low",
         d->calib_lo, "events_high", d->calib_hi, "auroc_window", num_or_null(d->auroc));

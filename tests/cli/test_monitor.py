@@ -7,7 +7,10 @@ before; a 2x calibration drift of the model's odds from day 30 is alarmed
 within 7 days and never before; the unchanged replay raises no input-drift,
 alert-rate or calibration alarm over its 63 monitored days (the counts, the
 calibration chart's design effect and its smallest tail probability are
-printed)."""
+printed). The AI gone quiet (its odds halved from day 30: the dangerous
+direction, false reassurance) is alarmed by the quiet-AI chart (the 7-day
+share of admission-days with an AI alert, lower limit; REQ MON-ALERT-LOW)
+within 7 days and never before; the unchanged replay never raises it."""
 import json, os, subprocess, sys
 
 bin_ = os.environ["VIGIL_BIN"]
@@ -53,7 +56,20 @@ check("the unchanged replay's calibration chart: no false alarm day in %d (%d)"
       % (monitored_days, base["calibration_alarm_days"]), base["calibration_alarm_days"] == 0)
 check("no alarm in the baseline days",
       all(not d["input_alarms"] and not d["alert_alarm"] and not d["calibration_alarm"]
-          for d in base["per_day"][:base["baseline_days"]]))
+          and not d["alert_low_alarm"] for d in base["per_day"][:base["baseline_days"]]))
+check("the unchanged replay: no quiet-AI alarm day in %d (%d; design effect %.2f)"
+      % (monitored_days, base["alert_low_alarm_days"], base["alert_low_design_effect"]),
+      base["alert_low_alarm_days"] == 0)
+
+quiet = run("--odds", f"0.5:{DRIFT_DAY}")
+first_low = quiet["first_alert_low_alarm_day"]
+check(f"odds x0.5 from day {DRIFT_DAY}: the quiet-AI chart alarmed on day {first_low}, within 7 "
+      "days", first_low is not None and DRIFT_DAY <= first_low < DRIFT_DAY + 7)
+low_day = quiet["per_day"][first_low] if first_low is not None and first_low >= 0 else {}
+check("its 7-day share of admission-days alerted (%s) is below its lower limit (%s)"
+      % (low_day.get("alert_share_7d"), low_day.get("alert_share_7d_low_limit")),
+      low_day.get("alert_share_7d", 1) < low_day.get("alert_share_7d_low_limit", 0))
+check("the quiet AI raises no alert-rate (too many alerts) alarm", quiet["alert_alarm_days"] == 0)
 
 temp = run("--drift", f"temp_last:1.8:32:{DRIFT_DAY}")
 def temp_alarm(d):

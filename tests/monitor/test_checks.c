@@ -89,6 +89,42 @@ static void an_unchanged_ward_raises_no_alarm(void **state)
         assert_false(w->days[d].in[0].alarm);
         assert_false(w->days[d].alert_alarm);
         assert_false(w->days[d].calib_alarm);
+        assert_false(w->days[d].alert_low_alarm);
+    }
+    free(w);
+}
+
+/* REQ MON-ALERT-LOW: the model's odds halved from day 20 (its alerts stop:
+ * false reassurance, no outcome needed to see it) are alarmed by the
+ * quiet-AI chart within the 7-day window, never before; the upper
+ * (too many alerts) chart stays quiet. */
+static void an_ai_gone_quiet_is_alarmed_within_the_window(void **state)
+{
+    (void)state;
+    ward *w = ward_new(-1, 1.0, -1);
+    for (size_t i = 0; i < N; i++) {
+        if (w->day[i] >= 20) {
+            double po = w->risk[i] / (1.0 - w->risk[i]) * 0.5;
+            w->risk[i] = po / (1.0 + po);
+        }
+    }
+    assert_int_equal(vigil_monitor_compute(&w->cfg, &w->rows, DAYS, w->days, NULL, NULL), VIGIL_OK);
+    long first = -1;
+    for (size_t d = 0; d < DAYS; d++) {
+        assert_false(w->days[d].alert_alarm);
+        if (d < 20) {
+            assert_false(w->days[d].alert_low_alarm);
+        }
+        if (first < 0 && w->days[d].alert_low_alarm) {
+            first = (long)d;
+            assert_true(w->days[d].w_alert_share < w->days[d].alert_low_limit);
+            assert_int_equal(w->days[d].w_units_scored, 7 * ADM);
+        }
+    }
+    print_message("quiet AI from day 20: first alarm on day %ld\n", first);
+    assert_in_range(first, 20, 26);
+    for (size_t d = (size_t)first; d < DAYS; d++) {
+        assert_true(w->days[d].alert_low_alarm); /* and every day after */
     }
     free(w);
 }
@@ -251,6 +287,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(admission_days_are_the_charted_units_not_hours),
         cmocka_unit_test(an_unchanged_ward_raises_no_alarm),
+        cmocka_unit_test(an_ai_gone_quiet_is_alarmed_within_the_window),
         cmocka_unit_test(a_unit_change_is_alarmed_on_its_first_day_and_not_before),
         cmocka_unit_test(a_day_with_too_few_admissions_measured_is_not_charted),
         cmocka_unit_test(three_of_sixteen_out_at_a_2pct_reference_is_not_an_alarm),

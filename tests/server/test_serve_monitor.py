@@ -118,6 +118,10 @@ with Server(["--model", MODEL, "--monitor-period", "1", "--monitor-baseline-days
             "and for an age band")
     C.check(group("sex:female") is not None and group("sex:male") is not None,
             "and for each administrative sex")
+    win = (group("all") or {}).get("alerts", {}).get("window", {})
+    C.check(set(win) >= {"charted", "admission_days", "share", "low_limit", "low_alarm"}
+            and win["low_alarm"] is False and not alarm("alert-rate-low", "all"),
+            "the quiet-AI chart's window figures are reported, with no alarm (%s)" % win)
     C.check(alarm("input:hr_bpm", "sex:male") and not alarm("input:hr_bpm", "sex:female"),
             "the doubled heart rate shows in the male subgroup (W2's patients), not the female")
     con = s.db()

@@ -95,6 +95,7 @@ function alarmWords(a) {
       ' of admissions in the last 24 hours (limit ' + pct(a.limit) + '). A unit or device change?';
   }
   if (a.check === 'alert-rate') return where + ': AI alerts on ' + pct(a.value) + ' of admission-days (limit ' + pct(a.limit) + ').';
+  if (a.check === 'alert-rate-low') return where + ': the AI has gone quiet: it alerted on ' + pct(a.value) + ' of admission-days over the window, below its lower limit of ' + pct(a.limit) + '. A model or feed that alerts less than it should can falsely reassure: check the feed and the model. NEWS2 is unaffected.';
   if (a.check === 'calibration') return where + ': observed to expected events ' + num(a.value) + ' over the window: the model is miscalibrated.';
   if (a.check === 'feed-gap') return where + ': no observations for ' + Math.round(a.value) + ' minutes (usually within ' + Math.round(a.limit) + '). Is the feed down?';
   if (a.check === 'feed-late') return where + ': ' + pct(a.value) + ' of sets arrived more than an hour late.';
@@ -106,7 +107,8 @@ function groupRow(g) {
   const alarmed = g.inputs.filter((i) => i.alarm).map((i) => INPUT_WORDS[i.input] || i.input);
   return el('tr', {}, el('th', { scope: 'row' }, groupWords(g.group)),
     el('td', {}, String(g.alerts.sets)),
-    el('td', {}, pct(g.alerts.share) + (g.alerts.alarm ? ' (alarm)' : '')),
+    el('td', {}, pct(g.alerts.share) + (g.alerts.alarm ? ' (alarm)' : '') +
+      (g.alerts.window && g.alerts.window.low_alarm ? ' (gone quiet: ' + pct(g.alerts.window.share) + ' over the window)' : '')),
     el('td', {}, g.calibration.has_window && g.calibration.labelled > 0 ? num(g.calibration.oe) + (g.calibration.alarm ? ' (alarm)' : '') : 'not enough outcomes yet'),
     el('td', {}, g.auroc_window === null ? 'not enough outcomes yet' : num(g.auroc_window, 3)),
     el('td', {}, alarmed.length ? 'Out of range: ' + alarmed.join(', ') : 'None'));
