@@ -98,6 +98,8 @@ static void usage(FILE *f)
             "  --data PATH        a data folder or archive, 2019 or 2012 format (default:\n"
             "                     physionet2019/training_setA.tar.gz in the data directory)\n"
             "  --patients N       stays to replay, one bed each (default 16)\n"
+            "  --skip N           pass over the first N stays of the data first (another\n"
+            "                     replay's patients: several wards or sites from one set)\n"
             "  --ward NAME        ward to admit them to (default REPLAY)\n"
             "  --hours H          only the first H ICU hours of each stay\n"
             "  --speed X          ICU time runs X times faster than real time, X >= 1\n"
@@ -143,6 +145,7 @@ typedef struct opts {
     const char *tls_ca, *tls_cert, *tls_key; /* MLLP over TLS; NULL: plain */
     int only;                                /* 0 all, 'a' admissions only, 'o' observations only */
     size_t patients;
+    size_t skip; /* stays passed over before the first replayed */
     double hours, speed, rate, duration, ack_timeout, reconnect;
     bool rate_mode, rate_max, json, allow_remote;
     unsigned window;
@@ -228,7 +231,7 @@ static int ward_load(const opts *o, ward *w)
     }
     unsigned char *seen = calloc(900000, 1); /* stay numbers: one bed per stay */
     int rc = seen == NULL ? VIGIL_EXIT_IO : VIGIL_EXIT_OK;
-    size_t skipped = 0;
+    size_t skipped = 0, passed = 0;
     while (rc == VIGIL_EXIT_OK && w->n_pat < o->patients) {
         const vigil_stay *st = NULL;
         const vigil_meas *m = NULL;
@@ -244,6 +247,11 @@ static int ward_load(const opts *o, ward *w)
         unsigned long num = 0;
         if (vigil_replay_stay_number(st->id, &num) != VIGIL_OK || seen[num]) {
             skipped++;
+            continue;
+        }
+        if (passed < o->skip) { /* --skip: another replay's stay */
+            seen[num] = 1;
+            passed++;
             continue;
         }
         rpatient *rp = &w->pat[w->n_pat];
@@ -935,6 +943,7 @@ static int parse_opts(int argc, char **argv, opts *o)
         {"out", required_argument, NULL, 'o'},
         {"data", required_argument, NULL, 'd'},
         {"patients", required_argument, NULL, 'n'},
+        {"skip", required_argument, NULL, 'K'},
         {"ward", required_argument, NULL, 'w'},
         {"hours", required_argument, NULL, 'H'},
         {"speed", required_argument, NULL, 's'},
@@ -983,6 +992,12 @@ static int parse_opts(int argc, char **argv, opts *o)
                 return VIGIL_EXIT_USAGE;
             }
             o->patients = (size_t)v;
+            break;
+        case 'K':
+            if (!num_arg("--skip", optarg, 0, 900000, &v) || v != floor(v)) {
+                return VIGIL_EXIT_USAGE;
+            }
+            o->skip = (size_t)v;
             break;
         case 'w':
             o->ward = optarg;

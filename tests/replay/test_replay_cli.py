@@ -48,6 +48,17 @@ check(len(nhs) == 5 and all(n.startswith("999") for n in nhs),
 times = [e["t_ms"] for m in msgs[5:] for e in m["events"]]
 check(times == sorted(times), "observation sets in ICU-time order")
 
+# --skip: another replay's patients (several wards or sites from one data set)
+out2 = os.path.join(tmp.name, "skip.mllp")
+r = replay("--out", out2, "--skip", "3", "--patients", "2", "--hours", "12")
+d = subprocess.run([V, "hl7", "decode", "--mllp", out2], capture_output=True, text=True)
+msgs2 = [json.loads(line) for line in d.stdout.splitlines() if line.strip()]
+nhs2 = set(e["nhs_number"] for m in msgs2[2:] for e in m["events"])
+last2 = set(sorted(nhs)[3:])  # synthetic NHS numbers rise with the stay number
+check(r.returncode == 0 and nhs2 == last2,
+      "--skip 3 --patients 2 replays the 4th and 5th stays of --patients 5 (%s, %s)"
+      % (sorted(nhs2), sorted(last2)))
+
 # refusals
 r = replay("--mllp", "192.0.2.1:2575", "--patients", "1", "--reconnect", "0")
 check(r.returncode == 3 and "not a loopback address" in r.stderr,
@@ -56,7 +67,8 @@ for bad in (["--mllp", "127.0.0.1:1", "--speed", "0.5"],
             ["--mllp", "127.0.0.1:1", "--speed", "10", "--rate", "10"],
             ["--patients", "2"], ["--mllp", "localhost", "--patients", "1"],
             ["--mllp", "127.0.0.1:1", "--window", "513"],
-            ["--mllp", "127.0.0.1:1", "--processing-id", "X"]):
+            ["--mllp", "127.0.0.1:1", "--processing-id", "X"],
+            ["--mllp", "127.0.0.1:1", "--skip", "-1"]):
     r = replay(*bad)
     check(r.returncode == 2, "usage error %s: exit 2 (got %d)" % (bad, r.returncode))
 
