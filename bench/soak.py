@@ -4,8 +4,10 @@ clients run findings 1-3 and 6-9 the whole time. Never gating (not in `make chec
 
     VIGIL_BIN=build/vigil python3 bench/soak.py [--minutes 10]
     VIGIL_BIN=build/vigil python3 bench/soak.py --minutes 1      # the quick run
+    VIGIL_BIN=build/vigil python3 bench/soak.py --hostile-nice 19  # attackers as if remote
 
-Who runs (each in its own process, so the Python clients do not share one GIL):
+Who runs (honest, web and hostile each in its own process, so they do not share one GIL; the
+hostile clients are threads of the third):
   honest   one MLLP connection from 127.0.0.1: ORU^R01 with a full NEWS2 set, paced at
            1,000/s and pipelined (a reader takes the ACKs); 1,020 admitted patients on 34
            wards; each message's send-to-ACK time is measured by the client.
@@ -448,6 +450,10 @@ def main():
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--no-hostile", action="store_true",
                     help="the control: honest sender and web users only")
+    ap.add_argument("--hostile-nice", type=int, default=0,
+                    help="run the hostile clients' process at this nice value (19: they take "
+                    "the CPU only when vigil and the honest clients leave it, as an attacker on "
+                    "another host would; what each still sent is reported)")
     o = ap.parse_args()
     secs = o.minutes * 60.0
     nhs = nhs_numbers(WARDS * BEDS)
@@ -469,7 +475,7 @@ def main():
                  ctx.Process(target=web_users, args=(s.http_port, tokens, secs, paths["web"])),
                  ctx.Process(target=hostile_both, args=(s.mllp_port, s.http_port,
                                                         0 if o.no_hostile else secs,
-                                                        paths["hostile"]))]
+                                                        paths["hostile"], o.hostile_nice))]
         t0 = time.time()
         for p in procs:
             p.start()
@@ -543,14 +549,18 @@ def main():
     if o.no_hostile:
         targets = targets[:-1]
         print("  (the control run: no hostile clients)")
+    elif o.hostile_nice:
+        print("  (the hostile clients ran at nice %d: see what they sent above)" % o.hostile_nice)
     for what, ok in targets:
         print("  %-6s %s" % ("met" if ok else "MISSED", what))
     if lost:
         print("lost (first 10): %s" % lost[:10])
 
 
-def hostile_both(mllp_port, http_port, secs, out_path):
+def hostile_both(mllp_port, http_port, secs, out_path, nice=0):
     """The hostile clients: MLLP ones on mllp_port, HTTP ones on http_port."""
+    if nice:
+        os.nice(nice)
     until = time.time() + secs
     st = {}
     th = [threading.Thread(target=f, args=(mllp_port, until, st), daemon=True)
