@@ -15,6 +15,7 @@
  * Does not: look at the request (the job's run does) or own its memory (the
  * job lives in the request's context until run has resumed it).
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -34,8 +35,15 @@ static void *signer_main(void *arg)
     vigil_server *srv = arg;
     srv_signer *q = &srv->signer;
     /* Linux: a thread's nice is its own (tid); raising it needs no privilege.
-     * A failure leaves the thread at the process's priority. */
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SIGNER_NICE);
+     * SIGNER_NICE above the process's own (a server started under nice keeps
+     * the gap). A failure leaves the thread at the process's priority. */
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int base = getpriority(PRIO_PROCESS, tid); /* the process's nice, inherited */
+    if (errno == 0) {
+        int level = base + SIGNER_NICE > 19 ? 19 : base + SIGNER_NICE;
+        (void)setpriority(PRIO_PROCESS, tid, level);
+    }
     (void)prctl(PR_SET_NAME, "vigil-signer", 0, 0, 0);
     /* argon2id's 64 MiB, reserved once: the server's memory stays flat
      * through a flood of sign-ins (password.c says why) */
