@@ -1,7 +1,8 @@
 /*
  * server_int.h: private to src/server: the server handle, the job queue
  * between the I/O threads and the store thread, the per-patient cache, the
- * session table, and the helpers the server's files share.
+ * sign-in throttle, and the helpers the server's files share (sessions live
+ * in the store: vigil_store_session_*).
  *
  * Threading invariants (docs/server.md):
  *  - The store thread is the only user of srv->store and of everything in
@@ -9,6 +10,8 @@
  *    only by queueing a job and waiting for it.
  *  - srv->auth_store (argon2 work: sign-in, user creation) is used only
  *    under srv->auth.argon_mu, from HTTP threads.
+ *  - Each srv->sess[i].st (session checks and sign-outs on the HTTP
+ *    threads) is used only under its own srv->sess[i].mu.
  *  - The MLLP thread owns its connections; the store thread hands finished
  *    HL7 jobs back through srv->done (mutex + eventfd).
  *  - Logging is serialised by srv->log_mu and never names a patient.

@@ -125,8 +125,8 @@ static void sessions_end_when_idle_or_old_and_last_use_is_written_once_a_minute(
 /* Issue 12 finding 7, across nodes: a user's further session ends their own
  * least recently used one, never another user's; a store full of live
  * sessions refuses a new one and signs nobody out; expired ones make room. */
-static void a_further_session_ends_the_users_least_recently_used_and_a_full_store_refuses(
-    void **state)
+static void
+a_further_session_ends_the_users_least_recently_used_and_a_full_store_refuses(void **state)
 {
     fx *f = *state;
     fx_user(f, "bob", VIGIL_STORE_ROLE_NURSE);

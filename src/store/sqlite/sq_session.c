@@ -100,8 +100,7 @@ static vigil_status add_txn(sq *q, const vigil__session_add *a, vigil_err *err)
     }
     if (s == VIGIL_OK && all >= (int64_t)a->total) {
         return vigil_err_set(err, VIGIL_ERR_NOMEM, "session",
-                             "%lld sessions are live: no room for another",
-                             (long long)all);
+                             "%lld sessions are live: no room for another", (long long)all);
     }
     if (s != VIGIL_OK) {
         return s;
