@@ -267,7 +267,7 @@ static void nodes_signing_one_user_in_at_once_keep_the_cap(void **state)
 {
     fx *f = *state;
     fx_user(f, "nurse.jo", VIGIL_STORE_ROLE_NURSE);
-    enum { N = 4, EACH = 6 };
+    enum { N = 4, EACH = 20 };
     int go[2];
     assert_int_equal(pipe(go), 0);
     pid_t pid[N];
