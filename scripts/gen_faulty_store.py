@@ -17,7 +17,8 @@ import sys
 SKIP = {"open", "close", "batch_begin", "batch_commit", "batch_rollback"}  # faulty.c's own
 # A call commits a write when it takes an actor (it writes its audit record) or is named here;
 # the others (user_get, pages_due, audit_head, row_digest, ...) only read, unaudited.
-WRITES_WITHOUT_ACTOR = {"audit_event", "read_txn", "secret_ensure"}  # read_txn: the audit records fn appends
+WRITES_WITHOUT_ACTOR = {"audit_event", "read_txn", "secret_ensure", "session_add", "session_touch",
+                        "session_end"}  # read_txn: the audit records fn appends
 
 
 def members(src_dir):

@@ -51,7 +51,7 @@
 
 /* The schema version this code writes; each backend records it in the
  * database it migrates (docs/store.md, "Migrations"). */
-#define VIGIL_STORE_SCHEMA_VERSION 11
+#define VIGIL_STORE_SCHEMA_VERSION 12
 
 /* Text limits (bytes, without the NUL). Longer input is refused, never cut. */
 #define VIGIL_STORE_NAME_MAX 127    /* display names, wards, beds, channels */
@@ -1118,9 +1118,12 @@ vigil_status vigil_store_audit_denied(vigil_store *st, const vigil_actor *who, c
 vigil_status vigil_store_user_enable(vigil_store *st, const vigil_actor *who, const char *username,
                                      vigil_err *err);
 
-/* Disable a user at t_ms: their logins fail from then on. */
+/* Disable a user at t_ms: their logins fail from then on, and every session
+ * of theirs (vigil_store_session_new) ends in the same transaction, on every
+ * node of the store at once. *out_sessions_ended (may be NULL) gets how many
+ * were stored (live or not yet swept). Audited "user.disable". */
 vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who, const char *username,
-                                      int64_t t_ms, vigil_err *err);
+                                      int64_t t_ms, size_t *out_sessions_ended, vigil_err *err);
 
 /* One user as the admin's list shows them: never their password hash. */
 typedef struct vigil_store_user_row {
@@ -1185,6 +1188,62 @@ void vigil_password_scratch_release(void);
  */
 vigil_status vigil_store_secret_ensure(vigil_store *st, const char *name, const uint8_t *candidate,
                                        size_t len, uint8_t *out, vigil_err *err);
+
+/* ---- sign-in sessions shared by the nodes of one store (issue 15) -------- */
+
+#define VIGIL_STORE_SESSION_HASH_LEN 32 /* bytes of a session token's hash */
+/* A session's last use is written again only when it moved by this much (or
+ * by a tenth of the idle timeout, when that is less): never a durable write
+ * per request. The stored last use is therefore up to this much behind, and a
+ * session may end that much before its idle timeout, never after it. */
+#define VIGIL_STORE_SESSION_TOUCH_MS 60000
+
+/* The rules every session follows (the server's configuration). */
+typedef struct vigil_store_session_rules {
+    int64_t idle_ms;  /* a session ends this long after its last use (> 0) */
+    int64_t max_ms;   /* and this long after it began, however used (> 0) */
+    size_t per_user;  /* a user's sessions at most: a further one ends their least recently
+                         used (>= 1) */
+    size_t total;     /* live sessions in the store at most: a further one is refused, nobody
+                         else is signed out for it (>= 1) */
+} vigil_store_session_rules;
+
+/*
+ * Store a new session of username, begun at now_ms, known by hash (the
+ * caller's hash of a random token: the store never sees the token; the
+ * server uses BLAKE2b-256). In one transaction, serialised with every other
+ * sign-in and every disabling on any node: sessions past their idle or
+ * absolute limit are deleted; when the user holds rules->per_user live
+ * sessions their least recently used ends (never another user's); when
+ * rules->total live sessions remain the new one is refused with
+ * VIGIL_ERR_NOMEM and nothing is written. VIGIL_ERR_DENIED when the user is
+ * unknown or disabled (checked inside the transaction: a user disabled
+ * meanwhile gets no session); VIGIL_ERR_CONFLICT when hash is already a
+ * session's. Durable on return. Not audited (the sign-in itself is:
+ * vigil_store_user_login's "auth.login"). Same thread rules as every call on st.
+ */
+vigil_status vigil_store_session_new(vigil_store *st, const uint8_t *hash, const char *username,
+                                     int64_t now_ms, const vigil_store_session_rules *rules,
+                                     vigil_err *err);
+
+/*
+ * The user of the live session known by hash at now_ms, read from the store
+ * on every call (another node's sign-out or disabling counts at once): VIGIL_OK
+ * with *out (their role and wards as stored now); VIGIL_ERR_NOT_FOUND when
+ * there is no such session, it is past its idle or absolute limit, or its
+ * user is disabled. Marks the session used at now_ms, written to the store
+ * (without waiting for the disk: a crash can only make it end sooner) when
+ * the stored last use is VIGIL_STORE_SESSION_TOUCH_MS or more behind; a
+ * failure of that write does not fail the call. Unaudited.
+ */
+vigil_status vigil_store_session_get(vigil_store *st, const uint8_t *hash, int64_t now_ms,
+                                     const vigil_store_session_rules *rules, vigil_store_user *out,
+                                     vigil_err *err);
+
+/* End the session known by hash (sign-out), on every node at once; durable on
+ * return. *out_ended (may be NULL): whether there was one. Unaudited. */
+vigil_status vigil_store_session_end(vigil_store *st, const uint8_t *hash, bool *out_ended,
+                                     vigil_err *err);
 
 /* ---- monitoring rows (issue 14: the live monitor, validate --db) --------- */
 

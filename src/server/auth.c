@@ -1,7 +1,8 @@
 /*
  * auth.c: who is asking. Sign-in (argon2id through the store, one at a time,
  * with a lock-out after repeated failures), session tokens (32 random bytes
- * from libsodium, kept only as a BLAKE2b hash, idle and absolute expiry),
+ * from libsodium; the store keeps only their BLAKE2b hash, with idle and
+ * absolute expiry: vigil_store_session_*, shared by every node of the store),
  * ward scope, creating users (admin), and /health.
  *
  * Why one argon2id at a time: each costs ~70 ms and 64 MiB
@@ -21,6 +22,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,13 +39,14 @@ void vigil__srv_auth_init(srv_auth *a, int64_t idle_ms, int64_t max_ms)
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->argon_mu, NULL);
     a->in_flight_max = 1;
-    a->idle_ms = idle_ms;
-    a->max_ms = max_ms;
+    a->rules.idle_ms = idle_ms;
+    a->rules.max_ms = max_ms;
+    a->rules.per_user = SRV_SESSIONS_PER_USER;
+    a->rules.total = SRV_SESSIONS_MAX;
 }
 
 void vigil__srv_auth_fini(srv_auth *a)
 {
-    sodium_memzero(a->sessions, sizeof a->sessions);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->argon_mu);
 }
@@ -61,119 +64,114 @@ bool vigil__srv_scope_ok(const srv_user *u, const char *ward)
     return false;
 }
 
-static void token_hash(const char *token, uint8_t out[32])
+static void token_hash(const char *token, uint8_t out[VIGIL_STORE_SESSION_HASH_LEN])
 {
-    crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);
+    crypto_generichash(out, VIGIL_STORE_SESSION_HASH_LEN, (const unsigned char *)token,
+                       strlen(token), NULL, 0);
 }
 
-static bool expired(const srv_auth *a, const srv_session *s, int64_t now_ms)
+static void user_of(const vigil_store_user *u, srv_user *out)
 {
-    return now_ms - s->last_ms >= a->idle_ms || now_ms - s->created_ms >= a->max_ms ||
-           now_ms < s->created_ms;
+    memset(out, 0, sizeof *out);
+    memcpy(out->username, u->username, sizeof out->username);
+    out->role = u->role;
+    out->n_wards = u->n_wards;
+    memcpy(out->wards, u->wards, sizeof out->wards);
 }
 
-vigil_status vigil__srv_session_new(srv_auth *a, const srv_user *u, int64_t now_ms,
-                                    char token_out[SRV_TOKEN_LEN + 1])
+vigil_status vigil__srv_session_new(srv_auth *a, vigil_store *st, const char *username,
+                                    int64_t now_ms, char token_out[SRV_TOKEN_LEN + 1])
 {
     uint8_t raw[32];
     randombytes_buf(raw, sizeof raw);
     char tok[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
     sodium_bin2base64(tok, sizeof tok, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(raw, sizeof raw);
-    pthread_mutex_lock(&a->mu);
-    /* Issue 12 finding 7: a user holds at most SRV_SESSIONS_PER_USER sessions
-     * (a new one ends that user's least recently used), so no one user can
-     * fill the table and sign everyone else out. */
-    size_t pick = SRV_SESSIONS_MAX, mine = 0, my_lru = SRV_SESSIONS_MAX;
-    for (size_t i = 0; i < SRV_SESSIONS_MAX; i++) {
-        srv_session *s = &a->sessions[i];
-        if (!s->used || expired(a, s, now_ms)) {
-            pick = pick == SRV_SESSIONS_MAX ? i : pick;
-            continue;
-        }
-        if (strcmp(s->user.username, u->username) == 0) {
-            mine++;
-            if (my_lru == SRV_SESSIONS_MAX || s->last_ms < a->sessions[my_lru].last_ms) {
-                my_lru = i;
-            }
-        }
+    uint8_t h[VIGIL_STORE_SESSION_HASH_LEN];
+    token_hash(tok, h);
+    /* the per-user cap (issue 12 finding 7) and the total cap are the
+     * store's, across every node (vigil_store_session_new) */
+    vigil_status s = vigil_store_session_new(st, h, username, now_ms, &a->rules, NULL);
+    if (s == VIGIL_OK) {
+        memcpy(token_out, tok, SRV_TOKEN_LEN);
+        token_out[SRV_TOKEN_LEN] = '\0';
     }
-    if (mine >= SRV_SESSIONS_PER_USER) {
-        pick = my_lru; /* the user's own least recently used session ends */
-    }
-    if (pick == SRV_SESSIONS_MAX) {
-        /* full of live sessions of other users: nobody is signed out for this one */
-        pthread_mutex_unlock(&a->mu);
-        sodium_memzero(tok, sizeof tok);
-        return VIGIL_ERR_NOMEM;
-    }
-    srv_session *s = &a->sessions[pick];
-    memset(s, 0, sizeof *s);
-    s->used = true;
-    token_hash(tok, s->token_hash);
-    s->user = *u;
-    s->created_ms = s->last_ms = now_ms;
-    pthread_mutex_unlock(&a->mu);
-    memcpy(token_out, tok, SRV_TOKEN_LEN);
-    token_out[SRV_TOKEN_LEN] = '\0';
     sodium_memzero(tok, sizeof tok);
+    return s;
+}
+
+vigil_status vigil__srv_session_get(srv_auth *a, vigil_store *st, const char *token,
+                                    int64_t now_ms, srv_user *out)
+{
+    if (token == NULL || strlen(token) != SRV_TOKEN_LEN) {
+        return VIGIL_ERR_NOT_FOUND;
+    }
+    uint8_t h[VIGIL_STORE_SESSION_HASH_LEN];
+    token_hash(token, h);
+    vigil_store_user u;
+    vigil_status s = vigil_store_session_get(st, h, now_ms, &a->rules, &u, NULL);
+    if (s == VIGIL_OK) {
+        user_of(&u, out);
+    }
+    return s;
+}
+
+vigil_status vigil__srv_session_end(vigil_store *st, const char *token)
+{
+    if (token == NULL || strlen(token) != SRV_TOKEN_LEN) {
+        return VIGIL_OK;
+    }
+    uint8_t h[VIGIL_STORE_SESSION_HASH_LEN];
+    token_hash(token, h);
+    return vigil_store_session_end(st, h, NULL, NULL);
+}
+
+vigil_status vigil__srv_sess_open(vigil_server *srv, vigil_err *err)
+{
+    size_t n = srv->cfg.http_threads > 0 ? srv->cfg.http_threads : 1;
+    srv->sess = calloc(n, sizeof *srv->sess);
+    if (srv->sess == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_init(&srv->sess[i].mu, NULL);
+        srv->n_sess = i + 1;
+        vigil_status s = vigil_store_open(srv->db, 0, &srv->sess[i].st, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+    }
     return VIGIL_OK;
 }
 
-static srv_session *find(srv_auth *a, const char *token)
+void vigil__srv_sess_close(vigil_server *srv)
 {
-    if (token == NULL || strlen(token) != SRV_TOKEN_LEN) {
-        return NULL;
+    for (size_t i = 0; i < srv->n_sess; i++) {
+        vigil_store_close(srv->sess[i].st);
+        pthread_mutex_destroy(&srv->sess[i].mu);
     }
-    uint8_t h[32];
-    token_hash(token, h);
-    for (size_t i = 0; i < SRV_SESSIONS_MAX; i++) {
-        if (a->sessions[i].used && sodium_memcmp(a->sessions[i].token_hash, h, 32) == 0) {
-            return &a->sessions[i];
+    free(srv->sess);
+    srv->sess = NULL;
+    srv->n_sess = 0;
+}
+
+srv_sess_conn *vigil__srv_sess_take(vigil_server *srv)
+{
+    unsigned start = atomic_fetch_add(&srv->sess_next, 1);
+    for (size_t k = 0; k < srv->n_sess; k++) {
+        srv_sess_conn *c = &srv->sess[(start + k) % srv->n_sess];
+        if (pthread_mutex_trylock(&c->mu) == 0) {
+            return c;
         }
     }
-    return NULL;
+    srv_sess_conn *c = &srv->sess[start % srv->n_sess];
+    pthread_mutex_lock(&c->mu);
+    return c;
 }
 
-bool vigil__srv_session_get(srv_auth *a, const char *token, int64_t now_ms, srv_user *out)
+void vigil__srv_sess_give(srv_sess_conn *c)
 {
-    pthread_mutex_lock(&a->mu);
-    srv_session *s = find(a, token);
-    bool ok = s != NULL && !expired(a, s, now_ms);
-    if (s != NULL && !ok) {
-        memset(s, 0, sizeof *s);
-    }
-    if (ok) {
-        s->last_ms = now_ms;
-        *out = s->user;
-    }
-    pthread_mutex_unlock(&a->mu);
-    return ok;
-}
-
-void vigil__srv_session_end(srv_auth *a, const char *token)
-{
-    pthread_mutex_lock(&a->mu);
-    srv_session *s = find(a, token);
-    if (s != NULL) {
-        memset(s, 0, sizeof *s);
-    }
-    pthread_mutex_unlock(&a->mu);
-}
-
-size_t vigil__srv_sessions_end_user(srv_auth *a, const char *username)
-{
-    size_t n = 0;
-    pthread_mutex_lock(&a->mu);
-    for (size_t i = 0; i < SRV_SESSIONS_MAX; i++) {
-        srv_session *s = &a->sessions[i];
-        if (s->used && strcmp(s->user.username, username) == 0) {
-            memset(s, 0, sizeof *s);
-            n++;
-        }
-    }
-    pthread_mutex_unlock(&a->mu);
-    return n;
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* A slot that counts nothing any more: empty, or its window over and not
@@ -331,22 +329,27 @@ void vigil__srv_h_login(vigil_server *srv, srv_req *r, const char *client, char 
         return;
     }
     vigil__srv_throttle_record(&srv->auth, key, true, now);
-    srv_user su;
-    memset(&su, 0, sizeof su);
-    memcpy(su.username, u.username, sizeof su.username);
-    su.role = u.role;
-    su.n_wards = u.n_wards;
-    memcpy(su.wards, u.wards, sizeof su.wards);
     char token[SRV_TOKEN_LEN + 1];
-    /* still under argon_mu: a user disabled while signing in loses this
-     * session too (vigil__srv_h_user_disable ends sessions under it) */
-    vigil_status ss = vigil__srv_session_new(&srv->auth, &su, now, token);
+    /* the store orders this with any disabling on any node: a user disabled
+     * meanwhile gets no session (VIGIL_ERR_DENIED), or loses it with the
+     * disabling's commit (vigil_store_session_new) */
+    vigil_status ss = vigil__srv_session_new(&srv->auth, srv->auth_store, u.username, now, token);
     argon_unlock(&srv->auth);
-    if (ss != VIGIL_OK) {
+    if (ss == VIGIL_ERR_NOMEM) {
         atomic_fetch_add(&srv->stats.signin_refused_busy, 1);
         vigil__srv_log_limited(srv, "auth.busy", "sign-in refused: every session slot in use");
         vigil__srv_req_error(r, 503, "unavailable",
                              "too many people are signed in; try again shortly");
+        return;
+    }
+    if (ss == VIGIL_ERR_DENIED) {
+        atomic_fetch_add(&srv->stats.signin_failed, 1);
+        vigil__srv_req_error(r, 401, "unauthorized", "username or password not recognised");
+        return;
+    }
+    if (ss != VIGIL_OK) {
+        vigil__srv_log(srv, "store.error", "sign-in: session: %s", vigil_status_str(ss));
+        vigil__srv_req_error(r, 500, "internal", "sign-in failed: %s", vigil_status_str(ss));
         return;
     }
     snprintf(cookie, cookie_cap, "vigil_session=%s; %s; Max-Age=%lld", token,
@@ -506,10 +509,11 @@ void vigil__srv_h_user_disable(vigil_server *srv, srv_req *r)
         return;
     }
     vigil_err err = {0};
-    vigil_status s =
-        vigil_store_user_disable(srv->auth_store, &r->who, username, vigil__srv_now_ms(), &err);
-    /* under argon_mu, as sign-in creates sessions: none can slip in between */
-    size_t ended = s == VIGIL_OK ? vigil__srv_sessions_end_user(&srv->auth, username) : 0;
+    size_t ended = 0;
+    /* the disabling and the end of every session of the user, on every node,
+     * in one transaction of the store */
+    vigil_status s = vigil_store_user_disable(srv->auth_store, &r->who, username,
+                                              vigil__srv_now_ms(), &ended, &err);
     argon_unlock(&srv->auth);
     if (s != VIGIL_OK) {
         vigil__srv_req_store_error(r, s, &err);

@@ -359,8 +359,24 @@ static void first_call(vigil_server *srv, struct MHD_Connection *conn, http_ctx 
         roles = 1u << VIGIL_STORE_ROLE_ADMIN; /* docs/server.md, Metrics */
     }
     if (roles != 0) {
-        if (!token_of(conn, c->token, &c->by_cookie) ||
-            !vigil__srv_session_get(&srv->auth, c->token, vigil__srv_now_ms(), &c->req.user)) {
+        /* every check reads the store (issue 15): a sign-out or a disabling
+         * on another node counts at once */
+        vigil_status ss = VIGIL_ERR_NOT_FOUND;
+        if (token_of(conn, c->token, &c->by_cookie)) {
+            srv_sess_conn *sc = vigil__srv_sess_take(srv);
+            ss = vigil__srv_session_get(&srv->auth, sc->st, c->token, vigil__srv_now_ms(),
+                                        &c->req.user);
+            vigil__srv_sess_give(sc);
+        }
+        if (ss != VIGIL_OK && ss != VIGIL_ERR_NOT_FOUND) {
+            vigil__srv_log_limited(srv, "store.error", "session check: %s",
+                                   vigil_status_str(ss));
+            c->early = 503;
+            c->e_code = "unavailable";
+            snprintf(c->e_msg, sizeof c->e_msg, "sessions cannot be checked now; try again");
+            return;
+        }
+        if (ss != VIGIL_OK) {
             c->early = 401;
             c->e_code = "unauthorized";
             snprintf(c->e_msg, sizeof c->e_msg, "sign in first (no valid session)");
@@ -464,7 +480,14 @@ static bool dispatch(vigil_server *srv, struct MHD_Connection *conn, http_ctx *c
                                 json_pack("{s:s, s:s}", "csrf_token", t, "header", "X-CSRF-Token"));
         }
         if (c->route->special == SRV_ROUTE_LOGOUT) {
-            vigil__srv_session_end(&srv->auth, c->token);
+            srv_sess_conn *sc = vigil__srv_sess_take(srv);
+            vigil_status es = vigil__srv_session_end(sc->st, c->token);
+            vigil__srv_sess_give(sc);
+            if (es != VIGIL_OK) { /* never "signed out" while the session lives on */
+                vigil__srv_req_error(r, 503, "unavailable", "sign-out failed (%s); try again",
+                                     vigil_status_str(es));
+                return false;
+            }
             snprintf(c->cookie, sizeof c->cookie, "vigil_session=; %s; Max-Age=0",
                      vigil__srv_cookie_attrs(srv));
         }

@@ -217,6 +217,9 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
         s = vigil_store_open(srv->db, 0, &srv->auth_store, err);
     }
     if (s == VIGIL_OK) {
+        s = vigil__srv_sess_open(srv, err);
+    }
+    if (s == VIGIL_OK) {
         s = vigil__srv_family_init(srv, err);
     }
     if (s == VIGIL_OK) {
@@ -359,6 +362,7 @@ void vigil_server_close(vigil_server *srv)
     free(srv->esc_due.v);
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);
+    vigil__srv_sess_close(srv);
     vigil__srv_tls_free(srv);
     vigil__srv_mllp_tls_free(srv->mllp_tls);
     srv->mllp_tls = NULL;

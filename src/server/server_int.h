@@ -1,7 +1,8 @@
 /*
  * server_int.h: private to src/server: the server handle, the job queue
  * between the I/O threads and the store thread, the per-patient cache, the
- * session table, and the helpers the server's files share.
+ * sign-in throttle, and the helpers the server's files share (sessions live
+ * in the store: vigil_store_session_*).
  *
  * Threading invariants (docs/server.md):
  *  - The store thread is the only user of srv->store and of everything in
@@ -9,6 +10,8 @@
  *    only by queueing a job and waiting for it.
  *  - srv->auth_store (argon2 work: sign-in, user creation) is used only
  *    under srv->auth.argon_mu, from HTTP threads.
+ *  - Each srv->sess[i].st (session checks and sign-outs on the HTTP
+ *    threads) is used only under its own srv->sess[i].mu.
  *  - The MLLP thread owns its connections; the store thread hands finished
  *    HL7 jobs back through srv->done (mutex + eventfd).
  *  - Logging is serialised by srv->log_mu and never names a patient.
@@ -68,17 +71,9 @@ typedef struct srv_user {
 bool vigil__srv_scope_ok(const srv_user *u, const char *ward);
 
 #define SRV_TOKEN_LEN 43 /* base64url of 32 random bytes, no padding */
-#define SRV_SESSIONS_MAX 1024
+#define SRV_SESSIONS_MAX 1024    /* live sessions in the whole store (every node) */
 #define SRV_SESSIONS_PER_USER 8 /* a user's further sign-in ends their oldest session */
 #define SRV_THROTTLE_SLOTS 4096
-
-typedef struct srv_session {
-    bool used;
-    uint8_t token_hash[32]; /* BLAKE2b of the token: the token itself is never kept */
-    srv_user user;
-    int64_t created_ms;
-    int64_t last_ms;
-} srv_session;
 
 typedef struct srv_throttle {
     char key[VIGIL_ID_MAX + 48]; /* "user|address" */
@@ -88,25 +83,46 @@ typedef struct srv_throttle {
 } srv_throttle;
 
 typedef struct srv_auth {
-    pthread_mutex_t mu; /* sessions and throttle */
-    srv_session sessions[SRV_SESSIONS_MAX];
+    pthread_mutex_t mu; /* throttle */
     srv_throttle throttle[SRV_THROTTLE_SLOTS];
     pthread_mutex_t argon_mu;   /* one argon2id (64 MiB) at a time */
     _Atomic unsigned in_flight; /* sign-ins running or waiting for argon_mu */
     unsigned in_flight_max;     /* cfg.signins_in_flight */
-    int64_t idle_ms, max_ms;
+    vigil_store_session_rules rules; /* idle and absolute limits, caps */
 } srv_auth;
 
-/* Sessions (thread-safe). token_out gets SRV_TOKEN_LEN chars and a NUL.
- * VIGIL_ERR_NOMEM when every slot holds a live session of other users (the
- * sign-in is refused 503; no one is signed out for it). */
-vigil_status vigil__srv_session_new(srv_auth *a, const srv_user *u, int64_t now_ms,
-                                    char token_out[SRV_TOKEN_LEN + 1]);
-/* Look a token up, refresh its idle clock; false when unknown or expired. */
-bool vigil__srv_session_get(srv_auth *a, const char *token, int64_t now_ms, srv_user *out);
-void vigil__srv_session_end(srv_auth *a, const char *token);
-/* End every session of username; returns how many were open. */
-size_t vigil__srv_sessions_end_user(srv_auth *a, const char *username);
+/*
+ * Sessions live in the store (vigil_store_session_*, issue 15): every node of
+ * one store sees the same ones, so a sign-in works on any node and a sign-out
+ * or a disabling ends it on all of them. The server keeps only the token it
+ * hands out; the store gets its BLAKE2b-256 hash. st is the caller's store
+ * connection (one thread at a time, as always).
+ * session_new: token_out gets SRV_TOKEN_LEN chars and a NUL. VIGIL_ERR_NOMEM
+ * when SRV_SESSIONS_MAX live sessions of other users fill the store (the
+ * sign-in is refused 503; no one is signed out for it); VIGIL_ERR_DENIED when
+ * the user was disabled meanwhile.
+ * session_get: VIGIL_OK with *out for a live session of an enabled user (its
+ * idle clock refreshed), VIGIL_ERR_NOT_FOUND when there is none (401), another
+ * status when the store could not be read (503).
+ * session_end: ends it on every node; VIGIL_OK also when there was none. */
+vigil_status vigil__srv_session_new(srv_auth *a, vigil_store *st, const char *username,
+                                    int64_t now_ms, char token_out[SRV_TOKEN_LEN + 1]);
+vigil_status vigil__srv_session_get(srv_auth *a, vigil_store *st, const char *token,
+                                    int64_t now_ms, srv_user *out);
+vigil_status vigil__srv_session_end(vigil_store *st, const char *token);
+
+/* The HTTP threads' store connections for session checks (one per thread, so
+ * a check never waits for the store thread or another request): opened with
+ * the server, closed with it. take gives a free one (waiting only when every
+ * one is in use); give returns it. */
+typedef struct srv_sess_conn {
+    pthread_mutex_t mu;
+    vigil_store *st;
+} srv_sess_conn;
+vigil_status vigil__srv_sess_open(vigil_server *srv, vigil_err *err);
+void vigil__srv_sess_close(vigil_server *srv);
+srv_sess_conn *vigil__srv_sess_take(vigil_server *srv);
+void vigil__srv_sess_give(srv_sess_conn *c);
 
 /* Login throttle: 5 failures in 15 minutes lock "user|address" for 15
  * minutes. allowed() is false while locked, and also when the table is full
@@ -822,6 +838,9 @@ struct vigil_server {
     char *bind;
     vigil_store *store;      /* store thread */
     vigil_store *auth_store; /* argon2 work, under auth.argon_mu */
+    srv_sess_conn *sess;     /* session checks on the HTTP threads (auth.c) */
+    size_t n_sess;
+    _Atomic unsigned sess_next; /* where take starts looking */
     int http_fd, mllp_fd;
     int http_port, mllp_port;
     int64_t started_ms;

@@ -725,7 +725,7 @@ static vigil_status faulty_user_enable(void *be, const vigil_actor *who, const c
     return vigil__faulty_leave(f, "user_enable", fail_commit, rc, err);
 }
 
-static vigil_status faulty_user_disable(void *be, const vigil_actor *who, const char *username, int64_t t_ms, vigil_err *err)
+static vigil_status faulty_user_disable(void *be, const vigil_actor *who, const char *username, int64_t t_ms, size_t *out_sessions_ended, vigil_err *err)
 {
     vigil__faulty *f = be;
     bool fail_commit = false;
@@ -733,7 +733,7 @@ static vigil_status faulty_user_disable(void *be, const vigil_actor *who, const 
     if (rc != VIGIL_OK) {
         return rc;
     }
-    rc = f->inner->ops->user_disable(f->inner->be, who, username, t_ms, err);
+    rc = f->inner->ops->user_disable(f->inner->be, who, username, t_ms, out_sessions_ended, err);
     return vigil__faulty_leave(f, "user_disable", fail_commit, rc, err);
 }
 
@@ -845,6 +845,54 @@ static vigil_status faulty_secret_ensure(void *be, const char *name, const uint8
     return vigil__faulty_leave(f, "secret_ensure", fail_commit, rc, err);
 }
 
+static vigil_status faulty_session_add(void *be, const vigil__session_add *a, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "session_add", true, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->session_add(f->inner->be, a, err);
+    return vigil__faulty_leave(f, "session_add", fail_commit, rc, err);
+}
+
+static vigil_status faulty_session_get(void *be, const uint8_t *hash, vigil__session_row *out, bool *found, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "session_get", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->session_get(f->inner->be, hash, out, found, err);
+    return vigil__faulty_leave(f, "session_get", fail_commit, rc, err);
+}
+
+static vigil_status faulty_session_touch(void *be, const uint8_t *hash, int64_t now_ms, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "session_touch", true, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->session_touch(f->inner->be, hash, now_ms, err);
+    return vigil__faulty_leave(f, "session_touch", fail_commit, rc, err);
+}
+
+static vigil_status faulty_session_end(void *be, const uint8_t *hash, size_t *out_n, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "session_end", true, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->session_end(f->inner->be, hash, out_n, err);
+    return vigil__faulty_leave(f, "session_end", fail_commit, rc, err);
+}
+
 static vigil_status faulty_count_rows(void *be, const char *table, const char *where, int64_t *out_n, vigil_err *err)
 {
     vigil__faulty *f = be;
@@ -934,5 +982,9 @@ const vigil__store_ops vigil__faulty_ops = {
     .set_rows = faulty_set_rows,
     .patient_ward = faulty_patient_ward,
     .secret_ensure = faulty_secret_ensure,
+    .session_add = faulty_session_add,
+    .session_get = faulty_session_get,
+    .session_touch = faulty_session_touch,
+    .session_end = faulty_session_end,
     .count_rows = faulty_count_rows,
 };

@@ -1505,11 +1505,16 @@ vigil_status vigil_store_user_enable(vigil_store *st, const vigil_actor *who, co
 }
 
 vigil_status vigil_store_user_disable(vigil_store *st, const vigil_actor *who, const char *username,
-                                      int64_t t_ms, vigil_err *err)
+                                      int64_t t_ms, size_t *out_sessions_ended, vigil_err *err)
 {
     CHECK(check_store(st, err));
     CHECK(check_actor(who, err));
     CHECK(check_username(username, err));
     CHECK(check_time(t_ms, "t_ms", err));
-    return st->ops->user_disable(st->be, who, username, t_ms, err);
+    size_t n = 0;
+    vigil_status s = st->ops->user_disable(st->be, who, username, t_ms, &n, err);
+    if (s == VIGIL_OK && out_sessions_ended != NULL) {
+        *out_sessions_ended = n;
+    }
+    return s;
 }

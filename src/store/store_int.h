@@ -219,6 +219,25 @@ void vigil__rota_state_fini(vigil__rota_state *s);
 /* Check pages[0..n) to queue with an alert or repeat (page.c). */
 vigil_status vigil__store_check_pages(const vigil_store_page_req *pages, size_t n, vigil_err *err);
 
+/* A new session as session_add stores it (session.c fills it). */
+typedef struct vigil__session_add {
+    const uint8_t *hash; /* VIGIL_STORE_SESSION_HASH_LEN bytes */
+    const char *username;
+    int64_t now_ms;
+    int64_t idle_cut_ms; /* live: last used after this (now - idle) */
+    int64_t max_cut_ms;  /* and begun after this (now - max) */
+    size_t per_user;
+    size_t total;
+} vigil__session_add;
+
+/* A stored session as session_get reads it: its times and its user (role,
+ * wards, disabled as stored now). */
+typedef struct vigil__session_row {
+    int64_t created_ms;
+    int64_t last_ms;
+    vigil_store_user user;
+} vigil__session_row;
+
 /* Role masks for backend checks. */
 #define VIGIL__ROLE_BIT(r) (1u << (unsigned)(r))
 
@@ -417,8 +436,10 @@ typedef struct vigil__store_ops {
                                   const char *hash, vigil_err *err);
     vigil_status (*user_enable)(void *be, const vigil_actor *who, const char *username,
                                 vigil_err *err);
+    /* Disable the user and delete every session of theirs in the same
+     * transaction; *out_sessions_ended gets how many rows went. */
     vigil_status (*user_disable)(void *be, const vigil_actor *who, const char *username,
-                                 int64_t t_ms, vigil_err *err);
+                                 int64_t t_ms, size_t *out_sessions_ended, vigil_err *err);
     vigil_status (*user_list)(void *be, const vigil_actor *who, vigil_store_user_list *out,
                               vigil_err *err);
 
@@ -449,6 +470,26 @@ typedef struct vigil__store_ops {
     vigil_status (*secret_ensure)(void *be, const char *name, const uint8_t *candidate, size_t len,
                                   uint8_t out[VIGIL_STORE_SECRET_MAX], size_t *out_len,
                                   vigil_err *err);
+    /* Sign-in sessions (session.c applies the rules; every one unaudited).
+     * session_add: in ONE durable transaction that no other session_add or
+     * user_disable on the store (any connection, process or node) runs beside:
+     * VIGIL_ERR_DENIED when a->username is no enabled user (read under that
+     * serialisation); every session not live at a->now_ms deleted (live:
+     * last_ms > a->idle_cut_ms, created_ms > a->max_cut_ms, created_ms <=
+     * a->now_ms); then while the user holds a->per_user or more, their
+     * session with the least last_ms (then created_ms) deleted; then
+     * VIGIL_ERR_NOMEM, nothing written, when a->total sessions remain; else
+     * the new one stored with created_ms = last_ms = a->now_ms. */
+    vigil_status (*session_add)(void *be, const vigil__session_add *a, vigil_err *err);
+    /* The session of hash and its user as stored now, in one snapshot (out
+     * as vigil__session_row says); *found false (out untouched) when none. */
+    vigil_status (*session_get)(void *be, const uint8_t *hash, vigil__session_row *out,
+                                bool *found, vigil_err *err);
+    /* last_ms = now_ms where it is less, committed without waiting for the
+     * disk (made durable by the next durable commit). */
+    vigil_status (*session_touch)(void *be, const uint8_t *hash, int64_t now_ms, vigil_err *err);
+    /* Delete the session of hash, durably; *out_n: 0 or 1 rows. */
+    vigil_status (*session_end)(void *be, const uint8_t *hash, size_t *out_n, vigil_err *err);
     /* test support (vigil/store_test.h; store_test.c checks table): rows of
      * table matching the SQL condition where (NULL: all). Unaudited. */
     vigil_status (*count_rows)(void *be, const char *table, const char *where, int64_t *out_n,

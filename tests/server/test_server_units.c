@@ -10,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "server/server_int.h"
+#include "vigil/store_test.h"
 #include "vigil_test.h"
 
 static void time_parse_reads_zones_and_refuses_local_times(void **s)
@@ -165,37 +168,78 @@ static srv_user user_on(const char *ward)
     return u;
 }
 
+/* A store of its own in a fresh folder with the users named (nurses on
+ * WARD7B): sessions live in the store (issue 15). */
+static vigil_store *session_store(char dir[256], const char *const *users, size_t n)
+{
+    assert_non_null(vigil_test_mkdtemp(dir, 256, "vigil-sess"));
+    char path[400];
+    snprintf(path, sizeof path, "%s/ward.db", dir);
+    vigil_store *st = NULL;
+    assert_int_equal(vigil_store_open(path, 0, &st, NULL), VIGIL_OK);
+    vigil_actor admin = {"admin", "test"};
+    const char *wards[] = {"WARD7B"};
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = 0;
+        assert_int_equal(vigil_store_user_add(st, &admin, users[i], users[i],
+                                              VIGIL_STORE_ROLE_NURSE, "correct-horse-1", wards, 1,
+                                              &id, NULL),
+                         VIGIL_OK);
+    }
+    return st;
+}
+
+static void session_store_close(vigil_store *st, const char *dir)
+{
+    vigil_store_close(st);
+    char path[400];
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/ward.db%s", dir, sfx[i]);
+        remove(path);
+    }
+    rmdir(dir);
+}
+
 static void sessions_expire_when_idle_or_old_and_end_on_sign_out(void **s)
 {
     (void)s;
     srv_auth *a = malloc(sizeof *a);
     assert_non_null(a);
     vigil__srv_auth_init(a, 1000, 5000);
-    srv_user u = user_on("WARD7B"), got;
+    char dir[256];
+    const char *users[] = {"nurse.jo"};
+    vigil_store *st = session_store(dir, users, 1);
+    const int64_t T = 1700000000000;
+    srv_user got;
     char tok[SRV_TOKEN_LEN + 1], tok2[SRV_TOKEN_LEN + 1];
-    assert_int_equal(vigil__srv_session_new(a, &u, 0, tok), VIGIL_OK);
+    assert_int_equal(vigil__srv_session_new(a, st, "nurse.jo", T, tok), VIGIL_OK);
     assert_int_equal(strlen(tok), SRV_TOKEN_LEN);
-    assert_true(vigil__srv_session_get(a, tok, 900, &got));
+    assert_int_equal(vigil__srv_session_get(a, st, tok, T + 900, &got), VIGIL_OK);
     assert_string_equal(got.username, "nurse.jo");
-    assert_true(vigil__srv_session_get(a, tok, 1800, &got));  /* idle clock refreshed at 900 */
-    assert_false(vigil__srv_session_get(a, tok, 2900, &got)); /* idle > 1000 ms */
-    assert_false(vigil__srv_session_get(a, tok, 2901, &got)); /* and gone for good */
-    assert_int_equal(vigil__srv_session_new(a, &u, 10000, tok), VIGIL_OK);
-    for (int64_t t = 10500; t < 15000; t += 500) {
-        assert_true(vigil__srv_session_get(a, tok, t, &got));
+    assert_string_equal(got.wards[0], "WARD7B");
+    /* idle clock refreshed at 900 */
+    assert_int_equal(vigil__srv_session_get(a, st, tok, T + 1800, &got), VIGIL_OK);
+    /* idle > 1000 ms */
+    assert_int_equal(vigil__srv_session_get(a, st, tok, T + 2900, &got), VIGIL_ERR_NOT_FOUND);
+    assert_int_equal(vigil__srv_session_new(a, st, "nurse.jo", T + 10000, tok), VIGIL_OK);
+    for (int64_t t = T + 10500; t < T + 15000; t += 500) {
+        assert_int_equal(vigil__srv_session_get(a, st, tok, t, &got), VIGIL_OK);
     }
-    assert_false(vigil__srv_session_get(a, tok, 15000, &got)); /* absolute limit */
-    assert_int_equal(vigil__srv_session_new(a, &u, 20000, tok), VIGIL_OK);
-    assert_int_equal(vigil__srv_session_new(a, &u, 20000, tok2), VIGIL_OK);
+    /* absolute limit */
+    assert_int_equal(vigil__srv_session_get(a, st, tok, T + 15000, &got), VIGIL_ERR_NOT_FOUND);
+    assert_int_equal(vigil__srv_session_new(a, st, "nurse.jo", T + 20000, tok), VIGIL_OK);
+    assert_int_equal(vigil__srv_session_new(a, st, "nurse.jo", T + 20000, tok2), VIGIL_OK);
     assert_string_not_equal(tok, tok2);
-    vigil__srv_session_end(a, tok);
-    assert_false(vigil__srv_session_get(a, tok, 20001, &got));
-    assert_true(vigil__srv_session_get(a, tok2, 20001, &got));
-    assert_false(vigil__srv_session_get(a, "short", 20001, &got));
+    assert_int_equal(vigil__srv_session_end(st, tok), VIGIL_OK);
+    assert_int_equal(vigil__srv_session_get(a, st, tok, T + 20001, &got), VIGIL_ERR_NOT_FOUND);
+    assert_int_equal(vigil__srv_session_get(a, st, tok2, T + 20001, &got), VIGIL_OK);
+    assert_int_equal(vigil__srv_session_get(a, st, "short", T + 20001, &got), VIGIL_ERR_NOT_FOUND);
     char wrong[SRV_TOKEN_LEN + 1];
     memcpy(wrong, tok2, sizeof wrong);
     wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
-    assert_false(vigil__srv_session_get(a, wrong, 20001, &got));
+    assert_int_equal(vigil__srv_session_get(a, st, wrong, T + 20001, &got), VIGIL_ERR_NOT_FOUND);
+    session_store_close(st, dir);
     vigil__srv_auth_fini(a);
     free(a);
 }
@@ -257,31 +301,41 @@ static void locked_sign_in_stays_locked_whatever_junk_fills_the_throttle(void **
 }
 
 /* Issue 12 finding 7: one user signing in again and again ends only their own
- * oldest sessions, never another user's. */
+ * oldest sessions, never another user's; the store's total cap refuses a new
+ * one rather than end someone else's. */
 static void one_user_signing_in_again_and_again_signs_no_one_else_out(void **s)
 {
     (void)s;
     srv_auth *a = malloc(sizeof *a);
     assert_non_null(a);
     vigil__srv_auth_init(a, 60 * 60 * 1000, 12 * 60 * 60 * 1000);
-    srv_user bob = user_on("WARD7B"), mal = user_on("WARD7B");
-    snprintf(bob.username, sizeof bob.username, "bob");
-    snprintf(mal.username, sizeof mal.username, "mallory");
+    char dir[256];
+    const char *users[] = {"bob", "mallory"};
+    vigil_store *st = session_store(dir, users, 2);
+    const int64_t T = 1700000000000;
     char tb[SRV_TOKEN_LEN + 1], tm[SRV_TOKEN_LEN + 1], first_m[SRV_TOKEN_LEN + 1];
-    assert_int_equal(vigil__srv_session_new(a, &bob, 1000, tb), VIGIL_OK);
-    for (int i = 0; i < 2 * SRV_SESSIONS_MAX; i++) {
-        assert_int_equal(vigil__srv_session_new(a, &mal, 2000 + i, tm), VIGIL_OK);
+    assert_int_equal(vigil__srv_session_new(a, st, "bob", T + 1000, tb), VIGIL_OK);
+    for (int i = 0; i < 4 * SRV_SESSIONS_PER_USER; i++) {
+        assert_int_equal(vigil__srv_session_new(a, st, "mallory", T + 2000 + i, tm), VIGIL_OK);
         if (i == 0) {
             memcpy(first_m, tm, sizeof tm);
         }
     }
     srv_user got;
-    assert_true(vigil__srv_session_get(a, tb, 10000, &got));
+    assert_int_equal(vigil__srv_session_get(a, st, tb, T + 10000, &got), VIGIL_OK);
     assert_string_equal(got.username, "bob");
-    assert_true(vigil__srv_session_get(a, tm, 10000, &got));       /* her newest works */
-    assert_false(vigil__srv_session_get(a, first_m, 10000, &got)); /* her oldest ended */
-    size_t n = vigil__srv_sessions_end_user(a, "mallory");
-    assert_int_equal(n, SRV_SESSIONS_PER_USER);
+    assert_int_equal(vigil__srv_session_get(a, st, tm, T + 10000, &got), VIGIL_OK); /* her newest */
+    assert_int_equal(vigil__srv_session_get(a, st, first_m, T + 10000, &got),
+                     VIGIL_ERR_NOT_FOUND); /* her oldest ended */
+    int64_t n = 0;
+    assert_int_equal(vigil_store_count_rows(st, "session", NULL, &n, NULL), VIGIL_OK);
+    assert_int_equal(n, 1 + SRV_SESSIONS_PER_USER);
+    /* a full store refuses the next sign-in and ends nobody's session */
+    a->rules.total = 1 + SRV_SESSIONS_PER_USER;
+    assert_int_equal(vigil__srv_session_new(a, st, "bob", T + 20000, tb), VIGIL_ERR_NOMEM);
+    assert_int_equal(vigil_store_count_rows(st, "session", NULL, &n, NULL), VIGIL_OK);
+    assert_int_equal(n, 1 + SRV_SESSIONS_PER_USER);
+    session_store_close(st, dir);
     vigil__srv_auth_fini(a);
     free(a);
 }

@@ -234,7 +234,7 @@ static void acknowledgement_by_unknown_or_disabled_user_is_refused_and_writes_no
     assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, pid, "7A", "3", T0, &adm, NULL), VIGIL_OK);
     fx_user(f, "nurse.gone", VIGIL_STORE_ROLE_NURSE);
     vigil_actor admin = {"admin", "user management"};
-    assert_int_equal(vigil_store_user_disable(f->st, &admin, "nurse.gone", T0, NULL), VIGIL_OK);
+    assert_int_equal(vigil_store_user_disable(f->st, &admin, "nurse.gone", T0, NULL, NULL), VIGIL_OK);
     int64_t ep = 0, al = 0, ack = 0;
     assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, pid, VIGIL_RESP_URGENT,
                                               VIGIL_STORE_TRIGGER_NEWS2, 0, 0, T0, &ep, &al, NULL),
@@ -490,7 +490,7 @@ static void scale2_and_plans_refuse_unknown_nurse_and_disabled_doctor_and_write_
     fx_user(f, "dr.patel", VIGIL_STORE_ROLE_DOCTOR);
     fx_user(f, "dr.gone", VIGIL_STORE_ROLE_DOCTOR);
     vigil_actor admin = {"admin", "user management"};
-    assert_int_equal(vigil_store_user_disable(f->st, &admin, "dr.gone", T0, NULL), VIGIL_OK);
+    assert_int_equal(vigil_store_user_disable(f->st, &admin, "dr.gone", T0, NULL, NULL), VIGIL_OK);
     const vigil_actor gone = {"dr.gone", "direct care"};
     const vigil_actor nobody = {"dr.nobody", "direct care"};
     const vigil_actor *refused[] = {&FX_NURSE, &gone, &nobody};

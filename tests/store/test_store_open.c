@@ -356,6 +356,37 @@ static void version_10_store_migrates_and_gains_an_empty_secret_table(void **sta
     remove_store(path);
 }
 
+/* Migration 12 (issue 15): a version-11 store keeps its users and gains an
+ * empty session table, whose rows keep only a 32-byte hash. */
+static void version_11_store_migrates_and_gains_an_empty_session_table(void **state)
+{
+    fx *f = *state;
+    char path[400];
+    old_store(f, 11,
+              "INSERT INTO app_user (id, username, display_name, role, password_hash, created_ms) "
+              "VALUES (3, 'nurse.jo', 'Jo', 'nurse', '$argon2id$x', 1);"
+              "INSERT INTO user_ward (user_id, ward) VALUES (3, 'WARD7B');",
+              path, sizeof path);
+    vigil_store *st = NULL;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_open(path, 0, &st, &e), VIGIL_OK);
+    sqlite3 *db = vigil__sqlite_db(st);
+    assert_int_equal(fx_int(db, "PRAGMA user_version"), VIGIL_STORE_SCHEMA_VERSION);
+    assert_int_equal(fx_int(db, "SELECT count(*) FROM session"), 0);
+    vigil_store_session_rules r = {.idle_ms = 60000, .max_ms = 3600000, .per_user = 8, .total = 8};
+    uint8_t h[VIGIL_STORE_SESSION_HASH_LEN];
+    memset(h, 5, sizeof h);
+    assert_int_equal(vigil_store_session_new(st, h, "nurse.jo", 1735725600000, &r, &e), VIGIL_OK);
+    vigil_store_user u;
+    assert_int_equal(vigil_store_session_get(st, h, 1735725601000, &r, &u, &e), VIGIL_OK);
+    assert_string_equal(u.wards[0], "WARD7B");
+    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO session VALUES (x'00', 3, 1, 1)", NULL, NULL,
+                                      NULL),
+                         SQLITE_OK); /* a hash is 32 bytes */
+    vigil_store_close(st);
+    remove_store(path);
+}
+
 static void version_1_store_migrates_keeping_rows_links_and_constraints(void **state)
 {
     fx *f = *state;
@@ -527,6 +558,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(version_9_patient_migrates_without_sex_and_keeps_the_latest_stated,
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(version_10_store_migrates_and_gains_an_empty_secret_table,
+                                    fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(version_11_store_migrates_and_gains_an_empty_session_table,
                                     fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(reopening_keeps_data_and_does_not_migrate_again, fx_setup,
                                     fx_teardown),

@@ -258,10 +258,10 @@ static void disabled_user_cannot_sign_in_and_new_password_replaces_old(void **st
     assert_int_equal(vigil_store_user_login(f->st, "nurse.jo", PW, NULL, &e), VIGIL_ERR_DENIED);
     assert_int_equal(vigil_store_user_login(f->st, "nurse.jo", "a brand new passphrase", NULL, &e),
                      VIGIL_OK);
-    assert_int_equal(vigil_store_user_disable(f->st, &ADMIN, "nurse.jo", T0, &e), VIGIL_OK);
+    assert_int_equal(vigil_store_user_disable(f->st, &ADMIN, "nurse.jo", T0, NULL, &e), VIGIL_OK);
     assert_int_equal(vigil_store_user_login(f->st, "nurse.jo", "a brand new passphrase", NULL, &e),
                      VIGIL_ERR_DENIED);
-    assert_int_equal(vigil_store_user_disable(f->st, &ADMIN, "nurse.jo", T0, &e),
+    assert_int_equal(vigil_store_user_disable(f->st, &ADMIN, "nurse.jo", T0, NULL, &e),
                      VIGIL_ERR_NOT_FOUND);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'auth.fail' AND "
                                  "detail = 'user disabled'"),

@@ -537,6 +537,11 @@ static vigil_status reconnect(pgc *q, vigil_err *err)
     return session_setup(q, err);
 }
 
+vigil_status pg_ready(pgc *q, vigil_err *err)
+{
+    return q->in_tx ? VIGIL_OK : reconnect(q, err);
+}
+
 vigil_status pg_begin(pgc *q, vigil_err *err)
 {
     if (q->readonly) {

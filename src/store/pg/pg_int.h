@@ -108,6 +108,9 @@ vigil_status pg_exec(pgc *q, const char *sql, vigil_err *err);
  * commit fails), else roll back; returns the final status. Inside a batch
  * they are a savepoint, its release and its rollback instead. */
 vigil_status pg_begin(pgc *q, vigil_err *err);
+/* Outside a transaction: the connection opened again when the server dropped
+ * it (as pg_begin does), for a single statement run on its own. */
+vigil_status pg_ready(pgc *q, vigil_err *err);
 vigil_status pg_begin_read(pgc *q, vigil_err *err);
 vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err);
 
@@ -344,7 +347,7 @@ vigil_status vigil__pg_row_digest(void *be, const char *entity, int64_t id,
 vigil_status vigil__pg_user_enable(void *be, const vigil_actor *who, const char *username,
                                    vigil_err *err);
 vigil_status vigil__pg_user_disable(void *be, const vigil_actor *who, const char *username,
-                                    int64_t t_ms, vigil_err *err);
+                                    int64_t t_ms, size_t *out_sessions_ended, vigil_err *err);
 vigil_status vigil__pg_audit_event(void *be, const vigil__audit_ev *ev, vigil_err *err);
 vigil_status vigil__pg_audit_walk(void *be, vigil__audit_cb cb, void *ctx, int64_t *head_seq,
                                   uint8_t head_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
@@ -381,6 +384,17 @@ vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms,
 vigil_status vigil__pg_secret_ensure(void *be, const char *name, const uint8_t *candidate,
                                      size_t len, uint8_t out[VIGIL_STORE_SECRET_MAX],
                                      size_t *out_len, vigil_err *err);
+/* pg_session.c: sign-in sessions (vigil_store_session_*). */
+vigil_status vigil__pg_session_add(void *be, const vigil__session_add *a, vigil_err *err);
+vigil_status vigil__pg_session_get(void *be, const uint8_t *hash, vigil__session_row *out,
+                                   bool *found, vigil_err *err);
+vigil_status vigil__pg_session_touch(void *be, const uint8_t *hash, int64_t now_ms,
+                                     vigil_err *err);
+vigil_status vigil__pg_session_end(void *be, const uint8_t *hash, size_t *out_n, vigil_err *err);
+/* Inside the caller's write transaction: delete every session of username;
+ * *out_n how many. */
+vigil_status pg_sessions_end_user(pgc *q, const char *username, size_t *out_n, vigil_err *err);
+
 /* pg_core.c: test support (vigil_store_count_rows). */
 vigil_status vigil__pg_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
                                   vigil_err *err);

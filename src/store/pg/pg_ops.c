@@ -83,5 +83,9 @@ const vigil__store_ops vigil__pg_ops = {
     .set_rows = vigil__pg_set_rows,
     .patient_ward = vigil__pg_patient_ward,
     .secret_ensure = vigil__pg_secret_ensure,
+    .session_add = vigil__pg_session_add,
+    .session_get = vigil__pg_session_get,
+    .session_touch = vigil__pg_session_touch,
+    .session_end = vigil__pg_session_end,
     .count_rows = vigil__pg_count_rows,
 };

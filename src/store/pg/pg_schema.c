@@ -430,6 +430,19 @@ static const char migration_2[] =
     APPEND_ONLY("secret");
 /* clang-format on */
 
-const char *const vigil__pg_migrations[] = {migration_1, migration_2};
+/* Migration 3 (SQLite's 12, issue 15): sign-in sessions shared by every
+ * node; only the token's hash is kept. */
+/* clang-format off */
+static const char migration_3[] =
+    "CREATE TABLE session (\n"
+    "  token_hash BYTEA PRIMARY KEY CHECK (length(token_hash) = 32),\n"
+    "  user_id BIGINT NOT NULL REFERENCES app_user(id),\n"
+    "  created_ms BIGINT NOT NULL,\n"
+    "  last_ms BIGINT NOT NULL CHECK (last_ms >= created_ms)\n"
+    ");\n"
+    "CREATE INDEX session_of_user ON session(user_id, last_ms);\n";
+/* clang-format on */
+
+const char *const vigil__pg_migrations[] = {migration_1, migration_2, migration_3};
 const int vigil__pg_n_migrations =
     (int)(sizeof vigil__pg_migrations / sizeof vigil__pg_migrations[0]);

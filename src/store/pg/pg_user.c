@@ -315,17 +315,29 @@ vigil_status vigil__pg_user_set_hash(void *be, const vigil_actor *who, const cha
         q, user_update_txn(q, who, SQL_USER_HASH, username, hash, 0, "user.password", err), err);
 }
 
+/* The disabling and the end of every session of the user in one transaction.
+ * The UPDATE locks the user's row (a sign-in's session_add reads it FOR
+ * UPDATE), and the DELETE, a later statement under READ COMMITTED, sees every
+ * session committed before it: no session of the user outlives the commit
+ * (pg_session.c). */
 vigil_status vigil__pg_user_disable(void *be, const vigil_actor *who, const char *username,
-                                    int64_t t_ms, vigil_err *err)
+                                    int64_t t_ms, size_t *out_sessions_ended, vigil_err *err)
 {
     pgc *q = be;
+    size_t n = 0;
     vigil_status s = pg_begin(q, err);
     if (s != VIGIL_OK) {
         return s;
     }
-    return pg_end(
-        q, user_update_txn(q, who, SQL_USER_DISABLE, username, NULL, t_ms, "user.disable", err),
-        err);
+    s = user_update_txn(q, who, SQL_USER_DISABLE, username, NULL, t_ms, "user.disable", err);
+    if (s == VIGIL_OK) {
+        s = pg_sessions_end_user(q, username, &n, err);
+    }
+    s = pg_end(q, s, err);
+    if (s == VIGIL_OK) {
+        *out_sessions_ended = n;
+    }
+    return s;
 }
 
 vigil_status vigil__pg_user_enable(void *be, const vigil_actor *who, const char *username,

@@ -960,5 +960,9 @@ const vigil__store_ops vigil__sqlite_ops = {
     .set_rows = vigil__sq_set_rows,
     .patient_ward = vigil__sq_patient_ward,
     .secret_ensure = vigil__sq_secret_ensure,
+    .session_add = vigil__sq_session_add,
+    .session_get = vigil__sq_session_get,
+    .session_touch = vigil__sq_session_touch,
+    .session_end = vigil__sq_session_end,
     .count_rows = vigil__sq_count_rows,
 };

@@ -603,10 +603,27 @@ static const char migration_11[] =
     ") STRICT, WITHOUT ROWID;\n"
     APPEND_ONLY("secret");
 
+/*
+ * Migration 12 (issue 15): sign-in sessions, shared by every node of one
+ * store (they were in each server process's memory): a sign-in on one node
+ * works on every node, and a sign-out or a user disabled ends it on all of
+ * them. Only the token's hash (BLAKE2b-256, made by the server) is kept, never
+ * the token. last_ms is the last use as last written (at most a minute
+ * behind: docs/server.md). Rows are deleted when a session ends. Additive.
+ */
+static const char migration_12[] =
+    "CREATE TABLE session (\n"
+    "  token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),\n"
+    "  user_id INTEGER NOT NULL REFERENCES app_user(id),\n"
+    "  created_ms INTEGER NOT NULL,\n"
+    "  last_ms INTEGER NOT NULL CHECK (last_ms >= created_ms)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE INDEX session_of_user ON session(user_id, last_ms);\n";
+
 const char *const vigil__sqlite_migrations[] = {migration_1, migration_2, migration_3,
                                                 migration_4, migration_5, migration_6,
                                                 migration_7, migration_8, migration_9,
-                                                migration_10, migration_11};
+                                                migration_10, migration_11, migration_12};
 const int vigil__sqlite_n_migrations =
     (int)(sizeof vigil__sqlite_migrations / sizeof vigil__sqlite_migrations[0]);
 

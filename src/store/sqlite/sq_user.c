@@ -315,17 +315,26 @@ vigil_status vigil__sq_user_set_hash(void *be, const vigil_actor *who, const cha
         q, user_update_txn(q, who, SQL_USER_HASH, username, hash, 0, "user.password", err), err);
 }
 
+/* The disabling and the end of every session of the user in one transaction:
+ * no node can use one of them after the commit (sq_session.c). */
 vigil_status vigil__sq_user_disable(void *be, const vigil_actor *who, const char *username,
-                                    int64_t t_ms, vigil_err *err)
+                                    int64_t t_ms, size_t *out_sessions_ended, vigil_err *err)
 {
     sq *q = be;
+    size_t n = 0;
     vigil_status s = sq_begin(q, err);
     if (s != VIGIL_OK) {
         return s;
     }
-    return sq_end(
-        q, user_update_txn(q, who, SQL_USER_DISABLE, username, NULL, t_ms, "user.disable", err),
-        err);
+    s = user_update_txn(q, who, SQL_USER_DISABLE, username, NULL, t_ms, "user.disable", err);
+    if (s == VIGIL_OK) {
+        s = sq_sessions_end_user(q, username, &n, err);
+    }
+    s = sq_end(q, s, err);
+    if (s == VIGIL_OK) {
+        *out_sessions_ended = n;
+    }
+    return s;
 }
 
 vigil_status vigil__sq_user_enable(void *be, const vigil_actor *who, const char *username,

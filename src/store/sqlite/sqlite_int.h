@@ -335,7 +335,7 @@ vigil_status vigil__sq_row_digest(void *be, const char *entity, int64_t id,
 vigil_status vigil__sq_user_enable(void *be, const vigil_actor *who, const char *username,
                                    vigil_err *err);
 vigil_status vigil__sq_user_disable(void *be, const vigil_actor *who, const char *username,
-                                    int64_t t_ms, vigil_err *err);
+                                    int64_t t_ms, size_t *out_sessions_ended, vigil_err *err);
 vigil_status vigil__sq_audit_event(void *be, const vigil__audit_ev *ev, vigil_err *err);
 vigil_status vigil__sq_audit_walk(void *be, vigil__audit_cb cb, void *ctx, int64_t *head_seq,
                                   uint8_t head_hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err);
@@ -377,6 +377,17 @@ bool sq_obs_same(const vigil_obs *a, const vigil_obs *b);
 vigil_status vigil__sq_secret_ensure(void *be, const char *name, const uint8_t *candidate,
                                      size_t len, uint8_t out[VIGIL_STORE_SECRET_MAX],
                                      size_t *out_len, vigil_err *err);
+
+/* sq_session.c: sign-in sessions (vigil_store_session_*). */
+vigil_status vigil__sq_session_add(void *be, const vigil__session_add *a, vigil_err *err);
+vigil_status vigil__sq_session_get(void *be, const uint8_t *hash, vigil__session_row *out,
+                                   bool *found, vigil_err *err);
+vigil_status vigil__sq_session_touch(void *be, const uint8_t *hash, int64_t now_ms,
+                                     vigil_err *err);
+vigil_status vigil__sq_session_end(void *be, const uint8_t *hash, size_t *out_n, vigil_err *err);
+/* Inside the caller's write transaction: delete every session of username;
+ * *out_n how many. */
+vigil_status sq_sessions_end_user(sq *q, const char *username, size_t *out_n, vigil_err *err);
 
 /* sq_core.c: test support (vigil_store_count_rows). */
 vigil_status vigil__sq_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
