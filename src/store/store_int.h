@@ -192,6 +192,13 @@ typedef struct vigil__score_row {
 
 #define VIGIL__ROW_DIGEST_HEX 32 /* BLAKE2b-128 of a row's content, in hex */
 
+/* The text of a finite REAL in a row digest's text: what SQLite's quote()
+ * writes for it (row_text.c; the first version's digests were made by
+ * SQLite), so every backend recomputes the same digest. Returns its length;
+ * out is NUL-terminated. */
+#define VIGIL__ROW_REAL_TEXT_MAX 40
+size_t vigil__row_text_real(double v, char out[VIGIL__ROW_REAL_TEXT_MAX]);
+
 /* Name tables of rotas and pages (page.c). Rota levels: the four alert
  * levels, then "in-charge". */
 #define VIGIL__ROTA_LEVELS 5
