@@ -381,6 +381,13 @@ vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms,
 vigil_status vigil__pg_secret_ensure(void *be, const char *name, const uint8_t *candidate,
                                      size_t len, uint8_t out[VIGIL_STORE_SECRET_MAX],
                                      size_t *out_len, vigil_err *err);
+/* pg_copy.c: copying a store (vigil_store_copy) */
+vigil_status vigil__pg_schema_columns(void *be, vigil__column_cb cb, void *ctx, vigil_err *err);
+vigil_status vigil__pg_rows_walk(void *be, const vigil__copy_table *tables, size_t n,
+                                 vigil__row_cb cb, void *ctx, vigil_err *err);
+vigil_status vigil__pg_rows_put(void *be, const vigil__copy_table *t, bool update,
+                                const vigil__cell *cells, size_t n_rows, vigil_err *err);
+vigil_status vigil__pg_ids_advance(void *be, const char *table, const char *column, vigil_err *err);
 /* pg_core.c: test support (vigil_store_count_rows). */
 vigil_status vigil__pg_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
                                   vigil_err *err);

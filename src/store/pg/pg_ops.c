@@ -83,5 +83,9 @@ const vigil__store_ops vigil__pg_ops = {
     .set_rows = vigil__pg_set_rows,
     .patient_ward = vigil__pg_patient_ward,
     .secret_ensure = vigil__pg_secret_ensure,
+    .schema_columns = vigil__pg_schema_columns,
+    .rows_walk = vigil__pg_rows_walk,
+    .rows_put = vigil__pg_rows_put,
+    .ids_advance = vigil__pg_ids_advance,
     .count_rows = vigil__pg_count_rows,
 };

@@ -960,5 +960,9 @@ const vigil__store_ops vigil__sqlite_ops = {
     .set_rows = vigil__sq_set_rows,
     .patient_ward = vigil__sq_patient_ward,
     .secret_ensure = vigil__sq_secret_ensure,
+    .schema_columns = vigil__sq_schema_columns,
+    .rows_walk = vigil__sq_rows_walk,
+    .rows_put = vigil__sq_rows_put,
+    .ids_advance = vigil__sq_ids_advance,
     .count_rows = vigil__sq_count_rows,
 };

@@ -378,6 +378,13 @@ vigil_status vigil__sq_secret_ensure(void *be, const char *name, const uint8_t *
                                      size_t len, uint8_t out[VIGIL_STORE_SECRET_MAX],
                                      size_t *out_len, vigil_err *err);
 
+/* sq_copy.c: copying a store (vigil_store_copy) */
+vigil_status vigil__sq_schema_columns(void *be, vigil__column_cb cb, void *ctx, vigil_err *err);
+vigil_status vigil__sq_rows_walk(void *be, const vigil__copy_table *tables, size_t n,
+                                 vigil__row_cb cb, void *ctx, vigil_err *err);
+vigil_status vigil__sq_rows_put(void *be, const vigil__copy_table *t, bool update,
+                                const vigil__cell *cells, size_t n_rows, vigil_err *err);
+vigil_status vigil__sq_ids_advance(void *be, const char *table, const char *column, vigil_err *err);
 /* sq_core.c: test support (vigil_store_count_rows). */
 vigil_status vigil__sq_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
                                   vigil_err *err);
