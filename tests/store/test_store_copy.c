@@ -364,35 +364,6 @@ static void copy_refuses_a_source_with_a_table_or_column_this_vigil_does_not_kno
     close_source(&src);
 }
 
-/* The rows read back inside the copy's transaction are compared with the
- * source's before the commit: a target that stores something else (here a
- * trigger of its own changes each patient's name) is rolled back whole,
- * naming the table. */
-static void copy_whose_rows_read_back_differ_is_rolled_back_naming_the_table(void **state)
-{
-    fx *f = *state;
-    fx_need_sqlite(f, "a trigger in the target's schema");
-    fx src;
-    open_source(f, &src);
-    (void)fill(&src);
-    sqlite3 *db = fx_raw(f);
-    assert_int_equal(fx_exec(db, "CREATE TRIGGER renamed AFTER INSERT ON patient BEGIN "
-                                 "UPDATE patient SET name = name || '!' WHERE id = NEW.id; END"),
-                     SQLITE_OK);
-    sqlite3_close(db);
-    vigil_store_copy_report rep;
-    vigil_err e = {0};
-    assert_int_equal(vigil_store_copy(src.st, f->st, &rep, &e), VIGIL_ERR_MISMATCH);
-    assert_string_equal(rep.mismatch, "patient");
-    assert_non_null(strstr(e.msg, "patient"));
-    for (size_t i = 0; i < rep.n_tables; i++) {
-        assert_int_equal(rep.tables[i].same, strcmp(rep.tables[i].name, "patient") != 0);
-    }
-    assert_int_equal(fx_count(f, "SELECT count(*) FROM patient"), 0);
-    assert_int_equal(fx_audit_count(f), 0);
-    close_source(&src);
-}
-
 /* Run one SQL statement on the case's store directly (SQLite or PostgreSQL). */
 static void raw_exec(const fx *f, const char *sql)
 {
@@ -412,6 +383,39 @@ static void raw_exec(const fx *f, const char *sql)
     sqlite3 *db = fx_raw(f);
     assert_int_equal(fx_exec(db, sql), SQLITE_OK);
     sqlite3_close(db);
+}
+
+/* The rows read back inside the copy's transaction are compared with the
+ * source's before the commit: a target that stores something else (here a
+ * trigger of its own changes each patient's name) is rolled back whole,
+ * naming the table. */
+static void copy_whose_rows_read_back_differ_is_rolled_back_naming_the_table(void **state)
+{
+    fx *f = *state;
+    if (!fx_is_pg(f) && !fx_is_sqlite(f)) {
+        fprintf(stderr, "skipped: needs raw access to the store (%s)\n", f->uri);
+        skip();
+    }
+    fx src;
+    open_source(f, &src);
+    (void)fill(&src);
+    raw_exec(f, fx_is_pg(f) ? "CREATE FUNCTION renamed() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                              "BEGIN UPDATE patient SET name = name || '!' WHERE id = NEW.id; "
+                              "RETURN NULL; END $$; CREATE TRIGGER renamed AFTER INSERT ON patient "
+                              "FOR EACH ROW EXECUTE FUNCTION renamed()"
+                            : "CREATE TRIGGER renamed AFTER INSERT ON patient BEGIN UPDATE patient "
+                              "SET name = name || '!' WHERE id = NEW.id; END");
+    vigil_store_copy_report rep;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_copy(src.st, f->st, &rep, &e), VIGIL_ERR_MISMATCH);
+    assert_string_equal(rep.mismatch, "patient");
+    assert_non_null(strstr(e.msg, "patient"));
+    for (size_t i = 0; i < rep.n_tables; i++) {
+        assert_int_equal(rep.tables[i].same, strcmp(rep.tables[i].name, "patient") != 0);
+    }
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM patient"), 0);
+    assert_int_equal(fx_audit_count(f), 0);
+    close_source(&src);
 }
 
 /* REQ STORE-AUDIT-ROW-CONTENT on the copy: the row digests made on SQLite
