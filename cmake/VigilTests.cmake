@@ -21,7 +21,7 @@ if(VIGIL_SANITIZE)
 endif()
 
 # store tests that are SQLite's own (its handle, its files), not run through other URIs
-set(VIGIL_STORE_ENGINE_TESTS test_store_open test_store_faults test_store_faulty)
+set(VIGIL_STORE_ENGINE_TESTS test_store_open test_store_faults test_store_faulty test_store_row_text)
 # the store suite on PostgreSQL (store_pg.*), each case in a fresh database of
 # a throw-away cluster (tests/store/pg_cluster.sh, the fixture "pg"); a case
 # that reads or tampers with SQLite's own file skips, saying so (store_fixture.h

@@ -18,7 +18,8 @@ SKIP = {"open", "close", "batch_begin", "batch_commit", "batch_rollback"}  # fau
 # A call commits a write when it takes an actor (it writes its audit record) or is named here;
 # the others (user_get, pages_due, audit_head, row_digest, ...) only read, unaudited.
 WRITES_WITHOUT_ACTOR = {"audit_event", "read_txn", "secret_ensure", "session_add", "session_touch",
-                        "session_end"}  # read_txn: the audit records fn appends
+                        "session_end", "rows_put", "ids_advance"}
+# read_txn: the audit records fn appends; rows_put, ids_advance: a copy (copy.c)
 
 
 def members(src_dir):

@@ -1291,4 +1291,49 @@ vigil_status vigil_store_set_rows(vigil_store *st, int64_t from_ms, int64_t to_m
 vigil_status vigil_store_patient_ward(vigil_store *st, int64_t patient_id,
                                       char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
 
+/* ---- moving a store to another backend (vigil migrate) ------------------ */
+
+#define VIGIL_STORE_COPY_TABLES 40 /* the most tables a copy reports */
+
+/* One table of a copy. */
+typedef struct vigil_store_copy_table {
+    char name[64];
+    int64_t n_from; /* rows read from the source */
+    int64_t n_to;   /* rows the target held before its commit */
+    bool same;      /* the target's rows are the source's, value for value and in key order */
+} vigil_store_copy_table;
+
+typedef struct vigil_store_copy_report {
+    vigil_store_copy_table tables[VIGIL_STORE_COPY_TABLES]; /* in copy order */
+    size_t n_tables;
+    char mismatch[64]; /* the first table whose rows differ after the copy; "" when none */
+} vigil_store_copy_report;
+
+/*
+ * Copy every row of every table of `from` into `to`, with the same ids and
+ * values (the audit table and its head included, so the chain and its head
+ * are the source's): `to` may be another backend (SQLite into PostgreSQL).
+ * `from` is only read (open it VIGIL_STORE_READONLY: then it must be at
+ * this vigil's schema version), in one snapshot; `to` is written in ONE
+ * transaction, after which its identity columns give ids past the copied
+ * ones. Before the commit the target's rows are read back in the same
+ * transaction and compared with the source's, table by table (count, and a
+ * digest of every value in key order); any difference rolls everything
+ * back. Nothing is audited: the copy adds no record to the chain.
+ *
+ * Returns VIGIL_OK (copied, compared, committed; *out filled);
+ * VIGIL_ERR_CONFLICT when `to` is not empty (any row, or an audit head past
+ * 0: err names the table; nothing written); VIGIL_ERR_MISMATCH when the two
+ * schemas are not this vigil's (a table or column this vigil does not know,
+ * or one missing on either side: err names it; nothing written), or when the
+ * rows read back differ (out->mismatch and err name the table; rolled back);
+ * any backend error as the backend gives it (rolled back). Neither store may
+ * be inside a batch. The source must not be written while this runs (stop
+ * `vigil serve` first): the copy is of one snapshot, and rows committed
+ * after it are not in the target. Same thread rules as every call on each
+ * store.
+ */
+vigil_status vigil_store_copy(vigil_store *from, vigil_store *to, vigil_store_copy_report *out,
+                              vigil_err *err);
+
 #endif

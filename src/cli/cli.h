@@ -22,6 +22,7 @@ typedef struct vigil_cli_cmd {
 int vigil_cli_news2(int argc, char **argv);
 int vigil_cli_vitals(int argc, char **argv);
 int vigil_cli_audit(int argc, char **argv);
+int vigil_cli_migrate(int argc, char **argv);
 int vigil_cli_data(int argc, char **argv);
 int vigil_cli_hl7(int argc, char **argv);
 

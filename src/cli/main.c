@@ -10,6 +10,8 @@
 static const vigil_cli_cmd commands[] = {
     {"news2", vigil_cli_news2, "score observation sets with NEWS2 (RCP 2017)"},
     {"audit", vigil_cli_audit, "verify a store's hash-chained audit trail"},
+    {"migrate", vigil_cli_migrate,
+     "copy a store into an empty one (SQLite into PostgreSQL), chain verified"},
     {"data", vigil_cli_data, "read PhysioNet research data and report counts and issues"},
     {"evaluate", vigil_cli_evaluate, "evaluate NEWS2 and other scores on research data"},
     {"validate", vigil_cli_validate,

@@ -893,6 +893,54 @@ static vigil_status faulty_session_end(void *be, const uint8_t *hash, size_t *ou
     return vigil__faulty_leave(f, "session_end", fail_commit, rc, err);
 }
 
+static vigil_status faulty_schema_columns(void *be, vigil__column_cb cb, void *ctx, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "schema_columns", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->schema_columns(f->inner->be, cb, ctx, err);
+    return vigil__faulty_leave(f, "schema_columns", fail_commit, rc, err);
+}
+
+static vigil_status faulty_rows_walk(void *be, const vigil__copy_table *tables, size_t n, vigil__row_cb cb, void *ctx, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "rows_walk", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->rows_walk(f->inner->be, tables, n, cb, ctx, err);
+    return vigil__faulty_leave(f, "rows_walk", fail_commit, rc, err);
+}
+
+static vigil_status faulty_rows_put(void *be, const vigil__copy_table *t, bool update, const vigil__cell *cells, size_t n_rows, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "rows_put", true, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->rows_put(f->inner->be, t, update, cells, n_rows, err);
+    return vigil__faulty_leave(f, "rows_put", fail_commit, rc, err);
+}
+
+static vigil_status faulty_ids_advance(void *be, const char *table, const char *column, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "ids_advance", true, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->ids_advance(f->inner->be, table, column, err);
+    return vigil__faulty_leave(f, "ids_advance", fail_commit, rc, err);
+}
+
 static vigil_status faulty_count_rows(void *be, const char *table, const char *where, int64_t *out_n, vigil_err *err)
 {
     vigil__faulty *f = be;
@@ -986,5 +1034,9 @@ const vigil__store_ops vigil__faulty_ops = {
     .session_get = faulty_session_get,
     .session_touch = faulty_session_touch,
     .session_end = faulty_session_end,
+    .schema_columns = faulty_schema_columns,
+    .rows_walk = faulty_rows_walk,
+    .rows_put = faulty_rows_put,
+    .ids_advance = faulty_ids_advance,
     .count_rows = faulty_count_rows,
 };

@@ -192,6 +192,13 @@ typedef struct vigil__score_row {
 
 #define VIGIL__ROW_DIGEST_HEX 32 /* BLAKE2b-128 of a row's content, in hex */
 
+/* The text of a finite REAL in a row digest's text: what SQLite's quote()
+ * writes for it (row_text.c; the first version's digests were made by
+ * SQLite), so every backend recomputes the same digest. Returns its length;
+ * out is NUL-terminated. */
+#define VIGIL__ROW_REAL_TEXT_MAX 40
+size_t vigil__row_text_real(double v, char out[VIGIL__ROW_REAL_TEXT_MAX]);
+
 /* Name tables of rotas and pages (page.c). Rota levels: the four alert
  * levels, then "in-charge". */
 #define VIGIL__ROTA_LEVELS 5
@@ -237,6 +244,47 @@ typedef struct vigil__session_row {
     int64_t last_ms;
     vigil_store_user user;
 } vigil__session_row;
+/*
+ * Copying a store (migrate.c, vigil migrate): a table's rows as typed cells,
+ * the same for every backend, so one backend's rows are written into another
+ * above the table. The types are the storage classes both engines share:
+ * SQLite's STRICT INTEGER, REAL, TEXT, BLOB and PostgreSQL's BIGINT, DOUBLE
+ * PRECISION, TEXT, BYTEA.
+ */
+typedef enum vigil__cell_type {
+    VIGIL__CELL_NULL = 0,
+    VIGIL__CELL_INT,
+    VIGIL__CELL_REAL,
+    VIGIL__CELL_TEXT, /* p, len: the UTF-8 bytes (no NUL counted) */
+    VIGIL__CELL_BLOB, /* p, len: the bytes */
+    VIGIL__CELL_TYPE_COUNT
+} vigil__cell_type;
+
+typedef struct vigil__cell {
+    vigil__cell_type type;
+    int64_t i;
+    double r;
+    const void *p;
+    size_t len;
+} vigil__cell;
+
+/* One table as copied: its name and columns, named in this order, and the
+ * columns a walk orders its rows by (its key: SQL, built by migrate.c from
+ * names it checked are identifiers). */
+typedef struct vigil__copy_table {
+    const char *name;
+    const char *const *cols;
+    size_t n_cols;
+    const char *order;
+} vigil__copy_table;
+
+/* Called for each (table, column) of a store's schema; non-OK stops. */
+typedef vigil_status (*vigil__column_cb)(void *ctx, const char *table, const char *column,
+                                         vigil_err *err);
+/* Called for each row a walk reads: cells[0..n_cols) of tables[table],
+ * borrowed until it returns; non-OK stops the walk and is returned. */
+typedef vigil_status (*vigil__row_cb)(void *ctx, size_t table, const vigil__cell *cells,
+                                      vigil_err *err);
 
 /* Role masks for backend checks. */
 #define VIGIL__ROLE_BIT(r) (1u << (unsigned)(r))
@@ -490,6 +538,26 @@ typedef struct vigil__store_ops {
     vigil_status (*session_touch)(void *be, const uint8_t *hash, int64_t now_ms, vigil_err *err);
     /* Delete the session of hash, durably; *out_n: 0 or 1 rows. */
     vigil_status (*session_end)(void *be, const uint8_t *hash, size_t *out_n, vigil_err *err);
+    /* Copying a store (migrate.c). Unaudited: the copy moves the audit table
+     * itself, record for record, and adds none. */
+    /* Every (table, column) of the store's schema, tables by name, columns in
+     * the table's order; the engine's own tables (sqlite_*, the version table)
+     * left out. */
+    vigil_status (*schema_columns)(void *be, vigil__column_cb cb, void *ctx, vigil_err *err);
+    /* Every row of tables[0..n), each table's rows ordered by its order, in
+     * ONE read snapshot of the whole store (nothing committed during the walk
+     * is seen). */
+    vigil_status (*rows_walk)(void *be, const vigil__copy_table *tables, size_t n, vigil__row_cb cb,
+                              void *ctx, vigil_err *err);
+    /* Inside a batch: write n_rows rows of t (cells row-major, t->n_cols
+     * each) with the ids and values given; update: each row's first cell is
+     * the key of a row already there whose other columns are set instead.
+     * Constraints are checked as for any write. */
+    vigil_status (*rows_put)(void *be, const vigil__copy_table *t, bool update,
+                             const vigil__cell *cells, size_t n_rows, vigil_err *err);
+    /* Inside a batch: the next id the store gives table's column (an identity
+     * or sequence) is past every stored one. */
+    vigil_status (*ids_advance)(void *be, const char *table, const char *column, vigil_err *err);
     /* test support (vigil/store_test.h; store_test.c checks table): rows of
      * table matching the SQL condition where (NULL: all). Unaudited. */
     vigil_status (*count_rows)(void *be, const char *table, const char *where, int64_t *out_n,

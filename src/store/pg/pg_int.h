@@ -395,6 +395,13 @@ vigil_status vigil__pg_session_end(void *be, const uint8_t *hash, size_t *out_n,
  * *out_n how many. */
 vigil_status pg_sessions_end_user(pgc *q, const char *username, size_t *out_n, vigil_err *err);
 
+/* pg_copy.c: copying a store (vigil_store_copy) */
+vigil_status vigil__pg_schema_columns(void *be, vigil__column_cb cb, void *ctx, vigil_err *err);
+vigil_status vigil__pg_rows_walk(void *be, const vigil__copy_table *tables, size_t n,
+                                 vigil__row_cb cb, void *ctx, vigil_err *err);
+vigil_status vigil__pg_rows_put(void *be, const vigil__copy_table *t, bool update,
+                                const vigil__cell *cells, size_t n_rows, vigil_err *err);
+vigil_status vigil__pg_ids_advance(void *be, const char *table, const char *column, vigil_err *err);
 /* pg_core.c: test support (vigil_store_count_rows). */
 vigil_status vigil__pg_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
                                   vigil_err *err);

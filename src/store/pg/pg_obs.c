@@ -678,22 +678,52 @@ static vigil_status put_one(pgc *q, const vigil_actor *who, const vigil_store_ob
 /* An obs_set row's clinical content as one text: patient, time, every vital
  * sign (quote() keeps NULL apart from a value and gives every stored REAL
  * the same text each time), scale, source and source id. Not admission_id,
- * which is filled in after the fact. */
-/* SQLite's quote() in PostgreSQL: 'NULL' for NULL, a text quoted with its
- * quotes doubled, a whole REAL written with ".0" (SQLite's "%!.15g"), so the
- * canonical text (and the digest an audit record keeps) is the same for a
- * row read from either engine: a store copied from SQLite verifies here. */
-#define Q_REAL(c)                                                                                  \
-    "CASE WHEN " c " IS NULL THEN 'NULL' WHEN " c " = trunc(" c ") THEN trunc(" c                  \
-    ")::bigint::text || '.0' ELSE " c "::text END"
-#define Q_TEXT(c) "coalesce(quote_literal(" c "), 'NULL')"
-#define Q_INT(c) "coalesce(" c "::text, 'NULL')"
+ * which is filled in after the fact. The text is SQLite's (the first
+ * version's digests were made there: src/store/sqlite/sq_obs_sql.c), written
+ * here in C from the row's values: quote() of a REAL is
+ * vigil__row_text_real (SQLite's own printf: 3.79444444444444428654e+01 where
+ * PostgreSQL's float8 text is 37.94444444444444), of a text its bytes in
+ * single quotes with each quote doubled (no E'' escaping of backslashes, as
+ * PostgreSQL's quote_literal would), of NULL the word NULL; so a store
+ * copied from SQLite (vigil migrate) verifies here. */
 static const char SQL_OBS_CANON[] =
-    "SELECT patient_id || '|' || t_ms || '|' || " Q_REAL("rr_bpm") " || '|' || " Q_REAL(
-        "spo2_pct") " || '|' || spo2_scale || '|' || " Q_TEXT("o2") " || '|' || " Q_REAL("sbp_mmhg")
-    " || '|' || " Q_REAL("hr_bpm") " || '|' || " Q_TEXT("acvpu") " || '|' || " Q_REAL(
-        "temp_c") " || '|' || " Q_REAL("age_y") " || '|' || " Q_INT("pregnant")
-    " || '|' || source || '|' || " Q_TEXT("source_id") " FROM obs_set WHERE id = ?1";
+    "SELECT patient_id, t_ms, rr_bpm, spo2_pct, spo2_scale, o2, sbp_mmhg, hr_bpm, acvpu, temp_c, "
+    "age_y, pregnant, source, source_id FROM obs_set WHERE id = ?1";
+
+/* How each column of SQL_OBS_CANON goes into the text. */
+typedef enum canon_kind { CANON_INT, CANON_REAL, CANON_TEXT, CANON_QINT, CANON_RAW } canon_kind;
+static const canon_kind CANON_COLS[] = {
+    CANON_INT,  CANON_INT,  CANON_REAL, CANON_REAL, CANON_INT,  CANON_TEXT, CANON_REAL,
+    CANON_REAL, CANON_TEXT, CANON_REAL, CANON_REAL, CANON_QINT, CANON_RAW,  CANON_TEXT,
+};
+#define CANON_N (sizeof CANON_COLS / sizeof CANON_COLS[0])
+
+/* Append column i of the current row to buf as quote() writes it. */
+static void canon_col(pg_stmt *st, int i, canon_kind k, char *buf, size_t cap, size_t *len)
+{
+    char one[VIGIL__ROW_REAL_TEXT_MAX];
+    const char *v = pg_col_type(st, i) == PG_NULL ? NULL : pg_col_cstr(st, i);
+    size_t at = *len;
+    if (v == NULL && k != CANON_INT && k != CANON_RAW) {
+        at += (size_t)snprintf(buf + at, cap - at, "NULL");
+    } else if (k == CANON_REAL) {
+        vigil__row_text_real(pg_col_real(st, i), one);
+        at += (size_t)snprintf(buf + at, cap - at, "%s", one);
+    } else if (k == CANON_TEXT) {
+        buf[at++] = '\'';
+        for (const char *c = v; *c != '\0' && at + 3 < cap; c++) {
+            if (*c == '\'') {
+                buf[at++] = '\'';
+            }
+            buf[at++] = *c;
+        }
+        buf[at++] = '\'';
+        buf[at] = '\0';
+    } else {
+        at += (size_t)snprintf(buf + at, cap - at, "%s", v != NULL ? v : "");
+    }
+    *len = at < cap ? at : cap - 1;
+}
 
 vigil_status vigil__pg_row_digest(void *be, const char *entity, int64_t id,
                                   char out[VIGIL__ROW_DIGEST_HEX + 1], vigil_err *err)
@@ -714,11 +744,19 @@ vigil_status vigil__pg_row_digest(void *be, const char *entity, int64_t id,
         pg_done(st);
         return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "id", "no obs_set %lld", (long long)id);
     }
-    const unsigned char *text = (const unsigned char *)pg_col_cstr(st, 0);
-    int n = pg_col_bytes(st, 0);
-    unsigned char h[VIGIL__ROW_DIGEST_HEX / 2];
-    crypto_generichash(h, sizeof h, text, (unsigned long long)(n > 0 ? n : 0), NULL, 0);
+    char text[1024];
+    size_t len = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < CANON_N; i++) {
+        if (i > 0 && len + 1 < sizeof text) {
+            text[len++] = '|';
+            text[len] = '\0';
+        }
+        canon_col(st, (int)i, CANON_COLS[i], text, sizeof text, &len);
+    }
     pg_done(st);
+    unsigned char h[VIGIL__ROW_DIGEST_HEX / 2];
+    crypto_generichash(h, sizeof h, (const unsigned char *)text, (unsigned long long)len, NULL, 0);
     sodium_bin2hex(out, VIGIL__ROW_DIGEST_HEX + 1, h, sizeof h);
     return VIGIL_OK;
 }

@@ -87,5 +87,9 @@ const vigil__store_ops vigil__pg_ops = {
     .session_get = vigil__pg_session_get,
     .session_touch = vigil__pg_session_touch,
     .session_end = vigil__pg_session_end,
+    .schema_columns = vigil__pg_schema_columns,
+    .rows_walk = vigil__pg_rows_walk,
+    .rows_put = vigil__pg_rows_put,
+    .ids_advance = vigil__pg_ids_advance,
     .count_rows = vigil__pg_count_rows,
 };

@@ -964,5 +964,9 @@ const vigil__store_ops vigil__sqlite_ops = {
     .session_get = vigil__sq_session_get,
     .session_touch = vigil__sq_session_touch,
     .session_end = vigil__sq_session_end,
+    .schema_columns = vigil__sq_schema_columns,
+    .rows_walk = vigil__sq_rows_walk,
+    .rows_put = vigil__sq_rows_put,
+    .ids_advance = vigil__sq_ids_advance,
     .count_rows = vigil__sq_count_rows,
 };

@@ -389,6 +389,13 @@ vigil_status vigil__sq_session_end(void *be, const uint8_t *hash, size_t *out_n,
  * *out_n how many. */
 vigil_status sq_sessions_end_user(sq *q, const char *username, size_t *out_n, vigil_err *err);
 
+/* sq_copy.c: copying a store (vigil_store_copy) */
+vigil_status vigil__sq_schema_columns(void *be, vigil__column_cb cb, void *ctx, vigil_err *err);
+vigil_status vigil__sq_rows_walk(void *be, const vigil__copy_table *tables, size_t n,
+                                 vigil__row_cb cb, void *ctx, vigil_err *err);
+vigil_status vigil__sq_rows_put(void *be, const vigil__copy_table *t, bool update,
+                                const vigil__cell *cells, size_t n_rows, vigil_err *err);
+vigil_status vigil__sq_ids_advance(void *be, const char *table, const char *column, vigil_err *err);
 /* sq_core.c: test support (vigil_store_count_rows). */
 vigil_status vigil__sq_count_rows(void *be, const char *table, const char *where, int64_t *out_n,
                                   vigil_err *err);
