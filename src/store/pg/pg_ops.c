@@ -83,5 +83,7 @@ const vigil__store_ops vigil__pg_ops = {
     .set_rows = vigil__pg_set_rows,
     .patient_ward = vigil__pg_patient_ward,
     .secret_ensure = vigil__pg_secret_ensure,
+    .lease_try = vigil__pg_lease_try,
+    .changes = vigil__pg_changes,
     .count_rows = vigil__pg_count_rows,
 };

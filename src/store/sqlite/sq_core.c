@@ -751,6 +751,7 @@ static void sq_close_be(void *be)
         sqlite3_finalize(q->cache[i].stmt);
     }
     sqlite3_close(q->db);
+    sq_lease_close(q);
     sq_patcache_free(q);
     free(q);
 }
@@ -960,5 +961,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .set_rows = vigil__sq_set_rows,
     .patient_ward = vigil__sq_patient_ward,
     .secret_ensure = vigil__sq_secret_ensure,
+    .lease_try = vigil__sq_lease_try,
+    .changes = vigil__sq_changes,
     .count_rows = vigil__sq_count_rows,
 };
