@@ -122,6 +122,13 @@ typedef struct vigil_server_config {
                                            each other form one set (vigil/assemble.h);
                                            0 to 15 min, default 5 min */
     int64_t tick_ms;                    /* escalation timer (repeats); default 1 s */
+    /* Several nodes on one store (docs/server.md "Several nodes"): the
+     * background work (escalation timers, the pager's sender, the summary
+     * mailer) runs on the node holding the store's lease, tried every
+     * lease_try_ms (default 2 s, 100 ms to 60 s). node_name names this node
+     * (borrowed during vigil_server_open; NULL: host name and process id). */
+    int64_t lease_try_ms;
+    const char *node_name;
 
     /* MLLP limits, so that no one peer can hold the listener (docs/server.md, "Limits") */
     unsigned mllp_conns_per_addr; /* default 8: further connections from one peer address are

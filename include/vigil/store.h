@@ -1245,6 +1245,47 @@ vigil_status vigil_store_session_get(vigil_store *st, const uint8_t *hash, int64
 vigil_status vigil_store_session_end(vigil_store *st, const uint8_t *hash, bool *out_ended,
                                      vigil_err *err);
 
+/* ---- several nodes on one store (issue 15 item 4) ------------------------ */
+
+#define VIGIL_STORE_LEASE_NAME_MAX 63 /* bytes of a lease's name: a-z, 0-9, '-' and '.' */
+
+/*
+ * Take or keep the lease called name (VIGIL_STORE_LEASE_NAME_MAX bytes,
+ * a-z, 0-9, '-', '.') for st, without waiting: *out_held is true while st
+ * holds it and false while another handle does (in this process, another or
+ * on another node of the same database). Call it again every second or two:
+ * the lease is released when st is closed, its process dies or (PostgreSQL)
+ * its connection to the database drops, and the next call on another handle
+ * then takes it; a holder whose connection dropped finds *out_held false at
+ * its next call. One handle per lease: the server opens one for it and makes
+ * no other call on it. PostgreSQL: a session-level advisory lock; SQLite: a
+ * lock on a byte of <database>.lease (held by every handle of a database with
+ * no file). Not audited (the caller logs a take-over). An error means "not
+ * held" (*out_held false). Same thread rules as every call on st.
+ */
+vigil_status vigil_store_lease_try(vigil_store *st, const char *name, bool *out_held,
+                                   vigil_err *err);
+
+/* Record that who (the node: user its name, reason "lease") took the lease
+ * called name: one audit record "lease.taken", entity "lease", detail as
+ * given (who held it before, when). VIGIL_ERR_ARG for a bad actor or an
+ * empty detail. */
+vigil_status vigil_store_audit_lease(vigil_store *st, const vigil_actor *who, const char *detail,
+                                     vigil_err *err);
+
+/*
+ * The change feed: *out advances when another connection (another process,
+ * another node, or another handle of this process) has committed, since the
+ * last call, a write to the escalation's tables: episodes, alerts, repeats,
+ * acknowledgements, Martha's Rule calls and reviews, staff concerns. Never
+ * waits, never opens a transaction: PostgreSQL counts the notifications
+ * (LISTEN vigil_feed) that such writes send on commit; SQLite gives 0 always
+ * (one node by design: see docs/server.md "Several nodes"). Not audited.
+ * (The ward list's rows in memory follow every other write the ward list can
+ * see through the same notifications: docs/store.md.)
+ */
+vigil_status vigil_store_changes(vigil_store *st, int64_t *out, vigil_err *err);
+
 /* ---- monitoring rows (issue 14: the live monitor, validate --db) --------- */
 
 /* One stored observation set as the monitoring reads it: no name, no NHS

@@ -29,4 +29,12 @@
 vigil_status vigil_store_count_rows(vigil_store *st, const char *table, const char *where,
                                     int64_t *out_n, vigil_err *err);
 
+/*
+ * The ward list's and patient view's rows this handle served from memory so
+ * far (docs/store.md "The ward list's rows in memory"): a test shows the
+ * rows are kept (the count grows on an unchanged second list) and checks them
+ * against a store opened with VIGIL_STORE_NO_ROW_CACHE. 0 for NULL.
+ */
+uint64_t vigil_store_row_cache_hits(const vigil_store *st);
+
 #endif

@@ -39,6 +39,7 @@ enum {
     OPT_MLLP_TLS_KEY,
     OPT_MLLP_TLS_CA,
     OPT_TZ,
+    OPT_NODE,
 };
 
 static void usage(FILE *f)
@@ -78,6 +79,9 @@ static void usage(FILE *f)
                "  --assemble-window S    values of one patient measured within S seconds\n"
                "                         of each other form one observation set (0-900,\n"
                "                         default 300; docs/escalation.md)\n"
+               "  --node NAME            this node's name in the log, /health, /metrics and\n"
+               "                         the audit trail (default HOST:PID); several nodes\n"
+               "                         may share one PostgreSQL store (docs/server.md)\n"
                "  --monitor-period S     live monitoring (with --model; docs/server.md,\n"
                "                         Monitoring) every S seconds (default 60)\n"
                "  --monitor-baseline-days N  days that set the reference (2-64, default 14)\n"
@@ -231,6 +235,7 @@ int vigil_cli_serve(int argc, char **argv)
         {"mllp-ack-backlog", required_argument, NULL, 'B'},
         {"hl7-profile", required_argument, NULL, 'F'},
         {"tz", required_argument, NULL, OPT_TZ},
+        {"node", required_argument, NULL, OPT_NODE},
         {"mllp-allow", required_argument, NULL, 'L'},
         {"signins-in-flight", required_argument, NULL, 'G'},
         {"http-conns-per-addr", required_argument, NULL, 'Q'},
@@ -306,6 +311,13 @@ int vigil_cli_serve(int argc, char **argv)
             }
             cfg.hl7.n_profiles++;
             cfg.hl7.profiles = profiles;
+            break;
+        case OPT_NODE:
+            if (optarg[0] == '\0' || strlen(optarg) > 63) {
+                fprintf(stderr, "vigil serve: --node: a name of 1 to 63 bytes\n");
+                return VIGIL_EXIT_USAGE;
+            }
+            cfg.node_name = optarg;
             break;
         case OPT_TZ: /* REQ HL7-TIME-ZONE-DEFAULT */
             if (vigil_cli_tz_option("vigil serve", optarg, &cfg.hl7) != 0) {

@@ -594,5 +594,13 @@ void vigil__srv_h_health(vigil_server *srv, srv_req *r)
            : "no AI model loaded: escalation runs on NEWS2, staff concern and Martha's Rule only",
         "http_port", srv->http_port, "mllp_port", srv->mllp_port, "refusals",
         vigil__srv_refusals_json(srv));
+    /* several nodes on one store (nodes.c): this node, and whether it runs
+     * the background work */
+    int64_t since = atomic_load(&srv->lease.since_ms);
+    json_object_set_new(j, "node", json_string(srv->lease.node));
+    json_object_set_new(j, "background",
+                        json_pack("{s:b, s:o}", "held", vigil__srv_lease_held(srv) ? 1 : 0,
+                                  "since",
+                                  since > 0 ? vigil__srv_time_json(since) : json_null()));
     vigil__srv_req_json(r, 200, j);
 }

@@ -197,6 +197,19 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
     metric(&b, "vigil_rota_gaps", "gauge",
            "Rota posts nobody holds now (wards with patients or shifts; counted every 5 s).",
            pg.rota_gaps);
+    put(&b,
+        "# HELP vigil_lease_held 1 while this node holds the store's lease and runs the "
+        "background work (escalation timers, the pager's sender, summaries); 0 on the others.\n"
+        "# TYPE vigil_lease_held gauge\nvigil_lease_held{lease=\"%s\",node=\"%s\"} %d\n",
+        SRV_LEASE_NAME, srv->lease.node, vigil__srv_lease_held(srv) ? 1 : 0);
+    metric(&b, "vigil_lease_taken_total", "counter",
+           "Times this node took the background work's lease (at start when free, or over "
+           "from a node that died).",
+           atomic_load(&srv->lease.taken));
+    metric(&b, "vigil_nodes_resyncs_total", "counter",
+           "Times the escalation state was read again from the store's open episodes (the "
+           "lease taken, or another node's writes on the change feed).",
+           atomic_load(&srv->lease.resyncs));
     metric(&b, "vigil_log_lines_suppressed_total", "counter",
            "Log lines left out by the per-kind rate limit (counted in the log).",
            atomic_load(&srv->log_suppressed));

@@ -457,13 +457,16 @@ static void *pager_main(void *arg)
         if (stop) {
             break;
         }
-        bool more = send_due(pg);
+        /* the outbox and the summaries are sent by the node holding the
+         * lease only (nodes.c): a page is sent once, whichever node queued it */
+        bool leader = vigil__srv_lease_held(pg->srv);
+        bool more = leader && send_due(pg);
         int64_t now = vigil__srv_now_ms();
         if (now - last_gaps >= GAPS_EVERY_MS) {
             count_gaps(pg);
             last_gaps = now;
         }
-        if (now - last_summary >= SUMMARY_EVERY_MS) {
+        if (leader && now - last_summary >= SUMMARY_EVERY_MS) {
             summaries(pg);
             last_summary = now;
         }

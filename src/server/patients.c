@@ -471,8 +471,11 @@ static void alert_from_episode(const vigil_store_episode *e, vigil_esc_alert *a,
     }
 }
 
-/* Rebuild one open episode into its patient's escalation state. */
-static void restore_episode(vigil_server *srv, srv_patient *p, const vigil_store_episode *e)
+/* Rebuild one open episode into its patient's escalation state. at_start:
+ * a call acknowledged before a restart is closed here; otherwise (a resync
+ * while running) the node that took the acknowledgement closes it. */
+static void restore_episode(vigil_server *srv, srv_patient *p, const vigil_store_episode *e,
+                            bool at_start)
 {
     vigil_escalation_state *s = &p->esc;
     if (e->trigger == VIGIL_STORE_TRIGGER_MARTHAS_RULE) {
@@ -480,6 +483,9 @@ static void restore_episode(vigil_server *srv, srv_patient *p, const vigil_store
             s->martha_last_seq = e->trigger_ref;
         }
         vigil_err err = {0};
+        if (e->n_acks > 0 && !at_start) {
+            return; /* acknowledged: no longer open for the policy */
+        }
         if (e->n_acks > 0) {
             /* acknowledged before a restart that came before its close */
             if (vigil_store_episode_close(srv->store, &vigil__srv_policy_actor, e->id,
@@ -521,7 +527,7 @@ vigil_status vigil__srv_pats_load_open(vigil_server *srv, vigil_err *err)
         srv_patient *p =
             vigil__srv_pat_get(srv, &vigil__srv_policy_actor, l.rows[i].patient_id, &s, err);
         if (p != NULL) {
-            restore_episode(srv, p, &l.rows[i]);
+            restore_episode(srv, p, &l.rows[i], true);
         }
     }
     if (s == VIGIL_OK && l.n > 0) {
@@ -529,6 +535,128 @@ vigil_status vigil__srv_pats_load_open(vigil_server *srv, vigil_err *err)
     }
     vigil_store_episode_list_fini(&l);
     return s;
+}
+
+/* What a resync may change in a patient's alerts: compared before and after. */
+typedef struct alert_sig {
+    bool open;
+    uint64_t id;
+    unsigned n_sent, rota_step;
+    vigil_esc_ack_action ack;
+    size_t n_martha;
+    uint64_t martha[VIGIL_ESC_MARTHA_MAX];
+    unsigned martha_sent[VIGIL_ESC_MARTHA_MAX];
+} alert_sig;
+
+static void sig_of(const srv_patient *p, alert_sig *g)
+{
+    memset(g, 0, sizeof *g);
+    g->open = p->esc.episode_open;
+    if (g->open) {
+        g->id = p->esc.episode.id;
+        g->n_sent = p->esc.episode.n_sent;
+        g->rota_step = p->esc.episode.rota_step;
+        g->ack = p->esc.episode.ack.action;
+    }
+    g->n_martha = p->esc.n_martha;
+    for (size_t i = 0; i < p->esc.n_martha && i < VIGIL_ESC_MARTHA_MAX; i++) {
+        g->martha[i] = p->esc.martha[i].id;
+        g->martha_sent[i] = p->esc.martha[i].n_sent;
+    }
+}
+
+static bool sig_same(const alert_sig *a, const alert_sig *b)
+{
+    if (a->open != b->open || a->n_martha != b->n_martha ||
+        (a->open && (a->id != b->id || a->n_sent != b->n_sent || a->rota_step != b->rota_step ||
+                     a->ack != b->ack))) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_martha && i < VIGIL_ESC_MARTHA_MAX; i++) {
+        if (a->martha[i] != b->martha[i] || a->martha_sent[i] != b->martha_sent[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+vigil_status vigil__srv_pats_resync(vigil_server *srv, vigil_err *err)
+{
+    vigil_store_episode_list l;
+    memset(&l, 0, sizeof l);
+    vigil_status s = vigil_store_episodes_open(srv->store, &vigil__srv_policy_actor, NULL, &l, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    /* forget the alerts the memory holds (the store's are read back below);
+     * the rest of the state (the observation clock, counts) stays */
+    srv_idmap *m = &srv->pats.by_id;
+    size_t n_pats = 0;
+    for (size_t i = 0; i < m->cap; i++) {
+        n_pats += m->keys[i] != 0;
+    }
+    alert_sig *before = n_pats > 0 ? calloc(n_pats, sizeof *before) : NULL;
+    srv_patient **who = n_pats > 0 ? calloc(n_pats, sizeof *who) : NULL;
+    if (n_pats > 0 && (before == NULL || who == NULL)) {
+        free(before);
+        free(who);
+        vigil_store_episode_list_fini(&l);
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory reading episodes again");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < m->cap && k < n_pats; i++) {
+        if (m->keys[i] == 0) {
+            continue;
+        }
+        srv_patient *p = m->vals[i];
+        who[k] = p;
+        sig_of(p, &before[k++]);
+        p->esc.episode_open = false;
+        memset(&p->esc.episode, 0, sizeof p->esc.episode);
+        memset(p->esc.martha, 0, sizeof p->esc.martha);
+        p->esc.n_martha = 0;
+        p->n_links = 0;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        vigil_status ps = VIGIL_OK;
+        vigil_err pe = {0};
+        srv_patient *p =
+            vigil__srv_pat_get(srv, &vigil__srv_policy_actor, l.rows[i].patient_id, &ps, &pe);
+        if (p == NULL) {
+            vigil__srv_log(srv, "store.error", "episode %lld not read again: %s",
+                           (long long)l.rows[i].id, pe.msg);
+            continue;
+        }
+        uint64_t n_episodes = p->esc.n_episodes;
+        restore_episode(srv, p, &l.rows[i], false);
+        p->esc.n_episodes = n_episodes; /* not a new episode: one read again */
+    }
+    /* a patient whose alerts another node changed: what that node stored
+     * with them (its sets, scores, state) is read too */
+    size_t changed = 0;
+    for (size_t i = 0; i < k; i++) {
+        alert_sig after;
+        sig_of(who[i], &after);
+        if (sig_same(&before[i], &after)) {
+            continue;
+        }
+        changed++;
+        vigil_err re = {0};
+        if (vigil__srv_pat_refresh(srv, &vigil__srv_policy_actor, who[i], &re) != VIGIL_OK) {
+            vigil__srv_log(srv, "store.error", "patient %lld not read again: %s",
+                           (long long)who[i]->id, re.msg);
+        }
+    }
+    if (changed > 0) {
+        vigil__srv_log(srv, "nodes.resync",
+                       "%zu open episode(s) read again; alerts of %zu patient(s) changed by "
+                       "another node",
+                       l.n, changed);
+    }
+    free(before);
+    free(who);
+    vigil_store_episode_list_fini(&l);
+    return VIGIL_OK;
 }
 
 void vigil__srv_pats_fini(srv_pats *pats)

@@ -212,13 +212,22 @@ void *vigil__srv_store_main(void *arg)
         srv->q_head = srv->q_tail = NULL;
         bool finish = srv->q_finish && list == NULL && vigil__srv_ai_idle(srv);
         pthread_mutex_unlock(&srv->q_mu);
+        /* other nodes' alerts, repeats and acknowledgements, and the state
+         * after this node took the background work, before the round sees
+         * them (nodes.c) */
+        vigil__srv_nodes_follow(srv);
         if (list != NULL && r.group != NULL) {
             work(srv, list, &r);
         }
         int64_t now = vigil__srv_now_ms();
         if (now - srv->last_tick_ms >= srv->cfg.tick_ms || now < srv->last_tick_ms) {
             srv->last_tick_ms = now;
-            vigil__srv_esc_tick(srv, now); /* marks patients due */
+            /* the timers run on the node holding the lease, once it has read
+             * the state the other nodes left (REQ NODES-ONE-TIMER) */
+            if (vigil__srv_lease_held(srv) &&
+                srv->lease_seen == atomic_load(&srv->lease.taken)) {
+                vigil__srv_esc_tick(srv, now); /* marks patients due */
+            }
             vigil__srv_denials_flush(srv, now, false); /* minutes that are over */
             sync_reads(srv);
         }

@@ -46,6 +46,7 @@ void vigil_server_config_init(vigil_server_config *cfg)
     cfg->future_skew_ms = 5LL * 60 * 1000;
     cfg->assemble_window_ms = VIGIL_ASSEMBLE_WINDOW_MS_DEFAULT;
     cfg->tick_ms = 1000;
+    cfg->lease_try_ms = 2000;
     cfg->page_connect_timeout_ms = 2000;
     cfg->page_timeout_ms = 5000;
     cfg->page_retry_ms = 1000;
@@ -88,6 +89,13 @@ static vigil_status check_config(const vigil_server_config *c, vigil_err *err)
     if (c->session_idle_ms <= 0 || c->session_max_ms <= 0 || c->concern_open_ms <= 0 ||
         c->future_skew_ms < 0 || c->tick_ms <= 0) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "times", "durations must be positive");
+    }
+    if (c->lease_try_ms < 100 || c->lease_try_ms > 60000) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "lease_try",
+                             "the lease is tried every 100 ms to 60 s");
+    }
+    if (c->node_name != NULL && strlen(c->node_name) > 63) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "node_name", "a node's name is 63 bytes at most");
     }
     if (c->assemble_window_ms < 0 || c->assemble_window_ms > VIGIL_ASSEMBLE_WINDOW_MS_MAX) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "assemble_window",
@@ -220,6 +228,9 @@ vigil_status vigil_server_open(const vigil_server_config *cfg, vigil_server **ou
         s = vigil__srv_sess_open(srv, err);
     }
     if (s == VIGIL_OK) {
+        s = vigil__srv_lease_open(srv, err);
+    }
+    if (s == VIGIL_OK) {
         s = vigil__srv_family_init(srv, err);
     }
     if (s == VIGIL_OK) {
@@ -263,7 +274,12 @@ vigil_status vigil_server_start(vigil_server *srv, vigil_err *err)
     if (srv->running) {
         return VIGIL_OK;
     }
+    vigil_status ls = vigil__srv_lease_start(srv, err); /* before the first tick */
+    if (ls != VIGIL_OK) {
+        return ls;
+    }
     if (pthread_create(&srv->store_thr, NULL, vigil__srv_store_main, srv) != 0) {
+        vigil__srv_lease_stop(srv);
         return vigil_err_set(err, VIGIL_ERR_INTERNAL, NULL, "cannot start the store thread");
     }
     srv->store_running = true;
@@ -320,6 +336,7 @@ void vigil_server_stop(vigil_server *srv)
     vigil__srv_ai_stop(srv);
     vigil__srv_pager_stop(srv);
     vigil__srv_monitor_stop(srv);
+    vigil__srv_lease_stop(srv);
     srv->running = false;
     vigil_server_stats st;
     vigil_server_stats_get(srv, &st);
@@ -359,6 +376,7 @@ void vigil_server_close(vigil_server *srv)
     vigil__srv_pats_fini(&srv->pats);
     vigil__srv_pager_close(srv);
     vigil__srv_monitor_close(srv);
+    vigil__srv_lease_close(srv);
     free(srv->esc_due.v);
     vigil_store_close(srv->store);
     vigil_store_close(srv->auth_store);

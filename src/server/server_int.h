@@ -748,6 +748,40 @@ void vigil__srv_h_fhir_post_outcome(vigil_server *srv, srv_req *r);
 /* POST /fhir/Patient: administrative sex (outcomes_in.c; issue 14 item 2). */
 void vigil__srv_h_fhir_post_patient(vigil_server *srv, srv_req *r);
 
+/* ---- several nodes on one store (nodes.c; issue 15 item 4) ---- */
+/* The lease of the background work: a thread with its own store handle
+ * tries it every cfg.lease_try_ms; the other threads read held. */
+typedef struct srv_lease {
+    vigil_store *store; /* the lease's own handle: nothing else runs on it */
+    pthread_t thr;
+    bool running, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    _Atomic bool held;         /* this node runs the background work */
+    _Atomic uint64_t taken;    /* times this node took it */
+    _Atomic int64_t since_ms;  /* when it last took it (0 while not held) */
+    _Atomic uint64_t resyncs;  /* escalation states read again (store thread) */
+    int64_t lost_ms;           /* lease thread: when it last saw another node hold it */
+    char node[64];             /* this node's name */
+} srv_lease;
+#define SRV_LEASE_NAME "background"
+/* At open / start / stop / close. Start takes the lease at once when it is free. */
+vigil_status vigil__srv_lease_open(vigil_server *srv, vigil_err *err);
+vigil_status vigil__srv_lease_start(vigil_server *srv, vigil_err *err);
+void vigil__srv_lease_stop(vigil_server *srv);
+void vigil__srv_lease_close(vigil_server *srv);
+/* Does this node run the background work now? Any thread. */
+bool vigil__srv_lease_held(vigil_server *srv);
+/* Store thread, before each round: after this node took the lease, or when
+ * the change feed says another connection wrote the escalation's tables,
+ * read the escalation state of every patient from the store's open episodes
+ * again (vigil__srv_pats_resync). */
+void vigil__srv_nodes_follow(vigil_server *srv);
+/* Read every open episode into the patients' escalation state again: the
+ * episodes, Martha's Rule calls and their acknowledgements as stored (by
+ * any node); a patient whose alerts changed is read again from the store. */
+vigil_status vigil__srv_pats_resync(vigil_server *srv, vigil_err *err);
+
 /* ---- live monitoring (monitor_thread.c; issue 14) ---- */
 typedef struct srv_monitor srv_monitor;
 /* At open / start / stop / close (no-ops when cfg.monitor is NULL). */
@@ -883,6 +917,12 @@ struct vigil_server {
     srv_family family; /* bedside codes and their rate limits (family.c) */
     srv_pager *pager;  /* pages (pager.c); NULL when cfg.paging is off */
     srv_monitor *monitor; /* live monitoring (monitor_thread.c); NULL when off */
+    srv_lease lease;      /* the background work's lease (nodes.c) */
+    /* store thread (nodes.c): the lease's take count and the change feed's
+     * number it last acted on */
+    uint64_t lease_seen;
+    bool feed_have;
+    int64_t feed_seen;
     bool running;
 
     srv_auth auth;

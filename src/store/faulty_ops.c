@@ -941,6 +941,30 @@ static vigil_status faulty_ids_advance(void *be, const char *table, const char *
     return vigil__faulty_leave(f, "ids_advance", fail_commit, rc, err);
 }
 
+static vigil_status faulty_lease_try(void *be, const char *name, bool *out_held, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "lease_try", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->lease_try(f->inner->be, name, out_held, err);
+    return vigil__faulty_leave(f, "lease_try", fail_commit, rc, err);
+}
+
+static vigil_status faulty_changes(void *be, int64_t *out, vigil_err *err)
+{
+    vigil__faulty *f = be;
+    bool fail_commit = false;
+    vigil_status rc = vigil__faulty_enter(f, "changes", false, &fail_commit, err);
+    if (rc != VIGIL_OK) {
+        return rc;
+    }
+    rc = f->inner->ops->changes(f->inner->be, out, err);
+    return vigil__faulty_leave(f, "changes", fail_commit, rc, err);
+}
+
 static vigil_status faulty_count_rows(void *be, const char *table, const char *where, int64_t *out_n, vigil_err *err)
 {
     vigil__faulty *f = be;
@@ -1038,5 +1062,7 @@ const vigil__store_ops vigil__faulty_ops = {
     .rows_walk = faulty_rows_walk,
     .rows_put = faulty_rows_put,
     .ids_advance = faulty_ids_advance,
+    .lease_try = faulty_lease_try,
+    .changes = faulty_changes,
     .count_rows = faulty_count_rows,
 };

@@ -468,8 +468,10 @@ typedef struct vigil__store_ops {
     vigil_status (*audit_append)(void *be, const vigil__audit_ev *ev, vigil_err *err);
     /* Inside read_txn: a number that differs from the one an earlier
      * transaction of this connection saw whenever another connection or process
-     * has committed to the store in between (SQLite: PRAGMA data_version). A
-     * backend that cannot tell gives a new number each time. */
+     * has committed to the store in between (SQLite: PRAGMA data_version;
+     * PostgreSQL: the change feed's count, as changes gives it, for writes the
+     * ward list can see). A backend that cannot tell gives a new number each
+     * time. */
     vigil_status (*data_version)(void *be, int64_t *out, vigil_err *err);
 
     /* hash is the argon2id string; never a password. */
@@ -558,6 +560,29 @@ typedef struct vigil__store_ops {
     /* Inside a batch: the next id the store gives table's column (an identity
      * or sequence) is past every stored one. */
     vigil_status (*ids_advance)(void *be, const char *table, const char *column, vigil_err *err);
+    /* Several nodes on one store (nodes.c checks the name; vigil/store.h
+     * "several nodes"). Take or keep the lease called name for this handle,
+     * without waiting: *out_held true while this handle holds it, false while
+     * another handle (any process, any node) does. Released when the handle
+     * closes, its process dies or its connection to the database drops, so
+     * another handle's next try takes it. Outside any transaction.
+     * PostgreSQL: a session-level advisory lock (pg_try_advisory_lock), checked
+     * in pg_locks at each try while held. SQLite: an open-file-description lock
+     * on a byte of the file <database>.lease (always held for a database with
+     * no file). Unaudited. */
+    vigil_status (*lease_try)(void *be, const char *name, bool *out_held, vigil_err *err);
+    /* The change feed: a number that advances, without waiting and outside any
+     * transaction, when another connection (this process's, another's, another
+     * node's) has committed a write to the escalation's tables (episodes,
+     * alerts, repeats, acknowledgements, Martha's Rule calls and reviews, staff
+     * concerns) since the last call. PostgreSQL: the notifications (LISTEN
+     * vigil_feed) with the payload "e" from other sessions, which every such
+     * write sends in its transaction (NOTIFY, delivered on commit only; a write
+     * of other rows the ward list reads sends one without a payload, which
+     * data_version counts). SQLite: always 0 (the
+     * server does not follow other processes on one file: one node by design,
+     * a standby reloads its state when it takes the lease). Unaudited. */
+    vigil_status (*changes)(void *be, int64_t *out, vigil_err *err);
     /* test support (vigil/store_test.h; store_test.c checks table): rows of
      * table matching the SQL condition where (NULL: all). Unaudited. */
     vigil_status (*count_rows)(void *be, const char *table, const char *where, int64_t *out_n,

@@ -7,6 +7,7 @@
 
 #include "store_int.h"
 #include "vigil/store_test.h"
+#include "wardlist_int.h"
 
 /* A table name the backend may put in its SQL as it is. */
 static bool table_name_ok(const char *t)
@@ -38,4 +39,9 @@ vigil_status vigil_store_count_rows(vigil_store *st, const char *table, const ch
         where = NULL;
     }
     return st->ops->count_rows(st->be, table, where, out_n, err);
+}
+
+uint64_t vigil_store_row_cache_hits(const vigil_store *st)
+{
+    return st != NULL ? vigil__wl_hits(st) : 0;
 }

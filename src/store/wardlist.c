@@ -57,6 +57,7 @@ struct vigil__wl_cache {
     size_t n;             /* live keys */
     bool have_version;    /* data_version below was seen */
     int64_t data_version; /* the backend's, when the rows were last checked */
+    uint64_t hits;        /* rows served from memory (test support: vigil__wl_hits) */
     wl_slot *slots;
 };
 
@@ -163,7 +164,13 @@ static bool wl_get(vigil_store *st, vigil_store_ward_entry *e, int64_t now_ms)
     e->bed_since_ms = place.bed_since_ms;
     e->last_obs_id = place.last_obs_id;
     e->last_obs_ms = place.last_obs_ms;
+    st->wl->hits++;
     return true;
+}
+
+uint64_t vigil__wl_hits(const vigil_store *st)
+{
+    return st->wl != NULL ? st->wl->hits : 0;
 }
 
 /* Inside the read transaction: whether rows may be kept and used, having

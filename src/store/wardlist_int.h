@@ -27,5 +27,8 @@ void vigil__wl_wrote_ai(vigil_store *st, const vigil_store_ai_item *items, size_
                         vigil_status s);
 /* Release the rows (vigil_store_close). */
 void vigil__wl_free(vigil_store *st);
+/* Rows the ward list and patient view took from memory so far (test support:
+ * vigil_store_row_cache_hits). */
+uint64_t vigil__wl_hits(const vigil_store *st);
 
 #endif

@@ -186,6 +186,7 @@ def pg_crash_restart():
 
 
 t_begin = time.monotonic()
+t_wall0 = time.time()
 subprocess.run(["createdb", DB_NAME], check=True)
 db = "postgresql:///%s" % DB_NAME
 data = replay_data()
@@ -224,7 +225,7 @@ try:
     iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
     now = time.time()
     for step in (0, 1, 2):
-        api(nodes[0], "/api/rota", {"ward": "*", "level": "emergency", "step": step,
+        api(nodes[1], "/api/rota", {"ward": "*", "level": "emergency", "step": step,
                                     "username": "outreach1", "from": iso(now - 60),
                                     "to": iso(now + 8 * 3600)})
 
@@ -246,6 +247,7 @@ try:
     time.sleep(8)
     victim = ([n for n in nodes if n.holds()] or [nodes[0]])[0]
     t_kill = time.time()
+    print("kill -9 of %s at %.1f s" % (victim.name, t_kill - t_wall0))
     victim.kill()
     took = wait(lambda: [n for n in nodes if n is not victim and n.holds()], 20)
     failover = time.time() - t_kill
@@ -259,8 +261,9 @@ try:
 
     # later: PostgreSQL itself crashes and restarts
     time.sleep(6)
+    t_pg = time.time() - t_wall0
     pg_crash_restart()
-    print("PostgreSQL crashed and restarted at %.1f s" % (time.monotonic() - t_begin))
+    print("PostgreSQL crashed at %.1f s and restarted at %.1f s" % (t_pg, time.time() - t_wall0))
 
     summaries = []
     for h, n, log, p in replays:
@@ -270,7 +273,7 @@ try:
             p.kill()
             out, err = p.communicate()
         summaries.append(json.loads(out) if out.strip() else {})
-        if p.returncode != 0 or not out.strip():
+        if not out.strip():
             print("replay H%02d exit %s: %s" % (h + 1, p.returncode, err.strip()[-300:]))
     time.sleep(REPEAT + 2)  # the last repeats and pages
     holders = [n for n in nodes if n.holds()]
@@ -323,11 +326,12 @@ try:
     two_open = psql("SELECT patient_id, trigger, count(*) FROM episode WHERE closed_ms IS NULL "
                     "GROUP BY 1, 2 HAVING count(*) > 1")
     check(not two_open, "no patient has two open episodes of one trigger (%s)" % two_open[:3])
-    reps = psql("SELECT alert_id, t_ms FROM alert_repeat ORDER BY alert_id, t_ms")
+    reps = psql("SELECT alert_id, t_ms, id FROM alert_repeat ORDER BY alert_id, t_ms")
     close = []
-    for (a1, t1), (a2, t2) in zip(reps, reps[1:]):
+    for (a1, t1, i1), (a2, t2, i2) in zip(reps, reps[1:]):
         if a1 == a2 and int(t2) - int(t1) < 0.75 * REPEAT * 1000:
-            close.append((a1, (int(t2) - int(t1)) / 1000.0))
+            close.append((a1, (int(t2) - int(t1)) / 1000.0,
+                          "%.1f s into the run" % (int(t1) / 1000.0 - t_wall0)))
     check(reps and not close, "%d repeats, none twice within one %d s interval (%s)"
           % (len(reps), REPEAT, close[:3]))
     ids = [g[0] for g in gw.got if g[1] == "page"]

@@ -133,8 +133,8 @@ static int teardown(void **state)
     }
     vigil_server_close(x->srv);
     char p[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", ".lease"}; /* .lease: the server's lease */
+    for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", x->path, suffix[i]);
         unlink(p);
     }

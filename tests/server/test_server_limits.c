@@ -77,8 +77,8 @@ static int teardown(void **state)
     fx *x = *state;
     vigil_server_close(x->srv);
     char p[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", ".lease"}; /* .lease: the server's lease */
+    for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", x->path, suffix[i]);
         unlink(p);
     }

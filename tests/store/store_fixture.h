@@ -65,8 +65,8 @@ static inline void fx_paths_twin(fx *f)
 static inline void fx_remove_files(const fx *f)
 {
     char p[400];
-    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-journal", ".lease"};
+    for (size_t i = 0; i < 5; i++) {
         snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
         unlink(p);
     }

@@ -490,10 +490,115 @@ static void cached_rows_equal_fresh_rows_after_every_kind_of_write(void **state)
     free(b);
 }
 
+/* Ward 7A's list through st at now_ms, as text. */
+static void node_list(vigil_store *st, int64_t now_ms, wl_text *out)
+{
+    vigil_store_ward_list l;
+    assert_int_equal(vigil_store_ward_list_get(st, &FX_NURSE, "7A", now_ms, &l, NULL), VIGIL_OK);
+    wl_list(out, "7A", &l);
+    vigil_store_ward_list_fini(&l);
+}
+
+/* Issue 15 item 4: several nodes on one store. Node A keeps the ward list's
+ * rows in memory; every kind of write the list shows goes through node B (its
+ * own handle: another connection, as another `vigil serve` would be), and A's
+ * next list must show it, equal to a list read without memory (C). A's rows
+ * are kept between writes (an unchanged second list is served from memory),
+ * so this fails both when the rows are never kept (PostgreSQL before the
+ * change feed: data_version a new number each call) and when another node's
+ * write does not reach them. */
+static void a_write_through_another_node_is_in_the_next_ward_list(void **state)
+{
+    fx *f = *state;
+    vigil_store *a = f->st, *b = NULL, *c = NULL;
+    assert_int_equal(vigil_store_open(f->uri, 0, &b, NULL), VIGIL_OK);
+    assert_int_equal(vigil_store_open(f->uri, VIGIL_STORE_NO_ROW_CACHE, &c, NULL), VIGIL_OK);
+    fx_user(f, "dr.patel", VIGIL_STORE_ROLE_DOCTOR);
+    char nhs[4][11];
+    int64_t pid[4], adm = 0;
+    for (int k = 0; k < 4; k++) {
+        fx_nhs(7100u + (unsigned)k, nhs[k]);
+        char bed[8];
+        snprintf(bed, sizeof bed, "%02d", k);
+        pid[k] = fx_patient(f, nhs[k], NULL, "Pat");
+        assert_int_equal(vigil_store_admit(a, &FX_NURSE, pid[k], "7A", bed, T0, &adm, NULL),
+                         VIGIL_OK);
+        vigil_obs_event ev;
+        char sid[16];
+        snprintf(sid, sizeof sid, "N-%d", k);
+        fx_event(&ev, nhs[k], sid, T0 + MIN_MS);
+        vigil_store_score sc = fx_score(&ev, ev.t_ms);
+        vigil_store_put put;
+        assert_int_equal(vigil_store_put_obs(a, &FX_FEED, &ev, &sc, &put, NULL), VIGIL_OK);
+    }
+    int64_t now = T0 + HOUR_MS;
+    for (int step = 0; step < 24; step++) {
+        int k = (step % 6 + step / 6) % 4; /* each kind of write reaches all four */
+        int64_t p = pid[k], at = T0 + (10 + step) * MIN_MS, id = 0, ep = 0, al = 0;
+        wl_text before = {0};
+        node_list(a, now, &before); /* A's rows in memory, as they were */
+        switch (step % 6) {
+        case 0: { /* a higher scored set */
+            vigil_obs_event ev;
+            char sid[16];
+            snprintf(sid, sizeof sid, "B-%d", step);
+            fx_event(&ev, nhs[k], sid, at);
+            ev.obs.rr_bpm = 27;
+            ev.obs.sbp_mmhg = 88;
+            vigil_store_score sc = fx_score(&ev, at);
+            vigil_store_put put;
+            assert_int_equal(vigil_store_put_obs(b, &FX_FEED, &ev, &sc, &put, NULL), VIGIL_OK);
+            break;
+        }
+        case 1:
+            assert_int_equal(vigil_store_daily_answer(b, &FX_NURSE, p, at, VIGIL_STORE_FEEL_WORSE,
+                                                      &id, NULL),
+                             VIGIL_OK);
+            break;
+        case 2:
+            assert_int_equal(vigil_store_episode_open(b, &FX_FEED, p, VIGIL_RESP_EMERGENCY,
+                                                      VIGIL_STORE_TRIGGER_NEWS2, 1, 0, at, &ep,
+                                                      &al, NULL),
+                             VIGIL_OK);
+            break;
+        case 3:
+            assert_int_equal(vigil_store_scale2_set(b, &FX_DOCTOR, p, at, "COPD", &id, NULL),
+                             VIGIL_OK);
+            break;
+        case 4:
+            assert_int_equal(vigil_store_ai_optout(b, &FX_NURSE, p, at, "no AI", &id, NULL),
+                             VIGIL_OK);
+            break;
+        default: {
+            vigil_store_marthas_call mc = {p, VIGIL_STORE_CALLER_FAMILY, "", "phone", at,
+                                           "worried"};
+            assert_int_equal(vigil_store_marthas_call_add(b, &FX_NURSE, &mc, &id, NULL), VIGIL_OK);
+            break;
+        }
+        }
+        wl_text ta = {0}, tc = {0}, again = {0};
+        node_list(c, now, &tc); /* first: on SQLite C's read audit is a commit A sees */
+        node_list(a, now, &ta);
+        assert_string_equal(ta.s, tc.s); /* node B's write, at A's next list */
+        assert_string_not_equal(ta.s, before.s);
+        uint64_t hits = vigil_store_row_cache_hits(a);
+        node_list(a, now, &again); /* nothing written since A's last list */
+        assert_string_equal(again.s, tc.s);
+        assert_true(vigil_store_row_cache_hits(a) >= hits + 4); /* every row from memory */
+        free(before.s);
+        free(ta.s);
+        free(tc.s);
+        free(again.s);
+    }
+    vigil_store_close(b);
+    vigil_store_close(c);
+}
+
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(ward_list_and_patient_views_match_the_golden_file, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(cached_rows_equal_fresh_rows_after_every_kind_of_write, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(a_write_through_another_node_is_in_the_next_ward_list, fx_setup, fx_teardown),
 };
 /* clang-format on */
 

@@ -236,6 +236,12 @@ vigil_status pg_step(pgc *q, pg_stmt *st, bool *row, const char *what, vigil_err
         }
         const char *ch = PQcmdTuples(r);
         q->changes = ch != NULL && ch[0] != '\0' ? strtoll(ch, NULL, 10) : 0;
+        if (q->changes > 0 && q->in_tx) {
+            int wrote = pg_feed_table(st->sql);
+            if (wrote > q->feed_wrote) {
+                q->feed_wrote = wrote; /* announced at the commit (pg_end) */
+            }
+        }
         st->res = r;
         st->ran = true;
         st->row = -1;
@@ -496,6 +502,7 @@ static void rollback(pgc *q)
         q->in_tx = false;
     }
     q->tx_failed = false;
+    q->feed_wrote = PG_FEED_NONE;
 }
 
 static vigil_status op_begin(pgc *q, vigil_err *err)
@@ -514,12 +521,13 @@ static vigil_status session_setup(pgc *q, vigil_err *err);
  * opened again before the next transaction, its statements prepared again
  * as they are next used: the call that met the broken connection failed
  * (VIGIL_ERR_IO, nothing acknowledged), the ones after it go on. */
-static vigil_status reconnect(pgc *q, vigil_err *err)
+vigil_status pg_reconnect(pgc *q, vigil_err *err)
 {
     if (PQstatus(q->conn) == CONNECTION_OK) {
         return VIGIL_OK;
     }
     PQreset(q->conn);
+    pg_feed_reset(q); /* notifications sent meanwhile were lost; the lease too */
     if (PQstatus(q->conn) != CONNECTION_OK) {
         char m[200];
         snprintf(m, sizeof m, "%s", PQerrorMessage(q->conn));
@@ -539,7 +547,7 @@ static vigil_status reconnect(pgc *q, vigil_err *err)
 
 vigil_status pg_ready(pgc *q, vigil_err *err)
 {
-    return q->in_tx ? VIGIL_OK : reconnect(q, err);
+    return q->in_tx ? VIGIL_OK : pg_reconnect(q, err);
 }
 
 vigil_status pg_begin(pgc *q, vigil_err *err)
@@ -553,7 +561,7 @@ vigil_status pg_begin(pgc *q, vigil_err *err)
         return op_begin(q, err);
     }
     vigil__audit_chain_reset(&q->head);
-    vigil_status s = reconnect(q, err);
+    vigil_status s = pg_reconnect(q, err);
     if (s == VIGIL_OK) {
         s = command(q, "BEGIN", "begin", err);
     }
@@ -563,6 +571,8 @@ vigil_status pg_begin(pgc *q, vigil_err *err)
     }
     q->in_tx = true;
     q->tx_failed = false;
+    q->feed_wrote = PG_FEED_NONE;
+    pg_feed_drain(q); /* what arrived before BEGIN: never left to pile up */
     if (q->no_sync) {
         /* a read's audit: committed without waiting for the WAL flush; the
          * next synchronous commit (or vigil_store_sync) flushes it */
@@ -580,7 +590,7 @@ vigil_status pg_begin_read(pgc *q, vigil_err *err)
     if (q->batch) {
         return op_begin(q, err);
     }
-    vigil_status s = reconnect(q, err);
+    vigil_status s = pg_reconnect(q, err);
     if (s == VIGIL_OK) {
         s = command(q, "BEGIN READ ONLY", "begin", err);
     }
@@ -622,6 +632,10 @@ vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err)
     }
     if (s == VIGIL_OK) {
         s = write_head(q, err);
+    }
+    if (s == VIGIL_OK && q->in_tx) {
+        /* the change feed: delivered to the other sessions only if this commits */
+        s = pg_feed_notify(q, err);
     }
     bool no_sync = q->no_sync;
     q->no_sync = false;

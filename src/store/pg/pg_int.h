@@ -72,7 +72,13 @@ struct pgc {
     vigil__audit_chain head; /* audit.c drives it (vigil__audit_append) */
     int64_t last_id;  /* the first column of the last row an INSERT ... RETURNING gave */
     int64_t changes;  /* rows the last statement run to its end changed */
-    int64_t data_version; /* the last number data_version gave (a new one each call) */
+    /* the change feed (pg_nodes.c) */
+    int listen;      /* 0: not listening; 1: LISTEN sent in the open transaction; 2: listening */
+    int64_t feed;     /* notifications from other sessions counted, + 1 at each (re)connect */
+    int64_t feed_esc; /* those of them that wrote an escalation table, likewise */
+    int feed_wrote;   /* PG_FEED_*: what the open transaction wrote that the feed announces */
+    bool lease_held; /* lease_try took the lease key below on this session */
+    int64_t lease_key;
     int n_prepared;
     pg_stmt *cache[PG_CACHE_SLOTS];
 };
@@ -168,6 +174,26 @@ vigil_status pg_open_row(pgc *q, const char *sql, int64_t id, const char *field,
 /* Does row id exist? VIGIL_ERR_NOT_FOUND naming what when not. */
 vigil_status pg_require_row(pgc *q, const char *sql_exists, int64_t id, const char *what,
                             vigil_err *err);
+
+/* The change feed (pg_nodes.c): what sql (a statement the backend runs)
+ * writes: nothing the feed announces (a read; the audit chain, pages,
+ * summaries, rotas, users, sessions, secrets, the schema version), rows the
+ * ward list reads, or an escalation table (episodes, alerts, repeats,
+ * acknowledgements, Martha's Rule calls and reviews, staff concerns). */
+#define PG_FEED_NONE 0
+#define PG_FEED_ROWS 1
+#define PG_FEED_ESCALATION 2
+int pg_feed_table(const char *sql);
+/* Count the notifications that have arrived from other sessions (never
+ * waits). */
+void pg_feed_drain(pgc *q);
+/* Before COMMIT: NOTIFY vigil_feed when the transaction wrote such a row. */
+vigil_status pg_feed_notify(pgc *q, vigil_err *err);
+/* After a (re)connect: notifications may have been missed. */
+void pg_feed_reset(pgc *q);
+/* Open a dropped connection again (PQreset), its statements to be prepared
+ * again as they are used; VIGIL_OK at once when it is up. */
+vigil_status pg_reconnect(pgc *q, vigil_err *err);
 
 /* Connection, sync and batches (pg_core.c). */
 vigil_status vigil__pg_open(const char *target, unsigned flags, void **out_be, vigil_err *err);
@@ -317,6 +343,8 @@ vigil_status vigil__pg_read_txn(void *be, bool durable, vigil__txn_fn fn, void *
                                 vigil_err *err);
 vigil_status vigil__pg_audit_append(void *be, const vigil__audit_ev *ev, vigil_err *err);
 vigil_status vigil__pg_data_version(void *be, int64_t *out, vigil_err *err);
+vigil_status vigil__pg_lease_try(void *be, const char *name, bool *out_held, vigil_err *err);
+vigil_status vigil__pg_changes(void *be, int64_t *out, vigil_err *err);
 vigil_status vigil__pg_ward_beds(void *be, const char *ward, vigil_store_ward_list *out,
                                  vigil_err *err);
 vigil_status vigil__pg_patient_place(void *be, int64_t patient_id,

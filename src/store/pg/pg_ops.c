@@ -91,5 +91,7 @@ const vigil__store_ops vigil__pg_ops = {
     .rows_walk = vigil__pg_rows_walk,
     .rows_put = vigil__pg_rows_put,
     .ids_advance = vigil__pg_ids_advance,
+    .lease_try = vigil__pg_lease_try,
+    .changes = vigil__pg_changes,
     .count_rows = vigil__pg_count_rows,
 };

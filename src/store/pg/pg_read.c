@@ -66,16 +66,6 @@ vigil_status vigil__pg_audit_append(void *be, const vigil__audit_ev *ev, vigil_e
     return pg_audit(be, ev, err);
 }
 
-vigil_status vigil__pg_data_version(void *be, int64_t *out, vigil_err *err)
-{
-    (void)err;
-    pgc *q = be;
-    /* PostgreSQL has no PRAGMA data_version: a new number each time, as
-     * store_int.h allows (the ward list's row cache reads every row again) */
-    *out = ++q->data_version;
-    return VIGIL_OK;
-}
-
 static const char SQL_WARD[] =
     "SELECT p.id, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), p.name, p.birth_date, a.id, "
     "b.bed, b.from_ms, "

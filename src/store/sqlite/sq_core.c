@@ -751,6 +751,7 @@ static void sq_close_be(void *be)
         sqlite3_finalize(q->cache[i].stmt);
     }
     sqlite3_close(q->db);
+    sq_lease_close(q);
     sq_patcache_free(q);
     free(q);
 }
@@ -968,5 +969,7 @@ const vigil__store_ops vigil__sqlite_ops = {
     .rows_walk = vigil__sq_rows_walk,
     .rows_put = vigil__sq_rows_put,
     .ids_advance = vigil__sq_ids_advance,
+    .lease_try = vigil__sq_lease_try,
+    .changes = vigil__sq_changes,
     .count_rows = vigil__sq_count_rows,
 };

@@ -62,6 +62,9 @@ typedef struct sq {
     sq_patcache *patcache; /* sq_patcache.c; NULL until the first patient is read */
     int64_t data_version;  /* PRAGMA data_version when the cache was last checked */
     sq_obs_sql obs_sql;    /* written at open, read-only after */
+    bool lease_open;       /* lease_fd is <database>.lease, opened by the first lease_try */
+    int lease_fd;
+    bool lease_held;       /* the lock on the lease's byte is this handle's */
 } sq;
 
 /* The vigil application id in the SQLite header ("VIGL"). */
@@ -305,6 +308,10 @@ vigil_status vigil__sq_read_txn(void *be, bool durable, vigil__txn_fn fn, void *
                                 vigil_err *err);
 vigil_status vigil__sq_audit_append(void *be, const vigil__audit_ev *ev, vigil_err *err);
 vigil_status vigil__sq_data_version(void *be, int64_t *out, vigil_err *err);
+vigil_status vigil__sq_lease_try(void *be, const char *name, bool *out_held, vigil_err *err);
+vigil_status vigil__sq_changes(void *be, int64_t *out, vigil_err *err);
+/* Close what the lease holds (sq_nodes.c), at the handle's close. */
+void sq_lease_close(sq *q);
 vigil_status vigil__sq_ward_beds(void *be, const char *ward, vigil_store_ward_list *out,
                                  vigil_err *err);
 vigil_status vigil__sq_patient_place(void *be, int64_t patient_id,

@@ -1,0 +1,155 @@
+/* test_store_nodes.c: several nodes on one store (issue 15 item 4): the
+ * lease that gives the background work to one handle at a time
+ * (vigil_store_lease_try), taken over when its holder closes or its process
+ * dies, and the change feed (vigil_store_changes) that tells a node another
+ * one wrote the escalation's tables. Runs against any store URI. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_fixture.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool try_lease(vigil_store *st)
+{
+    bool held = false;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_lease_try(st, "background", &held, &e), VIGIL_OK);
+    return held;
+}
+
+/* REQ NODES-ONE-LEASE: one holder at a time; a closed holder's lease is
+ * taken at the next try; a name is checked. */
+static void the_lease_has_one_holder_and_passes_on_when_it_closes(void **state)
+{
+    fx *f = *state;
+    vigil_store *b = NULL;
+    assert_int_equal(vigil_store_open(f->uri, 0, &b, NULL), VIGIL_OK);
+    assert_true(try_lease(f->st));
+    assert_false(try_lease(b));
+    assert_true(try_lease(f->st)); /* kept */
+    assert_false(try_lease(b));
+    bool held = true;
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_lease_try(b, "Back ground", &held, &e), VIGIL_ERR_ARG);
+    assert_false(held);
+    fx_reopen(f); /* the holder closed: free */
+    assert_true(try_lease(b));
+    assert_false(try_lease(f->st));
+    vigil_store_close(b);
+}
+
+/* A holder killed (SIGKILL, nothing closed) loses the lease: the database
+ * (PostgreSQL: its session ends) or the kernel (SQLite: the file's lock)
+ * releases it, and the next try elsewhere takes it, within seconds. */
+static void a_killed_holders_lease_is_taken_over(void **state)
+{
+    fx *f = *state;
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(ready[0]);
+        vigil_store *st = NULL;
+        char c = 'n';
+        if (vigil_store_open(f->uri, 0, &st, NULL) == VIGIL_OK) {
+            bool held = false;
+            if (vigil_store_lease_try(st, "background", &held, NULL) == VIGIL_OK && held) {
+                c = 'y';
+            }
+        }
+        if (write(ready[1], &c, 1) != 1) {
+            _exit(2);
+        }
+        for (;;) {
+            pause(); /* holds it until killed */
+        }
+    }
+    close(ready[1]);
+    char c = 0;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    assert_int_equal(c, 'y');
+    assert_false(try_lease(f->st));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    bool took = false;
+    int64_t t0 = now_ms();
+    while (!took && now_ms() - t0 < 10000) {
+        took = try_lease(f->st);
+        if (!took) {
+            usleep(50 * 1000);
+        }
+    }
+    assert_true(took);
+    printf("lease taken over %lld ms after the holder's kill\n",
+           (long long)(now_ms() - t0));
+}
+
+/* The change feed moves for another connection's write to the escalation's
+ * tables only: not for its sets, its reads (audit records), nor this handle's
+ * own writes. SQLite: 0 always (one node by design). */
+static void the_change_feed_moves_for_another_nodes_escalation_writes_only(void **state)
+{
+    fx *f = *state;
+    vigil_store *b = NULL;
+    assert_int_equal(vigil_store_open(f->uri, 0, &b, NULL), VIGIL_OK);
+    fx_user(f, "nurse.jo", VIGIL_STORE_ROLE_NURSE);
+    char nhs[11];
+    fx_nhs(8100u, nhs);
+    int64_t p = fx_patient(f, nhs, NULL, "Pat"), adm = 0, ep = 0, al = 0, id = 0;
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, p, "7A", "01", T0, &adm, NULL), VIGIL_OK);
+    int64_t v0 = 0, v = 0;
+    assert_int_equal(vigil_store_changes(f->st, &v0, NULL), VIGIL_OK);
+    /* a set and a read through b, an episode through a itself */
+    vigil_obs_event ev;
+    fx_event(&ev, nhs, "F-1", T0 + MIN_MS);
+    vigil_store_score sc = fx_score(&ev, ev.t_ms);
+    vigil_store_put put;
+    assert_int_equal(vigil_store_put_obs(b, &FX_FEED, &ev, &sc, &put, NULL), VIGIL_OK);
+    vigil_store_ward_list l;
+    assert_int_equal(vigil_store_ward_list_get(b, &FX_NURSE, "7A", T0 + HOUR_MS, &l, NULL),
+                     VIGIL_OK);
+    vigil_store_ward_list_fini(&l);
+    assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, p, VIGIL_RESP_URGENT,
+                                              VIGIL_STORE_TRIGGER_NEWS2, 1, 0, T0 + 2 * MIN_MS,
+                                              &ep, &al, NULL),
+                     VIGIL_OK);
+    usleep(200 * 1000); /* what was sent has arrived */
+    assert_int_equal(vigil_store_changes(f->st, &v, NULL), VIGIL_OK);
+    assert_true(v == v0);
+    /* another node acknowledges the alert: the feed moves */
+    assert_int_equal(vigil_store_alert_ack(b, &FX_NURSE, al, T0 + 3 * MIN_MS,
+                                           VIGIL_STORE_ACK_ATTENDING, NULL, &id, NULL),
+                     VIGIL_OK);
+    int64_t t0 = now_ms();
+    assert_int_equal(vigil_store_changes(f->st, &v, NULL), VIGIL_OK);
+    while (v == v0 && fx_is_pg(f) && now_ms() - t0 < 5000) {
+        usleep(20 * 1000);
+        assert_int_equal(vigil_store_changes(f->st, &v, NULL), VIGIL_OK);
+    }
+    if (fx_is_pg(f)) {
+        assert_true(v != v0);
+    } else {
+        assert_true(v == 0 && v0 == 0);
+    }
+    vigil_store_close(b);
+}
+
+/* clang-format off */
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(the_lease_has_one_holder_and_passes_on_when_it_closes, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(a_killed_holders_lease_is_taken_over, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(the_change_feed_moves_for_another_nodes_escalation_writes_only, fx_setup, fx_teardown),
+};
+/* clang-format on */
+
+VIGIL_TEST_MAIN(tests)
