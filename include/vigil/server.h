@@ -289,6 +289,8 @@ typedef struct vigil_server_stats {
     uint64_t http_requests;  /* HTTP requests answered */
     uint64_t alerts_opened;  /* escalation alerts stored */
     uint64_t store_failures; /* store calls that failed for a reason not the input's */
+    uint64_t repeats_already_sent; /* repeats not sent: another node sent them (REQ
+                                      ESC-REPEAT-ONCE) */
     uint64_t ai_scored;      /* AI scores stored after the ACK (HL7 sets) */
     uint64_t ai_skipped;     /* HL7 sets not AI-scored: the patient's newer set came first */
     uint64_t ai_failed;      /* AI scoring failed or gave a malformed score */

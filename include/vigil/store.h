@@ -935,6 +935,22 @@ vigil_status vigil_store_alert_repeat_paged(vigil_store *st, const vigil_actor *
                                             const vigil_store_page_req *pages, size_t n_pages,
                                             vigil_err *err);
 
+/*
+ * vigil_store_alert_repeat_paged, once per interval whichever node asks (REQ
+ * ESC-REPEAT-ONCE): in the same transaction, under a lock on the alert that
+ * every other repeat of it waits for (any connection, process or node), the
+ * repeat and its pages are written only when the alert was last sent (its
+ * latest repeat, else its raising) at or before t_ms - min_gap_ms. Otherwise
+ * VIGIL_ERR_CONFLICT and nothing is written: another node repeated it (a
+ * lease changing hands, a node restarting) and this one's repeat would page
+ * the same people twice. min_gap_ms >= 0.
+ */
+vigil_status vigil_store_alert_repeat_once(vigil_store *st, const vigil_actor *who,
+                                           int64_t alert_id, int64_t t_ms, int64_t min_gap_ms,
+                                           int rota_step, const char *notified,
+                                           const vigil_store_page_req *pages, size_t n_pages,
+                                           vigil_err *err);
+
 /* Pending pages of channel due at now_ms (next_ms <= now_ms), oldest
  * first, at most max into out; *n the count. */
 vigil_status vigil_store_pages_due(vigil_store *st, vigil_store_channel channel, int64_t now_ms,

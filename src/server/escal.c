@@ -149,11 +149,21 @@ static vigil_status store_action(vigil_server *srv, srv_patient *p,
         srv_page_plan plan;
         vigil__srv_page_plan(srv, p, a->level, (int)a->rota_step, true, l->call_id > 0, now_ms,
                              &plan);
-        vigil_status s = vigil_store_alert_repeat_paged(
-            srv->store, who, l->alert_id, now_ms, (int)a->rota_step,
+        /* REQ ESC-REPEAT-ONCE: not when it was sent within half its interval
+         * (another node repeated it: a lease changing hands, a node
+         * restarting with the open episode in memory); this node's state
+         * moves on as if it had, and nobody is paged twice */
+        int64_t gap = srv->cfg.escalation.realert_ms[a->level] / 2;
+        vigil_status s = vigil_store_alert_repeat_once(
+            srv->store, who, l->alert_id, now_ms, gap, (int)a->rota_step,
             vigil_escalation_level_text(a->level), plan.req, plan.n, err);
         if (s == VIGIL_OK) {
             vigil__srv_page_plan_stored(srv, &plan);
+        } else if (s == VIGIL_ERR_CONFLICT) {
+            atomic_fetch_add(&srv->stats.repeats_already_sent, 1);
+            vigil__srv_log(srv, "escalation.repeat-skipped", "alert %lld: %s",
+                           (long long)l->alert_id, err->msg);
+            return VIGIL_OK;
         }
         return s;
     }

@@ -172,6 +172,10 @@ void vigil__srv_h_metrics(vigil_server *srv, srv_req *r)
            s.alerts_opened);
     metric(&b, "vigil_store_failures_total", "counter",
            "Store calls that failed for a reason not the input's.", s.store_failures);
+    metric(&b, "vigil_escalation_repeats_already_sent_total", "counter",
+           "Alert repeats not sent because another node had sent them within half the "
+           "interval.",
+           s.repeats_already_sent);
     static const char *const ai[] = {"scored", "skipped", "failed"};
     uint64_t ai_n[] = {s.ai_scored, s.ai_skipped, s.ai_failed};
     labelled(&b, "vigil_ai_sets_total", "HL7 sets and the AI after the ACK.", "outcome", ai, ai_n,

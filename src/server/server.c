@@ -428,6 +428,7 @@ void vigil_server_stats_get(vigil_server *srv, vigil_server_stats *out)
     out->http_requests = atomic_load(&srv->stats.http_requests);
     out->alerts_opened = atomic_load(&srv->stats.alerts_opened);
     out->store_failures = atomic_load(&srv->stats.store_failures);
+    out->repeats_already_sent = atomic_load(&srv->stats.repeats_already_sent);
     out->ai_scored = atomic_load(&srv->stats.ai_scored);
     out->ai_skipped = atomic_load(&srv->stats.ai_skipped);
     out->ai_failed = atomic_load(&srv->stats.ai_failed);

@@ -965,7 +965,7 @@ struct vigil_server {
             mllp_out_bytes_max, hl7_results_refused, hl7_results_unused, hl7_oru_no_vitals,
             hl7_results_conflicting,
             mllp_refused_addr, hl7_refused_sender, signin_failed, signin_refused_locked,
-            signin_refused_busy, http_denied, mllp_closed_tls;
+            signin_refused_busy, http_denied, mllp_closed_tls, repeats_already_sent;
     } stats;
 };
 

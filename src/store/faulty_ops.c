@@ -173,7 +173,7 @@ static vigil_status faulty_episode_close(void *be, const vigil_actor *who, int64
     return vigil__faulty_leave(f, "episode_close", fail_commit, rc, err);
 }
 
-static vigil_status faulty_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms, int rota_step, const char *notified, const vigil_store_page_req *pages, size_t n_pages, vigil_err *err)
+static vigil_status faulty_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms, int64_t last_by_ms, int rota_step, const char *notified, const vigil_store_page_req *pages, size_t n_pages, vigil_err *err)
 {
     vigil__faulty *f = be;
     bool fail_commit = false;
@@ -181,7 +181,7 @@ static vigil_status faulty_alert_repeat(void *be, const vigil_actor *who, int64_
     if (rc != VIGIL_OK) {
         return rc;
     }
-    rc = f->inner->ops->alert_repeat(f->inner->be, who, alert_id, t_ms, rota_step, notified, pages, n_pages, err);
+    rc = f->inner->ops->alert_repeat(f->inner->be, who, alert_id, t_ms, last_by_ms, rota_step, notified, pages, n_pages, err);
     return vigil__faulty_leave(f, "alert_repeat", fail_commit, rc, err);
 }
 

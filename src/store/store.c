@@ -816,7 +816,21 @@ vigil_status vigil_store_alert_repeat_paged(vigil_store *st, const vigil_actor *
                                             const vigil_store_page_req *pages, size_t n_pages,
                                             vigil_err *err)
 {
+    /* no gap: INT64_MIN makes every earlier sending old enough */
+    return vigil_store_alert_repeat_once(st, who, alert_id, t_ms, -1, rota_step, notified, pages,
+                                         n_pages, err);
+}
+
+vigil_status vigil_store_alert_repeat_once(vigil_store *st, const vigil_actor *who,
+                                           int64_t alert_id, int64_t t_ms, int64_t min_gap_ms,
+                                           int rota_step, const char *notified,
+                                           const vigil_store_page_req *pages, size_t n_pages,
+                                           vigil_err *err)
+{
     CHECK(check_store(st, err));
+    if (min_gap_ms < -1 || min_gap_ms > INT64_C(7) * 86400000) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "min_gap_ms", "a gap of 0 to 7 days");
+    }
     CHECK(check_actor(who, err));
     CHECK(check_id(alert_id, "alert_id", err));
     CHECK(check_time(t_ms, "t_ms", err));
@@ -826,8 +840,10 @@ vigil_status vigil_store_alert_repeat_paged(vigil_store *st, const vigil_actor *
     }
     CHECK(check_text(notified, "notified", VIGIL_STORE_NAME_MAX, true, err));
     CHECK(vigil__store_check_pages(pages, n_pages, err));
-    return st->ops->alert_repeat(st->be, who, alert_id, t_ms, rota_step, notified, pages, n_pages,
-                                 err);
+    /* -1 (no gap asked): any earlier sending; else sent at or before t_ms - gap */
+    int64_t last_by = min_gap_ms < 0 ? INT64_MAX : t_ms - min_gap_ms;
+    return st->ops->alert_repeat(st->be, who, alert_id, t_ms, last_by, rota_step, notified, pages,
+                                 n_pages, err);
 }
 
 /* The rule "only a registered, enabled <role> may do this", once for every

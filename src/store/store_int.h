@@ -341,8 +341,13 @@ typedef struct vigil__store_ops {
                                  int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
     vigil_status (*episode_close)(void *be, const vigil_actor *who, int64_t episode_id,
                                   int64_t t_ms, const char *reason, vigil_err *err);
+    /* In ONE transaction, the alert locked first so that every other repeat
+     * of it (any connection, process, node) waits: when the alert's last
+     * sending (its latest repeat's t_ms, else its raised_ms) is after
+     * last_by_ms, VIGIL_ERR_CONFLICT and nothing written; else the repeat, its
+     * audit record and its pages. */
     vigil_status (*alert_repeat)(void *be, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
-                                 int rota_step, const char *notified,
+                                 int64_t last_by_ms, int rota_step, const char *notified,
                                  const vigil_store_page_req *pages, size_t n_pages, vigil_err *err);
 
     /* rotas and pages (page.c checks the arguments) */

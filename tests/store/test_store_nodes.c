@@ -2,7 +2,9 @@
  * lease that gives the background work to one handle at a time
  * (vigil_store_lease_try), taken over when its holder closes or its process
  * dies, and the change feed (vigil_store_changes) that tells a node another
- * one wrote the escalation's tables. Runs against any store URI. */
+ * one wrote the escalation's tables, and an alert repeated once per interval
+ * whichever node asks (vigil_store_alert_repeat_once). Runs against any
+ * store URI. */
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -144,11 +146,90 @@ static void the_change_feed_moves_for_another_nodes_escalation_writes_only(void 
     vigil_store_close(b);
 }
 
+/* REQ ESC-REPEAT-ONCE: a repeat is stored only when the alert was last sent
+ * at least the gap before; the same repeat asked by a second node (a second
+ * handle) is refused with nothing written; four processes repeating one
+ * alert at the same instant store one repeat. The region test found two
+ * nodes repeating one alert 4 ms apart after a lease changed hands. */
+static void an_alert_is_repeated_once_per_interval_whichever_node_asks(void **state)
+{
+    fx *f = *state;
+    vigil_store *b = NULL;
+    assert_int_equal(vigil_store_open(f->uri, 0, &b, NULL), VIGIL_OK);
+    char nhs[11];
+    fx_nhs(8200u, nhs);
+    int64_t p = fx_patient(f, nhs, NULL, "Pat"), adm = 0, ep = 0, al = 0;
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, p, "7A", "01", T0, &adm, NULL), VIGIL_OK);
+    assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, p, VIGIL_RESP_EMERGENCY,
+                                              VIGIL_STORE_TRIGGER_NEWS2, 1, 0, T0, &ep, &al, NULL),
+                     VIGIL_OK);
+    const int64_t gap = 2 * MIN_MS; /* half a 4-minute interval */
+    char where[64];
+    snprintf(where, sizeof where, "SELECT count(*) FROM alert_repeat WHERE alert_id = %lld",
+             (long long)al);
+    vigil_err e = {0};
+    /* raised at T0: a repeat 1 min later is too soon, 4 min later is due */
+    assert_int_equal(vigil_store_alert_repeat_once(f->st, &FX_FEED, al, T0 + MIN_MS, gap, 1,
+                                                   "outreach", NULL, 0, &e),
+                     VIGIL_ERR_CONFLICT);
+    assert_int_equal(fx_count_in(f->st, where), 0);
+    assert_int_equal(vigil_store_alert_repeat_once(f->st, &FX_FEED, al, T0 + 4 * MIN_MS, gap, 1,
+                                                   "outreach", NULL, 0, &e),
+                     VIGIL_OK);
+    /* the second node's same repeat, a moment later: refused, nothing written */
+    assert_int_equal(vigil_store_alert_repeat_once(b, &FX_FEED, al, T0 + 4 * MIN_MS + 40, gap, 1,
+                                                   "outreach", NULL, 0, &e),
+                     VIGIL_ERR_CONFLICT);
+    assert_int_equal(fx_count_in(f->st, where), 1);
+    vigil_store_close(b);
+
+    /* four processes at the same instant, each its own handle: one repeat */
+    pid_t kids[4];
+    int pipes[4][2];
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pipe(pipes[k]), 0);
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            vigil_store *c = NULL;
+            int rc = vigil_store_open(f->uri, 0, &c, NULL) == VIGIL_OK ? 0 : 2;
+            char go;
+            if (rc == 0 && read(pipes[k][0], &go, 1) == 1) {
+                vigil_status s = vigil_store_alert_repeat_once(
+                    c, &FX_FEED, al, T0 + 8 * MIN_MS, gap, 2, "outreach", NULL, 0, NULL);
+                rc = s == VIGIL_OK ? 0 : s == VIGIL_ERR_CONFLICT ? 1 : 3;
+            }
+            vigil_store_close(c);
+            _exit(rc);
+        }
+    }
+    usleep(300 * 1000); /* each has opened its handle */
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(write(pipes[k][1], "g", 1), 1);
+    }
+    int ok = 0, refused = 0;
+    for (int k = 0; k < 4; k++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
+        assert_true(WIFEXITED(st));
+        ok += WEXITSTATUS(st) == 0;
+        refused += WEXITSTATUS(st) == 1;
+        close(pipes[k][0]);
+        close(pipes[k][1]);
+    }
+    print_message("four processes repeating one alert at once: %d stored, %d refused\n", ok,
+                  refused);
+    assert_int_equal(ok, 1);
+    assert_int_equal(refused, 3);
+    assert_int_equal(fx_count_in(f->st, where), 2);
+}
+
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(the_lease_has_one_holder_and_passes_on_when_it_closes, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(a_killed_holders_lease_is_taken_over, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(the_change_feed_moves_for_another_nodes_escalation_writes_only, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(an_alert_is_repeated_once_per_interval_whichever_node_asks, fx_setup, fx_teardown),
 };
 /* clang-format on */
 

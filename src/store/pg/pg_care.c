@@ -75,6 +75,10 @@ static const char SQL_ALERT_GET[] =
 static const char SQL_REPEAT_INSERT[] =
     "INSERT INTO alert_repeat (alert_id, t_ms, rota_step, notified, recorded_by) "
     "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
+/* the alert's row locked to the end of the transaction: a second repeat of
+ * it (another node) waits here, then reads the first one's repeat */
+static const char SQL_ALERT_LOCK[] = "SELECT raised_ms FROM alert WHERE id = ?1 FOR UPDATE";
+static const char SQL_LAST_REPEAT[] = "SELECT max(t_ms) FROM alert_repeat WHERE alert_id = ?1";
 static const char SQL_ACK_INSERT[] =
     "INSERT INTO ack (alert_id, username, t_ms, action, reason) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
 
@@ -220,14 +224,49 @@ static vigil_status alert_patient(pgc *q, int64_t alert_id, int64_t *patient_id,
     return VIGIL_OK;
 }
 
+/* When the alert was last sent: its latest repeat, else its raising, read
+ * under the alert's row lock (held to COMMIT). */
+static vigil_status last_sent(pgc *q, int64_t alert_id, int64_t *out, vigil_err *err)
+{
+    pg_stmt *st = NULL;
+    PREP(SQL_ALERT_LOCK, &st);
+    pg_bind_i64(st, 1, alert_id);
+    bool row = false;
+    vigil_status s = pg_step(q, st, &row, "lock the alert", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    int64_t raised = row ? pg_col_i64(st, 0) : 0;
+    pg_done(st);
+    PREP(SQL_LAST_REPEAT, &st);
+    pg_bind_i64(st, 1, alert_id);
+    s = pg_step(q, st, &row, "read the alert's last repeat", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    *out = row && pg_col_cstr(st, 0) != NULL ? pg_col_i64(st, 0) : raised;
+    pg_done(st);
+    return VIGIL_OK;
+}
+
 static vigil_status repeat_txn(pgc *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
-                               int rota_step, const char *notified,
+                               int64_t last_by_ms, int rota_step, const char *notified,
                                const vigil_store_page_req *pages, size_t n_pages, vigil_err *err)
 {
     int64_t patient_id = 0;
     vigil_status s = alert_patient(q, alert_id, &patient_id, err);
     if (s != VIGIL_OK) {
         return s;
+    }
+    int64_t last = 0;
+    s = last_sent(q, alert_id, &last, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (last > last_by_ms) { /* REQ ESC-REPEAT-ONCE: sent since, by another node */
+        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "alert_id",
+                             "alert %lld was already sent at %lld, within the repeat interval",
+                             (long long)alert_id, (long long)last);
     }
     pg_stmt *st = NULL;
     PREP(SQL_REPEAT_INSERT, &st);
@@ -253,12 +292,13 @@ static vigil_status repeat_txn(pgc *q, const vigil_actor *who, int64_t alert_id,
 }
 
 vigil_status vigil__pg_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id,
-                                    int64_t t_ms, int rota_step, const char *notified,
-                                    const vigil_store_page_req *pages, size_t n_pages,
-                                    vigil_err *err)
+                                    int64_t t_ms, int64_t last_by_ms, int rota_step,
+                                    const char *notified, const vigil_store_page_req *pages,
+                                    size_t n_pages, vigil_err *err)
 {
     pgc *q = be;
-    TXN(q, repeat_txn(q, who, alert_id, t_ms, rota_step, notified, pages, n_pages, err));
+    TXN(q, repeat_txn(q, who, alert_id, t_ms, last_by_ms, rota_step, notified, pages, n_pages,
+                      err));
 }
 
 static vigil_status ack_txn(pgc *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,

@@ -243,9 +243,9 @@ vigil_status vigil__pg_episode_open(void *be, const vigil_actor *who, int64_t pa
 vigil_status vigil__pg_episode_close(void *be, const vigil_actor *who, int64_t episode_id,
                                      int64_t t_ms, const char *reason, vigil_err *err);
 vigil_status vigil__pg_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id,
-                                    int64_t t_ms, int rota_step, const char *notified,
-                                    const vigil_store_page_req *pages, size_t n_pages,
-                                    vigil_err *err);
+                                    int64_t t_ms, int64_t last_by_ms, int rota_step,
+                                    const char *notified, const vigil_store_page_req *pages,
+                                    size_t n_pages, vigil_err *err);
 
 /* Rotas and pages (pg_page.c). queue: pages[0..n) of alert_id (and of
  * repeat_id, 0 for the alert itself), inside the caller's transaction, each

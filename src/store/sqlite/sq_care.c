@@ -75,6 +75,9 @@ static const char SQL_ALERT_GET[] =
 static const char SQL_REPEAT_INSERT[] =
     "INSERT INTO alert_repeat (alert_id, t_ms, rota_step, notified, recorded_by) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_LAST_SENT[] =
+    "SELECT COALESCE((SELECT max(t_ms) FROM alert_repeat WHERE alert_id = ?1), a.raised_ms) "
+    "FROM alert a WHERE a.id = ?1";
 static const char SQL_ACK_INSERT[] =
     "INSERT INTO ack (alert_id, username, t_ms, action, reason) VALUES (?1, ?2, ?3, ?4, ?5)";
 
@@ -220,14 +223,41 @@ static vigil_status alert_patient(sq *q, int64_t alert_id, int64_t *patient_id, 
     return VIGIL_OK;
 }
 
+/* When the alert was last sent: its latest repeat, else its raising (the
+ * write transaction, BEGIN IMMEDIATE, already keeps every other writer out). */
+static vigil_status last_sent(sq *q, int64_t alert_id, int64_t *out, vigil_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_LAST_SENT, &st);
+    sq_bind_i64(st, 1, alert_id);
+    bool row = false;
+    vigil_status s = sq_step(q, st, &row, "read the alert's last sending", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    *out = row ? sq_col_i64(st, 0) : 0;
+    sq_done(st);
+    return VIGIL_OK;
+}
+
 static vigil_status repeat_txn(sq *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
-                               int rota_step, const char *notified,
+                               int64_t last_by_ms, int rota_step, const char *notified,
                                const vigil_store_page_req *pages, size_t n_pages, vigil_err *err)
 {
     int64_t patient_id = 0;
     vigil_status s = alert_patient(q, alert_id, &patient_id, err);
     if (s != VIGIL_OK) {
         return s;
+    }
+    int64_t last = 0;
+    s = last_sent(q, alert_id, &last, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (last > last_by_ms) { /* REQ ESC-REPEAT-ONCE: sent since, by another node */
+        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "alert_id",
+                             "alert %lld was already sent at %lld, within the repeat interval",
+                             (long long)alert_id, (long long)last);
     }
     sqlite3_stmt *st = NULL;
     PREP(SQL_REPEAT_INSERT, &st);
@@ -253,12 +283,13 @@ static vigil_status repeat_txn(sq *q, const vigil_actor *who, int64_t alert_id, 
 }
 
 vigil_status vigil__sq_alert_repeat(void *be, const vigil_actor *who, int64_t alert_id,
-                                    int64_t t_ms, int rota_step, const char *notified,
-                                    const vigil_store_page_req *pages, size_t n_pages,
-                                    vigil_err *err)
+                                    int64_t t_ms, int64_t last_by_ms, int rota_step,
+                                    const char *notified, const vigil_store_page_req *pages,
+                                    size_t n_pages, vigil_err *err)
 {
     sq *q = be;
-    TXN(q, repeat_txn(q, who, alert_id, t_ms, rota_step, notified, pages, n_pages, err));
+    TXN(q, repeat_txn(q, who, alert_id, t_ms, last_by_ms, rota_step, notified, pages, n_pages,
+                      err));
 }
 
 static vigil_status ack_txn(sq *q, const vigil_actor *who, int64_t alert_id, int64_t t_ms,
