@@ -110,6 +110,7 @@ static void usage(FILE *f)
             "  --only adt|oru     send only the admissions, or only the observations (the\n"
             "                     patients were admitted by an earlier run)\n"
             "  --ack-log FILE     write control id, type, NHS number and time of every AA\n"
+            "  --nak-log FILE     write control id and code of every AE or AR (not resent)\n"
             "  --ack-timeout S    reconnect when an ACK takes longer (default 10)\n"
             "  --reconnect S      keep trying a lost listener this long (default 30)\n"
             "  --processing-id P|T|D  MSH-11 (default P: vigil serve takes only P by default)\n"
@@ -141,7 +142,7 @@ typedef struct rmsg {
 } rmsg;
 
 typedef struct opts {
-    const char *mllp, *out, *data, *ward, *ack_log, *id_prefix;
+    const char *mllp, *out, *data, *ward, *ack_log, *nak_log, *id_prefix;
     const char *tls_ca, *tls_cert, *tls_key; /* MLLP over TLS; NULL: plain */
     int only;                                /* 0 all, 'a' admissions only, 'o' observations only */
     size_t patients;
@@ -405,6 +406,7 @@ typedef struct rlink {
     double t_start;
     char prefix[48];
     FILE *ack_log;
+    FILE *nak_log; /* --nak-log: every AE and AR */
     stats st;
     vigil_hl7_msg *ackmsg; /* parse space for one ACK (about 8 KiB) */
 } rlink;
@@ -625,6 +627,9 @@ static void handle_ack(rlink *L, const char *text, size_t len)
         } else {
             L->st.ar++;
         }
+        if (L->nak_log != NULL) {
+            fprintf(L->nak_log, "%s\t%s\t%s\n", id, m->set < 0 ? "ADT" : "ORU", c);
+        }
         if (L->st.shown++ < REASONS_SHOWN) {
             size_t e = vigil_hl7_find(am, "ERR", 0);
             char why[VIGIL_ERR_MSG_MAX] = "";
@@ -795,6 +800,9 @@ static int run(rlink *L)
         if (pr > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
             read_acks(L);
         }
+        if (L->nak_log != NULL) {
+            fflush(L->nak_log);
+        }
         if (L->ack_log != NULL) {
             fflush(L->ack_log);
         }
@@ -951,6 +959,7 @@ static int parse_opts(int argc, char **argv, opts *o)
         {"duration", required_argument, NULL, 'D'},
         {"window", required_argument, NULL, 'W'},
         {"ack-log", required_argument, NULL, 'a'},
+        {"nak-log", required_argument, NULL, 'N'},
         {"ack-timeout", required_argument, NULL, 'T'},
         {"reconnect", required_argument, NULL, 'R'},
         {"processing-id", required_argument, NULL, 'P'},
@@ -1034,6 +1043,9 @@ static int parse_opts(int argc, char **argv, opts *o)
             break;
         case 'a':
             o->ack_log = optarg;
+            break;
+        case 'N':
+            o->nak_log = optarg;
             break;
         case 'T':
             if (!num_arg("--ack-timeout", optarg, 0.01, 3600, &o->ack_timeout)) {
@@ -1206,6 +1218,14 @@ int vigil_cli_replay(int argc, char **argv)
             ok = false;
         }
     }
+    if (ok && o.nak_log != NULL) {
+        L.nak_log = fopen(o.nak_log, "w");
+        if (L.nak_log == NULL) {
+            fprintf(stderr, "vigil replay: --nak-log %s: %s\n", o.nak_log, strerror(errno));
+            rc = VIGIL_EXIT_IO;
+            ok = false;
+        }
+    }
     if (ok && o.ack_log != NULL) {
         L.ack_log = fopen(o.ack_log, "w");
         if (L.ack_log == NULL) {
@@ -1233,6 +1253,9 @@ int vigil_cli_replay(int argc, char **argv)
     } else if (rc == VIGIL_EXIT_OK) {
         fprintf(stderr, "vigil replay: out of memory\n");
         rc = VIGIL_EXIT_IO;
+    }
+    if (L.nak_log != NULL) {
+        fclose(L.nak_log);
     }
     if (L.ack_log != NULL && fclose(L.ack_log) != 0) {
         rc = VIGIL_EXIT_IO;

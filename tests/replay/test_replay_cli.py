@@ -106,11 +106,17 @@ before = con.execute("SELECT count(*) FROM obs_set").fetchone()[0]
 con.close()
 
 # training messages: refused AR by a production server, counted, nothing stored
+naks = os.path.join(tmp.name, "naks.tsv")
 r = replay("--mllp", mllp, "--patients", "2", "--hours", "6", "--rate", "max", "--window", "8",
-           "--processing-id", "T", "--json", "--id-prefix", "T.")
+           "--processing-id", "T", "--json", "--id-prefix", "T.", "--nak-log", naks)
 s = json.loads(r.stdout) if r.stdout.strip() else {}
 check(r.returncode == 1 and s.get("ar") == s.get("scheduled") and s.get("aa") == 0,
       "--processing-id T: every message AR, exit 1 (exit %d, %s)" % (r.returncode, s))
+lines = [line.rstrip("\n").split("\t") for line in open(naks)] if os.path.exists(naks) else []
+check(len(lines) == s.get("ar") and all(len(x) == 3 and x[0].startswith("T.") and x[2] == "AR"
+                                        for x in lines),
+      "--nak-log: one line (control id, type, code) per AR (%d lines, first %s)"
+      % (len(lines), lines[:1]))
 con = sqlite3.connect(db)
 check(con.execute("SELECT count(*) FROM obs_set").fetchone()[0] == before,
       "nothing stored for refused messages")
