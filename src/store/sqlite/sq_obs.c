@@ -525,7 +525,7 @@ static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found, v
     o->score_id = sq_col_i64(st, 5);
     sq_obs_read(st, 6, &stored);
     sq_done(st);
-    bool same = t_ms == ev->t_ms && sq_obs_same(&stored, &ev->obs) &&
+    bool same = t_ms == ev->t_ms && vigil__obs_same(&stored, &ev->obs) &&
                 !differs(nhs, ev->nhs_number) && !differs(mrn, ev->mrn) &&
                 (ev->nhs_number[0] == '\0' || nhs[0] != '\0') &&
                 (ev->mrn[0] == '\0' || mrn[0] != '\0');
