@@ -134,6 +134,67 @@ vigil_status vigil__audit_append(vigil__audit_chain *c, const vigil__audit_io *i
 vigil_status vigil__audit_flush(vigil__audit_chain *c, const vigil__audit_io *io, void *be,
                                 vigil_err *err);
 
+/*
+ * Which patient an incoming set (or a patient_ensure) belongs to: the
+ * wrong-patient rule, decided once above the backends (patient_match.c,
+ * issue 15 item 1). A backend calls vigil__patient_match inside its own
+ * open write transaction (the reads it decides from and the writes it makes
+ * commit or roll back together) with these primitives on its handle be.
+ */
+typedef enum vigil__patient_key {
+    VIGIL__PATIENT_BY_NHS = 1,
+    VIGIL__PATIENT_BY_MRN = 2,
+} vigil__patient_key;
+
+typedef struct vigil__patient_io {
+    /* The patient stored with this NHS number or hospital number, as stored
+     * (identifiers "" when none); *found false (out untouched) when none. */
+    vigil_status (*by_key)(void *be, vigil__patient_key by, const char *key, bool *found,
+                           vigil_patient *out, vigil_err *err);
+    /* Write set's non-empty texts (nhs_number, mrn, name, birth_date) and
+     * its sex unless VIGIL_ADMIN_SEX_NONE into patient id; every other field
+     * is kept. The rule decides what may be written. */
+    vigil_status (*update)(void *be, int64_t id, const vigil_patient *set, vigil_err *err);
+    /* A new patient row: p's texts ("" for none), sex, created at
+     * created_ms; *out_id gets its id. */
+    vigil_status (*insert)(void *be, const vigil_patient *p, int64_t created_ms, int64_t *out_id,
+                           vigil_err *err);
+    /* Append one audit record in the current transaction. */
+    vigil_status (*audit)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+} vigil__patient_io;
+
+/*
+ * Find or create the patient with want's identifiers (nhs_number, mrn;
+ * name, birth_date, sex fill in; "" / NONE for unknown) inside be's open
+ * write transaction, audited there (patient.create, patient.update).
+ * VIGIL_ERR_CONFLICT, writing nothing, when the NHS number and the hospital
+ * number name two patients, or the patient found is stored with another
+ * identifier than want's (REQ STORE-WRONG-PATIENT). A found patient's empty
+ * identifiers, name and birth date are filled in; its administrative sex
+ * follows REQ STORE-SEX-LATEST.
+ */
+vigil_status vigil__patient_match(const vigil__patient_io *io, void *be, const vigil_actor *who,
+                                  const vigil_patient *want, int64_t *out_id, vigil_err *err);
+
+/*
+ * A resent message (the same source, sender and source id as a stored set):
+ * is it the same set? Its time and content must be equal, and its patient
+ * identifiers must be those stored (stored_nhs, stored_mrn: the stored
+ * patient's, "" for none): an identifier the resend gives that the patient
+ * was stored without is not the same message. Same: a duplicate, stored
+ * once; otherwise a conflict, refused.
+ */
+bool vigil__resend_is_same(const vigil_obs_event *ev, int64_t stored_t_ms,
+                           const vigil_obs *stored, const char *stored_nhs,
+                           const char *stored_mrn);
+
+/*
+ * A move or discharge at t_ms of an admission whose current bed stay began
+ * at since_ms: VIGIL_ERR_ARG, in words (never the constraint's SQL, issue
+ * 11), when t_ms is before it; nothing is changed.
+ */
+vigil_status vigil__stay_check_order(int64_t since_ms, int64_t t_ms, vigil_err *err);
+
 /* Callback for walking audit records: return 0 to continue, non-zero to stop. */
 typedef int (*vigil__audit_cb)(void *ctx, const vigil_audit_record *r);
 
