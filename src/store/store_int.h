@@ -195,6 +195,51 @@ bool vigil__resend_is_same(const vigil_obs_event *ev, int64_t stored_t_ms,
  */
 vigil_status vigil__stay_check_order(int64_t since_ms, int64_t t_ms, vigil_err *err);
 
+/*
+ * Escalation episodes: when one may be opened, superseded or closed,
+ * decided once above the backends (episode.c, issue 15 item 1). A backend
+ * opens one write transaction and calls vigil__episode_open or
+ * vigil__episode_close in it with these primitives on its handle be.
+ */
+typedef struct vigil__episode_io {
+    /* VIGIL_ERR_NOT_FOUND ("no patient with id N") when there is no such
+     * patient. */
+    vigil_status (*patient_exists)(void *be, int64_t patient_id, vigil_err *err);
+    /* Episode id's patient and whether it is closed; *found false when
+     * there is none. */
+    vigil_status (*episode_get)(void *be, int64_t id, bool *found, int64_t *patient_id,
+                                bool *closed, vigil_err *err);
+    /* A new open episode (opened by who at t_ms; trigger_ref 0 for none)
+     * and its first alert at the same level and time. */
+    vigil_status (*episode_insert)(void *be, const vigil_actor *who, int64_t patient_id,
+                                   vigil_news2_response level, vigil_store_trigger trigger,
+                                   int64_t trigger_ref, int64_t t_ms, int64_t *out_episode_id,
+                                   int64_t *out_alert_id, vigil_err *err);
+    /* Close open episode id at t_ms by who with reason (superseded_by 0 for
+     * none). */
+    vigil_status (*episode_close)(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                                  const char *reason, int64_t superseded_by, vigil_err *err);
+    /* Queue pages[0..n) of alert_id for patient_id at t_ms, each audited. */
+    vigil_status (*queue)(void *be, const vigil_actor *who, int64_t alert_id, int64_t patient_id,
+                          int64_t t_ms, const vigil_store_page_req *pages, size_t n,
+                          vigil_err *err);
+    /* Append one audit record in the current transaction. */
+    vigil_status (*audit)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+} vigil__episode_io;
+
+/* vigil_store_episode_open's work in be's open write transaction. */
+vigil_status vigil__episode_open(const vigil__episode_io *io, void *be, const vigil_actor *who,
+                                 int64_t patient_id, vigil_news2_response level,
+                                 vigil_store_trigger trigger, int64_t trigger_ref,
+                                 int64_t supersedes_id, int64_t t_ms,
+                                 const vigil_store_page_req *pages, size_t n_pages,
+                                 int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
+
+/* vigil_store_episode_close's work in be's open write transaction. */
+vigil_status vigil__episode_close(const vigil__episode_io *io, void *be, const vigil_actor *who,
+                                  int64_t episode_id, int64_t t_ms, const char *reason,
+                                  vigil_err *err);
+
 /* Callback for walking audit records: return 0 to continue, non-zero to stop. */
 typedef int (*vigil__audit_cb)(void *ctx, const vigil_audit_record *r);
 
@@ -267,6 +312,53 @@ extern const char *const vigil__store_rota_level_names[VIGIL__ROTA_LEVELS];
 extern const char *const vigil__store_channel_names[VIGIL_STORE_CHANNEL_COUNT];
 extern const char *const vigil__store_page_state_names[VIGIL_STORE_PAGE_STATE_COUNT];
 extern const char *const vigil__store_attempt_names[VIGIL_STORE_ATTEMPT_OUTCOME_COUNT];
+
+/*
+ * Where a page stands after a delivery attempt, and the fallback pages of a
+ * failed one: decided once above the backends (page_delivery.c, issue 15
+ * item 1). A backend opens one write transaction and calls
+ * vigil__page_attempt or vigil__page_failed in it with these primitives on
+ * its handle be, so the page read and every write commit or roll back
+ * together.
+ */
+typedef struct vigil__page_io {
+    /* The page (VIGIL_ERR_NOT_FOUND "no page N" when there is none). */
+    vigil_status (*get)(void *be, int64_t id, vigil_store_page *out, vigil_err *err);
+    /* Keep one attempt (append-only page_attempt row). */
+    vigil_status (*attempt_insert)(void *be, int64_t id, int64_t t_ms,
+                                   vigil_store_attempt_outcome outcome, const char *detail,
+                                   vigil_err *err);
+    /* A page still pending after an attempt: one more attempt, state,
+     * last_error and next_ms as given, delivered_ms t_ms when delivered. Only
+     * while the stored page is still pending. */
+    vigil_status (*set_after)(void *be, int64_t id, int64_t t_ms, vigil_store_page_state state,
+                              const char *last_error, int64_t next_ms, vigil_err *err);
+    /* A cancelled page delivered after all: state delivered at t_ms, one more
+     * attempt, no error. Only while the stored page is cancelled. */
+    vigil_status (*set_late_delivered)(void *be, int64_t id, int64_t t_ms, vigil_err *err);
+    /* Queue the gateway's acknowledgement notice of delivered page id. */
+    vigil_status (*ack_notice)(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                               vigil_err *err);
+    /* Queue pages[0..n) of alert_id for patient_id at t_ms, each audited. */
+    vigil_status (*queue)(void *be, const vigil_actor *who, int64_t alert_id, int64_t patient_id,
+                          int64_t t_ms, const vigil_store_page_req *pages, size_t n,
+                          vigil_err *err);
+    /* Append one audit record in the current transaction. */
+    vigil_status (*audit)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+} vigil__page_io;
+
+/* One delivery attempt of page id at t_ms (vigil_store_page_attempt), in
+ * be's open write transaction. */
+vigil_status vigil__page_attempt(const vigil__page_io *io, void *be, const vigil_actor *who,
+                                 int64_t id, int64_t t_ms, vigil_store_attempt_outcome outcome,
+                                 int64_t next_ms, const char *detail, vigil_err *err);
+
+/* Page id failed for good at t_ms: the failed attempt, and when the page was
+ * still pending the fallback pages of its alert (vigil_store_page_failed),
+ * in be's open write transaction. */
+vigil_status vigil__page_failed(const vigil__page_io *io, void *be, const vigil_actor *who,
+                                int64_t id, int64_t t_ms, const char *detail,
+                                const vigil_store_page_req *fallback, size_t n, vigil_err *err);
 
 /* What the rota's gaps at a time are worked out from (page.c,
  * REQ ROTA-GAP), read by the backend's rota_state in one snapshot. */
