@@ -240,6 +240,33 @@ vigil_status vigil__episode_close(const vigil__episode_io *io, void *be, const v
                                   int64_t episode_id, int64_t t_ms, const char *reason,
                                   vigil_err *err);
 
+/*
+ * Which admission a deterioration outcome belongs to, and when it is
+ * refused: decided once above the backends (outcome.c, issue 15 item 1). A
+ * backend opens one write transaction and calls vigil__outcome_record in it
+ * with these primitives on its handle be.
+ */
+typedef struct vigil__outcome_io {
+    /* Admission adm of patient_id (adm != 0) or the patient's latest by
+     * admission time (adm 0): its id and start; *found false when none. */
+    vigil_status (*admission)(void *be, int64_t patient_id, int64_t adm, bool *found,
+                              int64_t *out_adm, int64_t *admitted_ms, vigil_err *err);
+    /* The outcome row (recorded by who); *out_id its id. */
+    vigil_status (*insert)(void *be, const vigil_actor *who, int64_t patient_id, int64_t adm,
+                           vigil_store_outcome_kind kind, int64_t t_ms, int64_t recorded_ms,
+                           const char *source, const char *note, int64_t *out_id,
+                           vigil_err *err);
+    /* Append one audit record in the current transaction. */
+    vigil_status (*audit)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+} vigil__outcome_io;
+
+/* vigil_store_outcome_record's work in be's open write transaction. */
+vigil_status vigil__outcome_record(const vigil__outcome_io *io, void *be, const vigil_actor *who,
+                                   int64_t patient_id, int64_t admission_id,
+                                   vigil_store_outcome_kind kind, int64_t t_ms,
+                                   int64_t recorded_ms, const char *source, const char *note,
+                                   int64_t *out_id, vigil_err *err);
+
 /* Callback for walking audit records: return 0 to continue, non-zero to stop. */
 typedef int (*vigil__audit_cb)(void *ctx, const vigil_audit_record *r);
 
