@@ -45,12 +45,6 @@ ALLOWED = [
      "the AI model's own input variables: a new vital sign is an input only once a model is "
      "trained on it"),
     ("src/model/timeline.c", None, "the AI model's inputs read from a set (vars.c's variables)"),
-    # NOT YET from the table (a debt, not a reason): the PostgreSQL backend landed (issue 15)
-    # with its own obs_set column lists; to be written from the table at connection open as
-    # src/store/sqlite/sq_obs_sql.c does. A new row would miss them today.
-    ("src/store/pg/pg_obs.c", None, "debt: PostgreSQL obs_set SQL not yet from the table"),
-    ("src/store/pg/pg_int.h", None, "debt: PostgreSQL obs_set column list (PG_OBS_COLS) not "
-     "yet from the table"),
     ("src/hl7/hl7_profile.c", None,
      "a sender profile's names for mapping local codes (vigil_hl7_param, step 4): a "
      "configuration vocabulary, with fio2 and o2_flow, not the table's rows"),

@@ -134,6 +134,139 @@ vigil_status vigil__audit_append(vigil__audit_chain *c, const vigil__audit_io *i
 vigil_status vigil__audit_flush(vigil__audit_chain *c, const vigil__audit_io *io, void *be,
                                 vigil_err *err);
 
+/*
+ * Which patient an incoming set (or a patient_ensure) belongs to: the
+ * wrong-patient rule, decided once above the backends (patient_match.c,
+ * issue 15 item 1). A backend calls vigil__patient_match inside its own
+ * open write transaction (the reads it decides from and the writes it makes
+ * commit or roll back together) with these primitives on its handle be.
+ */
+typedef enum vigil__patient_key {
+    VIGIL__PATIENT_BY_NHS = 1,
+    VIGIL__PATIENT_BY_MRN = 2,
+} vigil__patient_key;
+
+typedef struct vigil__patient_io {
+    /* The patient stored with this NHS number or hospital number, as stored
+     * (identifiers "" when none); *found false (out untouched) when none. */
+    vigil_status (*by_key)(void *be, vigil__patient_key by, const char *key, bool *found,
+                           vigil_patient *out, vigil_err *err);
+    /* Write set's non-empty texts (nhs_number, mrn, name, birth_date) and
+     * its sex unless VIGIL_ADMIN_SEX_NONE into patient id; every other field
+     * is kept. The rule decides what may be written. */
+    vigil_status (*update)(void *be, int64_t id, const vigil_patient *set, vigil_err *err);
+    /* A new patient row: p's texts ("" for none), sex, created at
+     * created_ms; *out_id gets its id. */
+    vigil_status (*insert)(void *be, const vigil_patient *p, int64_t created_ms, int64_t *out_id,
+                           vigil_err *err);
+    /* Append one audit record in the current transaction. */
+    vigil_status (*audit)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+} vigil__patient_io;
+
+/*
+ * Find or create the patient with want's identifiers (nhs_number, mrn;
+ * name, birth_date, sex fill in; "" / NONE for unknown) inside be's open
+ * write transaction, audited there (patient.create, patient.update).
+ * VIGIL_ERR_CONFLICT, writing nothing, when the NHS number and the hospital
+ * number name two patients, or the patient found is stored with another
+ * identifier than want's (REQ STORE-WRONG-PATIENT). A found patient's empty
+ * identifiers, name and birth date are filled in; its administrative sex
+ * follows REQ STORE-SEX-LATEST.
+ */
+vigil_status vigil__patient_match(const vigil__patient_io *io, void *be, const vigil_actor *who,
+                                  const vigil_patient *want, int64_t *out_id, vigil_err *err);
+
+/*
+ * A resent message (the same source, sender and source id as a stored set):
+ * is it the same set? Its time and content must be equal, and its patient
+ * identifiers must be those stored (stored_nhs, stored_mrn: the stored
+ * patient's, "" for none): an identifier the resend gives that the patient
+ * was stored without is not the same message. Same: a duplicate, stored
+ * once; otherwise a conflict, refused.
+ */
+bool vigil__resend_is_same(const vigil_obs_event *ev, int64_t stored_t_ms,
+                           const vigil_obs *stored, const char *stored_nhs,
+                           const char *stored_mrn);
+
+/*
+ * A move or discharge at t_ms of an admission whose current bed stay began
+ * at since_ms: VIGIL_ERR_ARG, in words (never the constraint's SQL, issue
+ * 11), when t_ms is before it; nothing is changed.
+ */
+vigil_status vigil__stay_check_order(int64_t since_ms, int64_t t_ms, vigil_err *err);
+
+/*
+ * Escalation episodes: when one may be opened, superseded or closed,
+ * decided once above the backends (episode.c, issue 15 item 1). A backend
+ * opens one write transaction and calls vigil__episode_open or
+ * vigil__episode_close in it with these primitives on its handle be.
+ */
+typedef struct vigil__episode_io {
+    /* VIGIL_ERR_NOT_FOUND ("no patient with id N") when there is no such
+     * patient. */
+    vigil_status (*patient_exists)(void *be, int64_t patient_id, vigil_err *err);
+    /* Episode id's patient and whether it is closed; *found false when
+     * there is none. */
+    vigil_status (*episode_get)(void *be, int64_t id, bool *found, int64_t *patient_id,
+                                bool *closed, vigil_err *err);
+    /* A new open episode (opened by who at t_ms; trigger_ref 0 for none)
+     * and its first alert at the same level and time. */
+    vigil_status (*episode_insert)(void *be, const vigil_actor *who, int64_t patient_id,
+                                   vigil_news2_response level, vigil_store_trigger trigger,
+                                   int64_t trigger_ref, int64_t t_ms, int64_t *out_episode_id,
+                                   int64_t *out_alert_id, vigil_err *err);
+    /* Close open episode id at t_ms by who with reason (superseded_by 0 for
+     * none). */
+    vigil_status (*episode_close)(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                                  const char *reason, int64_t superseded_by, vigil_err *err);
+    /* Queue pages[0..n) of alert_id for patient_id at t_ms, each audited. */
+    vigil_status (*queue)(void *be, const vigil_actor *who, int64_t alert_id, int64_t patient_id,
+                          int64_t t_ms, const vigil_store_page_req *pages, size_t n,
+                          vigil_err *err);
+    /* Append one audit record in the current transaction. */
+    vigil_status (*audit)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+} vigil__episode_io;
+
+/* vigil_store_episode_open's work in be's open write transaction. */
+vigil_status vigil__episode_open(const vigil__episode_io *io, void *be, const vigil_actor *who,
+                                 int64_t patient_id, vigil_news2_response level,
+                                 vigil_store_trigger trigger, int64_t trigger_ref,
+                                 int64_t supersedes_id, int64_t t_ms,
+                                 const vigil_store_page_req *pages, size_t n_pages,
+                                 int64_t *out_episode_id, int64_t *out_alert_id, vigil_err *err);
+
+/* vigil_store_episode_close's work in be's open write transaction. */
+vigil_status vigil__episode_close(const vigil__episode_io *io, void *be, const vigil_actor *who,
+                                  int64_t episode_id, int64_t t_ms, const char *reason,
+                                  vigil_err *err);
+
+/*
+ * Which admission a deterioration outcome belongs to, and when it is
+ * refused: decided once above the backends (outcome.c, issue 15 item 1). A
+ * backend opens one write transaction and calls vigil__outcome_record in it
+ * with these primitives on its handle be.
+ */
+typedef struct vigil__outcome_io {
+    /* Admission adm of patient_id (adm != 0) or the patient's latest by
+     * admission time (adm 0): its id and start; *found false when none. */
+    vigil_status (*admission)(void *be, int64_t patient_id, int64_t adm, bool *found,
+                              int64_t *out_adm, int64_t *admitted_ms, vigil_err *err);
+    /* The outcome row (recorded by who); *out_id its id. */
+    vigil_status (*insert)(void *be, const vigil_actor *who, int64_t patient_id, int64_t adm,
+                           vigil_store_outcome_kind kind, int64_t t_ms, int64_t recorded_ms,
+                           const char *source, const char *note, int64_t *out_id,
+                           vigil_err *err);
+    /* Append one audit record in the current transaction. */
+    vigil_status (*audit)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+} vigil__outcome_io;
+
+/* vigil_store_outcome_record's work in be's open write transaction. */
+vigil_status vigil__outcome_record(const vigil__outcome_io *io, void *be, const vigil_actor *who,
+                                   int64_t patient_id, int64_t admission_id,
+                                   vigil_store_outcome_kind kind, int64_t t_ms,
+                                   int64_t recorded_ms, const char *source, const char *note,
+                                   int64_t *out_id, vigil_err *err);
+
 /* Callback for walking audit records: return 0 to continue, non-zero to stop. */
 typedef int (*vigil__audit_cb)(void *ctx, const vigil_audit_record *r);
 
@@ -206,6 +339,53 @@ extern const char *const vigil__store_rota_level_names[VIGIL__ROTA_LEVELS];
 extern const char *const vigil__store_channel_names[VIGIL_STORE_CHANNEL_COUNT];
 extern const char *const vigil__store_page_state_names[VIGIL_STORE_PAGE_STATE_COUNT];
 extern const char *const vigil__store_attempt_names[VIGIL_STORE_ATTEMPT_OUTCOME_COUNT];
+
+/*
+ * Where a page stands after a delivery attempt, and the fallback pages of a
+ * failed one: decided once above the backends (page_delivery.c, issue 15
+ * item 1). A backend opens one write transaction and calls
+ * vigil__page_attempt or vigil__page_failed in it with these primitives on
+ * its handle be, so the page read and every write commit or roll back
+ * together.
+ */
+typedef struct vigil__page_io {
+    /* The page (VIGIL_ERR_NOT_FOUND "no page N" when there is none). */
+    vigil_status (*get)(void *be, int64_t id, vigil_store_page *out, vigil_err *err);
+    /* Keep one attempt (append-only page_attempt row). */
+    vigil_status (*attempt_insert)(void *be, int64_t id, int64_t t_ms,
+                                   vigil_store_attempt_outcome outcome, const char *detail,
+                                   vigil_err *err);
+    /* A page still pending after an attempt: one more attempt, state,
+     * last_error and next_ms as given, delivered_ms t_ms when delivered. Only
+     * while the stored page is still pending. */
+    vigil_status (*set_after)(void *be, int64_t id, int64_t t_ms, vigil_store_page_state state,
+                              const char *last_error, int64_t next_ms, vigil_err *err);
+    /* A cancelled page delivered after all: state delivered at t_ms, one more
+     * attempt, no error. Only while the stored page is cancelled. */
+    vigil_status (*set_late_delivered)(void *be, int64_t id, int64_t t_ms, vigil_err *err);
+    /* Queue the gateway's acknowledgement notice of delivered page id. */
+    vigil_status (*ack_notice)(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                               vigil_err *err);
+    /* Queue pages[0..n) of alert_id for patient_id at t_ms, each audited. */
+    vigil_status (*queue)(void *be, const vigil_actor *who, int64_t alert_id, int64_t patient_id,
+                          int64_t t_ms, const vigil_store_page_req *pages, size_t n,
+                          vigil_err *err);
+    /* Append one audit record in the current transaction. */
+    vigil_status (*audit)(void *be, const vigil__audit_ev *ev, vigil_err *err);
+} vigil__page_io;
+
+/* One delivery attempt of page id at t_ms (vigil_store_page_attempt), in
+ * be's open write transaction. */
+vigil_status vigil__page_attempt(const vigil__page_io *io, void *be, const vigil_actor *who,
+                                 int64_t id, int64_t t_ms, vigil_store_attempt_outcome outcome,
+                                 int64_t next_ms, const char *detail, vigil_err *err);
+
+/* Page id failed for good at t_ms: the failed attempt, and when the page was
+ * still pending the fallback pages of its alert (vigil_store_page_failed),
+ * in be's open write transaction. */
+vigil_status vigil__page_failed(const vigil__page_io *io, void *be, const vigil_actor *who,
+                                int64_t id, int64_t t_ms, const char *detail,
+                                const vigil_store_page_req *fallback, size_t n, vigil_err *err);
 
 /* What the rota's gaps at a time are worked out from (page.c,
  * REQ ROTA-GAP), read by the backend's rota_state in one snapshot. */

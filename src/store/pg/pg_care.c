@@ -82,50 +82,36 @@ static const char SQL_LAST_REPEAT[] = "SELECT max(t_ms) FROM alert_repeat WHERE 
 static const char SQL_ACK_INSERT[] =
     "INSERT INTO ack (alert_id, username, t_ms, action, reason) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
 
-/* An open episode: its patient. NOT_FOUND / CONFLICT (closed). */
-static vigil_status open_episode(pgc *q, int64_t id, int64_t *patient_id, vigil_err *err)
+/* The episode rules' primitives (vigil__episode_io, store_int.h): episode.c
+ * decides, inside this backend's open write transaction. */
+static vigil_status ep_patient_exists(void *be, int64_t patient_id, vigil_err *err)
 {
-    return pg_open_row(q, SQL_EP_GET, id, "episode_id", "episode", "is closed", patient_id, err);
+    return pg_require_row(be, SQL_PAT_EXISTS, patient_id, "patient", err);
 }
 
-static vigil_status close_episode(pgc *q, const vigil_actor *who, int64_t id, int64_t patient_id,
-                                  int64_t t_ms, const char *reason, int64_t superseded_by,
-                                  vigil_err *err)
+static vigil_status ep_get(void *be, int64_t id, bool *found, int64_t *patient_id, bool *closed,
+                           vigil_err *err)
 {
+    pgc *q = be;
     pg_stmt *st = NULL;
-    PREP(SQL_EP_CLOSE, &st);
+    PREP(SQL_EP_GET, &st);
     pg_bind_i64(st, 1, id);
-    pg_bind_i64(st, 2, t_ms);
-    pg_bind_text(st, 3, who->user);
-    pg_bind_text(st, 4, reason);
-    pg_bind_i64_opt(st, 5, superseded_by);
-    vigil_status s = pg_run(q, st, "close episode", err);
-    if (s != VIGIL_OK) {
+    vigil_status s = pg_step(q, st, found, "read episode", err);
+    if (s != VIGIL_OK || !*found) {
         return s;
     }
-    vigil__audit_ev ev;
-    vigil__audit_ev_set(&ev, who, "episode.close", "episode", id, patient_id, "%s", reason);
-    return pg_audit(q, &ev, err);
+    *patient_id = pg_col_i64(st, 0);
+    *closed = pg_col_i64(st, 1) != 0;
+    pg_done(st);
+    return VIGIL_OK;
 }
 
-static vigil_status episode_open_txn(pgc *q, const vigil_actor *who, int64_t patient_id,
-                                     vigil_news2_response level, vigil_store_trigger trigger,
-                                     int64_t trigger_ref, int64_t supersedes_id, int64_t t_ms,
-                                     const vigil_store_page_req *pages, size_t n_pages,
-                                     int64_t *out_ep, int64_t *out_alert, vigil_err *err)
+static vigil_status ep_insert(void *be, const vigil_actor *who, int64_t patient_id,
+                              vigil_news2_response level, vigil_store_trigger trigger,
+                              int64_t trigger_ref, int64_t t_ms, int64_t *out_ep,
+                              int64_t *out_alert, vigil_err *err)
 {
-    vigil_status s = pg_require_row(q, SQL_PAT_EXISTS, patient_id, "patient", err);
-    if (s == VIGIL_OK && supersedes_id != 0) {
-        int64_t other = 0;
-        s = open_episode(q, supersedes_id, &other, err);
-        if (s == VIGIL_OK && other != patient_id) {
-            s = vigil_err_set(err, VIGIL_ERR_ARG, "supersedes_id",
-                              "episode %lld belongs to another patient", (long long)supersedes_id);
-        }
-    }
-    if (s != VIGIL_OK) {
-        return s;
-    }
+    pgc *q = be;
     pg_stmt *st = NULL;
     PREP(SQL_EP_INSERT, &st);
     pg_bind_i64(st, 1, patient_id);
@@ -134,7 +120,7 @@ static vigil_status episode_open_txn(pgc *q, const vigil_actor *who, int64_t pat
     pg_bind_i64_opt(st, 4, trigger_ref);
     pg_bind_i64(st, 5, t_ms);
     pg_bind_text(st, 6, who->user);
-    s = pg_run(q, st, "open episode", err);
+    vigil_status s = pg_run(q, st, "open episode", err);
     if (s != VIGIL_OK) {
         return s;
     }
@@ -144,26 +130,46 @@ static vigil_status episode_open_txn(pgc *q, const vigil_actor *who, int64_t pat
     pg_bind_text(st, 2, vigil__store_level_names[level]);
     pg_bind_i64(st, 3, t_ms);
     s = pg_run(q, st, "raise alert", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    *out_alert = pg_last_id(q);
-    vigil__audit_ev ev;
-    vigil__audit_ev_set(&ev, who, "episode.open", "episode", *out_ep, patient_id,
-                        "level %s trigger %s ref %lld alert %lld", vigil__store_level_names[level],
-                        vigil__store_trigger_names[trigger], (long long)trigger_ref,
-                        (long long)*out_alert);
-    s = pg_audit(q, &ev, err);
-    if (s == VIGIL_OK && supersedes_id != 0) {
-        char why[64];
-        snprintf(why, sizeof why, "superseded by episode %lld", (long long)*out_ep);
-        s = close_episode(q, who, supersedes_id, patient_id, t_ms, why, *out_ep, err);
-    }
     if (s == VIGIL_OK) {
-        s = vigil__pg_pages_queue(q, who, *out_alert, 0, patient_id, t_ms, pages, n_pages, err);
+        *out_alert = pg_last_id(q);
     }
     return s;
 }
+
+static vigil_status ep_close(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                             const char *reason, int64_t superseded_by, vigil_err *err)
+{
+    pgc *q = be;
+    pg_stmt *st = NULL;
+    PREP(SQL_EP_CLOSE, &st);
+    pg_bind_i64(st, 1, id);
+    pg_bind_i64(st, 2, t_ms);
+    pg_bind_text(st, 3, who->user);
+    pg_bind_text(st, 4, reason);
+    pg_bind_i64_opt(st, 5, superseded_by);
+    return pg_run(q, st, "close episode", err);
+}
+
+static vigil_status ep_queue(void *be, const vigil_actor *who, int64_t alert_id,
+                             int64_t patient_id, int64_t t_ms, const vigil_store_page_req *pages,
+                             size_t n, vigil_err *err)
+{
+    return vigil__pg_pages_queue(be, who, alert_id, 0, patient_id, t_ms, pages, n, err);
+}
+
+static vigil_status ep_audit(void *be, const vigil__audit_ev *ev, vigil_err *err)
+{
+    return pg_audit(be, ev, err);
+}
+
+static const vigil__episode_io episode_io = {
+    .patient_exists = ep_patient_exists,
+    .episode_get = ep_get,
+    .episode_insert = ep_insert,
+    .episode_close = ep_close,
+    .queue = ep_queue,
+    .audit = ep_audit,
+};
 
 vigil_status vigil__pg_episode_open(void *be, const vigil_actor *who, int64_t patient_id,
                                     vigil_news2_response level, vigil_store_trigger trigger,
@@ -176,8 +182,8 @@ vigil_status vigil__pg_episode_open(void *be, const vigil_actor *who, int64_t pa
     vigil_status s = pg_begin(q, err);
     if (s == VIGIL_OK) {
         s = pg_end(q,
-                   episode_open_txn(q, who, patient_id, level, trigger, trigger_ref, supersedes_id,
-                                    t_ms, pages, n_pages, &ep, &al, err),
+                   vigil__episode_open(&episode_io, q, who, patient_id, level, trigger, trigger_ref,
+                                       supersedes_id, t_ms, pages, n_pages, &ep, &al, err),
                    err);
     }
     if (s == VIGIL_OK) {
@@ -187,22 +193,11 @@ vigil_status vigil__pg_episode_open(void *be, const vigil_actor *who, int64_t pa
     return s;
 }
 
-static vigil_status episode_close_txn(pgc *q, const vigil_actor *who, int64_t id, int64_t t_ms,
-                                      const char *reason, vigil_err *err)
-{
-    int64_t patient_id = 0;
-    vigil_status s = open_episode(q, id, &patient_id, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    return close_episode(q, who, id, patient_id, t_ms, reason, 0, err);
-}
-
 vigil_status vigil__pg_episode_close(void *be, const vigil_actor *who, int64_t episode_id,
                                      int64_t t_ms, const char *reason, vigil_err *err)
 {
     pgc *q = be;
-    TXN(q, episode_close_txn(q, who, episode_id, t_ms, reason, err));
+    TXN(q, vigil__episode_close(&episode_io, q, who, episode_id, t_ms, reason, err));
 }
 
 static vigil_status alert_patient(pgc *q, int64_t alert_id, int64_t *patient_id, vigil_err *err)

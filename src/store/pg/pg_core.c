@@ -1067,6 +1067,9 @@ vigil_status vigil__pg_open(const char *target, unsigned flags, void **out_be, v
         PQsetNoticeProcessor(q->conn, quiet_notice, NULL);
         s = session_setup(q, err);
     }
+    if (s == VIGIL_OK) {
+        s = pg_obs_sql_build(&q->obs_sql, err); /* once: never per set */
+    }
     if (s == VIGIL_OK && !q->readonly) {
         s = migrate(q, err);
     } else if (s == VIGIL_OK) {

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../obs_sql.h"
 #include "../store_int.h"
 
 #define PG_CACHE_SLOTS 256 /* power of two, > number of distinct statements */
@@ -81,6 +82,7 @@ struct pgc {
     int64_t lease_key;
     int n_prepared;
     pg_stmt *cache[PG_CACHE_SLOTS];
+    vigil__obs_sql obs_sql; /* written at open from the vital-sign table, read-only after */
 };
 
 /* The schema as migrations: steps[i] brings vigil_schema_version i to i + 1
@@ -387,20 +389,26 @@ vigil_status vigil__pg_audit_read(void *be, const vigil_actor *who, int64_t from
 
 /* Reading a score row (columns from PG_SCORE_COLS at offset c) into news2
  * and AI fields. */
-#define PG_SCORE_COLS                                                                              \
-    "s.id, s.scored_ms, s.news2_total, s.sub_rr, s.sub_spo2, s.sub_o2, s.sub_sbp, s.sub_hr, "      \
-    "s.sub_acvpu, s.sub_temp, s.complete, s.risk, s.monitoring, s.response, s.flags, "             \
-    "s.spo2_scale, s.ai_risk, s.ai_prob, s.model_version, coalesce(s.ai_low_confidence, 0)"
-#define PG_SCORE_NCOLS 20
+#define PG_SCORE_COLS VIGIL__SCORE_COLS
+#define PG_SCORE_NCOLS VIGIL__SCORE_NCOLS
 void vigil__pg_read_news2(pg_stmt *st, int c, vigil_news2 *out);
 
-/* An obs_set row's 10 observation columns (table alias o), in the order
- * vigil__pg_read_obs reads them from its column c. Not yet written from the
- * vital-sign table (scripts/check_vital_names.py lists this debt). */
-#define PG_OBS_COLS                                                                                \
-    "o.rr_bpm, o.spo2_pct, o.spo2_scale, o.o2, o.sbp_mmhg, o.hr_bpm, o.acvpu, o.temp_c, "          \
-    "o.age_y, o.pregnant"
-void vigil__pg_read_obs(pg_stmt *st, int c, vigil_obs *obs);
+/*
+ * pg_obs_sql.c: the statements naming obs_set's vital-sign columns are
+ * q->obs_sql, written once at open from the vital-sign table
+ * (src/store/obs_sql.c, in this backend's dialect); their addresses are
+ * their statement-cache keys. A set's columns are always read and bound as
+ * PG_OBS_NCOLS in a row: one per table row in table order, then
+ * spo2_scale, age_y, pregnant.
+ */
+#define PG_OBS_NCOLS VIGIL__OBS_NCOLS
+vigil_status pg_obs_sql_build(vigil__obs_sql *out, vigil_err *err);
+/* Read the PG_OBS_NCOLS set columns starting at column c into obs. */
+void pg_obs_read(pg_stmt *st, int c, vigil_obs *obs);
+/* Bind obs to the PG_OBS_NCOLS parameters starting at ?i. */
+void pg_obs_bind(pg_stmt *st, int i, const vigil_obs *obs);
+/* The audit row digest's text of the current row of q->obs_sql.canon. */
+vigil_status pg_obs_canon_text(pg_stmt *st, char *buf, size_t cap, size_t *len, vigil_err *err);
 
 /* pg_set_rows.c: the monitoring rows (vigil_store_set_rows). */
 vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms,

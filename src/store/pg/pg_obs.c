@@ -27,9 +27,6 @@
         }                                                                                          \
     } while (0)
 
-static const char *const o2_names[VIGIL_O2_COUNT] = {"", "air", "oxygen"};
-static const char *const acvpu_names[VIGIL_ACVPU_COUNT] = {"", "A", "C", "V", "P", "U"};
-
 /* ---- patients ------------------------------------------------------------ */
 
 #define PAT_COLS "id, coalesce(nhs_number, ''), coalesce(mrn, ''), name, birth_date, sex"
@@ -38,10 +35,12 @@ static const char SQL_PAT_BY_NHS[] = "SELECT " PAT_COLS " FROM patient WHERE nhs
 static const char SQL_PAT_BY_MRN[] = "SELECT " PAT_COLS " FROM patient WHERE mrn = ?1";
 static const char SQL_PAT_INSERT[] = "INSERT INTO patient (nhs_number, mrn, name, birth_date, "
                                      "created_ms, sex) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
-static const char SQL_PAT_FILL[] =
-    "UPDATE patient SET nhs_number = coalesce(nhs_number, ?2), mrn = coalesce(mrn, ?3), "
-    "name = CASE WHEN name = '' THEN ?4 ELSE name END, "
-    "birth_date = CASE WHEN birth_date = '' THEN ?5 ELSE birth_date END, "
+/* patient_match.c decides what is written: a NULL or '' parameter keeps the
+ * stored value. */
+static const char SQL_PAT_UPDATE[] =
+    "UPDATE patient SET nhs_number = coalesce(?2, nhs_number), mrn = coalesce(?3, mrn), "
+    "name = CASE WHEN ?4 = '' THEN name ELSE ?4 END, "
+    "birth_date = CASE WHEN ?5 = '' THEN birth_date ELSE ?5 END, "
     "sex = CASE WHEN ?6 = '' THEN sex ELSE ?6 END WHERE id = ?1";
 
 /* Look a patient up by id (key NULL) or by text key; *found says whether. */
@@ -70,27 +69,6 @@ static vigil_status read_patient(pgc *q, const char *sql, const char *key, int64
     return VIGIL_OK;
 }
 
-static bool differs(const char *stored, const char *given)
-{
-    return given[0] != '\0' && stored[0] != '\0' && strcmp(stored, given) != 0;
-}
-
-static bool fills(const char *stored, const char *given)
-{
-    return given[0] != '\0' && stored[0] == '\0';
-}
-
-/* REQ STORE-SEX-LATEST: administrative sex may change, so a stated female,
- * male or other replaces the stored value; "unknown" only fills an empty
- * one (a feed that does not know must not erase what another stated). */
-static bool sex_changes(vigil_admin_sex stored, vigil_admin_sex given)
-{
-    if (given == VIGIL_ADMIN_SEX_NONE || given == stored || (unsigned)given >= VIGIL_ADMIN_SEX_COUNT) {
-        return false;
-    }
-    return given != VIGIL_ADMIN_SEX_UNKNOWN || stored == VIGIL_ADMIN_SEX_NONE;
-}
-
 /* read_patient by NHS number or hospital number (the SQLite backend keeps
  * a per-connection cache here; with several nodes writing one database a
  * cache would need invalidation across them, so this backend reads). */
@@ -103,84 +81,59 @@ static vigil_status lookup_patient(pgc *q, uint8_t kind, const char *key, bool *
                         out, err);
 }
 
-/*
- * Find or create the patient with these identifiers inside the current
- * transaction (want: nhs/mrn/name/birth_date; "" for unknown).
- */
-static vigil_status resolve_patient(pgc *q, const vigil_actor *who, const vigil_patient *want,
-                                    int64_t *out_id, vigil_err *err)
+/* The wrong-patient rule's primitives (vigil__patient_io, store_int.h):
+ * patient_match.c decides, inside this backend's open write transaction. */
+static vigil_status pat_by_key(void *be, vigil__patient_key by, const char *key, bool *found,
+                               vigil_patient *out, vigil_err *err)
 {
-    vigil_patient by_nhs, by_mrn;
-    bool f_nhs = false, f_mrn = false;
-    vigil_status s = VIGIL_OK;
-    if (want->nhs_number[0] != '\0') {
-        s = lookup_patient(q, PG_PAT_BY_NHS, want->nhs_number, &f_nhs, &by_nhs, err);
-    }
-    if (s == VIGIL_OK && want->mrn[0] != '\0') {
-        s = lookup_patient(q, PG_PAT_BY_MRN, want->mrn, &f_mrn, &by_mrn, err);
-    }
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    if (f_nhs && f_mrn && by_nhs.id != by_mrn.id) {
-        /* no patient ids in the text: it reaches API users (issue 12 finding 12) */
-        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "patient",
-                             "the NHS number and the hospital number belong to two different "
-                             "patients");
-    }
-    vigil__audit_ev ev;
-    if (f_nhs || f_mrn) {
-        const vigil_patient *p = f_nhs ? &by_nhs : &by_mrn;
-        if (differs(p->nhs_number, want->nhs_number) || differs(p->mrn, want->mrn)) {
-            return vigil_err_set(err, VIGIL_ERR_CONFLICT, "patient",
-                                 "the patient is stored with a different %s",
-                                 differs(p->mrn, want->mrn) ? "hospital number" : "NHS number");
-        }
-        *out_id = p->id;
-        bool fill_ids = fills(p->nhs_number, want->nhs_number) || fills(p->mrn, want->mrn);
-        bool sex = sex_changes(p->sex, want->sex);
-        if (!fill_ids && !fills(p->name, want->name) && !fills(p->birth_date, want->birth_date) &&
-            !sex) {
-            return VIGIL_OK;
-        }
-        pg_stmt *st = NULL;
-        PREP(SQL_PAT_FILL, &st);
-        pg_bind_i64(st, 1, p->id);
-        pg_bind_text_opt(st, 2, want->nhs_number);
-        pg_bind_text_opt(st, 3, want->mrn);
-        pg_bind_text(st, 4, want->name);
-        pg_bind_text(st, 5, want->birth_date);
-        pg_bind_text(st, 6, sex ? vigil_admin_sex_name(want->sex) : "");
-        s = pg_run(q, st, "update patient", err);
-        if (s != VIGIL_OK) {
-            return s;
-        }
-        vigil__audit_ev_set(
-            &ev, who, "patient.update", "patient", p->id, p->id, "filled in:%s%s%s%s%s",
-            fills(p->nhs_number, want->nhs_number) ? " nhs_number" : "",
-            fills(p->mrn, want->mrn) ? " mrn" : "", fills(p->name, want->name) ? " name" : "",
-            fills(p->birth_date, want->birth_date) ? " birth_date" : "", sex ? " sex" : "");
-        return pg_audit(q, &ev, err);
-    }
+    return lookup_patient(be, by == VIGIL__PATIENT_BY_NHS ? PG_PAT_BY_NHS : PG_PAT_BY_MRN, key, found,
+                          out, err);
+}
+
+static vigil_status pat_update(void *be, int64_t id, const vigil_patient *set, vigil_err *err)
+{
+    pgc *q = be;
+    pg_stmt *st = NULL;
+    PREP(SQL_PAT_UPDATE, &st);
+    pg_bind_i64(st, 1, id);
+    pg_bind_text_opt(st, 2, set->nhs_number);
+    pg_bind_text_opt(st, 3, set->mrn);
+    pg_bind_text(st, 4, set->name);
+    pg_bind_text(st, 5, set->birth_date);
+    pg_bind_text(st, 6, vigil_admin_sex_name(set->sex));
+    return pg_run(q, st, "update patient", err);
+}
+
+static vigil_status pat_insert(void *be, const vigil_patient *p, int64_t created_ms,
+                               int64_t *out_id, vigil_err *err)
+{
+    pgc *q = be;
     pg_stmt *st = NULL;
     PREP(SQL_PAT_INSERT, &st);
-    pg_bind_text_opt(st, 1, want->nhs_number);
-    pg_bind_text_opt(st, 2, want->mrn);
-    pg_bind_text(st, 3, want->name);
-    pg_bind_text(st, 4, want->birth_date);
-    pg_bind_i64(st, 5, vigil__store_now_ms());
-    pg_bind_text(st, 6, vigil_admin_sex_name(want->sex));
-    s = pg_run(q, st, "insert patient", err);
-    if (s != VIGIL_OK) {
-        return s;
+    pg_bind_text_opt(st, 1, p->nhs_number);
+    pg_bind_text_opt(st, 2, p->mrn);
+    pg_bind_text(st, 3, p->name);
+    pg_bind_text(st, 4, p->birth_date);
+    pg_bind_i64(st, 5, created_ms);
+    pg_bind_text(st, 6, vigil_admin_sex_name(p->sex));
+    vigil_status s = pg_run(q, st, "insert patient", err);
+    if (s == VIGIL_OK) {
+        *out_id = pg_last_id(q);
     }
-    *out_id = pg_last_id(q);
-    vigil__audit_ev_set(&ev, who, "patient.create", "patient", *out_id, *out_id, "by %s%s%s",
-                        want->nhs_number[0] != '\0' ? "nhs_number" : "",
-                        want->nhs_number[0] != '\0' && want->mrn[0] != '\0' ? " and " : "",
-                        want->mrn[0] != '\0' ? "mrn" : "");
-    return pg_audit(q, &ev, err);
+    return s;
 }
+
+static vigil_status pat_audit(void *be, const vigil__audit_ev *ev, vigil_err *err)
+{
+    return pg_audit(be, ev, err);
+}
+
+static const vigil__patient_io patient_io = {
+    .by_key = pat_by_key,
+    .update = pat_update,
+    .insert = pat_insert,
+    .audit = pat_audit,
+};
 
 vigil_status vigil__pg_patient_ensure(void *be, const vigil_actor *who, const vigil_patient *p,
                                       int64_t *out_id, vigil_err *err)
@@ -191,7 +144,7 @@ vigil_status vigil__pg_patient_ensure(void *be, const vigil_actor *who, const vi
     if (s != VIGIL_OK) {
         return s;
     }
-    s = resolve_patient(q, who, p, &id, err);
+    s = vigil__patient_match(&patient_io, q, who, p, &id, err);
     s = pg_end(q, s, err);
     if (s == VIGIL_OK) {
         *out_id = id;
@@ -286,12 +239,9 @@ static vigil_status close_stay(pgc *q, int64_t admission_id, int64_t t_ms, vigil
     if (row) {
         pg_done(st);
     }
-    if (t_ms < since) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "t_ms",
-                             "the event time is %lld s before the patient's current bed stay "
-                             "began (the last admission or transfer): nothing changed; send it "
-                             "with its true time, or the events in order",
-                             (long long)((since - t_ms + 999) / 1000));
+    s = vigil__stay_check_order(since, t_ms, err); /* patient_match.c */
+    if (s != VIGIL_OK) {
+        return s;
     }
     PREP(SQL_STAY_CLOSE, &st);
     pg_bind_i64(st, 1, admission_id);
@@ -415,63 +365,12 @@ vigil_status vigil__pg_discharge(void *be, const vigil_actor *who, int64_t admis
 
 /* ---- observation sets ---------------------------------------------------- */
 
-#define OBS_COLS PG_OBS_COLS
-
-static const char SQL_OBS_BY_SOURCE[] =
-    "SELECT o.id, o.patient_id, o.t_ms, coalesce(p.nhs_number, ''), coalesce(p.mrn, ''), "
-    "(SELECT s.id FROM score s WHERE s.obs_set_id = o.id), " OBS_COLS
-    " FROM obs_set o JOIN patient p ON p.id = o.patient_id"
-    " WHERE o.source = ?1 AND o.source_id = ?2 AND o.source_sender = ?3";
-static const char SQL_OBS_INSERT[] =
-    "INSERT INTO obs_set (patient_id, admission_id, t_ms, rr_bpm, spo2_pct, spo2_scale, o2, "
-    "sbp_mmhg, hr_bpm, acvpu, temp_c, age_y, pregnant, source, source_id, recorded_by, "
-    "received_ms, source_sender) VALUES (?1, (SELECT id FROM admission WHERE patient_id = ?1 AND "
-    "discharged_ms IS NULL), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-    "?16, ?17) ON CONFLICT (source, source_sender, source_id) WHERE source_id IS NOT NULL "
-    "DO NOTHING RETURNING id";
-static const char SQL_OBS_GET[] =
-    "SELECT o.patient_id, " OBS_COLS " FROM obs_set o WHERE o.id = ?1";
+/* The statements naming the vital-sign columns are q->obs_sql (pg_obs_sql.c). */
 static const char SQL_SCORE_INSERT[] =
     "INSERT INTO score (obs_set_id, scored_ms, news2_total, sub_rr, sub_spo2, sub_o2, sub_sbp, "
     "sub_hr, sub_acvpu, sub_temp, complete, risk, monitoring, response, flags, spo2_scale, "
     "ai_risk, ai_prob, explanation, model_version, ai_low_confidence) VALUES (?1, ?2, ?3, ?4, ?5, "
     "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) RETURNING id";
-
-/* Read the 10 observation columns (PG_OBS_COLS) starting at c into obs. */
-void vigil__pg_read_obs(pg_stmt *st, int c, vigil_obs *obs)
-{
-    vigil_obs_init(obs);
-    obs->rr_bpm = pg_col_real(st, c);
-    obs->spo2_pct = pg_col_real(st, c + 1);
-    obs->spo2_scale = pg_col_int(st, c + 2);
-    int o2 = pg_col_enum(st, c + 3, o2_names, VIGIL_O2_COUNT);
-    obs->o2 = o2 > 0 ? (vigil_o2)o2 : VIGIL_O2_UNKNOWN;
-    obs->sbp_mmhg = pg_col_real(st, c + 4);
-    obs->hr_bpm = pg_col_real(st, c + 5);
-    int a = pg_col_enum(st, c + 6, acvpu_names, VIGIL_ACVPU_COUNT);
-    obs->acvpu = a > 0 ? (vigil_acvpu)a : VIGIL_ACVPU_UNKNOWN;
-    obs->temp_c = pg_col_real(st, c + 7);
-    obs->age_y = pg_col_real(st, c + 8);
-    if (pg_col_type(st, c + 9) == PG_NULL) {
-        obs->pregnant = VIGIL_UNKNOWN;
-    } else {
-        obs->pregnant = pg_col_int(st, c + 9) ? VIGIL_YES : VIGIL_NO;
-    }
-}
-
-static bool same_real(double a, double b)
-{
-    return (isnan(a) && isnan(b)) || a == b;
-}
-
-static bool same_obs(const vigil_obs *a, const vigil_obs *b)
-{
-    return same_real(a->rr_bpm, b->rr_bpm) && same_real(a->spo2_pct, b->spo2_pct) &&
-           a->spo2_scale == b->spo2_scale && a->o2 == b->o2 &&
-           same_real(a->sbp_mmhg, b->sbp_mmhg) && same_real(a->hr_bpm, b->hr_bpm) &&
-           a->acvpu == b->acvpu && same_real(a->temp_c, b->temp_c) &&
-           same_real(a->age_y, b->age_y) && a->pregnant == b->pregnant;
-}
 
 void vigil__pg_read_news2(pg_stmt *st, int c, vigil_news2 *out)
 {
@@ -555,7 +454,7 @@ static vigil_status find_resent(pgc *q, const vigil_obs_event *ev, bool *found, 
                                 vigil_err *err)
 {
     pg_stmt *st = NULL;
-    PREP(SQL_OBS_BY_SOURCE, &st);
+    PREP(q->obs_sql.by_source, &st);
     pg_bind_text(st, 1, vigil__store_source_names[ev->source]);
     pg_bind_text(st, 2, ev->source_id);
     pg_bind_text(st, 3, ev->sender);
@@ -571,11 +470,9 @@ static vigil_status find_resent(pgc *q, const vigil_obs_event *ev, bool *found, 
     pg_col_text(st, 3, nhs, sizeof nhs);
     pg_col_text(st, 4, mrn, sizeof mrn);
     o->score_id = pg_col_i64(st, 5);
-    vigil__pg_read_obs(st, 6, &stored);
+    pg_obs_read(st, 6, &stored);
     pg_done(st);
-    bool same = t_ms == ev->t_ms && same_obs(&stored, &ev->obs) && !differs(nhs, ev->nhs_number) &&
-                !differs(mrn, ev->mrn) && (ev->nhs_number[0] == '\0' || nhs[0] != '\0') &&
-                (ev->mrn[0] == '\0' || mrn[0] != '\0');
+    bool same = vigil__resend_is_same(ev, t_ms, &stored, nhs, mrn); /* patient_match.c */
     if (!same) {
         int64_t id = o->obs_id;
         o->obs_id = o->patient_id = o->score_id = 0;
@@ -599,34 +496,21 @@ static vigil_status put_one(pgc *q, const vigil_actor *who, const vigil_store_ob
     memcpy(want.nhs_number, ev->nhs_number, sizeof want.nhs_number);
     memcpy(want.mrn, ev->mrn, sizeof want.mrn);
     want.sex = ev->sex;
-    s = resolve_patient(q, who, &want, &o->patient_id, err);
+    s = vigil__patient_match(&patient_io, q, who, &want, &o->patient_id, err);
     if (s != VIGIL_OK) {
         return s;
     }
     pg_stmt *st = NULL;
-    PREP(SQL_OBS_INSERT, &st);
-    const vigil_obs *ob = &ev->obs;
+    PREP(q->obs_sql.insert, &st);
     pg_bind_i64(st, 1, o->patient_id);
     pg_bind_i64(st, 2, ev->t_ms);
-    pg_bind_real_opt(st, 3, ob->rr_bpm);
-    pg_bind_real_opt(st, 4, ob->spo2_pct);
-    pg_bind_int(st, 5, ob->spo2_scale);
-    pg_bind_text_opt(st, 6, o2_names[ob->o2]);
-    pg_bind_real_opt(st, 7, ob->sbp_mmhg);
-    pg_bind_real_opt(st, 8, ob->hr_bpm);
-    pg_bind_text_opt(st, 9, acvpu_names[ob->acvpu]);
-    pg_bind_real_opt(st, 10, ob->temp_c);
-    pg_bind_real_opt(st, 11, ob->age_y);
-    if (ob->pregnant == VIGIL_UNKNOWN) {
-        pg_bind_null(st, 12);
-    } else {
-        pg_bind_int(st, 12, ob->pregnant == VIGIL_YES);
-    }
-    pg_bind_text(st, 13, vigil__store_source_names[ev->source]);
-    pg_bind_text_opt(st, 14, ev->source_id);
-    pg_bind_text_opt(st, 15, ev->recorded_by);
-    pg_bind_i64(st, 16, vigil__store_now_ms());
-    pg_bind_text(st, 17, ev->sender);
+    pg_obs_bind(st, 3, &ev->obs);
+    const int c = 3 + PG_OBS_NCOLS;
+    pg_bind_text(st, c, vigil__store_source_names[ev->source]);
+    pg_bind_text_opt(st, c + 1, ev->source_id);
+    pg_bind_text_opt(st, c + 2, ev->recorded_by);
+    pg_bind_i64(st, c + 3, vigil__store_now_ms());
+    pg_bind_text(st, c + 4, ev->sender);
     s = pg_run(q, st, "insert observation set", err);
     if (s == VIGIL_OK && pg_changes(q) == 0) {
         /* ON CONFLICT DO NOTHING: the unique index on (source, sender,
@@ -675,56 +559,13 @@ static vigil_status put_one(pgc *q, const vigil_actor *who, const vigil_store_ob
     return s;
 }
 
-/* An obs_set row's clinical content as one text: patient, time, every vital
- * sign (quote() keeps NULL apart from a value and gives every stored REAL
- * the same text each time), scale, source and source id. Not admission_id,
- * which is filled in after the fact. The text is SQLite's (the first
- * version's digests were made there: src/store/sqlite/sq_obs_sql.c), written
- * here in C from the row's values: quote() of a REAL is
- * vigil__row_text_real (SQLite's own printf: 3.79444444444444428654e+01 where
- * PostgreSQL's float8 text is 37.94444444444444), of a text its bytes in
- * single quotes with each quote doubled (no E'' escaping of backslashes, as
- * PostgreSQL's quote_literal would), of NULL the word NULL; so a store
- * copied from SQLite (vigil migrate) verifies here. */
-static const char SQL_OBS_CANON[] =
-    "SELECT patient_id, t_ms, rr_bpm, spo2_pct, spo2_scale, o2, sbp_mmhg, hr_bpm, acvpu, temp_c, "
-    "age_y, pregnant, source, source_id FROM obs_set WHERE id = ?1";
-
-/* How each column of SQL_OBS_CANON goes into the text. */
-typedef enum canon_kind { CANON_INT, CANON_REAL, CANON_TEXT, CANON_QINT, CANON_RAW } canon_kind;
-static const canon_kind CANON_COLS[] = {
-    CANON_INT,  CANON_INT,  CANON_REAL, CANON_REAL, CANON_INT,  CANON_TEXT, CANON_REAL,
-    CANON_REAL, CANON_TEXT, CANON_REAL, CANON_REAL, CANON_QINT, CANON_RAW,  CANON_TEXT,
-};
-#define CANON_N (sizeof CANON_COLS / sizeof CANON_COLS[0])
-
-/* Append column i of the current row to buf as quote() writes it. */
-static void canon_col(pg_stmt *st, int i, canon_kind k, char *buf, size_t cap, size_t *len)
-{
-    char one[VIGIL__ROW_REAL_TEXT_MAX];
-    const char *v = pg_col_type(st, i) == PG_NULL ? NULL : pg_col_cstr(st, i);
-    size_t at = *len;
-    if (v == NULL && k != CANON_INT && k != CANON_RAW) {
-        at += (size_t)snprintf(buf + at, cap - at, "NULL");
-    } else if (k == CANON_REAL) {
-        vigil__row_text_real(pg_col_real(st, i), one);
-        at += (size_t)snprintf(buf + at, cap - at, "%s", one);
-    } else if (k == CANON_TEXT) {
-        buf[at++] = '\'';
-        for (const char *c = v; *c != '\0' && at + 3 < cap; c++) {
-            if (*c == '\'') {
-                buf[at++] = '\'';
-            }
-            buf[at++] = *c;
-        }
-        buf[at++] = '\'';
-        buf[at] = '\0';
-    } else {
-        at += (size_t)snprintf(buf + at, cap - at, "%s", v != NULL ? v : "");
-    }
-    *len = at < cap ? at : cap - 1;
-}
-
+/* An obs_set row's clinical content as one text (q->obs_sql.canon selects
+ * its columns, written from the vital-sign table: src/store/obs_sql.c), the
+ * text as SQLite's quote() writes it, in C (vigil__obs_canon_text: a REAL
+ * through vigil__row_text_real, SQLite's own printf; a text in single
+ * quotes with each quote doubled, no E'' escaping; NULL the word NULL), so
+ * a store copied from SQLite (vigil migrate) verifies here; its
+ * BLAKE2b-128 in hex. */
 vigil_status vigil__pg_row_digest(void *be, const char *entity, int64_t id,
                                   char out[VIGIL__ROW_DIGEST_HEX + 1], vigil_err *err)
 {
@@ -733,7 +574,7 @@ vigil_status vigil__pg_row_digest(void *be, const char *entity, int64_t id,
         return vigil_err_set(err, VIGIL_ERR_ARG, "entity", "no row digest for %s", entity);
     }
     pg_stmt *st = NULL;
-    PREP(SQL_OBS_CANON, &st);
+    PREP(q->obs_sql.canon, &st);
     pg_bind_i64(st, 1, id);
     bool row = false;
     vigil_status s = pg_step(q, st, &row, "observation set content", err);
@@ -746,13 +587,10 @@ vigil_status vigil__pg_row_digest(void *be, const char *entity, int64_t id,
     }
     char text[1024];
     size_t len = 0;
-    text[0] = '\0';
-    for (size_t i = 0; i < CANON_N; i++) {
-        if (i > 0 && len + 1 < sizeof text) {
-            text[len++] = '|';
-            text[len] = '\0';
-        }
-        canon_col(st, (int)i, CANON_COLS[i], text, sizeof text, &len);
+    s = pg_obs_canon_text(st, text, sizeof text, &len, err);
+    if (s != VIGIL_OK) {
+        pg_done(st);
+        return s;
     }
     pg_done(st);
     unsigned char h[VIGIL__ROW_DIGEST_HEX / 2];
@@ -895,7 +733,7 @@ static vigil_status put_score_txn(pgc *q, const vigil_actor *who, int64_t obs_id
                                   const vigil_store_score *score, int64_t *out_id, vigil_err *err)
 {
     pg_stmt *st = NULL;
-    PREP(SQL_OBS_GET, &st);
+    PREP(q->obs_sql.get, &st);
     pg_bind_i64(st, 1, obs_id);
     bool row = false;
     vigil_status s = pg_step(q, st, &row, "read observation set", err);
@@ -908,7 +746,7 @@ static vigil_status put_score_txn(pgc *q, const vigil_actor *who, int64_t obs_id
     }
     int64_t patient_id = pg_col_i64(st, 0);
     vigil_obs obs;
-    vigil__pg_read_obs(st, 1, &obs);
+    pg_obs_read(st, 1, &obs);
     pg_done(st);
     s = vigil__store_check_score(&obs, score, err);
     if (s != VIGIL_OK) {
@@ -1047,10 +885,6 @@ static vigil_status audit_obs_read(pgc *q, const vigil_actor *who, int64_t patie
     return pg_audit(q, &ev, err);
 }
 
-/* the latest first, by the (patient_id, t_ms) index */
-static const char SQL_OBS_RECENT[] =
-    "SELECT o.t_ms, " OBS_COLS " FROM obs_set o WHERE o.patient_id = ?1 AND o.t_ms BETWEEN ?2"
-    " AND ?3 ORDER BY o.t_ms DESC, o.id DESC LIMIT ?4";
 
 static vigil_status recent_txn(pgc *q, const vigil_actor *who, int64_t patient_id, int64_t from_ms,
                                int64_t to_ms, size_t max, vigil_store_vitals *out, size_t *n,
@@ -1058,7 +892,7 @@ static vigil_status recent_txn(pgc *q, const vigil_actor *who, int64_t patient_i
 {
     pg_stmt *st = NULL;
     vigil_status s =
-        prep_patient_range(q, SQL_OBS_RECENT, patient_id, from_ms, to_ms, max, &st, err);
+        prep_patient_range(q, q->obs_sql.recent, patient_id, from_ms, to_ms, max, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }
@@ -1070,7 +904,7 @@ static vigil_status recent_txn(pgc *q, const vigil_actor *who, int64_t patient_i
             break;
         }
         out[k].t_ms = pg_col_i64(st, 0);
-        vigil__pg_read_obs(st, 1, &out[k].obs);
+        pg_obs_read(st, 1, &out[k].obs);
         k++;
     }
     if (s != VIGIL_OK) {
@@ -1099,15 +933,10 @@ vigil_status vigil__pg_obs_recent(void *be, const vigil_actor *who, int64_t pati
     return s;
 }
 
-static const char SQL_OBS_RANGE[] =
-    "SELECT o.id, o.patient_id, coalesce(o.admission_id, 0), o.received_ms, o.t_ms, o.source, "
-    "coalesce(o.source_id, ''), coalesce(o.recorded_by, ''), coalesce(p.nhs_number, ''), "
-    "coalesce(p.mrn, ''), " OBS_COLS ", s.explanation, " PG_SCORE_COLS
-    " FROM obs_set o JOIN patient p ON p.id = o.patient_id"
-    " LEFT JOIN score s ON s.obs_set_id = o.id"
-    " WHERE o.patient_id = ?1 AND o.t_ms BETWEEN ?2 AND ?3 ORDER BY o.t_ms, o.id LIMIT ?4";
-
-#define RANGE_SCORE_COL 21 /* first PG_SCORE_COLS column in SQL_OBS_RANGE */
+/* q->obs_sql.range: 10 columns, the set's, s.explanation, then PG_SCORE_COLS */
+#define RANGE_SET_COL 10
+#define RANGE_EXPLANATION_COL (RANGE_SET_COL + PG_OBS_NCOLS)
+#define RANGE_SCORE_COL (RANGE_EXPLANATION_COL + 1)
 
 static vigil_status read_range_row(pg_stmt *st, vigil_store_obs_row *r, vigil_err *err)
 {
@@ -1124,7 +953,7 @@ static vigil_status read_range_row(pg_stmt *st, vigil_store_obs_row *r, vigil_er
     pg_col_text(st, 7, r->ev.recorded_by, sizeof r->ev.recorded_by);
     pg_col_text(st, 8, r->ev.nhs_number, sizeof r->ev.nhs_number);
     pg_col_text(st, 9, r->ev.mrn, sizeof r->ev.mrn);
-    vigil__pg_read_obs(st, 10, &r->ev.obs);
+    pg_obs_read(st, RANGE_SET_COL, &r->ev.obs);
     const int c = RANGE_SCORE_COL;
     if (pg_col_type(st, c) == PG_NULL) {
         return VIGIL_OK;
@@ -1138,9 +967,9 @@ static vigil_status read_range_row(pg_stmt *st, vigil_store_obs_row *r, vigil_er
     r->ai_prob = pg_col_real(st, c + 17);
     pg_col_text(st, c + 18, r->model_version, sizeof r->model_version);
     r->ai_low_confidence = r->has_ai && pg_col_int(st, c + 19) != 0;
-    const unsigned char *ex = (const unsigned char *)pg_col_cstr(st, 20);
+    const unsigned char *ex = (const unsigned char *)pg_col_cstr(st, RANGE_EXPLANATION_COL);
     if (ex != NULL) {
-        size_t n = (size_t)pg_col_bytes(st, 20);
+        size_t n = (size_t)pg_col_bytes(st, RANGE_EXPLANATION_COL);
         r->explanation_json = malloc(n + 1);
         if (r->explanation_json == NULL) {
             return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory reading scores");
@@ -1157,7 +986,7 @@ static vigil_status range_txn(pgc *q, const vigil_actor *who, int64_t patient_id
     pg_stmt *st = NULL;
     size_t limit = max_rows >= (size_t)INT64_MAX ? max_rows : max_rows + 1; /* +1: truncated? */
     vigil_status s =
-        prep_patient_range(q, SQL_OBS_RANGE, patient_id, from_ms, to_ms, limit, &st, err);
+        prep_patient_range(q, q->obs_sql.range, patient_id, from_ms, to_ms, limit, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }

@@ -252,66 +252,78 @@ static vigil_status page_get(pgc *q, int64_t id, vigil_store_page *out, vigil_er
     return s;
 }
 
-static vigil_status attempt_txn(pgc *q, const vigil_actor *who, int64_t id, int64_t t_ms,
-                                vigil_store_attempt_outcome outcome, int64_t next_ms,
-                                const char *detail, vigil_err *err)
+/* The delivery rule's primitives (vigil__page_io, store_int.h):
+ * page_delivery.c decides, inside this backend's open write transaction. */
+static vigil_status io_get(void *be, int64_t id, vigil_store_page *out, vigil_err *err)
 {
-    vigil_store_page pg;
-    vigil_status s = page_get(q, id, &pg, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
+    return page_get(be, id, out, err);
+}
+
+static vigil_status io_attempt_insert(void *be, int64_t id, int64_t t_ms,
+                                      vigil_store_attempt_outcome outcome, const char *detail,
+                                      vigil_err *err)
+{
+    pgc *q = be;
     pg_stmt *st = NULL;
     PREP(SQL_ATTEMPT_INSERT, &st);
     pg_bind_i64(st, 1, id);
     pg_bind_i64(st, 2, t_ms);
     pg_bind_text(st, 3, vigil__store_attempt_names[outcome]);
     pg_bind_text(st, 4, detail);
-    s = pg_run(q, st, "record attempt", err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    bool was_pending = pg.state == VIGIL_STORE_PAGE_PENDING;
-    if (was_pending) {
-        const char *state = outcome == VIGIL_STORE_ATTEMPT_DELIVERED ? "delivered"
-                            : outcome == VIGIL_STORE_ATTEMPT_FAILED  ? "failed"
-                                                                     : "pending";
-        PREP(SQL_PAGE_AFTER, &st);
-        pg_bind_i64(st, 1, id);
-        pg_bind_i64(st, 2, t_ms);
-        pg_bind_text(st, 3, outcome == VIGIL_STORE_ATTEMPT_DELIVERED ? "" : detail);
-        pg_bind_i64(st, 4, outcome == VIGIL_STORE_ATTEMPT_RETRY ? next_ms : pg.next_ms);
-        pg_bind_text(st, 5, state);
-        s = pg_run(q, st, "page after attempt", err);
-        if (s != VIGIL_OK) {
-            return s;
-        }
-    }
-    vigil__audit_ev ev;
-    vigil__audit_ev_set(&ev, who, "page.attempt", "page", id, pg.patient_id,
-                        "attempt %d to %s via %s: %s%s%s%s", pg.attempts + 1, pg.recipient,
-                        vigil__store_channel_names[pg.channel],
-                        vigil__store_attempt_names[outcome], detail[0] != '\0' ? " (" : "",
-                        detail, detail[0] != '\0' ? ")" : "");
-    s = pg_audit(q, &ev, err);
-    if (s == VIGIL_OK && !was_pending && outcome == VIGIL_STORE_ATTEMPT_DELIVERED &&
-        pg.notice_of == 0 && pg.acked_ms != 0 && pg.state == VIGIL_STORE_PAGE_CANCELLED) {
-        /* the gateway took it while the alert was being acknowledged: it is delivered after
-         * all, and the gateway is told of the acknowledgement like any delivered page */
-        PREP(SQL_PAGE_LATE_DELIVERED, &st);
-        pg_bind_i64(st, 1, id);
-        pg_bind_i64(st, 2, t_ms);
-        s = pg_run(q, st, "page delivered after its acknowledgement", err);
-        if (s == VIGIL_OK) {
-            s = ack_notices(q, who, SQL_ACK_NOTICE_PAGE, id, t_ms, err);
-        }
-    }
-    if (s == VIGIL_OK && !was_pending) {
-        /* kept (the attempt happened), but the caller learns the page had moved on */
-        return VIGIL_OK;
-    }
-    return s;
+    return pg_run(q, st, "record attempt", err);
 }
+
+static vigil_status io_set_after(void *be, int64_t id, int64_t t_ms, vigil_store_page_state state,
+                                 const char *last_error, int64_t next_ms, vigil_err *err)
+{
+    pgc *q = be;
+    pg_stmt *st = NULL;
+    PREP(SQL_PAGE_AFTER, &st);
+    pg_bind_i64(st, 1, id);
+    pg_bind_i64(st, 2, t_ms);
+    pg_bind_text(st, 3, last_error);
+    pg_bind_i64(st, 4, next_ms);
+    pg_bind_text(st, 5, vigil__store_page_state_names[state]);
+    return pg_run(q, st, "page after attempt", err);
+}
+
+static vigil_status io_set_late_delivered(void *be, int64_t id, int64_t t_ms, vigil_err *err)
+{
+    pgc *q = be;
+    pg_stmt *st = NULL;
+    PREP(SQL_PAGE_LATE_DELIVERED, &st);
+    pg_bind_i64(st, 1, id);
+    pg_bind_i64(st, 2, t_ms);
+    return pg_run(q, st, "page delivered after its acknowledgement", err);
+}
+
+static vigil_status io_ack_notice(void *be, const vigil_actor *who, int64_t id, int64_t t_ms,
+                                  vigil_err *err)
+{
+    return ack_notices(be, who, SQL_ACK_NOTICE_PAGE, id, t_ms, err);
+}
+
+static vigil_status io_queue(void *be, const vigil_actor *who, int64_t alert_id,
+                             int64_t patient_id, int64_t t_ms, const vigil_store_page_req *pages,
+                             size_t n, vigil_err *err)
+{
+    return vigil__pg_pages_queue(be, who, alert_id, 0, patient_id, t_ms, pages, n, err);
+}
+
+static vigil_status io_audit(void *be, const vigil__audit_ev *ev, vigil_err *err)
+{
+    return pg_audit(be, ev, err);
+}
+
+static const vigil__page_io page_io = {
+    .get = io_get,
+    .attempt_insert = io_attempt_insert,
+    .set_after = io_set_after,
+    .set_late_delivered = io_set_late_delivered,
+    .ack_notice = io_ack_notice,
+    .queue = io_queue,
+    .audit = io_audit,
+};
 
 vigil_status vigil__pg_page_attempt(void *be, const vigil_actor *who, int64_t page_id,
                                     int64_t t_ms, vigil_store_attempt_outcome outcome,
@@ -322,23 +334,9 @@ vigil_status vigil__pg_page_attempt(void *be, const vigil_actor *who, int64_t pa
     if (s != VIGIL_OK) {
         return s;
     }
-    return pg_end(q, attempt_txn(q, who, page_id, t_ms, outcome, next_ms, detail, err), err);
-}
-
-static vigil_status failed_txn(pgc *q, const vigil_actor *who, int64_t id, int64_t t_ms,
-                               const char *detail, const vigil_store_page_req *fallback,
-                               size_t n, vigil_err *err)
-{
-    vigil_store_page pg;
-    vigil_status s = page_get(q, id, &pg, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    s = attempt_txn(q, who, id, t_ms, VIGIL_STORE_ATTEMPT_FAILED, 0, detail, err);
-    if (s != VIGIL_OK || pg.state != VIGIL_STORE_PAGE_PENDING || n == 0) {
-        return s;
-    }
-    return vigil__pg_pages_queue(q, who, pg.alert_id, 0, pg.patient_id, t_ms, fallback, n, err);
+    return pg_end(
+        q, vigil__page_attempt(&page_io, q, who, page_id, t_ms, outcome, next_ms, detail, err),
+        err);
 }
 
 vigil_status vigil__pg_page_failed(void *be, const vigil_actor *who, int64_t page_id,
@@ -351,7 +349,8 @@ vigil_status vigil__pg_page_failed(void *be, const vigil_actor *who, int64_t pag
     if (s != VIGIL_OK) {
         return s;
     }
-    return pg_end(q, failed_txn(q, who, page_id, t_ms, detail, fallback, n, err), err);
+    return pg_end(
+        q, vigil__page_failed(&page_io, q, who, page_id, t_ms, detail, fallback, n, err), err);
 }
 
 static const char SQL_PAGES_FOR[] =

@@ -14,24 +14,10 @@
 
 #include "pg_int.h"
 
-/* The ward at the time through a join, not a correlated subquery: SQLite
- * then builds an automatic index on bed_stay(admission_id) for the query
- * (measured: 97,080 sets of 3,000 admissions, 7 s of CPU as a subquery, 0.06 s
- * as a join). A set before its admission's first bed stay has ward "". */
-static const char SQL_SET_ROWS[] =
-    "SELECT o.id, o.patient_id, o.admission_id, o.t_ms, o.received_ms, COALESCE(b.ward, ''),\n"
-    "  " PG_OBS_COLS ", s.news2_total, s.ai_prob,\n"
-    /* by patient first: outcome_patient (patient_id, t_ms) is the index there is */
-    "  (SELECT MIN(x.t_ms) FROM outcome x WHERE x.patient_id = o.patient_id\n"
-    "   AND x.admission_id = o.admission_id AND x.t_ms >= o.t_ms),\n"
-    "  a.discharged_ms, p.sex\n"
-    "FROM obs_set o JOIN admission a ON a.id = o.admission_id\n"
-    "JOIN patient p ON p.id = o.patient_id\n"
-    "LEFT JOIN score s ON s.obs_set_id = o.id\n"
-    "LEFT JOIN bed_stay b ON b.admission_id = o.admission_id AND b.from_ms <= o.t_ms\n"
-    "  AND (b.to_ms IS NULL OR b.to_ms > o.t_ms)\n"
-    "WHERE o.t_ms >= ?1 AND o.t_ms < ?2\n"
-    "ORDER BY o.admission_id, o.t_ms, o.id";
+/* The statement is q->obs_sql.set_rows, written from the vital-sign table at
+ * open (src/store/obs_sql.c): id, patient, admission, time, received, ward,
+ * the set's PG_OBS_NCOLS columns from 6, then score, AI, outcome, discharge
+ * and the patient's administrative sex. */
 
 static void read_row(pg_stmt *st, vigil_store_set_row *r)
 {
@@ -42,19 +28,20 @@ static void read_row(pg_stmt *st, vigil_store_set_row *r)
     r->t_ms = pg_col_i64(st, 3);
     r->received_ms = pg_col_i64(st, 4);
     pg_col_text(st, 5, r->ward, sizeof r->ward);
-    vigil__pg_read_obs(st, 6, &r->obs); /* columns 6-15 */
-    r->news2_total = pg_col_type(st, 16) == PG_NULL ? -1 : pg_col_int(st, 16);
-    r->ai_prob = pg_col_real(st, 17);
-    r->outcome_ms = pg_col_type(st, 18) == PG_NULL ? -1 : pg_col_i64(st, 18);
-    r->discharged_ms = pg_col_type(st, 19) == PG_NULL ? -1 : pg_col_i64(st, 19);
-    r->sex = pg_col_sex(st, 20);
+    pg_obs_read(st, 6, &r->obs);
+    const int c = 6 + PG_OBS_NCOLS;
+    r->news2_total = pg_col_type(st, c) == PG_NULL ? -1 : pg_col_int(st, c);
+    r->ai_prob = pg_col_real(st, c + 1);
+    r->outcome_ms = pg_col_type(st, c + 2) == PG_NULL ? -1 : pg_col_i64(st, c + 2);
+    r->discharged_ms = pg_col_type(st, c + 3) == PG_NULL ? -1 : pg_col_i64(st, c + 3);
+    r->sex = pg_col_sex(st, c + 4);
 }
 
 static vigil_status walk(pgc *q, int64_t from_ms, int64_t to_ms, vigil_store_set_row_cb cb,
                          void *ctx, vigil_err *err)
 {
     pg_stmt *st = NULL;
-    vigil_status s = pg_prep(q, SQL_SET_ROWS, &st, err);
+    vigil_status s = pg_prep(q, q->obs_sql.set_rows, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }

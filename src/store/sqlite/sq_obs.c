@@ -35,10 +35,12 @@ static const char SQL_PAT_BY_NHS[] = "SELECT " PAT_COLS " FROM patient WHERE nhs
 static const char SQL_PAT_BY_MRN[] = "SELECT " PAT_COLS " FROM patient WHERE mrn = ?1";
 static const char SQL_PAT_INSERT[] = "INSERT INTO patient (nhs_number, mrn, name, birth_date, "
                                      "created_ms, sex) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-static const char SQL_PAT_FILL[] =
-    "UPDATE patient SET nhs_number = coalesce(nhs_number, ?2), mrn = coalesce(mrn, ?3), "
-    "name = CASE WHEN name = '' THEN ?4 ELSE name END, "
-    "birth_date = CASE WHEN birth_date = '' THEN ?5 ELSE birth_date END, "
+/* patient_match.c decides what is written: a NULL or '' parameter keeps the
+ * stored value. */
+static const char SQL_PAT_UPDATE[] =
+    "UPDATE patient SET nhs_number = coalesce(?2, nhs_number), mrn = coalesce(?3, mrn), "
+    "name = CASE WHEN ?4 = '' THEN name ELSE ?4 END, "
+    "birth_date = CASE WHEN ?5 = '' THEN birth_date ELSE ?5 END, "
     "sex = CASE WHEN ?6 = '' THEN sex ELSE ?6 END WHERE id = ?1";
 
 /* Look a patient up by id (key NULL) or by text key; *found says whether. */
@@ -67,27 +69,6 @@ static vigil_status read_patient(sq *q, const char *sql, const char *key, int64_
     return VIGIL_OK;
 }
 
-static bool differs(const char *stored, const char *given)
-{
-    return given[0] != '\0' && stored[0] != '\0' && strcmp(stored, given) != 0;
-}
-
-static bool fills(const char *stored, const char *given)
-{
-    return given[0] != '\0' && stored[0] == '\0';
-}
-
-/* REQ STORE-SEX-LATEST: administrative sex may change, so a stated female,
- * male or other replaces the stored value; "unknown" only fills an empty
- * one (a feed that does not know must not erase what another stated). */
-static bool sex_changes(vigil_admin_sex stored, vigil_admin_sex given)
-{
-    if (given == VIGIL_ADMIN_SEX_NONE || given == stored || (unsigned)given >= VIGIL_ADMIN_SEX_COUNT) {
-        return false;
-    }
-    return given != VIGIL_ADMIN_SEX_UNKNOWN || stored == VIGIL_ADMIN_SEX_NONE;
-}
-
 /* read_patient by NHS number or hospital number through the connection's
  * patient cache (sq_patcache.c): for the write path only, inside a write
  * transaction, where the cache is known to match the table. */
@@ -106,84 +87,59 @@ static vigil_status lookup_patient(sq *q, uint8_t kind, const char *key, bool *f
     return s;
 }
 
-/*
- * Find or create the patient with these identifiers inside the current
- * transaction (want: nhs/mrn/name/birth_date; "" for unknown).
- */
-static vigil_status resolve_patient(sq *q, const vigil_actor *who, const vigil_patient *want,
-                                    int64_t *out_id, vigil_err *err)
+/* The wrong-patient rule's primitives (vigil__patient_io, store_int.h):
+ * patient_match.c decides, inside this backend's open write transaction. */
+static vigil_status pat_by_key(void *be, vigil__patient_key by, const char *key, bool *found,
+                               vigil_patient *out, vigil_err *err)
 {
-    vigil_patient by_nhs, by_mrn;
-    bool f_nhs = false, f_mrn = false;
-    vigil_status s = VIGIL_OK;
-    if (want->nhs_number[0] != '\0') {
-        s = lookup_patient(q, SQ_PAT_BY_NHS, want->nhs_number, &f_nhs, &by_nhs, err);
-    }
-    if (s == VIGIL_OK && want->mrn[0] != '\0') {
-        s = lookup_patient(q, SQ_PAT_BY_MRN, want->mrn, &f_mrn, &by_mrn, err);
-    }
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    if (f_nhs && f_mrn && by_nhs.id != by_mrn.id) {
-        /* no patient ids in the text: it reaches API users (issue 12 finding 12) */
-        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "patient",
-                             "the NHS number and the hospital number belong to two different "
-                             "patients");
-    }
-    vigil__audit_ev ev;
-    if (f_nhs || f_mrn) {
-        const vigil_patient *p = f_nhs ? &by_nhs : &by_mrn;
-        if (differs(p->nhs_number, want->nhs_number) || differs(p->mrn, want->mrn)) {
-            return vigil_err_set(err, VIGIL_ERR_CONFLICT, "patient",
-                                 "the patient is stored with a different %s",
-                                 differs(p->mrn, want->mrn) ? "hospital number" : "NHS number");
-        }
-        *out_id = p->id;
-        bool fill_ids = fills(p->nhs_number, want->nhs_number) || fills(p->mrn, want->mrn);
-        bool sex = sex_changes(p->sex, want->sex);
-        if (!fill_ids && !fills(p->name, want->name) && !fills(p->birth_date, want->birth_date) &&
-            !sex) {
-            return VIGIL_OK;
-        }
-        sqlite3_stmt *st = NULL;
-        PREP(SQL_PAT_FILL, &st);
-        sq_bind_i64(st, 1, p->id);
-        sq_bind_text_opt(st, 2, want->nhs_number);
-        sq_bind_text_opt(st, 3, want->mrn);
-        sq_bind_text(st, 4, want->name);
-        sq_bind_text(st, 5, want->birth_date);
-        sq_bind_text(st, 6, sex ? vigil_admin_sex_name(want->sex) : "");
-        s = sq_run(q, st, "update patient", err);
-        if (s != VIGIL_OK) {
-            return s;
-        }
-        vigil__audit_ev_set(
-            &ev, who, "patient.update", "patient", p->id, p->id, "filled in:%s%s%s%s%s",
-            fills(p->nhs_number, want->nhs_number) ? " nhs_number" : "",
-            fills(p->mrn, want->mrn) ? " mrn" : "", fills(p->name, want->name) ? " name" : "",
-            fills(p->birth_date, want->birth_date) ? " birth_date" : "", sex ? " sex" : "");
-        return sq_audit(q, &ev, err);
-    }
+    return lookup_patient(be, by == VIGIL__PATIENT_BY_NHS ? SQ_PAT_BY_NHS : SQ_PAT_BY_MRN, key, found,
+                          out, err);
+}
+
+static vigil_status pat_update(void *be, int64_t id, const vigil_patient *set, vigil_err *err)
+{
+    sq *q = be;
+    sqlite3_stmt *st = NULL;
+    PREP(SQL_PAT_UPDATE, &st);
+    sq_bind_i64(st, 1, id);
+    sq_bind_text_opt(st, 2, set->nhs_number);
+    sq_bind_text_opt(st, 3, set->mrn);
+    sq_bind_text(st, 4, set->name);
+    sq_bind_text(st, 5, set->birth_date);
+    sq_bind_text(st, 6, vigil_admin_sex_name(set->sex));
+    return sq_run(q, st, "update patient", err);
+}
+
+static vigil_status pat_insert(void *be, const vigil_patient *p, int64_t created_ms,
+                               int64_t *out_id, vigil_err *err)
+{
+    sq *q = be;
     sqlite3_stmt *st = NULL;
     PREP(SQL_PAT_INSERT, &st);
-    sq_bind_text_opt(st, 1, want->nhs_number);
-    sq_bind_text_opt(st, 2, want->mrn);
-    sq_bind_text(st, 3, want->name);
-    sq_bind_text(st, 4, want->birth_date);
-    sq_bind_i64(st, 5, vigil__store_now_ms());
-    sq_bind_text(st, 6, vigil_admin_sex_name(want->sex));
-    s = sq_run(q, st, "insert patient", err);
-    if (s != VIGIL_OK) {
-        return s;
+    sq_bind_text_opt(st, 1, p->nhs_number);
+    sq_bind_text_opt(st, 2, p->mrn);
+    sq_bind_text(st, 3, p->name);
+    sq_bind_text(st, 4, p->birth_date);
+    sq_bind_i64(st, 5, created_ms);
+    sq_bind_text(st, 6, vigil_admin_sex_name(p->sex));
+    vigil_status s = sq_run(q, st, "insert patient", err);
+    if (s == VIGIL_OK) {
+        *out_id = sqlite3_last_insert_rowid(q->db);
     }
-    *out_id = sqlite3_last_insert_rowid(q->db);
-    vigil__audit_ev_set(&ev, who, "patient.create", "patient", *out_id, *out_id, "by %s%s%s",
-                        want->nhs_number[0] != '\0' ? "nhs_number" : "",
-                        want->nhs_number[0] != '\0' && want->mrn[0] != '\0' ? " and " : "",
-                        want->mrn[0] != '\0' ? "mrn" : "");
-    return sq_audit(q, &ev, err);
+    return s;
 }
+
+static vigil_status pat_audit(void *be, const vigil__audit_ev *ev, vigil_err *err)
+{
+    return sq_audit(be, ev, err);
+}
+
+static const vigil__patient_io patient_io = {
+    .by_key = pat_by_key,
+    .update = pat_update,
+    .insert = pat_insert,
+    .audit = pat_audit,
+};
 
 vigil_status vigil__sq_patient_ensure(void *be, const vigil_actor *who, const vigil_patient *p,
                                       int64_t *out_id, vigil_err *err)
@@ -194,7 +150,7 @@ vigil_status vigil__sq_patient_ensure(void *be, const vigil_actor *who, const vi
     if (s != VIGIL_OK) {
         return s;
     }
-    s = resolve_patient(q, who, p, &id, err);
+    s = vigil__patient_match(&patient_io, q, who, p, &id, err);
     s = sq_end(q, s, err);
     if (s == VIGIL_OK) {
         *out_id = id;
@@ -289,12 +245,9 @@ static vigil_status close_stay(sq *q, int64_t admission_id, int64_t t_ms, vigil_
     if (row) {
         sq_done(st);
     }
-    if (t_ms < since) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "t_ms",
-                             "the event time is %lld s before the patient's current bed stay "
-                             "began (the last admission or transfer): nothing changed; send it "
-                             "with its true time, or the events in order",
-                             (long long)((since - t_ms + 999) / 1000));
+    s = vigil__stay_check_order(since, t_ms, err); /* patient_match.c */
+    if (s != VIGIL_OK) {
+        return s;
     }
     PREP(SQL_STAY_CLOSE, &st);
     sq_bind_i64(st, 1, admission_id);
@@ -525,10 +478,7 @@ static vigil_status find_resent(sq *q, const vigil_obs_event *ev, bool *found, v
     o->score_id = sq_col_i64(st, 5);
     sq_obs_read(st, 6, &stored);
     sq_done(st);
-    bool same = t_ms == ev->t_ms && sq_obs_same(&stored, &ev->obs) &&
-                !differs(nhs, ev->nhs_number) && !differs(mrn, ev->mrn) &&
-                (ev->nhs_number[0] == '\0' || nhs[0] != '\0') &&
-                (ev->mrn[0] == '\0' || mrn[0] != '\0');
+    bool same = vigil__resend_is_same(ev, t_ms, &stored, nhs, mrn); /* patient_match.c */
     if (!same) {
         int64_t id = o->obs_id;
         o->obs_id = o->patient_id = o->score_id = 0;
@@ -552,7 +502,7 @@ static vigil_status put_one(sq *q, const vigil_actor *who, const vigil_store_obs
     memcpy(want.nhs_number, ev->nhs_number, sizeof want.nhs_number);
     memcpy(want.mrn, ev->mrn, sizeof want.mrn);
     want.sex = ev->sex;
-    s = resolve_patient(q, who, &want, &o->patient_id, err);
+    s = vigil__patient_match(&patient_io, q, who, &want, &o->patient_id, err);
     if (s != VIGIL_OK) {
         return s;
     }

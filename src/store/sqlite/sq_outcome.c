@@ -22,81 +22,74 @@ static const char SQL_OUT_LIST[] =
     "SELECT id, patient_id, admission_id, kind, t_ms, recorded_ms, source, recorded_by, note "
     "FROM outcome WHERE patient_id = ?1 ORDER BY t_ms, id LIMIT ?2";
 
-/* The admission the outcome belongs to (the patient's latest when *adm is
- * 0) and its start. */
-static vigil_status find_admission(sq *q, int64_t patient_id, int64_t *adm, int64_t *admitted_ms,
-                                   vigil_err *err)
+/* The outcome rule's primitives (vigil__outcome_io, store_int.h):
+ * outcome.c decides, inside this backend's open write transaction. */
+static vigil_status io_admission(void *be, int64_t patient_id, int64_t adm, bool *found,
+                                 int64_t *out_adm, int64_t *admitted_ms, vigil_err *err)
 {
+    sq *q = be;
     sqlite3_stmt *st = NULL;
-    vigil_status s = sq_prep(q, *adm != 0 ? SQL_OUT_ADM_OF : SQL_OUT_LATEST_ADM, &st, err);
+    vigil_status s = sq_prep(q, adm != 0 ? SQL_OUT_ADM_OF : SQL_OUT_LATEST_ADM, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }
-    if (*adm != 0) {
-        sq_bind_i64(st, 1, *adm);
+    if (adm != 0) {
+        sq_bind_i64(st, 1, adm);
         sq_bind_i64(st, 2, patient_id);
     } else {
         sq_bind_i64(st, 1, patient_id);
     }
-    bool row = false;
-    s = sq_step(q, st, &row, "find admission", err);
-    if (s != VIGIL_OK) {
+    s = sq_step(q, st, found, "find admission", err);
+    if (s != VIGIL_OK || !*found) {
         return s;
     }
-    if (!row) {
-        return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "admission_id",
-                             *adm != 0 ? "no admission %lld of patient %lld"
-                                       : "patient %lld has no admission",
-                             (long long)(*adm != 0 ? *adm : patient_id), (long long)patient_id);
-    }
-    if (*adm != 0) {
+    if (adm != 0) {
+        *out_adm = adm;
         *admitted_ms = sq_col_i64(st, 0);
     } else {
-        *adm = sq_col_i64(st, 0);
+        *out_adm = sq_col_i64(st, 0);
         *admitted_ms = sq_col_i64(st, 1);
     }
     sq_done(st);
     return VIGIL_OK;
 }
 
-static vigil_status record_txn(sq *q, const vigil_actor *who, int64_t patient_id, int64_t adm,
-                               vigil_store_outcome_kind kind, int64_t t_ms, int64_t recorded_ms,
-                               const char *source, const char *note, int64_t *out_id,
-                               vigil_err *err)
+static vigil_status io_insert(void *be, const vigil_actor *who, int64_t patient_id, int64_t adm,
+                              vigil_store_outcome_kind kind, int64_t t_ms, int64_t recorded_ms,
+                              const char *source, const char *note, int64_t *out_id,
+                              vigil_err *err)
 {
-    int64_t admitted_ms = 0;
-    vigil_status s = find_admission(q, patient_id, &adm, &admitted_ms, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    if (t_ms < admitted_ms) {
-        return vigil_err_set(err, VIGIL_ERR_ARG, "t_ms",
-                             "the outcome is dated before admission %lld began", (long long)adm);
-    }
+    sq *q = be;
     sqlite3_stmt *st = NULL;
-    s = sq_prep(q, SQL_OUT_INSERT, &st, err);
+    vigil_status s = sq_prep(q, SQL_OUT_INSERT, &st, err);
     if (s != VIGIL_OK) {
         return s;
     }
-    const char *name = vigil_store_outcome_kind_name(kind);
     sq_bind_i64(st, 1, patient_id);
     sq_bind_i64(st, 2, adm);
-    sq_bind_text(st, 3, name);
+    sq_bind_text(st, 3, vigil_store_outcome_kind_name(kind));
     sq_bind_i64(st, 4, t_ms);
     sq_bind_i64(st, 5, recorded_ms);
     sq_bind_text(st, 6, source);
     sq_bind_text(st, 7, who->user);
     sq_bind_text(st, 8, note);
     s = sq_run(q, st, "record outcome (one per admission, kind and time)", err);
-    if (s != VIGIL_OK) {
-        return s;
+    if (s == VIGIL_OK) {
+        *out_id = sqlite3_last_insert_rowid(q->db);
     }
-    *out_id = sqlite3_last_insert_rowid(q->db);
-    vigil__audit_ev ev;
-    vigil__audit_ev_set(&ev, who, "outcome.record", "outcome", *out_id, patient_id,
-                        "%s of admission %lld from %s", name, (long long)adm, source);
-    return sq_audit(q, &ev, err);
+    return s;
 }
+
+static vigil_status io_audit(void *be, const vigil__audit_ev *ev, vigil_err *err)
+{
+    return sq_audit(be, ev, err);
+}
+
+static const vigil__outcome_io outcome_io = {
+    .admission = io_admission,
+    .insert = io_insert,
+    .audit = io_audit,
+};
 
 vigil_status vigil__sq_outcome_record(void *be, const vigil_actor *who, int64_t patient_id,
                                       int64_t admission_id, vigil_store_outcome_kind kind,
@@ -108,8 +101,8 @@ vigil_status vigil__sq_outcome_record(void *be, const vigil_actor *who, int64_t 
     vigil_status s = sq_begin(q, err);
     if (s == VIGIL_OK) {
         s = sq_end(q,
-                   record_txn(q, who, patient_id, admission_id, kind, t_ms, recorded_ms, source,
-                              note, &id, err),
+                   vigil__outcome_record(&outcome_io, q, who, patient_id, admission_id, kind,
+                                         t_ms, recorded_ms, source, note, &id, err),
                    err);
     }
     if (s == VIGIL_OK) {

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../obs_sql.h"
 #include "../store_int.h"
 
 #define SQ_CACHE_SLOTS 256 /* power of two, > number of distinct statements */
@@ -31,24 +32,15 @@ typedef struct sq_patcache sq_patcache;
 
 /*
  * The statements that name obs_set's vital-sign columns, written once per
- * connection (at open) from the vital-sign table, vigil/vitals.h, by
- * sq_obs_sql.c: adding a parameter adds its column here with no edit.
- * Their addresses are their statement-cache keys (stable for the
- * connection's life). A set's columns are always read and bound as
+ * connection (at open) from the vital-sign table by src/store/obs_sql.c
+ * (sq_obs_sql.c gives SQLite's dialect): adding a parameter adds its column
+ * here with no edit. Their addresses are their statement-cache keys (stable
+ * for the connection's life). A set's columns are always read and bound as
  * SQ_OBS_NCOLS in a row: one per table row in table order, then
  * spo2_scale, age_y, pregnant (sq_obs_read, sq_obs_bind).
  */
-#define SQ_OBS_NCOLS (VIGIL_NEWS2_PARAM_COUNT + 3)
-#define SQ_OBS_SQL_MAX 2048
-typedef struct sq_obs_sql {
-    char by_source[SQ_OBS_SQL_MAX]; /* a stored set by (source, source_id, sender) */
-    char insert[SQ_OBS_SQL_MAX];    /* a new set */
-    char get[SQ_OBS_SQL_MAX];       /* a set's patient and content by id */
-    char canon[SQ_OBS_SQL_MAX];     /* a set's content as one text: the audit row digest */
-    char recent[SQ_OBS_SQL_MAX];    /* a patient's latest sets */
-    char range[SQ_OBS_SQL_MAX];     /* a patient's sets with their scores */
-    char set_rows[SQ_OBS_SQL_MAX];  /* the monitoring rows (sq_set_rows.c) */
-} sq_obs_sql;
+#define SQ_OBS_NCOLS VIGIL__OBS_NCOLS
+typedef vigil__obs_sql sq_obs_sql;
 
 typedef struct sq {
     sqlite3 *db;
@@ -354,11 +346,8 @@ vigil_status vigil__sq_audit_read(void *be, const vigil_actor *who, int64_t from
 
 /* Reading a score row (columns from SQ_SCORE_COLS at offset c) into news2
  * and AI fields. */
-#define SQ_SCORE_COLS                                                                              \
-    "s.id, s.scored_ms, s.news2_total, s.sub_rr, s.sub_spo2, s.sub_o2, s.sub_sbp, s.sub_hr, "      \
-    "s.sub_acvpu, s.sub_temp, s.complete, s.risk, s.monitoring, s.response, s.flags, "             \
-    "s.spo2_scale, s.ai_risk, s.ai_prob, s.model_version, coalesce(s.ai_low_confidence, 0)"
-#define SQ_SCORE_NCOLS 20
+#define SQ_SCORE_COLS VIGIL__SCORE_COLS
+#define SQ_SCORE_NCOLS VIGIL__SCORE_NCOLS
 void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out);
 
 /* sq_set_rows.c: the ward of a patient's open bed stay, unaudited
@@ -366,9 +355,9 @@ void vigil__sq_read_news2(sqlite3_stmt *st, int c, vigil_news2 *out);
 vigil_status vigil__sq_patient_ward(void *be, int64_t patient_id,
                                     char out_ward[VIGIL_STORE_NAME_MAX + 1], vigil_err *err);
 
-/* sq_obs_sql.c: write q's obs_sql from the vital-sign table (at open).
- * VIGIL_ERR_INTERNAL when a statement does not fit (a table far larger
- * than today's). */
+/* sq_obs_sql.c: write q's obs_sql from the vital-sign table (at open) in
+ * SQLite's dialect (src/store/obs_sql.c). VIGIL_ERR_INTERNAL when a
+ * statement does not fit (a table far larger than today's). */
 vigil_status sq_obs_sql_build(sq_obs_sql *out, vigil_err *err);
 
 /* Read the SQ_OBS_NCOLS set columns starting at column c into obs. */
@@ -377,8 +366,6 @@ void sq_obs_read(sqlite3_stmt *st, int c, vigil_obs *obs);
 /* Bind obs to the SQ_OBS_NCOLS parameters starting at ?i. */
 void sq_obs_bind(sqlite3_stmt *st, int i, const vigil_obs *obs);
 
-/* True when a and b hold the same set content (unmeasured equals unmeasured). */
-bool sq_obs_same(const vigil_obs *a, const vigil_obs *b);
 
 /* sq_user.c: a secret stored once (vigil_store_secret_ensure). */
 vigil_status vigil__sq_secret_ensure(void *be, const char *name, const uint8_t *candidate,
