@@ -66,10 +66,17 @@ with Server() as s:
     C.check(n401 >= 4, "the flood's sign-ins ran: %d answered 401 in %.1f s"
             % (n401, time.monotonic() - t0))
     C.check(set(answers) <= {401, 503}, "each wrong sign-in got 401 or 503 (%s)" % sorted(set(answers)))
-    C.check(peak - before <= 8 * MIB,
-            "RSS during %d wrong sign-ins stayed within 8 MiB of its level before them "
+    what = ("RSS during %d wrong sign-ins stayed within 8 MiB of its level before them "
             "(before %.1f MiB, peak %.1f MiB over %d samples)"
             % (n401, before / MIB, peak / MIB, samples))
+    if "ASAN_OPTIONS" in os.environ:
+        # AddressSanitizer keeps freed memory in quarantine (256 MiB by default): under it the
+        # RSS measures the sanitizer, not vigil (CI's check-asan: +31 MiB over 7 sign-ins);
+        # the reserved memory itself is checked there by page faults
+        # (store.a_thread_with_reserved_memory_checks_without_new_pages)
+        print("not checked under AddressSanitizer: " + what)
+    else:
+        C.check(peak - before <= 8 * MIB, what)
     C.check(s.login(ADMIN, pw=ADMIN_PW) is not None,
             "after the flood the right password still signs in")
     C.check(s.stop() == 0, "SIGTERM: exit 0")
