@@ -7,11 +7,11 @@
  *
  *   B=build; cc -O2 -Iinclude bench/session_check.c $B/libvigil_store.a \
  *     $B/libvigil_store_sqlite.a $B/libvigil_store_pg.a $B/libvigil_store.a \
- *     $B/libvigil_core.a $B/libvigil_util.a -lsqlite3 -lsodium -lpq -lcrypto -ljansson -lm \
- *     -o /tmp/session_check
- *   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
- *     --toggle-collect=vigil_store_session_get /tmp/session_check /tmp/sc 10000
- *   callgrind_annotate /tmp/cg.out | head   (instructions / 10000 = per check)
+ *     $B/libvigil_core.a $B/libvigil_util.a -lsqlite3 -lsodium -largon2 -lpq -lcrypto \
+ *     -ljansson -lm -o $B/session_check
+ *   valgrind --tool=callgrind --callgrind-out-file=$B/cg.out \
+ *     --toggle-collect=vigil_store_session_get $B/session_check "$(mktemp -d)" 10000
+ *   callgrind_annotate $B/cg.out | head   (instructions / 10000 = per check)
  *
  * Not a test; not part of make bench.
  */
