@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pg_int.h"
 
@@ -25,6 +26,10 @@
 #define OID_INT8 20
 #define OID_TEXT 25
 #define OID_FLOAT8 701
+
+/* How long a commit whose answer was lost with the connection waits for the
+ * server to answer again, to learn whether it committed (commit_outcome). */
+#define PG_COMMIT_RESOLVE_MS 15000
 
 /* The advisory lock that serialises migrations of one database ("VIGL"). */
 #define PG_MIGRATE_LOCK "1447642956"
@@ -603,6 +608,83 @@ vigil_status pg_begin_read(pgc *q, vigil_err *err)
 
 static vigil_status write_head(pgc *q, vigil_err *err);
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether the audit record (seq, hash) is stored: *found. */
+static vigil_status audit_record_stored(pgc *q, int64_t seq, const uint8_t *hash, bool *found,
+                                        vigil_err *err)
+{
+    char seq_text[24];
+    snprintf(seq_text, sizeof seq_text, "%lld", (long long)seq);
+    const char *vals[2] = {seq_text, (const char *)hash};
+    const int lens[2] = {0, VIGIL_AUDIT_HASH_LEN};
+    const int fmts[2] = {0, 1};
+    PGresult *r = PQexecParams(q->conn, "SELECT count(*) FROM audit WHERE seq = $1 AND hash = $2",
+                               2, NULL, vals, lens, fmts, 0);
+    vigil_status s = VIGIL_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        s = pg_fail(q, r, "look for the last commit's audit record", err);
+    } else {
+        *found = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+    }
+    PQclear(r);
+    return s;
+}
+
+/*
+ * The connection was lost while COMMIT was on its way (PostgreSQL crashed
+ * or restarted, a failover, the network): the server may have committed
+ * and its answer been lost. Saying "not stored" for a set that was stored
+ * tells the sender something false (an HL7 sender answered AR need not send
+ * it again), so the outcome is looked up, not guessed: a transaction that
+ * appended audit records committed exactly when its last record (its seq
+ * and hash: unique to this transaction's chain position and contents) is in
+ * the audit table. Asked as soon as the server answers again, for up to
+ * PG_COMMIT_RESOLVE_MS; the caller waits meanwhile (nothing else can be
+ * stored on this connection while the server is down anyway). Without an
+ * audit record to look for, or when the server stays away, the error says
+ * the outcome is unknown.
+ */
+static vigil_status commit_outcome(pgc *q, const vigil__audit_chain *last, vigil_err *err)
+{
+    if (!last->valid || last->seq <= 0) {
+        return vigil_err_set(err, VIGIL_ERR_IO, "postgresql",
+                             "commit: the connection was lost during COMMIT and the transaction "
+                             "wrote no audit record to look for: whether it committed is unknown");
+    }
+    int64_t deadline = mono_ms() + PG_COMMIT_RESOLVE_MS;
+    vigil_err e = {0};
+    for (;;) {
+        bool found = false;
+        if (pg_reconnect(q, &e) == VIGIL_OK &&
+            audit_record_stored(q, last->seq, last->hash, &found, &e) == VIGIL_OK) {
+            if (found) {
+                if (err != NULL) {
+                    memset(err, 0, sizeof *err);
+                }
+                return VIGIL_OK;
+            }
+            return vigil_err_set(err, VIGIL_ERR_IO, "postgresql",
+                                 "commit: the connection was lost during COMMIT and the "
+                                 "transaction did not commit");
+        }
+        if (mono_ms() >= deadline) {
+            break;
+        }
+        struct timespec pause = {0, 100 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    return vigil_err_set(err, VIGIL_ERR_IO, "postgresql",
+                         "commit: the connection was lost during COMMIT and PostgreSQL did not "
+                         "answer again within %d s: whether it committed is unknown (%.120s)",
+                         PG_COMMIT_RESOLVE_MS / 1000, e.msg);
+}
+
 static vigil_status op_end(pgc *q, vigil_status s, vigil_err *err)
 {
     if (!q->in_tx) {
@@ -642,8 +724,12 @@ vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err)
     if (s == VIGIL_OK && q->in_tx) {
         /* REQ STORE-DURABLE-ACK: synchronous_commit = on: COMMIT returns
          * after the commit record is flushed */
+        vigil__audit_chain last = q->head;
         s = command(q, "COMMIT", "commit", err);
         q->in_tx = false;
+        if (s != VIGIL_OK && PQstatus(q->conn) != CONNECTION_OK) {
+            s = commit_outcome(q, &last, err);
+        }
         if (s == VIGIL_OK && no_sync) {
             q->unsynced = true;
         } else if (s == VIGIL_OK) {
