@@ -454,11 +454,17 @@ def main():
                     help="run the hostile clients' process at this nice value (19: they take "
                     "the CPU only when vigil and the honest clients leave it, as an attacker on "
                     "another host would; what each still sent is reported)")
+    ap.add_argument("--only", default="",
+                    help="comma-separated hostile clients to run (f1,f2,f3,f6,f7,f8,f9; default "
+                    "all): to find which one costs the honest sender its latency")
+    ap.add_argument("--serve-args", default="",
+                    help="more `vigil serve` options, space-separated (e.g. "
+                    "\"--mllp-ack-backlog 64\"): the soak at other limits than the defaults")
     o = ap.parse_args()
     secs = o.minutes * 60.0
     nhs = nhs_numbers(WARDS * BEDS)
     tmp = tempfile.TemporaryDirectory(prefix="vigil-soak-")
-    with Server([]) as s:
+    with Server(o.serve_args.split()) as s:
         pid = s.proc.pid
         t = time.perf_counter()
         setup(s, nhs)
@@ -475,7 +481,8 @@ def main():
                  ctx.Process(target=web_users, args=(s.http_port, tokens, secs, paths["web"])),
                  ctx.Process(target=hostile_both, args=(s.mllp_port, s.http_port,
                                                         0 if o.no_hostile else secs,
-                                                        paths["hostile"], o.hostile_nice))]
+                                                        paths["hostile"], o.hostile_nice,
+                                                        o.only))]
         t0 = time.time()
         for p in procs:
             p.start()
@@ -557,16 +564,21 @@ def main():
         print("lost (first 10): %s" % lost[:10])
 
 
-def hostile_both(mllp_port, http_port, secs, out_path, nice=0):
-    """The hostile clients: MLLP ones on mllp_port, HTTP ones on http_port."""
+def hostile_both(mllp_port, http_port, secs, out_path, nice=0, only=""):
+    """The hostile clients: MLLP ones on mllp_port, HTTP ones on http_port (only: the
+    comma-separated names of those to run, all when empty)."""
     if nice:
         os.nice(nice)
     until = time.time() + secs
     st = {}
+    pick = set(x.strip() for x in only.split(",") if x.strip())
+
+    def chosen(f):
+        return not pick or f.__name__.split("_")[0] in pick
     th = [threading.Thread(target=f, args=(mllp_port, until, st), daemon=True)
-          for f in (f1_reps, f2_pipeline, f3_hoard)]
+          for f in (f1_reps, f2_pipeline, f3_hoard) if chosen(f)]
     th += [threading.Thread(target=f, args=(http_port, until, st), daemon=True)
-           for f in (f6_throttle, f7_sessions, f8_bad_signins, f9_slowloris)]
+           for f in (f6_throttle, f7_sessions, f8_bad_signins, f9_slowloris) if chosen(f)]
     [t.start() for t in th]
     for t in th:
         t.join(max(1.0, until - time.time() + 60))

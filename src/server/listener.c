@@ -434,6 +434,11 @@ static void on_readable(lst *L, size_t i)
                 on_framing_error(L, i, f.error);
             }
         }
+        /* one chunk, then back to epoll (level-triggered: this connection is
+         * reported again while it has bytes), so every ready connection is
+         * read in turn: a peer pipelining flat out (finding 2) cannot have a
+         * megabyte decoded and queued ahead of another sender's message */
+        break;
     }
     if (c->used && c->closing) {
         flush_out(L, i);

@@ -475,6 +475,10 @@ static void ack_is_not_sent_before_its_commit(void **state)
     vigil_store_obs_list_fini(&l);
 }
 
+/* REQ SERVER-MLLP-FAIR: a round takes at most 32 messages of one connection
+ * (queue.c SRV_ROUND_PER_CONN): 40 queued from one sender during a commit
+ * go in two group commits, and a message another connection sent after all
+ * 40 goes in the first, not behind the 40. */
 static void messages_queued_during_a_commit_are_committed_together(void **state)
 {
     fx *x = *state;
@@ -485,7 +489,7 @@ static void messages_queued_during_a_commit_are_committed_together(void **state)
     gate g = {0};
     srv_job job;
     close_store_thread(x, &g, &job);
-    enum { N = 40 };
+    enum { N = 40, SHARE = 32 };
     char m[2048], ctrl[16], t[32];
     for (int i = 0; i < N; i++) {
         snprintf(ctrl, sizeof ctrl, "G%d", i);
@@ -496,19 +500,50 @@ static void messages_queued_during_a_commit_are_committed_together(void **state)
     while (queued(x->srv) < N) {
         usleep(1000);
     }
+    /* a second sender's message, queued after all of the first one's */
+    int first_fd = x->fd;
+    x->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)vigil_server_mllp_port(x->srv));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(x->fd, (struct sockaddr *)&a, sizeof a), 0);
+    oru(m, sizeof m, "OTHER", "20250114090000+0000", 99);
+    send_msg(x, m);
+    while (queued(x->srv) < N + 1) {
+        usleep(1000);
+    }
     open_store_thread(&g, &job);
     char code[3];
+    assert_string_equal(read_ack(x, 20000, code), "AA");
+    close(x->fd);
+    x->fd = first_fd;
     for (int i = 0; i < N; i++) {
         assert_string_equal(read_ack(x, 20000, code), "AA");
     }
     vigil_server_stats after;
     vigil_server_stats_get(x->srv, &after);
-    assert_int_equal(after.commits - before.commits, 1);
-    assert_int_equal(after.max_group, N);
-    assert_int_equal(after.committed_sets - before.committed_sets, N);
+    assert_int_equal(after.commits - before.commits, 2);
+    assert_int_equal(after.max_group, SHARE + 1);
+    assert_int_equal(after.committed_sets - before.committed_sets, N + 1);
     vigil_store_obs_list l;
     stored(x, &l);
-    assert_int_equal(l.n, N);
+    assert_int_equal(l.n, N + 1);
+    int64_t other_id = 0, first_kept_id = 0, last_taken_id = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const char *id = l.rows[i].ev.source_id;
+        if (strcmp(id, "OTHER") == 0) {
+            other_id = l.rows[i].obs_id;
+        } else if (strcmp(id, "G32") == 0) {
+            first_kept_id = l.rows[i].obs_id;
+        } else if (strcmp(id, "G31") == 0) {
+            last_taken_id = l.rows[i].obs_id;
+        }
+    }
+    /* stored in the first round, after the first sender's share and before the rest */
+    assert_true(other_id > last_taken_id);
+    assert_true(other_id < first_kept_id);
     vigil_store_obs_list_fini(&l);
 }
 
