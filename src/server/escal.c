@@ -234,10 +234,18 @@ vigil_status vigil__srv_esc_update(vigil_server *srv, srv_patient *p, int64_t no
         stored_alert sa = {0, 0, 0, 0};
         vigil_err e = {0};
         s = store_action(srv, p, &res, &res.actions[i], now_ms, &supersedes, &sa, &e);
-        if (s != VIGIL_OK) {
+        if (s == VIGIL_ERR_CONFLICT) {
+            /* another node opened this patient's episode first (episode.c):
+             * tried again once this node has read the state again (nodes.c) */
+            srv->esc_resync = true;
+            vigil__srv_log(srv, "escalation.conflict", "escalation %s not stored: %s",
+                           vigil_escalation_action_name(res.actions[i].kind), e.msg);
+        } else if (s != VIGIL_OK) {
             atomic_fetch_add(&srv->stats.store_failures, 1);
             vigil__srv_log(srv, "store.error", "escalation %s not stored: %s",
                            vigil_escalation_action_name(res.actions[i].kind), vigil_status_str(s));
+        }
+        if (s != VIGIL_OK) {
             if (n_done == 0) {
                 return s; /* nothing stored: the timer tries the step again */
             }

@@ -203,9 +203,13 @@ void vigil__srv_nodes_follow(vigil_server *srv)
          * escalation tables change far less often than the sets) */
         why = "change feed";
     }
+    if (why == NULL && srv->esc_resync) {
+        why = "an episode was already open in the store";
+    }
     if (why == NULL) {
         return;
     }
+    srv->esc_resync = false;
     srv->feed_seen = v; /* read again now: what came before is in it */
     vigil_err re = {0};
     if (vigil__srv_pats_resync(srv, &re) != VIGIL_OK) {
@@ -214,6 +218,9 @@ void vigil__srv_nodes_follow(vigil_server *srv)
                        re.msg);
         if (taken == srv->lease_seen && strcmp(why, "lease taken") == 0) {
             srv->lease_seen = taken - 1; /* tried again at the next round */
+        }
+        if (strcmp(why, "an episode was already open in the store") == 0) {
+            srv->esc_resync = true;
         }
         return;
     }

@@ -10,7 +10,12 @@
  * only an open episode of the same patient (never another patient's:
  * refused, nothing written); the superseded one is closed in the same
  * transaction, its reason naming the new one. Only an open episode can be
- * closed.
+ * closed. A patient has at most one open episode of each trigger but
+ * Martha's Rule (each call is its own): opening a second one without
+ * superseding the first is refused (CONFLICT), which is how two nodes that
+ * decided at once, each from its own memory, open one episode, not two
+ * (REQ ESC-ONE-EPISODE, issue 15: the patient is locked for the decision;
+ * the refused node reads its state again and then knows the episode).
  *
  * Does not: read or write storage itself (the backend's vigil__episode_io
  * primitives do, inside the backend's open write transaction), choose the
@@ -67,6 +72,17 @@ vigil_status vigil__episode_open(const vigil__episode_io *io, void *be, const vi
         if (s == VIGIL_OK && other != patient_id) {
             s = vigil_err_set(err, VIGIL_ERR_ARG, "supersedes_id",
                               "episode %lld belongs to another patient", (long long)supersedes_id);
+        }
+    }
+    if (s == VIGIL_OK && trigger != VIGIL_STORE_TRIGGER_MARTHAS_RULE) {
+        int64_t open_id = 0;
+        s = io->open_of_trigger(be, patient_id, trigger, supersedes_id, &open_id, err);
+        if (s == VIGIL_OK && open_id != 0) {
+            s = vigil_err_set(err, VIGIL_ERR_CONFLICT, "supersedes_id",
+                              "patient %lld already has open %s episode %lld (opened by another "
+                              "node, or not superseded)",
+                              (long long)patient_id, vigil__store_trigger_names[trigger],
+                              (long long)open_id);
         }
     }
     if (s != VIGIL_OK) {

@@ -203,8 +203,15 @@ vigil_status vigil__stay_check_order(int64_t since_ms, int64_t t_ms, vigil_err *
  */
 typedef struct vigil__episode_io {
     /* VIGIL_ERR_NOT_FOUND ("no patient with id N") when there is no such
-     * patient. */
+     * patient. Also locks the patient until the transaction ends where
+     * write transactions run side by side (PostgreSQL: FOR UPDATE on its
+     * row; SQLite's write lock already orders them): two nodes opening an
+     * episode for one patient at once are decided one after the other. */
     vigil_status (*patient_exists)(void *be, int64_t patient_id, vigil_err *err);
+    /* *out_id: an open episode of patient_id with this trigger other than
+     * episode except (0 for none), or 0 when there is none. */
+    vigil_status (*open_of_trigger)(void *be, int64_t patient_id, vigil_store_trigger trigger,
+                                    int64_t except, int64_t *out_id, vigil_err *err);
     /* Episode id's patient and whether it is closed; *found false when
      * there is none. */
     vigil_status (*episode_get)(void *be, int64_t id, bool *found, int64_t *patient_id,

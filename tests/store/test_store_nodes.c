@@ -3,9 +3,11 @@
  * (vigil_store_lease_try), taken over when its holder closes or its process
  * dies, and the change feed (vigil_store_changes) that tells a node another
  * one wrote the escalation's tables, and an alert repeated once per interval
- * whichever node asks (vigil_store_alert_repeat_once). Runs against any
- * store URI. */
+ * whichever node asks (vigil_store_alert_repeat_once), and one open episode
+ * per patient and trigger whichever node opens it. Runs against any store
+ * URI. */
 #include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,12 +226,107 @@ static void an_alert_is_repeated_once_per_interval_whichever_node_asks(void **st
     assert_int_equal(fx_count_in(f->st, where), 2);
 }
 
+/* Issue 15's race: two nodes that each decided, from their own memory, to
+ * open an episode for one patient open one. A second open episode of one
+ * trigger is refused (CONFLICT, nothing written) unless it supersedes the
+ * first; another trigger, a superseding one and each Martha's Rule call
+ * are not; four processes opening a NEWS2 episode for one patient at once
+ * store one. */
+static void a_patient_has_one_open_episode_per_trigger_whichever_node_opens_it(void **state)
+{
+    fx *f = *state;
+    char nhs[11];
+    fx_nhs(8300u, nhs);
+    int64_t p = fx_patient(f, nhs, NULL, "Pat"), adm = 0, ep = 0, al = 0, ep2 = 0, id = 0;
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, p, "7A", "01", T0, &adm, NULL), VIGIL_OK);
+    char where[96];
+    snprintf(where, sizeof where,
+             "SELECT count(*) FROM episode WHERE patient_id = %lld AND closed_ms IS NULL",
+             (long long)p);
+    assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, p, VIGIL_RESP_URGENT,
+                                              VIGIL_STORE_TRIGGER_NEWS2, 1, 0, T0, &ep, &al, NULL),
+                     VIGIL_OK);
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, p, VIGIL_RESP_EMERGENCY,
+                                              VIGIL_STORE_TRIGGER_NEWS2, 2, 0, T0 + MIN_MS, &ep2,
+                                              &al, &e),
+                     VIGIL_ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "already has open news2 episode"));
+    assert_int_equal(fx_count_in(f->st, where), 1);
+    /* superseding it, another trigger, Martha's Rule calls: allowed */
+    assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, p, VIGIL_RESP_EMERGENCY,
+                                              VIGIL_STORE_TRIGGER_NEWS2, 2, ep, T0 + MIN_MS, &ep2,
+                                              &al, NULL),
+                     VIGIL_OK);
+    assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, p, VIGIL_RESP_URGENT,
+                                              VIGIL_STORE_TRIGGER_AI, 0, 0, T0 + 2 * MIN_MS, &id,
+                                              &al, NULL),
+                     VIGIL_OK);
+    for (int k = 1; k <= 2; k++) {
+        assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, p, VIGIL_RESP_EMERGENCY,
+                                                  VIGIL_STORE_TRIGGER_MARTHAS_RULE, k, 0,
+                                                  T0 + (2 + k) * MIN_MS, &id, &al, NULL),
+                         VIGIL_OK);
+    }
+    assert_int_equal(fx_count_in(f->st, where), 4);
+
+    /* four processes, each its own handle, open a NEWS2 episode for a second
+     * patient at the same instant: one is stored */
+    fx_nhs(8301u, nhs);
+    int64_t q = fx_patient(f, nhs, NULL, "Pat2");
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, q, "7A", "02", T0, &adm, NULL), VIGIL_OK);
+    snprintf(where, sizeof where,
+             "SELECT count(*) FROM episode WHERE patient_id = %lld AND closed_ms IS NULL",
+             (long long)q);
+    pid_t kids[4];
+    int pipes[4][2];
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pipe(pipes[k]), 0);
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            vigil_store *c = NULL;
+            int rc = vigil_store_open(f->uri, 0, &c, NULL) == VIGIL_OK ? 0 : 2;
+            char go;
+            if (rc == 0 && read(pipes[k][0], &go, 1) == 1) {
+                int64_t e1 = 0, a1 = 0;
+                vigil_status s = vigil_store_episode_open(c, &FX_FEED, q, VIGIL_RESP_URGENT,
+                                                          VIGIL_STORE_TRIGGER_NEWS2, 1, 0,
+                                                          T0 + MIN_MS, &e1, &a1, NULL);
+                rc = s == VIGIL_OK ? 0 : s == VIGIL_ERR_CONFLICT ? 1 : 3;
+            }
+            vigil_store_close(c);
+            _exit(rc);
+        }
+    }
+    usleep(300 * 1000); /* each has opened its handle */
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(write(pipes[k][1], "g", 1), 1);
+    }
+    int ok = 0, refused = 0;
+    for (int k = 0; k < 4; k++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
+        assert_true(WIFEXITED(st));
+        ok += WEXITSTATUS(st) == 0;
+        refused += WEXITSTATUS(st) == 1;
+        close(pipes[k][0]);
+        close(pipes[k][1]);
+    }
+    print_message("four processes opening one patient's episode at once: %d stored, %d refused\n",
+                  ok, refused);
+    assert_int_equal(ok, 1);
+    assert_int_equal(refused, 3);
+    assert_int_equal(fx_count_in(f->st, where), 1);
+}
+
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(the_lease_has_one_holder_and_passes_on_when_it_closes, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(a_killed_holders_lease_is_taken_over, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(the_change_feed_moves_for_another_nodes_escalation_writes_only, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(an_alert_is_repeated_once_per_interval_whichever_node_asks, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(a_patient_has_one_open_episode_per_trigger_whichever_node_opens_it, fx_setup, fx_teardown),
 };
 /* clang-format on */
 

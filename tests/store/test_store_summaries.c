@@ -20,15 +20,20 @@ static int64_t admitted(fx *f, const char *nhs, const char *ward)
     return pid;
 }
 
-static int64_t alert(fx *f, int64_t pid, vigil_news2_response level, int64_t t)
+static int64_t alert_of(fx *f, int64_t pid, vigil_news2_response level,
+                        vigil_store_trigger trigger, int64_t t)
 {
     int64_t ep = 0, al = 0;
     vigil_err e = {0};
-    assert_int_equal(vigil_store_episode_open_paged(f->st, &POLICY, pid, level,
-                                                    VIGIL_STORE_TRIGGER_NEWS2, 0, 0, t, NULL, 0,
-                                                    &ep, &al, &e),
+    assert_int_equal(vigil_store_episode_open_paged(f->st, &POLICY, pid, level, trigger, 0, 0, t,
+                                                    NULL, 0, &ep, &al, &e),
                      VIGIL_OK);
     return al;
+}
+
+static int64_t alert(fx *f, int64_t pid, vigil_news2_response level, int64_t t)
+{
+    return alert_of(f, pid, level, VIGIL_STORE_TRIGGER_NEWS2, t);
 }
 
 static void ack(fx *f, int64_t al, int64_t t)
@@ -52,7 +57,9 @@ static void ward_counts_are_what_the_rows_hold(void **state)
     int64_t a1 = alert(f, a, VIGIL_RESP_EMERGENCY, T0 + 1 * MIN);
     int64_t b1 = alert(f, b, VIGIL_RESP_URGENT, T0 + 2 * MIN);
     int64_t c1 = alert(f, c, VIGIL_RESP_URGENT_WARD, T0 + 3 * MIN);
-    (void)alert(f, c, VIGIL_RESP_EMERGENCY, T0 - 30 * MIN); /* before the period */
+    /* before the period, and still open: another trigger (a patient has one
+     * open episode per trigger, REQ ESC-ONE-EPISODE) */
+    (void)alert_of(f, c, VIGIL_RESP_EMERGENCY, VIGIL_STORE_TRIGGER_AI, T0 - 30 * MIN);
     ack(f, a1, T0 + 3 * MIN);  /* 2 min */
     ack(f, c1, T0 + 13 * MIN); /* 10 min */
     ack(f, b1, T0 + 90 * MIN); /* after the period's end: open then */

@@ -60,6 +60,12 @@ static vigil_status changed_one(pgc *q, const char *what, vigil_err *err)
 
 /* ---- episodes and alerts ------------------------------------------------- */
 
+/* the patient's row locked to the end of the transaction: a second node
+ * opening an episode for the patient waits here, then sees the first one's */
+static const char SQL_PAT_LOCK[] = "SELECT id FROM patient WHERE id = ?1 FOR UPDATE";
+static const char SQL_EP_OPEN_OF_TRIGGER[] =
+    "SELECT id FROM episode WHERE patient_id = ?1 AND trigger = ?2 AND closed_ms IS NULL "
+    "AND id <> ?3 ORDER BY id LIMIT 1";
 static const char SQL_EP_GET[] =
     "SELECT patient_id, closed_ms IS NOT NULL, opened_ms FROM episode WHERE id = ?1";
 static const char SQL_EP_INSERT[] =
@@ -86,7 +92,26 @@ static const char SQL_ACK_INSERT[] =
  * decides, inside this backend's open write transaction. */
 static vigil_status ep_patient_exists(void *be, int64_t patient_id, vigil_err *err)
 {
-    return pg_require_row(be, SQL_PAT_EXISTS, patient_id, "patient", err);
+    return pg_require_row(be, SQL_PAT_LOCK, patient_id, "patient", err);
+}
+
+static vigil_status ep_open_of_trigger(void *be, int64_t patient_id, vigil_store_trigger trigger,
+                                       int64_t except, int64_t *out_id, vigil_err *err)
+{
+    pgc *q = be;
+    pg_stmt *st = NULL;
+    PREP(SQL_EP_OPEN_OF_TRIGGER, &st);
+    pg_bind_i64(st, 1, patient_id);
+    pg_bind_text(st, 2, vigil__store_trigger_names[trigger]);
+    pg_bind_i64(st, 3, except);
+    bool row = false;
+    vigil_status s = pg_step(q, st, &row, "read open episodes", err);
+    *out_id = 0;
+    if (s == VIGIL_OK && row) {
+        *out_id = pg_col_i64(st, 0);
+        pg_done(st);
+    }
+    return s;
 }
 
 static vigil_status ep_get(void *be, int64_t id, bool *found, int64_t *patient_id, bool *closed,
@@ -164,6 +189,7 @@ static vigil_status ep_audit(void *be, const vigil__audit_ev *ev, vigil_err *err
 
 static const vigil__episode_io episode_io = {
     .patient_exists = ep_patient_exists,
+    .open_of_trigger = ep_open_of_trigger,
     .episode_get = ep_get,
     .episode_insert = ep_insert,
     .episode_close = ep_close,
