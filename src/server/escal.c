@@ -160,6 +160,9 @@ static vigil_status store_action(vigil_server *srv, srv_patient *p,
         if (s == VIGIL_OK) {
             vigil__srv_page_plan_stored(srv, &plan);
         } else if (s == VIGIL_ERR_CONFLICT) {
+            /* repeated or acknowledged on another node: read the state again
+             * (an acknowledgement this node has not seen stops its repeats) */
+            srv->esc_resync = true;
             atomic_fetch_add(&srv->stats.repeats_already_sent, 1);
             vigil__srv_log(srv, "escalation.repeat-skipped", "alert %lld: %s",
                            (long long)l->alert_id, err->msg);

@@ -175,6 +175,14 @@ static void conn_close(lst *L, size_t i)
             vigil__srv_tls_conn_bye(c->tls);
         }
         vigil__srv_tls_conn_free(c->tls);
+    } else {
+        /* bytes the peer sent that were never read (messages not answered:
+         * it sends them again) are read and dropped first, up to a bound:
+         * close() with unread bytes sends a reset, and a reset can make
+         * the peer lose ACKs it has not read yet (a stop mid-burst) */
+        char sink[16384];
+        for (int k = 0; k < 16 && recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; k++) {
+        }
     }
     close(c->fd);
     vigil_mllp_decoder_free(c->dec);

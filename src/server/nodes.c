@@ -204,7 +204,7 @@ void vigil__srv_nodes_follow(vigil_server *srv)
         why = "change feed";
     }
     if (why == NULL && srv->esc_resync) {
-        why = "an episode was already open in the store";
+        why = "the store refused an escalation write";
     }
     if (why == NULL) {
         return;
@@ -219,7 +219,7 @@ void vigil__srv_nodes_follow(vigil_server *srv)
         if (taken == srv->lease_seen && strcmp(why, "lease taken") == 0) {
             srv->lease_seen = taken - 1; /* tried again at the next round */
         }
-        if (strcmp(why, "an episode was already open in the store") == 0) {
+        if (strcmp(why, "the store refused an escalation write") == 0) {
             srv->esc_resync = true;
         }
         return;

@@ -923,9 +923,10 @@ struct vigil_server {
     uint64_t lease_seen;
     bool feed_have;
     int64_t feed_seen;
-    /* an episode the escalation asked for was refused as already open
-     * (another node, or memory behind the store): read the state again at
-     * the next round (nodes.c); store thread only */
+    /* the store refused an escalation write as already done (an episode
+     * open, a repeat sent, an alert acknowledged: another node, or memory
+     * behind the store): read the state again at the next round (nodes.c);
+     * store thread only */
     bool esc_resync;
     bool running;
 

@@ -226,6 +226,38 @@ static void an_alert_is_repeated_once_per_interval_whichever_node_asks(void **st
     assert_int_equal(fx_count_in(f->st, where), 2);
 }
 
+/* Only an unacknowledged alert repeats (spec/escalation.md): an
+ * acknowledgement made through one handle (a node) stops a repeat asked
+ * through another whose memory has not seen it: refused, nothing written. */
+static void an_acknowledged_alert_is_not_repeated_by_another_node(void **state)
+{
+    fx *f = *state;
+    vigil_store *b = NULL;
+    assert_int_equal(vigil_store_open(f->uri, 0, &b, NULL), VIGIL_OK);
+    fx_user(f, "nurse.jo", VIGIL_STORE_ROLE_NURSE);
+    char nhs[11];
+    fx_nhs(8400u, nhs);
+    int64_t p = fx_patient(f, nhs, NULL, "Pat"), adm = 0, ep = 0, al = 0, id = 0;
+    assert_int_equal(vigil_store_admit(f->st, &FX_NURSE, p, "7A", "01", T0, &adm, NULL), VIGIL_OK);
+    assert_int_equal(vigil_store_episode_open(f->st, &FX_FEED, p, VIGIL_RESP_EMERGENCY,
+                                              VIGIL_STORE_TRIGGER_NEWS2, 1, 0, T0, &ep, &al, NULL),
+                     VIGIL_OK);
+    char where[64];
+    snprintf(where, sizeof where, "SELECT count(*) FROM alert_repeat WHERE alert_id = %lld",
+             (long long)al);
+    const int64_t gap = 2 * MIN_MS;
+    assert_int_equal(vigil_store_alert_ack(b, &FX_NURSE, al, T0 + 3 * MIN_MS,
+                                           VIGIL_STORE_ACK_ATTENDING, NULL, &id, NULL),
+                     VIGIL_OK);
+    vigil_err e = {0};
+    assert_int_equal(vigil_store_alert_repeat_once(f->st, &FX_FEED, al, T0 + 4 * MIN_MS, gap, 1,
+                                                   "outreach", NULL, 0, &e),
+                     VIGIL_ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "acknowledged"));
+    assert_int_equal(fx_count_in(f->st, where), 0);
+    vigil_store_close(b);
+}
+
 /* Issue 15's race: two nodes that each decided, from their own memory, to
  * open an episode for one patient open one. A second open episode of one
  * trigger is refused (CONFLICT, nothing written) unless it supersedes the
@@ -327,6 +359,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(the_change_feed_moves_for_another_nodes_escalation_writes_only, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(an_alert_is_repeated_once_per_interval_whichever_node_asks, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown(a_patient_has_one_open_episode_per_trigger_whichever_node_opens_it, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown(an_acknowledged_alert_is_not_repeated_by_another_node, fx_setup, fx_teardown),
 };
 /* clang-format on */
 

@@ -85,6 +85,7 @@ static const char SQL_REPEAT_INSERT[] =
  * it (another node) waits here, then reads the first one's repeat */
 static const char SQL_ALERT_LOCK[] = "SELECT raised_ms FROM alert WHERE id = ?1 FOR UPDATE";
 static const char SQL_LAST_REPEAT[] = "SELECT max(t_ms) FROM alert_repeat WHERE alert_id = ?1";
+static const char SQL_ALERT_ACKED[] = "SELECT count(*) FROM ack WHERE alert_id = ?1";
 static const char SQL_ACK_INSERT[] =
     "INSERT INTO ack (alert_id, username, t_ms, action, reason) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
 
@@ -289,6 +290,24 @@ static vigil_status repeat_txn(pgc *q, const vigil_actor *who, int64_t alert_id,
                              "alert %lld was already sent at %lld, within the repeat interval",
                              (long long)alert_id, (long long)last);
     }
+    /* only an unacknowledged alert repeats (spec/escalation.md): an
+     * acknowledgement made on another node, which this one's memory has not
+     * yet seen, stops it here (the acknowledgement takes the same row lock) */
+    pg_stmt *ck = NULL;
+    PREP(SQL_ALERT_ACKED, &ck);
+    pg_bind_i64(ck, 1, alert_id);
+    bool ck_row = false;
+    s = pg_step(q, ck, &ck_row, "read the alert's acknowledgements", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    int64_t n_acks = ck_row ? pg_col_i64(ck, 0) : 0;
+    pg_done(ck);
+    if (n_acks > 0) {
+        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "alert_id",
+                             "alert %lld was acknowledged: it is not repeated",
+                             (long long)alert_id);
+    }
     pg_stmt *st = NULL;
     PREP(SQL_REPEAT_INSERT, &st);
     pg_bind_i64(st, 1, alert_id);
@@ -328,6 +347,13 @@ static vigil_status ack_txn(pgc *q, const vigil_actor *who, int64_t alert_id, in
 {
     int64_t patient_id = 0;
     vigil_status s = alert_patient(q, alert_id, &patient_id, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    /* the alert's row lock, as a repeat takes it: a repeat on another node
+     * waits for this acknowledgement and then sees it */
+    int64_t ignored = 0;
+    s = last_sent(q, alert_id, &ignored, err);
     if (s != VIGIL_OK) {
         return s;
     }

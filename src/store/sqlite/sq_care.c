@@ -81,6 +81,7 @@ static const char SQL_REPEAT_INSERT[] =
 static const char SQL_LAST_SENT[] =
     "SELECT COALESCE((SELECT max(t_ms) FROM alert_repeat WHERE alert_id = ?1), a.raised_ms) "
     "FROM alert a WHERE a.id = ?1";
+static const char SQL_ALERT_ACKED[] = "SELECT count(*) FROM ack WHERE alert_id = ?1";
 static const char SQL_ACK_INSERT[] =
     "INSERT INTO ack (alert_id, username, t_ms, action, reason) VALUES (?1, ?2, ?3, ?4, ?5)";
 
@@ -276,6 +277,24 @@ static vigil_status repeat_txn(sq *q, const vigil_actor *who, int64_t alert_id, 
         return vigil_err_set(err, VIGIL_ERR_CONFLICT, "alert_id",
                              "alert %lld was already sent at %lld, within the repeat interval",
                              (long long)alert_id, (long long)last);
+    }
+    /* only an unacknowledged alert repeats (spec/escalation.md): an
+     * acknowledgement made by another process, which this one's memory has
+     * not yet seen, stops it here */
+    sqlite3_stmt *ck = NULL;
+    PREP(SQL_ALERT_ACKED, &ck);
+    sq_bind_i64(ck, 1, alert_id);
+    bool ck_row = false;
+    s = sq_step(q, ck, &ck_row, "read the alert's acknowledgements", err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    int64_t n_acks = ck_row ? sq_col_i64(ck, 0) : 0;
+    sq_done(ck);
+    if (n_acks > 0) {
+        return vigil_err_set(err, VIGIL_ERR_CONFLICT, "alert_id",
+                             "alert %lld was acknowledged: it is not repeated",
+                             (long long)alert_id);
     }
     sqlite3_stmt *st = NULL;
     PREP(SQL_REPEAT_INSERT, &st);
