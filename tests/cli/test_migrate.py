@@ -19,7 +19,6 @@ reliability.test_kill9_pg); skips with one line without it or without the backen
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,25 +28,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from serve_util import Checks, Server, ack_fields, adt, oru, vigil_bin  # noqa: E402
 
-if os.environ.get("VIGIL_PG_INNER") != "1":
-    if shutil.which("pg_virtualenv") is None or not os.path.exists(
-            "/usr/lib/postgresql/15/bin/postgres"):
-        print("SKIP: PostgreSQL 15 or pg_virtualenv not installed (scripts/setup.sh installs "
-              "postgresql-15 postgresql-common)")
-        sys.exit(77)
-    if os.environ.get("VIGIL_STORE_PG_BUILT") == "0":
-        print("SKIP: this build has no PostgreSQL backend (VIGIL_STORE_PG is OFF: configure with "
-              "-DVIGIL_STORE_PG=ON once libpq-dev is installed)")
-        sys.exit(77)
-    vigil_bin()
-    s_ = socket.socket()
-    s_.bind(("127.0.0.1", 0))
-    port = s_.getsockname()[1]
-    s_.close()
-    env = dict(os.environ, VIGIL_PG_INNER="1", PGPORT=str(port))
-    r = subprocess.run(["pg_virtualenv", "-t", "-v", "15", "-o", "fsync=on",
-                        sys.executable, os.path.abspath(__file__)], env=env)
-    sys.exit(r.returncode)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pg_env import run_inside_pg15  # noqa: E402
+
+run_inside_pg15(__file__, before=vigil_bin)
 
 C = Checks()
 VIGIL = vigil_bin()

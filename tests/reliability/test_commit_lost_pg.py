@@ -23,7 +23,6 @@ answered AA without a second copy, and `vigil audit verify` passes.
 Skips (exit 77, one line) without pg_virtualenv or PostgreSQL 15.
 """
 import os
-import shutil
 import socket
 import struct
 import subprocess
@@ -37,20 +36,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "server"))
 from rel_util import Checks, Serve, audit_verify, free_port, vigil_bin  # noqa: E402
 from serve_util import Mllp, ack_fields, adt, frame, oru  # noqa: E402
 
-if os.environ.get("VIGIL_PG_INNER") != "1":
-    if shutil.which("pg_virtualenv") is None or not os.path.exists(
-            "/usr/lib/postgresql/15/bin/postgres"):
-        print("SKIP: PostgreSQL 15 or pg_virtualenv not installed (scripts/setup.sh installs "
-              "postgresql-15 postgresql-common)")
-        sys.exit(77)
-    if os.environ.get("VIGIL_STORE_PG_BUILT") == "0":
-        print("SKIP: this build has no PostgreSQL backend (VIGIL_STORE_PG is OFF)")
-        sys.exit(77)
-    vigil_bin()
-    env = dict(os.environ, VIGIL_PG_INNER="1", PGPORT=str(free_port()))
-    r = subprocess.run(["pg_virtualenv", "-t", "-v", "15", "-o", "fsync=on",
-                        sys.executable, os.path.abspath(__file__)], env=env)
-    sys.exit(r.returncode)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pg_env import run_inside_pg15  # noqa: E402
+
+run_inside_pg15(__file__, before=vigil_bin)
 
 
 class Proxy:

@@ -28,7 +28,6 @@ test_kill9.py.
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,24 +37,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 from rel_util import (Checks, Serve, audit_verify, free_port, read_ack_log,  # noqa
                       replay_data, vigil_bin)
 
-if os.environ.get("VIGIL_PG_INNER") != "1":
-    if shutil.which("pg_virtualenv") is None or not os.path.exists(
-            "/usr/lib/postgresql/15/bin/postgres"):
-        print("SKIP: PostgreSQL 15 or pg_virtualenv not installed (scripts/setup.sh installs "
-              "postgresql-15 postgresql-common)")
-        sys.exit(77)
-    if os.environ.get("VIGIL_STORE_PG_BUILT") == "0":
-        print("SKIP: this build has no PostgreSQL backend (VIGIL_STORE_PG is OFF: configure with "
-              "-DVIGIL_STORE_PG=ON once libpq-dev is installed)")
-        sys.exit(77)
-    vigil_bin()
-    replay_data()
-    # a port of its own: pg_virtualenv's pg_createcluster counts only the clusters of
-    # its own throw-away config, so two at once (store_pg.cluster_start) both took 5432
-    env = dict(os.environ, VIGIL_PG_INNER="1", PGPORT=str(free_port()))
-    r = subprocess.run(["pg_virtualenv", "-t", "-v", "15", "-o", "fsync=on",
-                        sys.executable, os.path.abspath(__file__)], env=env)
-    sys.exit(r.returncode)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pg_env import run_inside_pg15  # noqa: E402
+
+run_inside_pg15(__file__, before=lambda: (vigil_bin(), replay_data()))
 
 
 def psql(db, sql):

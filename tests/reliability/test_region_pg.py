@@ -28,7 +28,6 @@ import hmac
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -42,21 +41,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 from rel_util import (Checks, audit_verify, free_port, read_ack_log, replay_data,  # noqa: E402
                       vigil_bin)
 
-if os.environ.get("VIGIL_PG_INNER") != "1":
-    if shutil.which("pg_virtualenv") is None or not os.path.exists(
-            "/usr/lib/postgresql/15/bin/postgres"):
-        print("SKIP: PostgreSQL 15 or pg_virtualenv not installed (scripts/setup.sh installs "
-              "postgresql-15 postgresql-common)")
-        sys.exit(77)
-    if os.environ.get("VIGIL_STORE_PG_BUILT") == "0":
-        print("SKIP: this build has no PostgreSQL backend (VIGIL_STORE_PG is OFF)")
-        sys.exit(77)
-    vigil_bin()
-    replay_data()
-    env = dict(os.environ, VIGIL_PG_INNER="1", PGPORT=str(free_port()))
-    r = subprocess.run(["pg_virtualenv", "-t", "-v", "15", "-o", "fsync=on",
-                        sys.executable, os.path.abspath(__file__)], env=env)
-    sys.exit(r.returncode)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pg_env import run_inside_pg15  # noqa: E402
+
+run_inside_pg15(__file__, before=lambda: (vigil_bin(), replay_data()))
 
 HOSPITALS = 20
 NODES = 3

@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -39,20 +38,10 @@ def free_port():
     return p
 
 
-if os.environ.get("VIGIL_PG_INNER") != "1":
-    if shutil.which("pg_virtualenv") is None or not os.path.exists(
-            "/usr/lib/postgresql/15/bin/postgres"):
-        print("SKIP: PostgreSQL 15 or pg_virtualenv not installed (scripts/setup.sh installs "
-              "postgresql-15 postgresql-common)")
-        sys.exit(77)
-    if os.environ.get("VIGIL_STORE_PG_BUILT") == "0":
-        print("SKIP: this build has no PostgreSQL backend (VIGIL_STORE_PG is OFF)")
-        sys.exit(77)
-    vigil_bin()
-    env = dict(os.environ, VIGIL_PG_INNER="1", PGPORT=str(free_port()))
-    r = subprocess.run(["pg_virtualenv", "-t", "-v", "15", "-o", "fsync=on",
-                        sys.executable, os.path.abspath(__file__)], env=env)
-    sys.exit(r.returncode)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pg_env import run_inside_pg15  # noqa: E402
+
+run_inside_pg15(__file__, before=vigil_bin)
 
 C = Checks()
 SECRET = "test-page-secret-0123456789"

@@ -148,6 +148,19 @@ static int teardown(void **state)
 /* Called between open and start when set (a test's hook into the store). */
 static void (*before_start)(vigil_server *srv);
 
+/* A new MLLP connection to the server. */
+static int connect_mllp(fx *x)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)vigil_server_mllp_port(x->srv));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
 static void start(fx *x)
 {
     vigil_err err = {0};
@@ -157,13 +170,7 @@ static void start(fx *x)
         before_start = NULL;
     }
     assert_int_equal(vigil_server_start(x->srv, &err), VIGIL_OK);
-    x->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)vigil_server_mllp_port(x->srv));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(x->fd, (struct sockaddr *)&a, sizeof a), 0);
+    x->fd = connect_mllp(x);
 }
 
 /* Close the server and start a new one on the same database, as a new
@@ -503,13 +510,7 @@ static void messages_queued_during_a_commit_are_committed_together(void **state)
     }
     /* a second sender's message, queued after all of the first one's */
     int first_fd = x->fd;
-    x->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)vigil_server_mllp_port(x->srv));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(x->fd, (struct sockaddr *)&a, sizeof a), 0);
+    x->fd = connect_mllp(x);
     oru(m, sizeof m, "OTHER", "20250114090000+0000", 99);
     send_msg(x, m);
     while (queued(x->srv) < N + 1) {

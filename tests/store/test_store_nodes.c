@@ -148,6 +148,66 @@ static void the_change_feed_moves_for_another_nodes_escalation_writes_only(void 
     vigil_store_close(b);
 }
 
+/* Four processes, each its own handle on f's store, call one(c, arg) at the
+ * same instant (after all have opened); each one's status: *ok counts
+ * VIGIL_OK, *refused VIGIL_ERR_CONFLICT; any other outcome fails. */
+static void race_four(fx *f, vigil_status (*one)(vigil_store *c, void *arg), void *arg, int *ok,
+                      int *refused)
+{
+    pid_t kids[4];
+    int pipes[4][2];
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pipe(pipes[k]), 0);
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            vigil_store *c = NULL;
+            int rc = vigil_store_open(f->uri, 0, &c, NULL) == VIGIL_OK ? 0 : 2;
+            char go;
+            if (rc == 0 && read(pipes[k][0], &go, 1) == 1) {
+                vigil_status s = one(c, arg);
+                rc = s == VIGIL_OK ? 0 : s == VIGIL_ERR_CONFLICT ? 1 : 3;
+            }
+            vigil_store_close(c);
+            _exit(rc);
+        }
+    }
+    usleep(300 * 1000); /* each has opened its handle */
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(write(pipes[k][1], "g", 1), 1);
+    }
+    *ok = *refused = 0;
+    for (int k = 0; k < 4; k++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
+        assert_true(WIFEXITED(st));
+        assert_true(WEXITSTATUS(st) <= 1);
+        *ok += WEXITSTATUS(st) == 0;
+        *refused += WEXITSTATUS(st) == 1;
+        close(pipes[k][0]);
+        close(pipes[k][1]);
+    }
+}
+
+typedef struct race_arg {
+    int64_t id; /* the alert, or the patient */
+} race_arg;
+
+static vigil_status repeat_at_8(vigil_store *c, void *arg)
+{
+    const race_arg *a = arg;
+    return vigil_store_alert_repeat_once(c, &FX_FEED, a->id, T0 + 8 * MIN_MS, 2 * MIN_MS, 2,
+                                         "outreach", NULL, 0, NULL);
+}
+
+static vigil_status open_news2(vigil_store *c, void *arg)
+{
+    const race_arg *a = arg;
+    int64_t ep = 0, al = 0;
+    return vigil_store_episode_open(c, &FX_FEED, a->id, VIGIL_RESP_URGENT,
+                                    VIGIL_STORE_TRIGGER_NEWS2, 1, 0, T0 + MIN_MS, &ep, &al, NULL);
+}
+
 /* REQ ESC-REPEAT-ONCE: a repeat is stored only when the alert was last sent
  * at least the gap before; the same repeat asked by a second node (a second
  * handle) is refused with nothing written; four processes repeating one
@@ -186,39 +246,9 @@ static void an_alert_is_repeated_once_per_interval_whichever_node_asks(void **st
     vigil_store_close(b);
 
     /* four processes at the same instant, each its own handle: one repeat */
-    pid_t kids[4];
-    int pipes[4][2];
-    for (int k = 0; k < 4; k++) {
-        assert_int_equal(pipe(pipes[k]), 0);
-        kids[k] = fork();
-        assert_true(kids[k] >= 0);
-        if (kids[k] == 0) {
-            vigil_store *c = NULL;
-            int rc = vigil_store_open(f->uri, 0, &c, NULL) == VIGIL_OK ? 0 : 2;
-            char go;
-            if (rc == 0 && read(pipes[k][0], &go, 1) == 1) {
-                vigil_status s = vigil_store_alert_repeat_once(
-                    c, &FX_FEED, al, T0 + 8 * MIN_MS, gap, 2, "outreach", NULL, 0, NULL);
-                rc = s == VIGIL_OK ? 0 : s == VIGIL_ERR_CONFLICT ? 1 : 3;
-            }
-            vigil_store_close(c);
-            _exit(rc);
-        }
-    }
-    usleep(300 * 1000); /* each has opened its handle */
-    for (int k = 0; k < 4; k++) {
-        assert_int_equal(write(pipes[k][1], "g", 1), 1);
-    }
+    race_arg ra = {al};
     int ok = 0, refused = 0;
-    for (int k = 0; k < 4; k++) {
-        int st = 0;
-        assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
-        assert_true(WIFEXITED(st));
-        ok += WEXITSTATUS(st) == 0;
-        refused += WEXITSTATUS(st) == 1;
-        close(pipes[k][0]);
-        close(pipes[k][1]);
-    }
+    race_four(f, repeat_at_8, &ra, &ok, &refused);
     print_message("four processes repeating one alert at once: %d stored, %d refused\n", ok,
                   refused);
     assert_int_equal(ok, 1);
@@ -310,41 +340,9 @@ static void a_patient_has_one_open_episode_per_trigger_whichever_node_opens_it(v
     snprintf(where, sizeof where,
              "SELECT count(*) FROM episode WHERE patient_id = %lld AND closed_ms IS NULL",
              (long long)q);
-    pid_t kids[4];
-    int pipes[4][2];
-    for (int k = 0; k < 4; k++) {
-        assert_int_equal(pipe(pipes[k]), 0);
-        kids[k] = fork();
-        assert_true(kids[k] >= 0);
-        if (kids[k] == 0) {
-            vigil_store *c = NULL;
-            int rc = vigil_store_open(f->uri, 0, &c, NULL) == VIGIL_OK ? 0 : 2;
-            char go;
-            if (rc == 0 && read(pipes[k][0], &go, 1) == 1) {
-                int64_t e1 = 0, a1 = 0;
-                vigil_status s = vigil_store_episode_open(c, &FX_FEED, q, VIGIL_RESP_URGENT,
-                                                          VIGIL_STORE_TRIGGER_NEWS2, 1, 0,
-                                                          T0 + MIN_MS, &e1, &a1, NULL);
-                rc = s == VIGIL_OK ? 0 : s == VIGIL_ERR_CONFLICT ? 1 : 3;
-            }
-            vigil_store_close(c);
-            _exit(rc);
-        }
-    }
-    usleep(300 * 1000); /* each has opened its handle */
-    for (int k = 0; k < 4; k++) {
-        assert_int_equal(write(pipes[k][1], "g", 1), 1);
-    }
+    race_arg ra = {q};
     int ok = 0, refused = 0;
-    for (int k = 0; k < 4; k++) {
-        int st = 0;
-        assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
-        assert_true(WIFEXITED(st));
-        ok += WEXITSTATUS(st) == 0;
-        refused += WEXITSTATUS(st) == 1;
-        close(pipes[k][0]);
-        close(pipes[k][1]);
-    }
+    race_four(f, open_news2, &ra, &ok, &refused);
     print_message("four processes opening one patient's episode at once: %d stored, %d refused\n",
                   ok, refused);
     assert_int_equal(ok, 1);
