@@ -110,8 +110,14 @@ def render(src_dir):
 
 
 def main(argv):
-    if len(argv) < 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    if len(argv) >= 2 and argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
+    if len(argv) < 2 or not os.path.isfile(os.path.join(argv[1], "src/store/store_int.h")):
+        print(__doc__.strip().splitlines()[3], file=sys.stderr)
+        if len(argv) >= 2:
+            print("gen_faulty_store.py: %s is not vigil's source folder (no src/store/store_int.h)"
+                  % argv[1], file=sys.stderr)
         return 2
     path = os.path.join(argv[1], "src/store/faulty_ops.c")
     text = render(argv[1])

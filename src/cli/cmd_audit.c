@@ -1,5 +1,5 @@
 /*
- * cmd_audit.c: `vigil audit verify --db FILE`: walk a store's audit chain
+ * cmd_audit.c: `vigil audit verify --db STORE`: walk a store's audit chain
  * and print OK with the record count, or the first bad record. Opens the
  * store read-only: verifying changes nothing (and migrates nothing).
  *
@@ -17,7 +17,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vigil audit verify --db FILE\n"
+    fprintf(f, "usage: vigil audit verify --db STORE\n"
                "\n"
                "Check the hash chain of a vigil store's audit trail: every record's hash,\n"
                "the link to the record before it, the sequence (no gaps) and the recorded\n"
@@ -25,7 +25,8 @@ static void usage(FILE *f)
                "the first record that fails and why. The store is opened read-only.\n"
                "\n"
                "options:\n"
-               "  --db FILE    the SQLite store\n"
+               "  --db STORE   the store: a SQLite file, or postgresql://... (a\n"
+               "               PostgreSQL database, docs/store.md)\n"
                "  -h, --help   show this help\n"
                "\n"
                "exit status: 0 chain intact; 1 chain broken; 2 usage error;\n"
