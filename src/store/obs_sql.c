@@ -85,6 +85,29 @@ static void build_by_source(const vigil__obs_dialect *d, vigil__sbuf *b)
                      " WHERE o.source = ?1 AND o.source_id = ?2 AND o.source_sender = ?3");
 }
 
+/* The columns the text is made of, in its order (vigil__obs_canon_text
+ * reads them in the same walk), as a comma-separated list. */
+static void put_canon_columns(vigil__sbuf *b)
+{
+    vigil__sb_put(b, "patient_id, t_ms");
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        if (v->digest_v1) {
+            vigil__sb_put(b, ", %s", v->column);
+        }
+        if (v->param == VIGIL_NEWS2_SPO2) {
+            vigil__sb_put(b, ", spo2_scale");
+        }
+    }
+    vigil__sb_put(b, ", age_y, pregnant, source, source_id");
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
+        if (!v->digest_v1) {
+            vigil__sb_put(b, ", %s", v->column);
+        }
+    }
+}
+
 /* ?1 patient, ?2 t_ms, the set from ?3, then source, source_id,
  * recorded_by, received_ms, source_sender. */
 static void build_insert(const vigil__obs_dialect *d, vigil__sbuf *b)
@@ -96,6 +119,10 @@ static void build_insert(const vigil__obs_dialect *d, vigil__sbuf *b)
                      "?2, ");
     put_params(b, 3, VIGIL__OBS_NCOLS + 5);
     vigil__sb_put(b, ")%s", d->insert_tail);
+    if (d->returning_canon) {
+        vigil__sb_put(b, ", ");
+        put_canon_columns(b);
+    }
 }
 
 static void build_get(const vigil__obs_dialect *d, vigil__sbuf *b)
@@ -124,26 +151,11 @@ static void put_quoted(const vigil__obs_dialect *d, vigil__sbuf *b, const char *
  * quote(temp_c)|quote(age_y)|quote(pregnant)|source|quote(source_id).
  */
 /* The canon statement of a dialect without quote(): the columns the text is
- * made of, in its order (vigil__obs_canon_text reads them in the same walk). */
+ * made of, in its order. */
 static void build_canon_columns(vigil__sbuf *b)
 {
-    vigil__sb_put(b, "SELECT patient_id, t_ms");
-    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
-        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
-        if (v->digest_v1) {
-            vigil__sb_put(b, ", %s", v->column);
-        }
-        if (v->param == VIGIL_NEWS2_SPO2) {
-            vigil__sb_put(b, ", spo2_scale");
-        }
-    }
-    vigil__sb_put(b, ", age_y, pregnant, source, source_id");
-    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
-        const vigil_vital *v = vigil_vital_get((vigil_news2_param)p);
-        if (!v->digest_v1) {
-            vigil__sb_put(b, ", %s", v->column);
-        }
-    }
+    vigil__sb_put(b, "SELECT ");
+    put_canon_columns(b);
     vigil__sb_put(b, " FROM obs_set WHERE id = ?1");
 }
 
@@ -357,12 +369,12 @@ static void canon_raw(const vigil__col_io *io, void *st, int c, vigil__sbuf *b)
     vigil__sb_put(b, "%s", t != NULL ? t : "");
 }
 
-vigil_status vigil__obs_canon_text(const vigil__col_io *io, void *st, char *buf, size_t cap,
-                                   size_t *len, vigil_err *err)
+vigil_status vigil__obs_canon_text(const vigil__col_io *io, void *st, int first, char *buf,
+                                   size_t cap, size_t *len, vigil_err *err)
 {
     vigil__sbuf b;
     sb_init(&b, buf, cap);
-    int c = 0;
+    int c = first;
     canon_raw(io, st, c++, &b);
     vigil__sb_put(&b, "|");
     canon_raw(io, st, c++, &b);

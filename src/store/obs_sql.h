@@ -82,6 +82,12 @@ typedef struct vigil__obs_dialect {
     /* Written after the INSERT's VALUES (...): "" or the engine's clause
      * (ON CONFLICT ..., RETURNING id). */
     const char *insert_tail;
+    /* The insert_tail ends "RETURNING id" and the canon statement's columns
+     * follow it, in its order: the row as stored comes back with its id,
+     * and the digest's text is written from it with no second statement
+     * (vigil__obs_canon_text from column 1). Only for a dialect without
+     * quote. */
+    bool returning_canon;
 } vigil__obs_dialect;
 
 /* Write every statement into out from the vital-sign table.
@@ -114,12 +120,13 @@ void vigil__obs_read(const vigil__col_io *io, void *st, int c, vigil_obs *obs);
 void vigil__obs_bind(const vigil__col_io *io, void *st, int i, const vigil_obs *obs);
 
 /* The audit row digest's text of the current row of the canon statement
- * written for a dialect without quote (its columns in the text's order),
- * as SQLite's quote() writes it (a REAL through vigil__row_text_real), into
- * buf (cap bytes, NUL-terminated); *len its length. VIGIL_ERR_INTERNAL when
- * it does not fit. */
-vigil_status vigil__obs_canon_text(const vigil__col_io *io, void *st, char *buf, size_t cap,
-                                   size_t *len, vigil_err *err);
+ * written for a dialect without quote (its columns in the text's order,
+ * from column first: 0 for the canon statement, 1 after the insert's
+ * RETURNING id), as SQLite's quote() writes it (a REAL through
+ * vigil__row_text_real), into buf (cap bytes, NUL-terminated); *len its
+ * length. VIGIL_ERR_INTERNAL when it does not fit. */
+vigil_status vigil__obs_canon_text(const vigil__col_io *io, void *st, int first, char *buf,
+                                   size_t cap, size_t *len, vigil_err *err);
 
 /* Do two sets hold the same content (every parameter present or not alike
  * and equal, scale, age, pregnancy)? A resent message is a duplicate only

@@ -115,7 +115,9 @@ typedef struct vigil__audit_io {
                               vigil_err *err);
     /* Store one record as made (seq, prev_hash and hash set). */
     vigil_status (*insert)(void *be, const vigil_audit_record *r, vigil_err *err);
-    /* Write the head row: the last record's seq and hash. */
+    /* Write the head row: the last record's seq and hash (vigil__audit_flush).
+     * NULL for a backend that writes it itself, with its records, before
+     * its commit (PostgreSQL: pg_core.c audit_send). */
     vigil_status (*head_set)(void *be, int64_t seq, const uint8_t hash[VIGIL_AUDIT_HASH_LEN],
                              vigil_err *err);
 } vigil__audit_io;

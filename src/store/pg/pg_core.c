@@ -90,6 +90,8 @@ vigil_status pg_fail(pgc *q, const PGresult *res, const char *what, vigil_err *e
 
 /* ---- statements ---------------------------------------------------------- */
 
+static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil_err *err);
+
 /* The SQL with each ?N written $N, and the highest N. */
 static vigil_status convert_sql(const char *sql, char **out, int *n_params, vigil_err *err)
 {
@@ -230,7 +232,13 @@ vigil_status pg_step(pgc *q, pg_stmt *st, bool *row, const char *what, vigil_err
 {
     *row = false;
     if (!st->ran) {
-        vigil_status s = st->prepared ? VIGIL_OK : prepare(q, st, err);
+        vigil_status s = VIGIL_OK;
+        if (q->n_sent < q->n_pend && strstr(st->sql, "audit") != NULL) {
+            s = audit_send(q, false, NULL, err); /* it reads what this transaction wrote */
+        }
+        if (s == VIGIL_OK && !st->prepared) {
+            s = prepare(q, st, err);
+        }
         if (s != VIGIL_OK) {
             pg_done(st);
             return s;
@@ -512,6 +520,25 @@ static void rollback(pgc *q)
     }
     q->tx_failed = false;
     q->feed_wrote = PG_FEED_NONE;
+    q->n_pend = q->n_sent = 0;
+}
+
+static pg_mark mark_of(const pgc *q)
+{
+    pg_mark m = {q->head, q->n_pend, q->n_sent};
+    return m;
+}
+
+/* After ROLLBACK TO the savepoint m was taken at: the chain as it was; the
+ * records made since are forgotten, and those sent since (the server undid
+ * them) are sent again. */
+static void mark_restore(pgc *q, const pg_mark *m)
+{
+    q->head = m->head;
+    q->n_pend = m->n_pend;
+    if (q->n_sent > m->n_sent) {
+        q->n_sent = m->n_sent;
+    }
 }
 
 static vigil_status op_begin(pgc *q, vigil_err *err)
@@ -520,7 +547,7 @@ static vigil_status op_begin(pgc *q, vigil_err *err)
         return vigil_err_set(err, VIGIL_ERR_IO, "store",
                              "the batch's transaction was rolled back by an earlier error");
     }
-    q->op_saved = q->head;
+    q->op_saved = mark_of(q);
     return command(q, "SAVEPOINT op", "savepoint", err);
 }
 
@@ -530,11 +557,20 @@ static vigil_status session_setup(pgc *q, vigil_err *err);
  * opened again before the next transaction, its statements prepared again
  * as they are next used: the call that met the broken connection failed
  * (VIGIL_ERR_IO, nothing acknowledged), the ones after it go on. */
+static vigil_status reset_connection(pgc *q, vigil_err *err);
+
 vigil_status pg_reconnect(pgc *q, vigil_err *err)
 {
     if (PQstatus(q->conn) == CONNECTION_OK) {
         return VIGIL_OK;
     }
+    return reset_connection(q, err);
+}
+
+/* Open the connection again (PQreset ends pipeline mode and whatever the
+ * server held for the session, its transaction too). */
+static vigil_status reset_connection(pgc *q, vigil_err *err)
+{
     PQreset(q->conn);
     pg_feed_reset(q); /* notifications sent meanwhile were lost; the lease too */
     if (PQstatus(q->conn) != CONNECTION_OK) {
@@ -551,6 +587,7 @@ vigil_status pg_reconnect(pgc *q, vigil_err *err)
     }
     q->in_tx = false;
     q->tx_failed = false;
+    q->n_pend = q->n_sent = 0;
     return session_setup(q, err);
 }
 
@@ -609,8 +646,6 @@ vigil_status pg_begin_read(pgc *q, vigil_err *err)
     }
     return s;
 }
-
-static vigil_status write_head(pgc *q, vigil_err *err);
 
 static int64_t mono_ms(void)
 {
@@ -704,7 +739,7 @@ static vigil_status op_end(pgc *q, vigil_status s, vigil_err *err)
     q->tx_failed = false;
     if (command(q, "ROLLBACK TO SAVEPOINT op", "rollback to savepoint", &ignored) == VIGIL_OK &&
         command(q, "RELEASE SAVEPOINT op", "release savepoint", &ignored) == VIGIL_OK) {
-        q->head = q->op_saved;
+        mark_restore(q, &q->op_saved);
     } else {
         q->tx_failed = true;
     }
@@ -717,12 +752,11 @@ vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err)
     if (q->batch) {
         return op_end(q, s, err);
     }
-    if (s == VIGIL_OK) {
-        s = write_head(q, err);
-    }
     if (s == VIGIL_OK && q->in_tx) {
-        /* the change feed: delivered to the other sessions only if this commits */
-        s = pg_feed_notify(q, err);
+        /* the audit records, the head and the change feed's notification
+         * (delivered to the other sessions only if this commits), in one
+         * pipeline */
+        s = audit_send(q, true, pg_feed_notify_sql(q), err);
     }
     bool no_sync = q->no_sync;
     q->no_sync = false;
@@ -812,9 +846,9 @@ void vigil__pg_batch_rollback(void *be)
     }
 }
 
-vigil_status pg_savepoint(pgc *q, vigil__audit_chain *saved, vigil_err *err)
+vigil_status pg_savepoint(pgc *q, pg_mark *saved, vigil_err *err)
 {
-    *saved = q->head;
+    *saved = mark_of(q);
     return command(q, "SAVEPOINT item", "savepoint", err);
 }
 
@@ -823,14 +857,14 @@ vigil_status pg_release(pgc *q, vigil_err *err)
     return command(q, "RELEASE SAVEPOINT item", "release savepoint", err);
 }
 
-vigil_status pg_rollback_to(pgc *q, const vigil__audit_chain *saved, vigil_err *err)
+vigil_status pg_rollback_to(pgc *q, const pg_mark *saved, vigil_err *err)
 {
     vigil_status s = command(q, "ROLLBACK TO SAVEPOINT item", "rollback to savepoint", err);
     if (s == VIGIL_OK) {
         s = command(q, "RELEASE SAVEPOINT item", "release savepoint", err);
     }
     if (s == VIGIL_OK) {
-        q->head = *saved;
+        mark_restore(q, saved);
         q->tx_failed = false;
     }
     return s;
@@ -930,14 +964,9 @@ static vigil_status head_lock(void *be, int64_t *seq, uint8_t hash[VIGIL_AUDIT_H
     return VIGIL_OK;
 }
 
-static vigil_status record_insert(void *be, const vigil_audit_record *r, vigil_err *err)
+/* Bind record r to the insert statement. */
+static void bind_record(pg_stmt *st, const vigil_audit_record *r)
 {
-    pgc *q = be;
-    pg_stmt *st = NULL;
-    vigil_status s = pg_prep(q, SQL_AUDIT_INSERT, &st, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
     pg_bind_i64(st, 1, r->seq);
     pg_bind_i64(st, 2, r->t_ms);
     pg_bind_text(st, 3, r->actor);
@@ -949,32 +978,167 @@ static vigil_status record_insert(void *be, const vigil_audit_record *r, vigil_e
     pg_bind_text(st, 9, r->detail);
     pg_bind_blob(st, 10, r->prev_hash, VIGIL_AUDIT_HASH_LEN);
     pg_bind_blob(st, 11, r->hash, VIGIL_AUDIT_HASH_LEN);
-    return pg_run(q, st, "audit append", err);
 }
 
-static vigil_status head_set(void *be, int64_t seq, const uint8_t hash[VIGIL_AUDIT_HASH_LEN],
-                             vigil_err *err)
+/* A record is kept, not sent: the transaction's records go together
+ * (audit_send), one round trip for all of them instead of one each. */
+static vigil_status record_insert(void *be, const vigil_audit_record *r, vigil_err *err)
 {
     pgc *q = be;
-    pg_stmt *st = NULL;
-    vigil_status s = pg_prep(q, SQL_HEAD_SET, &st, err);
-    if (s != VIGIL_OK) {
-        return s;
+    if (q->n_pend == q->cap_pend) {
+        size_t cap = q->cap_pend > 0 ? q->cap_pend * 2 : 64;
+        vigil_audit_record *p = realloc(q->pend, cap * sizeof *p);
+        if (p == NULL) {
+            return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory for audit records");
+        }
+        q->pend = p;
+        q->cap_pend = cap;
     }
-    pg_bind_i64(st, 1, seq);
-    pg_bind_blob(st, 2, hash, VIGIL_AUDIT_HASH_LEN);
-    return pg_run(q, st, "audit head", err);
+    q->pend[q->n_pend++] = *r;
+    return VIGIL_OK;
 }
 
 static const vigil__audit_io pg_audit_io = {
     .head_lock = head_lock,
     .insert = record_insert,
-    .head_set = head_set,
+    .head_set = NULL, /* audit_send writes the head with the records, in one pipeline */
 };
 
-static vigil_status write_head(pgc *q, vigil_err *err)
+/* st prepared on the server, bound as bind_first binds it (the parameter
+ * types come from the first binding). */
+static vigil_status prepared(pgc *q, const char *sql, pg_stmt **st, vigil_err *err)
 {
-    return vigil__audit_flush(&q->head, &pg_audit_io, q, err);
+    vigil_status s = pg_prep(q, sql, st, err);
+    if (s == VIGIL_OK && !(*st)->prepared) {
+        s = prepare(q, *st, err);
+    }
+    return s;
+}
+
+/* At most this many statements between two syncs of a pipeline, so the
+ * server's answers (small) never fill the socket while we still send. */
+#define PG_PIPELINE_MAX 256
+
+/* Read the answers of n pipelined statements and the sync after them. The
+ * first failure is returned; every answer is read either way, so the
+ * connection can leave pipeline mode. */
+static vigil_status pipeline_results(pgc *q, int n, const char *what, vigil_err *err)
+{
+    vigil_status s = VIGIL_OK;
+    bool synced = false;
+    int nulls = 0;
+    while (!synced && PQstatus(q->conn) == CONNECTION_OK) {
+        PGresult *r = PQgetResult(q->conn);
+        if (r == NULL) {
+            if (++nulls > n + 1) {
+                break; /* nothing more will come (defensive: libpq ends each answer with one) */
+            }
+            continue;
+        }
+        ExecStatusType rs = PQresultStatus(r);
+        if (rs == PGRES_PIPELINE_SYNC) {
+            synced = true;
+        } else if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK && s == VIGIL_OK) {
+            s = pg_fail(q, rs == PGRES_PIPELINE_ABORTED ? NULL : r, what, err);
+        }
+        PQclear(r);
+    }
+    if (!synced && s == VIGIL_OK) {
+        s = pg_fail(q, NULL, what, err); /* the connection failed */
+    }
+    return s;
+}
+
+/*
+ * Send the transaction's records not sent yet, and then (with_head) the
+ * audit head and the feed's notification, as one pipeline (libpq pipeline
+ * mode, PostgreSQL 14+): one round trip for a group commit's records
+ * instead of one per record. Each record was chained in C when made
+ * (vigil__audit_append, the head locked by the transaction's first), so
+ * nothing sent here waits on an answer. A failure fails the transaction
+ * (the caller rolls back); a connection left in a state it cannot leave
+ * pipeline mode from is opened again.
+ */
+static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil_err *err)
+{
+    bool head = with_head && q->head.dirty;
+    if (q->n_sent == q->n_pend && !head && notify == NULL) {
+        return VIGIL_OK;
+    }
+    pg_stmt *ins = NULL, *hs = NULL;
+    vigil_status s = VIGIL_OK;
+    if (q->n_sent < q->n_pend) {
+        s = pg_prep(q, SQL_AUDIT_INSERT, &ins, err);
+        if (s == VIGIL_OK && !ins->prepared) {
+            bind_record(ins, &q->pend[q->n_sent]); /* the types, from a binding */
+            s = prepared(q, SQL_AUDIT_INSERT, &ins, err);
+        }
+    }
+    if (s == VIGIL_OK && head) {
+        s = pg_prep(q, SQL_HEAD_SET, &hs, err);
+        if (s == VIGIL_OK && !hs->prepared) {
+            pg_bind_i64(hs, 1, q->head.seq);
+            pg_bind_blob(hs, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN);
+            s = prepared(q, SQL_HEAD_SET, &hs, err);
+        }
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    if (PQenterPipelineMode(q->conn) != 1) {
+        return pg_fail(q, NULL, "audit append: pipeline mode", err);
+    }
+    size_t i = q->n_sent;
+    while (s == VIGIL_OK && (i < q->n_pend || head || notify != NULL)) {
+        int sent = 0;
+        bool ok = true;
+        for (; ok && i < q->n_pend && sent < PG_PIPELINE_MAX; i++, sent++) {
+            bind_record(ins, &q->pend[i]);
+            ok = PQsendQueryPrepared(q->conn, ins->name, ins->n_params, ins->val, ins->len,
+                                     ins->fmt, 0) == 1;
+        }
+        if (ok && i == q->n_pend && head) {
+            pg_bind_i64(hs, 1, q->head.seq);
+            pg_bind_blob(hs, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN);
+            ok = PQsendQueryPrepared(q->conn, hs->name, hs->n_params, hs->val, hs->len, hs->fmt,
+                                     0) == 1;
+            sent++;
+            head = false;
+        }
+        if (ok && i == q->n_pend && notify != NULL) {
+            ok = PQsendQueryParams(q->conn, notify, 0, NULL, NULL, NULL, NULL, 0) == 1;
+            sent++;
+            notify = NULL;
+        }
+        if (ok) {
+            ok = PQpipelineSync(q->conn) == 1;
+        }
+        s = ok ? pipeline_results(q, sent, "audit append", err)
+               : pg_fail(q, NULL, "audit append", err);
+    }
+    if (ins != NULL) {
+        pg_done(ins);
+    }
+    if (hs != NULL) {
+        pg_done(hs);
+    }
+    if (PQexitPipelineMode(q->conn) != 1) {
+        /* answers left unread (a broken send): start the session afresh;
+         * the transaction is gone with it */
+        vigil_err ignored;
+        (void)reset_connection(q, &ignored);
+        if (s == VIGIL_OK) {
+            s = vigil_err_set(err, VIGIL_ERR_IO, "postgresql",
+                              "audit append: the pipeline could not be ended");
+        }
+    }
+    if (s == VIGIL_OK) {
+        q->n_sent = q->n_pend;
+        if (with_head) {
+            q->head.dirty = false;
+        }
+    }
+    return s;
 }
 
 vigil_status pg_audit(pgc *q, const vigil__audit_ev *ev, vigil_err *err)
@@ -1117,6 +1281,7 @@ void vigil__pg_close(void *be)
         }
     }
     PQfinish(q->conn);
+    free(q->pend);
     free(q);
 }
 

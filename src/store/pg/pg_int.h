@@ -40,6 +40,13 @@
 
 typedef struct pgc pgc;
 
+/* Where a savepoint left the transaction's audit: the chain, and how many
+ * records were made and sent (pgc.pend) when it was taken. */
+typedef struct pg_mark {
+    vigil__audit_chain head;
+    size_t n_pend, n_sent;
+} pg_mark;
+
 /* One statement: its SQL (a static string: the cache key), its server-side
  * name once prepared, the parameters bound for the next run, and the result
  * being walked. */
@@ -69,8 +76,14 @@ struct pgc {
     bool tx_failed;  /* the open transaction hit an error the batch cannot go past */
     bool no_sync;    /* this transaction commits without waiting for the flush (a read's audit) */
     bool unsynced;   /* a commit since the last flushed one did not wait for its flush */
-    vigil__audit_chain op_saved; /* the head when the current call of the batch began */
+    pg_mark op_saved; /* the audit when the current call of the batch began */
     vigil__audit_chain head; /* audit.c drives it (vigil__audit_append) */
+    /* audit records made in the open transaction, [0, n_sent) of them sent:
+     * the rest go together, pipelined, before its COMMIT and before any
+     * statement that reads the audit table (pg_core.c audit_send); a
+     * rollback to a savepoint forgets what it undid (pg_mark) */
+    vigil_audit_record *pend;
+    size_t n_pend, n_sent, cap_pend;
     int64_t last_id;  /* the first column of the last row an INSERT ... RETURNING gave */
     int64_t changes;  /* rows the last statement run to its end changed */
     /* the change feed (pg_nodes.c) */
@@ -126,11 +139,11 @@ vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err);
  * row is locked by the first append of the transaction). */
 vigil_status pg_audit(pgc *q, const vigil__audit_ev *ev, vigil_err *err);
 
-/* Savepoints inside a write transaction; the caller keeps the head to
+/* Savepoints inside a write transaction; the caller keeps the mark to
  * restore. */
-vigil_status pg_savepoint(pgc *q, vigil__audit_chain *saved, vigil_err *err);
+vigil_status pg_savepoint(pgc *q, pg_mark *saved, vigil_err *err);
 vigil_status pg_release(pgc *q, vigil_err *err);
-vigil_status pg_rollback_to(pgc *q, const vigil__audit_chain *saved, vigil_err *err);
+vigil_status pg_rollback_to(pgc *q, const pg_mark *saved, vigil_err *err);
 
 /* Is the connection outside a transaction (as sqlite3_get_autocommit)? */
 bool pg_autocommit(const pgc *q);
@@ -189,8 +202,9 @@ int pg_feed_table(const char *sql);
 /* Count the notifications that have arrived from other sessions (never
  * waits). */
 void pg_feed_drain(pgc *q);
-/* Before COMMIT: NOTIFY vigil_feed when the transaction wrote such a row. */
-vigil_status pg_feed_notify(pgc *q, vigil_err *err);
+/* Before COMMIT: the NOTIFY vigil_feed to send when the transaction wrote
+ * such a row, or NULL; taken (asked once per transaction). */
+const char *pg_feed_notify_sql(pgc *q);
 /* After a (re)connect: notifications may have been missed. */
 void pg_feed_reset(pgc *q);
 /* Open a dropped connection again (PQreset), its statements to be prepared
@@ -407,8 +421,10 @@ vigil_status pg_obs_sql_build(vigil__obs_sql *out, vigil_err *err);
 void pg_obs_read(pg_stmt *st, int c, vigil_obs *obs);
 /* Bind obs to the PG_OBS_NCOLS parameters starting at ?i. */
 void pg_obs_bind(pg_stmt *st, int i, const vigil_obs *obs);
-/* The audit row digest's text of the current row of q->obs_sql.canon. */
-vigil_status pg_obs_canon_text(pg_stmt *st, char *buf, size_t cap, size_t *len, vigil_err *err);
+/* The audit row digest's text of the current row of q->obs_sql.canon
+ * (first 0) or of q->obs_sql.insert's RETURNING (first 1). */
+vigil_status pg_obs_canon_text(pg_stmt *st, int first, char *buf, size_t cap, size_t *len,
+                               vigil_err *err);
 
 /* pg_set_rows.c: the monitoring rows (vigil_store_set_rows). */
 vigil_status vigil__pg_set_rows(void *be, int64_t from_ms, int64_t to_ms,

@@ -95,16 +95,15 @@ void pg_feed_drain(pgc *q)
     }
 }
 
-vigil_status pg_feed_notify(pgc *q, vigil_err *err)
+const char *pg_feed_notify_sql(pgc *q)
 {
     int what = q->feed_wrote;
     q->feed_wrote = PG_FEED_NONE;
     if (what == PG_FEED_NONE) {
-        return VIGIL_OK;
+        return NULL;
     }
     /* one notification per transaction (PostgreSQL folds equal ones) */
-    return pg_exec(q, what == PG_FEED_ESCALATION ? "NOTIFY " FEED_CHANNEL ", 'e'"
-                                                 : "NOTIFY " FEED_CHANNEL, err);
+    return what == PG_FEED_ESCALATION ? "NOTIFY " FEED_CHANNEL ", 'e'" : "NOTIFY " FEED_CHANNEL;
 }
 
 void pg_feed_reset(pgc *q)

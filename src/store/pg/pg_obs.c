@@ -485,6 +485,23 @@ static vigil_status find_resent(pgc *q, const vigil_obs_event *ev, bool *found, 
     return VIGIL_OK;
 }
 
+/* The digest of the current row of st, its canon columns from column
+ * first (vigil__pg_row_digest). */
+static vigil_status row_digest_of(pg_stmt *st, int first, char out[VIGIL__ROW_DIGEST_HEX + 1],
+                                  vigil_err *err)
+{
+    char text[1024];
+    size_t len = 0;
+    vigil_status s = pg_obs_canon_text(st, first, text, sizeof text, &len, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    unsigned char h[VIGIL__ROW_DIGEST_HEX / 2];
+    crypto_generichash(h, sizeof h, (const unsigned char *)text, (unsigned long long)len, NULL, 0);
+    sodium_bin2hex(out, VIGIL__ROW_DIGEST_HEX + 1, h, sizeof h);
+    return VIGIL_OK;
+}
+
 static vigil_status put_one(pgc *q, const vigil_actor *who, const vigil_store_obs_item *it,
                             vigil_store_put *o, vigil_err *err)
 {
@@ -511,8 +528,16 @@ static vigil_status put_one(pgc *q, const vigil_actor *who, const vigil_store_ob
     pg_bind_text_opt(st, c + 2, ev->recorded_by);
     pg_bind_i64(st, c + 3, vigil__store_now_ms());
     pg_bind_text(st, c + 4, ev->sender);
-    s = pg_run(q, st, "insert observation set", err);
-    if (s == VIGIL_OK && pg_changes(q) == 0) {
+    /* RETURNING id and the row as stored: its digest needs no second
+     * statement (a round trip per set) */
+    bool row = false;
+    char digest[VIGIL__ROW_DIGEST_HEX + 1];
+    s = pg_step(q, st, &row, "insert observation set", err);
+    if (s == VIGIL_OK && row) {
+        o->obs_id = pg_col_i64(st, 0);
+        s = row_digest_of(st, 1, digest, err);
+        pg_done(st);
+    } else if (s == VIGIL_OK) {
         /* ON CONFLICT DO NOTHING: the unique index on (source, sender,
          * source_id) held an earlier row; a failed INSERT would have aborted
          * the whole transaction in PostgreSQL */
@@ -539,12 +564,6 @@ static vigil_status put_one(pgc *q, const vigil_actor *who, const vigil_store_ob
                             "resent %s/%s", vigil__store_source_names[ev->source], ev->source_id);
         return pg_audit(q, &aev, err);
     }
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    o->obs_id = pg_last_id(q);
-    char digest[VIGIL__ROW_DIGEST_HEX + 1];
-    s = vigil__pg_row_digest(q, "obs_set", o->obs_id, digest, err);
     if (s != VIGIL_OK) {
         return s;
     }
@@ -585,18 +604,9 @@ vigil_status vigil__pg_row_digest(void *be, const char *entity, int64_t id,
         pg_done(st);
         return vigil_err_set(err, VIGIL_ERR_NOT_FOUND, "id", "no obs_set %lld", (long long)id);
     }
-    char text[1024];
-    size_t len = 0;
-    s = pg_obs_canon_text(st, text, sizeof text, &len, err);
-    if (s != VIGIL_OK) {
-        pg_done(st);
-        return s;
-    }
+    s = row_digest_of(st, 0, out, err);
     pg_done(st);
-    unsigned char h[VIGIL__ROW_DIGEST_HEX / 2];
-    crypto_generichash(h, sizeof h, (const unsigned char *)text, (unsigned long long)len, NULL, 0);
-    sodium_bin2hex(out, VIGIL__ROW_DIGEST_HEX + 1, h, sizeof h);
-    return VIGIL_OK;
+    return s;
 }
 
 /* Errors that belong to one item (its data); anything else (I/O, memory,
@@ -682,7 +692,7 @@ static vigil_status batch_txn(pgc *q, const vigil_actor *who, const vigil_store_
 {
     bool savepoint = n > 1;
     for (;;) {
-        vigil__audit_chain saved;
+        pg_mark saved;
         vigil_status s = savepoint ? pg_savepoint(q, &saved, err) : VIGIL_OK;
         size_t bad = SIZE_MAX;
         for (size_t i = 0; s == VIGIL_OK && bad == SIZE_MAX && i < n;) {

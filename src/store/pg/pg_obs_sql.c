@@ -30,6 +30,7 @@ static const vigil__obs_dialect dialect = {
     .quote = NULL,
     .insert_tail = " ON CONFLICT (source, source_sender, source_id) WHERE source_id IS NOT NULL "
                    "DO NOTHING RETURNING id",
+    .returning_canon = true,
 };
 
 vigil_status pg_obs_sql_build(vigil__obs_sql *out, vigil_err *err)
@@ -99,7 +100,8 @@ void pg_obs_bind(pg_stmt *st, int i, const vigil_obs *obs)
     vigil__obs_bind(&io, st, i, obs);
 }
 
-vigil_status pg_obs_canon_text(pg_stmt *st, char *buf, size_t cap, size_t *len, vigil_err *err)
+vigil_status pg_obs_canon_text(pg_stmt *st, int first, char *buf, size_t cap, size_t *len,
+                               vigil_err *err)
 {
-    return vigil__obs_canon_text(&io, st, buf, cap, len, err);
+    return vigil__obs_canon_text(&io, st, first, buf, cap, len, err);
 }
