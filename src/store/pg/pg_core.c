@@ -91,6 +91,7 @@ vigil_status pg_fail(pgc *q, const PGresult *res, const char *what, vigil_err *e
 /* ---- statements ---------------------------------------------------------- */
 
 static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil_err *err);
+static vigil_status reset_connection(pgc *q, vigil_err *err);
 
 /* The SQL with each ?N written $N, and the highest N. */
 static vigil_status convert_sql(const char *sql, char **out, int *n_params, vigil_err *err)
@@ -228,6 +229,19 @@ static void decode_blobs(pg_stmt *st)
     }
 }
 
+/* The rows a statement changed, and what the change feed will announce. */
+static void note_changes(pgc *q, const char *sql, const PGresult *r)
+{
+    const char *ch = PQcmdTuples((PGresult *)r);
+    q->changes = ch != NULL && ch[0] != '\0' ? strtoll(ch, NULL, 10) : 0;
+    if (q->changes > 0 && q->in_tx) {
+        int wrote = pg_feed_table(sql);
+        if (wrote > q->feed_wrote) {
+            q->feed_wrote = wrote; /* announced at the commit (pg_end) */
+        }
+    }
+}
+
 vigil_status pg_step(pgc *q, pg_stmt *st, bool *row, const char *what, vigil_err *err)
 {
     *row = false;
@@ -251,14 +265,7 @@ vigil_status pg_step(pgc *q, pg_stmt *st, bool *row, const char *what, vigil_err
             pg_done(st);
             return s;
         }
-        const char *ch = PQcmdTuples(r);
-        q->changes = ch != NULL && ch[0] != '\0' ? strtoll(ch, NULL, 10) : 0;
-        if (q->changes > 0 && q->in_tx) {
-            int wrote = pg_feed_table(st->sql);
-            if (wrote > q->feed_wrote) {
-                q->feed_wrote = wrote; /* announced at the commit (pg_end) */
-            }
-        }
+        note_changes(q, st->sql, r);
         st->res = r;
         st->ran = true;
         st->row = -1;
@@ -294,6 +301,133 @@ vigil_status pg_exec(pgc *q, const char *sql, vigil_err *err)
     }
     PQclear(r);
     return s;
+}
+
+/* ---- pipelines (libpq pipeline mode, PostgreSQL 14+) --------------------- */
+
+vigil_status pg_pipe_prepare(pgc *q, pg_stmt *st, vigil_err *err)
+{
+    return st->prepared ? VIGIL_OK : prepare(q, st, err);
+}
+
+vigil_status pg_pipe_begin(pgc *q, vigil_err *err)
+{
+    q->n_pipe = 0;
+    if (PQenterPipelineMode(q->conn) != 1) {
+        return pg_fail(q, NULL, "pipeline mode", err);
+    }
+    return VIGIL_OK;
+}
+
+static vigil_status pipe_sent(pgc *q, int ok, const char *sql, vigil_err *err)
+{
+    if (ok != 1) {
+        return pg_fail(q, NULL, "pipeline send", err);
+    }
+    q->pipe_sql[q->n_pipe++] = sql;
+    return VIGIL_OK;
+}
+
+vigil_status pg_pipe_send(pgc *q, pg_stmt *st, vigil_err *err)
+{
+    if (q->n_pipe >= PG_PIPELINE_MAX || !st->prepared) {
+        clear_binds(st);
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "postgresql",
+                             "a pipeline statement not prepared, or too many before a sync");
+    }
+    int ok =
+        PQsendQueryPrepared(q->conn, st->name, st->n_params, st->val, st->len, st->fmt, 0);
+    clear_binds(st);
+    return pipe_sent(q, ok, st->sql, err);
+}
+
+vigil_status pg_pipe_send_sql(pgc *q, const char *sql, vigil_err *err)
+{
+    if (q->n_pipe >= PG_PIPELINE_MAX) {
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "postgresql",
+                             "too many pipeline statements before a sync");
+    }
+    return pipe_sent(q, PQsendQueryParams(q->conn, sql, 0, NULL, NULL, NULL, NULL, 0), sql, err);
+}
+
+vigil_status pg_pipe_collect(pgc *q, PGresult **out, int *failed, const char *what,
+                             vigil_err *err)
+{
+    int n = q->n_pipe;
+    q->n_pipe = 0;
+    *failed = -1;
+    for (int i = 0; i < PG_PIPELINE_MAX; i++) {
+        out[i] = NULL;
+    }
+    if (PQpipelineSync(q->conn) != 1) {
+        return pg_fail(q, NULL, what, err);
+    }
+    vigil_status s = VIGIL_OK;
+    bool synced = false;
+    int i = 0, nulls = 0;
+    while (!synced && PQstatus(q->conn) == CONNECTION_OK) {
+        PGresult *r = PQgetResult(q->conn);
+        if (r == NULL) {
+            if (++nulls > n + 1) {
+                break; /* nothing more will come (libpq ends each answer with one NULL) */
+            }
+            continue;
+        }
+        ExecStatusType rs = PQresultStatus(r);
+        if (rs == PGRES_PIPELINE_SYNC) {
+            synced = true;
+            PQclear(r);
+            continue;
+        }
+        if ((rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) && i < n) {
+            note_changes(q, q->pipe_sql[i], r);
+            out[i] = r;
+        } else {
+            if (rs != PGRES_PIPELINE_ABORTED && s == VIGIL_OK) {
+                s = pg_fail(q, r, what, err);
+                *failed = i;
+            }
+            PQclear(r);
+        }
+        i++;
+    }
+    if (!synced && s == VIGIL_OK) {
+        s = pg_fail(q, NULL, what, err); /* the connection failed */
+    }
+    return s;
+}
+
+void pg_pipe_clear(PGresult **res, int n)
+{
+    for (int i = 0; i < n; i++) {
+        PQclear(res[i]);
+        res[i] = NULL;
+    }
+}
+
+vigil_status pg_pipe_end(pgc *q, vigil_status s, vigil_err *err)
+{
+    if (PQpipelineStatus(q->conn) == PQ_PIPELINE_OFF) {
+        return s;
+    }
+    if (PQexitPipelineMode(q->conn) != 1) {
+        /* answers left unread (a send that failed): the session starts
+         * afresh, and the transaction is gone with it */
+        vigil_err ignored;
+        (void)reset_connection(q, &ignored);
+        if (s == VIGIL_OK) {
+            s = vigil_err_set(err, VIGIL_ERR_IO, "postgresql", "the pipeline could not be ended");
+        }
+    }
+    return s;
+}
+
+void pg_stmt_take(pg_stmt *st, PGresult *r)
+{
+    pg_done(st);
+    st->res = r;
+    st->ran = r != NULL;
+    st->row = -1;
 }
 
 bool pg_autocommit(const pgc *q)
@@ -557,8 +691,6 @@ static vigil_status session_setup(pgc *q, vigil_err *err);
  * opened again before the next transaction, its statements prepared again
  * as they are next used: the call that met the broken connection failed
  * (VIGIL_ERR_IO, nothing acknowledged), the ones after it go on. */
-static vigil_status reset_connection(pgc *q, vigil_err *err);
-
 vigil_status pg_reconnect(pgc *q, vigil_err *err)
 {
     if (PQstatus(q->conn) == CONNECTION_OK) {
@@ -1004,60 +1136,14 @@ static const vigil__audit_io pg_audit_io = {
     .head_set = NULL, /* audit_send writes the head with the records, in one pipeline */
 };
 
-/* st prepared on the server, bound as bind_first binds it (the parameter
- * types come from the first binding). */
-static vigil_status prepared(pgc *q, const char *sql, pg_stmt **st, vigil_err *err)
-{
-    vigil_status s = pg_prep(q, sql, st, err);
-    if (s == VIGIL_OK && !(*st)->prepared) {
-        s = prepare(q, *st, err);
-    }
-    return s;
-}
-
-/* At most this many statements between two syncs of a pipeline, so the
- * server's answers (small) never fill the socket while we still send. */
-#define PG_PIPELINE_MAX 256
-
-/* Read the answers of n pipelined statements and the sync after them. The
- * first failure is returned; every answer is read either way, so the
- * connection can leave pipeline mode. */
-static vigil_status pipeline_results(pgc *q, int n, const char *what, vigil_err *err)
-{
-    vigil_status s = VIGIL_OK;
-    bool synced = false;
-    int nulls = 0;
-    while (!synced && PQstatus(q->conn) == CONNECTION_OK) {
-        PGresult *r = PQgetResult(q->conn);
-        if (r == NULL) {
-            if (++nulls > n + 1) {
-                break; /* nothing more will come (defensive: libpq ends each answer with one) */
-            }
-            continue;
-        }
-        ExecStatusType rs = PQresultStatus(r);
-        if (rs == PGRES_PIPELINE_SYNC) {
-            synced = true;
-        } else if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK && s == VIGIL_OK) {
-            s = pg_fail(q, rs == PGRES_PIPELINE_ABORTED ? NULL : r, what, err);
-        }
-        PQclear(r);
-    }
-    if (!synced && s == VIGIL_OK) {
-        s = pg_fail(q, NULL, what, err); /* the connection failed */
-    }
-    return s;
-}
 
 /*
  * Send the transaction's records not sent yet, and then (with_head) the
- * audit head and the feed's notification, as one pipeline (libpq pipeline
- * mode, PostgreSQL 14+): one round trip for a group commit's records
- * instead of one per record. Each record was chained in C when made
- * (vigil__audit_append, the head locked by the transaction's first), so
- * nothing sent here waits on an answer. A failure fails the transaction
- * (the caller rolls back); a connection left in a state it cannot leave
- * pipeline mode from is opened again.
+ * audit head and the feed's notification, as one pipeline (pg_pipe_*):
+ * one round trip for a group commit's records instead of one per record.
+ * Each record was chained in C when made (vigil__audit_append, the head
+ * locked by the transaction's first), so nothing sent here waits on an
+ * answer. A failure fails the transaction (the caller rolls back).
  */
 static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil_err *err)
 {
@@ -1069,69 +1155,46 @@ static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil
     vigil_status s = VIGIL_OK;
     if (q->n_sent < q->n_pend) {
         s = pg_prep(q, SQL_AUDIT_INSERT, &ins, err);
-        if (s == VIGIL_OK && !ins->prepared) {
+        if (s == VIGIL_OK) {
             bind_record(ins, &q->pend[q->n_sent]); /* the types, from a binding */
-            s = prepared(q, SQL_AUDIT_INSERT, &ins, err);
+            s = pg_pipe_prepare(q, ins, err);
         }
     }
     if (s == VIGIL_OK && head) {
         s = pg_prep(q, SQL_HEAD_SET, &hs, err);
-        if (s == VIGIL_OK && !hs->prepared) {
+        if (s == VIGIL_OK) {
             pg_bind_i64(hs, 1, q->head.seq);
             pg_bind_blob(hs, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN);
-            s = prepared(q, SQL_HEAD_SET, &hs, err);
+            s = pg_pipe_prepare(q, hs, err);
         }
     }
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    if (PQenterPipelineMode(q->conn) != 1) {
-        return pg_fail(q, NULL, "audit append: pipeline mode", err);
+    if (s == VIGIL_OK) {
+        s = pg_pipe_begin(q, err);
     }
     size_t i = q->n_sent;
     while (s == VIGIL_OK && (i < q->n_pend || head || notify != NULL)) {
-        int sent = 0;
-        bool ok = true;
-        for (; ok && i < q->n_pend && sent < PG_PIPELINE_MAX; i++, sent++) {
+        for (; s == VIGIL_OK && i < q->n_pend && q->n_pipe < PG_PIPELINE_MAX - 2; i++) {
             bind_record(ins, &q->pend[i]);
-            ok = PQsendQueryPrepared(q->conn, ins->name, ins->n_params, ins->val, ins->len,
-                                     ins->fmt, 0) == 1;
+            s = pg_pipe_send(q, ins, err);
         }
-        if (ok && i == q->n_pend && head) {
+        if (s == VIGIL_OK && i == q->n_pend && head) {
             pg_bind_i64(hs, 1, q->head.seq);
             pg_bind_blob(hs, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN);
-            ok = PQsendQueryPrepared(q->conn, hs->name, hs->n_params, hs->val, hs->len, hs->fmt,
-                                     0) == 1;
-            sent++;
+            s = pg_pipe_send(q, hs, err);
             head = false;
         }
-        if (ok && i == q->n_pend && notify != NULL) {
-            ok = PQsendQueryParams(q->conn, notify, 0, NULL, NULL, NULL, NULL, 0) == 1;
-            sent++;
+        if (s == VIGIL_OK && i == q->n_pend && notify != NULL) {
+            s = pg_pipe_send_sql(q, notify, err);
             notify = NULL;
         }
-        if (ok) {
-            ok = PQpipelineSync(q->conn) == 1;
-        }
-        s = ok ? pipeline_results(q, sent, "audit append", err)
-               : pg_fail(q, NULL, "audit append", err);
-    }
-    if (ins != NULL) {
-        pg_done(ins);
-    }
-    if (hs != NULL) {
-        pg_done(hs);
-    }
-    if (PQexitPipelineMode(q->conn) != 1) {
-        /* answers left unread (a broken send): start the session afresh;
-         * the transaction is gone with it */
-        vigil_err ignored;
-        (void)reset_connection(q, &ignored);
+        PGresult *res[PG_PIPELINE_MAX];
+        int failed = -1;
         if (s == VIGIL_OK) {
-            s = vigil_err_set(err, VIGIL_ERR_IO, "postgresql",
-                              "audit append: the pipeline could not be ended");
+            s = pg_pipe_collect(q, res, &failed, "audit append", err);
+            pg_pipe_clear(res, PG_PIPELINE_MAX);
         }
     }
+    s = pg_pipe_end(q, s, err);
     if (s == VIGIL_OK) {
         q->n_sent = q->n_pend;
         if (with_head) {

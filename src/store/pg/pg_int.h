@@ -34,6 +34,9 @@
 #define PG_MAX_PARAMS 48   /* most parameters of one statement */
 #define PG_NUM_LEN 32      /* a number as text */
 #define PG_BLOB_COLS 16    /* BYTEA columns are read among the first 16 */
+/* At most this many statements between two syncs of a pipeline, so the
+ * server's answers never fill the socket while the client still sends. */
+#define PG_PIPELINE_MAX 256
 
 /* A column's type as pg_col_type reports it (only NULL-ness matters). */
 #define PG_NULL 5
@@ -95,6 +98,9 @@ struct pgc {
     int64_t lease_key;
     int n_prepared;
     pg_stmt *cache[PG_CACHE_SLOTS];
+    /* the statements sent into the open pipeline since its last sync */
+    const char *pipe_sql[PG_PIPELINE_MAX];
+    int n_pipe;
     vigil__obs_sql obs_sql; /* written at open from the vital-sign table, read-only after */
 };
 
@@ -144,6 +150,32 @@ vigil_status pg_audit(pgc *q, const vigil__audit_ev *ev, vigil_err *err);
 vigil_status pg_savepoint(pgc *q, pg_mark *saved, vigil_err *err);
 vigil_status pg_release(pgc *q, vigil_err *err);
 vigil_status pg_rollback_to(pgc *q, const pg_mark *saved, vigil_err *err);
+
+/*
+ * Pipelines (libpq pipeline mode): statements sent without waiting for
+ * each answer, their answers read after one sync, so n statements cost one
+ * round trip. A statement must be prepared before the pipeline begins
+ * (pg_pipe_prepare, after a binding gives its parameter types). Between
+ * pg_pipe_begin and pg_pipe_end nothing else runs on the connection; at
+ * most PG_PIPELINE_MAX statements are sent between collects.
+ * pg_pipe_collect syncs and reads every answer: out[i] is the i-th
+ * statement's result (the caller clears them, pg_pipe_clear, or hands one
+ * to a statement to read with pg_step, pg_stmt_take); the first failure is
+ * returned with *failed its index (-1 when the connection failed). A
+ * failed statement aborts the transaction, as a failed one run alone does.
+ * pg_pipe_end leaves pipeline mode and returns s (or the failure to leave
+ * it: the connection is then opened afresh).
+ */
+vigil_status pg_pipe_prepare(pgc *q, pg_stmt *st, vigil_err *err);
+vigil_status pg_pipe_begin(pgc *q, vigil_err *err);
+vigil_status pg_pipe_send(pgc *q, pg_stmt *st, vigil_err *err);
+vigil_status pg_pipe_send_sql(pgc *q, const char *sql, vigil_err *err);
+vigil_status pg_pipe_collect(pgc *q, PGresult **out, int *failed, const char *what,
+                             vigil_err *err);
+void pg_pipe_clear(PGresult **res, int n);
+vigil_status pg_pipe_end(pgc *q, vigil_status s, vigil_err *err);
+/* st's result becomes r (NULL: none): pg_step walks its rows. */
+void pg_stmt_take(pg_stmt *st, PGresult *r);
 
 /* Is the connection outside a transaction (as sqlite3_get_autocommit)? */
 bool pg_autocommit(const pgc *q);
