@@ -98,6 +98,13 @@ struct pgc {
     int64_t lease_key;
     int n_prepared;
     pg_stmt *cache[PG_CACHE_SLOTS];
+    /* patients looked up ahead for the sets of one pass of a batch
+     * (pg_obs.c): read there before the database, forgotten at any patient
+     * write and when the pass ends */
+    struct pg_pat_ahead *pat_ahead;
+    size_t n_pat_ahead;
+    /* an observation set's INSERT with its score's, one statement (pg_obs.c) */
+    char obs_score_insert[2 * VIGIL__OBS_SQL_MAX];
     /* the statements sent into the open pipeline since its last sync */
     const char *pipe_sql[PG_PIPELINE_MAX];
     int n_pipe;

@@ -54,6 +54,12 @@ int pg_feed_table(const char *sql)
     while (*sql == ' ' || *sql == '\n' || *sql == '\t') {
         sql++;
     }
+    if (strncmp(sql, "WITH ", 5) == 0) {
+        /* a data-modifying WITH (pg_obs.c: a set's INSERT with its score's):
+         * the first write inside it names the table announced */
+        const char *w = strstr(sql, "AS (");
+        return w != NULL ? pg_feed_table(w + 4) : PG_FEED_NONE;
+    }
     static const char *const verbs[] = {"INSERT INTO ", "UPDATE ", "DELETE FROM "};
     const char *t = NULL;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0] && t == NULL; i++) {

@@ -43,6 +43,18 @@ static const char SQL_PAT_UPDATE[] =
     "birth_date = CASE WHEN ?5 = '' THEN birth_date ELSE ?5 END, "
     "sex = CASE WHEN ?6 = '' THEN sex ELSE ?6 END WHERE id = ?1";
 
+/* The current row of a PAT_COLS statement. */
+static void patient_of_row(pg_stmt *st, vigil_patient *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = pg_col_i64(st, 0);
+    pg_col_text(st, 1, out->nhs_number, sizeof out->nhs_number);
+    pg_col_text(st, 2, out->mrn, sizeof out->mrn);
+    pg_col_text(st, 3, out->name, sizeof out->name);
+    pg_col_text(st, 4, out->birth_date, sizeof out->birth_date);
+    out->sex = pg_col_sex(st, 5);
+}
+
 /* Look a patient up by id (key NULL) or by text key; *found says whether. */
 static vigil_status read_patient(pgc *q, const char *sql, const char *key, int64_t id, bool *found,
                                  vigil_patient *out, vigil_err *err)
@@ -58,13 +70,7 @@ static vigil_status read_patient(pgc *q, const char *sql, const char *key, int64
     if (s != VIGIL_OK || !*found) {
         return s;
     }
-    memset(out, 0, sizeof *out);
-    out->id = pg_col_i64(st, 0);
-    pg_col_text(st, 1, out->nhs_number, sizeof out->nhs_number);
-    pg_col_text(st, 2, out->mrn, sizeof out->mrn);
-    pg_col_text(st, 3, out->name, sizeof out->name);
-    pg_col_text(st, 4, out->birth_date, sizeof out->birth_date);
-    out->sex = pg_col_sex(st, 5);
+    patient_of_row(st, out);
     pg_done(st);
     return VIGIL_OK;
 }
@@ -81,18 +87,48 @@ static vigil_status lookup_patient(pgc *q, uint8_t kind, const char *key, bool *
                         out, err);
 }
 
+/* A patient looked up ahead (prefetch_patients): by kind and key, found
+ * or not. */
+typedef struct pg_pat_ahead {
+    uint8_t kind;
+    char key[VIGIL_ID_MAX];
+    bool found;
+    vigil_patient p;
+} pg_pat_ahead;
+
+static const pg_pat_ahead *ahead_find(const pgc *q, uint8_t kind, const char *key)
+{
+    for (size_t i = 0; i < q->n_pat_ahead; i++) {
+        const pg_pat_ahead *a = &q->pat_ahead[i];
+        if (a->kind == kind && strcmp(a->key, key) == 0) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
 /* The wrong-patient rule's primitives (vigil__patient_io, store_int.h):
  * patient_match.c decides, inside this backend's open write transaction. */
 static vigil_status pat_by_key(void *be, vigil__patient_key by, const char *key, bool *found,
                                vigil_patient *out, vigil_err *err)
 {
-    return lookup_patient(be, by == VIGIL__PATIENT_BY_NHS ? PG_PAT_BY_NHS : PG_PAT_BY_MRN, key, found,
-                          out, err);
+    pgc *q = be;
+    uint8_t kind = by == VIGIL__PATIENT_BY_NHS ? PG_PAT_BY_NHS : PG_PAT_BY_MRN;
+    const pg_pat_ahead *a = ahead_find(q, kind, key);
+    if (a != NULL) {
+        *found = a->found;
+        if (a->found) {
+            *out = a->p;
+        }
+        return VIGIL_OK;
+    }
+    return lookup_patient(q, kind, key, found, out, err);
 }
 
 static vigil_status pat_update(void *be, int64_t id, const vigil_patient *set, vigil_err *err)
 {
     pgc *q = be;
+    q->n_pat_ahead = 0; /* what was read ahead may be out of date now */
     pg_stmt *st = NULL;
     PREP(SQL_PAT_UPDATE, &st);
     pg_bind_i64(st, 1, id);
@@ -108,6 +144,7 @@ static vigil_status pat_insert(void *be, const vigil_patient *p, int64_t created
                                int64_t *out_id, vigil_err *err)
 {
     pgc *q = be;
+    q->n_pat_ahead = 0; /* a key read ahead as "no patient" may name this one */
     pg_stmt *st = NULL;
     PREP(SQL_PAT_INSERT, &st);
     pg_bind_text_opt(st, 1, p->nhs_number);
@@ -366,10 +403,12 @@ vigil_status vigil__pg_discharge(void *be, const vigil_actor *who, int64_t admis
 /* ---- observation sets ---------------------------------------------------- */
 
 /* The statements naming the vital-sign columns are q->obs_sql (pg_obs_sql.c). */
+#define SCORE_COLS                                                                                 \
+    "obs_set_id, scored_ms, news2_total, sub_rr, sub_spo2, sub_o2, sub_sbp, sub_hr, sub_acvpu, "    \
+    "sub_temp, complete, risk, monitoring, response, flags, spo2_scale, ai_risk, ai_prob, "        \
+    "explanation, model_version, ai_low_confidence"
 static const char SQL_SCORE_INSERT[] =
-    "INSERT INTO score (obs_set_id, scored_ms, news2_total, sub_rr, sub_spo2, sub_o2, sub_sbp, "
-    "sub_hr, sub_acvpu, sub_temp, complete, risk, monitoring, response, flags, spo2_scale, "
-    "ai_risk, ai_prob, explanation, model_version, ai_low_confidence) VALUES (?1, ?2, ?3, ?4, ?5, "
+    "INSERT INTO score (" SCORE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
     "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) RETURNING id";
 
 void vigil__pg_read_news2(pg_stmt *st, int c, vigil_news2 *out)
@@ -396,55 +435,73 @@ void vigil__pg_read_news2(pg_stmt *st, int c, vigil_news2 *out)
     out->spo2_scale = pg_col_int(st, c + 15);
 }
 
+/* Bind a score's columns to SQL_SCORE_INSERT's ?2..?21, as parameters
+ * first..first + 19. */
+static void bind_score(pg_stmt *st, int first, const vigil_store_score *sc)
+{
+    const int d = first - 2; /* SQL_SCORE_INSERT's ?k is parameter k + d */
+    const vigil_news2 *n = &sc->news2;
+    pg_bind_i64(st, 2 + d, sc->t_ms);
+    pg_bind_int(st, 3 + d, n->total);
+    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
+        if (n->sub[p] == VIGIL_NEWS2_SUB_MISSING) {
+            pg_bind_null(st, 4 + p + d);
+        } else {
+            pg_bind_int(st, 4 + p + d, n->sub[p]);
+        }
+    }
+    pg_bind_int(st, 11 + d, n->complete ? 1 : 0);
+    pg_bind_text(st, 12 + d, vigil__store_risk_names[n->risk]);
+    pg_bind_text(st, 13 + d, vigil__store_monitoring_names[n->monitoring]);
+    pg_bind_text(st, 14 + d, vigil__store_response_names[n->response]);
+    pg_bind_i64(st, 15 + d, (int64_t)n->flags);
+    pg_bind_int(st, 16 + d, n->spo2_scale);
+    const vigil_store_ai *ai = sc->ai;
+    pg_bind_real_opt(st, 17 + d, ai != NULL ? ai->risk : NAN);
+    pg_bind_real_opt(st, 18 + d, ai != NULL ? ai->prob : NAN);
+    pg_bind_text_opt(st, 19 + d, ai != NULL ? ai->explanation_json : NULL);
+    pg_bind_text_opt(st, 20 + d, ai != NULL ? ai->model_version : NULL);
+    if (ai != NULL) {
+        pg_bind_int(st, 21 + d, ai->low_confidence ? 1 : 0);
+    } else {
+        pg_bind_null(st, 21 + d);
+    }
+}
+
+/* The score.put audit record of score score_id. */
+static vigil_status score_audit(pgc *q, const vigil_actor *who, int64_t obs_id,
+                                int64_t patient_id, const vigil_store_score *sc, int64_t score_id,
+                                vigil_err *err)
+{
+    const vigil_news2 *n = &sc->news2;
+    const vigil_store_ai *ai = sc->ai;
+    vigil__audit_ev ev;
+    if (ai != NULL) {
+        vigil__audit_ev_set(&ev, who, "score.put", "score", score_id, patient_id,
+                            "obs %lld news2 %d%s risk %s ai %.4f model %s", (long long)obs_id,
+                            n->total, n->complete ? "" : " (incomplete)",
+                            vigil__store_risk_names[n->risk], ai->prob, ai->model_version);
+    } else {
+        vigil__audit_ev_set(&ev, who, "score.put", "score", score_id, patient_id,
+                            "obs %lld news2 %d%s risk %s no ai", (long long)obs_id, n->total,
+                            n->complete ? "" : " (incomplete)", vigil__store_risk_names[n->risk]);
+    }
+    return pg_audit(q, &ev, err);
+}
+
 static vigil_status insert_score(pgc *q, const vigil_actor *who, int64_t obs_id, int64_t patient_id,
                                  const vigil_store_score *sc, int64_t *out_id, vigil_err *err)
 {
     pg_stmt *st = NULL;
     PREP(SQL_SCORE_INSERT, &st);
-    const vigil_news2 *n = &sc->news2;
     pg_bind_i64(st, 1, obs_id);
-    pg_bind_i64(st, 2, sc->t_ms);
-    pg_bind_int(st, 3, n->total);
-    for (int p = 0; p < VIGIL_NEWS2_PARAM_COUNT; p++) {
-        if (n->sub[p] == VIGIL_NEWS2_SUB_MISSING) {
-            pg_bind_null(st, 4 + p);
-        } else {
-            pg_bind_int(st, 4 + p, n->sub[p]);
-        }
-    }
-    pg_bind_int(st, 11, n->complete ? 1 : 0);
-    pg_bind_text(st, 12, vigil__store_risk_names[n->risk]);
-    pg_bind_text(st, 13, vigil__store_monitoring_names[n->monitoring]);
-    pg_bind_text(st, 14, vigil__store_response_names[n->response]);
-    pg_bind_i64(st, 15, (int64_t)n->flags);
-    pg_bind_int(st, 16, n->spo2_scale);
-    const vigil_store_ai *ai = sc->ai;
-    pg_bind_real_opt(st, 17, ai != NULL ? ai->risk : NAN);
-    pg_bind_real_opt(st, 18, ai != NULL ? ai->prob : NAN);
-    pg_bind_text_opt(st, 19, ai != NULL ? ai->explanation_json : NULL);
-    pg_bind_text_opt(st, 20, ai != NULL ? ai->model_version : NULL);
-    if (ai != NULL) {
-        pg_bind_int(st, 21, ai->low_confidence ? 1 : 0);
-    } else {
-        pg_bind_null(st, 21);
-    }
+    bind_score(st, 2, sc);
     vigil_status s = pg_run(q, st, "insert score", err);
     if (s != VIGIL_OK) {
         return s;
     }
     *out_id = pg_last_id(q);
-    vigil__audit_ev ev;
-    if (ai != NULL) {
-        vigil__audit_ev_set(&ev, who, "score.put", "score", *out_id, patient_id,
-                            "obs %lld news2 %d%s risk %s ai %.4f model %s", (long long)obs_id,
-                            n->total, n->complete ? "" : " (incomplete)",
-                            vigil__store_risk_names[n->risk], ai->prob, ai->model_version);
-    } else {
-        vigil__audit_ev_set(&ev, who, "score.put", "score", *out_id, patient_id,
-                            "obs %lld news2 %d%s risk %s no ai", (long long)obs_id, n->total,
-                            n->complete ? "" : " (incomplete)", vigil__store_risk_names[n->risk]);
-    }
-    return pg_audit(q, &ev, err);
+    return score_audit(q, who, obs_id, patient_id, sc, *out_id, err);
 }
 
 /* A stored set with the same (source, source id): identical content makes
@@ -500,82 +557,6 @@ static vigil_status row_digest_of(pg_stmt *st, int first, char out[VIGIL__ROW_DI
     crypto_generichash(h, sizeof h, (const unsigned char *)text, (unsigned long long)len, NULL, 0);
     sodium_bin2hex(out, VIGIL__ROW_DIGEST_HEX + 1, h, sizeof h);
     return VIGIL_OK;
-}
-
-static vigil_status put_one(pgc *q, const vigil_actor *who, const vigil_store_obs_item *it,
-                            vigil_store_put *o, vigil_err *err)
-{
-    const vigil_obs_event *ev = it->ev;
-    vigil__audit_ev aev;
-    vigil_status s = VIGIL_OK;
-    vigil_patient want;
-    memset(&want, 0, sizeof want);
-    memcpy(want.nhs_number, ev->nhs_number, sizeof want.nhs_number);
-    memcpy(want.mrn, ev->mrn, sizeof want.mrn);
-    want.sex = ev->sex;
-    s = vigil__patient_match(&patient_io, q, who, &want, &o->patient_id, err);
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    pg_stmt *st = NULL;
-    PREP(q->obs_sql.insert, &st);
-    pg_bind_i64(st, 1, o->patient_id);
-    pg_bind_i64(st, 2, ev->t_ms);
-    pg_obs_bind(st, 3, &ev->obs);
-    const int c = 3 + PG_OBS_NCOLS;
-    pg_bind_text(st, c, vigil__store_source_names[ev->source]);
-    pg_bind_text_opt(st, c + 1, ev->source_id);
-    pg_bind_text_opt(st, c + 2, ev->recorded_by);
-    pg_bind_i64(st, c + 3, vigil__store_now_ms());
-    pg_bind_text(st, c + 4, ev->sender);
-    /* RETURNING id and the row as stored: its digest needs no second
-     * statement (a round trip per set) */
-    bool row = false;
-    char digest[VIGIL__ROW_DIGEST_HEX + 1];
-    s = pg_step(q, st, &row, "insert observation set", err);
-    if (s == VIGIL_OK && row) {
-        o->obs_id = pg_col_i64(st, 0);
-        s = row_digest_of(st, 1, digest, err);
-        pg_done(st);
-    } else if (s == VIGIL_OK) {
-        /* ON CONFLICT DO NOTHING: the unique index on (source, sender,
-         * source_id) held an earlier row; a failed INSERT would have aborted
-         * the whole transaction in PostgreSQL */
-        s = vigil_err_set(err, VIGIL_ERR_CONFLICT, "source_id",
-                          "message %s from this source and sender is already stored",
-                          ev->source_id);
-    }
-    if (s == VIGIL_ERR_CONFLICT && ev->source_id[0] != '\0') {
-        /* A resent message: the unique index on (source, source_id) finds it
-         * here rather than a read before every set (resends are rare). The
-         * statement left nothing; the patient look-up before it wrote
-         * nothing for an identical resend (same identifiers), and whatever
-         * it wrote for a differing one is rolled back with the refusal. */
-        bool found = false;
-        vigil_err e2 = {0};
-        vigil_status rs = find_resent(q, ev, &found, o, &e2);
-        if (rs != VIGIL_OK || !found) {
-            if (rs != VIGIL_OK && err != NULL) {
-                *err = e2;
-            }
-            return rs != VIGIL_OK ? rs : s;
-        }
-        vigil__audit_ev_set(&aev, who, "obs.duplicate", "obs_set", o->obs_id, o->patient_id,
-                            "resent %s/%s", vigil__store_source_names[ev->source], ev->source_id);
-        return pg_audit(q, &aev, err);
-    }
-    if (s != VIGIL_OK) {
-        return s;
-    }
-    /* REQ STORE-AUDIT-ROW-CONTENT: the row's content is in the chain */
-    vigil__audit_ev_set(&aev, who, "obs.put", "obs_set", o->obs_id, o->patient_id,
-                        "%s/%s content=%s", vigil__store_source_names[ev->source],
-                        ev->source_id[0] != '\0' ? ev->source_id : "-", digest);
-    s = pg_audit(q, &aev, err);
-    if (s == VIGIL_OK && it->score != NULL) {
-        s = insert_score(q, who, o->obs_id, o->patient_id, it->score, &o->score_id, err);
-    }
-    return s;
 }
 
 /* An obs_set row's clinical content as one text (q->obs_sql.canon selects
@@ -642,39 +623,326 @@ static void refuse_unit(vigil_store_put *out, size_t i, size_t j, size_t bad)
     }
 }
 
-/* Store the unit [i, j). On an item-level refusal *bad gets the item and the
- * unit's results are set (the caller rolls the unit's writes back); any
- * other failure is returned and fails the whole batch. */
-static vigil_status put_unit(pgc *q, const vigil_actor *who, const vigil_store_obs_item *items,
-                             size_t i, size_t j, vigil_store_put *out, size_t *bad, vigil_err *err)
+/* Item k failed with s (e): an item-level refusal refuses its unit (*bad =
+ * k; the caller rolls the pass back and runs it again without the unit);
+ * anything else is returned and fails the whole batch. */
+static vigil_status item_failed(pgc *q, const vigil_store_obs_item *items, size_t n,
+                                vigil_store_put *out, size_t k, vigil_status s, const vigil_err *e,
+                                size_t *bad, vigil_err *err)
 {
-    if (out[i].status != VIGIL_OK) {
-        return VIGIL_OK; /* refused, with the rest of its unit (store.c or a pass before) */
+    if (err != NULL) {
+        *err = *e;
     }
-    for (size_t k = i; k < j; k++) {
-        vigil_err e = {0};
-        vigil_status s = put_one(q, who, &items[k], &out[k], &e);
-        if (s == VIGIL_OK) {
-            continue;
+    if (pg_autocommit(q) || !item_level(s)) {
+        return s; /* the transaction is gone or the failure is not this item's */
+    }
+    size_t i = k;
+    while (items[k].unit != 0 && i > 0 && items[i - 1].unit == items[k].unit) {
+        i--;
+    }
+    memset(&out[k], 0, sizeof out[k]);
+    out[k].status = s;
+    snprintf(out[k].msg, sizeof out[k].msg, "%s", e->msg);
+    refuse_unit(out, i, unit_end(items, n, i), k);
+    *bad = k;
+    return VIGIL_OK;
+}
+
+/* Add (kind, key) to the patients to read ahead, once. */
+static void ahead_add(pgc *q, uint8_t kind, const char *key)
+{
+    if (key[0] == '\0' || ahead_find(q, kind, key) != NULL) {
+        return;
+    }
+    pg_pat_ahead *a = &q->pat_ahead[q->n_pat_ahead++];
+    memset(a, 0, sizeof *a);
+    a->kind = kind;
+    snprintf(a->key, sizeof a->key, "%s", key);
+}
+
+/* Read the patients every set of the pass names, by NHS number and by
+ * hospital number, in pipelines (one round trip, not two per set): the
+ * wrong-patient rule (patient_match.c) then reads them from q->pat_ahead. */
+static vigil_status read_patients_ahead(pgc *q, const vigil_store_obs_item *items, size_t n,
+                                        const vigil_store_put *out, vigil_err *err)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (out[k].status == VIGIL_OK) {
+            ahead_add(q, PG_PAT_BY_NHS, items[k].ev->nhs_number);
+            ahead_add(q, PG_PAT_BY_MRN, items[k].ev->mrn);
         }
-        if (pg_autocommit(q) || !item_level(s)) {
-            /* the transaction is gone or the failure is not this item's */
-            if (err != NULL) {
-                *err = e;
+    }
+    size_t n_keys = q->n_pat_ahead;
+    q->n_pat_ahead = 0; /* nothing is read ahead until it is */
+    pg_stmt *by[3] = {NULL, NULL, NULL};
+    PREP(SQL_PAT_BY_NHS, &by[PG_PAT_BY_NHS]);
+    PREP(SQL_PAT_BY_MRN, &by[PG_PAT_BY_MRN]);
+    vigil_status s = VIGIL_OK;
+    for (int kind = PG_PAT_BY_NHS; s == VIGIL_OK && kind <= PG_PAT_BY_MRN; kind++) {
+        pg_bind_text(by[kind], 1, ""); /* the parameter's type */
+        s = pg_pipe_prepare(q, by[kind], err);
+        pg_done(by[kind]);
+    }
+    for (size_t k0 = 0; s == VIGIL_OK && k0 < n_keys;) {
+        size_t k1 = k0 + PG_PIPELINE_MAX < n_keys ? k0 + PG_PIPELINE_MAX : n_keys;
+        PGresult *res[PG_PIPELINE_MAX];
+        int failed = -1;
+        s = pg_pipe_begin(q, err);
+        for (size_t k = k0; s == VIGIL_OK && k < k1; k++) {
+            pg_stmt *st = by[q->pat_ahead[k].kind];
+            pg_bind_text(st, 1, q->pat_ahead[k].key);
+            s = pg_pipe_send(q, st, err);
+        }
+        if (s == VIGIL_OK) {
+            s = pg_pipe_collect(q, res, &failed, "read patient", err);
+        }
+        s = pg_pipe_end(q, s, err);
+        for (size_t k = k0; s == VIGIL_OK && k < k1; k++) {
+            pg_pat_ahead *a = &q->pat_ahead[k];
+            pg_stmt *st = by[a->kind];
+            pg_stmt_take(st, res[k - k0]);
+            res[k - k0] = NULL;
+            s = pg_step(q, st, &a->found, "read patient", err);
+            if (s == VIGIL_OK && a->found) {
+                patient_of_row(st, &a->p);
             }
+            pg_done(st);
+        }
+        pg_pipe_clear(res, PG_PIPELINE_MAX);
+        k0 = k1;
+    }
+    if (s == VIGIL_OK) {
+        q->n_pat_ahead = n_keys;
+    }
+    return s;
+}
+
+/* The INSERT of a set with its score's, one statement: the set's row as
+ * stored (id, then the digest's columns) and, last, the score's id; no
+ * row when the set was a resend (ON CONFLICT DO NOTHING: nothing stored,
+ * no score either). */
+static const char *obs_score_sql(pgc *q)
+{
+    if (q->obs_score_insert[0] == '\0') {
+        const int m = 2 + PG_OBS_NCOLS + 5; /* the set's INSERT's last parameter */
+        char p[256];
+        size_t len = 0;
+        for (int k = 2; k <= 21; k++) { /* SQL_SCORE_INSERT's ?2..?21 */
+            len += (size_t)snprintf(p + len, sizeof p - len, ", ?%d", m + k - 1);
+        }
+        snprintf(q->obs_score_insert, sizeof q->obs_score_insert,
+                 "WITH o AS (%s), s AS (INSERT INTO score (" SCORE_COLS ") SELECT o.id%s FROM o "
+                 "RETURNING id) SELECT o.*, (SELECT id FROM s) FROM o",
+                 q->obs_sql.insert, p);
+    }
+    return q->obs_score_insert;
+}
+
+/* Bind item it (its patient found: o->patient_id) to the set's INSERT, and
+ * its score's after them (st is obs_score_sql's) when it has one. */
+static void bind_set(pg_stmt *st, const vigil_store_obs_item *it, const vigil_store_put *o)
+{
+    const vigil_obs_event *ev = it->ev;
+    pg_bind_i64(st, 1, o->patient_id);
+    pg_bind_i64(st, 2, ev->t_ms);
+    pg_obs_bind(st, 3, &ev->obs);
+    const int c = 3 + PG_OBS_NCOLS;
+    pg_bind_text(st, c, vigil__store_source_names[ev->source]);
+    pg_bind_text_opt(st, c + 1, ev->source_id);
+    pg_bind_text_opt(st, c + 2, ev->recorded_by);
+    pg_bind_i64(st, c + 3, vigil__store_now_ms());
+    pg_bind_text(st, c + 4, ev->sender);
+    if (it->score != NULL) {
+        bind_score(st, c + 5, it->score);
+    }
+}
+
+/* The outcome of item it's INSERT (st holds its result): stored (its
+ * audit records), a resend of a stored set (a duplicate), or refused. */
+static vigil_status set_stored(pgc *q, const vigil_actor *who, const vigil_store_obs_item *it,
+                               pg_stmt *st, vigil_store_put *o, vigil_err *err)
+{
+    const vigil_obs_event *ev = it->ev;
+    vigil__audit_ev aev;
+    bool row = false;
+    char digest[VIGIL__ROW_DIGEST_HEX + 1];
+    vigil_status s = pg_step(q, st, &row, "insert observation set", err);
+    if (s == VIGIL_OK && row) {
+        o->obs_id = pg_col_i64(st, 0);
+        s = row_digest_of(st, 1, digest, err);
+        if (it->score != NULL) {
+            o->score_id = pg_col_i64(st, PQnfields(st->res) - 1);
+        }
+        pg_done(st);
+    } else if (s == VIGIL_OK) {
+        /* ON CONFLICT DO NOTHING: the unique index on (source, sender,
+         * source_id) held an earlier row; a failed INSERT would have aborted
+         * the whole transaction in PostgreSQL */
+        s = vigil_err_set(err, VIGIL_ERR_CONFLICT, "source_id",
+                          "message %s from this source and sender is already stored",
+                          ev->source_id);
+    }
+    if (s == VIGIL_ERR_CONFLICT && ev->source_id[0] != '\0') {
+        /* A resent message: the unique index on (source, source_id) finds it
+         * here rather than a read before every set (resends are rare). The
+         * statement left nothing; the patient look-up before it wrote
+         * nothing for an identical resend (same identifiers), and whatever
+         * it wrote for a differing one is rolled back with the refusal. */
+        bool found = false;
+        vigil_err e2 = {0};
+        vigil_status rs = find_resent(q, ev, &found, o, &e2);
+        if (rs != VIGIL_OK || !found) {
+            if (rs != VIGIL_OK && err != NULL) {
+                *err = e2;
+            }
+            return rs != VIGIL_OK ? rs : s;
+        }
+        vigil__audit_ev_set(&aev, who, "obs.duplicate", "obs_set", o->obs_id, o->patient_id,
+                            "resent %s/%s", vigil__store_source_names[ev->source], ev->source_id);
+        return pg_audit(q, &aev, err);
+    }
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    /* REQ STORE-AUDIT-ROW-CONTENT: the row's content is in the chain */
+    vigil__audit_ev_set(&aev, who, "obs.put", "obs_set", o->obs_id, o->patient_id,
+                        "%s/%s content=%s", vigil__store_source_names[ev->source],
+                        ev->source_id[0] != '\0' ? ev->source_id : "-", digest);
+    s = pg_audit(q, &aev, err);
+    if (s == VIGIL_OK && it->score != NULL) {
+        s = score_audit(q, who, o->obs_id, o->patient_id, it->score, o->score_id, err);
+    }
+    return s;
+}
+
+/* Prepare the statement of sql for the pipeline, its parameter types from
+ * the first item that uses it (with a score or without). */
+static vigil_status prepare_sets(pgc *q, const char *sql, bool with_score,
+                                 const vigil_store_obs_item *items, size_t n,
+                                 const vigil_store_put *out, pg_stmt **st, vigil_err *err)
+{
+    *st = NULL;
+    for (size_t k = 0; k < n; k++) {
+        if (out[k].status == VIGIL_OK && (items[k].score != NULL) == with_score) {
+            PREP(sql, st);
+            bind_set(*st, &items[k], &out[k]);
+            vigil_status s = pg_pipe_prepare(q, *st, err);
+            pg_done(*st);
             return s;
         }
-        memset(&out[k], 0, sizeof out[k]);
-        out[k].status = s;
-        snprintf(out[k].msg, sizeof out[k].msg, "%s", e.msg);
-        refuse_unit(out, i, j, k);
-        *bad = k;
-        if (err != NULL) {
-            *err = e;
-        }
-        return VIGIL_OK;
     }
-    return VIGIL_OK;
+    return VIGIL_OK; /* no item uses it */
+}
+
+/* The INSERTs of items [k0, n) still to store, at most PG_PIPELINE_MAX, in
+ * one pipeline; idx[i] the item of the i-th; *k_end the first item after. */
+static vigil_status insert_sets(pgc *q, const vigil_store_obs_item *items, size_t n, size_t k0,
+                                const vigil_store_put *out, pg_stmt *plain, pg_stmt *scored,
+                                PGresult **res, size_t *idx, int *n_sent, int *failed,
+                                size_t *k_end, vigil_err *err)
+{
+    vigil_status s = pg_pipe_begin(q, err);
+    size_t k = k0;
+    *n_sent = 0;
+    for (; s == VIGIL_OK && k < n && *n_sent < PG_PIPELINE_MAX; k++) {
+        if (out[k].status != VIGIL_OK) {
+            continue; /* refused, with the rest of its unit (store.c or a pass before) */
+        }
+        pg_stmt *st = items[k].score != NULL ? scored : plain;
+        bind_set(st, &items[k], &out[k]);
+        s = pg_pipe_send(q, st, err);
+        idx[(*n_sent)++] = k;
+    }
+    *k_end = k;
+    *failed = -1;
+    if (s == VIGIL_OK) {
+        s = pg_pipe_collect(q, res, failed, "insert observation set", err);
+    }
+    return pg_pipe_end(q, s, err);
+}
+
+/*
+ * One pass over the batch's sets, pipelined (libpq pipeline mode; issue
+ * 15): the patients of every set read ahead in one round trip; the
+ * wrong-patient rule for each (patient_match.c, in order: a new patient is
+ * created before the next set reads it); every set's INSERT with its
+ * score's, one statement each, in one round trip; then each outcome in
+ * order, with its audit records (sent with the commit: pg_core.c). An
+ * item-level refusal (item_failed) stops the pass with *bad set.
+ */
+static vigil_status pass_sets(pgc *q, const vigil_actor *who, const vigil_store_obs_item *items,
+                              size_t n, vigil_store_put *out, size_t *bad, vigil_err *err)
+{
+    pg_pat_ahead *ahead = calloc(2 * n + 1, sizeof *ahead);
+    size_t *idx = calloc(PG_PIPELINE_MAX, sizeof *idx);
+    PGresult **res = calloc(PG_PIPELINE_MAX, sizeof *res);
+    if (ahead == NULL || idx == NULL || res == NULL) {
+        free(ahead);
+        free(idx);
+        free(res);
+        return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory storing a batch");
+    }
+    q->pat_ahead = ahead;
+    q->n_pat_ahead = 0;
+    vigil_status s = read_patients_ahead(q, items, n, out, err);
+    for (size_t k = 0; s == VIGIL_OK && *bad == SIZE_MAX && k < n; k++) {
+        if (out[k].status != VIGIL_OK) {
+            continue;
+        }
+        const vigil_obs_event *ev = items[k].ev;
+        vigil_patient want;
+        memset(&want, 0, sizeof want);
+        memcpy(want.nhs_number, ev->nhs_number, sizeof want.nhs_number);
+        memcpy(want.mrn, ev->mrn, sizeof want.mrn);
+        want.sex = ev->sex;
+        vigil_err e = {0};
+        vigil_status ms = vigil__patient_match(&patient_io, q, who, &want, &out[k].patient_id, &e);
+        if (ms != VIGIL_OK) {
+            s = item_failed(q, items, n, out, k, ms, &e, bad, err);
+        }
+    }
+    q->n_pat_ahead = 0;
+    q->pat_ahead = NULL;
+    free(ahead);
+    pg_stmt *plain = NULL, *scored = NULL;
+    if (s == VIGIL_OK && *bad == SIZE_MAX) {
+        s = prepare_sets(q, q->obs_sql.insert, false, items, n, out, &plain, err);
+    }
+    if (s == VIGIL_OK && *bad == SIZE_MAX) {
+        s = prepare_sets(q, obs_score_sql(q), true, items, n, out, &scored, err);
+    }
+    for (size_t k0 = 0; s == VIGIL_OK && *bad == SIZE_MAX && k0 < n;) {
+        int n_sent = 0, failed = -1;
+        size_t k_end = k0;
+        vigil_err e = {0};
+        s = insert_sets(q, items, n, k0, out, plain, scored, res, idx, &n_sent, &failed, &k_end,
+                        &e);
+        if (s != VIGIL_OK) {
+            pg_pipe_clear(res, PG_PIPELINE_MAX);
+            if (failed >= 0) {
+                s = item_failed(q, items, n, out, idx[failed], s, &e, bad, err);
+            } else if (err != NULL) {
+                *err = e;
+            }
+            break;
+        }
+        for (int i = 0; s == VIGIL_OK && *bad == SIZE_MAX && i < n_sent; i++) {
+            size_t k = idx[i];
+            pg_stmt *st = items[k].score != NULL ? scored : plain;
+            pg_stmt_take(st, res[i]);
+            res[i] = NULL;
+            vigil_status ks = set_stored(q, who, &items[k], st, &out[k], &e);
+            pg_done(st);
+            if (ks != VIGIL_OK) {
+                s = item_failed(q, items, n, out, k, ks, &e, bad, err);
+            }
+        }
+        pg_pipe_clear(res, PG_PIPELINE_MAX);
+        k0 = k_end;
+    }
+    free(idx);
+    free(res);
+    return s;
 }
 
 /*
@@ -695,10 +963,8 @@ static vigil_status batch_txn(pgc *q, const vigil_actor *who, const vigil_store_
         pg_mark saved;
         vigil_status s = savepoint ? pg_savepoint(q, &saved, err) : VIGIL_OK;
         size_t bad = SIZE_MAX;
-        for (size_t i = 0; s == VIGIL_OK && bad == SIZE_MAX && i < n;) {
-            size_t j = unit_end(items, n, i);
-            s = put_unit(q, who, items, i, j, out, &bad, err);
-            i = j;
+        if (s == VIGIL_OK) {
+            s = pass_sets(q, who, items, n, out, &bad, err);
         }
         if (s != VIGIL_OK) {
             return s;
