@@ -26,32 +26,9 @@
 #define PG_OID_FLOAT4 700
 #define PG_OID_FLOAT8 701
 
-/* A statement's text, grown as needed; failed is set when memory ran out. */
-typedef struct pg_text {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} pg_text;
-
 static void tx_put(pg_text *t, const char *p)
 {
-    size_t n = strlen(p);
-    if (t->failed) {
-        return;
-    }
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->cap == 0 ? 256 : t->cap * 2) + n;
-        char *s = realloc(t->s, cap);
-        if (s == NULL) {
-            t->failed = true;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, p, n);
-    t->len += n;
-    t->s[t->len] = '\0';
+    pg_text_put(t, p, strlen(p));
 }
 
 static void tx_ident(pg_text *t, const char *name)

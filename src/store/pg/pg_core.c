@@ -470,6 +470,31 @@ void pg_bind_null(pg_stmt *st, int i)
     bind(st, i, NULL, 0, 0, 0);
 }
 
+void pg_text_put(pg_text *t, const char *p, size_t n)
+{
+    if (t->failed) {
+        return;
+    }
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = (t->cap == 0 ? 256 : t->cap * 2) + n;
+        char *s = realloc(t->s, cap);
+        if (s == NULL) {
+            t->failed = true;
+            return;
+        }
+        t->s = s;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, p, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
+
+void pg_bind_untyped(pg_stmt *st, int i, const char *s)
+{
+    bind(st, i, s != NULL ? s : "", 0, 0, 0);
+}
+
 void pg_bind_text(pg_stmt *st, int i, const char *s)
 {
     bind(st, i, s != NULL ? s : "", 0, 0, OID_TEXT);
@@ -1062,9 +1087,6 @@ vigil_status pg_open_row(pgc *q, const char *sql, int64_t id, const char *field,
  * and then reads the head this one committed (READ COMMITTED reads the
  * locked row's newest version). */
 static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
-static const char SQL_AUDIT_INSERT[] =
-    "INSERT INTO audit (seq, t_ms, actor, action, entity, entity_id, patient_id, reason, "
-    "detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char SQL_HEAD_SET[] = "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1";
 
 static vigil_status head_lock(void *be, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH_LEN],
@@ -1096,21 +1118,10 @@ static vigil_status head_lock(void *be, int64_t *seq, uint8_t hash[VIGIL_AUDIT_H
     return VIGIL_OK;
 }
 
-/* Bind record r to the insert statement. */
-static void bind_record(pg_stmt *st, const vigil_audit_record *r)
-{
-    pg_bind_i64(st, 1, r->seq);
-    pg_bind_i64(st, 2, r->t_ms);
-    pg_bind_text(st, 3, r->actor);
-    pg_bind_text(st, 4, r->action);
-    pg_bind_text(st, 5, r->entity);
-    pg_bind_i64(st, 6, r->entity_id);
-    pg_bind_i64(st, 7, r->patient_id);
-    pg_bind_text(st, 8, r->reason);
-    pg_bind_text(st, 9, r->detail);
-    pg_bind_blob(st, 10, r->prev_hash, VIGIL_AUDIT_HASH_LEN);
-    pg_bind_blob(st, 11, r->hash, VIGIL_AUDIT_HASH_LEN);
-}
+/* At most this many audit records in one INSERT (their arrays' text is
+ * about 400 bytes a record); more go as further statements of the same
+ * pipeline. */
+#define PG_AUDIT_ROWS_MAX 2048
 
 /* A record is kept, not sent: the transaction's records go together
  * (audit_send), one round trip for all of them instead of one each. */
@@ -1154,9 +1165,12 @@ static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil
     pg_stmt *ins = NULL, *hs = NULL;
     vigil_status s = VIGIL_OK;
     if (q->n_sent < q->n_pend) {
-        s = pg_prep(q, SQL_AUDIT_INSERT, &ins, err);
+        s = pg_prep(q, PG_SQL_AUDIT_ROWS, &ins, err);
         if (s == VIGIL_OK) {
-            bind_record(ins, &q->pend[q->n_sent]); /* the types, from a binding */
+            s = pg_audit_rows_write(&q->arows, q->pend + q->n_sent, 1, err);
+        }
+        if (s == VIGIL_OK) {
+            pg_audit_rows_bind(ins, &q->arows); /* its types come from the casts */
             s = pg_pipe_prepare(q, ins, err);
         }
     }
@@ -1171,28 +1185,36 @@ static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil
     if (s == VIGIL_OK) {
         s = pg_pipe_begin(q, err);
     }
-    size_t i = q->n_sent;
-    while (s == VIGIL_OK && (i < q->n_pend || head || notify != NULL)) {
-        for (; s == VIGIL_OK && i < q->n_pend && q->n_pipe < PG_PIPELINE_MAX - 2; i++) {
-            bind_record(ins, &q->pend[i]);
-            s = pg_pipe_send(q, ins, err);
-        }
-        if (s == VIGIL_OK && i == q->n_pend && head) {
-            pg_bind_i64(hs, 1, q->head.seq);
-            pg_bind_blob(hs, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN);
-            s = pg_pipe_send(q, hs, err);
-            head = false;
-        }
-        if (s == VIGIL_OK && i == q->n_pend && notify != NULL) {
-            s = pg_pipe_send_sql(q, notify, err);
-            notify = NULL;
-        }
-        PGresult *res[PG_PIPELINE_MAX];
-        int failed = -1;
+    /* every record in one INSERT (PG_AUDIT_ROWS_MAX a statement), then the
+     * head and the notification: one round trip */
+    for (size_t i = q->n_sent; s == VIGIL_OK && i < q->n_pend;) {
+        size_t m = q->n_pend - i < PG_AUDIT_ROWS_MAX ? q->n_pend - i : PG_AUDIT_ROWS_MAX;
+        s = pg_audit_rows_write(&q->arows, q->pend + i, m, err);
         if (s == VIGIL_OK) {
+            pg_audit_rows_bind(ins, &q->arows);
+            s = pg_pipe_send(q, ins, err); /* libpq copies the parameters */
+        }
+        i += m;
+        if (s == VIGIL_OK && q->n_pipe >= PG_PIPELINE_MAX - 2) {
+            PGresult *res[PG_PIPELINE_MAX];
+            int failed = -1;
             s = pg_pipe_collect(q, res, &failed, "audit append", err);
             pg_pipe_clear(res, PG_PIPELINE_MAX);
         }
+    }
+    if (s == VIGIL_OK && head) {
+        pg_bind_i64(hs, 1, q->head.seq);
+        pg_bind_blob(hs, 2, q->head.hash, VIGIL_AUDIT_HASH_LEN);
+        s = pg_pipe_send(q, hs, err);
+    }
+    if (s == VIGIL_OK && notify != NULL) {
+        s = pg_pipe_send_sql(q, notify, err);
+    }
+    if (s == VIGIL_OK) {
+        PGresult *res[PG_PIPELINE_MAX];
+        int failed = -1;
+        s = pg_pipe_collect(q, res, &failed, "audit append", err);
+        pg_pipe_clear(res, PG_PIPELINE_MAX);
     }
     s = pg_pipe_end(q, s, err);
     if (s == VIGIL_OK) {
@@ -1345,6 +1367,7 @@ void vigil__pg_close(void *be)
     }
     PQfinish(q->conn);
     free(q->pend);
+    pg_audit_rows_free(&q->arows);
     free(q);
 }
 

@@ -43,6 +43,21 @@
 
 typedef struct pgc pgc;
 
+/* A text grown as needed (a statement, an array parameter); failed is set
+ * when memory ran out, and later puts do nothing (pg_text_put). */
+typedef struct pg_text {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} pg_text;
+
+/* Audit records as PG_SQL_AUDIT_ROWS's parameters: one array text per
+ * column (pg_audit_rows.c). */
+#define PG_AUDIT_COLS 11
+typedef struct pg_audit_rows {
+    pg_text col[PG_AUDIT_COLS];
+} pg_audit_rows;
+
 /* Where a savepoint left the transaction's audit: the chain, and how many
  * records were made and sent (pgc.pend) when it was taken. */
 typedef struct pg_mark {
@@ -87,6 +102,7 @@ struct pgc {
      * rollback to a savepoint forgets what it undid (pg_mark) */
     vigil_audit_record *pend;
     size_t n_pend, n_sent, cap_pend;
+    pg_audit_rows arows; /* their parameters when sent, kept for the next */
     int64_t last_id;  /* the first column of the last row an INSERT ... RETURNING gave */
     int64_t changes;  /* rows the last statement run to its end changed */
     /* the change feed (pg_nodes.c) */
@@ -184,6 +200,15 @@ vigil_status pg_pipe_end(pgc *q, vigil_status s, vigil_err *err);
 /* st's result becomes r (NULL: none): pg_step walks its rows. */
 void pg_stmt_take(pg_stmt *st, PGresult *r);
 
+/* pg_audit_rows.c: n records as the parameters of PG_SQL_AUDIT_ROWS, one
+ * INSERT for all of them; written into b (kept for reuse), then bound to
+ * st (which must not run after b changes). */
+extern const char PG_SQL_AUDIT_ROWS[];
+vigil_status pg_audit_rows_write(pg_audit_rows *b, const vigil_audit_record *r, size_t n,
+                                 vigil_err *err);
+void pg_audit_rows_bind(pg_stmt *st, const pg_audit_rows *b);
+void pg_audit_rows_free(pg_audit_rows *b);
+
 /* Is the connection outside a transaction (as sqlite3_get_autocommit)? */
 bool pg_autocommit(const pgc *q);
 /* The id the last INSERT ... RETURNING id gave; the rows the last statement
@@ -201,6 +226,10 @@ void pg_bind_i64_opt(pg_stmt *st, int i, int64_t v);
 void pg_bind_real(pg_stmt *st, int i, double v);
 void pg_bind_real_opt(pg_stmt *st, int i, double v);
 void pg_bind_null(pg_stmt *st, int i);
+/* Append n bytes of p to t (NUL-terminated after). */
+void pg_text_put(pg_text *t, const char *p, size_t n);
+/* A text whose type the statement gives (a cast: ?1::bigint[]). */
+void pg_bind_untyped(pg_stmt *st, int i, const char *s);
 void pg_bind_blob(pg_stmt *st, int i, const void *p, int n);
 
 /* Column i of the current row. text copies into dst (NULL gives ""; false
