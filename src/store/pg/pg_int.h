@@ -95,6 +95,7 @@ struct pgc {
     bool no_sync;    /* this transaction commits without waiting for the flush (a read's audit) */
     bool unsynced;   /* a commit since the last flushed one did not wait for its flush */
     pg_mark op_saved; /* the audit when the current call of the batch began */
+    bool op_read;     /* the current call of the batch is a read: no savepoint */
     vigil__audit_chain head; /* audit.c drives it (vigil__audit_append) */
     /* audit records made in the open transaction, [0, n_sent) of them sent:
      * the rest go together, pipelined, before its COMMIT and before any
