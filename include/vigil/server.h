@@ -177,6 +177,11 @@ typedef struct vigil_server_config {
     const char *mllp_tls_cert_file;
     const char *mllp_tls_key_file;
     const char *mllp_tls_ca_file;
+    /* PEM certificate revocation lists of that CA (NULL: none): a client
+     * certificate a list names as revoked fails the handshake as an
+     * untrusted one does. Needs mllp_tls_ca_file. Read at open, like the
+     * others: a new list takes effect when the server is started again. */
+    const char *mllp_tls_crl_file;
     /* The web app's folder (a build's web/: pages, scripts, nhsuk-frontend),
      * read once at start and served from the HTTP port; NULL: the API only.
      * Borrowed during vigil_server_open only. */

@@ -38,6 +38,7 @@ enum {
     OPT_MLLP_TLS_CERT,
     OPT_MLLP_TLS_KEY,
     OPT_MLLP_TLS_CA,
+    OPT_MLLP_TLS_CRL,
     OPT_TZ,
     OPT_NODE,
 };
@@ -49,7 +50,7 @@ static void usage(FILE *f)
                "                   [--bootstrap-admin USER]\n"
                "                   [--tls-cert FILE --tls-key FILE] [--web-root DIR]\n"
                "                   [--mllp-tls-cert FILE --mllp-tls-key FILE\n"
-               "                    [--mllp-tls-ca FILE]]\n"
+               "                    [--mllp-tls-ca FILE [--mllp-tls-crl FILE]]]\n"
                "                   [--hl7-profile FILE]... [--tz ZONE] [MLLP limits]\n"
                "\n"
                "Run the ward service: HL7 v2 over MLLP in (ORU^R01, ADT A01/A02/A03/A08),\n"
@@ -117,6 +118,8 @@ static void usage(FILE *f)
                "  --mllp-tls-ca FILE     PEM CA certificates: every MLLP client must present\n"
                "                         a certificate they issued (mutual TLS); its subject\n"
                "                         is written in the audit record\n"
+               "  --mllp-tls-crl FILE    PEM revocation lists of that CA: a certificate they\n"
+               "                         revoke is refused (read at start)\n"
                "Pages (docs/server.md, Pages):\n"
                "  --paging               queue pages to rota holders with every alert and\n"
                "                         repeat (the web app channel: GET /api/pages)\n"
@@ -227,6 +230,7 @@ int vigil_cli_serve(int argc, char **argv)
         {"mllp-tls-cert", required_argument, NULL, OPT_MLLP_TLS_CERT},
         {"mllp-tls-key", required_argument, NULL, OPT_MLLP_TLS_KEY},
         {"mllp-tls-ca", required_argument, NULL, OPT_MLLP_TLS_CA},
+        {"mllp-tls-crl", required_argument, NULL, OPT_MLLP_TLS_CRL},
         {"web-root", required_argument, NULL, 'W'},
         {"assemble-window", required_argument, NULL, 'A'},
         {"mllp-max-conns", required_argument, NULL, 'X'},
@@ -457,6 +461,9 @@ int vigil_cli_serve(int argc, char **argv)
         case OPT_MLLP_TLS_CA:
             cfg.mllp_tls_ca_file = optarg;
             break;
+        case OPT_MLLP_TLS_CRL:
+            cfg.mllp_tls_crl_file = optarg;
+            break;
         case 'W':
             web_root = optarg;
             have_web_root = true;
@@ -514,9 +521,10 @@ int vigil_cli_serve(int argc, char **argv)
         return VIGIL_EXIT_USAGE;
     }
     if ((cfg.mllp_tls_cert_file == NULL) != (cfg.mllp_tls_key_file == NULL) ||
-        (cfg.mllp_tls_ca_file != NULL && cfg.mllp_tls_cert_file == NULL)) {
-        fprintf(stderr, "vigil serve: --mllp-tls-cert and --mllp-tls-key go together, and "
-                        "--mllp-tls-ca needs them\n");
+        (cfg.mllp_tls_ca_file != NULL && cfg.mllp_tls_cert_file == NULL) ||
+        (cfg.mllp_tls_crl_file != NULL && cfg.mllp_tls_ca_file == NULL)) {
+        fprintf(stderr, "vigil serve: --mllp-tls-cert and --mllp-tls-key go together, "
+                        "--mllp-tls-ca needs them, and --mllp-tls-crl needs --mllp-tls-ca\n");
         return VIGIL_EXIT_USAGE;
     }
     if (!have_web_root) {

@@ -17,9 +17,15 @@
  *
  * Versions: TLS 1.2 and 1.3 only (the priority string below).
  *
+ * Revocation: with a CRL file (cfg.mllp_tls_crl_file, PEM, the CA's
+ * lists), a client certificate it names as revoked fails the handshake's
+ * verification (GnuTLS checks the credentials' CRLs there) as one another
+ * CA issued does (REQ SERVER-MLLP-TLS-CRL). Read at open: a new list takes
+ * effect when the server is started again.
+ *
  * Does not: check the subject against a list itself (senders.c does, for
  * an --hl7-sender entry bound to a subject: REQ SERVER-HL7-SENDER-CERT),
- * revocation (no CRL/OCSP), or session resumption.
+ * OCSP, reload a CRL while running, or session resumption.
  * Invariants: sessions are touched only by the listener thread; the
  * credentials are read-only once loaded and outlive every session.
  */
@@ -117,13 +123,38 @@ static vigil_status load_ca(srv_mllp_tls *t, const char *ca, vigil_err *err)
     return VIGIL_OK;
 }
 
+static vigil_status load_crl(srv_mllp_tls *t, const char *crl, vigil_err *err)
+{
+    char *pem = NULL;
+    vigil_status s = vigil__srv_pem_read(crl, "mllp_tls_crl", &pem, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    gnutls_datum_t d = {(unsigned char *)pem, (unsigned)strlen(pem)};
+    int rc = gnutls_certificate_set_x509_crl_mem(t->cred, &d, GNUTLS_X509_FMT_PEM);
+    free(pem);
+    if (rc < 0) {
+        return gnutls_fail(err, "mllp_tls_crl", "cannot read the revocation lists in", crl, rc);
+    }
+    if (rc == 0) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "mllp_tls_crl",
+                             "MLLP TLS: %s holds no certificate revocation list", crl);
+    }
+    return VIGIL_OK;
+}
+
 vigil_status vigil__srv_mllp_tls_load(vigil_server *srv, vigil_err *err)
 {
     const vigil_server_config *cfg = &srv->cfg;
     const char *cert = cfg->mllp_tls_cert_file, *key = cfg->mllp_tls_key_file;
-    const char *ca = cfg->mllp_tls_ca_file;
-    if (cert == NULL && key == NULL && ca == NULL) {
+    const char *ca = cfg->mllp_tls_ca_file, *crl = cfg->mllp_tls_crl_file;
+    if (cert == NULL && key == NULL && ca == NULL && crl == NULL) {
         return VIGIL_OK;
+    }
+    if (crl != NULL && ca == NULL) {
+        return vigil_err_set(err, VIGIL_ERR_ARG, "mllp_tls_crl",
+                             "MLLP TLS: a revocation list needs the CA it belongs to "
+                             "(mllp_tls_ca_file)");
     }
     if (cert == NULL || key == NULL || cert[0] == '\0' || key[0] == '\0') {
         return vigil_err_set(err, VIGIL_ERR_ARG, "mllp_tls",
@@ -144,6 +175,9 @@ vigil_status vigil__srv_mllp_tls_load(vigil_server *srv, vigil_err *err)
     }
     if (s == VIGIL_OK && ca != NULL) {
         s = load_ca(t, ca, err);
+    }
+    if (s == VIGIL_OK && crl != NULL) {
+        s = load_crl(t, crl, err);
     }
     if (s == VIGIL_OK) {
         rc = gnutls_priority_init(&t->prio, VIGIL_SERVER_MLLP_TLS_PRIORITY, NULL);

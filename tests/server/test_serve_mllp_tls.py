@@ -19,6 +19,10 @@ Checks, with a CA given (mutual TLS):
    listener pauses while GnuTLS still holds decrypted records, all get AA
    in order;
 Without a CA: a client with no certificate gets AA (encryption only).
+With a CRL (--mllp-tls-crl, REQ SERVER-MLLP-TLS-CRL): a certificate the CA
+revoked gets no ACK and nothing of it is stored, another of the same CA still
+gets AA; --mllp-tls-crl without --mllp-tls-ca, and a file holding no CRL, stop
+the server.
 A sender bound to a certificate (--hl7-sender 'EOBS/RX1|CN=ward7-monitor-1,O=Ward 7',
 REQ SERVER-HL7-SENDER-CERT): another certificate the CA issued, sending as EOBS/RX1,
 gets AR and nothing is stored; the bound certificate gets AA; an unbound entry
@@ -291,6 +295,43 @@ with Server(bound) as s:
             "an unbound entry (PAS/RX1) is open to any trusted certificate (%r)" % (ack,))
 
 
+# a revocation list: the CA revokes one client's certificate
+def make_crl(ca_name, revoke):
+    """The CA's CRL (PEM) naming the certificates in revoke, by `openssl ca`."""
+    db, cnf = path(ca_name + ".index"), path(ca_name + ".cnf")
+    open(db, "w").close()
+    with open(path(ca_name + ".crlnum"), "w") as f:
+        f.write("01\n")
+    with open(cnf, "w") as f:
+        f.write("[ca]\ndefault_ca = c\n[c]\ndatabase = %s\ncrlnumber = %s\n"
+                "default_md = sha256\ndefault_crl_days = 2\n"
+                % (db, path(ca_name + ".crlnum")))
+    for crt in revoke:
+        openssl("ca", "-config", cnf, "-keyfile", path(ca_name + ".key"),
+                "-cert", path(ca_name + ".pem"), "-revoke", crt)
+    out = path(ca_name + ".crl.pem")
+    openssl("ca", "-config", cnf, "-keyfile", path(ca_name + ".key"),
+            "-cert", path(ca_name + ".pem"), "-gencrl", "-out", out)
+    return out
+
+
+rev_crt, rev_key = make_leaf("revoked", "ward-ca", "/O=Ward 7/CN=ward7-monitor-9", False)
+crl = make_crl("ward-ca", [rev_crt])
+with Server(["--mllp-tls-cert", srv_crt, "--mllp-tls-key", srv_key, "--mllp-tls-ca", ca,
+             "--mllp-tls-crl", crl]) as s:
+    _, ack = try_request(s.mllp_port, client_ctx(rev_crt, rev_key), oru("CRL-REVOKED", hr=161))
+    C.check(ack is None, "a revoked certificate gets no ACK (%r)" % (ack,))
+    C.check(s.count("obs_set", "hr_bpm = 161") == 0, "and nothing of it is stored")
+    ok, ack = try_request(s.mllp_port, client_ctx(cli_crt, cli_key), oru("CRL-OK", hr=162))
+    C.check(ack is not None and ack_fields(ack)[0] == "AA",
+            "a certificate the list does not name still gets AA (%r)" % (ack,))
+# the same certificate is accepted without the list: the refusal above was the revocation
+with Server(["--mllp-tls-cert", srv_crt, "--mllp-tls-key", srv_key, "--mllp-tls-ca", ca]) as s:
+    ok, ack = try_request(s.mllp_port, client_ctx(rev_crt, rev_key), oru("CRL-NOLIST", hr=163))
+    C.check(ack is not None and ack_fields(ack)[0] == "AA",
+            "without --mllp-tls-crl the same certificate gets AA (%r)" % (ack,))
+
+
 def refuses(extra, want):
     with tempfile.TemporaryDirectory(prefix="vigil-mllp-tls-db-") as d:
         r = subprocess.run([vigil_bin(), "serve", "--db", os.path.join(d, "w.db"), "--http-port",
@@ -309,5 +350,9 @@ refuses(["--mllp-tls-cert", srv_crt, "--mllp-tls-key", srv_key, "--mllp-tls-ca",
         "holds no PEM block")
 refuses(["--mllp-tls-cert", srv_crt, "--mllp-tls-key", path("missing.key")], "missing.key")
 refuses(["--mllp-tls-ca", ca], "--mllp-tls-ca needs them")
+refuses(["--mllp-tls-cert", srv_crt, "--mllp-tls-key", srv_key, "--mllp-tls-crl", crl],
+        "--mllp-tls-crl needs --mllp-tls-ca")
+refuses(["--mllp-tls-cert", srv_crt, "--mllp-tls-key", srv_key, "--mllp-tls-ca", ca,
+         "--mllp-tls-crl", ca], "cannot read the revocation lists in")
 refuses(["--hl7-sender", "EOBS/RX1|"], "APP/FAC|CERTIFICATE-SUBJECT")
 C.done()
