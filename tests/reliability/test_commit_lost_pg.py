@@ -103,6 +103,7 @@ class Proxy:
         buf, started = b"", False
         names = {}          # prepared statement name -> SQL
         obs_tx = False      # this transaction bound an INSERT INTO obs_set
+        commit_after = False  # armed "after": cut once the pipelined COMMIT's Sync is passed on
         try:
             while True:
                 d = c.recv(65536)
@@ -129,6 +130,23 @@ class Proxy:
                     if kind == b"P":
                         name, rest = body.split(b"\0", 1)
                         names[name] = rest.split(b"\0", 1)[0]
+                        if names[name].strip().upper() == b"COMMIT" and obs_tx:
+                            # the COMMIT inside a pipeline (Parse, Bind, Execute, then Sync)
+                            mode = self.take()
+                            if mode is not None:
+                                self.cut.set()
+                            if mode == "before":
+                                self.close(c, s)
+                                return
+                            if mode == "after":
+                                commit_after = True
+                    elif kind == b"S" and commit_after:
+                        # COMMIT and its Sync are passed on; the server runs them before it
+                        # reads the end of the connection (TCP keeps the order); no answer
+                        # comes back
+                        mute.set()
+                        s.sendall(msg)
+                        return
                     elif kind == b"B":
                         stmt = body.split(b"\0", 2)[1]
                         if b"INSERT INTO obs_set" in names.get(stmt, b""):

@@ -90,7 +90,8 @@ vigil_status pg_fail(pgc *q, const PGresult *res, const char *what, vigil_err *e
 
 /* ---- statements ---------------------------------------------------------- */
 
-static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil_err *err);
+static vigil_status audit_send(pgc *q, bool with_head, const char *notify, bool commit,
+                               vigil_err *err);
 static vigil_status reset_connection(pgc *q, vigil_err *err);
 
 /* The SQL with each ?N written $N, and the highest N. */
@@ -248,7 +249,7 @@ vigil_status pg_step(pgc *q, pg_stmt *st, bool *row, const char *what, vigil_err
     if (!st->ran) {
         vigil_status s = VIGIL_OK;
         if (q->n_sent < q->n_pend && strstr(st->sql, "audit") != NULL) {
-            s = audit_send(q, false, NULL, err); /* it reads what this transaction wrote */
+            s = audit_send(q, false, NULL, false, err); /* it reads what this transaction wrote */
         }
         if (s == VIGIL_OK && !st->prepared) {
             s = prepare(q, st, err);
@@ -926,21 +927,22 @@ vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err)
     if (q->batch) {
         return op_end(q, s, err);
     }
-    if (s == VIGIL_OK && q->in_tx) {
-        /* the audit records, the head and the change feed's notification
-         * (delivered to the other sessions only if this commits), in one
-         * pipeline */
-        s = audit_send(q, true, pg_feed_notify_sql(q), err);
-    }
     bool no_sync = q->no_sync;
     q->no_sync = false;
     if (s == VIGIL_OK && q->in_tx) {
-        /* REQ STORE-DURABLE-ACK: synchronous_commit = on: COMMIT returns
-         * after the commit record is flushed */
+        /* the audit records, the head, the change feed's notification
+         * (delivered to the other sessions only if this commits) and the
+         * COMMIT in one pipeline. REQ STORE-DURABLE-ACK:
+         * synchronous_commit = on: COMMIT returns after the commit record
+         * is flushed */
         vigil__audit_chain last = q->head;
-        s = command(q, "COMMIT", "commit", err);
-        q->in_tx = false;
-        if (s != VIGIL_OK && PQstatus(q->conn) != CONNECTION_OK) {
+        q->commit_sent = false;
+        s = audit_send(q, true, pg_feed_notify_sql(q), true, err);
+        if (s == VIGIL_OK) {
+            q->in_tx = false;
+        } else if (q->commit_sent && PQstatus(q->conn) != CONNECTION_OK) {
+            /* the connection went with the COMMIT on its way: in doubt */
+            q->in_tx = false;
             s = commit_outcome(q, &last, err);
         }
         if (s == VIGIL_OK && no_sync) {
@@ -1106,19 +1108,10 @@ vigil_status pg_open_row(pgc *q, const char *sql, int64_t id, const char *field,
 static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
 static const char SQL_HEAD_SET[] = "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1";
 
-static vigil_status head_lock(void *be, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH_LEN],
-                              vigil_err *err)
+/* The head from the current row of st (SQL_HEAD). */
+static vigil_status read_head(pgc *q, pg_stmt *st, int64_t *seq,
+                              uint8_t hash[VIGIL_AUDIT_HASH_LEN], vigil_err *err)
 {
-    pgc *q = be;
-    if (!q->in_tx) {
-        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "audit",
-                             "the audit head is locked only inside a write transaction");
-    }
-    pg_stmt *st = NULL;
-    vigil_status ps = pg_prep(q, SQL_HEAD, &st, err);
-    if (ps != VIGIL_OK) {
-        return ps;
-    }
     bool row = false;
     vigil_status s = pg_step(q, st, &row, "audit head", err);
     if (s != VIGIL_OK) {
@@ -1133,6 +1126,48 @@ static vigil_status head_lock(void *be, int64_t *seq, uint8_t hash[VIGIL_AUDIT_H
     memcpy(hash, pg_col_blob(st, 1), VIGIL_AUDIT_HASH_LEN);
     pg_done(st);
     return VIGIL_OK;
+}
+
+static vigil_status head_lock(void *be, int64_t *seq, uint8_t hash[VIGIL_AUDIT_HASH_LEN],
+                              vigil_err *err)
+{
+    pgc *q = be;
+    if (!q->in_tx) {
+        return vigil_err_set(err, VIGIL_ERR_INTERNAL, "audit",
+                             "the audit head is locked only inside a write transaction");
+    }
+    pg_stmt *st = NULL;
+    vigil_status ps = pg_prep(q, SQL_HEAD, &st, err);
+    if (ps != VIGIL_OK) {
+        return ps;
+    }
+    return read_head(q, st, seq, hash, err);
+}
+
+vigil_status pg_head_prepare(pgc *q, pg_stmt **st, vigil_err *err)
+{
+    *st = NULL;
+    if (!q->in_tx || q->head.valid) {
+        return VIGIL_OK; /* no transaction, or it holds the lock already */
+    }
+    vigil_status s = pg_prep(q, SQL_HEAD, st, err);
+    if (s == VIGIL_OK) {
+        s = pg_pipe_prepare(q, *st, err);
+    }
+    if (s != VIGIL_OK) {
+        *st = NULL;
+    }
+    return s;
+}
+
+vigil_status pg_head_take(pgc *q, pg_stmt *st, PGresult *r, vigil_err *err)
+{
+    pg_stmt_take(st, r);
+    vigil_status s = read_head(q, st, &q->head.seq, q->head.hash, err);
+    if (s == VIGIL_OK) {
+        q->head.valid = true; /* as the first append's head_lock would have left it */
+    }
+    return s;
 }
 
 /* At most this many audit records in one INSERT (their arrays' text is
@@ -1173,10 +1208,11 @@ static const vigil__audit_io pg_audit_io = {
  * locked by the transaction's first), so nothing sent here waits on an
  * answer. A failure fails the transaction (the caller rolls back).
  */
-static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil_err *err)
+static vigil_status audit_send(pgc *q, bool with_head, const char *notify, bool commit,
+                               vigil_err *err)
 {
     bool head = with_head && q->head.dirty;
-    if (q->n_sent == q->n_pend && !head && notify == NULL) {
+    if (q->n_sent == q->n_pend && !head && notify == NULL && !commit) {
         return VIGIL_OK;
     }
     pg_stmt *ins = NULL, *hs = NULL;
@@ -1227,10 +1263,21 @@ static vigil_status audit_send(pgc *q, bool with_head, const char *notify, vigil
     if (s == VIGIL_OK && notify != NULL) {
         s = pg_pipe_send_sql(q, notify, err);
     }
+    if (s == VIGIL_OK && commit) {
+        s = pg_pipe_send_sql(q, "COMMIT", err);
+        q->commit_sent = s == VIGIL_OK;
+    }
     if (s == VIGIL_OK) {
         PGresult *res[PG_PIPELINE_MAX];
-        int failed = -1;
-        s = pg_pipe_collect(q, res, &failed, "audit append", err);
+        int failed = -1, n = q->n_pipe;
+        s = pg_pipe_collect(q, res, &failed, commit ? "commit" : "audit append", err);
+        if (s == VIGIL_OK && commit &&
+            (res[n - 1] == NULL || strcmp(PQcmdStatus(res[n - 1]), "COMMIT") != 0)) {
+            /* the COMMIT of a transaction the server had aborted answers ROLLBACK */
+            s = vigil_err_set(err, VIGIL_ERR_IO, "postgresql",
+                              "commit: the server rolled the transaction back (%s)",
+                              res[n - 1] != NULL ? PQcmdStatus(res[n - 1]) : "no answer");
+        }
         pg_pipe_clear(res, PG_PIPELINE_MAX);
     }
     s = pg_pipe_end(q, s, err);

@@ -96,6 +96,7 @@ struct pgc {
     bool unsynced;   /* a commit since the last flushed one did not wait for its flush */
     pg_mark op_saved; /* the audit when the current call of the batch began */
     bool op_read;     /* the current call of the batch is a read: no savepoint */
+    bool commit_sent; /* pg_end's COMMIT went into the pipeline (its outcome may be in doubt) */
     vigil__audit_chain head; /* audit.c drives it (vigil__audit_append) */
     /* audit records made in the open transaction, [0, n_sent) of them sent:
      * the rest go together, pipelined, before its COMMIT and before any
@@ -168,6 +169,14 @@ vigil_status pg_end(pgc *q, vigil_status s, vigil_err *err);
 /* Append one audit record inside the current write transaction (the head
  * row is locked by the first append of the transaction). */
 vigil_status pg_audit(pgc *q, const vigil__audit_ev *ev, vigil_err *err);
+
+/* The audit head's lock (SELECT ... FOR UPDATE, as the transaction's
+ * first append takes it) sent in a pipeline the caller runs, a round trip
+ * fewer: pg_head_prepare gives the statement (NULL when no write
+ * transaction is open or it holds the lock already), pg_head_take reads
+ * its answer into the transaction's chain. */
+vigil_status pg_head_prepare(pgc *q, pg_stmt **st, vigil_err *err);
+vigil_status pg_head_take(pgc *q, pg_stmt *st, PGresult *r, vigil_err *err);
 
 /* Savepoints inside a write transaction; the caller keeps the mark to
  * restore. */

@@ -662,7 +662,9 @@ static void ahead_add(pgc *q, uint8_t kind, const char *key)
 
 /* Read the patients every set of the pass names, by NHS number and by
  * hospital number, in pipelines (one round trip, not two per set): the
- * wrong-patient rule (patient_match.c) then reads them from q->pat_ahead. */
+ * wrong-patient rule (patient_match.c) then reads them from q->pat_ahead.
+ * The audit head's lock, which the pass's first audit record would take
+ * alone, goes in the same round trip. */
 static vigil_status read_patients_ahead(pgc *q, const vigil_store_obs_item *items, size_t n,
                                         const vigil_store_put *out, vigil_err *err)
 {
@@ -683,11 +685,19 @@ static vigil_status read_patients_ahead(pgc *q, const vigil_store_obs_item *item
         s = pg_pipe_prepare(q, by[kind], err);
         pg_done(by[kind]);
     }
-    for (size_t k0 = 0; s == VIGIL_OK && k0 < n_keys;) {
-        size_t k1 = k0 + PG_PIPELINE_MAX < n_keys ? k0 + PG_PIPELINE_MAX : n_keys;
+    pg_stmt *head = NULL; /* the audit head's lock, in the first pipeline */
+    if (s == VIGIL_OK) {
+        s = pg_head_prepare(q, &head, err);
+    }
+    for (size_t k0 = 0; s == VIGIL_OK && (k0 < n_keys || head != NULL);) {
+        const size_t off = head != NULL ? 1 : 0;
+        size_t k1 = k0 + PG_PIPELINE_MAX - 1 < n_keys ? k0 + PG_PIPELINE_MAX - 1 : n_keys;
         PGresult *res[PG_PIPELINE_MAX];
         int failed = -1;
         s = pg_pipe_begin(q, err);
+        if (s == VIGIL_OK && head != NULL) {
+            s = pg_pipe_send(q, head, err);
+        }
         for (size_t k = k0; s == VIGIL_OK && k < k1; k++) {
             pg_stmt *st = by[q->pat_ahead[k].kind];
             pg_bind_text(st, 1, q->pat_ahead[k].key);
@@ -697,11 +707,16 @@ static vigil_status read_patients_ahead(pgc *q, const vigil_store_obs_item *item
             s = pg_pipe_collect(q, res, &failed, "read patient", err);
         }
         s = pg_pipe_end(q, s, err);
+        if (s == VIGIL_OK && head != NULL) {
+            s = pg_head_take(q, head, res[0], err);
+            res[0] = NULL;
+        }
+        head = NULL;
         for (size_t k = k0; s == VIGIL_OK && k < k1; k++) {
             pg_pat_ahead *a = &q->pat_ahead[k];
             pg_stmt *st = by[a->kind];
-            pg_stmt_take(st, res[k - k0]);
-            res[k - k0] = NULL;
+            pg_stmt_take(st, res[k - k0 + off]);
+            res[k - k0 + off] = NULL;
             s = pg_step(q, st, &a->found, "read patient", err);
             if (s == VIGIL_OK && a->found) {
                 patient_of_row(st, &a->p);
