@@ -55,6 +55,10 @@ static vigil_status text_ok(const pg_text *t, vigil_err *err)
 vigil_status vigil__pg_schema_columns(void *be, vigil__column_cb cb, void *ctx, vigil_err *err)
 {
     pgc *q = be;
+    vigil_status fs = pg_defer_flush(q, err);
+    if (fs != VIGIL_OK) {
+        return fs;
+    }
     PGresult *r = PQexec(q->conn, "SELECT c.relname, a.attname FROM pg_class c "
                                   "JOIN pg_namespace n ON n.oid = c.relnamespace "
                                   "JOIN pg_attribute a ON a.attrelid = c.oid "
@@ -119,6 +123,10 @@ static vigil_status read_cell(PGresult *r, int c, vigil__cell *out, unsigned cha
 static vigil_status walk_sql(pgc *q, const char *sql, size_t ti, size_t n_cols, vigil__row_cb cb,
                              void *ctx, vigil_err *err)
 {
+    vigil_status fs = pg_defer_flush(q, err);
+    if (fs != VIGIL_OK) {
+        return fs;
+    }
     if (!PQsendQuery(q->conn, sql) || !PQsetSingleRowMode(q->conn)) {
         return pg_fail(q, NULL, "copy: walk", err);
     }
@@ -253,6 +261,9 @@ static vigil_status run_params(pgc *q, const char *sql, const vigil__cell *cells
         s = make_params(cells, n_cells, val, len, fmt, &block, err);
     }
     if (s == VIGIL_OK) {
+        s = pg_defer_flush(q, err);
+    }
+    if (s == VIGIL_OK) {
         PGresult *r = PQexecParams(q->conn, sql, (int)n_cells, NULL, val, len, fmt, 0);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             s = pg_fail(q, r, what, err);
@@ -361,6 +372,9 @@ vigil_status vigil__pg_ids_advance(void *be, const char *table, const char *colu
     tx_ident(&sql, table);
     tx_put(&sql, "), 0) + 1, false)");
     vigil_status s = text_ok(&sql, err);
+    if (s == VIGIL_OK) {
+        s = pg_defer_flush(q, err);
+    }
     if (s == VIGIL_OK) {
         const char *val[2] = {table, column};
         PGresult *r = PQexecParams(q->conn, sql.s, 2, NULL, val, NULL, NULL, 0);

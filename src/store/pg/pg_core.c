@@ -192,7 +192,11 @@ static vigil_status prepare(pgc *q, pg_stmt *st, vigil_err *err)
 {
     char *conv = NULL;
     int n = 0;
-    vigil_status s = convert_sql(st->sql, &conv, &n, err);
+    vigil_status s = pg_defer_flush(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
+    s = convert_sql(st->sql, &conv, &n, err);
     if (s != VIGIL_OK) {
         return s;
     }
@@ -254,6 +258,9 @@ vigil_status pg_step(pgc *q, pg_stmt *st, bool *row, const char *what, vigil_err
         if (s == VIGIL_OK && !st->prepared) {
             s = prepare(q, st, err);
         }
+        if (s == VIGIL_OK) {
+            s = pg_defer_flush(q, err); /* BEGIN, SAVEPOINT ... go ahead of it */
+        }
         if (s != VIGIL_OK) {
             pg_done(st);
             return s;
@@ -294,6 +301,10 @@ vigil_status pg_run(pgc *q, pg_stmt *st, const char *what, vigil_err *err)
 
 vigil_status pg_exec(pgc *q, const char *sql, vigil_err *err)
 {
+    vigil_status fs = pg_defer_flush(q, err);
+    if (fs != VIGIL_OK) {
+        return fs;
+    }
     PGresult *r = PQexec(q->conn, sql);
     ExecStatusType rs = PQresultStatus(r);
     vigil_status s = VIGIL_OK;
@@ -313,11 +324,47 @@ vigil_status pg_pipe_prepare(pgc *q, pg_stmt *st, vigil_err *err)
 
 vigil_status pg_pipe_begin(pgc *q, vigil_err *err)
 {
-    q->n_pipe = 0;
+    q->n_pipe = q->pipe_hidden = 0;
+    int n = q->n_defer;
+    q->n_defer = 0;
     if (PQenterPipelineMode(q->conn) != 1) {
         return pg_fail(q, NULL, "pipeline mode", err);
     }
+    for (int i = 0; i < n; i++) { /* the deferred commands go first */
+        if (PQsendQueryParams(q->conn, q->defer[i], 0, NULL, NULL, NULL, NULL, 0) != 1) {
+            return pg_fail(q, NULL, "pipeline send", err);
+        }
+        q->pipe_sql[q->n_pipe++] = q->defer[i];
+        q->pipe_hidden++;
+    }
     return VIGIL_OK;
+}
+
+vigil_status pg_defer(pgc *q, const char *sql, vigil_err *err)
+{
+    if (q->n_defer == PG_DEFER_MAX) {
+        vigil_status s = pg_defer_flush(q, err);
+        if (s != VIGIL_OK) {
+            return s;
+        }
+    }
+    q->defer[q->n_defer++] = sql;
+    return VIGIL_OK;
+}
+
+vigil_status pg_defer_flush(pgc *q, vigil_err *err)
+{
+    if (q->n_defer == 0) {
+        return VIGIL_OK;
+    }
+    PGresult *res[PG_PIPELINE_MAX];
+    int failed = -1;
+    vigil_status s = pg_pipe_begin(q, err);
+    if (s == VIGIL_OK) {
+        s = pg_pipe_collect(q, res, &failed, "begin", err);
+        pg_pipe_clear(res, PG_PIPELINE_MAX);
+    }
+    return pg_pipe_end(q, s, err);
 }
 
 static vigil_status pipe_sent(pgc *q, int ok, const char *sql, vigil_err *err)
@@ -331,7 +378,7 @@ static vigil_status pipe_sent(pgc *q, int ok, const char *sql, vigil_err *err)
 
 vigil_status pg_pipe_send(pgc *q, pg_stmt *st, vigil_err *err)
 {
-    if (q->n_pipe >= PG_PIPELINE_MAX || !st->prepared) {
+    if (q->n_pipe - q->pipe_hidden >= PG_PIPELINE_MAX || !st->prepared) {
         clear_binds(st);
         return vigil_err_set(err, VIGIL_ERR_INTERNAL, "postgresql",
                              "a pipeline statement not prepared, or too many before a sync");
@@ -344,7 +391,7 @@ vigil_status pg_pipe_send(pgc *q, pg_stmt *st, vigil_err *err)
 
 vigil_status pg_pipe_send_sql(pgc *q, const char *sql, vigil_err *err)
 {
-    if (q->n_pipe >= PG_PIPELINE_MAX) {
+    if (q->n_pipe - q->pipe_hidden >= PG_PIPELINE_MAX) {
         return vigil_err_set(err, VIGIL_ERR_INTERNAL, "postgresql",
                              "too many pipeline statements before a sync");
     }
@@ -354,8 +401,8 @@ vigil_status pg_pipe_send_sql(pgc *q, const char *sql, vigil_err *err)
 vigil_status pg_pipe_collect(pgc *q, PGresult **out, int *failed, const char *what,
                              vigil_err *err)
 {
-    int n = q->n_pipe;
-    q->n_pipe = 0;
+    int n = q->n_pipe, hidden = q->pipe_hidden;
+    q->n_pipe = q->pipe_hidden = 0;
     *failed = -1;
     for (int i = 0; i < PG_PIPELINE_MAX; i++) {
         out[i] = NULL;
@@ -380,13 +427,17 @@ vigil_status pg_pipe_collect(pgc *q, PGresult **out, int *failed, const char *wh
             PQclear(r);
             continue;
         }
-        if ((rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) && i < n) {
+        if ((rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) && i >= hidden && i < n) {
             note_changes(q, q->pipe_sql[i], r);
-            out[i] = r;
+            out[i - hidden] = r;
         } else {
-            if (rs != PGRES_PIPELINE_ABORTED && s == VIGIL_OK) {
+            if (rs != PGRES_PIPELINE_ABORTED && rs != PGRES_TUPLES_OK &&
+                rs != PGRES_COMMAND_OK && s == VIGIL_OK) {
                 s = pg_fail(q, r, what, err);
-                *failed = i;
+                *failed = i - hidden; /* -1 and below: a deferred command, not a statement's */
+                if (*failed < 0) {
+                    *failed = -1;
+                }
             }
             PQclear(r);
         }
@@ -659,6 +710,10 @@ int pg_col_enum(pg_stmt *st, int i, const char *const *names, int n)
  * transaction the server already aborted answers "ROLLBACK": a failure. */
 static vigil_status command(pgc *q, const char *sql, const char *what, vigil_err *err)
 {
+    vigil_status fs = pg_defer_flush(q, err);
+    if (fs != VIGIL_OK) {
+        return fs;
+    }
     PGresult *r = PQexec(q->conn, sql);
     vigil_status s = VIGIL_OK;
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -673,6 +728,7 @@ static vigil_status command(pgc *q, const char *sql, const char *what, vigil_err
 
 static void rollback(pgc *q)
 {
+    q->n_defer = 0; /* never sent: nothing of them to undo */
     if (q->in_tx) {
         vigil_err ignored;
         (void)command(q, "ROLLBACK", "rollback", &ignored);
@@ -708,7 +764,7 @@ static vigil_status op_begin(pgc *q, vigil_err *err)
                              "the batch's transaction was rolled back by an earlier error");
     }
     q->op_saved = mark_of(q);
-    return command(q, "SAVEPOINT op", "savepoint", err);
+    return pg_defer(q, "SAVEPOINT op", err);
 }
 
 static vigil_status session_setup(pgc *q, vigil_err *err);
@@ -746,6 +802,7 @@ static vigil_status reset_connection(pgc *q, vigil_err *err)
     q->in_tx = false;
     q->tx_failed = false;
     q->n_pend = q->n_sent = 0;
+    q->n_defer = 0;
     return session_setup(q, err);
 }
 
@@ -767,7 +824,7 @@ vigil_status pg_begin(pgc *q, vigil_err *err)
     vigil__audit_chain_reset(&q->head);
     vigil_status s = pg_reconnect(q, err);
     if (s == VIGIL_OK) {
-        s = command(q, "BEGIN", "begin", err);
+        s = pg_defer(q, "BEGIN", err); /* sent with the transaction's first statement */
     }
     if (s != VIGIL_OK) {
         q->no_sync = false;
@@ -780,7 +837,7 @@ vigil_status pg_begin(pgc *q, vigil_err *err)
     if (q->no_sync) {
         /* a read's audit: committed without waiting for the WAL flush; the
          * next synchronous commit (or vigil_store_sync) flushes it */
-        s = command(q, "SET LOCAL synchronous_commit = off", "synchronous_commit", err);
+        s = pg_defer(q, "SET LOCAL synchronous_commit = off", err);
         if (s != VIGIL_OK) {
             q->no_sync = false;
             rollback(q);
@@ -908,7 +965,7 @@ static vigil_status op_end(pgc *q, vigil_status s, vigil_err *err)
         return s;
     }
     if (s == VIGIL_OK && !q->tx_failed) {
-        return command(q, "RELEASE SAVEPOINT op", "release savepoint", err);
+        return pg_defer(q, "RELEASE SAVEPOINT op", err);
     }
     vigil_err ignored;
     q->tx_failed = false;
@@ -1025,12 +1082,12 @@ void vigil__pg_batch_rollback(void *be)
 vigil_status pg_savepoint(pgc *q, pg_mark *saved, vigil_err *err)
 {
     *saved = mark_of(q);
-    return command(q, "SAVEPOINT item", "savepoint", err);
+    return pg_defer(q, "SAVEPOINT item", err);
 }
 
 vigil_status pg_release(pgc *q, vigil_err *err)
 {
-    return command(q, "RELEASE SAVEPOINT item", "release savepoint", err);
+    return pg_defer(q, "RELEASE SAVEPOINT item", err);
 }
 
 vigil_status pg_rollback_to(pgc *q, const pg_mark *saved, vigil_err *err)
@@ -1269,7 +1326,7 @@ static vigil_status audit_send(pgc *q, bool with_head, const char *notify, bool 
     }
     if (s == VIGIL_OK) {
         PGresult *res[PG_PIPELINE_MAX];
-        int failed = -1, n = q->n_pipe;
+        int failed = -1, n = q->n_pipe - q->pipe_hidden;
         s = pg_pipe_collect(q, res, &failed, commit ? "commit" : "audit append", err);
         if (s == VIGIL_OK && commit &&
             (res[n - 1] == NULL || strcmp(PQcmdStatus(res[n - 1]), "COMMIT") != 0)) {
@@ -1300,6 +1357,10 @@ vigil_status pg_audit(pgc *q, const vigil__audit_ev *ev, vigil_err *err)
 /* One integer from sql (no parameters), or -1 when no row / NULL. */
 static vigil_status query_int(pgc *q, const char *sql, int64_t *out, vigil_err *err)
 {
+    vigil_status fs = pg_defer_flush(q, err);
+    if (fs != VIGIL_OK) {
+        return fs;
+    }
     PGresult *r = PQexec(q->conn, sql);
     vigil_status s = VIGIL_OK;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -1509,6 +1570,10 @@ vigil_status vigil__pg_count_rows(void *be, const char *table, const char *where
                      where != NULL ? " WHERE " : "", where != NULL ? where : "");
     if (w < 0 || (size_t)w >= sizeof sql) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "where", "condition too long");
+    }
+    vigil_status fs = pg_defer_flush(q, err);
+    if (fs != VIGIL_OK) {
+        return fs;
     }
     PGresult *r = PQexec(q->conn, sql);
     vigil_status s = VIGIL_OK;

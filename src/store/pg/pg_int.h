@@ -37,6 +37,8 @@
 /* At most this many statements between two syncs of a pipeline, so the
  * server's answers never fill the socket while the client still sends. */
 #define PG_PIPELINE_MAX 256
+/* At most this many deferred commands wait for the next round trip. */
+#define PG_DEFER_MAX 8
 
 /* A column's type as pg_col_type reports it (only NULL-ness matters). */
 #define PG_NULL 5
@@ -123,9 +125,14 @@ struct pgc {
     size_t n_pat_ahead;
     /* an observation set's INSERT with its score's, one statement (pg_obs.c) */
     char obs_score_insert[2 * VIGIL__OBS_SQL_MAX];
-    /* the statements sent into the open pipeline since its last sync */
-    const char *pipe_sql[PG_PIPELINE_MAX];
-    int n_pipe;
+    /* commands nothing waits on (BEGIN, SAVEPOINT, RELEASE SAVEPOINT),
+     * kept to go ahead of the next statement in its round trip (pg_defer) */
+    const char *defer[PG_DEFER_MAX];
+    int n_defer;
+    /* the statements sent into the open pipeline since its last sync, the
+     * first pipe_hidden of them deferred commands */
+    const char *pipe_sql[PG_PIPELINE_MAX + PG_DEFER_MAX];
+    int n_pipe, pipe_hidden;
     vigil__obs_sql obs_sql; /* written at open from the vital-sign table, read-only after */
 };
 
@@ -200,6 +207,17 @@ vigil_status pg_rollback_to(pgc *q, const pg_mark *saved, vigil_err *err);
  * it: the connection is then opened afresh).
  */
 vigil_status pg_pipe_prepare(pgc *q, pg_stmt *st, vigil_err *err);
+/*
+ * Deferred commands: BEGIN, SAVEPOINT and RELEASE SAVEPOINT have no answer
+ * anything waits on, so pg_defer keeps them and they go ahead of the next
+ * statement, in its round trip (a pipeline begins with them; a statement
+ * run alone, a command or a prepare sends them first, in one round trip).
+ * A failure of one surfaces at that next statement and fails the call (the
+ * transaction was broken). Every call that talks to the server directly
+ * (PQexec and the like) must call pg_defer_flush first.
+ */
+vigil_status pg_defer(pgc *q, const char *sql, vigil_err *err);
+vigil_status pg_defer_flush(pgc *q, vigil_err *err);
 vigil_status pg_pipe_begin(pgc *q, vigil_err *err);
 vigil_status pg_pipe_send(pgc *q, pg_stmt *st, vigil_err *err);
 vigil_status pg_pipe_send_sql(pgc *q, const char *sql, vigil_err *err);

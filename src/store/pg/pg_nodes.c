@@ -168,6 +168,13 @@ vigil_status vigil__pg_data_version(void *be, int64_t *out, vigil_err *err)
         *out = ++q->feed;
         return VIGIL_OK;
     }
+    /* the transaction's BEGIN (deferred: pg_defer) is the barrier: every
+     * notification of a commit made before it has arrived once its answer
+     * has, so it is sent before the count is read */
+    vigil_status s = pg_defer_flush(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
     pg_feed_drain(q);
     *out = q->feed;
     return VIGIL_OK;
@@ -189,8 +196,11 @@ static vigil_status key_query(pgc *q, const char *sql, int64_t key, bool *out, v
     char num[PG_NUM_LEN];
     snprintf(num, sizeof num, "%lld", (long long)key);
     const char *vals[1] = {num};
+    vigil_status s = pg_defer_flush(q, err);
+    if (s != VIGIL_OK) {
+        return s;
+    }
     PGresult *r = PQexecParams(q->conn, sql, 1, NULL, vals, NULL, NULL, 0);
-    vigil_status s = VIGIL_OK;
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         s = pg_fail(q, r, "lease", err);
     } else {
