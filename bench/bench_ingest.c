@@ -609,24 +609,39 @@ static void pg_real(char buf[32], double v, const char **out)
 /* One set as raw_run's insert_set does, through prepared statements: its
  * obs_set row and, when full, its score and two audit rows; ids from
  * RETURNING. */
-static bool pg_insert_set(PGconn *c, const row *r, const char *prefix, size_t k, bool full)
-{
+/* The ten parameters of the "ins" and "insfull" statements for set k of row
+ * r, written into p (which v points into). */
+typedef struct pg_set_params {
     char sid[32], pat[24], t[24], num[6][32];
     const char *v[10];
-    snprintf(sid, sizeof sid, "%s.%06zu", prefix, k + 1);
-    snprintf(pat, sizeof pat, "%u", r->patient);
-    snprintf(t, sizeof t, "%lld", 1735689600000LL + (long long)llround(r->t_h * 3600.0) * 1000);
-    v[0] = pat;
-    v[1] = t;
-    pg_real(num[0], r->v[VIGIL_REPLAY_RR], &v[2]);
-    pg_real(num[1], r->v[VIGIL_REPLAY_SPO2], &v[3]);
-    v[4] = isnan(r->v[VIGIL_REPLAY_FIO2]) ? NULL
-                                          : (r->v[VIGIL_REPLAY_FIO2] > 21.0 ? "oxygen" : "air");
-    pg_real(num[2], r->v[VIGIL_REPLAY_SBP], &v[5]);
-    pg_real(num[3], r->v[VIGIL_REPLAY_HR], &v[6]);
-    pg_real(num[4], r->v[VIGIL_REPLAY_TEMP], &v[7]);
-    v[8] = sid;
-    v[9] = "1735689600000";
+} pg_set_params;
+
+static void pg_set_params_of(pg_set_params *p, const row *r, const char *prefix, size_t k)
+{
+    snprintf(p->sid, sizeof p->sid, "%s.%06zu", prefix, k + 1);
+    snprintf(p->pat, sizeof p->pat, "%u", r->patient);
+    snprintf(p->t, sizeof p->t, "%lld",
+             1735689600000LL + (long long)llround(r->t_h * 3600.0) * 1000);
+    p->v[0] = p->pat;
+    p->v[1] = p->t;
+    pg_real(p->num[0], r->v[VIGIL_REPLAY_RR], &p->v[2]);
+    pg_real(p->num[1], r->v[VIGIL_REPLAY_SPO2], &p->v[3]);
+    p->v[4] = isnan(r->v[VIGIL_REPLAY_FIO2])
+                  ? NULL
+                  : (r->v[VIGIL_REPLAY_FIO2] > 21.0 ? "oxygen" : "air");
+    pg_real(p->num[2], r->v[VIGIL_REPLAY_SBP], &p->v[5]);
+    pg_real(p->num[3], r->v[VIGIL_REPLAY_HR], &p->v[6]);
+    pg_real(p->num[4], r->v[VIGIL_REPLAY_TEMP], &p->v[7]);
+    p->v[8] = p->sid;
+    p->v[9] = "1735689600000";
+}
+
+static bool pg_insert_set(PGconn *c, const row *r, const char *prefix, size_t k, bool full)
+{
+    pg_set_params p;
+    pg_set_params_of(&p, r, prefix, k);
+    const char *const *v = p.v;
+    const char *pat = p.pat;
     PGresult *res = PQexecPrepared(c, "ins", 10, v, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         return pg_ok(c, res);
@@ -705,25 +720,9 @@ static bool pg_pipe_group(PGconn *c, const row *rows, const char *prefix, size_t
     bool ok = obs != NULL && score != NULL && PQenterPipelineMode(c) == 1;
     ok = ok && PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
     for (size_t k = 0; ok && k < m; k++) {
-        const row *r = &rows[k];
-        char sid[32], pat[24], t[24], num[6][32];
-        const char *v[10];
-        snprintf(sid, sizeof sid, "%s.%06zu", prefix, i + k + 1);
-        snprintf(pat, sizeof pat, "%u", r->patient);
-        snprintf(t, sizeof t, "%lld",
-                 1735689600000LL + (long long)llround(r->t_h * 3600.0) * 1000);
-        v[0] = pat;
-        v[1] = t;
-        pg_real(num[0], r->v[VIGIL_REPLAY_RR], &v[2]);
-        pg_real(num[1], r->v[VIGIL_REPLAY_SPO2], &v[3]);
-        v[4] = isnan(r->v[VIGIL_REPLAY_FIO2])
-                   ? NULL
-                   : (r->v[VIGIL_REPLAY_FIO2] > 21.0 ? "oxygen" : "air");
-        pg_real(num[2], r->v[VIGIL_REPLAY_SBP], &v[5]);
-        pg_real(num[3], r->v[VIGIL_REPLAY_HR], &v[6]);
-        pg_real(num[4], r->v[VIGIL_REPLAY_TEMP], &v[7]);
-        v[8] = sid;
-        v[9] = "1735689600000";
+        pg_set_params p;
+        pg_set_params_of(&p, &rows[k], prefix, i + k);
+        const char *const *v = p.v;
         ok = PQsendQueryPrepared(c, "insfull", 10, v, NULL, NULL, 0) == 1;
     }
     ok = ok && PQpipelineSync(c) == 1;

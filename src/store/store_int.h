@@ -122,6 +122,19 @@ typedef struct vigil__audit_io {
                              vigil_err *err);
 } vigil__audit_io;
 
+/* A text grown as needed (grow_text.c): a statement, a parameter. failed
+ * is set when memory ran out, and later appends do nothing; the caller
+ * checks it once, and frees s. */
+typedef struct vigil__text {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} vigil__text;
+void vigil__text_put(vigil__text *t, const char *p, size_t n);
+void vigil__text_str(vigil__text *t, const char *p);
+/* name double-quoted (an SQL identifier; names come from the schema). */
+void vigil__text_ident(vigil__text *t, const char *name);
+
 /* Forget the head: at each transaction's start and end (a savepoint's
  * rollback restores the copy of *c taken when it was set instead). */
 void vigil__audit_chain_reset(vigil__audit_chain *c);
@@ -466,6 +479,10 @@ typedef struct vigil__copy_table {
     size_t n_cols;
     const char *order;
 } vigil__copy_table;
+
+/* Append "SELECT <its columns> FROM <it> ORDER BY <its order>" for t: the
+ * walk's statement, the same on every backend (grow_text.c). */
+void vigil__copy_select_sql(vigil__text *sql, const vigil__copy_table *t);
 
 /* Called for each (table, column) of a store's schema; non-OK stops. */
 typedef vigil_status (*vigil__column_cb)(void *ctx, const char *table, const char *column,

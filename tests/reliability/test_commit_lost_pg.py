@@ -127,47 +127,42 @@ class Proxy:
                     if len(buf) < 1 + n:
                         break
                     msg, body, buf = buf[:1 + n], buf[5:1 + n], buf[1 + n:]
+                    text = None  # the SQL this message runs now, if any
                     if kind == b"P":
                         name, rest = body.split(b"\0", 1)
                         names[name] = rest.split(b"\0", 1)[0]
-                        if names[name].strip().upper() == b"COMMIT" and obs_tx:
-                            # the COMMIT inside a pipeline (Parse, Bind, Execute, then Sync)
-                            mode = self.take()
-                            if mode is not None:
-                                self.cut.set()
-                            if mode == "before":
-                                self.close(c, s)
-                                return
-                            if mode == "after":
-                                commit_after = True
-                    elif kind == b"S" and commit_after:
-                        # COMMIT and its Sync are passed on; the server runs them before it
-                        # reads the end of the connection (TCP keeps the order); no answer
-                        # comes back
-                        mute.set()
-                        s.sendall(msg)
-                        return
+                        if name == b"":  # the unnamed statement: a command run at once
+                            text = names[name]
+                    elif kind == b"Q":
+                        text = body.rstrip(b"\0")
                     elif kind == b"B":
                         stmt = body.split(b"\0", 2)[1]
                         if b"INSERT INTO obs_set" in names.get(stmt, b""):
                             obs_tx = True
-                    elif kind == b"Q":
-                        q = body.rstrip(b"\0").strip().upper()
-                        if q == b"BEGIN":
-                            obs_tx = False
-                        elif q == b"COMMIT" and obs_tx:
-                            mode = self.take()
-                            if mode is not None:
-                                self.cut.set()
-                            if mode == "before":
-                                self.close(c, s)
-                                return
-                            if mode == "after":
-                                # libpq sends COMMIT once every earlier answer is read, so
-                                # the answer pump_back drops (closing both ends) is COMMIT's
-                                mute.set()
-                                s.sendall(msg)
-                                return
+                    elif kind == b"S" and commit_after:
+                        # a pipelined COMMIT and its Sync are passed on; the server runs
+                        # them before it reads the end of the connection (TCP keeps the
+                        # order); no answer comes back
+                        mute.set()
+                        s.sendall(msg)
+                        return
+                    word = text.strip().upper() if text is not None else b""
+                    if word == b"BEGIN":
+                        obs_tx = False
+                    elif word == b"COMMIT" and obs_tx:
+                        mode = self.take()
+                        if mode is not None:
+                            self.cut.set()
+                        if mode == "before":
+                            self.close(c, s)
+                            return
+                        if mode == "after" and kind == b"Q":
+                            # libpq sends a lone COMMIT once every earlier answer is read, so
+                            # the answer pump_back drops (closing both ends) is COMMIT's
+                            mute.set()
+                            s.sendall(msg)
+                            return
+                        commit_after = mode == "after"  # in a pipeline: cut after its Sync
                     s.sendall(msg)
         except OSError:
             pass

@@ -22,7 +22,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "server"))
 from rel_util import Checks, Serve, audit_verify, free_port, vigil_bin  # noqa: E402
-from serve_util import Mllp, ack_fields, adt, frame, oru  # noqa: E402
+from serve_util import Mllp, ack_fields, adt, frame, nhs_number, oru  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from pg_env import run_inside_pg15  # noqa: E402
@@ -36,19 +36,6 @@ def psql_one(db, sql):
     if r.returncode != 0:
         raise RuntimeError("psql: %s" % r.stderr)
     return r.stdout.strip()
-
-
-def nhs_number(i):
-    """A valid NHS number in the 999 test range (modulus 11)."""
-    for k in range(i * 10, i * 10 + 1000):
-        body = "999%06d" % k
-        total = sum(int(d) * (10 - j) for j, d in enumerate(body))
-        check_digit = 11 - total % 11
-        if check_digit == 11:
-            check_digit = 0
-        if check_digit != 10:
-            return body + str(check_digit)
-    raise ValueError(i)
 
 
 check = Checks()

@@ -33,6 +33,19 @@ def vigil_bin():
     return b
 
 
+def nhs_number(i):
+    """A valid NHS number (modulus 11 check digit) in the 999 test range."""
+    while True:
+        body = "999%06d" % i
+        total = sum(int(d) * (10 - k) for k, d in enumerate(body))
+        check = 11 - total % 11
+        if check == 11:
+            check = 0
+        if check != 10:
+            return body + str(check)
+        i += 1000
+
+
 def frame(msg: bytes) -> bytes:
     return SB + msg + EB + CR
 

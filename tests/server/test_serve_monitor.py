@@ -19,25 +19,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serve_util import Checks, Server, ack_fields, adt, oru, vigil_bin  # noqa: E402
+from serve_util import Checks, Server, ack_fields, adt, nhs_number, oru, vigil_bin  # noqa: E402
 
 C = Checks()
 SRC = os.environ.get("VIGIL_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL = os.path.join(SRC, "models", "vigil-sepsis-2019A.json")
 HOUR = 3600
-
-
-def nhs_number(i):
-    """A valid NHS number (modulus 11 check digit) in the 999 test range."""
-    while True:
-        body = "999%06d" % i
-        total = sum(int(d) * (10 - k) for k, d in enumerate(body))
-        check = 11 - total % 11
-        if check == 11:
-            check = 0
-        if check != 10:
-            return body + str(check)
-        i += 1000
 
 
 def hl7_time(t):

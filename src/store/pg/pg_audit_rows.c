@@ -31,7 +31,7 @@ const char PG_SQL_AUDIT_ROWS[] =
 
 static void put(pg_audit_rows *b, int col, const char *s, size_t n)
 {
-    pg_text_put(&b->col[col], s, n);
+    vigil__text_put(&b->col[col], s, n);
 }
 
 static void put_str(pg_audit_rows *b, int col, const char *s)

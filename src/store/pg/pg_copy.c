@@ -26,26 +26,14 @@
 #define PG_OID_FLOAT4 700
 #define PG_OID_FLOAT8 701
 
-static void tx_put(pg_text *t, const char *p)
-{
-    pg_text_put(t, p, strlen(p));
-}
-
-static void tx_ident(pg_text *t, const char *name)
-{
-    tx_put(t, "\"");
-    tx_put(t, name);
-    tx_put(t, "\"");
-}
-
-static void tx_param(pg_text *t, size_t n)
+static void tx_param(vigil__text *t, size_t n)
 {
     char b[24];
     snprintf(b, sizeof b, "$%zu", n);
-    tx_put(t, b);
+    vigil__text_str(t, b);
 }
 
-static vigil_status text_ok(const pg_text *t, vigil_err *err)
+static vigil_status text_ok(const vigil__text *t, vigil_err *err)
 {
     return t->failed ? vigil_err_set(err, VIGIL_ERR_NOMEM, NULL,
                                      "out of memory building a copy statement")
@@ -170,16 +158,8 @@ vigil_status vigil__pg_rows_walk(void *be, const vigil__copy_table *tables, size
         own ? pg_exec(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err) : VIGIL_OK;
     for (size_t i = 0; s == VIGIL_OK && i < n; i++) {
         const vigil__copy_table *t = &tables[i];
-        pg_text sql = {0};
-        tx_put(&sql, "SELECT ");
-        for (size_t c = 0; c < t->n_cols; c++) {
-            tx_put(&sql, c > 0 ? ", " : "");
-            tx_ident(&sql, t->cols[c]);
-        }
-        tx_put(&sql, " FROM ");
-        tx_ident(&sql, t->name);
-        tx_put(&sql, " ORDER BY ");
-        tx_put(&sql, t->order);
+        vigil__text sql = {0};
+        vigil__copy_select_sql(&sql, t);
         s = text_ok(&sql, err);
         if (s == VIGIL_OK) {
             s = walk_sql(q, sql.s, i, t->n_cols, cb, ctx, err);
@@ -282,19 +262,19 @@ static vigil_status run_params(pgc *q, const char *sql, const vigil__cell *cells
 static vigil_status put_update(pgc *q, const vigil__copy_table *t, const vigil__cell *cells,
                                size_t n_rows, vigil_err *err)
 {
-    pg_text sql = {0};
-    tx_put(&sql, "UPDATE ");
-    tx_ident(&sql, t->name);
-    tx_put(&sql, " SET ");
+    vigil__text sql = {0};
+    vigil__text_str(&sql, "UPDATE ");
+    vigil__text_ident(&sql, t->name);
+    vigil__text_str(&sql, " SET ");
     for (size_t c = 1; c < t->n_cols; c++) {
-        tx_put(&sql, c > 1 ? ", " : "");
-        tx_ident(&sql, t->cols[c]);
-        tx_put(&sql, " = ");
+        vigil__text_str(&sql, c > 1 ? ", " : "");
+        vigil__text_ident(&sql, t->cols[c]);
+        vigil__text_str(&sql, " = ");
         tx_param(&sql, c + 1);
     }
-    tx_put(&sql, " WHERE ");
-    tx_ident(&sql, t->cols[0]);
-    tx_put(&sql, " = $1");
+    vigil__text_str(&sql, " WHERE ");
+    vigil__text_ident(&sql, t->cols[0]);
+    vigil__text_str(&sql, " = $1");
     vigil_status s = text_ok(&sql, err);
     for (size_t r = 0; s == VIGIL_OK && r < n_rows; r++) {
         s = run_params(q, sql.s, &cells[r * t->n_cols], t->n_cols, true, t->name, err);
@@ -307,23 +287,23 @@ static vigil_status put_update(pgc *q, const vigil__copy_table *t, const vigil__
 static vigil_status put_insert(pgc *q, const vigil__copy_table *t, const vigil__cell *cells,
                                size_t n_rows, vigil_err *err)
 {
-    pg_text sql = {0};
-    tx_put(&sql, "INSERT INTO ");
-    tx_ident(&sql, t->name);
-    tx_put(&sql, " (");
+    vigil__text sql = {0};
+    vigil__text_str(&sql, "INSERT INTO ");
+    vigil__text_ident(&sql, t->name);
+    vigil__text_str(&sql, " (");
     for (size_t c = 0; c < t->n_cols; c++) {
-        tx_put(&sql, c > 0 ? ", " : "");
-        tx_ident(&sql, t->cols[c]);
+        vigil__text_str(&sql, c > 0 ? ", " : "");
+        vigil__text_ident(&sql, t->cols[c]);
     }
-    tx_put(&sql, ") VALUES ");
+    vigil__text_str(&sql, ") VALUES ");
     size_t p = 1;
     for (size_t r = 0; r < n_rows; r++) {
-        tx_put(&sql, r > 0 ? ", (" : "(");
+        vigil__text_str(&sql, r > 0 ? ", (" : "(");
         for (size_t c = 0; c < t->n_cols; c++) {
-            tx_put(&sql, c > 0 ? ", " : "");
+            vigil__text_str(&sql, c > 0 ? ", " : "");
             tx_param(&sql, p++);
         }
-        tx_put(&sql, ")");
+        vigil__text_str(&sql, ")");
     }
     vigil_status s = text_ok(&sql, err);
     if (s == VIGIL_OK) {
@@ -364,13 +344,13 @@ vigil_status vigil__pg_ids_advance(void *be, const char *table, const char *colu
     }
     /* an identity column's sequence (none: pg_get_serial_sequence is NULL and
      * so is setval's result): the next id is the largest stored plus one */
-    pg_text sql = {0};
-    tx_put(&sql, "SELECT setval(pg_get_serial_sequence(quote_ident($1), $2), coalesce((SELECT "
+    vigil__text sql = {0};
+    vigil__text_str(&sql, "SELECT setval(pg_get_serial_sequence(quote_ident($1), $2), coalesce((SELECT "
                  "max(");
-    tx_ident(&sql, column);
-    tx_put(&sql, ") FROM ");
-    tx_ident(&sql, table);
-    tx_put(&sql, "), 0) + 1, false)");
+    vigil__text_ident(&sql, column);
+    vigil__text_str(&sql, ") FROM ");
+    vigil__text_ident(&sql, table);
+    vigil__text_str(&sql, "), 0) + 1, false)");
     vigil_status s = text_ok(&sql, err);
     if (s == VIGIL_OK) {
         s = pg_defer_flush(q, err);

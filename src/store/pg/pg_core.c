@@ -522,26 +522,6 @@ void pg_bind_null(pg_stmt *st, int i)
     bind(st, i, NULL, 0, 0, 0);
 }
 
-void pg_text_put(pg_text *t, const char *p, size_t n)
-{
-    if (t->failed) {
-        return;
-    }
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->cap == 0 ? 256 : t->cap * 2) + n;
-        char *s = realloc(t->s, cap);
-        if (s == NULL) {
-            t->failed = true;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, p, n);
-    t->len += n;
-    t->s[t->len] = '\0';
-}
-
 void pg_bind_untyped(pg_stmt *st, int i, const char *s)
 {
     bind(st, i, s != NULL ? s : "", 0, 0, 0);

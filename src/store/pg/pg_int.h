@@ -45,19 +45,12 @@
 
 typedef struct pgc pgc;
 
-/* A text grown as needed (a statement, an array parameter); failed is set
- * when memory ran out, and later puts do nothing (pg_text_put). */
-typedef struct pg_text {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} pg_text;
 
 /* Audit records as PG_SQL_AUDIT_ROWS's parameters: one array text per
  * column (pg_audit_rows.c). */
 #define PG_AUDIT_COLS 11
 typedef struct pg_audit_rows {
-    pg_text col[PG_AUDIT_COLS];
+    vigil__text col[PG_AUDIT_COLS];
 } pg_audit_rows;
 
 /* Where a savepoint left the transaction's audit: the chain, and how many
@@ -254,8 +247,6 @@ void pg_bind_i64_opt(pg_stmt *st, int i, int64_t v);
 void pg_bind_real(pg_stmt *st, int i, double v);
 void pg_bind_real_opt(pg_stmt *st, int i, double v);
 void pg_bind_null(pg_stmt *st, int i);
-/* Append n bytes of p to t (NUL-terminated after). */
-void pg_text_put(pg_text *t, const char *p, size_t n);
 /* A text whose type the statement gives (a cast: ?1::bigint[]). */
 void pg_bind_untyped(pg_stmt *st, int i, const char *s);
 void pg_bind_blob(pg_stmt *st, int i, const void *p, int n);

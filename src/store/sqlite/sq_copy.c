@@ -18,46 +18,7 @@
 
 #include "sqlite_int.h"
 
-/* A statement's text, grown as needed; failed is set when memory ran out. */
-typedef struct sq_text {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} sq_text;
-
-static void tx_put(sq_text *t, const char *p, size_t n)
-{
-    if (t->failed) {
-        return;
-    }
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->cap == 0 ? 256 : t->cap * 2) + n;
-        char *s = realloc(t->s, cap);
-        if (s == NULL) {
-            t->failed = true;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, p, n);
-    t->len += n;
-    t->s[t->len] = '\0';
-}
-
-static void tx_str(sq_text *t, const char *p)
-{
-    tx_put(t, p, strlen(p));
-}
-
-static void tx_ident(sq_text *t, const char *name)
-{
-    tx_str(t, "\"");
-    tx_str(t, name);
-    tx_str(t, "\"");
-}
-
-static vigil_status prepare_text(sq *q, sq_text *t, sqlite3_stmt **out, vigil_err *err)
+static vigil_status prepare_text(sq *q, vigil__text *t, sqlite3_stmt **out, vigil_err *err)
 {
     if (t->failed) {
         return vigil_err_set(err, VIGIL_ERR_NOMEM, NULL, "out of memory building a copy statement");
@@ -131,16 +92,8 @@ static void read_cells(sqlite3_stmt *st, vigil__cell *c, size_t n)
 static vigil_status walk_table(sq *q, const vigil__copy_table *t, size_t ti, vigil__row_cb cb,
                                void *ctx, vigil_err *err)
 {
-    sq_text sql = {0};
-    tx_str(&sql, "SELECT ");
-    for (size_t c = 0; c < t->n_cols; c++) {
-        tx_str(&sql, c > 0 ? ", " : "");
-        tx_ident(&sql, t->cols[c]);
-    }
-    tx_str(&sql, " FROM ");
-    tx_ident(&sql, t->name);
-    tx_str(&sql, " ORDER BY ");
-    tx_str(&sql, t->order);
+    vigil__text sql = {0};
+    vigil__copy_select_sql(&sql, t);
     sqlite3_stmt *st = NULL;
     vigil_status s = prepare_text(q, &sql, &st, err);
     free(sql.s);
@@ -206,32 +159,32 @@ vigil_status vigil__sq_rows_put(void *be, const vigil__copy_table *t, bool updat
     if (!q->batch) {
         return vigil_err_set(err, VIGIL_ERR_ARG, "store", "rows are copied inside a batch only");
     }
-    sq_text sql = {0};
+    vigil__text sql = {0};
     if (update) {
-        tx_str(&sql, "UPDATE ");
-        tx_ident(&sql, t->name);
-        tx_str(&sql, " SET ");
+        vigil__text_str(&sql, "UPDATE ");
+        vigil__text_ident(&sql, t->name);
+        vigil__text_str(&sql, " SET ");
         for (size_t c = 1; c < t->n_cols; c++) {
-            tx_str(&sql, c > 1 ? ", " : "");
-            tx_ident(&sql, t->cols[c]);
-            tx_str(&sql, " = ?");
+            vigil__text_str(&sql, c > 1 ? ", " : "");
+            vigil__text_ident(&sql, t->cols[c]);
+            vigil__text_str(&sql, " = ?");
         }
-        tx_str(&sql, " WHERE ");
-        tx_ident(&sql, t->cols[0]);
-        tx_str(&sql, " = ?");
+        vigil__text_str(&sql, " WHERE ");
+        vigil__text_ident(&sql, t->cols[0]);
+        vigil__text_str(&sql, " = ?");
     } else {
-        tx_str(&sql, "INSERT INTO ");
-        tx_ident(&sql, t->name);
-        tx_str(&sql, " (");
+        vigil__text_str(&sql, "INSERT INTO ");
+        vigil__text_ident(&sql, t->name);
+        vigil__text_str(&sql, " (");
         for (size_t c = 0; c < t->n_cols; c++) {
-            tx_str(&sql, c > 0 ? ", " : "");
-            tx_ident(&sql, t->cols[c]);
+            vigil__text_str(&sql, c > 0 ? ", " : "");
+            vigil__text_ident(&sql, t->cols[c]);
         }
-        tx_str(&sql, ") VALUES (");
+        vigil__text_str(&sql, ") VALUES (");
         for (size_t c = 0; c < t->n_cols; c++) {
-            tx_str(&sql, c > 0 ? ", ?" : "?");
+            vigil__text_str(&sql, c > 0 ? ", ?" : "?");
         }
-        tx_str(&sql, ")");
+        vigil__text_str(&sql, ")");
     }
     sqlite3_stmt *st = NULL;
     vigil_status s = prepare_text(q, &sql, &st, err);
